@@ -1,0 +1,168 @@
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+
+/**
+ * OperationOutcomes as values. Each named outcome carries its kind in `id`, and `statusOf` maps an
+ * outcome to its HTTP status, so domain code never deals in status numbers.
+ */
+
+export type IssueCode = OperationOutcomeIssue['code'];
+export type Severity = OperationOutcomeIssue['severity'];
+
+const STATUS_BY_KIND: Record<string, number> = {
+  ok: 200,
+  created: 201,
+  'bad-request': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'not-acceptable': 406,
+  conflict: 409,
+  gone: 410,
+  'precondition-failed': 412,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
+  unprocessable: 422,
+  'server-error': 500,
+  'bad-gateway': 502,
+  unavailable: 503,
+};
+
+// For outcomes that come from elsewhere (another server) and carry no kind of ours.
+const STATUS_BY_ISSUE_CODE: Partial<Record<IssueCode, number>> = {
+  invalid: 400,
+  structure: 400,
+  required: 400,
+  value: 400,
+  invariant: 400,
+  security: 403,
+  login: 401,
+  unknown: 401,
+  expired: 401,
+  forbidden: 403,
+  suppressed: 403,
+  processing: 422,
+  'not-supported': 400,
+  duplicate: 409,
+  'multiple-matches': 412,
+  'not-found': 404,
+  deleted: 410,
+  'too-long': 413,
+  'code-invalid': 422,
+  extension: 422,
+  'too-costly': 400,
+  'business-rule': 422,
+  conflict: 409,
+  transient: 503,
+  'lock-error': 409,
+  'no-store': 500,
+  exception: 500,
+  timeout: 504,
+  incomplete: 500,
+  throttled: 429,
+  informational: 200,
+};
+
+export interface IssueInput {
+  text: string;
+  code?: IssueCode;
+  expression?: string | string[];
+  severity?: Severity;
+}
+
+export function issue({ text, code = 'invalid', expression, severity = 'error' }: IssueInput): OperationOutcomeIssue {
+  const out: OperationOutcomeIssue = { severity, code, details: { text } };
+  if (expression !== undefined) out.expression = Array.isArray(expression) ? expression : [expression];
+  return out;
+}
+
+export function outcomeOf(kind: string, issues: OperationOutcomeIssue[]): OperationOutcome {
+  return { resourceType: 'OperationOutcome', id: kind, issue: issues };
+}
+
+function single(kind: string, code: IssueCode, text: string, expression?: string | string[]): OperationOutcome {
+  return outcomeOf(kind, [issue({ text, code, ...(expression === undefined ? {} : { expression }) })]);
+}
+
+export const allOk = (text = 'All OK'): OperationOutcome =>
+  outcomeOf('ok', [issue({ text, code: 'informational', severity: 'information' })]);
+export const created = (text: string): OperationOutcome =>
+  outcomeOf('created', [issue({ text, code: 'informational', severity: 'information' })]);
+
+/** 400: the request could not be parsed or fails basic FHIR rules. */
+export const badRequest = (text: string, expression?: string | string[]): OperationOutcome =>
+  single('bad-request', 'invalid', text, expression);
+/** 400 with one issue per problem. */
+export const invalid = (issues: OperationOutcomeIssue[]): OperationOutcome => outcomeOf('bad-request', issues);
+/** 422: well-formed, but breaks a profile or a business rule. */
+export const unprocessable = (text: string, expression?: string | string[], code: IssueCode = 'business-rule'): OperationOutcome =>
+  single('unprocessable', code, text, expression);
+export const unprocessableIssues = (issues: OperationOutcomeIssue[]): OperationOutcome => outcomeOf('unprocessable', issues);
+export const notFound = (what: string): OperationOutcome => single('not-found', 'not-found', `${what} not found`);
+export const gone = (what: string): OperationOutcome => single('gone', 'deleted', `${what} has been deleted`);
+export const conflict = (text: string, expression?: string | string[]): OperationOutcome =>
+  single('conflict', 'conflict', text, expression);
+export const preconditionFailed = (text: string): OperationOutcome => single('precondition-failed', 'conflict', text);
+export const multipleMatches = (text: string): OperationOutcome => single('precondition-failed', 'multiple-matches', text);
+export const unauthorized = (text: string): OperationOutcome => single('unauthorized', 'login', text);
+export const forbidden = (text: string): OperationOutcome => single('forbidden', 'forbidden', text);
+export const payloadTooLarge = (limitBytes: number): OperationOutcome =>
+  single('payload-too-large', 'too-long', `Request body is larger than the limit of ${limitBytes} bytes`);
+export const unsupportedMediaType = (text: string): OperationOutcome => single('unsupported-media-type', 'not-supported', text);
+export const methodNotAllowed = (text: string): OperationOutcome => single('method-not-allowed', 'not-supported', text);
+export const notSupported = (text: string, expression?: string | string[]): OperationOutcome =>
+  single('bad-request', 'not-supported', text, expression);
+/** 500: a bug. The text never carries a stack trace or internal detail. */
+export const serverError = (text = 'Internal server error'): OperationOutcome => single('server-error', 'exception', text);
+export const badGateway = (text: string): OperationOutcome => single('bad-gateway', 'transient', text);
+export const unavailable = (text: string): OperationOutcome => single('unavailable', 'transient', text);
+
+/** The HTTP status of an outcome: by its kind when it is one of ours, else by its first error issue. */
+export function statusOf(outcome: OperationOutcome): number {
+  const byKind = outcome.id ? STATUS_BY_KIND[outcome.id] : undefined;
+  if (byKind) return byKind;
+  const first = outcome.issue?.find((i) => i.severity === 'error' || i.severity === 'fatal') ?? outcome.issue?.[0];
+  return (first && STATUS_BY_ISSUE_CODE[first.code]) ?? 500;
+}
+
+export function isOk(outcome: OperationOutcome): boolean {
+  return statusOf(outcome) < 400;
+}
+
+/** An error that carries an OperationOutcome. Throw it from domain code; the HTTP layer renders it. */
+export class OutcomeError extends Error {
+  readonly outcome: OperationOutcome;
+  readonly status: number;
+  constructor(outcome: OperationOutcome, status: number = statusOf(outcome)) {
+    super(outcome.issue?.map((i) => i.details?.text ?? i.diagnostics ?? i.code).join('; ') || `HTTP ${status}`);
+    this.name = 'OutcomeError';
+    this.outcome = outcome;
+    this.status = status;
+  }
+}
+
+export function isOutcomeError(err: unknown): err is OutcomeError {
+  return err instanceof OutcomeError;
+}
+
+/** Medplum's own error class (thrown by validateResource, parseSearchRequest) carries an outcome too. */
+function medplumOutcome(err: unknown): OperationOutcome | undefined {
+  if (err && typeof err === 'object' && 'outcome' in err) {
+    const o = (err as { outcome?: unknown }).outcome;
+    if (o && typeof o === 'object' && (o as { resourceType?: unknown }).resourceType === 'OperationOutcome') {
+      return o as OperationOutcome;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Turns anything thrown into an outcome error. Known outcomes keep their status; anything else is a
+ * bug and becomes a bare 500 (unlike Medplum, which maps unknown errors to 400).
+ */
+export function toOutcomeError(err: unknown): OutcomeError {
+  if (err instanceof OutcomeError) return err;
+  const fromMedplum = medplumOutcome(err);
+  if (fromMedplum) return new OutcomeError(fromMedplum);
+  return new OutcomeError(serverError());
+}

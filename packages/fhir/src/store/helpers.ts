@@ -1,0 +1,70 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { multipleMatches, OutcomeError } from '../outcomes.ts';
+import type { FhirStore, SearchQuery, WithId } from './port.ts';
+import { toSearchParams } from './port.ts';
+
+/** The one resource matching a query, or undefined. More than one match is a 412. */
+export async function searchOne<T extends Resource>(
+  store: FhirStore,
+  type: T['resourceType'],
+  query: SearchQuery,
+): Promise<WithId<T> | undefined> {
+  const params = toSearchParams(query);
+  params.set('_count', '2');
+  const page = await store.search<T>(type, params);
+  if (page.resources.length > 1) {
+    throw new OutcomeError(multipleMatches(`More than one ${type} matches ${params.toString()}`));
+  }
+  return page.resources[0];
+}
+
+/** Every resource matching a query, following `next` pages. */
+export async function searchAll<T extends Resource>(
+  store: FhirStore,
+  type: T['resourceType'],
+  query?: SearchQuery,
+): Promise<WithId<T>[]> {
+  const params = toSearchParams(query);
+  if (!params.has('_count')) params.set('_count', '100');
+  let page = await store.search<T>(type, params);
+  const all = [...page.resources];
+  while (page.next) {
+    page = await store.nextPage<T>(page.next);
+    all.push(...page.resources);
+  }
+  return all;
+}
+
+/** `system|value` as a token search value. */
+export function token(system: string, value: string): string {
+  return `${system}|${value}`;
+}
+
+/**
+ * Read-modify-write with `If-Match`, retried when another writer got there first (412).
+ * `change` returns the new resource, or undefined to leave it alone.
+ */
+export async function updateWithRetry<T extends Resource>(
+  store: FhirStore,
+  type: T['resourceType'],
+  id: string,
+  change: (current: WithId<T>) => WithId<T> | undefined | Promise<WithId<T> | undefined>,
+  attempts = 5,
+): Promise<WithId<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await store.read<T>(type, id);
+    const next = await change(current);
+    if (!next) return current;
+    try {
+      return await store.update<T>(next, { ifMatch: current.meta?.versionId });
+    } catch (err) {
+      if (err instanceof OutcomeError && err.status === 412 && attempt < attempts) continue;
+      throw err;
+    }
+  }
+}
+
+/** `Type/id` of a stored resource. */
+export function referenceTo(resource: WithId<Resource>): string {
+  return `${resource.resourceType}/${resource.id}`;
+}

@@ -1,0 +1,265 @@
+import type { Filter } from '@medplum/core';
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { getSearchParameter, Operator, parseSearchRequest } from '@medplum/core';
+import type { SQLInputValue } from 'node:sqlite';
+import { badRequest, notSupported, OutcomeError } from '../../outcomes.ts';
+import { dateRange } from './dates.ts';
+import { identifierTarget, normalizeReference, searchParametersOf } from './indexer.ts';
+
+/** A FHIR search compiled to SQL over the `resource` table (alias `r`) and the index tables. */
+export interface CompiledSearch {
+  where: string;
+  args: SQLInputValue[];
+  orderBy: string;
+  count: number;
+  offset: number;
+  includes: { param: string; targetType?: string }[];
+  /** The query without `_offset`, for building `next` links. */
+  base: URLSearchParams;
+}
+
+export const DEFAULT_COUNT = 20;
+export const MAX_COUNT = 1000;
+
+/** Result parameters we honour, and those we accept but that change nothing here. */
+const IGNORED = new Set(['_format', '_pretty', '_total']);
+const UNSUPPORTED = new Set(['_revinclude', '_has', '_elements', '_contained', '_containedType', '_list', '_text', '_content', '_query', '_filter', '_type']);
+
+export function compileSearch(type: string, params: URLSearchParams): CompiledSearch {
+  const filters = new URLSearchParams();
+  const base = new URLSearchParams();
+  let count = DEFAULT_COUNT;
+  let offset = 0;
+  let orderBy = 'r.pk';
+  const includes: CompiledSearch['includes'] = [];
+
+  for (const [key, value] of params) {
+    const name = key.split(':')[0] as string;
+    if (key !== '_offset') base.append(key, value);
+    if (IGNORED.has(name)) continue;
+    if (UNSUPPORTED.has(name) || key.includes('.')) {
+      throw new OutcomeError(notSupported(`Search parameter '${key}' is not supported by this store`, key));
+    }
+    switch (name) {
+      case '_count':
+        count = Math.min(parseNonNegative(key, value), MAX_COUNT);
+        break;
+      case '_offset':
+        offset = parseNonNegative(key, value);
+        break;
+      case '_summary':
+        if (value !== 'count') throw new OutcomeError(notSupported(`_summary=${value} is not supported; only _summary=count`, key));
+        count = 0;
+        break;
+      case '_sort':
+        orderBy = compileSort(value);
+        break;
+      case '_include':
+        includes.push(compileInclude(type, key, value));
+        break;
+      default:
+        appendFilter(filters, type, key, value);
+    }
+  }
+
+  const clauses: string[] = ['r.type = ?', 'r.deleted = 0'];
+  const args: SQLInputValue[] = [type];
+  const request = parseSearchRequest(`${type}?${filters.toString()}`);
+  for (const filter of request.filters ?? []) {
+    const clause = compileFilter(type, filter);
+    clauses.push(clause.sql);
+    args.push(...clause.args);
+  }
+  return { where: clauses.join(' AND '), args, orderBy, count, offset, includes, base };
+}
+
+function parseNonNegative(key: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new OutcomeError(badRequest(`${key} must be a non-negative integer, not '${value}'`, key));
+  return n;
+}
+
+function compileSort(value: string): string {
+  const keys = value.split(',').map((k) => {
+    const desc = k.startsWith('-');
+    const code = desc ? k.slice(1) : k;
+    const column = code === '_lastUpdated' ? 'r.last_updated' : code === '_id' ? 'r.id' : undefined;
+    if (!column) throw new OutcomeError(notSupported(`_sort by '${code}' is not supported; use _lastUpdated or _id`, '_sort'));
+    return `${column} ${desc ? 'DESC' : 'ASC'}`;
+  });
+  return [...keys, 'r.pk'].join(', ');
+}
+
+function compileInclude(type: string, key: string, value: string): { param: string; targetType?: string } {
+  if (key !== '_include') throw new OutcomeError(notSupported(`${key} is not supported; only plain _include`, key));
+  const [source, param, targetType] = value.split(':');
+  const sp = source === type && param ? getSearchParameter(type, param) : undefined;
+  if (!sp || sp.type !== 'reference') {
+    throw new OutcomeError(badRequest(`_include=${value} must name a reference search parameter of ${type}`, '_include'));
+  }
+  return targetType ? { param: sp.code, targetType } : { param: sp.code };
+}
+
+/**
+ * Medplum's parser drops a resource-type modifier (`subject:Patient=123`), so it is folded into the
+ * value (`subject=Patient/123`) before parsing; other keys pass through after checking the parameter.
+ */
+function appendFilter(filters: URLSearchParams, type: string, key: string, value: string): void {
+  const [code, modifier] = key.split(':') as [string, string | undefined];
+  if (code !== '_id' && !searchParametersOf(type).some((p) => p.code === code)) {
+    throw new OutcomeError(badRequest(`Unknown search parameter '${code}' for ${type}`, code));
+  }
+  if (modifier && /^[A-Z]/.test(modifier)) {
+    filters.append(code, value.split(',').map((v) => (v.includes('/') ? v : `${modifier}/${v}`)).join(','));
+    return;
+  }
+  filters.append(key, value);
+}
+
+interface Clause {
+  sql: string;
+  args: SQLInputValue[];
+}
+
+function compileFilter(type: string, filter: Filter): Clause {
+  if (filter.code === '_id') return compileId(filter);
+  const param = getSearchParameter(type, filter.code) as SearchParameter;
+  if (filter.operator === Operator.MISSING || filter.operator === Operator.PRESENT) return compileMissing(type, param, filter);
+  switch (param.type) {
+    case 'token':
+    case 'uri':
+      return compileToken(type, param, filter);
+    case 'reference':
+      return compileReference(type, param, filter);
+    case 'date':
+      return compileDate(type, param, filter);
+    case 'string':
+      return compileString(type, param, filter);
+    default:
+      throw new OutcomeError(notSupported(`Searching on ${param.type} parameter '${param.code}' is not supported by this store`, param.code));
+  }
+}
+
+/** Comma-separated values are ORed; `\,` is a literal comma. */
+function splitValues(value: string): string[] {
+  return value.split(/(?<!\\),/).map((v) => v.replaceAll('\\,', ','));
+}
+
+function inIndex(table: string, type: string, param: string, alternatives: Clause[], negate = false): Clause {
+  const sql = `r.pk ${negate ? 'NOT IN' : 'IN'} (SELECT pk FROM ${table} WHERE type = ? AND param = ? AND (${alternatives
+    .map((a) => a.sql)
+    .join(' OR ')}))`;
+  return { sql, args: [type, param, ...alternatives.flatMap((a) => a.args)] };
+}
+
+function compileId(filter: Filter): Clause {
+  const ids = splitValues(filter.value);
+  const negate = filter.operator === Operator.NOT || filter.operator === Operator.NOT_EQUALS;
+  return { sql: `r.id ${negate ? 'NOT IN' : 'IN'} (${ids.map(() => '?').join(', ')})`, args: ids };
+}
+
+function compileMissing(type: string, param: SearchParameter, filter: Filter): Clause {
+  const table = tableFor(param);
+  const missing = (filter.operator === Operator.MISSING) === (filter.value === 'true');
+  return { sql: `r.pk ${missing ? 'NOT IN' : 'IN'} (SELECT pk FROM ${table} WHERE type = ? AND param = ?)`, args: [type, param.code] };
+}
+
+function tableFor(param: SearchParameter): string {
+  switch (param.type) {
+    case 'token':
+    case 'uri':
+      return 'idx_token';
+    case 'reference':
+      return 'idx_reference';
+    case 'date':
+      return 'idx_date';
+    case 'string':
+      return 'idx_string';
+    default:
+      throw new OutcomeError(notSupported(`Searching on ${param.type} parameter '${param.code}' is not supported by this store`, param.code));
+  }
+}
+
+function compileToken(type: string, param: SearchParameter, filter: Filter): Clause {
+  const negate = filter.operator === Operator.NOT || filter.operator === Operator.NOT_EQUALS;
+  if (!negate && filter.operator !== Operator.EQUALS && filter.operator !== Operator.EXACT) {
+    throw new OutcomeError(notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code));
+  }
+  const alternatives = splitValues(filter.value).map((value): Clause => {
+    if (param.type === 'uri' || !value.includes('|')) return { sql: 'code = ?', args: [value] };
+    const bar = value.indexOf('|');
+    const system = value.slice(0, bar);
+    const code = value.slice(bar + 1);
+    if (system && code) return { sql: '(system = ? AND code = ?)', args: [system, code] };
+    if (code) return { sql: "(system = '' AND code = ?)", args: [code] };
+    return { sql: 'system = ?', args: [system] };
+  });
+  return inIndex('idx_token', type, param.code, alternatives, negate);
+}
+
+function compileReference(type: string, param: SearchParameter, filter: Filter): Clause {
+  const negate = filter.operator === Operator.NOT || filter.operator === Operator.NOT_EQUALS;
+  const byIdentifier = filter.operator === Operator.IDENTIFIER;
+  if (!negate && !byIdentifier && filter.operator !== Operator.EQUALS) {
+    throw new OutcomeError(notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code));
+  }
+  const alternatives = splitValues(filter.value).map((value): Clause => {
+    if (byIdentifier) {
+      const bar = value.indexOf('|');
+      if (bar < 0) return { sql: 'target LIKE ?', args: [`identifier:%|${value}`] };
+      return { sql: 'target = ?', args: [identifierTarget(value.slice(0, bar), value.slice(bar + 1))] };
+    }
+    if (!value.includes('/')) return { sql: 'target_id = ?', args: [value] };
+    return { sql: 'target = ?', args: [normalizeReference(value)?.target ?? value] };
+  });
+  return inIndex('idx_reference', type, param.code, alternatives, negate);
+}
+
+function compileDate(type: string, param: SearchParameter, filter: Filter): Clause {
+  const alternatives = splitValues(filter.value).map((value): Clause => {
+    const q = dateRange(value);
+    if (!q) throw new OutcomeError(badRequest(`Invalid date '${value}' for '${param.code}'`, param.code));
+    switch (filter.operator) {
+      case Operator.EQUALS:
+      case Operator.NOT_EQUALS:
+        return { sql: '(lo >= ? AND hi <= ?)', args: [q.lo, q.hi] };
+      case Operator.GREATER_THAN:
+        return { sql: 'hi > ?', args: [q.hi] };
+      case Operator.LESS_THAN:
+        return { sql: 'lo < ?', args: [q.lo] };
+      case Operator.GREATER_THAN_OR_EQUALS:
+        return { sql: 'hi > ?', args: [q.lo] };
+      case Operator.LESS_THAN_OR_EQUALS:
+        return { sql: 'lo < ?', args: [q.hi] };
+      case Operator.STARTS_AFTER:
+        return { sql: 'lo >= ?', args: [q.hi] };
+      case Operator.ENDS_BEFORE:
+        return { sql: 'hi <= ?', args: [q.lo] };
+      case Operator.APPROXIMATELY:
+        return { sql: '(lo < ? AND hi > ?)', args: [q.hi, q.lo] };
+      default:
+        throw new OutcomeError(notSupported(`Prefix or modifier '${filter.operator}' is not supported on '${param.code}'`, param.code));
+    }
+  });
+  return inIndex('idx_date', type, param.code, alternatives, filter.operator === Operator.NOT_EQUALS);
+}
+
+function compileString(type: string, param: SearchParameter, filter: Filter): Clause {
+  const alternatives = splitValues(filter.value).map((value): Clause => {
+    switch (filter.operator) {
+      case Operator.EQUALS:
+        return { sql: "value_lower LIKE ? ESCAPE '\\'", args: [`${escapeLike(value.toLowerCase())}%`] };
+      case Operator.CONTAINS:
+        return { sql: "value_lower LIKE ? ESCAPE '\\'", args: [`%${escapeLike(value.toLowerCase())}%`] };
+      case Operator.EXACT:
+        return { sql: 'value = ?', args: [value] };
+      default:
+        throw new OutcomeError(notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code));
+    }
+  });
+  return inIndex('idx_string', type, param.code, alternatives);
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,303 @@
+import { globalSchema } from '@medplum/core';
+import type { Bundle, Resource, ResourceType } from '@medplum/fhirtypes';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import { loadFhirDefinitions } from '../../definitions.ts';
+import { badRequest, gone, multipleMatches, notFound, OutcomeError, preconditionFailed } from '../../outcomes.ts';
+import type { CreateOptions, CreateResult, FhirStore, SearchPage, SearchQuery, UpdateOptions, WithId } from '../port.ts';
+import { toSearchParams } from '../port.ts';
+import { indexResource } from './indexer.ts';
+import { compileSearch } from './query.ts';
+import { applySchema } from './schema.ts';
+import { runTransaction } from './transaction.ts';
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:` for a throwaway store (tests). */
+  path: string;
+  /** `FULL` (default) syncs every commit to disk; `NORMAL` survives a process crash but not a power cut. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+interface Row {
+  pk: number;
+  type: string;
+  id: string;
+  version: number;
+  last_updated: string;
+  deleted: number;
+  content: string;
+}
+
+const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * The embedded default store: durable on disk with `node:sqlite`, zero set-up, and indexed, so the
+ * workflow's searches never scan every resource. WAL mode lets several processes share one file.
+ */
+export class SqliteStore implements FhirStore {
+  readonly description: string;
+  private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+
+  constructor(options: SqliteStoreOptions) {
+    loadFhirDefinitions();
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.description = `sqlite:${options.path}`;
+    this.db = new DatabaseSync(options.path);
+    this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = ${options.synchronous ?? 'FULL'};`);
+    applySchema(this.db);
+  }
+
+  async read<T extends Resource>(type: T['resourceType'], id: string): Promise<WithId<T>> {
+    return this.readSync<T>(type, id);
+  }
+
+  async create<T extends Resource>(resource: T, options: CreateOptions = {}): Promise<CreateResult<WithId<T>>> {
+    return this.inTransaction(() => this.createSync(resource, options));
+  }
+
+  async update<T extends Resource>(resource: WithId<T>, options: UpdateOptions = {}): Promise<WithId<T>> {
+    return this.inTransaction(() => this.updateSync(resource, options));
+  }
+
+  async delete(type: ResourceType, id: string): Promise<void> {
+    this.inTransaction(() => this.deleteSync(type, id));
+  }
+
+  async search<T extends Resource>(type: T['resourceType'], query?: SearchQuery): Promise<SearchPage<WithId<T>>> {
+    return this.searchSync<T>(type, toSearchParams(query));
+  }
+
+  async nextPage<T extends Resource>(next: string): Promise<SearchPage<WithId<T>>> {
+    const q = next.indexOf('?');
+    if (q < 0) throw new OutcomeError(badRequest(`Not a continuation of this store: ${next}`));
+    return this.searchSync<T>(next.slice(0, q) as T['resourceType'], new URLSearchParams(next.slice(q + 1)));
+  }
+
+  async history<T extends Resource>(type: T['resourceType'], id: string): Promise<WithId<T>[]> {
+    const row = this.currentRow(type, id);
+    if (!row) throw new OutcomeError(notFound(`${type}/${id}`));
+    const versions = this.stmt('SELECT content FROM resource_version WHERE pk = ? AND deleted = 0 ORDER BY version DESC').all(row.pk);
+    return versions.map((v) => JSON.parse(v.content as string) as WithId<T>);
+  }
+
+  async transaction(bundle: Bundle): Promise<Bundle> {
+    return this.inTransaction(() => runTransaction(this, bundle));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  // Synchronous operations: node:sqlite is synchronous, and a transaction Bundle runs them all
+  // inside one SQLite transaction.
+
+  readSync<T extends Resource>(type: string, id: string): WithId<T> {
+    checkType(type);
+    const row = this.currentRow(type, id);
+    if (!row) throw new OutcomeError(notFound(`${type}/${id}`));
+    if (row.deleted) throw new OutcomeError(gone(`${type}/${id}`));
+    return JSON.parse(row.content) as WithId<T>;
+  }
+
+  createSync<T extends Resource>(resource: T, options: CreateOptions = {}, id: string = crypto.randomUUID()): CreateResult<WithId<T>> {
+    checkType(resource.resourceType);
+    if (options.ifNoneExist) {
+      const existing = this.matchOne<T>(resource.resourceType, options.ifNoneExist);
+      if (existing) return { resource: existing, created: false };
+    }
+    return { resource: this.writeVersion({ ...resource, id } as WithId<T>, undefined), created: true };
+  }
+
+  updateSync<T extends Resource>(resource: WithId<T>, options: UpdateOptions = {}): WithId<T> {
+    checkType(resource.resourceType);
+    if (!resource.id || !ID_RE.test(resource.id)) {
+      throw new OutcomeError(badRequest(`Invalid or missing id '${resource.id ?? ''}'`, `${resource.resourceType}.id`));
+    }
+    const current = this.currentRow(resource.resourceType, resource.id);
+    if (options.ifMatch !== undefined) {
+      if (!current || current.deleted) throw new OutcomeError(notFound(`${resource.resourceType}/${resource.id}`));
+      const wanted = parseVersion(options.ifMatch);
+      if (String(current.version) !== wanted) {
+        throw new OutcomeError(
+          preconditionFailed(`${resource.resourceType}/${resource.id} is at version ${current.version}, not ${wanted}`),
+        );
+      }
+    }
+    if (current && !current.deleted && sameContent(JSON.parse(current.content) as Resource, resource)) {
+      return JSON.parse(current.content) as WithId<T>; // nothing changed: no new version
+    }
+    return this.writeVersion(resource, current);
+  }
+
+  deleteSync(type: string, id: string): void {
+    checkType(type);
+    const current = this.currentRow(type, id);
+    if (!current || current.deleted) return;
+    const now = new Date().toISOString();
+    const version = current.version + 1;
+    this.stmt('UPDATE resource SET version = ?, last_updated = ?, deleted = 1 WHERE pk = ?').run(version, now, current.pk);
+    this.stmt('INSERT INTO resource_version (pk, version, last_updated, deleted, content) VALUES (?, ?, ?, 1, ?)').run(
+      current.pk,
+      version,
+      now,
+      current.content,
+    );
+    this.clearIndex(current.pk);
+  }
+
+  searchSync<T extends Resource>(type: string, params: URLSearchParams): SearchPage<WithId<T>> {
+    checkType(type);
+    const q = compileSearch(type, params);
+    const total = (this.stmt(`SELECT COUNT(*) AS n FROM resource r WHERE ${q.where}`).get(...q.args)?.n as number) ?? 0;
+    const rows =
+      q.count === 0
+        ? []
+        : this.stmt(`SELECT r.pk, r.content FROM resource r WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ? OFFSET ?`).all(
+            ...q.args,
+            q.count,
+            q.offset,
+          );
+    const page: SearchPage<WithId<T>> = {
+      resources: rows.map((r) => JSON.parse(r.content as string) as WithId<T>),
+      included: this.included(type, rows.map((r) => r.pk as number), q.includes),
+      total,
+    };
+    if (q.count > 0 && q.offset + q.count < total) {
+      const next = new URLSearchParams(q.base);
+      next.set('_offset', String(q.offset + q.count));
+      page.next = `${type}?${next.toString()}`;
+    }
+    return page;
+  }
+
+  /** The one resource matching a conditional query, undefined for none, 412 for several. */
+  matchOne<T extends Resource>(type: string, query: string): WithId<T> | undefined {
+    const params = new URLSearchParams(query);
+    params.set('_count', '2');
+    const page = this.searchSync<T>(type, params);
+    if (page.resources.length > 1) throw new OutcomeError(multipleMatches(`More than one ${type} matches ${query}`));
+    return page.resources[0];
+  }
+
+  private included(type: string, pks: number[], includes: { param: string; targetType?: string }[]): Resource[] {
+    if (includes.length === 0 || pks.length === 0) return [];
+    const seen = new Set<string>();
+    const out: Resource[] = [];
+    for (const include of includes) {
+      const targets = this.stmt(
+        `SELECT DISTINCT target FROM idx_reference WHERE type = ? AND param = ? AND pk IN (${pks.map(() => '?').join(',')})`,
+      ).all(type, include.param, ...pks);
+      for (const { target } of targets) {
+        const [targetType, targetId] = String(target).split('/');
+        if (!targetType || !targetId || (include.targetType && include.targetType !== targetType) || seen.has(String(target))) continue;
+        seen.add(String(target));
+        const row = this.currentRow(targetType, targetId);
+        if (row && !row.deleted) out.push(JSON.parse(row.content) as Resource);
+      }
+    }
+    return out;
+  }
+
+  private writeVersion<T extends Resource>(resource: WithId<T>, current: Row | undefined): WithId<T> {
+    const now = new Date().toISOString();
+    const version = (current?.version ?? 0) + 1;
+    const stored = { ...resource, meta: { ...resource.meta, versionId: String(version), lastUpdated: now } } as WithId<T>;
+    const content = JSON.stringify(stored);
+    let pk: number;
+    if (current) {
+      pk = current.pk;
+      this.stmt('UPDATE resource SET version = ?, last_updated = ?, deleted = 0, content = ? WHERE pk = ?').run(version, now, content, pk);
+      this.clearIndex(pk);
+    } else {
+      const result = this.stmt('INSERT INTO resource (type, id, version, last_updated, content) VALUES (?, ?, ?, ?, ?)').run(
+        stored.resourceType,
+        stored.id,
+        version,
+        now,
+        content,
+      );
+      pk = Number(result.lastInsertRowid);
+    }
+    this.stmt('INSERT INTO resource_version (pk, version, last_updated, deleted, content) VALUES (?, ?, ?, 0, ?)').run(pk, version, now, content);
+    this.writeIndex(pk, stored);
+    return stored;
+  }
+
+  private writeIndex(pk: number, resource: Resource): void {
+    const rows = indexResource(resource);
+    const type = resource.resourceType;
+    const token = this.stmt('INSERT INTO idx_token (pk, type, param, system, code) VALUES (?, ?, ?, ?, ?)');
+    for (const t of rows.tokens) token.run(pk, type, t.param, t.system, t.code);
+    const reference = this.stmt('INSERT INTO idx_reference (pk, type, param, target, target_id) VALUES (?, ?, ?, ?, ?)');
+    for (const r of rows.references) reference.run(pk, type, r.param, r.target, r.targetId);
+    const date = this.stmt('INSERT INTO idx_date (pk, type, param, lo, hi) VALUES (?, ?, ?, ?, ?)');
+    for (const d of rows.dates) date.run(pk, type, d.param, d.lo, d.hi);
+    const string = this.stmt('INSERT INTO idx_string (pk, type, param, value, value_lower) VALUES (?, ?, ?, ?, ?)');
+    for (const s of rows.strings) string.run(pk, type, s.param, s.value, s.value.toLowerCase());
+  }
+
+  private clearIndex(pk: number): void {
+    for (const table of ['idx_token', 'idx_reference', 'idx_date', 'idx_string']) {
+      this.stmt(`DELETE FROM ${table} WHERE pk = ?`).run(pk);
+    }
+  }
+
+  private currentRow(type: string, id: string): Row | undefined {
+    return this.stmt('SELECT * FROM resource WHERE type = ? AND id = ?').get(type, id) as Row | undefined;
+  }
+
+  private stmt(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `work` in one write transaction; `BEGIN IMMEDIATE` takes the write lock up front. */
+  private inTransaction<R>(work: () => R): R {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}
+
+function checkType(type: string): void {
+  if (!globalSchema.types[type] || !/^[A-Z][A-Za-z]+$/.test(type) || type === 'Resource' || type === 'DomainResource') {
+    throw new OutcomeError(badRequest(`Unknown resource type '${type}'`, 'resourceType'));
+  }
+}
+
+/** Accepts `3`, `"3"` and `W/"3"`. */
+function parseVersion(ifMatch: string): string {
+  return ifMatch.replace(/^W\//, '').replaceAll('"', '');
+}
+
+/** Same content, ignoring the version and timestamp the store itself sets. */
+function sameContent(a: Resource, b: Resource): boolean {
+  return canonicalJson(withoutVersion(a)) === canonicalJson(withoutVersion(b));
+}
+
+function withoutVersion(r: Resource): Resource {
+  const { versionId: _v, lastUpdated: _l, ...meta } = r.meta ?? {};
+  return Object.keys(meta).length ? { ...r, meta } : { ...r, meta: undefined };
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+

@@ -1,0 +1,51 @@
+/**
+ * Identifier systems, code systems and canonical URLs used across the product.
+ * NHS systems are the national ones; everything of ours lives under one canonical base.
+ */
+
+export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
+export const ODS_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
+export const SNOMED_SYSTEM = 'http://snomed.info/sct';
+export const DICOM_UID_SYSTEM = 'urn:dicom:uid';
+/** BaRS message events (servicerequest-request and friends). */
+export const BARS_MESSAGE_EVENTS_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/message-events-bars';
+
+/** The project's own canonical base. `.example` is reserved, so nothing here can clash with a real registry. */
+export const CANONICAL_BASE = 'https://imaging-connect.example/fhir';
+
+export const SYSTEMS = {
+  /** A region (imaging network) id, e.g. `north`. */
+  region: `${CANONICAL_BASE}/Id/region`,
+  /** A routable service's id: what the `NHSD-Target-Identifier` header carries. */
+  serviceId: `${CANONICAL_BASE}/Id/service-id`,
+  /** Business identifier of a ServiceRequest (the placer order number), shared by every copy. */
+  placerOrder: `${CANONICAL_BASE}/Id/placer-order`,
+  /** Business identifier of a Task, shared by every copy across regions. */
+  task: `${CANONICAL_BASE}/Id/task`,
+  /** Accession number assigned by the imaging provider. */
+  accession: `${CANONICAL_BASE}/Id/accession`,
+  /** Business identifier of a DiagnosticReport, shared by every copy. */
+  report: `${CANONICAL_BASE}/Id/report`,
+  /** A message's `X-Request-ID`, kept on received message Bundles so a replay is recognised. */
+  messageRequest: `${CANONICAL_BASE}/Id/message-request`,
+  /** A case's `X-Correlation-ID`. */
+  correlation: `${CANONICAL_BASE}/Id/correlation`,
+  /** A locator pointer's source (absolute URL of the pointed-to resource). */
+  pointerSource: `${CANONICAL_BASE}/Id/pointer-source`,
+} as const;
+
+export const CODE_SYSTEMS = {
+  /** Our Task codes: fulfil an order, deliver a message, register a pointer, acknowledge a result. */
+  taskCode: `${CANONICAL_BASE}/CodeSystem/task-code`,
+  /** Our message events beyond BaRS (task-update, report-issued). */
+  messageEvent: `${CANONICAL_BASE}/CodeSystem/message-event`,
+  /** RCR / AoMRC alert categories: CRITICAL, URGENT, CANCER, SIGNIFICANT, NONE. */
+  alertCategory: `${CANONICAL_BASE}/CodeSystem/alert-category`,
+  /** Kind of resource a locator pointer points to. */
+  pointerKind: `${CANONICAL_BASE}/CodeSystem/pointer-kind`,
+} as const;
+
+export const EXTENSIONS = {
+  /** On a DiagnosticReport: its alert category (Coding from CODE_SYSTEMS.alertCategory). */
+  alertCategory: `${CANONICAL_BASE}/StructureDefinition/alert-category`,
+} as const;
