@@ -5,3 +5,7 @@ export * from './store/port.ts';
 export * from './store/helpers.ts';
 export { SqliteStore } from './store/sqlite/sqlite-store.ts';
 export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
+export * from './store/http/index.ts';
+export * from './validation/index.ts';
+export * from './terminology/index.ts';
+export * from './workflow/index.ts';
