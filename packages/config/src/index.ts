@@ -1,1 +1,71 @@
-export {};
+import { z } from 'zod';
+
+export type EnvSource = Record<string, string | undefined>;
+
+/** Thrown when the environment does not parse. Its message lists every bad variable, one per line. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Parses environment variables with a zod object schema and fails fast, naming every bad variable.
+ * Services call it once in main.ts with `process.env`; tests pass a plain object.
+ */
+export function loadEnv<S extends z.ZodObject>(schema: S, source: EnvSource = process.env): z.infer<S> {
+  // Empty strings mean "unset", so that `FOO= cmd` falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      const got = typeof issue.path[0] === 'string' ? cleaned[issue.path[0]] : undefined;
+      return got === undefined ? `${name}: ${issue.message}` : `${name}: ${issue.message} (got '${got}')`;
+    }),
+  );
+}
+
+/** Reusable variable types. */
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  url: () => z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+  /** `1500`, `90s`, `5m`, `24h` or `7d`, in milliseconds. */
+  duration: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform((value, ctx) => {
+        const ms = parseDuration(value);
+        if (ms === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 90s, 5m, 24h or 7d' });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+  /** Comma-separated list, trimmed, empty items dropped. */
+  list: () =>
+    z.string().transform((value) =>
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  bool: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1'),
+};
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(value: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] as number));
+}

@@ -1,1 +1,10 @@
-export {};
+export * from './app.ts';
+export * from './body.ts';
+export * from './capability.ts';
+export * from './client.ts';
+export * from './errors.ts';
+export * from './logger.ts';
+export * from './page-tokens.ts';
+export * from './request-context.ts';
+export * from './responses.ts';
+export * from './serve.ts';

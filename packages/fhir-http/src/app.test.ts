@@ -1,0 +1,115 @@
+import { OutcomeError, unprocessable } from '@imaging/fhir';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { createFhirApp } from './app.ts';
+import { ifMatchVersion, readResource } from './body.ts';
+import { memoryLogger } from './logger.ts';
+import type { RequestVars } from './request-context.ts';
+import { fhirResponse } from './responses.ts';
+
+function testApp() {
+  const logger = memoryLogger();
+  const app = createFhirApp<{ Variables: RequestVars }>({ logger, bodyLimitBytes: 200 });
+  app.post('/fhir/Patient', async (c) => fhirResponse(await readResource(c, 'Patient'), 201));
+  app.put('/fhir/Task/:id', async (c) => c.json({ version: ifMatchVersion(c) ?? null }));
+  app.get('/rule', () => {
+    throw new OutcomeError(unprocessable('Illegal transition', 'Task.status'));
+  });
+  app.get('/bug', () => {
+    throw new TypeError('secret internals at /srv/app.ts:12');
+  });
+  app.get('/ids', (c) => c.json({ requestId: c.get('requestId'), correlationId: c.get('correlationId') }));
+  return { app, logger };
+}
+
+const post = (app: ReturnType<typeof testApp>['app'], body: string, type = 'application/fhir+json') =>
+  app.request('/fhir/Patient', { method: 'POST', body, headers: { 'Content-Type': type } });
+
+async function outcome(res: Response): Promise<OperationOutcome> {
+  expect(res.headers.get('Content-Type')).toContain('application/fhir+json');
+  const body = (await res.json()) as OperationOutcome;
+  expect(body.resourceType).toBe('OperationOutcome');
+  return body;
+}
+
+describe('createFhirApp', () => {
+  it('accepts a well-formed resource', async () => {
+    const res = await post(testApp().app, '{"resourceType":"Patient"}');
+    expect(res.status).toBe(201);
+  });
+
+  it('answers malformed JSON with 400', async () => {
+    const res = await post(testApp().app, '{"resourceType":');
+    expect(res.status).toBe(400);
+    expect((await outcome(res)).issue[0]?.details?.text).toMatch(/^Malformed JSON/);
+  });
+
+  it('answers a non-JSON media type with 415', async () => {
+    const res = await post(testApp().app, '<Patient/>', 'application/fhir+xml');
+    expect(res.status).toBe(415);
+    await outcome(res);
+  });
+
+  it.each([
+    ['[]', 'The body must be a FHIR resource (a JSON object)'],
+    ['{"name":"x"}', 'The body has no resourceType'],
+    ['{"resourceType":"Task"}', 'Expected a Patient, not a Task'],
+  ])('answers %s with 400', async (body, text) => {
+    const res = await post(testApp().app, body);
+    expect(res.status).toBe(400);
+    expect((await outcome(res)).issue[0]?.details?.text).toBe(text);
+  });
+
+  it('answers an oversized body with 413', async () => {
+    const res = await post(testApp().app, JSON.stringify({ resourceType: 'Patient', text: 'x'.repeat(500) }));
+    expect(res.status).toBe(413);
+    expect((await outcome(res)).issue[0]?.code).toBe('too-long');
+  });
+
+  it('renders an OutcomeError with its own status', async () => {
+    const res = await testApp().app.request('/rule');
+    expect(res.status).toBe(422);
+    expect((await outcome(res)).issue[0]?.expression).toEqual(['Task.status']);
+  });
+
+  it('turns a bug into a bare 500 and logs the stack', async () => {
+    const { app, logger } = testApp();
+    const res = await app.request('/bug');
+    expect(res.status).toBe(500);
+    const text = JSON.stringify(await outcome(res));
+    expect(text).not.toContain('secret internals');
+    expect(logger.entries.find((e) => e.level === 'error')?.error).toContain('secret internals');
+  });
+
+  it('answers an unknown route with a FHIR 404', async () => {
+    const res = await testApp().app.request('/fhir/Nope');
+    expect(res.status).toBe(404);
+    expect((await outcome(res)).issue[0]?.code).toBe('not-found');
+  });
+
+  it('parses If-Match and rejects a malformed one', async () => {
+    const { app } = testApp();
+    const put = (value?: string) => app.request('/fhir/Task/1', { method: 'PUT', headers: value ? { 'If-Match': value } : {} });
+    expect(await (await put('W/"3"')).json()).toEqual({ version: '3' });
+    expect(await (await put()).json()).toEqual({ version: null });
+    const bad = await put('W/"3", W/"4"');
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe('request context', () => {
+  it('keeps the caller ids, echoes them, and logs them', async () => {
+    const { app, logger } = testApp();
+    const res = await app.request('/ids', { headers: { 'X-Request-ID': 'req-1', 'X-Correlation-ID': 'case-9' } });
+    expect(await res.json()).toEqual({ requestId: 'req-1', correlationId: 'case-9' });
+    expect(res.headers.get('X-Correlation-ID')).toBe('case-9');
+    expect(logger.entries.at(-1)).toMatchObject({ message: 'request', requestId: 'req-1', correlationId: 'case-9', status: 200 });
+  });
+
+  it('makes ids when absent or malformed, the correlation id defaulting to the request id', async () => {
+    const res = await testApp().app.request('/ids', { headers: { 'X-Request-ID': 'bad id with spaces' } });
+    const ids = (await res.json()) as { requestId: string; correlationId: string };
+    expect(ids.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ids.correlationId).toBe(ids.requestId);
+  });
+});

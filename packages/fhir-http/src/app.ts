@@ -1,0 +1,24 @@
+import { Hono } from 'hono';
+import type { Env } from 'hono';
+import { fhirBodyLimit } from './body.ts';
+import { fhirErrorHandler, fhirNotFound } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { requestContext } from './request-context.ts';
+
+export interface FhirAppOptions {
+  logger: Logger;
+  bodyLimitBytes?: number;
+}
+
+/**
+ * A Hono app with the FHIR plumbing every service shares: request/correlation ids and access log,
+ * a body size limit, one error handler that always answers with an OperationOutcome, and a FHIR 404.
+ */
+export function createFhirApp<E extends Env>(options: FhirAppOptions): Hono<E> {
+  const app = new Hono<E>();
+  app.use('*', requestContext(options.logger) as never);
+  app.use('*', fhirBodyLimit(options.bodyLimitBytes));
+  app.onError(fhirErrorHandler(options.logger));
+  app.notFound(fhirNotFound);
+  return app;
+}

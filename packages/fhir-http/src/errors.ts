@@ -1,0 +1,38 @@
+import { badRequest, forbidden, issue, OutcomeError, outcomeOf, toOutcomeError, unauthorized } from '@imaging/fhir';
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Logger } from './logger.ts';
+import { fhirResponse } from './responses.ts';
+
+/**
+ * The one error handler: OutcomeErrors render as themselves, Hono's HTTPExceptions keep their status,
+ * and anything else is a bug: logged with its stack, answered with a bare 500 OperationOutcome.
+ */
+export function fhirErrorHandler(logger: Logger): ErrorHandler {
+  return (err: unknown, c: Context) => {
+    const outcomeError = err instanceof HTTPException ? fromHttpException(err) : toOutcomeError(err);
+    if (outcomeError.status >= 500) {
+      logger.error('request failed', {
+        method: c.req.method,
+        path: c.req.path,
+        status: outcomeError.status,
+        requestId: c.get('requestId' as never),
+        correlationId: c.get('correlationId' as never),
+        error: err instanceof Error ? err.stack : String(err),
+      });
+    }
+    return fhirResponse(outcomeError.outcome, outcomeError.status);
+  };
+}
+
+function fromHttpException(err: HTTPException): OutcomeError {
+  const text = err.message || `HTTP ${err.status}`;
+  if (err.status === 400) return new OutcomeError(badRequest(text));
+  if (err.status === 401) return new OutcomeError(unauthorized(text));
+  if (err.status === 403) return new OutcomeError(forbidden(text));
+  if (err.status >= 500) return toOutcomeError(err);
+  return new OutcomeError(outcomeOf('http', [issue({ text, code: 'processing' })]), err.status);
+}
+
+export const fhirNotFound: NotFoundHandler = (c) =>
+  fhirResponse(outcomeOf('not-found', [issue({ text: `Nothing is served at ${c.req.method} ${c.req.path}`, code: 'not-found' })]), 404);

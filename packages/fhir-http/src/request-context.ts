@@ -1,0 +1,44 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from './logger.ts';
+
+export const REQUEST_ID_HEADER = 'X-Request-ID';
+export const CORRELATION_ID_HEADER = 'X-Correlation-ID';
+
+/** Hono variables every FHIR app carries. */
+export interface RequestVars {
+  requestId: string;
+  correlationId: string;
+}
+
+const ID_RE = /^[A-Za-z0-9\-._:]{1,128}$/;
+
+/**
+ * Takes `X-Request-ID` and `X-Correlation-ID` from the caller (or makes them), echoes them on the
+ * response, and writes one access-log line per request carrying both.
+ */
+export function requestContext(logger: Logger): MiddlewareHandler<{ Variables: RequestVars }> {
+  return async (c, next) => {
+    const started = performance.now();
+    const requestId = validId(c.req.header(REQUEST_ID_HEADER)) ?? crypto.randomUUID();
+    const correlationId = validId(c.req.header(CORRELATION_ID_HEADER)) ?? requestId;
+    c.set('requestId', requestId);
+    c.set('correlationId', correlationId);
+    await next();
+    c.header(REQUEST_ID_HEADER, requestId);
+    c.header(CORRELATION_ID_HEADER, correlationId);
+    const client = (c.get('auth' as never) as { sub?: string } | undefined)?.sub;
+    logger.info('request', {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+      requestId,
+      correlationId,
+      ...(client ? { client } : {}),
+    });
+  };
+}
+
+function validId(value: string | undefined): string | undefined {
+  return value && ID_RE.test(value) ? value : undefined;
+}

@@ -1,0 +1,39 @@
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Logger } from './logger.ts';
+
+export interface ServeOptions {
+  port: number;
+  hostname: string;
+  logger: Logger;
+  /** Called once on SIGTERM/SIGINT after the server stops taking requests: stop workers, close stores. */
+  onShutdown?: () => Promise<void>;
+}
+
+/** Serves an app and shuts down gracefully on SIGTERM or SIGINT. Resolves once listening. */
+export function serveApp(app: Hono<any>, options: ServeOptions): Promise<{ port: number; close: () => Promise<void> }> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname }, (info) => {
+      options.logger.info('listening', { url: `http://${options.hostname}:${info.port}` });
+      resolve({ port: info.port, close });
+    });
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        await new Promise<void>((done) => server.close(() => done()));
+        await options.onShutdown?.();
+      })());
+    const onSignal = (signal: string) => {
+      options.logger.info('shutting down', { signal });
+      close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          options.logger.error('shutdown failed', { error: String(err) });
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}
