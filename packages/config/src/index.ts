@@ -69,3 +69,4 @@ export function parseDuration(value: string): number | undefined {
   if (!m) return undefined;
   return Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] as number));
 }
+export * from './topology.ts';

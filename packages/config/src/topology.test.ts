@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { devTopology, parseTopology } from './topology.ts';
+
+describe('topology', () => {
+  it('accepts the development topology', () => {
+    const topology = parseTopology(devTopology());
+    expect(topology.regions.map((r) => r.id)).toEqual(['north', 'midlands', 'south']);
+    expect(new Set(topology.clients.map((c) => c.id)).size).toBe(topology.clients.length);
+  });
+
+  it('names every broken cross-reference', () => {
+    const broken = devTopology();
+    broken.organisations.push({ ods: 'X1234', name: 'Nowhere', region: 'atlantis', kind: 'trust' });
+    broken.clients.push({ id: 'gp-ghost', kind: 'referrer', region: 'north', organisation: 'Z99999', scopes: ['system/Task.rs'] });
+    broken.clients.push({ id: 'gp-anon', kind: 'referrer', region: 'north', scopes: ['system/Task.rs'] });
+    expect(() => parseTopology(broken)).toThrow(
+      /organisation X1234: unknown region 'atlantis'[\s\S]*client gp-ghost: unknown organisation 'Z99999'[\s\S]*client gp-anon: needs an organisation/,
+    );
+  });
+
+  it('rejects malformed fields with their paths', () => {
+    const bad = { ...devTopology(), regions: [{ id: 'North!', name: 'x', serviceId: '', url: 'not a url', port: 1 }] };
+    expect(() => parseTopology(bad)).toThrow(/regions\.0\.id[\s\S]*regions\.0\.serviceId[\s\S]*regions\.0\.url/);
+  });
+});

@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The shape of a deployment: the hub, the regions (imaging networks) with their gateways, the
+ * organisations each region serves, and the API clients registered with the hub. The demo, the dev
+ * key set-up, the hub's directory seed and the token CLI all read the same topology.
+ */
+
+const odsCode = z.string().regex(/^[A-Z0-9]{3,10}$/, 'an ODS code: 3-10 upper-case letters or digits');
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes');
+
+export const ClientKind = z.enum(['referrer', 'provider', 'clinician', 'gateway']);
+export type ClientKind = z.infer<typeof ClientKind>;
+
+export const TopologySchema = z.object({
+  hub: z.object({ url: z.url(), port: z.number().int() }),
+  regions: z
+    .array(
+      z.object({
+        id,
+        name: z.string(),
+        /** The id the router knows the region's gateway by (BaRS `NHSD-Target-Identifier`). */
+        serviceId: z.string().min(1),
+        url: z.url(),
+        port: z.number().int(),
+      }),
+    )
+    .min(1),
+  organisations: z.array(
+    z.object({
+      ods: odsCode,
+      name: z.string(),
+      region: id,
+      kind: z.enum(['gp-practice', 'imaging-provider', 'trust']),
+    }),
+  ),
+  clients: z.array(
+    z.object({
+      id,
+      kind: ClientKind,
+      region: id,
+      /** The organisation the client acts for; gateways act for their region. */
+      organisation: odsCode.optional(),
+      scopes: z.array(z.string().min(1)).min(1),
+    }),
+  ),
+});
+
+export type Topology = z.infer<typeof TopologySchema>;
+export type Region = Topology['regions'][number];
+export type Organisation = Topology['organisations'][number];
+export type TopologyClient = Topology['clients'][number];
+
+/** Gateways talk to the hub: routing, the locator, and reading the directory. */
+const GATEWAY_SCOPES = ['hub/route', 'system/DocumentReference.crs', 'system/Organization.rs', 'system/Endpoint.rs'];
+
+/**
+ * The development topology: a hub and three regions on 127.0.0.1. The ODS codes are fictional and
+ * only shaped like real ones (a GP practice is a letter and five digits, a trust three characters).
+ */
+export function devTopology(host = '127.0.0.1'): Topology {
+  const url = (port: number) => `http://${host}:${port}`;
+  return {
+    hub: { url: url(4000), port: 4000 },
+    regions: [
+      { id: 'north', name: 'North Imaging Network', serviceId: 'imaging-north', url: url(4101), port: 4101 },
+      { id: 'midlands', name: 'Midlands Imaging Network', serviceId: 'imaging-midlands', url: url(4102), port: 4102 },
+      { id: 'south', name: 'South Imaging Network', serviceId: 'imaging-south', url: url(4103), port: 4103 },
+    ],
+    organisations: [
+      { ods: 'N81001', name: 'Riverside Medical Practice', region: 'north', kind: 'gp-practice' },
+      { ods: 'RN1', name: 'North Hospitals NHS Trust', region: 'north', kind: 'imaging-provider' },
+      { ods: 'M81001', name: 'Canal Street Surgery', region: 'midlands', kind: 'gp-practice' },
+      { ods: 'RM1', name: 'Midlands Community Diagnostic Centre', region: 'midlands', kind: 'imaging-provider' },
+      { ods: 'S81001', name: 'Harbour View Health Centre', region: 'south', kind: 'gp-practice' },
+      { ods: 'RS1', name: 'South Coast Hospitals NHS Trust', region: 'south', kind: 'trust' },
+    ],
+    clients: [
+      ...['north', 'midlands', 'south'].map((region) => ({
+        id: `gateway-${region}`,
+        kind: 'gateway' as const,
+        region,
+        scopes: GATEWAY_SCOPES,
+      })),
+      {
+        id: 'gp-n81001',
+        kind: 'referrer',
+        region: 'north',
+        organisation: 'N81001',
+        scopes: ['system/Patient.crs', 'system/ServiceRequest.crs', 'system/Task.rus', 'system/DiagnosticReport.rs', 'system/ImagingStudy.rs'],
+      },
+      {
+        id: 'ris-rm1',
+        kind: 'provider',
+        region: 'midlands',
+        organisation: 'RM1',
+        scopes: [
+          'system/Patient.rs',
+          'system/ServiceRequest.rs',
+          'system/Task.rus',
+          'system/ImagingStudy.crus',
+          'system/DiagnosticReport.crus',
+          'system/Endpoint.crs',
+        ],
+      },
+      {
+        id: 'clinician-rs1',
+        kind: 'clinician',
+        region: 'south',
+        organisation: 'RS1',
+        scopes: ['system/DocumentReference.rs', 'system/ImagingStudy.rs', 'system/DiagnosticReport.rs'],
+      },
+    ],
+  };
+}
+
+/** Reads and checks a topology file (JSON), naming every problem. */
+export function readTopology(path: string): Topology {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`Cannot read topology ${path}: ${(err as Error).message}`);
+  }
+  return parseTopology(raw, path);
+}
+
+export function parseTopology(raw: unknown, source = 'topology'): Topology {
+  const result = TopologySchema.safeParse(raw);
+  if (!result.success) {
+    throw new Error(`Invalid ${source}:\n${result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const topology = result.data;
+  const regions = new Set(topology.regions.map((r) => r.id));
+  const orgs = new Set(topology.organisations.map((o) => o.ods));
+  const problems = [
+    ...topology.organisations.filter((o) => !regions.has(o.region)).map((o) => `organisation ${o.ods}: unknown region '${o.region}'`),
+    ...topology.clients.filter((c) => !regions.has(c.region)).map((c) => `client ${c.id}: unknown region '${c.region}'`),
+    ...topology.clients
+      .filter((c) => c.organisation && !orgs.has(c.organisation))
+      .map((c) => `client ${c.id}: unknown organisation '${c.organisation}'`),
+    ...topology.clients.filter((c) => c.kind !== 'gateway' && !c.organisation).map((c) => `client ${c.id}: needs an organisation`),
+  ];
+  if (problems.length) throw new Error(`Invalid ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return topology;
+}
