@@ -1,1 +1,4 @@
-export {};
+export * from './build.ts';
+export * from './events.ts';
+export * from './parse.ts';
+export * from './response.ts';

@@ -1,0 +1,65 @@
+import type { ResourceType } from '@medplum/fhirtypes';
+import { BARS_MESSAGE_EVENTS_SYSTEM, CODE_SYSTEMS } from '@imaging/fhir';
+
+/**
+ * The message events the pathway carries between regions, each with what its Bundle must hold: a
+ * light MessageDefinition. The order travels with the BaRS event code; status updates and issued
+ * reports use codes of ours, as BaRS defines none for them.
+ */
+export interface MessageEventDefinition {
+  system: string;
+  code: string;
+  display: string;
+  focus: ResourceType;
+  /** Resource types the Bundle must (min) and may (max) carry besides the MessageHeader. */
+  entries: Partial<Record<ResourceType, { min: number; max: number }>>;
+}
+
+export const ORDER_REQUEST: MessageEventDefinition = {
+  system: BARS_MESSAGE_EVENTS_SYSTEM,
+  code: 'servicerequest-request',
+  display: 'ServiceRequest Request',
+  focus: 'ServiceRequest',
+  entries: {
+    ServiceRequest: { min: 1, max: 1 },
+    Patient: { min: 1, max: 1 },
+    Task: { min: 1, max: 1 },
+    Encounter: { min: 0, max: 1 },
+  },
+};
+
+export const TASK_UPDATE: MessageEventDefinition = {
+  system: CODE_SYSTEMS.messageEvent,
+  code: 'task-update',
+  display: 'Task status update',
+  focus: 'Task',
+  entries: { Task: { min: 1, max: 1 } },
+};
+
+export const REPORT_ISSUED: MessageEventDefinition = {
+  system: CODE_SYSTEMS.messageEvent,
+  code: 'diagnosticreport-issued',
+  display: 'Diagnostic report issued',
+  focus: 'DiagnosticReport',
+  entries: {
+    DiagnosticReport: { min: 1, max: 1 },
+    ImagingStudy: { min: 0, max: 10 },
+    Endpoint: { min: 0, max: 10 },
+  },
+};
+
+export const MESSAGE_EVENTS: readonly MessageEventDefinition[] = [ORDER_REQUEST, TASK_UPDATE, REPORT_ISSUED];
+
+export function findMessageEvent(system: string | undefined, code: string | undefined): MessageEventDefinition | undefined {
+  return MESSAGE_EVENTS.find((e) => e.system === system && e.code === code);
+}
+
+/** HTTP headers of a routed message, after BaRS. */
+export const MESSAGE_HEADERS = {
+  /** The receiving service's id, which the hub looks up in its directory. */
+  target: 'NHSD-Target-Identifier',
+  /** Fixed for one message: the same on every retry, so a repeat is recognised. */
+  requestId: 'X-Request-ID',
+  /** Fixed for the whole case, across every hop and every message. */
+  correlationId: 'X-Correlation-ID',
+} as const;
