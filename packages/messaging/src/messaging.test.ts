@@ -96,7 +96,7 @@ describe('parseMessage', () => {
   it('reports every shape problem at once with 400', () => {
     const bundle = orderMessage();
     const header = bundle.entry?.[0]?.resource as MessageHeader;
-    delete header.source;
+    (header as { source?: unknown }).source = undefined;
     (bundle.entry?.[2] as { fullUrl?: string }).fullUrl = 'Patient/p1';
     const err = rejection(() => parseMessage(bundle));
     expect(err.status).toBe(400);
