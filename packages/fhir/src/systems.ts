@@ -32,6 +32,8 @@ export const SYSTEMS = {
   correlation: `${CANONICAL_BASE}/Id/correlation`,
   /** A locator pointer's source (absolute URL of the pointed-to resource). */
   pointerSource: `${CANONICAL_BASE}/Id/pointer-source`,
+  /** A used SMART client assertion: a hash of its issuer and `jti`, so a replay is recognised. */
+  clientAssertion: `${CANONICAL_BASE}/Id/client-assertion`,
 } as const;
 
 export const CODE_SYSTEMS = {
@@ -43,6 +45,8 @@ export const CODE_SYSTEMS = {
   alertCategory: `${CANONICAL_BASE}/CodeSystem/alert-category`,
   /** Kind of resource a locator pointer points to. */
   pointerKind: `${CANONICAL_BASE}/CodeSystem/pointer-kind`,
+  /** What a Basic resource of ours records (`client-assertion`: a used token-request assertion). */
+  basicKind: `${CANONICAL_BASE}/CodeSystem/basic-kind`,
 } as const;
 
 export const EXTENSIONS = {
