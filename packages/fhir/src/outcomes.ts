@@ -21,6 +21,7 @@ const STATUS_BY_KIND: Record<string, number> = {
   gone: 410,
   'precondition-failed': 412,
   'payload-too-large': 413,
+  'precondition-required': 428,
   'unsupported-media-type': 415,
   unprocessable: 422,
   'server-error': 500,
@@ -103,6 +104,8 @@ export const gone = (what: string): OperationOutcome => single('gone', 'deleted'
 export const conflict = (text: string, expression?: string | string[]): OperationOutcome =>
   single('conflict', 'conflict', text, expression);
 export const preconditionFailed = (text: string): OperationOutcome => single('precondition-failed', 'conflict', text);
+/** 428: a versioned update was attempted without `If-Match`. */
+export const preconditionRequired = (text: string): OperationOutcome => single('precondition-required', 'required', text);
 export const multipleMatches = (text: string): OperationOutcome => single('precondition-failed', 'multiple-matches', text);
 export const unauthorized = (text: string): OperationOutcome => single('unauthorized', 'login', text);
 export const forbidden = (text: string): OperationOutcome => single('forbidden', 'forbidden', text);
