@@ -1,1 +1,2 @@
-export {};
+export { HttpStore, HTTP_NORMALISATIONS } from './http-store.ts';
+export type { HttpStoreOptions } from './http-store.ts';
