@@ -9,3 +9,4 @@ export * from './store/http/index.ts';
 export * from './validation/index.ts';
 export * from './terminology/index.ts';
 export * from './workflow/index.ts';
+export { openStore } from './store/open.ts';
