@@ -62,11 +62,15 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
     }
   }
 
-  const clauses: string[] = ['r.type = ?', 'r.deleted = 0'];
-  const args: SQLInputValue[] = [type];
   const request = parseSearchRequest(`${type}?${filters.toString()}`);
-  for (const filter of request.filters ?? []) {
-    const clause = compileFilter(type, filter);
+  const compiled = (request.filters ?? []).map((filter) => compileFilter(type, filter));
+  // With a positive index-table filter, the index drives: each match is a rowid lookup. The unary `+`
+  // keeps SQLite off the (type, ...) indexes of `resource`, which would walk every resource of the type
+  // (an `_id` filter is itself an exact lookup on (type, id), so it keeps the plain form).
+  const indexDriven = compiled.some((c) => c.drives) && !compiled.some((c) => c.byId);
+  const clauses: string[] = indexDriven ? ['+r.type = ?', '+r.deleted = 0'] : ['r.type = ?', 'r.deleted = 0'];
+  const args: SQLInputValue[] = [type];
+  for (const clause of compiled) {
     clauses.push(clause.sql);
     args.push(...clause.args);
   }
@@ -119,6 +123,10 @@ function appendFilter(filters: URLSearchParams, type: string, key: string, value
 interface Clause {
   sql: string;
   args: SQLInputValue[];
+  /** A positive lookup in an index table, which can drive the query. */
+  drives?: boolean;
+  /** An `_id` lookup. */
+  byId?: boolean;
 }
 
 function compileFilter(type: string, filter: Filter): Clause {
@@ -149,13 +157,13 @@ function inIndex(table: string, type: string, param: string, alternatives: Claus
   const sql = `r.pk ${negate ? 'NOT IN' : 'IN'} (SELECT pk FROM ${table} WHERE type = ? AND param = ? AND (${alternatives
     .map((a) => a.sql)
     .join(' OR ')}))`;
-  return { sql, args: [type, param, ...alternatives.flatMap((a) => a.args)] };
+  return { sql, args: [type, param, ...alternatives.flatMap((a) => a.args)], drives: !negate };
 }
 
 function compileId(filter: Filter): Clause {
   const ids = splitValues(filter.value);
   const negate = filter.operator === Operator.NOT || filter.operator === Operator.NOT_EQUALS;
-  return { sql: `r.id ${negate ? 'NOT IN' : 'IN'} (${ids.map(() => '?').join(', ')})`, args: ids };
+  return { sql: `r.id ${negate ? 'NOT IN' : 'IN'} (${ids.map(() => '?').join(', ')})`, args: ids, byId: !negate };
 }
 
 function compileMissing(type: string, param: SearchParameter, filter: Filter): Clause {

@@ -9,6 +9,7 @@ import { badRequest, gone, multipleMatches, notFound, OutcomeError, precondition
 import type { CreateOptions, CreateResult, FhirStore, SearchPage, SearchQuery, UpdateOptions, WithId } from '../port.ts';
 import { toSearchParams } from '../port.ts';
 import { indexResource } from './indexer.ts';
+import type { CompiledSearch } from './query.ts';
 import { compileSearch } from './query.ts';
 import { applySchema } from './schema.ts';
 import { runTransaction } from './transaction.ts';
@@ -18,6 +19,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** `FULL` (default) syncs every commit to disk; `NORMAL` survives a process crash but not a power cut. */
   synchronous?: 'FULL' | 'NORMAL';
+  /** The time stamped on `meta.lastUpdated`. Default: the system clock. */
+  clock?: () => Date;
 }
 
 interface Row {
@@ -40,13 +43,18 @@ export class SqliteStore implements FhirStore {
   readonly description: string;
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
+  private readonly clock: () => Date;
+  private lastStamp = 0;
 
   constructor(options: SqliteStoreOptions) {
     loadFhirDefinitions();
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.description = `sqlite:${options.path}`;
+    this.clock = options.clock ?? (() => new Date());
     this.db = new DatabaseSync(options.path);
-    this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = ${options.synchronous ?? 'FULL'};`);
+    // busy_timeout first: switching to WAL needs a lock, and another replica may hold one (or be
+    // checkpointing as it closes); without it, opening fails at once with "database is locked".
+    this.db.exec(`PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous ?? 'FULL'};`);
     applySchema(this.db);
   }
 
@@ -136,7 +144,7 @@ export class SqliteStore implements FhirStore {
     checkType(type);
     const current = this.currentRow(type, id);
     if (!current || current.deleted) return;
-    const now = new Date().toISOString();
+    const now = this.stamp(current.last_updated);
     const version = current.version + 1;
     this.stmt('UPDATE resource SET version = ?, last_updated = ?, deleted = 1 WHERE pk = ?').run(version, now, current.pk);
     this.stmt('INSERT INTO resource_version (pk, version, last_updated, deleted, content) VALUES (?, ?, ?, 1, ?)').run(
@@ -151,15 +159,9 @@ export class SqliteStore implements FhirStore {
   searchSync<T extends Resource>(type: string, params: URLSearchParams): SearchPage<WithId<T>> {
     checkType(type);
     const q = compileSearch(type, params);
-    const total = (this.stmt(`SELECT COUNT(*) AS n FROM resource r WHERE ${q.where}`).get(...q.args)?.n as number) ?? 0;
-    const rows =
-      q.count === 0
-        ? []
-        : this.stmt(`SELECT r.pk, r.content FROM resource r WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ? OFFSET ?`).all(
-            ...q.args,
-            q.count,
-            q.offset,
-          );
+    const sql = searchSql(q);
+    const total = (this.stmt(sql.count).get(...q.args)?.n as number) ?? 0;
+    const rows = q.count === 0 ? [] : this.stmt(sql.page).all(...q.args, q.count, q.offset);
     const page: SearchPage<WithId<T>> = {
       resources: rows.map((r) => JSON.parse(r.content as string) as WithId<T>),
       included: this.included(type, rows.map((r) => r.pk as number), q.includes),
@@ -171,6 +173,19 @@ export class SqliteStore implements FhirStore {
       page.next = `${type}?${next.toString()}`;
     }
     return page;
+  }
+
+  /**
+   * SQLite's query plan for a search (its count and its page query), one line per step: for checking
+   * that a search is driven by the index tables rather than a walk over `resource`.
+   */
+  explainSearch(type: string, query: SearchQuery): string[] {
+    checkType(type);
+    const q = compileSearch(type, toSearchParams(query));
+    const sql = searchSql(q);
+    const count = this.db.prepare(`EXPLAIN QUERY PLAN ${sql.count}`).all(...q.args);
+    const page = this.db.prepare(`EXPLAIN QUERY PLAN ${sql.page}`).all(...q.args, q.count, q.offset);
+    return [...count, ...page].map((row) => String(row.detail));
   }
 
   /** The one resource matching a conditional query, undefined for none, 412 for several. */
@@ -202,7 +217,7 @@ export class SqliteStore implements FhirStore {
   }
 
   private writeVersion<T extends Resource>(resource: WithId<T>, current: Row | undefined): WithId<T> {
-    const now = new Date().toISOString();
+    const now = this.stamp(current?.last_updated);
     const version = (current?.version ?? 0) + 1;
     const stored = { ...resource, meta: { ...resource.meta, versionId: String(version), lastUpdated: now } } as WithId<T>;
     const content = JSON.stringify(stored);
@@ -224,6 +239,19 @@ export class SqliteStore implements FhirStore {
     this.stmt('INSERT INTO resource_version (pk, version, last_updated, deleted, content) VALUES (?, ?, ?, 0, ?)').run(pk, version, now, content);
     this.writeIndex(pk, stored);
     return stored;
+  }
+
+  /**
+   * The time for a new version: the clock's, but always after this store's previous write and after the
+   * resource's previous version, so that versions and `_sort=_lastUpdated` order as they were written
+   * even within one millisecond (or under a test clock that stands still).
+   */
+  private stamp(previous: string | undefined): string {
+    let t = this.clock().getTime();
+    const floor = Math.max(this.lastStamp, previous ? Date.parse(previous) : 0);
+    if (t <= floor) t = floor + 1;
+    this.lastStamp = t;
+    return new Date(t).toISOString();
   }
 
   private writeIndex(pk: number, resource: Resource): void {
@@ -270,6 +298,13 @@ export class SqliteStore implements FhirStore {
       throw err;
     }
   }
+}
+
+function searchSql(q: CompiledSearch): { count: string; page: string } {
+  return {
+    count: `SELECT COUNT(*) AS n FROM resource r WHERE ${q.where}`,
+    page: `SELECT r.pk, r.content FROM resource r WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ? OFFSET ?`,
+  };
 }
 
 function checkType(type: string): void {
