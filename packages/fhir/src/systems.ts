@@ -47,6 +47,10 @@ export const CODE_SYSTEMS = {
   pointerKind: `${CANONICAL_BASE}/CodeSystem/pointer-kind`,
   /** What a Basic resource of ours records (`client-assertion`: a used token-request assertion). */
   basicKind: `${CANONICAL_BASE}/CodeSystem/basic-kind`,
+  /** Kind of organisation in the hub's directory: imaging-network (a region), gp-practice, imaging-provider, trust. */
+  organisationKind: `${CANONICAL_BASE}/CodeSystem/organisation-kind`,
+  /** What a hub AuditEvent records: message-routed, pointer-registered, pointers-disclosed, content-retrieved. */
+  auditSubtype: `${CANONICAL_BASE}/CodeSystem/audit-subtype`,
 } as const;
 
 export const EXTENSIONS = {
