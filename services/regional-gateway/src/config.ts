@@ -1,0 +1,33 @@
+import { env, loadEnv } from '@imaging/config';
+import type { EnvSource } from '@imaging/config';
+import { z } from 'zod';
+
+/** The gateway's environment. One process serves one region; which one comes from here. */
+export const GatewayEnvSchema = z.object({
+  REGION_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a region id such as north'),
+  /** The id the router knows this gateway by; defaults to imaging-<region>. */
+  SERVICE_ID: z.string().min(1).optional(),
+  PORT: env.port(4101),
+  HOST: z.string().default('127.0.0.1'),
+  /** The gateway's public base URL (without /fhir); defaults to http://HOST:PORT. */
+  PUBLIC_URL: env.url().optional(),
+  HUB_URL: env.url().default('http://127.0.0.1:4000'),
+  /** A file path for the embedded store, or an http(s) FHIR base (HAPI) for the HTTP store. */
+  STORE: z.string().min(1).optional(),
+  /** Where dev keys and embedded stores live (git-ignored). */
+  IMAGING_DATA_DIR: z.string().optional(),
+  TOKEN_AUDIENCE: z.string().default('imaging-connect'),
+  /** Secret that signs page tokens; replicas of one region must share it. */
+  PAGE_TOKEN_SECRET: z.string().min(16).optional(),
+  DELIVERY_INTERVAL: env.duration('500ms'),
+  DELIVERY_BASE_BACKOFF: env.duration('1s'),
+  DELIVERY_MAX_BACKOFF: env.duration('60s'),
+  DELIVERY_LEASE: env.duration('30s'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+});
+
+export type GatewayEnv = z.infer<typeof GatewayEnvSchema>;
+
+export function loadGatewayEnv(source: EnvSource = process.env): GatewayEnv {
+  return loadEnv(GatewayEnvSchema, source);
+}

@@ -1,0 +1,114 @@
+import type { BundleEntry, Identifier, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { CODE_SYSTEMS, forbidden, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
+import type { WithId } from '@imaging/fhir';
+import { buildMessage, ORDER_REQUEST } from '@imaging/messaging';
+import { identifierQuery, requestIdFor } from './identifiers.ts';
+import { odsOfReference, withAccess, withPeer } from './labels.ts';
+import { deliveryEntries } from './outbox.ts';
+import { resolvePatient } from './patients.ts';
+import type { Caller, GatewayDeps } from './ports.ts';
+import { entryResource, isCreated, retryOnConflict, runTransaction } from './transactions.ts';
+
+export interface PlacedOrder {
+  serviceRequest: WithId<ServiceRequest>;
+  task: WithId<Task>;
+  /** False when the same order (same placer order number) was placed before: nothing new was stored. */
+  created: boolean;
+  /** The service the order was routed to, when its performer is served by another region. */
+  routedTo?: string;
+}
+
+/**
+ * A referrer places an imaging order. The order and its fulfilment Task are stored; when the performer
+ * is served by another region, the routed message is stored with them, in the same transaction, as a
+ * pending delivery. Placing the same order again (same placer order number) stores nothing new.
+ */
+export function placeOrder(deps: GatewayDeps, caller: Caller, order: ServiceRequest, correlationId: string): Promise<PlacedOrder> {
+  return retryOnConflict(() => placeOrderOnce(deps, caller, order, correlationId));
+}
+
+async function placeOrderOnce(deps: GatewayDeps, caller: Caller, order: ServiceRequest, correlationId: string): Promise<PlacedOrder> {
+  if (caller.kind !== 'referrer' || !caller.organisation) throw new OutcomeError(forbidden('Only a referrer may place an order'));
+  const requester = odsOfReference(order.requester);
+  if (!requester) throw new OutcomeError(unprocessable('The requester must be an organisation identified by its ODS code', 'ServiceRequest.requester'));
+  if (requester !== caller.organisation) {
+    throw new OutcomeError(forbidden(`${caller.clientId} acts for ${caller.organisation} and cannot place orders for ${requester}`));
+  }
+  const performer = odsOfReference(order.performer?.[0]);
+  if (!performer) throw new OutcomeError(unprocessable('The performer must be an organisation identified by its ODS code', 'ServiceRequest.performer[0]'));
+  const placer = placerIdentifier(order, requester);
+  const patient = await resolvePatient(deps.store, order.subject, 'ServiceRequest.subject');
+  const location = await deps.hub.findService(performer);
+  if (!location) throw new OutcomeError(unprocessable(`Unknown performer: no region serves ODS code ${performer}`, 'ServiceRequest.performer[0]'));
+  const remote = location.serviceId !== deps.region.serviceId ? location.serviceId : undefined;
+
+  const now = deps.clock.now().toISOString();
+  const share = <T extends ServiceRequest | Task>(r: T) => (remote ? withPeer(withAccess(r, [requester, performer]), remote) : withAccess(r, [requester, performer]));
+  const serviceRequest = share<ServiceRequest>({ ...order, subject: { reference: `Patient/${patient.id}` } });
+  const taskIdentifier: Identifier = { system: SYSTEMS.task, value: requestIdFor('fulfilment', placer.system as string, placer.value as string) };
+  const task = share<Task>({
+    resourceType: 'Task',
+    identifier: [taskIdentifier],
+    groupIdentifier: { system: SYSTEMS.correlation, value: correlationId },
+    status: 'requested',
+    intent: 'order',
+    ...(order.priority ? { priority: order.priority } : {}),
+    code: { coding: [{ system: CODE_SYSTEMS.taskCode, code: 'fulfil' }] },
+    for: { reference: `Patient/${patient.id}` },
+    authoredOn: now,
+    lastModified: now,
+    ...(order.requester ? { requester: order.requester } : {}),
+    ...(order.performer?.[0] ? { owner: order.performer[0] } : {}),
+  });
+
+  const srUrl = `urn:uuid:${crypto.randomUUID()}`;
+  const entries: BundleEntry[] = [
+    { fullUrl: srUrl, resource: serviceRequest, request: { method: 'POST', url: 'ServiceRequest', ifNoneExist: identifierQuery(placer) } },
+    { resource: { ...task, focus: { reference: srUrl } }, request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) } },
+  ];
+  const labelledPatient = withAccess(patient, [requester, performer]);
+  if (labelledPatient !== patient) {
+    entries.push({ resource: labelledPatient, request: { method: 'PUT', url: `Patient/${patient.id}`, ifMatch: `W/"${patient.meta?.versionId}"` } });
+  }
+  if (remote) {
+    const message = buildMessage({
+      event: ORDER_REQUEST,
+      timestamp: now,
+      sourceService: deps.region.serviceId,
+      destinationService: remote,
+      focus: { ...serviceRequest, id: 'order' },
+      resources: [labelledPatient, { ...task, id: 'task', focus: { reference: 'ServiceRequest/order' } }],
+      identifierOf: () => undefined,
+    });
+    entries.push(
+      ...deliveryEntries(
+        { kind: 'deliver-message', requestId: requestIdFor('order-request', taskIdentifier.value as string), correlationId, destination: remote, message, patient: { reference: `Patient/${patient.id}` } },
+        deps.region.regionId,
+        deps.clock.now(),
+      ),
+    );
+  }
+  const response = await runTransaction(deps.store, entries);
+  return {
+    serviceRequest: entryResource<ServiceRequest>(response, 0),
+    task: entryResource<Task>(response, 1),
+    created: isCreated(response, 0),
+    ...(remote ? { routedTo: remote } : {}),
+  };
+}
+
+/**
+ * The placer order number is the order's business identifier in every region, so it must be unique
+ * nationally: its value is namespaced by the placer's ODS code (`N81001-000123`).
+ */
+function placerIdentifier(order: ServiceRequest, requester: string): Identifier {
+  const index = order.identifier?.findIndex((i) => i.system === SYSTEMS.placerOrder) ?? -1;
+  const placer = index >= 0 ? order.identifier?.[index] : undefined;
+  if (!placer?.value) {
+    throw new OutcomeError(unprocessable(`An order needs a placer order number (identifier with system ${SYSTEMS.placerOrder})`, 'ServiceRequest.identifier'));
+  }
+  if (!placer.value.startsWith(`${requester}-`)) {
+    throw new OutcomeError(unprocessable(`The placer order number must start with the placer's ODS code: ${requester}-…`, `ServiceRequest.identifier[${index}].value`));
+  }
+  return placer;
+}

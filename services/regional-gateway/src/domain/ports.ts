@@ -1,0 +1,74 @@
+import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
+import type { FhirStore } from '@imaging/fhir';
+import type { Logger } from '@imaging/fhir-http';
+
+/** Time is an input: tests move it, nothing sleeps. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Where an organisation is served: its region, the region's routable service id and gateway. */
+export interface ServiceLocation {
+  regionId: string;
+  serviceId: string;
+  fhirBaseUrl: string;
+}
+
+export interface RouteHeaders {
+  target: string;
+  requestId: string;
+  correlationId: string;
+}
+
+/**
+ * What the gateway needs of the national hub. Failures are OutcomeErrors: 503 (or another 5xx) when
+ * the hub or the other region cannot be reached, a 4xx when the message was refused.
+ */
+export interface HubPort {
+  /** The region serving an ODS code, or undefined when the directory does not know it. */
+  findService(ods: string): Promise<ServiceLocation | undefined>;
+  /** Routes a message Bundle to the service named in `headers.target`; returns the response message. */
+  routeMessage(message: Bundle, headers: RouteHeaders): Promise<Bundle>;
+  /** Registers (idempotently) a locator pointer to a resource held here. */
+  registerPointer(pointer: DocumentReference, headers: { requestId: string; correlationId: string }): Promise<void>;
+}
+
+/** Who this gateway is. */
+export interface RegionIdentity {
+  regionId: string;
+  serviceId: string;
+  /** The gateway's public FHIR base, e.g. http://127.0.0.1:4101/fhir. */
+  fhirBaseUrl: string;
+}
+
+export interface DeliverySettings {
+  /** First retry delay; doubles per attempt up to `maxBackoffMs`. */
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** How long a claimed delivery stays claimed before another replica may take it over. */
+  leaseMs: number;
+  /** How many pending deliveries one pass looks at. */
+  batchSize: number;
+}
+
+export const DEFAULT_DELIVERY: DeliverySettings = { baseBackoffMs: 1000, maxBackoffMs: 60_000, leaseMs: 30_000, batchSize: 100 };
+
+export interface GatewayDeps {
+  store: FhirStore;
+  hub: HubPort;
+  clock: Clock;
+  logger: Logger;
+  region: RegionIdentity;
+  delivery: DeliverySettings;
+}
+
+/** The authenticated caller, as the domain sees it (mapped from the access token's claims). */
+export interface Caller {
+  clientId: string;
+  kind: 'referrer' | 'provider' | 'clinician' | 'gateway' | 'hub';
+  /** The ODS code the caller acts for. */
+  organisation?: string;
+  region?: string;
+}

@@ -1,0 +1,39 @@
+import type { Endpoint, Patient } from '@medplum/fhirtypes';
+import { forbidden, NHS_NUMBER_SYSTEM, OutcomeError, searchOne, unprocessable } from '@imaging/fhir';
+import type { WithId } from '@imaging/fhir';
+import { identifierQuery } from './identifiers.ts';
+import { withAccess } from './labels.ts';
+import type { Caller, GatewayDeps } from './ports.ts';
+import type { Recorded } from './results.ts';
+import { retryOnConflict } from './transactions.ts';
+
+/**
+ * A referrer registers the patient it is about to order for. A patient is matched on NHS number:
+ * registering one the region already holds gives the caller's organisation access to that record
+ * (it already knows the NHS number) and returns it, unchanged otherwise.
+ */
+export function registerPatient(deps: GatewayDeps, caller: Caller, patient: Patient): Promise<Recorded<Patient>> {
+  if (caller.kind !== 'referrer' || !caller.organisation) throw new OutcomeError(forbidden('Only a referrer may register a patient'));
+  const organisation = caller.organisation;
+  const nhs = patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM && i.value);
+  if (!nhs) throw new OutcomeError(unprocessable(`A patient needs an NHS number (identifier system ${NHS_NUMBER_SYSTEM})`, 'Patient.identifier'));
+  return retryOnConflict(async () => {
+    const existing = await searchOne<Patient>(deps.store, 'Patient', identifierQuery(nhs));
+    if (!existing) {
+      const { resource, created } = await deps.store.create(withAccess(patient, [organisation]), { ifNoneExist: identifierQuery(nhs) });
+      return { resource, created };
+    }
+    const labelled = withAccess(existing, [organisation]);
+    if (labelled === existing) return { resource: existing, created: false };
+    return { resource: await deps.store.update(labelled, { ifMatch: existing.meta?.versionId }), created: false };
+  });
+}
+
+/** An imaging provider registers the DICOMweb endpoint its studies point to. */
+export async function registerEndpoint(deps: GatewayDeps, caller: Caller, endpoint: Endpoint): Promise<Recorded<Endpoint>> {
+  if (caller.kind !== 'provider' || !caller.organisation) throw new OutcomeError(forbidden('Only an imaging provider may register an endpoint'));
+  const identifier = endpoint.identifier?.find((i) => i.system && i.value);
+  const labelled = withAccess(endpoint, [caller.organisation]);
+  const { resource, created } = await deps.store.create(labelled, identifier ? { ifNoneExist: identifierQuery(identifier) } : {});
+  return { resource: resource as WithId<Endpoint>, created };
+}

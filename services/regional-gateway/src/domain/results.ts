@@ -1,0 +1,129 @@
+import type { BundleEntry, DiagnosticReport, Endpoint, ImagingStudy, Resource, ServiceRequest } from '@medplum/fhirtypes';
+import { forbidden, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
+import type { WithId } from '@imaging/fhir';
+import { buildMessage, REPORT_ISSUED } from '@imaging/messaging';
+import { businessIdentifier, identifierQuery, requestIdFor } from './identifiers.ts';
+import { accessOrganisations, odsOfReference, peerOf, withAccess } from './labels.ts';
+import { deliveryEntries, LOCATOR_DESTINATION } from './outbox.ts';
+import type { Caller, GatewayDeps } from './ports.ts';
+import { identifierLookup } from './references.ts';
+import { entryResource, isCreated, runTransaction } from './transactions.ts';
+
+export interface Recorded<T extends Resource> {
+  resource: WithId<T>;
+  created: boolean;
+}
+
+/**
+ * The imaging provider records a study. It stays in this region; a pointer to it is registered with
+ * the national locator (as a pending delivery, in the same transaction), so other regions can find it.
+ */
+export async function recordImagingStudy(deps: GatewayDeps, caller: Caller, study: ImagingStudy, correlationId: string): Promise<Recorded<ImagingStudy>> {
+  const order = await orderPerformedBy(deps, caller, study.basedOn, 'ImagingStudy');
+  checkSameSubject(order, study.subject, 'ImagingStudy.subject');
+  const uid = businessIdentifier(study);
+  if (!uid) throw new OutcomeError(unprocessable('An ImagingStudy needs its Study Instance UID (system urn:dicom:uid)', 'ImagingStudy.identifier'));
+  const studyUrl = `urn:uuid:${crypto.randomUUID()}`;
+  const entries: BundleEntry[] = [
+    { fullUrl: studyUrl, resource: withAccess(study, accessOrganisations(order)), request: { method: 'POST', url: 'ImagingStudy', ifNoneExist: identifierQuery(uid) } },
+    ...pointerDelivery(deps, studyUrl, 'ImagingStudy', uid.value as string, study, correlationId),
+  ];
+  const response = await runTransaction(deps.store, entries);
+  return { resource: entryResource<ImagingStudy>(response, 0), created: isCreated(response, 0) };
+}
+
+/**
+ * The imaging provider issues a report. It is registered with the locator and, when the order came from
+ * another region, sent back to that region for the referrer, with the studies it cites: both as pending
+ * deliveries stored in the same transaction as the report.
+ */
+export async function issueReport(deps: GatewayDeps, caller: Caller, report: DiagnosticReport, correlationId: string): Promise<Recorded<DiagnosticReport>> {
+  const order = await orderPerformedBy(deps, caller, report.basedOn, 'DiagnosticReport');
+  checkSameSubject(order, report.subject, 'DiagnosticReport.subject');
+  const performer = odsOfReference(order.performer?.[0]) as string;
+  const identifier = reportIdentifier(report, performer);
+  const stored = withAccess({ ...report, identifier: [...(report.identifier ?? []).filter((i) => i.system !== SYSTEMS.report), identifier] }, accessOrganisations(order));
+  const reportUrl = `urn:uuid:${crypto.randomUUID()}`;
+  const entries: BundleEntry[] = [
+    { fullUrl: reportUrl, resource: stored, request: { method: 'POST', url: 'DiagnosticReport', ifNoneExist: identifierQuery(identifier) } },
+    ...pointerDelivery(deps, reportUrl, 'DiagnosticReport', identifier.value as string, stored, correlationId),
+  ];
+  const peer = peerOf(order);
+  if (peer) entries.push(...(await reportDelivery(deps, stored, peer, correlationId)));
+  const response = await runTransaction(deps.store, entries);
+  return { resource: entryResource<DiagnosticReport>(response, 0), created: isCreated(response, 0) };
+}
+
+async function orderPerformedBy(deps: GatewayDeps, caller: Caller, basedOn: { reference?: string }[] | undefined, type: string): Promise<WithId<ServiceRequest>> {
+  if (caller.kind !== 'provider' || !caller.organisation) throw new OutcomeError(forbidden(`Only an imaging provider may record a ${type}`));
+  const ref = basedOn?.find((b) => b.reference?.startsWith('ServiceRequest/'))?.reference;
+  if (!ref) throw new OutcomeError(unprocessable(`A ${type} must be based on the order (basedOn ServiceRequest/…)`, `${type}.basedOn`));
+  const order = await deps.store.read<ServiceRequest>('ServiceRequest', ref.split('/')[1] as string).catch((err: unknown) => {
+    if (err instanceof OutcomeError && err.status < 500) throw new OutcomeError(unprocessable(`${ref} does not exist in this region`, `${type}.basedOn`));
+    throw err;
+  });
+  if (odsOfReference(order.performer?.[0]) !== caller.organisation) {
+    throw new OutcomeError(forbidden(`${caller.organisation} is not the performer of ${ref}`));
+  }
+  return order;
+}
+
+function checkSameSubject(order: ServiceRequest, subject: { reference?: string } | undefined, expression: string): void {
+  if (subject?.reference !== order.subject?.reference) {
+    throw new OutcomeError(unprocessable(`The subject must be the order's patient (${order.subject?.reference})`, expression));
+  }
+}
+
+/** A report's business identifier, namespaced by the performer's ODS code; assigned when absent. */
+function reportIdentifier(report: DiagnosticReport, performer: string) {
+  const given = report.identifier?.find((i) => i.system === SYSTEMS.report);
+  if (!given?.value) return { system: SYSTEMS.report, value: `${performer}-${crypto.randomUUID()}` };
+  if (!given.value.startsWith(`${performer}-`)) {
+    throw new OutcomeError(unprocessable(`The report identifier must start with the performer's ODS code: ${performer}-…`, 'DiagnosticReport.identifier'));
+  }
+  return given;
+}
+
+function pointerDelivery(deps: GatewayDeps, resourceUrl: string, type: string, key: string, resource: { subject?: { reference?: string } }, correlationId: string): BundleEntry[] {
+  return deliveryEntries(
+    {
+      kind: 'register-pointer',
+      requestId: requestIdFor('pointer', deps.region.serviceId, type, key),
+      correlationId,
+      destination: LOCATOR_DESTINATION,
+      pointerTo: { reference: resourceUrl },
+      ...(resource.subject?.reference ? { patient: { reference: resource.subject.reference } } : {}),
+    },
+    deps.region.regionId,
+    deps.clock.now(),
+  );
+}
+
+async function reportDelivery(deps: GatewayDeps, report: DiagnosticReport, peer: string, correlationId: string): Promise<BundleEntry[]> {
+  const studies: WithId<ImagingStudy>[] = [];
+  for (const ref of report.imagingStudy ?? []) {
+    if (ref.reference?.startsWith('ImagingStudy/')) studies.push(await deps.store.read<ImagingStudy>('ImagingStudy', ref.reference.split('/')[1] as string));
+  }
+  const endpoints: WithId<Endpoint>[] = [];
+  for (const ref of studies.flatMap((s) => s.endpoint ?? [])) {
+    if (ref.reference?.startsWith('Endpoint/')) endpoints.push(await deps.store.read<Endpoint>('Endpoint', ref.reference.split('/')[1] as string));
+  }
+  const focus = { ...report, id: 'report' };
+  const identifierOf = await identifierLookup(deps.store, [report, ...studies], businessIdentifier);
+  const now = deps.clock.now();
+  const message = buildMessage({
+    event: REPORT_ISSUED,
+    timestamp: now.toISOString(),
+    sourceService: deps.region.serviceId,
+    destinationService: peer,
+    focus,
+    resources: [...studies, ...endpoints],
+    identifierOf,
+  });
+  const key = businessIdentifier(report)?.value as string;
+  return deliveryEntries(
+    { kind: 'deliver-message', requestId: requestIdFor('report-issued', key), correlationId, destination: peer, message, ...(report.subject ? { patient: report.subject } : {}) },
+    deps.region.regionId,
+    now,
+  );
+}

@@ -1,0 +1,31 @@
+import { requireScope } from '@imaging/auth';
+import { fhirResponse, searchsetBundle } from '@imaging/fhir-http';
+import type { Resource } from '@medplum/fhirtypes';
+import { Hono } from 'hono';
+import { nextVisiblePage, readVisible, searchVisible } from '../domain/reads.ts';
+import type { AppDeps, GatewayHonoEnv } from '../env.ts';
+import { callerFrom } from '../env.ts';
+
+/**
+ * Read and search for one resource type, limited to what the caller's organisation may see. Paging
+ * links carry a signed token, never the store's own continuation.
+ */
+export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<GatewayHonoEnv> {
+  const app = new Hono<GatewayHonoEnv>();
+  const base = deps.region.fhirBaseUrl;
+
+  app.get('/', requireScope(type, 'search'), async (c) => {
+    const caller = callerFrom(c, deps);
+    const url = new URL(c.req.url);
+    const pageToken = url.searchParams.get('_page');
+    const page = pageToken
+      ? await nextVisiblePage(deps, caller, deps.pageTokens.decode(pageToken, caller.clientId))
+      : await searchVisible(deps, caller, type, url.searchParams);
+    const next = page.next ? `${base}/${type}?_page=${deps.pageTokens.encode(page.next, caller.clientId)}` : undefined;
+    return fhirResponse(searchsetBundle(page, base, `${base}/${type}${url.search}`, next));
+  });
+
+  app.get('/:id', requireScope(type, 'read'), async (c) => fhirResponse(await readVisible(deps, callerFrom(c, deps), type, c.req.param('id'))));
+
+  return app;
+}

@@ -1,0 +1,78 @@
+import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
+import { devTopology } from '@imaging/config';
+import { OutcomeError, SqliteStore, unavailable, validatingStore } from '@imaging/fhir';
+import { memoryLogger } from '@imaging/fhir-http';
+import { processMessage } from '../domain/inbound.ts';
+import type { Caller, GatewayDeps, HubPort, ServiceLocation } from '../domain/ports.ts';
+import { DEFAULT_DELIVERY } from '../domain/ports.ts';
+
+/**
+ * Regions wired together in one process for domain tests: each has its own embedded store, and a
+ * hub stand-in routes messages by calling the target region's `processMessage` directly. (Real HTTP
+ * between real services is covered by the service tests and the demo.)
+ */
+export interface TestClock {
+  now(): Date;
+  advance(ms: number): void;
+}
+
+export function testClock(start = '2026-11-23T09:00:00.000Z'): TestClock {
+  let t = new Date(start).getTime();
+  return { now: () => new Date(t), advance: (ms) => void (t += ms) };
+}
+
+export interface TestHub extends HubPort {
+  down: Set<string>;
+  pointers: DocumentReference[];
+  routed: { target: string; requestId: string; correlationId: string }[];
+}
+
+export const HUB_CALLER: Caller = { clientId: 'national-hub', kind: 'hub' };
+
+export function testRegions(clock: TestClock = testClock()) {
+  const topology = devTopology();
+  const regions = new Map<string, GatewayDeps>();
+  const locate = (regionId: string): ServiceLocation => {
+    const region = topology.regions.find((r) => r.id === regionId);
+    if (!region) throw new Error(`no region ${regionId}`);
+    return { regionId, serviceId: region.serviceId, fhirBaseUrl: `${region.url}/fhir` };
+  };
+  const hub: TestHub = {
+    down: new Set(),
+    pointers: [],
+    routed: [],
+    async findService(ods) {
+      const org = topology.organisations.find((o) => o.ods === ods);
+      return org ? locate(org.region) : undefined;
+    },
+    async routeMessage(message: Bundle, headers) {
+      if (hub.down.has(headers.target)) throw new OutcomeError(unavailable(`${headers.target} is down`));
+      const target = [...regions.values()].find((r) => r.region.serviceId === headers.target);
+      if (!target) throw new OutcomeError(unavailable(`no region ${headers.target}`));
+      hub.routed.push(headers);
+      return (await processMessage(target, HUB_CALLER, structuredClone(message), headers.requestId)).response;
+    },
+    async registerPointer(pointer) {
+      if (hub.down.has('national-locator')) throw new OutcomeError(unavailable('the locator is down'));
+      const key = pointer.masterIdentifier?.value;
+      if (!hub.pointers.some((p) => p.masterIdentifier?.value === key)) hub.pointers.push(pointer);
+    },
+  };
+  const open = (regionId: string, store = validatingStore(new SqliteStore({ path: ':memory:' }))): GatewayDeps => {
+    const { serviceId, fhirBaseUrl } = locate(regionId);
+    const deps: GatewayDeps = {
+      store,
+      hub,
+      clock,
+      logger: memoryLogger(),
+      region: { regionId, serviceId, fhirBaseUrl },
+      delivery: DEFAULT_DELIVERY,
+    };
+    regions.set(regionId, deps);
+    return deps;
+  };
+  return { north: open('north'), midlands: open('midlands'), south: open('south'), hub, clock, open };
+}
+
+export const GP: Caller = { clientId: 'gp-n81001', kind: 'referrer', organisation: 'N81001', region: 'north' };
+export const RIS: Caller = { clientId: 'ris-rm1', kind: 'provider', organisation: 'RM1', region: 'midlands' };
