@@ -1,0 +1,59 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { StoreKind } from '../contract.ts';
+import { describeStoreContract, expectOutcome } from '../contract.ts';
+import { HttpStore } from './http-store.ts';
+
+/**
+ * The store contract against a real FHIR server through HttpStore. The server is named by
+ * FHIR_CONTRACT_BASE_URL (e.g. http://127.0.0.1:8080/fhir/conformance, a HAPI partition that may hold
+ * other data); FHIR_CONTRACT_KIND names its kind for the known deviations (default `hapi`).
+ * Without the variable this file fails: a contract run that silently tests nothing is worse than none.
+ */
+const baseUrl = process.env.FHIR_CONTRACT_BASE_URL;
+if (!baseUrl) {
+  throw new Error(
+    'FHIR_CONTRACT_BASE_URL is not set: the HttpStore contract needs a FHIR server, ' +
+      'e.g. FHIR_CONTRACT_BASE_URL=http://127.0.0.1:8080/fhir/conformance',
+  );
+}
+const kind = (process.env.FHIR_CONTRACT_KIND ?? 'hapi') as StoreKind;
+
+describeStoreContract(`HttpStore ${baseUrl}`, async () => {
+  const metadata = await fetch(`${baseUrl.replace(/\/$/, '')}/metadata`, { headers: { Accept: 'application/fhir+json' } }).catch(
+    (err: unknown) => {
+      throw new Error(`No FHIR server answers at ${baseUrl}: ${String(err)}`);
+    },
+  );
+  if (!metadata.ok) throw new Error(`${baseUrl}/metadata answered ${metadata.status}: is this a FHIR base URL?`);
+  return new HttpStore({ baseUrl });
+}, { kind });
+
+describe('HttpStore over real sockets', () => {
+  it('a refused connection is 503 unavailable', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve())); // nothing listens there now
+    const store = new HttpStore({ baseUrl: `http://127.0.0.1:${port}/fhir` });
+    const err = await expectOutcome(store.read('Task', 't1'), 503);
+    expect(err.outcome.id).toBe('unavailable');
+  });
+
+  it('a server that accepts but never answers is 503 unavailable after timeoutMs', async () => {
+    const server = createServer(() => {
+      /* never answers */
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const store = new HttpStore({ baseUrl: `http://127.0.0.1:${port}/fhir`, timeoutMs: 200 });
+      const err = await expectOutcome(store.search('Task', { status: 'requested' }), 503);
+      expect(err.message).toContain('no answer within 200 ms');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
