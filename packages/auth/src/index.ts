@@ -1,1 +1,14 @@
-export {};
+export * from './assertion-records.ts';
+export * from './claims.ts';
+export * from './clock.ts';
+export * from './dev-credentials.ts';
+export * from './endpoints.ts';
+export * from './keys.ts';
+export * from './middleware.ts';
+export * from './registry.ts';
+export * from './remote-keys.ts';
+export * from './routes.ts';
+export * from './scopes.ts';
+export * from './token-service.ts';
+export * from './token-source.ts';
+export * from './verifier.ts';

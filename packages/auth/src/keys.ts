@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
+
+/**
+ * Asymmetric signing keys. SMART Backend Services requires servers to support RS384 and ES384; we
+ * make ES384 keys (small, fast) and verify both.
+ */
+
+export const SIGNING_ALGORITHMS = ['ES384', 'RS384'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+export const DEFAULT_SIGNING_ALGORITHM: SigningAlgorithm = 'ES384';
+
+/** A public JWK as published in a JWKS: `kid`, `alg` and `use: 'sig'`, never a private parameter. */
+export type PublicJwk = {
+  kty: 'EC' | 'RSA';
+  kid: string;
+  alg: SigningAlgorithm;
+  use: 'sig';
+  /** EC */
+  crv?: string;
+  x?: string;
+  y?: string;
+  /** RSA */
+  n?: string;
+  e?: string;
+};
+
+export interface SigningKey {
+  kid: string;
+  alg: SigningAlgorithm;
+  privateKey: CryptoKey;
+  publicJwk: PublicJwk;
+}
+
+// Only these members are copied into a public JWK: a whitelist, so no private member can slip out.
+const PUBLIC_MEMBERS: Record<string, string[]> = {
+  EC: ['kty', 'crv', 'x', 'y'],
+  RSA: ['kty', 'n', 'e'],
+};
+
+/** Members that make a JWK private (EC `d`; RSA `d p q dp dq qi oth`; symmetric `k`). */
+export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+export function isSigningAlgorithm(value: unknown): value is SigningAlgorithm {
+  return typeof value === 'string' && (SIGNING_ALGORITHMS as readonly string[]).includes(value);
+}
+
+/** The public half of a JWK (private or public), with its `kid`, `alg` and `use`. */
+export function publicJwkOf(jwk: JWK | PublicJwk, kid: string, alg: SigningAlgorithm): PublicJwk {
+  const source = jwk as Record<string, unknown>;
+  const members = PUBLIC_MEMBERS[String(source.kty)];
+  if (!members) throw new Error(`Unsupported key type '${String(source.kty)}': expected EC or RSA`);
+  const out: Record<string, unknown> = {};
+  for (const m of members) {
+    if (typeof source[m] !== 'string') throw new Error(`The ${String(source.kty)} key has no '${m}'`);
+    out[m] = source[m];
+  }
+  return { ...out, kid, alg, use: 'sig' } as PublicJwk;
+}
+
+/** A new key pair; `kid` defaults to the key's RFC 7638 thumbprint, so a new key never reuses a kid. */
+export async function generateSigningKey(alg: SigningAlgorithm = DEFAULT_SIGNING_ALGORITHM, kid?: string): Promise<SigningKey> {
+  return signingKeyFromJwk(await generatePrivateJwk(alg, kid));
+}
+
+async function generatePrivateJwk(alg: SigningAlgorithm, kid: string | undefined): Promise<JWK> {
+  const options = alg === 'RS384' ? { extractable: true, modulusLength: 3072 } : { extractable: true };
+  const pair = await generateKeyPair(alg, options);
+  const jwk = await exportJWK(pair.privateKey);
+  return { ...jwk, kid: kid ?? (await calculateJwkThumbprint(jwk)), alg, use: 'sig' };
+}
+
+/** A signing key from a stored private JWK (which must carry `kid` and `alg`). */
+export async function signingKeyFromJwk(privateJwk: JWK): Promise<SigningKey> {
+  const { kid, alg } = privateJwk;
+  if (!isSigningAlgorithm(alg)) throw new Error(`The key's alg must be one of ${SIGNING_ALGORITHMS.join(', ')}, not '${alg}'`);
+  if (typeof kid !== 'string' || !kid) throw new Error('The key has no kid');
+  if (typeof privateJwk.d !== 'string') throw new Error(`Key ${kid} is not a private key`);
+  const privateKey = (await importJWK(privateJwk, alg)) as CryptoKey;
+  return { kid, alg, privateKey, publicJwk: publicJwkOf(privateJwk, kid, alg) };
+}
+
+/**
+ * Reads a private JWK from `file`, or generates one and writes it there (directory 0700, file 0600).
+ * The stored `kid` wins over `kid`, which only names a new key (default: its thumbprint).
+ */
+export async function loadOrCreateKeyPair(
+  file: string,
+  kid?: string,
+  alg: SigningAlgorithm = DEFAULT_SIGNING_ALGORITHM,
+): Promise<SigningKey> {
+  const existing = readPrivateJwk(file);
+  if (existing) {
+    chmodSync(file, 0o600);
+    return signingKeyFromJwk(existing);
+  }
+  const jwk = await generatePrivateJwk(alg, kid);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // Written aside, then hard-linked into place: the link fails if another process got there first,
+  // so two processes never end up with different keys, and no reader sees half a file.
+  const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(temp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const winner = readPrivateJwk(file);
+    if (!winner) throw err;
+    return signingKeyFromJwk(winner);
+  } finally {
+    unlinkSync(temp);
+  }
+  return signingKeyFromJwk(jwk);
+}
+
+function readPrivateJwk(file: string): JWK | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as JWK;
+  } catch {
+    // Never echo the content: it is a private key.
+    throw new Error(`Key file ${file} is not valid JSON`);
+  }
+}
