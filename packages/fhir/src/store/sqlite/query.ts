@@ -63,7 +63,7 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
   }
 
   const request = parseSearchRequest(`${type}?${filters.toString()}`);
-  const compiled = (request.filters ?? []).map((filter) => compileFilter(type, filter));
+  const compiled = mergeDateBounds(type, (request.filters ?? []).map((filter) => compileFilter(type, filter)));
   // With a positive index-table filter, the index drives: each match is a rowid lookup. The unary `+`
   // keeps SQLite off the (type, ...) indexes of `resource`, which would walk every resource of the type
   // (an `_id` filter is itself an exact lookup on (type, id), so it keeps the plain form).
@@ -127,6 +127,29 @@ interface Clause {
   drives?: boolean;
   /** An `_id` lookup. */
   byId?: boolean;
+  /** A single positive date bound (`ge2026-03-05`), which can share one index range with another. */
+  dateBound?: { param: string; condition: Clause };
+}
+
+/**
+ * `authored-on=ge2026-03-05&authored-on=lt2026-03-06` is one range on one index row (as HAPI reads it),
+ * not two half-open scans intersected: single positive bounds on the same date parameter are merged.
+ */
+function mergeDateBounds(type: string, clauses: Clause[]): Clause[] {
+  const byParam = new Map<string, Clause[]>();
+  for (const c of clauses) if (c.dateBound) byParam.set(c.dateBound.param, [...(byParam.get(c.dateBound.param) ?? []), c]);
+  const out: Clause[] = [];
+  for (const c of clauses) {
+    const group = c.dateBound ? (byParam.get(c.dateBound.param) as Clause[]) : undefined;
+    if (!group || group.length < 2) {
+      out.push(c);
+    } else if (group[0] === c) {
+      const conditions = group.map((g) => g.dateBound?.condition as Clause);
+      const merged = { sql: conditions.map((x) => x.sql).join(' AND '), args: conditions.flatMap((x) => x.args) };
+      out.push(inIndex('idx_date', type, c.dateBound?.param as string, [merged]));
+    }
+  }
+  return out;
 }
 
 function compileFilter(type: string, filter: Filter): Clause {
@@ -249,7 +272,10 @@ function compileDate(type: string, param: SearchParameter, filter: Filter): Clau
         throw new OutcomeError(notSupported(`Prefix or modifier '${filter.operator}' is not supported on '${param.code}'`, param.code));
     }
   });
-  return inIndex('idx_date', type, param.code, alternatives, filter.operator === Operator.NOT_EQUALS);
+  const negate = filter.operator === Operator.NOT_EQUALS;
+  const clause = inIndex('idx_date', type, param.code, alternatives, negate);
+  if (!negate && alternatives.length === 1) clause.dateBound = { param: param.code, condition: alternatives[0] as Clause };
+  return clause;
 }
 
 function compileString(type: string, param: SearchParameter, filter: Filter): Clause {

@@ -119,6 +119,13 @@ describe('SqliteStore query plans', () => {
     await store.close();
   });
 
+  it('a date range (ge and lt on one parameter) is one index range, not two half-open scans', () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const plan = store.explainSearch('Task', 'authored-on=ge2026-03-05&authored-on=lt2026-03-06');
+    // one idx_date step in the count query and one in the page query
+    expect(plan.filter((step) => step.includes('idx_date'))).toHaveLength(2);
+  });
+
   it('an _id search is an exact lookup on (type, id)', () => {
     const store = new SqliteStore({ path: ':memory:' });
     const plan = store.explainSearch('Task', '_id=a,b&status=requested');
