@@ -1,1 +1,4 @@
-export {};
+export * from './r4-codes.ts';
+export * from './imaging-procedures.ts';
+export * from './alert-categories.ts';
+export * from './task-codes.ts';

@@ -1,1 +1,1 @@
-export {};
+export * from './task-lifecycle.ts';

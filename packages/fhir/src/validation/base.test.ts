@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { baseFindings } from './base.ts';
+import { expansionOf } from './required-bindings.ts';
+
+const brief = (issues: { code: string; expression?: string[] }[]) => issues.map((i) => [i.code, i.expression?.[0]]);
+
+describe('base R4 structure (Medplum)', () => {
+  it('finds nothing wrong with a minimal valid resource', () => {
+    expect(baseFindings({ resourceType: 'Task', status: 'requested', intent: 'order' })).toEqual({ structure: [], codes: [], references: [] });
+  });
+
+  it('collects every structural problem, each with its expression', () => {
+    const { structure } = baseFindings({ resourceType: 'Task', status: 'requested', foo: 1, authoredOn: 'yesterday' });
+    expect(brief(structure)).toEqual(
+      expect.arrayContaining([
+        ['structure', 'Task.intent'],
+        ['structure', 'Task.foo'],
+        ['structure', 'Task.authoredOn'],
+      ]),
+    );
+    expect(structure).toHaveLength(3);
+  });
+
+  it('rejects what is not a resource', () => {
+    for (const bad of [null, 'Patient', 42, [], {}, { resourceType: 7 }]) {
+      expect(brief(baseFindings(bad).structure)).toEqual([['structure', 'resourceType']]);
+    }
+    expect(brief(baseFindings({ resourceType: 'Pateint' }).structure)).toEqual([['structure', 'resourceType']]);
+  });
+
+  it("raises Medplum's reference-type warnings to errors, kept apart from structure", () => {
+    const found = baseFindings({ resourceType: 'Communication', status: 'completed', subject: { reference: 'Endpoint/1' } });
+    expect(found.structure).toEqual([]);
+    expect(found.references.map((i) => [i.severity, i.code, i.expression?.[0]])).toEqual([['error', 'business-rule', 'Communication.subject']]);
+  });
+
+  it('checks the id format, which Medplum leaves alone', () => {
+    expect(brief(baseFindings({ resourceType: 'Patient', id: 'not ok!' }).structure)).toEqual([['structure', 'Patient.id']]);
+    expect(baseFindings({ resourceType: 'Patient', id: 'a-B.9' }).structure).toEqual([]);
+  });
+});
+
+describe('required bindings', () => {
+  it('flags a code outside its required value set', () => {
+    const { codes } = baseFindings({ resourceType: 'Task', status: 'bogus', intent: 'order' });
+    expect(brief(codes)).toEqual([['code-invalid', 'Task.status']]);
+    expect(codes[0]?.details?.text).toContain('task-status');
+  });
+
+  it('checks required bindings anywhere in the resource, including data types', () => {
+    const { codes } = baseFindings({
+      resourceType: 'Patient',
+      gender: 'x',
+      identifier: [{ use: 'nope', value: '1' }],
+      telecom: [{ system: 'pager-ish', value: '1' }],
+    });
+    expect(brief(codes)).toEqual(
+      expect.arrayContaining([
+        ['code-invalid', 'Patient.gender'],
+        ['code-invalid', 'Patient.identifier[0].use'],
+        ['code-invalid', 'Patient.telecom[0].system'],
+      ]),
+    );
+    expect(codes).toHaveLength(3);
+  });
+
+  it('checks CodeableConcepts bound to a required value set by system and code', () => {
+    const allergy = (system: string, code: string) => ({
+      resourceType: 'AllergyIntolerance',
+      patient: { reference: 'Patient/1' },
+      clinicalStatus: { coding: [{ system, code }] },
+    });
+    expect(baseFindings(allergy('http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', 'active')).codes).toEqual([]);
+    expect(brief(baseFindings(allergy('http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', 'bogus')).codes)).toEqual([
+      ['code-invalid', 'AllergyIntolerance.clinicalStatus'],
+    ]);
+    expect(brief(baseFindings(allergy('http://example.org/other', 'active')).codes)).toEqual([['code-invalid', 'AllergyIntolerance.clinicalStatus']]);
+  });
+
+  it('passes every valid code of a bound value set, including nested ones', () => {
+    for (const intent of ['order', 'original-order', 'filler-order', 'instance-order']) {
+      expect(baseFindings({ resourceType: 'ServiceRequest', status: 'active', intent, subject: { reference: 'Patient/1' } }).codes).toEqual([]);
+    }
+  });
+
+  it('leaves value sets it cannot expand locally to the server (MIME types are not checked)', () => {
+    expect(expansionOf('http://hl7.org/fhir/ValueSet/mimetypes')).toBeUndefined();
+    expect(baseFindings({ resourceType: 'Binary', contentType: 'not a mime type' }).codes).toEqual([]);
+  });
+
+  it('expands by url with or without version', () => {
+    expect([...(expansionOf('http://hl7.org/fhir/ValueSet/request-priority|4.0.1')?.codes ?? [])]).toEqual(['routine', 'urgent', 'asap', 'stat']);
+    expect(expansionOf('http://hl7.org/fhir/ValueSet/request-priority')?.codings.has('http://hl7.org/fhir/request-priority|stat')).toBe(true);
+    expect(expansionOf('http://example.org/no-such-value-set')).toBeUndefined();
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * Cost of `assertValid` per resource, after the definitions are loaded. Run with:
+ *   node packages/fhir/src/validation/bench-validation.ts
+ * (A benchmark script, not a test: timings vary by machine.)
+ */
+import { validateResource } from '@medplum/core';
+import { performance } from 'node:perf_hooks';
+import { loadFhirDefinitions } from '../definitions.ts';
+import { allExamples } from '../examples/index.ts';
+import { assertValid } from './validate.ts';
+
+const ROUNDS = 2_000;
+
+let t = performance.now();
+loadFhirDefinitions();
+console.log(`loadFhirDefinitions: ${(performance.now() - t).toFixed(0)} ms`);
+t = performance.now();
+assertValid(allExamples()[0] as never); // first call also loads and indexes R4 value sets
+console.log(`first assertValid (loads valuesets.json): ${(performance.now() - t).toFixed(0)} ms`);
+
+const examples = allExamples();
+for (const resource of examples) for (let i = 0; i < 200; i++) assertValid(resource); // warm up
+
+console.log(`\n${'resource'.padEnd(22)} ${'assertValid µs'.padStart(15)} ${'Medplum alone µs'.padStart(17)}`);
+for (const resource of examples) {
+  let start = performance.now();
+  for (let i = 0; i < ROUNDS; i++) assertValid(resource);
+  const ours = ((performance.now() - start) * 1000) / ROUNDS;
+  start = performance.now();
+  for (let i = 0; i < ROUNDS; i++) validateResource(resource);
+  const medplum = ((performance.now() - start) * 1000) / ROUNDS;
+  const name = resource.resourceType === 'Task' ? `Task/${resource.code?.coding?.[0]?.code}` : resource.resourceType;
+  console.log(`${name.padEnd(22)} ${ours.toFixed(0).padStart(15)} ${medplum.toFixed(0).padStart(17)}`);
+}

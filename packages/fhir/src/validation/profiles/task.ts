@@ -1,0 +1,53 @@
+import type { OperationOutcomeIssue, Task } from '@medplum/fhirtypes';
+import { issue } from '../../outcomes.ts';
+import { CODE_SYSTEMS, SYSTEMS } from '../../systems.ts';
+import { isTaskCode, TASK_CODES } from '../../terminology/task-codes.ts';
+import type { TaskCode } from '../../terminology/task-codes.ts';
+import { actorReferenceIssues, odsReferenceIssues, patientReferenceIssues, referenceIssues } from '../references.ts';
+import type { ProfileRules } from './common.ts';
+import { requiredIdentifier } from './common.ts';
+
+/**
+ * Task (status and intent come from their R4 codes: the required bindings are checked for every
+ * resource). Its code says what it is for, and each kind has its own rules:
+ * - fulfil: focus → ServiceRequest, for → Patient, requester and owner by ODS;
+ * - acknowledge-result: focus → DiagnosticReport, an owner (an organisation by ODS, or a person);
+ * - deliver-message / register-pointer: local outbox items, identified by their message request id.
+ */
+export const taskRules: ProfileRules<Task> = (task, ctx) => {
+  const issues: OperationOutcomeIssue[] = [];
+  const codings = task.code?.coding ?? [];
+  const index = codings.findIndex((c) => c.system === CODE_SYSTEMS.taskCode);
+  const coding = codings[index];
+  let code: TaskCode | undefined;
+  if (!coding) {
+    issues.push(issue({ code: 'required', text: `A Task code from ${CODE_SYSTEMS.taskCode} is required`, expression: 'Task.code' }));
+  } else if (!isTaskCode(coding.code)) {
+    issues.push(
+      issue({ code: 'code-invalid', text: `'${coding.code ?? ''}' is not a Task code (${TASK_CODES.join(', ')})`, expression: `Task.code.coding[${index}]` }),
+    );
+  } else {
+    code = coding.code;
+  }
+
+  const outbox = code === 'deliver-message' || code === 'register-pointer';
+  const identifierSystems = outbox ? [SYSTEMS.task, SYSTEMS.messageRequest] : [SYSTEMS.task];
+  issues.push(...requiredIdentifier('Task', task.identifier, SYSTEMS.task, 'A Task business identifier', identifierSystems));
+
+  if (code === 'fulfil') {
+    issues.push(...referenceIssues(task.focus, ['ServiceRequest'], 'Task.focus', ctx));
+    issues.push(...patientReferenceIssues(task.for, 'Task.for', ctx));
+    issues.push(...odsReferenceIssues(task.requester, 'Task.requester', ctx));
+    issues.push(...odsReferenceIssues(task.owner, 'Task.owner', ctx));
+  } else if (code === 'acknowledge-result') {
+    issues.push(...referenceIssues(task.focus, ['DiagnosticReport'], 'Task.focus', ctx));
+    issues.push(...patientReferenceIssues(task.for, 'Task.for', ctx, false));
+    if (!task.owner) issues.push(issue({ code: 'required', text: 'An acknowledgement Task needs an owner', expression: 'Task.owner' }));
+    issues.push(...actorReferenceIssues(task.owner, 'Task.owner', ctx));
+    issues.push(...actorReferenceIssues(task.requester, 'Task.requester', ctx));
+  } else {
+    issues.push(...actorReferenceIssues(task.requester, 'Task.requester', ctx));
+    issues.push(...actorReferenceIssues(task.owner, 'Task.owner', ctx));
+  }
+  return issues;
+};

@@ -1,0 +1,75 @@
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { invalid, issue, OutcomeError, unprocessableIssues } from '../outcomes.ts';
+import { baseFindings } from './base.ts';
+import type { ValidationContext } from './context.ts';
+import { PROFILE_URLS, profileIssues } from './profiles/index.ts';
+
+export interface ValidationFindings {
+  /** Base R4 structure problems: the resource is not well-formed FHIR (400). */
+  structure: OperationOutcomeIssue[];
+  /** Required-binding, profile and business-rule problems (422). */
+  rules: OperationOutcomeIssue[];
+}
+
+const isError = (i: OperationOutcomeIssue) => i.severity === 'error' || i.severity === 'fatal';
+
+/** Everything wrong with a resource, split by kind. */
+export function validationFindings(resource: Resource, ctx: ValidationContext = {}): ValidationFindings {
+  const base = baseFindings(resource);
+  const structurallyValid = !base.structure.some(isError);
+  const profile: OperationOutcomeIssue[] = [];
+  try {
+    profile.push(...profileMismatchIssues(resource));
+    profile.push(...profileIssues(resource, { ...ctx, resource }));
+  } catch (err) {
+    // Rules assume base R4 structure; on a malformed resource the structure issues already say why.
+    if (structurallyValid) throw err;
+  }
+  // One issue per problem: a place already reported (a structure error, or an earlier rule) is not
+  // reported again. Our profile's reference rules come before Medplum's generic reference findings.
+  const seen = new Set(base.structure.filter(isError).flatMap((i) => i.expression ?? []));
+  const rules = [...base.codes, ...profile, ...base.references].filter((i) => {
+    const at = i.expression?.[0];
+    if (at === undefined) return true;
+    if (seen.has(at)) return false;
+    seen.add(at);
+    return true;
+  });
+  return { structure: base.structure, rules };
+}
+
+/**
+ * Every issue with a resource: base R4 (Medplum's validator, required bindings, id format) and the
+ * project's profile for its type. Each issue has a severity, a code and a FHIRPath `expression`.
+ */
+export function validationIssues(resource: Resource, ctx: ValidationContext = {}): OperationOutcomeIssue[] {
+  const { structure, rules } = validationFindings(resource, ctx);
+  return [...structure, ...rules];
+}
+
+/**
+ * Throws an OutcomeError listing every problem: 400 when the resource is not well-formed base R4,
+ * else 422 when it breaks a required binding, a profile or a business rule. Warnings alone pass.
+ */
+export function assertValid(resource: Resource, ctx: ValidationContext = {}): void {
+  const error = outcomeErrorFor(validationFindings(resource, ctx));
+  if (error) throw error;
+}
+
+/** The error for a set of findings (400 for structure, else 422), or undefined when nothing is an error. */
+export function outcomeErrorFor({ structure, rules }: ValidationFindings): OutcomeError | undefined {
+  if (structure.some(isError)) return new OutcomeError(invalid([...structure, ...rules]));
+  if (rules.some(isError)) return new OutcomeError(unprocessableIssues([...structure, ...rules]));
+  return undefined;
+}
+
+/** A resource must not claim one of our profiles for another resource type. */
+function profileMismatchIssues(resource: Resource): OperationOutcomeIssue[] {
+  const ours = new Map<string, string>(Object.entries(PROFILE_URLS).map(([type, url]) => [url, type]));
+  return (resource.meta?.profile ?? []).flatMap((url, i) => {
+    const type = ours.get(url);
+    return type && type !== resource.resourceType
+      ? [issue({ code: 'business-rule', text: `${url} is a profile of ${type}, not ${resource.resourceType}`, expression: `${resource.resourceType}.meta.profile[${i}]` })]
+      : [];
+  });
+}
