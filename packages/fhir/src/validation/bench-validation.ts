@@ -7,6 +7,7 @@ import { validateResource } from '@medplum/core';
 import { performance } from 'node:perf_hooks';
 import { loadFhirDefinitions } from '../definitions.ts';
 import { allExamples } from '../examples/index.ts';
+import { profileIssues } from './profiles/index.ts';
 import { assertValid } from './validate.ts';
 
 const ROUNDS = 2_000;
@@ -21,7 +22,7 @@ console.log(`first assertValid (loads valuesets.json): ${(performance.now() - t)
 const examples = allExamples();
 for (const resource of examples) for (let i = 0; i < 200; i++) assertValid(resource); // warm up
 
-console.log(`\n${'resource'.padEnd(22)} ${'assertValid µs'.padStart(15)} ${'Medplum alone µs'.padStart(17)}`);
+console.log(`\n${'resource'.padEnd(24)} ${'assertValid µs'.padStart(15)} ${'Medplum alone µs'.padStart(17)} ${'profile rules µs'.padStart(17)}`);
 for (const resource of examples) {
   let start = performance.now();
   for (let i = 0; i < ROUNDS; i++) assertValid(resource);
@@ -29,6 +30,9 @@ for (const resource of examples) {
   start = performance.now();
   for (let i = 0; i < ROUNDS; i++) validateResource(resource);
   const medplum = ((performance.now() - start) * 1000) / ROUNDS;
+  start = performance.now();
+  for (let i = 0; i < ROUNDS; i++) profileIssues(resource, { resource });
+  const rules = ((performance.now() - start) * 1000) / ROUNDS;
   const name = resource.resourceType === 'Task' ? `Task/${resource.code?.coding?.[0]?.code}` : resource.resourceType;
-  console.log(`${name.padEnd(22)} ${ours.toFixed(0).padStart(15)} ${medplum.toFixed(0).padStart(17)}`);
+  console.log(`${name.padEnd(24)} ${ours.toFixed(0).padStart(15)} ${medplum.toFixed(0).padStart(17)} ${rules.toFixed(1).padStart(17)}`);
 }
