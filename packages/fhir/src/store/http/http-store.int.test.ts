@@ -3,13 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { StoreKind } from '../contract.ts';
 import { describeStoreContract, expectOutcome } from '../contract.ts';
+import { OutcomeError } from '../../outcomes.ts';
 import { HttpStore } from './http-store.ts';
+import { ensureReferenceIdentifierSearchParameters, identifierParamCode, REFERENCE_IDENTIFIER_PARAMS } from './reference-identifiers.ts';
 
 /**
  * The store contract against a real FHIR server through HttpStore. The server is named by
  * FHIR_CONTRACT_BASE_URL (e.g. http://127.0.0.1:8080/fhir/conformance, a HAPI partition that may hold
  * other data); FHIR_CONTRACT_KIND names its kind for the known deviations (default `hapi`).
  * Without the variable this file fails: a contract run that silently tests nothing is worse than none.
+ *
+ * On HAPI the reference-identifier SearchParameters are installed first (idempotently), where
+ * FHIR_CONTRACT_SEARCH_PARAMETER_BASE_URL says, by default the DEFAULT partition beside the base URL
+ * (`/fhir/conformance` -> `/fhir/DEFAULT`; an unpartitioned `/fhir` stays `/fhir`).
  */
 const baseUrl = process.env.FHIR_CONTRACT_BASE_URL;
 if (!baseUrl) {
@@ -19,16 +25,49 @@ if (!baseUrl) {
   );
 }
 const kind = (process.env.FHIR_CONTRACT_KIND ?? 'hapi') as StoreKind;
+const referenceIdentifiers = kind === 'hapi' ? 'search-parameters' : 'native';
 
-describeStoreContract(`HttpStore ${baseUrl}`, async () => {
-  const metadata = await fetch(`${baseUrl.replace(/\/$/, '')}/metadata`, { headers: { Accept: 'application/fhir+json' } }).catch(
-    (err: unknown) => {
-      throw new Error(`No FHIR server answers at ${baseUrl}: ${String(err)}`);
-    },
-  );
-  if (!metadata.ok) throw new Error(`${baseUrl}/metadata answered ${metadata.status}: is this a FHIR base URL?`);
-  return new HttpStore({ baseUrl });
-}, { kind });
+function defaultSearchParameterBase(url: string): string {
+  const parsed = new URL(url);
+  const segments = parsed.pathname.replace(/\/$/, '').split('/');
+  if (segments.length > 2) segments[segments.length - 1] = 'DEFAULT';
+  parsed.pathname = segments.join('/');
+  return parsed.href;
+}
+
+/** Waits (bounded) until the server searches on a parameter it has just been given. */
+async function untilSearchable(store: HttpStore, type: 'Task', param: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      await store.search(type, { [param]: 'readiness-probe', _count: '1' });
+      return;
+    } catch (err) {
+      if (!(err instanceof OutcomeError) || err.status !== 400 || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+describeStoreContract(
+  `HttpStore ${baseUrl}`,
+  async () => {
+    const metadata = await fetch(`${baseUrl.replace(/\/$/, '')}/metadata`, { headers: { Accept: 'application/fhir+json' } }).catch(
+      (err: unknown) => {
+        throw new Error(`No FHIR server answers at ${baseUrl}: ${String(err)}`);
+      },
+    );
+    if (!metadata.ok) throw new Error(`${baseUrl}/metadata answered ${metadata.status}: is this a FHIR base URL?`);
+    const store = new HttpStore({ baseUrl, referenceIdentifiers });
+    if (referenceIdentifiers === 'search-parameters') {
+      const spBase = process.env.FHIR_CONTRACT_SEARCH_PARAMETER_BASE_URL ?? defaultSearchParameterBase(baseUrl);
+      await ensureReferenceIdentifierSearchParameters(new HttpStore({ baseUrl: spBase }));
+      for (const param of REFERENCE_IDENTIFIER_PARAMS.Task ?? []) await untilSearchable(store, 'Task', identifierParamCode(param));
+    }
+    return store;
+  },
+  { kind },
+);
 
 describe('HttpStore over real sockets', () => {
   it('a refused connection is 503 unavailable', async () => {

@@ -136,6 +136,19 @@ describe('HttpStore', () => {
       expect(page).toEqual({ resources: [storedTask()], included: [org], total: 7, next: `${BASE}?_getpages=abc&_getpagesoffset=1` });
     });
 
+    it('sends <reference>:identifier as the <reference>-identifier parameter, unless the server has the modifier', async () => {
+      const ods = 'https://fhir.nhs.uk/Id/ods-organization-code|RM1';
+      const { fetch, seen } = fakeFetch(json(200, searchset([])), json(201, storedTask()), json(200, searchset([])));
+      const store = new HttpStore({ baseUrl: BASE, fetch });
+      await store.search('Task', { 'owner:identifier': ods, status: 'requested' });
+      expect(new URL(seen[0]?.url as string).searchParams.get('owner-identifier')).toBe(ods);
+      await store.create<Task>({ resourceType: 'Task', status: 'requested', intent: 'order' }, { ifNoneExist: `requester:identifier=${ods}` });
+      expect(seen[1]?.headers['if-none-exist']).toBe(new URLSearchParams({ 'requester-identifier': ods }).toString());
+      const native = new HttpStore({ baseUrl: BASE, fetch, referenceIdentifiers: 'native' });
+      await native.search('Task', { 'owner:identifier': ods });
+      expect(new URL(seen[2]?.url as string).searchParams.get('owner:identifier')).toBe(ods);
+    });
+
     it('nextPage follows a next link on the same origin, with no-cache', async () => {
       const next = `${BASE}?_getpages=abc&_getpagesoffset=1`;
       const { fetch, seen } = fakeFetch(json(200, searchset([{ resource: storedTask() }])));

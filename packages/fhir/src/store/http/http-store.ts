@@ -3,6 +3,7 @@ import type { IssueCode } from '../../outcomes.ts';
 import { badGateway, badRequest, issue, OutcomeError, outcomeOf, unavailable } from '../../outcomes.ts';
 import type { CreateOptions, CreateResult, FhirStore, SearchPage, SearchQuery, UpdateOptions, WithId } from '../port.ts';
 import { toSearchParams } from '../port.ts';
+import { rewriteReferenceIdentifiers } from './reference-identifiers.ts';
 
 export interface HttpStoreOptions {
   /** The server's FHIR base, e.g. `http://127.0.0.1:8080/fhir/north`. */
@@ -13,6 +14,12 @@ export interface HttpStoreOptions {
   headers?: () => Promise<Record<string, string>> | Record<string, string>;
   /** Per request, body included. Default 30 s. */
   timeoutMs?: number;
+  /**
+   * How `<reference>:identifier` searches reach the server: `search-parameters` (default, for HAPI) sends
+   * `<reference>-identifier`, served by the SearchParameters of `./reference-identifiers.ts`; `native` sends
+   * the modifier as written, for servers that implement it.
+   */
+  referenceIdentifiers?: 'search-parameters' | 'native';
 }
 
 /**
@@ -27,6 +34,10 @@ export const HTTP_NORMALISATIONS = {
     'Deleting what does not exist is not an error in the port; a 404 or 410 to DELETE is success.',
   'history-deletes':
     'History Bundles carry deletions as entries without a resource; the port lists only stored versions.',
+  'reference-identifier':
+    'HAPI JPA does not implement the :identifier modifier on reference parameters (HAPI-2498, hapifhir/hapi-fhir#5701). ' +
+    '`owner:identifier=sys|v` is sent as `owner-identifier=sys|v`, a token SearchParameter on Task.owner.identifier ' +
+    '(see reference-identifiers.ts; install them with ensureReferenceIdentifierSearchParameters).',
   'absolute-locations':
     'Transaction-response locations are made relative (`Type/id/_history/v`) when they point into baseUrl.',
 } as const;
@@ -62,6 +73,7 @@ export class HttpStore implements FhirStore {
   private readonly fetchFn: typeof fetch;
   private readonly extraHeaders: HttpStoreOptions['headers'];
   private readonly timeoutMs: number;
+  private readonly nativeReferenceIdentifiers: boolean;
 
   constructor(options: HttpStoreOptions) {
     let base: URL;
@@ -77,6 +89,7 @@ export class HttpStore implements FhirStore {
     this.fetchFn = options.fetch ?? fetch;
     this.extraHeaders = options.headers;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.nativeReferenceIdentifiers = options.referenceIdentifiers === 'native';
   }
 
   async read<T extends Resource>(type: T['resourceType'], id: string): Promise<WithId<T>> {
@@ -87,7 +100,7 @@ export class HttpStore implements FhirStore {
   async create<T extends Resource>(resource: T, options: CreateOptions = {}): Promise<CreateResult<WithId<T>>> {
     const type = checkType(resource.resourceType, 'resourceType');
     const headers: Record<string, string> = {};
-    if (options.ifNoneExist !== undefined) headers['If-None-Exist'] = toSearchParams(options.ifNoneExist).toString();
+    if (options.ifNoneExist !== undefined) headers['If-None-Exist'] = this.query(type, options.ifNoneExist).toString();
     const answer = await this.call({ method: 'POST', url: type, body: resource, headers });
     const stored = await this.representation<T>(answer, type, `POST ${type}`);
     return { resource: stored, created: answer.status === 201 };
@@ -112,7 +125,7 @@ export class HttpStore implements FhirStore {
 
   async search<T extends Resource>(type: T['resourceType'], query?: SearchQuery): Promise<SearchPage<WithId<T>>> {
     checkType(type, 'type');
-    const params = toSearchParams(query).toString();
+    const params = this.query(type, query).toString();
     const answer = await this.call({ method: 'GET', url: params ? `${type}?${params}` : type, headers: { 'Cache-Control': 'no-cache' } });
     return this.toPage<T>(answer, `search ${type}`);
   }
@@ -155,6 +168,12 @@ export class HttpStore implements FhirStore {
 
   async close(): Promise<void> {
     // Nothing held open: fetch manages its own connections.
+  }
+
+  /** A query as the server understands it (HTTP_NORMALISATIONS['reference-identifier']). */
+  private query(type: string, query: SearchQuery | undefined): URLSearchParams {
+    const params = toSearchParams(query);
+    return this.nativeReferenceIdentifiers ? params : rewriteReferenceIdentifiers(type, params);
   }
 
   /** The stored resource from a create/update answer; reads it back if the server ignored `Prefer`. */

@@ -1,2 +1,10 @@
 export { HttpStore, HTTP_NORMALISATIONS } from './http-store.ts';
 export type { HttpStoreOptions } from './http-store.ts';
+export {
+  ensureReferenceIdentifierSearchParameters,
+  identifierParamCode,
+  REFERENCE_IDENTIFIER_PARAMS,
+  referenceIdentifierSearchParameter,
+  referenceIdentifierSearchParameters,
+  rewriteReferenceIdentifiers,
+} from './reference-identifiers.ts';
