@@ -1,0 +1,148 @@
+import { ODS_SYSTEM, SYSTEMS } from '@imaging/fhir';
+import type { Bundle, CapabilityStatement, Endpoint, OperationOutcome, Organization } from '@medplum/fhirtypes';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestHub, tempDataDir } from './test-kit.ts';
+
+const temp = tempDataDir();
+afterAll(() => temp.remove());
+const hub = await createTestHub({ dataDir: temp.dir });
+
+/** A JWT's claims, unverified (only to look at what the hub put in). */
+const decodeJwt = (jwt: string): Record<string, unknown> => JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString());
+
+async function get(path: string, token?: string): Promise<Response> {
+  return hub.app.request(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+}
+
+describe('open endpoints', () => {
+  it('GET /health', async () => {
+    const res = await get('/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('GET /fhir/metadata: a CapabilityStatement naming the token endpoint and the operations', async () => {
+    const res = await get('/fhir/metadata');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toContain('application/fhir+json');
+    const statement = (await res.json()) as CapabilityStatement;
+    expect(statement.resourceType).toBe('CapabilityStatement');
+    const rest = statement.rest?.[0];
+    expect(rest?.resource?.map((r) => r.type)).toEqual(['Organization', 'Endpoint', 'DocumentReference']);
+    expect(rest?.operation?.map((o) => o.name)).toEqual(['process-message', 'retrieve']);
+    expect(JSON.stringify(rest?.security)).toContain('http://127.0.0.1:4000/oauth2/token');
+  });
+
+  it('GET /.well-known/jwks.json publishes the public key only, and the SMART configuration points at the token endpoint', async () => {
+    const jwks = (await (await get('/.well-known/jwks.json')).json()) as { keys: Record<string, unknown>[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).not.toHaveProperty('d');
+    const smart = (await (await get('/.well-known/smart-configuration')).json()) as Record<string, unknown>;
+    expect(smart.token_endpoint).toBe('http://127.0.0.1:4000/oauth2/token');
+    expect(smart.issuer).toBe('http://127.0.0.1:4000');
+  });
+});
+
+describe('token flow, end to end', () => {
+  it('a dev client signs an assertion with its key, gets an access token, and the hub accepts it', async () => {
+    const token = await hub.tokenFor('gateway-north');
+    const claims = decodeJwt(token);
+    expect(claims).toMatchObject({ iss: 'http://127.0.0.1:4000', sub: 'gateway-north', client_kind: 'gateway', region: 'north', aud: 'imaging-connect' });
+    expect(String(claims.scope).split(' ')).toContain('hub/route');
+    const res = await get('/fhir/Organization/region-north', token);
+    expect(res.status).toBe(200);
+  });
+
+  it('the hub refuses a missing, malformed or forged token with 401 and a Bearer challenge', async () => {
+    const missing = await get('/fhir/Organization/region-north');
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('WWW-Authenticate')).toContain('invalid_token');
+    expect(((await missing.json()) as OperationOutcome).issue?.[0]?.code).toBe('login');
+
+    const token = await hub.tokenFor('gateway-north');
+    const [header, payload] = token.split('.');
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...decodeJwt(token), region: 'south' })).toString('base64url')}.${token.split('.')[2]}`;
+    expect(payload).not.toBe(forged.split('.')[1]);
+    expect((await get('/fhir/Organization/region-north', forged)).status).toBe(401);
+    expect((await get('/fhir/Organization/region-north', 'not-a-jwt')).status).toBe(401);
+  });
+
+  it('a token without the scope gets 403', async () => {
+    // The clinician may search the locator but not read the directory.
+    const token = await hub.tokenFor('clinician-rs1');
+    const res = await get(`/fhir/Organization?identifier=${ODS_SYSTEM}|N81001`, token);
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as OperationOutcome).issue?.[0]?.code).toBe('forbidden');
+  });
+});
+
+describe('directory', () => {
+  const searchset = async (path: string) => {
+    const res = await get(path, await hub.tokenFor('gateway-midlands'));
+    expect(res.status).toBe(200);
+    return (await res.json()) as Bundle;
+  };
+
+  it('answers "which region serves this ODS code" with the Organization and its Endpoint in one searchset', async () => {
+    const bundle = await searchset(`/fhir/Organization?identifier=${encodeURIComponent(`${ODS_SYSTEM}|N81001`)}&_include=Organization:endpoint`);
+    expect(bundle.type).toBe('searchset');
+    const matches = bundle.entry?.filter((e) => e.search?.mode === 'match').map((e) => e.resource as Organization);
+    const included = bundle.entry?.filter((e) => e.search?.mode === 'include').map((e) => e.resource as Endpoint);
+    expect(matches?.map((o) => o.id)).toEqual(['ods-N81001']);
+    expect(matches?.[0]?.partOf?.identifier).toEqual({ system: SYSTEMS.region, value: 'north' });
+    expect(included?.map((e) => [e.id, e.address])).toEqual([['imaging-north', 'http://127.0.0.1:4101/fhir']]);
+    expect(bundle.entry?.[0]?.fullUrl).toBe('http://127.0.0.1:4000/fhir/Organization/ods-N81001');
+  });
+
+  it('finds an Endpoint by service id, and reads by id', async () => {
+    const bundle = await searchset(`/fhir/Endpoint?identifier=${encodeURIComponent(`${SYSTEMS.serviceId}|imaging-south`)}`);
+    expect(bundle.entry?.map((e) => e.resource?.id)).toEqual(['imaging-south']);
+    const token = await hub.tokenFor('gateway-midlands');
+    const res = await get('/fhir/Endpoint/imaging-south', token);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('ETag')).toBe('W/"1"');
+    expect(((await res.json()) as Endpoint).address).toBe('http://127.0.0.1:4103/fhir');
+  });
+
+  it('an unknown ODS code finds nothing; an unknown id is 404', async () => {
+    const bundle = await searchset(`/fhir/Organization?identifier=${encodeURIComponent(`${ODS_SYSTEM}|X99999`)}&_include=Organization:endpoint`);
+    expect(bundle.entry ?? []).toEqual([]);
+    const res = await get('/fhir/Organization/ods-X99999', await hub.tokenFor('gateway-midlands'));
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as OperationOutcome).issue?.[0]?.code).toBe('not-found');
+  });
+
+  it('refuses parameters it does not answer (400, one issue each), rather than ignoring them', async () => {
+    const res = await get('/fhir/Organization?address=Leeds&_include=Organization:foo&_count=5000', await hub.tokenFor('gateway-midlands'));
+    expect(res.status).toBe(400);
+    const outcome = (await res.json()) as OperationOutcome;
+    expect(outcome.issue?.map((i) => i.expression?.[0])).toEqual(['address', '_include', '_count']);
+  });
+
+  it('pages with signed page tokens that only work for the client they were given to', async () => {
+    const first = await searchset('/fhir/Organization?_count=4');
+    expect(first.entry).toHaveLength(4);
+    const next = first.link?.find((l) => l.relation === 'next')?.url as string;
+    expect(next).toMatch(/^http:\/\/127\.0\.0\.1:4000\/fhir\/Organization\?_page=/);
+    const path = next.replace('http://127.0.0.1:4000', '');
+    const second = await searchset(path);
+    expect(second.entry).toHaveLength(4);
+    const third = await searchset((second.link?.find((l) => l.relation === 'next')?.url as string).replace('http://127.0.0.1:4000', ''));
+    expect(third.entry).toHaveLength(1);
+    expect(third.link?.some((l) => l.relation === 'next')).toBe(false);
+    const ids = [first, second, third].flatMap((b) => b.entry?.map((e) => e.resource?.id));
+    expect(new Set(ids).size).toBe(9);
+
+    const stolen = await get(path, await hub.tokenFor('gateway-north'));
+    expect(stolen.status).toBe(400);
+    const tampered = await get(`${path.slice(0, -3)}abc`, await hub.tokenFor('gateway-midlands'));
+    expect(tampered.status).toBe(400);
+  });
+
+  it('serves no other resource types', async () => {
+    const token = await hub.tokenFor('gateway-midlands');
+    expect((await get('/fhir/Patient', token)).status).toBe(404);
+    const post = await hub.app.request('/fhir/Organization', { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    expect(post.status).toBe(405);
+  });
+});

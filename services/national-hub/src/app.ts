@@ -1,0 +1,60 @@
+import { createAccessTokenVerifier, hubJwks, requireAuth, serviceTokenSource, systemClock, tokenRoutes } from '@imaging/auth';
+import { createFhirApp, unsupportedInteraction } from '@imaging/fhir-http';
+import type { Hono } from 'hono';
+import type { HubContext, HubDeps, HubEnv } from './deps.ts';
+import { documentReferenceRoutes } from './routes/document-reference.ts';
+import { DIRECTORY_TYPES, directoryRoutes } from './routes/directory.ts';
+import { metadataRoutes } from './routes/metadata.ts';
+import { processMessageRoutes } from './routes/process-message.ts';
+
+/** What the hub's own token carries when it calls a region: deliver messages, read results for the locator. */
+export const HUB_SERVICE_SCOPES = ['hub/deliver', 'system/ImagingStudy.rs', 'system/DiagnosticReport.rs'] as const;
+
+export const SERVED_TYPES = [...DIRECTORY_TYPES, 'DocumentReference'] as const;
+
+/**
+ * The national hub: token service, directory, router and locator. Open: health, metadata and the
+ * OAuth endpoints; everything else needs one of the hub's own access tokens.
+ */
+export function createApp(deps: HubDeps): Hono<HubEnv> {
+  const clock = deps.clock ?? systemClock;
+  const audience = deps.audience;
+  const signer = {
+    signingKey: deps.signingKey,
+    issuer: deps.publicUrl,
+    clock,
+    ...(audience ? { audience } : {}),
+    ...(deps.tokenTtlSeconds ? { ttlSeconds: deps.tokenTtlSeconds } : {}),
+  };
+  const hub: HubContext = {
+    deps,
+    baseUrl: `${deps.publicUrl}/fhir`,
+    clock,
+    link: {
+      tokens: serviceTokenSource(signer, { scope: HUB_SERVICE_SCOPES, ...(audience ? { audience } : {}) }),
+      fetch: deps.fetch ?? fetch,
+      timeoutMs: deps.forwardTimeoutMs ?? 10_000,
+    },
+  };
+  // The hub checks its own tokens against its own public keys: no network call to itself.
+  const verifier = createAccessTokenVerifier({
+    keys: hubJwks(deps),
+    issuer: deps.publicUrl,
+    clock,
+    ...(audience ? { audience } : {}),
+  });
+
+  const app = createFhirApp<HubEnv>({ logger: deps.logger, ...(deps.bodyLimitBytes ? { bodyLimitBytes: deps.bodyLimitBytes } : {}) });
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.route('/', tokenRoutes<HubEnv>({ ...signer, registry: deps.registry, store: deps.store, ...(deps.retiredKeys ? { retiredKeys: deps.retiredKeys } : {}) }));
+  app.route('/fhir/metadata', metadataRoutes(hub));
+
+  app.use('/fhir/*', requireAuth(verifier));
+  app.route('/fhir/$process-message', processMessageRoutes(hub));
+  for (const type of DIRECTORY_TYPES) app.route(`/fhir/${type}`, directoryRoutes(hub, type));
+  app.route('/fhir/DocumentReference', documentReferenceRoutes(hub));
+  const unsupported = unsupportedInteraction(SERVED_TYPES);
+  app.all('/fhir/:type', unsupported);
+  app.all('/fhir/:type/:id', unsupported);
+  return app;
+}

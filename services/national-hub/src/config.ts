@@ -1,0 +1,38 @@
+import { env, loadEnv } from '@imaging/config';
+import type { EnvSource } from '@imaging/config';
+import { z } from 'zod';
+
+/** The hub's environment. Every variable has a default that runs the development topology on 127.0.0.1. */
+export const HubEnvSchema = z.object({
+  PORT: env.port(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** The hub's public base URL (without /fhir): the `iss` of its tokens. Defaults to http://HOST:PORT. */
+  PUBLIC_URL: env.url().optional(),
+  /** A file path for the embedded store, or an http(s) FHIR base (HAPI, e.g. http://127.0.0.1:8080/fhir/hub). */
+  HUB_STORE: z.string().min(1).optional(),
+  /** A topology JSON file (see @imaging/config); default: the development topology. */
+  TOPOLOGY_FILE: z.string().min(1).optional(),
+  /** Where dev keys, the client registry and the embedded store live (git-ignored). */
+  IMAGING_DATA_DIR: z.string().min(1).optional(),
+  /** Make missing dev keys and rewrite clients.json from the topology at start-up. Off in a real deployment. */
+  DEV_CREDENTIALS: env.bool(true),
+  /** The client registry to load when DEV_CREDENTIALS is off; default `<data dir>/clients.json`. */
+  CLIENT_REGISTRY: z.string().min(1).optional(),
+  TOKEN_TTL: env.duration('5m').refine((ms) => ms >= 1000 && ms <= 3_600_000, 'between 1s and 1h'),
+  TOKEN_AUDIENCE: z.string().min(1).default('imaging-connect'),
+  /** Signs page links; replicas must share it. Default: a secret made once in the data dir. */
+  PAGE_TOKEN_SECRET: z.string().min(16).optional(),
+  /** How long the hub waits for a region (routing a message, fetching content) before answering 503. */
+  FORWARD_TIMEOUT: env.duration('10s'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+});
+
+export type HubConfig = z.infer<typeof HubEnvSchema>;
+
+export function loadHubEnv(source: EnvSource = process.env): HubConfig {
+  return loadEnv(HubEnvSchema, source);
+}
+
+export function publicUrlOf(hubEnv: Pick<HubConfig, 'PUBLIC_URL' | 'HOST' | 'PORT'>): string {
+  return hubEnv.PUBLIC_URL ?? `http://${hubEnv.HOST}:${hubEnv.PORT}`;
+}

@@ -1,0 +1,139 @@
+import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, SYSTEMS } from '@imaging/fhir';
+import type { FhirStore, WithId } from '@imaging/fhir';
+import { odsReference } from '@imaging/fhir';
+import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding, Reference } from '@medplum/fhirtypes';
+import type { Caller } from './caller.ts';
+import { regionReference } from './directory.ts';
+
+/**
+ * The hub's audit trail. Every cross-region disclosure (a routed message, pointers shown, content
+ * fetched) and every pointer registered writes one AuditEvent, success or failure, so who saw what of
+ * whom, from where, can be reconstructed. AuditEvents are only ever created, never updated.
+ */
+
+export type AuditSubtype = 'message-routed' | 'pointer-registered' | 'pointers-disclosed' | 'content-retrieved';
+
+const SUBTYPE_DISPLAY: Record<AuditSubtype, string> = {
+  'message-routed': 'Message routed between regions',
+  'pointer-registered': 'Locator pointer registered',
+  'pointers-disclosed': 'Locator pointers disclosed',
+  'content-retrieved': 'Content retrieved from its source region',
+};
+
+const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
+const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
+const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
+const SOURCE_TYPE = 'http://terminology.hl7.org/CodeSystem/security-source-type';
+
+/** A party to a disclosure: a calling client, a region known by its id, or the locator itself. */
+export type Party = { caller: Caller } | { regionId: string; regionName?: string } | { locator: true };
+
+export interface AuditOutcome {
+  /** HTTP status of the result; below 400 is success. */
+  status: number;
+  text?: string;
+}
+
+export interface AuditInput {
+  subtype: AuditSubtype;
+  action: 'C' | 'R' | 'E';
+  /** Where the data comes from. */
+  from: Party;
+  /** Who receives it. */
+  to: Party;
+  /** Which of the two asked. */
+  requestor: 'from' | 'to';
+  nhsNumbers: readonly string[];
+  /** The data disclosed: business identifiers or references of what was sent or shown. */
+  data: { what: Reference; detail?: Record<string, string> }[];
+  requestId: string;
+  correlationId: string;
+  /** The query behind a search, kept as the audit record of what was asked. */
+  query?: string;
+  outcome: AuditOutcome;
+  recorded: Date;
+  /** The hub's own URL, recorded as the observer. */
+  observer: string;
+}
+
+export function auditEvent(input: AuditInput): AuditEvent {
+  const agent: AuditEventAgent[] = [
+    agentFor(input.from, { system: DCM, code: '110153', display: 'Source Role ID' }, input.requestor === 'from'),
+    agentFor(input.to, { system: DCM, code: '110152', display: 'Destination Role ID' }, input.requestor === 'to'),
+  ];
+  const entity: AuditEventEntity[] = [
+    ...[...new Set(input.nhsNumbers)].map(
+      (nhs): AuditEventEntity => ({
+        what: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: nhs } },
+        type: { system: ENTITY_TYPE, code: '1', display: 'Person' },
+        role: { system: OBJECT_ROLE, code: '1', display: 'Patient' },
+      }),
+    ),
+    ...input.data.map(
+      (d): AuditEventEntity => ({
+        what: d.what,
+        type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+        role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' },
+        ...(d.detail ? { detail: Object.entries(d.detail).map(([type, valueString]) => ({ type, valueString })) } : {}),
+      }),
+    ),
+    {
+      what: { identifier: { system: SYSTEMS.messageRequest, value: input.requestId } },
+      type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+      description: 'The request (X-Request-ID)',
+      detail: [{ type: 'X-Request-ID', valueString: input.requestId }],
+    },
+    {
+      what: { identifier: { system: SYSTEMS.correlation, value: input.correlationId } },
+      type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+      description: 'The case (X-Correlation-ID)',
+      detail: [{ type: 'X-Correlation-ID', valueString: input.correlationId }],
+    },
+  ];
+  if (input.query !== undefined) {
+    entity.push({
+      type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+      role: { system: OBJECT_ROLE, code: '24', display: 'Query' },
+      query: Buffer.from(input.query).toString('base64'),
+    });
+  }
+  const ok = input.outcome.status < 400;
+  return {
+    resourceType: 'AuditEvent',
+    // DICOM "Export": data leaves its region (or the locator) for another party.
+    type: { system: DCM, code: '110106', display: 'Export' },
+    subtype: [{ system: CODE_SYSTEMS.auditSubtype, code: input.subtype, display: SUBTYPE_DISPLAY[input.subtype] }],
+    action: input.action,
+    recorded: input.recorded.toISOString(),
+    outcome: ok ? '0' : input.outcome.status >= 500 ? '8' : '4',
+    outcomeDesc: input.outcome.text ?? (ok ? `${input.outcome.status} OK` : `${input.outcome.status}`),
+    agent,
+    source: {
+      observer: { display: `National hub ${input.observer}` },
+      type: [{ system: SOURCE_TYPE, code: '4', display: 'Application Server' }],
+    },
+    entity,
+  };
+}
+
+function agentFor(party: Party, role: Coding, requestor: boolean): AuditEventAgent {
+  if ('caller' in party) {
+    const { caller } = party;
+    // An organisation's client is recorded as that organisation (its region follows from the directory).
+    const who = caller.organisation ? odsReference(caller.organisation) : caller.region ? regionReference(caller.region) : undefined;
+    return {
+      type: { coding: [role] },
+      ...(who ? { who } : {}),
+      altId: caller.clientId,
+      name: caller.region ? `${caller.clientId} (region ${caller.region})` : caller.clientId,
+      requestor,
+    };
+  }
+  if ('locator' in party) return { type: { coding: [role] }, name: 'national imaging record locator', requestor };
+  return { type: { coding: [role] }, who: regionReference(party.regionId, party.regionName), name: `region ${party.regionId}`, requestor };
+}
+
+/** Writes an AuditEvent. */
+export async function recordAudit(store: FhirStore, input: AuditInput): Promise<WithId<AuditEvent>> {
+  return (await store.create(auditEvent(input))).resource;
+}

@@ -1,0 +1,90 @@
+import { devTopology } from '@imaging/config';
+import { assertValid, ODS_SYSTEM, SqliteStore, SYSTEMS, validatingStore } from '@imaging/fhir';
+import type { Endpoint, Organization } from '@medplum/fhirtypes';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDataDir, topologyWith } from '../test-kit.ts';
+import { directoryResources, findRegion, findService, seedDirectory } from './directory.ts';
+
+const temp = tempDataDir();
+afterAll(() => temp.remove());
+
+describe('directory resources', () => {
+  const resources = directoryResources(devTopology());
+
+  it('are valid R4 and pass the project profiles', () => {
+    for (const resource of resources) expect(() => assertValid(resource), `${resource.resourceType}/${resource.id}`).not.toThrow();
+  });
+
+  it('make a region an Organization with its gateway Endpoint, and each ODS organisation part of its region', () => {
+    const byId = new Map(resources.map((r) => [`${r.resourceType}/${r.id}`, r]));
+    const north = byId.get('Organization/region-north') as Organization;
+    expect(north.identifier).toEqual([{ system: SYSTEMS.region, value: 'north' }]);
+    expect(north.endpoint).toEqual([{ reference: 'Endpoint/imaging-north' }]);
+    const endpoint = byId.get('Endpoint/imaging-north') as Endpoint;
+    expect(endpoint).toMatchObject({
+      identifier: [{ system: SYSTEMS.serviceId, value: 'imaging-north' }],
+      status: 'active',
+      connectionType: { system: 'http://terminology.hl7.org/CodeSystem/endpoint-connection-type', code: 'hl7-fhir-rest' },
+      address: 'http://127.0.0.1:4101/fhir',
+      managingOrganization: { reference: 'Organization/region-north' },
+    });
+    const practice = byId.get('Organization/ods-N81001') as Organization;
+    expect(practice.identifier).toEqual([{ system: ODS_SYSTEM, value: 'N81001' }]);
+    expect(practice.partOf?.reference).toBe('Organization/region-north');
+    expect(practice.endpoint).toEqual([{ reference: 'Endpoint/imaging-north' }]);
+    expect(resources).toHaveLength(3 * 2 + 6);
+  });
+
+  it('refuse a service id that cannot be an Endpoint id', () => {
+    const topology = devTopology();
+    topology.regions[0] = { ...(topology.regions[0] as (typeof topology.regions)[number]), serviceId: 'imaging north/1' };
+    expect(() => directoryResources(topology)).toThrow(/cannot be an Endpoint id/);
+  });
+});
+
+describe('seedDirectory', () => {
+  it('is idempotent across restarts on the same store: no duplicates, no new versions', async () => {
+    const path = `${temp.dir}/seed.sqlite`;
+    const first = validatingStore(new SqliteStore({ path }));
+    expect(await seedDirectory(first, devTopology())).toEqual({ written: 12, unchanged: 0 });
+    await first.close();
+
+    const restarted = validatingStore(new SqliteStore({ path }));
+    expect(await seedDirectory(restarted, devTopology())).toEqual({ written: 0, unchanged: 12 });
+    expect((await restarted.search('Organization', { _count: '100' })).resources).toHaveLength(9);
+    expect((await restarted.search('Endpoint', { _count: '100' })).resources).toHaveLength(3);
+    expect((await restarted.read('Endpoint', 'imaging-north')).meta?.versionId).toBe('1');
+
+    // A gateway that moved is updated in place: one new version of its Endpoint, nothing else.
+    const moved = await seedDirectory(restarted, topologyWith({ north: 'http://127.0.0.1:5101' }));
+    expect(moved).toEqual({ written: 1, unchanged: 11 });
+    const endpoint = await restarted.read<Endpoint>('Endpoint', 'imaging-north');
+    expect(endpoint.address).toBe('http://127.0.0.1:5101/fhir');
+    expect(endpoint.meta?.versionId).toBe('2');
+    await restarted.close();
+  });
+});
+
+describe('directory lookups', async () => {
+  const store = validatingStore(new SqliteStore({ path: ':memory:' }));
+  await seedDirectory(store, devTopology());
+
+  it('find a region and its gateway by region id', async () => {
+    expect(await findRegion(store, 'midlands')).toEqual({
+      regionId: 'midlands',
+      regionName: 'Midlands Imaging Network',
+      serviceId: 'imaging-midlands',
+      address: 'http://127.0.0.1:4102/fhir',
+    });
+    expect(await findRegion(store, 'atlantis')).toBeUndefined();
+  });
+
+  it('find a region by its service id, only while its Endpoint is active', async () => {
+    expect((await findService(store, 'imaging-south'))?.regionId).toBe('south');
+    expect(await findService(store, 'imaging-nowhere')).toBeUndefined();
+    const endpoint = await store.read<Endpoint>('Endpoint', 'imaging-south');
+    await store.update<Endpoint>({ ...endpoint, status: 'suspended' });
+    expect(await findService(store, 'imaging-south')).toBeUndefined();
+    expect(await findRegion(store, 'south')).toBeUndefined();
+  });
+});

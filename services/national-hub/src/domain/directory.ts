@@ -1,0 +1,191 @@
+import type { Topology } from '@imaging/config';
+import {
+  CODE_SYSTEMS,
+  ENDPOINT_CONNECTION_TYPE_SYSTEM,
+  ODS_SYSTEM,
+  OutcomeError,
+  PROFILE_URLS,
+  SYSTEMS,
+  token,
+} from '@imaging/fhir';
+import type { FhirStore, WithId } from '@imaging/fhir';
+import type { BundleEntry, Endpoint, Organization, Reference, Resource } from '@medplum/fhirtypes';
+
+/**
+ * The hub's directory (after the BaRS Endpoint Catalogue): each region (imaging network) is an
+ * Organization with one FHIR Endpoint, its gateway; each ODS organisation is an Organization that is
+ * `partOf` its region and reached through the region's Endpoint. Seeded from the topology with fixed
+ * ids, so every replica and every restart writes the same resources.
+ */
+
+/** A region as the router and the locator need it. */
+export interface RegionService {
+  regionId: string;
+  regionName?: string;
+  /** What `NHSD-Target-Identifier` and `MessageHeader.source/destination.endpoint` carry. */
+  serviceId: string;
+  /** The gateway's FHIR base, e.g. http://127.0.0.1:4101/fhir. */
+  address: string;
+}
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export const regionOrganizationId = (regionId: string): string => `region-${regionId}`;
+export const odsOrganizationId = (ods: string): string => `ods-${ods}`;
+
+export function regionReference(regionId: string, display?: string): Reference<Organization> {
+  return {
+    reference: `Organization/${regionOrganizationId(regionId)}`,
+    type: 'Organization',
+    identifier: { system: SYSTEMS.region, value: regionId },
+    ...(display ? { display } : {}),
+  };
+}
+
+const kind = (code: string, display: string) => [{ coding: [{ system: CODE_SYSTEMS.organisationKind, code, display }], text: display }];
+const ORGANISATION_KINDS: Record<Topology['organisations'][number]['kind'], string> = {
+  'gp-practice': 'GP practice',
+  'imaging-provider': 'Imaging provider',
+  trust: 'NHS trust',
+};
+
+/** The directory's resources for a topology, with their fixed ids. */
+export function directoryResources(topology: Topology): WithId<Organization | Endpoint>[] {
+  const out: WithId<Organization | Endpoint>[] = [];
+  const regions = new Map(topology.regions.map((r) => [r.id, r]));
+  for (const region of topology.regions) {
+    if (!FHIR_ID.test(region.serviceId)) {
+      throw new Error(`Region ${region.id}: service id '${region.serviceId}' cannot be an Endpoint id (1-64 of A-Z a-z 0-9 - .)`);
+    }
+    out.push({
+      resourceType: 'Organization',
+      id: regionOrganizationId(region.id),
+      meta: { profile: [PROFILE_URLS.Organization] },
+      identifier: [{ system: SYSTEMS.region, value: region.id }],
+      active: true,
+      type: kind('imaging-network', 'Imaging network'),
+      name: region.name,
+      endpoint: [{ reference: `Endpoint/${region.serviceId}` }],
+    });
+    out.push({
+      resourceType: 'Endpoint',
+      id: region.serviceId,
+      meta: { profile: [PROFILE_URLS.Endpoint] },
+      identifier: [{ system: SYSTEMS.serviceId, value: region.serviceId }],
+      status: 'active',
+      connectionType: { system: ENDPOINT_CONNECTION_TYPE_SYSTEM, code: 'hl7-fhir-rest' },
+      name: `${region.name} gateway`,
+      managingOrganization: regionReference(region.id, region.name),
+      payloadType: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/endpoint-payload-type', code: 'any' }], text: 'FHIR resources and messages' }],
+      payloadMimeType: ['application/fhir+json'],
+      address: `${region.url.replace(/\/+$/, '')}/fhir`,
+    });
+  }
+  for (const org of topology.organisations) {
+    const region = regions.get(org.region);
+    if (!region) throw new Error(`Organisation ${org.ods}: unknown region '${org.region}'`);
+    out.push({
+      resourceType: 'Organization',
+      id: odsOrganizationId(org.ods),
+      meta: { profile: [PROFILE_URLS.Organization] },
+      identifier: [{ system: ODS_SYSTEM, value: org.ods }],
+      active: true,
+      type: kind(org.kind, ORGANISATION_KINDS[org.kind]),
+      name: org.name,
+      partOf: regionReference(region.id, region.name),
+      endpoint: [{ reference: `Endpoint/${region.serviceId}` }],
+    });
+  }
+  return out;
+}
+
+/**
+ * Writes the directory, idempotently: each resource is upserted under its fixed id, and only when it
+ * differs from what is stored, so a restart adds neither duplicates nor versions. One transaction, so
+ * a region and its Endpoint (which reference each other) arrive together.
+ */
+export async function seedDirectory(store: FhirStore, topology: Topology): Promise<{ written: number; unchanged: number }> {
+  const wanted = directoryResources(topology);
+  const entries: BundleEntry[] = [];
+  for (const resource of wanted) {
+    const current = await readIfPresent(store, resource.resourceType, resource.id);
+    if (current && sameContent(current, resource)) continue;
+    entries.push({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } });
+  }
+  if (entries.length) await store.transaction({ resourceType: 'Bundle', type: 'transaction', entry: entries });
+  return { written: entries.length, unchanged: wanted.length - entries.length };
+}
+
+async function readIfPresent(store: FhirStore, type: 'Organization' | 'Endpoint', id: string): Promise<Resource | undefined> {
+  try {
+    return await store.read(type, id);
+  } catch (err) {
+    if (err instanceof OutcomeError && (err.status === 404 || err.status === 410)) return undefined;
+    throw err;
+  }
+}
+
+/** Equal apart from what the store adds (version, timestamps, narrative). */
+function sameContent(stored: Resource, wanted: Resource): boolean {
+  const strip = (r: Resource) => {
+    const { meta, text: _text, ...rest } = r as Resource & { text?: unknown };
+    return JSON.stringify(canonical({ ...rest, profile: meta?.profile ?? [] }));
+  };
+  return strip(stored) === strip(wanted);
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/** The region with this id, with its gateway, or undefined when the directory does not know it. */
+export async function findRegion(store: FhirStore, regionId: string): Promise<RegionService | undefined> {
+  const page = await store.search<Organization>('Organization', {
+    identifier: token(SYSTEMS.region, regionId),
+    _include: 'Organization:endpoint',
+    _count: '2',
+  });
+  const organization = page.resources[0];
+  if (!organization) return undefined;
+  const endpoint = endpointOf(organization, page.included);
+  if (!endpoint) return undefined;
+  return serviceOf(regionId, organization.name, endpoint);
+}
+
+/** The active region service with this service id (an `NHSD-Target-Identifier`), or undefined. */
+export async function findService(store: FhirStore, serviceId: string): Promise<RegionService | undefined> {
+  const page = await store.search<Endpoint>('Endpoint', {
+    identifier: token(SYSTEMS.serviceId, serviceId),
+    status: 'active',
+    _include: 'Endpoint:organization',
+    _count: '2',
+  });
+  const endpoint = page.resources[0];
+  if (!endpoint) return undefined;
+  const manager = endpoint.managingOrganization?.reference;
+  const organization = page.included.find((r): r is WithId<Organization> => r.resourceType === 'Organization' && `Organization/${r.id}` === manager);
+  const regionId =
+    organization?.identifier?.find((i) => i.system === SYSTEMS.region)?.value ??
+    (endpoint.managingOrganization?.identifier?.system === SYSTEMS.region ? endpoint.managingOrganization.identifier.value : undefined);
+  if (!regionId) return undefined;
+  return serviceOf(regionId, organization?.name, endpoint);
+}
+
+function endpointOf(organization: Organization, included: Resource[]): Endpoint | undefined {
+  const refs = new Set((organization.endpoint ?? []).map((e) => e.reference));
+  return included.find((r): r is WithId<Endpoint> => r.resourceType === 'Endpoint' && refs.has(`Endpoint/${r.id}`) && r.status === 'active');
+}
+
+function serviceOf(regionId: string, regionName: string | undefined, endpoint: Endpoint): RegionService | undefined {
+  const serviceId = endpoint.identifier?.find((i) => i.system === SYSTEMS.serviceId)?.value;
+  if (!serviceId || !endpoint.address) return undefined;
+  return { regionId, ...(regionName ? { regionName } : {}), serviceId, address: endpoint.address.replace(/\/+$/, '') };
+}

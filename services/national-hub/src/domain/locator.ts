@@ -1,0 +1,330 @@
+import type { Clock } from '@imaging/auth';
+import {
+  assertValid,
+  badGateway,
+  CODE_SYSTEMS,
+  conflict,
+  forbidden,
+  invalid,
+  isValidNhsNumber,
+  issue,
+  NHS_NUMBER_SYSTEM,
+  notSupported,
+  OutcomeError,
+  SYSTEMS,
+  token,
+  unavailable,
+  unprocessableIssues,
+} from '@imaging/fhir';
+import type { FhirStore, SearchPage, WithId } from '@imaging/fhir';
+import type { Logger } from '@imaging/fhir-http';
+import type { DocumentReference, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { AuditInput, AuditOutcome } from './audit.ts';
+import { recordAudit } from './audit.ts';
+import type { Caller } from './caller.ts';
+import { assertKind, regionOf } from './caller.ts';
+import { findRegion } from './directory.ts';
+import type { RegionLink } from './region-link.ts';
+import { callRegion } from './region-link.ts';
+
+/**
+ * The imaging record locator (after NRL and the National Imaging Registry): pointers only. A region
+ * registers a DocumentReference saying "I hold this ImagingStudy or DiagnosticReport for this NHS
+ * number"; anyone entitled asks "what exists for this patient?" and fetches through the hub from the
+ * source region. Nothing of the content is kept here.
+ */
+
+export interface LocatorDeps {
+  store: FhirStore;
+  link: RegionLink;
+  clock: Clock;
+  logger: Logger;
+  hubUrl: string;
+}
+
+export interface RequestIds {
+  requestId: string;
+  correlationId: string;
+}
+
+export const POINTER_KINDS = ['ImagingStudy', 'DiagnosticReport'] as const;
+export type PointerKind = (typeof POINTER_KINDS)[number];
+
+/** Who may read the locator. */
+export const LOCATOR_READERS = ['clinician', 'gateway'] as const;
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export interface Registration {
+  pointer: WithId<DocumentReference>;
+  created: boolean;
+}
+
+/**
+ * Registers a pointer, idempotently: a conditional create on its master identifier (the source URL),
+ * so a retried registration returns the pointer already held. A region may only point at its own data.
+ */
+export async function registerPointer(deps: LocatorDeps, caller: Caller, pointer: DocumentReference, ids: RequestIds): Promise<Registration> {
+  assertKind(caller, ['gateway'], 'register pointers');
+  assertValid(pointer);
+  const parts = pointerParts(pointer);
+  const regionId = regionOf(caller);
+  if (parts.custodian !== regionId) {
+    throw new OutcomeError(forbiddenAt(`${caller.clientId} registers for region ${regionId}, not ${parts.custodian}`, 'DocumentReference.custodian'));
+  }
+  const region = await findRegion(deps.store, regionId);
+  if (!region) throw new OutcomeError(forbidden(`Region ${regionId} of ${caller.clientId} is not in the directory`));
+  if (!parts.url.startsWith(`${region.address}/`)) {
+    throw new OutcomeError(
+      forbiddenAt(`A pointer of region ${regionId} must point into its gateway ${region.address}`, 'DocumentReference.content[0].attachment.url'),
+    );
+  }
+  checkSourcePath(parts, region.address);
+
+  const { id: _id, meta: _meta, ...content } = pointer;
+  const { resource, created } = await deps.store.create<DocumentReference>(content, {
+    ifNoneExist: new URLSearchParams({ identifier: token(SYSTEMS.pointerSource, parts.url) }).toString(),
+  });
+  if (created) {
+    await audit(deps, {
+      subtype: 'pointer-registered',
+      action: 'C',
+      from: { caller },
+      to: { caller },
+      requestor: 'from',
+      nhsNumbers: [parts.nhsNumber],
+      data: [{ what: { reference: `DocumentReference/${resource.id}` } }, { what: { reference: parts.url, type: parts.kind } }],
+      ids,
+      outcome: { status: 201 },
+    });
+  }
+  deps.logger.info(created ? 'pointer registered' : 'pointer already registered', { correlationId: ids.correlationId, requestId: ids.requestId, pointer: resource.id });
+  return { pointer: resource, created };
+}
+
+interface PointerParts {
+  url: string;
+  nhsNumber: string;
+  kind: PointerKind;
+  custodian: string;
+}
+
+/** The parts every pointer must have, or a 422 listing each missing or wrong one. */
+function pointerParts(pointer: DocumentReference): PointerParts {
+  const problems: OperationOutcomeIssue[] = [];
+  const master = pointer.masterIdentifier;
+  if (master?.system !== SYSTEMS.pointerSource || !master.value) {
+    problems.push(issue({ code: 'required', text: `masterIdentifier must be the source URL (system ${SYSTEMS.pointerSource})`, expression: 'DocumentReference.masterIdentifier' }));
+  }
+  const subject = pointer.subject?.identifier;
+  if (subject?.system !== NHS_NUMBER_SYSTEM || !subject.value) {
+    problems.push(issue({ code: 'required', text: `subject must identify the patient by NHS number (${NHS_NUMBER_SYSTEM})`, expression: 'DocumentReference.subject' }));
+  } else if (!isValidNhsNumber(subject.value)) {
+    problems.push(issue({ code: 'value', text: `'${subject.value}' is not a valid NHS number (Modulus 11)`, expression: 'DocumentReference.subject.identifier.value' }));
+  }
+  const kind = pointer.type?.coding?.find((c) => c.system === CODE_SYSTEMS.pointerKind)?.code;
+  if (!kind || !(POINTER_KINDS as readonly string[]).includes(kind)) {
+    problems.push(issue({ code: 'code-invalid', text: `type must be ${POINTER_KINDS.join(' or ')} from ${CODE_SYSTEMS.pointerKind}`, expression: 'DocumentReference.type' }));
+  }
+  const url = pointer.content?.[0]?.attachment?.url;
+  if (!url) problems.push(issue({ code: 'required', text: 'content[0].attachment.url must be the source URL', expression: 'DocumentReference.content[0].attachment.url' }));
+  else if (master?.value && url !== master.value) {
+    problems.push(issue({ code: 'business-rule', text: 'content[0].attachment.url must equal masterIdentifier.value', expression: 'DocumentReference.content[0].attachment.url' }));
+  }
+  const custodian = pointer.custodian?.identifier;
+  if (custodian?.system !== SYSTEMS.region || !custodian.value) {
+    problems.push(issue({ code: 'required', text: `custodian must identify the region (system ${SYSTEMS.region})`, expression: 'DocumentReference.custodian' }));
+  }
+  if (problems.length) throw new OutcomeError(unprocessableIssues(problems));
+  return { url: url as string, nhsNumber: subject?.value as string, kind: kind as PointerKind, custodian: custodian?.value as string };
+}
+
+/** `<gateway>/<kind>/<id>`, of the kind the pointer says. */
+function checkSourcePath(parts: PointerParts, gateway: string): void {
+  const [type, id, ...rest] = parts.url.slice(gateway.length + 1).split('/');
+  if (type !== parts.kind || !id || !FHIR_ID.test(id) || rest.length) {
+    throw new OutcomeError(
+      unprocessableIssues([
+        issue({ code: 'business-rule', text: `The source URL must be ${gateway}/${parts.kind}/<id>`, expression: 'DocumentReference.content[0].attachment.url' }),
+      ]),
+    );
+  }
+}
+
+function forbiddenAt(text: string, expression: string) {
+  return { ...forbidden(text), issue: [issue({ code: 'forbidden', text, expression })] };
+}
+
+export interface PointerSearch {
+  nhsNumber: string;
+  kind?: PointerKind;
+  count?: number;
+}
+
+const SEARCH_PARAMS = ['subject:identifier', 'patient:identifier', 'type', '_count'];
+
+/**
+ * A pointer search from query parameters. A patient (by NHS number) is required: the locator answers
+ * "what exists for this patient", never "what exists" (no fishing).
+ */
+export function parsePointerSearch(params: URLSearchParams): PointerSearch {
+  const problems: OperationOutcomeIssue[] = [];
+  for (const key of new Set(params.keys())) {
+    if (!SEARCH_PARAMS.includes(key)) problems.push(notSupported(`Search parameter '${key}' is not supported here; search by subject:identifier`, key).issue?.[0] as OperationOutcomeIssue);
+  }
+  const patients = [...params.getAll('subject:identifier'), ...params.getAll('patient:identifier')];
+  let nhsNumber = '';
+  if (patients.length !== 1) {
+    problems.push(
+      issue({
+        code: 'required',
+        text: `Search for one patient: subject:identifier=${NHS_NUMBER_SYSTEM}|<NHS number> (a search without a patient is refused)`,
+        expression: 'subject:identifier',
+      }),
+    );
+  } else {
+    const value = patients[0] as string;
+    const bar = value.indexOf('|');
+    if (bar < 0 || value.slice(0, bar) !== NHS_NUMBER_SYSTEM || !isValidNhsNumber(value.slice(bar + 1))) {
+      problems.push(issue({ code: 'value', text: `'${value}' is not ${NHS_NUMBER_SYSTEM}|<a valid NHS number>`, expression: 'subject:identifier' }));
+    } else nhsNumber = value.slice(bar + 1);
+  }
+  const type = params.get('type');
+  let kind: PointerKind | undefined;
+  if (type !== null) {
+    const code = type.includes('|') ? type.slice(type.indexOf('|') + 1) : type;
+    const system = type.includes('|') ? type.slice(0, type.indexOf('|')) : CODE_SYSTEMS.pointerKind;
+    if (system !== CODE_SYSTEMS.pointerKind || !(POINTER_KINDS as readonly string[]).includes(code)) {
+      problems.push(issue({ code: 'value', text: `type must be ${POINTER_KINDS.join(' or ')}`, expression: 'type' }));
+    } else kind = code as PointerKind;
+  }
+  const countText = params.get('_count');
+  let count: number | undefined;
+  if (countText !== null) {
+    count = Number(countText);
+    if (!Number.isInteger(count) || count < 1 || count > 100) problems.push(issue({ code: 'value', text: '_count must be 1 to 100', expression: '_count' }));
+  }
+  if (problems.length) throw new OutcomeError(invalid(problems));
+  return { nhsNumber, ...(kind ? { kind } : {}), ...(count ? { count } : {}) };
+}
+
+/**
+ * The store query for a patient's pointers: the one place the locator says how, so it can be swapped
+ * if a FHIR server lacks the `:identifier` modifier on references.
+ */
+export function pointerQuery(search: PointerSearch): Record<string, string> {
+  return {
+    'subject:identifier': token(NHS_NUMBER_SYSTEM, search.nhsNumber),
+    ...(search.kind ? { type: token(CODE_SYSTEMS.pointerKind, search.kind) } : {}),
+    _count: String(search.count ?? 20),
+  };
+}
+
+/** A patient's pointers (one page), with the disclosure audited. */
+export async function searchPointers(deps: LocatorDeps, caller: Caller, search: PointerSearch, query: string, ids: RequestIds): Promise<SearchPage<WithId<DocumentReference>>> {
+  assertKind(caller, LOCATOR_READERS, 'search the locator');
+  const page = await deps.store.search<DocumentReference>('DocumentReference', pointerQuery(search));
+  await auditDisclosure(deps, caller, page.resources, [search.nhsNumber], query, ids);
+  return page;
+}
+
+/** A later page of a search (the continuation comes from a page token the caller was given). */
+export async function nextPointers(deps: LocatorDeps, caller: Caller, continuation: string, ids: RequestIds): Promise<SearchPage<WithId<DocumentReference>>> {
+  assertKind(caller, LOCATOR_READERS, 'search the locator');
+  const page = await deps.store.nextPage<DocumentReference>(continuation);
+  await auditDisclosure(deps, caller, page.resources, page.resources.map(nhsNumberOfPointer), '_page', ids);
+  return page;
+}
+
+/** One pointer, with the disclosure audited. */
+export async function readPointer(deps: LocatorDeps, caller: Caller, id: string, ids: RequestIds): Promise<WithId<DocumentReference>> {
+  assertKind(caller, LOCATOR_READERS, 'read the locator');
+  const pointer = await deps.store.read<DocumentReference>('DocumentReference', id);
+  await auditDisclosure(deps, caller, [pointer], [nhsNumberOfPointer(pointer)], undefined, ids);
+  return pointer;
+}
+
+async function auditDisclosure(
+  deps: LocatorDeps,
+  caller: Caller,
+  pointers: WithId<DocumentReference>[],
+  nhsNumbers: string[],
+  query: string | undefined,
+  ids: RequestIds,
+): Promise<void> {
+  // The pointers come from the locator itself; each custodian region is named on its pointer's entity.
+  await audit(deps, {
+    subtype: 'pointers-disclosed',
+    action: 'E',
+    from: { locator: true },
+    to: { caller },
+    requestor: 'to',
+    nhsNumbers: nhsNumbers.filter(Boolean),
+    data: pointers.map((p) => ({
+      what: { reference: `DocumentReference/${p.id}` },
+      detail: { custodian: p.custodian?.identifier?.value ?? '', source: p.content?.[0]?.attachment?.url ?? '' },
+    })),
+    ...(query !== undefined ? { query } : {}),
+    ids,
+    outcome: { status: 200, text: `${pointers.length} pointer(s)` },
+  });
+}
+
+const nhsNumberOfPointer = (p: DocumentReference): string => (p.subject?.identifier?.system === NHS_NUMBER_SYSTEM ? (p.subject.identifier.value ?? '') : '');
+
+/**
+ * `$retrieve`: fetches what a pointer points at from its source region, with the hub's token, and
+ * returns it as it is. Nothing is copied or kept. The URL must still lie in the custodian region's
+ * gateway as the directory has it, so the hub's token is never sent anywhere else.
+ */
+export async function retrieveContent(deps: LocatorDeps, caller: Caller, id: string, ids: RequestIds): Promise<Resource> {
+  assertKind(caller, LOCATOR_READERS, 'retrieve content through the locator');
+  const pointer = await deps.store.read<DocumentReference>('DocumentReference', id);
+  const url = pointer.content?.[0]?.attachment?.url;
+  const kind = pointer.type?.coding?.find((c) => c.system === CODE_SYSTEMS.pointerKind)?.code;
+  const regionId = pointer.custodian?.identifier?.value;
+  // Registration guarantees these; a pointer without them was not written through this API.
+  if (!url || !kind || !regionId) throw new Error(`DocumentReference/${id} is not a locator pointer`);
+  const region = await findRegion(deps.store, regionId);
+  if (!region || !url.startsWith(`${region.address}/`)) {
+    throw new OutcomeError(conflict(`DocumentReference/${id} points outside region ${regionId}'s gateway as the directory has it`));
+  }
+  const party = { regionId, ...(region.regionName ? { regionName: region.regionName } : {}) };
+  const record = (outcome: AuditOutcome) =>
+    audit(deps, {
+      subtype: 'content-retrieved',
+      action: 'R',
+      from: party,
+      to: { caller },
+      requestor: 'to',
+      nhsNumbers: [nhsNumberOfPointer(pointer)].filter(Boolean),
+      data: [{ what: { reference: `DocumentReference/${id}` } }, { what: { reference: url, type: kind as PointerKind } }],
+      ids,
+      outcome,
+    });
+
+  const result = await callRegion<Resource>(deps.link, url, { method: 'GET' });
+  let failure: OutcomeError | undefined;
+  if (!result.answered) failure = new OutcomeError(unavailable(`Region ${regionId} could not be reached (${result.reason}); try again later`));
+  else if (!result.ok) {
+    // A source that no longer has it is worth passing on; anything else is the source's or the hub's fault.
+    failure =
+      result.status === 404 || result.status === 410
+        ? new OutcomeError(result.outcome, result.status)
+        : new OutcomeError(badGateway(`Region ${regionId} answered ${result.status}: ${result.text}`));
+  } else if (result.body?.resourceType !== kind) {
+    failure = new OutcomeError(badGateway(`Region ${regionId} answered with a ${result.body?.resourceType ?? 'non-FHIR body'}, not the ${kind} pointed to`));
+  }
+  if (failure) {
+    await record({ status: failure.status, text: failure.message });
+    deps.logger.warn('content not retrieved', { correlationId: ids.correlationId, requestId: ids.requestId, pointer: id, status: failure.status });
+    throw failure;
+  }
+  await record({ status: 200, text: `${kind} retrieved from region ${regionId}` });
+  return (result as { body: Resource }).body;
+}
+
+function audit(deps: LocatorDeps, input: Omit<AuditInput, 'recorded' | 'observer' | 'requestId' | 'correlationId'> & { ids: RequestIds }) {
+  const { ids, ...rest } = input;
+  return recordAudit(deps.store, { ...rest, requestId: ids.requestId, correlationId: ids.correlationId, recorded: deps.clock(), observer: deps.hubUrl });
+}

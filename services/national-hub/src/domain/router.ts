@@ -1,0 +1,198 @@
+import type { Clock } from '@imaging/auth';
+import { badGateway, forbidden, invalid, issue, nhsNumberOf, OutcomeError, unavailable, unprocessable } from '@imaging/fhir';
+import type { FhirStore } from '@imaging/fhir';
+import type { Logger } from '@imaging/fhir-http';
+import { MESSAGE_HEADERS, parseMessage } from '@imaging/messaging';
+import type { ParsedMessage } from '@imaging/messaging';
+import type { Bundle, Identifier, OperationOutcome, OperationOutcomeIssue, Patient, Reference, Resource } from '@medplum/fhirtypes';
+import { recordAudit } from './audit.ts';
+import type { Caller } from './caller.ts';
+import { assertKind, regionOf } from './caller.ts';
+import type { RegionService } from './directory.ts';
+import { findRegion, findService } from './directory.ts';
+import type { RegionLink } from './region-link.ts';
+import { callRegion } from './region-link.ts';
+
+/**
+ * The cross-region router (after the BaRS proxy): it checks who is sending what to whom, looks the
+ * target service up in the directory, forwards the message with the hub's own token, and relays the
+ * answer. It keeps no message: when the receiver cannot be reached the sender is told 503 and retries
+ * with the same X-Request-ID (the receiver drops repeats).
+ */
+
+export interface RouterDeps {
+  store: FhirStore;
+  link: RegionLink;
+  clock: Clock;
+  logger: Logger;
+  /** The hub's URL, recorded as the audit observer. */
+  hubUrl: string;
+}
+
+/** The routing headers, raw from the request. */
+export interface RawRouteHeaders {
+  target: string | undefined;
+  requestId: string | undefined;
+  correlationId: string | undefined;
+}
+
+export interface RouteHeaders {
+  target: string;
+  requestId: string;
+  correlationId: string;
+}
+
+export interface Relayed {
+  status: number;
+  body: Resource;
+}
+
+// The characters request-context accepts for ids, so what is checked here is what gets logged.
+const HEADER_ID = /^[A-Za-z0-9\-._:]{1,128}$/;
+
+/** All three headers present and well-formed, else a 400 with one issue per bad header. */
+export function checkRouteHeaders(raw: RawRouteHeaders): RouteHeaders {
+  const problems: OperationOutcomeIssue[] = [];
+  const check = (name: string, value: string | undefined) => {
+    // FHIR's convention for HTTP headers in an issue: `http.` + the header name.
+    const at = { expression: [`http.${name}`], location: [`http.${name}`] };
+    if (value === undefined || value === '') problems.push({ ...issue({ code: 'required', text: `The ${name} header is required` }), ...at });
+    else if (!HEADER_ID.test(value)) {
+      problems.push({ ...issue({ code: 'value', text: `The ${name} header must be 1-128 of A-Z a-z 0-9 - . _ :` }), ...at });
+    }
+  };
+  check(MESSAGE_HEADERS.target, raw.target);
+  check(MESSAGE_HEADERS.requestId, raw.requestId);
+  check(MESSAGE_HEADERS.correlationId, raw.correlationId);
+  if (problems.length) throw new OutcomeError(invalid(problems));
+  return raw as RouteHeaders;
+}
+
+/**
+ * Routes one message. Refusals before forwarding (400/403/422) deliver nothing and write nothing;
+ * once forwarding is attempted, an AuditEvent records the disclosure and how it ended.
+ */
+export async function routeMessage(deps: RouterDeps, caller: Caller, bundle: Bundle, raw: RawRouteHeaders): Promise<Relayed> {
+  assertKind(caller, ['gateway'], 'route messages');
+  const headers = checkRouteHeaders(raw);
+  const message = parseMessage(bundle);
+
+  const senderRegion = regionOf(caller);
+  const sender = await findRegion(deps.store, senderRegion);
+  if (!sender) throw new OutcomeError(forbidden(`Region ${senderRegion} of ${caller.clientId} is not in the directory`));
+  if (message.sourceService !== sender.serviceId) {
+    deps.logger.warn('spoofed message source refused', { client: caller.clientId, claimed: message.sourceService, correlationId: headers.correlationId });
+    throw new OutcomeError(
+      forbiddenAt(`${caller.clientId} sends for ${sender.serviceId}, not ${message.sourceService}`, 'Bundle.entry[0].resource.source.endpoint'),
+    );
+  }
+  if (message.destinationService !== headers.target) {
+    throw new OutcomeError(
+      unprocessable(
+        `MessageHeader.destination[0].endpoint (${message.destinationService}) does not match ${MESSAGE_HEADERS.target} (${headers.target})`,
+        'Bundle.entry[0].resource.destination[0].endpoint',
+      ),
+    );
+  }
+  const receiver = await findService(deps.store, headers.target);
+  if (!receiver) {
+    throw new OutcomeError(
+      unprocessable(`No active service '${headers.target}' is in the directory: nothing was delivered`, `http.${MESSAGE_HEADERS.target}`, 'not-found'),
+    );
+  }
+
+  const relayed = await forward(deps, receiver, bundle, headers);
+  await recordAudit(deps.store, {
+    subtype: 'message-routed',
+    action: 'E',
+    from: { caller },
+    to: { regionId: receiver.regionId, ...(receiver.regionName ? { regionName: receiver.regionName } : {}) },
+    requestor: 'from',
+    nhsNumbers: nhsNumbersIn(message),
+    data: [{ what: focusReference(message), detail: { event: `${message.event.system}|${message.event.code}` } }],
+    requestId: headers.requestId,
+    correlationId: headers.correlationId,
+    outcome: { status: relayed.status, text: outcomeText(relayed) },
+    recorded: deps.clock(),
+    observer: deps.hubUrl,
+  });
+  const log = {
+    correlationId: headers.correlationId,
+    requestId: headers.requestId,
+    from: sender.serviceId,
+    to: receiver.serviceId,
+    event: message.event.code,
+    status: relayed.status,
+  };
+  if (relayed.status < 400) deps.logger.info('message routed', log);
+  else deps.logger.warn('message not delivered', log);
+  return relayed;
+}
+
+function forbiddenAt(text: string, expression: string): OperationOutcome {
+  const outcome = forbidden(text);
+  return { ...outcome, issue: (outcome.issue ?? []).map((i) => ({ ...i, expression: [expression] })) };
+}
+
+/** Forwards with the same three headers; maps the receiver's answer to what the sender is told. */
+async function forward(deps: RouterDeps, receiver: RegionService, bundle: Bundle, headers: RouteHeaders): Promise<Relayed> {
+  const result = await callRegion<Resource>(deps.link, `${receiver.address}/$process-message`, {
+    method: 'POST',
+    body: bundle,
+    headers: {
+      [MESSAGE_HEADERS.target]: headers.target,
+      [MESSAGE_HEADERS.requestId]: headers.requestId,
+      [MESSAGE_HEADERS.correlationId]: headers.correlationId,
+    },
+  });
+  if (!result.answered) {
+    return { status: 503, body: unavailable(`${receiver.serviceId} could not be reached (${result.reason}); the message was not delivered, try again later`) };
+  }
+  if (result.ok) {
+    if (!result.body || typeof result.body !== 'object' || typeof result.body.resourceType !== 'string') {
+      return { status: 502, body: badGateway(`${receiver.serviceId} answered ${result.status} without a FHIR response`) };
+    }
+    return { status: result.status, body: result.body };
+  }
+  if (result.status >= 500) return { status: 502, body: badGateway(`${receiver.serviceId} failed (${result.status}): ${result.text}`) };
+  // The receiver refusing the hub's own token is the hub's or the receiver's set-up, not the sender's message.
+  if (result.status === 401 || result.status === 403) {
+    return { status: 502, body: badGateway(`${receiver.serviceId} refused the hub's credentials (${result.status}): ${result.text}`) };
+  }
+  return { status: result.status, body: result.outcome };
+}
+
+function outcomeText(relayed: Relayed): string {
+  if (relayed.body.resourceType === 'OperationOutcome') {
+    return (relayed.body.issue ?? []).map((i) => i.details?.text ?? i.diagnostics ?? i.code).join('; ') || `${relayed.status}`;
+  }
+  return `${relayed.status} delivered`;
+}
+
+/** The message's patients: a carried Patient's NHS number, or those of logical subject/for references. */
+export function nhsNumbersIn(message: ParsedMessage): string[] {
+  const found = new Set<string>();
+  for (const { resource } of message.entries) {
+    if (resource.resourceType === 'Patient') {
+      const nhs = nhsNumberOf(resource as Patient);
+      if (nhs) found.add(nhs);
+      continue;
+    }
+    for (const key of ['subject', 'for', 'patient'] as const) {
+      const ref = (resource as unknown as Record<string, unknown>)[key] as Reference | undefined;
+      const nhs = ref && typeof ref === 'object' ? nhsNumberOf(ref) : undefined;
+      if (nhs) found.add(nhs);
+    }
+  }
+  return [...found];
+}
+
+/** The focus by its business identifier (shared by every copy in every region), else by type. */
+function focusReference(message: ParsedMessage): Reference {
+  const focus = message.focus.resource as Resource & { identifier?: Identifier | Identifier[] };
+  const identifiers = Array.isArray(focus.identifier) ? focus.identifier : focus.identifier ? [focus.identifier] : [];
+  const identifier = identifiers.find((i) => i.system && i.value);
+  return identifier
+    ? { type: focus.resourceType, identifier: { system: identifier.system, value: identifier.value } }
+    : { type: focus.resourceType, display: `${focus.resourceType} carried by message ${message.header.id ?? ''}`.trim() };
+}

@@ -1,0 +1,233 @@
+import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import { exampleDiagnosticReport, exampleImagingStudy } from '@imaging/fhir/examples';
+import type { AuditEvent, Bundle, DocumentReference, ImagingStudy, OperationOutcome } from '@medplum/fhirtypes';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TestHub } from '../test-kit.ts';
+import { createTestHub, deadUrl, startFakeRegion, tempDataDir, topologyWith } from '../test-kit.ts';
+
+const temp = tempDataDir();
+const north = await startFakeRegion('imaging-north');
+const southUrl = await deadUrl();
+const hub: TestHub = await createTestHub({ dataDir: temp.dir, topology: topologyWith({ north: north.url, south: southUrl }), forwardTimeoutMs: 500 });
+north.trust(hub);
+afterAll(async () => {
+  await north.close();
+  temp.remove();
+});
+beforeEach(() => {
+  north.received.length = 0;
+  north.behave('accept');
+});
+
+/** A pointer as the gateway's buildPointer makes it. */
+function pointer(region: string, gatewayUrl: string, kind: 'ImagingStudy' | 'DiagnosticReport', id: string, nhsNumber = testNhsNumber(0)): DocumentReference {
+  const url = `${gatewayUrl}/fhir/${kind}/${id}`;
+  return {
+    resourceType: 'DocumentReference',
+    masterIdentifier: { system: SYSTEMS.pointerSource, value: url },
+    status: 'current',
+    type: { coding: [{ system: CODE_SYSTEMS.pointerKind, code: kind }] },
+    subject: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber } },
+    date: '2026-11-23T09:00:00Z',
+    custodian: { identifier: { system: SYSTEMS.region, value: region } },
+    description: 'CT chest',
+    content: [{ attachment: { contentType: 'application/fhir+json', url } }],
+  };
+}
+
+async function register(body: unknown, client = 'gateway-north', headers: Record<string, string> = {}): Promise<Response> {
+  return hub.app.request('/fhir/DocumentReference', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${await hub.tokenFor(client)}`, 'Content-Type': 'application/fhir+json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+async function get(path: string, client = 'clinician-rs1', headers: Record<string, string> = {}): Promise<Response> {
+  return hub.app.request(path, { headers: { Authorization: `Bearer ${await hub.tokenFor(client)}`, ...headers } });
+}
+
+const byNhs = (nhs: string) => `/fhir/DocumentReference?subject:identifier=${encodeURIComponent(`${NHS_NUMBER_SYSTEM}|${nhs}`)}`;
+const pointersInStore = async () => (await hub.store.search<DocumentReference>('DocumentReference', { _count: '1000' })).resources;
+const audits = async (subtype: string) =>
+  (await hub.store.search<AuditEvent>('AuditEvent', { subtype: `${CODE_SYSTEMS.auditSubtype}|${subtype}`, _count: '1000' })).resources;
+const issues = async (res: Response) => ((await res.json()) as OperationOutcome).issue ?? [];
+
+describe('registering a pointer', () => {
+  it('creates it (201), and a repeat returns the same pointer (200): one pointer in all', async () => {
+    const body = pointer('north', north.url, 'ImagingStudy', 'study-1');
+    const first = await register(body, 'gateway-north', { 'X-Request-ID': 'ptr-req-1', 'X-Correlation-ID': 'case-ptr' });
+    expect(first.status).toBe(201);
+    expect(first.headers.get('X-Request-ID')).toBe('ptr-req-1');
+    const created = (await first.json()) as DocumentReference;
+    expect(first.headers.get('Location')).toBe(`http://127.0.0.1:4000/fhir/DocumentReference/${created.id}/_history/1`);
+    expect(created.masterIdentifier?.value).toBe(`${north.url}/fhir/ImagingStudy/study-1`);
+
+    const again = await register(body, 'gateway-north', { 'X-Request-ID': 'ptr-req-1', 'X-Correlation-ID': 'case-ptr' });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as DocumentReference).id).toBe(created.id);
+    expect((await pointersInStore()).filter((p) => p.masterIdentifier?.value === body.masterIdentifier?.value)).toHaveLength(1);
+
+    const registered = (await audits('pointer-registered')).filter((a) => a.entity?.some((e) => e.what?.identifier?.value === 'ptr-req-1'));
+    expect(registered).toHaveLength(1);
+  });
+
+  it("refuses a pointer into another region's gateway, or for another custodian (403), storing nothing", async () => {
+    const before = (await pointersInStore()).length;
+    const foreignUrl = await register(pointer('north', 'http://127.0.0.1:4102', 'ImagingStudy', 'x'));
+    expect(foreignUrl.status).toBe(403);
+    expect((await issues(foreignUrl))[0]?.expression).toEqual(['DocumentReference.content[0].attachment.url']);
+    const foreignCustodian = await register(pointer('midlands', north.url, 'ImagingStudy', 'x'));
+    expect(foreignCustodian.status).toBe(403);
+    expect((await issues(foreignCustodian))[0]?.expression).toEqual(['DocumentReference.custodian']);
+    expect(await pointersInStore()).toHaveLength(before);
+  });
+
+  it('refuses a pointer without a (valid) NHS number, or with parts missing (422, one issue each)', async () => {
+    const { subject: _subject, ...anonymous } = pointer('north', north.url, 'ImagingStudy', 'anon');
+    const missing = await register(anonymous);
+    expect(missing.status).toBe(422);
+    expect((await issues(missing)).map((i) => i.expression?.[0])).toEqual(['DocumentReference.subject']);
+
+    const badNumber = await register(pointer('north', north.url, 'ImagingStudy', 'bad', '9990000019'));
+    expect(badNumber.status).toBe(422);
+    expect((await issues(badNumber)).map((i) => i.expression?.[0])).toEqual(['DocumentReference.subject.identifier.value']);
+
+    const bare = { ...pointer('north', north.url, 'ImagingStudy', 'bare'), type: { text: 'a study' }, custodian: { display: 'north' } };
+    const res = await register(bare);
+    expect(res.status).toBe(422);
+    expect((await issues(res)).map((i) => i.expression?.[0])).toEqual(['DocumentReference.type', 'DocumentReference.custodian']);
+
+    const wrongKind = await register({ ...pointer('north', north.url, 'DiagnosticReport', 'r'), type: { coding: [{ system: CODE_SYSTEMS.pointerKind, code: 'ImagingStudy' }] } });
+    expect(wrongKind.status).toBe(422);
+  });
+
+  it('refuses what is not a well-formed DocumentReference (400)', async () => {
+    expect((await register('{')).status).toBe(400);
+    expect((await register({ resourceType: 'Patient' })).status).toBe(400);
+    const unknownElement = await register({ ...pointer('north', north.url, 'ImagingStudy', 'odd'), colour: 'blue' });
+    expect(unknownElement.status).toBe(400);
+  });
+
+  it('only gateways with the create scope register (403)', async () => {
+    const res = await register(pointer('north', north.url, 'ImagingStudy', 'by-clinician'), 'clinician-rs1');
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('finding a patient\'s imaging', () => {
+  const nhs = testNhsNumber(3);
+  const registered: string[] = [];
+  beforeEach(async () => {
+    if (registered.length) return;
+    for (const [kind, id] of [['ImagingStudy', 'p3-study-1'], ['ImagingStudy', 'p3-study-2'], ['DiagnosticReport', 'p3-report-1']] as const) {
+      const res = await register(pointer('north', north.url, kind, id, nhs));
+      registered.push(((await res.json()) as DocumentReference).id as string);
+    }
+  });
+
+  it('returns the pointers for an NHS number, and audits the disclosure to the caller', async () => {
+    const res = await get(byNhs(nhs), 'clinician-rs1', { 'X-Request-ID': 'search-1', 'X-Correlation-ID': 'case-search' });
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as Bundle;
+    expect(bundle.type).toBe('searchset');
+    expect(bundle.entry?.map((e) => e.resource?.id).sort()).toEqual([...registered].sort());
+    expect(bundle.entry?.every((e) => (e.resource as DocumentReference).subject?.identifier?.value === nhs)).toBe(true);
+
+    const event = (await audits('pointers-disclosed')).find((a) => a.entity?.some((e) => e.what?.identifier?.value === 'search-1'));
+    expect(event).toBeDefined();
+    const recipient = event?.agent.find((a) => a.requestor);
+    expect(recipient).toMatchObject({ altId: 'clinician-rs1', who: { identifier: { value: 'RS1' } } });
+    expect(event?.entity?.filter((e) => e.what?.identifier?.system === NHS_NUMBER_SYSTEM).map((e) => e.what?.identifier?.value)).toEqual([nhs]);
+    expect(event?.entity?.filter((e) => e.what?.reference?.startsWith('DocumentReference/'))).toHaveLength(3);
+    const query = event?.entity?.find((e) => e.query);
+    expect(Buffer.from(query?.query ?? '', 'base64').toString()).toContain(nhs);
+  });
+
+  it('narrows by kind, and pages with page tokens', async () => {
+    const studies = (await (await get(`${byNhs(nhs)}&type=ImagingStudy`)).json()) as Bundle;
+    expect(studies.entry).toHaveLength(2);
+    const first = (await (await get(`${byNhs(nhs)}&_count=2`, 'gateway-midlands')).json()) as Bundle;
+    expect(first.entry).toHaveLength(2);
+    const next = first.link?.find((l) => l.relation === 'next')?.url as string;
+    const second = await get(next.replace('http://127.0.0.1:4000', ''), 'gateway-midlands');
+    expect(second.status).toBe(200);
+    const ids = [...(first.entry ?? []), ...(((await second.json()) as Bundle).entry ?? [])].map((e) => e.resource?.id);
+    expect(ids.sort()).toEqual([...registered].sort());
+    expect((await get(next.replace('http://127.0.0.1:4000', ''), 'clinician-rs1')).status).toBe(400);
+  });
+
+  it('a search without a patient is refused (400): no fishing', async () => {
+    const none = await get('/fhir/DocumentReference');
+    expect(none.status).toBe(400);
+    expect((await issues(none))[0]?.expression).toEqual(['subject:identifier']);
+    const byType = await get('/fhir/DocumentReference?type=ImagingStudy');
+    expect(byType.status).toBe(400);
+    const invalidNumber = await get(byNhs('1234567890'));
+    expect(invalidNumber.status).toBe(400);
+    const otherParam = await get(`${byNhs(nhs)}&custodian=north`);
+    expect(otherParam.status).toBe(400);
+    expect((await issues(otherParam)).map((i) => i.expression?.[0])).toEqual(['custodian']);
+  });
+
+  it('referrers hold no locator scope (403); a pointer is read by id, and an unknown id is 404', async () => {
+    expect((await get(byNhs(nhs), 'gp-n81001')).status).toBe(403);
+    const one = await get(`/fhir/DocumentReference/${registered[0]}`);
+    expect(one.status).toBe(200);
+    expect((await get('/fhir/DocumentReference/no-such-pointer')).status).toBe(404);
+  });
+});
+
+describe('$retrieve', () => {
+  const study: ImagingStudy = { ...exampleImagingStudy(), id: 'retrieve-study' };
+  let pointerId = '';
+  beforeEach(async () => {
+    north.resources.set('ImagingStudy/retrieve-study', study);
+    if (pointerId) return;
+    const res = await register(pointer('north', north.url, 'ImagingStudy', 'retrieve-study', testNhsNumber(5)));
+    pointerId = ((await res.json()) as DocumentReference).id as string;
+  });
+
+  it('fetches the resource from its source region with the hub token and returns it as it is; nothing is stored', async () => {
+    const res = await get(`/fhir/DocumentReference/${pointerId}/$retrieve`, 'clinician-rs1', { 'X-Request-ID': 'retrieve-1' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(study);
+    expect(north.received).toHaveLength(1);
+    expect(north.received[0]).toMatchObject({ method: 'GET', path: '/fhir/ImagingStudy/retrieve-study', claims: { sub: 'national-hub', client_kind: 'hub' } });
+    expect((await hub.store.search('ImagingStudy', {})).resources).toHaveLength(0);
+
+    const event = (await audits('content-retrieved')).find((a) => a.entity?.some((e) => e.what?.identifier?.value === 'retrieve-1'));
+    expect(event?.outcome).toBe('0');
+    expect(event?.action).toBe('R');
+    const source = event?.agent.find((a) => !a.requestor);
+    expect(source?.who?.identifier).toEqual({ system: SYSTEMS.region, value: 'north' });
+    expect(event?.agent.find((a) => a.requestor)?.altId).toBe('clinician-rs1');
+    expect(event?.entity?.map((e) => e.what?.reference)).toContain(`${north.url}/fhir/ImagingStudy/retrieve-study`);
+    expect(event?.entity?.map((e) => e.what?.identifier?.value)).toContain(testNhsNumber(5));
+  });
+
+  it('a source region that is down is 503, audited as a failure', async () => {
+    const res = await register(pointer('south', southUrl, 'DiagnosticReport', 'r-1'), 'gateway-south');
+    expect(res.status).toBe(201);
+    const id = ((await res.json()) as DocumentReference).id as string;
+    const retrieved = await get(`/fhir/DocumentReference/${id}/$retrieve`, 'clinician-rs1', { 'X-Request-ID': 'retrieve-down' });
+    expect(retrieved.status).toBe(503);
+    expect(((await retrieved.json()) as OperationOutcome).id).toBe('unavailable');
+    const event = (await audits('content-retrieved')).find((a) => a.entity?.some((e) => e.what?.identifier?.value === 'retrieve-down'));
+    expect(event?.outcome).toBe('8');
+  });
+
+  it('a source that no longer has it is 404; a failing source is 502; an unknown pointer is 404', async () => {
+    north.resources.delete('ImagingStudy/retrieve-study');
+    expect((await get(`/fhir/DocumentReference/${pointerId}/$retrieve`)).status).toBe(404);
+    north.resources.set('ImagingStudy/retrieve-study', study);
+    north.behave('fail');
+    expect((await get(`/fhir/DocumentReference/${pointerId}/$retrieve`)).status).toBe(502);
+    expect((await get('/fhir/DocumentReference/nope/$retrieve')).status).toBe(404);
+  });
+
+  it('a source answering with another kind of resource is 502', async () => {
+    north.resources.set('ImagingStudy/retrieve-study', { ...exampleDiagnosticReport(), id: 'retrieve-study' });
+    expect((await get(`/fhir/DocumentReference/${pointerId}/$retrieve`)).status).toBe(502);
+  });
+});

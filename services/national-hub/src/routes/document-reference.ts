@@ -1,0 +1,44 @@
+import { requireScope } from '@imaging/auth';
+import { createdResponse, fhirResponse, readResource, searchsetBundle } from '@imaging/fhir-http';
+import type { DocumentReference } from '@medplum/fhirtypes';
+import { Hono } from 'hono';
+import type { HubContext, HubEnv, HubRequestContext } from '../deps.ts';
+import { callerOf } from '../domain/caller.ts';
+import type { LocatorDeps, RequestIds } from '../domain/locator.ts';
+import { nextPointers, parsePointerSearch, readPointer, registerPointer, retrieveContent, searchPointers } from '../domain/locator.ts';
+
+/** The imaging record locator: register pointers, find a patient's pointers, retrieve through one. */
+export function documentReferenceRoutes(hub: HubContext): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const deps: LocatorDeps = { store: hub.deps.store, link: hub.link, clock: hub.clock, logger: hub.deps.logger, hubUrl: hub.deps.publicUrl };
+  const type = 'DocumentReference';
+
+  app.post('/', requireScope(type, 'create'), async (c) => {
+    const pointer = await readResource<DocumentReference>(c, type);
+    const { pointer: stored, created } = await registerPointer(deps, callerOf(c.var.auth), pointer, idsOf(c));
+    return created ? createdResponse(stored, hub.baseUrl) : fhirResponse(stored, 200);
+  });
+
+  app.get('/', requireScope(type, 'search'), async (c) => {
+    const url = new URL(c.req.url);
+    const caller = callerOf(c.var.auth);
+    const pageToken = url.searchParams.get('_page');
+    const page = pageToken
+      ? await nextPointers(deps, caller, hub.deps.pageTokens.decode(pageToken, caller.clientId), idsOf(c))
+      : await searchPointers(deps, caller, parsePointerSearch(url.searchParams), url.search.slice(1), idsOf(c));
+    const next = page.next ? `${hub.baseUrl}/${type}?_page=${hub.deps.pageTokens.encode(page.next, caller.clientId)}` : undefined;
+    return fhirResponse(searchsetBundle(page, hub.baseUrl, `${hub.baseUrl}/${type}${url.search}`, next));
+  });
+
+  app.get('/:id', requireScope(type, 'read'), async (c) => fhirResponse(await readPointer(deps, callerOf(c.var.auth), c.req.param('id'), idsOf(c))));
+
+  app.get('/:id/$retrieve', requireScope(type, 'read'), async (c) =>
+    fhirResponse(await retrieveContent(deps, callerOf(c.var.auth), c.req.param('id'), idsOf(c))),
+  );
+
+  return app;
+}
+
+function idsOf(c: HubRequestContext): RequestIds {
+  return { requestId: c.var.requestId, correlationId: c.var.correlationId };
+}
