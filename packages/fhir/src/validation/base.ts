@@ -41,9 +41,13 @@ export function baseFindings(resource: unknown): BaseFindings {
   if (r.id !== undefined && (typeof r.id !== 'string' || !ID.test(r.id))) {
     structure.push(issue({ code: 'structure', text: `'${String(r.id)}' is not a valid id (1–64 of A-Z a-z 0-9 - .)`, expression: `${r.resourceType}.id` }));
   }
-  const isReferenceWarning = (i: OperationOutcomeIssue) => i.severity === 'warning' && !!i.details?.text?.startsWith('Invalid reference');
+  // Medplum cannot tell the type behind a `urn:uuid:` reference, and says so in a warning. Our own
+  // rules resolve those against the transaction's entries; inside a stored Bundle (a message kept in
+  // the outbox) they point at that Bundle's own entries. So only literal `Type/id` mismatches count.
+  const isUrnWarning = (i: OperationOutcomeIssue) => !!i.details?.text?.includes('got "urn:uuid:');
+  const isReferenceWarning = (i: OperationOutcomeIssue) => i.severity === 'warning' && !!i.details?.text?.startsWith('Invalid reference') && !isUrnWarning(i);
   return {
-    structure: structure.filter((i) => !isReferenceWarning(i)),
+    structure: structure.filter((i) => !isReferenceWarning(i) && !(i.severity === 'warning' && isUrnWarning(i))),
     codes: requiredBindingIssues(bound),
     references: structure.filter(isReferenceWarning).map((i) => ({ ...i, severity: 'error' as const, code: 'business-rule' as const })),
   };

@@ -92,6 +92,32 @@ describe('validatingStore', () => {
     expect(await count('Patient')).toBe(0);
   });
 
+  it('stores a message Bundle whose entries refer to each other by urn:uuid', async () => {
+    // The gateways keep outgoing messages in the store until delivered: references inside such a
+    // Bundle point at its own entries, not at the transaction's.
+    const message: Bundle = {
+      resourceType: 'Bundle',
+      type: 'message',
+      timestamp: '2026-11-23T09:00:00Z',
+      entry: [
+        { fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000a', resource: { resourceType: 'MessageHeader', eventCoding: { system: 'urn:x', code: 'y' }, source: { endpoint: 'a' }, focus: [{ reference: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000b' }] } },
+        { fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000b', resource: exampleServiceRequest({ subject: { reference: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000c' } }) },
+        { fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000c', resource: examplePatient() },
+      ],
+    };
+    const response = await store.transaction({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: message, request: { method: 'POST', url: 'Bundle' } }] });
+    expect(response.entry?.[0]?.response?.status).toMatch(/^201/);
+  });
+
+  it('still rejects a literal reference to the wrong type inside a stored Bundle', async () => {
+    const message: Bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000d', resource: exampleServiceRequest({ subject: { reference: 'Task/1' } }) }],
+    };
+    expect((await rejected(store.create(message))).status).toBe(422);
+  });
+
   it('rejects a transaction with any invalid entry, reports every entry’s problems, and writes nothing', async () => {
     const bundle = orderTransaction(exampleFulfilmentTask({ status: 'finished' as never, owner: undefined }));
     (bundle.entry?.[0]?.resource as ServiceRequest).authoredOn = undefined;

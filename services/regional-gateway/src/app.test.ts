@@ -1,0 +1,202 @@
+import type { Bundle, OperationOutcome, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { generateSigningKey } from '@imaging/auth';
+import { searchAll } from '@imaging/fhir';
+import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
+import { describe, expect, it } from 'vitest';
+import { deliverDue } from './domain/delivery.ts';
+import { GP_TOKEN, HUB_TOKEN, RIS_TOKEN, testGateway } from './testing/app.ts';
+import { testRegions } from './testing/regions.ts';
+
+const json = (body: unknown, headers: Record<string, string> = {}) => ({
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  headers: { 'Content-Type': 'application/fhir+json', ...headers },
+});
+
+async function north() {
+  const regions = testRegions();
+  const gateway = await testGateway(regions.north);
+  const gp = await gateway.token(GP_TOKEN);
+  const call = (path: string, init: RequestInit & { token?: string | null } = {}) => {
+    const headers = new Headers(init.headers);
+    const token = init.token === undefined ? gp : init.token;
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    return gateway.app.request(path, { ...init, headers });
+  };
+  return { ...regions, ...gateway, gp, call };
+}
+
+async function outcome(res: Response): Promise<OperationOutcome> {
+  const body = (await res.json()) as OperationOutcome;
+  expect(body.resourceType).toBe('OperationOutcome');
+  return body;
+}
+
+describe('open endpoints', () => {
+  it('serves health and the CapabilityStatement without a token', async () => {
+    const { call } = await north();
+    expect((await call('/health', { token: null })).status).toBe(200);
+    const metadata = await call('/fhir/metadata', { token: null });
+    expect(metadata.status).toBe(200);
+    const statement = (await metadata.json()) as { resourceType: string; rest: { resource: { type: string }[] }[] };
+    expect(statement.resourceType).toBe('CapabilityStatement');
+    expect(statement.rest[0]?.resource.map((r) => r.type)).toEqual(['Patient', 'ServiceRequest', 'Task', 'ImagingStudy', 'DiagnosticReport', 'Endpoint']);
+  });
+});
+
+describe('authentication and authorisation', () => {
+  it('answers a request without a token with 401 and a Bearer challenge', async () => {
+    const res = await (await north()).call('/fhir/Patient', { token: null });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer /);
+    expect((await outcome(res)).issue[0]?.code).toBe('login');
+  });
+
+  it('answers a token signed by another key with 401', async () => {
+    const { call, token } = await north();
+    const forged = await token(GP_TOKEN, await generateSigningKey());
+    expect((await call('/fhir/Patient', { token: forged })).status).toBe(401);
+  });
+
+  it("answers another region's client with 403", async () => {
+    const { call, token } = await north();
+    const res = await call('/fhir/Task', { token: await token(RIS_TOKEN) });
+    expect(res.status).toBe(403);
+    expect((await outcome(res)).issue[0]?.details?.text).toContain('this gateway serves north');
+  });
+
+  it('answers a missing scope with 403', async () => {
+    const { call, token } = await north();
+    const readOnly = await token({ ...GP_TOKEN, scope: ['system/ServiceRequest.rs'] });
+    const res = await call('/fhir/ServiceRequest', { method: 'POST', ...json(exampleServiceRequest()), token: readOnly });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('WWW-Authenticate')).toContain('insufficient_scope');
+  });
+});
+
+describe('writing: bad input gets an OperationOutcome and writes nothing', () => {
+  it.each([
+    ['malformed JSON', '{"resourceType": "Patient",', {}, 400],
+    ['the wrong resource type', JSON.stringify({ resourceType: 'Task' }), {}, 400],
+    ['a non-FHIR media type', JSON.stringify(examplePatient()), { 'Content-Type': 'text/plain' }, 415],
+    ['an oversized body', JSON.stringify({ ...examplePatient(), text: { status: 'generated', div: `<div>${'x'.repeat(2_000_000)}</div>` } }), {}, 413],
+    ['an invalid NHS number', JSON.stringify(examplePatient({ identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '1234567890' }] })), {}, 422],
+    ['an unknown element', JSON.stringify({ ...examplePatient(), colour: 'blue' }), {}, 400],
+  ])('rejects %s', async (_name, body, headers, status) => {
+    const { call, north: deps } = await north();
+    const res = await call('/fhir/Patient', { method: 'POST', body, headers: { 'Content-Type': 'application/fhir+json', ...headers } });
+    expect(res.status).toBe(status);
+    await outcome(res);
+    expect(await searchAll(deps.store, 'Patient')).toHaveLength(0);
+  });
+
+  it('creates a patient (201 with Location), and answers a repeat with the same one (200)', async () => {
+    const { call } = await north();
+    const first = await call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
+    expect(first.status).toBe(201);
+    const created = (await first.json()) as Patient;
+    expect(first.headers.get('Location')).toBe(`http://127.0.0.1:4101/fhir/Patient/${created.id}/_history/1`);
+    const again = await call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as Patient).id).toBe(created.id);
+  });
+
+  it('answers an unknown performer with 422 naming the element', async () => {
+    const { call } = await north();
+    await call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
+    const order = exampleServiceRequest({ performer: [{ identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'XYZ99' } }] });
+    const res = await call('/fhir/ServiceRequest', { method: 'POST', ...json(order) });
+    expect(res.status).toBe(422);
+    expect((await outcome(res)).issue[0]?.expression).toEqual(['ServiceRequest.performer[0]']);
+  });
+
+  it('answers an unsupported method with 405 and an unserved type with 404', async () => {
+    const { call } = await north();
+    expect((await call('/fhir/Task/abc', { method: 'DELETE' })).status).toBe(405);
+    expect((await call('/fhir/Observation')).status).toBe(404);
+  });
+
+  it('answers a Task update without If-Match with 428', async () => {
+    const { call } = await north();
+    const res = await call('/fhir/Task/abc', { method: 'PUT', ...json({ resourceType: 'Task', status: 'cancelled', intent: 'order' }) });
+    expect(res.status).toBe(428);
+  });
+});
+
+describe('reading: each organisation sees its own', () => {
+  async function withOrders(n: number) {
+    const ctx = await north();
+    await ctx.call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
+    for (let i = 1; i <= n; i++) {
+      const order = exampleServiceRequest({ identifier: [{ system: 'https://imaging-connect.example/fhir/Id/placer-order', value: `N81001-${i}` }] });
+      expect((await ctx.call('/fhir/ServiceRequest', { method: 'POST', ...json(order) })).status).toBe(201);
+    }
+    return ctx;
+  }
+
+  it("hides another practice's orders from search and read", async () => {
+    const { call, token } = await withOrders(1);
+    const other = await token({ ...GP_TOKEN, sub: 'gp-n81002', org: 'N81002' });
+    const mine = (await (await call('/fhir/ServiceRequest')).json()) as Bundle<ServiceRequest>;
+    expect(mine.total).toBe(1);
+    const theirs = (await (await call('/fhir/ServiceRequest', { token: other })).json()) as Bundle;
+    expect(theirs.total).toBe(0);
+    const id = mine.entry?.[0]?.resource?.id;
+    expect((await call(`/fhir/ServiceRequest/${id}`, { token: other })).status).toBe(404);
+    expect((await call(`/fhir/ServiceRequest/${id}`)).status).toBe(200);
+  });
+
+  it('pages with signed tokens that no one else can use or alter', async () => {
+    const { call, token } = await withOrders(3);
+    const first = (await (await call('/fhir/ServiceRequest?_count=2')).json()) as Bundle;
+    expect(first.entry).toHaveLength(2);
+    const next = first.link?.find((l) => l.relation === 'next')?.url as string;
+    expect(next).toMatch(/^http:\/\/127\.0\.0\.1:4101\/fhir\/ServiceRequest\?_page=/);
+    const path = next.replace('http://127.0.0.1:4101', '');
+    const second = (await (await call(path)).json()) as Bundle;
+    expect(second.entry).toHaveLength(1);
+    expect(second.link?.some((l) => l.relation === 'next')).toBe(false);
+    const other = await token({ ...GP_TOKEN, sub: 'gp-n81002', org: 'N81002' });
+    expect((await call(path, { token: other })).status).toBe(400);
+    expect((await call(`${path.slice(0, -4)}AAAA`)).status).toBe(400);
+  });
+
+  it('rejects an unknown search parameter with 400', async () => {
+    const res = await (await north()).call('/fhir/Task?colour=blue');
+    expect(res.status).toBe(400);
+    expect((await outcome(res)).issue[0]?.details?.text).toContain("Unknown search parameter 'colour'");
+  });
+});
+
+describe('$process-message', () => {
+  async function routedMessage() {
+    const ctx = await north();
+    await ctx.call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
+    await ctx.call('/fhir/ServiceRequest', { method: 'POST', ...json(exampleServiceRequest()) });
+    const [delivery] = await searchAll<Task>(ctx.north.store, 'Task', { code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|deliver-message' });
+    const message = await ctx.north.store.read<Bundle>('Bundle', (delivery?.focus?.reference as string).split('/')[1] as string);
+    const midlands = await testGateway(ctx.midlands);
+    return { ...ctx, message, requestId: delivery?.identifier?.[0]?.value as string, midlands };
+  }
+
+  it('takes a message from the hub, and only from the hub', async () => {
+    const { message, requestId, midlands } = await routedMessage();
+    const post = async (token: string, headers: Record<string, string> = { 'X-Request-ID': requestId }) =>
+      midlands.app.request('/fhir/$process-message', { method: 'POST', ...json(message, { Authorization: `Bearer ${token}`, ...headers }) });
+    expect((await post(await midlands.token(RIS_TOKEN))).status).toBe(403);
+    expect((await post(await midlands.token(HUB_TOKEN), {})).status).toBe(400);
+    expect((await post(await midlands.token(HUB_TOKEN), { 'X-Request-ID': 'has spaces in it' })).status).toBe(400);
+    const ok = await post(await midlands.token(HUB_TOKEN));
+    expect(ok.status).toBe(200);
+    const response = (await ok.json()) as Bundle;
+    expect(response.entry?.[0]?.resource).toMatchObject({ resourceType: 'MessageHeader', response: { code: 'ok' } });
+    const replay = await post(await midlands.token(HUB_TOKEN));
+    expect(replay.status).toBe(200);
+    expect(JSON.stringify(await replay.json())).toContain('already processed');
+  });
+
+  it('matches what the delivery worker sends', async () => {
+    const { north: deps, midlands } = await routedMessage();
+    void midlands;
+    expect(await deliverDue(deps)).toMatchObject({ delivered: 1 });
+  });
+});
