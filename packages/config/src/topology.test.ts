@@ -8,6 +8,15 @@ describe('topology', () => {
     expect(new Set(topology.clients.map((c) => c.id)).size).toBe(topology.clients.length);
   });
 
+  it('moves every port by the offset, and only the ports', () => {
+    const moved = devTopology('127.0.0.1', { portOffset: 1000 });
+    expect([moved.hub.port, ...moved.regions.map((r) => r.port)]).toEqual([5000, 5101, 5102, 5103]);
+    expect([moved.hub.url, ...moved.regions.map((r) => r.url)]).toEqual(['http://127.0.0.1:5000', 'http://127.0.0.1:5101', 'http://127.0.0.1:5102', 'http://127.0.0.1:5103']);
+    expect({ ...moved, hub: undefined, regions: moved.regions.map((r) => r.id) }).toEqual({ ...devTopology(), hub: undefined, regions: ['north', 'midlands', 'south'] });
+    expect(devTopology().hub.port).toBe(4000);
+    expect(() => devTopology('127.0.0.1', { portOffset: 62000 })).toThrow(/outside 1-65535/);
+  });
+
   it('names every broken cross-reference', () => {
     const broken = devTopology();
     broken.organisations.push({ ods: 'X1234', name: 'Nowhere', region: 'atlantis', kind: 'trust' });

@@ -55,18 +55,31 @@ export type TopologyClient = Topology['clients'][number];
 /** Gateways talk to the hub: routing, the locator, and reading the directory. */
 const GATEWAY_SCOPES = ['hub/route', 'system/DocumentReference.crs', 'system/Organization.rs', 'system/Endpoint.rs'];
 
+export interface DevTopologyOptions {
+  /**
+   * Added to every port (hub 4000, gateways 4101-4103), so a second topology (a test, a demo on HAPI)
+   * can run beside the default one. Default 0.
+   */
+  portOffset?: number;
+}
+
 /**
  * The development topology: a hub and three regions on 127.0.0.1. The ODS codes are fictional and
  * only shaped like real ones (a GP practice is a letter and five digits, a trust three characters).
  */
-export function devTopology(host = '127.0.0.1'): Topology {
-  const url = (port: number) => `http://${host}:${port}`;
+export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}): Topology {
+  const offset = options.portOffset ?? 0;
+  if (!Number.isInteger(offset) || 4000 + offset < 1 || 4103 + offset > 65535) {
+    throw new RangeError(`devTopology: portOffset ${offset} puts the ports outside 1-65535`);
+  }
+  const port = (p: number) => p + offset;
+  const url = (p: number) => `http://${host}:${port(p)}`;
   return {
-    hub: { url: url(4000), port: 4000 },
+    hub: { url: url(4000), port: port(4000) },
     regions: [
-      { id: 'north', name: 'North Imaging Network', serviceId: 'imaging-north', url: url(4101), port: 4101 },
-      { id: 'midlands', name: 'Midlands Imaging Network', serviceId: 'imaging-midlands', url: url(4102), port: 4102 },
-      { id: 'south', name: 'South Imaging Network', serviceId: 'imaging-south', url: url(4103), port: 4103 },
+      { id: 'north', name: 'North Imaging Network', serviceId: 'imaging-north', url: url(4101), port: port(4101) },
+      { id: 'midlands', name: 'Midlands Imaging Network', serviceId: 'imaging-midlands', url: url(4102), port: port(4102) },
+      { id: 'south', name: 'South Imaging Network', serviceId: 'imaging-south', url: url(4103), port: port(4103) },
     ],
     organisations: [
       { ods: 'N81001', name: 'Riverside Medical Practice', region: 'north', kind: 'gp-practice' },
