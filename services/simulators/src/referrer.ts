@@ -1,0 +1,99 @@
+import type { DiagnosticReport, ImagingStudy, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { CODE_SYSTEMS, OutcomeError, serverError } from '@imaging/fhir';
+import type { WithId } from '@imaging/fhir';
+import type { CallOptions, FhirClient } from './fhir-client.ts';
+import { pollUntil, StopPolling } from './poll.ts';
+
+export interface PlacedOrder {
+  serviceRequest: WithId<ServiceRequest>;
+  /** The fulfilment Task the gateway made for the order: what the referrer watches. */
+  task: WithId<Task>;
+  created: boolean;
+}
+
+export interface StatusSeen {
+  status: Task['status'];
+  /** When the referrer first saw it (ms since the epoch). */
+  at: number;
+  task: WithId<Task>;
+}
+
+/** What the referrer receives when its order is done: the report and the studies it cites. */
+export interface ReceivedResult {
+  report: WithId<DiagnosticReport>;
+  studies: WithId<ImagingStudy>[];
+}
+
+/**
+ * A referrer (a GP practice's or a clinician's system) using its own region's gateway: registers a
+ * patient, places an imaging order, watches the order's Task and reads the report.
+ */
+export interface Referrer {
+  readonly ods: string;
+  registerPatient(patient: Patient, options?: CallOptions): Promise<WithId<Patient>>;
+  /** Places an order; the performer may be served by any region. */
+  placeOrder(order: ServiceRequest, options?: CallOptions): Promise<PlacedOrder>;
+  readTask(id: string, options?: CallOptions): Promise<WithId<Task>>;
+  /** Polls the order's Task until it reaches `status`; fails fast if it ends in another final state. */
+  waitForTaskStatus(taskId: string, status: Task['status'], timeoutMs: number, options?: CallOptions): Promise<StatusSeen>;
+  /** Cancels an order that has not started (the requester's only move on the Task). */
+  cancelOrder(task: WithId<Task>, options?: CallOptions): Promise<WithId<Task>>;
+  /** The report a completed Task points to, and the studies it cites. */
+  readResult(task: Task, options?: CallOptions): Promise<ReceivedResult>;
+}
+
+const FINAL = new Set<Task['status']>(['completed', 'cancelled', 'rejected', 'failed', 'entered-in-error']);
+
+export function createReferrer(gateway: FhirClient, ods: string): Referrer {
+  const referrer: Referrer = {
+    ods,
+
+    async registerPatient(patient, options) {
+      return (await gateway.create(patient, options)).resource;
+    },
+
+    async placeOrder(order, options) {
+      const { resource: serviceRequest, created } = await gateway.create(order, options);
+      const tasks = await gateway.search<Task>(
+        'Task',
+        { focus: `ServiceRequest/${serviceRequest.id}`, code: `${CODE_SYSTEMS.taskCode}|fulfil` },
+        options,
+      );
+      const task = tasks[0];
+      if (!task) throw new OutcomeError(serverError(`The gateway made no fulfilment Task for ServiceRequest/${serviceRequest.id}`));
+      return { serviceRequest, task, created };
+    },
+
+    readTask(id, options) {
+      return gateway.read<Task>('Task', id, options);
+    },
+
+    async waitForTaskStatus(taskId, status, timeoutMs, options) {
+      return pollUntil(
+        async () => {
+          const task = await gateway.read<Task>('Task', taskId, options);
+          if (task.status === status) return { status, at: Date.now(), task };
+          if (FINAL.has(task.status)) throw new StopPolling(`Task/${taskId} ended ${task.status}, not ${status}`);
+          return undefined;
+        },
+        { timeoutMs, what: `Task/${taskId} to be ${status}` },
+      );
+    },
+
+    async cancelOrder(task, options) {
+      return gateway.update<Task>({ ...task, status: 'cancelled' }, task.meta?.versionId ?? '', options);
+    },
+
+    async readResult(task, options) {
+      const ref = task.output?.map((o) => o.valueReference?.reference).find((r) => r?.startsWith('DiagnosticReport/'));
+      if (!ref) throw new OutcomeError(serverError(`Task/${task.id} has no report as output (it is ${task.status})`));
+      const report = await gateway.read<DiagnosticReport>('DiagnosticReport', ref.slice('DiagnosticReport/'.length), options);
+      const studies: WithId<ImagingStudy>[] = [];
+      for (const cited of report.imagingStudy ?? []) {
+        if (cited.reference?.startsWith('ImagingStudy/')) studies.push(await gateway.read<ImagingStudy>('ImagingStudy', cited.reference.slice('ImagingStudy/'.length), options));
+      }
+      return { report, studies };
+    },
+  };
+  return referrer;
+}
