@@ -27,7 +27,8 @@ export function directoryRoutes(hub: HubContext, type: DirectoryType): Hono<HubE
 
   app.get('/', requireScope(type, 'search'), async (c) => {
     const url = new URL(c.req.url);
-    const caller = c.var.auth.sub;
+    // Bound to the client and the type, so a continuation of another search cannot be replayed here.
+    const caller = `${c.var.auth.sub} ${type}`;
     const pageToken = url.searchParams.get('_page');
     const page = pageToken ? await store.nextPage(pageTokens.decode(pageToken, caller)) : await store.search(type, checkSearch(type, url.searchParams));
     const next = page.next ? `${hub.baseUrl}/${type}?_page=${pageTokens.encode(page.next, caller)}` : undefined;

@@ -155,6 +155,9 @@ describe('finding a patient\'s imaging', () => {
     const ids = [...(first.entry ?? []), ...(((await second.json()) as Bundle).entry ?? [])].map((e) => e.resource?.id);
     expect(ids.sort()).toEqual([...registered].sort());
     expect((await get(next.replace('http://127.0.0.1:4000', ''), 'clinician-rs1')).status).toBe(400);
+    // A continuation of this search cannot be replayed through another type's endpoint (skipping the audit).
+    const replayed = await get(next.replace('http://127.0.0.1:4000/fhir/DocumentReference', '/fhir/Organization'), 'gateway-midlands');
+    expect(replayed.status).toBe(400);
   });
 
   it('a search without a patient is refused (400): no fishing', async () => {

@@ -24,9 +24,9 @@ export function documentReferenceRoutes(hub: HubContext): Hono<HubEnv> {
     const caller = callerOf(c.var.auth);
     const pageToken = url.searchParams.get('_page');
     const page = pageToken
-      ? await nextPointers(deps, caller, hub.deps.pageTokens.decode(pageToken, caller.clientId), idsOf(c))
+      ? await nextPointers(deps, caller, hub.deps.pageTokens.decode(pageToken, `${caller.clientId} ${type}`), idsOf(c))
       : await searchPointers(deps, caller, parsePointerSearch(url.searchParams), url.search.slice(1), idsOf(c));
-    const next = page.next ? `${hub.baseUrl}/${type}?_page=${hub.deps.pageTokens.encode(page.next, caller.clientId)}` : undefined;
+    const next = page.next ? `${hub.baseUrl}/${type}?_page=${hub.deps.pageTokens.encode(page.next, `${caller.clientId} ${type}`)}` : undefined;
     return fhirResponse(searchsetBundle(page, hub.baseUrl, `${hub.baseUrl}/${type}${url.search}`, next));
   });
 
