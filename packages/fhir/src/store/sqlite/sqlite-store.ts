@@ -126,8 +126,11 @@ export class SqliteStore implements FhirStore {
     }
     const current = this.currentRow(resource.resourceType, resource.id);
     if (options.ifMatch !== undefined) {
-      if (!current || current.deleted) throw new OutcomeError(notFound(`${resource.resourceType}/${resource.id}`));
       const wanted = parseVersion(options.ifMatch);
+      // No current version matches any If-Match (RFC 7232 3.1): 412, as for a stale version.
+      if (!current || current.deleted) {
+        throw new OutcomeError(preconditionFailed(`${resource.resourceType}/${resource.id} does not exist, so it is not at version ${wanted}`));
+      }
       if (String(current.version) !== wanted) {
         throw new OutcomeError(
           preconditionFailed(`${resource.resourceType}/${resource.id} is at version ${current.version}, not ${wanted}`),
