@@ -524,6 +524,11 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
         const patientRef = locationRef(patientEntry);
         const taskRef = locationRef(taskEntry);
         expect(patientRef).toMatch(/^Patient\/[A-Za-z0-9\-.]+$/);
+        // each entry carries the stored resource (the services read it from here)
+        expect(entryRef(patientEntry)).toBe(patientRef);
+        expect(entryRef(taskEntry)).toBe(taskRef);
+        expect(patientEntry.resource?.meta?.versionId).toBe('1');
+        expect((taskEntry.resource as Task | undefined)?.for?.reference).toBe(patientRef);
         const stored = await store.read<Task>('Task', taskRef.split('/')[1] as string);
         expect(stored.for?.reference).toBe(patientRef);
         expect(stored.input?.[0]?.valueReference?.reference).toBe(patientRef);
@@ -544,6 +549,10 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
         expect(patient2.response?.status).toMatch(/^200/);
         expect(locationRef(task2)).toBe(locationRef(task1));
         expect(locationRef(patient2)).toBe(locationRef(patient1));
+        // a matched entry carries the existing resource, as a created one does
+        expect(entryRef(task2)).toBe(locationRef(task1));
+        expect(entryRef(patient2)).toBe(locationRef(patient1));
+        expect((task2.resource as Task | undefined)?.for?.reference).toBe(locationRef(patient1));
 
         const patients = await store.search<Patient>('Patient', { identifier: `${CONTRACT_SYSTEM}|${patientValue}` });
         expect(patients.resources).toHaveLength(1);
@@ -572,6 +581,7 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
           entry: [{ resource: { ...v1, status: 'accepted' }, request: { method: 'PUT', url: `Task/${v1.id}`, ifMatch: 'W/"1"' } }],
         });
         expect(response.entry?.[0]?.response?.status).toMatch(/^200/);
+        expect(response.entry?.[0]?.resource).toMatchObject({ id: v1.id, status: 'accepted', meta: { versionId: '2' } });
         const current = await store.read<Task>('Task', v1.id);
         expect(current.status).toBe('accepted');
         expect(current.meta?.versionId).toBe('2');
@@ -675,6 +685,12 @@ export async function expectOutcome(promise: Promise<unknown>, status: number): 
   expect(outcome.outcome.resourceType).toBe('OperationOutcome');
   expect(outcome.outcome.issue.length).toBeGreaterThan(0);
   return outcome;
+}
+
+/** `Type/id` of the resource a transaction-response entry carries. */
+function entryRef(entry: BundleEntry): string {
+  expect(entry.resource, 'a transaction-response entry that carries its resource').toBeDefined();
+  return `${entry.resource?.resourceType}/${entry.resource?.id}`;
 }
 
 /** `Type/id` from a transaction-response entry's location (`Type/id/_history/n`). */
