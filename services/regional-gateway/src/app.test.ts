@@ -158,6 +158,7 @@ describe('reading: each organisation sees its own', () => {
     const other = await token({ ...GP_TOKEN, sub: 'gp-n81002', org: 'N81002' });
     expect((await call(path, { token: other })).status).toBe(400);
     expect((await call(`${path.slice(0, -4)}AAAA`)).status).toBe(400);
+    expect((await call(path.replace('/ServiceRequest?', '/Task?'))).status).toBe(400);
   });
 
   it('rejects an unknown search parameter with 400', async () => {

@@ -137,8 +137,8 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
  */
 async function tasksCitingReport(deps: GatewayDeps, orderRef: string, identifier: Identifier | undefined, reportUrl: string): Promise<BundleEntry[]> {
   if (!identifier) return [];
-  const cites = (ref: Reference | undefined) =>
-    !ref?.reference && ref?.identifier?.system === identifier.system && ref.identifier.value === identifier.value;
+  const cites = (ref: Reference | undefined): boolean =>
+    !!ref && !ref.reference && ref.identifier?.system === identifier.system && ref.identifier?.value === identifier.value;
   const tasks = await searchAll<Task>(deps.store, 'Task', { focus: orderRef });
   return tasks
     .filter((t) => t.output?.some((o) => cites(o.valueReference)))

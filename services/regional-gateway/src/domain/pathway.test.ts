@@ -68,7 +68,7 @@ describe('an order placed in one region, performed and reported in another', () 
     const study = await recordImagingStudy(
       midlands,
       RIS,
-      exampleImagingStudy({ basedOn: [{ reference: `ServiceRequest/${midlandsOrder.id}` }], subject: midlandsOrder.subject, endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }] }),
+      exampleImagingStudy({ basedOn: [{ reference: `ServiceRequest/${midlandsOrder.id}` }], subject: { reference: midlandsOrder.subject?.reference as string }, endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }] }),
       'case-1',
     );
     const report = await issueReport(
@@ -291,7 +291,7 @@ describe('recording results: bad input writes nothing', () => {
     const [order] = await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest');
     const basedOn = [{ reference: `ServiceRequest/${order?.id}` }];
     const rn1 = { ...RIS, organisation: 'RN1' };
-    expect((await failure(recordImagingStudy(midlands, rn1, exampleImagingStudy({ basedOn, subject: order?.subject }), 'c'))).status).toBe(403);
+    expect((await failure(recordImagingStudy(midlands, rn1, exampleImagingStudy({ basedOn, subject: { reference: order?.subject?.reference as string } }), 'c'))).status).toBe(403);
     expect((await failure(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn: [{ reference: 'ServiceRequest/none' }], subject: order?.subject }), 'c'))).status).toBe(422);
     expect((await failure(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: { reference: 'Patient/other' } }), 'c'))).status).toBe(422);
     expect((await failure(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: order?.subject, identifier: [{ system: SYSTEMS.report, value: 'XX-1' }] }), 'c'))).status).toBe(422);

@@ -17,11 +17,13 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
   app.get('/', requireScope(type, 'search'), async (c) => {
     const caller = callerFrom(c, deps);
     const url = new URL(c.req.url);
+    // A page token is good for this caller and this resource type only.
+    const binding = `${caller.clientId} ${type}`;
     const pageToken = url.searchParams.get('_page');
     const page = pageToken
-      ? await nextVisiblePage(deps, caller, deps.pageTokens.decode(pageToken, caller.clientId))
+      ? await nextVisiblePage(deps, caller, deps.pageTokens.decode(pageToken, binding))
       : await searchVisible(deps, caller, type, url.searchParams);
-    const next = page.next ? `${base}/${type}?_page=${deps.pageTokens.encode(page.next, caller.clientId)}` : undefined;
+    const next = page.next ? `${base}/${type}?_page=${deps.pageTokens.encode(page.next, binding)}` : undefined;
     return fhirResponse(searchsetBundle(page, base, `${base}/${type}${url.search}`, next));
   });
 
