@@ -13,7 +13,7 @@ bin="$toolchain/node_modules/.bin"
 if ! "$bin/node" --version 2>/dev/null | grep -q '^v24\.' || [ ! -x "$bin/pnpm" ]; then
   command -v npm >/dev/null 2>&1 || { echo "toolchain: npm is needed to install Node 24 (apt-get install npm)" >&2; exit 1; }
   echo "toolchain: installing Node 24 and pnpm from the npm registry into infra/toolchain" >&2
-  (cd "$toolchain" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$toolchain" && npm ci --no-audit --no-fund --loglevel=error) 1>&2
   "$bin/node" --version | grep -q '^v24\.' || { echo "toolchain: Node 24 did not install" >&2; exit 1; }
 fi
 
@@ -23,5 +23,6 @@ export PATH
 unset npm_config_nodedir npm_config_user_agent npm_execpath npm_node_execpath 2>/dev/null || true
 
 cd "$root"
-pnpm install --frozen-lockfile --prefer-offline --loglevel=warn
+# Installing is not the command's output: keep stdout clean for `$(npm run -s token ...)`.
+pnpm install --frozen-lockfile --prefer-offline --loglevel=warn 1>&2
 exec "$@"
