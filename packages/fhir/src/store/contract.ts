@@ -637,6 +637,37 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
       });
     });
 
+    describe('transaction atomicity after writes', () => {
+      it('atomic: an entry that fails after others were written (a conditional update with several matches) stores nothing', async () => {
+        const twice = unique('twice');
+        await create(patient({ identifier: [identifier(twice)], gender: 'female' }));
+        await create(patient({ identifier: [identifier(twice)], gender: 'female' }));
+        const bystander = unique('bystander');
+        const target = await create(task());
+        await expectOutcome(
+          store.transaction({
+            resourceType: 'Bundle',
+            type: 'transaction',
+            entry: [
+              { resource: patient({ identifier: [identifier(bystander)] }), request: { method: 'POST', url: 'Patient' } },
+              { resource: { ...target, status: 'cancelled' }, request: { method: 'PUT', url: `Task/${target.id}` } },
+              {
+                resource: patient({ identifier: [identifier(twice)], gender: 'male' }),
+                request: { method: 'PUT', url: `Patient?identifier=${encodeURIComponent(`${CONTRACT_SYSTEM}|${twice}`)}` },
+              },
+            ],
+          }),
+          412,
+        );
+        expect((await store.search('Patient', { identifier: `${CONTRACT_SYSTEM}|${bystander}` })).resources).toEqual([]);
+        const twins = await store.search<Patient>('Patient', { identifier: `${CONTRACT_SYSTEM}|${twice}` });
+        expect(twins.resources.map((p) => p.gender)).toEqual(['female', 'female']);
+        const unchanged = await store.read<Task>('Task', target.id);
+        expect(unchanged.status).toBe('requested');
+        expect(unchanged.meta?.versionId).toBe('1');
+      });
+    });
+
     describe('history and concurrency', () => {
       it('history lists every version, newest first', async () => {
         const v1 = await create(task({ description: 'one' }));
