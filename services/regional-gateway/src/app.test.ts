@@ -64,6 +64,16 @@ describe('authentication and authorisation', () => {
     expect((await outcome(res)).issue[0]?.details?.text).toContain('this gateway serves north');
   });
 
+  it('answers an expired token with 401', async () => {
+    const { app, hubKey } = await north();
+    const { signAccessToken } = await import('@imaging/auth');
+    const issuedLongAgo = () => new Date(Date.now() - 3_600_000);
+    const expired = (await signAccessToken(GP_TOKEN, { signingKey: hubKey, issuer: 'http://hub.test', clock: issuedLongAgo })).access_token;
+    const res = await app.request('/fhir/Patient', { headers: { Authorization: `Bearer ${expired}` } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('WWW-Authenticate')).toContain('invalid_token');
+  });
+
   it('answers a missing scope with 403', async () => {
     const { call, token } = await north();
     const readOnly = await token({ ...GP_TOKEN, scope: ['system/ServiceRequest.rs'] });
@@ -98,6 +108,16 @@ describe('writing: bad input gets an OperationOutcome and writes nothing', () =>
     const again = await call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
     expect(again.status).toBe(200);
     expect(((await again.json()) as Patient).id).toBe(created.id);
+  });
+
+  it('answers an order missing a required element with 400 naming it, and writes nothing', async () => {
+    const { call, north: deps } = await north();
+    await call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
+    const { status: _status, ...order } = exampleServiceRequest();
+    const res = await call('/fhir/ServiceRequest', { method: 'POST', ...json(order) });
+    expect(res.status).toBe(400);
+    expect((await outcome(res)).issue.map((i) => i.expression?.[0])).toEqual(['ServiceRequest.status']);
+    expect(await searchAll(deps.store, 'ServiceRequest')).toHaveLength(0);
   });
 
   it('answers an unknown performer with 422 naming the element', async () => {

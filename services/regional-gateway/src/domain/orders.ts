@@ -1,5 +1,5 @@
 import type { BundleEntry, Identifier, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, forbidden, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
+import { assertValid, CODE_SYSTEMS, forbidden, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { buildMessage, ORDER_REQUEST } from '@imaging/messaging';
 import { identifierQuery, requestIdFor } from './identifiers.ts';
@@ -38,13 +38,17 @@ async function placeOrderOnce(deps: GatewayDeps, caller: Caller, order: ServiceR
   if (!performer) throw new OutcomeError(unprocessable('The performer must be an organisation identified by its ODS code', 'ServiceRequest.performer[0]'));
   const placer = placerIdentifier(order, requester);
   const patient = await resolvePatient(deps.store, order.subject, 'ServiceRequest.subject');
+  const localOrder: ServiceRequest = { ...order, subject: { reference: `Patient/${patient.id}` } };
+  // Checked here, as the client sent it (and before asking the hub anything), so problems are reported
+  // at ServiceRequest.* rather than inside the transaction that stores it.
+  assertValid(localOrder);
   const location = await deps.hub.findService(performer);
   if (!location) throw new OutcomeError(unprocessable(`Unknown performer: no region serves ODS code ${performer}`, 'ServiceRequest.performer[0]'));
   const remote = location.serviceId !== deps.region.serviceId ? location.serviceId : undefined;
 
   const now = deps.clock.now().toISOString();
   const share = <T extends ServiceRequest | Task>(r: T) => (remote ? withPeer(withAccess(r, [requester, performer]), remote) : withAccess(r, [requester, performer]));
-  const serviceRequest = share<ServiceRequest>({ ...order, subject: { reference: `Patient/${patient.id}` } });
+  const serviceRequest = share<ServiceRequest>(localOrder);
   const taskIdentifier: Identifier = { system: SYSTEMS.task, value: requestIdFor('fulfilment', placer.system as string, placer.value as string) };
   const task = share<Task>({
     resourceType: 'Task',

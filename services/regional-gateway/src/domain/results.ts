@@ -1,5 +1,5 @@
 import type { BundleEntry, DiagnosticReport, Endpoint, ImagingStudy, Resource, ServiceRequest } from '@medplum/fhirtypes';
-import { forbidden, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
+import { assertValid, forbidden, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { buildMessage, REPORT_ISSUED } from '@imaging/messaging';
 import { businessIdentifier, identifierQuery, requestIdFor } from './identifiers.ts';
@@ -23,9 +23,11 @@ export async function recordImagingStudy(deps: GatewayDeps, caller: Caller, stud
   checkSameSubject(order, study.subject, 'ImagingStudy.subject');
   const uid = businessIdentifier(study);
   if (!uid) throw new OutcomeError(unprocessable('An ImagingStudy needs its Study Instance UID (system urn:dicom:uid)', 'ImagingStudy.identifier'));
+  const stored = withAccess(study, accessOrganisations(order));
+  assertValid(stored);
   const studyUrl = `urn:uuid:${crypto.randomUUID()}`;
   const entries: BundleEntry[] = [
-    { fullUrl: studyUrl, resource: withAccess(study, accessOrganisations(order)), request: { method: 'POST', url: 'ImagingStudy', ifNoneExist: identifierQuery(uid) } },
+    { fullUrl: studyUrl, resource: stored, request: { method: 'POST', url: 'ImagingStudy', ifNoneExist: identifierQuery(uid) } },
     ...pointerDelivery(deps, studyUrl, 'ImagingStudy', uid.value as string, study, correlationId),
   ];
   const response = await runTransaction(deps.store, entries);
@@ -43,6 +45,7 @@ export async function issueReport(deps: GatewayDeps, caller: Caller, report: Dia
   const performer = odsOfReference(order.performer?.[0]) as string;
   const identifier = reportIdentifier(report, performer);
   const stored = withAccess({ ...report, identifier: [...(report.identifier ?? []).filter((i) => i.system !== SYSTEMS.report), identifier] }, accessOrganisations(order));
+  assertValid(stored);
   const reportUrl = `urn:uuid:${crypto.randomUUID()}`;
   const entries: BundleEntry[] = [
     { fullUrl: reportUrl, resource: stored, request: { method: 'POST', url: 'DiagnosticReport', ifNoneExist: identifierQuery(identifier) } },

@@ -1,5 +1,5 @@
 import type { BundleEntry, DiagnosticReport, Task } from '@medplum/fhirtypes';
-import { assertTransition, forbidden, issue, notFound, OutcomeError, preconditionFailed, preconditionRequired, SYSTEMS, unprocessable, unprocessableIssues } from '@imaging/fhir';
+import { assertTransition, assertValid, forbidden, issue, notFound, OutcomeError, preconditionFailed, preconditionRequired, SYSTEMS, unprocessable, unprocessableIssues } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { buildMessage, TASK_UPDATE } from '@imaging/messaging';
 import { businessIdentifier, requestIdFor } from './identifiers.ts';
@@ -41,6 +41,7 @@ export async function updateTask(
 
   const now = deps.clock.now();
   const updated: WithId<Task> = { ...incoming, id, meta: current.meta, lastModified: now.toISOString() } as WithId<Task>;
+  assertValid(updated);
   const entries: BundleEntry[] = [{ resource: updated, request: { method: 'PUT', url: `Task/${id}`, ifMatch: `W/"${ifMatch}"` } }];
   const peer = peerOf(current);
   if (peer && progressChanged(current, updated)) entries.push(...(await taskUpdateDelivery(deps, updated, peer, correlationId, now)));
