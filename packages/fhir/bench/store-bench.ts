@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { ODS_SYSTEM, SYSTEMS } from '../src/systems.ts';
+import { CODE_SYSTEMS, ODS_SYSTEM, SYSTEMS } from '../src/systems.ts';
 
 const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const SEARCHES_PER_KIND = 200;
@@ -26,6 +26,8 @@ function taskNumber(i: number): Task {
     status: STATUSES[i % STATUSES.length] as Task['status'],
     intent: 'order',
     identifier: [{ system: SYSTEMS.task, value: `task-${i}` }],
+    // one in five is an outbox delivery, as the gateway writes them
+    code: { coding: [{ system: CODE_SYSTEMS.taskCode, code: i % 5 === 0 ? 'deliver-message' : 'fulfil' }] },
     for: { reference: `Patient/patient-${i % Math.max(1, Math.floor(i / 10) + 1)}` },
     focus: { reference: `ServiceRequest/order-${i}` },
     basedOn: [{ reference: `ServiceRequest/order-${i}` }],
@@ -80,6 +82,10 @@ async function bench(size: number): Promise<Row[]> {
       ['based-on', (k) => ({ 'based-on': `ServiceRequest/order-${(k * 7919) % size}` })],
       ['subject', (k) => ({ subject: `Patient/patient-${k % Math.max(1, Math.floor(size / 10))}` })],
       ['authored-on range (1 day)', (k) => ({ 'authored-on': [`ge2026-01-${String(1 + (k % 28)).padStart(2, '0')}`, `lt2026-01-${String(2 + (k % 28)).padStart(2, '0')}`], _count: '20' })],
+      [
+        'pending deliveries (code + status)',
+        () => ({ code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`, status: 'requested,in-progress', _count: '20' }),
+      ],
       ['owner + status, -_lastUpdated', (k) => ({ 'owner:identifier': `${ODS_SYSTEM}|ORG${k % ORGS}`, status: 'requested', _sort: '-_lastUpdated', _count: '20' })],
     ];
     for (const [name, query] of searches) {
