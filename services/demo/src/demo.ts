@@ -1,0 +1,114 @@
+import { writeFileSync } from 'node:fs';
+import { ensureDevCredentials } from '@imaging/auth';
+import { isOutcomeError } from '@imaging/fhir';
+import { faultSteps } from './faults.ts';
+import type { DemoOptions } from './options.ts';
+import { pathwaySteps } from './pathway.ts';
+import { ServiceProcess } from './processes.ts';
+import { securitySteps } from './security.ts';
+import { startTopology } from './startup.ts';
+import type { DemoContext, Step } from './steps.ts';
+import { createTimeline } from './timeline.ts';
+import type { ServiceName } from './world.ts';
+import { demoTopology, prepareDataDir, runIds, serviceSpecs, topologyFile } from './world.ts';
+
+export const SCENARIO: Step[] = [startTopology, ...pathwaySteps, ...securitySteps, ...faultSteps];
+
+export interface DemoResult {
+  passed: number;
+  total: number;
+}
+
+export interface DemoRun {
+  /** Resolves when the scenario has run (the services are still up). */
+  result: Promise<DemoResult>;
+  /** Stops every service the demo started (idempotent). */
+  stop(): Promise<void>;
+  context: DemoContext;
+}
+
+/**
+ * Runs the reference scenario against the real services: the hub and three gateways as processes on
+ * 127.0.0.1, with real tokens and their own stores, each step verified against those stores.
+ */
+export function startDemo(options: DemoOptions, write: (text: string) => void): DemoRun {
+  const timeline = createTimeline(write);
+  const topology = demoTopology(options);
+  const specs = serviceSpecs(options, topology);
+  const services = Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, new ServiceProcess(spec)])) as Record<ServiceName, ServiceProcess>;
+  const context: DemoContext = {
+    options,
+    topology,
+    dataDir: options.dataDir,
+    ids: runIds(),
+    timeline,
+    services,
+    startedAt: new Date(),
+    facts: new Map(),
+  };
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await Promise.all(Object.values(services).map((s) => s.stop().catch(() => undefined)));
+      await context.stores?.close().catch(() => undefined);
+    })());
+
+  const result = (async (): Promise<DemoResult> => {
+    timeline.line(`imaging-connect demo: a CT ordered in the north, performed and reported in the midlands, found from the south`);
+    timeline.line(`  hub ${topology.hub.url}   gateways ${topology.regions.map((r) => `${r.id} ${r.url}`).join('   ')}`);
+    timeline.line(`  stores: ${options.hapiUrl ? `HAPI FHIR ${options.hapiUrl}/{hub,north,midlands,south}` : `embedded SQLite under ${options.dataDir}`}   logs: ${options.dataDir}/logs`);
+    timeline.line(`  patient NHS number ${context.ids.nhsNumber} (test range), orders ${context.ids.placer(1)}…`);
+    timeline.line();
+    timeline.line(`     time  ${'where'.padEnd(19)} ${'who'.padEnd(16)} ${'what'.padEnd(62)}      hop`);
+
+    try {
+      prepareDataDir(options.dataDir);
+      writeFileSync(topologyFile(options.dataDir), `${JSON.stringify(topology, null, 2)}\n`);
+      await ensureDevCredentials(topology, options.dataDir);
+    } catch (err) {
+      timeline.line(`demo: cannot prepare ${options.dataDir}: ${(err as Error).message}`);
+      return { passed: 0, total: SCENARIO.length };
+    }
+
+    let passed = 0;
+    for (const [i, step] of SCENARIO.entries()) {
+      const index = i + 1;
+      timeline.step(index, SCENARIO.length, step.title);
+      const began = performance.now();
+      try {
+        await step.run(context);
+        passed++;
+        timeline.result(index, SCENARIO.length, true, performance.now() - began);
+      } catch (err) {
+        const text = failureText(err);
+        timeline.event({ where: 'demo', who: 'demo', what: text, kind: 'fail' });
+        // A service that died is the likely cause: show its log (unless the failure already does).
+        for (const service of Object.values(services)) {
+          if (service.unexpectedExit && !text.includes(service.spec.logFile)) timeline.line(`  the ${service.spec.label} ${service.unexpectedExit}:\n${indent(service.logTail())}`);
+        }
+        timeline.result(index, SCENARIO.length, false, performance.now() - began);
+        const skipped = SCENARIO.slice(index).map((s, j) => `  step ${index + 1 + j}/${SCENARIO.length} not run: ${s.title}`);
+        if (skipped.length) timeline.line(['', ...skipped].join('\n'));
+        break;
+      }
+    }
+    timeline.line();
+    timeline.line(`The scenario took ${(timeline.elapsed() / 1000).toFixed(1)} s.`);
+    return { passed, total: SCENARIO.length };
+  })();
+
+  return { result, stop, context };
+}
+
+function failureText(err: unknown): string {
+  if (isOutcomeError(err)) return `${err.status} ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}

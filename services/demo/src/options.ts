@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export interface DemoOptions {
+  /** Leave the topology running after the scenario, until Ctrl-C. */
+  explore: boolean;
+  /** A HAPI FHIR base (e.g. http://127.0.0.1:8080/fhir): services store in its partitions hub, north… */
+  hapiUrl?: string;
+  /** The hub's port; the gateways listen on +101, +102, +103. */
+  portBase: number;
+  /** Where keys, logs, the topology file and the embedded stores go; wiped at start. */
+  dataDir: string;
+  host: string;
+}
+
+export const DEFAULT_PORT_BASE = 4000;
+
+export const USAGE = `Usage: pnpm demo [--explore] [--hapi <FHIR base>] [--port-base <port>] [--data-dir <dir>]
+  --explore          leave the hub and gateways running after the scenario (Ctrl-C stops them)
+  --hapi <url>       the services store in a HAPI FHIR server: <url>/hub, <url>/north, <url>/midlands, <url>/south
+  --port-base <n>    the hub listens on n and the gateways on n+101..n+103 (default ${DEFAULT_PORT_BASE})
+  --data-dir <dir>   keys, logs and embedded stores (default .data/demo; wiped at start)`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(`${message}\n${USAGE}`);
+    this.name = 'UsageError';
+  }
+}
+
+/** Parses the demo's command line; `undefined` means `--help`. */
+export function parseDemoArgs(argv: string[], repoRoot: string): DemoOptions | undefined {
+  // `npm run demo -- --explore` may hand the separator on.
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        explore: { type: 'boolean', default: false },
+        hapi: { type: 'string' },
+        'port-base': { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values } = parsed;
+  if (values.help) return undefined;
+
+  const portBase = values['port-base'] === undefined ? DEFAULT_PORT_BASE : Number(values['port-base']);
+  if (!Number.isInteger(portBase) || portBase < 1 || portBase + 103 > 65535) {
+    throw new UsageError(`--port-base must be a port from 1 to ${65535 - 103}, not '${values['port-base']}'`);
+  }
+  let hapiUrl: string | undefined;
+  if (values.hapi !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(values.hapi);
+    } catch {
+      throw new UsageError(`--hapi must be an http(s) URL such as http://127.0.0.1:8080/fhir, not '${values.hapi}'`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--hapi must be an http(s) URL, not '${values.hapi}'`);
+    hapiUrl = values.hapi.replace(/\/+$/, '');
+  }
+  return {
+    explore: values.explore,
+    ...(hapiUrl ? { hapiUrl } : {}),
+    portBase,
+    dataDir: resolve(values['data-dir'] ?? resolve(repoRoot, '.data', 'demo')),
+    host: '127.0.0.1',
+  };
+}

@@ -1,0 +1,71 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isValidNhsNumber } from '@imaging/fhir';
+import { afterEach, describe, expect, it } from 'vitest';
+import { demoTopology, prepareDataDir, runIds, serviceSpecs, storeLocations } from './world.ts';
+
+const made: string[] = [];
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-world-'));
+  made.push(dir);
+  return dir;
+};
+
+describe('the data dir', () => {
+  it('is wiped when the demo made it, and refused when it did not', () => {
+    const dir = tempDir();
+    prepareDataDir(dir);
+    writeFileSync(join(dir, 'logs', 'north.log'), 'old run');
+    prepareDataDir(dir);
+    expect(readdirSync(join(dir, 'logs'))).toEqual([]);
+
+    const foreign = tempDir();
+    writeFileSync(join(foreign, 'thesis.tex'), 'precious');
+    expect(() => prepareDataDir(foreign)).toThrow(/not empty and was not made by the demo/);
+    expect(existsSync(join(foreign, 'thesis.tex'))).toBe(true);
+  });
+
+  it('may be an empty directory made by someone else', () => {
+    const dir = join(tempDir(), 'fresh');
+    mkdirSync(dir);
+    prepareDataDir(dir);
+    expect(existsSync(join(dir, 'logs'))).toBe(true);
+  });
+});
+
+describe('the services the demo runs', () => {
+  it('puts the hub and the gateways on the chosen ports, each with its own store', () => {
+    const options = { explore: false, portBase: 5000, dataDir: '/d', host: '127.0.0.1' };
+    const specs = serviceSpecs(options, demoTopology(options));
+    expect(Object.values(specs).map((s) => s.port)).toEqual([5000, 5101, 5102, 5103]);
+    expect(specs.hub.env).toMatchObject({ PORT: '5000', HUB_STORE: '/d/hub/fhir.sqlite', TOPOLOGY_FILE: '/d/topology.json', IMAGING_DATA_DIR: '/d' });
+    expect(specs.midlands.env).toMatchObject({ REGION_ID: 'midlands', PORT: '5102', HUB_URL: 'http://127.0.0.1:5000', STORE: '/d/midlands/fhir.sqlite' });
+    expect(specs.north.entry).toMatch(/services\/regional-gateway\/src\/main\.ts$/);
+    expect(specs.hub.entry).toMatch(/services\/national-hub\/src\/main\.ts$/);
+  });
+
+  it('stores in HAPI partitions named after the hub and the regions with --hapi', () => {
+    expect(storeLocations({ hapiUrl: 'http://h:8080/fhir' }, '/d')).toEqual({
+      hub: 'http://h:8080/fhir/hub',
+      regions: { north: 'http://h:8080/fhir/north', midlands: 'http://h:8080/fhir/midlands', south: 'http://h:8080/fhir/south' },
+    });
+  });
+});
+
+describe('run identifiers', () => {
+  it('are valid and differ between runs', () => {
+    const a = runIds(new Date('2026-11-23T09:00:00Z'));
+    const b = runIds(new Date('2026-11-23T09:00:01Z'));
+    expect(isValidNhsNumber(a.nhsNumber)).toBe(true);
+    expect(a.nhsNumber.startsWith('999')).toBe(true);
+    expect(a.placer(1)).toMatch(/^N81001-\d{6}-1$/);
+    expect(a.placer(1)).not.toBe(b.placer(1));
+    expect(a.studyUid).toMatch(/^2\.25\.[1-9]\d*$/);
+    expect(a.studyUid.length).toBeLessThanOrEqual(64);
+    expect(a.report.startsWith('RM1-')).toBe(true);
+  });
+});

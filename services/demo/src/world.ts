@@ -1,0 +1,135 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { devTopology } from '@imaging/config';
+import type { Topology } from '@imaging/config';
+import { randomTestNhsNumber } from '@imaging/fhir';
+import type { DemoOptions } from './options.ts';
+import type { ServiceSpec } from './processes.ts';
+import { DEFAULT_PORT_BASE } from './options.ts';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
+const MARKER = '.imaging-demo';
+
+export type ServiceName = 'hub' | 'north' | 'midlands' | 'south';
+export const REGIONS = ['north', 'midlands', 'south'] as const;
+
+/** The demo's topology: the development one, moved to the chosen ports. */
+export function demoTopology(options: Pick<DemoOptions, 'host' | 'portBase'>): Topology {
+  return devTopology(options.host, { portOffset: options.portBase - DEFAULT_PORT_BASE });
+}
+
+/**
+ * Empties the data dir for a fresh run. A directory the demo did not make (no marker file) is only
+ * used when it is empty: the demo never deletes anything it did not create.
+ */
+export function prepareDataDir(dataDir: string): void {
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
+    if (!existsSync(join(dataDir, MARKER))) {
+      throw new Error(`${dataDir} is not empty and was not made by the demo: choose another --data-dir (the demo wipes it at start)`);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(dataDir, MARKER), 'Made by the imaging-connect demo; wiped at the start of each run.\n');
+}
+
+export function topologyFile(dataDir: string): string {
+  return join(dataDir, 'topology.json');
+}
+
+export function storeLocations(options: Pick<DemoOptions, 'hapiUrl'>, dataDir: string): { hub: string; regions: Record<string, string> } {
+  const at = (name: string) => (options.hapiUrl ? `${options.hapiUrl}/${name}` : join(dataDir, name, 'fhir.sqlite'));
+  return { hub: at('hub'), regions: Object.fromEntries(REGIONS.map((r) => [r, at(r)])) };
+}
+
+/**
+ * Delivery timings for the demo: a region coming back is noticed within a second, and a delivery
+ * claimed by a gateway that crashed is taken over after two. (Production keeps the gateway's
+ * defaults: 1 s backoff doubling to 60 s, 30 s lease.)
+ */
+export const DEMO_DELIVERY = { DELIVERY_INTERVAL: '200ms', DELIVERY_BASE_BACKOFF: '250ms', DELIVERY_MAX_BACKOFF: '1s', DELIVERY_LEASE: '2s' } as const;
+
+export function serviceSpecs(options: DemoOptions, topology: Topology): Record<ServiceName, ServiceSpec> {
+  const { dataDir, host } = options;
+  const stores = storeLocations(options, dataDir);
+  const log = (name: string) => join(dataDir, 'logs', `${name}.log`);
+  // Replicas of a region would share it; here it only has to outlive a restart within the run.
+  const pageSecret = randomBytes(24).toString('base64url');
+  const gateway = (id: (typeof REGIONS)[number]): ServiceSpec => {
+    const region = topology.regions.find((r) => r.id === id);
+    if (!region) throw new Error(`the topology has no region ${id}`);
+    return {
+      name: id,
+      label: `${id} gateway`,
+      entry: join(REPO_ROOT, 'services/regional-gateway/src/main.ts'),
+      host,
+      port: region.port,
+      logFile: log(id),
+      env: {
+        REGION_ID: id,
+        SERVICE_ID: region.serviceId,
+        PORT: String(region.port),
+        HOST: host,
+        HUB_URL: topology.hub.url,
+        STORE: stores.regions[id] as string,
+        IMAGING_DATA_DIR: dataDir,
+        PAGE_TOKEN_SECRET: pageSecret,
+        ...DEMO_DELIVERY,
+      },
+    };
+  };
+  return {
+    hub: {
+      name: 'hub',
+      label: 'national hub',
+      entry: join(REPO_ROOT, 'services/national-hub/src/main.ts'),
+      host,
+      port: topology.hub.port,
+      logFile: log('hub'),
+      env: {
+        PORT: String(topology.hub.port),
+        HOST: host,
+        HUB_STORE: stores.hub,
+        TOPOLOGY_FILE: topologyFile(dataDir),
+        IMAGING_DATA_DIR: dataDir,
+        FORWARD_TIMEOUT: '5s',
+      },
+    },
+    north: gateway('north'),
+    midlands: gateway('midlands'),
+    south: gateway('south'),
+  };
+}
+
+/**
+ * Business identifiers for this run. They are unique per run, so the same scenario can run again on a
+ * HAPI server that keeps its data (the embedded stores start empty every run).
+ */
+export interface RunIds {
+  stamp: string;
+  nhsNumber: string;
+  placer(n: number): string;
+  caseId(n: number): string;
+  studyUid: string;
+  accession: string;
+  report: string;
+  /** The clinician's look-up of priors is a case of its own. */
+  priorCase: string;
+}
+
+export function runIds(now: Date = new Date()): RunIds {
+  const stamp = String(Math.floor(now.getTime() / 1000) % 1_000_000).padStart(6, '0');
+  const placer = (n: number) => `N81001-${stamp}-${n}`;
+  return {
+    stamp,
+    nhsNumber: randomTestNhsNumber(),
+    placer,
+    caseId: (n) => `case-${placer(n)}`,
+    // A UUID-derived UID (DICOM PS3.5 §B.2): 2.25 followed by the UUID as one decimal number.
+    studyUid: `2.25.${BigInt(`0x${randomUUID().replaceAll('-', '')}`).toString()}`,
+    accession: `RM1-ACC-${stamp}-1`,
+    report: `RM1-REP-${stamp}-1`,
+    priorCase: `case-prior-${stamp}`,
+  };
+}
