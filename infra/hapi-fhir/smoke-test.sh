@@ -60,6 +60,11 @@ check "conditional create: second call matches (200)" is 200
 req GET "$base/south/Patient/$pid"
 check "partition isolation: not visible from /south" is 404
 
+req POST "$base/\$partition-management-create-partition" \
+	'{"resourceType":"Parameters","parameter":[{"name":"name","valueCode":"'"$run-b"'"}]}'
+req POST "$base/$run-b/Patient" "$patient" "If-None-Exist: identifier=$nhs|9434765919"
+check "conditional create of the same identifier in another partition creates (201)" is 201
+
 req PUT "$p/Patient/$pid" '{"resourceType":"Patient","id":"'"$pid"'","active":true}' 'If-Match: W/"1"'
 check "If-Match with the current version updates" is 200
 req PUT "$p/Patient/$pid" '{"resourceType":"Patient","id":"'"$pid"'","active":false}' 'If-Match: W/"1"'

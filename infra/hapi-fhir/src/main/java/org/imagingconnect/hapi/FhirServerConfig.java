@@ -160,6 +160,10 @@ public class FhirServerConfig {
 		p.setPartitioningEnabled(settings.partitioning);
 		p.setAllowReferencesAcrossPartitions(PartitionSettings.CrossPartitionReferenceMode.NOT_ALLOWED);
 		p.setIncludePartitionInSearchHashes(false);
+		// HAPI's default makes conditional-create URLs unique ACROSS partitions: a Patient with the
+		// same NHS number conditionally created in north and then in south fails in south. Each
+		// region is its own store here, so the uniqueness is per partition.
+		p.setConditionalCreateDuplicateIdentifiersEnabled(true);
 		return p;
 	}
 
