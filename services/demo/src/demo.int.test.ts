@@ -23,14 +23,24 @@ async function freePortBase(): Promise<number> {
   throw new Error('no free port base found');
 }
 
-/** Runs the real demo (`node main.ts …`) to the end; its stdout, stderr, exit code and wall time. */
-function runDemo(args: string[]): Promise<{ code: number | null; out: string; err: string; ms: number }> {
+/**
+ * Runs the real demo (`node main.ts …`) to the end; its stdout, stderr, exit code and wall time.
+ * `interruptWhen` sends it SIGINT (Ctrl-C) as soon as its output contains that text.
+ */
+function runDemo(args: string[], interruptWhen?: string): Promise<{ code: number | null; out: string; err: string; ms: number }> {
   const began = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+    let interrupted = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (interruptWhen && !interrupted && out.includes(interruptWhen)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
     child.stderr.on('data', (chunk: Buffer) => void (err += chunk.toString()));
     child.once('error', reject);
     child.once('exit', (code) => resolve({ code, out, err, ms: performance.now() - began }));
@@ -90,6 +100,17 @@ describe('the demo, end to end (real processes, sockets, tokens and stores)', ()
     } finally {
       squatter.close();
     }
+  });
+
+  it('on Ctrl-C mid-scenario, stops every process it started and reports how far it got', async () => {
+    const portBase = await freePortBase();
+    const run = await runDemo(['--port-base', String(portBase), '--data-dir', tempDataDir()], `step 2/${SCENARIO.length} PASSED`);
+    expect(run.code).toBe(130);
+    expect(run.out).toContain('SIGINT: stopping the hub and the gateways');
+    const summary = /^demo: (\d+)\/(\d+) steps passed$/.exec(lastLine(run.out) ?? '');
+    expect(Number(summary?.[1])).toBeGreaterThanOrEqual(2);
+    expect(Number(summary?.[1])).toBeLessThan(Number(summary?.[2]));
+    for (const port of [portBase, portBase + 101, portBase + 102, portBase + 103]) expect(await isPortFree(port, '127.0.0.1')).toBe(true);
   });
 
   it('answers a bad option with the usage and exit code 2', async () => {

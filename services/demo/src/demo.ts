@@ -24,6 +24,8 @@ export interface DemoRun {
   result: Promise<DemoResult>;
   /** Stops every service the demo started (idempotent). */
   stop(): Promise<void>;
+  /** Steps passed so far (for a summary when the run is interrupted). */
+  passedSoFar(): number;
   context: DemoContext;
 }
 
@@ -47,6 +49,7 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
     facts: new Map(),
   };
 
+  let passed = 0;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -71,7 +74,6 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
       return { passed: 0, total: SCENARIO.length };
     }
 
-    let passed = 0;
     for (const [i, step] of SCENARIO.entries()) {
       const index = i + 1;
       timeline.step(index, SCENARIO.length, step.title);
@@ -98,7 +100,7 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
     return { passed, total: SCENARIO.length };
   })();
 
-  return { result, stop, context };
+  return { result, stop, context, passedSoFar: () => passed };
 }
 
 function failureText(err: unknown): string {

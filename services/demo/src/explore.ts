@@ -22,7 +22,7 @@ export function explorationGuide(ctx: DemoContext): string {
     'Get a token (SMART Backend Services, signed with the dev key in the data dir) and call the API:',
     '',
     `  export IMAGING_DATA_DIR=${dataDir} IMAGING_TOPOLOGY=${topologyFile(dataDir)}`,
-    '  TOKEN=$(pnpm -s token gp-n81001)',
+    '  TOKEN=$(pnpm -s token gp-n81001)        # or, with only npm: TOKEN=$(npm run -s token -- gp-n81001)',
     `  curl -s -H "Authorization: Bearer $TOKEN" '${url('north')}/Task?_count=5'`,
     `  curl -s -H "Authorization: Bearer $TOKEN" '${url('north')}/DiagnosticReport?identifier=${encodeURIComponent(`https://imaging-connect.example/fhir/Id/report|${ids.report}`)}'`,
     '',

@@ -32,9 +32,11 @@ const onSignal = (signal: NodeJS.Signals) => {
   if (interrupted) return;
   interrupted = true;
   write(`\n${signal}: stopping the hub and the gateways…\n`);
+  // In explore mode the scenario has finished: Ctrl-C is the normal way to end it.
+  const finished = options.explore && run.passedSoFar() === SCENARIO.length;
   void run.stop().then(() => {
-    write(summary(outcome));
-    process.exit(options.explore && outcome.passed === outcome.total ? 0 : 130);
+    write(summary({ passed: run.passedSoFar(), total: SCENARIO.length }));
+    process.exit(finished ? 0 : 130);
   });
 };
 process.on('SIGINT', onSignal);
