@@ -147,6 +147,11 @@ async function awaitPointer(ctx: DemoContext, resource: WithId<ImagingStudy | Di
     pointer.subject?.identifier?.value === ctx.ids.nhsNumber && pointer.custodian?.identifier?.value === 'midlands' && pointer.content?.[0]?.attachment?.url === url,
     pointer,
   );
+  const registered = (await auditsFor(stores(ctx).hub, 'pointer-registered', ctx.ids.caseId(1), ctx.startedAt)).filter(
+    (e) => succeeded(e) && e.entity?.some((x) => x.what?.reference === url || x.what?.reference === `DocumentReference/${pointer.id}`),
+  );
+  const by = registered[0] ? requestorOf(registered[0]) : undefined;
+  verify(ctx, 'national', `AuditEvent: ${resource.resourceType} pointer registered by ${by ?? '?'}`, by === 'gateway-midlands', registered.length);
   return pointer;
 }
 
