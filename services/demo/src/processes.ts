@@ -28,6 +28,9 @@ const SERVICE_VARIABLES = [
   'TOPOLOGY_FILE', 'DEV_CREDENTIALS', 'CLIENT_REGISTRY', 'TOKEN_TTL', 'FORWARD_TIMEOUT',
 ];
 
+/** Generous: four services starting at once on a busy 2-core machine have taken 25 s. */
+export const START_TIMEOUT_MS = 60_000;
+
 export class PortInUseError extends Error {
   constructor(spec: Pick<ServiceSpec, 'label' | 'host' | 'port'>) {
     super(`port ${spec.port} on ${spec.host} (for the ${spec.label}) is already in use: stop whatever is listening there, or run the demo on other ports with --port-base <n>`);
@@ -74,7 +77,7 @@ export class ServiceProcess {
   }
 
   /** Starts the process and waits until `/health` answers 200. */
-  async start(timeoutMs = 20_000): Promise<void> {
+  async start(timeoutMs = START_TIMEOUT_MS): Promise<void> {
     await this.launch();
     await this.waitHealthy(timeoutMs);
   }
@@ -106,7 +109,7 @@ export class ServiceProcess {
   }
 
   /** Waits until `/health` answers 200; a process that dies meanwhile fails at once, with its log. */
-  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+  async waitHealthy(timeoutMs = START_TIMEOUT_MS): Promise<void> {
     try {
       await pollUntil(
         async () => {
