@@ -39,29 +39,40 @@ if [ -n "$missing" ]; then
 fi
 
 # ---------------------------------------------------------------- containers.conf
-# toml_set SECTION KEY VALUE: set KEY = VALUE in [SECTION] of $conf, leaving the rest alone.
+# toml_set SECTION KEY VALUE: make `KEY = VALUE` the active setting in [SECTION] of $conf.
+# Other settings and comments stay as they are; an equal setting leaves the file untouched.
 toml_set() {
-	section=$1 key=$2 value=$3
 	touch "$conf"
 	tmp=$(mktemp)
-	awk -v section="[$section]" -v key="$key" -v line="$key = $value" '
-		function flush() { if (in_section && !done) { print line; done = 1 } }
-		/^[[:space:]]*\[/ {
-			flush()
-			in_section = ($0 ~ "^[[:space:]]*\\[" substr(section, 2, length(section) - 2) "\\][[:space:]]*$")
-			if (in_section) seen = 1
-			print; next
+	awk -v sec="$1" -v key="$2" -v line="$2 = $3" '
+		function header(s, name) {
+			if (s !~ /^[[:space:]]*\[[^][]*\][[:space:]]*$/) return ""
+			name = s; gsub(/^[[:space:]]*\[[[:space:]]*|[[:space:]]*\][[:space:]]*$/, "", name)
+			return name
 		}
-		in_section && $0 ~ "^[[:space:]]*#?[[:space:]]*" key "[[:space:]]*=" {
-			if (!done) { print line; done = 1 }
+		function is_key(s) { return s ~ ("^[[:space:]]*" key "[[:space:]]*=") }
+		# pass 1: is the key there, and with this value?
+		NR == FNR {
+			h = header($0); if (h != "") cur = h
+			if (cur == sec && h == sec) has_sec = 1
+			if (cur == sec && is_key($0)) { has_key = 1; same = ($0 == line) }
 			next
 		}
-		{ print }
-		END {
-			flush()
-			if (!seen) { print ""; print section; print line }
+		# pass 2: rewrite
+		skipping { if ($0 ~ /\]/) skipping = 0; next }
+		{
+			h = header($0); if (h != "") cur = h
+			if (cur == sec && is_key($0) && !same) {
+				print line
+				rest = $0; sub(/^[^=]*=[[:space:]]*/, "", rest)
+				if (rest ~ /^\[/ && rest !~ /\]/) skipping = 1   # old multi-line array
+				next
+			}
+			print
+			if (h == sec && !has_key) { print line; has_key = 1 }
 		}
-	' "$conf" >"$tmp"
+		END { if (!has_sec) { print ""; print "[" sec "]"; print line } }
+	' "$conf" "$conf" >"$tmp"
 	if ! cmp -s "$tmp" "$conf"; then
 		cat "$tmp" >"$conf"
 		changed=1
@@ -80,23 +91,27 @@ toml_set engine events_logger '"file"'
 ping() {
 	curl -s --max-time 5 --unix-socket "$sock" http://d/v1.41/_ping 2>/dev/null | grep -q OK
 }
-if ping && [ "$changed" = 0 ]; then
-	echo "podman API already answering on $sock"
-else
-	if ping; then
-		# settings changed: restart the service we (or an earlier run) started
-		[ -f "$state/podman-service.pid" ] && kill "$(cat "$state/podman-service.pid")" 2>/dev/null || true
-		sleep 1
-	fi
+pidfile="$state/podman-service.pid"
+start_service() {
 	mkdir -p /run/podman "$state"
 	nohup podman system service --time=0 "unix://$sock" >"$state/podman-service.log" 2>&1 </dev/null &
-	echo $! >"$state/podman-service.pid"
+	echo $! >"$pidfile"
 	for _ in $(seq 1 30); do ping && break; sleep 0.5; done
 	ping || {
 		tail -n 20 "$state/podman-service.log" >&2
 		die "podman system service did not answer on $sock"
 	}
-	echo "started podman API service on $sock (pid $(cat "$state/podman-service.pid"), log $state/podman-service.log)"
+	echo "started podman API service on $sock (pid $(cat "$pidfile"), log $state/podman-service.log)"
+}
+if ! ping; then
+	start_service
+elif [ "$changed" = 1 ] && [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; then
+	# our own service, started before the settings changed: restart it to apply them
+	sleep 1
+	start_service
+else
+	echo "podman API already answering on $sock"
+	[ "$changed" = 1 ] && echo "note: restart that podman service to apply the new $conf" >&2
 fi
 
 # ---------------------------------------------------------------- prove containers run
