@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ActorRole, SuiteOptions } from '../suite/meta.ts';
+import { ACTOR_ROLES } from '../suite/meta.ts';
+import type { HapiMode } from '../target/resolve.ts';
+import { HAPI_MODES } from '../target/resolve.ts';
+
+export const USAGE = `Usage: pnpm conformance [options]
+
+  (no options)            start HAPI FHIR (a container through testcontainers where a runtime works,
+                          else the launcher jar), run groups 1-4 against it, and the actor tests (group 5)
+                          against our own regional gateway in both roles
+  --target <base-url>     run groups 1-4 against this FHIR server instead (nothing is started);
+                          with --actor: the system under test
+  --actor <role>          only the actor tests, for one role: ${ACTOR_ROLES.join(' or ')}
+                          (without --target: against our own regional gateway, started by the suite)
+  --out <dir>             where the reports go (default reports/conformance): junit.xml, report.html,
+                          testreport.json
+  --hapi <how>            ${HAPI_MODES.join(' | ')}: how to start HAPI when no --target is given (default auto)
+  --group <n>             run only group n (1-5); repeatable
+  --hub-port <port>       actor tests: the port of the suite's stand-in national hub (default 4900)
+  --hub-host <host>       actor tests: the host it listens on and is reached at (default 127.0.0.1)
+  --sut-jwks-uri <url>    actor tests: the jwks_uri the system under test signs its hub requests with
+                          (default: a dev key the suite makes, see conformance/README.md)
+  --actor-timeout <s>     actor tests: how long the system under test may take to work an order (default 300)
+  -h, --help              this text`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(`${message}\n\n${USAGE}`);
+    this.name = 'UsageError';
+  }
+}
+
+export interface CliOptions {
+  target?: string;
+  actor?: ActorRole;
+  outDir: string;
+  hapi: HapiMode;
+  groups: number[];
+  hubPort: number;
+  hubHost: string;
+  sutJwksUri?: string;
+  actorTimeoutSeconds: number;
+}
+
+export const DEFAULT_OUT_DIR = 'reports/conformance';
+export const DEFAULT_HUB_PORT = 4900;
+export const GROUP_NUMBERS = [1, 2, 3, 4, 5] as const;
+
+/** Parses the command line; `undefined` means `--help`. Every problem is a UsageError naming it. */
+export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd()): CliOptions | undefined {
+  const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        target: { type: 'string' },
+        actor: { type: 'string' },
+        out: { type: 'string' },
+        hapi: { type: 'string' },
+        group: { type: 'string', multiple: true },
+        'hub-port': { type: 'string' },
+        'hub-host': { type: 'string' },
+        'sut-jwks-uri': { type: 'string' },
+        'actor-timeout': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return undefined;
+
+  const problems: string[] = [];
+  let target: string | undefined;
+  if (values.target !== undefined) {
+    target = httpUrl(values.target);
+    if (!target) problems.push(`--target must be an http(s) URL such as http://127.0.0.1:8080/fhir, not '${values.target}'`);
+  }
+  let actor: ActorRole | undefined;
+  if (values.actor !== undefined) {
+    if ((ACTOR_ROLES as readonly string[]).includes(values.actor)) actor = values.actor as ActorRole;
+    else problems.push(`--actor must be one of ${ACTOR_ROLES.join(', ')}, not '${values.actor}'`);
+  }
+  const hapi = (values.hapi ?? 'auto') as HapiMode;
+  if (!HAPI_MODES.includes(hapi)) problems.push(`--hapi must be one of ${HAPI_MODES.join(', ')}, not '${values.hapi}'`);
+  if (values.hapi !== undefined && (target || actor)) problems.push('--hapi only applies when the suite starts HAPI: not with --target or --actor');
+
+  const groups: number[] = [];
+  for (const g of values.group ?? []) {
+    const n = Number(g);
+    if (!(GROUP_NUMBERS as readonly number[]).includes(n)) problems.push(`--group must be one of ${GROUP_NUMBERS.join(', ')}, not '${g}'`);
+    else if (!groups.includes(n)) groups.push(n);
+  }
+  if (actor && groups.some((g) => g !== 5)) problems.push('--actor runs only the actor tests (group 5): leave out --group, or use --group 5');
+
+  const hubPort = values['hub-port'] === undefined ? DEFAULT_HUB_PORT : Number(values['hub-port']);
+  if (!Number.isInteger(hubPort) || hubPort < 1 || hubPort > 65535) problems.push(`--hub-port must be a port from 1 to 65535, not '${values['hub-port']}'`);
+  const hubHost = values['hub-host'] ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.-]+$/.test(hubHost)) problems.push(`--hub-host must be a host name or IPv4 address, not '${hubHost}'`);
+
+  let sutJwksUri: string | undefined;
+  if (values['sut-jwks-uri'] !== undefined) {
+    sutJwksUri = httpUrl(values['sut-jwks-uri']);
+    if (!sutJwksUri) problems.push(`--sut-jwks-uri must be an http(s) URL, not '${values['sut-jwks-uri']}'`);
+    if (!actor || !target) problems.push('--sut-jwks-uri only applies to a vendor system: use it with --actor and --target');
+  }
+  const actorTimeoutSeconds = values['actor-timeout'] === undefined ? 300 : Number(values['actor-timeout']);
+  if (!Number.isFinite(actorTimeoutSeconds) || actorTimeoutSeconds < 5 || actorTimeoutSeconds > 86_400) {
+    problems.push(`--actor-timeout must be a number of seconds from 5 to 86400, not '${values['actor-timeout']}'`);
+  }
+  if (problems.length) throw new UsageError(problems.join('\n'));
+
+  return {
+    ...(target ? { target } : {}),
+    ...(actor ? { actor } : {}),
+    outDir: resolve(cwd, values.out ?? DEFAULT_OUT_DIR),
+    hapi,
+    groups: actor ? [5] : groups.sort(),
+    hubPort,
+    hubHost,
+    ...(sutJwksUri ? { sutJwksUri } : {}),
+    actorTimeoutSeconds,
+  };
+}
+
+function httpUrl(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+    if (url.search || url.hash) return undefined;
+    return value.replace(/\/+$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The environment the suite's vitest run reads (the CLI sets it; `pnpm vitest run --project conformance`
+ * with the same variables runs the same suite).
+ */
+export function suiteEnvironment(options: CliOptions, workRoot: string): Record<string, string> {
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+  return {
+    CONFORMANCE_RUN_ID: runId,
+    CONFORMANCE_WORK_DIR: join(workRoot, runId),
+    CONFORMANCE_HAPI: options.hapi,
+    CONFORMANCE_HUB_PORT: String(options.hubPort),
+    CONFORMANCE_HUB_HOST: options.hubHost,
+    CONFORMANCE_ACTOR_TIMEOUT: String(options.actorTimeoutSeconds),
+    CONFORMANCE_GROUPS: (options.groups.length ? options.groups : GROUP_NUMBERS).join(','),
+    ...(options.target ? { CONFORMANCE_TARGET: options.target } : {}),
+    ...(options.actor ? { CONFORMANCE_ACTOR: options.actor } : {}),
+    ...(options.sutJwksUri ? { CONFORMANCE_SUT_JWKS_URI: options.sutJwksUri } : {}),
+  };
+}
+
+/** The suite's options from its environment, with the CLI's defaults where a variable is unset. */
+export function suiteOptionsFromEnv(env: Record<string, string | undefined>, defaultWorkRoot: string): SuiteOptions {
+  const runId = env.CONFORMANCE_RUN_ID ?? `run-${Date.now()}`;
+  const actor = env.CONFORMANCE_ACTOR;
+  if (actor !== undefined && !(ACTOR_ROLES as readonly string[]).includes(actor)) {
+    throw new Error(`CONFORMANCE_ACTOR must be one of ${ACTOR_ROLES.join(', ')}, not '${actor}'`);
+  }
+  const hubPort = Number(env.CONFORMANCE_HUB_PORT ?? DEFAULT_HUB_PORT);
+  const timeout = Number(env.CONFORMANCE_ACTOR_TIMEOUT ?? 300);
+  return {
+    actor: (actor as ActorRole | undefined) ?? null,
+    actorTarget: actor ? (env.CONFORMANCE_TARGET ?? null) : null,
+    hubHost: env.CONFORMANCE_HUB_HOST ?? '127.0.0.1',
+    hubPort: Number.isInteger(hubPort) ? hubPort : DEFAULT_HUB_PORT,
+    sutJwksUri: env.CONFORMANCE_SUT_JWKS_URI ?? null,
+    actorTimeoutMs: (Number.isFinite(timeout) ? timeout : 300) * 1000,
+    workDir: env.CONFORMANCE_WORK_DIR ?? join(defaultWorkRoot, runId),
+    runId,
+    groups: actor ? [5] : groupsFrom(env.CONFORMANCE_GROUPS),
+  };
+}
+
+function groupsFrom(value: string | undefined): number[] {
+  const groups = (value ?? '')
+    .split(',')
+    .map((g) => Number(g.trim()))
+    .filter((g) => (GROUP_NUMBERS as readonly number[]).includes(g));
+  return groups.length ? groups : [...GROUP_NUMBERS];
+}
+
+/** vitest file filters for the selected groups (none: every file of the suite). */
+export function fileFilters(options: Pick<CliOptions, 'actor' | 'groups'>): string[] {
+  if (options.actor) return [`src/groups/5-actor/${options.actor}.test.ts`];
+  return options.groups.map((g) => `src/groups/${g}-`);
+}
