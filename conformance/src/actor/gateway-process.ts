@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../target/hapi-jar.ts';
+import { REPO_ROOT } from '../server/hapi-jar.ts';
 
 export interface GatewaySpec {
   regionId: string;

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordingFetch } from '../record/exchange.ts';
 import type { ActorRole, SuiteOptions } from '../suite/meta.ts';
-import { freePort, REPO_ROOT } from '../target/hapi-jar.ts';
+import { freePort, REPO_ROOT } from '../server/hapi-jar.ts';
 import { GatewayProcess } from './gateway-process.ts';
 import { startStandInHub } from './stand-in-hub.ts';
 import type { StandInHub } from './stand-in-hub.ts';

@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ActorRole, SuiteOptions } from '../suite/meta.ts';
 import { ACTOR_ROLES } from '../suite/meta.ts';
-import type { HapiMode } from '../target/resolve.ts';
-import { HAPI_MODES } from '../target/resolve.ts';
+import type { HapiMode } from '../server/resolve.ts';
+import { HAPI_MODES } from '../server/resolve.ts';
 
 export const USAGE = `Usage: pnpm conformance [options]
 

@@ -7,7 +7,7 @@ import type { DemoOutcome } from '../suite/demo-process.ts';
 import { note, requireTarget, suiteOptions } from '../suite/context.ts';
 import { writePathwayRun } from '../suite/pathway-run.ts';
 import { describeAnswer, rawFhir } from '../suite/raw-fhir.ts';
-import { ensurePartitions, hasPartition } from '../target/resolve.ts';
+import { ensurePartitions, hasPartition } from '../server/resolve.ts';
 
 /**
  * Group 4: the reference scenario (`pnpm demo --hapi`) with the hub and every gateway storing in HAPI,

@@ -3,7 +3,7 @@ import type { Exchange } from '../record/exchange.ts';
 import '../suite/meta.ts';
 import type { ReportGroup, ReportModel, ReportTest } from './model.ts';
 import { groupOf, outcomeOf, plain, totalsOf } from './model.ts';
-import type { TargetInfo } from '../target/types.ts';
+import type { TargetInfo } from '../server/types.ts';
 
 interface ErrorLike {
   message?: string;

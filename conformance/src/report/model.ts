@@ -1,7 +1,7 @@
 import type { RecordedDeviation } from '../deviations.ts';
 import { deviationInName, isListed } from '../deviations.ts';
 import type { Exchange } from '../record/exchange.ts';
-import type { TargetInfo } from '../target/types.ts';
+import type { TargetInfo } from '../server/types.ts';
 
 /** What became of one test. A deviation is a pass that met a recorded, named deviation. */
 export type Outcome = 'passed' | 'deviation' | 'failed' | 'skipped';

@@ -2,7 +2,7 @@ import type { TaskMeta } from 'vitest';
 import { inject } from 'vitest';
 import type { ServerKind } from '../deviations.ts';
 import { knownDeviation } from '../deviations.ts';
-import type { TargetInfo } from '../target/types.ts';
+import type { TargetInfo } from '../server/types.ts';
 import type { SuiteOptions } from './meta.ts';
 import './meta.ts';
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../target/hapi-jar.ts';
+import { REPO_ROOT } from '../server/hapi-jar.ts';
 import { isPortFree } from './ports.ts';
 
 export interface DemoOutcome {

@@ -2,10 +2,10 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { suiteOptionsFromEnv } from '../cli/options.ts';
-import { prepareServer } from '../target/prepare.ts';
-import { REPO_ROOT } from '../target/hapi-jar.ts';
-import type { HapiMode } from '../target/resolve.ts';
-import { HAPI_MODES, resolveTarget } from '../target/resolve.ts';
+import { prepareServer } from '../server/prepare.ts';
+import { REPO_ROOT } from '../server/hapi-jar.ts';
+import type { HapiMode } from '../server/resolve.ts';
+import { HAPI_MODES, resolveTarget } from '../server/resolve.ts';
 import './meta.ts';
 
 /** Where runs keep their scratch data (git-ignored: service keys and logs live here). */

@@ -1,6 +1,6 @@
 import type { Exchange } from '../record/exchange.ts';
 import type { RecordedDeviation } from '../deviations.ts';
-import type { TargetInfo } from '../target/types.ts';
+import type { TargetInfo } from '../server/types.ts';
 
 /** What a conformance test leaves for the reporters (vitest carries task meta from worker to reporter). */
 declare module 'vitest' {

@@ -1,0 +1,48 @@
+import { ensureReferenceIdentifierSearchParameters, HttpStore, identifierParamCode, OutcomeError, REFERENCE_IDENTIFIER_PARAMS } from '@imaging/fhir';
+import { profileDefinitions } from '@imaging/fhir/examples';
+import type { TargetInfo } from './types.ts';
+
+export interface Prepared {
+  /** Custom SearchParameters installed now (empty when they were there already). */
+  searchParameters: string[];
+  /** The project's StructureDefinitions, put (idempotently) where the server looks for profiles. */
+  profiles: string[];
+}
+
+/**
+ * Readies a server for the suite, idempotently: on HAPI, the SearchParameters that stand in for
+ * `:identifier` on references (HAPI lacks the modifier); everywhere, the project's StructureDefinitions,
+ * because HAPI 8.2+ rejects a resource whose `meta.profile` it cannot resolve.
+ */
+export async function prepareServer(target: TargetInfo, log: (line: string) => void = () => undefined): Promise<Prepared> {
+  const definitions = new HttpStore({ baseUrl: target.definitionsBase, timeoutMs: 120_000 });
+  const profiles: string[] = [];
+  for (const definition of profileDefinitions()) {
+    // PUT by id: the same definition again is no new version.
+    await definitions.update({ ...definition, id: definition.id as string });
+    profiles.push(definition.url);
+  }
+  let searchParameters: string[] = [];
+  if (target.kind === 'hapi') {
+    searchParameters = await ensureReferenceIdentifierSearchParameters(definitions);
+    const store = new HttpStore({ baseUrl: target.base, timeoutMs: 120_000 });
+    // A new SearchParameter takes effect once HAPI has refreshed its registry.
+    for (const param of REFERENCE_IDENTIFIER_PARAMS.Task ?? []) await untilSearchable(store, 'Task', identifierParamCode(param));
+  }
+  log(`conformance: server prepared: ${profiles.length} StructureDefinitions, ${searchParameters.length} SearchParameters installed now`);
+  return { searchParameters, profiles };
+}
+
+/** Waits (bounded) until the server accepts a search on a parameter it has just been given. */
+export async function untilSearchable(store: HttpStore, type: 'Task', param: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await store.search(type, { [param]: 'readiness-probe', _count: '1' });
+      return;
+    } catch (err) {
+      if (!(err instanceof OutcomeError) || err.status !== 400 || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
