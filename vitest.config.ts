@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 // One `vitest run` at the root runs every workspace project. Each package keeps its own
-// vitest.config.ts (name, timeouts, setup); the conformance suite has its own, longer timeouts.
+// vitest.config.ts (name, timeouts, setup). The conformance suite (project `conformance`) needs a FHIR
+// server and real processes: `check` leaves it out of the unit run and runs it last, through its CLI
+// (`pnpm conformance`); the suite's own unit tests are the `conformance-unit` project.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'services/*', 'conformance'],
+    projects: ['packages/*', 'services/*', 'conformance', 'conformance/vitest.unit.config.ts'],
   },
 });

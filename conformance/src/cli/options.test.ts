@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HUB_PORT, fileFilters, parseCliArgs, suiteEnvironment, suiteOptionsFromEnv, UsageError } from './options.ts';
+
+const parse = (...args: string[]) => parseCliArgs(args, '/repo');
+const problem = (...args: string[]) => {
+  try {
+    parse(...args);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error(`expected a UsageError for ${args.join(' ')}`);
+};
+
+describe('parseCliArgs', () => {
+  it('defaults: HAPI started automatically, every group, reports in reports/conformance', () => {
+    expect(parse()).toEqual({ outDir: '/repo/reports/conformance', hapi: 'auto', groups: [], hubPort: DEFAULT_HUB_PORT, hubHost: '127.0.0.1', actorTimeoutSeconds: 300 });
+  });
+
+  it('takes a target, an out dir, groups and the npm separator', () => {
+    expect(parse('--', '--target', 'http://h:8080/fhir/', '--out', 'x', '--group', '3', '--group', '1')).toMatchObject({
+      target: 'http://h:8080/fhir',
+      outDir: '/repo/x',
+      groups: [1, 3],
+    });
+  });
+
+  it('--actor runs group 5 only', () => {
+    expect(parse('--actor', 'referrer')).toMatchObject({ actor: 'referrer', groups: [5] });
+  });
+
+  it('--help is undefined (print usage)', () => {
+    expect(parse('--help')).toBeUndefined();
+    expect(parse('-h')).toBeUndefined();
+  });
+
+  it.each([
+    [['--targte', 'x'], /Unknown option '--targte'/],
+    [['--target', 'ftp://h/fhir'], /--target must be an http\(s\) URL/],
+    [['--target', 'not a url'], /--target must be an http\(s\) URL/],
+    [['--target', 'http://h/fhir?x=1'], /--target must be an http\(s\) URL/],
+    [['--actor', 'pacs'], /--actor must be one of imaging-provider, referrer, not 'pacs'/],
+    [['--hapi', 'docker'], /--hapi must be one of auto, container, jar/],
+    [['--hapi', 'jar', '--target', 'http://h/fhir'], /--hapi only applies when the suite starts HAPI/],
+    [['--group', '6'], /--group must be one of 1, 2, 3, 4, 5, not '6'/],
+    [['--actor', 'referrer', '--group', '2'], /--actor runs only the actor tests/],
+    [['--hub-port', '70000'], /--hub-port must be a port/],
+    [['--sut-jwks-uri', 'https://v/jwks'], /--sut-jwks-uri only applies to a vendor system/],
+    [['--actor-timeout', '1'], /--actor-timeout must be a number of seconds from 5/],
+    [['extra'], /Unexpected argument 'extra'/],
+  ])('%j is refused: %s', (args, message) => {
+    expect(problem(...(args as string[]))).toMatch(message as RegExp);
+  });
+
+  it('names every problem at once, and shows the usage', () => {
+    const message = problem('--actor', 'x', '--group', '9');
+    expect(message).toMatch(/--actor must be one of/);
+    expect(message).toMatch(/--group must be one of/);
+    expect(message).toMatch(/Usage: pnpm conformance/);
+  });
+});
+
+describe('from the CLI to the suite', () => {
+  it('the environment carries the options to the suite, and back', () => {
+    const cli = parse('--actor', 'imaging-provider', '--target', 'https://vendor.example/fhir', '--hub-port', '4911', '--sut-jwks-uri', 'https://vendor.example/jwks', '--actor-timeout', '600');
+    const env = suiteEnvironment(cli as NonNullable<typeof cli>, '/work');
+    const options = suiteOptionsFromEnv(env, '/unused');
+    expect(options).toMatchObject({
+      actor: 'imaging-provider',
+      actorTarget: 'https://vendor.example/fhir',
+      hubPort: 4911,
+      sutJwksUri: 'https://vendor.example/jwks',
+      actorTimeoutMs: 600_000,
+      groups: [5],
+    });
+    expect(options.workDir).toBe(`/work/${env.CONFORMANCE_RUN_ID}`);
+  });
+
+  it('without --actor, a --target is the FHIR server, not a system under test', () => {
+    const cli = parse('--target', 'http://h/fhir', '--group', '2');
+    const options = suiteOptionsFromEnv(suiteEnvironment(cli as NonNullable<typeof cli>, '/w'), '/w');
+    expect(options).toMatchObject({ actor: null, actorTarget: null, groups: [2] });
+  });
+
+  it('file filters select the groups, or one actor file', () => {
+    expect(fileFilters({ groups: [] })).toEqual([]);
+    expect(fileFilters({ groups: [1, 4] })).toEqual(['src/groups/1-', 'src/groups/4-']);
+    expect(fileFilters({ actor: 'referrer', groups: [5] })).toEqual(['src/groups/5-actor/referrer.test.ts']);
+  });
+
+  it('a bad CONFORMANCE_ACTOR in the environment is an error', () => {
+    expect(() => suiteOptionsFromEnv({ CONFORMANCE_ACTOR: 'pacs' }, '/w')).toThrow(/CONFORMANCE_ACTOR must be one of/);
+  });
+});
