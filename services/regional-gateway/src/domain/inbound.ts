@@ -39,10 +39,23 @@ export async function processMessage(deps: GatewayDeps, caller: Caller, bundle: 
   };
   await retryOnConflict(async () => {
     const entries = await changesFor(deps, message);
-    await runTransaction(deps.store, [...entries, receipt]);
+    await runTransaction(deps.store, [...withFreshUrns(entries), receipt]);
   });
   deps.logger.info('message processed', { event: message.event.code, from: message.sourceService, requestId });
   return { response: respond(deps, message, allOk(`Processed ${message.event.code}`)), duplicate: false };
+}
+
+/**
+ * The changes reuse the message's `urn:uuid` fullUrls, and the receipt stored beside them is the
+ * message itself, carrying the same urns. HAPI FHIR then resolves the changes' references wrongly (a
+ * ServiceRequest's subject became `#<uuid>`), so the changes get fresh urns of their own.
+ */
+function withFreshUrns(entries: BundleEntry[]): BundleEntry[] {
+  let text = JSON.stringify(entries);
+  for (const entry of entries) {
+    if (entry.fullUrl?.startsWith('urn:uuid:')) text = text.replaceAll(entry.fullUrl, `urn:uuid:${crypto.randomUUID()}`);
+  }
+  return JSON.parse(text) as BundleEntry[];
 }
 
 function respond(deps: GatewayDeps, message: ParsedMessage, outcome: OperationOutcome): Bundle {
