@@ -18,7 +18,7 @@ import {
 } from '@imaging/fhir';
 import type { FhirStore, SearchPage, WithId } from '@imaging/fhir';
 import type { Logger } from '@imaging/fhir-http';
-import type { DocumentReference, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { DocumentReference, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
 import type { AuditInput, AuditOutcome } from './audit.ts';
 import { recordAudit } from './audit.ts';
 import type { Caller } from './caller.ts';
@@ -93,7 +93,7 @@ export async function registerPointer(deps: LocatorDeps, caller: Caller, pointer
       to: { caller },
       requestor: 'from',
       nhsNumbers: [parts.nhsNumber],
-      data: [{ what: { reference: `DocumentReference/${resource.id}` } }, { what: { reference: parts.url, type: parts.kind } }],
+      data: [{ what: { reference: `DocumentReference/${resource.id}` } }, { what: sourceOf(parts.url, parts.kind) }],
       ids,
       outcome: { status: 201 },
     });
@@ -298,7 +298,7 @@ export async function retrieveContent(deps: LocatorDeps, caller: Caller, id: str
       to: { caller },
       requestor: 'to',
       nhsNumbers: [nhsNumberOfPointer(pointer)].filter(Boolean),
-      data: [{ what: { reference: `DocumentReference/${id}` } }, { what: { reference: url, type: kind as PointerKind } }],
+      data: [{ what: { reference: `DocumentReference/${id}` } }, { what: sourceOf(url, kind as PointerKind) }],
       ids,
       outcome,
     });
@@ -322,6 +322,15 @@ export async function retrieveContent(deps: LocatorDeps, caller: Caller, id: str
   }
   await record({ status: 200, text: `${kind} retrieved from region ${regionId}` });
   return (result as { body: Resource }).body;
+}
+
+/**
+ * The pointed-to resource in an AuditEvent, by its source URL as an identifier (as the pointer's
+ * masterIdentifier has it): a literal reference to another server is refused by HAPI FHIR (HAPI-0507,
+ * external references are off by default), and the audit trail must be storable there too.
+ */
+function sourceOf(url: string, type: PointerKind): Reference {
+  return { type, identifier: { system: SYSTEMS.pointerSource, value: url } };
 }
 
 function audit(deps: LocatorDeps, input: Omit<AuditInput, 'recorded' | 'observer' | 'requestId' | 'correlationId'> & { ids: RequestIds }) {

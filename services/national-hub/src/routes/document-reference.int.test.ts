@@ -205,7 +205,7 @@ describe('$retrieve', () => {
     const source = event?.agent.find((a) => !a.requestor);
     expect(source?.who?.identifier).toEqual({ system: SYSTEMS.region, value: 'north' });
     expect(event?.agent.find((a) => a.requestor)?.altId).toBe('clinician-rs1');
-    expect(event?.entity?.map((e) => e.what?.reference)).toContain(`${north.url}/fhir/ImagingStudy/retrieve-study`);
+    expect(event?.entity?.map((e) => e.what?.identifier?.value)).toContain(`${north.url}/fhir/ImagingStudy/retrieve-study`);
     expect(event?.entity?.map((e) => e.what?.identifier?.value)).toContain(testNhsNumber(5));
   });
 
