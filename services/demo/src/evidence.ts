@@ -48,11 +48,6 @@ export async function statusHistory(store: FhirStore, taskId: string): Promise<{
   return changes;
 }
 
-/** When a Task first reached a status, by its store's own clock. */
-export async function reachedAt(store: FhirStore, taskId: string, status: Task['status']): Promise<number | undefined> {
-  return (await statusHistory(store, taskId)).find((c) => c.status === status)?.at;
-}
-
 /** `meta.lastUpdated` in ms since the epoch. */
 export function stamp(resource: Resource): number {
   const when = resource.meta?.lastUpdated;

@@ -25,6 +25,8 @@ describe('demo options', () => {
   it.each([
     [['--port-base', 'abc'], /--port-base must be a port/],
     [['--port-base', '65500'], /--port-base must be a port/],
+    [['--port-base', '6000'], /port 6000, which fetch\(\) refuses/],
+    [['--port-base', '6465'], /gives port 6566, which fetch/],
     [['--hapi', 'not a url'], /--hapi must be an http\(s\) URL/],
     [['--hapi', 'ftp://x/fhir'], /--hapi must be an http\(s\) URL/],
     [['--fast'], /Unknown option '--fast'/],
