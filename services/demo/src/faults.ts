@@ -135,11 +135,11 @@ const northCrash: Step = {
     // Sent before the crash but not marked sent: re-sent after the restart once its claim lapsed.
     const story =
       routedOk > 1
-        ? `it reached the midlands before the crash; re-sent after the restart (routed ${routedOk}×), recognised as a repeat`
+        ? `sent before the crash, re-sent after it (routed ${routedOk}×), repeat ignored`
         : stamp(copy) < ctx.services.north.startedAt
-          ? 'it reached the midlands before the crash, and was marked sent'
-          : 'it was sent after the restart';
-    t.event({ where: 'north → midlands', who: 'hub', what: `delivery of ${ctx.ids.placer(3)} completed: ${story}` });
+          ? 'sent and marked sent before the crash'
+          : 'sent after the restart';
+    t.event({ where: 'north → midlands', who: 'hub', what: `${ctx.ids.placer(3)}: ${story}` });
     const copies = await byIdentifier(midlands, 'ServiceRequest', SYSTEMS.placerOrder, ctx.ids.placer(3));
     verify(ctx, 'midlands', `exactly one copy of ${ctx.ids.placer(3)}${routedOk > 1 ? ' (the repeat was recognised)' : ''}`, copies.length === 1, copies.length);
 

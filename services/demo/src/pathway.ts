@@ -72,7 +72,7 @@ const placeOrder: Step = {
     const began = performance.now();
     const placed = await gp.placeOrder(orderFor(ctx, 1), { correlationId: caseId });
     ctx.facts.set('order1', placed);
-    ctx.timeline.event({ where: 'north', who: 'gp-n81001', what: `POST ServiceRequest ${ctx.ids.placer(1)} (CT chest, performer RM1) → Task ${placed.task.status}`, hopMs: performance.now() - began });
+    ctx.timeline.event({ where: 'north', who: 'gp-n81001', what: `POST ServiceRequest ${ctx.ids.placer(1)}: CT chest at RM1 → 201`, hopMs: performance.now() - began });
 
     const sr = await theOne<ServiceRequest>(north, 'ServiceRequest', SYSTEMS.placerOrder, ctx.ids.placer(1));
     verify(ctx, 'north', `order ${ctx.ids.placer(1)} stored once, with its fulfilment Task (requested)`, sr?.id === placed.serviceRequest.id && placed.task.status === 'requested');
@@ -170,11 +170,11 @@ const recordStudy: Step = {
     const options = { correlationId: ctx.ids.caseId(1) };
     let began = performance.now();
     const endpoint = await ris.registerDicomWebEndpoint(DICOMWEB, 'RM1 PACS DICOMweb (WADO-RS)', options);
-    ctx.timeline.event({ where: 'midlands', who: 'ris-rm1', what: `POST Endpoint dicom-wado-rs ${DICOMWEB} → Endpoint/${short(endpoint.resource.id)}`, hopMs: performance.now() - began });
+    ctx.timeline.event({ where: 'midlands', who: 'ris-rm1', what: `POST Endpoint (dicom-wado-rs) → Endpoint/${short(endpoint.resource.id)}`, hopMs: performance.now() - began });
     began = performance.now();
     const study = await ris.recordImagingStudy(order, endpoint.resource, { studyUid: ctx.ids.studyUid, accession: ctx.ids.accession, description: 'CT chest' }, options);
     ctx.facts.set('study', study.resource);
-    ctx.timeline.event({ where: 'midlands', who: 'ris-rm1', what: `POST ImagingStudy accession ${ctx.ids.accession} → ImagingStudy/${short(study.resource.id)}`, hopMs: performance.now() - began });
+    ctx.timeline.event({ where: 'midlands', who: 'ris-rm1', what: `POST ImagingStudy ${ctx.ids.accession} → ImagingStudy/${short(study.resource.id)}`, hopMs: performance.now() - began });
 
     const stored = await theOne<ImagingStudy>(midlands, 'ImagingStudy', DICOM_UID_SYSTEM, `urn:oid:${ctx.ids.studyUid}`);
     const storedEndpoint = stored?.endpoint?.[0]?.reference ? await midlands.read<Endpoint>('Endpoint', stored.endpoint[0].reference.split('/')[1] as string) : undefined;
@@ -253,7 +253,7 @@ const findPriors: Step = {
     const { clinician } = actors(ctx);
     const began = performance.now();
     const pointers = await clinician.findPriorImaging(ctx.ids.nhsNumber, { correlationId: ctx.ids.priorCase });
-    ctx.timeline.event({ where: 'south → national', who: 'clinician-rs1', what: `GET DocumentReference?subject:identifier=…|${ctx.ids.nhsNumber} → ${pointers.length} pointers`, hopMs: performance.now() - began });
+    ctx.timeline.event({ where: 'south → national', who: 'clinician-rs1', what: `locator search by NHS number ${ctx.ids.nhsNumber} → ${pointers.length} pointers`, hopMs: performance.now() - began });
     const kinds = pointers.map((p) => `${pointerKind(p)}@${p.custodian?.identifier?.value}`).sort();
     verify(ctx, 'south', `pointers: ${kinds.join(', ')}`, kinds.join(',') === 'DiagnosticReport@midlands,ImagingStudy@midlands', kinds);
     ctx.facts.set('foundPointers', pointers);
@@ -271,7 +271,7 @@ const retrievePrior: Step = {
     for (const pointer of pointers) {
       const began = performance.now();
       const prior = await clinician.retrievePrior(pointer, { correlationId: ctx.ids.priorCase });
-      ctx.timeline.event({ where: 'midlands → south', who: 'clinician-rs1', what: `GET DocumentReference/${short(pointer.id)}/$retrieve → ${prior.resourceType} (via the hub)`, hopMs: performance.now() - began });
+      ctx.timeline.event({ where: 'midlands → south', who: 'clinician-rs1', what: `$retrieve DocumentReference/${short(pointer.id)} → ${prior.resourceType}`, hopMs: performance.now() - began });
       const original = await midlands.read<ImagingStudy | DiagnosticReport>(prior.resourceType, prior.id);
       verify(ctx, 'midlands', `${prior.resourceType}/${short(prior.id)} is the midlands' own (version ${original.meta?.versionId})`, original.meta?.versionId === prior.meta?.versionId && JSON.stringify(original.identifier) === JSON.stringify(prior.identifier));
     }
