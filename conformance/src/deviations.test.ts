@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { KNOWN_DEVIATIONS } from '@imaging/fhir/contract';
 import { describe, expect, it } from 'vitest';
 import { allDeviations, deviationInName, knownDeviation, SERVER_DEVIATIONS } from './deviations.ts';
@@ -19,5 +20,12 @@ describe('deviations', () => {
   it('lists every deviation from both lists', () => {
     const keys = allDeviations().map(([key]) => key);
     expect(keys).toEqual(expect.arrayContaining(['hapi:stale-if-match-409', 'hapi:if-match-on-missing-creates', 'hapi:search-total-optional']));
+  });
+});
+
+describe('the README', () => {
+  it('lists every recorded deviation', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const [key] of allDeviations()) expect(readme, `README.md names ${key}`).toContain(`\`${key}\``);
   });
 });

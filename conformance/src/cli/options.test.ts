@@ -14,7 +14,15 @@ const problem = (...args: string[]) => {
 
 describe('parseCliArgs', () => {
   it('defaults: HAPI started automatically, every group, reports in reports/conformance', () => {
-    expect(parse()).toEqual({ outDir: '/repo/reports/conformance', hapi: 'auto', groups: [], hubPort: DEFAULT_HUB_PORT, hubHost: '127.0.0.1', actorTimeoutSeconds: 300 });
+    expect(parse()).toEqual({
+      outDir: '/repo/reports/conformance',
+      hapi: 'auto',
+      groups: [],
+      hubPort: DEFAULT_HUB_PORT,
+      hubHost: '127.0.0.1',
+      actorTimeoutSeconds: 300,
+      simulateRis: false,
+    });
   });
 
   it('takes a target, an out dir, groups and the npm separator', () => {
@@ -48,6 +56,7 @@ describe('parseCliArgs', () => {
     [['--sut-jwks-uri', 'https://v/jwks'], /--sut-jwks-uri only applies to a vendor system/],
     [['--actor-timeout', '1'], /--actor-timeout must be a number of seconds from 5/],
     [['extra'], /Unexpected argument 'extra'/],
+    [['--actor', 'referrer', '--target', 'http://v/fhir', '--simulate-ris'], /--simulate-ris only applies to a vendor imaging provider/],
   ])('%j is refused: %s', (args, message) => {
     expect(problem(...(args as string[]))).toMatch(message as RegExp);
   });
@@ -62,7 +71,7 @@ describe('parseCliArgs', () => {
 
 describe('from the CLI to the suite', () => {
   it('the environment carries the options to the suite, and back', () => {
-    const cli = parse('--actor', 'imaging-provider', '--target', 'https://vendor.example/fhir', '--hub-port', '4911', '--sut-jwks-uri', 'https://vendor.example/jwks', '--actor-timeout', '600');
+    const cli = parse('--actor', 'imaging-provider', '--target', 'https://vendor.example/fhir', '--hub-port', '4911', '--sut-jwks-uri', 'https://vendor.example/jwks', '--actor-timeout', '600', '--simulate-ris');
     const env = suiteEnvironment(cli as NonNullable<typeof cli>, '/work');
     const options = suiteOptionsFromEnv(env, '/unused');
     expect(options).toMatchObject({
@@ -71,6 +80,7 @@ describe('from the CLI to the suite', () => {
       hubPort: 4911,
       sutJwksUri: 'https://vendor.example/jwks',
       actorTimeoutMs: 600_000,
+      simulateRis: true,
       groups: [5],
     });
     expect(options.workDir).toBe(`/work/${env.CONFORMANCE_RUN_ID}`);

@@ -24,6 +24,9 @@ export const USAGE = `Usage: pnpm conformance [options]
   --sut-jwks-uri <url>    actor tests: the jwks_uri the system under test signs its hub requests with
                           (default: a dev key the suite makes, see conformance/README.md)
   --actor-timeout <s>     actor tests: how long the system under test may take to work an order (default 300)
+  --simulate-ris          actor tests, imaging-provider with --target: the suite's RIS/PACS simulator works
+                          the order through the system's FHIR API (as client ris-rm1), instead of waiting
+                          for the system's own RIS
   -h, --help              this text`;
 
 export class UsageError extends Error {
@@ -43,6 +46,7 @@ export interface CliOptions {
   hubHost: string;
   sutJwksUri?: string;
   actorTimeoutSeconds: number;
+  simulateRis: boolean;
 }
 
 export const DEFAULT_OUT_DIR = 'reports/conformance';
@@ -68,6 +72,7 @@ export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd(
         'hub-host': { type: 'string' },
         'sut-jwks-uri': { type: 'string' },
         'actor-timeout': { type: 'string' },
+        'simulate-ris': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -114,6 +119,9 @@ export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd(
   if (!Number.isFinite(actorTimeoutSeconds) || actorTimeoutSeconds < 5 || actorTimeoutSeconds > 86_400) {
     problems.push(`--actor-timeout must be a number of seconds from 5 to 86400, not '${values['actor-timeout']}'`);
   }
+  if (values['simulate-ris'] && !(actor === 'imaging-provider' && target)) {
+    problems.push('--simulate-ris only applies to a vendor imaging provider: use it with --actor imaging-provider and --target');
+  }
   if (problems.length) throw new UsageError(problems.join('\n'));
 
   return {
@@ -126,6 +134,7 @@ export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd(
     hubHost,
     ...(sutJwksUri ? { sutJwksUri } : {}),
     actorTimeoutSeconds,
+    simulateRis: values['simulate-ris'] ?? false,
   };
 }
 
@@ -157,6 +166,7 @@ export function suiteEnvironment(options: CliOptions, workRoot: string): Record<
     ...(options.target ? { CONFORMANCE_TARGET: options.target } : {}),
     ...(options.actor ? { CONFORMANCE_ACTOR: options.actor } : {}),
     ...(options.sutJwksUri ? { CONFORMANCE_SUT_JWKS_URI: options.sutJwksUri } : {}),
+    ...(options.simulateRis ? { CONFORMANCE_SIMULATE_RIS: 'true' } : {}),
   };
 }
 
@@ -175,6 +185,7 @@ export function suiteOptionsFromEnv(env: Record<string, string | undefined>, def
     hubHost: env.CONFORMANCE_HUB_HOST ?? '127.0.0.1',
     hubPort: Number.isInteger(hubPort) ? hubPort : DEFAULT_HUB_PORT,
     sutJwksUri: env.CONFORMANCE_SUT_JWKS_URI ?? null,
+    simulateRis: env.CONFORMANCE_SIMULATE_RIS === 'true',
     actorTimeoutMs: (Number.isFinite(timeout) ? timeout : 300) * 1000,
     workDir: env.CONFORMANCE_WORK_DIR ?? join(defaultWorkRoot, runId),
     runId,

@@ -73,7 +73,7 @@ describe('the reference scenario on HAPI FHIR', () => {
     expect(reportRef, 'the Task names the report as its output').toBeDefined();
     const reports = await searchAll<DiagnosticReport>('north', 'DiagnosticReport', { 'based-on': `ServiceRequest/${srNorth.id}` });
     expect(reports.map((r) => `DiagnosticReport/${r.id}`)).toContain(reportRef);
-    const studies = await searchAll<ImagingStudy>('north', 'ImagingStudy', { 'based-on': `ServiceRequest/${srNorth.id}` });
+    const studies = await searchAll<ImagingStudy>('north', 'ImagingStudy', { basedon: `ServiceRequest/${srNorth.id}` });
     expect(studies.length, 'the study travelled with the report').toBeGreaterThan(0);
   });
 
@@ -84,7 +84,7 @@ describe('the reference scenario on HAPI FHIR', () => {
     srMidlands = orders[0] as ServiceRequest & { id: string };
     const tasks = await searchAll<Task>('midlands', 'Task', { focus: `ServiceRequest/${srMidlands.id}`, code: `${CODE_SYSTEMS.taskCode}|fulfil` });
     expect(tasks.map((t) => t.status)).toEqual(['completed']);
-    const studies = await searchAll<ImagingStudy>('midlands', 'ImagingStudy', { 'based-on': `ServiceRequest/${srMidlands.id}`, _include: 'ImagingStudy:endpoint' });
+    const studies = await searchAll<ImagingStudy>('midlands', 'ImagingStudy', { basedon: `ServiceRequest/${srMidlands.id}`, _include: 'ImagingStudy:endpoint' });
     expect(studies.length).toBeGreaterThan(0);
     const endpointRef = studies[0]?.endpoint?.[0]?.reference;
     expect(endpointRef, 'the study names its DICOMweb Endpoint').toMatch(/^Endpoint\//);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -59,8 +59,10 @@ export async function ensureHapiJar(log: (line: string) => void = () => undefine
  */
 export async function startHapiJar(options: HapiJarOptions): Promise<StartedHapiJar> {
   const log = options.log ?? (() => undefined);
-  const jar = await ensureHapiJar(log);
   mkdirSync(options.workDir, { recursive: true });
+  // A private copy: a rebuild of infra/hapi-fhir while the server runs must not pull classes from under it.
+  const jar = join(options.workDir, 'hapi-fhir-server.jar');
+  copyFileSync(await ensureHapiJar(log), jar);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}/fhir`;
   const logFile = join(options.workDir, 'hapi-jar.log');
@@ -89,6 +91,7 @@ export async function startHapiJar(options: HapiJarOptions): Promise<StartedHapi
   const stop = async () => {
     process.off('exit', onExit);
     await stopChild(child);
+    rmSync(jar, { force: true });
   };
   try {
     await waitForMetadata(baseUrl, options.startupTimeoutMs ?? 600_000, () => exited);

@@ -30,6 +30,8 @@ export interface SuiteOptions {
   hubPort: number;
   /** A client jwks_uri the vendor's gateway signs with; absent: the suite's dev key for it. */
   sutJwksUri: string | null;
+  /** A vendor imaging provider's orders are worked by the suite's RIS/PACS simulator, through its FHIR API. */
+  simulateRis: boolean;
   /** How long a vendor's system may take to work an order through (ms). */
   actorTimeoutMs: number;
   /** Scratch space for this run: logs, data dirs of the services the suite starts. */
