@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Reporter, SerializedError, TestModule, Vitest } from 'vitest/node';
 import '../suite/meta.ts';
+import { takeSetupError } from '../suite/setup-error.ts';
 import { collectReport } from './collect.ts';
 import { renderHtml } from './html.ts';
 import type { ReportModel } from './model.ts';
@@ -46,9 +47,10 @@ export class ConformanceReporter implements Reporter {
     }
     const options = provided?.options;
     const actorRan = modules.some((m) => m.relativeModuleId.includes('5-actor'));
+    const setupError = takeSetupError();
     const model = collectReport({
       modules,
-      unhandledErrors,
+      unhandledErrors: setupError ? [{ name: 'Error', message: `The suite's global set-up failed: ${setupError}` }, ...unhandledErrors] : unhandledErrors,
       startedAt: this.startedAt,
       durationMs: performance.now() - this.began,
       target: provided?.target ?? null,

@@ -7,6 +7,7 @@ import { REPO_ROOT } from '../server/hapi-jar.ts';
 import type { HapiMode } from '../server/resolve.ts';
 import { HAPI_MODES, resolveTarget } from '../server/resolve.ts';
 import './meta.ts';
+import { recordSetupError } from './setup-error.ts';
 
 /** Where runs keep their scratch data (git-ignored: service keys and logs live here). */
 export const WORK_ROOT = join(REPO_ROOT, '.data', 'conformance');
@@ -20,6 +21,15 @@ const log = (line: string) => void process.stderr.write(`${line}\n`);
  * every test file through `provide`, and stops whatever it started when the run ends.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  try {
+    return await setUp(project);
+  } catch (err) {
+    recordSetupError(err);
+    throw err;
+  }
+}
+
+async function setUp(project: TestProject): Promise<() => Promise<void>> {
   const options = suiteOptionsFromEnv(process.env, WORK_ROOT);
   mkdirSync(options.workDir, { recursive: true, mode: 0o700 });
   pruneOldRuns(dirname(options.workDir), options.workDir);
