@@ -117,6 +117,10 @@ public class FhirServerConfig {
 		jpa.put(AvailableSettings.USE_SECOND_LEVEL_CACHE, "false");
 		jpa.put(AvailableSettings.USE_STRUCTURED_CACHE, "false");
 		jpa.put(AvailableSettings.USE_MINIMAL_PUTS, "false");
+		// Hibernate would create H2 "global temporary" id tables for some HAPI entities at start-up;
+		// their DDL fails on H2 (duplicate column names) and only litters hapi.trace.db.
+		jpa.put("hibernate.query.mutation_strategy.global_temporary.create_tables", "false");
+		jpa.put("hibernate.query.mutation_strategy.global_temporary.drop_tables", "false");
 		// no Lucene/Elasticsearch full-text index
 		jpa.put(HibernateOrmMapperSettings.ENABLED, "false");
 		factory.setPersistenceUnitName("HAPI_PU");
