@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devTopology } from '@imaging/config';
-import { OutcomeError, SqliteStore } from '@imaging/fhir';
+import { SqliteStore } from '@imaging/fhir';
 import { createFhirApp, silentLogger } from '@imaging/fhir-http';
 import { decodeJwt } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,16 +19,6 @@ import { createAccessTokenVerifier } from './verifier.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'auth-source-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function failure(promise: Promise<unknown>): Promise<OutcomeError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof OutcomeError) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
-}
 
 /** A hub, and a fetch into it that counts token requests. */
 async function hubWithCounter() {
@@ -81,7 +72,7 @@ describe('clientCredentialsTokenSource', () => {
 
   it('fails with 401 when the hub refuses the client or its scope', async () => {
     const { hub, source } = await hubWithCounter();
-    const scopeRefused = await failure(source('hub/route').getToken());
+    const scopeRefused = await outcomeErrorOf(source('hub/route').getToken());
     expect(scopeRefused.status).toBe(401);
     expect(scopeRefused.message).toMatch(/invalid_scope/);
 
@@ -94,7 +85,7 @@ describe('clientCredentialsTokenSource', () => {
       fetch: (url, init) => hub.app.request(url, init),
       clock: hub.clock.clock,
     });
-    const refused = await failure(unknown.getToken());
+    const refused = await outcomeErrorOf(unknown.getToken());
     expect(refused.status).toBe(401);
     expect(refused.message).toMatch(/invalid_client: Unknown client 'gp-x99999'/);
   });
@@ -106,7 +97,7 @@ describe('clientCredentialsTokenSource', () => {
     await new Promise<void>((done) => closed.close(() => done()));
     const key = await testKey('gp');
     const tokenUrl = `http://127.0.0.1:${port}/oauth2/token`;
-    const err = await failure(clientCredentialsTokenSource({ tokenUrl, clientId: 'gp-n81001', privateKey: key.privateKey, kid: key.kid }).getToken());
+    const err = await outcomeErrorOf(clientCredentialsTokenSource({ tokenUrl, clientId: 'gp-n81001', privateKey: key.privateKey, kid: key.kid }).getToken());
     expect(err.status).toBe(503);
     expect(err.message).toContain('ECONNREFUSED');
   });
@@ -115,8 +106,8 @@ describe('clientCredentialsTokenSource', () => {
     const key = await testKey('gp');
     const answering = (res: () => Response) =>
       clientCredentialsTokenSource({ tokenUrl: TOKEN_URL, clientId: 'gp-n81001', privateKey: key.privateKey, kid: key.kid, fetch: res });
-    expect((await failure(answering(() => new Response('boom', { status: 500 })).getToken())).status).toBe(503);
-    expect((await failure(answering(() => Response.json({ hello: 'world' })).getToken())).status).toBe(502);
+    expect((await outcomeErrorOf(answering(() => new Response('boom', { status: 500 })).getToken())).status).toBe(503);
+    expect((await outcomeErrorOf(answering(() => Response.json({ hello: 'world' })).getToken())).status).toBe(502);
   });
 });
 

@@ -1,4 +1,4 @@
-import { OutcomeError } from '@imaging/fhir';
+import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,16 +29,6 @@ afterAll(() => {
   server.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<OutcomeError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof OutcomeError) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
-}
-
 describe('fhirFetch', () => {
   it('returns the body of a 2xx answer', async () => {
     const res = await fhirFetch(`${base}/ok`);
@@ -47,13 +37,13 @@ describe('fhirFetch', () => {
   });
 
   it('carries the remote OperationOutcome and status of a rejection', async () => {
-    const err = await failure(fhirFetch(`${base}/rejected`, { body: { resourceType: 'Patient' } }));
+    const err = await outcomeErrorOf(fhirFetch(`${base}/rejected`, { body: { resourceType: 'Patient' } }));
     expect(err.status).toBe(422);
     expect(err.outcome.issue[0]?.details?.text).toBe('no');
   });
 
   it('makes an outcome when the error body is not FHIR', async () => {
-    const err = await failure(fhirFetch(`${base}/html-error`));
+    const err = await outcomeErrorOf(fhirFetch(`${base}/html-error`));
     expect(err.status).toBe(502);
     expect(err.outcome.issue[0]?.details?.text).toContain('without an OperationOutcome');
   });
@@ -63,14 +53,14 @@ describe('fhirFetch', () => {
     await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((done) => closed.close(() => done()));
-    const err = await failure(fhirFetch(`http://127.0.0.1:${port}/fhir/metadata?secret=1`));
+    const err = await outcomeErrorOf(fhirFetch(`http://127.0.0.1:${port}/fhir/metadata?secret=1`));
     expect(err.status).toBe(503);
     expect(err.message).toContain('ECONNREFUSED');
     expect(err.message).not.toContain('secret');
   });
 
   it('reports no answer in time as 503 unavailable', async () => {
-    const err = await failure(fhirFetch(`${base}/slow`, { timeoutMs: 100 }));
+    const err = await outcomeErrorOf(fhirFetch(`${base}/slow`, { timeoutMs: 100 }));
     expect(err.status).toBe(503);
     expect(err.message).toContain('no answer within 100 ms');
   });

@@ -1,8 +1,9 @@
 import type { Task } from '@medplum/fhirtypes';
+import { outcomeErrorOf } from '@imaging/fhir/testing';
 import type { AccessTokenContent } from '@imaging/auth';
 import { createAccessTokenVerifier, generateSigningKey, signAccessToken } from '@imaging/auth';
 import { pageTokens } from '@imaging/fhir-http';
-import { alertCategoryOf, isOutcomeError, searchAll } from '@imaging/fhir';
+import { alertCategoryOf, searchAll } from '@imaging/fhir';
 import { EXAMPLE, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { describe, expect, it } from 'vitest';
 // The real gateway app, in-process (no port), over regions wired by the gateway's own test kit.
@@ -56,15 +57,6 @@ async function pathway() {
   return { ...regions, gp, ris, risClient, northApp: north, midlandsApp: midlands };
 }
 
-async function failure(promise: Promise<unknown>) {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isOutcomeError(err)) throw new Error(`expected an OutcomeError, got ${String(err)}`);
-  return err;
-}
-
 describe('referrer and RIS/PACS against the real gateway app', () => {
   it('place, route, accept, start, image, report and complete; the referrer gets the report', async () => {
     const { gp, ris, north, midlands } = await pathway();
@@ -114,17 +106,17 @@ describe('referrer and RIS/PACS against the real gateway app', () => {
     await deliverDue(north);
     const [work] = (await ris.findNewTasks()) as [Task & { id: string }];
     const accepted = await ris.acceptTask(work);
-    expect((await failure(ris.startTask(work))).status).toBe(412);
+    expect((await outcomeErrorOf(ris.startTask(work))).status).toBe(412);
     expect((await midlands.store.read<Task>('Task', work.id)).meta?.versionId).toBe(accepted.meta?.versionId);
   });
 
   it('a refusal surfaces as the gateway said it: status and OperationOutcome', async () => {
     const { gp, risClient } = await pathway();
-    const err = await failure(gp.placeOrder(exampleServiceRequest({ subject: { reference: 'Patient/nobody' } })));
+    const err = await outcomeErrorOf(gp.placeOrder(exampleServiceRequest({ subject: { reference: 'Patient/nobody' } })));
     expect(err.status).toBe(422);
     expect(err.outcome.issue[0]?.expression).toEqual(['ServiceRequest.subject']);
     // The provider may not place orders at all.
-    expect((await failure(createReferrer(risClient, 'RM1').registerPatient(examplePatient()))).status).toBe(403);
+    expect((await outcomeErrorOf(createReferrer(risClient, 'RM1').registerPatient(examplePatient()))).status).toBe(403);
   });
 
   it('stops watching at once when the order ends in another state', async () => {
@@ -159,12 +151,12 @@ describe('FHIR client', () => {
   it('does not retry a 401 more than once', async () => {
     const { northApp, north } = await pathway();
     const client = createFhirClient({ baseUrl: north.region.fhirBaseUrl, tokens: fixedToken('still-not-a-token'), fetch: (url, init) => northApp.app.request(url, init) });
-    expect((await failure(client.read('Patient', 'x'))).status).toBe(401);
+    expect((await outcomeErrorOf(client.read('Patient', 'x'))).status).toBe(401);
   });
 
   it('reports an unreachable service as 503', async () => {
     const client = createFhirClient({ baseUrl: 'http://127.0.0.1:1/fhir', tokens: fixedToken('t') });
-    expect((await failure(client.read('Patient', 'x'))).status).toBe(503);
+    expect((await outcomeErrorOf(client.read('Patient', 'x'))).status).toBe(503);
   });
 });
 

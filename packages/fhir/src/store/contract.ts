@@ -10,6 +10,7 @@ import type {
   Task,
 } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
+import { outcomeErrorOf } from '../testing.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutcomeError } from '../outcomes.ts';
 import { CANONICAL_BASE, CODE_SYSTEMS, ODS_SYSTEM } from '../systems.ts';
@@ -706,13 +707,8 @@ export function ids(resources: { id?: string }[]): string[] {
 
 /** Awaits a promise that must fail with an OutcomeError of `status` carrying an OperationOutcome. */
 export async function expectOutcome(promise: Promise<unknown>, status: number): Promise<OutcomeError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, `expected an OutcomeError with status ${status}`).toBeInstanceOf(OutcomeError);
-  const outcome = err as OutcomeError;
-  expect(outcome.status).toBe(status);
+  const outcome = await outcomeErrorOf(promise);
+  expect(outcome.status, `expected an OutcomeError with status ${status}`).toBe(status);
   expect(outcome.outcome.resourceType).toBe('OperationOutcome');
   expect(outcome.outcome.issue.length).toBeGreaterThan(0);
   return outcome;

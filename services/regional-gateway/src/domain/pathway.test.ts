@@ -1,4 +1,5 @@
 import type { Bundle, DiagnosticReport, Endpoint, ImagingStudy, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { OutcomeError, searchAll, SYSTEMS } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { exampleDiagnosticReport, exampleEndpoint, exampleImagingStudy, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
@@ -12,16 +13,6 @@ import type { GatewayDeps } from './ports.ts';
 import { registerEndpoint, registerPatient } from './registrations.ts';
 import { issueReport, recordImagingStudy } from './results.ts';
 import { updateTask } from './tasks.ts';
-
-async function failure(promise: Promise<unknown>): Promise<OutcomeError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof OutcomeError) return err;
-    throw err;
-  }
-  throw new Error('expected an OutcomeError');
-}
 
 const fulfilmentTasks = (deps: GatewayDeps) => searchAll<Task>(deps.store, 'Task', { code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|fulfil' });
 const deliveries = (deps: GatewayDeps) => searchAll<Task>(deps.store, 'Task', { code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|deliver-message' });
@@ -205,7 +196,7 @@ describe('placing an order: bad input writes nothing', () => {
     ['an unknown procedure code', GP, exampleServiceRequest({ code: { coding: [{ system: 'http://snomed.info/sct', code: '999999999' }] } }), 422],
   ])('rejects %s', async (_name, caller, order, status) => {
     const deps = await north();
-    expect((await failure(placeOrder(deps, caller, order as ServiceRequest, 'c'))).status).toBe(status);
+    expect((await outcomeErrorOf(placeOrder(deps, caller, order as ServiceRequest, 'c'))).status).toBe(status);
     await expectNothingWritten(deps);
   });
 
@@ -214,7 +205,7 @@ describe('placing an order: bad input writes nothing', () => {
     deps.hub.findService = async () => {
       throw new OutcomeError({ resourceType: 'OperationOutcome', id: 'unavailable', issue: [{ severity: 'error', code: 'transient', details: { text: 'hub down' } }] });
     };
-    expect((await failure(placeOrder(deps, GP, exampleServiceRequest(), 'c'))).status).toBe(503);
+    expect((await outcomeErrorOf(placeOrder(deps, GP, exampleServiceRequest(), 'c'))).status).toBe(503);
     await expectNothingWritten(deps);
   });
 
@@ -231,7 +222,7 @@ describe('placing an order: bad input writes nothing', () => {
 
   it('rejects a patient with an invalid NHS number', async () => {
     const { north } = testRegions();
-    const err = await failure(registerPatient(north, GP, examplePatient({ identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765918' }] })));
+    const err = await outcomeErrorOf(registerPatient(north, GP, examplePatient({ identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765918' }] })));
     expect(err.status).toBe(422);
     expect(err.outcome.issue[0]?.expression?.[0]).toMatch(/^Patient\.identifier/);
     expect(await count(north, 'Patient')).toBe(0);
@@ -247,9 +238,9 @@ describe('moving a Task on: bad input changes nothing', () => {
 
   it('needs If-Match (428) and the current version (412)', async () => {
     const { midlands, copy } = await midlandsTask();
-    expect((await failure(updateTask(midlands, RIS, copy.id, { ...copy, status: 'accepted' }, undefined, 'c'))).status).toBe(428);
+    expect((await outcomeErrorOf(updateTask(midlands, RIS, copy.id, { ...copy, status: 'accepted' }, undefined, 'c'))).status).toBe(428);
     await move(midlands, copy, 'accepted');
-    expect((await failure(move(midlands, copy, 'rejected'))).status).toBe(412);
+    expect((await outcomeErrorOf(move(midlands, copy, 'rejected'))).status).toBe(412);
     expect((await midlands.store.read<Task>('Task', copy.id)).status).toBe('accepted');
   });
 
@@ -260,14 +251,14 @@ describe('moving a Task on: bad input changes nothing', () => {
     ['another provider', { ...RIS, organisation: 'RN1' }, (t: Task) => ({ ...t, status: 'accepted' as const }), 404],
   ])('rejects %s', async (_name, caller, change, status) => {
     const { midlands, copy } = await midlandsTask();
-    expect((await failure(updateTask(midlands, caller, copy.id, change(copy), copy.meta?.versionId, 'c'))).status).toBe(status);
+    expect((await outcomeErrorOf(updateTask(midlands, caller, copy.id, change(copy), copy.meta?.versionId, 'c'))).status).toBe(status);
     expect((await midlands.store.read<Task>('Task', copy.id)).meta?.versionId).toBe(copy.meta?.versionId);
   });
 
   it('will not complete a Task without its report', async () => {
     const { midlands, copy } = await midlandsTask();
     const started = await move(midlands, await move(midlands, copy, 'accepted'), 'in-progress');
-    const err = await failure(move(midlands, started, 'completed'));
+    const err = await outcomeErrorOf(move(midlands, started, 'completed'));
     expect(err.status).toBe(422);
     expect(err.outcome.issue[0]?.expression).toEqual(['Task.output']);
   });
@@ -291,11 +282,11 @@ describe('recording results: bad input writes nothing', () => {
     const [order] = await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest');
     const basedOn = [{ reference: `ServiceRequest/${order?.id}` }];
     const rn1 = { ...RIS, organisation: 'RN1' };
-    expect((await failure(recordImagingStudy(midlands, rn1, exampleImagingStudy({ basedOn, subject: { reference: order?.subject?.reference as string } }), 'c'))).status).toBe(403);
-    expect((await failure(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn: [{ reference: 'ServiceRequest/none' }], subject: order?.subject }), 'c'))).status).toBe(422);
-    expect((await failure(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: { reference: 'Patient/other' } }), 'c'))).status).toBe(422);
-    expect((await failure(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: order?.subject, identifier: [{ system: SYSTEMS.report, value: 'XX-1' }] }), 'c'))).status).toBe(422);
-    expect((await failure(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: order?.subject, extension: [] }), 'c'))).status).toBe(422);
+    expect((await outcomeErrorOf(recordImagingStudy(midlands, rn1, exampleImagingStudy({ basedOn, subject: { reference: order?.subject?.reference as string } }), 'c'))).status).toBe(403);
+    expect((await outcomeErrorOf(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn: [{ reference: 'ServiceRequest/none' }], subject: order?.subject }), 'c'))).status).toBe(422);
+    expect((await outcomeErrorOf(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: { reference: 'Patient/other' } }), 'c'))).status).toBe(422);
+    expect((await outcomeErrorOf(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: order?.subject, identifier: [{ system: SYSTEMS.report, value: 'XX-1' }] }), 'c'))).status).toBe(422);
+    expect((await outcomeErrorOf(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: order?.subject, extension: [] }), 'c'))).status).toBe(422);
     expect(await count(midlands, 'ImagingStudy')).toBe(0);
     expect(await count(midlands, 'DiagnosticReport')).toBe(0);
   });
@@ -309,11 +300,11 @@ describe('receiving messages: bad input writes nothing', () => {
     await placeOrder(north, GP, exampleServiceRequest(), 'c');
     const [delivery] = await deliveries(north);
     const message = await north.store.read<Bundle>('Bundle', (delivery?.focus?.reference as string).split('/')[1] as string);
-    expect((await failure(processMessage(midlands, RIS, message, 'req-1'))).status).toBe(403);
-    expect((await failure(processMessage(regions.south, HUB_CALLER, message, 'req-1'))).status).toBe(422);
+    expect((await outcomeErrorOf(processMessage(midlands, RIS, message, 'req-1'))).status).toBe(403);
+    expect((await outcomeErrorOf(processMessage(regions.south, HUB_CALLER, message, 'req-1'))).status).toBe(422);
     const broken = structuredClone(message);
     (broken.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource as Patient).identifier = [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '1234567890' }];
-    expect((await failure(processMessage(midlands, HUB_CALLER, broken, 'req-2'))).status).toBe(422);
+    expect((await outcomeErrorOf(processMessage(midlands, HUB_CALLER, broken, 'req-2'))).status).toBe(422);
     expect(await count(midlands, 'ServiceRequest')).toBe(0);
     expect(await count(midlands, 'Patient')).toBe(0);
   });
