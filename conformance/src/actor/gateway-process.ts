@@ -18,7 +18,7 @@ export interface GatewaySpec {
 
 /** Variables a gateway reads: set from the spec, never inherited from the suite's environment. */
 const GATEWAY_VARIABLES = [
-  'REGION_ID', 'SERVICE_ID', 'PORT', 'HOST', 'PUBLIC_URL', 'HUB_URL', 'STORE', 'IMAGING_DATA_DIR', 'TOKEN_AUDIENCE', 'PAGE_TOKEN_SECRET',
+  'REGION_ID', 'SERVICE_ID', 'PORT', 'HOST', 'PUBLIC_URL', 'HUB_URL', 'GATEWAY_STORE', 'IMAGING_DATA_DIR', 'TOKEN_AUDIENCE', 'PAGE_TOKEN_SECRET',
   'DELIVERY_INTERVAL', 'DELIVERY_BASE_BACKOFF', 'DELIVERY_MAX_BACKOFF', 'DELIVERY_LEASE', 'BODY_LIMIT_BYTES',
 ];
 
@@ -53,7 +53,7 @@ export class GatewayProcess {
       PORT: String(this.spec.port),
       HOST: '127.0.0.1',
       HUB_URL: this.spec.hubUrl,
-      STORE: this.spec.storeFile,
+      GATEWAY_STORE: this.spec.storeFile,
       IMAGING_DATA_DIR: this.spec.keysDir,
       DELIVERY_INTERVAL: '200ms',
       DELIVERY_BASE_BACKOFF: '250ms',

@@ -8,3 +8,4 @@ export * from './page-tokens.ts';
 export * from './request-context.ts';
 export * from './responses.ts';
 export * from './serve.ts';
+export * from './secret-file.ts';

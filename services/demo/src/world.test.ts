@@ -43,7 +43,7 @@ describe('the services the demo runs', () => {
     const specs = serviceSpecs(options, demoTopology(options));
     expect(Object.values(specs).map((s) => s.port)).toEqual([5000, 5101, 5102, 5103]);
     expect(specs.hub.env).toMatchObject({ PORT: '5000', HUB_STORE: '/d/hub/fhir.sqlite', TOPOLOGY_FILE: '/d/topology.json', IMAGING_DATA_DIR: '/d' });
-    expect(specs.midlands.env).toMatchObject({ REGION_ID: 'midlands', PORT: '5102', HUB_URL: 'http://127.0.0.1:5000', STORE: '/d/midlands/fhir.sqlite' });
+    expect(specs.midlands.env).toMatchObject({ REGION_ID: 'midlands', PORT: '5102', HUB_URL: 'http://127.0.0.1:5000', GATEWAY_STORE: '/d/midlands/fhir.sqlite' });
     expect(specs.north.entry).toMatch(/services\/regional-gateway\/src\/main\.ts$/);
     expect(specs.hub.entry).toMatch(/services\/national-hub\/src\/main\.ts$/);
   });

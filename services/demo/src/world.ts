@@ -72,7 +72,7 @@ export function serviceSpecs(options: DemoOptions, topology: Topology): Record<S
         PORT: String(region.port),
         HOST: host,
         HUB_URL: topology.hub.url,
-        STORE: stores.regions[id] as string,
+        GATEWAY_STORE: stores.regions[id] as string,
         IMAGING_DATA_DIR: dataDir,
         PAGE_TOKEN_SECRET: pageSecret,
         ...DEMO_DELIVERY,

@@ -10,11 +10,10 @@ import {
 } from '@imaging/auth';
 import { ConfigError, devTopology, readTopology } from '@imaging/config';
 import { openStore, validatingStore } from '@imaging/fhir';
-import { jsonLogger, pageTokens, serveApp } from '@imaging/fhir-http';
+import { jsonLogger, loadOrCreateSecret, pageTokens, serveApp } from '@imaging/fhir-http';
 import { createApp } from './app.ts';
 import { loadHubEnv, publicUrlOf } from './config.ts';
 import { seedDirectory } from './domain/directory.ts';
-import { loadOrCreateSecret } from './secret-file.ts';
 
 const logger = jsonLogger('national-hub');
 

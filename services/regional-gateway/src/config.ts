@@ -13,11 +13,11 @@ export const GatewayEnvSchema = z.object({
   PUBLIC_URL: env.url().optional(),
   HUB_URL: env.url().default('http://127.0.0.1:4000'),
   /** A file path for the embedded store, or an http(s) FHIR base (HAPI) for the HTTP store. */
-  STORE: z.string().min(1).optional(),
+  GATEWAY_STORE: z.string().min(1).optional(),
   /** Where dev keys and embedded stores live (git-ignored). */
   IMAGING_DATA_DIR: z.string().optional(),
   TOKEN_AUDIENCE: z.string().default('imaging-connect'),
-  /** Secret that signs page tokens; replicas of one region must share it. */
+  /** Signs page links; replicas must share it. Default: a secret made once in the data dir. */
   PAGE_TOKEN_SECRET: z.string().min(16).optional(),
   DELIVERY_INTERVAL: env.duration('500ms'),
   DELIVERY_BASE_BACKOFF: env.duration('1s'),

@@ -1,7 +1,6 @@
 import { createAccessTokenVerifier, defaultDataDir, devTokenSource, jwksUriOf } from '@imaging/auth';
 import { openStore, validatingStore } from '@imaging/fhir';
-import { jsonLogger, pageTokens, serveApp } from '@imaging/fhir-http';
-import { randomBytes } from 'node:crypto';
+import { jsonLogger, loadOrCreateSecret, pageTokens, serveApp } from '@imaging/fhir-http';
 import { join } from 'node:path';
 import { createApp } from './app.ts';
 import { loadGatewayEnv } from './config.ts';
@@ -13,9 +12,8 @@ const env = loadGatewayEnv();
 const dataDir = env.IMAGING_DATA_DIR ?? defaultDataDir();
 const logger = jsonLogger(`gateway-${env.REGION_ID}`);
 const publicUrl = env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`;
-const store = validatingStore(openStore(env.STORE ?? join(dataDir, env.REGION_ID, 'fhir.sqlite')));
+const store = validatingStore(openStore(env.GATEWAY_STORE ?? join(dataDir, env.REGION_ID, 'fhir.sqlite')));
 const tokenSource = await devTokenSource(`gateway-${env.REGION_ID}`, { dataDir, hubUrl: env.HUB_URL });
-if (!env.PAGE_TOKEN_SECRET) logger.warn('PAGE_TOKEN_SECRET is not set: page links only work on this replica');
 
 const deps = {
   store,
@@ -30,7 +28,7 @@ const app = createApp({
   ...deps,
   hubUrl: env.HUB_URL,
   verifier: createAccessTokenVerifier({ jwks: jwksUriOf(env.HUB_URL), issuer: env.HUB_URL, audience: env.TOKEN_AUDIENCE }),
-  pageTokens: pageTokens(env.PAGE_TOKEN_SECRET ?? randomBytes(32)),
+  pageTokens: pageTokens(env.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(dataDir, env.REGION_ID, 'page-token.secret'))),
   wakeDelivery: worker.wake,
   bodyLimitBytes: env.BODY_LIMIT_BYTES,
 });
