@@ -5,6 +5,7 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
+import ca.uhn.fhir.jpa.api.model.HistoryCountModeEnum;
 import ca.uhn.fhir.jpa.api.config.ThreadPoolFactoryConfig;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.batch2.JpaBatch2Config;
@@ -153,6 +154,9 @@ public class FhirServerConfig {
 		// services poll as a work queue must see every write at once, so it is off by default.
 		s.setReuseCachedSearchResultsForMillis(settings.searchCacheMillis);
 		s.setFetchSizeDefaultMaximum(settings.maxPageSize);
+		// HAPI's default caches the count of a resource's history, so a second _history read answers
+		// with as many versions as the first one saw. The audit trail must always be complete.
+		s.setHistoryCountMode(HistoryCountModeEnum.COUNT_ACCURATE);
 		s.setResourceServerIdStrategy(JpaStorageSettings.IdStrategyEnum.SEQUENTIAL_NUMERIC);
 		s.setResourceClientIdStrategy(JpaStorageSettings.ClientIdStrategyEnum.ALPHANUMERIC);
 		return s;
