@@ -1,4 +1,4 @@
-import { ensureReferenceIdentifierSearchParameters, HttpStore, identifierParamCode, OutcomeError, REFERENCE_IDENTIFIER_PARAMS } from '@imaging/fhir';
+import { ensureReferenceIdentifierSearchParameters, HttpStore, identifierParamCode, REFERENCE_IDENTIFIER_PARAMS, untilSearchable } from '@imaging/fhir';
 import { profileDefinitions } from '@imaging/fhir/examples';
 import type { TargetInfo } from './types.ts';
 
@@ -33,16 +33,3 @@ export async function prepareServer(target: TargetInfo, log: (line: string) => v
   return { searchParameters, profiles };
 }
 
-/** Waits (bounded) until the server accepts a search on a parameter it has just been given. */
-export async function untilSearchable(store: HttpStore, type: 'Task', param: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await store.search(type, { [param]: 'readiness-probe', _count: '1' });
-      return;
-    } catch (err) {
-      if (!(err instanceof OutcomeError) || err.status !== 400 || Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
-  }
-}

@@ -63,3 +63,18 @@ export const MESSAGE_HEADERS = {
   /** Fixed for the whole case, across every hop and every message. */
   correlationId: 'X-Correlation-ID',
 } as const;
+
+export interface RoutingHeaders {
+  target: string;
+  requestId: string;
+  correlationId: string;
+}
+
+/** The three routing headers, as sent by a gateway to the hub and by the hub to the receiver. */
+export function routingHeaders(headers: RoutingHeaders): Record<string, string> {
+  return {
+    [MESSAGE_HEADERS.target]: headers.target,
+    [MESSAGE_HEADERS.requestId]: headers.requestId,
+    [MESSAGE_HEADERS.correlationId]: headers.correlationId,
+  };
+}

@@ -2,7 +2,7 @@ import type { TokenSource } from '@imaging/auth';
 import { badGateway, ODS_SYSTEM, OutcomeError, SYSTEMS } from '@imaging/fhir';
 import { fhirFetch } from '@imaging/fhir-http';
 import type { FhirFetchResult } from '@imaging/fhir-http';
-import { MESSAGE_HEADERS } from '@imaging/messaging';
+import { MESSAGE_HEADERS, routingHeaders } from '@imaging/messaging';
 import type { Bundle, DocumentReference, Endpoint, Organization, Resource } from '@medplum/fhirtypes';
 import type { HubPort, RouteHeaders, ServiceLocation } from './domain/ports.ts';
 
@@ -68,11 +68,7 @@ export function createHubClient(options: HubClientOptions): HubPort {
       const { body } = await call<Resource>(`${base}/$process-message`, {
         method: 'POST',
         body: message,
-        headers: {
-          [MESSAGE_HEADERS.target]: headers.target,
-          [MESSAGE_HEADERS.requestId]: headers.requestId,
-          [MESSAGE_HEADERS.correlationId]: headers.correlationId,
-        },
+        headers: routingHeaders(headers),
       });
       if (body?.resourceType !== 'Bundle') throw new OutcomeError(badGateway('The hub answered the message without a response Bundle'));
       return body;

@@ -2,7 +2,7 @@ import type { Clock } from '@imaging/auth';
 import { badGateway, forbidden, invalid, issue, nhsNumberOf, OutcomeError, unavailable, unprocessable } from '@imaging/fhir';
 import type { FhirStore } from '@imaging/fhir';
 import type { Logger } from '@imaging/fhir-http';
-import { MESSAGE_HEADERS, parseMessage } from '@imaging/messaging';
+import { MESSAGE_HEADERS, parseMessage, routingHeaders } from '@imaging/messaging';
 import type { ParsedMessage } from '@imaging/messaging';
 import type { Bundle, Identifier, OperationOutcome, OperationOutcomeIssue, Patient, Reference, Resource } from '@medplum/fhirtypes';
 import { recordAudit } from './audit.ts';
@@ -139,11 +139,7 @@ async function forward(deps: RouterDeps, receiver: RegionService, bundle: Bundle
   const result = await callRegion<Resource>(deps.link, `${receiver.address}/$process-message`, {
     method: 'POST',
     body: bundle,
-    headers: {
-      [MESSAGE_HEADERS.target]: headers.target,
-      [MESSAGE_HEADERS.requestId]: headers.requestId,
-      [MESSAGE_HEADERS.correlationId]: headers.correlationId,
-    },
+    headers: routingHeaders(headers),
   });
   if (!result.answered) {
     return { status: 503, body: unavailable(`${receiver.serviceId} could not be reached (${result.reason}); the message was not delivered, try again later`) };

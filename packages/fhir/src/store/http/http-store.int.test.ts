@@ -5,7 +5,7 @@ import type { StoreKind } from '../contract.ts';
 import { describeStoreContract, expectOutcome } from '../contract.ts';
 import { OutcomeError } from '../../outcomes.ts';
 import { HttpStore } from './http-store.ts';
-import { ensureReferenceIdentifierSearchParameters, identifierParamCode, REFERENCE_IDENTIFIER_PARAMS } from './reference-identifiers.ts';
+import { ensureReferenceIdentifierSearchParameters, identifierParamCode, REFERENCE_IDENTIFIER_PARAMS, untilSearchable } from './reference-identifiers.ts';
 
 /**
  * The store contract against a real FHIR server through HttpStore. The server is named by
@@ -35,19 +35,6 @@ function defaultSearchParameterBase(url: string): string {
   return parsed.href;
 }
 
-/** Waits (bounded) until the server searches on a parameter it has just been given. */
-async function untilSearchable(store: HttpStore, type: 'Task', param: string): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      await store.search(type, { [param]: 'readiness-probe', _count: '1' });
-      return;
-    } catch (err) {
-      if (!(err instanceof OutcomeError) || err.status !== 400 || Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
-  }
-}
 
 describeStoreContract(
   `HttpStore ${baseUrl}`,

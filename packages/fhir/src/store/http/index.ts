@@ -2,6 +2,7 @@ export { HttpStore, HTTP_NORMALISATIONS } from './http-store.ts';
 export type { HttpStoreOptions } from './http-store.ts';
 export {
   ensureReferenceIdentifierSearchParameters,
+  untilSearchable,
   identifierParamCode,
   REFERENCE_IDENTIFIER_PARAMS,
   referenceIdentifierSearchParameter,

@@ -1,7 +1,8 @@
 import { getSearchParameter } from '@medplum/core';
-import type { SearchParameter } from '@medplum/fhirtypes';
+import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../definitions.ts';
 import { CANONICAL_BASE } from '../../systems.ts';
+import { OutcomeError } from '../../outcomes.ts';
 import type { FhirStore } from '../port.ts';
 
 /**
@@ -94,4 +95,21 @@ export async function ensureReferenceIdentifierSearchParameters(store: FhirStore
     if (result.created) created.push(sp.url as string);
   }
   return created;
+}
+
+/**
+ * Waits (bounded) until the server accepts a search on a parameter it has just been given: HAPI
+ * indexes a new SearchParameter asynchronously and answers 400 until it has.
+ */
+export async function untilSearchable(store: FhirStore, type: Resource['resourceType'], param: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await store.search(type, { [param]: 'readiness-probe', _count: '1' });
+      return;
+    } catch (err) {
+      if (!(err instanceof OutcomeError) || err.status !== 400 || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
 }
