@@ -94,7 +94,7 @@ export async function loadOrCreateKeyPair(
 ): Promise<SigningKey> {
   const existing = readPrivateJwk(file);
   if (existing) {
-    chmodSync(file, 0o600);
+    tightenMode(file);
     return signingKeyFromJwk(existing);
   }
   const jwk = await generatePrivateJwk(alg, kid);
@@ -114,6 +114,19 @@ export async function loadOrCreateKeyPair(
     unlinkSync(temp);
   }
   return signingKeyFromJwk(jwk);
+}
+
+/**
+ * Makes a key file owner-only where it can. A key mounted read-only (a Kubernetes Secret volume, a
+ * container volume shared with `:ro`) cannot be changed, and its mount already set who may read it.
+ */
+function tightenMode(file: string): void {
+  try {
+    chmodSync(file, 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EROFS' && code !== 'EPERM') throw err;
+  }
 }
 
 function readPrivateJwk(file: string): JWK | undefined {
