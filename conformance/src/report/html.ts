@@ -75,7 +75,7 @@ function renderGroup(group: ReportGroup): string {
   return `<section id="${esc(group.key)}"><h2>${esc(group.title)} <span class="muted">(${group.tests.length} tests${summary ? `: ${esc(summary)}` : ''})</span></h2>
 ${group.errors.map((e) => `<pre class="reason">${esc(e)}</pre>`).join('')}
 ${group.tests.map(renderTest).join('\n')}
-${group.setupExchanges.length ? `<details class="x"><summary>${group.setupExchanges.length} exchanges outside any test (setting up test data)</summary>${group.setupExchanges.map(renderExchange).join('')}</details>` : ''}
+${group.setupExchanges.length ? `<details class="x"><summary>${group.setupExchanges.length} exchanges outside any test (setting up test data)</summary>${group.setupExchanges.map((x) => renderExchange(x)).join('')}</details>` : ''}
 </section>`;
 }
 
@@ -83,15 +83,17 @@ function renderTest(test: ReportTest): string {
   const path = test.path.length ? `<span class="path">${esc(test.path.join(' › '))} › </span>` : '';
   const reason = test.reason ? `<div class="reason ${test.outcome}">${esc(test.reason)}</div>` : '';
   const notes = test.notes.length ? `<ul>${test.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
-  const exchanges = test.exchanges.length ? `<div class="muted">${test.exchanges.length} HTTP exchange${test.exchanges.length === 1 ? '' : 's'}:</div>${test.exchanges.map(renderExchange).join('')}` : '<div class="muted">no HTTP exchanges recorded</div>';
+  // A failed test shows its last exchange open: usually the request that failed.
+  const lastOpen = (x: Exchange, i: number) => renderExchange(x, test.outcome === 'failed' && i === test.exchanges.length - 1);
+  const exchanges = test.exchanges.length ? `<div class="muted">${test.exchanges.length} HTTP exchange${test.exchanges.length === 1 ? '' : 's'}:</div>${test.exchanges.map(lastOpen).join('')}` : '<div class="muted">no HTTP exchanges recorded</div>';
   return `<details class="test"${test.outcome === 'failed' ? ' open' : ''}><summary><span class="badge ${test.outcome}">${LABEL[test.outcome]}</span>${path}${esc(test.name)}<span class="ms">${Math.round(test.durationMs)} ms</span></summary>
 <div class="body">${reason}${notes}${exchanges}</div></details>`;
 }
 
-function renderExchange(x: Exchange): string {
+function renderExchange(x: Exchange, open = false): string {
   const status = x.response ? String(x.response.status) : 'no answer';
   const cls = x.response ? `st${String(x.response.status)[0]}` : 'sterr';
-  return `<details class="x"><summary>${esc(x.label)}: ${esc(x.request.method)} ${esc(x.request.url)} → <b class="${cls}">${esc(status)}</b> <span class="muted">(${Math.round(x.durationMs)} ms)</span></summary>
+  return `<details class="x"${open ? ' open' : ''}><summary>${esc(x.label)}: ${esc(x.request.method)} ${esc(x.request.url)} → <b class="${cls}">${esc(status)}</b> <span class="muted">(${Math.round(x.durationMs)} ms)</span></summary>
 <div class="muted">request</div>${message(x.request, `${x.request.method} ${x.request.url}`)}
 ${x.response ? `<div class="muted">response</div>${message(x.response, `HTTP ${x.response.status}`)}` : `<pre class="reason">${esc(x.error ?? 'no answer')}</pre>`}
 </details>`;
