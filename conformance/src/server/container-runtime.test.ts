@@ -44,7 +44,7 @@ describe('container runtime detection', () => {
       unavailable: [
         'nothing answers the Docker API on unix:///var/run/docker.sock',
         'nothing answers the Docker API on unix:///run/podman/podman.sock',
-        'Podman could not be set up (infra/podman/setup.sh: not installed, not root, or it failed)',
+        'Podman could not be set up (infra/podman/setup.sh: not root, no apt-get, or it failed)',
       ],
     });
   });

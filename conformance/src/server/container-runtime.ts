@@ -54,14 +54,14 @@ export async function identifyRuntime(dockerHost: string, ask: Ask = askSocket):
 export interface DetectOptions {
   env?: Record<string, string | undefined>;
   ask?: Ask;
-  /** Runs infra/podman/setup.sh (root only) when Podman is installed but its API is not answering. */
+  /** Runs infra/podman/setup.sh (root only) when no container runtime answers. */
   setUpPodman?: () => Promise<boolean>;
   log?: (line: string) => void;
 }
 
 /**
  * Finds a container runtime: DOCKER_HOST if set, else Docker's socket, else Podman's (started by
- * infra/podman/setup.sh when Podman is installed and we may). Returns the reasons when there is none.
+ * infra/podman/setup.sh, which installs it when missing, where we may). Returns the reasons when there is none.
  */
 export async function detectContainerRuntime(options: DetectOptions = {}): Promise<ContainerRuntime | { unavailable: string[] }> {
   const env = options.env ?? process.env;
@@ -78,7 +78,7 @@ export async function detectContainerRuntime(options: DetectOptions = {}): Promi
       const runtime = await identifyRuntime(PODMAN_SOCKET, ask);
       if (runtime) return runtime;
       reasons.push(`infra/podman/setup.sh ran, but nothing answers on ${PODMAN_SOCKET}`);
-    } else reasons.push('Podman could not be set up (infra/podman/setup.sh: not installed, not root, or it failed)');
+    } else reasons.push('Podman could not be set up (infra/podman/setup.sh: not root, no apt-get, or it failed)');
   }
   return { unavailable: reasons };
 }
@@ -98,15 +98,20 @@ export function runInfraScript(script: 'setup.sh' | 'build-images.sh', log: (lin
   });
 }
 
-/** Podman set-up is worth trying only where Podman is installed and we are root (rootful Podman). */
-export async function setUpPodmanIfInstalled(log: (line: string) => void): Promise<boolean> {
+/**
+ * Rootful Podman is set up (installed from Debian's packages first, when missing) only where we are
+ * root and Podman or apt-get is there: a fresh machine gets the container path, not only the jar.
+ */
+export async function setUpPodmanAsRoot(log: (line: string) => void): Promise<boolean> {
   if (process.getuid?.() !== 0) return false;
-  const installed = await new Promise<boolean>((resolve) => {
-    const child = spawn('podman', ['--version'], { stdio: 'ignore' });
-    child.once('exit', (code) => resolve(code === 0));
-    child.once('error', () => resolve(false));
-  });
-  return installed && runInfraScript('setup.sh', log);
+  const succeeds = (command: string, args: string[]) =>
+    new Promise<boolean>((resolve) => {
+      const child = spawn(command, args, { stdio: 'ignore' });
+      child.once('exit', (code) => resolve(code === 0));
+      child.once('error', () => resolve(false));
+    });
+  const possible = (await succeeds('podman', ['--version'])) || (await succeeds('apt-get', ['--version']));
+  return possible && runInfraScript('setup.sh', log);
 }
 
 /** The version of our launcher (infra/hapi-fhir/pom.xml), which tags our image. */

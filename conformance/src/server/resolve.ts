@@ -1,7 +1,7 @@
 import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { randomInt } from 'node:crypto';
 import type { ServerKind } from '../deviations.ts';
-import { detectContainerRuntime, hasImage, localImageVersion, runInfraScript, setUpPodmanIfInstalled } from './container-runtime.ts';
+import { detectContainerRuntime, hasImage, localImageVersion, runInfraScript, setUpPodmanAsRoot } from './container-runtime.ts';
 import type { ContainerRuntime } from './container-runtime.ts';
 import { HapiFhirContainer, LOCAL_HAPI_IMAGE_NAME, OFFICIAL_HAPI_IMAGE, PARTITIONS } from './hapi-container.ts';
 import { startHapiJar } from './hapi-jar.ts';
@@ -53,7 +53,7 @@ export async function resolveTarget(options: ResolveOptions): Promise<ResolvedTa
 async function tryContainer(options: ResolveOptions): Promise<ResolvedTarget | undefined> {
   const { log } = options;
   const env = options.env ?? process.env;
-  const runtime = await detectContainerRuntime({ env, setUpPodman: () => setUpPodmanIfInstalled(log), log });
+  const runtime = await detectContainerRuntime({ env, setUpPodman: () => setUpPodmanAsRoot(log), log });
   if ('unavailable' in runtime) {
     const why = runtime.unavailable.join('; ');
     if (options.mode === 'container') throw new Error(`--hapi container: no container runtime (${why})`);
