@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Build the container images, from Debian packages and Maven Central only (no image registry):
+# Build the container images, from Debian packages, Maven Central and the npm registry only (no
+# image registry):
 #
 #   localhost/debian-jre:17                          debootstrap'd Debian 12 + OpenJDK 17 JRE
 #   localhost/imaging-connect/hapi-fhir:<version>    infra/hapi-fhir/Containerfile (+ :latest)
+#   localhost/debian-minbase:12                      debootstrap'd Debian 12, minbase variant
+#   localhost/imaging-connect/services:<version>     infra/services-image/Containerfile (+ :latest):
+#                                                    Node 24 + the hub, the gateways, infra/topology/scripts
+#   localhost/imaging-connect/postgresql:15          infra/topology/postgres/Containerfile
 #
-#   sudo infra/podman/build-images.sh [--rebuild-base]
+#   sudo infra/podman/build-images.sh [--rebuild-base] [hapi] [services] [postgresql]
 #
-# The base rootfs tarball is cached in infra/podman/.cache/ (git-ignored), so later runs only
-# re-import it when the image is missing. Run setup.sh first.
+# With no image named, all three are built. The base rootfs tarballs are cached in
+# infra/podman/.cache/ (git-ignored), so later runs only re-import them when an image is missing.
+# Run setup.sh first.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +21,8 @@ hapi="$(cd "$here/../hapi-fhir" && pwd)"
 cache="$here/.cache"
 rootfs_tar="$cache/debian-jre-17-rootfs.tar"
 base=localhost/debian-jre:17
+minbase_tar="$cache/debian-minbase-12-rootfs.tar"
+minbase=localhost/debian-minbase:12
 
 die() {
 	echo "build-images.sh: $*" >&2
@@ -29,9 +37,20 @@ command -v debootstrap >/dev/null || die "debootstrap missing: run infra/podman/
 mkdir -p "$cache"
 t_all=$(now)
 
-if [ "${1:-}" = "--rebuild-base" ]; then
-	rm -f "$rootfs_tar"
-	podman rmi -f "$base" >/dev/null 2>&1 || true
+rebuild_base=0
+images=""
+for arg in "$@"; do
+	case "$arg" in
+	--rebuild-base) rebuild_base=1 ;;
+	hapi | services | postgresql) images="$images $arg" ;;
+	*) die "usage: $0 [--rebuild-base] [hapi] [services] [postgresql]" ;;
+	esac
+done
+[ -n "$images" ] || images="hapi services postgresql"
+wanted() { case " $images " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+if [ "$rebuild_base" = 1 ]; then
+	rm -f "$rootfs_tar" "$minbase_tar"
+	podman rmi -f "$base" "$minbase" >/dev/null 2>&1 || true
 fi
 
 # ---------------------------------------------------------------- base rootfs (debootstrap)
@@ -46,7 +65,7 @@ mirror() {
 	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
 		awk '$1=="deb" && $3=="bookworm" {print ($2 ~ /^\[/ ? $3 : $2); exit}'
 }
-if [ ! -s "$rootfs_tar" ]; then
+if wanted hapi && [ ! -s "$rootfs_tar" ]; then
 	url=$(mirror | head -n 1)
 	[ -n "$url" ] || die "no bookworm mirror found in /etc/apt/sources.list*"
 	echo "debootstrap bookworm from $url ..."
@@ -66,7 +85,9 @@ if [ ! -s "$rootfs_tar" ]; then
 	rm -rf "$dir"
 	echo "rootfs tarball: $rootfs_tar ($(du -m "$rootfs_tar" | cut -f1) MiB)$(took "$t")"
 fi
-if ! podman image exists "$base"; then
+if ! wanted hapi; then
+	:
+elif ! podman image exists "$base"; then
 	t=$(now)
 	podman import -q \
 		--change 'ENV LANG=C.UTF-8' \
@@ -79,14 +100,65 @@ else
 fi
 
 # ---------------------------------------------------------------- HAPI image
-t=$(now)
-"$hapi/run.sh" build
-echo "jar ready: $hapi/target/hapi-fhir-server.jar$(took "$t")"
-version=$(sed -n 's:^  <version>\(.*\)</version>:\1:p' "$hapi/pom.xml" | head -n 1)
-[ -n "$version" ] || die "cannot read the project version from $hapi/pom.xml"
-image="localhost/imaging-connect/hapi-fhir:$version"
-t=$(now)
-podman build -q -f "$hapi/Containerfile" -t "$image" -t localhost/imaging-connect/hapi-fhir:latest "$hapi" >/dev/null
-echo "built $image (+ :latest)$(took "$t")"
-podman images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E 'debian-jre|imaging-connect' || true
+if wanted hapi; then
+	t=$(now)
+	"$hapi/run.sh" build
+	echo "jar ready: $hapi/target/hapi-fhir-server.jar$(took "$t")"
+	version=$(sed -n 's:^  <version>\(.*\)</version>:\1:p' "$hapi/pom.xml" | head -n 1)
+	[ -n "$version" ] || die "cannot read the project version from $hapi/pom.xml"
+	image="localhost/imaging-connect/hapi-fhir:$version"
+	t=$(now)
+	podman build -q -f "$hapi/Containerfile" -t "$image" -t localhost/imaging-connect/hapi-fhir:latest "$hapi" >/dev/null
+	echo "built $image (+ :latest)$(took "$t")"
+fi
+
+# ---------------------------------------------------------------- minimal base (debootstrap)
+# For the Node services and PostgreSQL: Debian 12 minbase (glibc, libstdc++, apt), no JRE.
+if { wanted services || wanted postgresql; } && [ ! -s "$minbase_tar" ]; then
+	url=$(mirror | head -n 1)
+	[ -n "$url" ] || die "no bookworm mirror found in /etc/apt/sources.list*"
+	echo "debootstrap bookworm (minbase) from $url ..."
+	t=$(now)
+	dir=$(mktemp -d "$cache/rootfs.XXXXXX")
+	if ! debootstrap --variant=minbase bookworm "$dir" "$url" >"$cache/debootstrap-minbase.log" 2>&1; then
+		tail -n 20 "$cache/debootstrap-minbase.log" >&2
+		rm -rf "$dir"
+		die "debootstrap failed (log: $cache/debootstrap-minbase.log)"
+	fi
+	rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* \
+		"$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/*
+	tar -C "$dir" -cf "$minbase_tar.tmp" .
+	mv "$minbase_tar.tmp" "$minbase_tar"
+	rm -rf "$dir"
+	echo "rootfs tarball: $minbase_tar ($(du -m "$minbase_tar" | cut -f1) MiB)$(took "$t")"
+fi
+if { wanted services || wanted postgresql; } && ! podman image exists "$minbase"; then
+	t=$(now)
+	podman import -q --change 'ENV LANG=C.UTF-8' --change 'CMD ["bash"]' "$minbase_tar" "$minbase" >/dev/null
+	echo "imported $minbase$(took "$t")"
+fi
+
+# ---------------------------------------------------------------- services image
+if wanted services; then
+	services_image="$here/../services-image"
+	version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$here/../../services/national-hub/package.json" | head -n 1)
+	[ -n "$version" ] || die "cannot read the version of services/national-hub/package.json"
+	image="localhost/imaging-connect/services:$version"
+	t=$(now)
+	context="$cache/services-context"
+	"$services_image/stage.sh" "$context"
+	podman build -q -f "$services_image/Containerfile" -t "$image" -t localhost/imaging-connect/services:latest "$context" >/dev/null
+	rm -rf "$context"
+	echo "built $image (+ :latest)$(took "$t")"
+fi
+
+# ---------------------------------------------------------------- PostgreSQL image
+if wanted postgresql; then
+	postgres="$here/../topology/postgres"
+	t=$(now)
+	podman build -q -f "$postgres/Containerfile" -t localhost/imaging-connect/postgresql:15 "$postgres" >/dev/null
+	echo "built localhost/imaging-connect/postgresql:15$(took "$t")"
+fi
+
+podman images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E 'debian-(jre|minbase)|imaging-connect' || true
 echo "total$(took "$t_all")"

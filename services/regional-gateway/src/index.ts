@@ -1,1 +1,2 @@
-export {};
+export { GatewayEnvSchema, loadGatewayEnv } from './config.ts';
+export type { GatewayEnv } from './config.ts';

@@ -1,0 +1,8 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  test: {
+    name: 'infra-topology',
+    include: ['validation/**/*.test.ts', 'scripts/**/*.test.ts'],
+  },
+});
