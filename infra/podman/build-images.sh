@@ -65,25 +65,29 @@ mirror() {
 	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
 		awk '$1=="deb" && $3=="bookworm" {print ($2 ~ /^\[/ ? $3 : $2); exit}'
 }
-if wanted hapi && [ ! -s "$rootfs_tar" ]; then
+# A Debian 12 (minbase) root filesystem, with the given extra packages, as a cached tarball.
+make_rootfs() {
+	tarball=$1 log=$2 include=${3:-}
 	url=$(mirror | head -n 1)
 	[ -n "$url" ] || die "no bookworm mirror found in /etc/apt/sources.list*"
-	echo "debootstrap bookworm from $url ..."
+	echo "debootstrap bookworm (minbase${include:+ + $include}) from $url ..."
 	t=$(now)
 	dir=$(mktemp -d "$cache/rootfs.XXXXXX")
-	if ! debootstrap --variant=minbase --include=openjdk-17-jre-headless,ca-certificates \
-		bookworm "$dir" "$url" >"$cache/debootstrap.log" 2>&1; then
-		tail -n 20 "$cache/debootstrap.log" >&2
+	if ! debootstrap --variant=minbase ${include:+--include=$include} bookworm "$dir" "$url" >"$log" 2>&1; then
+		tail -n 20 "$log" >&2
 		rm -rf "$dir"
-		die "debootstrap failed (log: $cache/debootstrap.log)"
+		die "debootstrap failed (log: $log)"
 	fi
 	# slim it: package caches and lists, docs
 	rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* \
 		"$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/*
-	tar -C "$dir" -cf "$rootfs_tar.tmp" .
-	mv "$rootfs_tar.tmp" "$rootfs_tar"
+	tar -C "$dir" -cf "$tarball.tmp" .
+	mv "$tarball.tmp" "$tarball"
 	rm -rf "$dir"
-	echo "rootfs tarball: $rootfs_tar ($(du -m "$rootfs_tar" | cut -f1) MiB)$(took "$t")"
+	echo "rootfs tarball: $tarball ($(du -m "$tarball" | cut -f1) MiB)$(took "$t")"
+}
+if wanted hapi && [ ! -s "$rootfs_tar" ]; then
+	make_rootfs "$rootfs_tar" "$cache/debootstrap.log" openjdk-17-jre-headless,ca-certificates
 fi
 if ! wanted hapi; then
 	:
@@ -115,22 +119,7 @@ fi
 # ---------------------------------------------------------------- minimal base (debootstrap)
 # For the Node services and PostgreSQL: Debian 12 minbase (glibc, libstdc++, apt), no JRE.
 if { wanted services || wanted postgresql; } && [ ! -s "$minbase_tar" ]; then
-	url=$(mirror | head -n 1)
-	[ -n "$url" ] || die "no bookworm mirror found in /etc/apt/sources.list*"
-	echo "debootstrap bookworm (minbase) from $url ..."
-	t=$(now)
-	dir=$(mktemp -d "$cache/rootfs.XXXXXX")
-	if ! debootstrap --variant=minbase bookworm "$dir" "$url" >"$cache/debootstrap-minbase.log" 2>&1; then
-		tail -n 20 "$cache/debootstrap-minbase.log" >&2
-		rm -rf "$dir"
-		die "debootstrap failed (log: $cache/debootstrap-minbase.log)"
-	fi
-	rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* \
-		"$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/*
-	tar -C "$dir" -cf "$minbase_tar.tmp" .
-	mv "$minbase_tar.tmp" "$minbase_tar"
-	rm -rf "$dir"
-	echo "rootfs tarball: $minbase_tar ($(du -m "$minbase_tar" | cut -f1) MiB)$(took "$t")"
+	make_rootfs "$minbase_tar" "$cache/debootstrap-minbase.log"
 fi
 if { wanted services || wanted postgresql; } && ! podman image exists "$minbase"; then
 	t=$(now)
