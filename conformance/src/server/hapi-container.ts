@@ -27,6 +27,9 @@ export class HapiFhirContainer extends GenericContainer {
       .withWaitStrategy(Wait.forHttp('/fhir/metadata', HAPI_PORT, { abortOnContainerExit: true }).forStatusCode(200).withReadTimeout(30_000))
       .withStartupTimeout(HAPI_STARTUP_TIMEOUT_MS)
       .withEnvironment(flavour === 'official' ? officialEnvironment() : localEnvironment());
+    // Published on loopback only (testcontainers would publish on every interface): a test server
+    // is for this machine, not its network.
+    this.hostConfig.PortBindings = { [`${HAPI_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '0' }] };
   }
 
   override async start(): Promise<StartedHapiFhirContainer> {
