@@ -1,5 +1,5 @@
 import type { DiagnosticReport, Endpoint, ImagingStudy, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { alertCategoryExtension, CODE_SYSTEMS, DICOM_UID_SYSTEM, ODS_SYSTEM, OutcomeError, serverError, SYSTEMS } from '@imaging/fhir';
+import { alertCategoryExtension, CODE_SYSTEMS, DICOM_UID_SYSTEM, ODS_SYSTEM, odsOf, OutcomeError, serverError, SYSTEMS } from '@imaging/fhir';
 import type { AlertCategory, WithId } from '@imaging/fhir';
 import { exampleDiagnosticReport, exampleEndpoint, exampleImagingStudy } from '@imaging/fhir/examples';
 import type { CallOptions, Created, FhirClient } from './fhir-client.ts';
@@ -46,7 +46,7 @@ export interface RisPacs {
 }
 
 export function createRisPacs(gateway: FhirClient, ods: string): RisPacs {
-  const ownerOds = (task: Task) => (task.owner?.identifier?.system === ODS_SYSTEM ? task.owner.identifier.value : undefined);
+  const ownerOds = (task: Task) => odsOf(task.owner);
   const move = (task: WithId<Task>, changes: Partial<Task>, options?: CallOptions) =>
     gateway.update<Task>({ ...task, ...changes }, versionOf(task), options);
 

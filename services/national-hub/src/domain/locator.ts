@@ -1,21 +1,5 @@
 import type { Clock } from '@imaging/auth';
-import {
-  assertValid,
-  badGateway,
-  CODE_SYSTEMS,
-  conflict,
-  forbidden,
-  invalid,
-  isValidNhsNumber,
-  issue,
-  NHS_NUMBER_SYSTEM,
-  notSupported,
-  OutcomeError,
-  SYSTEMS,
-  token,
-  unavailable,
-  unprocessableIssues,
-} from '@imaging/fhir';
+import { assertValid, badGateway, CODE_SYSTEMS, conflict, forbidden, invalid, issue, isValidNhsNumber, NHS_NUMBER_SYSTEM, nhsNumberOf, notSupported, OutcomeError, SYSTEMS, token, unavailable, unprocessableIssues } from '@imaging/fhir';
 import type { FhirStore, SearchPage, WithId } from '@imaging/fhir';
 import type { Logger } from '@imaging/fhir-http';
 import type { DocumentReference, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
@@ -270,7 +254,7 @@ async function auditDisclosure(
   });
 }
 
-const nhsNumberOfPointer = (p: DocumentReference): string => (p.subject?.identifier?.system === NHS_NUMBER_SYSTEM ? (p.subject.identifier.value ?? '') : '');
+const nhsNumberOfPointer = (p: DocumentReference): string => nhsNumberOf(p.subject) ?? '';
 
 /**
  * `$retrieve`: fetches what a pointer points at from its source region, with the hub's token, and

@@ -1,5 +1,5 @@
 import type { Bundle, DocumentReference, ImagingStudy, DiagnosticReport, MessageHeader, Patient, Task } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, OutcomeError, SYSTEMS, toOutcomeError, unavailable, unprocessable } from '@imaging/fhir';
+import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, nhsNumberOf, OutcomeError, SYSTEMS, toOutcomeError, unavailable, unprocessable } from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
 import { backoffMs, deliveryKindOf, deliveryOrder, deliveryRequestId, INPUT, inputOf, LOCATOR_DESTINATION, pendingDeliveriesQuery, withInput } from './outbox.ts';
 
@@ -156,7 +156,7 @@ export async function buildPointer(deps: GatewayDeps, type: 'ImagingStudy' | 'Di
   const resource = await deps.store.read<ImagingStudy | DiagnosticReport>(type, id);
   const patientRef = resource.subject?.reference;
   const patient = patientRef ? await deps.store.read<Patient>('Patient', patientRef.split('/')[1] as string) : undefined;
-  const nhsNumber = patient?.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
+  const nhsNumber = nhsNumberOf(patient);
   if (!nhsNumber) throw new OutcomeError(refused(`${type}/${id} has no patient with an NHS number`));
   const sourceUrl = `${deps.region.fhirBaseUrl}/${type}/${id}`;
   const started = resource.resourceType === 'ImagingStudy' ? resource.started : resource.effectiveDateTime ?? resource.issued;

@@ -1,10 +1,10 @@
 import type { Bundle, BundleEntry, DiagnosticReport, Identifier, ImagingStudy, OperationOutcome, Patient, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { allOk, conflict, forbidden, OutcomeError, searchAll, searchOne, SYSTEMS, unprocessable } from '@imaging/fhir';
+import { allOk, conflict, forbidden, odsOf, OutcomeError, searchAll, searchOne, SYSTEMS, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import type { ParsedMessage } from '@imaging/messaging';
 import { buildResponse, entriesOf, ORDER_REQUEST, parseMessage, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
-import { accessOrganisations, odsOfReference, withAccess, withPeer } from './labels.ts';
+import { accessOrganisations, withAccess, withPeer } from './labels.ts';
 import type { Caller, GatewayDeps } from './ports.ts';
 import { resolveLogicalReferences } from './references.ts';
 import { applyTaskUpdate } from './task-updates.ts';
@@ -81,8 +81,8 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
   const task = entriesOf<Task>(message, 'Task')[0];
   const patient = entriesOf<Patient>(message, 'Patient')[0];
   if (!order || !task || !patient) throw new OutcomeError(unprocessable('Incomplete order message', 'Bundle.entry'));
-  const performer = odsOfReference(task.resource.owner) ?? odsOfReference(order.resource.performer?.[0]);
-  const requester = odsOfReference(task.resource.requester) ?? odsOfReference(order.resource.requester);
+  const performer = odsOf(task.resource.owner) ?? odsOf(order.resource.performer?.[0]);
+  const requester = odsOf(task.resource.requester) ?? odsOf(order.resource.requester);
   if (!performer) throw new OutcomeError(unprocessable('The Task has no owner identified by ODS code', `Bundle.entry[${task.index}].resource.owner`));
   const location = await deps.hub.findService(performer);
   if (location?.serviceId !== deps.region.serviceId) {

@@ -1,5 +1,5 @@
-import type { Coding, Reference, Resource } from '@medplum/fhirtypes';
-import { CANONICAL_BASE, ODS_SYSTEM } from '@imaging/fhir';
+import type { Coding, Resource } from '@medplum/fhirtypes';
+import { CANONICAL_BASE } from '@imaging/fhir';
 
 /**
  * Access labels: each stored resource names the organisations that may see it in `meta.security`.
@@ -47,7 +47,3 @@ export function peerOf(resource: Resource): string | undefined {
   return resource.meta?.tag?.find((t) => t.system === PEER_SERVICE_SYSTEM)?.code;
 }
 
-/** The ODS code of an organisation reference, when it carries one. */
-export function odsOfReference(reference: Reference | undefined): string | undefined {
-  return reference?.identifier?.system === ODS_SYSTEM ? reference.identifier.value : undefined;
-}

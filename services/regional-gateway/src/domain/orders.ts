@@ -1,9 +1,9 @@
 import type { BundleEntry, Identifier, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { assertValid, CODE_SYSTEMS, forbidden, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
+import { assertValid, CODE_SYSTEMS, forbidden, odsOf, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { buildMessage, ORDER_REQUEST } from '@imaging/messaging';
 import { identifierQuery, requestIdFor } from './identifiers.ts';
-import { odsOfReference, withAccess, withPeer } from './labels.ts';
+import { withAccess, withPeer } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
 import { resolvePatient } from './patients.ts';
 import type { Caller, GatewayDeps } from './ports.ts';
@@ -29,12 +29,12 @@ export function placeOrder(deps: GatewayDeps, caller: Caller, order: ServiceRequ
 
 async function placeOrderOnce(deps: GatewayDeps, caller: Caller, order: ServiceRequest, correlationId: string): Promise<PlacedOrder> {
   if (caller.kind !== 'referrer' || !caller.organisation) throw new OutcomeError(forbidden('Only a referrer may place an order'));
-  const requester = odsOfReference(order.requester);
+  const requester = odsOf(order.requester);
   if (!requester) throw new OutcomeError(unprocessable('The requester must be an organisation identified by its ODS code', 'ServiceRequest.requester'));
   if (requester !== caller.organisation) {
     throw new OutcomeError(forbidden(`${caller.clientId} acts for ${caller.organisation} and cannot place orders for ${requester}`));
   }
-  const performer = odsOfReference(order.performer?.[0]);
+  const performer = odsOf(order.performer?.[0]);
   if (!performer) throw new OutcomeError(unprocessable('The performer must be an organisation identified by its ODS code', 'ServiceRequest.performer[0]'));
   const placer = placerIdentifier(order, requester);
   const patient = await resolvePatient(deps.store, order.subject, 'ServiceRequest.subject');

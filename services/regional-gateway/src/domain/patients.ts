@@ -27,6 +27,3 @@ export async function resolvePatient(store: FhirStore, reference: Reference | un
   throw new OutcomeError(unprocessable('Expected a reference to a Patient, literal or by NHS number', expression));
 }
 
-export function nhsNumberOf(patient: Patient): string | undefined {
-  return patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
-}

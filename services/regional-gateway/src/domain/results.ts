@@ -1,9 +1,9 @@
 import type { BundleEntry, DiagnosticReport, Endpoint, ImagingStudy, Resource, ServiceRequest } from '@medplum/fhirtypes';
-import { assertValid, forbidden, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
+import { assertValid, forbidden, odsOf, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { buildMessage, REPORT_ISSUED } from '@imaging/messaging';
 import { businessIdentifier, identifierQuery, requestIdFor } from './identifiers.ts';
-import { accessOrganisations, odsOfReference, peerOf, withAccess } from './labels.ts';
+import { accessOrganisations, peerOf, withAccess } from './labels.ts';
 import { deliveryEntries, LOCATOR_DESTINATION } from './outbox.ts';
 import type { Caller, GatewayDeps } from './ports.ts';
 import { identifierLookup } from './references.ts';
@@ -42,7 +42,7 @@ export async function recordImagingStudy(deps: GatewayDeps, caller: Caller, stud
 export async function issueReport(deps: GatewayDeps, caller: Caller, report: DiagnosticReport, correlationId: string): Promise<Recorded<DiagnosticReport>> {
   const order = await orderPerformedBy(deps, caller, report.basedOn, 'DiagnosticReport');
   checkSameSubject(order, report.subject, 'DiagnosticReport.subject');
-  const performer = odsOfReference(order.performer?.[0]) as string;
+  const performer = odsOf(order.performer?.[0]) as string;
   const identifier = reportIdentifier(report, performer);
   const stored = withAccess({ ...report, identifier: [...(report.identifier ?? []).filter((i) => i.system !== SYSTEMS.report), identifier] }, accessOrganisations(order));
   assertValid(stored);
@@ -65,7 +65,7 @@ async function orderPerformedBy(deps: GatewayDeps, caller: Caller, basedOn: { re
     if (err instanceof OutcomeError && err.status < 500) throw new OutcomeError(unprocessable(`${ref} does not exist in this region`, `${type}.basedOn`));
     throw err;
   });
-  if (odsOfReference(order.performer?.[0]) !== caller.organisation) {
+  if (odsOf(order.performer?.[0]) !== caller.organisation) {
     throw new OutcomeError(forbidden(`${caller.organisation} is not the performer of ${ref}`));
   }
   return order;

@@ -1,9 +1,9 @@
 import type { BundleEntry, DiagnosticReport, Task } from '@medplum/fhirtypes';
-import { assertTransition, assertValid, forbidden, issue, notFound, OutcomeError, preconditionFailed, preconditionRequired, SYSTEMS, unprocessable, unprocessableIssues } from '@imaging/fhir';
+import { assertTransition, assertValid, forbidden, issue, notFound, odsOf, OutcomeError, preconditionFailed, preconditionRequired, SYSTEMS, unprocessable, unprocessableIssues } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { buildMessage, TASK_UPDATE } from '@imaging/messaging';
 import { businessIdentifier, requestIdFor } from './identifiers.ts';
-import { hasAccess, odsOfReference, peerOf } from './labels.ts';
+import { hasAccess, peerOf } from './labels.ts';
 import { deliveryEntries, deliveryKindOf } from './outbox.ts';
 import type { Caller, GatewayDeps } from './ports.ts';
 import { identifierLookup } from './references.ts';
@@ -61,8 +61,8 @@ function checkUnchangedFields(current: Task, incoming: Task): void {
 }
 
 function checkRole(caller: Caller, current: Task, incoming: Task): void {
-  const owner = odsOfReference(current.owner);
-  const requester = odsOfReference(current.requester);
+  const owner = odsOf(current.owner);
+  const requester = odsOf(current.requester);
   if (caller.kind === 'provider' && caller.organisation === owner) return;
   if (caller.kind === 'referrer' && caller.organisation === requester) {
     if (incoming.status === 'cancelled' && CANCELLABLE.has(current.status)) return;
