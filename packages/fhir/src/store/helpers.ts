@@ -41,22 +41,13 @@ export function token(system: string, value: string): string {
 }
 
 /**
- * Read-modify-write with `If-Match`, retried when another writer got there first (412).
- * `change` returns the new resource, or undefined to leave it alone.
+ * Re-runs work that read a version and wrote it back with `If-Match` (directly or in a transaction)
+ * when another writer got there in between (412). The work must re-read on each run.
  */
-export async function updateWithRetry<T extends Resource>(
-  store: FhirStore,
-  type: T['resourceType'],
-  id: string,
-  change: (current: WithId<T>) => WithId<T> | undefined | Promise<WithId<T> | undefined>,
-  attempts = 5,
-): Promise<WithId<T>> {
+export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 4): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const current = await store.read<T>(type, id);
-    const next = await change(current);
-    if (!next) return current;
     try {
-      return await store.update<T>(next, { ifMatch: current.meta?.versionId });
+      return await work();
     } catch (err) {
       if (err instanceof OutcomeError && err.status === 412 && attempt < attempts) continue;
       throw err;

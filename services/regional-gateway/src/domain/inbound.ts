@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, DiagnosticReport, Identifier, ImagingStudy, OperationOutcome, Patient, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { allOk, conflict, forbidden, odsOf, OutcomeError, searchAll, searchOne, SYSTEMS, unprocessable } from '@imaging/fhir';
+import { allOk, conflict, forbidden, odsOf, OutcomeError, retryOnConflict, searchAll, searchOne, SYSTEMS, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import type { ParsedMessage } from '@imaging/messaging';
 import { buildResponse, entriesOf, ORDER_REQUEST, parseMessage, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
@@ -8,7 +8,7 @@ import { accessOrganisations, withAccess, withPeer } from './labels.ts';
 import type { Caller, GatewayDeps } from './ports.ts';
 import { resolveLogicalReferences } from './references.ts';
 import { applyTaskUpdate } from './task-updates.ts';
-import { retryOnConflict, runTransaction } from './transactions.ts';
+import { runTransaction } from './transactions.ts';
 
 export interface ProcessedMessage {
   response: Bundle;

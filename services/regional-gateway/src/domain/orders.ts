@@ -1,5 +1,5 @@
 import type { BundleEntry, Identifier, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { assertValid, CODE_SYSTEMS, forbidden, odsOf, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
+import { assertValid, CODE_SYSTEMS, forbidden, odsOf, OutcomeError, retryOnConflict, SYSTEMS, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { buildMessage, ORDER_REQUEST } from '@imaging/messaging';
 import { identifierQuery, requestIdFor } from './identifiers.ts';
@@ -7,7 +7,7 @@ import { withAccess, withPeer } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
 import { resolvePatient } from './patients.ts';
 import type { Caller, GatewayDeps } from './ports.ts';
-import { entryResource, isCreated, retryOnConflict, runTransaction } from './transactions.ts';
+import { entryResource, isCreated, runTransaction } from './transactions.ts';
 
 export interface PlacedOrder {
   serviceRequest: WithId<ServiceRequest>;

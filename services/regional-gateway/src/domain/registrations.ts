@@ -1,11 +1,10 @@
 import type { Endpoint, Patient } from '@medplum/fhirtypes';
-import { forbidden, NHS_NUMBER_SYSTEM, OutcomeError, searchOne, unprocessable } from '@imaging/fhir';
+import { forbidden, NHS_NUMBER_SYSTEM, OutcomeError, retryOnConflict, searchOne, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { identifierQuery } from './identifiers.ts';
 import { withAccess } from './labels.ts';
 import type { Caller, GatewayDeps } from './ports.ts';
 import type { Recorded } from './results.ts';
-import { retryOnConflict } from './transactions.ts';
 
 /**
  * A referrer registers the patient it is about to order for. A patient is matched on NHS number:

@@ -17,17 +17,3 @@ export function isCreated(response: Bundle, index: number): boolean {
   return response.entry?.[index]?.response?.status?.startsWith('201') ?? false;
 }
 
-/**
- * Re-runs work that read a version and wrote it back with `If-Match`, when another writer got there
- * in between (412). The work re-reads on each run.
- */
-export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 4): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof OutcomeError && err.status === 412 && attempt < attempts) continue;
-      throw err;
-    }
-  }
-}
