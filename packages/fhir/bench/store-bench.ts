@@ -86,6 +86,10 @@ async function bench(size: number): Promise<Row[]> {
         'pending deliveries (code + status)',
         () => ({ code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`, status: 'requested,in-progress', _count: '20' }),
       ],
+      [
+        'same, _total=none (the gateway poll)',
+        () => ({ code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`, status: 'requested,in-progress', _count: '20', _total: 'none' }),
+      ],
       ['owner + status, -_lastUpdated', (k) => ({ 'owner:identifier': `${ODS_SYSTEM}|ORG${k % ORGS}`, status: 'requested', _sort: '-_lastUpdated', _count: '20' })],
     ];
     for (const [name, query] of searches) {

@@ -442,6 +442,17 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
         expect(ids([...first.resources, ...second.resources])).toEqual(ids([t1, t2, t3, t4]));
       });
 
+      it('_total=none still pages through every match', async () => {
+        let page = await store.search<Task>('Task', { identifier: g.query, _count: '2', _total: 'none' });
+        const seen = [...page.resources];
+        while (page.next) {
+          page = await store.nextPage<Task>(page.next);
+          seen.push(...page.resources);
+          expect(seen.length).toBeLessThanOrEqual(4);
+        }
+        expect(ids(seen)).toEqual(ids([t1, t2, t3, t4]));
+      });
+
       it('_count=1 pages one at a time through every match', async () => {
         let page = await store.search<Task>('Task', { identifier: g.query, _count: '1' });
         const seen = [...page.resources];

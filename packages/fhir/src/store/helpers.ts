@@ -11,6 +11,7 @@ export async function searchOne<T extends Resource>(
 ): Promise<WithId<T> | undefined> {
   const params = toSearchParams(query);
   params.set('_count', '2');
+  params.set('_total', 'none');
   const page = await store.search<T>(type, params);
   if (page.resources.length > 1) {
     throw new OutcomeError(multipleMatches(`More than one ${type} matches ${params.toString()}`));
@@ -26,6 +27,7 @@ export async function searchAll<T extends Resource>(
 ): Promise<WithId<T>[]> {
   const params = toSearchParams(query);
   if (!params.has('_count')) params.set('_count', '100');
+  if (!params.has('_total')) params.set('_total', 'none'); // pages are followed to the end: no count needed
   let page = await store.search<T>(type, params);
   const all = [...page.resources];
   while (page.next) {

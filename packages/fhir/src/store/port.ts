@@ -26,7 +26,7 @@ export interface SearchPage<T extends Resource = Resource> {
   resources: T[];
   /** Resources brought in by `_include` (`search.mode = include`). */
   included: Resource[];
-  /** Total matches, when the store knows it. */
+  /** Total matches, when the store knows it; never counted for `_total=none`. */
   total?: number;
   /** Opaque continuation for `nextPage`; absent on the last page. */
   next?: string;

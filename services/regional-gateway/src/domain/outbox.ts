@@ -114,5 +114,6 @@ export function pendingDeliveriesQuery(batchSize: number): Record<string, string
     code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`,
     status: 'requested,in-progress',
     _count: String(batchSize),
+    _total: 'none', // polled twice a second: never count
   };
 }

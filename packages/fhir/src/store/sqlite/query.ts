@@ -16,13 +16,15 @@ export interface CompiledSearch {
   includes: { param: string; targetType?: string }[];
   /** The query without `_offset`, for building `next` links. */
   base: URLSearchParams;
+  /** False for `_total=none`: the caller needs no count, so none is made. */
+  countTotal: boolean;
 }
 
 export const DEFAULT_COUNT = 20;
 export const MAX_COUNT = 1000;
 
 /** Result parameters we honour, and those we accept but that change nothing here. */
-const IGNORED = new Set(['_format', '_pretty', '_total']);
+const IGNORED = new Set(['_format', '_pretty']);
 const UNSUPPORTED = new Set(['_revinclude', '_has', '_elements', '_contained', '_containedType', '_list', '_text', '_content', '_query', '_filter', '_type']);
 
 export function compileSearch(type: string, params: URLSearchParams): CompiledSearch {
@@ -31,6 +33,7 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
   let count = DEFAULT_COUNT;
   let offset = 0;
   let orderBy = 'r.pk';
+  let countTotal = true;
   const includes: CompiledSearch['includes'] = [];
 
   for (const [key, value] of params) {
@@ -54,6 +57,10 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
       case '_sort':
         orderBy = compileSort(value);
         break;
+      case '_total':
+        if (!['none', 'estimate', 'accurate'].includes(value)) throw new OutcomeError(badRequest(`_total must be none, estimate or accurate, not '${value}'`, key));
+        countTotal = value !== 'none';
+        break;
       case '_include':
         includes.push(compileInclude(type, key, value));
         break;
@@ -74,7 +81,7 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
     clauses.push(clause.sql);
     args.push(...clause.args);
   }
-  return { where: clauses.join(' AND '), args, orderBy, count, offset, includes, base };
+  return { where: clauses.join(' AND '), args, orderBy, count, offset, includes, base, countTotal };
 }
 
 function parseNonNegative(key: string, value: string): number {

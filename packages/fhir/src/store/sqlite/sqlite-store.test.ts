@@ -157,3 +157,39 @@ describe('SqliteStore clock', () => {
     expect(newestFirst.resources.map((t) => t.id)).toEqual([a.id, b.id]);
   });
 });
+
+describe('SqliteStore _total', () => {
+  async function fiveTasks() {
+    const store = new SqliteStore({ path: ':memory:' });
+    for (let i = 0; i < 5; i++) await store.create({ resourceType: 'Task', status: 'requested', intent: 'order', identifier: [{ system: 'urn:t', value: 'five' }] });
+    return store;
+  }
+
+  it('counts every match by default', async () => {
+    const page = await (await fiveTasks()).search('Task', { identifier: 'urn:t|five', _count: '2' });
+    expect(page.total).toBe(5);
+    expect(page.resources).toHaveLength(2);
+  });
+
+  it('with _total=none counts nothing, yet knows whether there is a next page, and never ends on an empty one', async () => {
+    const store = await fiveTasks();
+    const sizes: number[] = [];
+    let page = await store.search('Task', { identifier: 'urn:t|five', _count: '5', _total: 'none' });
+    sizes.push(page.resources.length);
+    expect(page.total).toBeUndefined();
+    expect(page.next).toBeUndefined(); // exactly one full page
+    page = await store.search('Task', { identifier: 'urn:t|five', _count: '2', _total: 'none' });
+    sizes.length = 0;
+    sizes.push(page.resources.length);
+    while (page.next) {
+      page = await store.nextPage(page.next);
+      expect(page.total).toBeUndefined();
+      sizes.push(page.resources.length);
+    }
+    expect(sizes).toEqual([2, 2, 1]);
+  });
+
+  it('rejects an unknown _total with 400', async () => {
+    await expectOutcome((await fiveTasks()).search('Task', { _total: 'some' }), 400);
+  });
+});

@@ -163,14 +163,17 @@ export class SqliteStore implements FhirStore {
     checkType(type);
     const q = compileSearch(type, params);
     const sql = searchSql(q);
-    const total = (this.stmt(sql.count).get(...q.args)?.n as number) ?? 0;
-    const rows = q.count === 0 ? [] : this.stmt(sql.page).all(...q.args, q.count, q.offset);
+    const total = q.countTotal || q.count === 0 ? ((this.stmt(sql.count).get(...q.args)?.n as number) ?? 0) : undefined;
+    // Without a total, one row more than the page tells whether there is a next page.
+    const fetched = q.count === 0 ? [] : this.stmt(sql.page).all(...q.args, total === undefined ? q.count + 1 : q.count, q.offset);
+    const rows = fetched.slice(0, q.count);
     const page: SearchPage<WithId<T>> = {
       resources: rows.map((r) => JSON.parse(r.content as string) as WithId<T>),
       included: this.included(type, rows.map((r) => r.pk as number), q.includes),
-      total,
     };
-    if (q.count > 0 && q.offset + q.count < total) {
+    if (total !== undefined) page.total = total;
+    const more = total === undefined ? fetched.length > q.count : q.offset + q.count < total;
+    if (q.count > 0 && more) {
       const next = new URLSearchParams(q.base);
       next.set('_offset', String(q.offset + q.count));
       page.next = `${type}?${next.toString()}`;
@@ -195,6 +198,7 @@ export class SqliteStore implements FhirStore {
   matchOne<T extends Resource>(type: string, query: string): WithId<T> | undefined {
     const params = new URLSearchParams(query);
     params.set('_count', '2');
+    params.set('_total', 'none');
     const page = this.searchSync<T>(type, params);
     if (page.resources.length > 1) throw new OutcomeError(multipleMatches(`More than one ${type} matches ${query}`));
     return page.resources[0];
