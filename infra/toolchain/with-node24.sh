@@ -23,6 +23,14 @@ export PATH
 unset npm_config_nodedir npm_config_user_agent npm_execpath npm_node_execpath 2>/dev/null || true
 
 cd "$root"
-# Installing is not the command's output: keep stdout clean for `$(npm run -s token ...)`.
-pnpm install --frozen-lockfile --prefer-offline --loglevel=warn 1>&2
+# Install the workspace unless nothing it is made from changed since the last install (a nested call,
+# or a token fetch, then costs nothing). Installing is not the command's output: keep stdout clean for
+# `$(npm run -s token ...)`.
+stamp=node_modules/.installed-by-toolchain
+changed=$(find . \( -name node_modules -o -name .data -o -name .cache -o -name .git -o -name target \) -prune \
+  -o \( -name package.json -o -name pnpm-lock.yaml -o -name pnpm-workspace.yaml \) -newer "$stamp" -print 2>/dev/null | head -n 1)
+if [ ! -f "$stamp" ] || [ -n "$changed" ]; then
+  pnpm install --frozen-lockfile --prefer-offline --loglevel=warn 1>&2
+  touch "$stamp"
+fi
 exec "$@"
