@@ -1,4 +1,4 @@
-import { ensureReferenceIdentifierSearchParameters, HttpStore, identifierParamCode, REFERENCE_IDENTIFIER_PARAMS, untilSearchable } from '@imaging/fhir';
+import { HttpStore, prepareReferenceIdentifierSearch } from '@imaging/fhir';
 import { profileDefinitions } from '@imaging/fhir/examples';
 import type { TargetInfo } from './types.ts';
 
@@ -24,10 +24,7 @@ export async function prepareServer(target: TargetInfo, log: (line: string) => v
   }
   let searchParameters: string[] = [];
   if (target.kind === 'hapi') {
-    searchParameters = await ensureReferenceIdentifierSearchParameters(definitions);
-    const store = new HttpStore({ baseUrl: target.base, timeoutMs: 120_000 });
-    // A new SearchParameter takes effect once HAPI has refreshed its registry.
-    for (const param of REFERENCE_IDENTIFIER_PARAMS.Task ?? []) await untilSearchable(store, 'Task', identifierParamCode(param));
+    searchParameters = await prepareReferenceIdentifierSearch(definitions, [new HttpStore({ baseUrl: target.base, timeoutMs: 120_000 })]);
   }
   log(`conformance: server prepared: ${profiles.length} StructureDefinitions, ${searchParameters.length} SearchParameters installed now`);
   return { searchParameters, profiles };

@@ -145,7 +145,7 @@ describe('prepareHapi', () => {
     expect(hapi.searchParameters.size).toBe(ALL_PARAMS.length);
     expect(hapi.searched).toEqual([...ALL_PARAMS.map((p) => `hub/${p}`), ...ALL_PARAMS.map((p) => `north/${p}`)]);
     expect(deps.lines).toContain(`prepare-hapi: ${ALL_PARAMS.length} SearchParameter(s) created`);
-    expect(deps.lines).toContain('prepare-hapi: partition north searchable on every reference-identifier parameter');
+    expect(deps.lines).toContain('prepare-hapi: partitions hub, north searchable on every reference-identifier parameter');
   });
 
   it('creates nothing on a second run', async () => {

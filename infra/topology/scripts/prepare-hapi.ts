@@ -12,14 +12,7 @@
  * Exit codes: 0 ready, 1 not ready in time or refused, 2 bad usage.
  */
 import { parseArgs } from 'node:util';
-import {
-  ensureReferenceIdentifierSearchParameters,
-  HttpStore,
-  identifierParamCode,
-  OutcomeError,
-  REFERENCE_IDENTIFIER_PARAMS,
-  untilSearchable,
-} from '@imaging/fhir';
+import { HttpStore, OutcomeError, prepareReferenceIdentifierSearch, untilReferenceIdentifiersSearchable } from '@imaging/fhir';
 
 export const USAGE = 'usage: prepare-hapi.ts [--wait-only] [--timeout <seconds>] --partitions <p1,p2,...> <hapi-fhir-base>';
 
@@ -100,18 +93,15 @@ export async function prepareHapi(options: PrepareOptions, deps: WaitDeps): Prom
   const started = deps.now();
   await untilHapiReady(options.base, options.timeoutMs, deps);
   deps.log(`prepare-hapi: HAPI FHIR ready at ${options.base}`);
-  if (!options.waitOnly) {
-    const created = await ensureReferenceIdentifierSearchParameters(new HttpStore({ baseUrl: `${options.base}/DEFAULT`, fetch: deps.fetch, timeoutMs: 120_000 }));
+  const store = (path: string) => new HttpStore({ baseUrl: `${options.base}/${path}`, fetch: deps.fetch, timeoutMs: 120_000 });
+  const partitions = options.partitions.map(store);
+  const remaining = Math.max(1_000, options.timeoutMs - (deps.now() - started));
+  if (options.waitOnly) await untilReferenceIdentifiersSearchable(partitions, remaining);
+  else {
+    const created = await prepareReferenceIdentifierSearch(store('DEFAULT'), partitions, remaining);
     deps.log(`prepare-hapi: ${created.length} SearchParameter(s) created${created.length ? '' : ' (all present)'}`);
   }
-  const remaining = () => Math.max(1_000, options.timeoutMs - (deps.now() - started));
-  for (const partition of options.partitions) {
-    const store = new HttpStore({ baseUrl: `${options.base}/${partition}`, fetch: deps.fetch, timeoutMs: 120_000 });
-    for (const [type, params] of Object.entries(REFERENCE_IDENTIFIER_PARAMS)) {
-      for (const param of params) await untilSearchable(store, type as Parameters<typeof untilSearchable>[1], identifierParamCode(param), remaining());
-    }
-    deps.log(`prepare-hapi: partition ${partition} searchable on every reference-identifier parameter`);
-  }
+  deps.log(`prepare-hapi: partitions ${options.partitions.join(', ')} searchable on every reference-identifier parameter`);
 }
 
 if (import.meta.main) {

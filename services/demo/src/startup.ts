@@ -1,5 +1,5 @@
 import type { Endpoint } from '@medplum/fhirtypes';
-import { ensureReferenceIdentifierSearchParameters, HttpStore, loadFhirDefinitions, SYSTEMS } from '@imaging/fhir';
+import { HttpStore, loadFhirDefinitions, prepareReferenceIdentifierSearch, SYSTEMS } from '@imaging/fhir';
 import { createClinician, createReferrer, createRisPacs, devClient } from '@imaging/simulators';
 import { theOne, Stores } from './evidence.ts';
 import { isPortFree, PortInUseError } from './processes.ts';
@@ -92,6 +92,7 @@ async function checkHapi(ctx: DemoContext, hapiUrl: string): Promise<void> {
   ctx.timeline.check('all', `HAPI FHIR answers for ${Object.keys(locations.regions).length + 1} partitions at ${hapiUrl}`);
   // A deployment step: the SearchParameters that stand in for `:identifier` on references (HAPI lacks
   // it) must exist before the resources they index are written. Idempotent; on HAPI they live in DEFAULT.
-  const created = await ensureReferenceIdentifierSearchParameters(new HttpStore({ baseUrl: `${hapiUrl}/DEFAULT` }));
+  const partitions = [locations.hub, ...Object.values(locations.regions)].map((baseUrl) => new HttpStore({ baseUrl: baseUrl as string }));
+  const created = await prepareReferenceIdentifierSearch(new HttpStore({ baseUrl: `${hapiUrl}/DEFAULT` }), partitions);
   ctx.timeline.check('all', `reference-identifier SearchParameters in place (${created.length ? `${created.length} created` : 'all present'})`);
 }

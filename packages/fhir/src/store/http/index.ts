@@ -3,6 +3,8 @@ export type { HttpStoreOptions } from './http-store.ts';
 export {
   ensureReferenceIdentifierSearchParameters,
   untilSearchable,
+  untilReferenceIdentifiersSearchable,
+  prepareReferenceIdentifierSearch,
   identifierParamCode,
   REFERENCE_IDENTIFIER_PARAMS,
   referenceIdentifierSearchParameter,

@@ -113,3 +113,29 @@ export async function untilSearchable(store: FhirStore, type: Resource['resource
     }
   }
 }
+
+/**
+ * Waits (bounded, one deadline for all) until every partition searches on every reference-identifier
+ * parameter: until then a search on one answers 400 on HAPI.
+ */
+export async function untilReferenceIdentifiersSearchable(partitions: readonly FhirStore[], timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const store of partitions) {
+    for (const [type, params] of Object.entries(REFERENCE_IDENTIFIER_PARAMS)) {
+      for (const param of params) {
+        await untilSearchable(store, type as Resource['resourceType'], identifierParamCode(param), Math.max(1_000, deadline - Date.now()));
+      }
+    }
+  }
+}
+
+/**
+ * Readies a HAPI FHIR server for our searches: installs the reference-identifier SearchParameters
+ * where definitions live (HAPI: the DEFAULT partition), then waits until each partition the services
+ * use can search on them. Idempotent. Returns the canonical URLs it created.
+ */
+export async function prepareReferenceIdentifierSearch(definitions: FhirStore, partitions: readonly FhirStore[], timeoutMs = 120_000): Promise<string[]> {
+  const created = await ensureReferenceIdentifierSearchParameters(definitions);
+  await untilReferenceIdentifiersSearchable(partitions, timeoutMs);
+  return created;
+}
