@@ -31,7 +31,9 @@ export function knownDeviation(kind: ServerKind, id: string): RecordedDeviation 
   const description = SERVER_DEVIATIONS[kind][id];
   if (!description) {
     const known = Object.keys(SERVER_DEVIATIONS[kind]);
-    throw new Error(`'${id}' is not a recorded deviation for ${kind} servers (recorded: ${known.length ? known.join(', ') : 'none'})`);
+    throw new Error(
+      `'${id}' is not a recorded deviation for ${kind} servers (recorded: ${known.length ? known.join(', ') : 'none'})`,
+    );
   }
   return { key: `${kind}:${id}`, description };
 }
@@ -48,7 +50,10 @@ export function deviationInName(name: string): RecordedDeviation | undefined {
   const fromServer = (SERVER_DEVIATIONS as Record<string, Readonly<Record<string, string>>>)[kind]?.[id];
   const description = fromContract ?? fromServer;
   // A name that claims a deviation nobody recorded is not a pass: the report shows it as unknown.
-  return { key: `${kind}:${id}`, description: description ?? 'NOT RECORDED: no list of known deviations has this entry' };
+  return {
+    key: `${kind}:${id}`,
+    description: description ?? 'NOT RECORDED: no list of known deviations has this entry',
+  };
 }
 
 /** True when a recorded deviation is listed (a name can claim one that is not). */

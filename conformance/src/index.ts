@@ -3,7 +3,13 @@
  * describing a FHIR server, the recorded deviations, and the report writers. The suite itself runs
  * with `pnpm conformance` (src/cli/main.ts).
  */
-export { HapiFhirContainer, StartedHapiFhirContainer, OFFICIAL_HAPI_IMAGE, LOCAL_HAPI_IMAGE_NAME, PARTITIONS } from './server/hapi-container.ts';
+export {
+  HapiFhirContainer,
+  StartedHapiFhirContainer,
+  OFFICIAL_HAPI_IMAGE,
+  LOCAL_HAPI_IMAGE_NAME,
+  PARTITIONS,
+} from './server/hapi-container.ts';
 export { startHapiJar, waitForMetadata } from './server/hapi-jar.ts';
 export type { StartedHapiJar, HapiJarOptions } from './server/hapi-jar.ts';
 export { detectContainerRuntime } from './server/container-runtime.ts';

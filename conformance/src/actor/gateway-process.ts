@@ -18,8 +18,21 @@ export interface GatewaySpec {
 
 /** Variables a gateway reads: set from the spec, never inherited from the suite's environment. */
 const GATEWAY_VARIABLES = [
-  'REGION_ID', 'SERVICE_ID', 'PORT', 'HOST', 'PUBLIC_URL', 'HUB_URL', 'GATEWAY_STORE', 'IMAGING_DATA_DIR', 'TOKEN_AUDIENCE', 'PAGE_TOKEN_SECRET',
-  'DELIVERY_INTERVAL', 'DELIVERY_BASE_BACKOFF', 'DELIVERY_MAX_BACKOFF', 'DELIVERY_LEASE', 'BODY_LIMIT_BYTES',
+  'REGION_ID',
+  'SERVICE_ID',
+  'PORT',
+  'HOST',
+  'PUBLIC_URL',
+  'HUB_URL',
+  'GATEWAY_STORE',
+  'IMAGING_DATA_DIR',
+  'TOKEN_AUDIENCE',
+  'PAGE_TOKEN_SECRET',
+  'DELIVERY_INTERVAL',
+  'DELIVERY_BASE_BACKOFF',
+  'DELIVERY_MAX_BACKOFF',
+  'DELIVERY_LEASE',
+  'BODY_LIMIT_BYTES',
 ];
 
 /**
@@ -61,7 +74,10 @@ export class GatewayProcess {
       DELIVERY_LEASE: '5s',
     });
     const log = openSync(this.spec.logFile, 'a');
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'services/regional-gateway/src/main.ts')], { env, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'services/regional-gateway/src/main.ts')], {
+      env,
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     this.child = child;
     this.exited = new Promise((resolve) =>
@@ -72,7 +88,8 @@ export class GatewayProcess {
     );
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.unexpected) throw new Error(`the ${this.spec.regionId} gateway ${this.unexpected} while starting\n${this.logTail()}`);
+      if (this.unexpected)
+        throw new Error(`the ${this.spec.regionId} gateway ${this.unexpected} while starting\n${this.logTail()}`);
       try {
         const res = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
         await res.body?.cancel();
@@ -82,7 +99,9 @@ export class GatewayProcess {
       }
       if (Date.now() > deadline) {
         await this.stop();
-        throw new Error(`the ${this.spec.regionId} gateway did not answer ${this.baseUrl}/health within ${timeoutMs / 1000} s\n${this.logTail()}`);
+        throw new Error(
+          `the ${this.spec.regionId} gateway did not answer ${this.baseUrl}/health within ${timeoutMs / 1000} s\n${this.logTail()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

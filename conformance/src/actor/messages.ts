@@ -1,11 +1,24 @@
-import type { Bundle, DiagnosticReport, Identifier, ImagingStudy, MessageHeader, OperationOutcome, OperationOutcomeIssue, Resource, Task } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  DiagnosticReport,
+  Identifier,
+  ImagingStudy,
+  MessageHeader,
+  OperationOutcome,
+  OperationOutcomeIssue,
+  Resource,
+  Task,
+} from '@medplum/fhirtypes';
 import { canTransition, isTaskStatus, SYSTEMS, validationIssues } from '@imaging/fhir';
 import type { TaskStatus } from '@imaging/fhir';
 import type { HubDelivery } from './stand-in-hub.ts';
 
 /** The resources a message carries (after its MessageHeader). */
 export function carried(message: Bundle | undefined): Resource[] {
-  return (message?.entry ?? []).slice(1).map((e) => e.resource).filter((r): r is Resource => !!r);
+  return (message?.entry ?? [])
+    .slice(1)
+    .map((e) => e.resource)
+    .filter((r): r is Resource => !!r);
 }
 
 export function headerOf(message: Bundle | undefined): MessageHeader | undefined {
@@ -20,7 +33,12 @@ export function identifierValue(resource: Resource | undefined, system: string):
 }
 
 /** Deliveries of one event to one service, about one order (by its placer order number), in order. */
-export function deliveriesOf(deliveries: readonly HubDelivery[], event: string, destination: string, placer: string): HubDelivery[] {
+export function deliveriesOf(
+  deliveries: readonly HubDelivery[],
+  event: string,
+  destination: string,
+  placer: string,
+): HubDelivery[] {
   return deliveries.filter((d) => d.event === event && d.destination === destination && mentions(d.message, placer));
 }
 
@@ -58,7 +76,11 @@ export function lifecycleProblems(statuses: readonly TaskStatus[], from: TaskSta
 
 /** Error-level problems of each resource a message carries (base R4, bindings, the project's profiles). */
 export function messageValidationErrors(message: Bundle): string[] {
-  const urnTypes = new Map((message.entry ?? []).filter((e) => e.fullUrl && e.resource).map((e) => [e.fullUrl as string, e.resource?.resourceType as string]));
+  const urnTypes = new Map(
+    (message.entry ?? [])
+      .filter((e) => e.fullUrl && e.resource)
+      .map((e) => [e.fullUrl as string, e.resource?.resourceType as string]),
+  );
   return carried(message).flatMap((resource) =>
     validationIssues(resource, { urnTypes })
       .filter(isError)
@@ -74,24 +96,31 @@ export function resourceValidationErrors(resource: Resource): string[] {
 }
 
 const isError = (i: OperationOutcomeIssue) => i.severity === 'error' || i.severity === 'fatal';
-const describeIssue = (i: OperationOutcomeIssue) => `${i.expression?.join(', ') ?? ''} ${i.diagnostics ?? i.details?.text ?? i.code}`.trim();
+const describeIssue = (i: OperationOutcomeIssue) =>
+  `${i.expression?.join(', ') ?? ''} ${i.diagnostics ?? i.details?.text ?? i.code}`.trim();
 
 /** True when a report or study names the order by its placer order number (logically) or is based on `orderRef`. */
 export function citesOrder(resource: DiagnosticReport | ImagingStudy, placer: string, orderRef?: string): boolean {
   return (resource.basedOn ?? []).some(
-    (b) => (b.identifier?.system === SYSTEMS.placerOrder && b.identifier.value === placer) || (orderRef !== undefined && b.reference === orderRef),
+    (b) =>
+      (b.identifier?.system === SYSTEMS.placerOrder && b.identifier.value === placer) ||
+      (orderRef !== undefined && b.reference === orderRef),
   );
 }
 
 /** A copy of a message whose focus has new business identifiers: were it wrongly accepted, it would store something findable. */
-export function withFreshFocus(message: Bundle, suffix: string): { message: Bundle; focusType: string; system: string; value: string } {
+export function withFreshFocus(
+  message: Bundle,
+  suffix: string,
+): { message: Bundle; focusType: string; system: string; value: string } {
   const copy = structuredClone(message);
   const focusUrl = headerOf(copy)?.focus?.[0]?.reference;
   const entry = copy.entry?.find((e) => e.fullUrl === focusUrl) ?? copy.entry?.[1];
   const resource = entry?.resource as (Resource & { identifier?: Identifier[] }) | undefined;
   const ours: string[] = [SYSTEMS.placerOrder, SYSTEMS.task, SYSTEMS.report];
   const identifier = resource?.identifier?.find((i) => i.system && ours.includes(i.system));
-  if (!resource || !identifier?.system || !identifier.value) throw new Error('the message focus carries no business identifier of ours');
+  if (!resource || !identifier?.system || !identifier.value)
+    throw new Error('the message focus carries no business identifier of ours');
   identifier.value = `${identifier.value}-${suffix}`;
   return { message: copy, focusType: resource.resourceType, system: identifier.system, value: identifier.value };
 }
@@ -100,8 +129,10 @@ export function withFreshFocus(message: Bundle, suffix: string): { message: Bund
 export function outcomeProblems(body: unknown, text: string): string[] {
   const outcome = body as OperationOutcome | undefined;
   const problems: string[] = [];
-  if (outcome?.resourceType !== 'OperationOutcome') problems.push(`the body is not an OperationOutcome: ${text.slice(0, 200)}`);
-  else if (!(outcome.issue ?? []).some(isError)) problems.push('the OperationOutcome has no issue of severity error or fatal');
+  if (outcome?.resourceType !== 'OperationOutcome')
+    problems.push(`the body is not an OperationOutcome: ${text.slice(0, 200)}`);
+  else if (!(outcome.issue ?? []).some(isError))
+    problems.push('the OperationOutcome has no issue of severity error or fatal');
   if (/\n\s+at\s|node_modules|\.ts:\d+/.test(text)) problems.push('the body shows a stack trace');
   return problems;
 }

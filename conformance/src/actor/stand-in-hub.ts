@@ -67,7 +67,11 @@ export async function startStandInHub(options: StandInHubOptions): Promise<Stand
   const deliveries: HubDelivery[] = [];
   const forward = recordingFetch('hub → region');
   const delivering: typeof fetch = async (input, init) => {
-    const delivery: HubDelivery = { url: String(input), requestId: headerOf(init, MESSAGE_HEADERS.requestId) ?? '', message: parse<Bundle>(init?.body) };
+    const delivery: HubDelivery = {
+      url: String(input),
+      requestId: headerOf(init, MESSAGE_HEADERS.requestId) ?? '',
+      message: parse<Bundle>(init?.body),
+    };
     const header = delivery.message?.entry?.[0]?.resource as MessageHeader | undefined;
     if (header?.resourceType === 'MessageHeader') {
       delivery.event = header.eventCoding?.code;
@@ -106,7 +110,11 @@ export async function startStandInHub(options: StandInHubOptions): Promise<Stand
       at: new Date().toISOString(),
       durationMs: performance.now() - started,
       request: { method: request.method, url: request.url, headers: redactHeaders(request.headers), ...keepBody(body) },
-      response: { status: response.status, headers: redactHeaders(response.headers), ...keepBody(await response.clone().text()) },
+      response: {
+        status: response.status,
+        headers: redactHeaders(response.headers),
+        ...keepBody(await response.clone().text()),
+      },
     });
     return response;
   };
@@ -121,7 +129,9 @@ export async function startStandInHub(options: StandInHubOptions): Promise<Stand
     url,
     signingKey: credentials.hubKey,
     deliveries,
-    hubToken: async () => (await signAccessToken({ sub: 'national-hub', client_kind: 'hub', scope: [...HUB_SERVICE_SCOPES] }, signer)).access_token,
+    hubToken: async () =>
+      (await signAccessToken({ sub: 'national-hub', client_kind: 'hub', scope: [...HUB_SERVICE_SCOPES] }, signer))
+        .access_token,
     tokenFor: async (content) => (await signAccessToken(content, signer)).access_token,
     close: () =>
       new Promise<void>((resolve) => {

@@ -59,7 +59,11 @@ export function actorTopology(hubUrl: string, regionUrls: Record<'north' | 'midl
   const port = (url: string) => Number(new URL(url).port || (url.startsWith('https:') ? 443 : 80));
   return parseTopology({
     hub: { url: hubUrl, port: port(hubUrl) },
-    regions: regions.map((r) => ({ ...r, url: regionUrls[r.id as 'north' | 'midlands'], port: port(regionUrls[r.id as 'north' | 'midlands']) })),
+    regions: regions.map((r) => ({
+      ...r,
+      url: regionUrls[r.id as 'north' | 'midlands'],
+      port: port(regionUrls[r.id as 'north' | 'midlands']),
+    })),
     organisations: dev.organisations.filter((o) => o.region === 'north' || o.region === 'midlands'),
     clients: dev.clients.filter((c) => c.region === 'north' || c.region === 'midlands'),
   });
@@ -68,7 +72,10 @@ export function actorTopology(hubUrl: string, regionUrls: Record<'north' | 'midl
 /** A vendor's FHIR base must end in /fhir: the directory publishes `<region url>/fhir`. */
 export function regionUrlOf(fhirBase: string): string {
   const base = fhirBase.replace(/\/+$/, '');
-  if (!base.endsWith('/fhir')) throw new Error(`the system under test's base URL must end in /fhir (the hub's directory publishes <region url>/fhir), not ${fhirBase}`);
+  if (!base.endsWith('/fhir'))
+    throw new Error(
+      `the system under test's base URL must end in /fhir (the hub's directory publishes <region url>/fhir), not ${fhirBase}`,
+    );
   return base.slice(0, -'/fhir'.length);
 }
 
@@ -97,7 +104,9 @@ export async function startActorWorld(role: ActorRole, options: SuiteOptions): P
     dataDir: keysDir,
     host: vendor ? options.hubHost : '127.0.0.1',
     port: hubPort,
-    ...(vendor && options.sutJwksUri ? { publishedKeys: { clientId: `gateway-${sutRegion}`, jwksUri: options.sutJwksUri } } : {}),
+    ...(vendor && options.sutJwksUri
+      ? { publishedKeys: { clientId: `gateway-${sutRegion}`, jwksUri: options.sutJwksUri } }
+      : {}),
   });
   const started: GatewayProcess[] = [];
   const stop = async () => {
@@ -128,8 +137,19 @@ export async function startActorWorld(role: ActorRole, options: SuiteOptions): P
       role,
       topology,
       hub,
-      sut: { regionId: sutRegion, serviceId: serviceOf(sutRegion), fhirBase: vendor ?? fhirBaseOf(sutRegion), ours: !vendor, ...(sutProcess ? { process: sutProcess } : {}) },
-      peer: { regionId: peerRegion, serviceId: serviceOf(peerRegion), fhirBase: fhirBaseOf(peerRegion), process: peerProcess },
+      sut: {
+        regionId: sutRegion,
+        serviceId: serviceOf(sutRegion),
+        fhirBase: vendor ?? fhirBaseOf(sutRegion),
+        ours: !vendor,
+        ...(sutProcess ? { process: sutProcess } : {}),
+      },
+      peer: {
+        regionId: peerRegion,
+        serviceId: serviceOf(peerRegion),
+        fhirBase: fhirBaseOf(peerRegion),
+        process: peerProcess,
+      },
       referrer: await devClient(REFERRER.client, fhirBaseOf('north'), clientOptions),
       provider: await devClient(PROVIDER.client, fhirBaseOf('midlands'), clientOptions),
       dataDir,

@@ -34,8 +34,14 @@ const vitest = await startVitest(fileFilters(options), {
   run: true,
   watch: false,
   sequence: { sequencer: GroupSequencer },
-  reporters: ['default', ['junit', { outputFile: join(options.outDir, 'junit.xml'), suiteName: 'imaging-connect conformance' }], reporter],
+  reporters: [
+    'default',
+    ['junit', { outputFile: join(options.outDir, 'junit.xml'), suiteName: 'imaging-connect conformance' }],
+    reporter,
+  ],
 });
 await vitest.close();
-log(`conformance: ${reporter.passed ? 'PASSED' : 'FAILED'} in ${((performance.now() - began) / 1000).toFixed(1)} s (report: ${join(options.outDir, 'report.html')})`);
+log(
+  `conformance: ${reporter.passed ? 'PASSED' : 'FAILED'} in ${((performance.now() - began) / 1000).toFixed(1)} s (report: ${join(options.outDir, 'report.html')})`,
+);
 process.exit(reporter.passed ? 0 : 1);

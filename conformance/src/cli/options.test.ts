@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HUB_PORT, fileFilters, parseCliArgs, suiteEnvironment, suiteOptionsFromEnv, UsageError } from './options.ts';
+import {
+  DEFAULT_HUB_PORT,
+  fileFilters,
+  parseCliArgs,
+  suiteEnvironment,
+  suiteOptionsFromEnv,
+  UsageError,
+} from './options.ts';
 
 const parse = (...args: string[]) => parseCliArgs(args, '/repo');
 const problem = (...args: string[]) => {
@@ -56,7 +63,10 @@ describe('parseCliArgs', () => {
     [['--sut-jwks-uri', 'https://v/jwks'], /--sut-jwks-uri only applies to a vendor system/],
     [['--actor-timeout', '1'], /--actor-timeout must be a number of seconds from 5/],
     [['extra'], /Unexpected argument 'extra'/],
-    [['--actor', 'referrer', '--target', 'http://v/fhir', '--simulate-ris'], /--simulate-ris only applies to a vendor imaging provider/],
+    [
+      ['--actor', 'referrer', '--target', 'http://v/fhir', '--simulate-ris'],
+      /--simulate-ris only applies to a vendor imaging provider/,
+    ],
   ])('%j is refused: %s', (args, message) => {
     expect(problem(...(args as string[]))).toMatch(message as RegExp);
   });
@@ -71,7 +81,19 @@ describe('parseCliArgs', () => {
 
 describe('from the CLI to the suite', () => {
   it('the environment carries the options to the suite, and back', () => {
-    const cli = parse('--actor', 'imaging-provider', '--target', 'https://vendor.example/fhir', '--hub-port', '4911', '--sut-jwks-uri', 'https://vendor.example/jwks', '--actor-timeout', '600', '--simulate-ris');
+    const cli = parse(
+      '--actor',
+      'imaging-provider',
+      '--target',
+      'https://vendor.example/fhir',
+      '--hub-port',
+      '4911',
+      '--sut-jwks-uri',
+      'https://vendor.example/jwks',
+      '--actor-timeout',
+      '600',
+      '--simulate-ris',
+    );
     const env = suiteEnvironment(cli as NonNullable<typeof cli>, '/work');
     const options = suiteOptionsFromEnv(env, '/unused');
     expect(options).toMatchObject({

@@ -85,7 +85,8 @@ export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd(
   let target: string | undefined;
   if (values.target !== undefined) {
     target = httpUrl(values.target);
-    if (!target) problems.push(`--target must be an http(s) URL such as http://127.0.0.1:8080/fhir, not '${values.target}'`);
+    if (!target)
+      problems.push(`--target must be an http(s) URL such as http://127.0.0.1:8080/fhir, not '${values.target}'`);
   }
   let actor: ActorRole | undefined;
   if (values.actor !== undefined) {
@@ -94,33 +95,41 @@ export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd(
   }
   const hapi = (values.hapi ?? 'auto') as HapiMode;
   if (!HAPI_MODES.includes(hapi)) problems.push(`--hapi must be one of ${HAPI_MODES.join(', ')}, not '${values.hapi}'`);
-  if (values.hapi !== undefined && (target || actor)) problems.push('--hapi only applies when the suite starts HAPI: not with --target or --actor');
+  if (values.hapi !== undefined && (target || actor))
+    problems.push('--hapi only applies when the suite starts HAPI: not with --target or --actor');
 
   const groups: number[] = [];
   for (const g of values.group ?? []) {
     const n = Number(g);
-    if (!(GROUP_NUMBERS as readonly number[]).includes(n)) problems.push(`--group must be one of ${GROUP_NUMBERS.join(', ')}, not '${g}'`);
+    if (!(GROUP_NUMBERS as readonly number[]).includes(n))
+      problems.push(`--group must be one of ${GROUP_NUMBERS.join(', ')}, not '${g}'`);
     else if (!groups.includes(n)) groups.push(n);
   }
-  if (actor && groups.some((g) => g !== 5)) problems.push('--actor runs only the actor tests (group 5): leave out --group, or use --group 5');
+  if (actor && groups.some((g) => g !== 5))
+    problems.push('--actor runs only the actor tests (group 5): leave out --group, or use --group 5');
 
   const hubPort = values['hub-port'] === undefined ? DEFAULT_HUB_PORT : Number(values['hub-port']);
-  if (!Number.isInteger(hubPort) || hubPort < 1 || hubPort > 65535) problems.push(`--hub-port must be a port from 1 to 65535, not '${values['hub-port']}'`);
+  if (!Number.isInteger(hubPort) || hubPort < 1 || hubPort > 65535)
+    problems.push(`--hub-port must be a port from 1 to 65535, not '${values['hub-port']}'`);
   const hubHost = values['hub-host'] ?? '127.0.0.1';
-  if (!/^[A-Za-z0-9.-]+$/.test(hubHost)) problems.push(`--hub-host must be a host name or IPv4 address, not '${hubHost}'`);
+  if (!/^[A-Za-z0-9.-]+$/.test(hubHost))
+    problems.push(`--hub-host must be a host name or IPv4 address, not '${hubHost}'`);
 
   let sutJwksUri: string | undefined;
   if (values['sut-jwks-uri'] !== undefined) {
     sutJwksUri = httpUrl(values['sut-jwks-uri']);
     if (!sutJwksUri) problems.push(`--sut-jwks-uri must be an http(s) URL, not '${values['sut-jwks-uri']}'`);
-    if (!actor || !target) problems.push('--sut-jwks-uri only applies to a vendor system: use it with --actor and --target');
+    if (!actor || !target)
+      problems.push('--sut-jwks-uri only applies to a vendor system: use it with --actor and --target');
   }
   const actorTimeoutSeconds = values['actor-timeout'] === undefined ? 300 : Number(values['actor-timeout']);
   if (!Number.isFinite(actorTimeoutSeconds) || actorTimeoutSeconds < 5 || actorTimeoutSeconds > 86_400) {
     problems.push(`--actor-timeout must be a number of seconds from 5 to 86400, not '${values['actor-timeout']}'`);
   }
   if (values['simulate-ris'] && !(actor === 'imaging-provider' && target)) {
-    problems.push('--simulate-ris only applies to a vendor imaging provider: use it with --actor imaging-provider and --target');
+    problems.push(
+      '--simulate-ris only applies to a vendor imaging provider: use it with --actor imaging-provider and --target',
+    );
   }
   if (problems.length) throw new UsageError(problems.join('\n'));
 

@@ -16,7 +16,8 @@ const target = requireTarget();
 const options = suiteOptions();
 
 const isError = (i: OperationOutcomeIssue) => i.severity === 'error' || i.severity === 'fatal';
-const describeIssue = (i: OperationOutcomeIssue) => `${i.severity} ${i.code}${i.expression?.length ? ` at ${i.expression.join(', ')}` : ''}: ${i.diagnostics ?? i.details?.text ?? ''}`;
+const describeIssue = (i: OperationOutcomeIssue) =>
+  `${i.severity} ${i.code}${i.expression?.length ? ` at ${i.expression.join(', ')}` : ''}: ${i.diagnostics ?? i.details?.text ?? ''}`;
 
 async function expectValid(fhir: RawFhir, resource: Resource): Promise<void> {
   const answer = await fhir.request<OperationOutcome>('POST', `${resource.resourceType}/$validate`, { body: resource });
@@ -33,12 +34,17 @@ async function expectValid(fhir: RawFhir, resource: Resource): Promise<void> {
 
 describe('example resources', () => {
   const fhir = rawFhir(target.base);
-  it.each(allExamples().map((r) => [`${r.resourceType} ${(r as { identifier?: { value?: string }[] }).identifier?.[0]?.value ?? r.id ?? ''}`.trim(), r] as const))(
-    '%s is valid to the server',
-    async (_, resource) => {
-      await expectValid(fhir, resource);
-    },
-  );
+  it.each(
+    allExamples().map(
+      (r) =>
+        [
+          `${r.resourceType} ${(r as { identifier?: { value?: string }[] }).identifier?.[0]?.value ?? r.id ?? ''}`.trim(),
+          r,
+        ] as const,
+    ),
+  )('%s is valid to the server', async (_, resource) => {
+    await expectValid(fhir, resource);
+  });
 });
 
 /** What each store holds after the pathway: the kinds of resource the services write there. */
@@ -52,18 +58,30 @@ const SAMPLE = 3;
 
 // Only when this run also runs the pathway (group 4, which the sequencer puts first): its resources
 // are what is checked here.
-if (options.groups.includes(4) && target.partitioned) describe('resources the services wrote during the pathway (group 4)', () => {
-  const cases = Object.entries(WRITTEN_BY_SERVICES).flatMap(([store, types]) => types.map((type) => [`${type} in ${store}`, store, type] as const));
-  it.for(cases)('%s is valid to the server', async ([, store, type], { skip }) => {
-    const run = readPathwayRun(options.workDir);
-    // `pnpm conformance` runs the pathway first; a bare `vitest --project conformance` may not.
-    if (!run) return skip('the pathway group (4) has not run before this one in this run: run the suite with pnpm conformance');
-    const fhir = rawFhir(`${target.root}/${store}`);
-    const found = await fhir.search(type, { _lastUpdated: `ge${run?.startedAt}`, _sort: '-_lastUpdated', _count: String(SAMPLE) });
-    expect(found.status, describeAnswer(found)).toBe(200);
-    const resources = ((found.body as Bundle | undefined)?.entry ?? []).map((e) => e.resource).filter((r): r is Resource => !!r);
-    expect(resources.length, `the pathway wrote ${type} resources in ${store}`).toBeGreaterThan(0);
-    note(`validated ${resources.length}: ${resources.map((r) => `${r.resourceType}/${r.id}`).join(', ')}`);
-    for (const resource of resources) await expectValid(fhir, resource);
+if (options.groups.includes(4) && target.partitioned)
+  describe('resources the services wrote during the pathway (group 4)', () => {
+    const cases = Object.entries(WRITTEN_BY_SERVICES).flatMap(([store, types]) =>
+      types.map((type) => [`${type} in ${store}`, store, type] as const),
+    );
+    it.for(cases)('%s is valid to the server', async ([, store, type], { skip }) => {
+      const run = readPathwayRun(options.workDir);
+      // `pnpm conformance` runs the pathway first; a bare `vitest --project conformance` may not.
+      if (!run)
+        return skip(
+          'the pathway group (4) has not run before this one in this run: run the suite with pnpm conformance',
+        );
+      const fhir = rawFhir(`${target.root}/${store}`);
+      const found = await fhir.search(type, {
+        _lastUpdated: `ge${run?.startedAt}`,
+        _sort: '-_lastUpdated',
+        _count: String(SAMPLE),
+      });
+      expect(found.status, describeAnswer(found)).toBe(200);
+      const resources = ((found.body as Bundle | undefined)?.entry ?? [])
+        .map((e) => e.resource)
+        .filter((r): r is Resource => !!r);
+      expect(resources.length, `the pathway wrote ${type} resources in ${store}`).toBeGreaterThan(0);
+      note(`validated ${resources.length}: ${resources.map((r) => `${r.resourceType}/${r.id}`).join(', ')}`);
+      for (const resource of resources) await expectValid(fhir, resource);
+    });
   });
-});

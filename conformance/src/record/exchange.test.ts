@@ -5,7 +5,11 @@ import { MAX_BODY_CHARS, MAX_EXCHANGES, recordingFetch, setExchangeSink } from '
 const JWT = 'eyJhbGciOiJFUzM4NCJ9.eyJzdWIiOiJnYXRld2F5LW5vcnRoIn0.c2lnbmF0dXJlc2lnbmF0dXJl';
 
 function fakeFetch(status: number, body: string): typeof fetch {
-  return (async () => new Response(body, { status, headers: { 'Content-Type': 'application/fhir+json', ETag: 'W/"2"' } })) as typeof fetch;
+  return (async () =>
+    new Response(body, {
+      status,
+      headers: { 'Content-Type': 'application/fhir+json', ETag: 'W/"2"' },
+    })) as typeof fetch;
 }
 
 describe('recordingFetch', () => {
@@ -19,12 +23,21 @@ describe('recordingFetch', () => {
   it('records the request and the response, and still hands the caller an unread body', async () => {
     capture();
     const f = recordingFetch('suite → server', fakeFetch(201, '{"resourceType":"Task","id":"9"}'));
-    const res = await f('http://h/fhir/Task', { method: 'POST', headers: { 'Content-Type': 'application/fhir+json' }, body: '{"resourceType":"Task"}' });
+    const res = await f('http://h/fhir/Task', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/fhir+json' },
+      body: '{"resourceType":"Task"}',
+    });
     expect(await res.json()).toEqual({ resourceType: 'Task', id: '9' });
     expect(sink).toHaveLength(1);
     expect(sink[0]).toMatchObject({
       label: 'suite → server',
-      request: { method: 'POST', url: 'http://h/fhir/Task', body: '{"resourceType":"Task"}', headers: { 'content-type': 'application/fhir+json' } },
+      request: {
+        method: 'POST',
+        url: 'http://h/fhir/Task',
+        body: '{"resourceType":"Task"}',
+        headers: { 'content-type': 'application/fhir+json' },
+      },
       response: { status: 201, body: '{"resourceType":"Task","id":"9"}', headers: { etag: 'W/"2"' } },
     });
   });

@@ -79,11 +79,19 @@ export function record(exchange: Exchange): void {
   if (!sink) return;
   if (sink.length < MAX_EXCHANGES) sink.push(exchange);
   else if (sink.length === MAX_EXCHANGES) {
-    sink.push({ ...exchange, label: `${exchange.label} (further exchanges not recorded)`, request: { ...exchange.request, body: undefined, headers: {} }, response: undefined });
+    sink.push({
+      ...exchange,
+      label: `${exchange.label} (further exchanges not recorded)`,
+      request: { ...exchange.request, body: undefined, headers: {} },
+      response: undefined,
+    });
   }
 }
 
-async function bodyOfRequest(input: string | URL | Request, init: RequestInit | undefined): Promise<string | undefined> {
+async function bodyOfRequest(
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+): Promise<string | undefined> {
   const body = init?.body ?? (input instanceof Request ? await input.clone().text() : undefined);
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string') return body;
@@ -101,14 +109,22 @@ export function recordingFetch(label: string, inner: typeof fetch = globalThis.f
     const at = new Date().toISOString();
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const url = input instanceof Request ? input.url : String(input);
-    const requestHeaders = redactHeaders(new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)));
+    const requestHeaders = redactHeaders(
+      new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)),
+    );
     const requestBody = await bodyOfRequest(input, init);
     const request = { method, url, headers: requestHeaders, ...keepBody(requestBody) };
     let response: Response;
     try {
       response = await inner(input, init);
     } catch (err) {
-      record({ label, at, durationMs: performance.now() - started, request, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+      record({
+        label,
+        at,
+        durationMs: performance.now() - started,
+        request,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
       throw err;
     }
     let text: string | undefined;

@@ -12,13 +12,16 @@ interface ErrorLike {
 }
 
 export function errorText(error: ErrorLike): string {
-  const message = plain(`${error.name && error.name !== 'Error' && error.name !== 'AssertionError' ? `${error.name}: ` : ''}${error.message ?? String(error)}`);
+  const message = plain(
+    `${error.name && error.name !== 'Error' && error.name !== 'AssertionError' ? `${error.name}: ` : ''}${error.message ?? String(error)}`,
+  );
   return error.diff ? `${message}\n${plain(error.diff)}` : message;
 }
 
 function pathOf(test: TestCase): string[] {
   const path: string[] = [];
-  for (let parent: TestSuite | TestModule = test.parent; parent.type === 'suite'; parent = parent.parent) path.unshift(parent.name);
+  for (let parent: TestSuite | TestModule = test.parent; parent.type === 'suite'; parent = parent.parent)
+    path.unshift(parent.name);
   return path;
 }
 
@@ -28,8 +31,10 @@ function reportTest(test: TestCase): ReportTest {
   const { outcome, deviation } = outcomeOf(result.state, test.fullName, meta.deviation);
   let reason = '';
   if (result.state === 'failed') reason = result.errors.map(errorText).join('\n\n');
-  else if (result.state === 'skipped') reason = result.note ?? (test.options.mode === 'todo' ? 'not written yet (todo)' : 'skipped');
-  else if (deviation) reason = `${outcome === 'deviation' ? 'Recorded deviation' : 'Claims a deviation that is not recorded'} ${deviation.key}: ${deviation.description}`;
+  else if (result.state === 'skipped')
+    reason = result.note ?? (test.options.mode === 'todo' ? 'not written yet (todo)' : 'skipped');
+  else if (deviation)
+    reason = `${outcome === 'deviation' ? 'Recorded deviation' : 'Claims a deviation that is not recorded'} ${deviation.key}: ${deviation.description}`;
   return {
     path: pathOf(test),
     name: test.name,
@@ -45,7 +50,8 @@ function reportTest(test: TestCase): ReportTest {
 /** Every error recorded on a module or its suites (failed hooks, collection errors). */
 function errorsOf(module: TestModule): string[] {
   const errors = module.errors().map(errorText);
-  for (const suite of module.children.allSuites()) errors.push(...suite.errors().map((e) => `${suite.fullName}: ${errorText(e)}`));
+  for (const suite of module.children.allSuites())
+    errors.push(...suite.errors().map((e) => `${suite.fullName}: ${errorText(e)}`));
   return errors;
 }
 

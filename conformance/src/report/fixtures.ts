@@ -8,14 +8,28 @@ export function exchange(overrides: Partial<Exchange> = {}): Exchange {
     label: 'suite → server',
     at: '2026-11-23T10:00:00.000Z',
     durationMs: 12,
-    request: { method: 'POST', url: 'http://127.0.0.1:8080/fhir/conformance/Task', headers: { 'content-type': 'application/fhir+json' }, body: '{"resourceType":"Task"}' },
+    request: {
+      method: 'POST',
+      url: 'http://127.0.0.1:8080/fhir/conformance/Task',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: '{"resourceType":"Task"}',
+    },
     response: { status: 201, headers: { etag: 'W/"1"' }, body: '{"resourceType":"Task","id":"1"}' },
     ...overrides,
   };
 }
 
 export function test(overrides: Partial<ReportTest> = {}): ReportTest {
-  return { path: ['conditional create'], name: 'creates once', outcome: 'passed', durationMs: 30, reason: '', notes: [], exchanges: [exchange()], ...overrides };
+  return {
+    path: ['conditional create'],
+    name: 'creates once',
+    outcome: 'passed',
+    durationMs: 30,
+    reason: '',
+    notes: [],
+    exchanges: [exchange()],
+    ...overrides,
+  };
 }
 
 export function model(tests: ReportTest[], overrides: Partial<ReportModel> = {}): ReportModel {

@@ -23,7 +23,15 @@ const consoleErrors: string[] = [];
 beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   dir = mkdtempSync(join(tmpdir(), 'report-'));
   const file = join(dir, 'report.html');
@@ -38,8 +46,17 @@ beforeAll(async () => {
           reason: 'expected 412, got 200',
           exchanges: [
             exchange({
-              request: { method: 'PUT', url: 'http://127.0.0.1:8080/fhir/conformance/Task/7', headers: { 'if-match': 'W/"1"' }, body: '{"resourceType":"Task"}' },
-              response: { status: 200, headers: {}, body: '{"resourceType":"Task","note":[{"text":"<img src=x onerror=\\"document.title=\'pwned\'\\">"}]}' },
+              request: {
+                method: 'PUT',
+                url: 'http://127.0.0.1:8080/fhir/conformance/Task/7',
+                headers: { 'if-match': 'W/"1"' },
+                body: '{"resourceType":"Task"}',
+              },
+              response: {
+                status: 200,
+                headers: {},
+                body: '{"resourceType":"Task","note":[{"text":"<img src=x onerror=\\"document.title=\'pwned\'\\">"}]}',
+              },
             }),
           ],
         }),
@@ -73,7 +90,9 @@ describe('the HTML report in a browser', () => {
     const failed = page.locator('details.test', { hasText: 'a stale If-Match is refused' });
     expect(await failed.getAttribute('open')).not.toBeNull();
     expect(await failed.innerText()).toContain('expected 412, got 200');
-    expect(await failed.locator('pre', { hasText: 'PUT http://127.0.0.1:8080/fhir/conformance/Task/7' }).isVisible()).toBe(true);
+    expect(
+      await failed.locator('pre', { hasText: 'PUT http://127.0.0.1:8080/fhir/conformance/Task/7' }).isVisible(),
+    ).toBe(true);
     expect(await failed.locator('pre', { hasText: 'HTTP 200' }).isVisible()).toBe(true);
   });
 

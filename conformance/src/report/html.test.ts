@@ -9,8 +9,17 @@ describe('renderHtml', () => {
     reason: 'expected 412 to be 200 <b>really</b>',
     exchanges: [
       exchange({
-        request: { method: 'PUT', url: 'http://127.0.0.1:8080/fhir/conformance/Task/7', headers: { 'if-match': 'W/"1"' }, body: '{"resourceType":"Task","status":"rejected"}' },
-        response: { status: 409, headers: {}, body: '{"resourceType":"OperationOutcome","issue":[{"diagnostics":"<script>alert(1)</script>"}]}' },
+        request: {
+          method: 'PUT',
+          url: 'http://127.0.0.1:8080/fhir/conformance/Task/7',
+          headers: { 'if-match': 'W/"1"' },
+          body: '{"resourceType":"Task","status":"rejected"}',
+        },
+        response: {
+          status: 409,
+          headers: {},
+          body: '{"resourceType":"OperationOutcome","issue":[{"diagnostics":"<script>alert(1)</script>"}]}',
+        },
       }),
     ],
   });
@@ -42,7 +51,16 @@ describe('renderHtml', () => {
   });
 
   it('names the server, how it was started and its start-up time; a clean run says PASSED', () => {
-    const html = renderHtml(model([test(), test({ outcome: 'deviation', reason: 'Recorded deviation hapi:x: y', deviation: { key: 'hapi:x', description: 'y' } })]));
+    const html = renderHtml(
+      model([
+        test(),
+        test({
+          outcome: 'deviation',
+          reason: 'Recorded deviation hapi:x: y',
+          deviation: { key: 'hapi:x', description: 'y' },
+        }),
+      ]),
+    );
     expect(html).toContain('PASSED');
     expect(html).toContain('HAPI FHIR Server 8.8.0');
     expect(html).toContain('started in a container (testcontainers)');
@@ -52,6 +70,8 @@ describe('renderHtml', () => {
   });
 
   it('escapeHtml covers the five characters that matter', () => {
-    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    );
   });
 });

@@ -4,7 +4,12 @@ import { runPassed } from './model.ts';
 
 /** Text for HTML: everything a server or a test said is data, never markup. */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 const esc = escapeHtml;
@@ -37,7 +42,14 @@ details.x{margin:4px 0}details.x>summary{cursor:pointer;font:12px ui-monospace,S
 export function renderHtml(model: ReportModel): string {
   const ok = runPassed(model);
   const t = model.totals;
-  const deviations = [...new Map(model.groups.flatMap((g) => g.tests).filter((x) => x.outcome === 'deviation' && x.deviation).map((x) => [x.deviation?.key, x.deviation])).values()];
+  const deviations = [
+    ...new Map(
+      model.groups
+        .flatMap((g) => g.tests)
+        .filter((x) => x.outcome === 'deviation' && x.deviation)
+        .map((x) => [x.deviation?.key, x.deviation]),
+    ).values(),
+  ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(model.title)}: ${ok ? 'passed' : 'FAILED'}</title><style>${CSS}</style></head>
@@ -60,7 +72,12 @@ ${model.groups.map(renderGroup).join('\n')}
 function targetRows(model: ReportModel): string {
   const target = model.target;
   if (!target) return '';
-  const how = target.how === 'given' ? 'given (--target)' : target.how === 'container' ? 'started in a container (testcontainers)' : 'started from the launcher jar';
+  const how =
+    target.how === 'given'
+      ? 'given (--target)'
+      : target.how === 'container'
+        ? 'started in a container (testcontainers)'
+        : 'started from the launcher jar';
   return `<dt>FHIR server</dt><dd>${esc(target.software)} at <code>${esc(target.base)}</code></dd>
 <dt>how</dt><dd>${esc(how)}: ${esc(target.detail)}</dd>
 ${target.startupMs === undefined ? '' : `<dt>start-up</dt><dd>${(target.startupMs / 1000).toFixed(1)} s to the first 200 on /fhir/metadata</dd>`}`;
@@ -84,8 +101,11 @@ function renderTest(test: ReportTest): string {
   const reason = test.reason ? `<div class="reason ${test.outcome}">${esc(test.reason)}</div>` : '';
   const notes = test.notes.length ? `<ul>${test.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
   // A failed test shows its last exchange open: usually the request that failed.
-  const lastOpen = (x: Exchange, i: number) => renderExchange(x, test.outcome === 'failed' && i === test.exchanges.length - 1);
-  const exchanges = test.exchanges.length ? `<div class="muted">${test.exchanges.length} HTTP exchange${test.exchanges.length === 1 ? '' : 's'}:</div>${test.exchanges.map(lastOpen).join('')}` : '<div class="muted">no HTTP exchanges recorded</div>';
+  const lastOpen = (x: Exchange, i: number) =>
+    renderExchange(x, test.outcome === 'failed' && i === test.exchanges.length - 1);
+  const exchanges = test.exchanges.length
+    ? `<div class="muted">${test.exchanges.length} HTTP exchange${test.exchanges.length === 1 ? '' : 's'}:</div>${test.exchanges.map(lastOpen).join('')}`
+    : '<div class="muted">no HTTP exchanges recorded</div>';
   return `<details class="test"${test.outcome === 'failed' ? ' open' : ''}><summary><span class="badge ${test.outcome}">${LABEL[test.outcome]}</span>${path}${esc(test.name)}<span class="ms">${Math.round(test.durationMs)} ms</span></summary>
 <div class="body">${reason}${notes}${exchanges}</div></details>`;
 }

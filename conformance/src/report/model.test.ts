@@ -4,7 +4,10 @@ import { groupOf, outcomeOf, runPassed } from './model.ts';
 
 describe('report model', () => {
   it('groups by the file or folder under src/groups', () => {
-    expect(groupOf('src/groups/1-store-contract.test.ts')).toEqual({ key: '1-store-contract', title: '1. Store contract' });
+    expect(groupOf('src/groups/1-store-contract.test.ts')).toEqual({
+      key: '1-store-contract',
+      title: '1. Store contract',
+    });
     expect(groupOf('src/groups/5-actor/referrer.test.ts')).toEqual({ key: '5-actor', title: '5. Actor tests' });
   });
 
@@ -14,7 +17,9 @@ describe('report model', () => {
   });
 
   it('a store contract test named after a listed deviation is a deviation; one naming an unlisted deviation fails', () => {
-    expect(outcomeOf('passed', 'ifMatch on a missing id [known deviation hapi:if-match-on-missing-creates]').outcome).toBe('deviation');
+    expect(
+      outcomeOf('passed', 'ifMatch on a missing id [known deviation hapi:if-match-on-missing-creates]').outcome,
+    ).toBe('deviation');
     expect(outcomeOf('passed', 'sneaky [known deviation hapi:made-up]').outcome).toBe('failed');
   });
 

@@ -74,7 +74,11 @@ export function groupOf(moduleId: string): { key: string; title: string } {
  * store contract's naming convention) is a deviation, unless nobody listed that deviation — then it
  * fails, so a test cannot excuse itself.
  */
-export function outcomeOf(state: 'passed' | 'failed' | 'skipped' | 'pending', name: string, recorded?: RecordedDeviation): { outcome: Outcome; deviation?: RecordedDeviation } {
+export function outcomeOf(
+  state: 'passed' | 'failed' | 'skipped' | 'pending',
+  name: string,
+  recorded?: RecordedDeviation,
+): { outcome: Outcome; deviation?: RecordedDeviation } {
   if (state === 'failed') return { outcome: 'failed' };
   if (state === 'skipped' || state === 'pending') return { outcome: 'skipped' };
   const deviation = recorded ?? deviationInName(name);

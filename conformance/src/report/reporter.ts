@@ -50,7 +50,9 @@ export class ConformanceReporter implements Reporter {
     const setupError = takeSetupError();
     const model = collectReport({
       modules,
-      unhandledErrors: setupError ? [{ name: 'Error', message: `The suite's global set-up failed: ${setupError}` }, ...unhandledErrors] : unhandledErrors,
+      unhandledErrors: setupError
+        ? [{ name: 'Error', message: `The suite's global set-up failed: ${setupError}` }, ...unhandledErrors]
+        : unhandledErrors,
       startedAt: this.startedAt,
       durationMs: performance.now() - this.began,
       target: provided?.target ?? null,

@@ -11,8 +11,17 @@ describe('toTestReport', () => {
 
   const mixed = model([
     test({ name: 'passes' }),
-    test({ name: 'meets a deviation', outcome: 'deviation', reason: 'Recorded deviation hapi:stale-if-match-409: 409 for 412' }),
-    test({ name: 'fails', outcome: 'failed', reason: 'expected 412, got 500', exchanges: [exchange({ response: undefined, error: 'TypeError: fetch failed' })] }),
+    test({
+      name: 'meets a deviation',
+      outcome: 'deviation',
+      reason: 'Recorded deviation hapi:stale-if-match-409: 409 for 412',
+    }),
+    test({
+      name: 'fails',
+      outcome: 'failed',
+      reason: 'expected 412, got 500',
+      exchanges: [exchange({ response: undefined, error: 'TypeError: fetch failed' })],
+    }),
     test({ name: 'is skipped', outcome: 'skipped', reason: 'no partitions', exchanges: [] }),
   ]);
 
@@ -40,7 +49,10 @@ describe('toTestReport', () => {
 
   it('records each exchange as an operation, an unanswered one as an error', () => {
     const report = toTestReport(mixed);
-    expect(report.test?.[0]?.action[0]?.operation).toEqual({ result: 'pass', message: 'suite → server: POST http://127.0.0.1:8080/fhir/conformance/Task → 201' });
+    expect(report.test?.[0]?.action[0]?.operation).toEqual({
+      result: 'pass',
+      message: 'suite → server: POST http://127.0.0.1:8080/fhir/conformance/Task → 201',
+    });
     expect(report.test?.[2]?.action[0]?.operation?.result).toBe('error');
     expect(report.test?.[2]?.action[0]?.operation?.message).toContain('no answer (TypeError: fetch failed)');
   });
@@ -65,6 +77,10 @@ describe('toTestReport', () => {
 
   it('names the server under test as a participant', () => {
     const report = toTestReport(mixed);
-    expect(report.participant).toContainEqual({ type: 'server', uri: 'http://127.0.0.1:32771/fhir/conformance', display: 'HAPI FHIR Server 8.8.0' });
+    expect(report.participant).toContainEqual({
+      type: 'server',
+      uri: 'http://127.0.0.1:32771/fhir/conformance',
+      display: 'HAPI FHIR Server 8.8.0',
+    });
   });
 });

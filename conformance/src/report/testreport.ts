@@ -21,19 +21,26 @@ const ASSERT_RESULT: Record<Outcome, 'pass' | 'warning' | 'fail' | 'skip'> = {
  * (up to MAX_OPERATIONS_PER_TEST) and one assert carrying the outcome and its reason.
  */
 export function toTestReport(model: ReportModel): TestReport {
-  const participants: TestReportParticipant[] = [{ type: 'test-engine', uri: `${CANONICAL_BASE}/conformance`, display: model.title }];
+  const participants: TestReportParticipant[] = [
+    { type: 'test-engine', uri: `${CANONICAL_BASE}/conformance`, display: model.title },
+  ];
   if (model.target) participants.push({ type: 'server', uri: model.target.base, display: model.target.software });
-  if (model.actorTarget) participants.push({ type: 'server', uri: actorUri(model.actorTarget), display: model.actorTarget });
+  if (model.actorTarget)
+    participants.push({ type: 'server', uri: actorUri(model.actorTarget), display: model.actorTarget });
 
   const tests: TestReportTest[] = model.groups.flatMap((group) =>
     group.tests.map((test): TestReportTest => {
       const operations: TestReportTestAction[] = test.exchanges.slice(0, MAX_OPERATIONS_PER_TEST).map((x) => ({
         operation: {
           result: x.response ? 'pass' : 'error',
-          message: cut(`${x.label}: ${x.request.method} ${x.request.url} → ${x.response ? x.response.status : `no answer (${x.error ?? 'unknown'})`}`),
+          message: cut(
+            `${x.label}: ${x.request.method} ${x.request.url} → ${x.response ? x.response.status : `no answer (${x.error ?? 'unknown'})`}`,
+          ),
         },
       }));
-      const message = [test.reason || (test.outcome === 'passed' ? 'passed' : test.outcome), ...test.notes].join('\n\n');
+      const message = [test.reason || (test.outcome === 'passed' ? 'passed' : test.outcome), ...test.notes].join(
+        '\n\n',
+      );
       return {
         name: [group.title, ...test.path, test.name].join(' › '),
         description: `${test.outcome} in ${Math.round(test.durationMs)} ms`,
@@ -48,9 +55,13 @@ export function toTestReport(model: ReportModel): TestReport {
     identifier: { system: `${CANONICAL_BASE}/Id/conformance-run`, value: model.startedAt },
     name: model.title,
     status: 'completed',
-    testScript: { identifier: { system: `${CANONICAL_BASE}/Id/test-script`, value: 'imaging-connect-conformance' }, display: 'imaging-connect conformance suite (conformance/)' },
+    testScript: {
+      identifier: { system: `${CANONICAL_BASE}/Id/test-script`, value: 'imaging-connect-conformance' },
+      display: 'imaging-connect conformance suite (conformance/)',
+    },
     result: model.totals.total === 0 ? 'pending' : passed ? 'pass' : 'fail',
-    score: model.totals.total === 0 ? 0 : round((100 * (model.totals.passed + model.totals.deviation)) / model.totals.total),
+    score:
+      model.totals.total === 0 ? 0 : round((100 * (model.totals.passed + model.totals.deviation)) / model.totals.total),
     tester: 'imaging-connect conformance suite',
     issued: new Date(Date.parse(model.startedAt) + model.durationMs).toISOString(),
     participant: participants,

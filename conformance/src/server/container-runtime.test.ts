@@ -6,17 +6,34 @@ type Answers = Record<string, { status: number; body: string } | undefined>;
 const asking = (answers: Answers) => async (host: string, path: string) => answers[`${host}${path}`];
 
 const PODMAN_VERSION = JSON.stringify({ Version: '4.3.1', Components: [{ Name: 'Podman Engine', Version: '4.3.1' }] });
-const DOCKER_VERSION = JSON.stringify({ Version: '28.2.2', Components: [{ Name: 'Engine', Version: '28.2.2' }, { Name: 'containerd' }] });
+const DOCKER_VERSION = JSON.stringify({
+  Version: '28.2.2',
+  Components: [{ Name: 'Engine', Version: '28.2.2' }, { Name: 'containerd' }],
+});
 
 describe('container runtime detection', () => {
   it('tells Podman from Docker by the components of /version', async () => {
-    expect(await identifyRuntime('unix:///p.sock', asking({ 'unix:///p.sock/version': { status: 200, body: PODMAN_VERSION } }))).toEqual({
+    expect(
+      await identifyRuntime(
+        'unix:///p.sock',
+        asking({ 'unix:///p.sock/version': { status: 200, body: PODMAN_VERSION } }),
+      ),
+    ).toEqual({
       kind: 'podman',
       dockerHost: 'unix:///p.sock',
       version: '4.3.1',
     });
-    expect((await identifyRuntime('unix:///d.sock', asking({ 'unix:///d.sock/version': { status: 200, body: DOCKER_VERSION } })))?.kind).toBe('docker');
-    expect(await identifyRuntime('unix:///x.sock', asking({ 'unix:///x.sock/version': { status: 500, body: 'boom' } }))).toBeUndefined();
+    expect(
+      (
+        await identifyRuntime(
+          'unix:///d.sock',
+          asking({ 'unix:///d.sock/version': { status: 200, body: DOCKER_VERSION } }),
+        )
+      )?.kind,
+    ).toBe('docker');
+    expect(
+      await identifyRuntime('unix:///x.sock', asking({ 'unix:///x.sock/version': { status: 500, body: 'boom' } })),
+    ).toBeUndefined();
   });
 
   it('prefers Docker’s socket, then Podman’s', async () => {
@@ -26,19 +43,31 @@ describe('container runtime detection', () => {
     });
     expect(await detectContainerRuntime({ env: {}, ask: both })).toMatchObject({ kind: 'docker' });
     const podmanOnly = asking({ 'unix:///run/podman/podman.sock/version': { status: 200, body: PODMAN_VERSION } });
-    expect(await detectContainerRuntime({ env: {}, ask: podmanOnly })).toMatchObject({ kind: 'podman', dockerHost: 'unix:///run/podman/podman.sock' });
+    expect(await detectContainerRuntime({ env: {}, ask: podmanOnly })).toMatchObject({
+      kind: 'podman',
+      dockerHost: 'unix:///run/podman/podman.sock',
+    });
   });
 
   it('DOCKER_HOST, when set, is the only place it looks', async () => {
     const ask = asking({ 'unix:///var/run/docker.sock/version': { status: 200, body: DOCKER_VERSION } });
-    const found = await detectContainerRuntime({ env: { DOCKER_HOST: 'unix:///elsewhere.sock' }, ask, setUpPodman: async () => true });
+    const found = await detectContainerRuntime({
+      env: { DOCKER_HOST: 'unix:///elsewhere.sock' },
+      ask,
+      setUpPodman: async () => true,
+    });
     expect(found).toEqual({ unavailable: ['nothing answers the Docker API on unix:///elsewhere.sock'] });
   });
 
   it('sets Podman up when nothing answers, and says why when that fails too', async () => {
     let setUp = false;
-    const ask = async (host: string, path: string) => (setUp && `${host}${path}` === 'unix:///run/podman/podman.sock/version' ? { status: 200, body: PODMAN_VERSION } : undefined);
-    expect(await detectContainerRuntime({ env: {}, ask, setUpPodman: async () => (setUp = true) })).toMatchObject({ kind: 'podman' });
+    const ask = async (host: string, path: string) =>
+      setUp && `${host}${path}` === 'unix:///run/podman/podman.sock/version'
+        ? { status: 200, body: PODMAN_VERSION }
+        : undefined;
+    expect(await detectContainerRuntime({ env: {}, ask, setUpPodman: async () => (setUp = true) })).toMatchObject({
+      kind: 'podman',
+    });
     const none = await detectContainerRuntime({ env: {}, ask: asking({}), setUpPodman: async () => false });
     expect(none).toEqual({
       unavailable: [

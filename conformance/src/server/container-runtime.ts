@@ -63,7 +63,9 @@ export interface DetectOptions {
  * Finds a container runtime: DOCKER_HOST if set, else Docker's socket, else Podman's (started by
  * infra/podman/setup.sh, which installs it when missing, where we may). Returns the reasons when there is none.
  */
-export async function detectContainerRuntime(options: DetectOptions = {}): Promise<ContainerRuntime | { unavailable: string[] }> {
+export async function detectContainerRuntime(
+  options: DetectOptions = {},
+): Promise<ContainerRuntime | { unavailable: string[] }> {
   const env = options.env ?? process.env;
   const ask = options.ask ?? askSocket;
   const reasons: string[] = [];
@@ -84,7 +86,10 @@ export async function detectContainerRuntime(options: DetectOptions = {}): Promi
 }
 
 /** Runs one of infra/podman's scripts, its output to our stderr; true when it exits 0. */
-export function runInfraScript(script: 'setup.sh' | 'build-images.sh', log: (line: string) => void = () => undefined): Promise<boolean> {
+export function runInfraScript(
+  script: 'setup.sh' | 'build-images.sh',
+  log: (line: string) => void = () => undefined,
+): Promise<boolean> {
   const path = join(REPO_ROOT, 'infra/podman', script);
   if (!existsSync(path)) {
     log(`conformance: ${path} is missing`);

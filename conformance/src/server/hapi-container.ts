@@ -20,11 +20,18 @@ export type HapiImageFlavour = 'official' | 'local';
  * FHIR is ready). In-memory H2, so every run starts empty; URL-based partitions.
  */
 export class HapiFhirContainer extends GenericContainer {
-  constructor(image: string = OFFICIAL_HAPI_IMAGE, flavour: HapiImageFlavour = image === OFFICIAL_HAPI_IMAGE ? 'official' : 'local') {
+  constructor(
+    image: string = OFFICIAL_HAPI_IMAGE,
+    flavour: HapiImageFlavour = image === OFFICIAL_HAPI_IMAGE ? 'official' : 'local',
+  ) {
     super(image);
     this.withExposedPorts(HAPI_PORT)
       // The first CapabilityStatement is slow to build: a short read timeout would abort (and restart) it forever.
-      .withWaitStrategy(Wait.forHttp('/fhir/metadata', HAPI_PORT, { abortOnContainerExit: true }).forStatusCode(200).withReadTimeout(30_000))
+      .withWaitStrategy(
+        Wait.forHttp('/fhir/metadata', HAPI_PORT, { abortOnContainerExit: true })
+          .forStatusCode(200)
+          .withReadTimeout(30_000),
+      )
       .withStartupTimeout(HAPI_STARTUP_TIMEOUT_MS)
       .withEnvironment(flavour === 'official' ? officialEnvironment() : localEnvironment());
     // Published on loopback only (testcontainers would publish on every interface): a test server

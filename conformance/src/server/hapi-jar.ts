@@ -49,7 +49,8 @@ export async function ensureHapiJar(log: (line: string) => void = () => undefine
     child.once('exit', (c) => done(c));
     child.once('error', () => done(-1));
   });
-  if (code !== 0 || !existsSync(HAPI_JAR)) throw new Error(`infra/hapi-fhir/run.sh build failed (exit ${code}); is Maven (mvn) installed?`);
+  if (code !== 0 || !existsSync(HAPI_JAR))
+    throw new Error(`infra/hapi-fhir/run.sh build failed (exit ${code}); is Maven (mvn) installed?`);
   return HAPI_JAR;
 }
 
@@ -103,19 +104,27 @@ export async function startHapiJar(options: HapiJarOptions): Promise<StartedHapi
 }
 
 /** Polls `<base>/metadata` until it answers 200; a slow first CapabilityStatement is allowed 30 s. */
-export async function waitForMetadata(baseUrl: string, timeoutMs: number, gone: () => string | undefined = () => undefined): Promise<void> {
+export async function waitForMetadata(
+  baseUrl: string,
+  timeoutMs: number,
+  gone: () => string | undefined = () => undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const why = gone();
     if (why) throw new Error(`HAPI FHIR ${why}`);
     try {
-      const res = await fetch(`${baseUrl}/metadata`, { headers: { Accept: 'application/fhir+json' }, signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${baseUrl}/metadata`, {
+        headers: { Accept: 'application/fhir+json' },
+        signal: AbortSignal.timeout(30_000),
+      });
       await res.body?.cancel();
       if (res.status === 200) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`HAPI FHIR did not answer 200 on ${baseUrl}/metadata within ${Math.round(timeoutMs / 1000)} s`);
+    if (Date.now() > deadline)
+      throw new Error(`HAPI FHIR did not answer 200 on ${baseUrl}/metadata within ${Math.round(timeoutMs / 1000)} s`);
     await new Promise((r) => setTimeout(r, 1000));
   }
 }

@@ -14,7 +14,10 @@ export interface Prepared {
  * `:identifier` on references (HAPI lacks the modifier); everywhere, the project's StructureDefinitions,
  * because HAPI 8.2+ rejects a resource whose `meta.profile` it cannot resolve.
  */
-export async function prepareServer(target: TargetInfo, log: (line: string) => void = () => undefined): Promise<Prepared> {
+export async function prepareServer(
+  target: TargetInfo,
+  log: (line: string) => void = () => undefined,
+): Promise<Prepared> {
   const definitions = new HttpStore({ baseUrl: target.definitionsBase, timeoutMs: 120_000 });
   const profiles: string[] = [];
   for (const definition of profileDefinitions()) {
@@ -24,9 +27,12 @@ export async function prepareServer(target: TargetInfo, log: (line: string) => v
   }
   let searchParameters: string[] = [];
   if (target.kind === 'hapi') {
-    searchParameters = await prepareReferenceIdentifierSearch(definitions, [new HttpStore({ baseUrl: target.base, timeoutMs: 120_000 })]);
+    searchParameters = await prepareReferenceIdentifierSearch(definitions, [
+      new HttpStore({ baseUrl: target.base, timeoutMs: 120_000 }),
+    ]);
   }
-  log(`conformance: server prepared: ${profiles.length} StructureDefinitions, ${searchParameters.length} SearchParameters installed now`);
+  log(
+    `conformance: server prepared: ${profiles.length} StructureDefinitions, ${searchParameters.length} SearchParameters installed now`,
+  );
   return { searchParameters, profiles };
 }
-

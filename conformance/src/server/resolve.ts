@@ -1,7 +1,13 @@
 import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { randomInt } from 'node:crypto';
 import type { ServerKind } from '../deviations.ts';
-import { detectContainerRuntime, hasImage, localImageVersion, runInfraScript, setUpPodmanAsRoot } from './container-runtime.ts';
+import {
+  detectContainerRuntime,
+  hasImage,
+  localImageVersion,
+  runInfraScript,
+  setUpPodmanAsRoot,
+} from './container-runtime.ts';
 import type { ContainerRuntime } from './container-runtime.ts';
 import { HapiFhirContainer, LOCAL_HAPI_IMAGE_NAME, OFFICIAL_HAPI_IMAGE, PARTITIONS } from './hapi-container.ts';
 import { startHapiJar } from './hapi-jar.ts';
@@ -42,7 +48,12 @@ export async function resolveTarget(options: ResolveOptions): Promise<ResolvedTa
   const jar = await startHapiJar({ workDir: options.workDir, log });
   log(`conformance: HAPI FHIR (jar, pid ${jar.pid}) ready at ${jar.baseUrl} after ${seconds(jar.startupMs)} s`);
   try {
-    const info = await describeServer(jar.baseUrl, 'jar', `launcher jar (pid ${jar.pid}, in-memory H2, log ${jar.logFile})`, jar.startupMs);
+    const info = await describeServer(
+      jar.baseUrl,
+      'jar',
+      `launcher jar (pid ${jar.pid}, in-memory H2, log ${jar.logFile})`,
+      jar.startupMs,
+    );
     return { info, stop: jar.stop };
   } catch (err) {
     await jar.stop();
@@ -67,14 +78,23 @@ async function tryContainer(options: ResolveOptions): Promise<ResolvedTarget | u
     process.env.DOCKER_HOST = runtime.dockerHost;
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
     process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
-    log(`conformance: starting ${image} through testcontainers (${runtime.kind} ${runtime.version}, ${runtime.dockerHost}) ...`);
+    log(
+      `conformance: starting ${image} through testcontainers (${runtime.kind} ${runtime.version}, ${runtime.dockerHost}) ...`,
+    );
     const began = performance.now();
     const container = await new HapiFhirContainer(image).start();
     const startupMs = performance.now() - began;
-    log(`conformance: HAPI FHIR container ${container.getId().slice(0, 12)} ready at ${container.getBaseUrl()} after ${seconds(startupMs)} s`);
+    log(
+      `conformance: HAPI FHIR container ${container.getId().slice(0, 12)} ready at ${container.getBaseUrl()} after ${seconds(startupMs)} s`,
+    );
     const stop = async () => void (await container.stop({ timeout: 10_000 }));
     try {
-      const info = await describeServer(container.getBaseUrl(), 'container', `${image} via testcontainers on ${runtime.kind} ${runtime.version}`, startupMs);
+      const info = await describeServer(
+        container.getBaseUrl(),
+        'container',
+        `${image} via testcontainers on ${runtime.kind} ${runtime.version}`,
+        startupMs,
+      );
       return { info, stop };
     } catch (err) {
       await stop();
@@ -82,13 +102,19 @@ async function tryContainer(options: ResolveOptions): Promise<ResolvedTarget | u
     }
   } catch (err) {
     if (options.mode === 'container') throw err;
-    log(`conformance: the container path failed (${(err as Error).message.split('\n')[0]}); falling back to the launcher jar`);
+    log(
+      `conformance: the container path failed (${(err as Error).message.split('\n')[0]}); falling back to the launcher jar`,
+    );
     return undefined;
   }
 }
 
 /** Docker with a registry: the official image. Podman only: ours, built from infra/ when missing. */
-async function imageFor(runtime: ContainerRuntime, env: Record<string, string | undefined>, log: (line: string) => void): Promise<string> {
+async function imageFor(
+  runtime: ContainerRuntime,
+  env: Record<string, string | undefined>,
+  log: (line: string) => void,
+): Promise<string> {
   if (env.CONFORMANCE_HAPI_IMAGE) return env.CONFORMANCE_HAPI_IMAGE;
   if (runtime.kind === 'docker') return OFFICIAL_HAPI_IMAGE;
   const image = `${LOCAL_HAPI_IMAGE_NAME}:${localImageVersion()}`;
@@ -111,7 +137,11 @@ interface Probe {
 async function probe(url: string, init: RequestInit = {}): Promise<Probe> {
   const res = await fetch(url, {
     ...init,
-    headers: { Accept: 'application/fhir+json', 'Cache-Control': 'no-cache', ...(init.headers as Record<string, string> | undefined) },
+    headers: {
+      Accept: 'application/fhir+json',
+      'Cache-Control': 'no-cache',
+      ...(init.headers as Record<string, string> | undefined),
+    },
     signal: AbortSignal.timeout(60_000),
   });
   return { status: res.status, text: await res.text() };
@@ -121,7 +151,12 @@ async function probe(url: string, init: RequestInit = {}): Promise<Probe> {
  * What kind of server is at `url`, and where the groups put things: on a HAPI with URL partitions the
  * suite works in its own partition and keeps definitions in DEFAULT; elsewhere everything is at `url`.
  */
-export async function describeServer(url: string, how: TargetInfo['how'], detail: string, startupMs?: number): Promise<TargetInfo> {
+export async function describeServer(
+  url: string,
+  how: TargetInfo['how'],
+  detail: string,
+  startupMs?: number,
+): Promise<TargetInfo> {
   const given = url.replace(/\/+$/, '');
   let metadata: Probe;
   try {
@@ -129,22 +164,32 @@ export async function describeServer(url: string, how: TargetInfo['how'], detail
   } catch (err) {
     throw new Error(`No FHIR server answers at ${given}: ${(err as Error).message}`);
   }
-  if (metadata.status !== 200) throw new Error(`${given}/metadata answered ${metadata.status}: is this a FHIR base URL?`);
+  if (metadata.status !== 200)
+    throw new Error(`${given}/metadata answered ${metadata.status}: is this a FHIR base URL?`);
   let capability: CapabilityStatement;
   try {
     capability = JSON.parse(metadata.text) as CapabilityStatement;
   } catch {
     throw new Error(`${given}/metadata did not answer with JSON`);
   }
-  if (capability.resourceType !== 'CapabilityStatement') throw new Error(`${given}/metadata answered a ${String(capability.resourceType)}, not a CapabilityStatement`);
-  if (capability.fhirVersion && !capability.fhirVersion.startsWith('4.0')) throw new Error(`${given} is FHIR ${capability.fhirVersion}; the suite tests FHIR R4 (4.0.x)`);
-  const software = [capability.software?.name, capability.software?.version].filter(Boolean).join(' ') || 'unknown software';
+  if (capability.resourceType !== 'CapabilityStatement')
+    throw new Error(`${given}/metadata answered a ${String(capability.resourceType)}, not a CapabilityStatement`);
+  if (capability.fhirVersion && !capability.fhirVersion.startsWith('4.0'))
+    throw new Error(`${given} is FHIR ${capability.fhirVersion}; the suite tests FHIR R4 (4.0.x)`);
+  const software =
+    [capability.software?.name, capability.software?.version].filter(Boolean).join(' ') || 'unknown software';
   const kind: ServerKind = /hapi/i.test(capability.software?.name ?? '') ? 'hapi' : 'other';
 
   const common = { how, detail, kind, software, ...(startupMs === undefined ? {} : { startupMs }) };
   if (kind === 'hapi' && (await isPartitionedRoot(given))) {
     await ensurePartitions(given, [SUITE_PARTITION]);
-    return { ...common, root: given, partitioned: true, base: `${given}/${SUITE_PARTITION}`, definitionsBase: `${given}/DEFAULT` };
+    return {
+      ...common,
+      root: given,
+      partitioned: true,
+      base: `${given}/${SUITE_PARTITION}`,
+      definitionsBase: `${given}/DEFAULT`,
+    };
   }
   // A partition's own base (`…/fhir/conformance`): its parent is the root.
   const parent = given.slice(0, given.lastIndexOf('/'));

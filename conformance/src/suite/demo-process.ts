@@ -42,7 +42,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const logFile = join(options.dataDir, '..', 'demo-output.log');
   const portBase = await freePortBase();
   const startedAt = new Date(Date.now() - 1_000).toISOString();
-  const args = [join(REPO_ROOT, 'services/demo/src/main.ts'), '--hapi', options.hapiRoot, '--port-base', String(portBase), '--data-dir', options.dataDir];
+  const args = [
+    join(REPO_ROOT, 'services/demo/src/main.ts'),
+    '--hapi',
+    options.hapiRoot,
+    '--port-base',
+    String(portBase),
+    '--data-dir',
+    options.dataDir,
+  ];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile);
   let output = '';
@@ -88,7 +96,10 @@ function stepsOf(lines: string[]): string[] {
       continue;
     }
     const result = /\bstep (\d+\/\d+) (\S+) in (\S+(?: \S+)?)(?:: (.*))?$/.exec(line);
-    if (result) steps.push(`step ${result[1]} ${result[2]} ${titles.get(result[1] as string) ?? ''} (${result[3]}${result[4] ? `: ${result[4]}` : ''})`);
+    if (result)
+      steps.push(
+        `step ${result[1]} ${result[2]} ${titles.get(result[1] as string) ?? ''} (${result[3]}${result[4] ? `: ${result[4]}` : ''})`,
+      );
   }
   return steps;
 }

@@ -36,12 +36,15 @@ async function setUp(project: TestProject): Promise<() => Promise<void>> {
   project.provide('options', options);
 
   if (options.actor) {
-    log(`conformance: actor tests for the ${options.actor} role against ${options.actorTarget ?? 'our own regional gateway'}`);
+    log(
+      `conformance: actor tests for the ${options.actor} role against ${options.actorTarget ?? 'our own regional gateway'}`,
+    );
     project.provide('target', null);
     return async () => undefined;
   }
   const mode = (process.env.CONFORMANCE_HAPI ?? 'auto') as HapiMode;
-  if (!HAPI_MODES.includes(mode)) throw new Error(`CONFORMANCE_HAPI must be one of ${HAPI_MODES.join(', ')}, not '${mode}'`);
+  if (!HAPI_MODES.includes(mode))
+    throw new Error(`CONFORMANCE_HAPI must be one of ${HAPI_MODES.join(', ')}, not '${mode}'`);
   const resolved = await resolveTarget({
     ...(process.env.CONFORMANCE_TARGET ? { given: process.env.CONFORMANCE_TARGET } : {}),
     mode,

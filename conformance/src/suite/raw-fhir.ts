@@ -41,7 +41,9 @@ export function rawFhir(base: string, label = 'suite → server', inner: typeof 
     const res = await f(url, {
       method,
       headers,
-      ...(init.body === undefined ? {} : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
+      ...(init.body === undefined
+        ? {}
+        : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
       signal: AbortSignal.timeout(120_000),
     });
     const text = await res.text();
@@ -58,7 +60,8 @@ export function rawFhir(base: string, label = 'suite → server', inner: typeof 
     base: root,
     request: (method, path, init) => call(method.toUpperCase(), url(path), init),
     get: (path, headers) => call('GET', url(path), headers ? { headers } : {}),
-    search: (type, query) => call('GET', url(`${type}?${typeof query === 'string' ? query : new URLSearchParams(query).toString()}`)),
+    search: (type, query) =>
+      call('GET', url(`${type}?${typeof query === 'string' ? query : new URLSearchParams(query).toString()}`)),
     create: (resource, ifNoneExist) =>
       call('POST', url(resource.resourceType), {
         body: resource,

@@ -14,14 +14,19 @@ const PASSWORD = 'correct-horse-battery';
 const scratch = mkdtempSync(join(tmpdir(), 'k8s-secrets-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function run(argv: string[], env: Record<string, string | undefined> = { POSTGRES_PASSWORD: PASSWORD }, stdoutIsTerminal = false) {
+async function run(
+  argv: string[],
+  env: Record<string, string | undefined> = { POSTGRES_PASSWORD: PASSWORD },
+  stdoutIsTerminal = false,
+) {
   let out = '';
   let err = '';
   const code = await runK8sSecrets(argv, { env, out: (t) => (out += t), err: (t) => (err += t), stdoutIsTerminal });
   return { code, out, err };
 }
 
-const decode = (secret: SecretManifest | undefined, key: string) => Buffer.from(secret?.data[key] ?? '', 'base64').toString('utf8');
+const decode = (secret: SecretManifest | undefined, key: string) =>
+  Buffer.from(secret?.data[key] ?? '', 'base64').toString('utf8');
 const madeDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('imaging-k8s-secrets-'));
 
 describe('k8s-secrets', () => {
@@ -63,7 +68,9 @@ describe('k8s-secrets', () => {
     const client = registry.get('gateway-north');
     expect(client?.kind).toBe('gateway');
     const privateJwk = JSON.parse(decode(credentials, 'gateway-north.private.jwk.json')) as JWK;
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid: privateJwk.kid as string }).sign(await importJWK(privateJwk, 'ES384'));
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES384', kid: privateJwk.kid as string })
+      .sign(await importJWK(privateJwk, 'ES384'));
     const publicJwk = client?.jwks?.keys.find((k) => k.kid === privateJwk.kid);
     expect(publicJwk).toBeDefined();
     expect(publicJwk).not.toHaveProperty('d');
@@ -72,7 +79,11 @@ describe('k8s-secrets', () => {
   });
 
   it('makes new keys each time it runs', async () => {
-    const key = async () => decode(((JSON.parse((await run([])).out) as { items: SecretManifest[] }).items[1]), 'gateway-south.private.jwk.json');
+    const key = async () =>
+      decode(
+        (JSON.parse((await run([])).out) as { items: SecretManifest[] }).items[1],
+        'gateway-south.private.jwk.json',
+      );
     expect(await key()).not.toBe(await key());
   });
 
@@ -81,7 +92,8 @@ describe('k8s-secrets', () => {
     const first = await run(['--keys-dir', keysDir]);
     expect(first.code).toBe(0);
     const kept = readFileSync(join(keysDir, 'keys', 'gp-n81001.private.jwk.json'), 'utf8');
-    const inSecret = (out: string) => decode((JSON.parse(out) as { items: SecretManifest[] }).items[1], 'gp-n81001.private.jwk.json');
+    const inSecret = (out: string) =>
+      decode((JSON.parse(out) as { items: SecretManifest[] }).items[1], 'gp-n81001.private.jwk.json');
     expect(inSecret(first.out)).toBe(kept);
     expect(existsSync(join(keysDir, 'clients.json'))).toBe(true);
     expect(inSecret((await run(['--keys-dir', keysDir])).out)).toBe(kept);
@@ -90,16 +102,32 @@ describe('k8s-secrets', () => {
   it('takes another namespace', async () => {
     const { code, out } = await run(['--namespace', 'imaging-test']);
     expect(code).toBe(0);
-    expect((JSON.parse(out) as { items: SecretManifest[] }).items.map((s) => s.metadata.namespace)).toEqual(['imaging-test', 'imaging-test', 'imaging-test']);
+    expect((JSON.parse(out) as { items: SecretManifest[] }).items.map((s) => s.metadata.namespace)).toEqual([
+      'imaging-test',
+      'imaging-test',
+      'imaging-test',
+    ]);
   });
 
   it.each([
     ['no password', [], {}, false, 'set POSTGRES_PASSWORD to the database password (at least 12 characters)'],
     ['a short password', [], { POSTGRES_PASSWORD: 'short' }, false, 'set POSTGRES_PASSWORD'],
     ['a terminal', [], { POSTGRES_PASSWORD: PASSWORD }, true, 'refusing to print private keys to a terminal'],
-    ['a bad namespace', ['--namespace', 'Imaging_Connect'], { POSTGRES_PASSWORD: PASSWORD }, false, "'Imaging_Connect' is not a namespace name"],
+    [
+      'a bad namespace',
+      ['--namespace', 'Imaging_Connect'],
+      { POSTGRES_PASSWORD: PASSWORD },
+      false,
+      "'Imaging_Connect' is not a namespace name",
+    ],
     ['an unknown option', ['--ns', 'x'], { POSTGRES_PASSWORD: PASSWORD }, false, "Unknown option '--ns'"],
-    ['a missing topology', ['--topology', '/nonexistent/topology.json'], { POSTGRES_PASSWORD: PASSWORD }, false, 'Cannot read topology /nonexistent/topology.json'],
+    [
+      'a missing topology',
+      ['--topology', '/nonexistent/topology.json'],
+      { POSTGRES_PASSWORD: PASSWORD },
+      false,
+      'Cannot read topology /nonexistent/topology.json',
+    ],
   ])('refuses %s, printing nothing', async (_what, argv, env, terminal, message) => {
     const { code, out, err } = await run(argv as string[], env as Record<string, string>, terminal as boolean);
     expect(code).toBe(2);
@@ -109,7 +137,10 @@ describe('k8s-secrets', () => {
 
   it('refuses an invalid topology, naming the problem', async () => {
     const file = join(scratch, 'bad-topology.json');
-    writeFileSync(file, JSON.stringify({ hub: { url: 'http://hub:4000', port: 4000 }, regions: [], organisations: [], clients: [] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ hub: { url: 'http://hub:4000', port: 4000 }, regions: [], organisations: [], clients: [] }),
+    );
     const { code, out, err } = await run(['--topology', file]);
     expect(code).toBe(2);
     expect(out).toBe('');

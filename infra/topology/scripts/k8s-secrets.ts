@@ -32,7 +32,8 @@ export const PAGE_TOKENS_SECRET = 'imaging-page-tokens';
 export const CLIENT_REGISTRY_KEY = 'clients.json';
 export const MIN_PASSWORD_LENGTH = 12;
 
-const USAGE = 'usage: POSTGRES_PASSWORD=... k8s-secrets.ts [--namespace <ns>] [--topology <file>] [--keys-dir <dir>] | kubectl apply -f -';
+const USAGE =
+  'usage: POSTGRES_PASSWORD=... k8s-secrets.ts [--namespace <ns>] [--topology <file>] [--keys-dir <dir>] | kubectl apply -f -';
 const DEFAULT_TOPOLOGY = resolve(import.meta.dirname, '..', 'topology.json');
 
 export interface SecretManifest {
@@ -55,7 +56,9 @@ export async function buildSecrets(
 ): Promise<SecretManifest[]> {
   const credentials = await ensureDevCredentials(topology, options.workDir);
   const ids = [HUB_CLIENT_ID, ...topology.clients.map((c) => c.id)];
-  const keyFiles = Object.fromEntries(ids.map((id) => [privateKeyEntry(id), readFileSync(devKeyFile(options.workDir, id))]));
+  const keyFiles = Object.fromEntries(
+    ids.map((id) => [privateKeyEntry(id), readFileSync(devKeyFile(options.workDir, id))]),
+  );
   const secret = (name: string, data: Record<string, Buffer | string>): SecretManifest => ({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -67,7 +70,10 @@ export async function buildSecrets(
   return [
     secret(DB_SECRET, { password: options.postgresPassword }),
     secret(CREDENTIALS_SECRET, { ...keyFiles, [CLIENT_REGISTRY_KEY]: readFileSync(credentials.clientRegistryFile) }),
-    secret(PAGE_TOKENS_SECRET, Object.fromEntries(['hub', ...topology.regions.map((r) => r.id)].map((k) => [k, pageSecret()]))),
+    secret(
+      PAGE_TOKENS_SECRET,
+      Object.fromEntries(['hub', ...topology.regions.map((r) => r.id)].map((k) => [k, pageSecret()])),
+    ),
   ];
 }
 
@@ -101,7 +107,9 @@ export async function runK8sSecrets(argv: string[], io: SecretsIo): Promise<numb
   }
   const password = io.env.POSTGRES_PASSWORD ?? '';
   if (password.length < MIN_PASSWORD_LENGTH) {
-    io.err(`k8s-secrets: set POSTGRES_PASSWORD to the database password (at least ${MIN_PASSWORD_LENGTH} characters)\n${USAGE}\n`);
+    io.err(
+      `k8s-secrets: set POSTGRES_PASSWORD to the database password (at least ${MIN_PASSWORD_LENGTH} characters)\n${USAGE}\n`,
+    );
     return 2;
   }
   if (io.stdoutIsTerminal) {
@@ -120,7 +128,9 @@ export async function runK8sSecrets(argv: string[], io: SecretsIo): Promise<numb
   try {
     const items = await buildSecrets(topology, { namespace: values.namespace, postgresPassword: password, workDir });
     io.out(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2)}\n`);
-    io.err(`k8s-secrets: ${items.map((s) => `${s.metadata.name} (${Object.keys(s.data).length} keys)`).join(', ')} for namespace ${values.namespace}\n`);
+    io.err(
+      `k8s-secrets: ${items.map((s) => `${s.metadata.name} (${Object.keys(s.data).length} keys)`).join(', ')} for namespace ${values.namespace}\n`,
+    );
     return 0;
   } catch (err) {
     io.err(`k8s-secrets: failed: ${(err as Error).message}\n`);

@@ -11,7 +11,9 @@ describe('parsePrepareArgs', () => {
       waitOnly: false,
       timeoutMs: 900_000,
     });
-    expect(parsePrepareArgs(['--wait-only', '--timeout', '60', '--partitions', 'south', 'https://fhir.example.org/fhir'])).toMatchObject({
+    expect(
+      parsePrepareArgs(['--wait-only', '--timeout', '60', '--partitions', 'south', 'https://fhir.example.org/fhir']),
+    ).toMatchObject({
       waitOnly: true,
       timeoutMs: 60_000,
       partitions: ['south'],
@@ -26,8 +28,14 @@ describe('parsePrepareArgs', () => {
     [['--partitions', 'hub', 'http://hapi/fhir?x=1'], 'the base URL takes no query or fragment: http://hapi/fhir?x=1'],
     [['http://hapi/fhir'], '--partitions is required: the partitions the services use, e.g. hub,north'],
     [['--partitions', 'hub,DEFAULT,no/slash', 'http://hapi/fhir'], 'not a service partition: DEFAULT, no/slash'],
-    [['--timeout', '0', '--partitions', 'hub', 'http://hapi/fhir'], "--timeout must be whole seconds between 1 and 86400, not '0'"],
-    [['--timeout', '1.5', '--partitions', 'hub', 'http://hapi/fhir'], "--timeout must be whole seconds between 1 and 86400, not '1.5'"],
+    [
+      ['--timeout', '0', '--partitions', 'hub', 'http://hapi/fhir'],
+      "--timeout must be whole seconds between 1 and 86400, not '0'",
+    ],
+    [
+      ['--timeout', '1.5', '--partitions', 'hub', 'http://hapi/fhir'],
+      "--timeout must be whole seconds between 1 and 86400, not '1.5'",
+    ],
     [['--partition', 'hub', 'http://hapi/fhir'], "Unknown option '--partition'"],
   ])('refuses %j: %s', (argv, message) => {
     expect(() => parsePrepareArgs(argv)).toThrow(UsageError);
@@ -36,7 +44,9 @@ describe('parsePrepareArgs', () => {
 });
 
 /** A clock that only moves when the code under test sleeps. */
-function fakeDeps(fetchFn: (url: string, init?: RequestInit) => Promise<Response>): WaitDeps & { slept: number[]; lines: string[] } {
+function fakeDeps(
+  fetchFn: (url: string, init?: RequestInit) => Promise<Response>,
+): WaitDeps & { slept: number[]; lines: string[] } {
   let now = 0;
   const slept: number[] = [];
   const lines: string[] = [];
@@ -53,8 +63,12 @@ function fakeDeps(fetchFn: (url: string, init?: RequestInit) => Promise<Response
   };
 }
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/fhir+json' } });
-const outcome = (text: string) => ({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing', diagnostics: text }] });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/fhir+json' } });
+const outcome = (text: string) => ({
+  resourceType: 'OperationOutcome',
+  issue: [{ severity: 'error', code: 'processing', diagnostics: text }],
+});
 
 describe('untilHapiReady', () => {
   it('waits through refused connections and 503s until /metadata answers 200, logging each new state once', async () => {
@@ -76,7 +90,9 @@ describe('untilHapiReady', () => {
 
   it('gives up after the timeout, naming the last answer', async () => {
     const deps = fakeDeps(async () => json(503, {}));
-    await expect(untilHapiReady('http://hapi:8080/fhir', 10_000, deps)).rejects.toThrow('HAPI FHIR at http://hapi:8080/fhir not ready after 10 s (last: HTTP 503)');
+    await expect(untilHapiReady('http://hapi:8080/fhir', 10_000, deps)).rejects.toThrow(
+      'HAPI FHIR at http://hapi:8080/fhir not ready after 10 s (last: HTTP 503)',
+    );
     expect(deps.slept).toHaveLength(5);
   });
 });
@@ -100,7 +116,11 @@ function fakeHapi() {
       expect(ifNoneExist.get('url')).toBe(sp.url);
       const existing = searchParameters.has(sp.url);
       searchParameters.set(sp.url, sp);
-      return json(existing ? 200 : 201, { ...sp, id: `sp-${searchParameters.size}`, meta: { versionId: '1', lastUpdated: '2026-01-01T00:00:00Z' } });
+      return json(existing ? 200 : 201, {
+        ...sp,
+        id: `sp-${searchParameters.size}`,
+        meta: { versionId: '1', lastUpdated: '2026-01-01T00:00:00Z' },
+      });
     }
     const m = /^\/fhir\/([^/]+)\/([A-Za-z]+)$/.exec(u.pathname);
     if (method === 'GET' && m) {
@@ -135,17 +155,26 @@ async function onFakeClock<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-const ALL_PARAMS = Object.entries(REFERENCE_IDENTIFIER_PARAMS).flatMap(([type, params]) => params.map((p) => `${type}?${identifierParamCode(p)}`));
+const ALL_PARAMS = Object.entries(REFERENCE_IDENTIFIER_PARAMS).flatMap(([type, params]) =>
+  params.map((p) => `${type}?${identifierParamCode(p)}`),
+);
 
 describe('prepareHapi', () => {
   it('creates the SearchParameters in DEFAULT, then waits until each partition searches on every one', async () => {
     const hapi = fakeHapi();
     const deps = fakeDeps(hapi.handler);
-    await onFakeClock(() => prepareHapi({ base: 'http://hapi:8080/fhir', partitions: ['hub', 'north'], waitOnly: false, timeoutMs: 60_000 }, deps));
+    await onFakeClock(() =>
+      prepareHapi(
+        { base: 'http://hapi:8080/fhir', partitions: ['hub', 'north'], waitOnly: false, timeoutMs: 60_000 },
+        deps,
+      ),
+    );
     expect(hapi.searchParameters.size).toBe(ALL_PARAMS.length);
     expect(hapi.searched).toEqual([...ALL_PARAMS.map((p) => `hub/${p}`), ...ALL_PARAMS.map((p) => `north/${p}`)]);
     expect(deps.lines).toContain(`prepare-hapi: ${ALL_PARAMS.length} SearchParameter(s) created`);
-    expect(deps.lines).toContain('prepare-hapi: partitions hub, north searchable on every reference-identifier parameter');
+    expect(deps.lines).toContain(
+      'prepare-hapi: partitions hub, north searchable on every reference-identifier parameter',
+    );
   });
 
   it('creates nothing on a second run', async () => {
@@ -161,7 +190,11 @@ describe('prepareHapi', () => {
   it('with --wait-only creates nothing, and fails while the SearchParameters are missing', async () => {
     const hapi = fakeHapi();
     const deps = fakeDeps(hapi.handler);
-    await expect(onFakeClock(() => prepareHapi({ base: 'http://hapi:8080/fhir', partitions: ['hub'], waitOnly: true, timeoutMs: 1_000 }, deps))).rejects.toMatchObject({
+    await expect(
+      onFakeClock(() =>
+        prepareHapi({ base: 'http://hapi:8080/fhir', partitions: ['hub'], waitOnly: true, timeoutMs: 1_000 }, deps),
+      ),
+    ).rejects.toMatchObject({
       status: 400,
     });
     expect(hapi.searchParameters.size).toBe(0);

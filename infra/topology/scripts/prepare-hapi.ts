@@ -12,9 +12,15 @@
  * Exit codes: 0 ready, 1 not ready in time or refused, 2 bad usage.
  */
 import { parseArgs } from 'node:util';
-import { HttpStore, OutcomeError, prepareReferenceIdentifierSearch, untilReferenceIdentifiersSearchable } from '@imaging/fhir';
+import {
+  HttpStore,
+  OutcomeError,
+  prepareReferenceIdentifierSearch,
+  untilReferenceIdentifiersSearchable,
+} from '@imaging/fhir';
 
-export const USAGE = 'usage: prepare-hapi.ts [--wait-only] [--timeout <seconds>] --partitions <p1,p2,...> <hapi-fhir-base>';
+export const USAGE =
+  'usage: prepare-hapi.ts [--wait-only] [--timeout <seconds>] --partitions <p1,p2,...> <hapi-fhir-base>';
 
 export interface PrepareOptions {
   /** HAPI's FHIR root, without a partition: `http://hapi:8080/fhir`. */
@@ -34,7 +40,11 @@ export function parsePrepareArgs(argv: string[]): PrepareOptions {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { partitions: { type: 'string' }, 'wait-only': { type: 'boolean', default: false }, timeout: { type: 'string', default: '900' } },
+      options: {
+        partitions: { type: 'string' },
+        'wait-only': { type: 'boolean', default: false },
+        timeout: { type: 'string', default: '900' },
+      },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -50,12 +60,17 @@ export function parsePrepareArgs(argv: string[]): PrepareOptions {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`not an http(s) URL: ${base}`);
   if (url.search || url.hash) throw new UsageError(`the base URL takes no query or fragment: ${base}`);
-  const partitions = (values.partitions ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-  if (partitions.length === 0) throw new UsageError('--partitions is required: the partitions the services use, e.g. hub,north');
+  const partitions = (values.partitions ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (partitions.length === 0)
+    throw new UsageError('--partitions is required: the partitions the services use, e.g. hub,north');
   const bad = partitions.filter((p) => !PARTITION.test(p) || p === 'DEFAULT');
   if (bad.length) throw new UsageError(`not a service partition: ${bad.join(', ')}`);
   const seconds = Number(values.timeout);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86_400) throw new UsageError(`--timeout must be whole seconds between 1 and 86400, not '${values.timeout}'`);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86_400)
+    throw new UsageError(`--timeout must be whole seconds between 1 and 86400, not '${values.timeout}'`);
   return { base, partitions, waitOnly: values['wait-only'], timeoutMs: seconds * 1000 };
 }
 
@@ -73,7 +88,10 @@ export async function untilHapiReady(base: string, timeoutMs: number, deps: Wait
   for (;;) {
     let status: string;
     try {
-      const res = await deps.fetch(`${base}/metadata`, { headers: { Accept: 'application/fhir+json' }, signal: AbortSignal.timeout(30_000) });
+      const res = await deps.fetch(`${base}/metadata`, {
+        headers: { Accept: 'application/fhir+json' },
+        signal: AbortSignal.timeout(30_000),
+      });
       // Read to the end: HAPI logs a broken pipe when a client hangs up on its CapabilityStatement.
       await res.arrayBuffer();
       if (res.status === 200) return;
@@ -84,7 +102,8 @@ export async function untilHapiReady(base: string, timeoutMs: number, deps: Wait
     }
     if (status !== last) deps.log(`prepare-hapi: ${base}/metadata: ${status}, waiting`);
     last = status;
-    if (deps.now() >= deadline) throw new Error(`HAPI FHIR at ${base} not ready after ${Math.round(timeoutMs / 1000)} s (last: ${status})`);
+    if (deps.now() >= deadline)
+      throw new Error(`HAPI FHIR at ${base} not ready after ${Math.round(timeoutMs / 1000)} s (last: ${status})`);
     await deps.sleep(2_000);
   }
 }
@@ -93,7 +112,8 @@ export async function prepareHapi(options: PrepareOptions, deps: WaitDeps): Prom
   const started = deps.now();
   await untilHapiReady(options.base, options.timeoutMs, deps);
   deps.log(`prepare-hapi: HAPI FHIR ready at ${options.base}`);
-  const store = (path: string) => new HttpStore({ baseUrl: `${options.base}/${path}`, fetch: deps.fetch, timeoutMs: 120_000 });
+  const store = (path: string) =>
+    new HttpStore({ baseUrl: `${options.base}/${path}`, fetch: deps.fetch, timeoutMs: 120_000 });
   const partitions = options.partitions.map(store);
   const remaining = Math.max(1_000, options.timeoutMs - (deps.now() - started));
   if (options.waitOnly) await untilReferenceIdentifiersSearchable(partitions, remaining);
@@ -101,7 +121,9 @@ export async function prepareHapi(options: PrepareOptions, deps: WaitDeps): Prom
     const created = await prepareReferenceIdentifierSearch(store('DEFAULT'), partitions, remaining);
     deps.log(`prepare-hapi: ${created.length} SearchParameter(s) created${created.length ? '' : ' (all present)'}`);
   }
-  deps.log(`prepare-hapi: partitions ${options.partitions.join(', ')} searchable on every reference-identifier parameter`);
+  deps.log(
+    `prepare-hapi: partitions ${options.partitions.join(', ')} searchable on every reference-identifier parameter`,
+  );
 }
 
 if (import.meta.main) {
@@ -124,7 +146,9 @@ if (import.meta.main) {
       await prepareHapi(options, deps);
       console.log(`prepare-hapi: ready (${options.partitions.join(', ')})`);
     } catch (err) {
-      console.error(`prepare-hapi: failed: ${err instanceof OutcomeError ? `(${err.status}) ${err.message}` : (err as Error).message}`);
+      console.error(
+        `prepare-hapi: failed: ${err instanceof OutcomeError ? `(${err.status}) ${err.message}` : (err as Error).message}`,
+      );
       process.exitCode = 1;
     }
   }

@@ -24,7 +24,9 @@ describe('validateComposeDocument', () => {
   it('refuses an unknown service key', () => {
     const c = compose();
     (c.services.hub as Record<string, unknown>).port = ['4000'];
-    expect(validateComposeDocument(c)).toEqual([expect.stringMatching(/^\/services\/hub must NOT have additional properties.*"port"/)]);
+    expect(validateComposeDocument(c)).toEqual([
+      expect.stringMatching(/^\/services\/hub must NOT have additional properties.*"port"/),
+    ]);
   });
 
   it('refuses a malformed port, duration and depends_on condition', () => {
@@ -39,6 +41,8 @@ describe('validateComposeDocument', () => {
   });
 
   it('refuses a top-level key that is neither a compose section nor an x- extension', () => {
-    expect(validateComposeDocument({ ...compose(), service: {} })).toEqual([expect.stringContaining('must NOT have additional properties')]);
+    expect(validateComposeDocument({ ...compose(), service: {} })).toEqual([
+      expect.stringContaining('must NOT have additional properties'),
+    ]);
   });
 });

@@ -35,10 +35,15 @@ function forAjv(node: unknown, parentKey = ''): unknown {
   );
 }
 
-const validateSchema = ajv.compile({ ...(forAjv(composeSchema) as object), $schema: 'https://json-schema.org/draft/2019-09/schema' });
+const validateSchema = ajv.compile({
+  ...(forAjv(composeSchema) as object),
+  $schema: 'https://json-schema.org/draft/2019-09/schema',
+});
 
 /** Every problem of a compose document; empty when it is valid. */
 export function validateComposeDocument(doc: unknown): string[] {
   if (validateSchema(doc)) return [];
-  return (validateSchema.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+  return (validateSchema.errors ?? []).map(
+    (e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+  );
 }

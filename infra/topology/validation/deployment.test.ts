@@ -74,7 +74,8 @@ describe('compose.yaml', () => {
       `node infra/topology/scripts/prepare-hapi.ts --wait-only --partitions ${partition} http://hapi:8080/fhir && exec node ${main}`,
     ];
     expect(s.hub?.command).toEqual(waits('hub', 'services/national-hub/src/main.ts'));
-    for (const r of deployment.topology.regions) expect(s[`gateway-${r.id}`]?.command).toEqual(waits(r.id, 'services/regional-gateway/src/main.ts'));
+    for (const r of deployment.topology.regions)
+      expect(s[`gateway-${r.id}`]?.command).toEqual(waits(r.id, 'services/regional-gateway/src/main.ts'));
   });
 
   it('catches a wait for a service that has no health check, or a one-shot that restarts', () => {
@@ -92,7 +93,9 @@ describe('compose.yaml', () => {
 
   it('publishes only the hub and the gateways, on 127.0.0.1', () => {
     expect(checkPublishedPorts(deployment.compose)).toEqual([]);
-    const published = Object.entries(deployment.compose.services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${String(p)}`));
+    const published = Object.entries(deployment.compose.services).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => `${name} ${String(p)}`),
+    );
     expect(published).toEqual([
       `hub 127.0.0.1:${deployment.topology.hub.port}:${deployment.topology.hub.port}`,
       ...deployment.topology.regions.map((r) => `gateway-${r.id} 127.0.0.1:${r.port}:${r.port}`),
@@ -114,14 +117,18 @@ describe('compose.yaml', () => {
     const broken = copy().compose;
     (broken.services.hapi as { privileged?: boolean }).privileged = true;
     delete broken.services.hub?.cap_drop;
-    expect(checkComposeHardening(broken)).toEqual(['compose service hapi: privileged', 'compose service hub: does not drop all capabilities']);
+    expect(checkComposeHardening(broken)).toEqual([
+      'compose service hapi: privileged',
+      'compose service hub: does not drop all capabilities',
+    ]);
   });
 
   it('makes the dev keys in the hub and shares them read-only with the gateways', () => {
     const s = deployment.compose.services;
     expect(s.hub?.environment).toMatchObject({ DEV_CREDENTIALS: 'true', IMAGING_DATA_DIR: '/data' });
     expect(s.hub?.volumes).toContain('credentials:/data/keys');
-    for (const r of deployment.topology.regions) expect(s[`gateway-${r.id}`]?.volumes).toContain('credentials:/data/keys:ro');
+    for (const r of deployment.topology.regions)
+      expect(s[`gateway-${r.id}`]?.volumes).toContain('credentials:/data/keys:ro');
     expect(deployment.compose.volumes).toHaveProperty('credentials');
   });
 });
@@ -157,20 +164,31 @@ describe('Kubernetes manifests (kustomization.yaml and k8s/)', () => {
     );
   });
 
-  it.skipIf(!hasKubectl)('build with kubectl kustomize into the same objects, all valid, the ConfigMap name hashed everywhere', () => {
-    const built = parseYamlDocuments(execFileSync('kubectl', ['kustomize', TOPOLOGY_DIR], { encoding: 'utf8' }), 'kubectl kustomize') as K8sObject[];
-    expect(built.flatMap((o) => validateK8sObject(o))).toEqual([]);
-    const configMap = built.find((o) => o.kind === 'ConfigMap');
-    const hashed = configMap?.metadata.name ?? '';
-    expect(hashed).toMatch(/^imaging-topology-[a-z0-9]{10}$/);
-    const names = (objects: K8sObject[]) => objects.map((o) => describeObject(o).replace(hashed, 'imaging-topology')).sort();
-    expect(names(built)).toEqual(names(deployment.objects));
-    const hub = find(built, 'Deployment', 'hub');
-    expect(JSON.stringify(hub.spec.template.spec.volumes)).toContain(`"name":"${hashed}"`);
-  });
+  it.skipIf(!hasKubectl)(
+    'build with kubectl kustomize into the same objects, all valid, the ConfigMap name hashed everywhere',
+    () => {
+      const built = parseYamlDocuments(
+        execFileSync('kubectl', ['kustomize', TOPOLOGY_DIR], { encoding: 'utf8' }),
+        'kubectl kustomize',
+      ) as K8sObject[];
+      expect(built.flatMap((o) => validateK8sObject(o))).toEqual([]);
+      const configMap = built.find((o) => o.kind === 'ConfigMap');
+      const hashed = configMap?.metadata.name ?? '';
+      expect(hashed).toMatch(/^imaging-topology-[a-z0-9]{10}$/);
+      const names = (objects: K8sObject[]) =>
+        objects.map((o) => describeObject(o).replace(hashed, 'imaging-topology')).sort();
+      expect(names(built)).toEqual(names(deployment.objects));
+      const hub = find(built, 'Deployment', 'hub');
+      expect(JSON.stringify(hub.spec.template.spec.volumes)).toContain(`"name":"${hashed}"`);
+    },
+  );
 
   it('put everything in the imaging-connect namespace', () => {
-    expect(deployment.objects.filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== 'imaging-connect').map(describeObject)).toEqual([]);
+    expect(
+      deployment.objects
+        .filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== 'imaging-connect')
+        .map(describeObject),
+    ).toEqual([]);
     // Also as written, so each file can be applied without kustomize.
     for (const file of (deployment.kustomization.resources ?? []).filter((f) => f !== 'k8s/namespace.yaml')) {
       expect(readFileSync(join(TOPOLOGY_DIR, file), 'utf8')).toContain('namespace: imaging-connect');
@@ -178,11 +196,15 @@ describe('Kubernetes manifests (kustomization.yaml and k8s/)', () => {
   });
 
   it('carry the topology in a ConfigMap made from topology.json, mounted by the hub', () => {
-    const configMap = find(deployment.objects, 'ConfigMap', 'imaging-topology') as unknown as { data: Record<string, string> };
+    const configMap = find(deployment.objects, 'ConfigMap', 'imaging-topology') as unknown as {
+      data: Record<string, string>;
+    };
     expect(JSON.parse(configMap.data['topology.json'] as string)).toEqual(deployment.topology);
     const hub = find(deployment.objects, 'Deployment', 'hub');
     const sources = hub.spec.template.spec.volumes.flatMap((v: any) => v.projected?.sources ?? []);
-    expect(sources).toContainEqual({ configMap: { name: 'imaging-topology', items: [{ key: 'topology.json', path: 'topology.json' }] } });
+    expect(sources).toContainEqual({
+      configMap: { name: 'imaging-topology', items: [{ key: 'topology.json', path: 'topology.json' }] },
+    });
   });
 
   it('hold every pod to the restricted Pod Security Standard, with resources', () => {
@@ -226,21 +248,39 @@ describe('Kubernetes manifests (kustomization.yaml and k8s/)', () => {
   it('wait for HAPI to be prepared before a service starts, and prepare it in a Job', () => {
     for (const name of ['hub', ...deployment.topology.regions.map((r) => `gateway-${r.id}`)]) {
       const init = find(deployment.objects, 'Deployment', name).spec.template.spec.initContainers;
-      expect(init.map((c: any) => c.command.slice(0, 3))).toEqual([['node', 'infra/topology/scripts/prepare-hapi.ts', '--wait-only']]);
+      expect(init.map((c: any) => c.command.slice(0, 3))).toEqual([
+        ['node', 'infra/topology/scripts/prepare-hapi.ts', '--wait-only'],
+      ]);
     }
     const job = find(deployment.objects, 'Job', 'prepare-hapi').spec.template.spec.containers[0];
     expect(job.command).not.toContain('--wait-only');
   });
 
   it('let only the services reach HAPI, and only HAPI reach PostgreSQL', () => {
-    const labels = (kind: string, name: string) => find(deployment.objects, kind, name).spec.template.metadata.labels as Record<string, string>;
-    const hapiClients = deployment.objects.filter((o) => (o.spec as any)?.template?.metadata?.labels?.['imaging-connect/hapi-client'] === 'true').map(describeObject);
-    expect(hapiClients.sort()).toEqual(['Deployment/hub', 'Job/prepare-hapi', ...deployment.topology.regions.map((r) => `Deployment/gateway-${r.id}`)].sort());
+    const labels = (kind: string, name: string) =>
+      find(deployment.objects, kind, name).spec.template.metadata.labels as Record<string, string>;
+    const hapiClients = deployment.objects
+      .filter((o) => (o.spec as any)?.template?.metadata?.labels?.['imaging-connect/hapi-client'] === 'true')
+      .map(describeObject);
+    expect(hapiClients.sort()).toEqual(
+      [
+        'Deployment/hub',
+        'Job/prepare-hapi',
+        ...deployment.topology.regions.map((r) => `Deployment/gateway-${r.id}`),
+      ].sort(),
+    );
     const toHapi = find(deployment.objects, 'NetworkPolicy', 'allow-hapi-from-services').spec;
-    expect(toHapi.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/instance': labels('Deployment', 'hapi')['app.kubernetes.io/instance'] });
+    expect(toHapi.podSelector.matchLabels).toEqual({
+      'app.kubernetes.io/instance': labels('Deployment', 'hapi')['app.kubernetes.io/instance'],
+    });
     const toPostgres = find(deployment.objects, 'NetworkPolicy', 'allow-postgres-from-hapi').spec;
-    expect(toPostgres.ingress[0].from).toEqual([{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'hapi' } } }]);
-    expect(find(deployment.objects, 'NetworkPolicy', 'default-deny-ingress').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+    expect(toPostgres.ingress[0].from).toEqual([
+      { podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'hapi' } } },
+    ]);
+    expect(find(deployment.objects, 'NetworkPolicy', 'default-deny-ingress').spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Ingress'],
+    });
   });
 });
 
@@ -248,17 +288,25 @@ describe('compose and Kubernetes agree with the services and the topology', () =
   const containers = allContainers(deployment);
 
   it('find the hub, the gateways, HAPI, PostgreSQL and the preparation in both', () => {
-    const roles = (source: Container['source']) => containers.filter((c) => c.source === source).map((c) => c.role).sort();
+    const roles = (source: Container['source']) =>
+      containers
+        .filter((c) => c.source === source)
+        .map((c) => c.role)
+        .sort();
     const regions = deployment.topology.regions.length;
     const gateways = deployment.topology.regions.map(() => 'gateway');
     expect(roles('compose')).toEqual([...gateways, 'hapi', 'hub', 'postgres', 'prepare-hapi'].sort());
     // Kubernetes adds one wait-only init container per service.
-    expect(roles('kubernetes')).toEqual([...gateways, 'hapi', 'hub', 'postgres', ...Array(1 + 1 + regions).fill('prepare-hapi')].sort());
+    expect(roles('kubernetes')).toEqual(
+      [...gateways, 'hapi', 'hub', 'postgres', ...Array(1 + 1 + regions).fill('prepare-hapi')].sort(),
+    );
   });
 
   it('set only variables the services read, with values their schemas accept', () => {
     expect(checkServiceEnvironment(containers, schemas)).toEqual([]);
-    expect(containers.filter((c) => c.role === 'hub' || c.role === 'gateway').length).toBeGreaterThanOrEqual(2 * (1 + deployment.topology.regions.length));
+    expect(containers.filter((c) => c.role === 'hub' || c.role === 'gateway').length).toBeGreaterThanOrEqual(
+      2 * (1 + deployment.topology.regions.length),
+    );
   });
 
   it('catch a misspelt variable and a value the schema refuses', () => {
@@ -312,19 +360,34 @@ describe('compose and Kubernetes agree with the services and the topology', () =
 
   it('write no secret: passwords and page-token secrets come from Secrets or required variables', () => {
     expect(checkNoPlaintextSecrets(containers, deployment.objects)).toEqual([]);
-    const secretEnv = containers.flatMap((c) => [...c.env].filter(([name]) => /PASSWORD|SECRET/.test(name)).map(([name, v]) => `${c.source} ${name} ${JSON.stringify(v)}`));
+    const secretEnv = containers.flatMap((c) =>
+      [...c.env]
+        .filter(([name]) => /PASSWORD|SECRET/.test(name))
+        .map(([name, v]) => `${c.source} ${name} ${JSON.stringify(v)}`),
+    );
     expect(secretEnv).toContain('compose POSTGRES_PASSWORD {"interpolated":"POSTGRES_PASSWORD","required":true}');
     expect(secretEnv).toContain('kubernetes PAGE_TOKEN_SECRET {"secret":"imaging-page-tokens/hub"}');
   });
 
   it('catch a password written in a manifest, an optional password variable, and a committed Secret', () => {
     const broken = copy();
-    (broken.compose.services.hapi?.environment as Record<string, string>).HAPI_DB_PASSWORD = '${POSTGRES_PASSWORD:-hapi}';
+    (broken.compose.services.hapi?.environment as Record<string, string>).HAPI_DB_PASSWORD =
+      '${POSTGRES_PASSWORD:-hapi}';
     const postgres = find(broken.objects, 'StatefulSet', 'postgres').spec.template.spec.containers[0];
     postgres.env.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD').valueFrom = undefined;
     postgres.env.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD').value = 'changeme-please';
-    broken.objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'imaging-db' }, data: { password: 'Y2hhbmdlbWU=' } });
-    expect(checkNoPlaintextSecrets([...composeContainers(broken.compose), ...kubernetesContainers(broken.objects)], broken.objects)).toEqual([
+    broken.objects.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'imaging-db' },
+      data: { password: 'Y2hhbmdlbWU=' },
+    });
+    expect(
+      checkNoPlaintextSecrets(
+        [...composeContainers(broken.compose), ...kubernetesContainers(broken.objects)],
+        broken.objects,
+      ),
+    ).toEqual([
       'compose service hapi: HAPI_DB_PASSWORD must be ${VAR:?message} (set by the user), not a value',
       'StatefulSet/postgres container postgres: POSTGRES_PASSWORD is not taken from a Secret',
       'Secret/imaging-db: a Secret in the manifests; scripts/k8s-secrets.ts makes them at deployment',
@@ -339,16 +402,24 @@ describe('compose and Kubernetes agree with the services and the topology', () =
       'README.md',
       ...readdirSync(join(TOPOLOGY_DIR, 'k8s')).map((f) => `k8s/${f}`),
       ...readdirSync(join(TOPOLOGY_DIR, 'postgres')).map((f) => `postgres/${f}`),
-      ...readdirSync(join(TOPOLOGY_DIR, 'scripts')).filter((f) => !f.endsWith('.test.ts')).map((f) => `scripts/${f}`),
+      ...readdirSync(join(TOPOLOGY_DIR, 'scripts'))
+        .filter((f) => !f.endsWith('.test.ts'))
+        .map((f) => `scripts/${f}`),
       ...readdirSync(join(TOPOLOGY_DIR, '..', 'services-image')).map((f) => `../services-image/${f}`),
     ];
-    expect(findKeyMaterial(files.map((path) => ({ path, text: readFileSync(join(TOPOLOGY_DIR, path), 'utf8') })))).toEqual([]);
+    expect(
+      findKeyMaterial(files.map((path) => ({ path, text: readFileSync(join(TOPOLOGY_DIR, path), 'utf8') }))),
+    ).toEqual([]);
     expect(
       findKeyMaterial([
         { path: 'a.yaml', text: `key: |\n  -----BEGIN ${'EC PRIVATE'} KEY-----\n` }, // built here, so no tracked file holds the marker
         { path: 'b.json', text: '{"kty":"EC","d":"Zm9vYmFyYmF6cXV4cXV1eGNvcmdl"}' },
         { path: 'c.env', text: 'password=hunter2hunter2' },
       ]),
-    ).toEqual(['a.yaml: contains a PEM private key', 'b.json: contains a private JWK', 'c.env: contains a password or secret value']);
+    ).toEqual([
+      'a.yaml: contains a PEM private key',
+      'b.json: contains a private JWK',
+      'c.env: contains a password or secret value',
+    ]);
   });
 });

@@ -71,7 +71,10 @@ export function loadDeployment(dir: string = TOPOLOGY_DIR): Deployment {
  */
 export function buildKustomization(dir: string, kustomization: Kustomization): K8sObject[] {
   const unsupported = Object.keys(kustomization).filter((k) => !KUSTOMIZATION_FIELDS.has(k));
-  if (unsupported.length) throw new Error(`kustomization.yaml: ${unsupported.join(', ')} not understood by this check: extend buildKustomization`);
+  if (unsupported.length)
+    throw new Error(
+      `kustomization.yaml: ${unsupported.join(', ')} not understood by this check: extend buildKustomization`,
+    );
   if (kustomization.apiVersion !== 'kustomize.config.k8s.io/v1beta1' || kustomization.kind !== 'Kustomization') {
     throw new Error('kustomization.yaml: not a kustomize.config.k8s.io/v1beta1 Kustomization');
   }
@@ -96,14 +99,19 @@ export function buildKustomization(dir: string, kustomization: Kustomization): K
     });
   }
   if (kustomization.namespace) {
-    for (const o of objects) if (o.kind !== 'Namespace') o.metadata = { ...o.metadata, namespace: kustomization.namespace };
+    for (const o of objects)
+      if (o.kind !== 'Namespace') o.metadata = { ...o.metadata, namespace: kustomization.namespace };
   }
   return objects;
 }
 
 // ------------------------------------------------------------------ containers, wherever they are
 
-export type EnvValue = { value: string } | { secret: string } | { interpolated: string; required: boolean } | { other: string };
+export type EnvValue =
+  | { value: string }
+  | { secret: string }
+  | { interpolated: string; required: boolean }
+  | { other: string };
 
 export type Role = 'hub' | 'gateway' | 'prepare-hapi' | 'hapi' | 'postgres' | 'unknown';
 
@@ -160,7 +168,15 @@ export function composeContainers(compose: ComposeFile): Container[] {
     for (const [k, v] of pairs) env.set(k, composeEnvValue(v));
     const command = typeof service.command === 'string' ? service.command.split(/\s+/) : (service.command ?? []);
     const image = service.image ?? '';
-    return { where: `compose service ${name}`, source: 'compose', owner: name, role: roleOf(image, command), image, command, env };
+    return {
+      where: `compose service ${name}`,
+      source: 'compose',
+      owner: name,
+      role: roleOf(image, command),
+      image,
+      command,
+      env,
+    };
   });
 }
 
@@ -169,7 +185,11 @@ interface PodContainer {
   image?: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; [k: string]: unknown } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string }; [k: string]: unknown };
+  }[];
   ports?: { name?: string; containerPort: number }[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
@@ -195,11 +215,19 @@ export interface PodSpec {
   containers: PodContainer[];
   initContainers?: PodContainer[];
   automountServiceAccountToken?: boolean;
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; runAsGroup?: number; fsGroup?: number; seccompProfile?: { type: string } };
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    runAsGroup?: number;
+    fsGroup?: number;
+    seccompProfile?: { type: string };
+  };
   volumes?: {
     name: string;
     secret?: { secretName: string; items?: { key: string; path: string }[] };
-    projected?: { sources: { secret?: { name: string; items?: { key: string; path: string }[] }; configMap?: { name: string } }[] };
+    projected?: {
+      sources: { secret?: { name: string; items?: { key: string; path: string }[] }; configMap?: { name: string } }[];
+    };
     configMap?: { name: string };
   }[];
   hostNetwork?: boolean;
@@ -230,7 +258,14 @@ export function kubernetesContainers(objects: K8sObject[]): Container[] {
       const env = new Map<string, EnvValue>();
       for (const e of c.env ?? []) {
         const ref = e.valueFrom?.secretKeyRef;
-        env.set(e.name, e.value !== undefined ? { value: e.value } : ref ? { secret: `${ref.name}/${ref.key}` } : { other: JSON.stringify(e.valueFrom ?? null) });
+        env.set(
+          e.name,
+          e.value !== undefined
+            ? { value: e.value }
+            : ref
+              ? { secret: `${ref.name}/${ref.key}` }
+              : { other: JSON.stringify(e.valueFrom ?? null) },
+        );
       }
       const command = [...(c.command ?? []), ...(c.args ?? [])];
       const image = c.image ?? '';
@@ -255,7 +290,13 @@ export function allContainers(deployment: Deployment): Container[] {
 // ------------------------------------------------------------------ the services' environment
 
 export interface EnvSchemas {
-  hub: { shape: Record<string, unknown>; safeParse: (env: Record<string, string>) => { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } };
+  hub: {
+    shape: Record<string, unknown>;
+    safeParse: (env: Record<string, string>) => {
+      success: boolean;
+      error?: { issues: { path: PropertyKey[]; message: string }[] };
+    };
+  };
   gateway: EnvSchemas['hub'];
 }
 
@@ -274,12 +315,14 @@ export function checkServiceEnvironment(containers: Container[], schemas: EnvSch
     const known = new Set(Object.keys(schema.shape));
     const env: Record<string, string> = {};
     for (const [name, value] of c.env) {
-      if (!known.has(name)) problems.push(`${c.where}: ${name} is not a ${c.role} variable (known: ${[...known].join(', ')})`);
+      if (!known.has(name))
+        problems.push(`${c.where}: ${name} is not a ${c.role} variable (known: ${[...known].join(', ')})`);
       env[name] = 'value' in value ? value.value : RUN_TIME_PLACEHOLDER;
     }
     const parsed = schema.safeParse(env);
     if (!parsed.success) {
-      for (const issue of parsed.error?.issues ?? []) problems.push(`${c.where}: ${issue.path.map(String).join('.')}: ${issue.message}`);
+      for (const issue of parsed.error?.issues ?? [])
+        problems.push(`${c.where}: ${issue.path.map(String).join('.')}: ${issue.message}`);
     }
   }
   return problems;
@@ -317,7 +360,10 @@ export function checkImages(containers: Container[], expected: ExpectedImages): 
   };
   return containers.flatMap((c) => {
     const want = byRole[c.role];
-    if (!want) return [`${c.where}: runs neither a service nor HAPI nor PostgreSQL (image '${c.image}', command ${JSON.stringify(c.command)})`];
+    if (!want)
+      return [
+        `${c.where}: runs neither a service nor HAPI nor PostgreSQL (image '${c.image}', command ${JSON.stringify(c.command)})`,
+      ];
     return c.image === want ? [] : [`${c.where}: image '${c.image}', expected '${want}'`];
   });
 }
@@ -345,20 +391,37 @@ function partitionsOf(command: string[]): string[] {
  * name and port of their topology URL (compose service / Kubernetes Service), call themselves by
  * that URL, store in their own HAPI partition, and HAPI and its preparation know every partition.
  */
-export function checkTopologyAgreement(deployment: Deployment, containers: Container[] = allContainers(deployment)): string[] {
+export function checkTopologyAgreement(
+  deployment: Deployment,
+  containers: Container[] = allContainers(deployment),
+): string[] {
   const problems: string[] = [];
   const { topology } = deployment;
   const hubUrl = topology.hub.url.replace(/\/+$/, '');
   const partitions = ['hub', ...topology.regions.map((r) => r.id)];
   const expectations = [
-    { role: 'hub' as const, url: hubUrl, port: topology.hub.port, partition: 'hub', region: undefined as string | undefined },
-    ...topology.regions.map((r) => ({ role: 'gateway' as const, url: r.url.replace(/\/+$/, ''), port: r.port, partition: r.id, region: r.id })),
+    {
+      role: 'hub' as const,
+      url: hubUrl,
+      port: topology.hub.port,
+      partition: 'hub',
+      region: undefined as string | undefined,
+    },
+    ...topology.regions.map((r) => ({
+      role: 'gateway' as const,
+      url: r.url.replace(/\/+$/, ''),
+      port: r.port,
+      partition: r.id,
+      region: r.id,
+    })),
   ];
   for (const source of ['compose', 'kubernetes'] as const) {
     const mine = containers.filter((c) => c.source === source);
     for (const e of expectations) {
       const { host, port } = urlParts(e.url);
-      const matching = mine.filter((c) => c.role === e.role && (e.region === undefined || envValue(c, 'REGION_ID') === e.region));
+      const matching = mine.filter(
+        (c) => c.role === e.role && (e.region === undefined || envValue(c, 'REGION_ID') === e.region),
+      );
       const label = e.region ? `gateway ${e.region}` : 'hub';
       if (matching.length !== 1) {
         problems.push(`${source}: ${matching.length} containers run the ${label}, expected 1`);
@@ -366,13 +429,18 @@ export function checkTopologyAgreement(deployment: Deployment, containers: Conta
       }
       const c = matching[0] as Container;
       if (port !== e.port) problems.push(`topology.json: ${label} URL ${e.url} is not on its port ${e.port}`);
-      if (envValue(c, 'PORT') !== String(e.port)) problems.push(`${c.where}: PORT ${envValue(c, 'PORT')}, topology says ${e.port}`);
-      if (envValue(c, 'PUBLIC_URL') !== e.url) problems.push(`${c.where}: PUBLIC_URL ${envValue(c, 'PUBLIC_URL')}, topology says ${e.url}`);
+      if (envValue(c, 'PORT') !== String(e.port))
+        problems.push(`${c.where}: PORT ${envValue(c, 'PORT')}, topology says ${e.port}`);
+      if (envValue(c, 'PUBLIC_URL') !== e.url)
+        problems.push(`${c.where}: PUBLIC_URL ${envValue(c, 'PUBLIC_URL')}, topology says ${e.url}`);
       if (envValue(c, 'HOST') !== '0.0.0.0') problems.push(`${c.where}: HOST must be 0.0.0.0 inside the container`);
       const store = envValue(c, e.role === 'hub' ? 'HUB_STORE' : 'GATEWAY_STORE');
-      if (!store?.endsWith(`/fhir/${e.partition}`)) problems.push(`${c.where}: stores in ${store}, not HAPI partition ${e.partition}`);
-      if (e.role === 'gateway' && envValue(c, 'HUB_URL') !== hubUrl) problems.push(`${c.where}: HUB_URL ${envValue(c, 'HUB_URL')}, topology says ${hubUrl}`);
-      if (source === 'compose' && c.owner !== host) problems.push(`${c.where}: the topology reaches it as '${host}', the compose service is '${c.owner}'`);
+      if (!store?.endsWith(`/fhir/${e.partition}`))
+        problems.push(`${c.where}: stores in ${store}, not HAPI partition ${e.partition}`);
+      if (e.role === 'gateway' && envValue(c, 'HUB_URL') !== hubUrl)
+        problems.push(`${c.where}: HUB_URL ${envValue(c, 'HUB_URL')}, topology says ${hubUrl}`);
+      if (source === 'compose' && c.owner !== host)
+        problems.push(`${c.where}: the topology reaches it as '${host}', the compose service is '${c.owner}'`);
       if (source === 'kubernetes') problems.push(...checkKubernetesService(deployment.objects, c, host, port));
     }
     for (const hapi of mine.filter((c) => c.role === 'hapi')) {
@@ -393,33 +461,49 @@ export function checkTopologyAgreement(deployment: Deployment, containers: Conta
 function checkKubernetesService(objects: K8sObject[], c: Container, host: string, port: number): string[] {
   const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === host);
   if (!service) return [`${c.where}: no Service '${host}' for the topology URL`];
-  const spec = service.spec as { selector?: Record<string, string>; ports?: { port: number; targetPort?: number | string }[] };
+  const spec = service.spec as {
+    selector?: Record<string, string>;
+    ports?: { port: number; targetPort?: number | string }[];
+  };
   const workload = objects.find((o) => o.metadata.name === c.owner && podSpecOf(o));
-  const labels = (workload?.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template?.metadata?.labels ?? {};
+  const labels =
+    (workload?.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template
+      ?.metadata?.labels ?? {};
   const problems: string[] = [];
   const selector = Object.entries(spec.selector ?? {});
-  if (selector.length === 0 || !selector.every(([k, v]) => labels[k] === v)) problems.push(`Service/${host}: its selector does not select ${c.where}`);
+  if (selector.length === 0 || !selector.every(([k, v]) => labels[k] === v))
+    problems.push(`Service/${host}: its selector does not select ${c.where}`);
   const servicePort = spec.ports?.find((p) => p.port === port);
   if (!servicePort) return [...problems, `Service/${host}: no port ${port}`];
   const pod = workload ? podSpecOf(workload) : undefined;
   const container = pod?.containers.find((x) => c.where.endsWith(`container ${x.name}`));
   const target = servicePort.targetPort ?? port;
-  const containerPort = container?.ports?.find((p) => (typeof target === 'string' ? p.name === target : p.containerPort === target));
+  const containerPort = container?.ports?.find((p) =>
+    typeof target === 'string' ? p.name === target : p.containerPort === target,
+  );
   if (!containerPort) problems.push(`Service/${host}: targetPort ${target} is no port of ${c.where}`);
-  else if (String(containerPort.containerPort) !== envValue(c, 'PORT')) problems.push(`${c.where}: listens on PORT ${envValue(c, 'PORT')}, its port ${target} is ${containerPort.containerPort}`);
+  else if (String(containerPort.containerPort) !== envValue(c, 'PORT'))
+    problems.push(
+      `${c.where}: listens on PORT ${envValue(c, 'PORT')}, its port ${target} is ${containerPort.containerPort}`,
+    );
   return problems;
 }
 
 // ------------------------------------------------------------------ compose rules
 
 /** Only the hub and the gateways are published, and only on 127.0.0.1. */
-export function checkPublishedPorts(compose: ComposeFile, containers: Container[] = composeContainers(compose)): string[] {
+export function checkPublishedPorts(
+  compose: ComposeFile,
+  containers: Container[] = composeContainers(compose),
+): string[] {
   const problems: string[] = [];
   for (const c of containers) {
     const ports = compose.services[c.owner]?.ports ?? [];
-    if (ports.length && c.role !== 'hub' && c.role !== 'gateway') problems.push(`${c.where}: publishes ${JSON.stringify(ports)}; only the hub and the gateways may`);
+    if (ports.length && c.role !== 'hub' && c.role !== 'gateway')
+      problems.push(`${c.where}: publishes ${JSON.stringify(ports)}; only the hub and the gateways may`);
     for (const p of ports) {
-      const hostIp = typeof p === 'object' ? p.host_ip : String(p).split(':').length === 3 ? String(p).split(':')[0] : undefined;
+      const hostIp =
+        typeof p === 'object' ? p.host_ip : String(p).split(':').length === 3 ? String(p).split(':')[0] : undefined;
       if (hostIp !== '127.0.0.1') problems.push(`${c.where}: port ${JSON.stringify(p)} is not bound to 127.0.0.1`);
     }
   }
@@ -431,12 +515,18 @@ export function checkComposeStartOrder(compose: ComposeFile): string[] {
   const problems: string[] = [];
   for (const [name, service] of Object.entries(compose.services)) {
     const deps = service.depends_on ?? {};
-    const entries: [string, string][] = Array.isArray(deps) ? deps.map((d) => [d, 'service_started']) : Object.entries(deps).map(([d, v]) => [d, v.condition]);
+    const entries: [string, string][] = Array.isArray(deps)
+      ? deps.map((d) => [d, 'service_started'])
+      : Object.entries(deps).map(([d, v]) => [d, v.condition]);
     for (const [dep, condition] of entries) {
       const target = compose.services[dep];
       if (!target) problems.push(`compose service ${name}: depends on unknown service ${dep}`);
-      else if (condition === 'service_healthy' && (!target.healthcheck?.test || target.healthcheck.disable)) problems.push(`compose service ${name}: waits for ${dep} to be healthy, which has no health check`);
-      else if (condition === 'service_completed_successfully' && target.restart !== 'no') problems.push(`compose service ${name}: waits for ${dep} to complete, which restarts (${target.restart ?? 'default'})`);
+      else if (condition === 'service_healthy' && (!target.healthcheck?.test || target.healthcheck.disable))
+        problems.push(`compose service ${name}: waits for ${dep} to be healthy, which has no health check`);
+      else if (condition === 'service_completed_successfully' && target.restart !== 'no')
+        problems.push(
+          `compose service ${name}: waits for ${dep} to complete, which restarts (${target.restart ?? 'default'})`,
+        );
     }
   }
   return problems;
@@ -464,11 +554,15 @@ export function checkNoPlaintextSecrets(containers: Container[], objects: K8sObj
   for (const c of containers) {
     for (const [name, value] of c.env) {
       if (!SECRET_NAME.test(name)) continue;
-      if (c.source === 'kubernetes' && !('secret' in value)) problems.push(`${c.where}: ${name} is not taken from a Secret`);
-      if (c.source === 'compose' && !('interpolated' in value && value.required)) problems.push(`${c.where}: ${name} must be \${VAR:?message} (set by the user), not a value`);
+      if (c.source === 'kubernetes' && !('secret' in value))
+        problems.push(`${c.where}: ${name} is not taken from a Secret`);
+      if (c.source === 'compose' && !('interpolated' in value && value.required))
+        problems.push(`${c.where}: ${name} must be \${VAR:?message} (set by the user), not a value`);
     }
   }
-  for (const o of objects) if (o.kind === 'Secret') problems.push(`${describeObject(o)}: a Secret in the manifests; scripts/k8s-secrets.ts makes them at deployment`);
+  for (const o of objects)
+    if (o.kind === 'Secret')
+      problems.push(`${describeObject(o)}: a Secret in the manifests; scripts/k8s-secrets.ts makes them at deployment`);
   return problems;
 }
 
@@ -480,17 +574,22 @@ const KEY_MATERIAL: [RegExp, string][] = [
 
 /** Key material or a literal password in a committed file's text. */
 export function findKeyMaterial(files: { path: string; text: string }[]): string[] {
-  return files.flatMap(({ path, text }) => KEY_MATERIAL.filter(([re]) => re.test(text)).map(([, what]) => `${path}: contains ${what}`));
+  return files.flatMap(({ path, text }) =>
+    KEY_MATERIAL.filter(([re]) => re.test(text)).map(([, what]) => `${path}: contains ${what}`),
+  );
 }
 
 /** Every Secret key the workloads use: env secretKeyRefs and Secret volume items. */
 export function secretReferences(objects: K8sObject[]): Set<string> {
   const refs = new Set<string>();
   for (const { pod } of workloads(objects)) {
-    for (const c of podContainers(pod)) for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) refs.add(`${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`);
+    for (const c of podContainers(pod))
+      for (const e of c.env ?? [])
+        if (e.valueFrom?.secretKeyRef) refs.add(`${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`);
     for (const v of pod.volumes ?? []) {
       for (const item of v.secret?.items ?? []) refs.add(`${v.secret?.secretName}/${item.key}`);
-      for (const s of v.projected?.sources ?? []) for (const item of s.secret?.items ?? []) refs.add(`${s.secret?.name}/${item.key}`);
+      for (const s of v.projected?.sources ?? [])
+        for (const item of s.secret?.items ?? []) refs.add(`${s.secret?.name}/${item.key}`);
       if (v.secret && !v.secret.items) refs.add(`${v.secret.secretName}/*`);
     }
   }
@@ -506,9 +605,11 @@ export function checkPodSecurity(objects: K8sObject[]): string[] {
     const where = describeObject(object);
     const sc = pod.securityContext ?? {};
     if (sc.runAsNonRoot !== true) problems.push(`${where}: runAsNonRoot is not set`);
-    if (!(typeof sc.runAsUser === 'number' && sc.runAsUser >= 1000)) problems.push(`${where}: runAsUser is not a non-root uid`);
+    if (!(typeof sc.runAsUser === 'number' && sc.runAsUser >= 1000))
+      problems.push(`${where}: runAsUser is not a non-root uid`);
     if (sc.seccompProfile?.type !== 'RuntimeDefault') problems.push(`${where}: seccompProfile is not RuntimeDefault`);
-    if (pod.automountServiceAccountToken !== false) problems.push(`${where}: mounts a service-account token it does not need`);
+    if (pod.automountServiceAccountToken !== false)
+      problems.push(`${where}: mounts a service-account token it does not need`);
     if (pod.hostNetwork || pod.hostPID) problems.push(`${where}: uses the host's network or PIDs`);
     for (const c of podContainers(pod)) {
       const at = `${where} container ${c.name}`;
@@ -518,9 +619,11 @@ export function checkPodSecurity(objects: K8sObject[]): string[] {
       if (!csc.capabilities?.drop?.includes('ALL')) problems.push(`${at}: does not drop ALL capabilities`);
       if (csc.capabilities?.add?.length) problems.push(`${at}: adds capabilities`);
       if (csc.readOnlyRootFilesystem !== true) problems.push(`${at}: root filesystem is writable`);
-      if (!c.resources?.requests?.cpu || !c.resources.requests.memory) problems.push(`${at}: no cpu and memory requests`);
+      if (!c.resources?.requests?.cpu || !c.resources.requests.memory)
+        problems.push(`${at}: no cpu and memory requests`);
       if (!c.resources?.limits?.memory) problems.push(`${at}: no memory limit`);
-      if (!c.image?.includes(':') || c.image.endsWith(':latest')) problems.push(`${at}: image '${c.image}' is not pinned to a version`);
+      if (!c.image?.includes(':') || c.image.endsWith(':latest'))
+        problems.push(`${at}: image '${c.image}' is not pinned to a version`);
     }
   }
   return problems;

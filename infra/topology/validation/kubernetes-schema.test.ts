@@ -31,13 +31,17 @@ describe('validateK8sObject', () => {
   it('names a value of the wrong type, with its path', () => {
     const d = deployment();
     (d.spec.template.spec.containers[0] as Record<string, unknown>).ports = [{ containerPort: '4000' }];
-    expect(validateK8sObject(d)).toEqual([expect.stringMatching(/^Deployment\/hub: \/spec\/template\/spec\/containers\/0\/ports\/0\/containerPort must be integer/)]);
+    expect(validateK8sObject(d)).toEqual([
+      expect.stringMatching(
+        /^Deployment\/hub: \/spec\/template\/spec\/containers\/0\/ports\/0\/containerPort must be integer/,
+      ),
+    ]);
   });
 
   it('names a missing required field', () => {
     const d = deployment();
     delete (d.spec as Partial<typeof d.spec>).selector;
-    expect(validateK8sObject(d)).toEqual(['Deployment/hub: /spec misses the required field \'selector\'']);
+    expect(validateK8sObject(d)).toEqual(["Deployment/hub: /spec misses the required field 'selector'"]);
   });
 
   it('names fields the schema does not know, such as a misspelt probe', () => {
@@ -59,7 +63,9 @@ describe('validateK8sObject', () => {
   });
 
   it('refuses a kind it has no schema for, an invalid name, and a non-object', () => {
-    expect(validateK8sObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } })).toEqual([expect.stringContaining('no schema for v1 Pod')]);
+    expect(validateK8sObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } })).toEqual([
+      expect.stringContaining('no schema for v1 Pod'),
+    ]);
     expect(validateK8sObject({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'Hub_1' }, spec: {} })).toEqual([
       "Service/Hub_1: 'Hub_1' is not a valid Service name",
     ]);

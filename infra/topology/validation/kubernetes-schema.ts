@@ -57,15 +57,18 @@ export function validateK8sObject(value: unknown): string[] {
   if (!isK8sObject(value)) return ['not a Kubernetes object (apiVersion and kind are required)'];
   const where = describeObject(value);
   const validator = VALIDATORS[`${value.apiVersion}/${value.kind}`];
-  if (!validator) return [`${where}: no schema for ${value.apiVersion} ${value.kind} (supported: ${SUPPORTED_KINDS.join(', ')})`];
+  if (!validator)
+    return [`${where}: no schema for ${value.apiVersion} ${value.kind} (supported: ${SUPPORTED_KINDS.join(', ')})`];
   const problems: string[] = [];
   const name = value.metadata?.name;
   if (typeof name !== 'string') problems.push(`${where}: metadata.name is required`);
-  else if (!(LABEL_NAMED.has(value.kind) ? DNS_LABEL : DNS_SUBDOMAIN).test(name)) problems.push(`${where}: '${name}' is not a valid ${value.kind} name`);
+  else if (!(LABEL_NAMED.has(value.kind) ? DNS_LABEL : DNS_SUBDOMAIN).test(name))
+    problems.push(`${where}: '${name}' is not a valid ${value.kind} name`);
 
   const reads = new Map<string, { read: Set<string>; keys: string[] }>();
   if (!validator(tracked(value, '', reads))) {
-    for (const e of validator.errors ?? []) problems.push(`${where}: ${e.instancePath || '/'} ${e.message ?? describeError(e.keyword, e.params ?? {})}`);
+    for (const e of validator.errors ?? [])
+      problems.push(`${where}: ${e.instancePath || '/'} ${e.message ?? describeError(e.keyword, e.params ?? {})}`);
   }
   for (const [path, { read, keys }] of reads) {
     for (const key of keys) if (!read.has(key)) problems.push(`${where}: ${path}/${key}: unknown field`);

@@ -16,7 +16,9 @@ describe('parseYamlDocuments', () => {
   });
 
   it('refuses duplicate keys and broken syntax, naming the file', () => {
-    expect(() => parseYaml('a: 1\na: 2\n', 'dup.yaml')).toThrow(/^dup\.yaml: YAML problems:\n {2}- Map keys must be unique/);
+    expect(() => parseYaml('a: 1\na: 2\n', 'dup.yaml')).toThrow(
+      /^dup\.yaml: YAML problems:\n {2}- Map keys must be unique/,
+    );
     expect(() => parseYaml('a: [1, 2\n', 'broken.yaml')).toThrow(/^broken\.yaml: YAML problems/);
     expect(() => parseYaml('a: 1\n---\nb: 2\n', 'two.yaml')).toThrow('two.yaml: expected one YAML document, found 2');
   });

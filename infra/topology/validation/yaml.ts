@@ -10,7 +10,9 @@ export function parseYamlDocuments(text: string, source: string): unknown[] {
   // An empty stream carries its own errors.
   if ('empty' in parsed) errors.push(...parsed.errors.map((e) => e.message));
   if (errors.length) throw new Error(`${source}: YAML problems:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
-  return parsed.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown).filter((doc) => doc !== null && doc !== undefined);
+  return parsed
+    .map((d) => d.toJS({ maxAliasCount: 100 }) as unknown)
+    .filter((doc) => doc !== null && doc !== undefined);
 }
 
 export function parseYaml(text: string, source: string): unknown {

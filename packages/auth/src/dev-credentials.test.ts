@@ -18,14 +18,20 @@ describe('ensureDevCredentials', () => {
     const result = await ensureDevCredentials(topology, dataDir);
 
     const keyFiles = readdirSync(join(dataDir, 'keys')).sort();
-    expect(keyFiles).toEqual([...topology.clients.map((c) => `${c.id}.private.jwk.json`), 'national-hub.private.jwk.json'].sort());
+    expect(keyFiles).toEqual(
+      [...topology.clients.map((c) => `${c.id}.private.jwk.json`), 'national-hub.private.jwk.json'].sort(),
+    );
     for (const f of keyFiles) expect(statSync(join(dataDir, 'keys', f)).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, 'keys')).mode & 0o777).toBe(0o700);
 
     const text = readFileSync(clientRegistryFile(dataDir), 'utf8');
     const clients = parseClientRegistry(JSON.parse(text));
     expect(clients.map((c) => c.id)).toEqual(topology.clients.map((c) => c.id));
-    expect(clients.find((c) => c.id === 'gp-n81001')).toMatchObject({ kind: 'referrer', region: 'north', organisation: 'N81001' });
+    expect(clients.find((c) => c.id === 'gp-n81001')).toMatchObject({
+      kind: 'referrer',
+      region: 'north',
+      organisation: 'N81001',
+    });
     expect(clients.find((c) => c.id === 'gateway-north')).not.toHaveProperty('organisation');
     for (const member of PRIVATE_JWK_MEMBERS) expect(text).not.toContain(`"${member}"`);
     expect(text).not.toContain('national-hub'); // the hub is no client of itself
@@ -54,7 +60,9 @@ describe('ensureDevCredentials', () => {
 
   it('refuses a client that takes the hub’s own id', async () => {
     const hubAsClient = { ...topology.clients[0]!, id: 'national-hub' };
-    await expect(ensureDevCredentials({ clients: [hubAsClient] }, join(dir, 'clash'))).rejects.toThrow(/the hub's own id/);
+    await expect(ensureDevCredentials({ clients: [hubAsClient] }, join(dir, 'clash'))).rejects.toThrow(
+      /the hub's own id/,
+    );
   });
 });
 

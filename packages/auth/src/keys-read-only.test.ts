@@ -11,7 +11,8 @@ vi.mock('node:fs', async (importOriginal) => {
   return {
     ...fs,
     chmodSync: (...args: Parameters<typeof fs.chmodSync>) => {
-      if (chmodFailure.code) throw Object.assign(new Error(`${chmodFailure.code}: chmod ${String(args[0])}`), { code: chmodFailure.code });
+      if (chmodFailure.code)
+        throw Object.assign(new Error(`${chmodFailure.code}: chmod ${String(args[0])}`), { code: chmodFailure.code });
       fs.chmodSync(...args);
     },
   };

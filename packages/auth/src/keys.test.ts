@@ -15,7 +15,14 @@ describe('loadOrCreateKeyPair', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'nested', 'keys')).mode & 0o777).toBe(0o700);
     const stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    expect(stored).toMatchObject({ kty: 'EC', crv: 'P-384', kid: 'client-1', alg: 'ES384', use: 'sig', d: expect.any(String) });
+    expect(stored).toMatchObject({
+      kty: 'EC',
+      crv: 'P-384',
+      kid: 'client-1',
+      alg: 'ES384',
+      use: 'sig',
+      d: expect.any(String),
+    });
 
     const loaded = await loadOrCreateKeyPair(file, 'ignored-for-an-existing-key');
     expect(loaded.kid).toBe('client-1');
@@ -63,7 +70,17 @@ describe('loadOrCreateKeyPair', () => {
 describe('publicJwkOf', () => {
   it('keeps only the public members of an RSA key', async () => {
     const rsa = await generateSigningKey('RS384', 'rsa-1');
-    const leaky = { ...rsa.publicJwk, d: 'x', p: 'x', q: 'x', dp: 'x', dq: 'x', qi: 'x', oth: [], k: 'x' } as Parameters<typeof publicJwkOf>[0];
+    const leaky = {
+      ...rsa.publicJwk,
+      d: 'x',
+      p: 'x',
+      q: 'x',
+      dp: 'x',
+      dq: 'x',
+      qi: 'x',
+      oth: [],
+      k: 'x',
+    } as Parameters<typeof publicJwkOf>[0];
     const out = publicJwkOf(leaky, 'rsa-1', 'RS384');
     expect(Object.keys(out).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
     for (const member of PRIVATE_JWK_MEMBERS) expect(out).not.toHaveProperty(member);

@@ -62,7 +62,10 @@ export function publicJwkOf(jwk: JWK | PublicJwk, kid: string, alg: SigningAlgor
 }
 
 /** A new key pair; `kid` defaults to the key's RFC 7638 thumbprint, so a new key never reuses a kid. */
-export async function generateSigningKey(alg: SigningAlgorithm = DEFAULT_SIGNING_ALGORITHM, kid?: string): Promise<SigningKey> {
+export async function generateSigningKey(
+  alg: SigningAlgorithm = DEFAULT_SIGNING_ALGORITHM,
+  kid?: string,
+): Promise<SigningKey> {
   return signingKeyFromJwk(await generatePrivateJwk(alg, kid));
 }
 
@@ -76,7 +79,8 @@ async function generatePrivateJwk(alg: SigningAlgorithm, kid: string | undefined
 /** A signing key from a stored private JWK (which must carry `kid` and `alg`). */
 export async function signingKeyFromJwk(privateJwk: JWK): Promise<SigningKey> {
   const { kid, alg } = privateJwk;
-  if (!isSigningAlgorithm(alg)) throw new Error(`The key's alg must be one of ${SIGNING_ALGORITHMS.join(', ')}, not '${alg}'`);
+  if (!isSigningAlgorithm(alg))
+    throw new Error(`The key's alg must be one of ${SIGNING_ALGORITHMS.join(', ')}, not '${alg}'`);
   if (typeof kid !== 'string' || !kid) throw new Error('The key has no kid');
   if (typeof privateJwk.d !== 'string') throw new Error(`Key ${kid} is not a private key`);
   const privateKey = (await importJWK(privateJwk, alg)) as CryptoKey;

@@ -18,15 +18,28 @@ type OperationOutcome = ReturnType<typeof unauthorized>;
 const clock = testClock();
 const hubKey = await testKey('hub');
 const signer: TokenSigner = { signingKey: hubKey, issuer: HUB_URL, clock: clock.clock };
-const gp: AccessTokenContent = { sub: 'gp-n81001', client_kind: 'referrer', scope: ['system/Task.rs', 'system/Patient.crs'], org: 'N81001', region: 'north' };
+const gp: AccessTokenContent = {
+  sub: 'gp-n81001',
+  client_kind: 'referrer',
+  scope: ['system/Task.rs', 'system/Patient.crs'],
+  org: 'N81001',
+  region: 'north',
+};
 
 /** A gateway-like app: open metadata, FHIR routes behind requireAuth, scope checks per route. */
 function gateway(options: Partial<AccessTokenVerifierOptions> = {}) {
-  const verifier = createAccessTokenVerifier({ keys: [hubKey.publicJwk], issuer: HUB_URL, clock: clock.clock, ...options });
+  const verifier = createAccessTokenVerifier({
+    keys: [hubKey.publicJwk],
+    issuer: HUB_URL,
+    clock: clock.clock,
+    ...options,
+  });
   const app = createFhirApp<{ Variables: RequestVars & AuthVariables }>({ logger: silentLogger });
   app.get('/metadata', (c) => c.json({ resourceType: 'CapabilityStatement' }));
   app.use('/fhir/*', requireAuth(verifier));
-  app.get('/fhir/Task', requireScope('Task', 'search'), (c) => c.json({ sub: c.var.auth.sub, org: c.var.auth.org, kind: c.var.auth.client_kind }));
+  app.get('/fhir/Task', requireScope('Task', 'search'), (c) =>
+    c.json({ sub: c.var.auth.sub, org: c.var.auth.org, kind: c.var.auth.client_kind }),
+  );
   app.post('/fhir/Task', requireScope('Task', 'create'), (c) => c.json({ ok: true }));
   app.post('/fhir/$route', requireCustomScope('hub/route'), (c) => c.json({ ok: true }));
   app.post('/fhir', (c) => {
@@ -66,8 +79,13 @@ describe('requireAuth', () => {
     ['an empty Bearer header', 'Bearer ', /must be "Bearer|Missing/],
     ['a token that is not a JWT', 'Bearer not-a-jwt', /malformed/],
   ])('answers %s with 401 and a Bearer challenge', async (_name, header, text) => {
-    const res = await gateway().request('/fhir/Task', header === undefined ? {} : { headers: { Authorization: header } });
-    expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="imaging-connect", error="invalid_token", error_description="[^"]+"$/);
+    const res = await gateway().request(
+      '/fhir/Task',
+      header === undefined ? {} : { headers: { Authorization: header } },
+    );
+    expect(res.headers.get('WWW-Authenticate')).toMatch(
+      /^Bearer realm="imaging-connect", error="invalid_token", error_description="[^"]+"$/,
+    );
     await refused(res, 401, text);
   });
 
@@ -83,13 +101,29 @@ describe('requireAuth', () => {
   it('refuses a token signed by a key that is not the hub’s', async () => {
     const forger = await testKey('forger');
     const sameKid = { ...forger, kid: hubKey.kid };
-    await refused(await gateway().request('/fhir/Task', bearer(await tokenFor(gp, { signingKey: sameKid }))), 401, /signature does not verify/);
-    await refused(await gateway().request('/fhir/Task', bearer(await tokenFor(gp, { signingKey: forger }))), 401, /key the hub does not publish/);
+    await refused(
+      await gateway().request('/fhir/Task', bearer(await tokenFor(gp, { signingKey: sameKid }))),
+      401,
+      /signature does not verify/,
+    );
+    await refused(
+      await gateway().request('/fhir/Task', bearer(await tokenFor(gp, { signingKey: forger }))),
+      401,
+      /key the hub does not publish/,
+    );
   });
 
   it('refuses a token from another issuer or for another audience', async () => {
-    await refused(await gateway().request('/fhir/Task', bearer(await tokenFor(gp, { issuer: 'https://evil.test' }))), 401, /not issued by https:\/\/hub.test/);
-    await refused(await gateway().request('/fhir/Task', bearer(await tokenFor(gp, { audience: 'other-api' }))), 401, /not for audience imaging-connect/);
+    await refused(
+      await gateway().request('/fhir/Task', bearer(await tokenFor(gp, { issuer: 'https://evil.test' }))),
+      401,
+      /not issued by https:\/\/hub.test/,
+    );
+    await refused(
+      await gateway().request('/fhir/Task', bearer(await tokenFor(gp, { audience: 'other-api' }))),
+      401,
+      /not for audience imaging-connect/,
+    );
   });
 
   it('refuses a hub-signed JWT that is not an access token, or lacks our claims', async () => {
@@ -102,7 +136,9 @@ describe('requireAuth', () => {
         .setIssuedAt(now)
         .setExpirationTime(now + 60)
         .setJti('j1');
-    const plainJwt = await base().setProtectedHeader({ alg: 'ES384', kid: hubKey.kid, typ: 'JWT' }).sign(hubKey.privateKey);
+    const plainJwt = await base()
+      .setProtectedHeader({ alg: 'ES384', kid: hubKey.kid, typ: 'JWT' })
+      .sign(hubKey.privateKey);
     await refused(await gateway().request('/fhir/Task', bearer(plainJwt)), 401, /not an access token/);
     const noKind = await new SignJWT({ scope: 'system/Task.rs' })
       .setProtectedHeader({ alg: 'ES384', kid: hubKey.kid, typ: 'at+jwt' })
@@ -120,21 +156,38 @@ describe('requireAuth', () => {
 describe('scope checks', () => {
   it('answers a token without the scope a route needs with 403 naming it', async () => {
     const res = await gateway().request('/fhir/Task', { method: 'POST', ...bearer(await tokenFor()) });
-    expect(res.headers.get('WWW-Authenticate')).toBe('Bearer realm="imaging-connect", error="insufficient_scope", scope="system/Task.c"');
+    expect(res.headers.get('WWW-Authenticate')).toBe(
+      'Bearer realm="imaging-connect", error="insufficient_scope", scope="system/Task.c"',
+    );
     await refused(res, 403, /does not allow create on Task: it needs scope system\/Task\.c/);
   });
 
   it('checks custom scopes exactly', async () => {
     const app = gateway();
-    await refused(await app.request('/fhir/$route', { method: 'POST', ...bearer(await tokenFor()) }), 403, /does not hold scope hub\/route/);
-    const gatewayToken = await tokenFor({ sub: 'gateway-north', client_kind: 'gateway', scope: ['hub/route'], region: 'north' });
+    await refused(
+      await app.request('/fhir/$route', { method: 'POST', ...bearer(await tokenFor()) }),
+      403,
+      /does not hold scope hub\/route/,
+    );
+    const gatewayToken = await tokenFor({
+      sub: 'gateway-north',
+      client_kind: 'gateway',
+      scope: ['hub/route'],
+      region: 'north',
+    });
     expect((await app.request('/fhir/$route', { method: 'POST', ...bearer(gatewayToken) })).status).toBe(200);
   });
 
   it('lets handlers check scopes they learn late', async () => {
     const app = gateway();
     await refused(await app.request('/fhir', { method: 'POST', ...bearer(await tokenFor()) }), 403, /DiagnosticReport/);
-    const ris = await tokenFor({ sub: 'ris-rm1', client_kind: 'provider', scope: ['system/DiagnosticReport.crus'], org: 'RM1', region: 'midlands' });
+    const ris = await tokenFor({
+      sub: 'ris-rm1',
+      client_kind: 'provider',
+      scope: ['system/DiagnosticReport.crus'],
+      org: 'RM1',
+      region: 'midlands',
+    });
     expect((await app.request('/fhir', { method: 'POST', ...bearer(ris) })).status).toBe(200);
   });
 });

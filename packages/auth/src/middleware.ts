@@ -51,7 +51,8 @@ export function requireAuth(verifier: AccessTokenVerifier): MiddlewareHandler<Au
 /** 403 unless the token allows `interaction` on `resourceType` (SMART v1 or v2 system scopes). */
 export function requireScope(resourceType: string, interaction: Interaction): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    if (!hasScope(authOf(c.var), resourceType, interaction)) return insufficientScope(scopeNeeded(resourceType, interaction), interaction, resourceType);
+    if (!hasScope(authOf(c.var), resourceType, interaction))
+      return insufficientScope(scopeNeeded(resourceType, interaction), interaction, resourceType);
     await next();
   };
 }

@@ -6,7 +6,14 @@ import { generateSigningKey } from './keys.ts';
 import { loadClientRegistry, parseClientRegistry } from './registry.ts';
 
 const key = await generateSigningKey('ES384', 'k1');
-const client = { id: 'gp-n81001', kind: 'referrer', region: 'north', organisation: 'N81001', scopes: ['system/Task.rs'], jwks: { keys: [key.publicJwk] } };
+const client = {
+  id: 'gp-n81001',
+  kind: 'referrer',
+  region: 'north',
+  organisation: 'N81001',
+  scopes: ['system/Task.rs'],
+  jwks: { keys: [key.publicJwk] },
+};
 const dir = mkdtempSync(join(tmpdir(), 'auth-registry-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -49,7 +56,9 @@ describe('parseClientRegistry', () => {
   });
 
   it('allows http for a jwks_uri on this machine', () => {
-    expect(() => parseClientRegistry({ clients: [{ ...client, jwks: undefined, jwks_uri: 'http://127.0.0.1:4200/jwks.json' }] })).not.toThrow();
+    expect(() =>
+      parseClientRegistry({ clients: [{ ...client, jwks: undefined, jwks_uri: 'http://127.0.0.1:4200/jwks.json' }] }),
+    ).not.toThrow();
   });
 
   it('refuses a client registered twice', () => {
@@ -64,7 +73,12 @@ describe('parseClientRegistry', () => {
 describe('loadClientRegistry', () => {
   it('reads a file and serves lookups, keys and scopes', async () => {
     const file = join(dir, 'clients.json');
-    writeFileSync(file, JSON.stringify({ clients: [client, { ...client, id: 'ris-rm1', scopes: ['system/Task.rus', 'system/Task.rs'] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        clients: [client, { ...client, id: 'ris-rm1', scopes: ['system/Task.rus', 'system/Task.rs'] }],
+      }),
+    );
     const registry = loadClientRegistry(file);
     expect(registry.ids()).toEqual(['gp-n81001', 'ris-rm1']);
     expect(registry.get('ris-rm1')?.scopes).toEqual(['system/Task.rus', 'system/Task.rs']);

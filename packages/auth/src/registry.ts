@@ -26,9 +26,14 @@ const PublicJwkSchema = z
   })
   .superRefine((jwk, ctx) => {
     const leaked = PRIVATE_JWK_MEMBERS.filter((m) => m in jwk);
-    if (leaked.length) ctx.addIssue({ code: 'custom', message: `a private key member (${leaked.join(', ')}): register public keys only` });
+    if (leaked.length)
+      ctx.addIssue({
+        code: 'custom',
+        message: `a private key member (${leaked.join(', ')}): register public keys only`,
+      });
     const needed = jwk.kty === 'EC' ? (['crv', 'x', 'y'] as const) : (['n', 'e'] as const);
-    for (const m of needed) if (!jwk[m]) ctx.addIssue({ code: 'custom', path: [m], message: `an ${jwk.kty} key needs '${m}'` });
+    for (const m of needed)
+      if (!jwk[m]) ctx.addIssue({ code: 'custom', path: [m], message: `an ${jwk.kty} key needs '${m}'` });
   });
 
 // https only, except on this machine (the dev set-up serves keys over http on 127.0.0.1).
@@ -67,15 +72,21 @@ export interface ClientRegistry {
 export function parseClientRegistry(raw: unknown, source = 'client registry'): ClientRegistration[] {
   const result = ClientRegistryFileSchema.safeParse(raw);
   if (!result.success) {
-    throw new Error(`Invalid ${source}:\n${result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
+    throw new Error(
+      `Invalid ${source}:\n${result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`,
+    );
   }
   const ids = result.data.clients.map((c) => c.id);
   const duplicates = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
-  if (duplicates.length) throw new Error(`Invalid ${source}:\n${duplicates.map((id) => `  - client ${id} is registered twice`).join('\n')}`);
+  if (duplicates.length)
+    throw new Error(`Invalid ${source}:\n${duplicates.map((id) => `  - client ${id} is registered twice`).join('\n')}`);
   return result.data.clients;
 }
 
-export function createClientRegistry(clients: readonly ClientRegistration[], options: RemoteKeysOptions = {}): ClientRegistry {
+export function createClientRegistry(
+  clients: readonly ClientRegistration[],
+  options: RemoteKeysOptions = {},
+): ClientRegistry {
   const byId = new Map(clients.map((c) => [c.id, c]));
   const keys = new Map<string, JWTVerifyGetKey>();
   return {

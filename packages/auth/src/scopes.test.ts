@@ -15,10 +15,16 @@ describe('parseScope', () => {
     expect([...(parsed as { permissions: ReadonlySet<string> }).permissions]).toEqual(letters);
   });
 
-  it.each(['system/Task.sr', 'system/Task.rr', 'system/Task.x', 'system/task.rs', 'system/Task.', 'system/Observation.rs?category=x', 'a b', ''])(
-    'rejects %j',
-    (scope) => expect(parseScope(scope)).toBeUndefined(),
-  );
+  it.each([
+    'system/Task.sr',
+    'system/Task.rr',
+    'system/Task.x',
+    'system/task.rs',
+    'system/Task.',
+    'system/Observation.rs?category=x',
+    'a b',
+    '',
+  ])('rejects %j', (scope) => expect(parseScope(scope)).toBeUndefined());
 
   it('reads anything else well-formed as a custom scope', () => {
     expect(parseScope('hub/route')).toEqual({ kind: 'custom', value: 'hub/route' });
@@ -68,7 +74,10 @@ describe('grantScopes', () => {
     });
   });
   it('narrows a scope asking for more than allowed', () => {
-    expect(grantScopes(['system/Task.cruds', 'system/Patient.*'], allowed).granted).toEqual(['system/Task.rus', 'system/Patient.crs']);
+    expect(grantScopes(['system/Task.cruds', 'system/Patient.*'], allowed).granted).toEqual([
+      'system/Task.rus',
+      'system/Patient.crs',
+    ]);
   });
   it('uses wildcard allowances for any type, but a wildcard request only against wildcards', () => {
     expect(grantScopes(['system/Endpoint.rs'], allowed).granted).toEqual(['system/Endpoint.s']);
@@ -76,7 +85,9 @@ describe('grantScopes', () => {
     expect(grantScopes(['system/*.rs'], ['system/Task.rs'])).toEqual({ granted: [], refused: ['system/*.rs'] });
   });
   it('refuses unknown, malformed, custom-mismatched and non-system scopes', () => {
-    expect(grantScopes(['hub/admin', 'patient/Task.rs', 'user/Task.rs', 'system/Task.sr', 'system/Organization.c'], allowed)).toEqual({
+    expect(
+      grantScopes(['hub/admin', 'patient/Task.rs', 'user/Task.rs', 'system/Task.sr', 'system/Organization.c'], allowed),
+    ).toEqual({
       granted: [],
       refused: ['hub/admin', 'patient/Task.rs', 'user/Task.rs', 'system/Task.sr', 'system/Organization.c'],
     });

@@ -117,7 +117,8 @@ export function grantScopes(requested: readonly string[], allowed: readonly stri
 function grantOne(raw: string, allowed: Scope[]): string | undefined {
   const wanted = parseScope(raw);
   if (!wanted) return undefined;
-  if (wanted.kind === 'custom') return allowed.some((a) => a.kind === 'custom' && a.value === wanted.value) ? raw : undefined;
+  if (wanted.kind === 'custom')
+    return allowed.some((a) => a.kind === 'custom' && a.value === wanted.value) ? raw : undefined;
   if (wanted.context !== 'system') return undefined;
   const permitted = new Set<Letter>();
   for (const a of allowed) {

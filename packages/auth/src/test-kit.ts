@@ -59,7 +59,13 @@ export interface AssertionClaims {
 }
 
 /** A client assertion; `jti: null` leaves the jti out. */
-export async function signAssertion(key: SigningKey, clientId: string, clock: Clock, claims: AssertionClaims = {}, kid = key.kid): Promise<string> {
+export async function signAssertion(
+  key: SigningKey,
+  clientId: string,
+  clock: Clock,
+  claims: AssertionClaims = {},
+  kid = key.kid,
+): Promise<string> {
   const now = epochSeconds(clock());
   const jti = claims.jti === undefined ? crypto.randomUUID() : claims.jti;
   const jwt = new SignJWT(jti === null ? {} : { jti })
@@ -73,7 +79,12 @@ export async function signAssertion(key: SigningKey, clientId: string, clock: Cl
 }
 
 export function tokenForm(assertion: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion, ...extra };
+  return {
+    grant_type: 'client_credentials',
+    client_assertion_type: CLIENT_ASSERTION_TYPE,
+    client_assertion: assertion,
+    ...extra,
+  };
 }
 
 export interface HubFixture {
@@ -88,13 +99,21 @@ export interface HubFixture {
 
 /** A hub serving the token routes inside the shared FHIR app plumbing, on an in-memory store. */
 export async function hubFixture(
-  options: { clients?: ClientRegistration[]; store?: SqliteStore; clock?: TestClock; fetch?: (url: string, init?: RequestInit) => Response | Promise<Response> } = {},
+  options: {
+    clients?: ClientRegistration[];
+    store?: SqliteStore;
+    clock?: TestClock;
+    fetch?: (url: string, init?: RequestInit) => Response | Promise<Response>;
+  } = {},
 ): Promise<HubFixture> {
   const clock = options.clock ?? testClock();
   const hubKey = await testKey('hub');
   const gpKey = await testKey('gp');
   const store = options.store ?? new SqliteStore({ path: ':memory:' });
-  const registry = createClientRegistry(options.clients ?? [registration('gp-n81001', gpKey)], options.fetch ? { fetch: options.fetch } : {});
+  const registry = createClientRegistry(
+    options.clients ?? [registration('gp-n81001', gpKey)],
+    options.fetch ? { fetch: options.fetch } : {},
+  );
   const deps: TokenRoutesDeps = { registry, store, signingKey: hubKey, issuer: HUB_URL, clock: clock.clock };
   const app = createFhirApp({ logger: silentLogger });
   app.route('/', tokenRoutes(deps));

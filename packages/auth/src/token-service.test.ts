@@ -7,7 +7,16 @@ import { purgeAssertionRecords, recordAssertionUse } from './assertion-records.t
 import { epochSeconds } from './clock.ts';
 import { PRIVATE_JWK_MEMBERS } from './keys.ts';
 import { tokenRoutes } from './routes.ts';
-import { hubFixture, HUB_URL, registration, signAssertion, testClock, testKey, TOKEN_URL, tokenForm } from './test-kit.ts';
+import {
+  hubFixture,
+  HUB_URL,
+  registration,
+  signAssertion,
+  testClock,
+  testKey,
+  TOKEN_URL,
+  tokenForm,
+} from './test-kit.ts';
 import { mintServiceToken } from './token-service.ts';
 import { createAccessTokenVerifier } from './verifier.ts';
 
@@ -36,9 +45,17 @@ describe('POST /oauth2/token', () => {
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     const body = (await res.json()) as { access_token: string; token_type: string; expires_in: number; scope: string };
     expect(body).toMatchObject({ token_type: 'bearer', expires_in: 300, scope: 'system/Task.rs system/Patient.r' });
-    expect(decodeProtectedHeader(body.access_token)).toMatchObject({ alg: 'ES384', kid: hub.hubKey.kid, typ: 'at+jwt' });
+    expect(decodeProtectedHeader(body.access_token)).toMatchObject({
+      alg: 'ES384',
+      kid: hub.hubKey.kid,
+      typ: 'at+jwt',
+    });
 
-    const verifier = createAccessTokenVerifier({ keys: [hub.hubKey.publicJwk], issuer: HUB_URL, clock: hub.clock.clock });
+    const verifier = createAccessTokenVerifier({
+      keys: [hub.hubKey.publicJwk],
+      issuer: HUB_URL,
+      clock: hub.clock.clock,
+    });
     const claims = await verifier.verify(body.access_token);
     const now = epochSeconds(hub.clock.clock());
     expect(claims).toMatchObject({
@@ -58,7 +75,9 @@ describe('POST /oauth2/token', () => {
   it('grants all the allowed scopes when none is asked for', async () => {
     const hub = await hubFixture();
     const res = await hub.post(tokenForm(await signAssertion(hub.gpKey, 'gp-n81001', hub.clock.clock)));
-    expect(((await res.json()) as { scope: string }).scope).toBe('system/Patient.crs system/ServiceRequest.crs system/Task.rus');
+    expect(((await res.json()) as { scope: string }).scope).toBe(
+      'system/Patient.crs system/ServiceRequest.crs system/Task.rus',
+    );
   });
 
   it('narrows what the client may not fully have and drops what it may not have at all', async () => {
@@ -87,10 +106,16 @@ describe('POST /oauth2/token', () => {
 
   it('accepts an RS384 assertion', async () => {
     const rsaKey = await testKey('rsa-client', 'RS384');
-    const hub = await hubFixture({ clients: [registration('ris-rm1', rsaKey, { kind: 'provider', organisation: 'RM1', region: 'midlands' })] });
+    const hub = await hubFixture({
+      clients: [registration('ris-rm1', rsaKey, { kind: 'provider', organisation: 'RM1', region: 'midlands' })],
+    });
     const res = await hub.post(tokenForm(await signAssertion(rsaKey, 'ris-rm1', hub.clock.clock)));
     expect(res.status).toBe(200);
-    expect(decodeJwt(((await res.json()) as { access_token: string }).access_token)).toMatchObject({ sub: 'ris-rm1', client_kind: 'provider', org: 'RM1' });
+    expect(decodeJwt(((await res.json()) as { access_token: string }).access_token)).toMatchObject({
+      sub: 'ris-rm1',
+      client_kind: 'provider',
+      org: 'RM1',
+    });
   });
 
   it('checks a client registered by jwks_uri against the keys it publishes', async () => {
@@ -98,7 +123,13 @@ describe('POST /oauth2/token', () => {
     const vendor = new Hono().get('/jwks.json', (c) => c.json({ keys: [vendorKey.publicJwk] }));
     let fetched = 0;
     const hub = await hubFixture({
-      clients: [{ ...registration('vendor-pacs', vendorKey, { kind: 'provider' }), jwks: undefined, jwks_uri: 'https://vendor.test/jwks.json' }],
+      clients: [
+        {
+          ...registration('vendor-pacs', vendorKey, { kind: 'provider' }),
+          jwks: undefined,
+          jwks_uri: 'https://vendor.test/jwks.json',
+        },
+      ],
       fetch: (url, init) => {
         fetched++;
         return vendor.request(url, init);
@@ -111,14 +142,18 @@ describe('POST /oauth2/token', () => {
     expect(fetched).toBe(1); // cached
 
     const stranger = await testKey('stranger');
-    const forged = await hub.post(tokenForm(await signAssertion(stranger, 'vendor-pacs', hub.clock.clock, {}, vendorKey.kid)));
+    const forged = await hub.post(
+      tokenForm(await signAssertion(stranger, 'vendor-pacs', hub.clock.clock, {}, vendorKey.kid)),
+    );
     await oauthError(forged, 401, 'invalid_client');
   });
 
   it('refuses a client whose jwks_uri cannot be fetched', async () => {
     const vendorKey = await testKey('vendor');
     const hub = await hubFixture({
-      clients: [{ ...registration('vendor-pacs', vendorKey), jwks: undefined, jwks_uri: 'https://vendor.test/jwks.json' }],
+      clients: [
+        { ...registration('vendor-pacs', vendorKey), jwks: undefined, jwks_uri: 'https://vendor.test/jwks.json' },
+      ],
       fetch: () => new Response('down', { status: 502 }),
     });
     const res = await hub.post(tokenForm(await signAssertion(vendorKey, 'vendor-pacs', hub.clock.clock)));
@@ -127,41 +162,135 @@ describe('POST /oauth2/token', () => {
 });
 
 describe('POST /oauth2/token: bad requests', () => {
-  type Case = [name: string, status: number, error: string, description: RegExp, form: (h: Awaited<ReturnType<typeof hubFixture>>) => Promise<Record<string, string> | string>];
-  const sign = (h: Awaited<ReturnType<typeof hubFixture>>, claims = {}) => signAssertion(h.gpKey, 'gp-n81001', h.clock.clock, claims);
+  type Case = [
+    name: string,
+    status: number,
+    error: string,
+    description: RegExp,
+    form: (h: Awaited<ReturnType<typeof hubFixture>>) => Promise<Record<string, string> | string>,
+  ];
+  const sign = (h: Awaited<ReturnType<typeof hubFixture>>, claims = {}) =>
+    signAssertion(h.gpKey, 'gp-n81001', h.clock.clock, claims);
   const now = (h: Awaited<ReturnType<typeof hubFixture>>) => epochSeconds(h.clock.clock());
 
   const cases: Case[] = [
-    ['no grant_type', 400, 'invalid_request', /grant_type is required/, async (h) => {
-      const { grant_type: _g, ...form } = tokenForm(await sign(h));
-      return form;
-    }],
-    ['a wrong grant type', 400, 'unsupported_grant_type', /client_credentials/, async (h) => tokenForm(await sign(h), { grant_type: 'password' })],
-    ['no client_assertion_type', 400, 'invalid_request', /client_assertion_type is required/, async (h) => {
-      const { client_assertion_type: _t, ...form } = tokenForm(await sign(h));
-      return form;
-    }],
-    ['a wrong client_assertion_type', 401, 'invalid_client', /jwt-bearer/, async (h) =>
-      tokenForm(await sign(h), { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer' })],
+    [
+      'no grant_type',
+      400,
+      'invalid_request',
+      /grant_type is required/,
+      async (h) => {
+        const { grant_type: _g, ...form } = tokenForm(await sign(h));
+        return form;
+      },
+    ],
+    [
+      'a wrong grant type',
+      400,
+      'unsupported_grant_type',
+      /client_credentials/,
+      async (h) => tokenForm(await sign(h), { grant_type: 'password' }),
+    ],
+    [
+      'no client_assertion_type',
+      400,
+      'invalid_request',
+      /client_assertion_type is required/,
+      async (h) => {
+        const { client_assertion_type: _t, ...form } = tokenForm(await sign(h));
+        return form;
+      },
+    ],
+    [
+      'a wrong client_assertion_type',
+      401,
+      'invalid_client',
+      /jwt-bearer/,
+      async (h) =>
+        tokenForm(await sign(h), { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer' }),
+    ],
     ['no client_assertion', 400, 'invalid_request', /client_assertion is required/, async () => tokenForm('')],
-    ['a repeated parameter', 400, 'invalid_request', /more than once/, async (h) =>
-      `${new URLSearchParams(tokenForm(await sign(h))).toString()}&scope=a&scope=b`],
+    [
+      'a repeated parameter',
+      400,
+      'invalid_request',
+      /more than once/,
+      async (h) => `${new URLSearchParams(tokenForm(await sign(h))).toString()}&scope=a&scope=b`,
+    ],
     ['a malformed JWT', 401, 'invalid_client', /well-formed/, async () => tokenForm('not.a.jwt')],
     ['a JWT that is not three parts', 401, 'invalid_client', /well-formed/, async () => tokenForm('abc')],
-    ['an unknown client', 401, 'invalid_client', /Unknown client 'gp-x99999'/, async (h) => tokenForm(await signAssertion(h.gpKey, 'gp-x99999', h.clock.clock))],
-    ['iss different from sub', 401, 'invalid_client', /iss and sub/, async (h) => tokenForm(await sign(h, { sub: 'ris-rm1' }))],
-    ['a client_id that is not the issuer', 401, 'invalid_client', /client_id/, async (h) => tokenForm(await sign(h), { client_id: 'ris-rm1' })],
-    ['a signature by another key', 401, 'invalid_client', /signature does not verify/, async (h) =>
-      tokenForm(await signAssertion(await testKey('impostor'), 'gp-n81001', h.clock.clock, {}, h.gpKey.kid))],
-    ['a kid the client never registered', 401, 'invalid_client', /No key 'other-kid'/, async (h) =>
-      tokenForm(await signAssertion(h.gpKey, 'gp-n81001', h.clock.clock, {}, 'other-kid'))],
-    ['a wrong aud', 401, 'invalid_client', /aud must be the token endpoint/, async (h) => tokenForm(await sign(h, { aud: 'https://elsewhere.test/token' }))],
-    ['an expired assertion', 401, 'invalid_client', /expired/, async (h) => tokenForm(await sign(h, { iat: now(h) - 600, exp: now(h) - 60 }))],
-    ['an exp too far ahead', 401, 'invalid_client', /no more than 300 seconds/, async (h) => tokenForm(await sign(h, { exp: now(h) + 600 }))],
+    [
+      'an unknown client',
+      401,
+      'invalid_client',
+      /Unknown client 'gp-x99999'/,
+      async (h) => tokenForm(await signAssertion(h.gpKey, 'gp-x99999', h.clock.clock)),
+    ],
+    [
+      'iss different from sub',
+      401,
+      'invalid_client',
+      /iss and sub/,
+      async (h) => tokenForm(await sign(h, { sub: 'ris-rm1' })),
+    ],
+    [
+      'a client_id that is not the issuer',
+      401,
+      'invalid_client',
+      /client_id/,
+      async (h) => tokenForm(await sign(h), { client_id: 'ris-rm1' }),
+    ],
+    [
+      'a signature by another key',
+      401,
+      'invalid_client',
+      /signature does not verify/,
+      async (h) =>
+        tokenForm(await signAssertion(await testKey('impostor'), 'gp-n81001', h.clock.clock, {}, h.gpKey.kid)),
+    ],
+    [
+      'a kid the client never registered',
+      401,
+      'invalid_client',
+      /No key 'other-kid'/,
+      async (h) => tokenForm(await signAssertion(h.gpKey, 'gp-n81001', h.clock.clock, {}, 'other-kid')),
+    ],
+    [
+      'a wrong aud',
+      401,
+      'invalid_client',
+      /aud must be the token endpoint/,
+      async (h) => tokenForm(await sign(h, { aud: 'https://elsewhere.test/token' })),
+    ],
+    [
+      'an expired assertion',
+      401,
+      'invalid_client',
+      /expired/,
+      async (h) => tokenForm(await sign(h, { iat: now(h) - 600, exp: now(h) - 60 })),
+    ],
+    [
+      'an exp too far ahead',
+      401,
+      'invalid_client',
+      /no more than 300 seconds/,
+      async (h) => tokenForm(await sign(h, { exp: now(h) + 600 })),
+    ],
     ['no jti', 401, 'invalid_client', /no jti/, async (h) => tokenForm(await sign(h, { jti: null }))],
-    ['a scope the client may not have', 400, 'invalid_scope', /may not have system\/Organization.rs hub\/route/, async (h) =>
-      tokenForm(await sign(h), { scope: 'system/Organization.rs hub/route' })],
-    ['a patient-context scope', 400, 'invalid_scope', /patient\/Task.rs/, async (h) => tokenForm(await sign(h), { scope: 'patient/Task.rs' })],
+    [
+      'a scope the client may not have',
+      400,
+      'invalid_scope',
+      /may not have system\/Organization.rs hub\/route/,
+      async (h) => tokenForm(await sign(h), { scope: 'system/Organization.rs hub/route' }),
+    ],
+    [
+      'a patient-context scope',
+      400,
+      'invalid_scope',
+      /patient\/Task.rs/,
+      async (h) => tokenForm(await sign(h), { scope: 'patient/Task.rs' }),
+    ],
   ];
 
   it.each(cases)('answers %s with %i %s', async (_name, status, error, description, form) => {
@@ -182,7 +311,9 @@ describe('POST /oauth2/token: bad requests', () => {
     const hub = await hubFixture();
     const form = tokenForm(await sign(hub));
     expect((await hub.post(form)).status).toBe(200);
-    expect((await oauthError(await hub.post(form), 401, 'invalid_client')).error_description).toMatch(/already been used/);
+    expect((await oauthError(await hub.post(form), 401, 'invalid_client')).error_description).toMatch(
+      /already been used/,
+    );
   });
 
   it('refuses a replay at another hub replica sharing the store, and after a restart', async () => {
@@ -210,8 +341,12 @@ describe('POST /oauth2/token: bad requests', () => {
     const risKey = await testKey('ris');
     const gpKey = await testKey('gp');
     const hub = await hubFixture({ clients: [registration('gp-n81001', gpKey), registration('ris-rm1', risKey)] });
-    expect((await hub.post(tokenForm(await signAssertion(gpKey, 'gp-n81001', hub.clock.clock, { jti: 'same' })))).status).toBe(200);
-    expect((await hub.post(tokenForm(await signAssertion(risKey, 'ris-rm1', hub.clock.clock, { jti: 'same' })))).status).toBe(200);
+    expect(
+      (await hub.post(tokenForm(await signAssertion(gpKey, 'gp-n81001', hub.clock.clock, { jti: 'same' })))).status,
+    ).toBe(200);
+    expect(
+      (await hub.post(tokenForm(await signAssertion(risKey, 'ris-rm1', hub.clock.clock, { jti: 'same' })))).status,
+    ).toBe(200);
   });
 });
 
@@ -265,7 +400,11 @@ describe('hub keys and configuration', () => {
   it('mints service tokens for the hub itself, verifiable like any other', async () => {
     const hub = await hubFixture();
     const minted = await mintServiceToken({ scope: 'system/Task.cru hub/route' }, hub.deps);
-    const claims = await createAccessTokenVerifier({ keys: [hub.hubKey.publicJwk], issuer: HUB_URL, clock: hub.clock.clock }).verify(minted.access_token);
+    const claims = await createAccessTokenVerifier({
+      keys: [hub.hubKey.publicJwk],
+      issuer: HUB_URL,
+      clock: hub.clock.clock,
+    }).verify(minted.access_token);
     expect(claims).toMatchObject({ sub: 'national-hub', client_kind: 'hub', scope: 'system/Task.cru hub/route' });
     expect(claims.org).toBeUndefined();
   });

@@ -28,7 +28,12 @@ export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 /** Allowed difference between the client's clock and ours. */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 10;
 
-export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'invalid_scope' | 'unsupported_grant_type';
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'invalid_scope'
+  | 'unsupported_grant_type';
 
 /** An OAuth token error: 401 for `invalid_client` (the client failed to authenticate), else 400. */
 export class TokenRequestError extends Error {
@@ -84,13 +89,20 @@ const TokenForm = z.object({
 });
 
 /** `POST /oauth2/token`: checks the request and the client's assertion, and issues an access token. */
-export async function issueAccessToken(form: URLSearchParams | Record<string, string>, deps: TokenServiceDeps): Promise<TokenResponse> {
+export async function issueAccessToken(
+  form: URLSearchParams | Record<string, string>,
+  deps: TokenServiceDeps,
+): Promise<TokenResponse> {
   const request = readTokenForm(form);
   if (!request.grant_type) throw new TokenRequestError('invalid_request', 'grant_type is required');
   if (request.grant_type !== 'client_credentials') {
-    throw new TokenRequestError('unsupported_grant_type', `grant_type must be client_credentials, not '${request.grant_type}'`);
+    throw new TokenRequestError(
+      'unsupported_grant_type',
+      `grant_type must be client_credentials, not '${request.grant_type}'`,
+    );
   }
-  if (!request.client_assertion_type) throw new TokenRequestError('invalid_request', 'client_assertion_type is required');
+  if (!request.client_assertion_type)
+    throw new TokenRequestError('invalid_request', 'client_assertion_type is required');
   if (request.client_assertion_type !== CLIENT_ASSERTION_TYPE) {
     throw new TokenRequestError('invalid_client', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
   }
@@ -100,7 +112,9 @@ export async function issueAccessToken(form: URLSearchParams | Record<string, st
   const { client, jti } = await authenticateClient(request.client_assertion, request.client_id, deps, now);
 
   const requested = splitScopes(request.scope);
-  const { granted, refused } = requested.length ? grantScopes(requested, client.scopes) : { granted: client.scopes, refused: [] };
+  const { granted, refused } = requested.length
+    ? grantScopes(requested, client.scopes)
+    : { granted: client.scopes, refused: [] };
   if (granted.length === 0) {
     throw new TokenRequestError('invalid_scope', `Client ${client.id} may not have ${refused.join(' ')}`);
   }
@@ -131,7 +145,10 @@ function readTokenForm(form: URLSearchParams | Record<string, string>): z.infer<
   }
   const parsed = TokenForm.safeParse(fields);
   if (!parsed.success) {
-    throw new TokenRequestError('invalid_request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw new TokenRequestError(
+      'invalid_request',
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
   }
   return parsed.data;
 }
@@ -154,11 +171,14 @@ async function authenticateClient(
   } catch {
     throw invalidClient('client_assertion is not a well-formed signed JWT');
   }
-  if (!isSigningAlgorithm(header.alg)) throw invalidClient(`client_assertion must be signed with ${SIGNING_ALGORITHMS.join(' or ')}`);
+  if (!isSigningAlgorithm(header.alg))
+    throw invalidClient(`client_assertion must be signed with ${SIGNING_ALGORITHMS.join(' or ')}`);
   if (!header.kid) throw invalidClient('client_assertion has no kid in its header');
   const { iss, sub } = unverified;
-  if (typeof iss !== 'string' || iss !== sub) throw invalidClient('client_assertion iss and sub must both be the client id');
-  if (clientIdParam !== undefined && clientIdParam !== iss) throw invalidClient('client_id does not match the assertion issuer');
+  if (typeof iss !== 'string' || iss !== sub)
+    throw invalidClient('client_assertion iss and sub must both be the client id');
+  if (clientIdParam !== undefined && clientIdParam !== iss)
+    throw invalidClient('client_id does not match the assertion issuer');
   const client = deps.registry.get(iss);
   if (!client) throw invalidClient(`Unknown client '${iss}'`);
 
@@ -182,7 +202,8 @@ async function authenticateClient(
     throw invalidClient(`client_assertion exp must be no more than ${MAX_ASSERTION_LIFETIME_SECONDS} seconds ahead`);
   }
   const jti = payload.jti;
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw invalidClient('client_assertion jti must be a string of 1-256 characters');
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)
+    throw invalidClient('client_assertion jti must be a string of 1-256 characters');
   return { client, jti };
 }
 
@@ -193,11 +214,13 @@ function assertionFailure(err: unknown, clientId: string, kid: string, tokenUrl:
     if (err.reason === 'missing') return invalidClient(`client_assertion has no ${err.claim}`);
     return invalidClient(`client_assertion ${err.claim} is invalid: ${err.message}`);
   }
-  if (err instanceof errors.JWKSNoMatchingKey) return invalidClient(`No key '${kid}' is registered for client ${clientId}`);
+  if (err instanceof errors.JWKSNoMatchingKey)
+    return invalidClient(`No key '${kid}' is registered for client ${clientId}`);
   if (err instanceof errors.JWSSignatureVerificationFailed) {
     return invalidClient(`client_assertion signature does not verify with client ${clientId}'s key '${kid}'`);
   }
-  if (err instanceof KeyFetchError) return invalidClient(`Cannot fetch the keys of client ${clientId} from its jwks_uri`);
+  if (err instanceof KeyFetchError)
+    return invalidClient(`Cannot fetch the keys of client ${clientId} from its jwks_uri`);
   if (err instanceof errors.JOSEError) return invalidClient(`client_assertion is invalid: ${err.message}`);
   throw err; // not about the assertion: a bug
 }
@@ -211,7 +234,10 @@ export interface AccessTokenContent {
 }
 
 /** Signs an access token with the hub's key. */
-export async function signAccessToken(content: AccessTokenContent, signer: TokenSigner & { audience?: string }): Promise<TokenResponse> {
+export async function signAccessToken(
+  content: AccessTokenContent,
+  signer: TokenSigner & { audience?: string },
+): Promise<TokenResponse> {
   const now = epochSeconds((signer.clock ?? systemClock)());
   const ttl = signer.ttlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS;
   const scope = content.scope.join(' ');
@@ -237,7 +263,10 @@ export async function signAccessToken(content: AccessTokenContent, signer: Token
  * A token for the hub's own calls to gateways (`sub` national-hub, `client_kind` hub), signed with
  * the same key, so gateways verify it like any other.
  */
-export function mintServiceToken(request: { scope: string | readonly string[]; audience?: string }, signer: TokenSigner): Promise<TokenResponse> {
+export function mintServiceToken(
+  request: { scope: string | readonly string[]; audience?: string },
+  signer: TokenSigner,
+): Promise<TokenResponse> {
   const scope = typeof request.scope === 'string' ? splitScopes(request.scope) : request.scope;
   if (scope.length === 0) throw new Error('A service token needs at least one scope');
   return signAccessToken(

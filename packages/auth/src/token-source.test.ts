@@ -46,7 +46,11 @@ describe('clientCredentialsTokenSource', () => {
     const { hub, counter, source } = await hubWithCounter();
     const tokens = source('system/Task.rs');
     const first = await tokens.getToken();
-    const claims = await createAccessTokenVerifier({ keys: [hub.hubKey.publicJwk], issuer: HUB_URL, clock: hub.clock.clock }).verify(first);
+    const claims = await createAccessTokenVerifier({
+      keys: [hub.hubKey.publicJwk],
+      issuer: HUB_URL,
+      clock: hub.clock.clock,
+    }).verify(first);
     expect(claims).toMatchObject({ sub: 'gp-n81001', scope: 'system/Task.rs' });
 
     hub.clock.advance(260);
@@ -97,7 +101,14 @@ describe('clientCredentialsTokenSource', () => {
     await new Promise<void>((done) => closed.close(() => done()));
     const key = await testKey('gp');
     const tokenUrl = `http://127.0.0.1:${port}/oauth2/token`;
-    const err = await outcomeErrorOf(clientCredentialsTokenSource({ tokenUrl, clientId: 'gp-n81001', privateKey: key.privateKey, kid: key.kid }).getToken());
+    const err = await outcomeErrorOf(
+      clientCredentialsTokenSource({
+        tokenUrl,
+        clientId: 'gp-n81001',
+        privateKey: key.privateKey,
+        kid: key.kid,
+      }).getToken(),
+    );
     expect(err.status).toBe(503);
     expect(err.message).toContain('ECONNREFUSED');
   });
@@ -105,7 +116,13 @@ describe('clientCredentialsTokenSource', () => {
   it('fails with 503 on a hub error and 502 on an answer without a token', async () => {
     const key = await testKey('gp');
     const answering = (res: () => Response) =>
-      clientCredentialsTokenSource({ tokenUrl: TOKEN_URL, clientId: 'gp-n81001', privateKey: key.privateKey, kid: key.kid, fetch: res });
+      clientCredentialsTokenSource({
+        tokenUrl: TOKEN_URL,
+        clientId: 'gp-n81001',
+        privateKey: key.privateKey,
+        kid: key.kid,
+        fetch: res,
+      });
     expect((await outcomeErrorOf(answering(() => new Response('boom', { status: 500 })).getToken())).status).toBe(503);
     expect((await outcomeErrorOf(answering(() => Response.json({ hello: 'world' })).getToken())).status).toBe(502);
   });
@@ -125,19 +142,35 @@ describe('devTokenSource', () => {
     };
     const app = createFhirApp({ logger: silentLogger });
     app.route('/', tokenRoutes(deps));
-    const source = await devTokenSource('ris-rm1', { hubUrl: HUB_URL, dataDir, scope: 'system/ImagingStudy.cru', fetch: (u, i) => app.request(u, i), clock: clock.clock });
-    expect(decodeJwt(await source.getToken())).toMatchObject({ sub: 'ris-rm1', org: 'RM1', region: 'midlands', scope: 'system/ImagingStudy.cru' });
+    const source = await devTokenSource('ris-rm1', {
+      hubUrl: HUB_URL,
+      dataDir,
+      scope: 'system/ImagingStudy.cru',
+      fetch: (u, i) => app.request(u, i),
+      clock: clock.clock,
+    });
+    expect(decodeJwt(await source.getToken())).toMatchObject({
+      sub: 'ris-rm1',
+      org: 'RM1',
+      region: 'midlands',
+      scope: 'system/ImagingStudy.cru',
+    });
   });
 
   it('says what to do when the client has no dev key', async () => {
-    await expect(devTokenSource('gp-n81001', { hubUrl: HUB_URL, dataDir: join(dir, 'empty') })).rejects.toThrow(/No dev key for client gp-n81001 .*ensureDevCredentials/);
+    await expect(devTokenSource('gp-n81001', { hubUrl: HUB_URL, dataDir: join(dir, 'empty') })).rejects.toThrow(
+      /No dev key for client gp-n81001 .*ensureDevCredentials/,
+    );
   });
 });
 
 describe('serviceTokenSource', () => {
   it('mints the hub’s own token once and renews it near expiry', async () => {
     const clock = testClock();
-    const source = serviceTokenSource({ signingKey: await testKey('hub'), issuer: HUB_URL, clock: clock.clock }, { scope: 'system/Task.cu' });
+    const source = serviceTokenSource(
+      { signingKey: await testKey('hub'), issuer: HUB_URL, clock: clock.clock },
+      { scope: 'system/Task.cu' },
+    );
     const first = await source.getToken();
     expect(await source.getToken()).toBe(first);
     expect(decodeJwt(first)).toMatchObject({ sub: 'national-hub', client_kind: 'hub', scope: 'system/Task.cu' });

@@ -68,7 +68,12 @@ export function clientCredentialsTokenSource(options: ClientCredentialsOptions):
   });
 }
 
-async function requestToken(tokenUrl: string, form: URLSearchParams, fetchImpl: FetchLike, timeoutMs: number): Promise<TokenResponse> {
+async function requestToken(
+  tokenUrl: string,
+  form: URLSearchParams,
+  fetchImpl: FetchLike,
+  timeoutMs: number,
+): Promise<TokenResponse> {
   let response: Response;
   try {
     response = await fetchImpl(tokenUrl, {
@@ -81,13 +86,19 @@ async function requestToken(tokenUrl: string, form: URLSearchParams, fetchImpl: 
     const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : networkReason(err);
     throw new OutcomeError(unavailable(`Cannot reach the token endpoint ${tokenUrl}: ${reason}`));
   }
-  const body = (await response.json().catch(() => undefined)) as Partial<TokenResponse & { error: string; error_description: string }> | undefined;
-  if (response.ok && typeof body?.access_token === 'string' && typeof body.expires_in === 'number') return body as TokenResponse;
+  const body = (await response.json().catch(() => undefined)) as
+    | Partial<TokenResponse & { error: string; error_description: string }>
+    | undefined;
+  if (response.ok && typeof body?.access_token === 'string' && typeof body.expires_in === 'number')
+    return body as TokenResponse;
   if (response.status === 400 || response.status === 401) {
-    const why = body?.error ? `${body.error}${body.error_description ? `: ${body.error_description}` : ''}` : `HTTP ${response.status}`;
+    const why = body?.error
+      ? `${body.error}${body.error_description ? `: ${body.error_description}` : ''}`
+      : `HTTP ${response.status}`;
     throw new OutcomeError(unauthorized(`The token endpoint refused the request (${why})`));
   }
-  if (response.status >= 500) throw new OutcomeError(unavailable(`The token endpoint ${tokenUrl} answered ${response.status}`));
+  if (response.status >= 500)
+    throw new OutcomeError(unavailable(`The token endpoint ${tokenUrl} answered ${response.status}`));
   throw new OutcomeError(badGateway(`The token endpoint ${tokenUrl} answered ${response.status} without a token`));
 }
 
@@ -100,7 +111,9 @@ function algorithmOf(key: CryptoKey): SigningAlgorithm {
   const algorithm = key.algorithm as { name: string; namedCurve?: string };
   if (algorithm.name === 'ECDSA' && algorithm.namedCurve === 'P-384') return 'ES384';
   if (algorithm.name === 'RSASSA-PKCS1-v1_5') return 'RS384';
-  throw new Error(`Cannot sign client assertions with a ${algorithm.name} ${algorithm.namedCurve ?? ''} key: use ES384 or RS384`);
+  throw new Error(
+    `Cannot sign client assertions with a ${algorithm.name} ${algorithm.namedCurve ?? ''} key: use ES384 or RS384`,
+  );
 }
 
 /** Caches what `fetchToken` returns until `margin` seconds before it expires; one fetch at a time. */
@@ -131,8 +144,13 @@ function cachingSource(clock: Clock, margin: number, fetchToken: () => Promise<T
 }
 
 /** The hub's own cached token source for its calls to gateways. */
-export function serviceTokenSource(signer: TokenSigner, request: { scope: string | readonly string[]; audience?: string }): TokenSource {
-  return cachingSource(signer.clock ?? systemClock, DEFAULT_REFRESH_MARGIN_SECONDS, () => mintServiceToken(request, signer));
+export function serviceTokenSource(
+  signer: TokenSigner,
+  request: { scope: string | readonly string[]; audience?: string },
+): TokenSource {
+  return cachingSource(signer.clock ?? systemClock, DEFAULT_REFRESH_MARGIN_SECONDS, () =>
+    mintServiceToken(request, signer),
+  );
 }
 
 export interface DevTokenSourceOptions {
@@ -146,7 +164,10 @@ export interface DevTokenSourceOptions {
 /** A token source for a dev client, with its key from `<dataDir>/keys/` (see `ensureDevCredentials`). */
 export async function devTokenSource(clientId: string, options: DevTokenSourceOptions): Promise<TokenSource> {
   const file = devKeyFile(options.dataDir ?? defaultDataDir(), clientId);
-  if (!existsSync(file)) throw new Error(`No dev key for client ${clientId} at ${file}: run ensureDevCredentials (the demo or the hub does) first`);
+  if (!existsSync(file))
+    throw new Error(
+      `No dev key for client ${clientId} at ${file}: run ensureDevCredentials (the demo or the hub does) first`,
+    );
   const key = await loadOrCreateKeyPair(file);
   return clientCredentialsTokenSource({
     tokenUrl: tokenEndpointOf(options.hubUrl),

@@ -58,7 +58,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       }
       const claims = AccessClaimsSchema.safeParse(payload);
       if (!claims.success) {
-        throw invalidToken(`The access token's claims are malformed (${claims.error.issues.map((i) => i.path.join('.')).join(', ')})`);
+        throw invalidToken(
+          `The access token's claims are malformed (${claims.error.issues.map((i) => i.path.join('.')).join(', ')})`,
+        );
       }
       return claims.data;
     },
@@ -83,7 +85,8 @@ function keySource(options: AccessTokenVerifierOptions): JWTVerifyGetKey {
 const invalidToken = (text: string) => new OutcomeError(unauthorized(text));
 
 function verificationFailure(err: unknown, issuer: string, audience: string): OutcomeError {
-  if (err instanceof KeyFetchError) return new OutcomeError(unavailable(`Cannot check the access token: ${err.message}`));
+  if (err instanceof KeyFetchError)
+    return new OutcomeError(unavailable(`Cannot check the access token: ${err.message}`));
   if (err instanceof errors.JWTExpired) return invalidToken('The access token has expired');
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'iss') return invalidToken(`The access token was not issued by ${issuer}`);
@@ -91,9 +94,12 @@ function verificationFailure(err: unknown, issuer: string, audience: string): Ou
     if (err.claim === 'typ') return invalidToken(`The token is not an access token (typ ${ACCESS_TOKEN_TYPE})`);
     return invalidToken(`The access token's ${err.claim} claim is ${err.reason === 'missing' ? 'missing' : 'invalid'}`);
   }
-  if (err instanceof errors.JWKSNoMatchingKey) return invalidToken('The access token is signed with a key the hub does not publish');
-  if (err instanceof errors.JWSSignatureVerificationFailed) return invalidToken('The access token signature does not verify');
-  if (err instanceof errors.JOSEAlgNotAllowed) return invalidToken(`The access token must be signed with ${SIGNING_ALGORITHMS.join(' or ')}`);
+  if (err instanceof errors.JWKSNoMatchingKey)
+    return invalidToken('The access token is signed with a key the hub does not publish');
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return invalidToken('The access token signature does not verify');
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return invalidToken(`The access token must be signed with ${SIGNING_ALGORITHMS.join(' or ')}`);
   if (err instanceof errors.JOSEError) return invalidToken('The access token is malformed');
   throw err;
 }

@@ -13,7 +13,13 @@ const schema = z.object({
 describe('loadEnv', () => {
   it('parses and applies defaults', () => {
     const cfg = loadEnv(schema, { HUB_URL: 'http://127.0.0.1:4000/', REGIONS: 'north, south,,' });
-    expect(cfg).toEqual({ PORT: 4000, HUB_URL: 'http://127.0.0.1:4000', RETRY_MAX: 60_000, REGIONS: ['north', 'south'], VERBOSE: false });
+    expect(cfg).toEqual({
+      PORT: 4000,
+      HUB_URL: 'http://127.0.0.1:4000',
+      RETRY_MAX: 60_000,
+      REGIONS: ['north', 'south'],
+      VERBOSE: false,
+    });
   });
 
   it('treats empty strings as unset', () => {

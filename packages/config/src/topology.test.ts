@@ -11,8 +11,17 @@ describe('topology', () => {
   it('moves every port by the offset, and only the ports', () => {
     const moved = devTopology('127.0.0.1', { portOffset: 1000 });
     expect([moved.hub.port, ...moved.regions.map((r) => r.port)]).toEqual([5000, 5101, 5102, 5103]);
-    expect([moved.hub.url, ...moved.regions.map((r) => r.url)]).toEqual(['http://127.0.0.1:5000', 'http://127.0.0.1:5101', 'http://127.0.0.1:5102', 'http://127.0.0.1:5103']);
-    expect({ ...moved, hub: undefined, regions: moved.regions.map((r) => r.id) }).toEqual({ ...devTopology(), hub: undefined, regions: ['north', 'midlands', 'south'] });
+    expect([moved.hub.url, ...moved.regions.map((r) => r.url)]).toEqual([
+      'http://127.0.0.1:5000',
+      'http://127.0.0.1:5101',
+      'http://127.0.0.1:5102',
+      'http://127.0.0.1:5103',
+    ]);
+    expect({ ...moved, hub: undefined, regions: moved.regions.map((r) => r.id) }).toEqual({
+      ...devTopology(),
+      hub: undefined,
+      regions: ['north', 'midlands', 'south'],
+    });
     expect(devTopology().hub.port).toBe(4000);
     expect(() => devTopology('127.0.0.1', { portOffset: 62000 })).toThrow(/outside 1-65535/);
   });
@@ -20,7 +29,13 @@ describe('topology', () => {
   it('names every broken cross-reference', () => {
     const broken = devTopology();
     broken.organisations.push({ ods: 'X1234', name: 'Nowhere', region: 'atlantis', kind: 'trust' });
-    broken.clients.push({ id: 'gp-ghost', kind: 'referrer', region: 'north', organisation: 'Z99999', scopes: ['system/Task.rs'] });
+    broken.clients.push({
+      id: 'gp-ghost',
+      kind: 'referrer',
+      region: 'north',
+      organisation: 'Z99999',
+      scopes: ['system/Task.rs'],
+    });
     broken.clients.push({ id: 'gp-anon', kind: 'referrer', region: 'north', scopes: ['system/Task.rs'] });
     expect(() => parseTopology(broken)).toThrow(
       /organisation X1234: unknown region 'atlantis'[\s\S]*client gp-ghost: unknown organisation 'Z99999'[\s\S]*client gp-anon: needs an organisation/,

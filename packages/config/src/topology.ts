@@ -78,7 +78,13 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
     hub: { url: url(4000), port: port(4000) },
     regions: [
       { id: 'north', name: 'North Imaging Network', serviceId: 'imaging-north', url: url(4101), port: port(4101) },
-      { id: 'midlands', name: 'Midlands Imaging Network', serviceId: 'imaging-midlands', url: url(4102), port: port(4102) },
+      {
+        id: 'midlands',
+        name: 'Midlands Imaging Network',
+        serviceId: 'imaging-midlands',
+        url: url(4102),
+        port: port(4102),
+      },
       { id: 'south', name: 'South Imaging Network', serviceId: 'imaging-south', url: url(4103), port: port(4103) },
     ],
     organisations: [
@@ -101,7 +107,13 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
         kind: 'referrer',
         region: 'north',
         organisation: 'N81001',
-        scopes: ['system/Patient.crs', 'system/ServiceRequest.crs', 'system/Task.rus', 'system/DiagnosticReport.rs', 'system/ImagingStudy.rs'],
+        scopes: [
+          'system/Patient.crs',
+          'system/ServiceRequest.crs',
+          'system/Task.rus',
+          'system/DiagnosticReport.rs',
+          'system/ImagingStudy.rs',
+        ],
       },
       {
         id: 'ris-rm1',
@@ -142,18 +154,26 @@ export function readTopology(path: string): Topology {
 export function parseTopology(raw: unknown, source = 'topology'): Topology {
   const result = TopologySchema.safeParse(raw);
   if (!result.success) {
-    throw new Error(`Invalid ${source}:\n${result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    throw new Error(
+      `Invalid ${source}:\n${result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+    );
   }
   const topology = result.data;
   const regions = new Set(topology.regions.map((r) => r.id));
   const orgs = new Set(topology.organisations.map((o) => o.ods));
   const problems = [
-    ...topology.organisations.filter((o) => !regions.has(o.region)).map((o) => `organisation ${o.ods}: unknown region '${o.region}'`),
-    ...topology.clients.filter((c) => !regions.has(c.region)).map((c) => `client ${c.id}: unknown region '${c.region}'`),
+    ...topology.organisations
+      .filter((o) => !regions.has(o.region))
+      .map((o) => `organisation ${o.ods}: unknown region '${o.region}'`),
+    ...topology.clients
+      .filter((c) => !regions.has(c.region))
+      .map((c) => `client ${c.id}: unknown region '${c.region}'`),
     ...topology.clients
       .filter((c) => c.organisation && !orgs.has(c.organisation))
       .map((c) => `client ${c.id}: unknown organisation '${c.organisation}'`),
-    ...topology.clients.filter((c) => c.kind !== 'gateway' && !c.organisation).map((c) => `client ${c.id}: needs an organisation`),
+    ...topology.clients
+      .filter((c) => c.kind !== 'gateway' && !c.organisation)
+      .map((c) => `client ${c.id}: needs an organisation`),
   ];
   if (problems.length) throw new Error(`Invalid ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return topology;

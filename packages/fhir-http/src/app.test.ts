@@ -89,7 +89,8 @@ describe('createFhirApp', () => {
 
   it('parses If-Match and rejects a malformed one', async () => {
     const { app } = testApp();
-    const put = (value?: string) => app.request('/fhir/Task/1', { method: 'PUT', headers: value ? { 'If-Match': value } : {} });
+    const put = (value?: string) =>
+      app.request('/fhir/Task/1', { method: 'PUT', headers: value ? { 'If-Match': value } : {} });
     expect(await (await put('W/"3"')).json()).toEqual({ version: '3' });
     expect(await (await put()).json()).toEqual({ version: null });
     const bad = await put('W/"3", W/"4"');
@@ -103,7 +104,12 @@ describe('request context', () => {
     const res = await app.request('/ids', { headers: { 'X-Request-ID': 'req-1', 'X-Correlation-ID': 'case-9' } });
     expect(await res.json()).toEqual({ requestId: 'req-1', correlationId: 'case-9' });
     expect(res.headers.get('X-Correlation-ID')).toBe('case-9');
-    expect(logger.entries.at(-1)).toMatchObject({ message: 'request', requestId: 'req-1', correlationId: 'case-9', status: 200 });
+    expect(logger.entries.at(-1)).toMatchObject({
+      message: 'request',
+      requestId: 'req-1',
+      correlationId: 'case-9',
+      status: 200,
+    });
   });
 
   it('makes ids when absent or malformed, the correlation id defaulting to the request id', async () => {

@@ -17,10 +17,15 @@ const JSON_TYPES = ['application/fhir+json', 'application/json'];
  * Reads a FHIR resource from the request body: JSON media type, well-formed JSON, an object with a
  * `resourceType` (and the expected one, when given). Anything else is a 400/415 outcome.
  */
-export async function readResource<T extends Resource = Resource>(c: Context, expectedType?: T['resourceType']): Promise<T> {
+export async function readResource<T extends Resource = Resource>(
+  c: Context,
+  expectedType?: T['resourceType'],
+): Promise<T> {
   const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (!JSON_TYPES.includes(mediaType)) {
-    throw new OutcomeError(unsupportedMediaType(`Content-Type must be application/fhir+json, not '${mediaType || 'none'}'`));
+    throw new OutcomeError(
+      unsupportedMediaType(`Content-Type must be application/fhir+json, not '${mediaType || 'none'}'`),
+    );
   }
   const text = await c.req.text();
   let body: unknown;
@@ -37,7 +42,8 @@ export function checkResourceShape<T extends Resource>(body: unknown, expectedTy
     throw new OutcomeError(badRequest('The body must be a FHIR resource (a JSON object)'));
   }
   const resourceType = (body as { resourceType?: unknown }).resourceType;
-  if (typeof resourceType !== 'string') throw new OutcomeError(badRequest('The body has no resourceType', 'resourceType'));
+  if (typeof resourceType !== 'string')
+    throw new OutcomeError(badRequest('The body has no resourceType', 'resourceType'));
   if (expectedType && resourceType !== expectedType) {
     throw new OutcomeError(badRequest(`Expected a ${expectedType}, not a ${resourceType}`, 'resourceType'));
   }

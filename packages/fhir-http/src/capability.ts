@@ -38,7 +38,9 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
         security: {
           service: [
             {
-              coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }],
+              coding: [
+                { system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' },
+              ],
             },
           ],
           description: 'Bearer access tokens from the national hub (SMART Backend Services, private_key_jwt).',

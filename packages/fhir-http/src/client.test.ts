@@ -12,7 +12,9 @@ const server = createServer((req, res) => {
   } else if (req.url === '/rejected') {
     res
       .writeHead(422, { 'Content-Type': 'application/fhir+json' })
-      .end('{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"business-rule","details":{"text":"no"}}]}');
+      .end(
+        '{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"business-rule","details":{"text":"no"}}]}',
+      );
   } else if (req.url === '/html-error') {
     res.writeHead(502, { 'Content-Type': 'text/html' }).end('<h1>Bad gateway</h1>');
   } else if (req.url === '/slow') {

@@ -20,7 +20,10 @@ export interface FhirFetchResult<T> {
  * carrying the remote OperationOutcome and status; no answer (refused, reset, timed out) throws 503
  * `unavailable`, so a caller can tell "the other side is down" (retry) from "it said no" (don't).
  */
-export async function fhirFetch<T = Resource>(url: string, options: FhirFetchOptions = {}): Promise<FhirFetchResult<T>> {
+export async function fhirFetch<T = Resource>(
+  url: string,
+  options: FhirFetchOptions = {},
+): Promise<FhirFetchResult<T>> {
   const { method = options.body === undefined ? 'GET' : 'POST', timeoutMs = 10_000 } = options;
   const headers: Record<string, string> = { Accept: 'application/fhir+json', ...options.headers };
   if (options.body !== undefined) headers['Content-Type'] = 'application/fhir+json';
@@ -33,7 +36,8 @@ export async function fhirFetch<T = Resource>(url: string, options: FhirFetchOpt
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : describeNetworkError(err);
+    const reason =
+      (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : describeNetworkError(err);
     throw new OutcomeError(unavailable(`${method} ${redact(url)} failed: ${reason}`));
   }
   const text = await response.text();
@@ -44,7 +48,9 @@ export async function fhirFetch<T = Resource>(url: string, options: FhirFetchOpt
     body = undefined;
   }
   if (!response.ok) {
-    const remote = isOutcome(body) ? body : badGateway(`${method} ${redact(url)} answered ${response.status} without an OperationOutcome`);
+    const remote = isOutcome(body)
+      ? body
+      : badGateway(`${method} ${redact(url)} answered ${response.status} without an OperationOutcome`);
     throw new OutcomeError(remote, response.status);
   }
   return { status: response.status, headers: response.headers, body: body as T };

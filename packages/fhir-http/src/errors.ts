@@ -1,4 +1,13 @@
-import { badRequest, forbidden, issue, methodNotAllowed, OutcomeError, outcomeOf, toOutcomeError, unauthorized } from '@imaging/fhir';
+import {
+  badRequest,
+  forbidden,
+  issue,
+  methodNotAllowed,
+  OutcomeError,
+  outcomeOf,
+  toOutcomeError,
+  unauthorized,
+} from '@imaging/fhir';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from './logger.ts';
@@ -35,7 +44,10 @@ function fromHttpException(err: HTTPException): OutcomeError {
 }
 
 export const fhirNotFound: NotFoundHandler = (c) =>
-  fhirResponse(outcomeOf('not-found', [issue({ text: `Nothing is served at ${c.req.method} ${c.req.path}`, code: 'not-found' })]), 404);
+  fhirResponse(
+    outcomeOf('not-found', [issue({ text: `Nothing is served at ${c.req.method} ${c.req.path}`, code: 'not-found' })]),
+    404,
+  );
 
 /**
  * For `/fhir/:type` and `/fhir/:type/:id` after the real routes: a method this server does not offer on
@@ -45,8 +57,15 @@ export function unsupportedInteraction(servedTypes: readonly string[]): (c: Cont
   return (c) => {
     const type = c.req.param('type') ?? '';
     if (!servedTypes.includes(type)) {
-      return fhirResponse(outcomeOf('not-found', [issue({ text: `This server does not serve ${type} resources`, code: 'not-supported' })]), 404);
+      return fhirResponse(
+        outcomeOf('not-found', [
+          issue({ text: `This server does not serve ${type} resources`, code: 'not-supported' }),
+        ]),
+        404,
+      );
     }
-    return fhirResponse(methodNotAllowed(`${c.req.method} is not supported on ${c.req.path}`), 405, { Allow: 'GET, POST, PUT' });
+    return fhirResponse(methodNotAllowed(`${c.req.method} is not supported on ${c.req.path}`), 405, {
+      Allow: 'GET, POST, PUT',
+    });
   };
 }

@@ -12,7 +12,11 @@ describe('pageTokens', () => {
 
   it.each([
     ['another caller', (t: string) => t, 'gp-b'],
-    ['a tampered payload', (t: string) => `${Buffer.from('{"c":"Task?owner=y","u":"gp-a"}').toString('base64url')}.${t.split('.')[1]}`, 'gp-a'],
+    [
+      'a tampered payload',
+      (t: string) => `${Buffer.from('{"c":"Task?owner=y","u":"gp-a"}').toString('base64url')}.${t.split('.')[1]}`,
+      'gp-a',
+    ],
     ['a truncated token', (t: string) => t.split('.')[0] as string, 'gp-a'],
     ['a token signed with another secret', () => pageTokens('other').encode('Task?owner=x', 'gp-a'), 'gp-a'],
   ])('rejects %s with 400', (_name, mutate, caller) => {

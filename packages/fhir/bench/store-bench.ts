@@ -14,7 +14,10 @@ import { performance } from 'node:perf_hooks';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { CODE_SYSTEMS, ODS_SYSTEM, SYSTEMS } from '../src/systems.ts';
 
-const SIZES = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const SIZES = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const SEARCHES_PER_KIND = 200;
 const STATUSES = ['requested', 'accepted', 'in-progress', 'completed'] as const;
 const ORGS = 10;
@@ -77,20 +80,49 @@ async function bench(size: number): Promise<Row[]> {
 
     const searches: [string, (k: number) => Record<string, string | string[]>][] = [
       ['identifier', (k) => ({ identifier: `${SYSTEMS.task}|task-${(k * 7919) % size}` })],
-      ['owner:identifier + status', (k) => ({ 'owner:identifier': `${ODS_SYSTEM}|ORG${k % ORGS}`, status: 'requested,accepted', _count: '20' })],
+      [
+        'owner:identifier + status',
+        (k) => ({ 'owner:identifier': `${ODS_SYSTEM}|ORG${k % ORGS}`, status: 'requested,accepted', _count: '20' }),
+      ],
       ['focus', (k) => ({ focus: `ServiceRequest/order-${(k * 7919) % size}` })],
       ['based-on', (k) => ({ 'based-on': `ServiceRequest/order-${(k * 7919) % size}` })],
       ['subject', (k) => ({ subject: `Patient/patient-${k % Math.max(1, Math.floor(size / 10))}` })],
-      ['authored-on range (1 day)', (k) => ({ 'authored-on': [`ge2026-01-${String(1 + (k % 28)).padStart(2, '0')}`, `lt2026-01-${String(2 + (k % 28)).padStart(2, '0')}`], _count: '20' })],
+      [
+        'authored-on range (1 day)',
+        (k) => ({
+          'authored-on': [
+            `ge2026-01-${String(1 + (k % 28)).padStart(2, '0')}`,
+            `lt2026-01-${String(2 + (k % 28)).padStart(2, '0')}`,
+          ],
+          _count: '20',
+        }),
+      ],
       [
         'pending deliveries (code + status)',
-        () => ({ code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`, status: 'requested,in-progress', _count: '20' }),
+        () => ({
+          code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`,
+          status: 'requested,in-progress',
+          _count: '20',
+        }),
       ],
       [
         'same, _total=none (the gateway poll)',
-        () => ({ code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`, status: 'requested,in-progress', _count: '20', _total: 'none' }),
+        () => ({
+          code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`,
+          status: 'requested,in-progress',
+          _count: '20',
+          _total: 'none',
+        }),
       ],
-      ['owner + status, -_lastUpdated', (k) => ({ 'owner:identifier': `${ODS_SYSTEM}|ORG${k % ORGS}`, status: 'requested', _sort: '-_lastUpdated', _count: '20' })],
+      [
+        'owner + status, -_lastUpdated',
+        (k) => ({
+          'owner:identifier': `${ODS_SYSTEM}|ORG${k % ORGS}`,
+          status: 'requested',
+          _sort: '-_lastUpdated',
+          _count: '20',
+        }),
+      ],
     ];
     for (const [name, query] of searches) {
       const times: number[] = [];
@@ -116,8 +148,11 @@ for (const size of SIZES.length ? SIZES : [500, 5000]) rows.push(...(await bench
 const header = ['Tasks', 'operation', 'mean ms', 'p95 ms', 'matches'];
 const body = rows.map((r) => [String(r.size), r.operation, r.mean.toFixed(3), r.p95.toFixed(3), r.matches.toFixed(1)]);
 const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => (b[c] as string).length)));
-const line = (cells: string[]): string => `| ${cells.map((cell, c) => (c < 2 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number))).join(' | ')} |`;
-console.log(`SqliteStore, file-backed, synchronous=FULL, ${SEARCHES_PER_KIND} searches of each kind (node ${process.version})`);
+const line = (cells: string[]): string =>
+  `| ${cells.map((cell, c) => (c < 2 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number))).join(' | ')} |`;
+console.log(
+  `SqliteStore, file-backed, synchronous=FULL, ${SEARCHES_PER_KIND} searches of each kind (node ${process.version})`,
+);
 console.log(line(header));
 console.log(`|${widths.map((w, c) => (c < 2 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w)}:`)).join('|')}|`);
 for (const b of body) console.log(line(b));

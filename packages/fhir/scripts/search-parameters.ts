@@ -8,17 +8,26 @@
  * Install them before the resources they index are written: HAPI indexes older resources only on $reindex.
  */
 import { HttpStore } from '../src/store/http/http-store.ts';
-import { ensureReferenceIdentifierSearchParameters, referenceIdentifierSearchParameters } from '../src/store/http/reference-identifiers.ts';
+import {
+  ensureReferenceIdentifierSearchParameters,
+  referenceIdentifierSearchParameters,
+} from '../src/store/http/reference-identifiers.ts';
 import { OutcomeError } from '../src/outcomes.ts';
 
 const [command, baseUrl] = process.argv.slice(2);
 try {
   if (command === 'print') {
-    const bundle = { resourceType: 'Bundle', type: 'collection', entry: referenceIdentifierSearchParameters().map((resource) => ({ resource })) };
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: referenceIdentifierSearchParameters().map((resource) => ({ resource })),
+    };
     console.log(JSON.stringify(bundle, null, 2));
   } else if (command === 'install' && baseUrl) {
     const created = await ensureReferenceIdentifierSearchParameters(new HttpStore({ baseUrl }));
-    console.log(`${created.length} SearchParameter(s) created${created.length ? `:\n  ${created.join('\n  ')}` : ' (all present)'}`);
+    console.log(
+      `${created.length} SearchParameter(s) created${created.length ? `:\n  ${created.join('\n  ')}` : ' (all present)'}`,
+    );
   } else {
     console.error('usage: search-parameters.ts install <base-url> | print');
     process.exitCode = 2;

@@ -96,27 +96,35 @@ export const badRequest = (text: string, expression?: string | string[]): Operat
 /** 400 with one issue per problem. */
 export const invalid = (issues: OperationOutcomeIssue[]): OperationOutcome => outcomeOf('bad-request', issues);
 /** 422: well-formed, but breaks a profile or a business rule. */
-export const unprocessable = (text: string, expression?: string | string[], code: IssueCode = 'business-rule'): OperationOutcome =>
-  single('unprocessable', code, text, expression);
-export const unprocessableIssues = (issues: OperationOutcomeIssue[]): OperationOutcome => outcomeOf('unprocessable', issues);
+export const unprocessable = (
+  text: string,
+  expression?: string | string[],
+  code: IssueCode = 'business-rule',
+): OperationOutcome => single('unprocessable', code, text, expression);
+export const unprocessableIssues = (issues: OperationOutcomeIssue[]): OperationOutcome =>
+  outcomeOf('unprocessable', issues);
 export const notFound = (what: string): OperationOutcome => single('not-found', 'not-found', `${what} not found`);
 export const gone = (what: string): OperationOutcome => single('gone', 'deleted', `${what} has been deleted`);
 export const conflict = (text: string, expression?: string | string[]): OperationOutcome =>
   single('conflict', 'conflict', text, expression);
 export const preconditionFailed = (text: string): OperationOutcome => single('precondition-failed', 'conflict', text);
 /** 428: a versioned update was attempted without `If-Match`. */
-export const preconditionRequired = (text: string): OperationOutcome => single('precondition-required', 'required', text);
-export const multipleMatches = (text: string): OperationOutcome => single('precondition-failed', 'multiple-matches', text);
+export const preconditionRequired = (text: string): OperationOutcome =>
+  single('precondition-required', 'required', text);
+export const multipleMatches = (text: string): OperationOutcome =>
+  single('precondition-failed', 'multiple-matches', text);
 export const unauthorized = (text: string): OperationOutcome => single('unauthorized', 'login', text);
 export const forbidden = (text: string): OperationOutcome => single('forbidden', 'forbidden', text);
 export const payloadTooLarge = (limitBytes: number): OperationOutcome =>
   single('payload-too-large', 'too-long', `Request body is larger than the limit of ${limitBytes} bytes`);
-export const unsupportedMediaType = (text: string): OperationOutcome => single('unsupported-media-type', 'not-supported', text);
+export const unsupportedMediaType = (text: string): OperationOutcome =>
+  single('unsupported-media-type', 'not-supported', text);
 export const methodNotAllowed = (text: string): OperationOutcome => single('method-not-allowed', 'not-supported', text);
 export const notSupported = (text: string, expression?: string | string[]): OperationOutcome =>
   single('bad-request', 'not-supported', text, expression);
 /** 500: a bug. The text never carries a stack trace or internal detail. */
-export const serverError = (text = 'Internal server error'): OperationOutcome => single('server-error', 'exception', text);
+export const serverError = (text = 'Internal server error'): OperationOutcome =>
+  single('server-error', 'exception', text);
 export const badGateway = (text: string): OperationOutcome => single('bad-gateway', 'transient', text);
 export const unavailable = (text: string): OperationOutcome => single('unavailable', 'transient', text);
 

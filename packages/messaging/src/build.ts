@@ -32,7 +32,8 @@ export function buildMessage(input: BuildMessageInput): Bundle {
   for (const resource of carried) {
     if (resource.id) urns.set(`${resource.resourceType}/${resource.id}`, `urn:uuid:${crypto.randomUUID()}`);
   }
-  const fullUrl = (r: Resource & { id?: string }) => (r.id ? urns.get(`${r.resourceType}/${r.id}`) : undefined) ?? `urn:uuid:${crypto.randomUUID()}`;
+  const fullUrl = (r: Resource & { id?: string }) =>
+    (r.id ? urns.get(`${r.resourceType}/${r.id}`) : undefined) ?? `urn:uuid:${crypto.randomUUID()}`;
   const entries: BundleEntry[] = carried.map((resource) => ({
     fullUrl: fullUrl(resource),
     resource: portable(resource, urns, input.identifierOf),
@@ -54,7 +55,11 @@ export function buildMessage(input: BuildMessageInput): Bundle {
   };
 }
 
-function portable(resource: Resource, urns: Map<string, string>, identifierOf: BuildMessageInput['identifierOf']): Resource {
+function portable(
+  resource: Resource,
+  urns: Map<string, string>,
+  identifierOf: BuildMessageInput['identifierOf'],
+): Resource {
   const { id: _id, meta, ...rest } = resource as Resource & { id?: string };
   const copy = mapReferences(rest, (ref) => {
     if (!ref.reference || ref.reference.startsWith('#') || ref.reference.startsWith('urn:')) return ref;
@@ -70,7 +75,9 @@ function portable(resource: Resource, urns: Map<string, string>, identifierOf: B
   }) as Resource;
   // Profiles and tags travel; the sender's version and timestamp do not.
   const portableMeta = meta && { ...meta, versionId: undefined, lastUpdated: undefined };
-  return portableMeta && (portableMeta.profile || portableMeta.tag || portableMeta.security) ? { ...copy, meta: stripUndefined(portableMeta) } : copy;
+  return portableMeta && (portableMeta.profile || portableMeta.tag || portableMeta.security)
+    ? { ...copy, meta: stripUndefined(portableMeta) }
+    : copy;
 }
 
 /** Applies `change` to every Reference (an object with `reference` or a typed `identifier`) in a resource. */
@@ -93,7 +100,10 @@ export function mapReferences<T>(value: T, change: (ref: Reference) => Reference
 
 function isReference(node: object): boolean {
   const r = node as Record<string, unknown>;
-  return typeof r.reference === 'string' || (typeof r.type === 'string' && !!r.identifier && typeof r.identifier === 'object');
+  return (
+    typeof r.reference === 'string' ||
+    (typeof r.type === 'string' && !!r.identifier && typeof r.identifier === 'object')
+  );
 }
 
 function stripUndefined<T extends object>(value: T): T {

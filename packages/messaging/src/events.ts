@@ -50,7 +50,10 @@ export const REPORT_ISSUED: MessageEventDefinition = {
 
 export const MESSAGE_EVENTS: readonly MessageEventDefinition[] = [ORDER_REQUEST, TASK_UPDATE, REPORT_ISSUED];
 
-export function findMessageEvent(system: string | undefined, code: string | undefined): MessageEventDefinition | undefined {
+export function findMessageEvent(
+  system: string | undefined,
+  code: string | undefined,
+): MessageEventDefinition | undefined {
   return MESSAGE_EVENTS.find((e) => e.system === system && e.code === code);
 }
 

@@ -6,7 +6,12 @@ import { ORDER_REQUEST, TASK_UPDATE } from './events.ts';
 import { entriesOf, parseMessage } from './parse.ts';
 import { buildResponse } from './response.ts';
 
-const patient: Patient = { resourceType: 'Patient', id: 'p1', meta: { versionId: '3' }, identifier: [{ system: NHS_NUMBER_SYSTEM, value: '9990000018' }] };
+const patient: Patient = {
+  resourceType: 'Patient',
+  id: 'p1',
+  meta: { versionId: '3' },
+  identifier: [{ system: NHS_NUMBER_SYSTEM, value: '9990000018' }],
+};
 const order: ServiceRequest = {
   resourceType: 'ServiceRequest',
   id: 's1',
@@ -100,7 +105,10 @@ describe('parseMessage', () => {
     (bundle.entry?.[2] as { fullUrl?: string }).fullUrl = 'Patient/p1';
     const err = rejection(() => parseMessage(bundle));
     expect(err.status).toBe(400);
-    expect(err.outcome.issue.map((i) => i.expression?.[0])).toEqual(['Bundle.entry[2].fullUrl', 'Bundle.entry[0].resource.source.endpoint']);
+    expect(err.outcome.issue.map((i) => i.expression?.[0])).toEqual([
+      'Bundle.entry[2].fullUrl',
+      'Bundle.entry[0].resource.source.endpoint',
+    ]);
   });
 
   it('rejects an unknown event with 422', () => {
@@ -114,7 +122,10 @@ describe('parseMessage', () => {
   it('rejects missing and extra entries with one issue each (422)', () => {
     const bundle = orderMessage();
     bundle.entry = bundle.entry?.filter((e) => e.resource?.resourceType !== 'Patient');
-    bundle.entry?.push({ fullUrl: 'urn:uuid:8c7a4c2e-0000-4000-8000-000000000001', resource: { resourceType: 'Observation', status: 'final', code: {} } });
+    bundle.entry?.push({
+      fullUrl: 'urn:uuid:8c7a4c2e-0000-4000-8000-000000000001',
+      resource: { resourceType: 'Observation', status: 'final', code: {} },
+    });
     const err = rejection(() => parseMessage(bundle));
     expect(err.status).toBe(422);
     const texts = err.outcome.issue.map((i) => i.details?.text);
@@ -140,15 +151,24 @@ describe('parseMessage', () => {
       resources: [],
       identifierOf: () => undefined,
     });
-    (bundle.entry?.[0]?.resource as MessageHeader).focus = [{ reference: 'urn:uuid:00000000-0000-4000-8000-000000000000' }];
-    expect(rejection(() => parseMessage(bundle)).outcome.issue.at(-1)?.expression).toEqual(['Bundle.entry[0].resource.focus[0]']);
+    (bundle.entry?.[0]?.resource as MessageHeader).focus = [
+      { reference: 'urn:uuid:00000000-0000-4000-8000-000000000000' },
+    ];
+    expect(rejection(() => parseMessage(bundle)).outcome.issue.at(-1)?.expression).toEqual([
+      'Bundle.entry[0].resource.focus[0]',
+    ]);
   });
 });
 
 describe('buildResponse', () => {
   it('answers the request header, addressed back to its source', () => {
     const request = parseMessage(orderMessage());
-    const response = buildResponse(request, 'ok', { resourceType: 'OperationOutcome', issue: [] }, '2026-11-23T10:00:01Z');
+    const response = buildResponse(
+      request,
+      'ok',
+      { resourceType: 'OperationOutcome', issue: [] },
+      '2026-11-23T10:00:01Z',
+    );
     const header = response.entry?.[0]?.resource as MessageHeader;
     expect(header.response).toMatchObject({ identifier: request.header.id, code: 'ok' });
     expect(header.destination?.[0]?.endpoint).toBe('imaging-north');

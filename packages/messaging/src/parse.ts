@@ -33,24 +33,48 @@ export function parseMessage(bundle: Bundle): ParsedMessage {
   const raw = bundle.entry ?? [];
   const header = raw[0]?.resource;
   if (!header || header.resourceType !== 'MessageHeader') {
-    throw new OutcomeError(badRequest('The first entry of a message must be its MessageHeader', 'Bundle.entry[0].resource'));
+    throw new OutcomeError(
+      badRequest('The first entry of a message must be its MessageHeader', 'Bundle.entry[0].resource'),
+    );
   }
   const shape: OperationOutcomeIssue[] = [];
   const entries: MessageEntry[] = [];
   const seen = new Set<string>();
   raw.slice(1).forEach((entry, i) => {
     const index = i + 1;
-    if (!entry.resource) shape.push(issue({ text: 'Entry has no resource', code: 'required', expression: `Bundle.entry[${index}].resource` }));
+    if (!entry.resource)
+      shape.push(
+        issue({ text: 'Entry has no resource', code: 'required', expression: `Bundle.entry[${index}].resource` }),
+      );
     else if (!entry.fullUrl?.startsWith('urn:uuid:') || seen.has(entry.fullUrl)) {
-      shape.push(issue({ text: 'Each entry needs its own urn:uuid fullUrl', code: 'invalid', expression: `Bundle.entry[${index}].fullUrl` }));
+      shape.push(
+        issue({
+          text: 'Each entry needs its own urn:uuid fullUrl',
+          code: 'invalid',
+          expression: `Bundle.entry[${index}].fullUrl`,
+        }),
+      );
     } else {
       seen.add(entry.fullUrl);
       entries.push({ fullUrl: entry.fullUrl, resource: entry.resource, index });
     }
   });
-  if (!header.source?.endpoint) shape.push(issue({ text: 'MessageHeader.source.endpoint is required', code: 'required', expression: 'Bundle.entry[0].resource.source.endpoint' }));
+  if (!header.source?.endpoint)
+    shape.push(
+      issue({
+        text: 'MessageHeader.source.endpoint is required',
+        code: 'required',
+        expression: 'Bundle.entry[0].resource.source.endpoint',
+      }),
+    );
   if (!header.destination?.[0]?.endpoint) {
-    shape.push(issue({ text: 'MessageHeader.destination[0].endpoint is required', code: 'required', expression: 'Bundle.entry[0].resource.destination[0].endpoint' }));
+    shape.push(
+      issue({
+        text: 'MessageHeader.destination[0].endpoint is required',
+        code: 'required',
+        expression: 'Bundle.entry[0].resource.destination[0].endpoint',
+      }),
+    );
   }
   if (shape.length) throw new OutcomeError(invalid(shape));
 
@@ -70,7 +94,13 @@ export function parseMessage(bundle: Bundle): ParsedMessage {
   const focusUrl = header.focus?.[0]?.reference;
   const focus = entries.find((e) => e.fullUrl === focusUrl);
   if (!focus || focus.resource.resourceType !== event.focus) {
-    problems.push(issue({ text: `The focus must be the message's ${event.focus} entry`, code: 'business-rule', expression: 'Bundle.entry[0].resource.focus[0]' }));
+    problems.push(
+      issue({
+        text: `The focus must be the message's ${event.focus} entry`,
+        code: 'business-rule',
+        expression: 'Bundle.entry[0].resource.focus[0]',
+      }),
+    );
   }
   if (problems.length || !focus) throw new OutcomeError(unprocessableIssues(problems));
   return {
@@ -92,13 +122,23 @@ function checkEntries(event: MessageEventDefinition, entries: MessageEntry[]): O
     const n = counts.get(type) ?? 0;
     if (n < min || n > max) {
       problems.push(
-        issue({ text: `A ${event.code} message carries ${min === max ? min : `${min} to ${max}`} ${type}, not ${n}`, code: 'business-rule', expression: 'Bundle.entry' }),
+        issue({
+          text: `A ${event.code} message carries ${min === max ? min : `${min} to ${max}`} ${type}, not ${n}`,
+          code: 'business-rule',
+          expression: 'Bundle.entry',
+        }),
       );
     }
   }
   for (const e of entries) {
     if (!(e.resource.resourceType in event.entries)) {
-      problems.push(issue({ text: `A ${event.code} message may not carry a ${e.resource.resourceType}`, code: 'business-rule', expression: `Bundle.entry[${e.index}].resource` }));
+      problems.push(
+        issue({
+          text: `A ${event.code} message may not carry a ${e.resource.resourceType}`,
+          code: 'business-rule',
+          expression: `Bundle.entry[${e.index}].resource`,
+        }),
+      );
     }
   }
   return problems;
@@ -126,6 +166,9 @@ function checkReferences(entries: MessageEntry[], fullUrls: Set<string>): Operat
 }
 
 /** The carried entries of one resource type. */
-export function entriesOf<T extends Resource>(message: ParsedMessage, type: T['resourceType'] & ResourceType): MessageEntry<T>[] {
+export function entriesOf<T extends Resource>(
+  message: ParsedMessage,
+  type: T['resourceType'] & ResourceType,
+): MessageEntry<T>[] {
   return message.entries.filter((e) => e.resource.resourceType === type) as MessageEntry<T>[];
 }

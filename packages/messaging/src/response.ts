@@ -4,7 +4,12 @@ import type { ParsedMessage } from './parse.ts';
 export type ResponseCode = 'ok' | 'transient-error' | 'fatal-error';
 
 /** The synchronous response to a processed message: a MessageHeader answering it, and an outcome. */
-export function buildResponse(request: ParsedMessage, code: ResponseCode, outcome: OperationOutcome, timestamp: string): Bundle {
+export function buildResponse(
+  request: ParsedMessage,
+  code: ResponseCode,
+  outcome: OperationOutcome,
+  timestamp: string,
+): Bundle {
   const outcomeUrl = `urn:uuid:${crypto.randomUUID()}`;
   const header: MessageHeader = {
     resourceType: 'MessageHeader',

@@ -27,7 +27,10 @@ async function freePortBase(): Promise<number> {
  * Runs the real demo (`node main.ts …`) to the end; its stdout, stderr, exit code and wall time.
  * `interruptWhen` sends it SIGINT (Ctrl-C) as soon as its output contains that text.
  */
-function runDemo(args: string[], interruptWhen?: string): Promise<{ code: number | null; out: string; err: string; ms: number }> {
+function runDemo(
+  args: string[],
+  interruptWhen?: string,
+): Promise<{ code: number | null; out: string; err: string; ms: number }> {
   const began = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -82,8 +85,10 @@ describe('the demo, end to end (real processes, sockets, tokens and stores)', ()
     expect(run.out.match(/step \d+\/\d+ PASSED/g)).toHaveLength(total);
 
     // Everything it started is stopped; each service logged to the data dir.
-    for (const port of [portBase, portBase + 101, portBase + 102, portBase + 103]) expect(await isPortFree(port, '127.0.0.1')).toBe(true);
-    for (const name of ['hub', 'north', 'midlands', 'south']) expect(existsSync(join(dataDir, 'logs', `${name}.log`))).toBe(true);
+    for (const port of [portBase, portBase + 101, portBase + 102, portBase + 103])
+      expect(await isPortFree(port, '127.0.0.1')).toBe(true);
+    for (const name of ['hub', 'north', 'midlands', 'south'])
+      expect(existsSync(join(dataDir, 'logs', `${name}.log`))).toBe(true);
     console.log(`demo run: ${(run.ms / 1000).toFixed(1)} s (${total} steps)`);
   });
 
@@ -96,7 +101,8 @@ describe('the demo, end to end (real processes, sockets, tokens and stores)', ()
       expect(run.code).toBe(1);
       expect(run.out).toContain(`port ${portBase + 102} on 127.0.0.1 (for the midlands gateway) is already in use`);
       expect(lastLine(run.out)).toBe(`demo: 0/${SCENARIO.length} steps passed`);
-      for (const port of [portBase, portBase + 101, portBase + 103]) expect(await isPortFree(port, '127.0.0.1')).toBe(true);
+      for (const port of [portBase, portBase + 101, portBase + 103])
+        expect(await isPortFree(port, '127.0.0.1')).toBe(true);
     } finally {
       squatter.close();
     }
@@ -104,13 +110,17 @@ describe('the demo, end to end (real processes, sockets, tokens and stores)', ()
 
   it('on Ctrl-C mid-scenario, stops every process it started and reports how far it got', async () => {
     const portBase = await freePortBase();
-    const run = await runDemo(['--port-base', String(portBase), '--data-dir', tempDataDir()], `step 2/${SCENARIO.length} PASSED`);
+    const run = await runDemo(
+      ['--port-base', String(portBase), '--data-dir', tempDataDir()],
+      `step 2/${SCENARIO.length} PASSED`,
+    );
     expect(run.code).toBe(130);
     expect(run.out).toContain('SIGINT: stopping the hub and the gateways');
     const summary = /^demo: (\d+)\/(\d+) steps passed$/.exec(lastLine(run.out) ?? '');
     expect(Number(summary?.[1])).toBeGreaterThanOrEqual(2);
     expect(Number(summary?.[1])).toBeLessThan(Number(summary?.[2]));
-    for (const port of [portBase, portBase + 101, portBase + 102, portBase + 103]) expect(await isPortFree(port, '127.0.0.1')).toBe(true);
+    for (const port of [portBase, portBase + 101, portBase + 102, portBase + 103])
+      expect(await isPortFree(port, '127.0.0.1')).toBe(true);
   });
 
   it('answers a bad option with the usage and exit code 2', async () => {

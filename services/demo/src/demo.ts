@@ -37,7 +37,9 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
   const timeline = createTimeline(write);
   const topology = demoTopology(options);
   const specs = serviceSpecs(options, topology);
-  const services = Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, new ServiceProcess(spec)])) as Record<ServiceName, ServiceProcess>;
+  const services = Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [name, new ServiceProcess(spec)]),
+  ) as Record<ServiceName, ServiceProcess>;
   const context: DemoContext = {
     options,
     topology,
@@ -58,9 +60,15 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
     })());
 
   const result = (async (): Promise<DemoResult> => {
-    timeline.line(`imaging-connect demo: a CT ordered in the north, performed and reported in the midlands, found from the south`);
-    timeline.line(`  hub ${topology.hub.url}   gateways ${topology.regions.map((r) => `${r.id} ${r.url}`).join('   ')}`);
-    timeline.line(`  stores: ${options.hapiUrl ? `HAPI FHIR ${options.hapiUrl}/{hub,north,midlands,south}` : `embedded SQLite under ${options.dataDir}`}   logs: ${options.dataDir}/logs`);
+    timeline.line(
+      `imaging-connect demo: a CT ordered in the north, performed and reported in the midlands, found from the south`,
+    );
+    timeline.line(
+      `  hub ${topology.hub.url}   gateways ${topology.regions.map((r) => `${r.id} ${r.url}`).join('   ')}`,
+    );
+    timeline.line(
+      `  stores: ${options.hapiUrl ? `HAPI FHIR ${options.hapiUrl}/{hub,north,midlands,south}` : `embedded SQLite under ${options.dataDir}`}   logs: ${options.dataDir}/logs`,
+    );
     timeline.line(`  patient NHS number ${context.ids.nhsNumber} (test range), orders ${context.ids.placer(1)}…`);
     timeline.line();
     timeline.line(`     time  ${'where'.padEnd(19)} ${'who'.padEnd(16)} ${'what'.padEnd(62)}      hop`);
@@ -87,10 +95,13 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
         timeline.event({ where: 'demo', who: 'demo', what: text, kind: 'fail' });
         // A service that died is the likely cause: show its log (unless the failure already does).
         for (const service of Object.values(services)) {
-          if (service.unexpectedExit && !text.includes(service.spec.logFile)) timeline.line(`  the ${service.spec.label} ${service.unexpectedExit}:\n${indent(service.logTail())}`);
+          if (service.unexpectedExit && !text.includes(service.spec.logFile))
+            timeline.line(`  the ${service.spec.label} ${service.unexpectedExit}:\n${indent(service.logTail())}`);
         }
         timeline.result(index, SCENARIO.length, false, performance.now() - began);
-        const skipped = SCENARIO.slice(index).map((s, j) => `  step ${index + 1 + j}/${SCENARIO.length} not run: ${s.title}`);
+        const skipped = SCENARIO.slice(index).map(
+          (s, j) => `  step ${index + 1 + j}/${SCENARIO.length} not run: ${s.title}`,
+        );
         if (skipped.length) timeline.line(['', ...skipped].join('\n'));
         break;
       }

@@ -27,19 +27,33 @@ export class Stores {
   }
 }
 
-export function byIdentifier<T extends Resource>(store: FhirStore, type: T['resourceType'], system: string, value: string): Promise<WithId<T>[]> {
+export function byIdentifier<T extends Resource>(
+  store: FhirStore,
+  type: T['resourceType'],
+  system: string,
+  value: string,
+): Promise<WithId<T>[]> {
   return searchAll<T>(store, type, { identifier: `${system}|${value}` });
 }
 
 /** The one resource with this identifier, or undefined; more than one is a failed check (a duplicate). */
-export async function theOne<T extends Resource>(store: FhirStore, type: T['resourceType'], system: string, value: string): Promise<WithId<T> | undefined> {
+export async function theOne<T extends Resource>(
+  store: FhirStore,
+  type: T['resourceType'],
+  system: string,
+  value: string,
+): Promise<WithId<T> | undefined> {
   const found = await byIdentifier<T>(store, type, system, value);
-  if (found.length > 1) throw new Error(`${found.length} copies of ${type} ${value} in ${store.description}: expected exactly one`);
+  if (found.length > 1)
+    throw new Error(`${found.length} copies of ${type} ${value} in ${store.description}: expected exactly one`);
   return found[0];
 }
 
 /** The statuses a Task went through, oldest first, each once per change, with when it changed. */
-export async function statusHistory(store: FhirStore, taskId: string): Promise<{ status: Task['status']; at: number }[]> {
+export async function statusHistory(
+  store: FhirStore,
+  taskId: string,
+): Promise<{ status: Task['status']; at: number }[]> {
   const versions = (await store.history<Task>('Task', taskId)).reverse();
   const changes: { status: Task['status']; at: number }[] = [];
   for (const v of versions) {
@@ -72,12 +86,21 @@ export function destinationOf(delivery: Task): string | undefined {
 }
 
 /** The hub's AuditEvents of one kind for one case (X-Correlation-ID), recorded since `since`. */
-export async function auditsFor(hub: FhirStore, subtype: string, correlationId: string, since: Date): Promise<WithId<AuditEvent>[]> {
+export async function auditsFor(
+  hub: FhirStore,
+  subtype: string,
+  correlationId: string,
+  since: Date,
+): Promise<WithId<AuditEvent>[]> {
   const events = await searchAll<AuditEvent>(hub, 'AuditEvent', {
     subtype: `${CODE_SYSTEMS.auditSubtype}|${subtype}`,
     date: `ge${since.toISOString()}`,
   });
-  return events.filter((e) => e.entity?.some((x) => x.what?.identifier?.system === SYSTEMS.correlation && x.what.identifier.value === correlationId));
+  return events.filter((e) =>
+    e.entity?.some(
+      (x) => x.what?.identifier?.system === SYSTEMS.correlation && x.what.identifier.value === correlationId,
+    ),
+  );
 }
 
 export function succeeded(event: AuditEvent): boolean {
@@ -95,5 +118,7 @@ export async function pointerTo(hub: FhirStore, sourceUrl: string): Promise<With
 }
 
 export function hasAccessLabel(resource: Resource, ods: string): boolean {
-  return (resource.meta?.security ?? []).some((c) => c.code === ods && c.system?.endsWith('/CodeSystem/organisation-access'));
+  return (resource.meta?.security ?? []).some(
+    (c) => c.code === ods && c.system?.endsWith('/CodeSystem/organisation-access'),
+  );
 }

@@ -7,16 +7,25 @@ export function explorationGuide(ctx: DemoContext): string {
   const { topology, dataDir, ids } = ctx;
   const url = (id: string) => `${topology.regions.find((r) => r.id === id)?.url}/fhir`;
   const nhs = encodeURIComponent(`${NHS_NUMBER_SYSTEM}|${ids.nhsNumber}`);
-  const storeOf = (name: string) => (ctx.options.hapiUrl ? `${ctx.options.hapiUrl}/${name}` : `${dataDir}/${name}/fhir.sqlite`);
+  const storeOf = (name: string) =>
+    ctx.options.hapiUrl ? `${ctx.options.hapiUrl}/${name}` : `${dataDir}/${name}/fhir.sqlite`;
   const rows = [
-    ['national hub', `${topology.hub.url}/fhir`, `token ${topology.hub.url}/oauth2/token, JWKS ${topology.hub.url}/.well-known/jwks.json`, storeOf('hub')],
+    [
+      'national hub',
+      `${topology.hub.url}/fhir`,
+      `token ${topology.hub.url}/oauth2/token, JWKS ${topology.hub.url}/.well-known/jwks.json`,
+      storeOf('hub'),
+    ],
     ...topology.regions.map((r) => [`${r.id} gateway`, `${r.url}/fhir`, `${r.serviceId}`, storeOf(r.id)]),
   ];
   return [
     '',
     'The topology is still running. Ctrl-C stops every process.',
     '',
-    ...rows.map(([name, base, extra, store]) => `  ${(name as string).padEnd(17)} ${(base as string).padEnd(29)} ${extra}\n  ${''.padEnd(17)} store ${store}`),
+    ...rows.map(
+      ([name, base, extra, store]) =>
+        `  ${(name as string).padEnd(17)} ${(base as string).padEnd(29)} ${extra}\n  ${''.padEnd(17)} store ${store}`,
+    ),
     `  ${'logs'.padEnd(17)} ${dataDir}/logs/`,
     '',
     'Get a token (SMART Backend Services, signed with the dev key in the data dir) and call the API:',

@@ -5,11 +5,21 @@ const ROOT = '/repo';
 
 describe('demo options', () => {
   it('defaults: scenario only, embedded stores, the usual ports, .data/demo', () => {
-    expect(parseDemoArgs([], ROOT)).toEqual({ explore: false, portBase: 4000, dataDir: '/repo/.data/demo', host: '127.0.0.1' });
+    expect(parseDemoArgs([], ROOT)).toEqual({
+      explore: false,
+      portBase: 4000,
+      dataDir: '/repo/.data/demo',
+      host: '127.0.0.1',
+    });
   });
 
   it('takes --explore, --hapi, --port-base and --data-dir, also after a `--`', () => {
-    expect(parseDemoArgs(['--', '--explore', '--hapi', 'http://127.0.0.1:8080/fhir/', '--port-base', '5000', '--data-dir', '/tmp/d'], ROOT)).toEqual({
+    expect(
+      parseDemoArgs(
+        ['--', '--explore', '--hapi', 'http://127.0.0.1:8080/fhir/', '--port-base', '5000', '--data-dir', '/tmp/d'],
+        ROOT,
+      ),
+    ).toEqual({
       explore: true,
       hapiUrl: 'http://127.0.0.1:8080/fhir',
       portBase: 5000,

@@ -26,9 +26,10 @@ export const USAGE = `Usage: pnpm demo [--explore] [--hapi <FHIR base>] [--port-
  * base could give: the demo and the services call each other with fetch.
  */
 const BAD_PORTS = new Set([
-  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123,
-  135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995,
-  1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110,
+  111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532,
+  540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061,
+  6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
 ]);
 
 export class UsageError extends Error {
@@ -66,7 +67,10 @@ export function parseDemoArgs(argv: string[], repoRoot: string): DemoOptions | u
     throw new UsageError(`--port-base must be a port from 1 to ${65535 - 103}, not '${values['port-base']}'`);
   }
   const bad = [portBase, portBase + 101, portBase + 102, portBase + 103].filter((p) => BAD_PORTS.has(p));
-  if (bad.length) throw new UsageError(`--port-base ${portBase} gives port ${bad.join(', ')}, which fetch() refuses to connect to (a "bad port" of the Fetch standard): choose another`);
+  if (bad.length)
+    throw new UsageError(
+      `--port-base ${portBase} gives port ${bad.join(', ')}, which fetch() refuses to connect to (a "bad port" of the Fetch standard): choose another`,
+    );
   let hapiUrl: string | undefined;
   if (values.hapi !== undefined) {
     let url: URL;
@@ -75,7 +79,8 @@ export function parseDemoArgs(argv: string[], repoRoot: string): DemoOptions | u
     } catch {
       throw new UsageError(`--hapi must be an http(s) URL such as http://127.0.0.1:8080/fhir, not '${values.hapi}'`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--hapi must be an http(s) URL, not '${values.hapi}'`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new UsageError(`--hapi must be an http(s) URL, not '${values.hapi}'`);
     hapiUrl = values.hapi.replace(/\/+$/, '');
   }
   return {

@@ -27,7 +27,15 @@ function spec(script: string, port: number): ServiceSpec {
   const dir = mkdtempSync(join(tmpdir(), 'demo-proc-'));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'main.mjs'), script);
-  return { name: 'toy', label: 'toy service', entry: join(dir, 'main.mjs'), env: { PORT: String(port) }, host: '127.0.0.1', port, logFile: join(dir, 'toy.log') };
+  return {
+    name: 'toy',
+    label: 'toy service',
+    entry: join(dir, 'main.mjs'),
+    env: { PORT: String(port) },
+    host: '127.0.0.1',
+    port,
+    logFile: join(dir, 'toy.log'),
+  };
 }
 
 const HEALTHY = `
@@ -80,7 +88,9 @@ describe('a service process', () => {
 
   it('fails at once, with its log, when the process dies while starting', async () => {
     const port = await freePort();
-    const service = new ServiceProcess(spec("console.error('Invalid configuration: PORT is wrong'); process.exit(3);", port));
+    const service = new ServiceProcess(
+      spec("console.error('Invalid configuration: PORT is wrong'); process.exit(3);", port),
+    );
     const err = (await service.start(60_000).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/the toy service exited \(3\) on its own while starting/);
     expect(err.message).toContain('Invalid configuration: PORT is wrong');

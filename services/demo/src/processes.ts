@@ -23,9 +23,27 @@ export interface ServiceSpec {
 
 /** Variables the services read: never inherited from the demo's own environment, only set. */
 const SERVICE_VARIABLES = [
-  'REGION_ID', 'SERVICE_ID', 'PORT', 'HOST', 'PUBLIC_URL', 'HUB_URL', 'STORE', 'HUB_STORE', 'IMAGING_DATA_DIR', 'TOKEN_AUDIENCE',
-  'PAGE_TOKEN_SECRET', 'DELIVERY_INTERVAL', 'DELIVERY_BASE_BACKOFF', 'DELIVERY_MAX_BACKOFF', 'DELIVERY_LEASE', 'BODY_LIMIT_BYTES',
-  'TOPOLOGY_FILE', 'DEV_CREDENTIALS', 'CLIENT_REGISTRY', 'TOKEN_TTL', 'FORWARD_TIMEOUT',
+  'REGION_ID',
+  'SERVICE_ID',
+  'PORT',
+  'HOST',
+  'PUBLIC_URL',
+  'HUB_URL',
+  'STORE',
+  'HUB_STORE',
+  'IMAGING_DATA_DIR',
+  'TOKEN_AUDIENCE',
+  'PAGE_TOKEN_SECRET',
+  'DELIVERY_INTERVAL',
+  'DELIVERY_BASE_BACKOFF',
+  'DELIVERY_MAX_BACKOFF',
+  'DELIVERY_LEASE',
+  'BODY_LIMIT_BYTES',
+  'TOPOLOGY_FILE',
+  'DEV_CREDENTIALS',
+  'CLIENT_REGISTRY',
+  'TOKEN_TTL',
+  'FORWARD_TIMEOUT',
 ];
 
 /** Generous: four services starting at once on a busy 2-core machine have taken 25 s. */
@@ -33,7 +51,9 @@ export const START_TIMEOUT_MS = 60_000;
 
 export class PortInUseError extends Error {
   constructor(spec: Pick<ServiceSpec, 'label' | 'host' | 'port'>) {
-    super(`port ${spec.port} on ${spec.host} (for the ${spec.label}) is already in use: stop whatever is listening there, or run the demo on other ports with --port-base <n>`);
+    super(
+      `port ${spec.port} on ${spec.host} (for the ${spec.label}) is already in use: stop whatever is listening there, or run the demo on other ports with --port-base <n>`,
+    );
     this.name = 'PortInUseError';
   }
 }
@@ -89,10 +109,14 @@ export class ServiceProcess {
     const log = openSync(this.spec.logFile, 'a');
     writeSync(log, `--- ${new Date().toISOString()} demo starts the ${this.spec.label} ---\n`);
     const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !SERVICE_VARIABLES.includes(key)) env[key] = value;
+    for (const [key, value] of Object.entries(process.env))
+      if (value !== undefined && !SERVICE_VARIABLES.includes(key)) env[key] = value;
     // Node's compile cache (its default place) makes a start, and above all a restart, about a fifth cheaper.
     env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'node-compile-cache');
-    const child = spawn(process.execPath, [this.spec.entry], { env: { ...env, ...this.spec.env }, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [this.spec.entry], {
+      env: { ...env, ...this.spec.env },
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     this.child = child;
     this.startedAt = Date.now();
@@ -113,7 +137,8 @@ export class ServiceProcess {
     try {
       await pollUntil(
         async () => {
-          if (this.unexpectedExit) throw new StopPolling(`the ${this.spec.label} ${this.unexpectedExit} while starting`);
+          if (this.unexpectedExit)
+            throw new StopPolling(`the ${this.spec.label} ${this.unexpectedExit} while starting`);
           const res = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(1000) });
           await res.body?.cancel();
           return res.status === 200 ? true : undefined;

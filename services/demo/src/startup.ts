@@ -21,13 +21,19 @@ export const startTopology: Step = {
     const all = [ctx.services.hub, ...REGIONS.map((r) => ctx.services[r])];
     if (ctx.options.hapiUrl) await checkHapi(ctx, ctx.options.hapiUrl);
     const taken = [];
-    for (const service of all) if (!(await isPortFree(service.spec.port, service.spec.host))) taken.push(new PortInUseError(service.spec).message);
+    for (const service of all)
+      if (!(await isPortFree(service.spec.port, service.spec.host)))
+        taken.push(new PortInUseError(service.spec).message);
     if (taken.length) throw new CheckFailed(taken.join('\n'));
 
     // All four at once: a gateway needs the hub only for its first token or JWKS, well after start-up.
     const began = performance.now();
     for (const service of all) await service.launch();
-    t.event({ where: 'all', who: 'demo', what: `started ${all.map((s) => `${s.spec.name} (pid ${s.pid})`).join(', ')}` });
+    t.event({
+      where: 'all',
+      who: 'demo',
+      what: `started ${all.map((s) => `${s.spec.name} (pid ${s.pid})`).join(', ')}`,
+    });
     // The demo reads the embedded stores itself: load the FHIR definitions they index with meanwhile.
     if (!ctx.options.hapiUrl) loadFhirDefinitions();
     const ready = await Promise.allSettled(
@@ -47,10 +53,21 @@ export const startTopology: Step = {
     ctx.stores = new Stores(storeLocations(ctx.options, ctx.dataDir));
     for (const region of ctx.topology.regions) {
       const endpoint = await theOne<Endpoint>(ctx.stores.hub, 'Endpoint', SYSTEMS.serviceId, region.serviceId);
-      verify(ctx, 'national', `hub directory: ${region.serviceId} → ${endpoint?.address ?? '?'}`, endpoint?.address === `${region.url}/fhir`, endpoint?.address);
+      verify(
+        ctx,
+        'national',
+        `hub directory: ${region.serviceId} → ${endpoint?.address ?? '?'}`,
+        endpoint?.address === `${region.url}/fhir`,
+        endpoint?.address,
+      );
     }
     ctx.actors = await connectActors(ctx);
-    t.event({ where: 'all', who: 'demo', what: 'simulated systems connected: gp-n81001 (north), ris-rm1 (midlands), clinician-rs1 (south)', kind: 'note' });
+    t.event({
+      where: 'all',
+      who: 'demo',
+      what: 'simulated systems connected: gp-n81001 (north), ris-rm1 (midlands), clinician-rs1 (south)',
+      kind: 'note',
+    });
   },
 };
 
@@ -79,20 +96,33 @@ async function checkHapi(ctx: DemoContext, hapiUrl: string): Promise<void> {
   for (const base of [locations.hub, ...Object.values(locations.regions)]) {
     let status: number | string;
     try {
-      const res = await fetch(`${base}/Organization?_count=1&_summary=count`, { headers: { Accept: 'application/fhir+json' }, signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${base}/Organization?_count=1&_summary=count`, {
+        headers: { Accept: 'application/fhir+json' },
+        signal: AbortSignal.timeout(10_000),
+      });
       await res.body?.cancel();
       status = res.status;
     } catch (err) {
       status = ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message) || 'no answer';
     }
     if (status !== 200) {
-      throw new CheckFailed(`HAPI FHIR partition ${base} is not usable (${status}): start the server (infra/hapi-fhir) with partitions hub, north, midlands and south, or run the demo without --hapi`);
+      throw new CheckFailed(
+        `HAPI FHIR partition ${base} is not usable (${status}): start the server (infra/hapi-fhir) with partitions hub, north, midlands and south, or run the demo without --hapi`,
+      );
     }
   }
-  ctx.timeline.check('all', `HAPI FHIR answers for ${Object.keys(locations.regions).length + 1} partitions at ${hapiUrl}`);
+  ctx.timeline.check(
+    'all',
+    `HAPI FHIR answers for ${Object.keys(locations.regions).length + 1} partitions at ${hapiUrl}`,
+  );
   // A deployment step: the SearchParameters that stand in for `:identifier` on references (HAPI lacks
   // it) must exist before the resources they index are written. Idempotent; on HAPI they live in DEFAULT.
-  const partitions = [locations.hub, ...Object.values(locations.regions)].map((baseUrl) => new HttpStore({ baseUrl: baseUrl as string }));
+  const partitions = [locations.hub, ...Object.values(locations.regions)].map(
+    (baseUrl) => new HttpStore({ baseUrl: baseUrl as string }),
+  );
   const created = await prepareReferenceIdentifierSearch(new HttpStore({ baseUrl: `${hapiUrl}/DEFAULT` }), partitions);
-  ctx.timeline.check('all', `reference-identifier SearchParameters in place (${created.length ? `${created.length} created` : 'all present'})`);
+  ctx.timeline.check(
+    'all',
+    `reference-identifier SearchParameters in place (${created.length ? `${created.length} created` : 'all present'})`,
+  );
 }

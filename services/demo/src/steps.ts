@@ -56,7 +56,8 @@ export class CheckFailed extends Error {
 
 /** A verification: passes (and is printed) or fails the step with what was expected. */
 export function verify(ctx: DemoContext, where: string, what: string, ok: boolean, found?: unknown): void {
-  if (!ok) throw new CheckFailed(`${where}: expected ${what}${found === undefined ? '' : ` — found ${describe(found)}`}`);
+  if (!ok)
+    throw new CheckFailed(`${where}: expected ${what}${found === undefined ? '' : ` — found ${describe(found)}`}`);
   ctx.timeline.check(where, what);
 }
 
@@ -67,7 +68,9 @@ export async function refused(call: Promise<unknown>, status: number, what: stri
     result = await call;
   } catch (err) {
     if (isOutcomeError(err) && err.status === status) return err;
-    throw new CheckFailed(`${what}: expected ${status}, got ${isOutcomeError(err) ? `${err.status} ${err.message}` : String(err)}`);
+    throw new CheckFailed(
+      `${what}: expected ${status}, got ${isOutcomeError(err) ? `${err.status} ${err.message}` : String(err)}`,
+    );
   }
   throw new CheckFailed(`${what}: expected ${status}, but it succeeded (${describe(result)})`);
 }

@@ -4,7 +4,10 @@ import { createTimeline, formatMs, short } from './timeline.ts';
 function capture() {
   let now = 0;
   const lines: string[] = [];
-  const timeline = createTimeline((text) => lines.push(...text.split('\n').slice(0, -1)), () => now);
+  const timeline = createTimeline(
+    (text) => lines.push(...text.split('\n').slice(0, -1)),
+    () => now,
+  );
   return { timeline, lines, advance: (ms: number) => void (now += ms) };
 }
 
@@ -14,7 +17,9 @@ describe('timeline', () => {
     advance(1234);
     timeline.event({ where: 'north → midlands', who: 'hub', what: 'order N81001-000124 routed', hopMs: 84 });
     timeline.event({ where: 'midlands', who: 'ris-rm1', what: 'accepts', hopMs: 12_345 });
-    expect(lines[0]).toBe(`  +1.234s  ${'north → midlands'.padEnd(19)} ${'hub'.padEnd(16)} ${'order N81001-000124 routed'.padEnd(62)}    84 ms`);
+    expect(lines[0]).toBe(
+      `  +1.234s  ${'north → midlands'.padEnd(19)} ${'hub'.padEnd(16)} ${'order N81001-000124 routed'.padEnd(62)}    84 ms`,
+    );
     // The hop column lines up whatever the text.
     expect(lines[1]?.length).toBe(lines[0]?.length);
     expect(lines[1]?.endsWith('  12.3 s')).toBe(true);

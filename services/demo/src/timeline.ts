@@ -50,7 +50,11 @@ export function createTimeline(write: (text: string) => void, now: () => number 
       const what = `${mark}${e.what}`;
       const hop = e.hopMs === undefined ? '' : formatMs(e.hopMs).padStart(9);
       // A failure is shown whole: it is what the reader needs to act on.
-      const body = hop ? `${fit(what, WHAT).padEnd(WHAT)}${hop}` : e.kind === 'fail' ? what : fit(what, WHAT_WITHOUT_HOP);
+      const body = hop
+        ? `${fit(what, WHAT).padEnd(WHAT)}${hop}`
+        : e.kind === 'fail'
+          ? what
+          : fit(what, WHAT_WITHOUT_HOP);
       line(`${stamp()}  ${fit(e.where, WHERE).padEnd(WHERE)} ${fit(e.who, WHO).padEnd(WHO)} ${body}`.trimEnd());
     },
     check(where, what) {
@@ -58,7 +62,9 @@ export function createTimeline(write: (text: string) => void, now: () => number 
     },
     step(index, total, title) {
       line();
-      line(`── step ${index}/${total}: ${title} ${'─'.repeat(Math.max(3, 100 - title.length - 16 - String(index).length - String(total).length))}`);
+      line(
+        `── step ${index}/${total}: ${title} ${'─'.repeat(Math.max(3, 100 - title.length - 16 - String(index).length - String(total).length))}`,
+      );
     },
     result(index, total, passed, tookMs, why) {
       const verdict = passed ? 'PASSED' : 'FAILED';

@@ -42,8 +42,18 @@ describe('the services the demo runs', () => {
     const options = { explore: false, portBase: 5000, dataDir: '/d', host: '127.0.0.1' };
     const specs = serviceSpecs(options, demoTopology(options));
     expect(Object.values(specs).map((s) => s.port)).toEqual([5000, 5101, 5102, 5103]);
-    expect(specs.hub.env).toMatchObject({ PORT: '5000', HUB_STORE: '/d/hub/fhir.sqlite', TOPOLOGY_FILE: '/d/topology.json', IMAGING_DATA_DIR: '/d' });
-    expect(specs.midlands.env).toMatchObject({ REGION_ID: 'midlands', PORT: '5102', HUB_URL: 'http://127.0.0.1:5000', GATEWAY_STORE: '/d/midlands/fhir.sqlite' });
+    expect(specs.hub.env).toMatchObject({
+      PORT: '5000',
+      HUB_STORE: '/d/hub/fhir.sqlite',
+      TOPOLOGY_FILE: '/d/topology.json',
+      IMAGING_DATA_DIR: '/d',
+    });
+    expect(specs.midlands.env).toMatchObject({
+      REGION_ID: 'midlands',
+      PORT: '5102',
+      HUB_URL: 'http://127.0.0.1:5000',
+      GATEWAY_STORE: '/d/midlands/fhir.sqlite',
+    });
     expect(specs.north.entry).toMatch(/services\/regional-gateway\/src\/main\.ts$/);
     expect(specs.hub.entry).toMatch(/services\/national-hub\/src\/main\.ts$/);
   });
@@ -51,7 +61,11 @@ describe('the services the demo runs', () => {
   it('stores in HAPI partitions named after the hub and the regions with --hapi', () => {
     expect(storeLocations({ hapiUrl: 'http://h:8080/fhir' }, '/d')).toEqual({
       hub: 'http://h:8080/fhir/hub',
-      regions: { north: 'http://h:8080/fhir/north', midlands: 'http://h:8080/fhir/midlands', south: 'http://h:8080/fhir/south' },
+      regions: {
+        north: 'http://h:8080/fhir/north',
+        midlands: 'http://h:8080/fhir/midlands',
+        south: 'http://h:8080/fhir/south',
+      },
     });
   });
 });

@@ -26,7 +26,9 @@ export function demoTopology(options: Pick<DemoOptions, 'host' | 'portBase'>): T
 export function prepareDataDir(dataDir: string): void {
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
     if (!existsSync(join(dataDir, MARKER))) {
-      throw new Error(`${dataDir} is not empty and was not made by the demo: choose another --data-dir (the demo wipes it at start)`);
+      throw new Error(
+        `${dataDir} is not empty and was not made by the demo: choose another --data-dir (the demo wipes it at start)`,
+      );
     }
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -38,7 +40,10 @@ export function topologyFile(dataDir: string): string {
   return join(dataDir, 'topology.json');
 }
 
-export function storeLocations(options: Pick<DemoOptions, 'hapiUrl'>, dataDir: string): { hub: string; regions: Record<string, string> } {
+export function storeLocations(
+  options: Pick<DemoOptions, 'hapiUrl'>,
+  dataDir: string,
+): { hub: string; regions: Record<string, string> } {
   const at = (name: string) => (options.hapiUrl ? `${options.hapiUrl}/${name}` : join(dataDir, name, 'fhir.sqlite'));
   return { hub: at('hub'), regions: Object.fromEntries(REGIONS.map((r) => [r, at(r)])) };
 }
@@ -48,7 +53,12 @@ export function storeLocations(options: Pick<DemoOptions, 'hapiUrl'>, dataDir: s
  * claimed by a gateway that crashed is taken over after two. (Production keeps the gateway's
  * defaults: 1 s backoff doubling to 60 s, 30 s lease.)
  */
-export const DEMO_DELIVERY = { DELIVERY_INTERVAL: '200ms', DELIVERY_BASE_BACKOFF: '250ms', DELIVERY_MAX_BACKOFF: '1s', DELIVERY_LEASE: '2s' } as const;
+export const DEMO_DELIVERY = {
+  DELIVERY_INTERVAL: '200ms',
+  DELIVERY_BASE_BACKOFF: '250ms',
+  DELIVERY_MAX_BACKOFF: '1s',
+  DELIVERY_LEASE: '2s',
+} as const;
 
 export function serviceSpecs(options: DemoOptions, topology: Topology): Record<ServiceName, ServiceSpec> {
   const { dataDir, host } = options;

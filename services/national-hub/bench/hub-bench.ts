@@ -35,43 +35,60 @@ async function measure(name: string, call: (i: number) => Promise<Response>, exp
   times.sort((a, b) => a - b);
   const at = (q: number) => (times[Math.min(times.length - 1, Math.floor(q * times.length))] as number).toFixed(1);
   const total = times.reduce((a, b) => a + b, 0);
-  console.log(`${name.padEnd(28)} n=${count}  p50 ${at(0.5)} ms  p95 ${at(0.95)} ms  ${(count / (total / 1000)).toFixed(0)}/s`);
+  console.log(
+    `${name.padEnd(28)} n=${count}  p50 ${at(0.5)} ms  p95 ${at(0.95)} ms  ${(count / (total / 1000)).toFixed(0)}/s`,
+  );
 }
 
-await measure('route message', (i) =>
-  hub.app.request('/fhir/$process-message', {
-    method: 'POST',
-    headers: {
-      Authorization: `Bearer ${token}`,
-      'Content-Type': 'application/fhir+json',
-      [MESSAGE_HEADERS.target]: 'imaging-midlands',
-      [MESSAGE_HEADERS.requestId]: `bench-${i}`,
-      [MESSAGE_HEADERS.correlationId]: 'bench-case',
-    },
-    body,
-  }), 200);
-
-await measure('register pointer', (i) => {
-  const url = `http://127.0.0.1:4101/fhir/ImagingStudy/bench-${i}`;
-  return hub.app.request('/fhir/DocumentReference', {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' },
-    body: JSON.stringify({
-      resourceType: 'DocumentReference',
-      masterIdentifier: { system: SYSTEMS.pointerSource, value: url },
-      status: 'current',
-      type: { coding: [{ system: CODE_SYSTEMS.pointerKind, code: 'ImagingStudy' }] },
-      subject: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: testNhsNumber(i % 50) } },
-      custodian: { identifier: { system: SYSTEMS.region, value: 'north' } },
-      content: [{ attachment: { url } }],
+await measure(
+  'route message',
+  (i) =>
+    hub.app.request('/fhir/$process-message', {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/fhir+json',
+        [MESSAGE_HEADERS.target]: 'imaging-midlands',
+        [MESSAGE_HEADERS.requestId]: `bench-${i}`,
+        [MESSAGE_HEADERS.correlationId]: 'bench-case',
+      },
+      body,
     }),
-  });
-}, 201);
+  200,
+);
 
-await measure('search pointers (1 patient)', (i) =>
-  hub.app.request(`/fhir/DocumentReference?subject:identifier=${encodeURIComponent(`${NHS_NUMBER_SYSTEM}|${testNhsNumber(i % 50)}`)}`, {
-    headers: { Authorization: `Bearer ${clinician}` },
-  }), 200);
+await measure(
+  'register pointer',
+  (i) => {
+    const url = `http://127.0.0.1:4101/fhir/ImagingStudy/bench-${i}`;
+    return hub.app.request('/fhir/DocumentReference', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'DocumentReference',
+        masterIdentifier: { system: SYSTEMS.pointerSource, value: url },
+        status: 'current',
+        type: { coding: [{ system: CODE_SYSTEMS.pointerKind, code: 'ImagingStudy' }] },
+        subject: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: testNhsNumber(i % 50) } },
+        custodian: { identifier: { system: SYSTEMS.region, value: 'north' } },
+        content: [{ attachment: { url } }],
+      }),
+    });
+  },
+  201,
+);
+
+await measure(
+  'search pointers (1 patient)',
+  (i) =>
+    hub.app.request(
+      `/fhir/DocumentReference?subject:identifier=${encodeURIComponent(`${NHS_NUMBER_SYSTEM}|${testNhsNumber(i % 50)}`)}`,
+      {
+        headers: { Authorization: `Bearer ${clinician}` },
+      },
+    ),
+  200,
+);
 
 await midlands.close();
 temp.remove();

@@ -8,7 +8,8 @@ afterAll(() => temp.remove());
 const hub = await createTestHub({ dataDir: temp.dir });
 
 /** A JWT's claims, unverified (only to look at what the hub put in). */
-const decodeJwt = (jwt: string): Record<string, unknown> => JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString());
+const decodeJwt = (jwt: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString());
 
 async function get(path: string, token?: string): Promise<Response> {
   return hub.app.request(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
@@ -47,7 +48,13 @@ describe('token flow, end to end', () => {
   it('a dev client signs an assertion with its key, gets an access token, and the hub accepts it', async () => {
     const token = await hub.tokenFor('gateway-north');
     const claims = decodeJwt(token);
-    expect(claims).toMatchObject({ iss: 'http://127.0.0.1:4000', sub: 'gateway-north', client_kind: 'gateway', region: 'north', aud: 'imaging-connect' });
+    expect(claims).toMatchObject({
+      iss: 'http://127.0.0.1:4000',
+      sub: 'gateway-north',
+      client_kind: 'gateway',
+      region: 'north',
+      aud: 'imaging-connect',
+    });
     expect(String(claims.scope).split(' ')).toContain('hub/route');
     const res = await get('/fhir/Organization/region-north', token);
     expect(res.status).toBe(200);
@@ -84,7 +91,9 @@ describe('directory', () => {
   };
 
   it('answers "which region serves this ODS code" with the Organization and its Endpoint in one searchset', async () => {
-    const bundle = await searchset(`/fhir/Organization?identifier=${encodeURIComponent(`${ODS_SYSTEM}|N81001`)}&_include=Organization:endpoint`);
+    const bundle = await searchset(
+      `/fhir/Organization?identifier=${encodeURIComponent(`${ODS_SYSTEM}|N81001`)}&_include=Organization:endpoint`,
+    );
     expect(bundle.type).toBe('searchset');
     const matches = bundle.entry?.filter((e) => e.search?.mode === 'match').map((e) => e.resource as Organization);
     const included = bundle.entry?.filter((e) => e.search?.mode === 'include').map((e) => e.resource as Endpoint);
@@ -95,7 +104,9 @@ describe('directory', () => {
   });
 
   it('finds an Endpoint by service id, and reads by id', async () => {
-    const bundle = await searchset(`/fhir/Endpoint?identifier=${encodeURIComponent(`${SYSTEMS.serviceId}|imaging-south`)}`);
+    const bundle = await searchset(
+      `/fhir/Endpoint?identifier=${encodeURIComponent(`${SYSTEMS.serviceId}|imaging-south`)}`,
+    );
     expect(bundle.entry?.map((e) => e.resource?.id)).toEqual(['imaging-south']);
     const token = await hub.tokenFor('gateway-midlands');
     const res = await get('/fhir/Endpoint/imaging-south', token);
@@ -105,7 +116,9 @@ describe('directory', () => {
   });
 
   it('an unknown ODS code finds nothing; an unknown id is 404', async () => {
-    const bundle = await searchset(`/fhir/Organization?identifier=${encodeURIComponent(`${ODS_SYSTEM}|X99999`)}&_include=Organization:endpoint`);
+    const bundle = await searchset(
+      `/fhir/Organization?identifier=${encodeURIComponent(`${ODS_SYSTEM}|X99999`)}&_include=Organization:endpoint`,
+    );
     expect(bundle.entry ?? []).toEqual([]);
     const res = await get('/fhir/Organization/ods-X99999', await hub.tokenFor('gateway-midlands'));
     expect(res.status).toBe(404);
@@ -113,7 +126,10 @@ describe('directory', () => {
   });
 
   it('refuses parameters it does not answer (400, one issue each), rather than ignoring them', async () => {
-    const res = await get('/fhir/Organization?address=Leeds&_include=Organization:foo&_count=5000', await hub.tokenFor('gateway-midlands'));
+    const res = await get(
+      '/fhir/Organization?address=Leeds&_include=Organization:foo&_count=5000',
+      await hub.tokenFor('gateway-midlands'),
+    );
     expect(res.status).toBe(400);
     const outcome = (await res.json()) as OperationOutcome;
     expect(outcome.issue?.map((i) => i.expression?.[0])).toEqual(['address', '_include', '_count']);
@@ -127,7 +143,9 @@ describe('directory', () => {
     const path = next.replace('http://127.0.0.1:4000', '');
     const second = await searchset(path);
     expect(second.entry).toHaveLength(4);
-    const third = await searchset((second.link?.find((l) => l.relation === 'next')?.url as string).replace('http://127.0.0.1:4000', ''));
+    const third = await searchset(
+      (second.link?.find((l) => l.relation === 'next')?.url as string).replace('http://127.0.0.1:4000', ''),
+    );
     expect(third.entry).toHaveLength(1);
     expect(third.link?.some((l) => l.relation === 'next')).toBe(false);
     const ids = [first, second, third].flatMap((b) => b.entry?.map((e) => e.resource?.id));
@@ -142,7 +160,10 @@ describe('directory', () => {
   it('serves no other resource types', async () => {
     const token = await hub.tokenFor('gateway-midlands');
     expect((await get('/fhir/Patient', token)).status).toBe(404);
-    const post = await hub.app.request('/fhir/Organization', { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    const post = await hub.app.request('/fhir/Organization', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+    });
     expect(post.status).toBe(405);
   });
 });

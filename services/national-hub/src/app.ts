@@ -1,4 +1,11 @@
-import { createAccessTokenVerifier, hubJwks, requireAuth, serviceTokenSource, systemClock, tokenRoutes } from '@imaging/auth';
+import {
+  createAccessTokenVerifier,
+  hubJwks,
+  requireAuth,
+  serviceTokenSource,
+  systemClock,
+  tokenRoutes,
+} from '@imaging/auth';
 import { createFhirApp, unsupportedInteraction } from '@imaging/fhir-http';
 import type { Hono } from 'hono';
 import type { HubContext, HubDeps, HubEnv } from './deps.ts';
@@ -44,9 +51,20 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
     ...(audience ? { audience } : {}),
   });
 
-  const app = createFhirApp<HubEnv>({ logger: deps.logger, ...(deps.bodyLimitBytes ? { bodyLimitBytes: deps.bodyLimitBytes } : {}) });
+  const app = createFhirApp<HubEnv>({
+    logger: deps.logger,
+    ...(deps.bodyLimitBytes ? { bodyLimitBytes: deps.bodyLimitBytes } : {}),
+  });
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  app.route('/', tokenRoutes<HubEnv>({ ...signer, registry: deps.registry, store: deps.store, ...(deps.retiredKeys ? { retiredKeys: deps.retiredKeys } : {}) }));
+  app.route(
+    '/',
+    tokenRoutes<HubEnv>({
+      ...signer,
+      registry: deps.registry,
+      store: deps.store,
+      ...(deps.retiredKeys ? { retiredKeys: deps.retiredKeys } : {}),
+    }),
+  );
   app.route('/fhir/metadata', metadataRoutes(hub));
 
   app.use('/fhir/*', requireAuth(verifier));

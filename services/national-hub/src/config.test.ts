@@ -5,13 +5,25 @@ import { loadHubEnv, publicUrlOf } from './config.ts';
 describe('hub configuration', () => {
   it('runs the development set-up with no variables at all', () => {
     const env = loadHubEnv({});
-    expect(env).toMatchObject({ PORT: 4000, HOST: '127.0.0.1', DEV_CREDENTIALS: true, TOKEN_TTL: 300_000, TOKEN_AUDIENCE: 'imaging-connect', FORWARD_TIMEOUT: 10_000 });
+    expect(env).toMatchObject({
+      PORT: 4000,
+      HOST: '127.0.0.1',
+      DEV_CREDENTIALS: true,
+      TOKEN_TTL: 300_000,
+      TOKEN_AUDIENCE: 'imaging-connect',
+      FORWARD_TIMEOUT: 10_000,
+    });
     expect(env.HUB_STORE).toBeUndefined();
     expect(publicUrlOf(env)).toBe('http://127.0.0.1:4000');
   });
 
   it('takes an HTTP store, a public URL and durations', () => {
-    const env = loadHubEnv({ HUB_STORE: 'http://127.0.0.1:8080/fhir/hub', PUBLIC_URL: 'https://hub.example/', TOKEN_TTL: '2m', PORT: '4100' });
+    const env = loadHubEnv({
+      HUB_STORE: 'http://127.0.0.1:8080/fhir/hub',
+      PUBLIC_URL: 'https://hub.example/',
+      TOKEN_TTL: '2m',
+      PORT: '4100',
+    });
     expect(env.HUB_STORE).toBe('http://127.0.0.1:8080/fhir/hub');
     expect(publicUrlOf(env)).toBe('https://hub.example');
     expect(env.TOKEN_TTL).toBe(120_000);
@@ -21,11 +33,23 @@ describe('hub configuration', () => {
   it('fails fast, naming every bad variable', () => {
     let error: unknown;
     try {
-      loadHubEnv({ PORT: 'eighty', PUBLIC_URL: 'ftp://hub', TOKEN_TTL: '2h', DEV_CREDENTIALS: 'yes', PAGE_TOKEN_SECRET: 'short' });
+      loadHubEnv({
+        PORT: 'eighty',
+        PUBLIC_URL: 'ftp://hub',
+        TOKEN_TTL: '2h',
+        DEV_CREDENTIALS: 'yes',
+        PAGE_TOKEN_SECRET: 'short',
+      });
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.split(':')[0]).sort()).toEqual(['DEV_CREDENTIALS', 'PAGE_TOKEN_SECRET', 'PORT', 'PUBLIC_URL', 'TOKEN_TTL']);
+    expect((error as ConfigError).problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DEV_CREDENTIALS',
+      'PAGE_TOKEN_SECRET',
+      'PORT',
+      'PUBLIC_URL',
+      'TOKEN_TTL',
+    ]);
   });
 });

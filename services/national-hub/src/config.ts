@@ -24,7 +24,11 @@ export const HubEnvSchema = z.object({
   PAGE_TOKEN_SECRET: z.string().min(16).optional(),
   /** How long the hub waits for a region (routing a message, fetching content) before answering 503. */
   FORWARD_TIMEOUT: env.duration('10s'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
 });
 
 export type HubConfig = z.infer<typeof HubEnvSchema>;

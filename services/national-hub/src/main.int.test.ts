@@ -26,7 +26,10 @@ interface Run {
 }
 
 function start(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
@@ -54,39 +57,51 @@ function start(env: Record<string, string>): Run {
         const seen = lines.find((l) => l.message === message);
         if (seen) return resolve(seen);
         waiting.push({ message, resolve });
-        void exited.then((code) => reject(new Error(`the hub exited (${code}) before logging '${message}': ${stderr.join('')}`)));
+        void exited.then((code) =>
+          reject(new Error(`the hub exited (${code}) before logging '${message}': ${stderr.join('')}`)),
+        );
       }),
   };
 }
 
 describe('the hub process', () => {
-  it('refuses to start on bad configuration, naming every bad variable', async () => {
-    const run = start({ IMAGING_DATA_DIR: temp.dir, PORT: 'eighty', TOKEN_TTL: 'forever' });
-    expect(await run.exited).toBe(1);
-    const text = run.stderr.join('');
-    expect(text).toMatch(/PORT:/);
-    expect(text).toMatch(/TOKEN_TTL:/);
-  }, PROCESS_TEST_TIMEOUT_MS);
+  it(
+    'refuses to start on bad configuration, naming every bad variable',
+    async () => {
+      const run = start({ IMAGING_DATA_DIR: temp.dir, PORT: 'eighty', TOKEN_TTL: 'forever' });
+      expect(await run.exited).toBe(1);
+      const text = run.stderr.join('');
+      expect(text).toMatch(/PORT:/);
+      expect(text).toMatch(/TOKEN_TTL:/);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  it('serves, issues real tokens, stops on SIGTERM, and restarts on the same store without re-seeding', async () => {
-    const url = await deadUrl();
-    const env = { IMAGING_DATA_DIR: temp.dir, PORT: new URL(url).port, PUBLIC_URL: url };
+  it(
+    'serves, issues real tokens, stops on SIGTERM, and restarts on the same store without re-seeding',
+    async () => {
+      const url = await deadUrl();
+      const env = { IMAGING_DATA_DIR: temp.dir, PORT: new URL(url).port, PUBLIC_URL: url };
 
-    const first = start(env);
-    expect(await first.logged('directory seeded')).toMatchObject({ written: 12, unchanged: 0 });
-    await first.logged('listening');
-    expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' });
-    const tokens = await devTokenSource('gateway-south', { hubUrl: url, dataDir: temp.dir });
-    const res = await fetch(`${url}/fhir/Endpoint/imaging-south`, { headers: { Authorization: `Bearer ${await tokens.getToken()}` } });
-    expect(res.status).toBe(200);
-    first.child.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
-    expect(first.lines.map((l) => l.message)).toContain('shutting down');
+      const first = start(env);
+      expect(await first.logged('directory seeded')).toMatchObject({ written: 12, unchanged: 0 });
+      await first.logged('listening');
+      expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' });
+      const tokens = await devTokenSource('gateway-south', { hubUrl: url, dataDir: temp.dir });
+      const res = await fetch(`${url}/fhir/Endpoint/imaging-south`, {
+        headers: { Authorization: `Bearer ${await tokens.getToken()}` },
+      });
+      expect(res.status).toBe(200);
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      expect(first.lines.map((l) => l.message)).toContain('shutting down');
 
-    const second = start(env);
-    expect(await second.logged('directory seeded')).toMatchObject({ written: 0, unchanged: 12 });
-    await second.logged('listening');
-    second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
-  }, PROCESS_TEST_TIMEOUT_MS);
+      const second = start(env);
+      expect(await second.logged('directory seeded')).toMatchObject({ written: 0, unchanged: 12 });
+      await second.logged('listening');
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });

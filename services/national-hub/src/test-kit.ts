@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { AccessClaims, Clock, TokenSource } from '@imaging/auth';
-import { createAccessTokenVerifier, createClientRegistry, devTokenSource, ensureDevCredentials, jwksUriOf } from '@imaging/auth';
+import {
+  createAccessTokenVerifier,
+  createClientRegistry,
+  devTokenSource,
+  ensureDevCredentials,
+  jwksUriOf,
+} from '@imaging/auth';
 import type { Topology } from '@imaging/config';
 import { devTopology } from '@imaging/config';
 import { allOk, serverError, SqliteStore, toOutcomeError, unprocessable, validatingStore } from '@imaging/fhir';
@@ -63,14 +69,20 @@ export async function createTestHub(options: TestHubOptions) {
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   /** Reaches the hub app without a port, for clients that take a fetch. */
-  const fetchHub = async (url: string | URL | Request, init?: RequestInit) => app.request(url instanceof Request ? url : String(url), init);
+  const fetchHub = async (url: string | URL | Request, init?: RequestInit) =>
+    app.request(url instanceof Request ? url : String(url), init);
   const sources = new Map<string, TokenSource>();
   /** A real token for a dev client (SMART client credentials against the hub's token endpoint). */
   const tokenFor = async (clientId: string, scope?: string): Promise<string> => {
     const key = `${clientId} ${scope ?? ''}`;
     let source = sources.get(key);
     if (!source) {
-      source = await devTokenSource(clientId, { hubUrl: publicUrl, dataDir: options.dataDir, fetch: fetchHub, ...(scope ? { scope } : {}) });
+      source = await devTokenSource(clientId, {
+        hubUrl: publicUrl,
+        dataDir: options.dataDir,
+        fetch: fetchHub,
+        ...(scope ? { scope } : {}),
+      });
       sources.set(key, source);
     }
     return source.getToken();
@@ -81,7 +93,11 @@ export async function createTestHub(options: TestHubOptions) {
 /** The same hub served on a real port on 127.0.0.1 (its public URL is the real one). */
 export async function startTestHub(options: Omit<TestHubOptions, 'publicUrl'>) {
   let hub: TestHub | undefined;
-  const server = serve({ fetch: (request) => (hub ? hub.app.fetch(request) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' });
+  const server = serve({
+    fetch: (request) => (hub ? hub.app.fetch(request) : new Response('starting', { status: 503 })),
+    port: 0,
+    hostname: '127.0.0.1',
+  });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   hub = await createTestHub({ ...options, publicUrl: url });
@@ -116,7 +132,9 @@ export type FakeBehaviour = 'accept' | 'refuse' | 'fail' | 'hang';
 export async function startFakeRegion(serviceId: string) {
   const received: Received[] = [];
   const resources = new Map<string, Resource>();
-  const state: { behaviour: FakeBehaviour; verify?: (token: string) => Promise<AccessClaims> } = { behaviour: 'accept' };
+  const state: { behaviour: FakeBehaviour; verify?: (token: string) => Promise<AccessClaims> } = {
+    behaviour: 'accept',
+  };
   // A hanging answer is held until the region closes: the hub's own time limit is what ends the wait.
   let release = () => {};
   const held = new Promise<void>((resolve) => (release = resolve));
@@ -145,8 +163,12 @@ export async function startFakeRegion(serviceId: string) {
     const bundle = received.at(-1)?.body as Bundle;
     if (state.behaviour === 'hang') await held;
     if (state.behaviour === 'fail') return fhirResponse(serverError('The receiving store is broken'), 500);
-    if (state.behaviour === 'refuse') return fhirResponse(unprocessable('No Task T-1 here', 'Bundle.entry[1].resource.identifier'), 422);
-    return fhirResponse(buildResponse(parseMessage(bundle), 'ok', allOk(`Processed by ${serviceId}`), new Date().toISOString()), 200);
+    if (state.behaviour === 'refuse')
+      return fhirResponse(unprocessable('No Task T-1 here', 'Bundle.entry[1].resource.identifier'), 422);
+    return fhirResponse(
+      buildResponse(parseMessage(bundle), 'ok', allOk(`Processed by ${serviceId}`), new Date().toISOString()),
+      200,
+    );
   });
   app.get('/fhir/:type/:id', (c) => {
     const resource = resources.get(`${c.req.param('type')}/${c.req.param('id')}`);
@@ -167,7 +189,11 @@ export async function startFakeRegion(serviceId: string) {
     },
     /** Trust this hub's tokens: verified against its JWKS, fetched through `fetchJwks`. */
     trust(hub: { publicUrl: string; fetchHub: (url: string, init?: RequestInit) => Response | Promise<Response> }) {
-      const verifier = createAccessTokenVerifier({ jwks: jwksUriOf(hub.publicUrl), issuer: hub.publicUrl, fetch: hub.fetchHub });
+      const verifier = createAccessTokenVerifier({
+        jwks: jwksUriOf(hub.publicUrl),
+        issuer: hub.publicUrl,
+        fetch: hub.fetchHub,
+      });
       state.verify = (token) => verifier.verify(token);
     },
     close: () => {

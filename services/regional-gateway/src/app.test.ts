@@ -39,7 +39,14 @@ describe('open endpoints', () => {
     expect(metadata.status).toBe(200);
     const statement = (await metadata.json()) as { resourceType: string; rest: { resource: { type: string }[] }[] };
     expect(statement.resourceType).toBe('CapabilityStatement');
-    expect(statement.rest[0]?.resource.map((r) => r.type)).toEqual(['Patient', 'ServiceRequest', 'Task', 'ImagingStudy', 'DiagnosticReport', 'Endpoint']);
+    expect(statement.rest[0]?.resource.map((r) => r.type)).toEqual([
+      'Patient',
+      'ServiceRequest',
+      'Task',
+      'ImagingStudy',
+      'DiagnosticReport',
+      'Endpoint',
+    ]);
   });
 });
 
@@ -68,7 +75,9 @@ describe('authentication and authorisation', () => {
     const { app, hubKey } = await north();
     const { signAccessToken } = await import('@imaging/auth');
     const issuedLongAgo = () => new Date(Date.now() - 3_600_000);
-    const expired = (await signAccessToken(GP_TOKEN, { signingKey: hubKey, issuer: 'http://hub.test', clock: issuedLongAgo })).access_token;
+    const expired = (
+      await signAccessToken(GP_TOKEN, { signingKey: hubKey, issuer: 'http://hub.test', clock: issuedLongAgo })
+    ).access_token;
     const res = await app.request('/fhir/Patient', { headers: { Authorization: `Bearer ${expired}` } });
     expect(res.status).toBe(401);
     expect(res.headers.get('WWW-Authenticate')).toContain('invalid_token');
@@ -77,7 +86,11 @@ describe('authentication and authorisation', () => {
   it('answers a missing scope with 403', async () => {
     const { call, token } = await north();
     const readOnly = await token({ ...GP_TOKEN, scope: ['system/ServiceRequest.rs'] });
-    const res = await call('/fhir/ServiceRequest', { method: 'POST', ...json(exampleServiceRequest()), token: readOnly });
+    const res = await call('/fhir/ServiceRequest', {
+      method: 'POST',
+      ...json(exampleServiceRequest()),
+      token: readOnly,
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('WWW-Authenticate')).toContain('insufficient_scope');
   });
@@ -88,12 +101,31 @@ describe('writing: bad input gets an OperationOutcome and writes nothing', () =>
     ['malformed JSON', '{"resourceType": "Patient",', {}, 400],
     ['the wrong resource type', JSON.stringify({ resourceType: 'Task' }), {}, 400],
     ['a non-FHIR media type', JSON.stringify(examplePatient()), { 'Content-Type': 'text/plain' }, 415],
-    ['an oversized body', JSON.stringify({ ...examplePatient(), text: { status: 'generated', div: `<div>${'x'.repeat(2_000_000)}</div>` } }), {}, 413],
-    ['an invalid NHS number', JSON.stringify(examplePatient({ identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '1234567890' }] })), {}, 422],
+    [
+      'an oversized body',
+      JSON.stringify({
+        ...examplePatient(),
+        text: { status: 'generated', div: `<div>${'x'.repeat(2_000_000)}</div>` },
+      }),
+      {},
+      413,
+    ],
+    [
+      'an invalid NHS number',
+      JSON.stringify(
+        examplePatient({ identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '1234567890' }] }),
+      ),
+      {},
+      422,
+    ],
     ['an unknown element', JSON.stringify({ ...examplePatient(), colour: 'blue' }), {}, 400],
   ])('rejects %s', async (_name, body, headers, status) => {
     const { call, north: deps } = await north();
-    const res = await call('/fhir/Patient', { method: 'POST', body, headers: { 'Content-Type': 'application/fhir+json', ...headers } });
+    const res = await call('/fhir/Patient', {
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': 'application/fhir+json', ...headers },
+    });
     expect(res.status).toBe(status);
     await outcome(res);
     expect(await searchAll(deps.store, 'Patient')).toHaveLength(0);
@@ -123,7 +155,9 @@ describe('writing: bad input gets an OperationOutcome and writes nothing', () =>
   it('answers an unknown performer with 422 naming the element', async () => {
     const { call } = await north();
     await call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
-    const order = exampleServiceRequest({ performer: [{ identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'XYZ99' } }] });
+    const order = exampleServiceRequest({
+      performer: [{ identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'XYZ99' } }],
+    });
     const res = await call('/fhir/ServiceRequest', { method: 'POST', ...json(order) });
     expect(res.status).toBe(422);
     expect((await outcome(res)).issue[0]?.expression).toEqual(['ServiceRequest.performer[0]']);
@@ -137,7 +171,10 @@ describe('writing: bad input gets an OperationOutcome and writes nothing', () =>
 
   it('answers a Task update without If-Match with 428', async () => {
     const { call } = await north();
-    const res = await call('/fhir/Task/abc', { method: 'PUT', ...json({ resourceType: 'Task', status: 'cancelled', intent: 'order' }) });
+    const res = await call('/fhir/Task/abc', {
+      method: 'PUT',
+      ...json({ resourceType: 'Task', status: 'cancelled', intent: 'order' }),
+    });
     expect(res.status).toBe(428);
   });
 });
@@ -147,7 +184,9 @@ describe('reading: each organisation sees its own', () => {
     const ctx = await north();
     await ctx.call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
     for (let i = 1; i <= n; i++) {
-      const order = exampleServiceRequest({ identifier: [{ system: 'https://imaging-connect.example/fhir/Id/placer-order', value: `N81001-${i}` }] });
+      const order = exampleServiceRequest({
+        identifier: [{ system: 'https://imaging-connect.example/fhir/Id/placer-order', value: `N81001-${i}` }],
+      });
       expect((await ctx.call('/fhir/ServiceRequest', { method: 'POST', ...json(order) })).status).toBe(201);
     }
     return ctx;
@@ -193,8 +232,13 @@ describe('$process-message', () => {
     const ctx = await north();
     await ctx.call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
     await ctx.call('/fhir/ServiceRequest', { method: 'POST', ...json(exampleServiceRequest()) });
-    const [delivery] = await searchAll<Task>(ctx.north.store, 'Task', { code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|deliver-message' });
-    const message = await ctx.north.store.read<Bundle>('Bundle', (delivery?.focus?.reference as string).split('/')[1] as string);
+    const [delivery] = await searchAll<Task>(ctx.north.store, 'Task', {
+      code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|deliver-message',
+    });
+    const message = await ctx.north.store.read<Bundle>(
+      'Bundle',
+      (delivery?.focus?.reference as string).split('/')[1] as string,
+    );
     const midlands = await testGateway(ctx.midlands);
     return { ...ctx, message, requestId: delivery?.identifier?.[0]?.value as string, midlands };
   }
@@ -202,7 +246,10 @@ describe('$process-message', () => {
   it('takes a message from the hub, and only from the hub', async () => {
     const { message, requestId, midlands } = await routedMessage();
     const post = async (token: string, headers: Record<string, string> = { 'X-Request-ID': requestId }) =>
-      midlands.app.request('/fhir/$process-message', { method: 'POST', ...json(message, { Authorization: `Bearer ${token}`, ...headers }) });
+      midlands.app.request('/fhir/$process-message', {
+        method: 'POST',
+        ...json(message, { Authorization: `Bearer ${token}`, ...headers }),
+      });
     expect((await post(await midlands.token(RIS_TOKEN))).status).toBe(403);
     expect((await post(await midlands.token(HUB_TOKEN), {})).status).toBe(400);
     expect((await post(await midlands.token(HUB_TOKEN), { 'X-Request-ID': 'has spaces in it' })).status).toBe(400);

@@ -7,14 +7,24 @@ import { processMessageRoutes } from './routes/process-message.ts';
 import { readRoutes } from './routes/resources.ts';
 import { writeRoutes } from './routes/writes.ts';
 
-export const READABLE_TYPES = ['Patient', 'ServiceRequest', 'Task', 'ImagingStudy', 'DiagnosticReport', 'Endpoint'] as const;
+export const READABLE_TYPES = [
+  'Patient',
+  'ServiceRequest',
+  'Task',
+  'ImagingStudy',
+  'DiagnosticReport',
+  'Endpoint',
+] as const;
 
 /**
  * The regional gateway: the FHIR front door of one imaging network. Only health and metadata are
  * open; everything else needs an access token from the hub.
  */
 export function createApp(deps: AppDeps & { hubUrl: string }): Hono<GatewayHonoEnv> {
-  const app = createFhirApp<GatewayHonoEnv>({ logger: deps.logger, ...(deps.bodyLimitBytes ? { bodyLimitBytes: deps.bodyLimitBytes } : {}) });
+  const app = createFhirApp<GatewayHonoEnv>({
+    logger: deps.logger,
+    ...(deps.bodyLimitBytes ? { bodyLimitBytes: deps.bodyLimitBytes } : {}),
+  });
   app.get('/health', (c) => c.json({ status: 'ok', region: deps.region.regionId }));
   app.route('/fhir/metadata', metadataRoutes(deps, deps.hubUrl));
 

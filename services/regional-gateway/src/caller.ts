@@ -8,7 +8,9 @@ import type { Caller } from './domain/ports.ts';
  */
 export function callerOf(claims: AccessClaims, regionId: string): Caller {
   if (claims.client_kind !== 'hub' && claims.region !== regionId) {
-    throw new OutcomeError(forbidden(`${claims.sub} belongs to region ${claims.region ?? 'none'}; this gateway serves ${regionId}`));
+    throw new OutcomeError(
+      forbidden(`${claims.sub} belongs to region ${claims.region ?? 'none'}; this gateway serves ${regionId}`),
+    );
   }
   return {
     clientId: claims.sub,

@@ -23,7 +23,11 @@ export const GatewayEnvSchema = z.object({
   DELIVERY_BASE_BACKOFF: env.duration('1s'),
   DELIVERY_MAX_BACKOFF: env.duration('60s'),
   DELIVERY_LEASE: env.duration('30s'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
 });
 
 export type GatewayEnv = z.infer<typeof GatewayEnvSchema>;

@@ -46,7 +46,13 @@ describe('findService', () => {
   it('asks the hub which region serves an ODS code, and caches the answer for a short time', async () => {
     let now = 1_000_000;
     const counter = countingFetch();
-    const client = createHubClient({ hubUrl: hub.url, tokenSource: northTokens, fetch: counter.fetch, cacheTtlMs: 60_000, now: () => now });
+    const client = createHubClient({
+      hubUrl: hub.url,
+      tokenSource: northTokens,
+      fetch: counter.fetch,
+      cacheTtlMs: 60_000,
+      now: () => now,
+    });
     const expected = { regionId: 'midlands', serviceId: 'imaging-midlands', fhirBaseUrl: `${midlands.url}/fhir` };
     expect(await client.findService('RM1')).toEqual(expected);
     expect(counter.calls).toHaveLength(1);
@@ -107,12 +113,22 @@ describe('routeMessage', () => {
     const response = await client.routeMessage(message('imaging-midlands'), headers);
     expect((response.entry?.[0]?.resource as MessageHeader).response?.code).toBe('ok');
     const got = midlands.received.at(-1);
-    expect([got?.target, got?.requestId, got?.correlationId]).toEqual(['imaging-midlands', 'client-req-1', 'client-case-1']);
+    expect([got?.target, got?.requestId, got?.correlationId]).toEqual([
+      'imaging-midlands',
+      'client-req-1',
+      'client-case-1',
+    ]);
   });
 
   it("a refusal keeps the hub's status and outcome (not retried)", async () => {
     const client = createHubClient({ hubUrl: hub.url, tokenSource: northTokens });
-    const error = await failure(client.routeMessage(message('imaging-atlantis'), { target: 'imaging-atlantis', requestId: 'client-req-2', correlationId: 'c' }));
+    const error = await failure(
+      client.routeMessage(message('imaging-atlantis'), {
+        target: 'imaging-atlantis',
+        requestId: 'client-req-2',
+        correlationId: 'c',
+      }),
+    );
     expect(error.status).toBe(422);
     expect(error.outcome.issue?.[0]?.code).toBe('not-found');
     expect(isTransient(error.status)).toBe(false);
@@ -135,13 +151,20 @@ describe('registerPointer', () => {
     const url = 'http://127.0.0.1:4101/fhir/ImagingStudy/client-study-1';
     await client.registerPointer(pointer(url), { requestId: 'ptr-1', correlationId: 'case-ptr' });
     await client.registerPointer(pointer(url), { requestId: 'ptr-1', correlationId: 'case-ptr' });
-    const stored = await hub.store.search<DocumentReference>('DocumentReference', { identifier: `${SYSTEMS.pointerSource}|${url}` });
+    const stored = await hub.store.search<DocumentReference>('DocumentReference', {
+      identifier: `${SYSTEMS.pointerSource}|${url}`,
+    });
     expect(stored.resources).toHaveLength(1);
   });
 
   it("a pointer into another region's gateway is refused with the hub's 403", async () => {
     const client = createHubClient({ hubUrl: hub.url, tokenSource: northTokens });
-    const error = await failure(client.registerPointer(pointer(`${midlands.url}/fhir/ImagingStudy/x`), { requestId: 'ptr-2', correlationId: 'c' }));
+    const error = await failure(
+      client.registerPointer(pointer(`${midlands.url}/fhir/ImagingStudy/x`), {
+        requestId: 'ptr-2',
+        correlationId: 'c',
+      }),
+    );
     expect(error.status).toBe(403);
   });
 });

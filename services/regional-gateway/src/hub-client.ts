@@ -32,7 +32,10 @@ export function createHubClient(options: HubClientOptions): HubPort {
   const cache = new Map<string, { location: ServiceLocation; until: number }>();
 
   /** One call; a 401 (the token expired or the hub's key rotated) is retried once with a new token. */
-  async function call<T>(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<FhirFetchResult<T>> {
+  async function call<T>(
+    url: string,
+    init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<FhirFetchResult<T>> {
     for (let attempt = 1; ; attempt++) {
       const token = await options.tokenSource.getToken();
       try {
@@ -70,7 +73,8 @@ export function createHubClient(options: HubClientOptions): HubPort {
         body: message,
         headers: routingHeaders(headers),
       });
-      if (body?.resourceType !== 'Bundle') throw new OutcomeError(badGateway('The hub answered the message without a response Bundle'));
+      if (body?.resourceType !== 'Bundle')
+        throw new OutcomeError(badGateway('The hub answered the message without a response Bundle'));
       return body;
     },
 
@@ -78,7 +82,10 @@ export function createHubClient(options: HubClientOptions): HubPort {
       await call<DocumentReference>(`${base}/DocumentReference`, {
         method: 'POST',
         body: pointer,
-        headers: { [MESSAGE_HEADERS.requestId]: headers.requestId, [MESSAGE_HEADERS.correlationId]: headers.correlationId },
+        headers: {
+          [MESSAGE_HEADERS.requestId]: headers.requestId,
+          [MESSAGE_HEADERS.correlationId]: headers.correlationId,
+        },
       });
     },
   };
@@ -89,15 +96,21 @@ export function createHubClient(options: HubClientOptions): HubPort {
  * region (`partOf`, by region id) and the region's active Endpoint among the included resources.
  */
 export function serviceLocationOf(bundle: Bundle | undefined, ods: string): ServiceLocation | undefined {
-  if (bundle?.resourceType !== 'Bundle') throw new OutcomeError(badGateway('The hub answered a directory search without a Bundle'));
+  if (bundle?.resourceType !== 'Bundle')
+    throw new OutcomeError(badGateway('The hub answered a directory search without a Bundle'));
   const resources = (bundle.entry ?? []).map((e) => e.resource).filter((r): r is Resource => !!r);
   const organization = resources.find(
-    (r): r is Organization => r.resourceType === 'Organization' && !!r.identifier?.some((i) => i.system === ODS_SYSTEM && i.value === ods),
+    (r): r is Organization =>
+      r.resourceType === 'Organization' && !!r.identifier?.some((i) => i.system === ODS_SYSTEM && i.value === ods),
   );
   if (!organization) return undefined;
   const endpointRefs = new Set((organization.endpoint ?? []).map((e) => e.reference));
-  const endpoint = resources.find((r): r is Endpoint => r.resourceType === 'Endpoint' && endpointRefs.has(`Endpoint/${r.id}`) && r.status === 'active');
-  const regionId = organization.partOf?.identifier?.system === SYSTEMS.region ? organization.partOf.identifier.value : undefined;
+  const endpoint = resources.find(
+    (r): r is Endpoint =>
+      r.resourceType === 'Endpoint' && endpointRefs.has(`Endpoint/${r.id}`) && r.status === 'active',
+  );
+  const regionId =
+    organization.partOf?.identifier?.system === SYSTEMS.region ? organization.partOf.identifier.value : undefined;
   const serviceId = endpoint?.identifier?.find((i) => i.system === SYSTEMS.serviceId)?.value;
   if (!regionId || !serviceId || !endpoint?.address) return undefined;
   return { regionId, serviceId, fhirBaseUrl: endpoint.address.replace(/\/+$/, '') };

@@ -20,15 +20,30 @@ const deps = {
   hub: createHubClient({ hubUrl: env.HUB_URL, tokenSource }),
   clock: systemClock,
   logger,
-  region: { regionId: env.REGION_ID, serviceId: env.SERVICE_ID ?? `imaging-${env.REGION_ID}`, fhirBaseUrl: `${publicUrl}/fhir` },
-  delivery: { baseBackoffMs: env.DELIVERY_BASE_BACKOFF, maxBackoffMs: env.DELIVERY_MAX_BACKOFF, leaseMs: env.DELIVERY_LEASE, batchSize: 100 },
+  region: {
+    regionId: env.REGION_ID,
+    serviceId: env.SERVICE_ID ?? `imaging-${env.REGION_ID}`,
+    fhirBaseUrl: `${publicUrl}/fhir`,
+  },
+  delivery: {
+    baseBackoffMs: env.DELIVERY_BASE_BACKOFF,
+    maxBackoffMs: env.DELIVERY_MAX_BACKOFF,
+    leaseMs: env.DELIVERY_LEASE,
+    batchSize: 100,
+  },
 };
 const worker = startDeliveryWorker(deps, env.DELIVERY_INTERVAL);
 const app = createApp({
   ...deps,
   hubUrl: env.HUB_URL,
-  verifier: createAccessTokenVerifier({ jwks: jwksUriOf(env.HUB_URL), issuer: env.HUB_URL, audience: env.TOKEN_AUDIENCE }),
-  pageTokens: pageTokens(env.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(dataDir, env.REGION_ID, 'page-token.secret'))),
+  verifier: createAccessTokenVerifier({
+    jwks: jwksUriOf(env.HUB_URL),
+    issuer: env.HUB_URL,
+    audience: env.TOKEN_AUDIENCE,
+  }),
+  pageTokens: pageTokens(
+    env.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(dataDir, env.REGION_ID, 'page-token.secret')),
+  ),
   wakeDelivery: worker.wake,
   bodyLimitBytes: env.BODY_LIMIT_BYTES,
 });

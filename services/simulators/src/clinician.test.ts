@@ -40,7 +40,11 @@ async function priorImagingInMidlands() {
   const options = { hubUrl: hub.publicUrl, dataDir: data.dir, fetch: network };
   for (const deps of [regions.north, regions.midlands]) {
     const gateway = `gateway-${deps.region.regionId}`;
-    deps.hub = createHubClient({ hubUrl: hub.publicUrl, tokenSource: await devTokenSource(gateway, options), fetch: network as typeof fetch });
+    deps.hub = createHubClient({
+      hubUrl: hub.publicUrl,
+      tokenSource: await devTokenSource(gateway, options),
+      fetch: network as typeof fetch,
+    });
     const app = createApp({
       ...deps,
       hubUrl: hub.publicUrl,
@@ -51,18 +55,35 @@ async function priorImagingInMidlands() {
   }
 
   const patient = await registerPatient(regions.north, GP, examplePatient());
-  await placeOrder(regions.north, GP, exampleServiceRequest({ subject: { reference: `Patient/${patient.resource.id}` } }), 'case-prior');
+  await placeOrder(
+    regions.north,
+    GP,
+    exampleServiceRequest({ subject: { reference: `Patient/${patient.resource.id}` } }),
+    'case-prior',
+  );
   expect(await deliverDue(regions.north)).toMatchObject({ delivered: 1 });
 
   const ris = createRisPacs(await devClient('ris-rm1', regions.midlands.region.fhirBaseUrl, options), 'RM1');
-  const [order] = (await searchAll<ServiceRequest>(regions.midlands.store, 'ServiceRequest')) as [ServiceRequest & { id: string }];
+  const [order] = (await searchAll<ServiceRequest>(regions.midlands.store, 'ServiceRequest')) as [
+    ServiceRequest & { id: string },
+  ];
   const endpoint = await ris.registerDicomWebEndpoint('https://pacs.rm1.example/dicomweb', 'RM1 DICOMweb');
-  const study = await ris.recordImagingStudy(order, endpoint.resource, { studyUid: EXAMPLE.studyUid, accession: 'RM1-ACC-9' });
+  const study = await ris.recordImagingStudy(order, endpoint.resource, {
+    studyUid: EXAMPLE.studyUid,
+    accession: 'RM1-ACC-9',
+  });
   await ris.issueReport(order, study.resource, { alertCategory: 'NONE', conclusion: 'No abnormality.' });
   expect(await deliverDue(regions.midlands)).toMatchObject({ failed: 0, retried: 0 });
 
   const clinician = createClinician(await devClient('clinician-rs1', `${hub.publicUrl}/fhir`, options));
-  return { regions, hub, clinician, study: study.resource, down, midlandsHost: new URL(regions.midlands.region.fhirBaseUrl).host };
+  return {
+    regions,
+    hub,
+    clinician,
+    study: study.resource,
+    down,
+    midlandsHost: new URL(regions.midlands.region.fhirBaseUrl).host,
+  };
 }
 
 describe('clinician against the real hub (locator) and the real midlands gateway', () => {
@@ -73,10 +94,14 @@ describe('clinician against the real hub (locator) and the real midlands gateway
     expect(pointers.every((p) => p.custodian?.identifier?.value === 'midlands')).toBe(true);
 
     const studyPointer = pointers.find((p) => pointerKind(p) === 'ImagingStudy');
-    const prior = (await clinician.retrievePrior(studyPointer as NonNullable<typeof studyPointer>)) as ImagingStudy & { id: string };
+    const prior = (await clinician.retrievePrior(studyPointer as NonNullable<typeof studyPointer>)) as ImagingStudy & {
+      id: string;
+    };
     expect(prior.resourceType).toBe('ImagingStudy');
     expect(prior.id).toBe(study.id);
-    expect(prior.meta?.versionId).toBe((await regions.midlands.store.read<ImagingStudy>('ImagingStudy', study.id)).meta?.versionId);
+    expect(prior.meta?.versionId).toBe(
+      (await regions.midlands.store.read<ImagingStudy>('ImagingStudy', study.id)).meta?.versionId,
+    );
     // Nothing was copied to the south.
     expect(await searchAll(regions.south.store, 'ImagingStudy')).toHaveLength(0);
   });

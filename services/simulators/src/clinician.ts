@@ -20,7 +20,11 @@ export interface Clinician {
 export function createClinician(hub: FhirClient): Clinician {
   return {
     findPriorImaging(nhsNumber, options) {
-      return hub.search<DocumentReference>('DocumentReference', { 'subject:identifier': `${NHS_NUMBER_SYSTEM}|${nhsNumber}` }, options);
+      return hub.search<DocumentReference>(
+        'DocumentReference',
+        { 'subject:identifier': `${NHS_NUMBER_SYSTEM}|${nhsNumber}` },
+        options,
+      );
     },
     retrievePrior(pointer, options) {
       return hub.get<PriorImaging>(`DocumentReference/${encodeURIComponent(pointer.id)}/$retrieve`, options);

@@ -16,7 +16,11 @@ export interface DevClientOptions {
  * its key comes from the data dir, and its tokens from the hub (SMART Backend Services).
  */
 export async function devClient(clientId: string, fhirBaseUrl: string, options: DevClientOptions): Promise<FhirClient> {
-  const tokens = await devTokenSource(clientId, { hubUrl: options.hubUrl, dataDir: options.dataDir, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const tokens = await devTokenSource(clientId, {
+    hubUrl: options.hubUrl,
+    dataDir: options.dataDir,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   return createFhirClient({
     baseUrl: fhirBaseUrl,
     tokens,

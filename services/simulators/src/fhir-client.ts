@@ -39,7 +39,11 @@ export interface FhirClient {
   readonly baseUrl: string;
   read<T extends Resource>(type: T['resourceType'], id: string, options?: CallOptions): Promise<WithId<T>>;
   /** The matches of a search (first page; simulators ask small questions). */
-  search<T extends Resource>(type: T['resourceType'], query?: Record<string, string> | URLSearchParams, options?: CallOptions): Promise<WithId<T>[]>;
+  search<T extends Resource>(
+    type: T['resourceType'],
+    query?: Record<string, string> | URLSearchParams,
+    options?: CallOptions,
+  ): Promise<WithId<T>[]>;
   create<T extends Resource>(resource: T, options?: CallOptions): Promise<Created<T>>;
   /** A versioned update: `If-Match` is always sent. */
   update<T extends Resource>(resource: WithId<T>, ifMatch: string, options?: CallOptions): Promise<WithId<T>>;
@@ -50,10 +54,17 @@ export interface FhirClient {
 export function createFhirClient(options: FhirClientOptions): FhirClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const given = options.fetch;
-  const fetchImpl = given ? ((input: string | URL | Request, init?: RequestInit) => Promise.resolve(given(String(input), init))) : undefined;
+  const fetchImpl = given
+    ? (input: string | URL | Request, init?: RequestInit) => Promise.resolve(given(String(input), init))
+    : undefined;
 
   /** One call with the client's token; a 401 gets one more try with a fresh token (it may have expired). */
-  async function call<T>(method: string, path: string, body: unknown, callOptions: CallOptions = {}): Promise<FhirFetchResult<T>> {
+  async function call<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    callOptions: CallOptions = {},
+  ): Promise<FhirFetchResult<T>> {
     const headers: Record<string, string> = {};
     if (callOptions.correlationId) headers[CORRELATION_ID_HEADER] = callOptions.correlationId;
     if (callOptions.ifMatch !== undefined) headers['If-Match'] = `W/"${callOptions.ifMatch}"`;
@@ -87,7 +98,11 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
     async read(type, id, callOptions) {
       return (await call<never>('GET', `${type}/${encodeURIComponent(id)}`, undefined, callOptions)).body;
     },
-    async search<T extends Resource>(type: T['resourceType'], q?: Record<string, string> | URLSearchParams, callOptions?: CallOptions) {
+    async search<T extends Resource>(
+      type: T['resourceType'],
+      q?: Record<string, string> | URLSearchParams,
+      callOptions?: CallOptions,
+    ) {
       const bundle = (await call<Bundle>('GET', `${type}${query(q)}`, undefined, callOptions)).body;
       return (bundle.entry ?? []).filter((e) => e.search?.mode !== 'include').map((e) => e.resource as WithId<T>);
     },
@@ -96,7 +111,12 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
       return { resource: result.body, created: result.status === 201 };
     },
     async update<T extends Resource>(resource: WithId<T>, ifMatch: string, callOptions: CallOptions = {}) {
-      return (await call<WithId<T>>('PUT', `${resource.resourceType}/${encodeURIComponent(resource.id)}`, resource, { ...callOptions, ifMatch })).body;
+      return (
+        await call<WithId<T>>('PUT', `${resource.resourceType}/${encodeURIComponent(resource.id)}`, resource, {
+          ...callOptions,
+          ifMatch,
+        })
+      ).body;
     },
     async get<T extends Resource>(path: string, callOptions?: CallOptions) {
       return (await call<T>('GET', path.replace(/^\/+/, ''), undefined, callOptions)).body;

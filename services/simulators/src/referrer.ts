@@ -35,7 +35,12 @@ export interface Referrer {
   placeOrder(order: ServiceRequest, options?: CallOptions): Promise<PlacedOrder>;
   readTask(id: string, options?: CallOptions): Promise<WithId<Task>>;
   /** Polls the order's Task until it reaches `status`; fails fast if it ends in another final state. */
-  waitForTaskStatus(taskId: string, status: Task['status'], timeoutMs: number, options?: CallOptions): Promise<StatusSeen>;
+  waitForTaskStatus(
+    taskId: string,
+    status: Task['status'],
+    timeoutMs: number,
+    options?: CallOptions,
+  ): Promise<StatusSeen>;
   /** Cancels an order that has not started (the requester's only move on the Task). */
   cancelOrder(task: WithId<Task>, options?: CallOptions): Promise<WithId<Task>>;
   /** The report a completed Task points to, and the studies it cites. */
@@ -60,7 +65,10 @@ export function createReferrer(gateway: FhirClient, ods: string): Referrer {
         options,
       );
       const task = tasks[0];
-      if (!task) throw new OutcomeError(serverError(`The gateway made no fulfilment Task for ServiceRequest/${serviceRequest.id}`));
+      if (!task)
+        throw new OutcomeError(
+          serverError(`The gateway made no fulfilment Task for ServiceRequest/${serviceRequest.id}`),
+        );
       return { serviceRequest, task, created };
     },
 
@@ -87,10 +95,17 @@ export function createReferrer(gateway: FhirClient, ods: string): Referrer {
     async readResult(task, options) {
       const ref = task.output?.map((o) => o.valueReference?.reference).find((r) => r?.startsWith('DiagnosticReport/'));
       if (!ref) throw new OutcomeError(serverError(`Task/${task.id} has no report as output (it is ${task.status})`));
-      const report = await gateway.read<DiagnosticReport>('DiagnosticReport', ref.slice('DiagnosticReport/'.length), options);
+      const report = await gateway.read<DiagnosticReport>(
+        'DiagnosticReport',
+        ref.slice('DiagnosticReport/'.length),
+        options,
+      );
       const studies: WithId<ImagingStudy>[] = [];
       for (const cited of report.imagingStudy ?? []) {
-        if (cited.reference?.startsWith('ImagingStudy/')) studies.push(await gateway.read<ImagingStudy>('ImagingStudy', cited.reference.slice('ImagingStudy/'.length), options));
+        if (cited.reference?.startsWith('ImagingStudy/'))
+          studies.push(
+            await gateway.read<ImagingStudy>('ImagingStudy', cited.reference.slice('ImagingStudy/'.length), options),
+          );
       }
       return { report, studies };
     },

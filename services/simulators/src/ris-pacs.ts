@@ -1,5 +1,14 @@
 import type { DiagnosticReport, Endpoint, ImagingStudy, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { alertCategoryExtension, CODE_SYSTEMS, DICOM_UID_SYSTEM, ODS_SYSTEM, odsOf, OutcomeError, serverError, SYSTEMS } from '@imaging/fhir';
+import {
+  alertCategoryExtension,
+  CODE_SYSTEMS,
+  DICOM_UID_SYSTEM,
+  ODS_SYSTEM,
+  odsOf,
+  OutcomeError,
+  serverError,
+  SYSTEMS,
+} from '@imaging/fhir';
 import type { AlertCategory, WithId } from '@imaging/fhir';
 import { exampleDiagnosticReport, exampleEndpoint, exampleImagingStudy } from '@imaging/fhir/examples';
 import type { CallOptions, Created, FhirClient } from './fhir-client.ts';
@@ -39,8 +48,18 @@ export interface RisPacs {
   startTask(task: WithId<Task>, options?: CallOptions): Promise<WithId<Task>>;
   /** Registers the DICOMweb (WADO-RS) endpoint studies are retrieved from; a repeat returns the same one. */
   registerDicomWebEndpoint(address: string, name: string, options?: CallOptions): Promise<Created<Endpoint>>;
-  recordImagingStudy(order: WithId<ServiceRequest>, endpoint: WithId<Endpoint>, study: StudyDetails, options?: CallOptions): Promise<Created<ImagingStudy>>;
-  issueReport(order: WithId<ServiceRequest>, study: WithId<ImagingStudy>, report: ReportDetails, options?: CallOptions): Promise<Created<DiagnosticReport>>;
+  recordImagingStudy(
+    order: WithId<ServiceRequest>,
+    endpoint: WithId<Endpoint>,
+    study: StudyDetails,
+    options?: CallOptions,
+  ): Promise<Created<ImagingStudy>>;
+  issueReport(
+    order: WithId<ServiceRequest>,
+    study: WithId<ImagingStudy>,
+    report: ReportDetails,
+    options?: CallOptions,
+  ): Promise<Created<DiagnosticReport>>;
   /** Completes the Task with the report as its output. */
   completeTask(task: WithId<Task>, report: WithId<DiagnosticReport>, options?: CallOptions): Promise<WithId<Task>>;
 }
@@ -54,14 +73,19 @@ export function createRisPacs(gateway: FhirClient, ods: string): RisPacs {
     ods,
 
     async findNewTasks(options) {
-      const tasks = await gateway.search<Task>('Task', { status: 'requested', code: `${CODE_SYSTEMS.taskCode}|fulfil`, _sort: '_lastUpdated' }, options);
+      const tasks = await gateway.search<Task>(
+        'Task',
+        { status: 'requested', code: `${CODE_SYSTEMS.taskCode}|fulfil`, _sort: '_lastUpdated' },
+        options,
+      );
       // The provider can also see orders it placed itself; only those it performs are its work.
       return tasks.filter((t) => ownerOds(t) === ods);
     },
 
     async readOrder(task, options) {
       const ref = task.focus?.reference;
-      if (!ref?.startsWith('ServiceRequest/')) throw new OutcomeError(serverError(`Task/${task.id} is not focused on an order`));
+      if (!ref?.startsWith('ServiceRequest/'))
+        throw new OutcomeError(serverError(`Task/${task.id} is not focused on an order`));
       return gateway.read<ServiceRequest>('ServiceRequest', ref.slice('ServiceRequest/'.length), options);
     },
 
@@ -120,13 +144,21 @@ export function createRisPacs(gateway: FhirClient, ods: string): RisPacs {
     },
 
     completeTask(task, report, options) {
-      return move(task, { status: 'completed', output: [{ type: { text: 'report' }, valueReference: { reference: `DiagnosticReport/${report.id}` } }] }, options);
+      return move(
+        task,
+        {
+          status: 'completed',
+          output: [{ type: { text: 'report' }, valueReference: { reference: `DiagnosticReport/${report.id}` } }],
+        },
+        options,
+      );
     },
   };
 }
 
 function versionOf(task: WithId<Task>): string {
   const version = task.meta?.versionId;
-  if (!version) throw new OutcomeError(serverError(`Task/${task.id} was read without a version: cannot update it safely`));
+  if (!version)
+    throw new OutcomeError(serverError(`Task/${task.id} was read without a version: cannot update it safely`));
   return version;
 }

@@ -22,14 +22,27 @@ const GP_TOKEN: AccessTokenContent = {
   client_kind: 'referrer',
   org: 'N81001',
   region: 'north',
-  scope: ['system/Patient.crs', 'system/ServiceRequest.crs', 'system/Task.rus', 'system/DiagnosticReport.rs', 'system/ImagingStudy.rs'],
+  scope: [
+    'system/Patient.crs',
+    'system/ServiceRequest.crs',
+    'system/Task.rus',
+    'system/DiagnosticReport.rs',
+    'system/ImagingStudy.rs',
+  ],
 };
 const RIS_TOKEN: AccessTokenContent = {
   sub: 'ris-rm1',
   client_kind: 'provider',
   org: 'RM1',
   region: 'midlands',
-  scope: ['system/Patient.rs', 'system/ServiceRequest.rs', 'system/Task.rus', 'system/ImagingStudy.crus', 'system/DiagnosticReport.crus', 'system/Endpoint.crs'],
+  scope: [
+    'system/Patient.rs',
+    'system/ServiceRequest.rs',
+    'system/Task.rus',
+    'system/ImagingStudy.crus',
+    'system/DiagnosticReport.crus',
+    'system/Endpoint.crs',
+  ],
 };
 
 /** A gateway app trusting a hub key made for the test; its tokens are really signed. */
@@ -41,7 +54,8 @@ async function testGateway(deps: GatewayDeps) {
     verifier: createAccessTokenVerifier({ keys: [hubKey.publicJwk], issuer: HUB_URL }),
     pageTokens: pageTokens('test-page-secret'),
   });
-  const token = async (content: AccessTokenContent) => (await signAccessToken(content, { signingKey: hubKey, issuer: HUB_URL })).access_token;
+  const token = async (content: AccessTokenContent) =>
+    (await signAccessToken(content, { signingKey: hubKey, issuer: HUB_URL })).access_token;
   return { app, token };
 }
 
@@ -50,7 +64,11 @@ async function pathway() {
   const north = await testGateway(regions.north);
   const midlands = await testGateway(regions.midlands);
   const client = (gateway: typeof north, base: string, token: string) =>
-    createFhirClient({ baseUrl: base, tokens: fixedToken(token), fetch: (url, init) => gateway.app.request(url, init) });
+    createFhirClient({
+      baseUrl: base,
+      tokens: fixedToken(token),
+      fetch: (url, init) => gateway.app.request(url, init),
+    });
   const risClient = client(midlands, regions.midlands.region.fhirBaseUrl, await midlands.token(RIS_TOKEN));
   const gp = createReferrer(client(north, regions.north.region.fhirBaseUrl, await north.token(GP_TOKEN)), 'N81001');
   const ris = createRisPacs(risClient, 'RM1');
@@ -61,7 +79,9 @@ describe('referrer and RIS/PACS against the real gateway app', () => {
   it('place, route, accept, start, image, report and complete; the referrer gets the report', async () => {
     const { gp, ris, north, midlands } = await pathway();
     const patient = await gp.registerPatient(examplePatient());
-    const placed = await gp.placeOrder(exampleServiceRequest({ subject: { reference: `Patient/${patient.id}` } }), { correlationId: 'case-sim-1' });
+    const placed = await gp.placeOrder(exampleServiceRequest({ subject: { reference: `Patient/${patient.id}` } }), {
+      correlationId: 'case-sim-1',
+    });
     expect(placed.created).toBe(true);
     expect(placed.task.status).toBe('requested');
     expect(placed.task.focus?.reference).toBe(`ServiceRequest/${placed.serviceRequest.id}`);
@@ -80,9 +100,17 @@ describe('referrer and RIS/PACS against the real gateway app', () => {
     expect((await gp.waitForTaskStatus(placed.task.id, 'in-progress', 1000)).task.status).toBe('in-progress');
 
     const endpoint = await ris.registerDicomWebEndpoint('https://pacs.rm1.example/dicomweb', 'RM1 DICOMweb');
-    expect((await ris.registerDicomWebEndpoint('https://pacs.rm1.example/dicomweb', 'RM1 DICOMweb')).resource.id).toBe(endpoint.resource.id);
-    const study = await ris.recordImagingStudy(order, endpoint.resource, { studyUid: EXAMPLE.studyUid, accession: 'RM1-ACC-1' });
-    const report = await ris.issueReport(order, study.resource, { alertCategory: 'CANCER', conclusion: 'New 18 mm nodule, suspicious for primary lung cancer.' });
+    expect((await ris.registerDicomWebEndpoint('https://pacs.rm1.example/dicomweb', 'RM1 DICOMweb')).resource.id).toBe(
+      endpoint.resource.id,
+    );
+    const study = await ris.recordImagingStudy(order, endpoint.resource, {
+      studyUid: EXAMPLE.studyUid,
+      accession: 'RM1-ACC-1',
+    });
+    const report = await ris.issueReport(order, study.resource, {
+      alertCategory: 'CANCER',
+      conclusion: 'New 18 mm nodule, suspicious for primary lung cancer.',
+    });
     expect(report.resource.identifier?.[0]?.value).toMatch(/^RM1-/);
     const completed = await ris.completeTask(started, report.resource);
     expect(completed.status).toBe('completed');
@@ -93,7 +121,9 @@ describe('referrer and RIS/PACS against the real gateway app', () => {
     expect(alertCategoryOf(result.report)).toBe('CANCER');
     expect(result.report.conclusion).toContain('18 mm nodule');
     expect(result.report.basedOn?.[0]?.reference).toBe(`ServiceRequest/${placed.serviceRequest.id}`);
-    expect(result.studies.map((s) => s.identifier?.find((i) => i.system === 'urn:dicom:uid')?.value)).toEqual([`urn:oid:${EXAMPLE.studyUid}`]);
+    expect(result.studies.map((s) => s.identifier?.find((i) => i.system === 'urn:dicom:uid')?.value)).toEqual([
+      `urn:oid:${EXAMPLE.studyUid}`,
+    ]);
     // The referrer's region holds its own copies, the midlands' originals stay where they are.
     expect(await searchAll(north.store, 'DiagnosticReport')).toHaveLength(1);
     expect(await searchAll(midlands.store, 'DiagnosticReport')).toHaveLength(1);
@@ -112,7 +142,9 @@ describe('referrer and RIS/PACS against the real gateway app', () => {
 
   it('a refusal surfaces as the gateway said it: status and OperationOutcome', async () => {
     const { gp, risClient } = await pathway();
-    const err = await outcomeErrorOf(gp.placeOrder(exampleServiceRequest({ subject: { reference: 'Patient/nobody' } })));
+    const err = await outcomeErrorOf(
+      gp.placeOrder(exampleServiceRequest({ subject: { reference: 'Patient/nobody' } })),
+    );
     expect(err.status).toBe(422);
     expect(err.outcome.issue[0]?.expression).toEqual(['ServiceRequest.subject']);
     // The provider may not place orders at all.
@@ -140,7 +172,10 @@ describe('FHIR client', () => {
     let invalidated = 0;
     const client = createFhirClient({
       baseUrl: north.region.fhirBaseUrl,
-      tokens: { getToken: async () => tokens[Math.min(invalidated, 1)] as string, invalidate: () => void invalidated++ },
+      tokens: {
+        getToken: async () => tokens[Math.min(invalidated, 1)] as string,
+        invalidate: () => void invalidated++,
+      },
       fetch: (url, init) => northApp.app.request(url, init),
     });
     const patient = await createReferrer(client, 'N81001').registerPatient(examplePatient());
@@ -150,7 +185,11 @@ describe('FHIR client', () => {
 
   it('does not retry a 401 more than once', async () => {
     const { northApp, north } = await pathway();
-    const client = createFhirClient({ baseUrl: north.region.fhirBaseUrl, tokens: fixedToken('still-not-a-token'), fetch: (url, init) => northApp.app.request(url, init) });
+    const client = createFhirClient({
+      baseUrl: north.region.fhirBaseUrl,
+      tokens: fixedToken('still-not-a-token'),
+      fetch: (url, init) => northApp.app.request(url, init),
+    });
     expect((await outcomeErrorOf(client.read('Patient', 'x'))).status).toBe(401);
   });
 
@@ -163,7 +202,9 @@ describe('FHIR client', () => {
 describe('pollUntil', () => {
   it('returns the first defined value', async () => {
     let n = 0;
-    expect(await pollUntil(async () => (++n === 3 ? 'ready' : undefined), { timeoutMs: 5000, intervalMs: 1, what: 'x' })).toBe('ready');
+    expect(
+      await pollUntil(async () => (++n === 3 ? 'ready' : undefined), { timeoutMs: 5000, intervalMs: 1, what: 'x' }),
+    ).toBe('ready');
     expect(n).toBe(3);
   });
 

@@ -22,12 +22,21 @@ async function devHub(dataDir: string) {
   const app = createFhirApp({ logger: silentLogger });
   app.route(
     '/',
-    tokenRoutes({ registry: loadClientRegistry(creds.clientRegistryFile), store: new SqliteStore({ path: ':memory:' }), signingKey: creds.hubKey, issuer: HUB }),
+    tokenRoutes({
+      registry: loadClientRegistry(creds.clientRegistryFile),
+      store: new SqliteStore({ path: ':memory:' }),
+      signingKey: creds.hubKey,
+      issuer: HUB,
+    }),
   );
   return app;
 }
 
-async function run(argv: string[], dataDir: string, fetch?: (url: string, init?: RequestInit) => Response | Promise<Response>) {
+async function run(
+  argv: string[],
+  dataDir: string,
+  fetch?: (url: string, init?: RequestInit) => Response | Promise<Response>,
+) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runTokenCommand(argv, {
@@ -54,7 +63,9 @@ describe('token command', () => {
     const result = await run(['gp-nobody'], join(dir, 'unknown'));
     expect(result.code).toBe(2);
     expect(result.out).toBe('');
-    expect(result.err).toContain("Unknown client 'gp-nobody'. Known clients: gateway-north, gateway-midlands, gateway-south, gp-n81001, ris-rm1, clinician-rs1");
+    expect(result.err).toContain(
+      "Unknown client 'gp-nobody'. Known clients: gateway-north, gateway-midlands, gateway-south, gp-n81001, ris-rm1, clinician-rs1",
+    );
   });
 
   it('explains bad usage', async () => {

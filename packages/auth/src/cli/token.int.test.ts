@@ -39,9 +39,15 @@ beforeAll(async () => {
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   hubUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const creds = await ensureDevCredentials(devTopology(), dataDir);
-  const deps = { registry: loadClientRegistry(creds.clientRegistryFile), store: new SqliteStore({ path: ':memory:' }), signingKey: creds.hubKey, issuer: hubUrl };
+  const deps = {
+    registry: loadClientRegistry(creds.clientRegistryFile),
+    store: new SqliteStore({ path: ':memory:' }),
+    signingKey: creds.hubKey,
+    issuer: hubUrl,
+  };
   app.route('/', tokenRoutes(deps));
-  verify = (token) => createAccessTokenVerifier({ jwks: `${hubUrl}/.well-known/jwks.json`, issuer: hubUrl }).verify(token);
+  verify = (token) =>
+    createAccessTokenVerifier({ jwks: `${hubUrl}/.well-known/jwks.json`, issuer: hubUrl }).verify(token);
 });
 
 afterAll(() => {
@@ -51,14 +57,20 @@ afterAll(() => {
 });
 
 const cli = (...args: string[]) =>
-  run(process.execPath, ['src/cli/token.ts', ...args], { cwd: packageDir, env: { ...process.env, IMAGING_DATA_DIR: dataDir } });
+  run(process.execPath, ['src/cli/token.ts', ...args], {
+    cwd: packageDir,
+    env: { ...process.env, IMAGING_DATA_DIR: dataDir },
+  });
 
 describe('token CLI (process)', () => {
   it('prints a token the hub’s published keys verify, and nothing else', async () => {
     const { stdout, stderr } = await cli('ris-rm1', '--scope', 'system/DiagnosticReport.cru', '--hub', hubUrl);
     expect(stderr).toBe('');
     expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-    await expect(verify(stdout.trim())).resolves.toMatchObject({ sub: 'ris-rm1', scope: 'system/DiagnosticReport.cru' });
+    await expect(verify(stdout.trim())).resolves.toMatchObject({
+      sub: 'ris-rm1',
+      scope: 'system/DiagnosticReport.cru',
+    });
   });
 
   it('exits non-zero with the known ids on stderr for an unknown client', async () => {

@@ -18,13 +18,14 @@ import {
 } from './index.ts';
 
 describe('examples', () => {
-  it.each(allExamples().map((r) => [`${r.resourceType}${r.resourceType === 'Task' ? ` (${taskCodeOf(r)})` : ''}`, r] as const))(
-    '%s passes assertValid with no issue at all',
-    (_, resource) => {
-      expect(validationIssues(resource)).toEqual([]);
-      expect(() => assertValid(resource)).not.toThrow();
-    },
-  );
+  it.each(
+    allExamples().map(
+      (r) => [`${r.resourceType}${r.resourceType === 'Task' ? ` (${taskCodeOf(r)})` : ''}`, r] as const,
+    ),
+  )('%s passes assertValid with no issue at all', (_, resource) => {
+    expect(validationIssues(resource)).toEqual([]);
+    expect(() => assertValid(resource)).not.toThrow();
+  });
 
   it('declare their own profile', () => {
     for (const r of allExamples()) {
@@ -50,7 +51,8 @@ describe('examples', () => {
   });
 
   it('stay valid with every alert category and for the acknowledgement Task', () => {
-    for (const c of ['CRITICAL', 'URGENT', 'CANCER', 'SIGNIFICANT', 'NONE'] as const) assertValid(exampleDiagnosticReport({}, c));
+    for (const c of ['CRITICAL', 'URGENT', 'CANCER', 'SIGNIFICANT', 'NONE'] as const)
+      assertValid(exampleDiagnosticReport({}, c));
     assertValid(exampleAcknowledgementTask({ status: 'completed' }));
   });
 
@@ -73,6 +75,8 @@ describe('profileDefinitions', () => {
     for (const r of allExamples()) for (const p of r.meta?.profile ?? []) expect(urls).toContain(p);
     expect(urls).toContain(EXTENSIONS.alertCategory);
     for (const d of definitions) expect(validationIssues(d)).toEqual([]);
-    expect(definitions.find((d) => d.type === 'ServiceRequest')?.baseDefinition).toBe('http://hl7.org/fhir/StructureDefinition/ServiceRequest');
+    expect(definitions.find((d) => d.type === 'ServiceRequest')?.baseDefinition).toBe(
+      'http://hl7.org/fhir/StructureDefinition/ServiceRequest',
+    );
   });
 });

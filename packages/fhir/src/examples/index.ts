@@ -1,4 +1,13 @@
-import type { DiagnosticReport, Endpoint, ImagingStudy, Organization, Patient, Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type {
+  DiagnosticReport,
+  Endpoint,
+  ImagingStudy,
+  Organization,
+  Patient,
+  Reference,
+  ServiceRequest,
+  Task,
+} from '@medplum/fhirtypes';
 import { DICOM_UID_SYSTEM, NHS_NUMBER_SYSTEM, ODS_SYSTEM, SNOMED_SYSTEM, SYSTEMS } from '../systems.ts';
 import type { AlertCategory } from '../terminology/alert-categories.ts';
 import { alertCategoryExtension } from '../terminology/alert-categories.ts';
@@ -100,7 +109,10 @@ export function exampleServiceRequest(overrides: Partial<ServiceRequest> = {}): 
   };
 }
 
-const orderReference = (): Reference<ServiceRequest> => ({ type: 'ServiceRequest', identifier: { system: SYSTEMS.placerOrder, value: EXAMPLE.placerOrder } });
+const orderReference = (): Reference<ServiceRequest> => ({
+  type: 'ServiceRequest',
+  identifier: { system: SYSTEMS.placerOrder, value: EXAMPLE.placerOrder },
+});
 
 /** The fulfilment Task: the performer's work on the order. */
 export function exampleFulfilmentTask(overrides: Partial<Task> = {}): Task {
@@ -163,7 +175,10 @@ export function exampleImagingStudy(overrides: Partial<ImagingStudy> = {}): Imag
 }
 
 /** The report, with its alert category (default URGENT). */
-export function exampleDiagnosticReport(overrides: Partial<DiagnosticReport> = {}, alertCategory: AlertCategory = 'URGENT'): DiagnosticReport {
+export function exampleDiagnosticReport(
+  overrides: Partial<DiagnosticReport> = {},
+  alertCategory: AlertCategory = 'URGENT',
+): DiagnosticReport {
   return {
     resourceType: 'DiagnosticReport',
     meta: profile(PROFILE_URLS.DiagnosticReport),
@@ -182,7 +197,15 @@ export function exampleDiagnosticReport(overrides: Partial<DiagnosticReport> = {
 }
 
 /** One of each, for suites that check every example (e.g. against HAPI's $validate). */
-export function allExamples(): (Patient | Organization | Endpoint | ServiceRequest | Task | ImagingStudy | DiagnosticReport)[] {
+export function allExamples(): (
+  | Patient
+  | Organization
+  | Endpoint
+  | ServiceRequest
+  | Task
+  | ImagingStudy
+  | DiagnosticReport
+)[] {
   return [
     examplePatient(),
     exampleOrganization(),

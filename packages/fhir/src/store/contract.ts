@@ -56,7 +56,11 @@ export const KNOWN_DEVIATIONS: Record<StoreKind, Partial<Record<DeviationId, str
 export const CONTRACT_SYSTEM = `${CANONICAL_BASE}/Id/store-contract`;
 const GROUP_SYSTEM = `${CANONICAL_BASE}/Id/store-contract-group`;
 
-export function describeStoreContract(name: string, open: () => Promise<FhirStore>, options: StoreContractOptions = {}): void {
+export function describeStoreContract(
+  name: string,
+  open: () => Promise<FhirStore>,
+  options: StoreContractOptions = {},
+): void {
   const kind = options.kind ?? 'embedded';
   const deviations = KNOWN_DEVIATIONS[kind];
   /** A test name, marked with the deviation it is subject to on this store. */
@@ -77,13 +81,19 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
       return { identifier: { system: GROUP_SYSTEM, value }, query: `${GROUP_SYSTEM}|${value}` };
     };
 
-    const task = (extra: Partial<Task> = {}): Task => ({ resourceType: 'Task', status: 'requested', intent: 'order', ...extra });
+    const task = (extra: Partial<Task> = {}): Task => ({
+      resourceType: 'Task',
+      status: 'requested',
+      intent: 'order',
+      ...extra,
+    });
     const patient = (extra: Partial<Patient> = {}): Patient => ({
       resourceType: 'Patient',
       identifier: [identifier(unique('patient'))],
       ...extra,
     });
-    const create = async <T extends Resource>(resource: T): Promise<WithId<T>> => (await store.create(resource)).resource;
+    const create = async <T extends Resource>(resource: T): Promise<WithId<T>> =>
+      (await store.create(resource)).resource;
 
     beforeAll(async () => {
       store = await open();
@@ -164,18 +174,24 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
         expect(current.meta?.versionId).toBe('2');
       });
 
-      it(named('update with ifMatch of an id that has never existed is 412 and creates nothing', 'if-match-on-missing-creates'), async () => {
-        const id = unique('absent');
-        if (has('if-match-on-missing-creates')) {
-          // Pins the deviation as the server shows it: if this starts failing, the server changed and the entry can go.
-          const made = await store.update<Task>({ ...task(), id }, { ifMatch: '1' });
-          expect(made.meta?.versionId).toBe('1');
-          await store.delete('Task', id);
-          return;
-        }
-        await expectOutcome(store.update<Task>({ ...task(), id }, { ifMatch: '1' }), 412);
-        await expectOutcome(store.read('Task', id), 404);
-      });
+      it(
+        named(
+          'update with ifMatch of an id that has never existed is 412 and creates nothing',
+          'if-match-on-missing-creates',
+        ),
+        async () => {
+          const id = unique('absent');
+          if (has('if-match-on-missing-creates')) {
+            // Pins the deviation as the server shows it: if this starts failing, the server changed and the entry can go.
+            const made = await store.update<Task>({ ...task(), id }, { ifMatch: '1' });
+            expect(made.meta?.versionId).toBe('1');
+            await store.delete('Task', id);
+            return;
+          }
+          await expectOutcome(store.update<Task>({ ...task(), id }, { ifMatch: '1' }), 412);
+          await expectOutcome(store.read('Task', id), 404);
+        },
+      );
 
       it('update with ifMatch of a deleted resource is 412 and leaves it deleted', async () => {
         const v1 = await create(task());
@@ -207,7 +223,9 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
     describe('conditional create (ifNoneExist)', () => {
       it('no match: creates', async () => {
         const value = unique('cond');
-        const result = await store.create(patient({ identifier: [identifier(value)] }), { ifNoneExist: `identifier=${CONTRACT_SYSTEM}|${value}` });
+        const result = await store.create(patient({ identifier: [identifier(value)] }), {
+          ifNoneExist: `identifier=${CONTRACT_SYSTEM}|${value}`,
+        });
         expect(result.created).toBe(true);
         expect(result.resource.meta?.versionId).toBe('1');
       });
@@ -231,7 +249,9 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
         const a = await create(patient({ identifier: [identifier(value)] }));
         const b = await create(patient({ identifier: [identifier(value)] }));
         await expectOutcome(
-          store.create(patient({ identifier: [identifier(value)] }), { ifNoneExist: `identifier=${CONTRACT_SYSTEM}|${value}` }),
+          store.create(patient({ identifier: [identifier(value)] }), {
+            ifNoneExist: `identifier=${CONTRACT_SYSTEM}|${value}`,
+          }),
           412,
         );
         const matches = await store.search<Patient>('Patient', { identifier: `${CONTRACT_SYSTEM}|${value}` });
@@ -262,7 +282,11 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
       beforeAll(async () => {
         p = await create(patient());
         q = await create(patient());
-        orgA = await create<Organization>({ resourceType: 'Organization', identifier: [identifier(odsA, ODS_SYSTEM)], name: 'Contract A' });
+        orgA = await create<Organization>({
+          resourceType: 'Organization',
+          identifier: [identifier(odsA, ODS_SYSTEM)],
+          name: 'Contract A',
+        });
         sr1 = await create<ServiceRequest>({
           resourceType: 'ServiceRequest',
           status: 'active',
@@ -322,7 +346,12 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
           }),
         );
         t4 = await create(
-          task({ identifier: [g.identifier], status: 'requested', owner: { reference: referenceTo(orgA) }, authoredOn: '2026-03-05T09:30:00Z' }),
+          task({
+            identifier: [g.identifier],
+            status: 'requested',
+            owner: { reference: referenceTo(orgA) },
+            authoredOn: '2026-03-05T09:30:00Z',
+          }),
         );
         report = await create<DiagnosticReport>({
           resourceType: 'DiagnosticReport',
@@ -333,7 +362,8 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
         });
       });
 
-      const tasks = async (query: SearchQuery): Promise<string[]> => ids((await store.search<Task>('Task', query)).resources);
+      const tasks = async (query: SearchQuery): Promise<string[]> =>
+        ids((await store.search<Task>('Task', query)).resources);
       const inGroup = (query: Record<string, string>): Record<string, string> => ({ identifier: g.query, ...query });
 
       it('identifier: system|value, |value (no system) and value (any system)', async () => {
@@ -386,14 +416,18 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
       it('requester: literal and :identifier', async () => {
         expect(await tasks({ requester: referenceTo(orgA) })).toEqual([t1.id]);
         expect(await tasks({ 'requester:identifier': `${ODS_SYSTEM}|${odsB}` })).toEqual([t2.id]);
-        const orders = await store.search<ServiceRequest>('ServiceRequest', { 'requester:identifier': `${ODS_SYSTEM}|${odsB}` });
+        const orders = await store.search<ServiceRequest>('ServiceRequest', {
+          'requester:identifier': `${ODS_SYSTEM}|${odsB}`,
+        });
         expect(ids(orders.resources)).toEqual([sr2.id]);
       });
 
       it('performer (ServiceRequest): literal and :identifier', async () => {
         const byLiteral = await store.search<ServiceRequest>('ServiceRequest', { performer: referenceTo(orgA) });
         expect(ids(byLiteral.resources)).toEqual([sr1.id]);
-        const byIdentifier = await store.search<ServiceRequest>('ServiceRequest', { 'performer:identifier': `${ODS_SYSTEM}|${odsB}` });
+        const byIdentifier = await store.search<ServiceRequest>('ServiceRequest', {
+          'performer:identifier': `${ODS_SYSTEM}|${odsB}`,
+        });
         expect(ids(byIdentifier.resources)).toEqual([sr2.id]);
       });
 
@@ -412,7 +446,10 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
         range.append('authored-on', 'ge2026-03-05');
         range.append('authored-on', 'lt2026-03-06');
         expect(await tasks(range)).toEqual(ids([t2, t4]));
-        const orders = await store.search<ServiceRequest>('ServiceRequest', { subject: referenceTo(q), authored: 'ge2026-03-05' });
+        const orders = await store.search<ServiceRequest>('ServiceRequest', {
+          subject: referenceTo(q),
+          authored: 'ge2026-03-05',
+        });
         expect(ids(orders.resources)).toEqual([sr2.id]);
       });
 
@@ -523,7 +560,10 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
             { fullUrl: patientUrl, resource: patient(), request: { method: 'POST', url: 'Patient' } },
             {
               fullUrl: `urn:uuid:${randomUUID()}`,
-              resource: task({ for: { reference: patientUrl }, input: [{ type: { text: 'note' }, valueReference: { reference: patientUrl } }] }),
+              resource: task({
+                for: { reference: patientUrl },
+                input: [{ type: { text: 'note' }, valueReference: { reference: patientUrl } }],
+              }),
               request: { method: 'POST', url: 'Task' },
             },
           ],
@@ -544,7 +584,9 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
         const stored = await store.read<Task>('Task', taskRef.split('/')[1] as string);
         expect(stored.for?.reference).toBe(patientRef);
         expect(stored.input?.[0]?.valueReference?.reference).toBe(patientRef);
-        await expect(store.read('Patient', patientRef.split('/')[1] as string)).resolves.toMatchObject({ resourceType: 'Patient' });
+        await expect(store.read('Patient', patientRef.split('/')[1] as string)).resolves.toMatchObject({
+          resourceType: 'Patient',
+        });
       });
 
       it('conditional creates: a second identical transaction creates nothing and resolves references to what exists', async () => {
@@ -590,10 +632,19 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
         const response = await store.transaction({
           resourceType: 'Bundle',
           type: 'transaction',
-          entry: [{ resource: { ...v1, status: 'accepted' }, request: { method: 'PUT', url: `Task/${v1.id}`, ifMatch: 'W/"1"' } }],
+          entry: [
+            {
+              resource: { ...v1, status: 'accepted' },
+              request: { method: 'PUT', url: `Task/${v1.id}`, ifMatch: 'W/"1"' },
+            },
+          ],
         });
         expect(response.entry?.[0]?.response?.status).toMatch(/^200/);
-        expect(response.entry?.[0]?.resource).toMatchObject({ id: v1.id, status: 'accepted', meta: { versionId: '2' } });
+        expect(response.entry?.[0]?.resource).toMatchObject({
+          id: v1.id,
+          status: 'accepted',
+          meta: { versionId: '2' },
+        });
         const current = await store.read<Task>('Task', v1.id);
         expect(current.status).toBe('accepted');
         expect(current.meta?.versionId).toBe('2');
@@ -608,8 +659,14 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
             resourceType: 'Bundle',
             type: 'transaction',
             entry: [
-              { resource: patient({ identifier: [identifier(bystander)] }), request: { method: 'POST', url: 'Patient' } },
-              { resource: { ...v1, status: 'rejected' }, request: { method: 'PUT', url: `Task/${v1.id}`, ifMatch: 'W/"1"' } },
+              {
+                resource: patient({ identifier: [identifier(bystander)] }),
+                request: { method: 'POST', url: 'Patient' },
+              },
+              {
+                resource: { ...v1, status: 'rejected' },
+                request: { method: 'PUT', url: `Task/${v1.id}`, ifMatch: 'W/"1"' },
+              },
             ],
           }),
           412,
@@ -617,7 +674,9 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
         const current = await store.read<Task>('Task', v1.id);
         expect(current.status).toBe('accepted');
         expect(current.meta?.versionId).toBe('2');
-        expect((await store.search('Patient', { identifier: `${CONTRACT_SYSTEM}|${bystander}` })).resources).toEqual([]);
+        expect((await store.search('Patient', { identifier: `${CONTRACT_SYSTEM}|${bystander}` })).resources).toEqual(
+          [],
+        );
       });
 
       it('atomic: one failing entry (a conditional create with several matches) stores nothing', async () => {
@@ -631,7 +690,10 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
             resourceType: 'Bundle',
             type: 'transaction',
             entry: [
-              { resource: patient({ identifier: [identifier(bystander)] }), request: { method: 'POST', url: 'Patient' } },
+              {
+                resource: patient({ identifier: [identifier(bystander)] }),
+                request: { method: 'POST', url: 'Patient' },
+              },
               { resource: { ...target, status: 'cancelled' }, request: { method: 'PUT', url: `Task/${target.id}` } },
               {
                 resource: patient({ identifier: [identifier(twice)] }),
@@ -641,8 +703,12 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
           }),
           412,
         );
-        expect((await store.search('Patient', { identifier: `${CONTRACT_SYSTEM}|${bystander}` })).resources).toEqual([]);
-        expect((await store.search('Patient', { identifier: `${CONTRACT_SYSTEM}|${twice}` })).resources).toHaveLength(2);
+        expect((await store.search('Patient', { identifier: `${CONTRACT_SYSTEM}|${bystander}` })).resources).toEqual(
+          [],
+        );
+        expect((await store.search('Patient', { identifier: `${CONTRACT_SYSTEM}|${twice}` })).resources).toHaveLength(
+          2,
+        );
         const unchanged = await store.read<Task>('Task', target.id);
         expect(unchanged.status).toBe('requested');
         expect(unchanged.meta?.versionId).toBe('1');
@@ -661,17 +727,25 @@ export function describeStoreContract(name: string, open: () => Promise<FhirStor
             resourceType: 'Bundle',
             type: 'transaction',
             entry: [
-              { resource: patient({ identifier: [identifier(bystander)] }), request: { method: 'POST', url: 'Patient' } },
+              {
+                resource: patient({ identifier: [identifier(bystander)] }),
+                request: { method: 'POST', url: 'Patient' },
+              },
               { resource: { ...target, status: 'cancelled' }, request: { method: 'PUT', url: `Task/${target.id}` } },
               {
                 resource: patient({ identifier: [identifier(twice)], gender: 'male' }),
-                request: { method: 'PUT', url: `Patient?identifier=${encodeURIComponent(`${CONTRACT_SYSTEM}|${twice}`)}` },
+                request: {
+                  method: 'PUT',
+                  url: `Patient?identifier=${encodeURIComponent(`${CONTRACT_SYSTEM}|${twice}`)}`,
+                },
               },
             ],
           }),
           412,
         );
-        expect((await store.search('Patient', { identifier: `${CONTRACT_SYSTEM}|${bystander}` })).resources).toEqual([]);
+        expect((await store.search('Patient', { identifier: `${CONTRACT_SYSTEM}|${bystander}` })).resources).toEqual(
+          [],
+        );
         const twins = await store.search<Patient>('Patient', { identifier: `${CONTRACT_SYSTEM}|${twice}` });
         expect(twins.resources.map((p) => p.gender)).toEqual(['female', 'female']);
         const unchanged = await store.read<Task>('Task', target.id);
@@ -737,4 +811,3 @@ function locationRef(entry: BundleEntry): string {
   expect(m, `a location of the form Type/id/_history/n, not ${entry.response?.location}`).not.toBeNull();
   return (m as RegExpExecArray)[1] as string;
 }
-

@@ -28,7 +28,11 @@ describe('alert categories', () => {
   });
 
   it('mark which windows are configurable defaults rather than national rules', () => {
-    expect(ALERT_CATEGORIES.filter((c) => ALERT_CATEGORY_INFO[c].windowIsDefault)).toEqual(['CRITICAL', 'CANCER', 'SIGNIFICANT']);
+    expect(ALERT_CATEGORIES.filter((c) => ALERT_CATEGORY_INFO[c].windowIsDefault)).toEqual([
+      'CRITICAL',
+      'CANCER',
+      'SIGNIFICANT',
+    ]);
   });
 
   it('take configured windows over the defaults', () => {
@@ -40,7 +44,9 @@ describe('alert categories', () => {
     const issued = new Date('2026-01-08T10:15:00Z');
     expect(acknowledgementDueAt('CRITICAL', issued)?.toISOString()).toBe('2026-01-08T11:15:00.000Z');
     expect(acknowledgementDueAt('CANCER', issued)?.toISOString()).toBe('2026-01-15T10:15:00.000Z');
-    expect(acknowledgementDueAt('URGENT', issued, { URGENT: 12 * 60 * MIN })?.toISOString()).toBe('2026-01-08T22:15:00.000Z');
+    expect(acknowledgementDueAt('URGENT', issued, { URGENT: 12 * 60 * MIN })?.toISOString()).toBe(
+      '2026-01-08T22:15:00.000Z',
+    );
     expect(acknowledgementDueAt('NONE', issued)).toBeUndefined();
   });
 
@@ -55,7 +61,11 @@ describe('alert categories', () => {
 
   it('read no category from a report with none, two, or an unknown one', () => {
     expect(alertCategoryOf(exampleDiagnosticReport({ extension: undefined }))).toBeUndefined();
-    expect(alertCategoryOf(exampleDiagnosticReport({ extension: [alertCategoryExtension('URGENT'), alertCategoryExtension('NONE')] }))).toBeUndefined();
+    expect(
+      alertCategoryOf(
+        exampleDiagnosticReport({ extension: [alertCategoryExtension('URGENT'), alertCategoryExtension('NONE')] }),
+      ),
+    ).toBeUndefined();
     const unknown = { url: EXTENSIONS.alertCategory, valueCoding: { system: CODE_SYSTEMS.alertCategory, code: 'RED' } };
     expect(alertCategoryOf(exampleDiagnosticReport({ extension: [unknown] }))).toBeUndefined();
     expect(isAlertCategory('urgent')).toBe(false);

@@ -65,13 +65,20 @@ export function isAlertCategory(value: unknown): value is AlertCategory {
 }
 
 /** Milliseconds allowed to acknowledge an alert of this category (configured value first), or undefined for NONE. */
-export function acknowledgementWindowMs(category: AlertCategory, configured: AcknowledgementWindows = {}): number | undefined {
+export function acknowledgementWindowMs(
+  category: AlertCategory,
+  configured: AcknowledgementWindows = {},
+): number | undefined {
   if (category === 'NONE') return undefined;
   return configured[category] ?? ALERT_CATEGORY_INFO[category].acknowledgementWindowMs;
 }
 
 /** When acknowledgement is due for an alert issued at `issuedAt`, or undefined for NONE. */
-export function acknowledgementDueAt(category: AlertCategory, issuedAt: Date, configured: AcknowledgementWindows = {}): Date | undefined {
+export function acknowledgementDueAt(
+  category: AlertCategory,
+  issuedAt: Date,
+  configured: AcknowledgementWindows = {},
+): Date | undefined {
   const window = acknowledgementWindowMs(category, configured);
   return window === undefined ? undefined : new Date(issuedAt.getTime() + window);
 }

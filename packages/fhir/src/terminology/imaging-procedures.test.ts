@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { SNOMED_SYSTEM } from '../systems.ts';
-import { IMAGING_PROCEDURE_CODES, IMAGING_PROCEDURES, imagingProcedure, isKnownImagingProcedure, NICIP_SYSTEM, procedureCodings } from './imaging-procedures.ts';
+import {
+  IMAGING_PROCEDURE_CODES,
+  IMAGING_PROCEDURES,
+  imagingProcedure,
+  isKnownImagingProcedure,
+  NICIP_SYSTEM,
+  procedureCodings,
+} from './imaging-procedures.ts';
 
 // NICIP short codes: up to 6 upper-case letters, the first giving the modality (DOMAIN.md §5).
 const NICIP_MODALITY_LETTER = { CT: 'C', MR: 'M', US: 'U', DX: 'X' } as const;

@@ -94,6 +94,7 @@ export function procedureCodings(snomedCode: string): Coding[] {
   const procedure = imagingProcedure(snomedCode);
   if (!procedure) throw new Error(`Not a known imaging procedure: ${snomedCode}`);
   const codings: Coding[] = [{ system: SNOMED_SYSTEM, code: procedure.snomed, display: procedure.display }];
-  if (procedure.nicip) codings.push({ system: NICIP_SYSTEM, code: procedure.nicip.code, display: procedure.nicip.display });
+  if (procedure.nicip)
+    codings.push({ system: NICIP_SYSTEM, code: procedure.nicip.code, display: procedure.nicip.display });
   return codings;
 }

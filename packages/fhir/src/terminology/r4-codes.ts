@@ -35,7 +35,15 @@ export const TASK_INTENTS = [
 export type TaskIntent = (typeof TASK_INTENTS)[number];
 
 /** ServiceRequest.status (request-status). */
-export const REQUEST_STATUSES = ['draft', 'active', 'on-hold', 'revoked', 'completed', 'entered-in-error', 'unknown'] as const;
+export const REQUEST_STATUSES = [
+  'draft',
+  'active',
+  'on-hold',
+  'revoked',
+  'completed',
+  'entered-in-error',
+  'unknown',
+] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 /** ServiceRequest.intent (request-intent). */

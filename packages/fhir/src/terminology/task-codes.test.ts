@@ -12,7 +12,9 @@ describe('Task codes', () => {
   });
 
   it('ignore codes from other systems and unknown codes', () => {
-    expect(taskCodeOf({ code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'fulfill' }] } })).toBeUndefined();
+    expect(
+      taskCodeOf({ code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'fulfill' }] } }),
+    ).toBeUndefined();
     expect(taskCodeOf({ code: { coding: [{ system: CODE_SYSTEMS.taskCode, code: 'bake' }] } })).toBeUndefined();
     expect(taskCodeOf({})).toBeUndefined();
     expect(isTaskCode('fulfil')).toBe(true);

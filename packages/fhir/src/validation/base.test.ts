@@ -6,7 +6,11 @@ const brief = (issues: { code: string; expression?: string[] }[]) => issues.map(
 
 describe('base R4 structure (Medplum)', () => {
   it('finds nothing wrong with a minimal valid resource', () => {
-    expect(baseFindings({ resourceType: 'Task', status: 'requested', intent: 'order' })).toEqual({ structure: [], codes: [], references: [] });
+    expect(baseFindings({ resourceType: 'Task', status: 'requested', intent: 'order' })).toEqual({
+      structure: [],
+      codes: [],
+      references: [],
+    });
   });
 
   it('collects every structural problem, each with its expression', () => {
@@ -29,13 +33,21 @@ describe('base R4 structure (Medplum)', () => {
   });
 
   it("raises Medplum's reference-type warnings to errors, kept apart from structure", () => {
-    const found = baseFindings({ resourceType: 'Communication', status: 'completed', subject: { reference: 'Endpoint/1' } });
+    const found = baseFindings({
+      resourceType: 'Communication',
+      status: 'completed',
+      subject: { reference: 'Endpoint/1' },
+    });
     expect(found.structure).toEqual([]);
-    expect(found.references.map((i) => [i.severity, i.code, i.expression?.[0]])).toEqual([['error', 'business-rule', 'Communication.subject']]);
+    expect(found.references.map((i) => [i.severity, i.code, i.expression?.[0]])).toEqual([
+      ['error', 'business-rule', 'Communication.subject'],
+    ]);
   });
 
   it('checks the id format, which Medplum leaves alone', () => {
-    expect(brief(baseFindings({ resourceType: 'Patient', id: 'not ok!' }).structure)).toEqual([['structure', 'Patient.id']]);
+    expect(brief(baseFindings({ resourceType: 'Patient', id: 'not ok!' }).structure)).toEqual([
+      ['structure', 'Patient.id'],
+    ]);
     expect(baseFindings({ resourceType: 'Patient', id: 'a-B.9' }).structure).toEqual([]);
   });
 });
@@ -70,16 +82,23 @@ describe('required bindings', () => {
       patient: { reference: 'Patient/1' },
       clinicalStatus: { coding: [{ system, code }] },
     });
-    expect(baseFindings(allergy('http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', 'active')).codes).toEqual([]);
-    expect(brief(baseFindings(allergy('http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', 'bogus')).codes)).toEqual([
+    expect(
+      baseFindings(allergy('http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', 'active')).codes,
+    ).toEqual([]);
+    expect(
+      brief(baseFindings(allergy('http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', 'bogus')).codes),
+    ).toEqual([['code-invalid', 'AllergyIntolerance.clinicalStatus']]);
+    expect(brief(baseFindings(allergy('http://example.org/other', 'active')).codes)).toEqual([
       ['code-invalid', 'AllergyIntolerance.clinicalStatus'],
     ]);
-    expect(brief(baseFindings(allergy('http://example.org/other', 'active')).codes)).toEqual([['code-invalid', 'AllergyIntolerance.clinicalStatus']]);
   });
 
   it('passes every valid code of a bound value set, including nested ones', () => {
     for (const intent of ['order', 'original-order', 'filler-order', 'instance-order']) {
-      expect(baseFindings({ resourceType: 'ServiceRequest', status: 'active', intent, subject: { reference: 'Patient/1' } }).codes).toEqual([]);
+      expect(
+        baseFindings({ resourceType: 'ServiceRequest', status: 'active', intent, subject: { reference: 'Patient/1' } })
+          .codes,
+      ).toEqual([]);
     }
   });
 
@@ -89,8 +108,17 @@ describe('required bindings', () => {
   });
 
   it('expands by url with or without version', () => {
-    expect([...(expansionOf('http://hl7.org/fhir/ValueSet/request-priority|4.0.1')?.codes ?? [])]).toEqual(['routine', 'urgent', 'asap', 'stat']);
-    expect(expansionOf('http://hl7.org/fhir/ValueSet/request-priority')?.codings.has('http://hl7.org/fhir/request-priority|stat')).toBe(true);
+    expect([...(expansionOf('http://hl7.org/fhir/ValueSet/request-priority|4.0.1')?.codes ?? [])]).toEqual([
+      'routine',
+      'urgent',
+      'asap',
+      'stat',
+    ]);
+    expect(
+      expansionOf('http://hl7.org/fhir/ValueSet/request-priority')?.codings.has(
+        'http://hl7.org/fhir/request-priority|stat',
+      ),
+    ).toBe(true);
     expect(expansionOf('http://example.org/no-such-value-set')).toBeUndefined();
   });
 });

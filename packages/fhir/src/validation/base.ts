@@ -18,9 +18,20 @@ export interface BaseFindings {
 
 /** Base R4 validation with Medplum's validator, plus the checks it leaves out (required bindings, `id` format). */
 export function baseFindings(resource: unknown): BaseFindings {
-  if (!resource || typeof resource !== 'object' || Array.isArray(resource) || typeof (resource as Resource).resourceType !== 'string') {
+  if (
+    !resource ||
+    typeof resource !== 'object' ||
+    Array.isArray(resource) ||
+    typeof (resource as Resource).resourceType !== 'string'
+  ) {
     return {
-      structure: [issue({ code: 'structure', text: 'Expected a FHIR resource: a JSON object with a resourceType', expression: 'resourceType' })],
+      structure: [
+        issue({
+          code: 'structure',
+          text: 'Expected a FHIR resource: a JSON object with a resourceType',
+          expression: 'resourceType',
+        }),
+      ],
       codes: [],
       references: [],
     };
@@ -35,20 +46,33 @@ export function baseFindings(resource: unknown): BaseFindings {
     const outcome = (err as { outcome?: { issue?: OperationOutcomeIssue[] } }).outcome;
     if (!outcome?.issue) throw err;
     structure.push(
-      ...outcome.issue.map((i) => (i.expression?.length ? i : { ...i, expression: [i.details?.text === 'Invalid resource type' ? 'resourceType' : r.resourceType] })),
+      ...outcome.issue.map((i) =>
+        i.expression?.length
+          ? i
+          : { ...i, expression: [i.details?.text === 'Invalid resource type' ? 'resourceType' : r.resourceType] },
+      ),
     );
   }
   if (r.id !== undefined && (typeof r.id !== 'string' || !ID.test(r.id))) {
-    structure.push(issue({ code: 'structure', text: `'${String(r.id)}' is not a valid id (1–64 of A-Z a-z 0-9 - .)`, expression: `${r.resourceType}.id` }));
+    structure.push(
+      issue({
+        code: 'structure',
+        text: `'${String(r.id)}' is not a valid id (1–64 of A-Z a-z 0-9 - .)`,
+        expression: `${r.resourceType}.id`,
+      }),
+    );
   }
   // Medplum cannot tell the type behind a `urn:uuid:` reference, and says so in a warning. Our own
   // rules resolve those against the transaction's entries; inside a stored Bundle (a message kept in
   // the outbox) they point at that Bundle's own entries. So only literal `Type/id` mismatches count.
   const isUrnWarning = (i: OperationOutcomeIssue) => !!i.details?.text?.includes('got "urn:uuid:');
-  const isReferenceWarning = (i: OperationOutcomeIssue) => i.severity === 'warning' && !!i.details?.text?.startsWith('Invalid reference') && !isUrnWarning(i);
+  const isReferenceWarning = (i: OperationOutcomeIssue) =>
+    i.severity === 'warning' && !!i.details?.text?.startsWith('Invalid reference') && !isUrnWarning(i);
   return {
     structure: structure.filter((i) => !isReferenceWarning(i) && !(i.severity === 'warning' && isUrnWarning(i))),
     codes: requiredBindingIssues(bound),
-    references: structure.filter(isReferenceWarning).map((i) => ({ ...i, severity: 'error' as const, code: 'business-rule' as const })),
+    references: structure
+      .filter(isReferenceWarning)
+      .map((i) => ({ ...i, severity: 'error' as const, code: 'business-rule' as const })),
   };
 }

@@ -22,7 +22,9 @@ console.log(`first assertValid (loads valuesets.json): ${(performance.now() - t)
 const examples = allExamples();
 for (const resource of examples) for (let i = 0; i < 200; i++) assertValid(resource); // warm up
 
-console.log(`\n${'resource'.padEnd(24)} ${'assertValid µs'.padStart(15)} ${'Medplum alone µs'.padStart(17)} ${'profile rules µs'.padStart(17)}`);
+console.log(
+  `\n${'resource'.padEnd(24)} ${'assertValid µs'.padStart(15)} ${'Medplum alone µs'.padStart(17)} ${'profile rules µs'.padStart(17)}`,
+);
 for (const resource of examples) {
   let start = performance.now();
   for (let i = 0; i < ROUNDS; i++) assertValid(resource);
@@ -34,5 +36,7 @@ for (const resource of examples) {
   for (let i = 0; i < ROUNDS; i++) profileIssues(resource, { resource });
   const rules = ((performance.now() - start) * 1000) / ROUNDS;
   const name = resource.resourceType === 'Task' ? `Task/${resource.code?.coding?.[0]?.code}` : resource.resourceType;
-  console.log(`${name.padEnd(24)} ${ours.toFixed(0).padStart(15)} ${medplum.toFixed(0).padStart(17)} ${rules.toFixed(1).padStart(17)}`);
+  console.log(
+    `${name.padEnd(24)} ${ours.toFixed(0).padStart(15)} ${medplum.toFixed(0).padStart(17)} ${rules.toFixed(1).padStart(17)}`,
+  );
 }

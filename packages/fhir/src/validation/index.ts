@@ -1,10 +1,21 @@
 export * from './nhs-number.ts';
 export * from './ods.ts';
 export type { ValidationContext } from './context.ts';
-export { referenceTarget, referenceIssues, patientReferenceIssues, odsReferenceIssues, isOrganisationReference } from './references.ts';
+export {
+  referenceTarget,
+  referenceIssues,
+  patientReferenceIssues,
+  odsReferenceIssues,
+  isOrganisationReference,
+} from './references.ts';
 export type { ReferenceTarget } from './references.ts';
 export { validationIssues, assertValid, validationFindings, outcomeErrorFor } from './validate.ts';
 export type { ValidationFindings } from './validate.ts';
 export { validatingStore } from './validating-store.ts';
-export { PROFILE_URLS, IMAGING_ENDPOINT_CONNECTION_TYPES, DIRECTORY_ENDPOINT_CONNECTION_TYPES, isDicomUidUrn } from './profiles/index.ts';
+export {
+  PROFILE_URLS,
+  IMAGING_ENDPOINT_CONNECTION_TYPES,
+  DIRECTORY_ENDPOINT_CONNECTION_TYPES,
+  isDicomUidUrn,
+} from './profiles/index.ts';
 export type { ProfiledResourceType } from './profiles/index.ts';

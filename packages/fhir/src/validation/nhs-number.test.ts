@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { NHS_NUMBER_SYSTEM } from '../systems.ts';
-import { isValidNhsNumber, nhsNumberCheckDigit, nhsNumberOf, patientReferenceByNhsNumber, randomTestNhsNumber, testNhsNumber } from './nhs-number.ts';
+import {
+  isValidNhsNumber,
+  nhsNumberCheckDigit,
+  nhsNumberOf,
+  patientReferenceByNhsNumber,
+  randomTestNhsNumber,
+  testNhsNumber,
+} from './nhs-number.ts';
 
 // Check digits worked by hand: weights 10..2, check = 11 − (sum mod 11), 11 → 0, 10 → none.
 // 943476591: 90+36+24+28+42+30+20+27+2 = 299; 299 mod 11 = 2; 11 − 2 = 9   (Wikipedia's worked example)
@@ -76,7 +83,13 @@ describe('isValidNhsNumber', () => {
 
 describe('test NHS numbers', () => {
   it('are the valid numbers of the 999 range, in order, skipping bodies with no check digit', () => {
-    expect([0, 1, 2, 3, 4].map(testNhsNumber)).toEqual(['9990000018', '9990000026', '9990000034', '9990000042', '9990000050']);
+    expect([0, 1, 2, 3, 4].map(testNhsNumber)).toEqual([
+      '9990000018',
+      '9990000026',
+      '9990000034',
+      '9990000042',
+      '9990000050',
+    ]);
   });
 
   it('are valid, in the 999 range and distinct', () => {
@@ -104,7 +117,15 @@ describe('test NHS numbers', () => {
 
 describe('nhsNumberOf and patientReferenceByNhsNumber', () => {
   it('reads the NHS number of a Patient or a logical reference', () => {
-    expect(nhsNumberOf({ resourceType: 'Patient', identifier: [{ system: 'x', value: '1' }, { system: NHS_NUMBER_SYSTEM, value: '9434765919' }] })).toBe('9434765919');
+    expect(
+      nhsNumberOf({
+        resourceType: 'Patient',
+        identifier: [
+          { system: 'x', value: '1' },
+          { system: NHS_NUMBER_SYSTEM, value: '9434765919' },
+        ],
+      }),
+    ).toBe('9434765919');
     expect(nhsNumberOf(patientReferenceByNhsNumber('9990000018'))).toBe('9990000018');
     expect(nhsNumberOf({ reference: 'Patient/1' })).toBeUndefined();
     expect(nhsNumberOf(undefined)).toBeUndefined();

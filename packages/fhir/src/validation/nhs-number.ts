@@ -52,11 +52,18 @@ export function randomTestNhsNumber(random: () => number = Math.random): string 
 /** The NHS number of a Patient, or of a logical patient reference. */
 export function nhsNumberOf(subject: Patient | Reference | undefined): string | undefined {
   if (!subject) return undefined;
-  const identifiers = 'resourceType' in subject && subject.resourceType === 'Patient' ? subject.identifier : [(subject as Reference).identifier];
+  const identifiers =
+    'resourceType' in subject && subject.resourceType === 'Patient'
+      ? subject.identifier
+      : [(subject as Reference).identifier];
   return identifiers?.find((i) => i?.system === NHS_NUMBER_SYSTEM && typeof i.value === 'string')?.value;
 }
 
 /** A logical reference to a patient by NHS number. */
 export function patientReferenceByNhsNumber(nhsNumber: string, display?: string): Reference<Patient> {
-  return { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber }, ...(display ? { display } : {}) };
+  return {
+    type: 'Patient',
+    identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber },
+    ...(display ? { display } : {}),
+  };
 }

@@ -38,13 +38,25 @@ describe('odsOf', () => {
   });
 
   it('reads the ODS code of an Organization', () => {
-    expect(odsOf({ resourceType: 'Organization', identifier: [{ system: 'x', value: 'y' }, { system: ODS_SYSTEM, value: 'N81001' }] })).toBe('N81001');
+    expect(
+      odsOf({
+        resourceType: 'Organization',
+        identifier: [
+          { system: 'x', value: 'y' },
+          { system: ODS_SYSTEM, value: 'N81001' },
+        ],
+      }),
+    ).toBe('N81001');
     expect(odsOf({ resourceType: 'Organization', name: 'No code' })).toBeUndefined();
   });
 
   it('round-trips odsReference', () => {
     const ref = odsReference('RM1', 'Midlands CDC');
-    expect(ref).toEqual({ type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'RM1' }, display: 'Midlands CDC' });
+    expect(ref).toEqual({
+      type: 'Organization',
+      identifier: { system: ODS_SYSTEM, value: 'RM1' },
+      display: 'Midlands CDC',
+    });
     expect(odsOf(ref)).toBe('RM1');
   });
 });

@@ -16,7 +16,10 @@ export function isValidOdsCode(value: unknown): value is string {
 /** The ODS code of an organisation reference or an Organization, when it carries one. */
 export function odsOf(subject: Reference | Organization | undefined): string | undefined {
   if (!subject) return undefined;
-  const identifiers = 'resourceType' in subject && subject.resourceType === 'Organization' ? subject.identifier : [(subject as Reference).identifier];
+  const identifiers =
+    'resourceType' in subject && subject.resourceType === 'Organization'
+      ? subject.identifier
+      : [(subject as Reference).identifier];
   const value = identifiers?.find((i) => i?.system === ODS_SYSTEM)?.value;
   return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -11,7 +11,15 @@ import {
   exampleServiceRequest,
 } from '../examples/index.ts';
 import { OutcomeError } from '../outcomes.ts';
-import { CODE_SYSTEMS, DICOM_UID_SYSTEM, EXTENSIONS, NHS_NUMBER_SYSTEM, ODS_SYSTEM, SNOMED_SYSTEM, SYSTEMS } from '../systems.ts';
+import {
+  CODE_SYSTEMS,
+  DICOM_UID_SYSTEM,
+  EXTENSIONS,
+  NHS_NUMBER_SYSTEM,
+  ODS_SYSTEM,
+  SNOMED_SYSTEM,
+  SYSTEMS,
+} from '../systems.ts';
 import { alertCategoryExtension } from '../terminology/alert-categories.ts';
 import { ENDPOINT_CONNECTION_TYPE_SYSTEM } from '../terminology/r4-codes.ts';
 import { taskCodeConcept } from '../terminology/task-codes.ts';
@@ -36,20 +44,55 @@ const nhs = (value: string) => ({ identifier: { system: NHS_NUMBER_SYSTEM, value
 
 const cases: Case[] = [
   // Patient
-  ['Patient without an NHS number', examplePatient({ identifier: [{ system: 'https://hospital.example/mrn', value: '1' }] }), 422, [['required', 'Patient.identifier']]],
+  [
+    'Patient without an NHS number',
+    examplePatient({ identifier: [{ system: 'https://hospital.example/mrn', value: '1' }] }),
+    422,
+    [['required', 'Patient.identifier']],
+  ],
   [
     'Patient whose NHS number fails Modulus 11',
-    examplePatient({ identifier: [{ system: 'https://hospital.example/mrn', value: '1' }, { system: NHS_NUMBER_SYSTEM, value: '9434765918' }] }),
+    examplePatient({
+      identifier: [
+        { system: 'https://hospital.example/mrn', value: '1' },
+        { system: NHS_NUMBER_SYSTEM, value: '9434765918' },
+      ],
+    }),
     422,
     [['business-rule', 'Patient.identifier[1].value']],
   ],
-  ['Patient with a spaced NHS number', examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: '943 476 5919' }] }), 422, [['business-rule', 'Patient.identifier[0].value']]],
-  ['Patient with an unknown property', { ...examplePatient(), nhsNumber: '9434765919' } as Resource, 400, [['structure', 'Patient.nhsNumber']]],
+  [
+    'Patient with a spaced NHS number',
+    examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: '943 476 5919' }] }),
+    422,
+    [['business-rule', 'Patient.identifier[0].value']],
+  ],
+  [
+    'Patient with an unknown property',
+    { ...examplePatient(), nhsNumber: '9434765919' } as Resource,
+    400,
+    [['structure', 'Patient.nhsNumber']],
+  ],
 
   // Organization
-  ['Organization with no identifiers', exampleOrganization({ identifier: [] }), 422, [['required', 'Organization.identifier']]],
-  ['Organization with another identifier only', exampleOrganization({ identifier: [{ system: 'x', value: 'y' }] }), 422, [['required', 'Organization.identifier']]],
-  ['Organization with a malformed ODS code', exampleOrganization({ identifier: [{ system: ODS_SYSTEM, value: 'rm-1' }] }), 422, [['value', 'Organization.identifier[0].value']]],
+  [
+    'Organization with no identifiers',
+    exampleOrganization({ identifier: [] }),
+    422,
+    [['required', 'Organization.identifier']],
+  ],
+  [
+    'Organization with another identifier only',
+    exampleOrganization({ identifier: [{ system: 'x', value: 'y' }] }),
+    422,
+    [['required', 'Organization.identifier']],
+  ],
+  [
+    'Organization with a malformed ODS code',
+    exampleOrganization({ identifier: [{ system: ODS_SYSTEM, value: 'rm-1' }] }),
+    422,
+    [['value', 'Organization.identifier[0].value']],
+  ],
 
   // Endpoint
   [
@@ -58,65 +101,260 @@ const cases: Case[] = [
     422,
     [['code-invalid', 'Endpoint.connectionType']],
   ],
-  ['Endpoint with the right code in the wrong system', exampleEndpoint({ connectionType: { system: 'http://example.org', code: 'dicom-wado-rs' } }), 422, [['code-invalid', 'Endpoint.connectionType']]],
-  ['Endpoint whose address is not an http(s) URL', exampleEndpoint({ address: 'ftp://pacs.example/dicom' }), 422, [['value', 'Endpoint.address']]],
-  ['Endpoint managed by an organisation without ODS', exampleEndpoint({ managingOrganization: { reference: 'Organization/1' } }), 422, [['business-rule', 'Endpoint.managingOrganization']]],
-  ['Endpoint without its address', { ...exampleEndpoint(), address: undefined } as unknown as Resource, 400, [['structure', 'Endpoint.address']]],
+  [
+    'Endpoint with the right code in the wrong system',
+    exampleEndpoint({ connectionType: { system: 'http://example.org', code: 'dicom-wado-rs' } }),
+    422,
+    [['code-invalid', 'Endpoint.connectionType']],
+  ],
+  [
+    'Endpoint whose address is not an http(s) URL',
+    exampleEndpoint({ address: 'ftp://pacs.example/dicom' }),
+    422,
+    [['value', 'Endpoint.address']],
+  ],
+  [
+    'Endpoint managed by an organisation without ODS',
+    exampleEndpoint({ managingOrganization: { reference: 'Organization/1' } }),
+    422,
+    [['business-rule', 'Endpoint.managingOrganization']],
+  ],
+  [
+    'Endpoint without its address',
+    { ...exampleEndpoint(), address: undefined } as unknown as Resource,
+    400,
+    [['structure', 'Endpoint.address']],
+  ],
 
   // ServiceRequest
-  ['ServiceRequest with a bogus status', exampleServiceRequest({ status: 'bogus' as never }), 422, [['code-invalid', 'ServiceRequest.status']]],
-  ['ServiceRequest whose intent is not order', exampleServiceRequest({ intent: 'proposal' }), 422, [['business-rule', 'ServiceRequest.intent']]],
-  ['ServiceRequest with a bogus priority', exampleServiceRequest({ priority: 'whenever' as never }), 422, [['code-invalid', 'ServiceRequest.priority']]],
-  ['ServiceRequest without a placer order number', exampleServiceRequest({ identifier: [{ system: SYSTEMS.accession, value: 'A1' }] }), 422, [['required', 'ServiceRequest.identifier']]],
-  ['ServiceRequest for an invalid NHS number', exampleServiceRequest({ subject: nhs('9990000019') }), 422, [['business-rule', 'ServiceRequest.subject.identifier.value']]],
-  ['ServiceRequest for a Group', exampleServiceRequest({ subject: { reference: 'Group/1' } }), 422, [['business-rule', 'ServiceRequest.subject']]],
-  ['ServiceRequest whose requester has no ODS code', exampleServiceRequest({ requester: { reference: 'Organization/1' } }), 422, [['business-rule', 'ServiceRequest.requester']]],
-  ['ServiceRequest requested by a practitioner', exampleServiceRequest({ requester: { reference: 'Practitioner/1' } }), 422, [['business-rule', 'ServiceRequest.requester']]],
-  ['ServiceRequest without a performer', exampleServiceRequest({ performer: undefined }), 422, [['required', 'ServiceRequest.performer']]],
-  ['ServiceRequest whose second performer has a bad ODS code', exampleServiceRequest({ performer: [ods('RM1'), ods('x')] }), 422, [['value', 'ServiceRequest.performer[1].identifier.value']]],
+  [
+    'ServiceRequest with a bogus status',
+    exampleServiceRequest({ status: 'bogus' as never }),
+    422,
+    [['code-invalid', 'ServiceRequest.status']],
+  ],
+  [
+    'ServiceRequest whose intent is not order',
+    exampleServiceRequest({ intent: 'proposal' }),
+    422,
+    [['business-rule', 'ServiceRequest.intent']],
+  ],
+  [
+    'ServiceRequest with a bogus priority',
+    exampleServiceRequest({ priority: 'whenever' as never }),
+    422,
+    [['code-invalid', 'ServiceRequest.priority']],
+  ],
+  [
+    'ServiceRequest without a placer order number',
+    exampleServiceRequest({ identifier: [{ system: SYSTEMS.accession, value: 'A1' }] }),
+    422,
+    [['required', 'ServiceRequest.identifier']],
+  ],
+  [
+    'ServiceRequest for an invalid NHS number',
+    exampleServiceRequest({ subject: nhs('9990000019') }),
+    422,
+    [['business-rule', 'ServiceRequest.subject.identifier.value']],
+  ],
+  [
+    'ServiceRequest for a Group',
+    exampleServiceRequest({ subject: { reference: 'Group/1' } }),
+    422,
+    [['business-rule', 'ServiceRequest.subject']],
+  ],
+  [
+    'ServiceRequest whose requester has no ODS code',
+    exampleServiceRequest({ requester: { reference: 'Organization/1' } }),
+    422,
+    [['business-rule', 'ServiceRequest.requester']],
+  ],
+  [
+    'ServiceRequest requested by a practitioner',
+    exampleServiceRequest({ requester: { reference: 'Practitioner/1' } }),
+    422,
+    [['business-rule', 'ServiceRequest.requester']],
+  ],
+  [
+    'ServiceRequest without a performer',
+    exampleServiceRequest({ performer: undefined }),
+    422,
+    [['required', 'ServiceRequest.performer']],
+  ],
+  [
+    'ServiceRequest whose second performer has a bad ODS code',
+    exampleServiceRequest({ performer: [ods('RM1'), ods('x')] }),
+    422,
+    [['value', 'ServiceRequest.performer[1].identifier.value']],
+  ],
   [
     'ServiceRequest for an unknown procedure',
-    exampleServiceRequest({ code: { coding: [{ system: 'https://nicip.nhs.uk', code: 'CCHES' }, { system: SNOMED_SYSTEM, code: '22298006' }] } }),
+    exampleServiceRequest({
+      code: {
+        coding: [
+          { system: 'https://nicip.nhs.uk', code: 'CCHES' },
+          { system: SNOMED_SYSTEM, code: '22298006' },
+        ],
+      },
+    }),
     422,
     [['code-invalid', 'ServiceRequest.code.coding[1]']],
   ],
-  ['ServiceRequest with no SNOMED CT code', exampleServiceRequest({ code: { text: 'CT chest please' } }), 422, [['required', 'ServiceRequest.code']]],
-  ['ServiceRequest without authoredOn', exampleServiceRequest({ authoredOn: undefined }), 422, [['required', 'ServiceRequest.authoredOn']]],
-  ['ServiceRequest without a subject', { ...exampleServiceRequest(), subject: undefined } as unknown as Resource, 400, [['structure', 'ServiceRequest.subject']]],
+  [
+    'ServiceRequest with no SNOMED CT code',
+    exampleServiceRequest({ code: { text: 'CT chest please' } }),
+    422,
+    [['required', 'ServiceRequest.code']],
+  ],
+  [
+    'ServiceRequest without authoredOn',
+    exampleServiceRequest({ authoredOn: undefined }),
+    422,
+    [['required', 'ServiceRequest.authoredOn']],
+  ],
+  [
+    'ServiceRequest without a subject',
+    { ...exampleServiceRequest(), subject: undefined } as unknown as Resource,
+    400,
+    [['structure', 'ServiceRequest.subject']],
+  ],
 
   // Task
-  ['Task with a bogus status', exampleFulfilmentTask({ status: 'done' as never }), 422, [['code-invalid', 'Task.status']]],
-  ['Task with a bogus intent', exampleFulfilmentTask({ intent: 'wish' as never }), 422, [['code-invalid', 'Task.intent']]],
+  [
+    'Task with a bogus status',
+    exampleFulfilmentTask({ status: 'done' as never }),
+    422,
+    [['code-invalid', 'Task.status']],
+  ],
+  [
+    'Task with a bogus intent',
+    exampleFulfilmentTask({ intent: 'wish' as never }),
+    422,
+    [['code-invalid', 'Task.intent']],
+  ],
   ['Task without our code', exampleFulfilmentTask({ code: { text: 'do it' } }), 422, [['required', 'Task.code']]],
-  ['Task with an unknown code', exampleFulfilmentTask({ code: { coding: [{ system: CODE_SYSTEMS.taskCode, code: 'bake' }] } }), 422, [['code-invalid', 'Task.code.coding[0]']]],
-  ['Task without a business identifier', exampleFulfilmentTask({ identifier: [{ system: SYSTEMS.messageRequest, value: 'r1' }] }), 422, [['required', 'Task.identifier']]],
-  ['fulfilment Task focused on a report', exampleFulfilmentTask({ focus: { reference: 'DiagnosticReport/1' } }), 422, [['business-rule', 'Task.focus']]],
+  [
+    'Task with an unknown code',
+    exampleFulfilmentTask({ code: { coding: [{ system: CODE_SYSTEMS.taskCode, code: 'bake' }] } }),
+    422,
+    [['code-invalid', 'Task.code.coding[0]']],
+  ],
+  [
+    'Task without a business identifier',
+    exampleFulfilmentTask({ identifier: [{ system: SYSTEMS.messageRequest, value: 'r1' }] }),
+    422,
+    [['required', 'Task.identifier']],
+  ],
+  [
+    'fulfilment Task focused on a report',
+    exampleFulfilmentTask({ focus: { reference: 'DiagnosticReport/1' } }),
+    422,
+    [['business-rule', 'Task.focus']],
+  ],
   ['fulfilment Task without focus', exampleFulfilmentTask({ focus: undefined }), 422, [['required', 'Task.focus']]],
-  ['fulfilment Task for a bad NHS number', exampleFulfilmentTask({ for: nhs('1234567890') }), 422, [['business-rule', 'Task.for.identifier.value']]],
+  [
+    'fulfilment Task for a bad NHS number',
+    exampleFulfilmentTask({ for: nhs('1234567890') }),
+    422,
+    [['business-rule', 'Task.for.identifier.value']],
+  ],
   ['fulfilment Task without an owner', exampleFulfilmentTask({ owner: undefined }), 422, [['required', 'Task.owner']]],
-  ['fulfilment Task whose requester has no ODS', exampleFulfilmentTask({ requester: { reference: 'Organization/7' } }), 422, [['business-rule', 'Task.requester']]],
-  ['acknowledgement Task focused on the order', exampleAcknowledgementTask({ focus: { reference: 'ServiceRequest/1' } }), 422, [['business-rule', 'Task.focus']]],
-  ['acknowledgement Task without an owner', exampleAcknowledgementTask({ owner: undefined }), 422, [['required', 'Task.owner']]],
-  ['acknowledgement Task owned by an organisation without ODS', exampleAcknowledgementTask({ owner: { reference: 'Organization/1' } }), 422, [['business-rule', 'Task.owner']]],
-  ['Task without status', { ...exampleFulfilmentTask(), status: undefined } as unknown as Resource, 400, [['structure', 'Task.status']]],
+  [
+    'fulfilment Task whose requester has no ODS',
+    exampleFulfilmentTask({ requester: { reference: 'Organization/7' } }),
+    422,
+    [['business-rule', 'Task.requester']],
+  ],
+  [
+    'acknowledgement Task focused on the order',
+    exampleAcknowledgementTask({ focus: { reference: 'ServiceRequest/1' } }),
+    422,
+    [['business-rule', 'Task.focus']],
+  ],
+  [
+    'acknowledgement Task without an owner',
+    exampleAcknowledgementTask({ owner: undefined }),
+    422,
+    [['required', 'Task.owner']],
+  ],
+  [
+    'acknowledgement Task owned by an organisation without ODS',
+    exampleAcknowledgementTask({ owner: { reference: 'Organization/1' } }),
+    422,
+    [['business-rule', 'Task.owner']],
+  ],
+  [
+    'Task without status',
+    { ...exampleFulfilmentTask(), status: undefined } as unknown as Resource,
+    400,
+    [['structure', 'Task.status']],
+  ],
 
   // ImagingStudy
-  ['ImagingStudy without a Study UID', exampleImagingStudy({ identifier: [{ system: SYSTEMS.accession, value: 'A1' }] }), 422, [['required', 'ImagingStudy.identifier']]],
+  [
+    'ImagingStudy without a Study UID',
+    exampleImagingStudy({ identifier: [{ system: SYSTEMS.accession, value: 'A1' }] }),
+    422,
+    [['required', 'ImagingStudy.identifier']],
+  ],
   [
     'ImagingStudy whose Study UID is not urn:oid',
-    exampleImagingStudy({ identifier: [{ system: DICOM_UID_SYSTEM, value: '1.2.3' }, { system: SYSTEMS.accession, value: 'A1' }] }),
+    exampleImagingStudy({
+      identifier: [
+        { system: DICOM_UID_SYSTEM, value: '1.2.3' },
+        { system: SYSTEMS.accession, value: 'A1' },
+      ],
+    }),
     422,
     [['value', 'ImagingStudy.identifier[0].value']],
   ],
-  ['ImagingStudy without an accession number', exampleImagingStudy({ identifier: [{ system: DICOM_UID_SYSTEM, value: 'urn:oid:1.2.3' }] }), 422, [['required', 'ImagingStudy.identifier']]],
-  ['ImagingStudy not based on the order', exampleImagingStudy({ basedOn: undefined }), 422, [['required', 'ImagingStudy.basedOn']]],
-  ['ImagingStudy based on a CarePlan', exampleImagingStudy({ basedOn: [{ reference: 'CarePlan/1' }] }), 422, [['business-rule', 'ImagingStudy.basedOn'], ['business-rule', 'ImagingStudy.basedOn[0]']]],
-  ['ImagingStudy without an Endpoint', exampleImagingStudy({ endpoint: undefined }), 422, [['required', 'ImagingStudy.endpoint']]],
-  ['ImagingStudy whose endpoint is a Patient', exampleImagingStudy({ endpoint: [{ reference: 'Patient/1' }] }), 422, [['business-rule', 'ImagingStudy.endpoint[0]']]],
-  ['ImagingStudy with a bogus status', exampleImagingStudy({ status: 'done' as never }), 422, [['code-invalid', 'ImagingStudy.status']]],
+  [
+    'ImagingStudy without an accession number',
+    exampleImagingStudy({ identifier: [{ system: DICOM_UID_SYSTEM, value: 'urn:oid:1.2.3' }] }),
+    422,
+    [['required', 'ImagingStudy.identifier']],
+  ],
+  [
+    'ImagingStudy not based on the order',
+    exampleImagingStudy({ basedOn: undefined }),
+    422,
+    [['required', 'ImagingStudy.basedOn']],
+  ],
+  [
+    'ImagingStudy based on a CarePlan',
+    exampleImagingStudy({ basedOn: [{ reference: 'CarePlan/1' }] }),
+    422,
+    [
+      ['business-rule', 'ImagingStudy.basedOn'],
+      ['business-rule', 'ImagingStudy.basedOn[0]'],
+    ],
+  ],
+  [
+    'ImagingStudy without an Endpoint',
+    exampleImagingStudy({ endpoint: undefined }),
+    422,
+    [['required', 'ImagingStudy.endpoint']],
+  ],
+  [
+    'ImagingStudy whose endpoint is a Patient',
+    exampleImagingStudy({ endpoint: [{ reference: 'Patient/1' }] }),
+    422,
+    [['business-rule', 'ImagingStudy.endpoint[0]']],
+  ],
+  [
+    'ImagingStudy with a bogus status',
+    exampleImagingStudy({ status: 'done' as never }),
+    422,
+    [['code-invalid', 'ImagingStudy.status']],
+  ],
 
   // DiagnosticReport
-  ['final DiagnosticReport without an alert category', exampleDiagnosticReport({ extension: undefined }), 422, [['required', `DiagnosticReport.extension('${EXTENSIONS.alertCategory}')`]]],
+  [
+    'final DiagnosticReport without an alert category',
+    exampleDiagnosticReport({ extension: undefined }),
+    422,
+    [['required', `DiagnosticReport.extension('${EXTENSIONS.alertCategory}')`]],
+  ],
   [
     'DiagnosticReport with two alert categories',
     exampleDiagnosticReport({ extension: [alertCategoryExtension('URGENT'), alertCategoryExtension('NONE')] }),
@@ -125,7 +363,9 @@ const cases: Case[] = [
   ],
   [
     'DiagnosticReport with an unknown alert category',
-    exampleDiagnosticReport({ extension: [{ url: EXTENSIONS.alertCategory, valueCoding: { system: CODE_SYSTEMS.alertCategory, code: 'RED' } }] }),
+    exampleDiagnosticReport({
+      extension: [{ url: EXTENSIONS.alertCategory, valueCoding: { system: CODE_SYSTEMS.alertCategory, code: 'RED' } }],
+    }),
     422,
     [['code-invalid', 'DiagnosticReport.extension[0].valueCoding']],
   ],
@@ -135,15 +375,50 @@ const cases: Case[] = [
     422,
     [['code-invalid', 'DiagnosticReport.extension[0]']],
   ],
-  ['DiagnosticReport without its identifier', exampleDiagnosticReport({ identifier: undefined }), 422, [['required', 'DiagnosticReport.identifier']]],
-  ['DiagnosticReport not based on the order', exampleDiagnosticReport({ basedOn: undefined }), 422, [['required', 'DiagnosticReport.basedOn']]],
-  ['DiagnosticReport based on a Task', exampleDiagnosticReport({ basedOn: [{ reference: 'Task/1' }] }), 422, [['business-rule', 'DiagnosticReport.basedOn[0]']]],
-  ['DiagnosticReport about an invalid NHS number', exampleDiagnosticReport({ subject: nhs('9990000000') }), 422, [['business-rule', 'DiagnosticReport.subject.identifier.value']]],
-  ['DiagnosticReport linking a non-study as imagingStudy', exampleDiagnosticReport({ imagingStudy: [{ reference: 'Media/1' }] }), 422, [['business-rule', 'DiagnosticReport.imagingStudy[0]']]],
-  ['DiagnosticReport with a bogus status', exampleDiagnosticReport({ status: 'done' as never }), 422, [['code-invalid', 'DiagnosticReport.status']]],
+  [
+    'DiagnosticReport without its identifier',
+    exampleDiagnosticReport({ identifier: undefined }),
+    422,
+    [['required', 'DiagnosticReport.identifier']],
+  ],
+  [
+    'DiagnosticReport not based on the order',
+    exampleDiagnosticReport({ basedOn: undefined }),
+    422,
+    [['required', 'DiagnosticReport.basedOn']],
+  ],
+  [
+    'DiagnosticReport based on a Task',
+    exampleDiagnosticReport({ basedOn: [{ reference: 'Task/1' }] }),
+    422,
+    [['business-rule', 'DiagnosticReport.basedOn[0]']],
+  ],
+  [
+    'DiagnosticReport about an invalid NHS number',
+    exampleDiagnosticReport({ subject: nhs('9990000000') }),
+    422,
+    [['business-rule', 'DiagnosticReport.subject.identifier.value']],
+  ],
+  [
+    'DiagnosticReport linking a non-study as imagingStudy',
+    exampleDiagnosticReport({ imagingStudy: [{ reference: 'Media/1' }] }),
+    422,
+    [['business-rule', 'DiagnosticReport.imagingStudy[0]']],
+  ],
+  [
+    'DiagnosticReport with a bogus status',
+    exampleDiagnosticReport({ status: 'done' as never }),
+    422,
+    [['code-invalid', 'DiagnosticReport.status']],
+  ],
 
   // Any profiled type
-  ['a resource claiming another type’s profile', examplePatient({ meta: { profile: [PROFILE_URLS.Task] } }), 422, [['business-rule', 'Patient.meta.profile[0]']]],
+  [
+    'a resource claiming another type’s profile',
+    examplePatient({ meta: { profile: [PROFILE_URLS.Task] } }),
+    422,
+    [['business-rule', 'Patient.meta.profile[0]']],
+  ],
 ];
 
 describe('profiles: each bad input is rejected with the right status and one issue per problem', () => {
@@ -156,7 +431,9 @@ describe('profiles: each bad input is rejected with the right status and one iss
 
 describe('profiles: what they accept', () => {
   it('a ServiceRequest may carry a literal reference along with its ODS identifier', () => {
-    expect(validationIssues(exampleServiceRequest({ requester: { reference: 'Organization/7', ...ods('N81001') } }))).toEqual([]);
+    expect(
+      validationIssues(exampleServiceRequest({ requester: { reference: 'Organization/7', ...ods('N81001') } })),
+    ).toEqual([]);
   });
 
   it('a ServiceRequest may reference its patient literally', () => {
@@ -183,7 +460,9 @@ describe('profiles: what they accept', () => {
   it('types without a profile get base R4 only: structure, required bindings, reference types', () => {
     const communication = { resourceType: 'Communication' as const, status: 'completed' as const };
     expect(validationIssues(communication)).toEqual([]);
-    expect(rejection({ ...communication, status: 'sent' as never }).issues).toEqual([['code-invalid', 'Communication.status']]);
+    expect(rejection({ ...communication, status: 'sent' as never }).issues).toEqual([
+      ['code-invalid', 'Communication.status'],
+    ]);
     expect(rejection({ ...communication, subject: { reference: 'Endpoint/1' } })).toEqual({
       status: 422,
       issues: [['business-rule', 'Communication.subject']],
@@ -191,7 +470,12 @@ describe('profiles: what they accept', () => {
   });
 
   it('collects every problem rather than stopping at the first', () => {
-    const order = exampleServiceRequest({ intent: 'plan', subject: nhs('1'), requester: { reference: 'Organization/1' }, authoredOn: undefined });
+    const order = exampleServiceRequest({
+      intent: 'plan',
+      subject: nhs('1'),
+      requester: { reference: 'Organization/1' },
+      authoredOn: undefined,
+    });
     expect(rejection(order)).toEqual({
       status: 422,
       issues: [
@@ -205,7 +489,13 @@ describe('profiles: what they accept', () => {
 
   it('reports structure and rule problems together, as a 400', () => {
     const order = { ...exampleServiceRequest({ intent: 'plan' }), colour: 'blue' } as Resource;
-    expect(rejection(order)).toEqual({ status: 400, issues: [['structure', 'ServiceRequest.colour'], ['business-rule', 'ServiceRequest.intent']] });
+    expect(rejection(order)).toEqual({
+      status: 400,
+      issues: [
+        ['structure', 'ServiceRequest.colour'],
+        ['business-rule', 'ServiceRequest.intent'],
+      ],
+    });
   });
 
   it('gives every issue a severity, a code, a text and an expression', () => {
@@ -221,8 +511,12 @@ describe('profiles: what they accept', () => {
 });
 
 describe('isDicomUidUrn', () => {
-  it.each(['urn:oid:1.2.3', 'urn:oid:2.25.329800735698586629295641978511506172918', 'urn:oid:1.0.2'])('accepts %s', (v) => expect(isDicomUidUrn(v)).toBe(true));
-  it.each(['1.2.3', 'urn:oid:1', 'urn:oid:1.02.3', 'urn:oid:1..2', 'urn:oid:1.2.a', `urn:oid:1.${'2'.repeat(63)}`])('rejects %s', (v) =>
-    expect(isDicomUidUrn(v)).toBe(false),
+  it.each(['urn:oid:1.2.3', 'urn:oid:2.25.329800735698586629295641978511506172918', 'urn:oid:1.0.2'])(
+    'accepts %s',
+    (v) => expect(isDicomUidUrn(v)).toBe(true),
+  );
+  it.each(['1.2.3', 'urn:oid:1', 'urn:oid:1.02.3', 'urn:oid:1..2', 'urn:oid:1.2.a', `urn:oid:1.${'2'.repeat(63)}`])(
+    'rejects %s',
+    (v) => expect(isDicomUidUrn(v)).toBe(false),
   );
 });

@@ -17,7 +17,9 @@ describe('referenceTarget', () => {
     expect(referenceTarget({ type: 'Endpoint', identifier: { system: 'x', value: 'y' } }).type).toBe('Endpoint');
     expect(referenceTarget({ identifier: { system: NHS_NUMBER_SYSTEM, value: '9990000018' } }).type).toBe('Patient');
     expect(referenceTarget({ identifier: { system: ODS_SYSTEM, value: 'RN1' } }).type).toBe('Organization');
-    expect(referenceTarget({ identifier: { system: SYSTEMS.placerOrder, value: 'N81001-1' } }).type).toBe('ServiceRequest');
+    expect(referenceTarget({ identifier: { system: SYSTEMS.placerOrder, value: 'N81001-1' } }).type).toBe(
+      'ServiceRequest',
+    );
     expect(referenceTarget({ identifier: { system: 'https://unknown.example', value: '1' } }).problem?.at).toBe('type');
   });
 
@@ -30,7 +32,12 @@ describe('referenceTarget', () => {
   });
 
   it('resolves #id against contained resources', () => {
-    const resource = { resourceType: 'Task' as const, status: 'requested' as const, intent: 'order' as const, contained: [{ resourceType: 'Patient' as const, id: 'p' }] };
+    const resource = {
+      resourceType: 'Task' as const,
+      status: 'requested' as const,
+      intent: 'order' as const,
+      contained: [{ resourceType: 'Patient' as const, id: 'p' }],
+    };
     expect(referenceTarget({ reference: '#p' }, { resource }).type).toBe('Patient');
     expect(referenceTarget({ reference: '#q' }, { resource }).problem?.at).toBe('reference');
   });
@@ -46,29 +53,57 @@ describe('reference rules', () => {
   it('referenceIssues: required, wrong type, fine', () => {
     expect(exprs(referenceIssues(undefined, ['Endpoint'], 'X.endpoint', {}))).toEqual(['X.endpoint']);
     expect(referenceIssues(undefined, ['Endpoint'], 'X.endpoint', {}, false)).toEqual([]);
-    expect(referenceIssues({ reference: 'Patient/1' }, ['Endpoint'], 'X.endpoint', {})[0]?.details?.text).toBe('Must reference Endpoint, not Patient');
+    expect(referenceIssues({ reference: 'Patient/1' }, ['Endpoint'], 'X.endpoint', {})[0]?.details?.text).toBe(
+      'Must reference Endpoint, not Patient',
+    );
     expect(referenceIssues({ reference: 'Endpoint/1' }, ['Endpoint'], 'X.endpoint', {})).toEqual([]);
-    expect(exprs(referenceIssues({ reference: 'junk' }, ['Endpoint'], 'X.endpoint', {}))).toEqual(['X.endpoint.reference']);
+    expect(exprs(referenceIssues({ reference: 'junk' }, ['Endpoint'], 'X.endpoint', {}))).toEqual([
+      'X.endpoint.reference',
+    ]);
   });
 
   it('patientReferenceIssues: literal, or NHS number passing Modulus 11', () => {
     expect(patientReferenceIssues({ reference: 'Patient/1' }, 'S.subject', {})).toEqual([]);
-    expect(patientReferenceIssues({ identifier: { system: NHS_NUMBER_SYSTEM, value: '9434765919' } }, 'S.subject', {})).toEqual([]);
-    const bad = patientReferenceIssues({ identifier: { system: NHS_NUMBER_SYSTEM, value: '9434765918' } }, 'S.subject', {});
+    expect(
+      patientReferenceIssues({ identifier: { system: NHS_NUMBER_SYSTEM, value: '9434765919' } }, 'S.subject', {}),
+    ).toEqual([]);
+    const bad = patientReferenceIssues(
+      { identifier: { system: NHS_NUMBER_SYSTEM, value: '9434765918' } },
+      'S.subject',
+      {},
+    );
     expect(bad.map((i) => [i.code, i.expression?.[0]])).toEqual([['business-rule', 'S.subject.identifier.value']]);
-    const otherSystem = patientReferenceIssues({ type: 'Patient', identifier: { system: 'https://hospital.example/mrn', value: '1' } }, 'S.subject', {});
+    const otherSystem = patientReferenceIssues(
+      { type: 'Patient', identifier: { system: 'https://hospital.example/mrn', value: '1' } },
+      'S.subject',
+      {},
+    );
     expect(exprs(otherSystem)).toEqual(['S.subject.identifier.system']);
     expect(exprs(patientReferenceIssues({ reference: 'Group/1' }, 'S.subject', {}))).toEqual(['S.subject']);
   });
 
   it('odsReferenceIssues: an Organization with a well-formed ODS code', () => {
     expect(odsReferenceIssues({ identifier: { system: ODS_SYSTEM, value: 'RN1' } }, 'S.requester', {})).toEqual([]);
-    expect(odsReferenceIssues({ reference: 'Organization/9', identifier: { system: ODS_SYSTEM, value: 'RN1' } }, 'S.requester', {})).toEqual([]);
+    expect(
+      odsReferenceIssues(
+        { reference: 'Organization/9', identifier: { system: ODS_SYSTEM, value: 'RN1' } },
+        'S.requester',
+        {},
+      ),
+    ).toEqual([]);
     const noOds = odsReferenceIssues({ reference: 'Organization/9' }, 'S.requester', {});
     expect(noOds.map((i) => [i.code, i.expression?.[0]])).toEqual([['business-rule', 'S.requester']]);
-    expect(exprs(odsReferenceIssues({ identifier: { system: ODS_SYSTEM, value: 'rn1' } }, 'S.requester', {}))).toEqual(['S.requester.identifier.value']);
-    expect(exprs(odsReferenceIssues({ reference: 'Practitioner/1', identifier: { system: ODS_SYSTEM, value: 'RN1' } }, 'S.requester', {}))).toEqual([
-      'S.requester',
+    expect(exprs(odsReferenceIssues({ identifier: { system: ODS_SYSTEM, value: 'rn1' } }, 'S.requester', {}))).toEqual([
+      'S.requester.identifier.value',
     ]);
+    expect(
+      exprs(
+        odsReferenceIssues(
+          { reference: 'Practitioner/1', identifier: { system: ODS_SYSTEM, value: 'RN1' } },
+          'S.requester',
+          {},
+        ),
+      ),
+    ).toEqual(['S.requester']);
   });
 });

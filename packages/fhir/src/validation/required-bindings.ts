@@ -38,7 +38,9 @@ function definitionsByUrl(): Map<string, Definition> {
 }
 
 function allCodes(concepts: CodeSystemConcept[] | undefined): string[] {
-  return (concepts ?? []).flatMap((c) => [c.code, ...allCodes(c.concept)]).filter((c): c is string => typeof c === 'string');
+  return (concepts ?? [])
+    .flatMap((c) => [c.code, ...allCodes(c.concept)])
+    .filter((c): c is string => typeof c === 'string');
 }
 
 function codesOfSystem(system: string): string[] | undefined {
@@ -61,7 +63,9 @@ function build(url: string, seen: Set<string>): Expansion | null {
     // A filter needs a terminology server; system + valueSet together means an intersection.
     if (include.filter?.length || (include.system && include.valueSet?.length)) return null;
     if (include.system) {
-      const codes = include.concept ? include.concept.map((c) => c.code).filter((c): c is string => !!c) : codesOfSystem(include.system);
+      const codes = include.concept
+        ? include.concept.map((c) => c.code).filter((c): c is string => !!c)
+        : codesOfSystem(include.system);
       if (!codes) return null;
       add(out, include.system, codes);
     }
@@ -116,7 +120,8 @@ export function requiredBindingIssues(bound: BoundValues): OperationOutcomeIssue
         if (!expansion.codes.has(value)) shown = `'${value}'`;
       } else if (type === 'Coding' && value && typeof value === 'object') {
         const coding = value as Coding;
-        if (coding.code !== undefined && !inExpansion(expansion, coding)) shown = `${coding.system ?? ''}|${coding.code}`;
+        if (coding.code !== undefined && !inExpansion(expansion, coding))
+          shown = `${coding.system ?? ''}|${coding.code}`;
       } else if (type === 'CodeableConcept' && value && typeof value === 'object') {
         const codings = (value as { coding?: Coding[] }).coding ?? [];
         if (codings.length > 0 && !codings.some((c) => inExpansion(expansion, c))) {
@@ -124,7 +129,13 @@ export function requiredBindingIssues(bound: BoundValues): OperationOutcomeIssue
         }
       }
       if (shown !== undefined) {
-        issues.push(issue({ code: 'code-invalid', text: `${shown} is not in the required value set ${describe(valueSet, expansion)}`, expression: path }));
+        issues.push(
+          issue({
+            code: 'code-invalid',
+            text: `${shown} is not in the required value set ${describe(valueSet, expansion)}`,
+            expression: path,
+          }),
+        );
       }
     }
   }

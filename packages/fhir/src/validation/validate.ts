@@ -69,7 +69,13 @@ function profileMismatchIssues(resource: Resource): OperationOutcomeIssue[] {
   return (resource.meta?.profile ?? []).flatMap((url, i) => {
     const type = ours.get(url);
     return type && type !== resource.resourceType
-      ? [issue({ code: 'business-rule', text: `${url} is a profile of ${type}, not ${resource.resourceType}`, expression: `${resource.resourceType}.meta.profile[${i}]` })]
+      ? [
+          issue({
+            code: 'business-rule',
+            text: `${url} is a profile of ${type}, not ${resource.resourceType}`,
+            expression: `${resource.resourceType}.meta.profile[${i}]`,
+          }),
+        ]
       : [];
   });
 }

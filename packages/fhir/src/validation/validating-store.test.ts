@@ -28,32 +28,44 @@ describe('validatingStore', () => {
     await store.close();
   });
 
-  const count = async (type: 'Patient' | 'ServiceRequest' | 'Task') => (await inner.search(type, { _total: 'accurate' })).resources.length;
+  const count = async (type: 'Patient' | 'ServiceRequest' | 'Task') =>
+    (await inner.search(type, { _total: 'accurate' })).resources.length;
 
   it('creates a valid resource', async () => {
     const { resource, created } = await store.create(examplePatient());
     expect(created).toBe(true);
-    expect((await inner.read<Patient>('Patient', resource.id)).identifier?.[0]?.value).toBe(examplePatient().identifier?.[0]?.value);
+    expect((await inner.read<Patient>('Patient', resource.id)).identifier?.[0]?.value).toBe(
+      examplePatient().identifier?.[0]?.value,
+    );
     expect(store.description).toBe(inner.description);
   });
 
   it('rejects an invalid create with 422 and writes nothing', async () => {
     const bad = examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: '9434765918' }] });
-    expect(await rejected(store.create(bad))).toEqual({ status: 422, issues: [['business-rule', 'Patient.identifier[0].value']] });
+    expect(await rejected(store.create(bad))).toEqual({
+      status: 422,
+      issues: [['business-rule', 'Patient.identifier[0].value']],
+    });
     expect(await count('Patient')).toBe(0);
   });
 
   it('rejects a structurally invalid create with 400, even a conditional one that would match', async () => {
-    await store.create(examplePatient(), { ifNoneExist: `identifier=${NHS_NUMBER_SYSTEM}|${examplePatient().identifier?.[0]?.value}` });
+    await store.create(examplePatient(), {
+      ifNoneExist: `identifier=${NHS_NUMBER_SYSTEM}|${examplePatient().identifier?.[0]?.value}`,
+    });
     const bad = { ...examplePatient(), colour: 'blue' } as never;
-    const result = await rejected(store.create(bad, { ifNoneExist: `identifier=${NHS_NUMBER_SYSTEM}|${examplePatient().identifier?.[0]?.value}` }));
+    const result = await rejected(
+      store.create(bad, { ifNoneExist: `identifier=${NHS_NUMBER_SYSTEM}|${examplePatient().identifier?.[0]?.value}` }),
+    );
     expect(result).toEqual({ status: 400, issues: [['structure', 'Patient.colour']] });
     expect(await count('Patient')).toBe(1);
   });
 
   it('rejects an invalid update and keeps the stored version', async () => {
     const { resource } = await store.create(exampleServiceRequest());
-    const result = await rejected(store.update<ServiceRequest>({ ...resource, intent: 'plan' }, { ifMatch: resource.meta?.versionId }));
+    const result = await rejected(
+      store.update<ServiceRequest>({ ...resource, intent: 'plan' }, { ifMatch: resource.meta?.versionId }),
+    );
     expect(result).toEqual({ status: 422, issues: [['business-rule', 'ServiceRequest.intent']] });
     const current = await inner.read<ServiceRequest>('ServiceRequest', resource.id);
     expect(current.intent).toBe('order');
@@ -62,7 +74,10 @@ describe('validatingStore', () => {
 
   it('updates with a valid resource', async () => {
     const { resource } = await store.create(exampleServiceRequest());
-    const updated = await store.update<ServiceRequest>({ ...resource, status: 'completed' }, { ifMatch: resource.meta?.versionId });
+    const updated = await store.update<ServiceRequest>(
+      { ...resource, status: 'completed' },
+      { ifMatch: resource.meta?.versionId },
+    );
     expect(updated.status).toBe('completed');
   });
 
@@ -70,7 +85,11 @@ describe('validatingStore', () => {
     resourceType: 'Bundle',
     type: 'transaction',
     entry: [
-      { fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-000000000001', resource: exampleServiceRequest(), request: { method: 'POST', url: 'ServiceRequest' } },
+      {
+        fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-000000000001',
+        resource: exampleServiceRequest(),
+        request: { method: 'POST', url: 'ServiceRequest' },
+      },
       { resource: task, request: { method: 'POST', url: 'Task' } },
     ],
   });
@@ -84,11 +103,20 @@ describe('validatingStore', () => {
   });
 
   it('checks a urn:uuid reference against the type of the entry it names', async () => {
-    const bundle = orderTransaction(exampleFulfilmentTask({ focus: { reference: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-000000000001' } }));
-    bundle.entry?.unshift({ fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-000000000002', resource: examplePatient(), request: { method: 'POST', url: 'Patient' } });
+    const bundle = orderTransaction(
+      exampleFulfilmentTask({ focus: { reference: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-000000000001' } }),
+    );
+    bundle.entry?.unshift({
+      fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-000000000002',
+      resource: examplePatient(),
+      request: { method: 'POST', url: 'Patient' },
+    });
     const wrong = bundle.entry?.[2]?.resource as Task;
     wrong.focus = { reference: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-000000000002' };
-    expect(await rejected(store.transaction(bundle))).toEqual({ status: 422, issues: [['business-rule', 'Bundle.entry[2].resource.focus']] });
+    expect(await rejected(store.transaction(bundle))).toEqual({
+      status: 422,
+      issues: [['business-rule', 'Bundle.entry[2].resource.focus']],
+    });
     expect(await count('Patient')).toBe(0);
   });
 
@@ -100,12 +128,27 @@ describe('validatingStore', () => {
       type: 'message',
       timestamp: '2026-11-23T09:00:00Z',
       entry: [
-        { fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000a', resource: { resourceType: 'MessageHeader', eventCoding: { system: 'urn:x', code: 'y' }, source: { endpoint: 'a' }, focus: [{ reference: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000b' }] } },
-        { fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000b', resource: exampleServiceRequest({ subject: { reference: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000c' } }) },
+        {
+          fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000a',
+          resource: {
+            resourceType: 'MessageHeader',
+            eventCoding: { system: 'urn:x', code: 'y' },
+            source: { endpoint: 'a' },
+            focus: [{ reference: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000b' }],
+          },
+        },
+        {
+          fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000b',
+          resource: exampleServiceRequest({ subject: { reference: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000c' } }),
+        },
         { fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000c', resource: examplePatient() },
       ],
     };
-    const response = await store.transaction({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: message, request: { method: 'POST', url: 'Bundle' } }] });
+    const response = await store.transaction({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: message, request: { method: 'POST', url: 'Bundle' } }],
+    });
     expect(response.entry?.[0]?.response?.status).toMatch(/^201/);
   });
 
@@ -113,7 +156,12 @@ describe('validatingStore', () => {
     const message: Bundle = {
       resourceType: 'Bundle',
       type: 'collection',
-      entry: [{ fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000d', resource: exampleServiceRequest({ subject: { reference: 'Task/1' } }) }],
+      entry: [
+        {
+          fullUrl: 'urn:uuid:7f0c1a52-1d2e-4a3b-9c8d-00000000000d',
+          resource: exampleServiceRequest({ subject: { reference: 'Task/1' } }),
+        },
+      ],
     };
     expect((await rejected(store.create(message))).status).toBe(422);
   });
@@ -151,7 +199,10 @@ describe('validatingStore', () => {
         { request: { method: 'DELETE', url: 'Task/nothing' } },
       ],
     };
-    expect(await rejected(store.transaction(bundle))).toEqual({ status: 422, issues: [['required', 'Bundle.entry[0].resource.identifier']] });
+    expect(await rejected(store.transaction(bundle))).toEqual({
+      status: 422,
+      issues: [['required', 'Bundle.entry[0].resource.identifier']],
+    });
   });
 
   it('passes reads, searches and deletes through', async () => {

@@ -41,14 +41,16 @@ function validateTransaction(bundle: Bundle): void {
   const entries = bundle.entry ?? [];
   const urnTypes = new Map<string, string>();
   for (const entry of entries) {
-    if (entry.fullUrl?.startsWith('urn:uuid:') && entry.resource?.resourceType) urnTypes.set(entry.fullUrl, entry.resource.resourceType);
+    if (entry.fullUrl?.startsWith('urn:uuid:') && entry.resource?.resourceType)
+      urnTypes.set(entry.fullUrl, entry.resource.resourceType);
   }
   const structure: OperationOutcomeIssue[] = [];
   const rules: OperationOutcomeIssue[] = [];
   entries.forEach((entry, i) => {
     if (!entry.resource || !WRITES.has(entry.request?.method ?? '')) return;
     const found = validationFindings(entry.resource, { urnTypes });
-    const prefix = (issues: OperationOutcomeIssue[]) => issues.map((issue) => atEntry(issue, i, entry.resource as Resource));
+    const prefix = (issues: OperationOutcomeIssue[]) =>
+      issues.map((issue) => atEntry(issue, i, entry.resource as Resource));
     structure.push(...prefix(found.structure));
     rules.push(...prefix(found.rules));
   });

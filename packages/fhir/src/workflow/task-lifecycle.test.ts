@@ -2,40 +2,49 @@ import { describe, expect, it } from 'vitest';
 import { OutcomeError } from '../outcomes.ts';
 import { TASK_STATUSES } from '../terminology/r4-codes.ts';
 import type { TaskStatus } from '../terminology/r4-codes.ts';
-import { assertTransition, canTransition, classifyStatusUpdate, isReachable, isTaskStatus, isTerminal, nextStatuses, progressRank } from './task-lifecycle.ts';
+import {
+  assertTransition,
+  canTransition,
+  classifyStatusUpdate,
+  isReachable,
+  isTaskStatus,
+  isTerminal,
+  nextStatuses,
+  progressRank,
+} from './task-lifecycle.ts';
 
 // The legal transitions, written out independently of the implementation's table.
-const LEGAL = new Set(
-  [
-    'draft>requested',
-    'draft>cancelled',
-    'requested>received',
-    'requested>accepted',
-    'requested>rejected',
-    'requested>on-hold',
-    'requested>cancelled',
-    'received>accepted',
-    'received>rejected',
-    'received>on-hold',
-    'received>cancelled',
-    'accepted>in-progress',
-    'accepted>on-hold',
-    'accepted>cancelled',
-    'ready>in-progress',
-    'ready>cancelled',
-    'in-progress>completed',
-    'in-progress>failed',
-    'in-progress>on-hold',
-    'in-progress>cancelled',
-    'on-hold>accepted',
-    'on-hold>in-progress',
-    'on-hold>cancelled',
-    // entered-in-error: a correction, from anywhere but itself
-    ...TASK_STATUSES.filter((s) => s !== 'entered-in-error').map((s) => `${s}>entered-in-error`),
-  ],
-);
+const LEGAL = new Set([
+  'draft>requested',
+  'draft>cancelled',
+  'requested>received',
+  'requested>accepted',
+  'requested>rejected',
+  'requested>on-hold',
+  'requested>cancelled',
+  'received>accepted',
+  'received>rejected',
+  'received>on-hold',
+  'received>cancelled',
+  'accepted>in-progress',
+  'accepted>on-hold',
+  'accepted>cancelled',
+  'ready>in-progress',
+  'ready>cancelled',
+  'in-progress>completed',
+  'in-progress>failed',
+  'in-progress>on-hold',
+  'in-progress>cancelled',
+  'on-hold>accepted',
+  'on-hold>in-progress',
+  'on-hold>cancelled',
+  // entered-in-error: a correction, from anywhere but itself
+  ...TASK_STATUSES.filter((s) => s !== 'entered-in-error').map((s) => `${s}>entered-in-error`),
+]);
 
-const pairs = TASK_STATUSES.flatMap((from) => TASK_STATUSES.map((to) => [from, to, LEGAL.has(`${from}>${to}`)] as const));
+const pairs = TASK_STATUSES.flatMap((from) =>
+  TASK_STATUSES.map((to) => [from, to, LEGAL.has(`${from}>${to}`)] as const),
+);
 
 describe('Task transitions, every pair', () => {
   it('covers all 144 pairs', () => expect(pairs).toHaveLength(144));

@@ -85,7 +85,10 @@ export function progressRank(status: TaskStatus): number {
 export function assertTransition(from: TaskStatus, to: TaskStatus): void {
   if (canTransition(from, to)) return;
   const legal = NEXT[from];
-  const options = legal.length > 0 ? `the legal next states are ${legal.join(', ')}` : `'${from}' is final: no further change is allowed`;
+  const options =
+    legal.length > 0
+      ? `the legal next states are ${legal.join(', ')}`
+      : `'${from}' is final: no further change is allowed`;
   throw new OutcomeError(unprocessable(`A Task cannot go from '${from}' to '${to}': ${options}`, 'Task.status'));
 }
 

@@ -120,7 +120,11 @@ function agentFor(party: Party, role: Coding, requestor: boolean): AuditEventAge
   if ('caller' in party) {
     const { caller } = party;
     // An organisation's client is recorded as that organisation (its region follows from the directory).
-    const who = caller.organisation ? odsReference(caller.organisation) : caller.region ? regionReference(caller.region) : undefined;
+    const who = caller.organisation
+      ? odsReference(caller.organisation)
+      : caller.region
+        ? regionReference(caller.region)
+        : undefined;
     return {
       type: { coding: [role] },
       ...(who ? { who } : {}),
@@ -130,7 +134,12 @@ function agentFor(party: Party, role: Coding, requestor: boolean): AuditEventAge
     };
   }
   if ('locator' in party) return { type: { coding: [role] }, name: 'national imaging record locator', requestor };
-  return { type: { coding: [role] }, who: regionReference(party.regionId, party.regionName), name: `region ${party.regionId}`, requestor };
+  return {
+    type: { coding: [role] },
+    who: regionReference(party.regionId, party.regionName),
+    name: `region ${party.regionId}`,
+    requestor,
+  };
 }
 
 /** Writes an AuditEvent. */

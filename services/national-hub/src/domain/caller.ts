@@ -22,7 +22,9 @@ export function callerOf(claims: AccessClaims): Caller {
 /** 403 unless the caller is one of these kinds of client (routing and pointer registration are for gateways). */
 export function assertKind(caller: Caller, kinds: readonly ClientKindClaim[], what: string): void {
   if (!kinds.includes(caller.kind)) {
-    throw new OutcomeError(forbidden(`Only ${kinds.join(' or ')} clients may ${what}; ${caller.clientId} is a ${caller.kind}`));
+    throw new OutcomeError(
+      forbidden(`Only ${kinds.join(' or ')} clients may ${what}; ${caller.clientId} is a ${caller.kind}`),
+    );
   }
 }
 

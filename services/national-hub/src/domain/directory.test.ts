@@ -12,7 +12,8 @@ describe('directory resources', () => {
   const resources = directoryResources(devTopology());
 
   it('are valid R4 and pass the project profiles', () => {
-    for (const resource of resources) expect(() => assertValid(resource), `${resource.resourceType}/${resource.id}`).not.toThrow();
+    for (const resource of resources)
+      expect(() => assertValid(resource), `${resource.resourceType}/${resource.id}`).not.toThrow();
   });
 
   it('make a region an Organization with its gateway Endpoint, and each ODS organisation part of its region', () => {
@@ -24,7 +25,10 @@ describe('directory resources', () => {
     expect(endpoint).toMatchObject({
       identifier: [{ system: SYSTEMS.serviceId, value: 'imaging-north' }],
       status: 'active',
-      connectionType: { system: 'http://terminology.hl7.org/CodeSystem/endpoint-connection-type', code: 'hl7-fhir-rest' },
+      connectionType: {
+        system: 'http://terminology.hl7.org/CodeSystem/endpoint-connection-type',
+        code: 'hl7-fhir-rest',
+      },
       address: 'http://127.0.0.1:4101/fhir',
       managingOrganization: { reference: 'Organization/region-north' },
     });
@@ -37,7 +41,10 @@ describe('directory resources', () => {
 
   it('refuse a service id that cannot be an Endpoint id', () => {
     const topology = devTopology();
-    topology.regions[0] = { ...(topology.regions[0] as (typeof topology.regions)[number]), serviceId: 'imaging north/1' };
+    topology.regions[0] = {
+      ...(topology.regions[0] as (typeof topology.regions)[number]),
+      serviceId: 'imaging north/1',
+    };
     expect(() => directoryResources(topology)).toThrow(/cannot be an Endpoint id/);
   });
 });

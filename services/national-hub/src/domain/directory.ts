@@ -42,7 +42,9 @@ export function regionReference(regionId: string, display?: string): Reference<O
   };
 }
 
-const kind = (code: string, display: string) => [{ coding: [{ system: CODE_SYSTEMS.organisationKind, code, display }], text: display }];
+const kind = (code: string, display: string) => [
+  { coding: [{ system: CODE_SYSTEMS.organisationKind, code, display }], text: display },
+];
 const ORGANISATION_KINDS: Record<Topology['organisations'][number]['kind'], string> = {
   'gp-practice': 'GP practice',
   'imaging-provider': 'Imaging provider',
@@ -55,7 +57,9 @@ export function directoryResources(topology: Topology): WithId<Organization | En
   const regions = new Map(topology.regions.map((r) => [r.id, r]));
   for (const region of topology.regions) {
     if (!FHIR_ID.test(region.serviceId)) {
-      throw new Error(`Region ${region.id}: service id '${region.serviceId}' cannot be an Endpoint id (1-64 of A-Z a-z 0-9 - .)`);
+      throw new Error(
+        `Region ${region.id}: service id '${region.serviceId}' cannot be an Endpoint id (1-64 of A-Z a-z 0-9 - .)`,
+      );
     }
     out.push({
       resourceType: 'Organization',
@@ -76,7 +80,12 @@ export function directoryResources(topology: Topology): WithId<Organization | En
       connectionType: { system: ENDPOINT_CONNECTION_TYPE_SYSTEM, code: 'hl7-fhir-rest' },
       name: `${region.name} gateway`,
       managingOrganization: regionReference(region.id, region.name),
-      payloadType: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/endpoint-payload-type', code: 'any' }], text: 'FHIR resources and messages' }],
+      payloadType: [
+        {
+          coding: [{ system: 'http://terminology.hl7.org/CodeSystem/endpoint-payload-type', code: 'any' }],
+          text: 'FHIR resources and messages',
+        },
+      ],
       payloadMimeType: ['application/fhir+json'],
       address: `${region.url.replace(/\/+$/, '')}/fhir`,
     });
@@ -104,7 +113,10 @@ export function directoryResources(topology: Topology): WithId<Organization | En
  * differs from what is stored, so a restart adds neither duplicates nor versions. One transaction, so
  * a region and its Endpoint (which reference each other) arrive together.
  */
-export async function seedDirectory(store: FhirStore, topology: Topology): Promise<{ written: number; unchanged: number }> {
+export async function seedDirectory(
+  store: FhirStore,
+  topology: Topology,
+): Promise<{ written: number; unchanged: number }> {
   const wanted = directoryResources(topology);
   const entries: BundleEntry[] = [];
   for (const resource of wanted) {
@@ -116,7 +128,11 @@ export async function seedDirectory(store: FhirStore, topology: Topology): Promi
   return { written: entries.length, unchanged: wanted.length - entries.length };
 }
 
-async function readIfPresent(store: FhirStore, type: 'Organization' | 'Endpoint', id: string): Promise<Resource | undefined> {
+async function readIfPresent(
+  store: FhirStore,
+  type: 'Organization' | 'Endpoint',
+  id: string,
+): Promise<Resource | undefined> {
   try {
     return await store.read(type, id);
   } catch (err) {
@@ -171,17 +187,24 @@ export async function findService(store: FhirStore, serviceId: string): Promise<
   const endpoint = page.resources[0];
   if (!endpoint) return undefined;
   const manager = endpoint.managingOrganization?.reference;
-  const organization = page.included.find((r): r is WithId<Organization> => r.resourceType === 'Organization' && `Organization/${r.id}` === manager);
+  const organization = page.included.find(
+    (r): r is WithId<Organization> => r.resourceType === 'Organization' && `Organization/${r.id}` === manager,
+  );
   const regionId =
     organization?.identifier?.find((i) => i.system === SYSTEMS.region)?.value ??
-    (endpoint.managingOrganization?.identifier?.system === SYSTEMS.region ? endpoint.managingOrganization.identifier.value : undefined);
+    (endpoint.managingOrganization?.identifier?.system === SYSTEMS.region
+      ? endpoint.managingOrganization.identifier.value
+      : undefined);
   if (!regionId) return undefined;
   return serviceOf(regionId, organization?.name, endpoint);
 }
 
 function endpointOf(organization: Organization, included: Resource[]): Endpoint | undefined {
   const refs = new Set((organization.endpoint ?? []).map((e) => e.reference));
-  return included.find((r): r is WithId<Endpoint> => r.resourceType === 'Endpoint' && refs.has(`Endpoint/${r.id}`) && r.status === 'active');
+  return included.find(
+    (r): r is WithId<Endpoint> =>
+      r.resourceType === 'Endpoint' && refs.has(`Endpoint/${r.id}`) && r.status === 'active',
+  );
 }
 
 function serviceOf(regionId: string, regionName: string | undefined, endpoint: Endpoint): RegionService | undefined {

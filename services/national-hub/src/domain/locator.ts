@@ -1,5 +1,22 @@
 import type { Clock } from '@imaging/auth';
-import { assertValid, badGateway, CODE_SYSTEMS, conflict, forbidden, invalid, issue, isValidNhsNumber, NHS_NUMBER_SYSTEM, nhsNumberOf, notSupported, OutcomeError, SYSTEMS, token, unavailable, unprocessableIssues } from '@imaging/fhir';
+import {
+  assertValid,
+  badGateway,
+  CODE_SYSTEMS,
+  conflict,
+  forbidden,
+  invalid,
+  issue,
+  isValidNhsNumber,
+  NHS_NUMBER_SYSTEM,
+  nhsNumberOf,
+  notSupported,
+  OutcomeError,
+  SYSTEMS,
+  token,
+  unavailable,
+  unprocessableIssues,
+} from '@imaging/fhir';
 import type { FhirStore, SearchPage, WithId } from '@imaging/fhir';
 import type { Logger } from '@imaging/fhir-http';
 import type { DocumentReference, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
@@ -48,19 +65,32 @@ export interface Registration {
  * Registers a pointer, idempotently: a conditional create on its master identifier (the source URL),
  * so a retried registration returns the pointer already held. A region may only point at its own data.
  */
-export async function registerPointer(deps: LocatorDeps, caller: Caller, pointer: DocumentReference, ids: RequestIds): Promise<Registration> {
+export async function registerPointer(
+  deps: LocatorDeps,
+  caller: Caller,
+  pointer: DocumentReference,
+  ids: RequestIds,
+): Promise<Registration> {
   assertKind(caller, ['gateway'], 'register pointers');
   assertValid(pointer);
   const parts = pointerParts(pointer);
   const regionId = regionOf(caller);
   if (parts.custodian !== regionId) {
-    throw new OutcomeError(forbiddenAt(`${caller.clientId} registers for region ${regionId}, not ${parts.custodian}`, 'DocumentReference.custodian'));
+    throw new OutcomeError(
+      forbiddenAt(
+        `${caller.clientId} registers for region ${regionId}, not ${parts.custodian}`,
+        'DocumentReference.custodian',
+      ),
+    );
   }
   const region = await findRegion(deps.store, regionId);
   if (!region) throw new OutcomeError(forbidden(`Region ${regionId} of ${caller.clientId} is not in the directory`));
   if (!parts.url.startsWith(`${region.address}/`)) {
     throw new OutcomeError(
-      forbiddenAt(`A pointer of region ${regionId} must point into its gateway ${region.address}`, 'DocumentReference.content[0].attachment.url'),
+      forbiddenAt(
+        `A pointer of region ${regionId} must point into its gateway ${region.address}`,
+        'DocumentReference.content[0].attachment.url',
+      ),
     );
   }
   checkSourcePath(parts, region.address);
@@ -82,7 +112,11 @@ export async function registerPointer(deps: LocatorDeps, caller: Caller, pointer
       outcome: { status: 201 },
     });
   }
-  deps.logger.info(created ? 'pointer registered' : 'pointer already registered', { correlationId: ids.correlationId, requestId: ids.requestId, pointer: resource.id });
+  deps.logger.info(created ? 'pointer registered' : 'pointer already registered', {
+    correlationId: ids.correlationId,
+    requestId: ids.requestId,
+    pointer: resource.id,
+  });
   return { pointer: resource, created };
 }
 
@@ -98,29 +132,77 @@ function pointerParts(pointer: DocumentReference): PointerParts {
   const problems: OperationOutcomeIssue[] = [];
   const master = pointer.masterIdentifier;
   if (master?.system !== SYSTEMS.pointerSource || !master.value) {
-    problems.push(issue({ code: 'required', text: `masterIdentifier must be the source URL (system ${SYSTEMS.pointerSource})`, expression: 'DocumentReference.masterIdentifier' }));
+    problems.push(
+      issue({
+        code: 'required',
+        text: `masterIdentifier must be the source URL (system ${SYSTEMS.pointerSource})`,
+        expression: 'DocumentReference.masterIdentifier',
+      }),
+    );
   }
   const subject = pointer.subject?.identifier;
   if (subject?.system !== NHS_NUMBER_SYSTEM || !subject.value) {
-    problems.push(issue({ code: 'required', text: `subject must identify the patient by NHS number (${NHS_NUMBER_SYSTEM})`, expression: 'DocumentReference.subject' }));
+    problems.push(
+      issue({
+        code: 'required',
+        text: `subject must identify the patient by NHS number (${NHS_NUMBER_SYSTEM})`,
+        expression: 'DocumentReference.subject',
+      }),
+    );
   } else if (!isValidNhsNumber(subject.value)) {
-    problems.push(issue({ code: 'value', text: `'${subject.value}' is not a valid NHS number (Modulus 11)`, expression: 'DocumentReference.subject.identifier.value' }));
+    problems.push(
+      issue({
+        code: 'value',
+        text: `'${subject.value}' is not a valid NHS number (Modulus 11)`,
+        expression: 'DocumentReference.subject.identifier.value',
+      }),
+    );
   }
   const kind = pointer.type?.coding?.find((c) => c.system === CODE_SYSTEMS.pointerKind)?.code;
   if (!kind || !(POINTER_KINDS as readonly string[]).includes(kind)) {
-    problems.push(issue({ code: 'code-invalid', text: `type must be ${POINTER_KINDS.join(' or ')} from ${CODE_SYSTEMS.pointerKind}`, expression: 'DocumentReference.type' }));
+    problems.push(
+      issue({
+        code: 'code-invalid',
+        text: `type must be ${POINTER_KINDS.join(' or ')} from ${CODE_SYSTEMS.pointerKind}`,
+        expression: 'DocumentReference.type',
+      }),
+    );
   }
   const url = pointer.content?.[0]?.attachment?.url;
-  if (!url) problems.push(issue({ code: 'required', text: 'content[0].attachment.url must be the source URL', expression: 'DocumentReference.content[0].attachment.url' }));
+  if (!url)
+    problems.push(
+      issue({
+        code: 'required',
+        text: 'content[0].attachment.url must be the source URL',
+        expression: 'DocumentReference.content[0].attachment.url',
+      }),
+    );
   else if (master?.value && url !== master.value) {
-    problems.push(issue({ code: 'business-rule', text: 'content[0].attachment.url must equal masterIdentifier.value', expression: 'DocumentReference.content[0].attachment.url' }));
+    problems.push(
+      issue({
+        code: 'business-rule',
+        text: 'content[0].attachment.url must equal masterIdentifier.value',
+        expression: 'DocumentReference.content[0].attachment.url',
+      }),
+    );
   }
   const custodian = pointer.custodian?.identifier;
   if (custodian?.system !== SYSTEMS.region || !custodian.value) {
-    problems.push(issue({ code: 'required', text: `custodian must identify the region (system ${SYSTEMS.region})`, expression: 'DocumentReference.custodian' }));
+    problems.push(
+      issue({
+        code: 'required',
+        text: `custodian must identify the region (system ${SYSTEMS.region})`,
+        expression: 'DocumentReference.custodian',
+      }),
+    );
   }
   if (problems.length) throw new OutcomeError(unprocessableIssues(problems));
-  return { url: url as string, nhsNumber: subject?.value as string, kind: kind as PointerKind, custodian: custodian?.value as string };
+  return {
+    url: url as string,
+    nhsNumber: subject?.value as string,
+    kind: kind as PointerKind,
+    custodian: custodian?.value as string,
+  };
 }
 
 /** `<gateway>/<kind>/<id>`, of the kind the pointer says. */
@@ -129,7 +211,11 @@ function checkSourcePath(parts: PointerParts, gateway: string): void {
   if (type !== parts.kind || !id || !FHIR_ID.test(id) || rest.length) {
     throw new OutcomeError(
       unprocessableIssues([
-        issue({ code: 'business-rule', text: `The source URL must be ${gateway}/${parts.kind}/<id>`, expression: 'DocumentReference.content[0].attachment.url' }),
+        issue({
+          code: 'business-rule',
+          text: `The source URL must be ${gateway}/${parts.kind}/<id>`,
+          expression: 'DocumentReference.content[0].attachment.url',
+        }),
       ]),
     );
   }
@@ -154,7 +240,11 @@ const SEARCH_PARAMS = ['subject:identifier', 'patient:identifier', 'type', '_cou
 export function parsePointerSearch(params: URLSearchParams): PointerSearch {
   const problems: OperationOutcomeIssue[] = [];
   for (const key of new Set(params.keys())) {
-    if (!SEARCH_PARAMS.includes(key)) problems.push(notSupported(`Search parameter '${key}' is not supported here; search by subject:identifier`, key).issue?.[0] as OperationOutcomeIssue);
+    if (!SEARCH_PARAMS.includes(key))
+      problems.push(
+        notSupported(`Search parameter '${key}' is not supported here; search by subject:identifier`, key)
+          .issue?.[0] as OperationOutcomeIssue,
+      );
   }
   const patients = [...params.getAll('subject:identifier'), ...params.getAll('patient:identifier')];
   let nhsNumber = '';
@@ -170,7 +260,13 @@ export function parsePointerSearch(params: URLSearchParams): PointerSearch {
     const value = patients[0] as string;
     const bar = value.indexOf('|');
     if (bar < 0 || value.slice(0, bar) !== NHS_NUMBER_SYSTEM || !isValidNhsNumber(value.slice(bar + 1))) {
-      problems.push(issue({ code: 'value', text: `'${value}' is not ${NHS_NUMBER_SYSTEM}|<a valid NHS number>`, expression: 'subject:identifier' }));
+      problems.push(
+        issue({
+          code: 'value',
+          text: `'${value}' is not ${NHS_NUMBER_SYSTEM}|<a valid NHS number>`,
+          expression: 'subject:identifier',
+        }),
+      );
     } else nhsNumber = value.slice(bar + 1);
   }
   const type = params.get('type');
@@ -186,7 +282,8 @@ export function parsePointerSearch(params: URLSearchParams): PointerSearch {
   let count: number | undefined;
   if (countText !== null) {
     count = Number(countText);
-    if (!Number.isInteger(count) || count < 1 || count > 100) problems.push(issue({ code: 'value', text: '_count must be 1 to 100', expression: '_count' }));
+    if (!Number.isInteger(count) || count < 1 || count > 100)
+      problems.push(issue({ code: 'value', text: '_count must be 1 to 100', expression: '_count' }));
   }
   if (problems.length) throw new OutcomeError(invalid(problems));
   return { nhsNumber, ...(kind ? { kind } : {}), ...(count ? { count } : {}) };
@@ -205,7 +302,13 @@ export function pointerQuery(search: PointerSearch): Record<string, string> {
 }
 
 /** A patient's pointers (one page), with the disclosure audited. */
-export async function searchPointers(deps: LocatorDeps, caller: Caller, search: PointerSearch, query: string, ids: RequestIds): Promise<SearchPage<WithId<DocumentReference>>> {
+export async function searchPointers(
+  deps: LocatorDeps,
+  caller: Caller,
+  search: PointerSearch,
+  query: string,
+  ids: RequestIds,
+): Promise<SearchPage<WithId<DocumentReference>>> {
   assertKind(caller, LOCATOR_READERS, 'search the locator');
   const page = await deps.store.search<DocumentReference>('DocumentReference', pointerQuery(search));
   await auditDisclosure(deps, caller, page.resources, [search.nhsNumber], query, ids);
@@ -213,7 +316,12 @@ export async function searchPointers(deps: LocatorDeps, caller: Caller, search: 
 }
 
 /** A later page of a search (the continuation comes from a page token the caller was given). */
-export async function nextPointers(deps: LocatorDeps, caller: Caller, continuation: string, ids: RequestIds): Promise<SearchPage<WithId<DocumentReference>>> {
+export async function nextPointers(
+  deps: LocatorDeps,
+  caller: Caller,
+  continuation: string,
+  ids: RequestIds,
+): Promise<SearchPage<WithId<DocumentReference>>> {
   assertKind(caller, LOCATOR_READERS, 'search the locator');
   const page = await deps.store.nextPage<DocumentReference>(continuation);
   await auditDisclosure(deps, caller, page.resources, page.resources.map(nhsNumberOfPointer), '_page', ids);
@@ -221,7 +329,12 @@ export async function nextPointers(deps: LocatorDeps, caller: Caller, continuati
 }
 
 /** One pointer, with the disclosure audited. */
-export async function readPointer(deps: LocatorDeps, caller: Caller, id: string, ids: RequestIds): Promise<WithId<DocumentReference>> {
+export async function readPointer(
+  deps: LocatorDeps,
+  caller: Caller,
+  id: string,
+  ids: RequestIds,
+): Promise<WithId<DocumentReference>> {
   assertKind(caller, LOCATOR_READERS, 'read the locator');
   const pointer = await deps.store.read<DocumentReference>('DocumentReference', id);
   await auditDisclosure(deps, caller, [pointer], [nhsNumberOfPointer(pointer)], undefined, ids);
@@ -261,7 +374,12 @@ const nhsNumberOfPointer = (p: DocumentReference): string => nhsNumberOf(p.subje
  * returns it as it is. Nothing is copied or kept. The URL must still lie in the custodian region's
  * gateway as the directory has it, so the hub's token is never sent anywhere else.
  */
-export async function retrieveContent(deps: LocatorDeps, caller: Caller, id: string, ids: RequestIds): Promise<Resource> {
+export async function retrieveContent(
+  deps: LocatorDeps,
+  caller: Caller,
+  id: string,
+  ids: RequestIds,
+): Promise<Resource> {
   assertKind(caller, LOCATOR_READERS, 'retrieve content through the locator');
   const pointer = await deps.store.read<DocumentReference>('DocumentReference', id);
   const url = pointer.content?.[0]?.attachment?.url;
@@ -271,7 +389,9 @@ export async function retrieveContent(deps: LocatorDeps, caller: Caller, id: str
   if (!url || !kind || !regionId) throw new Error(`DocumentReference/${id} is not a locator pointer`);
   const region = await findRegion(deps.store, regionId);
   if (!region || !url.startsWith(`${region.address}/`)) {
-    throw new OutcomeError(conflict(`DocumentReference/${id} points outside region ${regionId}'s gateway as the directory has it`));
+    throw new OutcomeError(
+      conflict(`DocumentReference/${id} points outside region ${regionId}'s gateway as the directory has it`),
+    );
   }
   const party = { regionId, ...(region.regionName ? { regionName: region.regionName } : {}) };
   const record = (outcome: AuditOutcome) =>
@@ -289,7 +409,10 @@ export async function retrieveContent(deps: LocatorDeps, caller: Caller, id: str
 
   const result = await callRegion<Resource>(deps.link, url, { method: 'GET' });
   let failure: OutcomeError | undefined;
-  if (!result.answered) failure = new OutcomeError(unavailable(`Region ${regionId} could not be reached (${result.reason}); try again later`));
+  if (!result.answered)
+    failure = new OutcomeError(
+      unavailable(`Region ${regionId} could not be reached (${result.reason}); try again later`),
+    );
   else if (!result.ok) {
     // A source that no longer has it is worth passing on; anything else is the source's or the hub's fault.
     failure =
@@ -297,11 +420,20 @@ export async function retrieveContent(deps: LocatorDeps, caller: Caller, id: str
         ? new OutcomeError(result.outcome, result.status)
         : new OutcomeError(badGateway(`Region ${regionId} answered ${result.status}: ${result.text}`));
   } else if (result.body?.resourceType !== kind) {
-    failure = new OutcomeError(badGateway(`Region ${regionId} answered with a ${result.body?.resourceType ?? 'non-FHIR body'}, not the ${kind} pointed to`));
+    failure = new OutcomeError(
+      badGateway(
+        `Region ${regionId} answered with a ${result.body?.resourceType ?? 'non-FHIR body'}, not the ${kind} pointed to`,
+      ),
+    );
   }
   if (failure) {
     await record({ status: failure.status, text: failure.message });
-    deps.logger.warn('content not retrieved', { correlationId: ids.correlationId, requestId: ids.requestId, pointer: id, status: failure.status });
+    deps.logger.warn('content not retrieved', {
+      correlationId: ids.correlationId,
+      requestId: ids.requestId,
+      pointer: id,
+      status: failure.status,
+    });
     throw failure;
   }
   await record({ status: 200, text: `${kind} retrieved from region ${regionId}` });
@@ -317,7 +449,16 @@ function sourceOf(url: string, type: PointerKind): Reference {
   return { type, identifier: { system: SYSTEMS.pointerSource, value: url } };
 }
 
-function audit(deps: LocatorDeps, input: Omit<AuditInput, 'recorded' | 'observer' | 'requestId' | 'correlationId'> & { ids: RequestIds }) {
+function audit(
+  deps: LocatorDeps,
+  input: Omit<AuditInput, 'recorded' | 'observer' | 'requestId' | 'correlationId'> & { ids: RequestIds },
+) {
   const { ids, ...rest } = input;
-  return recordAudit(deps.store, { ...rest, requestId: ids.requestId, correlationId: ids.correlationId, recorded: deps.clock(), observer: deps.hubUrl });
+  return recordAudit(deps.store, {
+    ...rest,
+    requestId: ids.requestId,
+    correlationId: ids.correlationId,
+    recorded: deps.clock(),
+    observer: deps.hubUrl,
+  });
 }

@@ -1,10 +1,27 @@
 import type { Clock } from '@imaging/auth';
-import { badGateway, forbidden, invalid, issue, nhsNumberOf, OutcomeError, unavailable, unprocessable } from '@imaging/fhir';
+import {
+  badGateway,
+  forbidden,
+  invalid,
+  issue,
+  nhsNumberOf,
+  OutcomeError,
+  unavailable,
+  unprocessable,
+} from '@imaging/fhir';
 import type { FhirStore } from '@imaging/fhir';
 import type { Logger } from '@imaging/fhir-http';
 import { MESSAGE_HEADERS, parseMessage, routingHeaders } from '@imaging/messaging';
 import type { ParsedMessage } from '@imaging/messaging';
-import type { Bundle, Identifier, OperationOutcome, OperationOutcomeIssue, Patient, Reference, Resource } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  Identifier,
+  OperationOutcome,
+  OperationOutcomeIssue,
+  Patient,
+  Reference,
+  Resource,
+} from '@medplum/fhirtypes';
 import { recordAudit } from './audit.ts';
 import type { Caller } from './caller.ts';
 import { assertKind, regionOf } from './caller.ts';
@@ -56,9 +73,13 @@ export function checkRouteHeaders(raw: RawRouteHeaders): RouteHeaders {
   const check = (name: string, value: string | undefined) => {
     // FHIR's convention for HTTP headers in an issue: `http.` + the header name.
     const at = { expression: [`http.${name}`], location: [`http.${name}`] };
-    if (value === undefined || value === '') problems.push({ ...issue({ code: 'required', text: `The ${name} header is required` }), ...at });
+    if (value === undefined || value === '')
+      problems.push({ ...issue({ code: 'required', text: `The ${name} header is required` }), ...at });
     else if (!HEADER_ID.test(value)) {
-      problems.push({ ...issue({ code: 'value', text: `The ${name} header must be 1-128 of A-Z a-z 0-9 - . _ :` }), ...at });
+      problems.push({
+        ...issue({ code: 'value', text: `The ${name} header must be 1-128 of A-Z a-z 0-9 - . _ :` }),
+        ...at,
+      });
     }
   };
   check(MESSAGE_HEADERS.target, raw.target);
@@ -72,18 +93,31 @@ export function checkRouteHeaders(raw: RawRouteHeaders): RouteHeaders {
  * Routes one message. Refusals before forwarding (400/403/422) deliver nothing and write nothing;
  * once forwarding is attempted, an AuditEvent records the disclosure and how it ended.
  */
-export async function routeMessage(deps: RouterDeps, caller: Caller, bundle: Bundle, raw: RawRouteHeaders): Promise<Relayed> {
+export async function routeMessage(
+  deps: RouterDeps,
+  caller: Caller,
+  bundle: Bundle,
+  raw: RawRouteHeaders,
+): Promise<Relayed> {
   assertKind(caller, ['gateway'], 'route messages');
   const headers = checkRouteHeaders(raw);
   const message = parseMessage(bundle);
 
   const senderRegion = regionOf(caller);
   const sender = await findRegion(deps.store, senderRegion);
-  if (!sender) throw new OutcomeError(forbidden(`Region ${senderRegion} of ${caller.clientId} is not in the directory`));
+  if (!sender)
+    throw new OutcomeError(forbidden(`Region ${senderRegion} of ${caller.clientId} is not in the directory`));
   if (message.sourceService !== sender.serviceId) {
-    deps.logger.warn('spoofed message source refused', { client: caller.clientId, claimed: message.sourceService, correlationId: headers.correlationId });
+    deps.logger.warn('spoofed message source refused', {
+      client: caller.clientId,
+      claimed: message.sourceService,
+      correlationId: headers.correlationId,
+    });
     throw new OutcomeError(
-      forbiddenAt(`${caller.clientId} sends for ${sender.serviceId}, not ${message.sourceService}`, 'Bundle.entry[0].resource.source.endpoint'),
+      forbiddenAt(
+        `${caller.clientId} sends for ${sender.serviceId}, not ${message.sourceService}`,
+        'Bundle.entry[0].resource.source.endpoint',
+      ),
     );
   }
   if (message.destinationService !== headers.target) {
@@ -97,7 +131,11 @@ export async function routeMessage(deps: RouterDeps, caller: Caller, bundle: Bun
   const receiver = await findService(deps.store, headers.target);
   if (!receiver) {
     throw new OutcomeError(
-      unprocessable(`No active service '${headers.target}' is in the directory: nothing was delivered`, `http.${MESSAGE_HEADERS.target}`, 'not-found'),
+      unprocessable(
+        `No active service '${headers.target}' is in the directory: nothing was delivered`,
+        `http.${MESSAGE_HEADERS.target}`,
+        'not-found',
+      ),
     );
   }
 
@@ -135,32 +173,52 @@ function forbiddenAt(text: string, expression: string): OperationOutcome {
 }
 
 /** Forwards with the same three headers; maps the receiver's answer to what the sender is told. */
-async function forward(deps: RouterDeps, receiver: RegionService, bundle: Bundle, headers: RouteHeaders): Promise<Relayed> {
+async function forward(
+  deps: RouterDeps,
+  receiver: RegionService,
+  bundle: Bundle,
+  headers: RouteHeaders,
+): Promise<Relayed> {
   const result = await callRegion<Resource>(deps.link, `${receiver.address}/$process-message`, {
     method: 'POST',
     body: bundle,
     headers: routingHeaders(headers),
   });
   if (!result.answered) {
-    return { status: 503, body: unavailable(`${receiver.serviceId} could not be reached (${result.reason}); the message was not delivered, try again later`) };
+    return {
+      status: 503,
+      body: unavailable(
+        `${receiver.serviceId} could not be reached (${result.reason}); the message was not delivered, try again later`,
+      ),
+    };
   }
   if (result.ok) {
     if (!result.body || typeof result.body !== 'object' || typeof result.body.resourceType !== 'string') {
-      return { status: 502, body: badGateway(`${receiver.serviceId} answered ${result.status} without a FHIR response`) };
+      return {
+        status: 502,
+        body: badGateway(`${receiver.serviceId} answered ${result.status} without a FHIR response`),
+      };
     }
     return { status: result.status, body: result.body };
   }
-  if (result.status >= 500) return { status: 502, body: badGateway(`${receiver.serviceId} failed (${result.status}): ${result.text}`) };
+  if (result.status >= 500)
+    return { status: 502, body: badGateway(`${receiver.serviceId} failed (${result.status}): ${result.text}`) };
   // The receiver refusing the hub's own token is the hub's or the receiver's set-up, not the sender's message.
   if (result.status === 401 || result.status === 403) {
-    return { status: 502, body: badGateway(`${receiver.serviceId} refused the hub's credentials (${result.status}): ${result.text}`) };
+    return {
+      status: 502,
+      body: badGateway(`${receiver.serviceId} refused the hub's credentials (${result.status}): ${result.text}`),
+    };
   }
   return { status: result.status, body: result.outcome };
 }
 
 function outcomeText(relayed: Relayed): string {
   if (relayed.body.resourceType === 'OperationOutcome') {
-    return (relayed.body.issue ?? []).map((i) => i.details?.text ?? i.diagnostics ?? i.code).join('; ') || `${relayed.status}`;
+    return (
+      (relayed.body.issue ?? []).map((i) => i.details?.text ?? i.diagnostics ?? i.code).join('; ') ||
+      `${relayed.status}`
+    );
   }
   return `${relayed.status} delivered`;
 }
@@ -190,5 +248,8 @@ function focusReference(message: ParsedMessage): Reference {
   const identifier = identifiers.find((i) => i.system && i.value);
   return identifier
     ? { type: focus.resourceType, identifier: { system: identifier.system, value: identifier.value } }
-    : { type: focus.resourceType, display: `${focus.resourceType} carried by message ${message.header.id ?? ''}`.trim() };
+    : {
+        type: focus.resourceType,
+        display: `${focus.resourceType} carried by message ${message.header.id ?? ''}`.trim(),
+      };
 }

@@ -8,11 +8,34 @@ import type { HubContext, HubEnv } from '../deps.ts';
 /** The search parameters the directory answers, per type (the same on the embedded store and on HAPI). */
 const SEARCHES = {
   Organization: {
-    params: ['identifier', 'name', 'name:exact', 'name:contains', 'partof', 'partof:identifier', 'endpoint', 'type', 'active', '_id', '_count', '_include'],
+    params: [
+      'identifier',
+      'name',
+      'name:exact',
+      'name:contains',
+      'partof',
+      'partof:identifier',
+      'endpoint',
+      'type',
+      'active',
+      '_id',
+      '_count',
+      '_include',
+    ],
     includes: ['Organization:endpoint', 'Organization:partof'],
   },
   Endpoint: {
-    params: ['identifier', 'status', 'organization', 'organization:identifier', 'connection-type', 'name', '_id', '_count', '_include'],
+    params: [
+      'identifier',
+      'status',
+      'organization',
+      'organization:identifier',
+      'connection-type',
+      'name',
+      '_id',
+      '_count',
+      '_include',
+    ],
     includes: ['Endpoint:organization'],
   },
 } as const;
@@ -30,7 +53,9 @@ export function directoryRoutes(hub: HubContext, type: DirectoryType): Hono<HubE
     // Bound to the client and the type, so a continuation of another search cannot be replayed here.
     const caller = `${c.var.auth.sub} ${type}`;
     const pageToken = url.searchParams.get('_page');
-    const page = pageToken ? await store.nextPage(pageTokens.decode(pageToken, caller)) : await store.search(type, checkSearch(type, url.searchParams));
+    const page = pageToken
+      ? await store.nextPage(pageTokens.decode(pageToken, caller))
+      : await store.search(type, checkSearch(type, url.searchParams));
     const next = page.next ? `${hub.baseUrl}/${type}?_page=${pageTokens.encode(page.next, caller)}` : undefined;
     return fhirResponse(searchsetBundle(page, hub.baseUrl, `${hub.baseUrl}/${type}${url.search}`, next));
   });
@@ -46,9 +71,21 @@ function checkSearch(type: DirectoryType, params: URLSearchParams): URLSearchPar
   const problems: OperationOutcomeIssue[] = [];
   for (const [key, value] of params) {
     if (!(allowed as readonly string[]).includes(key)) {
-      problems.push(issue({ code: 'not-supported', text: `Search parameter '${key}' is not supported on ${type}`, expression: key }));
+      problems.push(
+        issue({
+          code: 'not-supported',
+          text: `Search parameter '${key}' is not supported on ${type}`,
+          expression: key,
+        }),
+      );
     } else if (key === '_include' && !(includes as readonly string[]).includes(value)) {
-      problems.push(issue({ code: 'not-supported', text: `_include=${value} is not supported; use ${includes.join(' or ')}`, expression: '_include' }));
+      problems.push(
+        issue({
+          code: 'not-supported',
+          text: `_include=${value} is not supported; use ${includes.join(' or ')}`,
+          expression: '_include',
+        }),
+      );
     } else if (key === '_count' && !/^(?:[1-9]\d?|100)$/.test(value)) {
       problems.push(issue({ code: 'value', text: '_count must be 1 to 100', expression: '_count' }));
     }

@@ -8,7 +8,11 @@ import { createTestHub, deadUrl, startFakeRegion, tempDataDir, topologyWith } fr
 const temp = tempDataDir();
 const north = await startFakeRegion('imaging-north');
 const southUrl = await deadUrl();
-const hub: TestHub = await createTestHub({ dataDir: temp.dir, topology: topologyWith({ north: north.url, south: southUrl }), forwardTimeoutMs: 500 });
+const hub: TestHub = await createTestHub({
+  dataDir: temp.dir,
+  topology: topologyWith({ north: north.url, south: southUrl }),
+  forwardTimeoutMs: 500,
+});
 north.trust(hub);
 afterAll(async () => {
   await north.close();
@@ -20,7 +24,13 @@ beforeEach(() => {
 });
 
 /** A pointer as the gateway's buildPointer makes it. */
-function pointer(region: string, gatewayUrl: string, kind: 'ImagingStudy' | 'DiagnosticReport', id: string, nhsNumber = testNhsNumber(0)): DocumentReference {
+function pointer(
+  region: string,
+  gatewayUrl: string,
+  kind: 'ImagingStudy' | 'DiagnosticReport',
+  id: string,
+  nhsNumber = testNhsNumber(0),
+): DocumentReference {
   const url = `${gatewayUrl}/fhir/${kind}/${id}`;
   return {
     resourceType: 'DocumentReference',
@@ -35,10 +45,18 @@ function pointer(region: string, gatewayUrl: string, kind: 'ImagingStudy' | 'Dia
   };
 }
 
-async function register(body: unknown, client = 'gateway-north', headers: Record<string, string> = {}): Promise<Response> {
+async function register(
+  body: unknown,
+  client = 'gateway-north',
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return hub.app.request('/fhir/DocumentReference', {
     method: 'POST',
-    headers: { Authorization: `Bearer ${await hub.tokenFor(client)}`, 'Content-Type': 'application/fhir+json', ...headers },
+    headers: {
+      Authorization: `Bearer ${await hub.tokenFor(client)}`,
+      'Content-Type': 'application/fhir+json',
+      ...headers,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
@@ -47,28 +65,45 @@ async function get(path: string, client = 'clinician-rs1', headers: Record<strin
   return hub.app.request(path, { headers: { Authorization: `Bearer ${await hub.tokenFor(client)}`, ...headers } });
 }
 
-const byNhs = (nhs: string) => `/fhir/DocumentReference?subject:identifier=${encodeURIComponent(`${NHS_NUMBER_SYSTEM}|${nhs}`)}`;
-const pointersInStore = async () => (await hub.store.search<DocumentReference>('DocumentReference', { _count: '1000' })).resources;
+const byNhs = (nhs: string) =>
+  `/fhir/DocumentReference?subject:identifier=${encodeURIComponent(`${NHS_NUMBER_SYSTEM}|${nhs}`)}`;
+const pointersInStore = async () =>
+  (await hub.store.search<DocumentReference>('DocumentReference', { _count: '1000' })).resources;
 const audits = async (subtype: string) =>
-  (await hub.store.search<AuditEvent>('AuditEvent', { subtype: `${CODE_SYSTEMS.auditSubtype}|${subtype}`, _count: '1000' })).resources;
+  (
+    await hub.store.search<AuditEvent>('AuditEvent', {
+      subtype: `${CODE_SYSTEMS.auditSubtype}|${subtype}`,
+      _count: '1000',
+    })
+  ).resources;
 const issues = async (res: Response) => ((await res.json()) as OperationOutcome).issue ?? [];
 
 describe('registering a pointer', () => {
   it('creates it (201), and a repeat returns the same pointer (200): one pointer in all', async () => {
     const body = pointer('north', north.url, 'ImagingStudy', 'study-1');
-    const first = await register(body, 'gateway-north', { 'X-Request-ID': 'ptr-req-1', 'X-Correlation-ID': 'case-ptr' });
+    const first = await register(body, 'gateway-north', {
+      'X-Request-ID': 'ptr-req-1',
+      'X-Correlation-ID': 'case-ptr',
+    });
     expect(first.status).toBe(201);
     expect(first.headers.get('X-Request-ID')).toBe('ptr-req-1');
     const created = (await first.json()) as DocumentReference;
     expect(first.headers.get('Location')).toBe(`http://127.0.0.1:4000/fhir/DocumentReference/${created.id}/_history/1`);
     expect(created.masterIdentifier?.value).toBe(`${north.url}/fhir/ImagingStudy/study-1`);
 
-    const again = await register(body, 'gateway-north', { 'X-Request-ID': 'ptr-req-1', 'X-Correlation-ID': 'case-ptr' });
+    const again = await register(body, 'gateway-north', {
+      'X-Request-ID': 'ptr-req-1',
+      'X-Correlation-ID': 'case-ptr',
+    });
     expect(again.status).toBe(200);
     expect(((await again.json()) as DocumentReference).id).toBe(created.id);
-    expect((await pointersInStore()).filter((p) => p.masterIdentifier?.value === body.masterIdentifier?.value)).toHaveLength(1);
+    expect(
+      (await pointersInStore()).filter((p) => p.masterIdentifier?.value === body.masterIdentifier?.value),
+    ).toHaveLength(1);
 
-    const registered = (await audits('pointer-registered')).filter((a) => a.entity?.some((e) => e.what?.identifier?.value === 'ptr-req-1'));
+    const registered = (await audits('pointer-registered')).filter((a) =>
+      a.entity?.some((e) => e.what?.identifier?.value === 'ptr-req-1'),
+    );
     expect(registered).toHaveLength(1);
   });
 
@@ -91,14 +126,26 @@ describe('registering a pointer', () => {
 
     const badNumber = await register(pointer('north', north.url, 'ImagingStudy', 'bad', '9990000019'));
     expect(badNumber.status).toBe(422);
-    expect((await issues(badNumber)).map((i) => i.expression?.[0])).toEqual(['DocumentReference.subject.identifier.value']);
+    expect((await issues(badNumber)).map((i) => i.expression?.[0])).toEqual([
+      'DocumentReference.subject.identifier.value',
+    ]);
 
-    const bare = { ...pointer('north', north.url, 'ImagingStudy', 'bare'), type: { text: 'a study' }, custodian: { display: 'north' } };
+    const bare = {
+      ...pointer('north', north.url, 'ImagingStudy', 'bare'),
+      type: { text: 'a study' },
+      custodian: { display: 'north' },
+    };
     const res = await register(bare);
     expect(res.status).toBe(422);
-    expect((await issues(res)).map((i) => i.expression?.[0])).toEqual(['DocumentReference.type', 'DocumentReference.custodian']);
+    expect((await issues(res)).map((i) => i.expression?.[0])).toEqual([
+      'DocumentReference.type',
+      'DocumentReference.custodian',
+    ]);
 
-    const wrongKind = await register({ ...pointer('north', north.url, 'DiagnosticReport', 'r'), type: { coding: [{ system: CODE_SYSTEMS.pointerKind, code: 'ImagingStudy' }] } });
+    const wrongKind = await register({
+      ...pointer('north', north.url, 'DiagnosticReport', 'r'),
+      type: { coding: [{ system: CODE_SYSTEMS.pointerKind, code: 'ImagingStudy' }] },
+    });
     expect(wrongKind.status).toBe(422);
   });
 
@@ -115,30 +162,43 @@ describe('registering a pointer', () => {
   });
 });
 
-describe('finding a patient\'s imaging', () => {
+describe("finding a patient's imaging", () => {
   const nhs = testNhsNumber(3);
   const registered: string[] = [];
   beforeEach(async () => {
     if (registered.length) return;
-    for (const [kind, id] of [['ImagingStudy', 'p3-study-1'], ['ImagingStudy', 'p3-study-2'], ['DiagnosticReport', 'p3-report-1']] as const) {
+    for (const [kind, id] of [
+      ['ImagingStudy', 'p3-study-1'],
+      ['ImagingStudy', 'p3-study-2'],
+      ['DiagnosticReport', 'p3-report-1'],
+    ] as const) {
       const res = await register(pointer('north', north.url, kind, id, nhs));
       registered.push(((await res.json()) as DocumentReference).id as string);
     }
   });
 
   it('returns the pointers for an NHS number, and audits the disclosure to the caller', async () => {
-    const res = await get(byNhs(nhs), 'clinician-rs1', { 'X-Request-ID': 'search-1', 'X-Correlation-ID': 'case-search' });
+    const res = await get(byNhs(nhs), 'clinician-rs1', {
+      'X-Request-ID': 'search-1',
+      'X-Correlation-ID': 'case-search',
+    });
     expect(res.status).toBe(200);
     const bundle = (await res.json()) as Bundle;
     expect(bundle.type).toBe('searchset');
     expect(bundle.entry?.map((e) => e.resource?.id).sort()).toEqual([...registered].sort());
     expect(bundle.entry?.every((e) => (e.resource as DocumentReference).subject?.identifier?.value === nhs)).toBe(true);
 
-    const event = (await audits('pointers-disclosed')).find((a) => a.entity?.some((e) => e.what?.identifier?.value === 'search-1'));
+    const event = (await audits('pointers-disclosed')).find((a) =>
+      a.entity?.some((e) => e.what?.identifier?.value === 'search-1'),
+    );
     expect(event).toBeDefined();
     const recipient = event?.agent.find((a) => a.requestor);
     expect(recipient).toMatchObject({ altId: 'clinician-rs1', who: { identifier: { value: 'RS1' } } });
-    expect(event?.entity?.filter((e) => e.what?.identifier?.system === NHS_NUMBER_SYSTEM).map((e) => e.what?.identifier?.value)).toEqual([nhs]);
+    expect(
+      event?.entity
+        ?.filter((e) => e.what?.identifier?.system === NHS_NUMBER_SYSTEM)
+        .map((e) => e.what?.identifier?.value),
+    ).toEqual([nhs]);
     expect(event?.entity?.filter((e) => e.what?.reference?.startsWith('DocumentReference/'))).toHaveLength(3);
     const query = event?.entity?.find((e) => e.query);
     expect(Buffer.from(query?.query ?? '', 'base64').toString()).toContain(nhs);
@@ -156,7 +216,10 @@ describe('finding a patient\'s imaging', () => {
     expect(ids.sort()).toEqual([...registered].sort());
     expect((await get(next.replace('http://127.0.0.1:4000', ''), 'clinician-rs1')).status).toBe(400);
     // A continuation of this search cannot be replayed through another type's endpoint (skipping the audit).
-    const replayed = await get(next.replace('http://127.0.0.1:4000/fhir/DocumentReference', '/fhir/Organization'), 'gateway-midlands');
+    const replayed = await get(
+      next.replace('http://127.0.0.1:4000/fhir/DocumentReference', '/fhir/Organization'),
+      'gateway-midlands',
+    );
     expect(replayed.status).toBe(400);
   });
 
@@ -192,20 +255,30 @@ describe('$retrieve', () => {
   });
 
   it('fetches the resource from its source region with the hub token and returns it as it is; nothing is stored', async () => {
-    const res = await get(`/fhir/DocumentReference/${pointerId}/$retrieve`, 'clinician-rs1', { 'X-Request-ID': 'retrieve-1' });
+    const res = await get(`/fhir/DocumentReference/${pointerId}/$retrieve`, 'clinician-rs1', {
+      'X-Request-ID': 'retrieve-1',
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(study);
     expect(north.received).toHaveLength(1);
-    expect(north.received[0]).toMatchObject({ method: 'GET', path: '/fhir/ImagingStudy/retrieve-study', claims: { sub: 'national-hub', client_kind: 'hub' } });
+    expect(north.received[0]).toMatchObject({
+      method: 'GET',
+      path: '/fhir/ImagingStudy/retrieve-study',
+      claims: { sub: 'national-hub', client_kind: 'hub' },
+    });
     expect((await hub.store.search('ImagingStudy', {})).resources).toHaveLength(0);
 
-    const event = (await audits('content-retrieved')).find((a) => a.entity?.some((e) => e.what?.identifier?.value === 'retrieve-1'));
+    const event = (await audits('content-retrieved')).find((a) =>
+      a.entity?.some((e) => e.what?.identifier?.value === 'retrieve-1'),
+    );
     expect(event?.outcome).toBe('0');
     expect(event?.action).toBe('R');
     const source = event?.agent.find((a) => !a.requestor);
     expect(source?.who?.identifier).toEqual({ system: SYSTEMS.region, value: 'north' });
     expect(event?.agent.find((a) => a.requestor)?.altId).toBe('clinician-rs1');
-    expect(event?.entity?.map((e) => e.what?.identifier?.value)).toContain(`${north.url}/fhir/ImagingStudy/retrieve-study`);
+    expect(event?.entity?.map((e) => e.what?.identifier?.value)).toContain(
+      `${north.url}/fhir/ImagingStudy/retrieve-study`,
+    );
     expect(event?.entity?.map((e) => e.what?.identifier?.value)).toContain(testNhsNumber(5));
   });
 
@@ -213,10 +286,14 @@ describe('$retrieve', () => {
     const res = await register(pointer('south', southUrl, 'DiagnosticReport', 'r-1'), 'gateway-south');
     expect(res.status).toBe(201);
     const id = ((await res.json()) as DocumentReference).id as string;
-    const retrieved = await get(`/fhir/DocumentReference/${id}/$retrieve`, 'clinician-rs1', { 'X-Request-ID': 'retrieve-down' });
+    const retrieved = await get(`/fhir/DocumentReference/${id}/$retrieve`, 'clinician-rs1', {
+      'X-Request-ID': 'retrieve-down',
+    });
     expect(retrieved.status).toBe(503);
     expect(((await retrieved.json()) as OperationOutcome).id).toBe('unavailable');
-    const event = (await audits('content-retrieved')).find((a) => a.entity?.some((e) => e.what?.identifier?.value === 'retrieve-down'));
+    const event = (await audits('content-retrieved')).find((a) =>
+      a.entity?.some((e) => e.what?.identifier?.value === 'retrieve-down'),
+    );
     expect(event?.outcome).toBe('8');
   });
 

@@ -5,12 +5,25 @@ import { Hono } from 'hono';
 import type { HubContext, HubEnv, HubRequestContext } from '../deps.ts';
 import { callerOf } from '../domain/caller.ts';
 import type { LocatorDeps, RequestIds } from '../domain/locator.ts';
-import { nextPointers, parsePointerSearch, readPointer, registerPointer, retrieveContent, searchPointers } from '../domain/locator.ts';
+import {
+  nextPointers,
+  parsePointerSearch,
+  readPointer,
+  registerPointer,
+  retrieveContent,
+  searchPointers,
+} from '../domain/locator.ts';
 
 /** The imaging record locator: register pointers, find a patient's pointers, retrieve through one. */
 export function documentReferenceRoutes(hub: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
-  const deps: LocatorDeps = { store: hub.deps.store, link: hub.link, clock: hub.clock, logger: hub.deps.logger, hubUrl: hub.deps.publicUrl };
+  const deps: LocatorDeps = {
+    store: hub.deps.store,
+    link: hub.link,
+    clock: hub.clock,
+    logger: hub.deps.logger,
+    hubUrl: hub.deps.publicUrl,
+  };
   const type = 'DocumentReference';
 
   app.post('/', requireScope(type, 'create'), async (c) => {
@@ -26,11 +39,15 @@ export function documentReferenceRoutes(hub: HubContext): Hono<HubEnv> {
     const page = pageToken
       ? await nextPointers(deps, caller, hub.deps.pageTokens.decode(pageToken, `${caller.clientId} ${type}`), idsOf(c))
       : await searchPointers(deps, caller, parsePointerSearch(url.searchParams), url.search.slice(1), idsOf(c));
-    const next = page.next ? `${hub.baseUrl}/${type}?_page=${hub.deps.pageTokens.encode(page.next, `${caller.clientId} ${type}`)}` : undefined;
+    const next = page.next
+      ? `${hub.baseUrl}/${type}?_page=${hub.deps.pageTokens.encode(page.next, `${caller.clientId} ${type}`)}`
+      : undefined;
     return fhirResponse(searchsetBundle(page, hub.baseUrl, `${hub.baseUrl}/${type}${url.search}`, next));
   });
 
-  app.get('/:id', requireScope(type, 'read'), async (c) => fhirResponse(await readPointer(deps, callerOf(c.var.auth), c.req.param('id'), idsOf(c))));
+  app.get('/:id', requireScope(type, 'read'), async (c) =>
+    fhirResponse(await readPointer(deps, callerOf(c.var.auth), c.req.param('id'), idsOf(c))),
+  );
 
   app.get('/:id/$retrieve', requireScope(type, 'read'), async (c) =>
     fhirResponse(await retrieveContent(deps, callerOf(c.var.auth), c.req.param('id'), idsOf(c))),

@@ -54,10 +54,19 @@ function routeHeaders(target: string, overrides: Record<string, string | undefin
   return Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-async function route(body: unknown, headers: Record<string, string>, client = 'gateway-north', scope?: string): Promise<Response> {
+async function route(
+  body: unknown,
+  headers: Record<string, string>,
+  client = 'gateway-north',
+  scope?: string,
+): Promise<Response> {
   return hub.app.request('/fhir/$process-message', {
     method: 'POST',
-    headers: { Authorization: `Bearer ${await hub.tokenFor(client, scope)}`, 'Content-Type': 'application/fhir+json', ...headers },
+    headers: {
+      Authorization: `Bearer ${await hub.tokenFor(client, scope)}`,
+      'Content-Type': 'application/fhir+json',
+      ...headers,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
@@ -85,8 +94,14 @@ describe('routing a message', () => {
     ]);
     // The fake region verified this token against the hub's JWKS: it is the hub's own service token.
     expect(got?.claims).toMatchObject({ sub: 'national-hub', client_kind: 'hub', iss: hub.publicUrl });
-    expect(got?.claims.scope.split(' ')).toEqual(['hub/deliver', 'system/ImagingStudy.rs', 'system/DiagnosticReport.rs']);
-    expect((got?.body as Bundle).entry?.[1]?.resource).toEqual((taskUpdate('imaging-north', 'imaging-midlands').entry?.[1]?.resource));
+    expect(got?.claims.scope.split(' ')).toEqual([
+      'hub/deliver',
+      'system/ImagingStudy.rs',
+      'system/DiagnosticReport.rs',
+    ]);
+    expect((got?.body as Bundle).entry?.[1]?.resource).toEqual(
+      taskUpdate('imaging-north', 'imaging-midlands').entry?.[1]?.resource,
+    );
     expect(north.received).toHaveLength(0);
   });
 
@@ -100,8 +115,15 @@ describe('routing a message', () => {
     expect(event.subtype?.[0]).toMatchObject({ system: CODE_SYSTEMS.auditSubtype, code: 'message-routed' });
     expect(event.outcome).toBe('0');
     const [source, destination] = event.agent;
-    expect(source).toMatchObject({ requestor: true, altId: 'gateway-north', who: { identifier: { system: SYSTEMS.region, value: 'north' } } });
-    expect(destination).toMatchObject({ requestor: false, who: { identifier: { system: SYSTEMS.region, value: 'midlands' } } });
+    expect(source).toMatchObject({
+      requestor: true,
+      altId: 'gateway-north',
+      who: { identifier: { system: SYSTEMS.region, value: 'north' } },
+    });
+    expect(destination).toMatchObject({
+      requestor: false,
+      who: { identifier: { system: SYSTEMS.region, value: 'midlands' } },
+    });
     const whats = event.entity?.map((e) => e.what?.identifier);
     expect(whats).toContainEqual({ system: NHS_NUMBER_SYSTEM, value: EXAMPLE.nhsNumber });
     expect(whats).toContainEqual({ system: SYSTEMS.task, value: EXAMPLE.task });
@@ -118,17 +140,27 @@ describe('routing a message', () => {
       sourceService: 'imaging-north',
       destinationService: 'imaging-midlands',
       focus: exampleServiceRequest(),
-      resources: [examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: testNhsNumber(7) }] }), exampleFulfilmentTask()],
+      resources: [
+        examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: testNhsNumber(7) }] }),
+        exampleFulfilmentTask(),
+      ],
       identifierOf: () => undefined,
     });
-    expect((await route(order, routeHeaders('imaging-midlands', { [MESSAGE_HEADERS.requestId]: 'req-order-1' }))).status).toBe(200);
+    expect(
+      (await route(order, routeHeaders('imaging-midlands', { [MESSAGE_HEADERS.requestId]: 'req-order-1' }))).status,
+    ).toBe(200);
     const event = (await audits()).at(-1) as AuditEvent;
-    const patients = event.entity?.filter((e) => e.what?.identifier?.system === NHS_NUMBER_SYSTEM).map((e) => e.what?.identifier?.value);
+    const patients = event.entity
+      ?.filter((e) => e.what?.identifier?.system === NHS_NUMBER_SYSTEM)
+      .map((e) => e.what?.identifier?.value);
     expect(patients?.sort()).toEqual([EXAMPLE.nhsNumber, testNhsNumber(7)].sort());
   });
 
   it('logs the routed message with its correlation id', async () => {
-    await route(taskUpdate('imaging-north', 'imaging-midlands'), routeHeaders('imaging-midlands', { [MESSAGE_HEADERS.correlationId]: 'case-logged' }));
+    await route(
+      taskUpdate('imaging-north', 'imaging-midlands'),
+      routeHeaders('imaging-midlands', { [MESSAGE_HEADERS.correlationId]: 'case-logged' }),
+    );
     const lines = hub.logger.entries.filter((e) => e.correlationId === 'case-logged');
     expect(lines.map((l) => l.message)).toEqual(expect.arrayContaining(['message routed', 'request']));
   });
@@ -149,14 +181,20 @@ describe('refusing a message (nothing delivered)', () => {
   it('missing or malformed headers are 400, one issue per header', async () => {
     const res = await route(
       taskUpdate('imaging-north', 'imaging-midlands'),
-      routeHeaders('imaging-midlands', { [MESSAGE_HEADERS.requestId]: undefined, [MESSAGE_HEADERS.correlationId]: 'has spaces in it' }),
+      routeHeaders('imaging-midlands', {
+        [MESSAGE_HEADERS.requestId]: undefined,
+        [MESSAGE_HEADERS.correlationId]: 'has spaces in it',
+      }),
     );
     expect(res.status).toBe(400);
     expect((await issues(res)).map((i) => [i.code, i.expression?.[0]])).toEqual([
       ['required', 'http.X-Request-ID'],
       ['value', 'http.X-Correlation-ID'],
     ]);
-    const noTarget = await route(taskUpdate('imaging-north', 'imaging-midlands'), routeHeaders('imaging-midlands', { [MESSAGE_HEADERS.target]: undefined }));
+    const noTarget = await route(
+      taskUpdate('imaging-north', 'imaging-midlands'),
+      routeHeaders('imaging-midlands', { [MESSAGE_HEADERS.target]: undefined }),
+    );
     expect(noTarget.status).toBe(400);
     expect(midlands.received).toHaveLength(0);
   });
@@ -178,7 +216,10 @@ describe('refusing a message (nothing delivered)', () => {
   it('a sender claiming another region as its source is 403', async () => {
     const res = await route(taskUpdate('imaging-south', 'imaging-midlands'), routeHeaders('imaging-midlands'));
     expect(res.status).toBe(403);
-    expect((await issues(res))[0]).toMatchObject({ code: 'forbidden', expression: ['Bundle.entry[0].resource.source.endpoint'] });
+    expect((await issues(res))[0]).toMatchObject({
+      code: 'forbidden',
+      expression: ['Bundle.entry[0].resource.source.endpoint'],
+    });
     expect(midlands.received).toHaveLength(0);
   });
 
@@ -196,7 +237,12 @@ describe('refusing a message (nothing delivered)', () => {
       body: JSON.stringify(taskUpdate('imaging-north', 'imaging-midlands')),
     });
     expect(noToken.status).toBe(401);
-    const narrow = await route(taskUpdate('imaging-north', 'imaging-midlands'), routeHeaders('imaging-midlands'), 'gateway-north', 'system/Organization.rs');
+    const narrow = await route(
+      taskUpdate('imaging-north', 'imaging-midlands'),
+      routeHeaders('imaging-midlands'),
+      'gateway-north',
+      'system/Organization.rs',
+    );
     expect(narrow.status).toBe(403);
     expect(narrow.headers.get('WWW-Authenticate')).toContain('insufficient_scope');
     expect(midlands.received).toHaveLength(0);
@@ -204,8 +250,18 @@ describe('refusing a message (nothing delivered)', () => {
 
   it('a client that is not a gateway may not route, whatever its scopes', async () => {
     const clinician = { clientId: 'clinician-rs1', kind: 'clinician' as const, organisation: 'RS1', region: 'south' };
-    const deps = { store: hub.store, link: { tokens: { getToken: async () => 'unused', invalidate() {} }, fetch, timeoutMs: 500 }, clock: () => new Date(), logger: hub.logger, hubUrl: hub.publicUrl };
-    const attempt = routeMessage(deps, clinician, taskUpdate('imaging-south', 'imaging-midlands'), { target: 'imaging-midlands', requestId: 'req-clinician', correlationId: 'case-clinician' });
+    const deps = {
+      store: hub.store,
+      link: { tokens: { getToken: async () => 'unused', invalidate() {} }, fetch, timeoutMs: 500 },
+      clock: () => new Date(),
+      logger: hub.logger,
+      hubUrl: hub.publicUrl,
+    };
+    const attempt = routeMessage(deps, clinician, taskUpdate('imaging-south', 'imaging-midlands'), {
+      target: 'imaging-midlands',
+      requestId: 'req-clinician',
+      correlationId: 'case-clinician',
+    });
     await expect(attempt).rejects.toBeInstanceOf(OutcomeError);
     await expect(attempt).rejects.toMatchObject({ status: 403 });
     expect(midlands.received).toHaveLength(0);
@@ -214,7 +270,10 @@ describe('refusing a message (nothing delivered)', () => {
 
 describe('when the receiver fails', () => {
   it('a receiver that cannot be reached is 503 unavailable (the sender keeps the message), and the failure is audited', async () => {
-    const res = await route(taskUpdate('imaging-north', 'imaging-south'), routeHeaders('imaging-south', { [MESSAGE_HEADERS.requestId]: 'req-down-1' }));
+    const res = await route(
+      taskUpdate('imaging-north', 'imaging-south'),
+      routeHeaders('imaging-south', { [MESSAGE_HEADERS.requestId]: 'req-down-1' }),
+    );
     expect(res.status).toBe(503);
     const outcome = (await res.json()) as OperationOutcome;
     expect(outcome.id).toBe('unavailable');

@@ -1,7 +1,34 @@
-import type { Bundle, DocumentReference, ImagingStudy, DiagnosticReport, MessageHeader, Patient, Task } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, nhsNumberOf, OutcomeError, SYSTEMS, toOutcomeError, unavailable, unprocessable } from '@imaging/fhir';
+import type {
+  Bundle,
+  DocumentReference,
+  ImagingStudy,
+  DiagnosticReport,
+  MessageHeader,
+  Patient,
+  Task,
+} from '@medplum/fhirtypes';
+import {
+  CODE_SYSTEMS,
+  NHS_NUMBER_SYSTEM,
+  nhsNumberOf,
+  OutcomeError,
+  SYSTEMS,
+  toOutcomeError,
+  unavailable,
+  unprocessable,
+} from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
-import { backoffMs, deliveryKindOf, deliveryOrder, deliveryRequestId, INPUT, inputOf, LOCATOR_DESTINATION, pendingDeliveriesQuery, withInput } from './outbox.ts';
+import {
+  backoffMs,
+  deliveryKindOf,
+  deliveryOrder,
+  deliveryRequestId,
+  INPUT,
+  inputOf,
+  LOCATOR_DESTINATION,
+  pendingDeliveriesQuery,
+  withInput,
+} from './outbox.ts';
 
 export interface DeliveryPass {
   delivered: number;
@@ -60,10 +87,19 @@ function isDue(task: Task, now: Date, leaseMs: number): boolean {
   return !notBefore || new Date(notBefore).getTime() <= now.getTime();
 }
 
-async function claim(deps: GatewayDeps, task: Task & { id: string }, now: Date): Promise<(Task & { id: string }) | undefined> {
+async function claim(
+  deps: GatewayDeps,
+  task: Task & { id: string },
+  now: Date,
+): Promise<(Task & { id: string }) | undefined> {
   try {
     return await deps.store.update<Task>(
-      { ...task, status: 'in-progress', executionPeriod: { start: now.toISOString() }, lastModified: now.toISOString() },
+      {
+        ...task,
+        status: 'in-progress',
+        executionPeriod: { start: now.toISOString() },
+        lastModified: now.toISOString(),
+      },
       { ifMatch: task.meta?.versionId },
     );
   } catch (err) {
@@ -132,34 +168,51 @@ export function isTransient(status: number): boolean {
   return status >= 500 || status === 408 || status === 409 || status === 425 || status === 429;
 }
 
-async function perform(deps: GatewayDeps, task: Task, ids: { requestId: string; correlationId: string; destination: string }): Promise<void> {
+async function perform(
+  deps: GatewayDeps,
+  task: Task,
+  ids: { requestId: string; correlationId: string; destination: string },
+): Promise<void> {
   const focus = task.focus?.reference;
   if (!focus) throw new OutcomeError(refused('the delivery has no focus'));
   const [type, id] = focus.split('/') as [string, string];
   if (deliveryKindOf(task) === 'deliver-message') {
     const message = await deps.store.read<Bundle>('Bundle', id);
-    const response = await deps.hub.routeMessage(message, { target: ids.destination, requestId: ids.requestId, correlationId: ids.correlationId });
+    const response = await deps.hub.routeMessage(message, {
+      target: ids.destination,
+      requestId: ids.requestId,
+      correlationId: ids.correlationId,
+    });
     const header = response.entry?.[0]?.resource as MessageHeader | undefined;
-    if (header?.response?.code === 'transient-error') throw new OutcomeError(unavailable('the receiver answered transient-error'));
+    if (header?.response?.code === 'transient-error')
+      throw new OutcomeError(unavailable('the receiver answered transient-error'));
     if (header?.response?.code === 'fatal-error') throw new OutcomeError(refused('the receiver answered fatal-error'));
     return;
   }
   const pointer = await buildPointer(deps, type as 'ImagingStudy' | 'DiagnosticReport', id);
-  if (ids.destination !== LOCATOR_DESTINATION) throw new OutcomeError(refused(`unknown pointer destination ${ids.destination}`));
+  if (ids.destination !== LOCATOR_DESTINATION)
+    throw new OutcomeError(refused(`unknown pointer destination ${ids.destination}`));
   await deps.hub.registerPointer(pointer, { requestId: ids.requestId, correlationId: ids.correlationId });
 }
 
 const refused = (text: string) => unprocessable(text, undefined, 'processing');
 
 /** A locator pointer (after NRL/NIR): who holds what for which NHS number; the content stays here. */
-export async function buildPointer(deps: GatewayDeps, type: 'ImagingStudy' | 'DiagnosticReport', id: string): Promise<DocumentReference> {
+export async function buildPointer(
+  deps: GatewayDeps,
+  type: 'ImagingStudy' | 'DiagnosticReport',
+  id: string,
+): Promise<DocumentReference> {
   const resource = await deps.store.read<ImagingStudy | DiagnosticReport>(type, id);
   const patientRef = resource.subject?.reference;
-  const patient = patientRef ? await deps.store.read<Patient>('Patient', patientRef.split('/')[1] as string) : undefined;
+  const patient = patientRef
+    ? await deps.store.read<Patient>('Patient', patientRef.split('/')[1] as string)
+    : undefined;
   const nhsNumber = nhsNumberOf(patient);
   if (!nhsNumber) throw new OutcomeError(refused(`${type}/${id} has no patient with an NHS number`));
   const sourceUrl = `${deps.region.fhirBaseUrl}/${type}/${id}`;
-  const started = resource.resourceType === 'ImagingStudy' ? resource.started : resource.effectiveDateTime ?? resource.issued;
+  const started =
+    resource.resourceType === 'ImagingStudy' ? resource.started : (resource.effectiveDateTime ?? resource.issued);
   const pointer: DocumentReference = {
     resourceType: 'DocumentReference',
     masterIdentifier: { system: SYSTEMS.pointerSource, value: sourceUrl },
@@ -168,7 +221,10 @@ export async function buildPointer(deps: GatewayDeps, type: 'ImagingStudy' | 'Di
     subject: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber } },
     date: deps.clock.now().toISOString(),
     custodian: { identifier: { system: SYSTEMS.region, value: deps.region.regionId } },
-    description: resource.resourceType === 'ImagingStudy' ? resource.description : resource.code?.text ?? resource.code?.coding?.[0]?.display,
+    description:
+      resource.resourceType === 'ImagingStudy'
+        ? resource.description
+        : (resource.code?.text ?? resource.code?.coding?.[0]?.display),
     content: [{ attachment: { contentType: 'application/fhir+json', url: sourceUrl } }],
   };
   const identifiers = resource.identifier?.filter((i) => i.system && i.value) ?? [];

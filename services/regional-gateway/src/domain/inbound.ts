@@ -1,5 +1,28 @@
-import type { Bundle, BundleEntry, DiagnosticReport, Identifier, ImagingStudy, OperationOutcome, Patient, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { allOk, conflict, forbidden, odsOf, OutcomeError, retryOnConflict, searchAll, searchOne, SYSTEMS, unprocessable } from '@imaging/fhir';
+import type {
+  Bundle,
+  BundleEntry,
+  DiagnosticReport,
+  Identifier,
+  ImagingStudy,
+  OperationOutcome,
+  Patient,
+  Reference,
+  Resource,
+  ServiceRequest,
+  Task,
+} from '@medplum/fhirtypes';
+import {
+  allOk,
+  conflict,
+  forbidden,
+  odsOf,
+  OutcomeError,
+  retryOnConflict,
+  searchAll,
+  searchOne,
+  SYSTEMS,
+  unprocessable,
+} from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import type { ParsedMessage } from '@imaging/messaging';
 import { buildResponse, entriesOf, ORDER_REQUEST, parseMessage, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
@@ -21,12 +44,20 @@ export interface ProcessedMessage {
  * conditional creates, together with a receipt (the message itself, under its X-Request-ID), so a
  * replayed delivery changes nothing and a failure leaves nothing half-written.
  */
-export async function processMessage(deps: GatewayDeps, caller: Caller, bundle: Bundle, requestId: string): Promise<ProcessedMessage> {
+export async function processMessage(
+  deps: GatewayDeps,
+  caller: Caller,
+  bundle: Bundle,
+  requestId: string,
+): Promise<ProcessedMessage> {
   if (caller.kind !== 'hub') throw new OutcomeError(forbidden('Only the national hub delivers messages'));
   const message = parseMessage(bundle);
   if (message.destinationService !== deps.region.serviceId) {
     throw new OutcomeError(
-      unprocessable(`This message is for ${message.destinationService}; this is ${deps.region.serviceId}`, 'Bundle.entry[0].resource.destination[0].endpoint'),
+      unprocessable(
+        `This message is for ${message.destinationService}; this is ${deps.region.serviceId}`,
+        'Bundle.entry[0].resource.destination[0].endpoint',
+      ),
     );
   }
   const receiptQuery = `identifier=${encodeURIComponent(`${SYSTEMS.messageRequest}|${requestId}`)}`;
@@ -53,7 +84,8 @@ export async function processMessage(deps: GatewayDeps, caller: Caller, bundle: 
 function withFreshUrns(entries: BundleEntry[]): BundleEntry[] {
   let text = JSON.stringify(entries);
   for (const entry of entries) {
-    if (entry.fullUrl?.startsWith('urn:uuid:')) text = text.replaceAll(entry.fullUrl, `urn:uuid:${crypto.randomUUID()}`);
+    if (entry.fullUrl?.startsWith('urn:uuid:'))
+      text = text.replaceAll(entry.fullUrl, `urn:uuid:${crypto.randomUUID()}`);
   }
   return JSON.parse(text) as BundleEntry[];
 }
@@ -71,7 +103,9 @@ async function changesFor(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
     case REPORT_ISSUED:
       return reportFrom(deps, message);
     default:
-      throw new OutcomeError(unprocessable(`Event ${message.event.code} is not handled here`, 'Bundle.entry[0].resource.eventCoding'));
+      throw new OutcomeError(
+        unprocessable(`Event ${message.event.code} is not handled here`, 'Bundle.entry[0].resource.eventCoding'),
+      );
   }
 }
 
@@ -83,10 +117,18 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
   if (!order || !task || !patient) throw new OutcomeError(unprocessable('Incomplete order message', 'Bundle.entry'));
   const performer = odsOf(task.resource.owner) ?? odsOf(order.resource.performer?.[0]);
   const requester = odsOf(task.resource.requester) ?? odsOf(order.resource.requester);
-  if (!performer) throw new OutcomeError(unprocessable('The Task has no owner identified by ODS code', `Bundle.entry[${task.index}].resource.owner`));
+  if (!performer)
+    throw new OutcomeError(
+      unprocessable('The Task has no owner identified by ODS code', `Bundle.entry[${task.index}].resource.owner`),
+    );
   const location = await deps.hub.findService(performer);
   if (location?.serviceId !== deps.region.serviceId) {
-    throw new OutcomeError(unprocessable(`${performer} is not served by ${deps.region.serviceId}`, `Bundle.entry[${task.index}].resource.owner`));
+    throw new OutcomeError(
+      unprocessable(
+        `${performer} is not served by ${deps.region.serviceId}`,
+        `Bundle.entry[${task.index}].resource.owner`,
+      ),
+    );
   }
   const organisations = [requester, performer];
   const share = <T extends Resource>(r: T) => withPeer(withAccess(r, organisations), message.sourceService);
@@ -94,17 +136,39 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
   const taskIdentifier = requireIdentifier(task.resource, task.index);
   const nhsIdentifier = requireIdentifier(patient.resource, patient.index);
 
-  const existingPatient = await searchOne<Patient>(deps.store, 'Patient', { identifier: `${nhsIdentifier.system}|${nhsIdentifier.value}` });
+  const existingPatient = await searchOne<Patient>(deps.store, 'Patient', {
+    identifier: `${nhsIdentifier.system}|${nhsIdentifier.value}`,
+  });
   // An existing Patient gains the new organisations' access; the carried one is stored only if new.
   const patientEntry: BundleEntry = existingPatient
-    ? { resource: withAccess(existingPatient, organisations), request: { method: 'PUT', url: `Patient/${existingPatient.id}`, ifMatch: `W/"${existingPatient.meta?.versionId}"` } }
-    : { fullUrl: patient.fullUrl, resource: withAccess(patient.resource, organisations), request: { method: 'POST', url: 'Patient', ifNoneExist: identifierQuery(nhsIdentifier) } };
+    ? {
+        resource: withAccess(existingPatient, organisations),
+        request: {
+          method: 'PUT',
+          url: `Patient/${existingPatient.id}`,
+          ifMatch: `W/"${existingPatient.meta?.versionId}"`,
+        },
+      }
+    : {
+        fullUrl: patient.fullUrl,
+        resource: withAccess(patient.resource, organisations),
+        request: { method: 'POST', url: 'Patient', ifNoneExist: identifierQuery(nhsIdentifier) },
+      };
   const patientRef = existingPatient ? `Patient/${existingPatient.id}` : patient.fullUrl;
-  const retarget = <T extends Resource>(r: T): T => JSON.parse(JSON.stringify(r).replaceAll(patient.fullUrl, patientRef)) as T;
+  const retarget = <T extends Resource>(r: T): T =>
+    JSON.parse(JSON.stringify(r).replaceAll(patient.fullUrl, patientRef)) as T;
   return [
     patientEntry,
-    { fullUrl: order.fullUrl, resource: share(retarget(order.resource)), request: { method: 'POST', url: 'ServiceRequest', ifNoneExist: identifierQuery(orderIdentifier) } },
-    { fullUrl: task.fullUrl, resource: share(retarget(task.resource)), request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) } },
+    {
+      fullUrl: order.fullUrl,
+      resource: share(retarget(order.resource)),
+      request: { method: 'POST', url: 'ServiceRequest', ifNoneExist: identifierQuery(orderIdentifier) },
+    },
+    {
+      fullUrl: task.fullUrl,
+      resource: share(retarget(task.resource)),
+      request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) },
+    },
   ];
 }
 
@@ -114,11 +178,16 @@ async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promis
   const identifier = requireIdentifier(incoming, message.focus.index);
   const local = await searchOne<Task>(deps.store, 'Task', { identifier: `${identifier.system}|${identifier.value}` });
   // 409, not 422: the order may simply not have arrived yet, so the sender retries.
-  if (!local) throw new OutcomeError(conflict(`No Task ${identifier.value} here (yet)`, `Bundle.entry[${message.focus.index}].resource.identifier`));
+  if (!local)
+    throw new OutcomeError(
+      conflict(`No Task ${identifier.value} here (yet)`, `Bundle.entry[${message.focus.index}].resource.identifier`),
+    );
   const resolved = await resolveLogicalReferences(deps.store, incoming);
   const updated = applyTaskUpdate(local, resolved, deps.clock.now());
   if (!updated) return [];
-  return [{ resource: updated, request: { method: 'PUT', url: `Task/${local.id}`, ifMatch: `W/"${local.meta?.versionId}"` } }];
+  return [
+    { resource: updated, request: { method: 'PUT', url: `Task/${local.id}`, ifMatch: `W/"${local.meta?.versionId}"` } },
+  ];
 }
 
 /** A report (and its studies) issued in the other region, for the referrer here. */
@@ -127,36 +196,62 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
   const basedOn = await resolveLogicalReferences(deps.store, report.resource);
   const orderRef = basedOn.basedOn?.find((b) => b.reference?.startsWith('ServiceRequest/'))?.reference;
   if (!orderRef) {
-    throw new OutcomeError(conflict('The report is based on no order known here (yet)', `Bundle.entry[${report.index}].resource.basedOn`));
+    throw new OutcomeError(
+      conflict('The report is based on no order known here (yet)', `Bundle.entry[${report.index}].resource.basedOn`),
+    );
   }
   const order = await deps.store.read<ServiceRequest>('ServiceRequest', orderRef.split('/')[1] as string);
   const organisations = accessOrganisations(order);
   const entries: BundleEntry[] = [];
-  for (const carried of [...entriesOf<ImagingStudy>(message, 'ImagingStudy'), ...entriesOf(message, 'Endpoint'), report]) {
+  for (const carried of [
+    ...entriesOf<ImagingStudy>(message, 'ImagingStudy'),
+    ...entriesOf(message, 'Endpoint'),
+    report,
+  ]) {
     const resolved = carried === report ? basedOn : await resolveLogicalReferences(deps.store, carried.resource);
     const identifier = businessIdentifier(resolved);
     entries.push({
       fullUrl: carried.fullUrl,
       resource: withPeer(withAccess(resolved, organisations), message.sourceService),
-      request: { method: 'POST', url: resolved.resourceType, ...(identifier ? { ifNoneExist: identifierQuery(identifier) } : {}) },
+      request: {
+        method: 'POST',
+        url: resolved.resourceType,
+        ...(identifier ? { ifNoneExist: identifierQuery(identifier) } : {}),
+      },
     });
   }
-  return [...entries, ...(await tasksCitingReport(deps, orderRef, businessIdentifier(report.resource), report.fullUrl))];
+  return [
+    ...entries,
+    ...(await tasksCitingReport(deps, orderRef, businessIdentifier(report.resource), report.fullUrl)),
+  ];
 }
 
 /**
  * A Task update that names this report may have arrived first (its output still a logical reference):
  * point it at the report now.
  */
-async function tasksCitingReport(deps: GatewayDeps, orderRef: string, identifier: Identifier | undefined, reportUrl: string): Promise<BundleEntry[]> {
+async function tasksCitingReport(
+  deps: GatewayDeps,
+  orderRef: string,
+  identifier: Identifier | undefined,
+  reportUrl: string,
+): Promise<BundleEntry[]> {
   if (!identifier) return [];
   const cites = (ref: Reference | undefined): boolean =>
-    !!ref && !ref.reference && ref.identifier?.system === identifier.system && ref.identifier?.value === identifier.value;
+    !!ref &&
+    !ref.reference &&
+    ref.identifier?.system === identifier.system &&
+    ref.identifier?.value === identifier.value;
   const tasks = await searchAll<Task>(deps.store, 'Task', { focus: orderRef });
   return tasks
     .filter((t) => t.output?.some((o) => cites(o.valueReference)))
     .map((t) => ({
-      resource: { ...t, output: t.output?.map((o) => (cites(o.valueReference) ? { ...o, valueReference: { ...o.valueReference, reference: reportUrl } } : o)) },
+      resource: {
+        ...t,
+        output: t.output?.map((o) =>
+          cites(o.valueReference) ? { ...o, valueReference: { ...o.valueReference, reference: reportUrl } } : o,
+        ),
+      },
       request: { method: 'PUT' as const, url: `Task/${t.id}`, ifMatch: `W/"${t.meta?.versionId}"` },
     }));
 }
@@ -164,8 +259,12 @@ async function tasksCitingReport(deps: GatewayDeps, orderRef: string, identifier
 function requireIdentifier(resource: Resource, index: number): NonNullable<ReturnType<typeof businessIdentifier>> {
   const identifier = businessIdentifier(resource);
   if (!identifier) {
-    throw new OutcomeError(unprocessable(`The ${resource.resourceType} carries no business identifier`, `Bundle.entry[${index}].resource.identifier`));
+    throw new OutcomeError(
+      unprocessable(
+        `The ${resource.resourceType} carries no business identifier`,
+        `Bundle.entry[${index}].resource.identifier`,
+      ),
+    );
   }
   return identifier;
 }
-

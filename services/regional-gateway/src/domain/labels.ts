@@ -26,7 +26,9 @@ export function withAccess<T extends Resource>(resource: T, organisations: (stri
 }
 
 export function accessOrganisations(resource: Resource): string[] {
-  return (resource.meta?.security ?? []).filter((c) => c.system === ACCESS_SYSTEM && c.code).map((c) => c.code as string);
+  return (resource.meta?.security ?? [])
+    .filter((c) => c.system === ACCESS_SYSTEM && c.code)
+    .map((c) => c.code as string);
 }
 
 export function hasAccess(resource: Resource, ods: string | undefined): boolean {
@@ -46,4 +48,3 @@ export function withPeer<T extends Resource>(resource: T, serviceId: string): T 
 export function peerOf(resource: Resource): string | undefined {
   return resource.meta?.tag?.find((t) => t.system === PEER_SERVICE_SYSTEM)?.code;
 }
-

@@ -1,5 +1,14 @@
 import type { BundleEntry, Identifier, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { assertValid, CODE_SYSTEMS, forbidden, odsOf, OutcomeError, retryOnConflict, SYSTEMS, unprocessable } from '@imaging/fhir';
+import {
+  assertValid,
+  CODE_SYSTEMS,
+  forbidden,
+  odsOf,
+  OutcomeError,
+  retryOnConflict,
+  SYSTEMS,
+  unprocessable,
+} from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { buildMessage, ORDER_REQUEST } from '@imaging/messaging';
 import { identifierQuery, requestIdFor } from './identifiers.ts';
@@ -23,19 +32,38 @@ export interface PlacedOrder {
  * is served by another region, the routed message is stored with them, in the same transaction, as a
  * pending delivery. Placing the same order again (same placer order number) stores nothing new.
  */
-export function placeOrder(deps: GatewayDeps, caller: Caller, order: ServiceRequest, correlationId: string): Promise<PlacedOrder> {
+export function placeOrder(
+  deps: GatewayDeps,
+  caller: Caller,
+  order: ServiceRequest,
+  correlationId: string,
+): Promise<PlacedOrder> {
   return retryOnConflict(() => placeOrderOnce(deps, caller, order, correlationId));
 }
 
-async function placeOrderOnce(deps: GatewayDeps, caller: Caller, order: ServiceRequest, correlationId: string): Promise<PlacedOrder> {
-  if (caller.kind !== 'referrer' || !caller.organisation) throw new OutcomeError(forbidden('Only a referrer may place an order'));
+async function placeOrderOnce(
+  deps: GatewayDeps,
+  caller: Caller,
+  order: ServiceRequest,
+  correlationId: string,
+): Promise<PlacedOrder> {
+  if (caller.kind !== 'referrer' || !caller.organisation)
+    throw new OutcomeError(forbidden('Only a referrer may place an order'));
   const requester = odsOf(order.requester);
-  if (!requester) throw new OutcomeError(unprocessable('The requester must be an organisation identified by its ODS code', 'ServiceRequest.requester'));
+  if (!requester)
+    throw new OutcomeError(
+      unprocessable('The requester must be an organisation identified by its ODS code', 'ServiceRequest.requester'),
+    );
   if (requester !== caller.organisation) {
-    throw new OutcomeError(forbidden(`${caller.clientId} acts for ${caller.organisation} and cannot place orders for ${requester}`));
+    throw new OutcomeError(
+      forbidden(`${caller.clientId} acts for ${caller.organisation} and cannot place orders for ${requester}`),
+    );
   }
   const performer = odsOf(order.performer?.[0]);
-  if (!performer) throw new OutcomeError(unprocessable('The performer must be an organisation identified by its ODS code', 'ServiceRequest.performer[0]'));
+  if (!performer)
+    throw new OutcomeError(
+      unprocessable('The performer must be an organisation identified by its ODS code', 'ServiceRequest.performer[0]'),
+    );
   const placer = placerIdentifier(order, requester);
   const patient = await resolvePatient(deps.store, order.subject, 'ServiceRequest.subject');
   const localOrder: ServiceRequest = { ...order, subject: { reference: `Patient/${patient.id}` } };
@@ -43,13 +71,20 @@ async function placeOrderOnce(deps: GatewayDeps, caller: Caller, order: ServiceR
   // at ServiceRequest.* rather than inside the transaction that stores it.
   assertValid(localOrder);
   const location = await deps.hub.findService(performer);
-  if (!location) throw new OutcomeError(unprocessable(`Unknown performer: no region serves ODS code ${performer}`, 'ServiceRequest.performer[0]'));
+  if (!location)
+    throw new OutcomeError(
+      unprocessable(`Unknown performer: no region serves ODS code ${performer}`, 'ServiceRequest.performer[0]'),
+    );
   const remote = location.serviceId !== deps.region.serviceId ? location.serviceId : undefined;
 
   const now = deps.clock.now().toISOString();
-  const share = <T extends ServiceRequest | Task>(r: T) => (remote ? withPeer(withAccess(r, [requester, performer]), remote) : withAccess(r, [requester, performer]));
+  const share = <T extends ServiceRequest | Task>(r: T) =>
+    remote ? withPeer(withAccess(r, [requester, performer]), remote) : withAccess(r, [requester, performer]);
   const serviceRequest = share<ServiceRequest>(localOrder);
-  const taskIdentifier: Identifier = { system: SYSTEMS.task, value: requestIdFor('fulfilment', placer.system as string, placer.value as string) };
+  const taskIdentifier: Identifier = {
+    system: SYSTEMS.task,
+    value: requestIdFor('fulfilment', placer.system as string, placer.value as string),
+  };
   const task = share<Task>({
     resourceType: 'Task',
     identifier: [taskIdentifier],
@@ -67,12 +102,22 @@ async function placeOrderOnce(deps: GatewayDeps, caller: Caller, order: ServiceR
 
   const srUrl = `urn:uuid:${crypto.randomUUID()}`;
   const entries: BundleEntry[] = [
-    { fullUrl: srUrl, resource: serviceRequest, request: { method: 'POST', url: 'ServiceRequest', ifNoneExist: identifierQuery(placer) } },
-    { resource: { ...task, focus: { reference: srUrl } }, request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) } },
+    {
+      fullUrl: srUrl,
+      resource: serviceRequest,
+      request: { method: 'POST', url: 'ServiceRequest', ifNoneExist: identifierQuery(placer) },
+    },
+    {
+      resource: { ...task, focus: { reference: srUrl } },
+      request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) },
+    },
   ];
   const labelledPatient = withAccess(patient, [requester, performer]);
   if (labelledPatient !== patient) {
-    entries.push({ resource: labelledPatient, request: { method: 'PUT', url: `Patient/${patient.id}`, ifMatch: `W/"${patient.meta?.versionId}"` } });
+    entries.push({
+      resource: labelledPatient,
+      request: { method: 'PUT', url: `Patient/${patient.id}`, ifMatch: `W/"${patient.meta?.versionId}"` },
+    });
   }
   if (remote) {
     const message = buildMessage({
@@ -86,7 +131,14 @@ async function placeOrderOnce(deps: GatewayDeps, caller: Caller, order: ServiceR
     });
     entries.push(
       ...deliveryEntries(
-        { kind: 'deliver-message', requestId: requestIdFor('order-request', taskIdentifier.value as string), correlationId, destination: remote, message, patient: { reference: `Patient/${patient.id}` } },
+        {
+          kind: 'deliver-message',
+          requestId: requestIdFor('order-request', taskIdentifier.value as string),
+          correlationId,
+          destination: remote,
+          message,
+          patient: { reference: `Patient/${patient.id}` },
+        },
         deps.region.regionId,
         deps.clock.now(),
       ),
@@ -109,10 +161,20 @@ function placerIdentifier(order: ServiceRequest, requester: string): Identifier 
   const index = order.identifier?.findIndex((i) => i.system === SYSTEMS.placerOrder) ?? -1;
   const placer = index >= 0 ? order.identifier?.[index] : undefined;
   if (!placer?.value) {
-    throw new OutcomeError(unprocessable(`An order needs a placer order number (identifier with system ${SYSTEMS.placerOrder})`, 'ServiceRequest.identifier'));
+    throw new OutcomeError(
+      unprocessable(
+        `An order needs a placer order number (identifier with system ${SYSTEMS.placerOrder})`,
+        'ServiceRequest.identifier',
+      ),
+    );
   }
   if (!placer.value.startsWith(`${requester}-`)) {
-    throw new OutcomeError(unprocessable(`The placer order number must start with the placer's ODS code: ${requester}-…`, `ServiceRequest.identifier[${index}].value`));
+    throw new OutcomeError(
+      unprocessable(
+        `The placer order number must start with the placer's ODS code: ${requester}-…`,
+        `ServiceRequest.identifier[${index}].value`,
+      ),
+    );
   }
   return placer;
 }

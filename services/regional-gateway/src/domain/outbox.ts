@@ -25,7 +25,12 @@ export interface DeliveryRequest {
   patient?: Reference;
 }
 
-export const INPUT = { destination: 'destination', correlationId: 'correlation-id', attempts: 'attempts', sequence: 'sequence' } as const;
+export const INPUT = {
+  destination: 'destination',
+  correlationId: 'correlation-id',
+  attempts: 'attempts',
+  sequence: 'sequence',
+} as const;
 
 let lastSequence = 0n;
 /**
@@ -41,7 +46,10 @@ function nextSequence(): string {
 
 /** The order deliveries go out in: when queued, then the sequence. */
 export function deliveryOrder(a: Task, b: Task): number {
-  return (a.authoredOn ?? '').localeCompare(b.authoredOn ?? '') || (inputOf(a, INPUT.sequence)?.valueString ?? '').localeCompare(inputOf(b, INPUT.sequence)?.valueString ?? '');
+  return (
+    (a.authoredOn ?? '').localeCompare(b.authoredOn ?? '') ||
+    (inputOf(a, INPUT.sequence)?.valueString ?? '').localeCompare(inputOf(b, INPUT.sequence)?.valueString ?? '')
+  );
 }
 
 /** Transaction entries that store a delivery (and its message), each a conditional create on the request id. */
@@ -54,7 +62,11 @@ export function deliveryEntries(request: DeliveryRequest, ownerRegion: string, n
     entries.push({
       fullUrl: messageUrl,
       resource: { ...request.message, identifier: requestIdentifier },
-      request: { method: 'POST', url: 'Bundle', ifNoneExist: `identifier=${encodeURIComponent(`${SYSTEMS.messageRequest}|${request.requestId}`)}` },
+      request: {
+        method: 'POST',
+        url: 'Bundle',
+        ifNoneExist: `identifier=${encodeURIComponent(`${SYSTEMS.messageRequest}|${request.requestId}`)}`,
+      },
     });
     focus = { reference: messageUrl };
   }
@@ -80,7 +92,11 @@ export function deliveryEntries(request: DeliveryRequest, ownerRegion: string, n
   entries.push({
     fullUrl: `urn:uuid:${crypto.randomUUID()}`,
     resource: task,
-    request: { method: 'POST', url: 'Task', ifNoneExist: `identifier=${encodeURIComponent(`${SYSTEMS.messageRequest}|${request.requestId}`)}` },
+    request: {
+      method: 'POST',
+      url: 'Task',
+      ifNoneExist: `identifier=${encodeURIComponent(`${SYSTEMS.messageRequest}|${request.requestId}`)}`,
+    },
   });
   return entries;
 }

@@ -1,8 +1,22 @@
-import type { Bundle, DiagnosticReport, Endpoint, ImagingStudy, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  DiagnosticReport,
+  Endpoint,
+  ImagingStudy,
+  Patient,
+  ServiceRequest,
+  Task,
+} from '@medplum/fhirtypes';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { OutcomeError, searchAll, SYSTEMS } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
-import { exampleDiagnosticReport, exampleEndpoint, exampleImagingStudy, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
+import {
+  exampleDiagnosticReport,
+  exampleEndpoint,
+  exampleImagingStudy,
+  examplePatient,
+  exampleServiceRequest,
+} from '@imaging/fhir/examples';
 import { describe, expect, it } from 'vitest';
 import { GP, HUB_CALLER, RIS, testRegions } from '../testing/regions.ts';
 import { deliverDue } from './delivery.ts';
@@ -14,9 +28,14 @@ import { registerEndpoint, registerPatient } from './registrations.ts';
 import { issueReport, recordImagingStudy } from './results.ts';
 import { updateTask } from './tasks.ts';
 
-const fulfilmentTasks = (deps: GatewayDeps) => searchAll<Task>(deps.store, 'Task', { code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|fulfil' });
-const deliveries = (deps: GatewayDeps) => searchAll<Task>(deps.store, 'Task', { code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|deliver-message' });
-const count = async (deps: GatewayDeps, type: 'ServiceRequest' | 'Patient' | 'DiagnosticReport' | 'ImagingStudy') => (await searchAll(deps.store, type)).length;
+const fulfilmentTasks = (deps: GatewayDeps) =>
+  searchAll<Task>(deps.store, 'Task', { code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|fulfil' });
+const deliveries = (deps: GatewayDeps) =>
+  searchAll<Task>(deps.store, 'Task', {
+    code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|deliver-message',
+  });
+const count = async (deps: GatewayDeps, type: 'ServiceRequest' | 'Patient' | 'DiagnosticReport' | 'ImagingStudy') =>
+  (await searchAll(deps.store, type)).length;
 
 /** North places an order for the midlands; returns the order and the midlands' copy of its Task. */
 async function orderRoutedToMidlands(regions: ReturnType<typeof testRegions>) {
@@ -28,7 +47,12 @@ async function orderRoutedToMidlands(regions: ReturnType<typeof testRegions>) {
   return { order, copy: copy as WithId<Task> };
 }
 
-async function move(deps: GatewayDeps, task: WithId<Task>, status: Task['status'], extra: Partial<Task> = {}): Promise<WithId<Task>> {
+async function move(
+  deps: GatewayDeps,
+  task: WithId<Task>,
+  status: Task['status'],
+  extra: Partial<Task> = {},
+): Promise<WithId<Task>> {
   return updateTask(deps, RIS, task.id, { ...task, status, ...extra }, task.meta?.versionId, 'case-1');
 }
 
@@ -41,7 +65,9 @@ describe('an order placed in one region, performed and reported in another', () 
     expect(order.task.status).toBe('requested');
 
     // The midlands holds its own copies, visible to both organisations, and knows where they came from.
-    const midlandsOrder = (await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest'))[0] as WithId<ServiceRequest>;
+    const midlandsOrder = (
+      await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest')
+    )[0] as WithId<ServiceRequest>;
     expect(midlandsOrder.identifier).toEqual(order.serviceRequest.identifier);
     expect(hasAccess(midlandsOrder, 'RM1') && hasAccess(midlandsOrder, 'N81001')).toBe(true);
     expect(peerOf(copy)).toBe('imaging-north');
@@ -59,16 +85,26 @@ describe('an order placed in one region, performed and reported in another', () 
     const study = await recordImagingStudy(
       midlands,
       RIS,
-      exampleImagingStudy({ basedOn: [{ reference: `ServiceRequest/${midlandsOrder.id}` }], subject: { reference: midlandsOrder.subject?.reference as string }, endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }] }),
+      exampleImagingStudy({
+        basedOn: [{ reference: `ServiceRequest/${midlandsOrder.id}` }],
+        subject: { reference: midlandsOrder.subject?.reference as string },
+        endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }],
+      }),
       'case-1',
     );
     const report = await issueReport(
       midlands,
       RIS,
-      exampleDiagnosticReport({ basedOn: [{ reference: `ServiceRequest/${midlandsOrder.id}` }], subject: midlandsOrder.subject, imagingStudy: [{ reference: `ImagingStudy/${study.resource.id}` }] }),
+      exampleDiagnosticReport({
+        basedOn: [{ reference: `ServiceRequest/${midlandsOrder.id}` }],
+        subject: midlandsOrder.subject,
+        imagingStudy: [{ reference: `ImagingStudy/${study.resource.id}` }],
+      }),
       'case-1',
     );
-    task = await move(midlands, task, 'completed', { output: [{ type: { text: 'report' }, valueReference: { reference: `DiagnosticReport/${report.resource.id}` } }] });
+    task = await move(midlands, task, 'completed', {
+      output: [{ type: { text: 'report' }, valueReference: { reference: `DiagnosticReport/${report.resource.id}` } }],
+    });
     expect(await deliverDue(midlands)).toMatchObject({ delivered: 4, failed: 0 });
 
     // The referrer's region has the report, tied to its own order, and the completed Task points at it.
@@ -84,7 +120,10 @@ describe('an order placed in one region, performed and reported in another', () 
 
     // The locator holds pointers to the midlands' study and report, by NHS number.
     expect(hub.pointers.map((p) => p.content?.[0]?.attachment?.url).sort()).toEqual(
-      [`http://127.0.0.1:4102/fhir/DiagnosticReport/${report.resource.id}`, `http://127.0.0.1:4102/fhir/ImagingStudy/${study.resource.id}`].sort(),
+      [
+        `http://127.0.0.1:4102/fhir/DiagnosticReport/${report.resource.id}`,
+        `http://127.0.0.1:4102/fhir/ImagingStudy/${study.resource.id}`,
+      ].sort(),
     );
     expect(hub.pointers[0]?.subject?.identifier?.value).toBe(examplePatient().identifier?.[0]?.value);
   });
@@ -92,7 +131,14 @@ describe('an order placed in one region, performed and reported in another', () 
   it('keeps an order local when the performer is in the same region', async () => {
     const { north } = testRegions();
     await registerPatient(north, GP, examplePatient());
-    const order = await placeOrder(north, GP, exampleServiceRequest({ performer: [{ identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RN1' } }] }), 'case-2');
+    const order = await placeOrder(
+      north,
+      GP,
+      exampleServiceRequest({
+        performer: [{ identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RN1' } }],
+      }),
+      'case-2',
+    );
     expect(order.routedTo).toBeUndefined();
     expect(await deliveries(north)).toHaveLength(0);
   });
@@ -129,7 +175,10 @@ describe('delivery faults', () => {
     const { north, midlands } = regions;
     await orderRoutedToMidlands(regions);
     const [delivery] = await deliveries(north);
-    const message = await north.store.read<Bundle>('Bundle', (delivery?.focus?.reference as string).split('/')[1] as string);
+    const message = await north.store.read<Bundle>(
+      'Bundle',
+      (delivery?.focus?.reference as string).split('/')[1] as string,
+    );
     const requestId = delivery?.identifier?.[0]?.value as string;
     const replay = await processMessage(midlands, HUB_CALLER, message, requestId);
     expect(replay.duplicate).toBe(true);
@@ -148,7 +197,10 @@ describe('delivery faults', () => {
     await placeOrder(north, GP, exampleServiceRequest(), 'case-4');
     const [pending] = await deliveries(north);
     // Replica 1 claims the delivery and dies before sending it.
-    await north.store.update({ ...(pending as WithId<Task>), status: 'in-progress', executionPeriod: { start: clock.now().toISOString() } }, { ifMatch: pending?.meta?.versionId });
+    await north.store.update(
+      { ...(pending as WithId<Task>), status: 'in-progress', executionPeriod: { start: clock.now().toISOString() } },
+      { ifMatch: pending?.meta?.versionId },
+    );
     const replica2 = regions.open('north', north.store);
     expect(await deliverDue(replica2)).toMatchObject({ delivered: 0, waiting: 1 });
     clock.advance(north.delivery.leaseMs);
@@ -188,12 +240,34 @@ describe('placing an order: bad input writes nothing', () => {
   it.each([
     ['a provider placing an order', RIS, exampleServiceRequest(), 403],
     ['a referrer ordering for another practice', { ...GP, organisation: 'M81001' }, exampleServiceRequest(), 403],
-    ['an unknown performer ODS code', GP, exampleServiceRequest({ performer: [{ identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'ZZZ99' } }] }), 422],
-    ['a performer without an ODS identifier', GP, exampleServiceRequest({ performer: [{ display: 'Somewhere' }] }), 422],
+    [
+      'an unknown performer ODS code',
+      GP,
+      exampleServiceRequest({
+        performer: [{ identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'ZZZ99' } }],
+      }),
+      422,
+    ],
+    [
+      'a performer without an ODS identifier',
+      GP,
+      exampleServiceRequest({ performer: [{ display: 'Somewhere' }] }),
+      422,
+    ],
     ['no placer order number', GP, exampleServiceRequest({ identifier: [] }), 422],
-    ['a placer order number outside the placer namespace', GP, exampleServiceRequest({ identifier: [{ system: SYSTEMS.placerOrder, value: 'RM1-000001' }] }), 422],
+    [
+      'a placer order number outside the placer namespace',
+      GP,
+      exampleServiceRequest({ identifier: [{ system: SYSTEMS.placerOrder, value: 'RM1-000001' }] }),
+      422,
+    ],
     ['a patient this region does not hold', GP, exampleServiceRequest({ subject: { reference: 'Patient/nope' } }), 422],
-    ['an unknown procedure code', GP, exampleServiceRequest({ code: { coding: [{ system: 'http://snomed.info/sct', code: '999999999' }] } }), 422],
+    [
+      'an unknown procedure code',
+      GP,
+      exampleServiceRequest({ code: { coding: [{ system: 'http://snomed.info/sct', code: '999999999' }] } }),
+      422,
+    ],
   ])('rejects %s', async (_name, caller, order, status) => {
     const deps = await north();
     expect((await outcomeErrorOf(placeOrder(deps, caller, order as ServiceRequest, 'c'))).status).toBe(status);
@@ -203,7 +277,11 @@ describe('placing an order: bad input writes nothing', () => {
   it('answers 503 and writes nothing when the directory cannot be reached', async () => {
     const deps = await north();
     deps.hub.findService = async () => {
-      throw new OutcomeError({ resourceType: 'OperationOutcome', id: 'unavailable', issue: [{ severity: 'error', code: 'transient', details: { text: 'hub down' } }] });
+      throw new OutcomeError({
+        resourceType: 'OperationOutcome',
+        id: 'unavailable',
+        issue: [{ severity: 'error', code: 'transient', details: { text: 'hub down' } }],
+      });
     };
     expect((await outcomeErrorOf(placeOrder(deps, GP, exampleServiceRequest(), 'c'))).status).toBe(503);
     await expectNothingWritten(deps);
@@ -222,7 +300,13 @@ describe('placing an order: bad input writes nothing', () => {
 
   it('rejects a patient with an invalid NHS number', async () => {
     const { north } = testRegions();
-    const err = await outcomeErrorOf(registerPatient(north, GP, examplePatient({ identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765918' }] })));
+    const err = await outcomeErrorOf(
+      registerPatient(
+        north,
+        GP,
+        examplePatient({ identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765918' }] }),
+      ),
+    );
     expect(err.status).toBe(422);
     expect(err.outcome.issue[0]?.expression?.[0]).toMatch(/^Patient\.identifier/);
     expect(await count(north, 'Patient')).toBe(0);
@@ -238,7 +322,10 @@ describe('moving a Task on: bad input changes nothing', () => {
 
   it('needs If-Match (428) and the current version (412)', async () => {
     const { midlands, copy } = await midlandsTask();
-    expect((await outcomeErrorOf(updateTask(midlands, RIS, copy.id, { ...copy, status: 'accepted' }, undefined, 'c'))).status).toBe(428);
+    expect(
+      (await outcomeErrorOf(updateTask(midlands, RIS, copy.id, { ...copy, status: 'accepted' }, undefined, 'c')))
+        .status,
+    ).toBe(428);
     await move(midlands, copy, 'accepted');
     expect((await outcomeErrorOf(move(midlands, copy, 'rejected'))).status).toBe(412);
     expect((await midlands.store.read<Task>('Task', copy.id)).status).toBe('accepted');
@@ -246,12 +333,24 @@ describe('moving a Task on: bad input changes nothing', () => {
 
   it.each([
     ['an illegal transition', RIS, (t: Task) => ({ ...t, status: 'completed' as const }), 422],
-    ['a change to what was ordered', RIS, (t: Task) => ({ ...t, status: 'accepted' as const, priority: 'stat' as const }), 422],
-    ['the requester moving the work on', { ...GP, region: 'midlands' }, (t: Task) => ({ ...t, status: 'accepted' as const }), 403],
+    [
+      'a change to what was ordered',
+      RIS,
+      (t: Task) => ({ ...t, status: 'accepted' as const, priority: 'stat' as const }),
+      422,
+    ],
+    [
+      'the requester moving the work on',
+      { ...GP, region: 'midlands' },
+      (t: Task) => ({ ...t, status: 'accepted' as const }),
+      403,
+    ],
     ['another provider', { ...RIS, organisation: 'RN1' }, (t: Task) => ({ ...t, status: 'accepted' as const }), 404],
   ])('rejects %s', async (_name, caller, change, status) => {
     const { midlands, copy } = await midlandsTask();
-    expect((await outcomeErrorOf(updateTask(midlands, caller, copy.id, change(copy), copy.meta?.versionId, 'c'))).status).toBe(status);
+    expect(
+      (await outcomeErrorOf(updateTask(midlands, caller, copy.id, change(copy), copy.meta?.versionId, 'c'))).status,
+    ).toBe(status);
     expect((await midlands.store.read<Task>('Task', copy.id)).meta?.versionId).toBe(copy.meta?.versionId);
   });
 
@@ -282,11 +381,65 @@ describe('recording results: bad input writes nothing', () => {
     const [order] = await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest');
     const basedOn = [{ reference: `ServiceRequest/${order?.id}` }];
     const rn1 = { ...RIS, organisation: 'RN1' };
-    expect((await outcomeErrorOf(recordImagingStudy(midlands, rn1, exampleImagingStudy({ basedOn, subject: { reference: order?.subject?.reference as string } }), 'c'))).status).toBe(403);
-    expect((await outcomeErrorOf(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn: [{ reference: 'ServiceRequest/none' }], subject: order?.subject }), 'c'))).status).toBe(422);
-    expect((await outcomeErrorOf(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: { reference: 'Patient/other' } }), 'c'))).status).toBe(422);
-    expect((await outcomeErrorOf(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: order?.subject, identifier: [{ system: SYSTEMS.report, value: 'XX-1' }] }), 'c'))).status).toBe(422);
-    expect((await outcomeErrorOf(issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: order?.subject, extension: [] }), 'c'))).status).toBe(422);
+    expect(
+      (
+        await outcomeErrorOf(
+          recordImagingStudy(
+            midlands,
+            rn1,
+            exampleImagingStudy({ basedOn, subject: { reference: order?.subject?.reference as string } }),
+            'c',
+          ),
+        )
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await outcomeErrorOf(
+          issueReport(
+            midlands,
+            RIS,
+            exampleDiagnosticReport({ basedOn: [{ reference: 'ServiceRequest/none' }], subject: order?.subject }),
+            'c',
+          ),
+        )
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await outcomeErrorOf(
+          issueReport(
+            midlands,
+            RIS,
+            exampleDiagnosticReport({ basedOn, subject: { reference: 'Patient/other' } }),
+            'c',
+          ),
+        )
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await outcomeErrorOf(
+          issueReport(
+            midlands,
+            RIS,
+            exampleDiagnosticReport({
+              basedOn,
+              subject: order?.subject,
+              identifier: [{ system: SYSTEMS.report, value: 'XX-1' }],
+            }),
+            'c',
+          ),
+        )
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await outcomeErrorOf(
+          issueReport(midlands, RIS, exampleDiagnosticReport({ basedOn, subject: order?.subject, extension: [] }), 'c'),
+        )
+      ).status,
+    ).toBe(422);
     expect(await count(midlands, 'ImagingStudy')).toBe(0);
     expect(await count(midlands, 'DiagnosticReport')).toBe(0);
   });
@@ -299,11 +452,16 @@ describe('receiving messages: bad input writes nothing', () => {
     await registerPatient(north, GP, examplePatient());
     await placeOrder(north, GP, exampleServiceRequest(), 'c');
     const [delivery] = await deliveries(north);
-    const message = await north.store.read<Bundle>('Bundle', (delivery?.focus?.reference as string).split('/')[1] as string);
+    const message = await north.store.read<Bundle>(
+      'Bundle',
+      (delivery?.focus?.reference as string).split('/')[1] as string,
+    );
     expect((await outcomeErrorOf(processMessage(midlands, RIS, message, 'req-1'))).status).toBe(403);
     expect((await outcomeErrorOf(processMessage(regions.south, HUB_CALLER, message, 'req-1'))).status).toBe(422);
     const broken = structuredClone(message);
-    (broken.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource as Patient).identifier = [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '1234567890' }];
+    (broken.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource as Patient).identifier = [
+      { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '1234567890' },
+    ];
     expect((await outcomeErrorOf(processMessage(midlands, HUB_CALLER, broken, 'req-2'))).status).toBe(422);
     expect(await count(midlands, 'ServiceRequest')).toBe(0);
     expect(await count(midlands, 'Patient')).toBe(0);

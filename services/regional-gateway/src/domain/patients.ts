@@ -6,7 +6,11 @@ import type { FhirStore, WithId } from '@imaging/fhir';
  * The local Patient a reference points to: a literal `Patient/id`, or a logical reference by NHS
  * number. A reference to no local patient is a 422 at `expression`.
  */
-export async function resolvePatient(store: FhirStore, reference: Reference | undefined, expression: string): Promise<WithId<Patient>> {
+export async function resolvePatient(
+  store: FhirStore,
+  reference: Reference | undefined,
+  expression: string,
+): Promise<WithId<Patient>> {
   const literal = reference?.reference;
   if (literal?.startsWith('Patient/')) {
     try {
@@ -20,10 +24,11 @@ export async function resolvePatient(store: FhirStore, reference: Reference | un
   }
   const identifier = reference?.identifier;
   if (identifier?.system === NHS_NUMBER_SYSTEM && identifier.value) {
-    const found = await searchOne<Patient>(store, 'Patient', { identifier: `${NHS_NUMBER_SYSTEM}|${identifier.value}` });
+    const found = await searchOne<Patient>(store, 'Patient', {
+      identifier: `${NHS_NUMBER_SYSTEM}|${identifier.value}`,
+    });
     if (found) return found;
     throw new OutcomeError(unprocessable(`No patient with NHS number ${identifier.value} in this region`, expression));
   }
   throw new OutcomeError(unprocessable('Expected a reference to a Patient, literal or by NHS number', expression));
 }
-

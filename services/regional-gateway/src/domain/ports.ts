@@ -53,7 +53,12 @@ export interface DeliverySettings {
   batchSize: number;
 }
 
-export const DEFAULT_DELIVERY: DeliverySettings = { baseBackoffMs: 1000, maxBackoffMs: 60_000, leaseMs: 30_000, batchSize: 100 };
+export const DEFAULT_DELIVERY: DeliverySettings = {
+  baseBackoffMs: 1000,
+  maxBackoffMs: 60_000,
+  leaseMs: 30_000,
+  batchSize: 100,
+};
 
 export interface GatewayDeps {
   store: FhirStore;

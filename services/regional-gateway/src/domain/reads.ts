@@ -12,7 +12,12 @@ const HUB_READABLE = new Set(['ImagingStudy', 'DiagnosticReport', 'Endpoint']);
  * A resource the caller may see. A resource outside the caller's organisations is reported as not
  * found, so its existence is not disclosed either.
  */
-export async function readVisible<T extends Resource>(deps: GatewayDeps, caller: Caller, type: T['resourceType'], id: string): Promise<WithId<T>> {
+export async function readVisible<T extends Resource>(
+  deps: GatewayDeps,
+  caller: Caller,
+  type: T['resourceType'],
+  id: string,
+): Promise<WithId<T>> {
   const resource = await deps.store.read<T>(type, id);
   if (!isVisible(caller, resource)) throw new OutcomeError(notFound(`${type}/${id}`));
   return resource;
@@ -34,17 +39,26 @@ export async function searchVisible<T extends Resource>(
   type: T['resourceType'],
   params: URLSearchParams,
 ): Promise<SearchPage<WithId<T>>> {
-  if (!caller.organisation) throw new OutcomeError(forbidden(`${caller.clientId} acts for no organisation and cannot search here`));
+  if (!caller.organisation)
+    throw new OutcomeError(forbidden(`${caller.clientId} acts for no organisation and cannot search here`));
   const query = new URLSearchParams(params);
   query.append(...accessFilter(caller.organisation));
   return visiblePage(caller, await deps.store.search<T>(type, query));
 }
 
 /** The next page of a search; the continuation was signed for this caller. */
-export async function nextVisiblePage<T extends Resource>(deps: GatewayDeps, caller: Caller, continuation: string): Promise<SearchPage<WithId<T>>> {
+export async function nextVisiblePage<T extends Resource>(
+  deps: GatewayDeps,
+  caller: Caller,
+  continuation: string,
+): Promise<SearchPage<WithId<T>>> {
   return visiblePage(caller, await deps.store.nextPage<T>(continuation));
 }
 
 function visiblePage<T extends Resource>(caller: Caller, page: SearchPage<WithId<T>>): SearchPage<WithId<T>> {
-  return { ...page, resources: page.resources.filter((r) => isVisible(caller, r)), included: page.included.filter((r) => isVisible(caller, r)) };
+  return {
+    ...page,
+    resources: page.resources.filter((r) => isVisible(caller, r)),
+    included: page.included.filter((r) => isVisible(caller, r)),
+  };
 }

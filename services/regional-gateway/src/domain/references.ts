@@ -11,7 +11,8 @@ import { mapReferences } from '@imaging/messaging';
 export async function resolveLogicalReferences<T extends Resource>(store: FhirStore, resource: T): Promise<T> {
   const wanted: Reference[] = [];
   mapReferences(resource, (ref) => {
-    if (!ref.reference && ref.type && ref.identifier?.system && ref.identifier.value && ref.type !== 'Organization') wanted.push(ref);
+    if (!ref.reference && ref.type && ref.identifier?.system && ref.identifier.value && ref.type !== 'Organization')
+      wanted.push(ref);
     return ref;
   });
   const resolved = new Map<string, string>();

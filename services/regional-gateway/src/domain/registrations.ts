@@ -12,14 +12,20 @@ import type { Recorded } from './results.ts';
  * (it already knows the NHS number) and returns it, unchanged otherwise.
  */
 export function registerPatient(deps: GatewayDeps, caller: Caller, patient: Patient): Promise<Recorded<Patient>> {
-  if (caller.kind !== 'referrer' || !caller.organisation) throw new OutcomeError(forbidden('Only a referrer may register a patient'));
+  if (caller.kind !== 'referrer' || !caller.organisation)
+    throw new OutcomeError(forbidden('Only a referrer may register a patient'));
   const organisation = caller.organisation;
   const nhs = patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM && i.value);
-  if (!nhs) throw new OutcomeError(unprocessable(`A patient needs an NHS number (identifier system ${NHS_NUMBER_SYSTEM})`, 'Patient.identifier'));
+  if (!nhs)
+    throw new OutcomeError(
+      unprocessable(`A patient needs an NHS number (identifier system ${NHS_NUMBER_SYSTEM})`, 'Patient.identifier'),
+    );
   return retryOnConflict(async () => {
     const existing = await searchOne<Patient>(deps.store, 'Patient', identifierQuery(nhs));
     if (!existing) {
-      const { resource, created } = await deps.store.create(withAccess(patient, [organisation]), { ifNoneExist: identifierQuery(nhs) });
+      const { resource, created } = await deps.store.create(withAccess(patient, [organisation]), {
+        ifNoneExist: identifierQuery(nhs),
+      });
       return { resource, created };
     }
     const labelled = withAccess(existing, [organisation]);
@@ -29,10 +35,18 @@ export function registerPatient(deps: GatewayDeps, caller: Caller, patient: Pati
 }
 
 /** An imaging provider registers the DICOMweb endpoint its studies point to. */
-export async function registerEndpoint(deps: GatewayDeps, caller: Caller, endpoint: Endpoint): Promise<Recorded<Endpoint>> {
-  if (caller.kind !== 'provider' || !caller.organisation) throw new OutcomeError(forbidden('Only an imaging provider may register an endpoint'));
+export async function registerEndpoint(
+  deps: GatewayDeps,
+  caller: Caller,
+  endpoint: Endpoint,
+): Promise<Recorded<Endpoint>> {
+  if (caller.kind !== 'provider' || !caller.organisation)
+    throw new OutcomeError(forbidden('Only an imaging provider may register an endpoint'));
   const identifier = endpoint.identifier?.find((i) => i.system && i.value);
   const labelled = withAccess(endpoint, [caller.organisation]);
-  const { resource, created } = await deps.store.create(labelled, identifier ? { ifNoneExist: identifierQuery(identifier) } : {});
+  const { resource, created } = await deps.store.create(
+    labelled,
+    identifier ? { ifNoneExist: identifierQuery(identifier) } : {},
+  );
   return { resource: resource as WithId<Endpoint>, created };
 }

@@ -1,4 +1,11 @@
-import type { BundleEntry, DiagnosticReport, Endpoint, ImagingStudy, Resource, ServiceRequest } from '@medplum/fhirtypes';
+import type {
+  BundleEntry,
+  DiagnosticReport,
+  Endpoint,
+  ImagingStudy,
+  Resource,
+  ServiceRequest,
+} from '@medplum/fhirtypes';
 import { assertValid, forbidden, odsOf, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { buildMessage, REPORT_ISSUED } from '@imaging/messaging';
@@ -18,16 +25,28 @@ export interface Recorded<T extends Resource> {
  * The imaging provider records a study. It stays in this region; a pointer to it is registered with
  * the national locator (as a pending delivery, in the same transaction), so other regions can find it.
  */
-export async function recordImagingStudy(deps: GatewayDeps, caller: Caller, study: ImagingStudy, correlationId: string): Promise<Recorded<ImagingStudy>> {
+export async function recordImagingStudy(
+  deps: GatewayDeps,
+  caller: Caller,
+  study: ImagingStudy,
+  correlationId: string,
+): Promise<Recorded<ImagingStudy>> {
   const order = await orderPerformedBy(deps, caller, study.basedOn, 'ImagingStudy');
   checkSameSubject(order, study.subject, 'ImagingStudy.subject');
   const uid = businessIdentifier(study);
-  if (!uid) throw new OutcomeError(unprocessable('An ImagingStudy needs its Study Instance UID (system urn:dicom:uid)', 'ImagingStudy.identifier'));
+  if (!uid)
+    throw new OutcomeError(
+      unprocessable('An ImagingStudy needs its Study Instance UID (system urn:dicom:uid)', 'ImagingStudy.identifier'),
+    );
   const stored = withAccess(study, accessOrganisations(order));
   assertValid(stored);
   const studyUrl = `urn:uuid:${crypto.randomUUID()}`;
   const entries: BundleEntry[] = [
-    { fullUrl: studyUrl, resource: stored, request: { method: 'POST', url: 'ImagingStudy', ifNoneExist: identifierQuery(uid) } },
+    {
+      fullUrl: studyUrl,
+      resource: stored,
+      request: { method: 'POST', url: 'ImagingStudy', ifNoneExist: identifierQuery(uid) },
+    },
     ...pointerDelivery(deps, studyUrl, 'ImagingStudy', uid.value as string, study, correlationId),
   ];
   const response = await runTransaction(deps.store, entries);
@@ -39,16 +58,28 @@ export async function recordImagingStudy(deps: GatewayDeps, caller: Caller, stud
  * another region, sent back to that region for the referrer, with the studies it cites: both as pending
  * deliveries stored in the same transaction as the report.
  */
-export async function issueReport(deps: GatewayDeps, caller: Caller, report: DiagnosticReport, correlationId: string): Promise<Recorded<DiagnosticReport>> {
+export async function issueReport(
+  deps: GatewayDeps,
+  caller: Caller,
+  report: DiagnosticReport,
+  correlationId: string,
+): Promise<Recorded<DiagnosticReport>> {
   const order = await orderPerformedBy(deps, caller, report.basedOn, 'DiagnosticReport');
   checkSameSubject(order, report.subject, 'DiagnosticReport.subject');
   const performer = odsOf(order.performer?.[0]) as string;
   const identifier = reportIdentifier(report, performer);
-  const stored = withAccess({ ...report, identifier: [...(report.identifier ?? []).filter((i) => i.system !== SYSTEMS.report), identifier] }, accessOrganisations(order));
+  const stored = withAccess(
+    { ...report, identifier: [...(report.identifier ?? []).filter((i) => i.system !== SYSTEMS.report), identifier] },
+    accessOrganisations(order),
+  );
   assertValid(stored);
   const reportUrl = `urn:uuid:${crypto.randomUUID()}`;
   const entries: BundleEntry[] = [
-    { fullUrl: reportUrl, resource: stored, request: { method: 'POST', url: 'DiagnosticReport', ifNoneExist: identifierQuery(identifier) } },
+    {
+      fullUrl: reportUrl,
+      resource: stored,
+      request: { method: 'POST', url: 'DiagnosticReport', ifNoneExist: identifierQuery(identifier) },
+    },
     ...pointerDelivery(deps, reportUrl, 'DiagnosticReport', identifier.value as string, stored, correlationId),
   ];
   const peer = peerOf(order);
@@ -57,23 +88,41 @@ export async function issueReport(deps: GatewayDeps, caller: Caller, report: Dia
   return { resource: entryResource<DiagnosticReport>(response, 0), created: isCreated(response, 0) };
 }
 
-async function orderPerformedBy(deps: GatewayDeps, caller: Caller, basedOn: { reference?: string }[] | undefined, type: string): Promise<WithId<ServiceRequest>> {
-  if (caller.kind !== 'provider' || !caller.organisation) throw new OutcomeError(forbidden(`Only an imaging provider may record a ${type}`));
+async function orderPerformedBy(
+  deps: GatewayDeps,
+  caller: Caller,
+  basedOn: { reference?: string }[] | undefined,
+  type: string,
+): Promise<WithId<ServiceRequest>> {
+  if (caller.kind !== 'provider' || !caller.organisation)
+    throw new OutcomeError(forbidden(`Only an imaging provider may record a ${type}`));
   const ref = basedOn?.find((b) => b.reference?.startsWith('ServiceRequest/'))?.reference;
-  if (!ref) throw new OutcomeError(unprocessable(`A ${type} must be based on the order (basedOn ServiceRequest/…)`, `${type}.basedOn`));
-  const order = await deps.store.read<ServiceRequest>('ServiceRequest', ref.split('/')[1] as string).catch((err: unknown) => {
-    if (err instanceof OutcomeError && err.status < 500) throw new OutcomeError(unprocessable(`${ref} does not exist in this region`, `${type}.basedOn`));
-    throw err;
-  });
+  if (!ref)
+    throw new OutcomeError(
+      unprocessable(`A ${type} must be based on the order (basedOn ServiceRequest/…)`, `${type}.basedOn`),
+    );
+  const order = await deps.store
+    .read<ServiceRequest>('ServiceRequest', ref.split('/')[1] as string)
+    .catch((err: unknown) => {
+      if (err instanceof OutcomeError && err.status < 500)
+        throw new OutcomeError(unprocessable(`${ref} does not exist in this region`, `${type}.basedOn`));
+      throw err;
+    });
   if (odsOf(order.performer?.[0]) !== caller.organisation) {
     throw new OutcomeError(forbidden(`${caller.organisation} is not the performer of ${ref}`));
   }
   return order;
 }
 
-function checkSameSubject(order: ServiceRequest, subject: { reference?: string } | undefined, expression: string): void {
+function checkSameSubject(
+  order: ServiceRequest,
+  subject: { reference?: string } | undefined,
+  expression: string,
+): void {
   if (subject?.reference !== order.subject?.reference) {
-    throw new OutcomeError(unprocessable(`The subject must be the order's patient (${order.subject?.reference})`, expression));
+    throw new OutcomeError(
+      unprocessable(`The subject must be the order's patient (${order.subject?.reference})`, expression),
+    );
   }
 }
 
@@ -82,12 +131,24 @@ function reportIdentifier(report: DiagnosticReport, performer: string) {
   const given = report.identifier?.find((i) => i.system === SYSTEMS.report);
   if (!given?.value) return { system: SYSTEMS.report, value: `${performer}-${crypto.randomUUID()}` };
   if (!given.value.startsWith(`${performer}-`)) {
-    throw new OutcomeError(unprocessable(`The report identifier must start with the performer's ODS code: ${performer}-…`, 'DiagnosticReport.identifier'));
+    throw new OutcomeError(
+      unprocessable(
+        `The report identifier must start with the performer's ODS code: ${performer}-…`,
+        'DiagnosticReport.identifier',
+      ),
+    );
   }
   return given;
 }
 
-function pointerDelivery(deps: GatewayDeps, resourceUrl: string, type: string, key: string, resource: { subject?: { reference?: string } }, correlationId: string): BundleEntry[] {
+function pointerDelivery(
+  deps: GatewayDeps,
+  resourceUrl: string,
+  type: string,
+  key: string,
+  resource: { subject?: { reference?: string } },
+  correlationId: string,
+): BundleEntry[] {
   return deliveryEntries(
     {
       kind: 'register-pointer',
@@ -102,14 +163,21 @@ function pointerDelivery(deps: GatewayDeps, resourceUrl: string, type: string, k
   );
 }
 
-async function reportDelivery(deps: GatewayDeps, report: DiagnosticReport, peer: string, correlationId: string): Promise<BundleEntry[]> {
+async function reportDelivery(
+  deps: GatewayDeps,
+  report: DiagnosticReport,
+  peer: string,
+  correlationId: string,
+): Promise<BundleEntry[]> {
   const studies: WithId<ImagingStudy>[] = [];
   for (const ref of report.imagingStudy ?? []) {
-    if (ref.reference?.startsWith('ImagingStudy/')) studies.push(await deps.store.read<ImagingStudy>('ImagingStudy', ref.reference.split('/')[1] as string));
+    if (ref.reference?.startsWith('ImagingStudy/'))
+      studies.push(await deps.store.read<ImagingStudy>('ImagingStudy', ref.reference.split('/')[1] as string));
   }
   const endpoints: WithId<Endpoint>[] = [];
   for (const ref of studies.flatMap((s) => s.endpoint ?? [])) {
-    if (ref.reference?.startsWith('Endpoint/')) endpoints.push(await deps.store.read<Endpoint>('Endpoint', ref.reference.split('/')[1] as string));
+    if (ref.reference?.startsWith('Endpoint/'))
+      endpoints.push(await deps.store.read<Endpoint>('Endpoint', ref.reference.split('/')[1] as string));
   }
   const focus = { ...report, id: 'report' };
   const identifierOf = await identifierLookup(deps.store, [report, ...studies], businessIdentifier);
@@ -125,7 +193,14 @@ async function reportDelivery(deps: GatewayDeps, report: DiagnosticReport, peer:
   });
   const key = businessIdentifier(report)?.value as string;
   return deliveryEntries(
-    { kind: 'deliver-message', requestId: requestIdFor('report-issued', key), correlationId, destination: peer, message, ...(report.subject ? { patient: report.subject } : {}) },
+    {
+      kind: 'deliver-message',
+      requestId: requestIdFor('report-issued', key),
+      correlationId,
+      destination: peer,
+      message,
+      ...(report.subject ? { patient: report.subject } : {}),
+    },
     deps.region.regionId,
     now,
   );

@@ -1,5 +1,18 @@
 import type { BundleEntry, DiagnosticReport, Task } from '@medplum/fhirtypes';
-import { assertTransition, assertValid, forbidden, issue, notFound, odsOf, OutcomeError, preconditionFailed, preconditionRequired, SYSTEMS, unprocessable, unprocessableIssues } from '@imaging/fhir';
+import {
+  assertTransition,
+  assertValid,
+  forbidden,
+  issue,
+  notFound,
+  odsOf,
+  OutcomeError,
+  preconditionFailed,
+  preconditionRequired,
+  SYSTEMS,
+  unprocessable,
+  unprocessableIssues,
+} from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { buildMessage, TASK_UPDATE } from '@imaging/messaging';
 import { businessIdentifier, requestIdFor } from './identifiers.ts';
@@ -10,7 +23,17 @@ import { identifierLookup } from './references.ts';
 import { entryResource, runTransaction } from './transactions.ts';
 
 /** The fields a client may change on a Task; everything else is what was ordered, and stays. */
-const CHANGEABLE = new Set(['status', 'businessStatus', 'statusReason', 'output', 'note', 'executionPeriod', 'lastModified', 'meta', 'text']);
+const CHANGEABLE = new Set([
+  'status',
+  'businessStatus',
+  'statusReason',
+  'output',
+  'note',
+  'executionPeriod',
+  'lastModified',
+  'meta',
+  'text',
+]);
 const CANCELLABLE = new Set(['requested', 'received', 'accepted', 'on-hold']);
 
 /**
@@ -26,13 +49,18 @@ export async function updateTask(
   ifMatch: string | undefined,
   correlationId: string,
 ): Promise<WithId<Task>> {
-  if (!ifMatch) throw new OutcomeError(preconditionRequired('Updating a Task needs If-Match with the version you read'));
+  if (!ifMatch)
+    throw new OutcomeError(preconditionRequired('Updating a Task needs If-Match with the version you read'));
   const current = await deps.store.read<Task>('Task', id);
-  if (!hasAccess(current, caller.organisation) || deliveryKindOf(current)) throw new OutcomeError(notFound(`Task/${id}`));
+  if (!hasAccess(current, caller.organisation) || deliveryKindOf(current))
+    throw new OutcomeError(notFound(`Task/${id}`));
   if (current.meta?.versionId !== ifMatch) {
-    throw new OutcomeError(preconditionFailed(`Task/${id} is at version ${current.meta?.versionId}, not ${ifMatch}: read it again`));
+    throw new OutcomeError(
+      preconditionFailed(`Task/${id} is at version ${current.meta?.versionId}, not ${ifMatch}: read it again`),
+    );
   }
-  if (incoming.id !== undefined && incoming.id !== id) throw new OutcomeError(unprocessable(`The body is Task/${incoming.id}, not Task/${id}`, 'Task.id'));
+  if (incoming.id !== undefined && incoming.id !== id)
+    throw new OutcomeError(unprocessable(`The body is Task/${incoming.id}, not Task/${id}`, 'Task.id'));
 
   checkUnchangedFields(current, incoming);
   checkRole(caller, current, incoming);
@@ -40,22 +68,41 @@ export async function updateTask(
   if (incoming.status === 'completed') await checkCompletion(deps, current, incoming);
 
   const now = deps.clock.now();
-  const updated: WithId<Task> = { ...incoming, id, meta: current.meta, lastModified: now.toISOString() } as WithId<Task>;
+  const updated: WithId<Task> = {
+    ...incoming,
+    id,
+    meta: current.meta,
+    lastModified: now.toISOString(),
+  } as WithId<Task>;
   assertValid(updated);
-  const entries: BundleEntry[] = [{ resource: updated, request: { method: 'PUT', url: `Task/${id}`, ifMatch: `W/"${ifMatch}"` } }];
+  const entries: BundleEntry[] = [
+    { resource: updated, request: { method: 'PUT', url: `Task/${id}`, ifMatch: `W/"${ifMatch}"` } },
+  ];
   const peer = peerOf(current);
-  if (peer && progressChanged(current, updated)) entries.push(...(await taskUpdateDelivery(deps, updated, peer, correlationId, now)));
+  if (peer && progressChanged(current, updated))
+    entries.push(...(await taskUpdateDelivery(deps, updated, peer, correlationId, now)));
   return entryResource<Task>(await runTransaction(deps.store, entries), 0);
 }
 
 function checkUnchangedFields(current: Task, incoming: Task): void {
   const keys = new Set([...Object.keys(current), ...Object.keys(incoming)]);
   const changed = [...keys].filter(
-    (k) => !CHANGEABLE.has(k) && k !== 'id' && JSON.stringify(current[k as keyof Task] ?? null) !== JSON.stringify(incoming[k as keyof Task] ?? null),
+    (k) =>
+      !CHANGEABLE.has(k) &&
+      k !== 'id' &&
+      JSON.stringify(current[k as keyof Task] ?? null) !== JSON.stringify(incoming[k as keyof Task] ?? null),
   );
   if (changed.length) {
     throw new OutcomeError(
-      unprocessableIssues(changed.map((k) => issue({ text: `Task.${k} cannot be changed; only the Task's progress can`, code: 'business-rule', expression: `Task.${k}` }))),
+      unprocessableIssues(
+        changed.map((k) =>
+          issue({
+            text: `Task.${k} cannot be changed; only the Task's progress can`,
+            code: 'business-rule',
+            expression: `Task.${k}`,
+          }),
+        ),
+      ),
     );
   }
 }
@@ -66,32 +113,50 @@ function checkRole(caller: Caller, current: Task, incoming: Task): void {
   if (caller.kind === 'provider' && caller.organisation === owner) return;
   if (caller.kind === 'referrer' && caller.organisation === requester) {
     if (incoming.status === 'cancelled' && CANCELLABLE.has(current.status)) return;
-    throw new OutcomeError(forbidden(`The requester may only cancel a Task that has not started (it is ${current.status})`));
+    throw new OutcomeError(
+      forbidden(`The requester may only cancel a Task that has not started (it is ${current.status})`),
+    );
   }
   throw new OutcomeError(forbidden(`Only the owner (${owner ?? 'none'}) or the requester may update this Task`));
 }
 
 /** A fulfilment Task completes with its report as output: a final DiagnosticReport for the same order. */
 async function checkCompletion(deps: GatewayDeps, current: Task, incoming: Task): Promise<void> {
-  const reports = (incoming.output ?? []).map((o) => o.valueReference?.reference).filter((r): r is string => !!r?.startsWith('DiagnosticReport/'));
+  const reports = (incoming.output ?? [])
+    .map((o) => o.valueReference?.reference)
+    .filter((r): r is string => !!r?.startsWith('DiagnosticReport/'));
   if (reports.length === 0) {
-    throw new OutcomeError(unprocessable('A completed Task needs its DiagnosticReport as output (output.valueReference)', 'Task.output'));
+    throw new OutcomeError(
+      unprocessable('A completed Task needs its DiagnosticReport as output (output.valueReference)', 'Task.output'),
+    );
   }
   for (const ref of reports) {
-    const report = await deps.store.read<DiagnosticReport>('DiagnosticReport', ref.split('/')[1] as string).catch(() => undefined);
+    const report = await deps.store
+      .read<DiagnosticReport>('DiagnosticReport', ref.split('/')[1] as string)
+      .catch(() => undefined);
     const forThisOrder = report?.basedOn?.some((b) => b.reference === current.focus?.reference);
     if (!report || !forThisOrder || !['final', 'amended', 'corrected'].includes(report.status)) {
-      throw new OutcomeError(unprocessable(`${ref} is not a final report for ${current.focus?.reference}`, 'Task.output'));
+      throw new OutcomeError(
+        unprocessable(`${ref} is not a final report for ${current.focus?.reference}`, 'Task.output'),
+      );
     }
   }
 }
 
 function progressChanged(a: Task, b: Task): boolean {
-  return (['status', 'businessStatus', 'statusReason', 'output'] as const).some((f) => JSON.stringify(a[f] ?? null) !== JSON.stringify(b[f] ?? null));
+  return (['status', 'businessStatus', 'statusReason', 'output'] as const).some(
+    (f) => JSON.stringify(a[f] ?? null) !== JSON.stringify(b[f] ?? null),
+  );
 }
 
 /** The message that tells the peer region about a Task's progress. */
-export async function taskUpdateDelivery(deps: GatewayDeps, task: WithId<Task>, peer: string, correlationId: string, now: Date): Promise<BundleEntry[]> {
+export async function taskUpdateDelivery(
+  deps: GatewayDeps,
+  task: WithId<Task>,
+  peer: string,
+  correlationId: string,
+  now: Date,
+): Promise<BundleEntry[]> {
   const taskIdentifier = businessIdentifier(task)?.value ?? task.id;
   const identifierOf = await identifierLookup(deps.store, [task], businessIdentifier);
   const message = buildMessage({
@@ -103,7 +168,27 @@ export async function taskUpdateDelivery(deps: GatewayDeps, task: WithId<Task>, 
     resources: [],
     identifierOf,
   });
-  const caseId = task.groupIdentifier?.system === SYSTEMS.correlation ? (task.groupIdentifier.value ?? correlationId) : correlationId;
-  const requestId = requestIdFor('task-update', taskIdentifier, task.status, JSON.stringify(task.output ?? null), JSON.stringify(task.businessStatus ?? null));
-  return deliveryEntries({ kind: 'deliver-message', requestId, correlationId: caseId, destination: peer, message, ...(task.for ? { patient: task.for } : {}) }, deps.region.regionId, now);
+  const caseId =
+    task.groupIdentifier?.system === SYSTEMS.correlation
+      ? (task.groupIdentifier.value ?? correlationId)
+      : correlationId;
+  const requestId = requestIdFor(
+    'task-update',
+    taskIdentifier,
+    task.status,
+    JSON.stringify(task.output ?? null),
+    JSON.stringify(task.businessStatus ?? null),
+  );
+  return deliveryEntries(
+    {
+      kind: 'deliver-message',
+      requestId,
+      correlationId: caseId,
+      destination: peer,
+      message,
+      ...(task.for ? { patient: task.for } : {}),
+    },
+    deps.region.regionId,
+    now,
+  );
 }

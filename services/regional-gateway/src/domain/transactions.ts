@@ -16,4 +16,3 @@ export function entryResource<T extends Resource>(response: Bundle, index: numbe
 export function isCreated(response: Bundle, index: number): boolean {
   return response.entry?.[index]?.response?.status?.startsWith('201') ?? false;
 }
-

@@ -17,9 +17,16 @@ export function processMessageRoutes(deps: AppDeps): Hono<GatewayHonoEnv> {
   app.post('/', requireCustomScope(DELIVER_SCOPE), async (c) => {
     // The request id is how a replay is recognised, so one we had to make up will not do.
     if (c.req.header(MESSAGE_HEADERS.requestId) !== c.var.requestId) {
-      throw new OutcomeError(badRequest(`A routed message needs an ${MESSAGE_HEADERS.requestId} header of 1-128 letters, digits or -._:`));
+      throw new OutcomeError(
+        badRequest(`A routed message needs an ${MESSAGE_HEADERS.requestId} header of 1-128 letters, digits or -._:`),
+      );
     }
-    const { response, duplicate } = await processMessage(deps, callerFrom(c, deps), await readResource<Bundle>(c, 'Bundle'), c.var.requestId);
+    const { response, duplicate } = await processMessage(
+      deps,
+      callerFrom(c, deps),
+      await readResource<Bundle>(c, 'Bundle'),
+      c.var.requestId,
+    );
     // Anything new may need sending on (e.g. an accepted order's first status update).
     if (!duplicate) deps.wakeDelivery?.();
     return fhirResponse(response, 200);

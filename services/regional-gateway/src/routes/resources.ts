@@ -27,7 +27,9 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
     return fhirResponse(searchsetBundle(page, base, `${base}/${type}${url.search}`, next));
   });
 
-  app.get('/:id', requireScope(type, 'read'), async (c) => fhirResponse(await readVisible(deps, callerFrom(c, deps), type, c.req.param('id'))));
+  app.get('/:id', requireScope(type, 'read'), async (c) =>
+    fhirResponse(await readVisible(deps, callerFrom(c, deps), type, c.req.param('id'))),
+  );
 
   return app;
 }

@@ -25,14 +25,27 @@ export const GP_TOKEN: AccessTokenContent = {
   client_kind: 'referrer',
   org: 'N81001',
   region: 'north',
-  scope: ['system/Patient.crs', 'system/ServiceRequest.crs', 'system/Task.rus', 'system/DiagnosticReport.rs', 'system/ImagingStudy.rs'],
+  scope: [
+    'system/Patient.crs',
+    'system/ServiceRequest.crs',
+    'system/Task.rus',
+    'system/DiagnosticReport.rs',
+    'system/ImagingStudy.rs',
+  ],
 };
 export const RIS_TOKEN: AccessTokenContent = {
   sub: 'ris-rm1',
   client_kind: 'provider',
   org: 'RM1',
   region: 'midlands',
-  scope: ['system/Patient.rs', 'system/ServiceRequest.rs', 'system/Task.rus', 'system/ImagingStudy.crus', 'system/DiagnosticReport.crus', 'system/Endpoint.crs'],
+  scope: [
+    'system/Patient.rs',
+    'system/ServiceRequest.rs',
+    'system/Task.rus',
+    'system/ImagingStudy.crus',
+    'system/DiagnosticReport.crus',
+    'system/Endpoint.crs',
+  ],
 };
 export const HUB_TOKEN: AccessTokenContent = {
   sub: 'national-hub',

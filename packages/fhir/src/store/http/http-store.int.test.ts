@@ -5,7 +5,12 @@ import type { StoreKind } from '../contract.ts';
 import { describeStoreContract, expectOutcome } from '../contract.ts';
 import { OutcomeError } from '../../outcomes.ts';
 import { HttpStore } from './http-store.ts';
-import { ensureReferenceIdentifierSearchParameters, identifierParamCode, REFERENCE_IDENTIFIER_PARAMS, untilSearchable } from './reference-identifiers.ts';
+import {
+  ensureReferenceIdentifierSearchParameters,
+  identifierParamCode,
+  REFERENCE_IDENTIFIER_PARAMS,
+  untilSearchable,
+} from './reference-identifiers.ts';
 
 /**
  * The store contract against a real FHIR server through HttpStore. The server is named by
@@ -35,21 +40,21 @@ function defaultSearchParameterBase(url: string): string {
   return parsed.href;
 }
 
-
 describeStoreContract(
   `HttpStore ${baseUrl}`,
   async () => {
-    const metadata = await fetch(`${baseUrl.replace(/\/$/, '')}/metadata`, { headers: { Accept: 'application/fhir+json' } }).catch(
-      (err: unknown) => {
-        throw new Error(`No FHIR server answers at ${baseUrl}: ${String(err)}`);
-      },
-    );
+    const metadata = await fetch(`${baseUrl.replace(/\/$/, '')}/metadata`, {
+      headers: { Accept: 'application/fhir+json' },
+    }).catch((err: unknown) => {
+      throw new Error(`No FHIR server answers at ${baseUrl}: ${String(err)}`);
+    });
     if (!metadata.ok) throw new Error(`${baseUrl}/metadata answered ${metadata.status}: is this a FHIR base URL?`);
     const store = new HttpStore({ baseUrl, referenceIdentifiers });
     if (referenceIdentifiers === 'search-parameters') {
       const spBase = process.env.FHIR_CONTRACT_SEARCH_PARAMETER_BASE_URL ?? defaultSearchParameterBase(baseUrl);
       await ensureReferenceIdentifierSearchParameters(new HttpStore({ baseUrl: spBase }));
-      for (const param of REFERENCE_IDENTIFIER_PARAMS.Task ?? []) await untilSearchable(store, 'Task', identifierParamCode(param));
+      for (const param of REFERENCE_IDENTIFIER_PARAMS.Task ?? [])
+        await untilSearchable(store, 'Task', identifierParamCode(param));
     }
     return store;
   },

@@ -18,7 +18,9 @@ type Reply = Response | ((request: Seen, signal: AbortSignal | undefined) => Pro
 function fakeFetch(...replies: Reply[]): { fetch: typeof fetch; seen: Seen[] } {
   const seen: Seen[] = [];
   const fake = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const headers = Object.fromEntries(Object.entries((init?.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
+    const headers = Object.fromEntries(
+      Object.entries((init?.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
+    );
     const request: Seen = {
       method: init?.method ?? 'GET',
       url: String(input),
@@ -62,10 +64,18 @@ describe('HttpStore', () => {
     it('reads with FHIR JSON headers and the caller headers, fetched for every request', async () => {
       const { fetch, seen } = fakeFetch(json(200, storedTask()), json(200, storedTask()));
       let token = 0;
-      const store = new HttpStore({ baseUrl: `${BASE}/`, fetch, headers: async () => ({ Authorization: `Bearer t${++token}` }) });
+      const store = new HttpStore({
+        baseUrl: `${BASE}/`,
+        fetch,
+        headers: async () => ({ Authorization: `Bearer t${++token}` }),
+      });
       expect(await store.read<Task>('Task', 't1')).toEqual(storedTask());
       await store.read<Task>('Task', 't1');
-      expect(seen[0]).toMatchObject({ method: 'GET', url: `${BASE}/Task/t1`, headers: { accept: 'application/fhir+json', authorization: 'Bearer t1' } });
+      expect(seen[0]).toMatchObject({
+        method: 'GET',
+        url: `${BASE}/Task/t1`,
+        headers: { accept: 'application/fhir+json', authorization: 'Bearer t1' },
+      });
       expect(seen[1]?.headers.authorization).toBe('Bearer t2');
       expect(seen[0]?.headers['content-type']).toBeUndefined();
     });
@@ -80,7 +90,11 @@ describe('HttpStore', () => {
         method: 'POST',
         url: `${BASE}/Task`,
         body: task,
-        headers: { 'content-type': 'application/fhir+json', prefer: 'return=representation', 'if-none-exist': 'identifier=sys%7Ca+b' },
+        headers: {
+          'content-type': 'application/fhir+json',
+          prefer: 'return=representation',
+          'if-none-exist': 'identifier=sys%7Ca+b',
+        },
       });
       const again = await store.create(task, { ifNoneExist: 'identifier=sys|a b' });
       expect(again.created).toBe(false);
@@ -133,7 +147,12 @@ describe('HttpStore', () => {
       const page = await store.search<Task>('Task', { status: ['requested', 'accepted'], owner: 'Organization/o1' });
       expect(seen[0]?.url).toBe(`${BASE}/Task?status=requested&status=accepted&owner=Organization%2Fo1`);
       expect(seen[0]?.headers['cache-control']).toBe('no-cache');
-      expect(page).toEqual({ resources: [storedTask()], included: [org], total: 7, next: `${BASE}?_getpages=abc&_getpagesoffset=1` });
+      expect(page).toEqual({
+        resources: [storedTask()],
+        included: [org],
+        total: 7,
+        next: `${BASE}?_getpages=abc&_getpagesoffset=1`,
+      });
     });
 
     it('sends <reference>:identifier as the <reference>-identifier parameter, unless the server has the modifier', async () => {
@@ -142,7 +161,10 @@ describe('HttpStore', () => {
       const store = new HttpStore({ baseUrl: BASE, fetch });
       await store.search('Task', { 'owner:identifier': ods, status: 'requested' });
       expect(new URL(seen[0]?.url as string).searchParams.get('owner-identifier')).toBe(ods);
-      await store.create<Task>({ resourceType: 'Task', status: 'requested', intent: 'order' }, { ifNoneExist: `requester:identifier=${ods}` });
+      await store.create<Task>(
+        { resourceType: 'Task', status: 'requested', intent: 'order' },
+        { ifNoneExist: `requester:identifier=${ods}` },
+      );
       expect(seen[1]?.headers['if-none-exist']).toBe(new URLSearchParams({ 'requester-identifier': ods }).toString());
       const native = new HttpStore({ baseUrl: BASE, fetch, referenceIdentifiers: 'native' });
       await native.search('Task', { 'owner:identifier': ods });
@@ -195,7 +217,11 @@ describe('HttpStore', () => {
   describe('errors', () => {
     it("keeps the server's OperationOutcome and status", async () => {
       const remote = outcome('not-found', 'HAPI-2001: Resource Task/x is not known');
-      const { fetch } = fakeFetch(json(404, remote), json(410, outcome('deleted', 'gone')), json(422, outcome('processing', 'bad')));
+      const { fetch } = fakeFetch(
+        json(404, remote),
+        json(410, outcome('deleted', 'gone')),
+        json(422, outcome('processing', 'bad')),
+      );
       const store = new HttpStore({ baseUrl: BASE, fetch });
       const err = await expectOutcome(store.read('Task', 'x'), 404);
       expect(err.outcome).toEqual(remote);
@@ -205,7 +231,10 @@ describe('HttpStore', () => {
 
     it('an error without an OperationOutcome gets one of ours with the same status and nothing of the body', async () => {
       const { fetch } = fakeFetch(
-        new Response('<html>java.lang.NullPointerException at ...</html>', { status: 500, headers: { 'Content-Type': 'text/html' } }),
+        new Response('<html>java.lang.NullPointerException at ...</html>', {
+          status: 500,
+          headers: { 'Content-Type': 'text/html' },
+        }),
         new Response('Forbidden', { status: 403 }),
         json(400, { error: 'not fhir' }),
       );
@@ -234,7 +263,10 @@ describe('HttpStore', () => {
     });
 
     it("HAPI's 409 to a stale If-Match becomes 412, keeping its issues; a 409 without If-Match stays 409", async () => {
-      const remote = outcome('processing', 'HAPI-0989: Trying to update Task/t1/_history/1 but this is not the current version');
+      const remote = outcome(
+        'processing',
+        'HAPI-0989: Trying to update Task/t1/_history/1 but this is not the current version',
+      );
       const { fetch } = fakeFetch(json(409, remote), json(409, outcome('processing', 'referenced')), json(409, remote));
       const store = new HttpStore({ baseUrl: BASE, fetch });
       const stale = await expectOutcome(store.update(storedTask(), { ifMatch: '1' }), 412);
@@ -282,7 +314,9 @@ describe('HttpStore', () => {
     });
 
     it('a redirect is not followed: 502', async () => {
-      const { fetch, seen } = fakeFetch(new Response(null, { status: 302, headers: { Location: 'http://elsewhere.test/' } }));
+      const { fetch, seen } = fakeFetch(
+        new Response(null, { status: 302, headers: { Location: 'http://elsewhere.test/' } }),
+      );
       const store = new HttpStore({ baseUrl: BASE, fetch });
       await expectOutcome(store.read('Task', 't1'), 502);
       expect(seen).toHaveLength(1);

@@ -1,7 +1,15 @@
 import type { Bundle, BundleEntry, OperationOutcome, Resource, ResourceType } from '@medplum/fhirtypes';
 import type { IssueCode } from '../../outcomes.ts';
 import { badGateway, badRequest, issue, OutcomeError, outcomeOf, unavailable } from '../../outcomes.ts';
-import type { CreateOptions, CreateResult, FhirStore, SearchPage, SearchQuery, UpdateOptions, WithId } from '../port.ts';
+import type {
+  CreateOptions,
+  CreateResult,
+  FhirStore,
+  SearchPage,
+  SearchQuery,
+  UpdateOptions,
+  WithId,
+} from '../port.ts';
 import { toSearchParams } from '../port.ts';
 import { rewriteReferenceIdentifiers } from './reference-identifiers.ts';
 
@@ -30,8 +38,7 @@ export const HTTP_NORMALISATIONS = {
   'stale-if-match-409':
     'HAPI answers an If-Match on a stale version with 409 Conflict (R4 says 412). A 409 to a request that ' +
     'carried If-Match (directly or in a transaction entry) becomes 412 precondition-failed.',
-  'delete-missing':
-    'Deleting what does not exist is not an error in the port; a 404 or 410 to DELETE is success.',
+  'delete-missing': 'Deleting what does not exist is not an error in the port; a 404 or 410 to DELETE is success.',
   'history-deletes':
     'History Bundles carry deletions as entries without a resource; the port lists only stored versions.',
   'reference-identifier':
@@ -82,8 +89,10 @@ export class HttpStore implements FhirStore {
     } catch {
       throw new TypeError(`HttpStore baseUrl is not a URL: ${options.baseUrl}`);
     }
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`HttpStore baseUrl must be http(s): ${options.baseUrl}`);
-    if (base.search || base.hash) throw new TypeError(`HttpStore baseUrl must not have a query or fragment: ${options.baseUrl}`);
+    if (base.protocol !== 'http:' && base.protocol !== 'https:')
+      throw new TypeError(`HttpStore baseUrl must be http(s): ${options.baseUrl}`);
+    if (base.search || base.hash)
+      throw new TypeError(`HttpStore baseUrl must not have a query or fragment: ${options.baseUrl}`);
     this.base = base;
     this.description = base.href.replace(/\/$/, '');
     this.fetchFn = options.fetch ?? fetch;
@@ -110,7 +119,13 @@ export class HttpStore implements FhirStore {
     const url = instancePath(resource.resourceType, resource.id, `${resource.resourceType}.id`);
     const headers: Record<string, string> = {};
     if (options.ifMatch !== undefined) headers['If-Match'] = weakEtag(options.ifMatch);
-    const answer = await this.call({ method: 'PUT', url, body: resource, headers, ifMatch: options.ifMatch !== undefined });
+    const answer = await this.call({
+      method: 'PUT',
+      url,
+      body: resource,
+      headers,
+      ifMatch: options.ifMatch !== undefined,
+    });
     return this.representation<T>(answer, resource.resourceType, `PUT ${url}`);
   }
 
@@ -126,19 +141,28 @@ export class HttpStore implements FhirStore {
   async search<T extends Resource>(type: T['resourceType'], query?: SearchQuery): Promise<SearchPage<WithId<T>>> {
     checkType(type, 'type');
     const params = this.query(type, query).toString();
-    const answer = await this.call({ method: 'GET', url: params ? `${type}?${params}` : type, headers: { 'Cache-Control': 'no-cache' } });
+    const answer = await this.call({
+      method: 'GET',
+      url: params ? `${type}?${params}` : type,
+      headers: { 'Cache-Control': 'no-cache' },
+    });
     return this.toPage<T>(answer, `search ${type}`);
   }
 
   async nextPage<T extends Resource>(next: string): Promise<SearchPage<WithId<T>>> {
     const url = this.ownUrl(next);
-    if (!url) throw new OutcomeError(badRequest('Not a continuation of this store: the link points outside its base URL'));
+    if (!url)
+      throw new OutcomeError(badRequest('Not a continuation of this store: the link points outside its base URL'));
     const answer = await this.call({ method: 'GET', url, headers: { 'Cache-Control': 'no-cache' } });
     return this.toPage<T>(answer, 'next page');
   }
 
   async history<T extends Resource>(type: T['resourceType'], id: string): Promise<WithId<T>[]> {
-    let answer = await this.call({ method: 'GET', url: `${instancePath(type, id)}/_history`, headers: { 'Cache-Control': 'no-cache' } });
+    let answer = await this.call({
+      method: 'GET',
+      url: `${instancePath(type, id)}/_history`,
+      headers: { 'Cache-Control': 'no-cache' },
+    });
     const versions: WithId<T>[] = [];
     for (;;) {
       const bundle = expectBundle(answer, `history of ${type}/${id}`);
@@ -161,7 +185,9 @@ export class HttpStore implements FhirStore {
     const answer = await this.call({ method: 'POST', url: '', body: bundle, ifMatch });
     const response = expectBundle(answer, 'transaction');
     if (response.type !== 'transaction-response') {
-      throw new OutcomeError(badGateway(`The FHIR server answered a transaction with a ${response.type ?? 'untyped'} Bundle`));
+      throw new OutcomeError(
+        badGateway(`The FHIR server answered a transaction with a ${response.type ?? 'untyped'} Bundle`),
+      );
     }
     return { ...response, entry: (response.entry ?? []).map((e) => this.relativeLocation(e)) };
   }
@@ -182,8 +208,11 @@ export class HttpStore implements FhirStore {
       return expectResource<T>(answer, type, what);
     }
     const location = answer.headers.get('Location') ?? answer.headers.get('Content-Location');
-    const m = location ? /([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/?]+)?\/?$/.exec(location.split('?')[0] ?? '') : null;
-    if (!m || m[1] !== type) throw new OutcomeError(badGateway(`The FHIR server answered ${what} with neither the resource nor its Location`));
+    const m = location
+      ? /([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/?]+)?\/?$/.exec(location.split('?')[0] ?? '')
+      : null;
+    if (!m || m[1] !== type)
+      throw new OutcomeError(badGateway(`The FHIR server answered ${what} with neither the resource nor its Location`));
     return this.read<T>(type as T['resourceType'], m[2] as string);
   }
 
@@ -208,7 +237,8 @@ export class HttpStore implements FhirStore {
     const link = bundle.link?.find((l) => l.relation === 'next')?.url;
     if (!link) return undefined;
     const own = this.ownUrl(link);
-    if (!own) throw new OutcomeError(badGateway(`The FHIR server's next link for ${what} points outside ${this.base.origin}`));
+    if (!own)
+      throw new OutcomeError(badGateway(`The FHIR server's next link for ${what} points outside ${this.base.origin}`));
     return own;
   }
 
@@ -226,7 +256,14 @@ export class HttpStore implements FhirStore {
   private relativeLocation(entry: BundleEntry): BundleEntry {
     const location = entry.response?.location;
     if (!location || !location.startsWith(this.base.href)) return entry;
-    return { ...entry, response: { ...entry.response, status: entry.response?.status ?? '', location: location.slice(this.base.href.length) } };
+    return {
+      ...entry,
+      response: {
+        ...entry.response,
+        status: entry.response?.status ?? '',
+        location: location.slice(this.base.href.length),
+      },
+    };
   }
 
   private async call(call: Call): Promise<Answer> {
@@ -266,7 +303,9 @@ export class HttpStore implements FhirStore {
       return { status: response.status, headers: response.headers, body };
     }
     if (response.status >= 300 && response.status < 400) {
-      throw new OutcomeError(badGateway(`The FHIR server answered ${what} with a redirect (${response.status}), which is not followed`));
+      throw new OutcomeError(
+        badGateway(`The FHIR server answered ${what} with a redirect (${response.status}), which is not followed`),
+      );
     }
     throw errorFrom(response.status, parsed && isOutcome(body) ? body : undefined, what, call.ifMatch === true);
   }
@@ -275,7 +314,9 @@ export class HttpStore implements FhirStore {
 function errorFrom(status: number, remote: OperationOutcome | undefined, what: string, ifMatch: boolean): OutcomeError {
   // HTTP_NORMALISATIONS['stale-if-match-409']
   if (status === 409 && ifMatch) {
-    const issues = remote?.issue?.length ? remote.issue : [issue({ text: `Version conflict on ${what}`, code: 'conflict' })];
+    const issues = remote?.issue?.length
+      ? remote.issue
+      : [issue({ text: `Version conflict on ${what}`, code: 'conflict' })];
     return new OutcomeError(outcomeOf('precondition-failed', issues), 412);
   }
   if (remote) return new OutcomeError(remote, status);

@@ -22,7 +22,9 @@ describe('reference-identifier SearchParameters', () => {
   });
 
   it('narrows a shared parameter to its type and drops resolve(), which a logical reference cannot do', () => {
-    expect(referenceIdentifierSearchParameter('DocumentReference', 'patient').expression).toBe('DocumentReference.subject.identifier');
+    expect(referenceIdentifierSearchParameter('DocumentReference', 'patient').expression).toBe(
+      'DocumentReference.subject.identifier',
+    );
     expect(referenceIdentifierSearchParameter('Task', 'patient').expression).toBe('Task.for.identifier');
   });
 
@@ -58,8 +60,8 @@ describe('reference-identifier SearchParameters', () => {
       ['focus:identifier', 'x|y'],
       ['owner', 'Organization/o1'],
     ]);
-    expect([...rewriteReferenceIdentifiers('Patient', new URLSearchParams('general-practitioner:identifier=a|b'))]).toEqual([
-      ['general-practitioner:identifier', 'a|b'],
-    ]);
+    expect([
+      ...rewriteReferenceIdentifiers('Patient', new URLSearchParams('general-practitioner:identifier=a|b')),
+    ]).toEqual([['general-practitioner:identifier', 'a|b']]);
   });
 });

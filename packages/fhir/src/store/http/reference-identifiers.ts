@@ -56,7 +56,8 @@ export function rewriteReferenceIdentifiers(type: string, params: URLSearchParam
 export function referenceIdentifierSearchParameter(type: string, param: string): SearchParameter {
   loadFhirDefinitions();
   const base = getSearchParameter(type, param);
-  if (!base || base.type !== 'reference' || !base.expression) throw new Error(`${type}.${param} is not a reference search parameter`);
+  if (!base || base.type !== 'reference' || !base.expression)
+    throw new Error(`${type}.${param} is not a reference search parameter`);
   const paths = base.expression
     .split('|')
     .map((p) => p.trim().replace(/^\((.*)\)$/, '$1'))
@@ -101,7 +102,12 @@ export async function ensureReferenceIdentifierSearchParameters(store: FhirStore
  * Waits (bounded) until the server accepts a search on a parameter it has just been given: HAPI
  * indexes a new SearchParameter asynchronously and answers 400 until it has.
  */
-export async function untilSearchable(store: FhirStore, type: Resource['resourceType'], param: string, timeoutMs = 120_000): Promise<void> {
+export async function untilSearchable(
+  store: FhirStore,
+  type: Resource['resourceType'],
+  param: string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -118,12 +124,20 @@ export async function untilSearchable(store: FhirStore, type: Resource['resource
  * Waits (bounded, one deadline for all) until every partition searches on every reference-identifier
  * parameter: until then a search on one answers 400 on HAPI.
  */
-export async function untilReferenceIdentifiersSearchable(partitions: readonly FhirStore[], timeoutMs = 120_000): Promise<void> {
+export async function untilReferenceIdentifiersSearchable(
+  partitions: readonly FhirStore[],
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const store of partitions) {
     for (const [type, params] of Object.entries(REFERENCE_IDENTIFIER_PARAMS)) {
       for (const param of params) {
-        await untilSearchable(store, type as Resource['resourceType'], identifierParamCode(param), Math.max(1_000, deadline - Date.now()));
+        await untilSearchable(
+          store,
+          type as Resource['resourceType'],
+          identifierParamCode(param),
+          Math.max(1_000, deadline - Date.now()),
+        );
       }
     }
   }
@@ -134,7 +148,11 @@ export async function untilReferenceIdentifiersSearchable(partitions: readonly F
  * where definitions live (HAPI: the DEFAULT partition), then waits until each partition the services
  * use can search on them. Idempotent. Returns the canonical URLs it created.
  */
-export async function prepareReferenceIdentifierSearch(definitions: FhirStore, partitions: readonly FhirStore[], timeoutMs = 120_000): Promise<string[]> {
+export async function prepareReferenceIdentifierSearch(
+  definitions: FhirStore,
+  partitions: readonly FhirStore[],
+  timeoutMs = 120_000,
+): Promise<string[]> {
   const created = await ensureReferenceIdentifierSearchParameters(definitions);
   await untilReferenceIdentifiersSearchable(partitions, timeoutMs);
   return created;

@@ -129,7 +129,19 @@ function stringValues(v: TypedValue): string[] {
   if (!value) return [];
   if (typeof value === 'string') return [value];
   const parts: string[] = [];
-  for (const key of ['text', 'family', 'given', 'prefix', 'suffix', 'line', 'city', 'district', 'state', 'postalCode', 'country']) {
+  for (const key of [
+    'text',
+    'family',
+    'given',
+    'prefix',
+    'suffix',
+    'line',
+    'city',
+    'district',
+    'state',
+    'postalCode',
+    'country',
+  ]) {
     const part = value[key];
     if (typeof part === 'string') parts.push(part);
     else if (Array.isArray(part)) parts.push(...part.filter((p): p is string => typeof p === 'string'));

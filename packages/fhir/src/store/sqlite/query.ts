@@ -25,7 +25,19 @@ export const MAX_COUNT = 1000;
 
 /** Result parameters we honour, and those we accept but that change nothing here. */
 const IGNORED = new Set(['_format', '_pretty']);
-const UNSUPPORTED = new Set(['_revinclude', '_has', '_elements', '_contained', '_containedType', '_list', '_text', '_content', '_query', '_filter', '_type']);
+const UNSUPPORTED = new Set([
+  '_revinclude',
+  '_has',
+  '_elements',
+  '_contained',
+  '_containedType',
+  '_list',
+  '_text',
+  '_content',
+  '_query',
+  '_filter',
+  '_type',
+]);
 
 export function compileSearch(type: string, params: URLSearchParams): CompiledSearch {
   const filters = new URLSearchParams();
@@ -51,14 +63,16 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
         offset = parseNonNegative(key, value);
         break;
       case '_summary':
-        if (value !== 'count') throw new OutcomeError(notSupported(`_summary=${value} is not supported; only _summary=count`, key));
+        if (value !== 'count')
+          throw new OutcomeError(notSupported(`_summary=${value} is not supported; only _summary=count`, key));
         count = 0;
         break;
       case '_sort':
         orderBy = compileSort(value);
         break;
       case '_total':
-        if (!['none', 'estimate', 'accurate'].includes(value)) throw new OutcomeError(badRequest(`_total must be none, estimate or accurate, not '${value}'`, key));
+        if (!['none', 'estimate', 'accurate'].includes(value))
+          throw new OutcomeError(badRequest(`_total must be none, estimate or accurate, not '${value}'`, key));
         countTotal = value !== 'none';
         break;
       case '_include':
@@ -70,7 +84,10 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
   }
 
   const request = parseSearchRequest(`${type}?${filters.toString()}`);
-  const compiled = mergeDateBounds(type, (request.filters ?? []).map((filter) => compileFilter(type, filter)));
+  const compiled = mergeDateBounds(
+    type,
+    (request.filters ?? []).map((filter) => compileFilter(type, filter)),
+  );
   // With a positive index-table filter, the index drives: each match is a rowid lookup. The unary `+`
   // keeps SQLite off the (type, ...) indexes of `resource`, which would walk every resource of the type
   // (an `_id` filter is itself an exact lookup on (type, id), so it keeps the plain form).
@@ -86,7 +103,8 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
 
 function parseNonNegative(key: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new OutcomeError(badRequest(`${key} must be a non-negative integer, not '${value}'`, key));
+  if (!Number.isInteger(n) || n < 0)
+    throw new OutcomeError(badRequest(`${key} must be a non-negative integer, not '${value}'`, key));
   return n;
 }
 
@@ -95,7 +113,8 @@ function compileSort(value: string): string {
     const desc = k.startsWith('-');
     const code = desc ? k.slice(1) : k;
     const column = code === '_lastUpdated' ? 'r.last_updated' : code === '_id' ? 'r.id' : undefined;
-    if (!column) throw new OutcomeError(notSupported(`_sort by '${code}' is not supported; use _lastUpdated or _id`, '_sort'));
+    if (!column)
+      throw new OutcomeError(notSupported(`_sort by '${code}' is not supported; use _lastUpdated or _id`, '_sort'));
     return `${column} ${desc ? 'DESC' : 'ASC'}`;
   });
   return [...keys, 'r.pk'].join(', ');
@@ -106,7 +125,9 @@ function compileInclude(type: string, key: string, value: string): { param: stri
   const [source, param, targetType] = value.split(':');
   const sp = source === type && param ? getSearchParameter(type, param) : undefined;
   if (!sp || sp.type !== 'reference') {
-    throw new OutcomeError(badRequest(`_include=${value} must name a reference search parameter of ${type}`, '_include'));
+    throw new OutcomeError(
+      badRequest(`_include=${value} must name a reference search parameter of ${type}`, '_include'),
+    );
   }
   return targetType ? { param: sp.code, targetType } : { param: sp.code };
 }
@@ -121,7 +142,13 @@ function appendFilter(filters: URLSearchParams, type: string, key: string, value
     throw new OutcomeError(badRequest(`Unknown search parameter '${code}' for ${type}`, code));
   }
   if (modifier && /^[A-Z]/.test(modifier)) {
-    filters.append(code, value.split(',').map((v) => (v.includes('/') ? v : `${modifier}/${v}`)).join(','));
+    filters.append(
+      code,
+      value
+        .split(',')
+        .map((v) => (v.includes('/') ? v : `${modifier}/${v}`))
+        .join(','),
+    );
     return;
   }
   filters.append(key, value);
@@ -144,7 +171,8 @@ interface Clause {
  */
 function mergeDateBounds(type: string, clauses: Clause[]): Clause[] {
   const byParam = new Map<string, Clause[]>();
-  for (const c of clauses) if (c.dateBound) byParam.set(c.dateBound.param, [...(byParam.get(c.dateBound.param) ?? []), c]);
+  for (const c of clauses)
+    if (c.dateBound) byParam.set(c.dateBound.param, [...(byParam.get(c.dateBound.param) ?? []), c]);
   const out: Clause[] = [];
   for (const c of clauses) {
     const group = c.dateBound ? (byParam.get(c.dateBound.param) as Clause[]) : undefined;
@@ -162,7 +190,8 @@ function mergeDateBounds(type: string, clauses: Clause[]): Clause[] {
 function compileFilter(type: string, filter: Filter): Clause {
   if (filter.code === '_id') return compileId(filter);
   const param = getSearchParameter(type, filter.code) as SearchParameter;
-  if (filter.operator === Operator.MISSING || filter.operator === Operator.PRESENT) return compileMissing(type, param, filter);
+  if (filter.operator === Operator.MISSING || filter.operator === Operator.PRESENT)
+    return compileMissing(type, param, filter);
   switch (param.type) {
     case 'token':
     case 'uri':
@@ -174,7 +203,9 @@ function compileFilter(type: string, filter: Filter): Clause {
     case 'string':
       return compileString(type, param, filter);
     default:
-      throw new OutcomeError(notSupported(`Searching on ${param.type} parameter '${param.code}' is not supported by this store`, param.code));
+      throw new OutcomeError(
+        notSupported(`Searching on ${param.type} parameter '${param.code}' is not supported by this store`, param.code),
+      );
   }
 }
 
@@ -199,7 +230,10 @@ function compileId(filter: Filter): Clause {
 function compileMissing(type: string, param: SearchParameter, filter: Filter): Clause {
   const table = tableFor(param);
   const missing = (filter.operator === Operator.MISSING) === (filter.value === 'true');
-  return { sql: `r.pk ${missing ? 'NOT IN' : 'IN'} (SELECT pk FROM ${table} WHERE type = ? AND param = ?)`, args: [type, param.code] };
+  return {
+    sql: `r.pk ${missing ? 'NOT IN' : 'IN'} (SELECT pk FROM ${table} WHERE type = ? AND param = ?)`,
+    args: [type, param.code],
+  };
 }
 
 function tableFor(param: SearchParameter): string {
@@ -214,14 +248,18 @@ function tableFor(param: SearchParameter): string {
     case 'string':
       return 'idx_string';
     default:
-      throw new OutcomeError(notSupported(`Searching on ${param.type} parameter '${param.code}' is not supported by this store`, param.code));
+      throw new OutcomeError(
+        notSupported(`Searching on ${param.type} parameter '${param.code}' is not supported by this store`, param.code),
+      );
   }
 }
 
 function compileToken(type: string, param: SearchParameter, filter: Filter): Clause {
   const negate = filter.operator === Operator.NOT || filter.operator === Operator.NOT_EQUALS;
   if (!negate && filter.operator !== Operator.EQUALS && filter.operator !== Operator.EXACT) {
-    throw new OutcomeError(notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code));
+    throw new OutcomeError(
+      notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code),
+    );
   }
   const alternatives = splitValues(filter.value).map((value): Clause => {
     if (param.type === 'uri' || !value.includes('|')) return { sql: 'code = ?', args: [value] };
@@ -239,7 +277,9 @@ function compileReference(type: string, param: SearchParameter, filter: Filter):
   const negate = filter.operator === Operator.NOT || filter.operator === Operator.NOT_EQUALS;
   const byIdentifier = filter.operator === Operator.IDENTIFIER;
   if (!negate && !byIdentifier && filter.operator !== Operator.EQUALS) {
-    throw new OutcomeError(notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code));
+    throw new OutcomeError(
+      notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code),
+    );
   }
   const alternatives = splitValues(filter.value).map((value): Clause => {
     if (byIdentifier) {
@@ -276,12 +316,15 @@ function compileDate(type: string, param: SearchParameter, filter: Filter): Clau
       case Operator.APPROXIMATELY:
         return { sql: '(lo < ? AND hi > ?)', args: [q.hi, q.lo] };
       default:
-        throw new OutcomeError(notSupported(`Prefix or modifier '${filter.operator}' is not supported on '${param.code}'`, param.code));
+        throw new OutcomeError(
+          notSupported(`Prefix or modifier '${filter.operator}' is not supported on '${param.code}'`, param.code),
+        );
     }
   });
   const negate = filter.operator === Operator.NOT_EQUALS;
   const clause = inIndex('idx_date', type, param.code, alternatives, negate);
-  if (!negate && alternatives.length === 1) clause.dateBound = { param: param.code, condition: alternatives[0] as Clause };
+  if (!negate && alternatives.length === 1)
+    clause.dateBound = { param: param.code, condition: alternatives[0] as Clause };
   return clause;
 }
 
@@ -295,7 +338,9 @@ function compileString(type: string, param: SearchParameter, filter: Filter): Cl
       case Operator.EXACT:
         return { sql: 'value = ?', args: [value] };
       default:
-        throw new OutcomeError(notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code));
+        throw new OutcomeError(
+          notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code),
+        );
     }
   });
   return inIndex('idx_string', type, param.code, alternatives);

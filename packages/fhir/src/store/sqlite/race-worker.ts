@@ -22,10 +22,17 @@ Atomics.add(arrived, 0, 1);
 Atomics.notify(arrived, 0);
 while (Atomics.load(arrived, 0) < 2) Atomics.wait(arrived, 0, 1, 50);
 try {
-  const updated = await store.update<Task>({ ...current, description: input.description }, { ifMatch: current.meta?.versionId });
+  const updated = await store.update<Task>(
+    { ...current, description: input.description },
+    { ifMatch: current.meta?.versionId },
+  );
   parentPort?.postMessage({ ok: true, version: updated.meta?.versionId, read: current.meta?.versionId });
 } catch (err) {
-  parentPort?.postMessage({ ok: false, status: err instanceof OutcomeError ? err.status : 500, read: current.meta?.versionId });
+  parentPort?.postMessage({
+    ok: false,
+    status: err instanceof OutcomeError ? err.status : 500,
+    read: current.meta?.versionId,
+  });
 } finally {
   await store.close();
 }

@@ -16,13 +16,23 @@ const freshFile = (): string => join(dir, `store-${++files}.db`);
 describeStoreContract('SqliteStore :memory:', async () => new SqliteStore({ path: ':memory:' }));
 describeStoreContract('SqliteStore file', async () => new SqliteStore({ path: freshFile() }));
 
-const task = (extra: Partial<Task> = {}): Task => ({ resourceType: 'Task', status: 'requested', intent: 'order', ...extra });
+const task = (extra: Partial<Task> = {}): Task => ({
+  resourceType: 'Task',
+  status: 'requested',
+  intent: 'order',
+  ...extra,
+});
 
 describe('SqliteStore on disk', () => {
   it('keeps everything across close and reopen: resources, versions, deletions and the search indexes', async () => {
     const path = freshFile();
     const first = new SqliteStore({ path });
-    const patient = (await first.create<Patient>({ resourceType: 'Patient', identifier: [{ system: CONTRACT_SYSTEM, value: 'durable' }] })).resource;
+    const patient = (
+      await first.create<Patient>({
+        resourceType: 'Patient',
+        identifier: [{ system: CONTRACT_SYSTEM, value: 'durable' }],
+      })
+    ).resource;
     const v1 = (await first.create(task({ for: { reference: referenceTo(patient) } }))).resource;
     const v2 = await first.update({ ...v1, status: 'accepted' }, { ifMatch: '1' });
     const doomed = (await first.create(task())).resource;
@@ -49,7 +59,7 @@ describe('SqliteStore on disk', () => {
     await reopened.close();
   });
 
-  it('two stores on one file (two replicas) see each other\'s writes at once', async () => {
+  it("two stores on one file (two replicas) see each other's writes at once", async () => {
     const path = freshFile();
     const a = new SqliteStore({ path });
     const b = new SqliteStore({ path });
@@ -70,7 +80,9 @@ describe('SqliteStore on disk', () => {
     const barrier = new SharedArrayBuffer(4);
     const race = (description: string): Promise<{ ok: boolean; status?: number; version?: string; read: string }> =>
       new Promise((resolve, reject) => {
-        const worker = new Worker(new URL('./race-worker.ts', import.meta.url), { workerData: { path, id: created.id, description, barrier } });
+        const worker = new Worker(new URL('./race-worker.ts', import.meta.url), {
+          workerData: { path, id: created.id, description, barrier },
+        });
         worker.once('message', resolve);
         worker.once('error', reject);
       });
@@ -95,7 +107,11 @@ describe('SqliteStore query plans', () => {
     ['identifier', 'Task', `identifier=${CONTRACT_SYSTEM}|x`],
     ['identifier without system', 'ServiceRequest', 'identifier=x'],
     ['owner + status', 'Task', 'owner=Organization/o1&status=requested,accepted'],
-    ['owner:identifier + status', 'Task', 'owner:identifier=https://fhir.nhs.uk/Id/ods-organization-code|RM1&status=requested'],
+    [
+      'owner:identifier + status',
+      'Task',
+      'owner:identifier=https://fhir.nhs.uk/Id/ods-organization-code|RM1&status=requested',
+    ],
     ['focus', 'Task', 'focus=ServiceRequest/s1'],
     ['based-on', 'Task', 'based-on=ServiceRequest/s1'],
     ['based-on (DiagnosticReport)', 'DiagnosticReport', 'based-on=ServiceRequest/s1'],
@@ -109,7 +125,9 @@ describe('SqliteStore query plans', () => {
   it.each(workflowSearches)('%s is driven by the index tables and never scans resource', async (_name, type, query) => {
     const store = new SqliteStore({ path: ':memory:' });
     for (let i = 0; i < 30; i++) {
-      await store.create(task({ identifier: [{ system: CONTRACT_SYSTEM, value: `x${i}` }], for: { reference: `Patient/p${i % 3}` } }));
+      await store.create(
+        task({ identifier: [{ system: CONTRACT_SYSTEM, value: `x${i}` }], for: { reference: `Patient/p${i % 3}` } }),
+      );
     }
     const plan = store.explainSearch(type, query);
     expect(plan.some((step) => step.startsWith('SEARCH r USING INTEGER PRIMARY KEY'))).toBe(true);
@@ -130,7 +148,9 @@ describe('SqliteStore query plans', () => {
     const store = new SqliteStore({ path: ':memory:' });
     const plan = store.explainSearch('Task', '_id=a,b&status=requested');
     expect(plan.every((step) => !step.startsWith('SCAN'))).toBe(true);
-    expect(plan.some((step) => /SEARCH r USING INDEX sqlite_autoindex_resource_1 \(type=\? AND id=\?/.test(step))).toBe(true);
+    expect(plan.some((step) => /SEARCH r USING INDEX sqlite_autoindex_resource_1 \(type=\? AND id=\?/.test(step))).toBe(
+      true,
+    );
   });
 });
 
@@ -161,7 +181,13 @@ describe('SqliteStore clock', () => {
 describe('SqliteStore _total', () => {
   async function fiveTasks() {
     const store = new SqliteStore({ path: ':memory:' });
-    for (let i = 0; i < 5; i++) await store.create({ resourceType: 'Task', status: 'requested', intent: 'order', identifier: [{ system: 'urn:t', value: 'five' }] });
+    for (let i = 0; i < 5; i++)
+      await store.create({
+        resourceType: 'Task',
+        status: 'requested',
+        intent: 'order',
+        identifier: [{ system: 'urn:t', value: 'five' }],
+      });
     return store;
   }
 

@@ -6,7 +6,15 @@ import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import { loadFhirDefinitions } from '../../definitions.ts';
 import { badRequest, gone, multipleMatches, notFound, OutcomeError, preconditionFailed } from '../../outcomes.ts';
-import type { CreateOptions, CreateResult, FhirStore, SearchPage, SearchQuery, UpdateOptions, WithId } from '../port.ts';
+import type {
+  CreateOptions,
+  CreateResult,
+  FhirStore,
+  SearchPage,
+  SearchQuery,
+  UpdateOptions,
+  WithId,
+} from '../port.ts';
 import { toSearchParams } from '../port.ts';
 import { indexResource } from './indexer.ts';
 import type { CompiledSearch } from './query.ts';
@@ -54,7 +62,9 @@ export class SqliteStore implements FhirStore {
     this.db = new DatabaseSync(options.path);
     // busy_timeout first: switching to WAL needs a lock, and another replica may hold one (or be
     // checkpointing as it closes); without it, opening fails at once with "database is locked".
-    this.db.exec(`PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous ?? 'FULL'};`);
+    this.db.exec(
+      `PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous ?? 'FULL'};`,
+    );
     applySchema(this.db);
   }
 
@@ -87,7 +97,9 @@ export class SqliteStore implements FhirStore {
   async history<T extends Resource>(type: T['resourceType'], id: string): Promise<WithId<T>[]> {
     const row = this.currentRow(type, id);
     if (!row) throw new OutcomeError(notFound(`${type}/${id}`));
-    const versions = this.stmt('SELECT content FROM resource_version WHERE pk = ? AND deleted = 0 ORDER BY version DESC').all(row.pk);
+    const versions = this.stmt(
+      'SELECT content FROM resource_version WHERE pk = ? AND deleted = 0 ORDER BY version DESC',
+    ).all(row.pk);
     return versions.map((v) => JSON.parse(v.content as string) as WithId<T>);
   }
 
@@ -110,7 +122,11 @@ export class SqliteStore implements FhirStore {
     return JSON.parse(row.content) as WithId<T>;
   }
 
-  createSync<T extends Resource>(resource: T, options: CreateOptions = {}, id: string = crypto.randomUUID()): CreateResult<WithId<T>> {
+  createSync<T extends Resource>(
+    resource: T,
+    options: CreateOptions = {},
+    id: string = crypto.randomUUID(),
+  ): CreateResult<WithId<T>> {
     checkType(resource.resourceType);
     if (options.ifNoneExist) {
       const existing = this.matchOne<T>(resource.resourceType, options.ifNoneExist);
@@ -129,7 +145,11 @@ export class SqliteStore implements FhirStore {
       const wanted = parseVersion(options.ifMatch);
       // No current version matches any If-Match (RFC 7232 3.1): 412, as for a stale version.
       if (!current || current.deleted) {
-        throw new OutcomeError(preconditionFailed(`${resource.resourceType}/${resource.id} does not exist, so it is not at version ${wanted}`));
+        throw new OutcomeError(
+          preconditionFailed(
+            `${resource.resourceType}/${resource.id} does not exist, so it is not at version ${wanted}`,
+          ),
+        );
       }
       if (String(current.version) !== wanted) {
         throw new OutcomeError(
@@ -149,7 +169,11 @@ export class SqliteStore implements FhirStore {
     if (!current || current.deleted) return;
     const now = this.stamp(current.last_updated);
     const version = current.version + 1;
-    this.stmt('UPDATE resource SET version = ?, last_updated = ?, deleted = 1 WHERE pk = ?').run(version, now, current.pk);
+    this.stmt('UPDATE resource SET version = ?, last_updated = ?, deleted = 1 WHERE pk = ?').run(
+      version,
+      now,
+      current.pk,
+    );
     this.stmt('INSERT INTO resource_version (pk, version, last_updated, deleted, content) VALUES (?, ?, ?, 1, ?)').run(
       current.pk,
       version,
@@ -165,11 +189,16 @@ export class SqliteStore implements FhirStore {
     const sql = searchSql(q);
     const total = q.countTotal || q.count === 0 ? ((this.stmt(sql.count).get(...q.args)?.n as number) ?? 0) : undefined;
     // Without a total, one row more than the page tells whether there is a next page.
-    const fetched = q.count === 0 ? [] : this.stmt(sql.page).all(...q.args, total === undefined ? q.count + 1 : q.count, q.offset);
+    const fetched =
+      q.count === 0 ? [] : this.stmt(sql.page).all(...q.args, total === undefined ? q.count + 1 : q.count, q.offset);
     const rows = fetched.slice(0, q.count);
     const page: SearchPage<WithId<T>> = {
       resources: rows.map((r) => JSON.parse(r.content as string) as WithId<T>),
-      included: this.included(type, rows.map((r) => r.pk as number), q.includes),
+      included: this.included(
+        type,
+        rows.map((r) => r.pk as number),
+        q.includes,
+      ),
     };
     if (total !== undefined) page.total = total;
     const more = total === undefined ? fetched.length > q.count : q.offset + q.count < total;
@@ -214,7 +243,13 @@ export class SqliteStore implements FhirStore {
       ).all(type, include.param, ...pks);
       for (const { target } of targets) {
         const [targetType, targetId] = String(target).split('/');
-        if (!targetType || !targetId || (include.targetType && include.targetType !== targetType) || seen.has(String(target))) continue;
+        if (
+          !targetType ||
+          !targetId ||
+          (include.targetType && include.targetType !== targetType) ||
+          seen.has(String(target))
+        )
+          continue;
         seen.add(String(target));
         const row = this.currentRow(targetType, targetId);
         if (row && !row.deleted) out.push(JSON.parse(row.content) as Resource);
@@ -226,24 +261,33 @@ export class SqliteStore implements FhirStore {
   private writeVersion<T extends Resource>(resource: WithId<T>, current: Row | undefined): WithId<T> {
     const now = this.stamp(current?.last_updated);
     const version = (current?.version ?? 0) + 1;
-    const stored = { ...resource, meta: { ...resource.meta, versionId: String(version), lastUpdated: now } } as WithId<T>;
+    const stored = {
+      ...resource,
+      meta: { ...resource.meta, versionId: String(version), lastUpdated: now },
+    } as WithId<T>;
     const content = JSON.stringify(stored);
     let pk: number;
     if (current) {
       pk = current.pk;
-      this.stmt('UPDATE resource SET version = ?, last_updated = ?, deleted = 0, content = ? WHERE pk = ?').run(version, now, content, pk);
-      this.clearIndex(pk);
-    } else {
-      const result = this.stmt('INSERT INTO resource (type, id, version, last_updated, content) VALUES (?, ?, ?, ?, ?)').run(
-        stored.resourceType,
-        stored.id,
+      this.stmt('UPDATE resource SET version = ?, last_updated = ?, deleted = 0, content = ? WHERE pk = ?').run(
         version,
         now,
         content,
+        pk,
       );
+      this.clearIndex(pk);
+    } else {
+      const result = this.stmt(
+        'INSERT INTO resource (type, id, version, last_updated, content) VALUES (?, ?, ?, ?, ?)',
+      ).run(stored.resourceType, stored.id, version, now, content);
       pk = Number(result.lastInsertRowid);
     }
-    this.stmt('INSERT INTO resource_version (pk, version, last_updated, deleted, content) VALUES (?, ?, ?, 0, ?)').run(pk, version, now, content);
+    this.stmt('INSERT INTO resource_version (pk, version, last_updated, deleted, content) VALUES (?, ?, ?, 0, ?)').run(
+      pk,
+      version,
+      now,
+      content,
+    );
     this.writeIndex(pk, stored);
     return stored;
   }
@@ -266,7 +310,9 @@ export class SqliteStore implements FhirStore {
     const type = resource.resourceType;
     const token = this.stmt('INSERT INTO idx_token (pk, type, param, system, code) VALUES (?, ?, ?, ?, ?)');
     for (const t of rows.tokens) token.run(pk, type, t.param, t.system, t.code);
-    const reference = this.stmt('INSERT INTO idx_reference (pk, type, param, target, target_id) VALUES (?, ?, ?, ?, ?)');
+    const reference = this.stmt(
+      'INSERT INTO idx_reference (pk, type, param, target, target_id) VALUES (?, ?, ?, ?, ?)',
+    );
     for (const r of rows.references) reference.run(pk, type, r.param, r.target, r.targetId);
     const date = this.stmt('INSERT INTO idx_date (pk, type, param, lo, hi) VALUES (?, ?, ?, ?, ?)');
     for (const d of rows.dates) date.run(pk, type, d.param, d.lo, d.hi);
@@ -338,8 +384,11 @@ function withoutVersion(r: Resource): Resource {
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([, x]) => x !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
       : v,
   );
 }
-

@@ -24,10 +24,15 @@ export function runTransaction(store: SqliteStore, bundle: Bundle): Bundle {
   entries.forEach((entry, i) =>
     atEntry(i, () => {
       const method = entry.request?.method;
-      if (!method || !entry.request?.url) throw new OutcomeError(badRequest('Each entry needs request.method and request.url', `Bundle.entry[${i}].request`));
+      if (!method || !entry.request?.url)
+        throw new OutcomeError(
+          badRequest('Each entry needs request.method and request.url', `Bundle.entry[${i}].request`),
+        );
       if (method !== 'POST') return;
       const resource = requireResource(entry, i);
-      const existing = entry.request.ifNoneExist ? store.matchOne(resource.resourceType, entry.request.ifNoneExist) : undefined;
+      const existing = entry.request.ifNoneExist
+        ? store.matchOne(resource.resourceType, entry.request.ifNoneExist)
+        : undefined;
       const id = existing?.id ?? crypto.randomUUID();
       if (existing) matched.set(i, existing);
       else newIds.set(i, id);
@@ -36,7 +41,9 @@ export function runTransaction(store: SqliteStore, bundle: Bundle): Bundle {
   );
 
   const order = ['DELETE', 'POST', 'PUT', 'GET'];
-  const indexes = entries.map((_, i) => i).sort((a, b) => order.indexOf(methodOf(entries[a])) - order.indexOf(methodOf(entries[b])));
+  const indexes = entries
+    .map((_, i) => i)
+    .sort((a, b) => order.indexOf(methodOf(entries[a])) - order.indexOf(methodOf(entries[b])));
   for (const i of indexes) {
     const entry = entries[i] as BundleEntry;
     responses[i] = atEntry(i, () => runEntry(store, entry, i, ids, newIds, matched));
@@ -96,7 +103,12 @@ function runEntry(
       return responseFor(store.readSync(type, id), '200 OK');
     }
     default:
-      throw new OutcomeError(notSupported(`request.method ${request.method} is not supported in a transaction`, `Bundle.entry[${i}].request.method`));
+      throw new OutcomeError(
+        notSupported(
+          `request.method ${request.method} is not supported in a transaction`,
+          `Bundle.entry[${i}].request.method`,
+        ),
+      );
   }
 }
 
@@ -111,7 +123,8 @@ function requireResource(entry: BundleEntry, i: number): Resource {
 
 function literalUrl(url: string, i: number): [string, string] {
   const [type, id, ...rest] = url.split('/');
-  if (!type || !id || rest.length > 0) throw new OutcomeError(badRequest(`Expected Type/id, not '${url}'`, `Bundle.entry[${i}].request.url`));
+  if (!type || !id || rest.length > 0)
+    throw new OutcomeError(badRequest(`Expected Type/id, not '${url}'`, `Bundle.entry[${i}].request.url`));
   return [type, id];
 }
 
@@ -131,7 +144,9 @@ function responseFor(resource: WithId<Resource>, status: string): BundleEntry {
 /** Replaces `urn:uuid:` references with the ids the transaction assigned. */
 function rewriteReferences<T>(value: T, ids: Map<string, string>): T {
   if (ids.size === 0) return value;
-  return JSON.parse(JSON.stringify(value), (key, v: unknown) => (key === 'reference' && typeof v === 'string' && ids.has(v) ? ids.get(v) : v)) as T;
+  return JSON.parse(JSON.stringify(value), (key, v: unknown) =>
+    key === 'reference' && typeof v === 'string' && ids.has(v) ? ids.get(v) : v,
+  ) as T;
 }
 
 /** Names the failing entry in the outcome's expressions. */
@@ -144,7 +159,9 @@ function atEntry<R>(i: number, work: () => R): R {
       ...err.outcome,
       issue: err.outcome.issue.map((issue) => ({
         ...issue,
-        expression: issue.expression?.some((e) => e.startsWith('Bundle.entry')) ? issue.expression : [`Bundle.entry[${i}]`, ...(issue.expression ?? [])],
+        expression: issue.expression?.some((e) => e.startsWith('Bundle.entry'))
+          ? issue.expression
+          : [`Bundle.entry[${i}]`, ...(issue.expression ?? [])],
       })),
     };
     throw new OutcomeError(outcome, err.status);

@@ -26,11 +26,21 @@ export function requiredIdentifier(
   what: string,
   allowedSystems: readonly string[] = [system],
 ): OperationOutcomeIssue[] {
-  const found = (identifiers ?? []).some((i) => i.system !== undefined && allowedSystems.includes(i.system) && typeof i.value === 'string' && i.value !== '');
+  const found = (identifiers ?? []).some(
+    (i) => i.system !== undefined && allowedSystems.includes(i.system) && typeof i.value === 'string' && i.value !== '',
+  );
   if (found) return [];
-  return [issue({ code: 'required', text: `${what} is required (identifier with system ${allowedSystems.join(' or ')})`, expression: `${type}.identifier` })];
+  return [
+    issue({
+      code: 'required',
+      text: `${what} is required (identifier with system ${allowedSystems.join(' or ')})`,
+      expression: `${type}.identifier`,
+    }),
+  ];
 }
 
 export function required(present: unknown, text: string, expression: string): OperationOutcomeIssue[] {
-  return present === undefined || present === null || present === '' ? [issue({ code: 'required', text, expression })] : [];
+  return present === undefined || present === null || present === ''
+    ? [issue({ code: 'required', text, expression })]
+    : [];
 }

@@ -18,18 +18,32 @@ export const diagnosticReportRules: ProfileRules<DiagnosticReport> = (report, ct
   issues.push(...requiredIdentifier('DiagnosticReport', report.identifier, SYSTEMS.report, 'A report identifier'));
   issues.push(...patientReferenceIssues(report.subject, 'DiagnosticReport.subject', ctx));
   if (!report.basedOn?.length) {
-    issues.push(issue({ code: 'required', text: 'basedOn must reference the order (ServiceRequest)', expression: 'DiagnosticReport.basedOn' }));
+    issues.push(
+      issue({
+        code: 'required',
+        text: 'basedOn must reference the order (ServiceRequest)',
+        expression: 'DiagnosticReport.basedOn',
+      }),
+    );
   }
-  report.basedOn?.forEach((ref, i) => issues.push(...referenceIssues(ref, ['ServiceRequest'], `DiagnosticReport.basedOn[${i}]`, ctx)));
-  report.imagingStudy?.forEach((ref, i) => issues.push(...referenceIssues(ref, ['ImagingStudy'], `DiagnosticReport.imagingStudy[${i}]`, ctx)));
-  report.performer?.forEach((ref, i) => issues.push(...actorReferenceIssues(ref, `DiagnosticReport.performer[${i}]`, ctx)));
+  report.basedOn?.forEach((ref, i) =>
+    issues.push(...referenceIssues(ref, ['ServiceRequest'], `DiagnosticReport.basedOn[${i}]`, ctx)),
+  );
+  report.imagingStudy?.forEach((ref, i) =>
+    issues.push(...referenceIssues(ref, ['ImagingStudy'], `DiagnosticReport.imagingStudy[${i}]`, ctx)),
+  );
+  report.performer?.forEach((ref, i) =>
+    issues.push(...actorReferenceIssues(ref, `DiagnosticReport.performer[${i}]`, ctx)),
+  );
   issues.push(...alertCategoryIssues(report));
   return issues;
 };
 
 function alertCategoryIssues(report: DiagnosticReport): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
-  const found = (report.extension ?? []).map((extension, i) => ({ extension, i })).filter(({ extension }) => extension.url === EXTENSIONS.alertCategory);
+  const found = (report.extension ?? [])
+    .map((extension, i) => ({ extension, i }))
+    .filter(({ extension }) => extension.url === EXTENSIONS.alertCategory);
   if (found.length === 0) {
     if (report.status && ISSUED.includes(report.status)) {
       issues.push(
@@ -44,7 +58,13 @@ function alertCategoryIssues(report: DiagnosticReport): OperationOutcomeIssue[] 
   }
   if (found.length > 1) {
     for (const { i } of found.slice(1)) {
-      issues.push(issue({ code: 'business-rule', text: 'A report carries exactly one alert category', expression: `DiagnosticReport.extension[${i}]` }));
+      issues.push(
+        issue({
+          code: 'business-rule',
+          text: 'A report carries exactly one alert category',
+          expression: `DiagnosticReport.extension[${i}]`,
+        }),
+      );
     }
   }
   for (const { extension, i } of found) {

@@ -29,7 +29,13 @@ export const endpointRules: ProfileRules<Endpoint> = (endpoint, ctx) => {
     );
   }
   if (typeof endpoint.address === 'string' && !isHttpUrl(endpoint.address)) {
-    issues.push(issue({ code: 'value', text: `'${endpoint.address}' is not an absolute http(s) URL`, expression: 'Endpoint.address' }));
+    issues.push(
+      issue({
+        code: 'value',
+        text: `'${endpoint.address}' is not an absolute http(s) URL`,
+        expression: 'Endpoint.address',
+      }),
+    );
   }
   // A region's gateway Endpoint is managed by the region, referenced by region id (regions have no ODS code).
   const manager = endpoint.managingOrganization;

@@ -23,14 +23,26 @@ export function isDicomUidUrn(value: unknown): value is string {
 export const imagingStudyRules: ProfileRules<ImagingStudy> = (study, ctx) => {
   const issues: OperationOutcomeIssue[] = [];
   const identifiers = study.identifier ?? [];
-  const uids = identifiers.map((identifier, i) => ({ identifier, i })).filter(({ identifier }) => identifier.system === DICOM_UID_SYSTEM);
+  const uids = identifiers
+    .map((identifier, i) => ({ identifier, i }))
+    .filter(({ identifier }) => identifier.system === DICOM_UID_SYSTEM);
   if (uids.length === 0) {
-    issues.push(issue({ code: 'required', text: `A Study Instance UID is required (identifier with system ${DICOM_UID_SYSTEM})`, expression: 'ImagingStudy.identifier' }));
+    issues.push(
+      issue({
+        code: 'required',
+        text: `A Study Instance UID is required (identifier with system ${DICOM_UID_SYSTEM})`,
+        expression: 'ImagingStudy.identifier',
+      }),
+    );
   }
   for (const { identifier, i } of uids) {
     if (!isDicomUidUrn(identifier.value)) {
       issues.push(
-        issue({ code: 'value', text: `'${identifier.value ?? ''}' is not a DICOM UID as urn:oid:<dotted digits>`, expression: `ImagingStudy.identifier[${i}].value` }),
+        issue({
+          code: 'value',
+          text: `'${identifier.value ?? ''}' is not a DICOM UID as urn:oid:<dotted digits>`,
+          expression: `ImagingStudy.identifier[${i}].value`,
+        }),
       );
     }
   }
@@ -38,18 +50,40 @@ export const imagingStudyRules: ProfileRules<ImagingStudy> = (study, ctx) => {
 
   const basedOn = study.basedOn ?? [];
   if (basedOn.length === 0) {
-    issues.push(issue({ code: 'required', text: 'basedOn must reference the order (ServiceRequest)', expression: 'ImagingStudy.basedOn' }));
+    issues.push(
+      issue({
+        code: 'required',
+        text: 'basedOn must reference the order (ServiceRequest)',
+        expression: 'ImagingStudy.basedOn',
+      }),
+    );
   } else if (!basedOn.some((ref) => ['ServiceRequest', undefined].includes(referenceTarget(ref, ctx).type))) {
     // Each reference resolved to a type, and none is the order.
-    issues.push(issue({ code: 'business-rule', text: 'basedOn must include the order (ServiceRequest)', expression: 'ImagingStudy.basedOn' }));
+    issues.push(
+      issue({
+        code: 'business-rule',
+        text: 'basedOn must include the order (ServiceRequest)',
+        expression: 'ImagingStudy.basedOn',
+      }),
+    );
   }
-  basedOn.forEach((ref, i) => issues.push(...referenceIssues(ref, ['ServiceRequest', 'Task'], `ImagingStudy.basedOn[${i}]`, ctx)));
+  basedOn.forEach((ref, i) =>
+    issues.push(...referenceIssues(ref, ['ServiceRequest', 'Task'], `ImagingStudy.basedOn[${i}]`, ctx)),
+  );
 
   issues.push(...patientReferenceIssues(study.subject, 'ImagingStudy.subject', ctx));
 
   if (!study.endpoint?.length) {
-    issues.push(issue({ code: 'required', text: 'The DICOMweb Endpoint the study can be retrieved from is required', expression: 'ImagingStudy.endpoint' }));
+    issues.push(
+      issue({
+        code: 'required',
+        text: 'The DICOMweb Endpoint the study can be retrieved from is required',
+        expression: 'ImagingStudy.endpoint',
+      }),
+    );
   }
-  study.endpoint?.forEach((ref, i) => issues.push(...referenceIssues(ref, ['Endpoint'], `ImagingStudy.endpoint[${i}]`, ctx)));
+  study.endpoint?.forEach((ref, i) =>
+    issues.push(...referenceIssues(ref, ['Endpoint'], `ImagingStudy.endpoint[${i}]`, ctx)),
+  );
   return issues;
 };

@@ -9,15 +9,27 @@ import type { ProfileRules } from './common.ts';
  * no ODS code of its own; the hub's directory lists them), by its region id.
  */
 export const organizationRules: ProfileRules<Organization> = (org) => {
-  const ods = (org.identifier ?? []).map((identifier, i) => ({ identifier, i })).filter(({ identifier }) => identifier.system === ODS_SYSTEM);
+  const ods = (org.identifier ?? [])
+    .map((identifier, i) => ({ identifier, i }))
+    .filter(({ identifier }) => identifier.system === ODS_SYSTEM);
   if (ods.length === 0) {
     if (isRegionIdentified(org.identifier)) return [];
-    return [issue({ code: 'required', text: `An ODS code is required (identifier with system ${ODS_SYSTEM})`, expression: 'Organization.identifier' })];
+    return [
+      issue({
+        code: 'required',
+        text: `An ODS code is required (identifier with system ${ODS_SYSTEM})`,
+        expression: 'Organization.identifier',
+      }),
+    ];
   }
   return ods
     .filter(({ identifier }) => !isValidOdsCode(identifier.value))
     .map(({ identifier, i }) =>
-      issue({ code: 'value', text: `'${identifier.value ?? ''}' is not an ODS code (3–10 upper-case letters or digits)`, expression: `Organization.identifier[${i}].value` }),
+      issue({
+        code: 'value',
+        text: `'${identifier.value ?? ''}' is not an ODS code (3–10 upper-case letters or digits)`,
+        expression: `Organization.identifier[${i}].value`,
+      }),
     );
 };
 

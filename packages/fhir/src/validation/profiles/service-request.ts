@@ -14,17 +14,31 @@ import { required, requiredIdentifier } from './common.ts';
 export const serviceRequestRules: ProfileRules<ServiceRequest> = (order, ctx) => {
   const issues: OperationOutcomeIssue[] = [];
   if (order.intent !== undefined && order.intent !== 'order') {
-    issues.push(issue({ code: 'business-rule', text: `An imaging order has intent 'order', not '${order.intent}'`, expression: 'ServiceRequest.intent' }));
+    issues.push(
+      issue({
+        code: 'business-rule',
+        text: `An imaging order has intent 'order', not '${order.intent}'`,
+        expression: 'ServiceRequest.intent',
+      }),
+    );
   }
   issues.push(...requiredIdentifier('ServiceRequest', order.identifier, SYSTEMS.placerOrder, 'A placer order number'));
   issues.push(...patientReferenceIssues(order.subject, 'ServiceRequest.subject', ctx));
   issues.push(...odsReferenceIssues(order.requester, 'ServiceRequest.requester', ctx));
   if (!order.performer?.length) {
-    issues.push(issue({ code: 'required', text: 'A performing organisation (ODS) is required', expression: 'ServiceRequest.performer' }));
+    issues.push(
+      issue({
+        code: 'required',
+        text: 'A performing organisation (ODS) is required',
+        expression: 'ServiceRequest.performer',
+      }),
+    );
   }
   order.performer?.forEach((p, i) => issues.push(...odsReferenceIssues(p, `ServiceRequest.performer[${i}]`, ctx)));
   issues.push(...procedureCodeIssues(order));
-  issues.push(...required(order.authoredOn, 'authoredOn (when the order was placed) is required', 'ServiceRequest.authoredOn'));
+  issues.push(
+    ...required(order.authoredOn, 'authoredOn (when the order was placed) is required', 'ServiceRequest.authoredOn'),
+  );
   return issues;
 };
 
@@ -33,11 +47,21 @@ function procedureCodeIssues(order: ServiceRequest): OperationOutcomeIssue[] {
   const codings = order.code?.coding ?? [];
   const snomed = codings.map((coding, i) => ({ coding, i })).filter(({ coding }) => coding.system === SNOMED_SYSTEM);
   if (snomed.length === 0) {
-    return [issue({ code: 'required', text: `The procedure needs a SNOMED CT coding (${SNOMED_SYSTEM})`, expression: 'ServiceRequest.code' })];
+    return [
+      issue({
+        code: 'required',
+        text: `The procedure needs a SNOMED CT coding (${SNOMED_SYSTEM})`,
+        expression: 'ServiceRequest.code',
+      }),
+    ];
   }
   return snomed
     .filter(({ coding }) => !imagingProcedure(coding.code))
     .map(({ coding, i }) =>
-      issue({ code: 'code-invalid', text: `SNOMED CT ${coding.code ?? '(no code)'} is not a known imaging procedure`, expression: `ServiceRequest.code.coding[${i}]` }),
+      issue({
+        code: 'code-invalid',
+        text: `SNOMED CT ${coding.code ?? '(no code)'} is not a known imaging procedure`,
+        expression: `ServiceRequest.code.coding[${i}]`,
+      }),
     );
 }

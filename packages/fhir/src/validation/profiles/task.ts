@@ -21,10 +21,20 @@ export const taskRules: ProfileRules<Task> = (task, ctx) => {
   const coding = codings[index];
   let code: TaskCode | undefined;
   if (!coding) {
-    issues.push(issue({ code: 'required', text: `A Task code from ${CODE_SYSTEMS.taskCode} is required`, expression: 'Task.code' }));
+    issues.push(
+      issue({
+        code: 'required',
+        text: `A Task code from ${CODE_SYSTEMS.taskCode} is required`,
+        expression: 'Task.code',
+      }),
+    );
   } else if (!isTaskCode(coding.code)) {
     issues.push(
-      issue({ code: 'code-invalid', text: `'${coding.code ?? ''}' is not a Task code (${TASK_CODES.join(', ')})`, expression: `Task.code.coding[${index}]` }),
+      issue({
+        code: 'code-invalid',
+        text: `'${coding.code ?? ''}' is not a Task code (${TASK_CODES.join(', ')})`,
+        expression: `Task.code.coding[${index}]`,
+      }),
     );
   } else {
     code = coding.code;
@@ -32,7 +42,9 @@ export const taskRules: ProfileRules<Task> = (task, ctx) => {
 
   const outbox = code === 'deliver-message' || code === 'register-pointer';
   const identifierSystems = outbox ? [SYSTEMS.task, SYSTEMS.messageRequest] : [SYSTEMS.task];
-  issues.push(...requiredIdentifier('Task', task.identifier, SYSTEMS.task, 'A Task business identifier', identifierSystems));
+  issues.push(
+    ...requiredIdentifier('Task', task.identifier, SYSTEMS.task, 'A Task business identifier', identifierSystems),
+  );
 
   if (code === 'fulfil') {
     issues.push(...referenceIssues(task.focus, ['ServiceRequest'], 'Task.focus', ctx));
@@ -42,7 +54,10 @@ export const taskRules: ProfileRules<Task> = (task, ctx) => {
   } else if (code === 'acknowledge-result') {
     issues.push(...referenceIssues(task.focus, ['DiagnosticReport'], 'Task.focus', ctx));
     issues.push(...patientReferenceIssues(task.for, 'Task.for', ctx, false));
-    if (!task.owner) issues.push(issue({ code: 'required', text: 'An acknowledgement Task needs an owner', expression: 'Task.owner' }));
+    if (!task.owner)
+      issues.push(
+        issue({ code: 'required', text: 'An acknowledgement Task needs an owner', expression: 'Task.owner' }),
+      );
     issues.push(...actorReferenceIssues(task.owner, 'Task.owner', ctx));
     issues.push(...actorReferenceIssues(task.requester, 'Task.requester', ctx));
   } else {
