@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 import type { ActorRole, SuiteOptions } from '../suite/meta.ts';
 import { ACTOR_ROLES } from '../suite/meta.ts';
@@ -56,26 +57,27 @@ export const GROUP_NUMBERS = [1, 2, 3, 4, 5] as const;
 /** Parses the command line; `undefined` means `--help`. Every problem is a UsageError naming it. */
 export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd()): CliOptions | undefined {
   const args = argv[0] === '--' ? argv.slice(1) : [...argv];
-  let values;
+  const config = {
+    args,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      target: { type: 'string' },
+      actor: { type: 'string' },
+      out: { type: 'string' },
+      hapi: { type: 'string' },
+      group: { type: 'string', multiple: true },
+      'hub-port': { type: 'string' },
+      'hub-host': { type: 'string' },
+      'sut-jwks-uri': { type: 'string' },
+      'actor-timeout': { type: 'string' },
+      'simulate-ris': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  } satisfies ParseArgsConfig;
+  let values: ReturnType<typeof parseArgs<typeof config>>['values'];
   try {
-    ({ values } = parseArgs({
-      args,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        target: { type: 'string' },
-        actor: { type: 'string' },
-        out: { type: 'string' },
-        hapi: { type: 'string' },
-        group: { type: 'string', multiple: true },
-        'hub-port': { type: 'string' },
-        'hub-host': { type: 'string' },
-        'sut-jwks-uri': { type: 'string' },
-        'actor-timeout': { type: 'string' },
-        'simulate-ris': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    ({ values } = parseArgs(config));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -176,8 +176,14 @@ const orderFor = (value: string): ServiceRequest => ({
   subject: { identifier: { system: NHS_NUMBER_SYSTEM, value: randomTestNhsNumber() } },
 });
 const nhsNumbers = new Map<string, string>();
-const nhsNumberFor = (value: string) =>
-  nhsNumbers.get(value) ?? (nhsNumbers.set(value, randomTestNhsNumber()), nhsNumbers.get(value) as string);
+const nhsNumberFor = (value: string): string => {
+  let nhsNumber = nhsNumbers.get(value);
+  if (nhsNumber === undefined) {
+    nhsNumber = randomTestNhsNumber();
+    nhsNumbers.set(value, nhsNumber);
+  }
+  return nhsNumber;
+};
 const other = (value: string, matching: boolean) => (matching ? value : `${value}-other`);
 
 const SEARCH_CASES: SearchCase[] = [

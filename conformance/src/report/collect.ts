@@ -72,7 +72,10 @@ export function collectReport(input: CollectInput): ReportModel {
   for (const module of modules) {
     const { key, title } = groupOf(module.relativeModuleId);
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { key, title, tests: [], setupExchanges: [], errors: [] }));
+    if (!group) {
+      group = { key, title, tests: [], setupExchanges: [], errors: [] };
+      groups.set(key, group);
+    }
     group.tests.push(...[...module.children.allTests()].map(reportTest));
     group.setupExchanges.push(...((module.meta().exchanges as Exchange[] | undefined) ?? []));
     group.errors.push(...errorsOf(module));

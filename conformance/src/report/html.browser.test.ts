@@ -82,6 +82,7 @@ describe('the HTML report in a browser', () => {
   });
 
   it('says FAILED at the top when a test failed', async () => {
+    // biome-ignore lint/performance/useDomNodeTextContent: the test checks the text the page shows; textContent includes hidden text
     expect(await page.locator('body').innerText()).toContain('FAILED');
     expect(await page.title()).toContain('conformance');
   });
@@ -89,6 +90,7 @@ describe('the HTML report in a browser', () => {
   it('shows a failed test open, with its reason and its last request and response', async () => {
     const failed = page.locator('details.test', { hasText: 'a stale If-Match is refused' });
     expect(await failed.getAttribute('open')).not.toBeNull();
+    // biome-ignore lint/performance/useDomNodeTextContent: the test checks the text the page shows; textContent includes hidden text
     expect(await failed.innerText()).toContain('expected 412, got 200');
     expect(
       await failed.locator('pre', { hasText: 'PUT http://127.0.0.1:8080/fhir/conformance/Task/7' }).isVisible(),
@@ -98,6 +100,7 @@ describe('the HTML report in a browser', () => {
 
   it('shows what a server sent as text, never as markup', async () => {
     const failed = page.locator('details.test', { hasText: 'a stale If-Match is refused' });
+    // biome-ignore lint/performance/useDomNodeTextContent: the test checks the text the page shows; textContent includes hidden text
     expect(await failed.innerText()).toContain('<img src=x onerror=');
     expect(await page.locator('details.test img').count()).toBe(0);
     expect(await page.title()).not.toBe('pwned');

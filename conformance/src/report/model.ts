@@ -114,6 +114,6 @@ export function runPassed(model: Pick<ReportModel, 'groups' | 'totals' | 'unhand
 
 /** Terminal colour codes out of messages bound for files. */
 export function plain(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes
   return text.replace(/\u001b\[[0-9;]*m/g, '');
 }

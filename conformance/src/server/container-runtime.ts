@@ -40,7 +40,7 @@ export const askSocket: Ask = (dockerHost, path) =>
 /** Which engine answers on `dockerHost` (Podman names itself among the version's components). */
 export async function identifyRuntime(dockerHost: string, ask: Ask = askSocket): Promise<ContainerRuntime | undefined> {
   const answer = await ask(dockerHost, '/version');
-  if (!answer || answer.status !== 200) return undefined;
+  if (answer?.status !== 200) return undefined;
   let version: { Version?: string; Components?: { Name?: string }[] };
   try {
     version = JSON.parse(answer.body) as typeof version;

@@ -88,7 +88,9 @@ export async function startHapiJar(options: HapiJarOptions): Promise<StartedHapi
   process.once('exit', onExit);
 
   let exited: string | undefined;
-  child.once('exit', (code, signal) => void (exited = `exited (${signal ?? code}) during start-up`));
+  child.once('exit', (code, signal) => {
+    exited = `exited (${signal ?? code}) during start-up`;
+  });
   const stop = async () => {
     process.off('exit', onExit);
     await stopChild(child);

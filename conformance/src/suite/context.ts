@@ -32,7 +32,8 @@ export function recordDeviation(kind: ServerKind, id: string): void {
 /** A fact for the report, beside the test's result. */
 export function note(text: string): void {
   const meta = running('note');
-  (meta.notes ??= []).push(text);
+  meta.notes ??= [];
+  meta.notes.push(text);
 }
 
 /** The FHIR server under test; a clear error in a run that has none (actor-only). */

@@ -69,7 +69,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
 
 /** What the demo's output says (its format: services/demo/src/timeline.ts and main.ts). */
 export function readTranscript(output: string): Omit<DemoOutcome, 'exitCode' | 'startedAt' | 'logFile'> {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes
   const lines = output.replace(/\u001b\[[0-9;]*m/g, '').split('\n');
   const summaryLine = [...lines].reverse().find((l) => /^demo: \d+\/\d+ steps passed/.test(l));
   const m = summaryLine ? /^demo: (\d+)\/(\d+)/.exec(summaryLine) : null;

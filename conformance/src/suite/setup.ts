@@ -8,7 +8,7 @@ import './meta.ts';
 // test's own go on the test. The reporters read both from task meta.
 let fileExchanges: Exchange[] = [];
 
-beforeAll(({}, file) => {
+beforeAll((_ctx, file) => {
   fileExchanges = [];
   file.meta.exchanges = fileExchanges;
   setExchangeSink(fileExchanges);

@@ -11,6 +11,7 @@
  *    written after a SearchParameter is active, so nothing may be written before.
  * Exit codes: 0 ready, 1 not ready in time or refused, 2 bad usage.
  */
+import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 import {
   HttpStore,
@@ -35,17 +36,18 @@ export class UsageError extends Error {}
 const PARTITION = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export function parsePrepareArgs(argv: string[]): PrepareOptions {
-  let parsed;
+  const config = {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      partitions: { type: 'string' },
+      'wait-only': { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '900' },
+    },
+  } satisfies ParseArgsConfig;
+  let parsed: ReturnType<typeof parseArgs<typeof config>>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        partitions: { type: 'string' },
-        'wait-only': { type: 'boolean', default: false },
-        timeout: { type: 'string', default: '900' },
-      },
-    });
+    parsed = parseArgs(config);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -35,10 +35,53 @@ const copy = (): Deployment => structuredClone(deployment);
 const schemas = { hub: HubEnvSchema, gateway: GatewayEnvSchema };
 /** kubectl is not needed for these tests; where it is installed, its kustomize build is checked too. */
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
-const find = (objects: K8sObject[], kind: string, name: string) => {
+
+/**
+ * The parts of the manifests these tests read and break. What k8s/ sets is required here (a pod has
+ * a first container, a probe its check): a manifest without it fails the test that reads it.
+ */
+type NonEmpty<T> = [T, ...T[]];
+interface TestProbe {
+  httpGet: { path: string; port: number | string };
+  exec: { command: string[] };
+}
+interface TestContainer {
+  image: string;
+  command: string[];
+  env: { name: string; value?: string; valueFrom?: unknown }[];
+  securityContext: { allowPrivilegeEscalation?: boolean };
+  resources: { limits?: Record<string, string> };
+  readinessProbe: TestProbe;
+  livenessProbe: TestProbe;
+  startupProbe: TestProbe;
+}
+interface TestWorkloadSpec {
+  template: {
+    metadata: { labels: Record<string, string> };
+    spec: {
+      containers: NonEmpty<TestContainer>;
+      initContainers: TestContainer[];
+      securityContext: { runAsNonRoot?: boolean };
+      volumes: { projected?: { sources: unknown[] } }[];
+    };
+  };
+}
+type WorkloadKind = 'Deployment' | 'StatefulSet' | 'Job';
+type TestSpecs = Record<WorkloadKind, TestWorkloadSpec> & {
+  Service: { selector: Record<string, string> };
+  NetworkPolicy: { podSelector: { matchLabels?: Record<string, string> }; ingress: NonEmpty<{ from: unknown[] }> };
+  ConfigMap: undefined;
+  Namespace: undefined;
+};
+const find = <Kind extends keyof TestSpecs>(objects: K8sObject[], kind: Kind, name: string) => {
   const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
   if (!o) throw new Error(`no ${kind}/${name}`);
-  return o as K8sObject & { spec: any };
+  return o as K8sObject & { spec: TestSpecs[Kind] };
+};
+const envVar = (container: TestContainer, name: string) => {
+  const variable = container.env.find((e) => e.name === name);
+  if (!variable) throw new Error(`no ${name} in the container`);
+  return variable;
 };
 
 describe('compose.yaml', () => {
@@ -201,7 +244,7 @@ describe('Kubernetes manifests (kustomization.yaml and k8s/)', () => {
     };
     expect(JSON.parse(configMap.data['topology.json'] as string)).toEqual(deployment.topology);
     const hub = find(deployment.objects, 'Deployment', 'hub');
-    const sources = hub.spec.template.spec.volumes.flatMap((v: any) => v.projected?.sources ?? []);
+    const sources = hub.spec.template.spec.volumes.flatMap((v) => v.projected?.sources ?? []);
     expect(sources).toContainEqual({
       configMap: { name: 'imaging-topology', items: [{ key: 'topology.json', path: 'topology.json' }] },
     });
@@ -248,7 +291,7 @@ describe('Kubernetes manifests (kustomization.yaml and k8s/)', () => {
   it('wait for HAPI to be prepared before a service starts, and prepare it in a Job', () => {
     for (const name of ['hub', ...deployment.topology.regions.map((r) => `gateway-${r.id}`)]) {
       const init = find(deployment.objects, 'Deployment', name).spec.template.spec.initContainers;
-      expect(init.map((c: any) => c.command.slice(0, 3))).toEqual([
+      expect(init.map((c) => c.command.slice(0, 3))).toEqual([
         ['node', 'infra/topology/scripts/prepare-hapi.ts', '--wait-only'],
       ]);
     }
@@ -257,10 +300,13 @@ describe('Kubernetes manifests (kustomization.yaml and k8s/)', () => {
   });
 
   it('let only the services reach HAPI, and only HAPI reach PostgreSQL', () => {
-    const labels = (kind: string, name: string) =>
+    const labels = (kind: WorkloadKind, name: string) =>
       find(deployment.objects, kind, name).spec.template.metadata.labels as Record<string, string>;
     const hapiClients = deployment.objects
-      .filter((o) => (o.spec as any)?.template?.metadata?.labels?.['imaging-connect/hapi-client'] === 'true')
+      .filter((o) => {
+        const spec = o.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined;
+        return spec?.template?.metadata?.labels?.['imaging-connect/hapi-client'] === 'true';
+      })
       .map(describeObject);
     expect(hapiClients.sort()).toEqual(
       [
@@ -349,7 +395,7 @@ describe('compose and Kubernetes agree with the services and the topology', () =
     const env = broken.compose.services['gateway-midlands']?.environment as Record<string, string>;
     env.PORT = '4109';
     const south = find(broken.objects, 'Deployment', 'gateway-south').spec.template.spec.containers[0];
-    south.env.find((e: { name: string }) => e.name === 'GATEWAY_STORE').value = 'http://hapi:8080/fhir/north';
+    envVar(south, 'GATEWAY_STORE').value = 'http://hapi:8080/fhir/north';
     find(broken.objects, 'Service', 'hub').spec.selector = { 'app.kubernetes.io/instance': 'national-hub' };
     expect(checkTopologyAgreement(broken)).toEqual([
       'compose service gateway-midlands: PORT 4109, topology says 4102',
@@ -372,10 +418,11 @@ describe('compose and Kubernetes agree with the services and the topology', () =
   it('catch a password written in a manifest, an optional password variable, and a committed Secret', () => {
     const broken = copy();
     (broken.compose.services.hapi?.environment as Record<string, string>).HAPI_DB_PASSWORD =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose variable syntax, not a template
       '${POSTGRES_PASSWORD:-hapi}';
     const postgres = find(broken.objects, 'StatefulSet', 'postgres').spec.template.spec.containers[0];
-    postgres.env.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD').valueFrom = undefined;
-    postgres.env.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD').value = 'changeme-please';
+    envVar(postgres, 'POSTGRES_PASSWORD').valueFrom = undefined;
+    envVar(postgres, 'POSTGRES_PASSWORD').value = 'changeme-please';
     broken.objects.push({
       apiVersion: 'v1',
       kind: 'Secret',
@@ -388,6 +435,7 @@ describe('compose and Kubernetes agree with the services and the topology', () =
         broken.objects,
       ),
     ).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose variable syntax, not a template
       'compose service hapi: HAPI_DB_PASSWORD must be ${VAR:?message} (set by the user), not a value',
       'StatefulSet/postgres container postgres: POSTGRES_PASSWORD is not taken from a Secret',
       'Secret/imaging-db: a Secret in the manifests; scripts/k8s-secrets.ts makes them at deployment',

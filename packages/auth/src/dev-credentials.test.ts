@@ -59,7 +59,9 @@ describe('ensureDevCredentials', () => {
   });
 
   it('refuses a client that takes the hub’s own id', async () => {
-    const hubAsClient = { ...topology.clients[0]!, id: 'national-hub' };
+    const [client] = topology.clients;
+    if (!client) throw new Error('the dev topology has no client');
+    const hubAsClient = { ...client, id: 'national-hub' };
     await expect(ensureDevCredentials({ clients: [hubAsClient] }, join(dir, 'clash'))).rejects.toThrow(
       /the hub's own id/,
     );

@@ -23,7 +23,12 @@ export interface TestClock {
 
 export function testClock(start = '2026-03-02T09:00:00Z'): TestClock {
   let now = new Date(start).getTime();
-  return { clock: () => new Date(now), advance: (seconds) => void (now += seconds * 1000) };
+  return {
+    clock: () => new Date(now),
+    advance: (seconds) => {
+      now += seconds * 1000;
+    },
+  };
 }
 
 // Key generation is the slow part of these tests: make each kind once per test file.

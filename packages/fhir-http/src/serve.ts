@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
 import type { Logger } from './logger.ts';
 
 export interface ServeOptions {
@@ -11,7 +11,10 @@ export interface ServeOptions {
 }
 
 /** Serves an app and shuts down gracefully on SIGTERM or SIGINT. Resolves once listening. */
-export function serveApp(app: Hono<any>, options: ServeOptions): Promise<{ port: number; close: () => Promise<void> }> {
+export function serveApp<E extends Env>(
+  app: Hono<E>,
+  options: ServeOptions,
+): Promise<{ port: number; close: () => Promise<void> }> {
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname }, (info) => {
       options.logger.info('listening', { url: `http://${options.hostname}:${info.port}` });

@@ -72,7 +72,8 @@ describe('buildMessage', () => {
     expect(sr.subject?.reference).toBe(carriedPatient?.fullUrl);
     expect(sr.encounter).toEqual({ type: 'Encounter', identifier: { system: 'urn:enc', value: 'E1' } });
     // A reference with no identifier to stand for it is left out rather than left dangling.
-    expect((entriesOf<Task>(message, 'Task')[0]?.resource as Task).basedOn).toBeUndefined();
+    const carriedTask = entriesOf<Task>(message, 'Task')[0]?.resource as Task;
+    expect(carriedTask.basedOn).toBeUndefined();
   });
 });
 

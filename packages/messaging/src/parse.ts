@@ -32,7 +32,7 @@ export function parseMessage(bundle: Bundle): ParsedMessage {
   }
   const raw = bundle.entry ?? [];
   const header = raw[0]?.resource;
-  if (!header || header.resourceType !== 'MessageHeader') {
+  if (header?.resourceType !== 'MessageHeader') {
     throw new OutcomeError(
       badRequest('The first entry of a message must be its MessageHeader', 'Bundle.entry[0].resource'),
     );

@@ -44,7 +44,9 @@ function runDemo(
         child.kill('SIGINT');
       }
     });
-    child.stderr.on('data', (chunk: Buffer) => void (err += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
     child.once('error', reject);
     child.once('exit', (code) => resolve({ code, out, err, ms: performance.now() - began }));
   });

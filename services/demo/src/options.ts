@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 
 export interface DemoOptions {
@@ -43,19 +44,20 @@ export class UsageError extends Error {
 export function parseDemoArgs(argv: string[], repoRoot: string): DemoOptions | undefined {
   // `npm run demo -- --explore` may hand the separator on.
   const args = argv[0] === '--' ? argv.slice(1) : argv;
-  let parsed;
+  const config = {
+    args,
+    allowPositionals: false,
+    options: {
+      explore: { type: 'boolean', default: false },
+      hapi: { type: 'string' },
+      'port-base': { type: 'string' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  } satisfies ParseArgsConfig;
+  let parsed: ReturnType<typeof parseArgs<typeof config>>;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        explore: { type: 'boolean', default: false },
-        hapi: { type: 'string' },
-        'port-base': { type: 'string' },
-        'data-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseArgs(config);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

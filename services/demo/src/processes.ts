@@ -122,7 +122,9 @@ export class ServiceProcess {
     this.startedAt = Date.now();
     this.unexpectedExit = undefined;
     let expected = false;
-    this.expectExit = () => void (expected = true);
+    this.expectExit = () => {
+      expected = true;
+    };
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         const how = signal ?? code ?? 'unknown';

@@ -8,7 +8,13 @@ function capture() {
     (text) => lines.push(...text.split('\n').slice(0, -1)),
     () => now,
   );
-  return { timeline, lines, advance: (ms: number) => void (now += ms) };
+  return {
+    timeline,
+    lines,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('timeline', () => {

@@ -143,9 +143,8 @@ describe('directory', () => {
     const path = next.replace('http://127.0.0.1:4000', '');
     const second = await searchset(path);
     expect(second.entry).toHaveLength(4);
-    const third = await searchset(
-      (second.link?.find((l) => l.relation === 'next')?.url as string).replace('http://127.0.0.1:4000', ''),
-    );
+    const secondNext = second.link?.find((l) => l.relation === 'next')?.url as string;
+    const third = await searchset(secondNext.replace('http://127.0.0.1:4000', ''));
     expect(third.entry).toHaveLength(1);
     expect(third.link?.some((l) => l.relation === 'next')).toBe(false);
     const ids = [first, second, third].flatMap((b) => b.entry?.map((e) => e.resource?.id));

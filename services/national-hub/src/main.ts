@@ -1,4 +1,5 @@
 import { resolve, join } from 'node:path';
+import type { ClientRegistry, SigningKey } from '@imaging/auth';
 import {
   clientRegistryFile,
   createClientRegistry,
@@ -30,8 +31,8 @@ const dataDir = env.IMAGING_DATA_DIR ? resolve(env.IMAGING_DATA_DIR) : defaultDa
 const publicUrl = publicUrlOf(env);
 const topology = env.TOPOLOGY_FILE ? readTopology(env.TOPOLOGY_FILE) : devTopology();
 
-let registry;
-let signingKey;
+let registry: ClientRegistry;
+let signingKey: SigningKey;
 if (env.DEV_CREDENTIALS) {
   const credentials = await ensureDevCredentials(topology, dataDir);
   registry = createClientRegistry(credentials.clients);

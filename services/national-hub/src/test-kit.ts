@@ -159,7 +159,7 @@ export async function startFakeRegion(serviceId: string) {
     }
     await next();
   });
-  app.post('/fhir/$process-message', async (c) => {
+  app.post('/fhir/$process-message', async () => {
     const bundle = received.at(-1)?.body as Bundle;
     if (state.behaviour === 'hang') await held;
     if (state.behaviour === 'fail') return fhirResponse(serverError('The receiving store is broken'), 500);

@@ -235,10 +235,7 @@ describe('$process-message', () => {
     const [delivery] = await searchAll<Task>(ctx.north.store, 'Task', {
       code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|deliver-message',
     });
-    const message = await ctx.north.store.read<Bundle>(
-      'Bundle',
-      (delivery?.focus?.reference as string).split('/')[1] as string,
-    );
+    const message = await ctx.north.store.read<Bundle>('Bundle', delivery?.focus?.reference?.split('/')[1] as string);
     const midlands = await testGateway(ctx.midlands);
     return { ...ctx, message, requestId: delivery?.identifier?.[0]?.value as string, midlands };
   }

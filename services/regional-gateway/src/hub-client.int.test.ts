@@ -111,7 +111,8 @@ describe('routeMessage', () => {
     const client = createHubClient({ hubUrl: hub.url, tokenSource: northTokens });
     const headers = { target: 'imaging-midlands', requestId: 'client-req-1', correlationId: 'client-case-1' };
     const response = await client.routeMessage(message('imaging-midlands'), headers);
-    expect((response.entry?.[0]?.resource as MessageHeader).response?.code).toBe('ok');
+    const header = response.entry?.[0]?.resource as MessageHeader;
+    expect(header.response?.code).toBe('ok');
     const got = midlands.received.at(-1);
     expect([got?.target, got?.requestId, got?.correlationId]).toEqual([
       'imaging-midlands',

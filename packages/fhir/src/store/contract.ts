@@ -775,8 +775,9 @@ export function describeStoreContract(
         const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
         expect(won).toHaveLength(1);
         expect(lost).toHaveLength(1);
-        expect(lost[0]?.reason).toBeInstanceOf(OutcomeError);
-        expect((lost[0]?.reason as OutcomeError).status).toBe(412);
+        const refusal = lost[0]?.reason as OutcomeError;
+        expect(refusal).toBeInstanceOf(OutcomeError);
+        expect(refusal.status).toBe(412);
         const current = await store.read<Task>('Task', v1.id);
         expect(current.meta?.versionId).toBe('2');
         expect(current.description).toBe(won[0]?.value.description);

@@ -53,6 +53,6 @@ export function metadataRoutes(hub: HubContext): Hono<HubEnv> {
       { name: 'retrieve', definition: `${CANONICAL_BASE}/OperationDefinition/DocumentReference-retrieve` },
     ],
   });
-  app.get('/', (c) => fhirResponse(statement));
+  app.get('/', () => fhirResponse(statement));
   return app;
 }

@@ -23,7 +23,6 @@ import {
   SYSTEMS,
   unprocessable,
 } from '@imaging/fhir';
-import type { WithId } from '@imaging/fhir';
 import type { ParsedMessage } from '@imaging/messaging';
 import { buildResponse, entriesOf, ORDER_REQUEST, parseMessage, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';

@@ -175,10 +175,7 @@ describe('delivery faults', () => {
     const { north, midlands } = regions;
     await orderRoutedToMidlands(regions);
     const [delivery] = await deliveries(north);
-    const message = await north.store.read<Bundle>(
-      'Bundle',
-      (delivery?.focus?.reference as string).split('/')[1] as string,
-    );
+    const message = await north.store.read<Bundle>('Bundle', delivery?.focus?.reference?.split('/')[1] as string);
     const requestId = delivery?.identifier?.[0]?.value as string;
     const replay = await processMessage(midlands, HUB_CALLER, message, requestId);
     expect(replay.duplicate).toBe(true);
@@ -452,10 +449,7 @@ describe('receiving messages: bad input writes nothing', () => {
     await registerPatient(north, GP, examplePatient());
     await placeOrder(north, GP, exampleServiceRequest(), 'c');
     const [delivery] = await deliveries(north);
-    const message = await north.store.read<Bundle>(
-      'Bundle',
-      (delivery?.focus?.reference as string).split('/')[1] as string,
-    );
+    const message = await north.store.read<Bundle>('Bundle', delivery?.focus?.reference?.split('/')[1] as string);
     expect((await outcomeErrorOf(processMessage(midlands, RIS, message, 'req-1'))).status).toBe(403);
     expect((await outcomeErrorOf(processMessage(regions.south, HUB_CALLER, message, 'req-1'))).status).toBe(422);
     const broken = structuredClone(message);

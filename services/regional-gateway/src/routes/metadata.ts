@@ -89,6 +89,6 @@ export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<GatewayHonoE
       { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
     ],
   });
-  app.get('/', (c) => fhirResponse(statement));
+  app.get('/', () => fhirResponse(statement));
   return app;
 }

@@ -18,7 +18,12 @@ export interface TestClock {
 
 export function testClock(start = '2026-11-23T09:00:00.000Z'): TestClock {
   let t = new Date(start).getTime();
-  return { now: () => new Date(t), advance: (ms) => void (t += ms) };
+  return {
+    now: () => new Date(t),
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 export interface TestHub extends HubPort {

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { StoreKind } from '../contract.ts';
 import { describeStoreContract, expectOutcome } from '../contract.ts';
-import { OutcomeError } from '../../outcomes.ts';
 import { HttpStore } from './http-store.ts';
 import {
   ensureReferenceIdentifierSearchParameters,

@@ -255,7 +255,7 @@ export class HttpStore implements FhirStore {
 
   private relativeLocation(entry: BundleEntry): BundleEntry {
     const location = entry.response?.location;
-    if (!location || !location.startsWith(this.base.href)) return entry;
+    if (!location?.startsWith(this.base.href)) return entry;
     return {
       ...entry,
       response: {

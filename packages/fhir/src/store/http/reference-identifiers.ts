@@ -56,7 +56,7 @@ export function rewriteReferenceIdentifiers(type: string, params: URLSearchParam
 export function referenceIdentifierSearchParameter(type: string, param: string): SearchParameter {
   loadFhirDefinitions();
   const base = getSearchParameter(type, param);
-  if (!base || base.type !== 'reference' || !base.expression)
+  if (base?.type !== 'reference' || !base.expression)
     throw new Error(`${type}.${param} is not a reference search parameter`);
   const paths = base.expression
     .split('|')

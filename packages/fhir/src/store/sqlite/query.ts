@@ -124,7 +124,7 @@ function compileInclude(type: string, key: string, value: string): { param: stri
   if (key !== '_include') throw new OutcomeError(notSupported(`${key} is not supported; only plain _include`, key));
   const [source, param, targetType] = value.split(':');
   const sp = source === type && param ? getSearchParameter(type, param) : undefined;
-  if (!sp || sp.type !== 'reference') {
+  if (sp?.type !== 'reference') {
     throw new OutcomeError(
       badRequest(`_include=${value} must name a reference search parameter of ${type}`, '_include'),
     );

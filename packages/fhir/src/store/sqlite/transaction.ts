@@ -21,7 +21,7 @@ export function runTransaction(store: SqliteStore, bundle: Bundle): Bundle {
   const newIds = new Map<number, string>();
   const matched = new Map<number, WithId<Resource>>();
 
-  entries.forEach((entry, i) =>
+  for (const [i, entry] of entries.entries()) {
     atEntry(i, () => {
       const method = entry.request?.method;
       if (!method || !entry.request?.url)
@@ -37,8 +37,8 @@ export function runTransaction(store: SqliteStore, bundle: Bundle): Bundle {
       if (existing) matched.set(i, existing);
       else newIds.set(i, id);
       if (entry.fullUrl?.startsWith('urn:uuid:')) ids.set(entry.fullUrl, `${resource.resourceType}/${id}`);
-    }),
-  );
+    });
+  }
 
   const order = ['DELETE', 'POST', 'PUT', 'GET'];
   const indexes = entries

@@ -26,15 +26,15 @@ export const diagnosticReportRules: ProfileRules<DiagnosticReport> = (report, ct
       }),
     );
   }
-  report.basedOn?.forEach((ref, i) =>
-    issues.push(...referenceIssues(ref, ['ServiceRequest'], `DiagnosticReport.basedOn[${i}]`, ctx)),
-  );
-  report.imagingStudy?.forEach((ref, i) =>
-    issues.push(...referenceIssues(ref, ['ImagingStudy'], `DiagnosticReport.imagingStudy[${i}]`, ctx)),
-  );
-  report.performer?.forEach((ref, i) =>
-    issues.push(...actorReferenceIssues(ref, `DiagnosticReport.performer[${i}]`, ctx)),
-  );
+  report.basedOn?.forEach((ref, i) => {
+    issues.push(...referenceIssues(ref, ['ServiceRequest'], `DiagnosticReport.basedOn[${i}]`, ctx));
+  });
+  report.imagingStudy?.forEach((ref, i) => {
+    issues.push(...referenceIssues(ref, ['ImagingStudy'], `DiagnosticReport.imagingStudy[${i}]`, ctx));
+  });
+  report.performer?.forEach((ref, i) => {
+    issues.push(...actorReferenceIssues(ref, `DiagnosticReport.performer[${i}]`, ctx));
+  });
   issues.push(...alertCategoryIssues(report));
   return issues;
 };

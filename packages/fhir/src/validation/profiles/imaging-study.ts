@@ -67,9 +67,9 @@ export const imagingStudyRules: ProfileRules<ImagingStudy> = (study, ctx) => {
       }),
     );
   }
-  basedOn.forEach((ref, i) =>
-    issues.push(...referenceIssues(ref, ['ServiceRequest', 'Task'], `ImagingStudy.basedOn[${i}]`, ctx)),
-  );
+  basedOn.forEach((ref, i) => {
+    issues.push(...referenceIssues(ref, ['ServiceRequest', 'Task'], `ImagingStudy.basedOn[${i}]`, ctx));
+  });
 
   issues.push(...patientReferenceIssues(study.subject, 'ImagingStudy.subject', ctx));
 
@@ -82,8 +82,8 @@ export const imagingStudyRules: ProfileRules<ImagingStudy> = (study, ctx) => {
       }),
     );
   }
-  study.endpoint?.forEach((ref, i) =>
-    issues.push(...referenceIssues(ref, ['Endpoint'], `ImagingStudy.endpoint[${i}]`, ctx)),
-  );
+  study.endpoint?.forEach((ref, i) => {
+    issues.push(...referenceIssues(ref, ['Endpoint'], `ImagingStudy.endpoint[${i}]`, ctx));
+  });
   return issues;
 };

@@ -34,7 +34,9 @@ export const serviceRequestRules: ProfileRules<ServiceRequest> = (order, ctx) =>
       }),
     );
   }
-  order.performer?.forEach((p, i) => issues.push(...odsReferenceIssues(p, `ServiceRequest.performer[${i}]`, ctx)));
+  order.performer?.forEach((p, i) => {
+    issues.push(...odsReferenceIssues(p, `ServiceRequest.performer[${i}]`, ctx));
+  });
   issues.push(...procedureCodeIssues(order));
   issues.push(
     ...required(order.authoredOn, 'authoredOn (when the order was placed) is required', 'ServiceRequest.authoredOn'),
