@@ -3,14 +3,14 @@ import type { Bundle, Resource, ResourceType } from '@medplum/fhirtypes';
 /**
  * The FHIR store port. Services hold no state of their own: everything lives behind this interface,
  * which has two implementations (the embedded SQLite store and any FHIR R4 server over HTTP) and one
- * contract test suite (`./contract.ts`) that both must pass.
+ * contract test suite (`./contract/`) that both must pass.
  *
  * Failures are thrown as `OutcomeError`s: 404 not found, 410 deleted, 412 version conflict or several
  * matches on a conditional create, 400 for a search the store cannot run, 422 for a rejected resource,
  * 503 when a remote store does not answer at all (so callers can tell "down, retry" from "refused").
  *
  * What the contract pins down beyond that (both stores pass it; HAPI's known deviations are listed in
- * `KNOWN_DEVIATIONS` in contract.ts, and what HttpStore normalises in `HTTP_NORMALISATIONS`):
+ * `KNOWN_DEVIATIONS` in contract/deviations.ts, and what HttpStore normalises in `HTTP_NORMALISATIONS`):
  * - an update that changes nothing makes no new version (HAPI behaves the same);
  * - `ifMatch` on a resource that does not exist, or was deleted, is 412;
  * - `<reference>:identifier` finds logical references (on HAPI through custom SearchParameters);

@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { StoreKind } from '../contract.ts';
-import { describeStoreContract, expectOutcome } from '../contract.ts';
+import type { StoreKind } from '../contract/index.ts';
+import { describeStoreContract, expectOutcome } from '../contract/index.ts';
 import { HttpStore } from './http-store.ts';
 import {
   ensureReferenceIdentifierSearchParameters,

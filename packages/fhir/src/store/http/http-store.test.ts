@@ -1,6 +1,6 @@
 import type { Bundle, OperationOutcome, Task } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { expectOutcome } from '../contract.ts';
+import { expectOutcome } from '../contract/index.ts';
 import { HttpStore } from './http-store.ts';
 
 const BASE = 'http://fhir.test:8080/fhir/north';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONTRACT_SYSTEM, describeStoreContract, expectOutcome, ids } from '../contract.ts';
+import { CONTRACT_SYSTEM, describeStoreContract, expectOutcome, ids } from '../contract/index.ts';
 import { referenceTo } from '../helpers.ts';
 import { SqliteStore } from './sqlite-store.ts';
 

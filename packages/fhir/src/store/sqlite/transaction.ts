@@ -1,7 +1,7 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { badRequest, notSupported, OutcomeError } from '../../outcomes.ts';
 import type { WithId } from '../port.ts';
-import type { SqliteStore } from './sqlite-store.ts';
+import type { SyncStore } from './sync-store.ts';
 
 /**
  * Runs a transaction Bundle against the store's synchronous operations. The caller holds the SQLite
@@ -11,7 +11,7 @@ import type { SqliteStore } from './sqlite-store.ts';
  * their conditional match) first, so that `urn:uuid:` references anywhere in the Bundle can be
  * rewritten before anything is written.
  */
-export function runTransaction(store: SqliteStore, bundle: Bundle): Bundle {
+export function runTransaction(store: SyncStore, bundle: Bundle): Bundle {
   if (bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction') {
     throw new OutcomeError(badRequest("Expected a Bundle of type 'transaction'", 'Bundle.type'));
   }
@@ -52,7 +52,7 @@ export function runTransaction(store: SqliteStore, bundle: Bundle): Bundle {
 }
 
 function runEntry(
-  store: SqliteStore,
+  store: SyncStore,
   entry: BundleEntry,
   i: number,
   ids: Map<string, string>,
@@ -64,14 +64,14 @@ function runEntry(
   switch (request.method) {
     case 'DELETE': {
       const [type, id] = literalUrl(url, i);
-      store.deleteSync(type, id);
+      store.delete(type, id);
       return { response: { status: '204 No Content' } };
     }
     case 'POST': {
       const existing = matched.get(i);
       if (existing) return responseFor(existing, '200 OK');
       const resource = rewriteReferences(requireResource(entry, i), ids);
-      const { resource: created } = store.createSync(resource, {}, newIds.get(i));
+      const { resource: created } = store.create(resource, {}, newIds.get(i));
       return responseFor(created, '201 Created');
     }
     case 'PUT': {
@@ -80,17 +80,17 @@ function runEntry(
         const [type, query] = url.split('?') as [string, string];
         const existing = store.matchOne(type, query);
         const id = existing?.id ?? resource.id ?? crypto.randomUUID();
-        const updated = store.updateSync({ ...resource, id } as WithId<Resource>);
+        const updated = store.update({ ...resource, id } as WithId<Resource>);
         return responseFor(updated, existing ? '200 OK' : '201 Created');
       }
       const [, id] = literalUrl(url, i);
       const options = request.ifMatch ? { ifMatch: request.ifMatch } : {};
-      return responseFor(store.updateSync({ ...resource, id } as WithId<Resource>, options), '200 OK');
+      return responseFor(store.update({ ...resource, id } as WithId<Resource>, options), '200 OK');
     }
     case 'GET': {
       if (url.includes('?')) {
         const [type, query] = url.split('?') as [string, string];
-        const page = store.searchSync(type, new URLSearchParams(query));
+        const page = store.search(type, new URLSearchParams(query));
         const bundle: Bundle = {
           resourceType: 'Bundle',
           type: 'searchset',
@@ -100,7 +100,7 @@ function runEntry(
         return { response: { status: '200 OK' }, resource: bundle };
       }
       const [type, id] = literalUrl(url, i);
-      return responseFor(store.readSync(type, id), '200 OK');
+      return responseFor(store.read(type, id), '200 OK');
     }
     default:
       throw new OutcomeError(

@@ -1,14 +1,14 @@
 /**
  * Cost of `assertValid` per resource, after the definitions are loaded. Run with:
- *   node packages/fhir/src/validation/bench-validation.ts
+ *   node packages/fhir/bench/validation-bench.ts
  * (A benchmark script, not a test: timings vary by machine.)
  */
 import { validateResource } from '@medplum/core';
 import { performance } from 'node:perf_hooks';
-import { loadFhirDefinitions } from '../definitions.ts';
-import { allExamples } from '../examples/index.ts';
-import { profileIssues } from './profiles/index.ts';
-import { assertValid } from './validate.ts';
+import { loadFhirDefinitions } from '../src/definitions.ts';
+import { allExamples } from '../src/examples/index.ts';
+import { profileIssues } from '../src/validation/profiles/index.ts';
+import { assertValid } from '../src/validation/validate.ts';
 
 const ROUNDS = 2_000;
 
