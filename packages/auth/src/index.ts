@@ -1,4 +1,5 @@
 export * from './assertion-records.ts';
+export * from './caller.ts';
 export * from './claims.ts';
 export * from './clock.ts';
 export * from './dev-credentials.ts';
@@ -9,6 +10,7 @@ export * from './registry.ts';
 export * from './remote-keys.ts';
 export * from './routes.ts';
 export * from './scopes.ts';
+export * from './service-client.ts';
 export * from './token-service.ts';
 export * from './token-source.ts';
 export * from './verifier.ts';

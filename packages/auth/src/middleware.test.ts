@@ -1,5 +1,6 @@
+import { silentLogger } from '@imaging/fhir';
 import type { RequestVars } from '@imaging/fhir-http';
-import { createFhirApp, silentLogger } from '@imaging/fhir-http';
+import { createFhirApp } from '@imaging/fhir-http';
 import type { unauthorized } from '@imaging/fhir';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -127,7 +128,7 @@ describe('requireAuth', () => {
   });
 
   it('refuses a hub-signed JWT that is not an access token, or lacks our claims', async () => {
-    const now = epochSeconds(clock.clock());
+    const now = epochSeconds(clock.clock.now());
     const base = () =>
       new SignJWT({ scope: 'system/Task.rs', client_kind: 'referrer' })
         .setIssuer(HUB_URL)

@@ -1,8 +1,8 @@
 // Shared set-up for this package's tests (not exported from the package).
-import { SqliteStore } from '@imaging/fhir';
-import { createFhirApp, silentLogger } from '@imaging/fhir-http';
+import { SqliteStore, silentLogger } from '@imaging/fhir';
+import { createFhirApp } from '@imaging/fhir-http';
 import { SignJWT } from 'jose';
-import type { Clock } from './clock.ts';
+import type { Clock } from '@imaging/fhir';
 import { epochSeconds } from './clock.ts';
 import { tokenEndpointOf } from './endpoints.ts';
 import type { SigningAlgorithm, SigningKey } from './keys.ts';
@@ -24,7 +24,7 @@ export interface TestClock {
 export function testClock(start = '2026-03-02T09:00:00Z'): TestClock {
   let now = new Date(start).getTime();
   return {
-    clock: () => new Date(now),
+    clock: { now: () => new Date(now) },
     advance: (seconds) => {
       now += seconds * 1000;
     },
@@ -71,7 +71,7 @@ export async function signAssertion(
   claims: AssertionClaims = {},
   kid = key.kid,
 ): Promise<string> {
-  const now = epochSeconds(clock());
+  const now = epochSeconds(clock.now());
   const jti = claims.jti === undefined ? crypto.randomUUID() : claims.jti;
   const jwt = new SignJWT(jti === null ? {} : { jti })
     .setProtectedHeader({ alg: key.alg, kid, typ: 'JWT' })

@@ -1,5 +1,5 @@
-import { SqliteStore } from '@imaging/fhir';
-import { createFhirApp, silentLogger } from '@imaging/fhir-http';
+import { SqliteStore, silentLogger } from '@imaging/fhir';
+import { createFhirApp } from '@imaging/fhir-http';
 import { Hono } from 'hono';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -57,7 +57,7 @@ describe('POST /oauth2/token', () => {
       clock: hub.clock.clock,
     });
     const claims = await verifier.verify(body.access_token);
-    const now = epochSeconds(hub.clock.clock());
+    const now = epochSeconds(hub.clock.clock.now());
     expect(claims).toMatchObject({
       iss: HUB_URL,
       aud: 'imaging-connect',
@@ -171,7 +171,7 @@ describe('POST /oauth2/token: bad requests', () => {
   ];
   const sign = (h: Awaited<ReturnType<typeof hubFixture>>, claims = {}) =>
     signAssertion(h.gpKey, 'gp-n81001', h.clock.clock, claims);
-  const now = (h: Awaited<ReturnType<typeof hubFixture>>) => epochSeconds(h.clock.clock());
+  const now = (h: Awaited<ReturnType<typeof hubFixture>>) => epochSeconds(h.clock.clock.now());
 
   const cases: Case[] = [
     [
@@ -354,11 +354,11 @@ describe('assertion records', () => {
   it('purges records older than two days and keeps recent ones', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const clock = testClock('2026-03-01T12:00:00Z');
-    expect(await recordAssertionUse(store, 'gp-n81001', 'old', clock.clock())).toBe(true);
+    expect(await recordAssertionUse(store, 'gp-n81001', 'old', clock.clock.now())).toBe(true);
     clock.advance(3 * 86_400);
-    expect(await recordAssertionUse(store, 'gp-n81001', 'new', clock.clock())).toBe(true);
-    expect(await purgeAssertionRecords(store, clock.clock())).toBe(1);
-    expect(await recordAssertionUse(store, 'gp-n81001', 'new', clock.clock())).toBe(false);
+    expect(await recordAssertionUse(store, 'gp-n81001', 'new', clock.clock.now())).toBe(true);
+    expect(await purgeAssertionRecords(store, clock.clock.now())).toBe(1);
+    expect(await recordAssertionUse(store, 'gp-n81001', 'new', clock.clock.now())).toBe(false);
     expect((await store.search('Basic')).total).toBe(1);
   });
 });

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { recordAssertionUse } from './assertion-records.ts';
 import type { AccessClaims, ClientKindClaim } from './claims.ts';
 import { ACCESS_TOKEN_TYPE } from './claims.ts';
-import type { Clock } from './clock.ts';
-import { epochSeconds, systemClock } from './clock.ts';
+import type { Clock } from '@imaging/fhir';
+import { systemClock } from '@imaging/fhir';
+import { epochSeconds } from './clock.ts';
 import { HUB_CLIENT_ID, tokenEndpointOf } from './endpoints.ts';
 import type { SigningKey } from './keys.ts';
 import { isSigningAlgorithm, SIGNING_ALGORITHMS } from './keys.ts';
@@ -108,7 +109,7 @@ export async function issueAccessToken(
   }
   if (!request.client_assertion) throw new TokenRequestError('invalid_request', 'client_assertion is required');
 
-  const now = (deps.clock ?? systemClock)();
+  const now = (deps.clock ?? systemClock).now();
   const { client, jti } = await authenticateClient(request.client_assertion, request.client_id, deps, now);
 
   const requested = splitScopes(request.scope);
@@ -238,7 +239,7 @@ export async function signAccessToken(
   content: AccessTokenContent,
   signer: TokenSigner & { audience?: string },
 ): Promise<TokenResponse> {
-  const now = epochSeconds((signer.clock ?? systemClock)());
+  const now = epochSeconds((signer.clock ?? systemClock).now());
   const ttl = signer.ttlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS;
   const scope = content.scope.join(' ');
   const claims: Omit<AccessClaims, 'iss' | 'sub' | 'aud' | 'iat' | 'exp' | 'jti'> = {

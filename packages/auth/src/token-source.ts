@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { badGateway, OutcomeError, unauthorized, unavailable } from '@imaging/fhir';
 import { SignJWT } from 'jose';
 import type { CryptoKey } from 'jose';
-import type { Clock } from './clock.ts';
-import { epochSeconds, systemClock } from './clock.ts';
+import type { Clock } from '@imaging/fhir';
+import { systemClock } from '@imaging/fhir';
+import { epochSeconds } from './clock.ts';
 import { defaultDataDir, devKeyFile } from './dev-credentials.ts';
 import { tokenEndpointOf } from './endpoints.ts';
 import type { SigningAlgorithm } from './keys.ts';
@@ -48,7 +49,7 @@ export function clientCredentialsTokenSource(options: ClientCredentialsOptions):
   const alg = options.alg ?? algorithmOf(options.privateKey);
   const margin = options.refreshMarginSeconds ?? DEFAULT_REFRESH_MARGIN_SECONDS;
   return cachingSource(clock, margin, async () => {
-    const now = epochSeconds(clock());
+    const now = epochSeconds(clock.now());
     const assertion = await new SignJWT({})
       .setProtectedHeader({ alg, kid: options.kid, typ: 'JWT' })
       .setIssuer(options.clientId)
@@ -122,10 +123,10 @@ function cachingSource(clock: Clock, margin: number, fetchToken: () => Promise<T
   let pending: Promise<string> | undefined;
   return {
     async getToken() {
-      if (cached && clock().getTime() < cached.renewAt) return cached.token;
+      if (cached && clock.now().getTime() < cached.renewAt) return cached.token;
       pending ??= (async () => {
         try {
-          const requestedAt = clock().getTime();
+          const requestedAt = clock.now().getTime();
           const response = await fetchToken();
           // Never cache past half the lifetime for very short tokens.
           const keepFor = Math.max(response.expires_in - margin, response.expires_in / 2);

@@ -3,8 +3,8 @@ import { errors, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import type { AccessClaims } from './claims.ts';
 import { ACCESS_TOKEN_TYPE, AccessClaimsSchema } from './claims.ts';
-import type { Clock } from './clock.ts';
-import { systemClock } from './clock.ts';
+import type { Clock } from '@imaging/fhir';
+import { systemClock } from '@imaging/fhir';
 import type { PublicJwk } from './keys.ts';
 import { SIGNING_ALGORITHMS } from './keys.ts';
 import type { FetchLike } from './remote-keys.ts';
@@ -50,7 +50,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
           audience,
           typ: ACCESS_TOKEN_TYPE,
           requiredClaims: ['exp', 'iat', 'jti', 'sub'],
-          currentDate: clock(),
+          currentDate: clock.now(),
           clockTolerance: options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
         }));
       } catch (err) {

@@ -3,7 +3,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { createFhirApp } from './app.ts';
 import { ifMatchVersion, readResource } from './body.ts';
-import { memoryLogger } from './logger.ts';
+import { memoryLogger } from '@imaging/fhir';
 import type { RequestVars } from './request-context.ts';
 import { fhirResponse } from './responses.ts';
 

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Env } from 'hono';
 import { fhirBodyLimit } from './body.ts';
 import { fhirErrorHandler, fhirNotFound } from './errors.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '@imaging/fhir';
 import { requestContext } from './request-context.ts';
 
 export interface FhirAppOptions {

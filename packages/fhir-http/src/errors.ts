@@ -10,7 +10,7 @@ import {
 } from '@imaging/fhir';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { Logger } from './logger.ts';
+import type { Logger } from '@imaging/fhir';
 import { fhirResponse } from './responses.ts';
 
 /**

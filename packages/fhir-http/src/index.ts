@@ -3,6 +3,7 @@ export * from './body.ts';
 export * from './capability.ts';
 export * from './client.ts';
 export * from './errors.ts';
+export * from './jobs.ts';
 export * from './logger.ts';
 export * from './page-tokens.ts';
 export * from './request-context.ts';

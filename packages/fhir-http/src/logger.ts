@@ -1,31 +1,27 @@
-/** Structured logs: one JSON object per line, so a log line can be filtered by correlation id. */
-export type LogFields = Record<string, unknown>;
+import type { LogFields, Logger } from '@imaging/fhir';
+import { pino } from 'pino';
 
-export interface Logger {
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
+/**
+ * The services' logger: pino behind the Logger port, one JSON object per line on stdout
+ * (`{time, level, service, message, ...fields}`), so a line can be filtered by correlation id.
+ * Bearer tokens and secrets that slip into fields are redacted rather than written.
+ */
+export function jsonLogger(service: string, destination: pino.DestinationStream = pino.destination(1)): Logger {
+  const log = pino(
+    {
+      base: { service },
+      messageKey: 'message',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACTED, censor: '[redacted]' },
+    },
+    destination,
+  );
+  return {
+    info: (message: string, fields: LogFields = {}) => log.info(fields, message),
+    warn: (message: string, fields: LogFields = {}) => log.warn(fields, message),
+    error: (message: string, fields: LogFields = {}) => log.error(fields, message),
+  };
 }
 
-export function jsonLogger(
-  service: string,
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-): Logger {
-  const log =
-    (level: string) =>
-    (message: string, fields: LogFields = {}) =>
-      write(JSON.stringify({ time: new Date().toISOString(), level, service, message, ...fields }));
-  return { info: log('info'), warn: log('warn'), error: log('error') };
-}
-
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
-
-/** Keeps log entries in memory, for tests that check what was logged. */
-export function memoryLogger(): Logger & { entries: (LogFields & { level: string; message: string })[] } {
-  const entries: (LogFields & { level: string; message: string })[] = [];
-  const log =
-    (level: string) =>
-    (message: string, fields: LogFields = {}) =>
-      entries.push({ level, message, ...fields });
-  return { entries, info: log('info'), warn: log('warn'), error: log('error') };
-}
+const REDACTED = ['authorization', 'Authorization', 'token', 'password', 'secret', '*.authorization', '*.password'];

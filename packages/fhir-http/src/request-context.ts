@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import type { Logger } from './logger.ts';
+import type { Logger } from '@imaging/fhir';
 
 export const REQUEST_ID_HEADER = 'X-Request-ID';
 export const CORRELATION_ID_HEADER = 'X-Correlation-ID';

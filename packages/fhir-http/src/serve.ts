@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
-import type { Logger } from './logger.ts';
+import type { Logger } from '@imaging/fhir';
 
 export interface ServeOptions {
   port: number;

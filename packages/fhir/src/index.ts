@@ -10,3 +10,4 @@ export * from './validation/index.ts';
 export * from './terminology/index.ts';
 export * from './workflow/index.ts';
 export { openStore } from './store/open.ts';
+export * from './ports/index.ts';

@@ -56,28 +56,3 @@ export function findMessageEvent(
 ): MessageEventDefinition | undefined {
   return MESSAGE_EVENTS.find((e) => e.system === system && e.code === code);
 }
-
-/** HTTP headers of a routed message, after BaRS. */
-export const MESSAGE_HEADERS = {
-  /** The receiving service's id, which the hub looks up in its directory. */
-  target: 'NHSD-Target-Identifier',
-  /** Fixed for one message: the same on every retry, so a repeat is recognised. */
-  requestId: 'X-Request-ID',
-  /** Fixed for the whole case, across every hop and every message. */
-  correlationId: 'X-Correlation-ID',
-} as const;
-
-export interface RoutingHeaders {
-  target: string;
-  requestId: string;
-  correlationId: string;
-}
-
-/** The three routing headers, as sent by a gateway to the hub and by the hub to the receiver. */
-export function routingHeaders(headers: RoutingHeaders): Record<string, string> {
-  return {
-    [MESSAGE_HEADERS.target]: headers.target,
-    [MESSAGE_HEADERS.requestId]: headers.requestId,
-    [MESSAGE_HEADERS.correlationId]: headers.correlationId,
-  };
-}

@@ -1,4 +1,5 @@
 export * from './build.ts';
 export * from './events.ts';
+export * from './headers.ts';
 export * from './parse.ts';
 export * from './response.ts';

@@ -1,14 +1,9 @@
-import {
-  createAccessTokenVerifier,
-  hubJwks,
-  requireAuth,
-  serviceTokenSource,
-  systemClock,
-  tokenRoutes,
-} from '@imaging/auth';
+import { systemClock } from '@imaging/fhir';
+import { createAccessTokenVerifier, hubJwks, requireAuth, serviceTokenSource, tokenRoutes } from '@imaging/auth';
 import { createFhirApp, unsupportedInteraction } from '@imaging/fhir-http';
 import type { Hono } from 'hono';
-import type { HubContext, HubDeps, HubEnv } from './deps.ts';
+import { createRegionLink } from './adapters/region-link.ts';
+import type { AppDeps, AppEnv, HubContext } from './deps.ts';
 import { documentReferenceRoutes } from './routes/document-reference.ts';
 import { DIRECTORY_TYPES, directoryRoutes } from './routes/directory.ts';
 import { metadataRoutes } from './routes/metadata.ts';
@@ -23,7 +18,7 @@ export const SERVED_TYPES = [...DIRECTORY_TYPES, 'DocumentReference'] as const;
  * The national hub: token service, directory, router and locator. Open: health, metadata and the
  * OAuth endpoints; everything else needs one of the hub's own access tokens.
  */
-export function createApp(deps: HubDeps): Hono<HubEnv> {
+export function createApp(deps: AppDeps): Hono<AppEnv> {
   const clock = deps.clock ?? systemClock;
   const audience = deps.audience;
   const signer = {
@@ -36,11 +31,16 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
   const hub: HubContext = {
     deps,
     baseUrl: `${deps.publicUrl}/fhir`,
-    clock,
-    link: {
-      tokens: serviceTokenSource(signer, { scope: HUB_SERVICE_SCOPES, ...(audience ? { audience } : {}) }),
-      fetch: deps.fetch ?? fetch,
-      timeoutMs: deps.forwardTimeoutMs ?? 10_000,
+    domain: {
+      store: deps.store,
+      regions: createRegionLink({
+        tokens: serviceTokenSource(signer, { scope: HUB_SERVICE_SCOPES, ...(audience ? { audience } : {}) }),
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        timeoutMs: deps.forwardTimeoutMs ?? 10_000,
+      }),
+      clock,
+      logger: deps.logger,
+      hubUrl: deps.publicUrl,
     },
   };
   // The hub checks its own tokens against its own public keys: no network call to itself.
@@ -51,14 +51,14 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
     ...(audience ? { audience } : {}),
   });
 
-  const app = createFhirApp<HubEnv>({
+  const app = createFhirApp<AppEnv>({
     logger: deps.logger,
     ...(deps.bodyLimitBytes ? { bodyLimitBytes: deps.bodyLimitBytes } : {}),
   });
   app.get('/health', (c) => c.json({ status: 'ok' }));
   app.route(
     '/',
-    tokenRoutes<HubEnv>({
+    tokenRoutes<AppEnv>({
       ...signer,
       registry: deps.registry,
       store: deps.store,

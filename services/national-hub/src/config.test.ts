@@ -1,10 +1,10 @@
 import { ConfigError } from '@imaging/config';
 import { describe, expect, it } from 'vitest';
-import { loadHubEnv, publicUrlOf } from './config.ts';
+import { loadConfig, publicUrlOf } from './config.ts';
 
 describe('hub configuration', () => {
   it('runs the development set-up with no variables at all', () => {
-    const env = loadHubEnv({});
+    const env = loadConfig({});
     expect(env).toMatchObject({
       PORT: 4000,
       HOST: '127.0.0.1',
@@ -18,7 +18,7 @@ describe('hub configuration', () => {
   });
 
   it('takes an HTTP store, a public URL and durations', () => {
-    const env = loadHubEnv({
+    const env = loadConfig({
       HUB_STORE: 'http://127.0.0.1:8080/fhir/hub',
       PUBLIC_URL: 'https://hub.example/',
       TOKEN_TTL: '2m',
@@ -33,7 +33,7 @@ describe('hub configuration', () => {
   it('fails fast, naming every bad variable', () => {
     let error: unknown;
     try {
-      loadHubEnv({
+      loadConfig({
         PORT: 'eighty',
         PUBLIC_URL: 'ftp://hub',
         TOKEN_TTL: '2h',

@@ -33,7 +33,8 @@ export const HubEnvSchema = z.object({
 
 export type HubConfig = z.infer<typeof HubEnvSchema>;
 
-export function loadHubEnv(source: EnvSource = process.env): HubConfig {
+/** The hub's configuration; a ConfigError listing every bad variable. */
+export function loadConfig(source: EnvSource = process.env): HubConfig {
   return loadEnv(HubEnvSchema, source);
 }
 

@@ -1,11 +1,26 @@
-import type { AuthVariables, Clock, ClientRegistry, PublicJwk, SigningKey } from '@imaging/auth';
-import type { FhirStore } from '@imaging/fhir';
-import type { Logger, PageTokens, RequestVars } from '@imaging/fhir-http';
+import { join, resolve } from 'node:path';
+import {
+  clientRegistryFile,
+  createClientRegistry,
+  defaultDataDir,
+  ensureDevCredentials,
+  loadClientRegistry,
+  loadDevHubKey,
+} from '@imaging/auth';
+import type { AuthVariables, ClientRegistry, PublicJwk, SigningKey } from '@imaging/auth';
+import { devTopology, readTopology } from '@imaging/config';
+import type { Clock, FhirStore, Logger } from '@imaging/fhir';
+import { openStore, validatingStore } from '@imaging/fhir';
+import { loadOrCreateSecret, pageTokens } from '@imaging/fhir-http';
+import type { PageTokens, RequestVars } from '@imaging/fhir-http';
 import type { Context } from 'hono';
-import type { RegionLink } from './domain/region-link.ts';
+import type { HubConfig } from './config.ts';
+import { publicUrlOf } from './config.ts';
+import { seedDirectory } from './domain/directory.ts';
+import type { HubDomainDeps } from './domain/ports.ts';
 
-/** Everything the hub app needs, built by main.ts (or a test). No process.env, no globals. */
-export interface HubDeps {
+/** Everything the hub app needs, built by createDeps (or a test). No process.env, no globals. */
+export interface AppDeps {
   /** The hub's FHIR store (directory, pointers, audit trail, used assertions), wrapped with validatingStore. */
   store: FhirStore;
   registry: ClientRegistry;
@@ -30,11 +45,45 @@ export interface HubDeps {
 
 /** What the routes share once the app is built. */
 export interface HubContext {
-  deps: HubDeps;
+  deps: AppDeps;
   baseUrl: string;
-  clock: Clock;
-  link: RegionLink;
+  /** What the domain functions are given: the store, the regions, the clock, the logger. */
+  domain: HubDomainDeps;
 }
 
-export type HubEnv = { Variables: RequestVars & AuthVariables };
-export type HubRequestContext = Context<HubEnv>;
+export type AppEnv = { Variables: RequestVars & AuthVariables };
+export type AppContext = Context<AppEnv>;
+
+/**
+ * The ports wired to their real adapters, from the configuration: dev credentials or the client
+ * registry, the signing key, the store (with the directory seeded from the topology) and page tokens.
+ */
+export async function createDeps(config: HubConfig, logger: Logger): Promise<AppDeps> {
+  const dataDir = config.IMAGING_DATA_DIR ? resolve(config.IMAGING_DATA_DIR) : defaultDataDir();
+  const topology = config.TOPOLOGY_FILE ? readTopology(config.TOPOLOGY_FILE) : devTopology();
+  let registry: ClientRegistry;
+  let signingKey: SigningKey;
+  if (config.DEV_CREDENTIALS) {
+    const credentials = await ensureDevCredentials(topology, dataDir);
+    registry = createClientRegistry(credentials.clients);
+    signingKey = credentials.hubKey;
+  } else {
+    registry = loadClientRegistry(config.CLIENT_REGISTRY ?? clientRegistryFile(dataDir));
+    signingKey = await loadDevHubKey(dataDir);
+  }
+  const store = validatingStore(openStore(config.HUB_STORE ?? join(dataDir, 'hub', 'fhir.sqlite')));
+  const seeded = await seedDirectory(store, topology);
+  logger.info('directory seeded', { store: store.description, ...seeded });
+  return {
+    store,
+    registry,
+    signingKey,
+    publicUrl: publicUrlOf(config),
+    audience: config.TOKEN_AUDIENCE,
+    tokenTtlSeconds: Math.round(config.TOKEN_TTL / 1000),
+    logger,
+    pageTokens: pageTokens(config.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(dataDir, 'hub', 'page-token.secret'))),
+    forwardTimeoutMs: config.FORWARD_TIMEOUT,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  };
+}

@@ -1,6 +1,6 @@
 export { createApp, HUB_SERVICE_SCOPES } from './app.ts';
-export type { HubDeps, HubEnv } from './deps.ts';
-export { HubEnvSchema, loadHubEnv, publicUrlOf } from './config.ts';
+export type { AppDeps, AppEnv } from './deps.ts';
+export { HubEnvSchema, loadConfig, publicUrlOf } from './config.ts';
 export type { HubConfig } from './config.ts';
 export {
   directoryResources,

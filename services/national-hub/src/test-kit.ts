@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import type { AccessClaims, Clock, TokenSource } from '@imaging/auth';
+import type { AccessClaims, TokenSource } from '@imaging/auth';
 import {
   createAccessTokenVerifier,
   createClientRegistry,
@@ -14,9 +14,17 @@ import {
 } from '@imaging/auth';
 import type { Topology } from '@imaging/config';
 import { devTopology } from '@imaging/config';
-import { allOk, serverError, SqliteStore, toOutcomeError, unprocessable, validatingStore } from '@imaging/fhir';
-import type { FhirStore } from '@imaging/fhir';
-import { fhirResponse, memoryLogger, pageTokens } from '@imaging/fhir-http';
+import {
+  allOk,
+  serverError,
+  SqliteStore,
+  toOutcomeError,
+  unprocessable,
+  validatingStore,
+  memoryLogger,
+} from '@imaging/fhir';
+import type { FhirStore, Clock } from '@imaging/fhir';
+import { fhirResponse, pageTokens } from '@imaging/fhir-http';
 import { buildResponse, MESSAGE_HEADERS, parseMessage } from '@imaging/messaging';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { Hono } from 'hono';

@@ -74,7 +74,7 @@ describe('authentication and authorisation', () => {
   it('answers an expired token with 401', async () => {
     const { app, hubKey } = await north();
     const { signAccessToken } = await import('@imaging/auth');
-    const issuedLongAgo = () => new Date(Date.now() - 3_600_000);
+    const issuedLongAgo = { now: () => new Date(Date.now() - 3_600_000) };
     const expired = (
       await signAccessToken(GP_TOKEN, { signingKey: hubKey, issuer: 'http://hub.test', clock: issuedLongAgo })
     ).access_token;

@@ -1,7 +1,7 @@
 import { requireAuth } from '@imaging/auth';
 import { createFhirApp, unsupportedInteraction } from '@imaging/fhir-http';
 import type { Hono } from 'hono';
-import type { AppDeps, GatewayHonoEnv } from './env.ts';
+import type { AppDeps, AppEnv } from './deps.ts';
 import { metadataRoutes } from './routes/metadata.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 import { readRoutes } from './routes/resources.ts';
@@ -20,8 +20,8 @@ export const READABLE_TYPES = [
  * The regional gateway: the FHIR front door of one imaging network. Only health and metadata are
  * open; everything else needs an access token from the hub.
  */
-export function createApp(deps: AppDeps & { hubUrl: string }): Hono<GatewayHonoEnv> {
-  const app = createFhirApp<GatewayHonoEnv>({
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = createFhirApp<AppEnv>({
     logger: deps.logger,
     ...(deps.bodyLimitBytes ? { bodyLimitBytes: deps.bodyLimitBytes } : {}),
   });

@@ -30,8 +30,9 @@ export const GatewayEnvSchema = z.object({
     .default(1024 * 1024),
 });
 
-export type GatewayEnv = z.infer<typeof GatewayEnvSchema>;
+export type GatewayConfig = z.infer<typeof GatewayEnvSchema>;
 
-export function loadGatewayEnv(source: EnvSource = process.env): GatewayEnv {
+/** The gateway's configuration; a ConfigError listing every bad variable. */
+export function loadConfig(source: EnvSource = process.env): GatewayConfig {
   return loadEnv(GatewayEnvSchema, source);
 }

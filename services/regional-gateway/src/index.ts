@@ -1,2 +1,3 @@
-export { GatewayEnvSchema, loadGatewayEnv } from './config.ts';
-export type { GatewayEnv } from './config.ts';
+export { createApp } from './app.ts';
+export { GatewayEnvSchema, loadConfig } from './config.ts';
+export type { GatewayConfig } from './config.ts';

@@ -10,7 +10,7 @@ import { createApp } from '../../regional-gateway/src/app.ts';
 import { deliverDue } from '../../regional-gateway/src/domain/delivery.ts';
 import { placeOrder } from '../../regional-gateway/src/domain/orders.ts';
 import { registerPatient } from '../../regional-gateway/src/domain/registrations.ts';
-import { createHubClient } from '../../regional-gateway/src/hub-client.ts';
+import { createHubClient } from '../../regional-gateway/src/adapters/hub-client.ts';
 import { GP, testRegions } from '../../regional-gateway/src/testing/regions.ts';
 import { createClinician, pointerKind } from './clinician.ts';
 import { devClient } from './dev-client.ts';

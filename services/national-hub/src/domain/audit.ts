@@ -2,7 +2,7 @@ import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, SYSTEMS } from '@imaging/fhir';
 import type { FhirStore, WithId } from '@imaging/fhir';
 import { odsReference } from '@imaging/fhir';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding, Reference } from '@medplum/fhirtypes';
-import type { Caller } from './caller.ts';
+import type { Caller } from '@imaging/fhir';
 import { regionReference } from './directory.ts';
 
 /**

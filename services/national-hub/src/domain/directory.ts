@@ -1,4 +1,3 @@
-import type { Topology } from '@imaging/config';
 import {
   CODE_SYSTEMS,
   ENDPOINT_CONNECTION_TYPE_SYSTEM,
@@ -10,6 +9,7 @@ import {
 } from '@imaging/fhir';
 import type { FhirStore, WithId } from '@imaging/fhir';
 import type { BundleEntry, Endpoint, Organization, Reference, Resource } from '@medplum/fhirtypes';
+import type { DirectorySource, OrganisationKind } from './ports.ts';
 
 /**
  * The hub's directory (after the BaRS Endpoint Catalogue): each region (imaging network) is an
@@ -45,14 +45,14 @@ export function regionReference(regionId: string, display?: string): Reference<O
 const kind = (code: string, display: string) => [
   { coding: [{ system: CODE_SYSTEMS.organisationKind, code, display }], text: display },
 ];
-const ORGANISATION_KINDS: Record<Topology['organisations'][number]['kind'], string> = {
+const ORGANISATION_KINDS: Record<OrganisationKind, string> = {
   'gp-practice': 'GP practice',
   'imaging-provider': 'Imaging provider',
   trust: 'NHS trust',
 };
 
 /** The directory's resources for a topology, with their fixed ids. */
-export function directoryResources(topology: Topology): WithId<Organization | Endpoint>[] {
+export function directoryResources(topology: DirectorySource): WithId<Organization | Endpoint>[] {
   const out: WithId<Organization | Endpoint>[] = [];
   const regions = new Map(topology.regions.map((r) => [r.id, r]));
   for (const region of topology.regions) {
@@ -115,7 +115,7 @@ export function directoryResources(topology: Topology): WithId<Organization | En
  */
 export async function seedDirectory(
   store: FhirStore,
-  topology: Topology,
+  topology: DirectorySource,
 ): Promise<{ written: number; unchanged: number }> {
   const wanted = directoryResources(topology);
   const entries: BundleEntry[] = [];

@@ -1,4 +1,3 @@
-import type { Clock } from '@imaging/auth';
 import {
   assertValid,
   badGateway,
@@ -17,16 +16,14 @@ import {
   unavailable,
   unprocessableIssues,
 } from '@imaging/fhir';
-import type { FhirStore, SearchPage, WithId } from '@imaging/fhir';
-import type { Logger } from '@imaging/fhir-http';
+import type { SearchPage, WithId } from '@imaging/fhir';
 import type { DocumentReference, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
 import type { AuditInput, AuditOutcome } from './audit.ts';
 import { recordAudit } from './audit.ts';
-import type { Caller } from './caller.ts';
+import type { Caller } from '@imaging/fhir';
 import { assertKind, regionOf } from './caller.ts';
 import { findRegion } from './directory.ts';
-import type { RegionLink } from './region-link.ts';
-import { callRegion } from './region-link.ts';
+import type { HubDomainDeps } from './ports.ts';
 
 /**
  * The imaging record locator (after NRL and the National Imaging Registry): pointers only. A region
@@ -34,14 +31,6 @@ import { callRegion } from './region-link.ts';
  * number"; anyone entitled asks "what exists for this patient?" and fetches through the hub from the
  * source region. Nothing of the content is kept here.
  */
-
-export interface LocatorDeps {
-  store: FhirStore;
-  link: RegionLink;
-  clock: Clock;
-  logger: Logger;
-  hubUrl: string;
-}
 
 export interface RequestIds {
   requestId: string;
@@ -66,7 +55,7 @@ export interface Registration {
  * so a retried registration returns the pointer already held. A region may only point at its own data.
  */
 export async function registerPointer(
-  deps: LocatorDeps,
+  deps: HubDomainDeps,
   caller: Caller,
   pointer: DocumentReference,
   ids: RequestIds,
@@ -303,7 +292,7 @@ export function pointerQuery(search: PointerSearch): Record<string, string> {
 
 /** A patient's pointers (one page), with the disclosure audited. */
 export async function searchPointers(
-  deps: LocatorDeps,
+  deps: HubDomainDeps,
   caller: Caller,
   search: PointerSearch,
   query: string,
@@ -317,7 +306,7 @@ export async function searchPointers(
 
 /** A later page of a search (the continuation comes from a page token the caller was given). */
 export async function nextPointers(
-  deps: LocatorDeps,
+  deps: HubDomainDeps,
   caller: Caller,
   continuation: string,
   ids: RequestIds,
@@ -330,7 +319,7 @@ export async function nextPointers(
 
 /** One pointer, with the disclosure audited. */
 export async function readPointer(
-  deps: LocatorDeps,
+  deps: HubDomainDeps,
   caller: Caller,
   id: string,
   ids: RequestIds,
@@ -342,7 +331,7 @@ export async function readPointer(
 }
 
 async function auditDisclosure(
-  deps: LocatorDeps,
+  deps: HubDomainDeps,
   caller: Caller,
   pointers: WithId<DocumentReference>[],
   nhsNumbers: string[],
@@ -375,7 +364,7 @@ const nhsNumberOfPointer = (p: DocumentReference): string => nhsNumberOf(p.subje
  * gateway as the directory has it, so the hub's token is never sent anywhere else.
  */
 export async function retrieveContent(
-  deps: LocatorDeps,
+  deps: HubDomainDeps,
   caller: Caller,
   id: string,
   ids: RequestIds,
@@ -407,7 +396,7 @@ export async function retrieveContent(
       outcome,
     });
 
-  const result = await callRegion<Resource>(deps.link, url, { method: 'GET' });
+  const result = await deps.regions.call<Resource>(url, { method: 'GET' });
   let failure: OutcomeError | undefined;
   if (!result.answered)
     failure = new OutcomeError(
@@ -450,7 +439,7 @@ function sourceOf(url: string, type: PointerKind): Reference {
 }
 
 function audit(
-  deps: LocatorDeps,
+  deps: HubDomainDeps,
   input: Omit<AuditInput, 'recorded' | 'observer' | 'requestId' | 'correlationId'> & { ids: RequestIds },
 ) {
   const { ids, ...rest } = input;
@@ -458,7 +447,7 @@ function audit(
     ...rest,
     requestId: ids.requestId,
     correlationId: ids.correlationId,
-    recorded: deps.clock(),
+    recorded: deps.clock.now(),
     observer: deps.hubUrl,
   });
 }

@@ -1,34 +1,18 @@
-import type { Clock } from '@imaging/auth';
-import {
-  badGateway,
-  forbidden,
-  invalid,
-  issue,
-  nhsNumberOf,
-  OutcomeError,
-  unavailable,
-  unprocessable,
-} from '@imaging/fhir';
-import type { FhirStore } from '@imaging/fhir';
-import type { Logger } from '@imaging/fhir-http';
-import { MESSAGE_HEADERS, parseMessage, routingHeaders } from '@imaging/messaging';
-import type { ParsedMessage } from '@imaging/messaging';
-import type {
-  Bundle,
-  Identifier,
-  OperationOutcome,
-  OperationOutcomeIssue,
-  Patient,
-  Reference,
-  Resource,
-} from '@medplum/fhirtypes';
+import { badGateway, forbidden, nhsNumberOf, OutcomeError, unavailable, unprocessable } from '@imaging/fhir';
+import { checkRoutingHeaders, MESSAGE_HEADERS, parseMessage, routingHeaders } from '@imaging/messaging';
+import type { ParsedMessage, RawRoutingHeaders, RoutingHeaders } from '@imaging/messaging';
+import type { Bundle, Identifier, OperationOutcome, Patient, Reference, Resource } from '@medplum/fhirtypes';
 import { recordAudit } from './audit.ts';
-import type { Caller } from './caller.ts';
+import type { Caller } from '@imaging/fhir';
 import { assertKind, regionOf } from './caller.ts';
 import type { RegionService } from './directory.ts';
 import { findRegion, findService } from './directory.ts';
-import type { RegionLink } from './region-link.ts';
-import { callRegion } from './region-link.ts';
+import type { HubDomainDeps } from './ports.ts';
+
+export interface Relayed {
+  status: number;
+  body: Resource;
+}
 
 /**
  * The cross-region router (after the BaRS proxy): it checks who is sending what to whom, looks the
@@ -37,70 +21,18 @@ import { callRegion } from './region-link.ts';
  * with the same X-Request-ID (the receiver drops repeats).
  */
 
-export interface RouterDeps {
-  store: FhirStore;
-  link: RegionLink;
-  clock: Clock;
-  logger: Logger;
-  /** The hub's URL, recorded as the audit observer. */
-  hubUrl: string;
-}
-
-/** The routing headers, raw from the request. */
-export interface RawRouteHeaders {
-  target: string | undefined;
-  requestId: string | undefined;
-  correlationId: string | undefined;
-}
-
-export interface RouteHeaders {
-  target: string;
-  requestId: string;
-  correlationId: string;
-}
-
-export interface Relayed {
-  status: number;
-  body: Resource;
-}
-
-// The characters request-context accepts for ids, so what is checked here is what gets logged.
-const HEADER_ID = /^[A-Za-z0-9\-._:]{1,128}$/;
-
-/** All three headers present and well-formed, else a 400 with one issue per bad header. */
-export function checkRouteHeaders(raw: RawRouteHeaders): RouteHeaders {
-  const problems: OperationOutcomeIssue[] = [];
-  const check = (name: string, value: string | undefined) => {
-    // FHIR's convention for HTTP headers in an issue: `http.` + the header name.
-    const at = { expression: [`http.${name}`], location: [`http.${name}`] };
-    if (value === undefined || value === '')
-      problems.push({ ...issue({ code: 'required', text: `The ${name} header is required` }), ...at });
-    else if (!HEADER_ID.test(value)) {
-      problems.push({
-        ...issue({ code: 'value', text: `The ${name} header must be 1-128 of A-Z a-z 0-9 - . _ :` }),
-        ...at,
-      });
-    }
-  };
-  check(MESSAGE_HEADERS.target, raw.target);
-  check(MESSAGE_HEADERS.requestId, raw.requestId);
-  check(MESSAGE_HEADERS.correlationId, raw.correlationId);
-  if (problems.length) throw new OutcomeError(invalid(problems));
-  return raw as RouteHeaders;
-}
-
 /**
  * Routes one message. Refusals before forwarding (400/403/422) deliver nothing and write nothing;
  * once forwarding is attempted, an AuditEvent records the disclosure and how it ended.
  */
 export async function routeMessage(
-  deps: RouterDeps,
+  deps: HubDomainDeps,
   caller: Caller,
   bundle: Bundle,
-  raw: RawRouteHeaders,
+  raw: RawRoutingHeaders,
 ): Promise<Relayed> {
   assertKind(caller, ['gateway'], 'route messages');
-  const headers = checkRouteHeaders(raw);
+  const headers = checkRoutingHeaders(raw);
   const message = parseMessage(bundle);
 
   const senderRegion = regionOf(caller);
@@ -151,7 +83,7 @@ export async function routeMessage(
     requestId: headers.requestId,
     correlationId: headers.correlationId,
     outcome: { status: relayed.status, text: outcomeText(relayed) },
-    recorded: deps.clock(),
+    recorded: deps.clock.now(),
     observer: deps.hubUrl,
   });
   const log = {
@@ -174,12 +106,12 @@ function forbiddenAt(text: string, expression: string): OperationOutcome {
 
 /** Forwards with the same three headers; maps the receiver's answer to what the sender is told. */
 async function forward(
-  deps: RouterDeps,
+  deps: HubDomainDeps,
   receiver: RegionService,
   bundle: Bundle,
-  headers: RouteHeaders,
+  headers: RoutingHeaders,
 ): Promise<Relayed> {
-  const result = await callRegion<Resource>(deps.link, `${receiver.address}/$process-message`, {
+  const result = await deps.regions.call<Resource>(`${receiver.address}/$process-message`, {
     method: 'POST',
     body: bundle,
     headers: routingHeaders(headers),

@@ -3,7 +3,7 @@ import { invalid, issue, OutcomeError } from '@imaging/fhir';
 import { fhirResponse, searchsetBundle } from '@imaging/fhir-http';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
-import type { HubContext, HubEnv } from '../deps.ts';
+import type { HubContext, AppEnv } from '../deps.ts';
 
 /** The search parameters the directory answers, per type (the same on the embedded store and on HAPI). */
 const SEARCHES = {
@@ -44,8 +44,8 @@ export type DirectoryType = keyof typeof SEARCHES;
 export const DIRECTORY_TYPES = Object.keys(SEARCHES) as DirectoryType[];
 
 /** Read and search of one directory type. Any registered client with the scope may read the directory. */
-export function directoryRoutes(hub: HubContext, type: DirectoryType): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
+export function directoryRoutes(hub: HubContext, type: DirectoryType): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const { store, pageTokens } = hub.deps;
 
   app.get('/', requireScope(type, 'search'), async (c) => {

@@ -2,9 +2,9 @@ import { requireScope } from '@imaging/auth';
 import { createdResponse, fhirResponse, readResource, searchsetBundle } from '@imaging/fhir-http';
 import type { DocumentReference } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
-import type { HubContext, HubEnv, HubRequestContext } from '../deps.ts';
-import { callerOf } from '../domain/caller.ts';
-import type { LocatorDeps, RequestIds } from '../domain/locator.ts';
+import type { HubContext, AppEnv, AppContext } from '../deps.ts';
+import { callerOf } from '@imaging/auth';
+import type { RequestIds } from '../domain/locator.ts';
 import {
   nextPointers,
   parsePointerSearch,
@@ -15,15 +15,9 @@ import {
 } from '../domain/locator.ts';
 
 /** The imaging record locator: register pointers, find a patient's pointers, retrieve through one. */
-export function documentReferenceRoutes(hub: HubContext): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
-  const deps: LocatorDeps = {
-    store: hub.deps.store,
-    link: hub.link,
-    clock: hub.clock,
-    logger: hub.deps.logger,
-    hubUrl: hub.deps.publicUrl,
-  };
+export function documentReferenceRoutes(hub: HubContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const deps = hub.domain;
   const type = 'DocumentReference';
 
   app.post('/', requireScope(type, 'create'), async (c) => {
@@ -56,6 +50,6 @@ export function documentReferenceRoutes(hub: HubContext): Hono<HubEnv> {
   return app;
 }
 
-function idsOf(c: HubRequestContext): RequestIds {
+function idsOf(c: AppContext): RequestIds {
   return { requestId: c.var.requestId, correlationId: c.var.correlationId };
 }

@@ -2,11 +2,11 @@ import { capabilityStatement, fhirResponse } from '@imaging/fhir-http';
 import { CANONICAL_BASE, PROFILE_URLS } from '@imaging/fhir';
 import { tokenEndpointOf } from '@imaging/auth';
 import { Hono } from 'hono';
-import type { HubContext, HubEnv } from '../deps.ts';
+import type { HubContext, AppEnv } from '../deps.ts';
 
 /** `GET /fhir/metadata`: open, like the JWKS and health. */
-export function metadataRoutes(hub: HubContext): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
+export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const statement = capabilityStatement({
     name: 'ImagingConnectNationalHub',
     title: 'imaging-connect national hub: directory, router and imaging record locator',

@@ -1,4 +1,4 @@
-import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, OutcomeError, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, OutcomeError, SYSTEMS, systemClock, testNhsNumber } from '@imaging/fhir';
 import { EXAMPLE, exampleFulfilmentTask, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { buildMessage, MESSAGE_HEADERS, ORDER_REQUEST, TASK_UPDATE } from '@imaging/messaging';
 import type { AuditEvent, Bundle, MessageHeader, OperationOutcome } from '@medplum/fhirtypes';
@@ -252,8 +252,8 @@ describe('refusing a message (nothing delivered)', () => {
     const clinician = { clientId: 'clinician-rs1', kind: 'clinician' as const, organisation: 'RS1', region: 'south' };
     const deps = {
       store: hub.store,
-      link: { tokens: { getToken: async () => 'unused', invalidate() {} }, fetch, timeoutMs: 500 },
-      clock: () => new Date(),
+      regions: { call: async () => ({ answered: false as const, reason: 'never called' }) },
+      clock: systemClock,
       logger: hub.logger,
       hubUrl: hub.publicUrl,
     };

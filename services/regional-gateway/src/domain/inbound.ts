@@ -23,11 +23,12 @@ import {
   SYSTEMS,
   unprocessable,
 } from '@imaging/fhir';
+import type { Caller } from '@imaging/fhir';
 import type { ParsedMessage } from '@imaging/messaging';
 import { buildResponse, entriesOf, ORDER_REQUEST, parseMessage, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, withAccess, withPeer } from './labels.ts';
-import type { Caller, GatewayDeps } from './ports.ts';
+import type { GatewayDeps } from './ports.ts';
 import { resolveLogicalReferences } from './references.ts';
 import { applyTaskUpdate } from './task-updates.ts';
 import { runTransaction } from './transactions.ts';

@@ -9,13 +9,13 @@ import {
   SYSTEMS,
   unprocessable,
 } from '@imaging/fhir';
-import type { WithId } from '@imaging/fhir';
-import { buildMessage, ORDER_REQUEST } from '@imaging/messaging';
-import { identifierQuery, requestIdFor } from './identifiers.ts';
+import type { WithId, Caller } from '@imaging/fhir';
+import { buildMessage, ORDER_REQUEST, requestIdFor } from '@imaging/messaging';
+import { identifierQuery } from './identifiers.ts';
 import { withAccess, withPeer } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
 import { resolvePatient } from './patients.ts';
-import type { Caller, GatewayDeps } from './ports.ts';
+import type { GatewayDeps } from './ports.ts';
 import { entryResource, isCreated, runTransaction } from './transactions.ts';
 
 export interface PlacedOrder {

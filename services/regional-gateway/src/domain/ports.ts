@@ -1,25 +1,12 @@
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
-import type { FhirStore } from '@imaging/fhir';
-import type { Logger } from '@imaging/fhir-http';
-
-/** Time is an input: tests move it, nothing sleeps. */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
+import type { Clock, FhirStore, Logger } from '@imaging/fhir';
+import type { RoutingHeaders } from '@imaging/messaging';
 
 /** Where an organisation is served: its region, the region's routable service id and gateway. */
 export interface ServiceLocation {
   regionId: string;
   serviceId: string;
   fhirBaseUrl: string;
-}
-
-export interface RouteHeaders {
-  target: string;
-  requestId: string;
-  correlationId: string;
 }
 
 /**
@@ -30,7 +17,7 @@ export interface HubPort {
   /** The region serving an ODS code, or undefined when the directory does not know it. */
   findService(ods: string): Promise<ServiceLocation | undefined>;
   /** Routes a message Bundle to the service named in `headers.target`; returns the response message. */
-  routeMessage(message: Bundle, headers: RouteHeaders): Promise<Bundle>;
+  routeMessage(message: Bundle, headers: RoutingHeaders): Promise<Bundle>;
   /** Registers (idempotently) a locator pointer to a resource held here. */
   registerPointer(pointer: DocumentReference, headers: { requestId: string; correlationId: string }): Promise<void>;
 }
@@ -67,13 +54,4 @@ export interface GatewayDeps {
   logger: Logger;
   region: RegionIdentity;
   delivery: DeliverySettings;
-}
-
-/** The authenticated caller, as the domain sees it (mapped from the access token's claims). */
-export interface Caller {
-  clientId: string;
-  kind: 'referrer' | 'provider' | 'clinician' | 'gateway' | 'hub';
-  /** The ODS code the caller acts for. */
-  organisation?: string;
-  region?: string;
 }

@@ -1,9 +1,9 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { forbidden, notFound, OutcomeError } from '@imaging/fhir';
-import type { SearchPage, WithId } from '@imaging/fhir';
+import type { SearchPage, WithId, Caller } from '@imaging/fhir';
 import { accessFilter, hasAccess } from './labels.ts';
 import { deliveryKindOf } from './outbox.ts';
-import type { Caller, GatewayDeps } from './ports.ts';
+import type { GatewayDeps } from './ports.ts';
 
 /** The national hub reads results here only to hand them to the locator's callers. */
 const HUB_READABLE = new Set(['ImagingStudy', 'DiagnosticReport', 'Endpoint']);

@@ -1,9 +1,9 @@
 import type { Endpoint, Patient } from '@medplum/fhirtypes';
 import { forbidden, NHS_NUMBER_SYSTEM, OutcomeError, retryOnConflict, searchOne, unprocessable } from '@imaging/fhir';
-import type { WithId } from '@imaging/fhir';
+import type { WithId, Caller } from '@imaging/fhir';
 import { identifierQuery } from './identifiers.ts';
 import { withAccess } from './labels.ts';
-import type { Caller, GatewayDeps } from './ports.ts';
+import type { GatewayDeps } from './ports.ts';
 import type { Recorded } from './results.ts';
 
 /**

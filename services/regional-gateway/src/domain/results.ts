@@ -7,12 +7,12 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import { assertValid, forbidden, odsOf, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
-import type { WithId } from '@imaging/fhir';
-import { buildMessage, REPORT_ISSUED } from '@imaging/messaging';
-import { businessIdentifier, identifierQuery, requestIdFor } from './identifiers.ts';
+import type { WithId, Caller } from '@imaging/fhir';
+import { buildMessage, REPORT_ISSUED, requestIdFor } from '@imaging/messaging';
+import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, peerOf, withAccess } from './labels.ts';
 import { deliveryEntries, LOCATOR_DESTINATION } from './outbox.ts';
-import type { Caller, GatewayDeps } from './ports.ts';
+import type { GatewayDeps } from './ports.ts';
 import { identifierLookup } from './references.ts';
 import { entryResource, isCreated, runTransaction } from './transactions.ts';
 

@@ -13,12 +13,12 @@ import {
   unprocessable,
   unprocessableIssues,
 } from '@imaging/fhir';
-import type { WithId } from '@imaging/fhir';
-import { buildMessage, TASK_UPDATE } from '@imaging/messaging';
-import { businessIdentifier, requestIdFor } from './identifiers.ts';
+import type { WithId, Caller } from '@imaging/fhir';
+import { buildMessage, TASK_UPDATE, requestIdFor } from '@imaging/messaging';
+import { businessIdentifier } from './identifiers.ts';
 import { hasAccess, peerOf } from './labels.ts';
 import { deliveryEntries, deliveryKindOf } from './outbox.ts';
-import type { Caller, GatewayDeps } from './ports.ts';
+import type { GatewayDeps } from './ports.ts';
 import { identifierLookup } from './references.ts';
 import { entryResource, runTransaction } from './transactions.ts';
 

@@ -2,7 +2,7 @@ import { tokenEndpointOf } from '@imaging/auth';
 import { capabilityStatement, fhirResponse } from '@imaging/fhir-http';
 import type { CapabilityResource } from '@imaging/fhir-http';
 import { Hono } from 'hono';
-import type { AppDeps, GatewayHonoEnv } from '../env.ts';
+import type { AppDeps, AppEnv } from '../deps.ts';
 
 const common = [
   { name: '_id', type: 'token' },
@@ -76,8 +76,8 @@ const RESOURCES: CapabilityResource[] = [
   },
 ];
 
-export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<GatewayHonoEnv> {
-  const app = new Hono<GatewayHonoEnv>();
+export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const statement = capabilityStatement({
     name: `RegionalGateway_${deps.region.regionId}`,
     title: `Regional imaging gateway: ${deps.region.regionId}`,

@@ -5,15 +5,15 @@ import { MESSAGE_HEADERS } from '@imaging/messaging';
 import type { Bundle } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import { processMessage } from '../domain/inbound.ts';
-import type { AppDeps, GatewayHonoEnv } from '../env.ts';
-import { callerFrom } from '../env.ts';
+import type { AppDeps, AppEnv } from '../deps.ts';
+import { callerFrom } from '../deps.ts';
 
 /** The scope the hub's token carries for delivering messages into a region. */
 export const DELIVER_SCOPE = 'hub/deliver';
 
 /** `$process-message`: where the hub delivers messages routed from other regions. */
-export function processMessageRoutes(deps: AppDeps): Hono<GatewayHonoEnv> {
-  const app = new Hono<GatewayHonoEnv>();
+export function processMessageRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.post('/', requireCustomScope(DELIVER_SCOPE), async (c) => {
     // The request id is how a replay is recognised, so one we had to make up will not do.
     if (c.req.header(MESSAGE_HEADERS.requestId) !== c.var.requestId) {

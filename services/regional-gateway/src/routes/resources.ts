@@ -3,15 +3,15 @@ import { fhirResponse, searchsetBundle } from '@imaging/fhir-http';
 import type { Resource } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import { nextVisiblePage, readVisible, searchVisible } from '../domain/reads.ts';
-import type { AppDeps, GatewayHonoEnv } from '../env.ts';
-import { callerFrom } from '../env.ts';
+import type { AppDeps, AppEnv } from '../deps.ts';
+import { callerFrom } from '../deps.ts';
 
 /**
  * Read and search for one resource type, limited to what the caller's organisation may see. Paging
  * links carry a signed token, never the store's own continuation.
  */
-export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<GatewayHonoEnv> {
-  const app = new Hono<GatewayHonoEnv>();
+export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const base = deps.region.fhirBaseUrl;
 
   app.get('/', requireScope(type, 'search'), async (c) => {

@@ -14,8 +14,8 @@ import { placeOrder } from '../domain/orders.ts';
 import { registerEndpoint, registerPatient } from '../domain/registrations.ts';
 import { issueReport, recordImagingStudy } from '../domain/results.ts';
 import { updateTask } from '../domain/tasks.ts';
-import type { AppDeps, GatewayHonoEnv } from '../env.ts';
-import { callerFrom } from '../env.ts';
+import type { AppDeps, AppEnv } from '../deps.ts';
+import { callerFrom } from '../deps.ts';
 
 /** 201 with Location when something was created; 200 with the existing resource for a repeat. */
 function written(deps: AppDeps, resource: Resource & { id: string }, created: boolean): Response {
@@ -23,8 +23,8 @@ function written(deps: AppDeps, resource: Resource & { id: string }, created: bo
 }
 
 /** The writes each resource type allows; each is one domain operation. */
-export function writeRoutes(deps: AppDeps): Hono<GatewayHonoEnv> {
-  const app = new Hono<GatewayHonoEnv>();
+export function writeRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const wake = () => deps.wakeDelivery?.();
 
   app.post('/Patient', requireScope('Patient', 'create'), async (c) => {

@@ -1,9 +1,9 @@
+import type { Caller } from '@imaging/fhir';
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import { devTopology } from '@imaging/config';
-import { OutcomeError, SqliteStore, unavailable, validatingStore } from '@imaging/fhir';
-import { memoryLogger } from '@imaging/fhir-http';
+import { OutcomeError, SqliteStore, unavailable, validatingStore, memoryLogger } from '@imaging/fhir';
 import { processMessage } from '../domain/inbound.ts';
-import type { Caller, GatewayDeps, HubPort, ServiceLocation } from '../domain/ports.ts';
+import type { GatewayDeps, HubPort, ServiceLocation } from '../domain/ports.ts';
 import { DEFAULT_DELIVERY } from '../domain/ports.ts';
 
 /**

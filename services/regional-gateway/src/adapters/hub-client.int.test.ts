@@ -1,14 +1,20 @@
 import type { TokenSource } from '@imaging/auth';
 import { devTokenSource } from '@imaging/auth';
-import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, OutcomeError, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import { CODE_SYSTEMS, manualClock, NHS_NUMBER_SYSTEM, OutcomeError, SYSTEMS, testNhsNumber } from '@imaging/fhir';
 import { exampleFulfilmentTask } from '@imaging/fhir/examples';
 import { buildMessage, TASK_UPDATE } from '@imaging/messaging';
 import type { DocumentReference, MessageHeader } from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
 // The real hub, served on a real port (the hub's own test kit; a test-only reach into the service).
-import { deadUrl, startFakeRegion, startTestHub, tempDataDir, topologyWith } from '../../national-hub/src/test-kit.ts';
+import {
+  deadUrl,
+  startFakeRegion,
+  startTestHub,
+  tempDataDir,
+  topologyWith,
+} from '../../../national-hub/src/test-kit.ts';
 import { createHubClient } from './hub-client.ts';
-import { isTransient } from './domain/delivery.ts';
+import { isTransient } from '../domain/delivery.ts';
 
 const temp = tempDataDir();
 const midlands = await startFakeRegion('imaging-midlands');
@@ -44,14 +50,14 @@ const failure = async (promise: Promise<unknown>): Promise<OutcomeError> => {
 
 describe('findService', () => {
   it('asks the hub which region serves an ODS code, and caches the answer for a short time', async () => {
-    let now = 1_000_000;
+    const clock = manualClock();
     const counter = countingFetch();
     const client = createHubClient({
       hubUrl: hub.url,
       tokenSource: northTokens,
       fetch: counter.fetch,
       cacheTtlMs: 60_000,
-      now: () => now,
+      clock,
     });
     const expected = { regionId: 'midlands', serviceId: 'imaging-midlands', fhirBaseUrl: `${midlands.url}/fhir` };
     expect(await client.findService('RM1')).toEqual(expected);
@@ -59,7 +65,7 @@ describe('findService', () => {
     expect(counter.calls[0]).toContain('_include=Organization%3Aendpoint');
     expect(await client.findService('RM1')).toEqual(expected);
     expect(counter.calls).toHaveLength(1);
-    now += 60_001;
+    clock.advance(60_001);
     expect(await client.findService('RM1')).toEqual(expected);
     expect(counter.calls).toHaveLength(2);
   });

@@ -1,10 +1,11 @@
+import { serviceClient } from '@imaging/auth';
 import type { TokenSource } from '@imaging/auth';
-import { badGateway, ODS_SYSTEM, OutcomeError, SYSTEMS } from '@imaging/fhir';
-import { fhirFetch } from '@imaging/fhir-http';
-import type { FhirFetchResult } from '@imaging/fhir-http';
+import { badGateway, ODS_SYSTEM, OutcomeError, SYSTEMS, systemClock } from '@imaging/fhir';
+import type { Clock } from '@imaging/fhir';
 import { MESSAGE_HEADERS, routingHeaders } from '@imaging/messaging';
+import type { RoutingHeaders } from '@imaging/messaging';
 import type { Bundle, DocumentReference, Endpoint, Organization, Resource } from '@medplum/fhirtypes';
-import type { HubPort, RouteHeaders, ServiceLocation } from './domain/ports.ts';
+import type { HubPort, ServiceLocation } from '../domain/ports.ts';
 
 export interface HubClientOptions {
   /** The hub's base URL, without /fhir (e.g. http://127.0.0.1:4000). */
@@ -16,8 +17,8 @@ export interface HubClientOptions {
   timeoutMs?: number;
   /** How long a directory answer is reused; default 60 s. A cache, not state: losing it costs one call. */
   cacheTtlMs?: number;
-  /** Milliseconds since the epoch (tests move it). */
-  now?: () => number;
+  /** Times the directory cache (tests move it). */
+  clock?: Clock;
 }
 
 /**
@@ -27,48 +28,29 @@ export interface HubClientOptions {
  */
 export function createHubClient(options: HubClientOptions): HubPort {
   const base = `${options.hubUrl.replace(/\/+$/, '')}/fhir`;
-  const now = options.now ?? Date.now;
+  const now = () => (options.clock ?? systemClock).now().getTime();
   const ttl = options.cacheTtlMs ?? 60_000;
   const cache = new Map<string, { location: ServiceLocation; until: number }>();
-
-  /** One call; a 401 (the token expired or the hub's key rotated) is retried once with a new token. */
-  async function call<T>(
-    url: string,
-    init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ): Promise<FhirFetchResult<T>> {
-    for (let attempt = 1; ; attempt++) {
-      const token = await options.tokenSource.getToken();
-      try {
-        return await fhirFetch<T>(url, {
-          ...init,
-          headers: { ...init.headers, Authorization: `Bearer ${token}` },
-          ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-        });
-      } catch (err) {
-        if (attempt === 1 && err instanceof OutcomeError && err.status === 401) {
-          options.tokenSource.invalidate();
-          continue;
-        }
-        throw err;
-      }
-    }
-  }
+  const client = serviceClient({
+    tokens: options.tokenSource,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
 
   return {
     async findService(ods) {
       const hit = cache.get(ods);
       if (hit && hit.until > now()) return hit.location;
       const query = new URLSearchParams({ identifier: `${ODS_SYSTEM}|${ods}`, _include: 'Organization:endpoint' });
-      const { body } = await call<Bundle>(`${base}/Organization?${query}`);
+      const { body } = await client.call<Bundle>(`${base}/Organization?${query}`);
       const location = serviceLocationOf(body, ods);
       if (location) cache.set(ods, { location, until: now() + ttl });
       else cache.delete(ods);
       return location;
     },
 
-    async routeMessage(message: Bundle, headers: RouteHeaders) {
-      const { body } = await call<Resource>(`${base}/$process-message`, {
+    async routeMessage(message: Bundle, headers: RoutingHeaders) {
+      const { body } = await client.call<Resource>(`${base}/$process-message`, {
         method: 'POST',
         body: message,
         headers: routingHeaders(headers),
@@ -79,7 +61,7 @@ export function createHubClient(options: HubClientOptions): HubPort {
     },
 
     async registerPointer(pointer: DocumentReference, headers) {
-      await call<DocumentReference>(`${base}/DocumentReference`, {
+      await client.call<DocumentReference>(`${base}/DocumentReference`, {
         method: 'POST',
         body: pointer,
         headers: {

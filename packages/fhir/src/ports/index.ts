@@ -1,0 +1,3 @@
+export * from './caller.ts';
+export * from './clock.ts';
+export * from './logger.ts';

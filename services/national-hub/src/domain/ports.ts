@@ -1,0 +1,41 @@
+import type { Clock, FhirStore, Logger } from '@imaging/fhir';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+
+export interface RegionCall {
+  method: 'GET' | 'POST';
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * What a region said. "No answer" (refused, reset, timed out) is kept apart from "answered with an
+ * error", because the hub answers them differently (503: try again later; otherwise relay or 502).
+ */
+export type RegionResult<T> =
+  | { answered: true; ok: true; status: number; body: T }
+  | { answered: true; ok: false; status: number; outcome: OperationOutcome; text: string }
+  | { answered: false; reason: string };
+
+/** What the hub needs of the regions' gateways: one call, made with the hub's own service token. */
+export interface RegionPort {
+  call<T>(url: string, call: RegionCall): Promise<RegionResult<T>>;
+}
+
+/** What the hub's domain (router, locator, directory) is given. */
+export interface HubDomainDeps {
+  store: FhirStore;
+  regions: RegionPort;
+  clock: Clock;
+  logger: Logger;
+  /** The hub's public URL, recorded as the audit observer. */
+  hubUrl: string;
+}
+
+/** The kinds of organisation the directory knows. */
+export type OrganisationKind = 'gp-practice' | 'imaging-provider' | 'trust';
+
+/** What the directory is seeded from: the deployment topology's regions and organisations. */
+export interface DirectorySource {
+  regions: readonly { id: string; name: string; serviceId: string; url: string }[];
+  organisations: readonly { ods: string; name: string; region: string; kind: OrganisationKind }[];
+}

@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import { callerOf, createAccessTokenVerifier, defaultDataDir, devTokenSource, jwksUriOf } from '@imaging/auth';
+import type { AccessTokenVerifier, AuthVariables } from '@imaging/auth';
+import type { Caller, Logger } from '@imaging/fhir';
+import { openStore, systemClock, validatingStore } from '@imaging/fhir';
+import { loadOrCreateSecret, pageTokens } from '@imaging/fhir-http';
+import type { PageTokens, RequestVars } from '@imaging/fhir-http';
+import type { Context } from 'hono';
+import { createHubClient } from './adapters/hub-client.ts';
+import type { GatewayConfig } from './config.ts';
+import { assertInRegion } from './domain/caller.ts';
+import type { GatewayDeps } from './domain/ports.ts';
+
+/** Everything the gateway app needs: the domain's ports plus the HTTP layer's own. Tests build their own. */
+export interface AppDeps extends GatewayDeps {
+  verifier: AccessTokenVerifier;
+  pageTokens: PageTokens;
+  /** The hub's base URL (without /fhir), where clients find the token endpoint. */
+  hubUrl: string;
+  /** Called after a change that queued a delivery, so the worker runs now rather than at its next tick. */
+  wakeDelivery?: () => void;
+  bodyLimitBytes?: number;
+  version?: string;
+}
+
+export type AppEnv = { Variables: RequestVars & AuthVariables };
+export type AppContext = Context<AppEnv>;
+
+/** The caller of this request, as the domain sees it; a 403 for a client of another region. */
+export function callerFrom(c: AppContext, deps: AppDeps): Caller {
+  return assertInRegion(callerOf(c.var.auth), deps.region.regionId);
+}
+
+/** The ports wired to their real adapters, from the configuration. */
+export async function createDeps(config: GatewayConfig, logger: Logger): Promise<AppDeps> {
+  const dataDir = config.IMAGING_DATA_DIR ?? defaultDataDir();
+  const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
+  const regionDir = join(dataDir, config.REGION_ID);
+  const tokenSource = await devTokenSource(`gateway-${config.REGION_ID}`, { dataDir, hubUrl: config.HUB_URL });
+  return {
+    store: validatingStore(openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite'))),
+    hub: createHubClient({ hubUrl: config.HUB_URL, tokenSource }),
+    clock: systemClock,
+    logger,
+    region: {
+      regionId: config.REGION_ID,
+      serviceId: config.SERVICE_ID ?? `imaging-${config.REGION_ID}`,
+      fhirBaseUrl: `${publicUrl}/fhir`,
+    },
+    delivery: {
+      baseBackoffMs: config.DELIVERY_BASE_BACKOFF,
+      maxBackoffMs: config.DELIVERY_MAX_BACKOFF,
+      leaseMs: config.DELIVERY_LEASE,
+      batchSize: 100,
+    },
+    hubUrl: config.HUB_URL,
+    verifier: createAccessTokenVerifier({
+      jwks: jwksUriOf(config.HUB_URL),
+      issuer: config.HUB_URL,
+      audience: config.TOKEN_AUDIENCE,
+    }),
+    pageTokens: pageTokens(config.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(regionDir, 'page-token.secret'))),
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  };
+}

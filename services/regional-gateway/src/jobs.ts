@@ -1,0 +1,23 @@
+import { startJob } from '@imaging/fhir-http';
+import type { Job } from '@imaging/fhir-http';
+import { deliverDue } from './domain/delivery.ts';
+import type { GatewayDeps } from './domain/ports.ts';
+
+export interface GatewayJobs {
+  delivery: Job;
+  stop(): Promise<void>;
+}
+
+/** The gateway's background work: delivering the outbox. Every pass reads what is due from the store. */
+export function startJobs(deps: GatewayDeps, settings: { deliveryIntervalMs: number }): GatewayJobs {
+  const delivery = startJob({
+    name: 'delivery pass',
+    intervalMs: settings.deliveryIntervalMs,
+    logger: deps.logger,
+    run: async () => {
+      const result = await deliverDue(deps);
+      if (result.delivered || result.failed) deps.logger.info('delivery pass', { ...result });
+    },
+  });
+  return { delivery, stop: () => delivery.stop() };
+}
