@@ -1,10 +1,9 @@
 import type { Bundle, DiagnosticReport, ImagingStudy, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { generateSigningKey, signAccessToken } from '@imaging/auth';
 import { NHS_NUMBER_SYSTEM, randomTestNhsNumber, SYSTEMS } from '@imaging/fhir';
-import type { WithId } from '@imaging/fhir';
+import type { PlacedOrder, WithId } from '@imaging/fhir';
 import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { MESSAGE_HEADERS, ORDER_REQUEST, parseMessage, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
-import type { PlacedOrder } from '@imaging/simulators';
 import { createReferrer, createRisPacs, pollUntil } from '@imaging/simulators';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,12 +1,13 @@
 import { devTopology, parseTopology } from '@imaging/config';
 import type { Topology } from '@imaging/config';
+import { freePort } from '@imaging/service-process';
 import type { FhirClient } from '@imaging/simulators';
 import { devClient } from '@imaging/simulators';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordingFetch } from '../record/exchange.ts';
 import type { ActorRole, SuiteOptions } from '../suite/meta.ts';
-import { freePort, REPO_ROOT } from '../server/hapi-jar.ts';
+import { REPO_ROOT } from '../server/hapi-jar.ts';
 import { GatewayProcess } from './gateway-process.ts';
 import { startStandInHub } from './stand-in-hub.ts';
 import type { StandInHub } from './stand-in-hub.ts';

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort } from '@imaging/service-process';
 
 /** The repository root, from this file's place in it. */
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -25,19 +25,6 @@ export interface HapiJarOptions {
   /** Extra HAPI_* settings. */
   env?: Record<string, string>;
   log?: (line: string) => void;
-}
-
-/** A port nothing listens on right now (the OS picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** Builds the launcher jar with infra/hapi-fhir/run.sh when it is missing (Maven, from Maven Central). */

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isPortFree } from '@imaging/service-process';
 import { REPO_ROOT } from '../server/hapi-jar.ts';
-import { isPortFree } from './ports.ts';
 
 export interface DemoOutcome {
   exitCode: number | null;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SCENARIO } from './demo.ts';
-import { isPortFree } from './processes.ts';
+import { isPortFree } from '@imaging/service-process';
 
 const MAIN = join(import.meta.dirname, 'main.ts');
 const dirs: string[] = [];

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { ensureDevCredentials } from '@imaging/auth';
 import { isOutcomeError } from '@imaging/fhir';
+import { ServiceProcess } from '@imaging/service-process';
 import { faultSteps } from './faults.ts';
 import type { DemoOptions } from './options.ts';
 import { pathwaySteps } from './pathway.ts';
-import { ServiceProcess } from './processes.ts';
 import { securitySteps } from './security.ts';
 import { startTopology } from './startup.ts';
 import type { DemoContext, Step } from './steps.ts';
@@ -96,7 +96,7 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
         // A service that died is the likely cause: show its log (unless the failure already does).
         for (const service of Object.values(services)) {
           if (service.unexpectedExit && !text.includes(service.spec.logFile))
-            timeline.line(`  the ${service.spec.label} ${service.unexpectedExit}:\n${indent(service.logTail())}`);
+            timeline.line(`  the ${service.spec.label} ${service.unexpectedExit}:\n${service.logTail({ indent: 4 })}`);
         }
         timeline.result(index, SCENARIO.length, false, performance.now() - began);
         const skipped = SCENARIO.slice(index).map(
@@ -117,11 +117,4 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
 function failureText(err: unknown): string {
   if (isOutcomeError(err)) return `${err.status} ${err.message}`;
   return err instanceof Error ? err.message : String(err);
-}
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n');
 }

@@ -1,7 +1,6 @@
 import type { ServiceRequest, Task } from '@medplum/fhirtypes';
 import { SYSTEMS } from '@imaging/fhir';
-import type { FhirStore, WithId } from '@imaging/fhir';
-import type { PlacedOrder } from '@imaging/simulators';
+import type { FhirStore, PlacedOrder, WithId } from '@imaging/fhir';
 import { pollUntil } from '@imaging/simulators';
 import {
   attemptsOf,

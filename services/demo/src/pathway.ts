@@ -8,9 +8,8 @@ import type {
   Task,
 } from '@medplum/fhirtypes';
 import { alertCategoryOf, DICOM_UID_SYSTEM, NHS_NUMBER_SYSTEM, SYSTEMS } from '@imaging/fhir';
-import type { WithId } from '@imaging/fhir';
+import type { PlacedOrder, WithId } from '@imaging/fhir';
 import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
-import type { PlacedOrder } from '@imaging/simulators';
 import { pointerKind, pollUntil } from '@imaging/simulators';
 import {
   auditsFor,

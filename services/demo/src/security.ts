@@ -1,7 +1,7 @@
 import type { OperationOutcome, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { clientCredentialsTokenSource, generateSigningKey, signAccessToken, tokenEndpointOf } from '@imaging/auth';
 import { SYSTEMS } from '@imaging/fhir';
-import type { PlacedOrder } from '@imaging/simulators';
+import type { PlacedOrder } from '@imaging/fhir';
 import { byIdentifier } from './evidence.ts';
 import { orderFor } from './pathway.ts';
 import type { DemoContext, Step } from './steps.ts';

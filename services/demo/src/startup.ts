@@ -1,8 +1,8 @@
 import type { Endpoint } from '@medplum/fhirtypes';
 import { HttpStore, loadFhirDefinitions, prepareReferenceIdentifierSearch, SYSTEMS } from '@imaging/fhir';
+import { isPortFree, PortInUseError } from '@imaging/service-process';
 import { createClinician, createReferrer, createRisPacs, devClient } from '@imaging/simulators';
 import { theOne, Stores } from './evidence.ts';
-import { isPortFree, PortInUseError } from './processes.ts';
 import type { Actors, DemoContext, Step } from './steps.ts';
 import { CheckFailed, verify } from './steps.ts';
 import { REGIONS, storeLocations } from './world.ts';

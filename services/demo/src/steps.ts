@@ -2,9 +2,9 @@ import type { Topology } from '@imaging/config';
 import { isOutcomeError } from '@imaging/fhir';
 import type { OutcomeError } from '@imaging/fhir';
 import type { Clinician, FhirClient, Referrer, RisPacs } from '@imaging/simulators';
+import type { ServiceProcess } from '@imaging/service-process';
 import type { Stores } from './evidence.ts';
 import type { DemoOptions } from './options.ts';
-import type { ServiceProcess } from './processes.ts';
 import type { Timeline } from './timeline.ts';
 import type { RunIds, ServiceName } from './world.ts';
 

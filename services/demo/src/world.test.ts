@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isValidNhsNumber } from '@imaging/fhir';
+import { PortInUseError } from '@imaging/service-process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoTopology, prepareDataDir, runIds, serviceSpecs, storeLocations } from './world.ts';
 
@@ -56,6 +57,15 @@ describe('the services the demo runs', () => {
     });
     expect(specs.north.entry).toMatch(/services\/regional-gateway\/src\/main\.ts$/);
     expect(specs.hub.entry).toMatch(/services\/national-hub\/src\/main\.ts$/);
+  });
+
+  it('says, when one of their ports is taken, that the demo can run on other ports', () => {
+    const options = { explore: false, portBase: 5000, dataDir: '/d', host: '127.0.0.1' };
+    const specs = serviceSpecs(options, demoTopology(options));
+    expect(new PortInUseError(specs.south).message).toBe(
+      'port 5103 on 127.0.0.1 (for the south gateway) is already in use: stop whatever is listening there, or run the demo on other ports with --port-base <n>',
+    );
+    expect(new PortInUseError(specs.hub).message).toMatch(/\(for the national hub\).*--port-base <n>$/);
   });
 
   it('stores in HAPI partitions named after the hub and the regions with --hapi', () => {

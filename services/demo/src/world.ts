@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { devTopology } from '@imaging/config';
 import type { Topology } from '@imaging/config';
 import { randomTestNhsNumber } from '@imaging/fhir';
+import type { ServiceSpec } from '@imaging/service-process';
 import type { DemoOptions } from './options.ts';
-import type { ServiceSpec } from './processes.ts';
 import { DEFAULT_PORT_BASE } from './options.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -60,6 +60,9 @@ export const DEMO_DELIVERY = {
   DELIVERY_LEASE: '2s',
 } as const;
 
+/** Said when one of the demo's ports is taken. */
+const PORT_ADVICE = 'or run the demo on other ports with --port-base <n>';
+
 export function serviceSpecs(options: DemoOptions, topology: Topology): Record<ServiceName, ServiceSpec> {
   const { dataDir, host } = options;
   const stores = storeLocations(options, dataDir);
@@ -76,6 +79,7 @@ export function serviceSpecs(options: DemoOptions, topology: Topology): Record<S
       host,
       port: region.port,
       logFile: log(id),
+      portAdvice: PORT_ADVICE,
       env: {
         REGION_ID: id,
         SERVICE_ID: region.serviceId,
@@ -97,6 +101,7 @@ export function serviceSpecs(options: DemoOptions, topology: Topology): Record<S
       host,
       port: topology.hub.port,
       logFile: log('hub'),
+      portAdvice: PORT_ADVICE,
       env: {
         PORT: String(topology.hub.port),
         HOST: host,

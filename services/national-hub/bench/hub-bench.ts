@@ -3,7 +3,7 @@
 import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, SYSTEMS, testNhsNumber } from '@imaging/fhir';
 import { exampleFulfilmentTask } from '@imaging/fhir/examples';
 import { buildMessage, MESSAGE_HEADERS, TASK_UPDATE } from '@imaging/messaging';
-import { createTestHub, startFakeRegion, tempDataDir, topologyWith } from '../src/test-kit.ts';
+import { createTestHub, startFakeRegion, tempDataDir, topologyWith } from '../src/testing/index.ts';
 
 const count = Number(process.argv[2] ?? 200);
 const temp = tempDataDir();

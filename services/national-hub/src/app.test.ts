@@ -1,7 +1,7 @@
 import { ODS_SYSTEM, SYSTEMS } from '@imaging/fhir';
 import type { Bundle, CapabilityStatement, Endpoint, OperationOutcome, Organization } from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestHub, tempDataDir } from './test-kit.ts';
+import { createTestHub, tempDataDir } from './testing/index.ts';
 
 const temp = tempDataDir();
 afterAll(() => temp.remove());

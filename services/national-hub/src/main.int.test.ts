@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { devTokenSource } from '@imaging/auth';
 import { afterAll, describe, expect, it } from 'vitest';
-import { deadUrl, tempDataDir } from './test-kit.ts';
+import { deadUrl, tempDataDir } from './testing/index.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const temp = tempDataDir();

@@ -5,13 +5,16 @@ import { EXAMPLE, examplePatient, exampleServiceRequest } from '@imaging/fhir/ex
 import { pageTokens } from '@imaging/fhir-http';
 import { afterAll, describe, expect, it } from 'vitest';
 // The real hub and the real gateway apps, in-process: requests between them go through `app.request`.
-import { createTestHub, tempDataDir } from '../../national-hub/src/test-kit.ts';
-import { createApp } from '../../regional-gateway/src/app.ts';
-import { deliverDue } from '../../regional-gateway/src/domain/delivery.ts';
-import { placeOrder } from '../../regional-gateway/src/domain/orders.ts';
-import { registerPatient } from '../../regional-gateway/src/domain/registrations.ts';
-import { createHubClient } from '../../regional-gateway/src/adapters/hub-client.ts';
-import { GP, testRegions } from '../../regional-gateway/src/testing/regions.ts';
+import { createTestHub, tempDataDir } from '@imaging/national-hub/testing';
+import {
+  createApp,
+  createHubClient,
+  deliverDue,
+  GP,
+  placeOrder,
+  registerPatient,
+  testRegions,
+} from '@imaging/regional-gateway/testing';
 import { createClinician, pointerKind } from './clinician.ts';
 import { devClient } from './dev-client.ts';
 import { createRisPacs } from './ris-pacs.ts';

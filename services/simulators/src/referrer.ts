@@ -1,15 +1,8 @@
 import type { DiagnosticReport, ImagingStudy, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { CODE_SYSTEMS, OutcomeError, serverError } from '@imaging/fhir';
-import type { WithId } from '@imaging/fhir';
+import type { PlacedOrder, WithId } from '@imaging/fhir';
 import type { CallOptions, FhirClient } from './fhir-client.ts';
 import { pollUntil, StopPolling } from './poll.ts';
-
-export interface PlacedOrder {
-  serviceRequest: WithId<ServiceRequest>;
-  /** The fulfilment Task the gateway made for the order: what the referrer watches. */
-  task: WithId<Task>;
-  created: boolean;
-}
 
 export interface StatusSeen {
   status: Task['status'];

@@ -1,63 +1,14 @@
 import type { Task } from '@medplum/fhirtypes';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
-import type { AccessTokenContent } from '@imaging/auth';
-import { createAccessTokenVerifier, generateSigningKey, signAccessToken } from '@imaging/auth';
-import { pageTokens } from '@imaging/fhir-http';
 import { alertCategoryOf, searchAll } from '@imaging/fhir';
 import { EXAMPLE, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
-import { describe, expect, it } from 'vitest';
 // The real gateway app, in-process (no port), over regions wired by the gateway's own test kit.
-import { createApp } from '../../regional-gateway/src/app.ts';
-import { deliverDue } from '../../regional-gateway/src/domain/delivery.ts';
-import type { GatewayDeps } from '../../regional-gateway/src/domain/ports.ts';
-import { testRegions } from '../../regional-gateway/src/testing/regions.ts';
+import { deliverDue, GP_TOKEN, RIS_TOKEN, testGateway, testRegions } from '@imaging/regional-gateway/testing';
+import { describe, expect, it } from 'vitest';
 import { createFhirClient, fixedToken } from './fhir-client.ts';
 import { pollUntil, PollTimeout, StopPolling } from './poll.ts';
 import { createReferrer } from './referrer.ts';
 import { createRisPacs } from './ris-pacs.ts';
-
-const HUB_URL = 'http://hub.test';
-const GP_TOKEN: AccessTokenContent = {
-  sub: 'gp-n81001',
-  client_kind: 'referrer',
-  org: 'N81001',
-  region: 'north',
-  scope: [
-    'system/Patient.crs',
-    'system/ServiceRequest.crs',
-    'system/Task.rus',
-    'system/DiagnosticReport.rs',
-    'system/ImagingStudy.rs',
-  ],
-};
-const RIS_TOKEN: AccessTokenContent = {
-  sub: 'ris-rm1',
-  client_kind: 'provider',
-  org: 'RM1',
-  region: 'midlands',
-  scope: [
-    'system/Patient.rs',
-    'system/ServiceRequest.rs',
-    'system/Task.rus',
-    'system/ImagingStudy.crus',
-    'system/DiagnosticReport.crus',
-    'system/Endpoint.crs',
-  ],
-};
-
-/** A gateway app trusting a hub key made for the test; its tokens are really signed. */
-async function testGateway(deps: GatewayDeps) {
-  const hubKey = await generateSigningKey();
-  const app = createApp({
-    ...deps,
-    hubUrl: HUB_URL,
-    verifier: createAccessTokenVerifier({ keys: [hubKey.publicJwk], issuer: HUB_URL }),
-    pageTokens: pageTokens('test-page-secret'),
-  });
-  const token = async (content: AccessTokenContent) =>
-    (await signAccessToken(content, { signingKey: hubKey, issuer: HUB_URL })).access_token;
-  return { app, token };
-}
 
 async function pathway() {
   const regions = testRegions();

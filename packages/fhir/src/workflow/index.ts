@@ -1,1 +1,2 @@
 export * from './task-lifecycle.ts';
+export type { PlacedOrder } from './orders.ts';

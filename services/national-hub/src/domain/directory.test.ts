@@ -2,7 +2,7 @@ import { devTopology } from '@imaging/config';
 import { assertValid, ODS_SYSTEM, SqliteStore, SYSTEMS, validatingStore } from '@imaging/fhir';
 import type { Endpoint, Organization } from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDataDir, topologyWith } from '../test-kit.ts';
+import { tempDataDir, topologyWith } from '../testing/index.ts';
 import { directoryResources, findRegion, findService, seedDirectory } from './directory.ts';
 
 const temp = tempDataDir();

@@ -2,8 +2,8 @@ import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, SYSTEMS, testNhsNumber } from '@imagin
 import { exampleDiagnosticReport, exampleImagingStudy } from '@imaging/fhir/examples';
 import type { AuditEvent, Bundle, DocumentReference, ImagingStudy, OperationOutcome } from '@medplum/fhirtypes';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TestHub } from '../test-kit.ts';
-import { createTestHub, deadUrl, startFakeRegion, tempDataDir, topologyWith } from '../test-kit.ts';
+import type { TestHub } from '../testing/index.ts';
+import { createTestHub, deadUrl, startFakeRegion, tempDataDir, topologyWith } from '../testing/index.ts';
 
 const temp = tempDataDir();
 const north = await startFakeRegion('imaging-north');

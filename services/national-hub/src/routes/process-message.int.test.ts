@@ -3,9 +3,9 @@ import { EXAMPLE, exampleFulfilmentTask, examplePatient, exampleServiceRequest }
 import { buildMessage, MESSAGE_HEADERS, ORDER_REQUEST, TASK_UPDATE } from '@imaging/messaging';
 import type { AuditEvent, Bundle, MessageHeader, OperationOutcome } from '@medplum/fhirtypes';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TestHub } from '../test-kit.ts';
+import type { TestHub } from '../testing/index.ts';
 import { routeMessage } from '../domain/router.ts';
-import { createTestHub, deadUrl, startFakeRegion, tempDataDir, topologyWith } from '../test-kit.ts';
+import { createTestHub, deadUrl, startFakeRegion, tempDataDir, topologyWith } from '../testing/index.ts';
 
 const temp = tempDataDir();
 const north = await startFakeRegion('imaging-north');

@@ -5,14 +5,8 @@ import { exampleFulfilmentTask } from '@imaging/fhir/examples';
 import { buildMessage, TASK_UPDATE } from '@imaging/messaging';
 import type { DocumentReference, MessageHeader } from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
-// The real hub, served on a real port (the hub's own test kit; a test-only reach into the service).
-import {
-  deadUrl,
-  startFakeRegion,
-  startTestHub,
-  tempDataDir,
-  topologyWith,
-} from '../../../national-hub/src/test-kit.ts';
+// The real hub, served on a real port (the hub's test kit, a devDependency).
+import { deadUrl, startFakeRegion, startTestHub, tempDataDir, topologyWith } from '@imaging/national-hub/testing';
 import { createHubClient } from './hub-client.ts';
 import { isTransient } from '../domain/delivery.ts';
 

@@ -9,7 +9,7 @@ import {
   SYSTEMS,
   unprocessable,
 } from '@imaging/fhir';
-import type { WithId, Caller } from '@imaging/fhir';
+import type { Caller, PlacedOrder } from '@imaging/fhir';
 import { buildMessage, ORDER_REQUEST, requestIdFor } from '@imaging/messaging';
 import { identifierQuery } from './identifiers.ts';
 import { withAccess, withPeer } from './labels.ts';
@@ -18,11 +18,8 @@ import { resolvePatient } from './patients.ts';
 import type { GatewayDeps } from './ports.ts';
 import { entryResource, isCreated, runTransaction } from './transactions.ts';
 
-export interface PlacedOrder {
-  serviceRequest: WithId<ServiceRequest>;
-  task: WithId<Task>;
-  /** False when the same order (same placer order number) was placed before: nothing new was stored. */
-  created: boolean;
+/** A placed order, as the gateway that took it knows it: also where it sent the order. */
+export interface RoutedOrder extends PlacedOrder {
   /** The service the order was routed to, when its performer is served by another region. */
   routedTo?: string;
 }
@@ -37,7 +34,7 @@ export function placeOrder(
   caller: Caller,
   order: ServiceRequest,
   correlationId: string,
-): Promise<PlacedOrder> {
+): Promise<RoutedOrder> {
   return retryOnConflict(() => placeOrderOnce(deps, caller, order, correlationId));
 }
 
@@ -46,7 +43,7 @@ async function placeOrderOnce(
   caller: Caller,
   order: ServiceRequest,
   correlationId: string,
-): Promise<PlacedOrder> {
+): Promise<RoutedOrder> {
   if (caller.kind !== 'referrer' || !caller.organisation)
     throw new OutcomeError(forbidden('Only a referrer may place an order'));
   const requester = odsOf(order.requester);

@@ -156,7 +156,7 @@ describe('SqliteStore query plans', () => {
 
 describe('SqliteStore clock', () => {
   it('stamps lastUpdated from the injected clock', async () => {
-    const store = new SqliteStore({ path: ':memory:', clock: () => new Date('2026-03-05T10:00:00.000Z') });
+    const store = new SqliteStore({ path: ':memory:', clock: { now: () => new Date('2026-03-05T10:00:00.000Z') } });
     const created = (await store.create(task())).resource;
     expect(created.meta?.lastUpdated).toBe('2026-03-05T10:00:00.000Z');
     const found = await store.search<Task>('Task', { _lastUpdated: 'eq2026-03-05', _id: created.id });
@@ -165,7 +165,7 @@ describe('SqliteStore clock', () => {
 
   it('keeps lastUpdated strictly increasing in write order, even when the clock stands still or goes back', async () => {
     let now = Date.parse('2026-03-05T10:00:00.000Z');
-    const store = new SqliteStore({ path: ':memory:', clock: () => new Date(now) });
+    const store = new SqliteStore({ path: ':memory:', clock: { now: () => new Date(now) } });
     const a = (await store.create(task())).resource;
     const b = (await store.create(task())).resource;
     now -= 60_000;

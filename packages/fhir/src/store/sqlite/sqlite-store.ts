@@ -1,3 +1,5 @@
+import type { Clock } from '../../ports/clock.ts';
+import { systemClock } from '../../ports/clock.ts';
 import type { Bundle, Resource, ResourceType } from '@medplum/fhirtypes';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -24,7 +26,7 @@ export interface SqliteStoreOptions {
   /** `FULL` (default) syncs every commit to disk; `NORMAL` survives a process crash but not a power cut. */
   synchronous?: 'FULL' | 'NORMAL';
   /** The time stamped on `meta.lastUpdated`. Default: the system clock. */
-  clock?: () => Date;
+  clock?: Clock;
 }
 
 /**
@@ -50,7 +52,7 @@ export class SqliteStore implements FhirStore {
       `PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous ?? 'FULL'};`,
     );
     applySchema(this.db);
-    this.sync = new SyncStore(this.db, options.clock ?? (() => new Date()));
+    this.sync = new SyncStore(this.db, options.clock ?? systemClock);
   }
 
   async read<T extends Resource>(type: T['resourceType'], id: string): Promise<WithId<T>> {

@@ -1,3 +1,4 @@
+import type { Clock } from '../../ports/clock.ts';
 import { globalSchema } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -27,11 +28,11 @@ const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
  */
 export class SyncStore {
   private readonly db: DatabaseSync;
-  private readonly clock: () => Date;
+  private readonly clock: Clock;
   private readonly statements = new Map<string, StatementSync>();
   private lastStamp = 0;
 
-  constructor(db: DatabaseSync, clock: () => Date) {
+  constructor(db: DatabaseSync, clock: Clock) {
     this.db = db;
     this.clock = clock;
   }
@@ -226,7 +227,7 @@ export class SyncStore {
    * even within one millisecond (or under a test clock that stands still).
    */
   private stamp(previous: string | undefined): string {
-    let t = this.clock().getTime();
+    let t = this.clock.now().getTime();
     const floor = Math.max(this.lastStamp, previous ? Date.parse(previous) : 0);
     if (t <= floor) t = floor + 1;
     this.lastStamp = t;

@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pollUntil, StopPolling } from '@imaging/simulators';
+import { isPortFree, PortInUseError } from './ports.ts';
 
-/** One service the demo runs as its own process: `node services/<name>/src/main.ts` with its env. */
+/** One service run as its own process: `node <entry>` with its env, answering `/health` on host:port. */
 export interface ServiceSpec {
   /** Short name for messages and the log file: `hub`, `north`… */
   name: string;
@@ -19,17 +18,22 @@ export interface ServiceSpec {
   port: number;
   /** Where its stdout and stderr go (appended: a restart adds to the same file). */
   logFile: string;
+  /** What else to do when the port is taken, added to the error (the demo's `--port-base`). */
+  portAdvice?: string;
 }
 
-/** Variables the services read: never inherited from the demo's own environment, only set. */
-const SERVICE_VARIABLES = [
+/**
+ * Variables the hub and the gateways read (their config.ts). A service gets only those its spec sets,
+ * never the launcher's own: a PORT exported in the shell must not move every service to one port.
+ */
+export const SERVICE_VARIABLES: readonly string[] = [
   'REGION_ID',
   'SERVICE_ID',
   'PORT',
   'HOST',
   'PUBLIC_URL',
   'HUB_URL',
-  'STORE',
+  'GATEWAY_STORE',
   'HUB_STORE',
   'IMAGING_DATA_DIR',
   'TOKEN_AUDIENCE',
@@ -49,24 +53,6 @@ const SERVICE_VARIABLES = [
 /** Generous: four services starting at once on a busy 2-core machine have taken 25 s. */
 export const START_TIMEOUT_MS = 60_000;
 
-export class PortInUseError extends Error {
-  constructor(spec: Pick<ServiceSpec, 'label' | 'host' | 'port'>) {
-    super(
-      `port ${spec.port} on ${spec.host} (for the ${spec.label}) is already in use: stop whatever is listening there, or run the demo on other ports with --port-base <n>`,
-    );
-    this.name = 'PortInUseError';
-  }
-}
-
-/** True when nothing listens on host:port (we could bind it ourselves). */
-export function isPortFree(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
 /**
  * A running service. `stop` is a graceful SIGTERM (the service drains and closes its store); `kill`
  * is SIGKILL (a crash). Either way the process is waited for, so its port is free again afterwards.
@@ -75,6 +61,7 @@ export class ServiceProcess {
   readonly spec: ServiceSpec;
   private child: ChildProcess | undefined;
   private exited: Promise<number | string> | undefined;
+  private expectExit: () => void = () => undefined;
   /** Set when the process ended without being asked to. */
   unexpectedExit: string | undefined;
   /** When the process was last launched (ms since the epoch). */
@@ -107,7 +94,7 @@ export class ServiceProcess {
     if (this.running) throw new Error(`${this.spec.label} is already running`);
     if (!(await isPortFree(this.spec.port, this.spec.host))) throw new PortInUseError(this.spec);
     const log = openSync(this.spec.logFile, 'a');
-    writeSync(log, `--- ${new Date().toISOString()} demo starts the ${this.spec.label} ---\n`);
+    writeSync(log, `--- ${new Date().toISOString()} starting the ${this.spec.label} ---\n`);
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env))
       if (value !== undefined && !SERVICE_VARIABLES.includes(key)) env[key] = value;
@@ -134,26 +121,34 @@ export class ServiceProcess {
     });
   }
 
-  /** Waits until `/health` answers 200; a process that dies meanwhile fails at once, with its log. */
+  /**
+   * Waits until `/health` answers 200. A process that dies meanwhile fails at once; one that does not
+   * answer in time is killed. Either way the error ends with the service's log.
+   */
   async waitHealthy(timeoutMs = START_TIMEOUT_MS): Promise<void> {
-    try {
-      await pollUntil(
-        async () => {
-          if (this.unexpectedExit)
-            throw new StopPolling(`the ${this.spec.label} ${this.unexpectedExit} while starting`);
-          const res = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(1000) });
-          await res.body?.cancel();
-          return res.status === 200 ? true : undefined;
-        },
-        { timeoutMs, intervalMs: 50, what: `the ${this.spec.label} to answer ${this.baseUrl}/health` },
-      );
-    } catch (err) {
-      await this.kill();
-      throw new Error(`${(err as Error).message}\n${indent(this.logTail())}`);
+    const url = `${this.baseUrl}/health`;
+    const deadline = performance.now() + timeoutMs;
+    let last = 'no answer';
+    for (;;) {
+      if (this.unexpectedExit) return this.failStart(`the ${this.spec.label} ${this.unexpectedExit} while starting`);
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+        await res.body?.cancel();
+        if (res.status === 200) return;
+        last = `HTTP ${res.status}`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      if (performance.now() >= deadline)
+        return this.failStart(`the ${this.spec.label} did not answer ${url} within ${timeoutMs} ms (last: ${last})`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
-  private expectExit: () => void = () => undefined;
+  private async failStart(why: string): Promise<never> {
+    await this.kill();
+    throw new Error(`${why}\n${this.logTail({ indent: 4 })}`);
+  }
 
   /** Graceful stop (SIGTERM); SIGKILL if it has not gone within `graceMs`. Returns how it ended. */
   async stop(graceMs = 5000): Promise<number | string | undefined> {
@@ -179,20 +174,15 @@ export class ServiceProcess {
     }
   }
 
-  /** The last lines of the service's log, to show when something went wrong. */
-  logTail(lines = 15): string {
+  /** The last lines of the service's log, to show when something went wrong (indented under a message). */
+  logTail({ lines = 15, indent = 0 }: { lines?: number; indent?: number } = {}): string {
+    let tail: string[];
     try {
       const text = readFileSync(this.spec.logFile, 'utf8').trimEnd().split('\n');
-      return [`last ${Math.min(lines, text.length)} lines of ${this.spec.logFile}:`, ...text.slice(-lines)].join('\n');
+      tail = [`last ${Math.min(lines, text.length)} lines of ${this.spec.logFile}:`, ...text.slice(-lines)];
     } catch {
-      return `(no log at ${this.spec.logFile})`;
+      tail = [`(no log at ${this.spec.logFile})`];
     }
+    return tail.map((line) => ' '.repeat(indent) + line).join('\n');
   }
-}
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n');
 }

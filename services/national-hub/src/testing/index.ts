@@ -1,4 +1,5 @@
-// Test set-up for the hub, and for clients of it (the gateway's hub client). Not exported from the package.
+// The hub's test kit, for its own tests and for tests of its clients (the gateway's hub client, the
+// simulators), as `@imaging/national-hub/testing`: a hub in-process or on a real port, and fake regions.
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,8 +29,8 @@ import { fhirResponse, pageTokens } from '@imaging/fhir-http';
 import { buildResponse, MESSAGE_HEADERS, parseMessage } from '@imaging/messaging';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
-import { createApp } from './app.ts';
-import { seedDirectory } from './domain/directory.ts';
+import { createApp } from '../app.ts';
+import { seedDirectory } from '../domain/directory.ts';
 
 /** A data dir of its own for a test file (dev keys, clients.json); remove it in afterAll. */
 export function tempDataDir(): { dir: string; remove: () => void } {
