@@ -31,6 +31,20 @@ export function loadEnv<S extends z.ZodObject>(schema: S, source: EnvSource = pr
 }
 
 /** Reusable variable types. */
+/**
+ * For a service's main.ts: the configuration, or every bad variable on stderr and exit code 1 (a
+ * stack trace would bury the one line an operator needs).
+ */
+export function configOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+}
+
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   url: () => z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),

@@ -1,18 +1,11 @@
-import { ConfigError } from '@imaging/config';
+import { configOrExit } from '@imaging/config';
 import { jsonLogger, serveApp } from '@imaging/fhir-http';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
 import { startJobs } from './jobs.ts';
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exit(1);
-}
+const config = configOrExit(() => loadConfig());
 
 const logger = jsonLogger(`gateway-${config.REGION_ID}`);
 const deps = await createDeps(config, logger);
