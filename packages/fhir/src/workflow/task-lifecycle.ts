@@ -81,15 +81,19 @@ export function progressRank(status: TaskStatus): number {
   return RANK[status];
 }
 
-/** Throws a 422 (business-rule at Task.status) naming both states and the legal next ones. */
-export function assertTransition(from: TaskStatus, to: TaskStatus): void {
-  if (canTransition(from, to)) return;
+/** The 422 (business-rule at Task.status) refusing a change, naming both states and the legal next ones. */
+export function transitionRefused(from: TaskStatus, to: TaskStatus): OutcomeError {
   const legal = NEXT[from];
   const options =
     legal.length > 0
       ? `the legal next states are ${legal.join(', ')}`
       : `'${from}' is final: no further change is allowed`;
-  throw new OutcomeError(unprocessable(`A Task cannot go from '${from}' to '${to}': ${options}`, 'Task.status'));
+  return new OutcomeError(unprocessable(`A Task cannot go from '${from}' to '${to}': ${options}`, 'Task.status'));
+}
+
+/** Throws `transitionRefused` unless `from` → `to` is a legal transition. */
+export function assertTransition(from: TaskStatus, to: TaskStatus): void {
+  if (!canTransition(from, to)) throw transitionRefused(from, to);
 }
 
 /** True when `to` can be reached from `from` by one or more legal transitions. */

@@ -17,22 +17,23 @@ import {
   unavailable,
   unprocessable,
 } from '@imaging/fhir';
+import type { WithId } from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
+import type { Delivery } from './outbox.ts';
 import {
   backoffMs,
-  deliveryKindOf,
+  deliveryOf,
   deliveryOrder,
-  deliveryRequestId,
-  INPUT,
-  inputOf,
   LOCATOR_DESTINATION,
+  outboxTask,
   pendingDeliveriesQuery,
-  withInput,
+  setAsideTask,
 } from './outbox.ts';
 
 export interface DeliveryPass {
   delivered: number;
   retried: number;
+  /** Refused by the receiver, or not a delivery at all (a malformed outbox Task, set aside). */
   failed: number;
   /** Not attempted: not due yet, claimed by another replica, or queued behind an undelivered one. */
   waiting: number;
@@ -49,22 +50,30 @@ export interface DeliveryPass {
  * fails, visibly, with the reason.
  */
 export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
-  const { store, clock, delivery } = deps;
+  const { store, clock, delivery: settings } = deps;
   const pass: DeliveryPass = { delivered: 0, retried: 0, failed: 0, waiting: 0 };
-  const page = await store.search<Task>('Task', pendingDeliveriesQuery(delivery.batchSize));
-  const pending = page.resources.sort(deliveryOrder);
+  const page = await store.search<Task>('Task', pendingDeliveriesQuery(settings.batchSize));
+  const pending: Delivery[] = [];
+  for (const task of page.resources) {
+    try {
+      pending.push(deliveryOf(task));
+    } catch (err) {
+      if (!(err instanceof OutcomeError)) throw err;
+      await setAside(deps, task, err.message);
+      pass.failed++;
+    }
+  }
   const blocked = new Set<string>();
-  for (const task of pending) {
-    const destination = inputOf(task, INPUT.destination)?.valueString ?? '';
+  for (const item of pending.sort(deliveryOrder)) {
     const now = clock.now();
-    if (blocked.has(destination) || !isDue(task, now, delivery.leaseMs)) {
-      blocked.add(destination);
+    if (blocked.has(item.destination) || !isDue(item, now, settings.leaseMs)) {
+      blocked.add(item.destination);
       pass.waiting++;
       continue;
     }
-    const claimed = await claim(deps, task, now);
+    const claimed = await claim(deps, item, now);
     if (!claimed) {
-      blocked.add(destination);
+      blocked.add(item.destination);
       pass.waiting++;
       continue;
     }
@@ -72,62 +81,64 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
     if (outcome === 'delivered') pass.delivered++;
     else if (outcome === 'retry') {
       pass.retried++;
-      blocked.add(destination);
+      blocked.add(item.destination);
     } else pass.failed++;
   }
   return pass;
 }
 
-function isDue(task: Task, now: Date, leaseMs: number): boolean {
-  if (task.status === 'in-progress') {
-    const claimedAt = task.executionPeriod?.start;
-    return !claimedAt || new Date(claimedAt).getTime() + leaseMs <= now.getTime();
+function isDue(delivery: Delivery, now: Date, leaseMs: number): boolean {
+  if (delivery.status === 'claimed') {
+    return !delivery.claimedAt || delivery.claimedAt.getTime() + leaseMs <= now.getTime();
   }
-  const notBefore = task.restriction?.period?.start;
-  return !notBefore || new Date(notBefore).getTime() <= now.getTime();
+  return !delivery.nextAttemptAt || delivery.nextAttemptAt.getTime() <= now.getTime();
 }
 
-async function claim(
-  deps: GatewayDeps,
-  task: Task & { id: string },
-  now: Date,
-): Promise<(Task & { id: string }) | undefined> {
+/** Claims a due delivery for this replica. Undefined when another replica changed it first (412): it has it. */
+async function claim(deps: GatewayDeps, delivery: Delivery, now: Date): Promise<Delivery | undefined> {
+  const stored = await ifStillCurrent(
+    update(deps, { ...delivery, status: 'claimed', claimedAt: now, lastModified: now }),
+  );
+  return stored && deliveryOf(stored);
+}
+
+/** Stores a changed delivery with a versioned update, so two replicas never both change one version. */
+function update(deps: GatewayDeps, changed: Delivery): Promise<WithId<Task>> {
+  return deps.store.update<Task>(outboxTask(changed), { ifMatch: changed.versionId });
+}
+
+async function ifStillCurrent<T>(write: Promise<T>): Promise<T | undefined> {
   try {
-    return await deps.store.update<Task>(
-      {
-        ...task,
-        status: 'in-progress',
-        executionPeriod: { start: now.toISOString() },
-        lastModified: now.toISOString(),
-      },
-      { ifMatch: task.meta?.versionId },
-    );
+    return await write;
   } catch (err) {
-    if (err instanceof OutcomeError && err.status === 412) return undefined; // another replica has it
+    if (err instanceof OutcomeError && err.status === 412) return undefined;
     throw err;
   }
 }
 
-async function attempt(deps: GatewayDeps, task: Task & { id: string }): Promise<'delivered' | 'retry' | 'failed'> {
-  const { store, clock, delivery, logger } = deps;
-  const requestId = deliveryRequestId(task);
-  const correlationId = inputOf(task, INPUT.correlationId)?.valueString ?? requestId;
-  const destination = inputOf(task, INPUT.destination)?.valueString ?? '';
-  const attempts = (inputOf(task, INPUT.attempts)?.valueInteger ?? 0) + 1;
-  const log = { requestId, correlationId, destination, attempt: attempts, kind: deliveryKindOf(task) };
+/** Parks an outbox Task that holds no valid delivery where an operator sees it, instead of retrying it for ever. */
+async function setAside(deps: GatewayDeps, task: WithId<Task>, problem: string): Promise<void> {
+  const now = deps.clock.now();
+  await ifStillCurrent(deps.store.update<Task>(setAsideTask(task, problem, now), { ifMatch: task.meta?.versionId }));
+  deps.logger.error('malformed delivery set aside', { task: `Task/${task.id}`, problem });
+}
+
+async function attempt(deps: GatewayDeps, delivery: Delivery): Promise<'delivered' | 'retry' | 'failed'> {
+  const { clock, delivery: settings, logger } = deps;
+  const { requestId, correlationId, destination, kind } = delivery;
+  const attempts = delivery.attempts + 1;
+  const log = { requestId, correlationId, destination, attempt: attempts, kind };
   try {
-    await perform(deps, task, { requestId, correlationId, destination });
-    const now = clock.now().toISOString();
-    await store.update<Task>(
-      {
-        ...withInput(task, INPUT.attempts, { valueInteger: attempts }),
-        status: 'completed',
-        businessStatus: { text: 'delivered' },
-        executionPeriod: { ...task.executionPeriod, end: now },
-        lastModified: now,
-      },
-      { ifMatch: task.meta?.versionId },
-    );
+    await perform(deps, delivery);
+    const now = clock.now();
+    await update(deps, {
+      ...delivery,
+      attempts,
+      status: 'delivered',
+      progress: 'delivered',
+      deliveredAt: now,
+      lastModified: now,
+    });
     logger.info('delivered', log);
     return 'delivered';
   } catch (err) {
@@ -135,30 +146,26 @@ async function attempt(deps: GatewayDeps, task: Task & { id: string }): Promise<
     const reason = `${error.status} ${error.message}`;
     const now = clock.now();
     if (isTransient(error.status)) {
-      const next = new Date(now.getTime() + backoffMs(attempts, delivery.baseBackoffMs, delivery.maxBackoffMs));
-      await store.update<Task>(
-        {
-          ...withInput(task, INPUT.attempts, { valueInteger: attempts }),
-          status: 'requested',
-          businessStatus: { text: `attempt ${attempts} failed: ${reason}; next attempt at ${next.toISOString()}` },
-          restriction: { period: { start: next.toISOString() } },
-          lastModified: now.toISOString(),
-        },
-        { ifMatch: task.meta?.versionId },
-      );
+      const next = new Date(now.getTime() + backoffMs(attempts, settings.baseBackoffMs, settings.maxBackoffMs));
+      await update(deps, {
+        ...delivery,
+        attempts,
+        status: 'pending',
+        progress: `attempt ${attempts} failed: ${reason}; next attempt at ${next.toISOString()}`,
+        nextAttemptAt: next,
+        lastModified: now,
+      });
       logger.warn('delivery will be retried', { ...log, reason, nextAttempt: next.toISOString() });
       return 'retry';
     }
-    await store.update<Task>(
-      {
-        ...withInput(task, INPUT.attempts, { valueInteger: attempts }),
-        status: 'failed',
-        statusReason: { text: reason },
-        businessStatus: { text: `refused: ${reason}` },
-        lastModified: now.toISOString(),
-      },
-      { ifMatch: task.meta?.versionId },
-    );
+    await update(deps, {
+      ...delivery,
+      attempts,
+      status: 'failed',
+      failure: reason,
+      progress: `refused: ${reason}`,
+      lastModified: now,
+    });
     logger.error('delivery refused', { ...log, reason });
     return 'failed';
   }
@@ -168,31 +175,21 @@ export function isTransient(status: number): boolean {
   return status >= 500 || status === 408 || status === 409 || status === 425 || status === 429;
 }
 
-async function perform(
-  deps: GatewayDeps,
-  task: Task,
-  ids: { requestId: string; correlationId: string; destination: string },
-): Promise<void> {
-  const focus = task.focus?.reference;
-  if (!focus) throw new OutcomeError(refused('the delivery has no focus'));
-  const [type, id] = focus.split('/') as [string, string];
-  if (deliveryKindOf(task) === 'deliver-message') {
-    const message = await deps.store.read<Bundle>('Bundle', id);
-    const response = await deps.hub.routeMessage(message, {
-      target: ids.destination,
-      requestId: ids.requestId,
-      correlationId: ids.correlationId,
-    });
+async function perform(deps: GatewayDeps, delivery: Delivery): Promise<void> {
+  const ids = { requestId: delivery.requestId, correlationId: delivery.correlationId };
+  if (delivery.kind === 'deliver-message') {
+    const message = await deps.store.read<Bundle>('Bundle', delivery.messageId);
+    const response = await deps.hub.routeMessage(message, { target: delivery.destination, ...ids });
     const header = response.entry?.[0]?.resource as MessageHeader | undefined;
     if (header?.response?.code === 'transient-error')
       throw new OutcomeError(unavailable('the receiver answered transient-error'));
     if (header?.response?.code === 'fatal-error') throw new OutcomeError(refused('the receiver answered fatal-error'));
     return;
   }
-  const pointer = await buildPointer(deps, type as 'ImagingStudy' | 'DiagnosticReport', id);
-  if (ids.destination !== LOCATOR_DESTINATION)
-    throw new OutcomeError(refused(`unknown pointer destination ${ids.destination}`));
-  await deps.hub.registerPointer(pointer, { requestId: ids.requestId, correlationId: ids.correlationId });
+  const pointer = await buildPointer(deps, delivery.pointerTo.type, delivery.pointerTo.id);
+  if (delivery.destination !== LOCATOR_DESTINATION)
+    throw new OutcomeError(refused(`unknown pointer destination ${delivery.destination}`));
+  await deps.hub.registerPointer(pointer, ids);
 }
 
 const refused = (text: string) => unprocessable(text, undefined, 'processing');

@@ -1,23 +1,34 @@
 import type { Task } from '@medplum/fhirtypes';
-import { assertTransition, canTransition, progressRank } from '@imaging/fhir';
+import { classifyStatusUpdate, isTaskStatus, OutcomeError, transitionRefused, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 
 /** What another region may change on a shared Task: its progress, never what was ordered. */
 const PROGRESS_FIELDS = ['status', 'businessStatus', 'statusReason', 'output'] as const;
 
 /**
- * Applies a status change made in the other region to the local copy. Returns the updated Task, or
- * undefined when there is nothing to do: the same state again (a replay), or a state the local copy
- * has already moved past (a stale update). A change the lifecycle forbids is a 422.
+ * Applies a status change made in the other region to the local copy, as the lifecycle's
+ * `classifyStatusUpdate` rules for updates that arrive late, twice or out of order. Returns the updated
+ * Task, or undefined when there is nothing to do: the same progress again (a replay), or a state the
+ * local copy has already moved past (a stale update). An update that skips ahead (completed before
+ * in-progress) is applied; one the lifecycle can never reach is a 422.
  */
 export function applyTaskUpdate(local: WithId<Task>, incoming: Task, now: Date): WithId<Task> | undefined {
-  if (incoming.status === local.status) {
-    return sameProgress(local, incoming) ? undefined : withProgress(local, incoming, now);
+  // Not validated before it gets here: an unknown status must be a 422, not a failed lookup.
+  if (!isTaskStatus(incoming.status)) {
+    throw new OutcomeError(
+      unprocessable(`'${String(incoming.status)}' is not a Task status`, 'Task.status', 'code-invalid'),
+    );
   }
-  if (canTransition(local.status, incoming.status)) return withProgress(local, incoming, now);
-  if (progressRank(incoming.status) < progressRank(local.status)) return undefined;
-  assertTransition(local.status, incoming.status);
-  return undefined;
+  switch (classifyStatusUpdate(local.status, incoming.status)) {
+    case 'same':
+      return sameProgress(local, incoming) ? undefined : withProgress(local, incoming, now);
+    case 'advance':
+      return withProgress(local, incoming, now);
+    case 'stale':
+      return undefined;
+    case 'illegal':
+      throw transitionRefused(local.status, incoming.status);
+  }
 }
 
 function withProgress(local: WithId<Task>, incoming: Task, now: Date): WithId<Task> {
