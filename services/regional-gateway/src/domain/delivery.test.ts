@@ -1,8 +1,7 @@
 import type { Task } from '@medplum/fhirtypes';
 import { searchAll } from '@imaging/fhir';
-import type { WithId } from '@imaging/fhir';
+import type { WithId, memoryLogger } from '@imaging/fhir';
 import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
-import type { memoryLogger } from '@imaging/fhir-http';
 import { describe, expect, it } from 'vitest';
 import { GP, testRegions } from '../testing/regions.ts';
 import { deliverDue } from './delivery.ts';
