@@ -8,7 +8,8 @@ import './meta.ts';
 // test's own go on the test. The reporters read both from task meta.
 let fileExchanges: Exchange[] = [];
 
-beforeAll((_ctx, file) => {
+// biome-ignore lint/correctness/noEmptyPattern: vitest reads fixtures from an object pattern in the first argument
+beforeAll(({}, file) => {
   fileExchanges = [];
   file.meta.exchanges = fileExchanges;
   setExchangeSink(fileExchanges);
