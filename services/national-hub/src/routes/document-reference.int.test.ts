@@ -151,6 +151,11 @@ describe('registering a pointer', () => {
 
   it('refuses what is not a well-formed DocumentReference (400)', async () => {
     expect((await register('{')).status).toBe(400);
+    const deep = await register(
+      `{"resourceType":"DocumentReference","contained":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+    );
+    expect(deep.status).toBe(400);
+    expect((await issues(deep))[0]?.details?.text).toBe('JSON nested deeper than 64 levels');
     expect((await register({ resourceType: 'Patient' })).status).toBe(400);
     const unknownElement = await register({ ...pointer('north', north.url, 'ImagingStudy', 'odd'), colour: 'blue' });
     expect(unknownElement.status).toBe(400);
