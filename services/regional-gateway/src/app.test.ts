@@ -257,6 +257,18 @@ describe('reading: each organisation sees its own', () => {
     expect((await call(path.replace('/ServiceRequest?', '/Task?'))).status).toBe(400);
   });
 
+  it.each([
+    ['_offset', '1e19'],
+    ['_offset', '-1'],
+    ['_count', '0'],
+    ['_count', '1001'],
+    ['_count', 'ten'],
+  ])('answers %s=%s with 400 naming the parameter', async (name, value) => {
+    const res = await (await north()).call(`/fhir/ServiceRequest?${name}=${value}`);
+    expect(res.status).toBe(400);
+    expect((await outcome(res)).issue.map((i) => i.expression)).toEqual([[name]]);
+  });
+
   it('rejects an unknown search parameter with 400', async () => {
     const res = await (await north()).call('/fhir/Task?colour=blue');
     expect(res.status).toBe(400);

@@ -527,6 +527,18 @@ export function describeStoreContract(
       it('an unknown search parameter is 400', async () => {
         await expectOutcome(store.search('Task', { 'no-such-parameter': 'x' }), 400);
       });
+
+      it.each([
+        ['_offset', '1e19'],
+        ['_offset', '-1'],
+        ['_offset', '1000000001'],
+        ['_count', '0'],
+        ['_count', '1001'],
+        ['_count', '2.5'],
+      ])('%s=%s is 400 naming the parameter, never a server error', async (name, value) => {
+        const error = await expectOutcome(store.search('Task', { identifier: g.query, [name]: value }), 400);
+        expect(error.outcome.issue.map((i) => i.expression?.[0])).toEqual([name]);
+      });
     });
 
     describe('transaction', () => {

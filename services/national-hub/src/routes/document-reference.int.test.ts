@@ -236,6 +236,11 @@ describe("finding a patient's imaging", () => {
     expect(byType.status).toBe(400);
     const invalidNumber = await get(byNhs('1234567890'));
     expect(invalidNumber.status).toBe(400);
+    for (const count of ['0', '101', '1e1']) {
+      const badCount = await get(`${byNhs(nhs)}&_count=${count}`);
+      expect(badCount.status).toBe(400);
+      expect((await issues(badCount)).map((i) => i.expression?.[0])).toEqual(['_count']);
+    }
     const otherParam = await get(`${byNhs(nhs)}&custodian=north`);
     expect(otherParam.status).toBe(400);
     expect((await issues(otherParam)).map((i) => i.expression?.[0])).toEqual(['custodian']);
