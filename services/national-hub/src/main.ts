@@ -63,7 +63,9 @@ const app = createApp({
   audience: env.TOKEN_AUDIENCE,
   tokenTtlSeconds: Math.round(env.TOKEN_TTL / 1000),
   logger,
-  pageTokens: pageTokens(env.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(dataDir, 'hub', 'page-token.secret'))),
+  pageTokens: pageTokens(env.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(dataDir, 'hub', 'page-token.secret')), {
+    ttlMs: env.PAGE_TOKEN_TTL,
+  }),
   forwardTimeoutMs: env.FORWARD_TIMEOUT,
   bodyLimitBytes: env.BODY_LIMIT_BYTES,
 });

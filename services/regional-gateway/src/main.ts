@@ -43,6 +43,7 @@ const app = createApp({
   }),
   pageTokens: pageTokens(
     env.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(dataDir, env.REGION_ID, 'page-token.secret')),
+    { ttlMs: env.PAGE_TOKEN_TTL },
   ),
   wakeDelivery: worker.wake,
   bodyLimitBytes: env.BODY_LIMIT_BYTES,
