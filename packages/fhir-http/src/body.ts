@@ -14,8 +14,60 @@ export function fhirBodyLimit(maxBytes = DEFAULT_BODY_LIMIT): MiddlewareHandler 
 const JSON_TYPES = ['application/fhir+json', 'application/json'];
 
 /**
- * Reads a FHIR resource from the request body: JSON media type, well-formed JSON, an object with a
- * `resourceType` (and the expected one, when given). Anything else is a 400/415 outcome.
+ * How deeply a JSON body may nest objects and arrays. A Bundle of resources with contained resources
+ * and nested extensions is rarely deeper than 30; a much deeper body is an attack on whatever walks it
+ * recursively afterwards (validation, JSON.stringify, reference walking), which would run out of stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Parses a JSON body, refusing (400) malformed JSON and JSON nested deeper than `maxDepth`. The depth
+ * is measured on the text before parsing, by a loop that cannot itself run out of stack.
+ */
+export function parseJsonBody(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
+  if (jsonDeeperThan(text, maxDepth)) throw new OutcomeError(badRequest(`JSON nested deeper than ${maxDepth} levels`));
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new OutcomeError(badRequest(`Malformed JSON: ${(err as Error).message}`));
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * Whether JSON text nests objects and arrays more than `maxDepth` deep, counting brackets outside
+ * strings. Exact for well-formed JSON; for malformed text the answer does not matter, as parsing fails.
+ */
+export function jsonDeeperThan(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === QUOTE) {
+      // Skip the string: brackets inside it do not nest.
+      for (i++; i < text.length; i++) {
+        const inner = text.charCodeAt(i);
+        if (inner === BACKSLASH) i++;
+        else if (inner === QUOTE) break;
+      }
+    } else if (ch === OPEN_BRACE || ch === OPEN_BRACKET) {
+      if (++depth > maxDepth) return true;
+    } else if (ch === CLOSE_BRACE || ch === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * Reads a FHIR resource from the request body: JSON media type, well-formed JSON no deeper than
+ * MAX_JSON_DEPTH, an object with a `resourceType` (and the expected one, when given). Anything else is
+ * a 400/415 outcome. The body's size is bounded before this, by `fhirBodyLimit`.
  */
 export async function readResource<T extends Resource = Resource>(
   c: Context,
@@ -27,14 +79,7 @@ export async function readResource<T extends Resource = Resource>(
       unsupportedMediaType(`Content-Type must be application/fhir+json, not '${mediaType || 'none'}'`),
     );
   }
-  const text = await c.req.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (err) {
-    throw new OutcomeError(badRequest(`Malformed JSON: ${(err as Error).message}`));
-  }
-  return checkResourceShape<T>(body, expectedType);
+  return checkResourceShape<T>(parseJsonBody(await c.req.text()), expectedType);
 }
 
 export function checkResourceShape<T extends Resource>(body: unknown, expectedType?: T['resourceType']): T {

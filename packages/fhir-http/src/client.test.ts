@@ -17,6 +17,8 @@ const server = createServer((req, res) => {
       );
   } else if (req.url === '/html-error') {
     res.writeHead(502, { 'Content-Type': 'text/html' }).end('<h1>Bad gateway</h1>');
+  } else if (req.url === '/deep') {
+    res.writeHead(200, { 'Content-Type': 'application/fhir+json' }).end(`${'['.repeat(10_000)}${']'.repeat(10_000)}`);
   } else if (req.url === '/slow') {
     setTimeout(() => res.writeHead(200).end('{}'), 2000);
   }
@@ -48,6 +50,12 @@ describe('fhirFetch', () => {
     const err = await outcomeErrorOf(fhirFetch(`${base}/html-error`));
     expect(err.status).toBe(502);
     expect(err.outcome.issue[0]?.details?.text).toContain('without an OperationOutcome');
+  });
+
+  it('refuses an answer nested too deep for anything recursive to walk, as 502', async () => {
+    const err = await outcomeErrorOf(fhirFetch(`${base}/deep`));
+    expect(err.status).toBe(502);
+    expect(err.message).toContain('nested deeper than 64 levels');
   });
 
   it('reports a refused connection as 503 unavailable', async () => {

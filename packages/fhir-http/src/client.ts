@@ -1,5 +1,6 @@
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { badGateway, OutcomeError, unavailable } from '@imaging/fhir';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from './body.ts';
 
 export interface FhirFetchOptions {
   method?: string;
@@ -41,6 +42,12 @@ export async function fhirFetch<T = Resource>(
     throw new OutcomeError(unavailable(`${method} ${redact(url)} failed: ${reason}`));
   }
   const text = await response.text();
+  // Another organisation's service is held to the same bound as a client's request body.
+  if (jsonDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new OutcomeError(
+      badGateway(`${method} ${redact(url)} answered with JSON nested deeper than ${MAX_JSON_DEPTH} levels`),
+    );
+  }
   let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;

@@ -19,6 +19,15 @@ import { fhirResponse } from './responses.ts';
  */
 export function fhirErrorHandler(logger: Logger): ErrorHandler {
   return (err: unknown, c: Context) => {
+    if (clientClosed(err, c)) {
+      logger.info('client closed the connection', {
+        method: c.req.method,
+        path: c.req.path,
+        requestId: c.get('requestId' as never),
+        correlationId: c.get('correlationId' as never),
+      });
+      return fhirResponse(badRequest('The client closed the connection before its request was read'), 400);
+    }
     const outcomeError = err instanceof HTTPException ? fromHttpException(err) : toOutcomeError(err);
     if (outcomeError.status >= 500) {
       logger.error('request failed', {
@@ -32,6 +41,18 @@ export function fhirErrorHandler(logger: Logger): ErrorHandler {
     }
     return fhirResponse(outcomeError.outcome, outcomeError.status);
   };
+}
+
+/**
+ * The client hung up while its request was being read. @hono/node-server then aborts the request's
+ * signal with the body stream's error as the reason, and the read rejects with that same error (Node's
+ * `aborted`, ECONNRESET). Any other error, even on an aborted request, is still treated as a failure.
+ */
+function clientClosed(err: unknown, c: Context): boolean {
+  const signal = c.req.raw.signal;
+  if (!signal?.aborted || !(err instanceof Error)) return false;
+  const reason = String(signal.reason);
+  return (err as { code?: unknown }).code === 'ECONNRESET' || String(err) === reason || err.message === reason;
 }
 
 function fromHttpException(err: HTTPException): OutcomeError {

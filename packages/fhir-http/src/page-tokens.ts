@@ -1,35 +1,70 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { badRequest, OutcomeError } from '@imaging/fhir';
 
 /**
- * A store's paging continuation is internal (a query for the embedded store, a HAPI URL for the HTTP
- * one), so our API hands out a signed token instead: the continuation plus the caller's id, with an
- * HMAC. A client cannot forge one to page through data outside its own search, nor reuse another's.
- * Replicas behind one load balancer must share the secret.
+ * A store's paging continuation is internal (a query for the embedded store, carrying the caller's
+ * access filter; a HAPI URL with its address, partition and `_getpages` id), so our API hands out a
+ * token instead: the continuation and its expiry, encrypted and authenticated (AES-256-GCM), bound to
+ * the caller. A client can neither read one, nor forge one to page through data outside its own search,
+ * nor reuse another's, nor use one after it expires. Replicas behind one load balancer must share the
+ * secret.
  */
 export interface PageTokens {
   encode(continuation: string, caller: string): string;
-  /** The continuation, or a 400 when the token is malformed, tampered with or someone else's. */
+  /** The continuation, or a 400 when the token is malformed, tampered with, expired or someone else's. */
   decode(token: string, caller: string): string;
 }
 
-export function pageTokens(secret: string | Buffer): PageTokens {
-  const sign = (payload: string) => createHmac('sha256', secret).update(payload).digest();
+export interface PageTokenOptions {
+  /** How long a token stays good, in milliseconds. */
+  ttlMs?: number;
+  /** Where time comes from (an `@imaging/auth` Clock fits); tests pass one they move. */
+  clock?: () => Date;
+}
+
+/** Long enough to read a page and ask for the next one, short enough that a leaked link soon dies. */
+export const DEFAULT_PAGE_TOKEN_TTL_MS = 15 * 60_000;
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+/** Changing it invalidates every token in circulation, as a change of format must. */
+const KEY_INFO = 'imaging-connect page token AES-256-GCM v1';
+
+export function pageTokens(secret: string | Buffer, options: PageTokenOptions = {}): PageTokens {
+  const { ttlMs = DEFAULT_PAGE_TOKEN_TTL_MS, clock = () => new Date() } = options;
+  // The configured secret is a passphrase of any length; HKDF makes it a 256-bit key for this use only.
+  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), KEY_INFO, 32));
+  const invalid = () => new OutcomeError(badRequest('Invalid or expired page token', '_page'));
   return {
     encode(continuation, caller) {
-      const payload = Buffer.from(JSON.stringify({ c: continuation, u: caller })).toString('base64url');
-      return `${payload}.${sign(payload).toString('base64url')}`;
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+      // The caller is authenticated, not stored: decoding as anyone else fails the tag check.
+      cipher.setAAD(Buffer.from(caller));
+      const payload = JSON.stringify({ c: continuation, x: clock().getTime() + ttlMs });
+      const sealed = Buffer.concat([cipher.update(payload, 'utf8'), cipher.final()]);
+      return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url');
     },
     decode(token, caller) {
-      const [payload, mac] = token.split('.');
-      const invalid = new OutcomeError(badRequest('Invalid or expired page token', '_page'));
-      if (!payload || !mac) throw invalid;
-      const expected = sign(payload);
-      const given = Buffer.from(mac, 'base64url');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
-      const parsed = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { c: string; u: string };
-      if (parsed.u !== caller) throw invalid;
-      return parsed.c;
+      const raw = Buffer.from(token, 'base64url');
+      // Node's base64url decoding skips stray characters and spare bits; only the canonical text is ours.
+      if (raw.length <= IV_BYTES + TAG_BYTES || raw.toString('base64url') !== token) throw invalid();
+      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+      decipher.setAAD(Buffer.from(caller));
+      decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+      let payload: { c?: unknown; x?: unknown };
+      try {
+        const plain = Buffer.concat([
+          decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)),
+          decipher.final(),
+        ]);
+        payload = JSON.parse(plain.toString('utf8')) as typeof payload;
+      } catch {
+        throw invalid();
+      }
+      if (typeof payload.c !== 'string' || typeof payload.x !== 'number' || clock().getTime() >= payload.x)
+        throw invalid();
+      return payload.c;
     },
   };
 }

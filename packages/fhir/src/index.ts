@@ -3,6 +3,7 @@ export * from './systems.ts';
 export * from './definitions.ts';
 export * from './store/port.ts';
 export * from './store/helpers.ts';
+export * from './store/paging.ts';
 export { SqliteStore } from './store/sqlite/sqlite-store.ts';
 export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
 export * from './store/http/index.ts';

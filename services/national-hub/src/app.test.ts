@@ -135,6 +135,12 @@ describe('directory', () => {
     expect(outcome.issue?.map((i) => i.expression?.[0])).toEqual(['address', '_include', '_count']);
   });
 
+  it.each(['0', '101', '1e2', '-1', ''])('refuses _count=%s with 400 naming it', async (count) => {
+    const res = await get(`/fhir/Endpoint?_count=${count}`, await hub.tokenFor('gateway-midlands'));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as OperationOutcome).issue?.map((i) => i.expression?.[0])).toEqual(['_count']);
+  });
+
   it('pages with signed page tokens that only work for the client they were given to', async () => {
     const first = await searchset('/fhir/Organization?_count=4');
     expect(first.entry).toHaveLength(4);

@@ -12,6 +12,7 @@ describe('hub configuration', () => {
       TOKEN_TTL: 300_000,
       TOKEN_AUDIENCE: 'imaging-connect',
       FORWARD_TIMEOUT: 10_000,
+      PAGE_TOKEN_TTL: 900_000,
     });
     expect(env.HUB_STORE).toBeUndefined();
     expect(publicUrlOf(env)).toBe('http://127.0.0.1:4000');
@@ -39,6 +40,7 @@ describe('hub configuration', () => {
         TOKEN_TTL: '2h',
         DEV_CREDENTIALS: 'yes',
         PAGE_TOKEN_SECRET: 'short',
+        PAGE_TOKEN_TTL: '0s',
       });
     } catch (err) {
       error = err;
@@ -47,6 +49,7 @@ describe('hub configuration', () => {
     expect((error as ConfigError).problems.map((p) => p.split(':')[0]).sort()).toEqual([
       'DEV_CREDENTIALS',
       'PAGE_TOKEN_SECRET',
+      'PAGE_TOKEN_TTL',
       'PORT',
       'PUBLIC_URL',
       'TOKEN_TTL',

@@ -20,8 +20,10 @@ export const HubEnvSchema = z.object({
   CLIENT_REGISTRY: z.string().min(1).optional(),
   TOKEN_TTL: env.duration('5m').refine((ms) => ms >= 1000 && ms <= 3_600_000, 'between 1s and 1h'),
   TOKEN_AUDIENCE: z.string().min(1).default('imaging-connect'),
-  /** Signs page links; replicas must share it. Default: a secret made once in the data dir. */
+  /** Encrypts and signs page links; replicas must share it. Default: a secret made once in the data dir. */
   PAGE_TOKEN_SECRET: z.string().min(16).optional(),
+  /** How long a page link stays good. */
+  PAGE_TOKEN_TTL: env.duration('15m').refine((ms) => ms >= 1000 && ms <= 86_400_000, 'between 1s and 24h'),
   /** How long the hub waits for a region (routing a message, fetching content) before answering 503. */
   FORWARD_TIMEOUT: env.duration('10s'),
   BODY_LIMIT_BYTES: z.coerce

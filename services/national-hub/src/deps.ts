@@ -82,7 +82,9 @@ export async function createDeps(config: HubConfig, logger: Logger): Promise<App
     audience: config.TOKEN_AUDIENCE,
     tokenTtlSeconds: Math.round(config.TOKEN_TTL / 1000),
     logger,
-    pageTokens: pageTokens(config.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(dataDir, 'hub', 'page-token.secret'))),
+    pageTokens: pageTokens(config.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(dataDir, 'hub', 'page-token.secret')), {
+      ttlMs: config.PAGE_TOKEN_TTL,
+    }),
     forwardTimeoutMs: config.FORWARD_TIMEOUT,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
   };

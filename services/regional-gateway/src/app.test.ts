@@ -1,4 +1,4 @@
-import type { Bundle, OperationOutcome, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { generateSigningKey } from '@imaging/auth';
 import { searchAll } from '@imaging/fhir';
 import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
@@ -131,6 +131,43 @@ describe('writing: bad input gets an OperationOutcome and writes nothing', () =>
     expect(await searchAll(deps.store, 'Patient')).toHaveLength(0);
   });
 
+  /** A resource whose extensions nest 10,000 deep: a stack overflow for anything that walks it recursively. */
+  const nestedDeep = (resource: Resource) => {
+    let extension = '{"url":"urn:x","valueString":"y"}';
+    for (let i = 0; i < 10_000; i++) extension = `{"url":"urn:x","extension":[${extension}]}`;
+    return `${JSON.stringify(resource).slice(0, -1)},"extension":[${extension}]}`;
+  };
+
+  it.each([
+    ['POST', '/fhir/Patient', examplePatient()],
+    ['POST', '/fhir/ServiceRequest', exampleServiceRequest()],
+    ['PUT', '/fhir/Task/t1', { resourceType: 'Task', id: 't1' }],
+    ['POST', '/fhir/ImagingStudy', { resourceType: 'ImagingStudy' }],
+    ['POST', '/fhir/DiagnosticReport', { resourceType: 'DiagnosticReport' }],
+    ['POST', '/fhir/Endpoint', { resourceType: 'Endpoint' }],
+  ] as [string, string, Resource][])(
+    'refuses JSON nested too deep on %s %s with 400, writing nothing',
+    async (method, path, resource) => {
+      const { call, token, north: deps } = await north();
+      const writer = await token({
+        ...GP_TOKEN,
+        scope: [...GP_TOKEN.scope, 'system/ImagingStudy.c', 'system/DiagnosticReport.c', 'system/Endpoint.c'],
+      });
+      const res = await call(path, { method, token: writer, ...json(nestedDeep(resource), { 'If-Match': 'W/"1"' }) });
+      expect(res.status).toBe(400);
+      expect((await outcome(res)).issue[0]?.details?.text).toBe('JSON nested deeper than 64 levels');
+      for (const written of [
+        'Patient',
+        'ServiceRequest',
+        'Task',
+        'ImagingStudy',
+        'DiagnosticReport',
+        'Endpoint',
+      ] as const)
+        expect(await searchAll(deps.store, written)).toHaveLength(0);
+    },
+  );
+
   it('creates a patient (201 with Location), and answers a repeat with the same one (200)', async () => {
     const { call } = await north();
     const first = await call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
@@ -220,6 +257,18 @@ describe('reading: each organisation sees its own', () => {
     expect((await call(path.replace('/ServiceRequest?', '/Task?'))).status).toBe(400);
   });
 
+  it.each([
+    ['_offset', '1e19'],
+    ['_offset', '-1'],
+    ['_count', '0'],
+    ['_count', '1001'],
+    ['_count', 'ten'],
+  ])('answers %s=%s with 400 naming the parameter', async (name, value) => {
+    const res = await (await north()).call(`/fhir/ServiceRequest?${name}=${value}`);
+    expect(res.status).toBe(400);
+    expect((await outcome(res)).issue.map((i) => i.expression)).toEqual([[name]]);
+  });
+
   it('rejects an unknown search parameter with 400', async () => {
     const res = await (await north()).call('/fhir/Task?colour=blue');
     expect(res.status).toBe(400);
@@ -257,6 +306,23 @@ describe('$process-message', () => {
     const replay = await post(await midlands.token(HUB_TOKEN));
     expect(replay.status).toBe(200);
     expect(JSON.stringify(await replay.json())).toContain('already processed');
+  });
+
+  it('refuses a message nested too deep with 400, processing nothing', async () => {
+    const { midlands: deps } = await north();
+    const midlands = await testGateway(deps);
+    let entry = '{"resourceType":"Basic"}';
+    for (let i = 0; i < 10_000; i++) entry = `{"resource":{"resourceType":"Bundle","entry":[${entry}]}}`;
+    const res = await midlands.app.request('/fhir/$process-message', {
+      method: 'POST',
+      ...json(`{"resourceType":"Bundle","type":"message","entry":[${entry}]}`, {
+        Authorization: `Bearer ${await midlands.token(HUB_TOKEN)}`,
+        'X-Request-ID': 'deep-message-1',
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect((await outcome(res)).issue[0]?.details?.text).toBe('JSON nested deeper than 64 levels');
+    expect(await searchAll(deps.store, 'Bundle')).toHaveLength(0);
   });
 
   it('matches what the delivery worker sends', async () => {

@@ -17,8 +17,10 @@ export const GatewayEnvSchema = z.object({
   /** Where dev keys and embedded stores live (git-ignored). */
   IMAGING_DATA_DIR: z.string().optional(),
   TOKEN_AUDIENCE: z.string().default('imaging-connect'),
-  /** Signs page links; replicas must share it. Default: a secret made once in the data dir. */
+  /** Encrypts and signs page links; replicas must share it. Default: a secret made once in the data dir. */
   PAGE_TOKEN_SECRET: z.string().min(16).optional(),
+  /** How long a page link stays good. */
+  PAGE_TOKEN_TTL: env.duration('15m').refine((ms) => ms >= 1000 && ms <= 86_400_000, 'between 1s and 24h'),
   DELIVERY_INTERVAL: env.duration('500ms'),
   DELIVERY_BASE_BACKOFF: env.duration('1s'),
   DELIVERY_MAX_BACKOFF: env.duration('60s'),

@@ -59,7 +59,9 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
       issuer: config.HUB_URL,
       audience: config.TOKEN_AUDIENCE,
     }),
-    pageTokens: pageTokens(config.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(regionDir, 'page-token.secret'))),
+    pageTokens: pageTokens(config.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(regionDir, 'page-token.secret')), {
+      ttlMs: config.PAGE_TOKEN_TTL,
+    }),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
   };
 }

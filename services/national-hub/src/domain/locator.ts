@@ -11,6 +11,7 @@ import {
   nhsNumberOf,
   notSupported,
   OutcomeError,
+  pagingOf,
   SYSTEMS,
   token,
   unavailable,
@@ -222,6 +223,9 @@ export interface PointerSearch {
 
 const SEARCH_PARAMS = ['subject:identifier', 'patient:identifier', 'type', '_count'];
 
+/** A page of pointers is audited as one disclosure: one AuditEvent names every pointer on it. */
+const MAX_POINTERS_PER_PAGE = 100;
+
 /**
  * A pointer search from query parameters. A patient (by NHS number) is required: the locator answers
  * "what exists for this patient", never "what exists" (no fishing).
@@ -267,13 +271,8 @@ export function parsePointerSearch(params: URLSearchParams): PointerSearch {
       problems.push(issue({ code: 'value', text: `type must be ${POINTER_KINDS.join(' or ')}`, expression: 'type' }));
     } else kind = code as PointerKind;
   }
-  const countText = params.get('_count');
-  let count: number | undefined;
-  if (countText !== null) {
-    count = Number(countText);
-    if (!Number.isInteger(count) || count < 1 || count > 100)
-      problems.push(issue({ code: 'value', text: '_count must be 1 to 100', expression: '_count' }));
-  }
+  const { count, problems: pagingProblems } = pagingOf(params, { maxCount: MAX_POINTERS_PER_PAGE });
+  problems.push(...pagingProblems);
   if (problems.length) throw new OutcomeError(invalid(problems));
   return { nhsNumber, ...(kind ? { kind } : {}), ...(count ? { count } : {}) };
 }

@@ -1,5 +1,5 @@
 import { requireScope } from '@imaging/auth';
-import { invalid, issue, OutcomeError } from '@imaging/fhir';
+import { invalid, issue, OutcomeError, pagingOf } from '@imaging/fhir';
 import { fhirResponse, searchsetBundle } from '@imaging/fhir-http';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
@@ -39,6 +39,9 @@ const SEARCHES = {
     includes: ['Endpoint:organization'],
   },
 } as const;
+
+/** The directory is small: a page of it is never more than this. */
+const MAX_DIRECTORY_PAGE = 100;
 
 export type DirectoryType = keyof typeof SEARCHES;
 export const DIRECTORY_TYPES = Object.keys(SEARCHES) as DirectoryType[];
@@ -86,10 +89,9 @@ function checkSearch(type: DirectoryType, params: URLSearchParams): URLSearchPar
           expression: '_include',
         }),
       );
-    } else if (key === '_count' && !/^(?:[1-9]\d?|100)$/.test(value)) {
-      problems.push(issue({ code: 'value', text: '_count must be 1 to 100', expression: '_count' }));
     }
   }
+  problems.push(...pagingOf(params, { maxCount: MAX_DIRECTORY_PAGE }).problems);
   if (problems.length) throw new OutcomeError(invalid(problems));
   return params;
 }

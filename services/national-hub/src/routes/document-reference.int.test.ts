@@ -151,6 +151,11 @@ describe('registering a pointer', () => {
 
   it('refuses what is not a well-formed DocumentReference (400)', async () => {
     expect((await register('{')).status).toBe(400);
+    const deep = await register(
+      `{"resourceType":"DocumentReference","contained":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+    );
+    expect(deep.status).toBe(400);
+    expect((await issues(deep))[0]?.details?.text).toBe('JSON nested deeper than 64 levels');
     expect((await register({ resourceType: 'Patient' })).status).toBe(400);
     const unknownElement = await register({ ...pointer('north', north.url, 'ImagingStudy', 'odd'), colour: 'blue' });
     expect(unknownElement.status).toBe(400);
@@ -231,6 +236,11 @@ describe("finding a patient's imaging", () => {
     expect(byType.status).toBe(400);
     const invalidNumber = await get(byNhs('1234567890'));
     expect(invalidNumber.status).toBe(400);
+    for (const count of ['0', '101', '1e1']) {
+      const badCount = await get(`${byNhs(nhs)}&_count=${count}`);
+      expect(badCount.status).toBe(400);
+      expect((await issues(badCount)).map((i) => i.expression?.[0])).toEqual(['_count']);
+    }
     const otherParam = await get(`${byNhs(nhs)}&custodian=north`);
     expect(otherParam.status).toBe(400);
     expect((await issues(otherParam)).map((i) => i.expression?.[0])).toEqual(['custodian']);

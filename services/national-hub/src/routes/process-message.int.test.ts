@@ -213,6 +213,18 @@ describe('refusing a message (nothing delivered)', () => {
     expect(midlands.received).toHaveLength(0);
   });
 
+  it('a message nested too deep is 400 before anything walks it, and nothing is delivered', async () => {
+    let entry = '{}';
+    for (let i = 0; i < 10_000; i++) entry = `{"resource":{"resourceType":"Bundle","entry":[${entry}]}}`;
+    const res = await route(
+      `{"resourceType":"Bundle","type":"message","entry":[${entry}]}`,
+      routeHeaders('imaging-midlands'),
+    );
+    expect(res.status).toBe(400);
+    expect((await issues(res))[0]?.details?.text).toBe('JSON nested deeper than 64 levels');
+    expect(midlands.received).toHaveLength(0);
+  });
+
   it('a sender claiming another region as its source is 403', async () => {
     const res = await route(taskUpdate('imaging-south', 'imaging-midlands'), routeHeaders('imaging-midlands'));
     expect(res.status).toBe(403);

@@ -1,4 +1,5 @@
 import { requireScope } from '@imaging/auth';
+import { checkPagingParams } from '@imaging/fhir';
 import { fhirResponse, searchsetBundle } from '@imaging/fhir-http';
 import type { Resource } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
@@ -20,6 +21,7 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
     // A page token is good for this caller and this resource type only.
     const binding = `${caller.clientId} ${type}`;
     const pageToken = url.searchParams.get('_page');
+    if (!pageToken) checkPagingParams(url.searchParams);
     const page = pageToken
       ? await nextVisiblePage(deps, caller, deps.pageTokens.decode(pageToken, binding))
       : await searchVisible(deps, caller, type, url.searchParams);

@@ -291,4 +291,16 @@ export function searchResultTests(ctx: ContractContext, world: SearchWorld): voi
   it('an unknown search parameter is 400', async () => {
     await expectOutcome(ctx.store.search('Task', { 'no-such-parameter': 'x' }), 400);
   });
+
+  it.each([
+    ['_offset', '1e19'],
+    ['_offset', '-1'],
+    ['_offset', '1000000001'],
+    ['_count', '0'],
+    ['_count', '1001'],
+    ['_count', '2.5'],
+  ])('%s=%s is 400 naming the parameter, never a server error', async (name, value) => {
+    const error = await expectOutcome(ctx.store.search('Task', { identifier: world.group.query, [name]: value }), 400);
+    expect(error.outcome.issue.map((i) => i.expression?.[0])).toEqual([name]);
+  });
 }

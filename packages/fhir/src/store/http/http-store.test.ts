@@ -345,6 +345,14 @@ describe('HttpStore', () => {
       expect(seen).toHaveLength(0);
     });
 
+    it('refuses paging parameters out of bounds (HAPI answers _offset=-1 with 500), without a request', async () => {
+      const { fetch, seen } = fakeFetch();
+      const store = new HttpStore({ baseUrl: BASE, fetch });
+      await expectOutcome(store.search('Task', { _offset: '-1' }), 400);
+      await expectOutcome(store.search('Task', { _count: '1e3' }), 400);
+      expect(seen).toHaveLength(0);
+    });
+
     it('refuses a base URL that is not http(s) or carries a query', () => {
       expect(() => new HttpStore({ baseUrl: 'not a url' })).toThrow(TypeError);
       expect(() => new HttpStore({ baseUrl: 'file:///etc/fhir' })).toThrow(TypeError);

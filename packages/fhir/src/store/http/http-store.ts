@@ -10,6 +10,7 @@ import type {
   UpdateOptions,
   WithId,
 } from '../port.ts';
+import { checkPagingParams } from '../paging.ts';
 import { toSearchParams } from '../port.ts';
 import { rewriteReferenceIdentifiers } from './reference-identifiers.ts';
 
@@ -140,10 +141,11 @@ export class HttpStore implements FhirStore {
 
   async search<T extends Resource>(type: T['resourceType'], query?: SearchQuery): Promise<SearchPage<WithId<T>>> {
     checkType(type, 'type');
-    const params = this.query(type, query).toString();
+    const params = this.query(type, query);
+    checkPagingParams(params); // the embedded store's bounds, before the server sees the query
     const answer = await this.call({
       method: 'GET',
-      url: params ? `${type}?${params}` : type,
+      url: params.size ? `${type}?${params}` : type,
       headers: { 'Cache-Control': 'no-cache' },
     });
     return this.toPage<T>(answer, `search ${type}`);

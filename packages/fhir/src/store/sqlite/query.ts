@@ -3,6 +3,7 @@ import type { SearchParameter } from '@medplum/fhirtypes';
 import { getSearchParameter, Operator, parseSearchRequest } from '@medplum/core';
 import type { SQLInputValue } from 'node:sqlite';
 import { badRequest, notSupported, OutcomeError } from '../../outcomes.ts';
+import { checkPagingParams } from '../paging.ts';
 import { dateRange } from './dates.ts';
 import { identifierTarget, normalizeReference, searchParametersOf } from './indexer.ts';
 
@@ -21,7 +22,6 @@ export interface CompiledSearch {
 }
 
 export const DEFAULT_COUNT = 20;
-export const MAX_COUNT = 1000;
 
 /** Result parameters we honour, and those we accept but that change nothing here. */
 const IGNORED = new Set(['_format', '_pretty']);
@@ -42,8 +42,9 @@ const UNSUPPORTED = new Set([
 export function compileSearch(type: string, params: URLSearchParams): CompiledSearch {
   const filters = new URLSearchParams();
   const base = new URLSearchParams();
-  let count = DEFAULT_COUNT;
-  let offset = 0;
+  const paging = checkPagingParams(params);
+  let count = paging.count ?? DEFAULT_COUNT;
+  const offset = paging.offset ?? 0;
   let orderBy = 'r.pk';
   let countTotal = true;
   const includes: CompiledSearch['includes'] = [];
@@ -57,11 +58,8 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
     }
     switch (name) {
       case '_count':
-        count = Math.min(parseNonNegative(key, value), MAX_COUNT);
-        break;
       case '_offset':
-        offset = parseNonNegative(key, value);
-        break;
+        break; // read by checkPagingParams
       case '_summary':
         if (value !== 'count')
           throw new OutcomeError(notSupported(`_summary=${value} is not supported; only _summary=count`, key));
@@ -99,13 +97,6 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
     args.push(...clause.args);
   }
   return { where: clauses.join(' AND '), args, orderBy, count, offset, includes, base, countTotal };
-}
-
-function parseNonNegative(key: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new OutcomeError(badRequest(`${key} must be a non-negative integer, not '${value}'`, key));
-  return n;
 }
 
 function compileSort(value: string): string {
