@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createFhirApp } from './app.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH, parseJsonBody, readResource } from './body.ts';
-import { silentLogger } from './logger.ts';
+import { silentLogger } from '@imaging/fhir';
 import { fhirResponse } from './responses.ts';
 
 /** The error `parse` throws; fails the test when it returns or throws anything else. */

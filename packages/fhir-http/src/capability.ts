@@ -4,7 +4,9 @@ export interface CapabilityResource {
   type: CapabilityStatementRestResource['type'];
   profile?: string;
   interactions: ('read' | 'vread' | 'update' | 'create' | 'search-type' | 'history-instance' | 'delete')[];
-  searchParams?: { name: string; type: 'token' | 'reference' | 'date' | 'string' | 'uri' }[];
+  searchParams?: { name: string; type: 'token' | 'reference' | 'date' | 'string' | 'uri'; documentation?: string }[];
+  /** `_include` values the server answers (`ImagingStudy:endpoint`). */
+  searchInclude?: string[];
   conditionalCreate?: boolean;
   versioning?: 'versioned' | 'versioned-update';
 }
@@ -58,7 +60,12 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
           versioning: r.versioning ?? 'versioned-update',
           readHistory: r.interactions.includes('history-instance'),
           conditionalCreate: r.conditionalCreate ?? false,
-          searchParam: r.searchParams?.map((p) => ({ name: p.name, type: p.type })),
+          ...(r.searchInclude?.length ? { searchInclude: r.searchInclude } : {}),
+          searchParam: r.searchParams?.map((p) => ({
+            name: p.name,
+            type: p.type,
+            ...(p.documentation ? { documentation: p.documentation } : {}),
+          })),
         })),
         operation: options.operations,
       },

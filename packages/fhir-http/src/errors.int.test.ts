@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFhirApp } from './app.ts';
 import { readResource } from './body.ts';
-import { memoryLogger } from './logger.ts';
+import { memoryLogger } from '@imaging/fhir';
 import { fhirResponse } from './responses.ts';
 
 // A real socket: a client hanging up mid-body is something only the network does.

@@ -14,8 +14,9 @@ import type { Logger } from '@imaging/fhir';
 import { fhirResponse } from './responses.ts';
 
 /**
- * The one error handler: OutcomeErrors render as themselves, Hono's HTTPExceptions keep their status,
- * and anything else is a bug: logged with its stack, answered with a bare 500 OperationOutcome.
+ * The one error handler: OutcomeErrors render as their outcome (their `detail` is only logged), Hono's
+ * HTTPExceptions keep their status, and anything else is a bug: logged with its stack, answered with a
+ * bare 500 OperationOutcome.
  */
 export function fhirErrorHandler(logger: Logger): ErrorHandler {
   return (err: unknown, c: Context) => {
@@ -37,6 +38,15 @@ export function fhirErrorHandler(logger: Logger): ErrorHandler {
         requestId: c.get('requestId' as never),
         correlationId: c.get('correlationId' as never),
         error: err instanceof Error ? err.stack : String(err),
+      });
+    } else if (outcomeError.detail) {
+      // A refusal that stands for another server's answer: its own words are for the log, not the client.
+      logger.info('request refused', {
+        method: c.req.method,
+        path: c.req.path,
+        status: outcomeError.status,
+        requestId: c.get('requestId' as never),
+        detail: outcomeError.detail,
       });
     }
     return fhirResponse(outcomeError.outcome, outcomeError.status);

@@ -10,5 +10,6 @@ export * from './store/http/index.ts';
 export * from './validation/index.ts';
 export * from './terminology/index.ts';
 export * from './workflow/index.ts';
+export * from './search/index.ts';
 export { openStore } from './store/open.ts';
 export * from './ports/index.ts';

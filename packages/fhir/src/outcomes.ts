@@ -144,11 +144,18 @@ export function isOk(outcome: OperationOutcome): boolean {
 export class OutcomeError extends Error {
   readonly outcome: OperationOutcome;
   readonly status: number;
-  constructor(outcome: OperationOutcome, status: number = statusOf(outcome)) {
-    super(outcome.issue?.map((i) => i.details?.text ?? i.diagnostics ?? i.code).join('; ') || `HTTP ${status}`);
+  /**
+   * What happened, for the logs only: never rendered. Where the outcome is a generic one standing for
+   * another server's answer, the detail keeps that answer (its words, its address) away from clients.
+   */
+  readonly detail: string | undefined;
+  constructor(outcome: OperationOutcome, status: number = statusOf(outcome), options: { detail?: string } = {}) {
+    const text = outcome.issue?.map((i) => i.details?.text ?? i.diagnostics ?? i.code).join('; ') || `HTTP ${status}`;
+    super(options.detail ? `${text} (${options.detail})` : text);
     this.name = 'OutcomeError';
     this.outcome = outcome;
     this.status = status;
+    this.detail = options.detail;
   }
 }
 

@@ -7,6 +7,11 @@ import { requiredBindingIssues } from './required-bindings.ts';
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
+/** An R4 `id`: 1 to 64 letters, digits, `-` or `.`. */
+export function isFhirId(value: unknown): value is string {
+  return typeof value === 'string' && ID.test(value);
+}
+
 export interface BaseFindings {
   /** Base R4 structure: unknown or missing elements, wrong JSON types, invariants, ill-formed ids. */
   structure: OperationOutcomeIssue[];
@@ -53,7 +58,7 @@ export function baseFindings(resource: unknown): BaseFindings {
       ),
     );
   }
-  if (r.id !== undefined && (typeof r.id !== 'string' || !ID.test(r.id))) {
+  if (r.id !== undefined && !isFhirId(r.id)) {
     structure.push(
       issue({
         code: 'structure',

@@ -1,5 +1,6 @@
 export * from './nhs-number.ts';
 export * from './ods.ts';
+export { isFhirId } from './base.ts';
 export type { ValidationContext } from './context.ts';
 export {
   referenceTarget,

@@ -4,7 +4,6 @@ import {
   assertValid,
   forbidden,
   issue,
-  notFound,
   odsOf,
   OutcomeError,
   preconditionFailed,
@@ -13,12 +12,13 @@ import {
   unprocessable,
   unprocessableIssues,
 } from '@imaging/fhir';
-import type { WithId, Caller } from '@imaging/fhir';
-import { buildMessage, TASK_UPDATE, requestIdFor } from '@imaging/messaging';
+import type { Caller, WithId } from '@imaging/fhir';
+import { buildMessage, requestIdFor, TASK_UPDATE } from '@imaging/messaging';
 import { businessIdentifier } from './identifiers.ts';
-import { hasAccess, peerOf } from './labels.ts';
-import { deliveryEntries, deliveryKindOf } from './outbox.ts';
+import { peerOf } from './labels.ts';
+import { deliveryEntries } from './outbox.ts';
 import type { GatewayDeps } from './ports.ts';
+import { readVisible } from './reads.ts';
 import { identifierLookup } from './references.ts';
 import { entryResource, runTransaction } from './transactions.ts';
 
@@ -51,9 +51,8 @@ export async function updateTask(
 ): Promise<WithId<Task>> {
   if (!ifMatch)
     throw new OutcomeError(preconditionRequired('Updating a Task needs If-Match with the version you read'));
-  const current = await deps.store.read<Task>('Task', id);
-  if (!hasAccess(current, caller.organisation) || deliveryKindOf(current))
-    throw new OutcomeError(notFound(`Task/${id}`));
+  // Another organisation's Task is as unknown here as one that does not exist.
+  const current = await readVisible<Task>(deps, caller, 'Task', id);
   if (current.meta?.versionId !== ifMatch) {
     throw new OutcomeError(
       preconditionFailed(`Task/${id} is at version ${current.meta?.versionId}, not ${ifMatch}: read it again`),

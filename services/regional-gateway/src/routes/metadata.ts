@@ -1,80 +1,30 @@
 import { tokenEndpointOf } from '@imaging/auth';
 import { capabilityStatement, fhirResponse } from '@imaging/fhir-http';
 import type { CapabilityResource } from '@imaging/fhir-http';
+import { searchCapability } from '@imaging/fhir';
 import { Hono } from 'hono';
+import type { SearchableType } from '../domain/search-rules.ts';
+import { SEARCH_RULES } from '../domain/search-rules.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
 
-const common = [
-  { name: '_id', type: 'token' },
-  { name: '_lastUpdated', type: 'date' },
-] as const;
-
-const RESOURCES: CapabilityResource[] = [
-  {
-    type: 'Patient',
-    interactions: ['read', 'search-type', 'create'],
-    conditionalCreate: true,
-    searchParams: [...common, { name: 'identifier', type: 'token' }],
-  },
-  {
-    type: 'ServiceRequest',
-    interactions: ['read', 'search-type', 'create'],
-    conditionalCreate: true,
-    searchParams: [
-      ...common,
-      { name: 'identifier', type: 'token' },
-      { name: 'subject', type: 'reference' },
-      { name: 'patient', type: 'reference' },
-      { name: 'status', type: 'token' },
-      { name: 'requester', type: 'reference' },
-      { name: 'performer', type: 'reference' },
-      { name: 'code', type: 'token' },
-      { name: 'authored', type: 'date' },
-    ],
-  },
-  {
-    type: 'Task',
-    interactions: ['read', 'search-type', 'update'],
-    searchParams: [
-      ...common,
-      { name: 'identifier', type: 'token' },
-      { name: 'status', type: 'token' },
-      { name: 'focus', type: 'reference' },
-      { name: 'patient', type: 'reference' },
-      { name: 'owner', type: 'reference' },
-      { name: 'requester', type: 'reference' },
-      { name: 'authored-on', type: 'date' },
-    ],
-  },
-  {
-    type: 'ImagingStudy',
-    interactions: ['read', 'search-type', 'create'],
-    searchParams: [
-      ...common,
-      { name: 'identifier', type: 'token' },
-      { name: 'basedon', type: 'reference' },
-      { name: 'patient', type: 'reference' },
-      { name: 'started', type: 'date' },
-    ],
-  },
-  {
-    type: 'DiagnosticReport',
-    interactions: ['read', 'search-type', 'create'],
-    searchParams: [
-      ...common,
-      { name: 'identifier', type: 'token' },
-      { name: 'based-on', type: 'reference' },
-      { name: 'patient', type: 'reference' },
-      { name: 'status', type: 'token' },
-      { name: 'issued', type: 'date' },
-    ],
-  },
-  {
-    type: 'Endpoint',
-    interactions: ['read', 'search-type', 'create'],
-    searchParams: [...common, { name: 'identifier', type: 'token' }],
-  },
+/** What the gateway answers per type; searchParam and searchInclude come from the search rules alone. */
+const INTERACTIONS: {
+  type: SearchableType;
+  interactions: CapabilityResource['interactions'];
+  conditionalCreate?: boolean;
+}[] = [
+  { type: 'Patient', interactions: ['read', 'search-type', 'create'], conditionalCreate: true },
+  { type: 'ServiceRequest', interactions: ['read', 'search-type', 'create'], conditionalCreate: true },
+  { type: 'Task', interactions: ['read', 'search-type', 'update'] },
+  { type: 'ImagingStudy', interactions: ['read', 'search-type', 'create'] },
+  { type: 'DiagnosticReport', interactions: ['read', 'search-type', 'create'] },
+  { type: 'Endpoint', interactions: ['read', 'search-type', 'create'] },
 ];
+
+const RESOURCES: CapabilityResource[] = INTERACTIONS.map((r) => ({
+  ...r,
+  ...searchCapability(SEARCH_RULES, r.type),
+}));
 
 export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

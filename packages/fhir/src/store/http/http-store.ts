@@ -1,6 +1,16 @@
 import type { Bundle, BundleEntry, OperationOutcome, Resource, ResourceType } from '@medplum/fhirtypes';
-import type { IssueCode } from '../../outcomes.ts';
-import { badGateway, badRequest, issue, OutcomeError, outcomeOf, unavailable } from '../../outcomes.ts';
+import {
+  badGateway,
+  badRequest,
+  conflict,
+  gone,
+  multipleMatches,
+  notFound,
+  OutcomeError,
+  preconditionFailed,
+  unavailable,
+  unprocessable,
+} from '../../outcomes.ts';
 import type {
   CreateOptions,
   CreateResult,
@@ -48,11 +58,18 @@ export const HTTP_NORMALISATIONS = {
     '(see reference-identifiers.ts; install them with ensureReferenceIdentifierSearchParameters).',
   'absolute-locations':
     'Transaction-response locations are made relative (`Type/id/_history/v`) when they point into baseUrl.',
+  'own-error-outcomes':
+    "An error answer becomes one of the port's own OperationOutcomes, chosen by status (404 `Type/id not found`, " +
+    "as the embedded store says it); the server's own words (HAPI-nnnn codes, Java classes, partition names, " +
+    'the query it ran, its address) stay in `OutcomeError.detail`, for logs. A 5xx, a 401/403 to our credentials ' +
+    "or an answer that cannot be used is 502; no answer, 429 or a proxy's 502/503/504 is 503.",
 } as const;
 
 const TYPE_RE = /^[A-Z][A-Za-z]{1,63}$/;
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 const FHIR_JSON = 'application/fhir+json';
+const STORE_UNAVAILABLE = 'The FHIR store is unavailable: try again later';
+const STORE_FAILED = 'The FHIR store could not complete the request';
 
 interface Call {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -62,6 +79,8 @@ interface Call {
   headers?: Record<string, string>;
   /** A 409 to this call means a stale If-Match. */
   ifMatch?: boolean;
+  /** A 412 to this call means several matches for a conditional create. */
+  ifNoneExist?: boolean;
 }
 
 interface Answer {
@@ -71,9 +90,9 @@ interface Answer {
 }
 
 /**
- * The FHIR store port over HTTP, for any FHIR R4 server. Errors keep the server's OperationOutcome and
- * status; no answer at all (refused, reset, timed out) is 503 `unavailable`, so callers that retry can
- * tell "the server is down" from "the server said no".
+ * The FHIR store port over HTTP, for any FHIR R4 server. Errors are the port's own OperationOutcomes,
+ * never the server's (HTTP_NORMALISATIONS['own-error-outcomes']); no answer at all (refused, reset,
+ * timed out) is 503 `unavailable`, so callers that retry can tell "the server is down" from "it said no".
  */
 export class HttpStore implements FhirStore {
   readonly description: string;
@@ -111,7 +130,13 @@ export class HttpStore implements FhirStore {
     const type = checkType(resource.resourceType, 'resourceType');
     const headers: Record<string, string> = {};
     if (options.ifNoneExist !== undefined) headers['If-None-Exist'] = this.query(type, options.ifNoneExist).toString();
-    const answer = await this.call({ method: 'POST', url: type, body: resource, headers });
+    const answer = await this.call({
+      method: 'POST',
+      url: type,
+      body: resource,
+      headers,
+      ifNoneExist: options.ifNoneExist !== undefined,
+    });
     const stored = await this.representation<T>(answer, type, `POST ${type}`);
     return { resource: stored, created: answer.status === 201 };
   }
@@ -184,13 +209,11 @@ export class HttpStore implements FhirStore {
       throw new OutcomeError(badRequest("Expected a Bundle of type 'transaction'", 'Bundle.type'));
     }
     const ifMatch = (bundle.entry ?? []).some((e) => e.request?.ifMatch !== undefined);
-    const answer = await this.call({ method: 'POST', url: '', body: bundle, ifMatch });
+    const ifNoneExist = (bundle.entry ?? []).some((e) => e.request?.ifNoneExist !== undefined);
+    const answer = await this.call({ method: 'POST', url: '', body: bundle, ifMatch, ifNoneExist });
     const response = expectBundle(answer, 'transaction');
-    if (response.type !== 'transaction-response') {
-      throw new OutcomeError(
-        badGateway(`The FHIR server answered a transaction with a ${response.type ?? 'untyped'} Bundle`),
-      );
-    }
+    if (response.type !== 'transaction-response')
+      throw storeFault(`a transaction answered with a ${response.type ?? 'untyped'} Bundle`);
     return { ...response, entry: (response.entry ?? []).map((e) => this.relativeLocation(e)) };
   }
 
@@ -213,8 +236,7 @@ export class HttpStore implements FhirStore {
     const m = location
       ? /([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/?]+)?\/?$/.exec(location.split('?')[0] ?? '')
       : null;
-    if (!m || m[1] !== type)
-      throw new OutcomeError(badGateway(`The FHIR server answered ${what} with neither the resource nor its Location`));
+    if (!m || m[1] !== type) throw storeFault(`${what} answered with neither the resource nor its Location`);
     return this.read<T>(type as T['resourceType'], m[2] as string);
   }
 
@@ -239,8 +261,7 @@ export class HttpStore implements FhirStore {
     const link = bundle.link?.find((l) => l.relation === 'next')?.url;
     if (!link) return undefined;
     const own = this.ownUrl(link);
-    if (!own)
-      throw new OutcomeError(badGateway(`The FHIR server's next link for ${what} points outside ${this.base.origin}`));
+    if (!own) throw storeFault(`the next link of ${what} leads outside ${this.base.origin}: ${redact(link)}`);
     return own;
   }
 
@@ -291,7 +312,7 @@ export class HttpStore implements FhirStore {
       text = await response.text();
     } catch (err) {
       const reason = isTimeout(err) ? `no answer within ${this.timeoutMs} ms` : describeNetworkError(err);
-      throw new OutcomeError(unavailable(`FHIR server unavailable: ${what} failed: ${reason}`));
+      throw new OutcomeError(unavailable(STORE_UNAVAILABLE), 503, { detail: `${what} failed: ${reason}` });
     }
     let body: unknown;
     let parsed = true;
@@ -301,54 +322,69 @@ export class HttpStore implements FhirStore {
       parsed = false;
     }
     if (response.status >= 200 && response.status < 300) {
-      if (!parsed) throw new OutcomeError(badGateway(`The FHIR server answered ${what} with a body that is not JSON`));
+      if (!parsed) throw storeFault(`${what} answered ${response.status} with a body that is not JSON`);
       return { status: response.status, headers: response.headers, body };
     }
-    if (response.status >= 300 && response.status < 400) {
-      throw new OutcomeError(
-        badGateway(`The FHIR server answered ${what} with a redirect (${response.status}), which is not followed`),
-      );
-    }
-    throw errorFrom(response.status, parsed && isOutcome(body) ? body : undefined, what, call.ifMatch === true);
+    if (response.status >= 300 && response.status < 400)
+      throw storeFault(`${what} answered with a redirect (${response.status}), which is not followed`);
+    const said = parsed && isOutcome(body) ? describeOutcome(body) : shorten(text);
+    const [outcome, status] = ownOutcome(response.status, call);
+    throw new OutcomeError(outcome, status, { detail: `${what} answered ${response.status}: ${said}` });
   }
 }
 
-function errorFrom(status: number, remote: OperationOutcome | undefined, what: string, ifMatch: boolean): OutcomeError {
-  // HTTP_NORMALISATIONS['stale-if-match-409']
-  if (status === 409 && ifMatch) {
-    const issues = remote?.issue?.length
-      ? remote.issue
-      : [issue({ text: `Version conflict on ${what}`, code: 'conflict' })];
-    return new OutcomeError(outcomeOf('precondition-failed', issues), 412);
+/** An answer this adapter cannot use: a generic 502 for the client, the particulars for the logs. */
+function storeFault(detail: string): OutcomeError {
+  return new OutcomeError(badGateway(STORE_FAILED), 502, { detail });
+}
+
+/** HTTP_NORMALISATIONS['own-error-outcomes']: the port's outcome and status for a server's error status. */
+function ownOutcome(status: number, call: Call): [OperationOutcome, number] {
+  const subject = subjectOf(call);
+  const changed = preconditionFailed(`${subject} has changed since it was read: read it again`);
+  switch (status) {
+    case 400:
+      return [badRequest('The FHIR store could not run this request'), 400];
+    case 404:
+      return [notFound(subject), 404];
+    case 410:
+      return [gone(subject), 410];
+    // HTTP_NORMALISATIONS['stale-if-match-409']
+    case 409:
+      return call.ifMatch ? [changed, 412] : [conflict(`The change to ${subject} conflicts with another`), 409];
+    case 412:
+      return call.ifNoneExist && !call.ifMatch
+        ? [multipleMatches(`More than one resource matches the conditional create of ${subject}`), 412]
+        : [changed, 412];
+    case 422:
+      return [unprocessable(`The FHIR store refused ${subject}`, undefined, 'processing'), 422];
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return [unavailable(STORE_UNAVAILABLE), 503];
+    default:
+      return [badGateway(STORE_FAILED), 502];
   }
-  if (remote) return new OutcomeError(remote, status);
-  const text = `The FHIR server answered ${what} with ${status} and no OperationOutcome`;
-  return new OutcomeError(outcomeOf(kindOf(status), [issue({ text, code: codeOf(status) })]), status);
 }
 
-const KIND_BY_STATUS: Record<number, [string, IssueCode]> = {
-  400: ['bad-request', 'invalid'],
-  401: ['unauthorized', 'login'],
-  403: ['forbidden', 'forbidden'],
-  404: ['not-found', 'not-found'],
-  405: ['method-not-allowed', 'not-supported'],
-  406: ['not-acceptable', 'not-supported'],
-  409: ['conflict', 'conflict'],
-  410: ['gone', 'deleted'],
-  412: ['precondition-failed', 'conflict'],
-  413: ['payload-too-large', 'too-long'],
-  415: ['unsupported-media-type', 'not-supported'],
-  422: ['unprocessable', 'processing'],
-  502: ['bad-gateway', 'transient'],
-  503: ['unavailable', 'transient'],
-};
-
-function kindOf(status: number): string {
-  return KIND_BY_STATUS[status]?.[0] ?? (status >= 500 ? 'bad-gateway' : 'bad-request');
+/** What a call was about, in the port's terms (`Task/t1`, `the Task`): never the server's address. */
+function subjectOf(call: Call): string {
+  if (call.url === '') return 'a resource in the transaction';
+  const m = /^([A-Z][A-Za-z]{1,63})(?:\/([A-Za-z0-9\-.]{1,64}))?(?:[/?]|$)/.exec(call.url);
+  if (!m) return 'the resource';
+  return m[2] ? `${m[1]}/${m[2]}` : `the ${m[1]}`;
 }
 
-function codeOf(status: number): IssueCode {
-  return KIND_BY_STATUS[status]?.[1] ?? (status >= 500 ? 'transient' : 'processing');
+function describeOutcome(outcome: OperationOutcome): string {
+  return shorten(
+    (outcome.issue ?? []).map((i) => `${i.code}: ${i.diagnostics ?? i.details?.text ?? ''}`).join('; ') || 'no issues',
+  );
+}
+
+function shorten(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat || '(no body)';
 }
 
 function checkType(type: unknown, expression: string): string {
@@ -382,17 +418,14 @@ function isOutcome(body: unknown): body is OperationOutcome {
 
 function expectResource<T extends Resource>(answer: Answer, type: string, what: string): WithId<T> {
   const body = answer.body;
-  if (!isResource(body) || body.resourceType !== type || typeof body.id !== 'string') {
-    throw new OutcomeError(badGateway(`The FHIR server answered ${what} without a ${type} that has an id`));
-  }
+  if (!isResource(body) || body.resourceType !== type || typeof body.id !== 'string')
+    throw storeFault(`${what} answered without a ${type} that has an id`);
   return body as WithId<T>;
 }
 
 function expectBundle(answer: Answer, what: string): Bundle {
   const body = answer.body;
-  if (!isResource(body) || body.resourceType !== 'Bundle') {
-    throw new OutcomeError(badGateway(`The FHIR server answered ${what} without a Bundle`));
-  }
+  if (!isResource(body) || body.resourceType !== 'Bundle') throw storeFault(`${what} answered without a Bundle`);
   return body;
 }
 

@@ -1,0 +1,97 @@
+import type { DiagnosticReport, Endpoint, ImagingStudy, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { CODE_SYSTEMS, searchAll } from '@imaging/fhir';
+import type { WithId } from '@imaging/fhir';
+import {
+  exampleDiagnosticReport,
+  exampleEndpoint,
+  exampleImagingStudy,
+  examplePatient,
+  exampleServiceRequest,
+} from '@imaging/fhir/examples';
+import { deliverDue } from '../domain/delivery.ts';
+import { placeOrder } from '../domain/orders.ts';
+import type { GatewayDeps } from '../domain/ports.ts';
+import { registerEndpoint, registerPatient } from '../domain/registrations.ts';
+import { issueReport, recordImagingStudy } from '../domain/results.ts';
+import { updateTask } from '../domain/tasks.ts';
+import { GP, RIS, testRegions } from './regions.ts';
+
+/** One stored resource of each type the gateway serves, as one region holds them. */
+export interface CaseResources {
+  Patient: WithId<Patient>;
+  ServiceRequest: WithId<ServiceRequest>;
+  Task: WithId<Task>;
+  ImagingStudy: WithId<ImagingStudy>;
+  DiagnosticReport: WithId<DiagnosticReport>;
+  Endpoint: WithId<Endpoint>;
+}
+
+const only = async <T extends keyof CaseResources>(deps: GatewayDeps, type: T, query = {}) => {
+  const found = await searchAll(deps.store, type, query);
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  return found[0] as CaseResources[T];
+};
+
+/**
+ * A whole case, through the domain: the north GP (N81001) orders from RM1 in the midlands, which images
+ * and reports; every change is delivered. Returns each region's own copies.
+ */
+export async function reportedCase(regions = testRegions()) {
+  const { north, midlands } = regions;
+  await registerPatient(north, GP, examplePatient());
+  await placeOrder(north, GP, exampleServiceRequest(), 'case-1');
+  await deliverDue(north);
+  const fulfil = { code: `${CODE_SYSTEMS.taskCode}|fulfil` };
+  const order = await only(midlands, 'ServiceRequest');
+  let task = await only(midlands, 'Task', fulfil);
+  for (const status of ['accepted', 'in-progress'] as const)
+    task = await updateTask(midlands, RIS, task.id, { ...task, status }, task.meta?.versionId, 'case-1');
+  const address = exampleEndpoint().address;
+  const endpoint = await registerEndpoint(
+    midlands,
+    RIS,
+    exampleEndpoint({ id: undefined, identifier: [{ system: 'urn:ietf:rfc:3986', value: address }] }),
+  );
+  const study = await recordImagingStudy(
+    midlands,
+    RIS,
+    exampleImagingStudy({
+      basedOn: [{ reference: `ServiceRequest/${order.id}` }],
+      subject: order.subject as ImagingStudy['subject'],
+      endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }],
+    }),
+    'case-1',
+  );
+  const report = await issueReport(
+    midlands,
+    RIS,
+    exampleDiagnosticReport({
+      basedOn: [{ reference: `ServiceRequest/${order.id}` }],
+      subject: order.subject as DiagnosticReport['subject'],
+      imagingStudy: [{ reference: `ImagingStudy/${study.resource.id}` }],
+    }),
+    'case-1',
+  );
+  await updateTask(
+    midlands,
+    RIS,
+    task.id,
+    {
+      ...task,
+      status: 'completed',
+      output: [{ type: { text: 'report' }, valueReference: { reference: `DiagnosticReport/${report.resource.id}` } }],
+    },
+    task.meta?.versionId,
+    'case-1',
+  );
+  await deliverDue(midlands);
+  const held = async (deps: GatewayDeps): Promise<CaseResources> => ({
+    Patient: await only(deps, 'Patient'),
+    ServiceRequest: await only(deps, 'ServiceRequest'),
+    Task: await only(deps, 'Task', fulfil),
+    ImagingStudy: await only(deps, 'ImagingStudy'),
+    DiagnosticReport: await only(deps, 'DiagnosticReport'),
+    Endpoint: await only(deps, 'Endpoint'),
+  });
+  return { regions, north: await held(north), midlands: await held(midlands) };
+}
