@@ -73,9 +73,10 @@ function portable(
     if (type) logicalRef.type = type as Reference['type'];
     return logicalRef;
   }) as Resource;
-  // Profiles and tags travel; the sender's version and timestamp do not.
-  const portableMeta = meta && { ...meta, versionId: undefined, lastUpdated: undefined };
-  return portableMeta && (portableMeta.profile || portableMeta.tag || portableMeta.security)
+  // Profiles and tags travel; the sender's version and timestamp do not, nor its security labels: who
+  // may see a resource is for each holder to decide, never for a message to say.
+  const portableMeta = meta && { ...meta, versionId: undefined, lastUpdated: undefined, security: undefined };
+  return portableMeta && (portableMeta.profile || portableMeta.tag)
     ? { ...copy, meta: stripUndefined(portableMeta) }
     : copy;
 }

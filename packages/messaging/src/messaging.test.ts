@@ -9,7 +9,7 @@ import { buildResponse } from './response.ts';
 const patient: Patient = {
   resourceType: 'Patient',
   id: 'p1',
-  meta: { versionId: '3' },
+  meta: { versionId: '3', security: [{ system: 'https://example.org/access', code: 'N81001' }] },
   identifier: [{ system: NHS_NUMBER_SYSTEM, value: '9990000018' }],
 };
 const order: ServiceRequest = {
@@ -63,7 +63,7 @@ describe('buildMessage', () => {
     expect(bundle.entry?.[1]?.resource?.resourceType).toBe('ServiceRequest');
   });
 
-  it('drops local ids and versions, rewrites carried references to urn:uuid, others to logical ones', () => {
+  it('drops local ids, versions and security labels, rewrites carried references to urn:uuid, others to logical ones', () => {
     const message = parseMessage(orderMessage());
     const sr = entriesOf<ServiceRequest>(message, 'ServiceRequest')[0]?.resource as ServiceRequest;
     const carriedPatient = entriesOf<Patient>(message, 'Patient')[0];

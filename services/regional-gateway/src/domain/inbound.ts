@@ -27,7 +27,7 @@ import type { Caller } from '@imaging/fhir';
 import type { ParsedMessage } from '@imaging/messaging';
 import { buildResponse, entriesOf, ORDER_REQUEST, parseMessage, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
-import { accessOrganisations, withAccess, withPeer } from './labels.ts';
+import { accessOrganisations, labelledAs, withAccess } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
 import { resolveLogicalReferences } from './references.ts';
 import { applyTaskUpdate } from './task-updates.ts';
@@ -131,7 +131,8 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
     );
   }
   const organisations = [requester, performer];
-  const share = <T extends Resource>(r: T) => withPeer(withAccess(r, organisations), message.sourceService);
+  // Labels a message carries are never trusted: each copy gets the ones this region computes.
+  const share = <T extends Resource>(r: T) => labelledAs(r, organisations, message.sourceService);
   const orderIdentifier = requireIdentifier(order.resource, order.index);
   const taskIdentifier = requireIdentifier(task.resource, task.index);
   const nhsIdentifier = requireIdentifier(patient.resource, patient.index);
@@ -151,7 +152,7 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
       }
     : {
         fullUrl: patient.fullUrl,
-        resource: withAccess(patient.resource, organisations),
+        resource: labelledAs(patient.resource, organisations),
         request: { method: 'POST', url: 'Patient', ifNoneExist: identifierQuery(nhsIdentifier) },
       };
   const patientRef = existingPatient ? `Patient/${existingPatient.id}` : patient.fullUrl;
@@ -212,7 +213,7 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
     const identifier = businessIdentifier(resolved);
     entries.push({
       fullUrl: carried.fullUrl,
-      resource: withPeer(withAccess(resolved, organisations), message.sourceService),
+      resource: labelledAs(resolved, organisations, message.sourceService),
       request: {
         method: 'POST',
         url: resolved.resourceType,

@@ -1,5 +1,5 @@
-import type { Coding, Resource } from '@medplum/fhirtypes';
-import { CANONICAL_BASE } from '@imaging/fhir';
+import type { Coding, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { CANONICAL_BASE, issue } from '@imaging/fhir';
 
 /**
  * Access labels: each stored resource names the organisations that may see it in `meta.security`.
@@ -10,6 +10,9 @@ export const ACCESS_SYSTEM = `${CANONICAL_BASE}/CodeSystem/organisation-access`;
 
 /** On a resource shared with another region: the service id of the region holding the other copy. */
 export const PEER_SERVICE_SYSTEM = `${CANONICAL_BASE}/CodeSystem/peer-service`;
+
+/** The systems only this server writes, in `meta.security` or `meta.tag`. */
+const SERVER_SYSTEMS: ReadonlySet<string | undefined> = new Set([ACCESS_SYSTEM, PEER_SERVICE_SYSTEM]);
 
 export function withAccess<T extends Resource>(resource: T, organisations: (string | undefined)[]): T {
   const existing = resource.meta?.security ?? [];
@@ -47,4 +50,61 @@ export function withPeer<T extends Resource>(resource: T, serviceId: string): T 
 
 export function peerOf(resource: Resource): string | undefined {
   return resource.meta?.tag?.find((t) => t.system === PEER_SERVICE_SYSTEM)?.code;
+}
+
+type MetaList = 'security' | 'tag';
+
+function isServerCoding(value: unknown): value is Coding {
+  return !!value && typeof value === 'object' && SERVER_SYSTEMS.has((value as Coding).system);
+}
+
+function serverCodings(resource: Resource | undefined, list: MetaList): Set<string> {
+  const codings: unknown = resource?.meta?.[list];
+  return new Set(Array.isArray(codings) ? codings.filter(isServerCoding).map((c) => `${c.system}|${c.code}`) : []);
+}
+
+/**
+ * A 422 issue for each label in the server's systems that a client sent and `stored` does not already
+ * carry: a create may carry none; an update may send back the labels it read, and change none.
+ */
+export function labelIssues(resource: Resource, stored?: Resource): OperationOutcomeIssue[] {
+  return (['security', 'tag'] as const).flatMap((list) => {
+    const codings: unknown = resource.meta?.[list];
+    if (!Array.isArray(codings)) return [];
+    const kept = serverCodings(stored, list);
+    return codings.flatMap((coding, i) =>
+      isServerCoding(coding) && !kept.has(`${coding.system}|${coding.code}`)
+        ? [
+            issue({
+              code: 'business-rule',
+              text: `${coding.system}|${coding.code ?? ''} is this server's label: a client may send back the labels it read, not add or change them`,
+              expression: `${resource.resourceType}.meta.${list}[${i}]`,
+            }),
+          ]
+        : [],
+    );
+  });
+}
+
+/**
+ * The resource without security labels or the server's tags. Security labels of other systems go too:
+ * this server enforces only its own, and keeping others would promise a protection it does not give.
+ */
+export function unlabelled<T extends Resource>(resource: T): T {
+  const meta = resource.meta;
+  if (!meta || typeof meta !== 'object') return resource;
+  const { security: _security, tag, ...rest } = meta;
+  const tags = Array.isArray(tag) ? tag.filter((t) => !isServerCoding(t)) : tag;
+  const kept = tags === undefined || (Array.isArray(tags) && tags.length === 0) ? rest : { ...rest, tag: tags };
+  const { meta: _meta, ...bare } = resource;
+  return (Object.keys(kept).length > 0 ? { ...bare, meta: kept } : bare) as T;
+}
+
+/**
+ * A new resource with exactly the labels the server computes: access for `organisations` and, for one
+ * shared with another region, that region's tag. Whatever labels it came with are dropped.
+ */
+export function labelledAs<T extends Resource>(resource: T, organisations: (string | undefined)[], peer?: string): T {
+  const labelled = withAccess(unlabelled(resource), organisations);
+  return peer ? withPeer(labelled, peer) : labelled;
 }

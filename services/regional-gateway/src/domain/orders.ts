@@ -12,10 +12,11 @@ import {
 import type { Caller, PlacedOrder } from '@imaging/fhir';
 import { buildMessage, ORDER_REQUEST, requestIdFor } from '@imaging/messaging';
 import { identifierQuery } from './identifiers.ts';
-import { withAccess, withPeer } from './labels.ts';
+import { labelledAs, withAccess } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
 import { resolvePatient } from './patients.ts';
 import type { GatewayDeps } from './ports.ts';
+import { admitClientResource } from './references.ts';
 import { entryResource, isCreated, runTransaction } from './transactions.ts';
 
 /** A placed order, as the gateway that took it knows it: also where it sent the order. */
@@ -41,11 +42,12 @@ export function placeOrder(
 async function placeOrderOnce(
   deps: GatewayDeps,
   caller: Caller,
-  order: ServiceRequest,
+  incoming: ServiceRequest,
   correlationId: string,
 ): Promise<RoutedOrder> {
   if (caller.kind !== 'referrer' || !caller.organisation)
     throw new OutcomeError(forbidden('Only a referrer may place an order'));
+  const order = await admitClientResource(deps, caller, incoming);
   const requester = odsOf(order.requester);
   if (!requester)
     throw new OutcomeError(
@@ -62,7 +64,7 @@ async function placeOrderOnce(
       unprocessable('The performer must be an organisation identified by its ODS code', 'ServiceRequest.performer[0]'),
     );
   const placer = placerIdentifier(order, requester);
-  const patient = await resolvePatient(deps.store, order.subject, 'ServiceRequest.subject');
+  const patient = await resolvePatient(deps, caller, order.subject, 'ServiceRequest.subject');
   const localOrder: ServiceRequest = { ...order, subject: { reference: `Patient/${patient.id}` } };
   // Checked here, as the client sent it (and before asking the hub anything), so problems are reported
   // at ServiceRequest.* rather than inside the transaction that stores it.
@@ -75,8 +77,7 @@ async function placeOrderOnce(
   const remote = location.serviceId !== deps.region.serviceId ? location.serviceId : undefined;
 
   const now = deps.clock.now().toISOString();
-  const share = <T extends ServiceRequest | Task>(r: T) =>
-    remote ? withPeer(withAccess(r, [requester, performer]), remote) : withAccess(r, [requester, performer]);
+  const share = <T extends ServiceRequest | Task>(r: T) => labelledAs(r, [requester, performer], remote);
   const serviceRequest = share<ServiceRequest>(localOrder);
   const taskIdentifier: Identifier = {
     system: SYSTEMS.task,
@@ -109,6 +110,7 @@ async function placeOrderOnce(
       request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) },
     },
   ];
+  // The requester, who may read the patient, shares it with the performer it orders from.
   const labelledPatient = withAccess(patient, [requester, performer]);
   if (labelledPatient !== patient) {
     entries.push({

@@ -1,34 +1,43 @@
 import type { Patient, Reference } from '@medplum/fhirtypes';
 import { NHS_NUMBER_SYSTEM, OutcomeError, searchOne, unprocessable } from '@imaging/fhir';
-import type { FhirStore, WithId } from '@imaging/fhir';
+import type { Caller, WithId } from '@imaging/fhir';
+import type { GatewayDeps } from './ports.ts';
+import { isVisible, readVisible } from './reads.ts';
 
 /**
- * The local Patient a reference points to: a literal `Patient/id`, or a logical reference by NHS
- * number. A reference to no local patient is a 422 at `expression`.
+ * The local Patient a reference points to, among those the caller may read: a literal `Patient/id`, or
+ * a logical reference by NHS number. Any other reference is a 422 at `expression`, the same whether the
+ * patient is missing or another organisation's, so its existence is not disclosed.
  */
 export async function resolvePatient(
-  store: FhirStore,
+  deps: GatewayDeps,
+  caller: Caller,
   reference: Reference | undefined,
   expression: string,
 ): Promise<WithId<Patient>> {
   const literal = reference?.reference;
   if (literal?.startsWith('Patient/')) {
     try {
-      return await store.read<Patient>('Patient', literal.slice('Patient/'.length));
+      return await readVisible<Patient>(deps, caller, 'Patient', literal.slice('Patient/'.length));
     } catch (err) {
       if (err instanceof OutcomeError && (err.status === 404 || err.status === 410)) {
-        throw new OutcomeError(unprocessable(`${literal} does not exist in this region`, expression));
+        throw new OutcomeError(unprocessable(`${literal} is not a patient you may read here`, expression));
       }
       throw err;
     }
   }
   const identifier = reference?.identifier;
   if (identifier?.system === NHS_NUMBER_SYSTEM && identifier.value) {
-    const found = await searchOne<Patient>(store, 'Patient', {
+    const found = await searchOne<Patient>(deps.store, 'Patient', {
       identifier: `${NHS_NUMBER_SYSTEM}|${identifier.value}`,
     });
-    if (found) return found;
-    throw new OutcomeError(unprocessable(`No patient with NHS number ${identifier.value} in this region`, expression));
+    if (found && isVisible(caller, found)) return found;
+    throw new OutcomeError(
+      unprocessable(
+        `No patient with NHS number ${identifier.value} that you may read here: register the patient first`,
+        expression,
+      ),
+    );
   }
   throw new OutcomeError(unprocessable('Expected a reference to a Patient, literal or by NHS number', expression));
 }

@@ -1,7 +1,10 @@
-import type { Identifier, Reference, Resource } from '@medplum/fhirtypes';
-import { searchOne } from '@imaging/fhir';
-import type { FhirStore } from '@imaging/fhir';
+import type { Identifier, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
+import { issue, OutcomeError, searchOne, unprocessable, unprocessableIssues } from '@imaging/fhir';
+import type { Caller, FhirStore } from '@imaging/fhir';
 import { mapReferences } from '@imaging/messaging';
+import { labelIssues, unlabelled } from './labels.ts';
+import type { GatewayDeps } from './ports.ts';
+import { isVisible, readVisible } from './reads.ts';
 
 /**
  * Turns the logical references a message carries (type + business identifier) into literal references
@@ -47,13 +50,13 @@ export async function identifierLookup(
   const literals = new Set<string>();
   for (const resource of resources) {
     mapReferences(resource, (ref) => {
-      if (ref.reference && /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]+$/.test(ref.reference)) literals.add(ref.reference);
+      if (ref.reference && localTarget(ref.reference)) literals.add(ref.reference);
       return ref;
     });
   }
   const found = new Map<string, Identifier>();
   for (const literal of literals) {
-    const [type, id] = literal.split('/') as [Resource['resourceType'], string];
+    const { type, id } = localTarget(literal) as LocalTarget;
     try {
       const identifier = identifierOf(await store.read(type, id));
       if (identifier) found.set(literal, identifier);
@@ -62,4 +65,110 @@ export async function identifierLookup(
     }
   }
   return (reference) => found.get(reference);
+}
+
+interface LocalTarget {
+  type: Resource['resourceType'];
+  id: string;
+}
+
+/** `Type/id` or `Type/id/_history/vid`: a resource in this region's store. */
+function localTarget(reference: string): LocalTarget | undefined {
+  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(reference);
+  return m ? { type: m[1] as Resource['resourceType'], id: m[2] as string } : undefined;
+}
+
+/** Each literal reference in a resource, with the FHIRPath of the element that holds it. */
+export function literalReferences(resource: Resource): { reference: string; expression: string }[] {
+  const found: { reference: string; expression: string }[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => {
+        walk(item, `${path}[${i}]`);
+      });
+    } else if (node && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'reference' && typeof value === 'string') found.push({ reference: value, expression: path });
+        else walk(value, `${path}.${key}`);
+      }
+    }
+  };
+  walk(resource, resource.resourceType);
+  return found;
+}
+
+/**
+ * What every client write goes through before anything is decided on it, so a write can neither label
+ * a resource nor reach one the caller may not read:
+ * - labels in the server's systems are refused (an update may send back, unchanged, those it read), and
+ *   other security labels are dropped;
+ * - every literal reference must be to a resource here that the caller may read, by the very rule a
+ *   read applies; one that is missing or hidden is refused alike, so a write discloses nothing a read
+ *   would not. `#id` points inside the resource itself.
+ * One issue per problem, at its element. Returns the resource without client labels.
+ */
+export async function admitClientResource<T extends Resource>(
+  deps: GatewayDeps,
+  caller: Caller,
+  resource: T,
+  stored?: Resource,
+): Promise<T> {
+  const issues: OperationOutcomeIssue[] = labelIssues(resource, stored);
+  const readable = new Map<string, boolean>();
+  for (const { reference, expression } of literalReferences(resource)) {
+    if (reference.startsWith('#')) continue;
+    const target = localTarget(reference);
+    if (!target) {
+      issues.push(
+        issue({
+          code: 'business-rule',
+          text: `'${reference}' is not a reference to a resource in this region (expected Type/id)`,
+          expression,
+        }),
+      );
+      continue;
+    }
+    const key = `${target.type}/${target.id}`;
+    const ok = readable.get(key) ?? (await canRead(deps, caller, target));
+    readable.set(key, ok);
+    if (!ok)
+      issues.push(issue({ code: 'business-rule', text: `${key} is not a resource you may read here`, expression }));
+  }
+  if (issues.length > 0) throw new OutcomeError(unprocessableIssues(issues));
+  return unlabelled(resource);
+}
+
+async function canRead(deps: GatewayDeps, caller: Caller, { type, id }: LocalTarget): Promise<boolean> {
+  try {
+    await readVisible(deps, caller, type, id);
+    return true;
+  } catch (err) {
+    if (err instanceof OutcomeError && err.status < 500) return false;
+    throw err;
+  }
+}
+
+/**
+ * Business identifiers that are not namespaced by the caller's organisation (a Study Instance UID, an
+ * endpoint's own identifier) could name another organisation's record; a conditional create would then
+ * hand that record over. Such a write is refused instead, before anything is stored.
+ */
+export async function assertOwnIdentifier(
+  deps: GatewayDeps,
+  caller: Caller,
+  resource: Resource & { identifier?: Identifier[] },
+  identifier: Identifier,
+): Promise<void> {
+  const existing = await searchOne(deps.store, resource.resourceType, {
+    identifier: `${identifier.system}|${identifier.value}`,
+  });
+  if (existing && !isVisible(caller, existing)) {
+    const index = resource.identifier?.findIndex((i) => i.system === identifier.system && i.value === identifier.value);
+    throw new OutcomeError(
+      unprocessable(
+        `${identifier.system}|${identifier.value} identifies another organisation's ${resource.resourceType}`,
+        `${resource.resourceType}.identifier[${index ?? 0}]`,
+      ),
+    );
+  }
 }

@@ -2,8 +2,9 @@ import type { Endpoint, Patient } from '@medplum/fhirtypes';
 import { forbidden, NHS_NUMBER_SYSTEM, OutcomeError, retryOnConflict, searchOne, unprocessable } from '@imaging/fhir';
 import type { WithId, Caller } from '@imaging/fhir';
 import { identifierQuery } from './identifiers.ts';
-import { withAccess } from './labels.ts';
+import { labelledAs, withAccess } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
+import { admitClientResource, assertOwnIdentifier } from './references.ts';
 import type { Recorded } from './results.ts';
 
 /**
@@ -11,10 +12,15 @@ import type { Recorded } from './results.ts';
  * registering one the region already holds gives the caller's organisation access to that record
  * (it already knows the NHS number) and returns it, unchanged otherwise.
  */
-export function registerPatient(deps: GatewayDeps, caller: Caller, patient: Patient): Promise<Recorded<Patient>> {
+export async function registerPatient(
+  deps: GatewayDeps,
+  caller: Caller,
+  incoming: Patient,
+): Promise<Recorded<Patient>> {
   if (caller.kind !== 'referrer' || !caller.organisation)
     throw new OutcomeError(forbidden('Only a referrer may register a patient'));
   const organisation = caller.organisation;
+  const patient = await admitClientResource(deps, caller, incoming);
   const nhs = patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM && i.value);
   if (!nhs)
     throw new OutcomeError(
@@ -23,7 +29,7 @@ export function registerPatient(deps: GatewayDeps, caller: Caller, patient: Pati
   return retryOnConflict(async () => {
     const existing = await searchOne<Patient>(deps.store, 'Patient', identifierQuery(nhs));
     if (!existing) {
-      const { resource, created } = await deps.store.create(withAccess(patient, [organisation]), {
+      const { resource, created } = await deps.store.create(labelledAs(patient, [organisation]), {
         ifNoneExist: identifierQuery(nhs),
       });
       return { resource, created };
@@ -38,12 +44,14 @@ export function registerPatient(deps: GatewayDeps, caller: Caller, patient: Pati
 export async function registerEndpoint(
   deps: GatewayDeps,
   caller: Caller,
-  endpoint: Endpoint,
+  incoming: Endpoint,
 ): Promise<Recorded<Endpoint>> {
   if (caller.kind !== 'provider' || !caller.organisation)
     throw new OutcomeError(forbidden('Only an imaging provider may register an endpoint'));
+  const endpoint = await admitClientResource(deps, caller, incoming);
   const identifier = endpoint.identifier?.find((i) => i.system && i.value);
-  const labelled = withAccess(endpoint, [caller.organisation]);
+  if (identifier) await assertOwnIdentifier(deps, caller, endpoint, identifier);
+  const labelled = labelledAs(endpoint, [caller.organisation]);
   const { resource, created } = await deps.store.create(
     labelled,
     identifier ? { ifNoneExist: identifierQuery(identifier) } : {},

@@ -10,10 +10,10 @@ import { assertValid, forbidden, odsOf, OutcomeError, SYSTEMS, unprocessable } f
 import type { WithId, Caller } from '@imaging/fhir';
 import { buildMessage, REPORT_ISSUED, requestIdFor } from '@imaging/messaging';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
-import { accessOrganisations, peerOf, withAccess } from './labels.ts';
+import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
 import { deliveryEntries, LOCATOR_DESTINATION } from './outbox.ts';
 import type { GatewayDeps } from './ports.ts';
-import { identifierLookup } from './references.ts';
+import { admitClientResource, assertOwnIdentifier, identifierLookup } from './references.ts';
 import { entryResource, isCreated, runTransaction } from './transactions.ts';
 
 export interface Recorded<T extends Resource> {
@@ -28,9 +28,11 @@ export interface Recorded<T extends Resource> {
 export async function recordImagingStudy(
   deps: GatewayDeps,
   caller: Caller,
-  study: ImagingStudy,
+  incoming: ImagingStudy,
   correlationId: string,
 ): Promise<Recorded<ImagingStudy>> {
+  assertProvider(caller, 'ImagingStudy');
+  const study = await admitClientResource(deps, caller, incoming);
   const order = await orderPerformedBy(deps, caller, study.basedOn, 'ImagingStudy');
   checkSameSubject(order, study.subject, 'ImagingStudy.subject');
   const uid = businessIdentifier(study);
@@ -38,7 +40,8 @@ export async function recordImagingStudy(
     throw new OutcomeError(
       unprocessable('An ImagingStudy needs its Study Instance UID (system urn:dicom:uid)', 'ImagingStudy.identifier'),
     );
-  const stored = withAccess(study, accessOrganisations(order));
+  await assertOwnIdentifier(deps, caller, study, uid);
+  const stored = labelledAs(study, accessOrganisations(order));
   assertValid(stored);
   const studyUrl = `urn:uuid:${crypto.randomUUID()}`;
   const entries: BundleEntry[] = [
@@ -61,14 +64,16 @@ export async function recordImagingStudy(
 export async function issueReport(
   deps: GatewayDeps,
   caller: Caller,
-  report: DiagnosticReport,
+  incoming: DiagnosticReport,
   correlationId: string,
 ): Promise<Recorded<DiagnosticReport>> {
+  assertProvider(caller, 'DiagnosticReport');
+  const report = await admitClientResource(deps, caller, incoming);
   const order = await orderPerformedBy(deps, caller, report.basedOn, 'DiagnosticReport');
   checkSameSubject(order, report.subject, 'DiagnosticReport.subject');
   const performer = odsOf(order.performer?.[0]) as string;
   const identifier = reportIdentifier(report, performer);
-  const stored = withAccess(
+  const stored = labelledAs(
     { ...report, identifier: [...(report.identifier ?? []).filter((i) => i.system !== SYSTEMS.report), identifier] },
     accessOrganisations(order),
   );
@@ -88,14 +93,13 @@ export async function issueReport(
   return { resource: entryResource<DiagnosticReport>(response, 0), created: isCreated(response, 0) };
 }
 
+/** The order a result is based on: one the caller may read (its references were admitted), and performs. */
 async function orderPerformedBy(
   deps: GatewayDeps,
   caller: Caller,
   basedOn: { reference?: string }[] | undefined,
   type: string,
 ): Promise<WithId<ServiceRequest>> {
-  if (caller.kind !== 'provider' || !caller.organisation)
-    throw new OutcomeError(forbidden(`Only an imaging provider may record a ${type}`));
   const ref = basedOn?.find((b) => b.reference?.startsWith('ServiceRequest/'))?.reference;
   if (!ref)
     throw new OutcomeError(
@@ -112,6 +116,11 @@ async function orderPerformedBy(
     throw new OutcomeError(forbidden(`${caller.organisation} is not the performer of ${ref}`));
   }
   return order;
+}
+
+function assertProvider(caller: Caller, type: string): void {
+  if (caller.kind !== 'provider' || !caller.organisation)
+    throw new OutcomeError(forbidden(`Only an imaging provider may record a ${type}`));
 }
 
 function checkSameSubject(

@@ -19,7 +19,7 @@ import { peerOf } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
 import type { GatewayDeps } from './ports.ts';
 import { readVisible } from './reads.ts';
-import { identifierLookup } from './references.ts';
+import { admitClientResource, identifierLookup } from './references.ts';
 import { entryResource, runTransaction } from './transactions.ts';
 
 /** The fields a client may change on a Task; everything else is what was ordered, and stays. */
@@ -45,7 +45,7 @@ export async function updateTask(
   deps: GatewayDeps,
   caller: Caller,
   id: string,
-  incoming: Task,
+  body: Task,
   ifMatch: string | undefined,
   correlationId: string,
 ): Promise<WithId<Task>> {
@@ -58,8 +58,9 @@ export async function updateTask(
       preconditionFailed(`Task/${id} is at version ${current.meta?.versionId}, not ${ifMatch}: read it again`),
     );
   }
-  if (incoming.id !== undefined && incoming.id !== id)
-    throw new OutcomeError(unprocessable(`The body is Task/${incoming.id}, not Task/${id}`, 'Task.id'));
+  if (body.id !== undefined && body.id !== id)
+    throw new OutcomeError(unprocessable(`The body is Task/${body.id}, not Task/${id}`, 'Task.id'));
+  const incoming = await admitClientResource(deps, caller, body, current);
 
   checkUnchangedFields(current, incoming);
   checkRole(caller, current, incoming);
