@@ -1,3 +1,4 @@
+export * from './authority.ts';
 export * from './build.ts';
 export * from './events.ts';
 export * from './headers.ts';

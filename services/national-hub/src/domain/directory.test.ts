@@ -3,7 +3,7 @@ import { assertValid, ODS_SYSTEM, SqliteStore, SYSTEMS, validatingStore } from '
 import type { Endpoint, Organization } from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDataDir, topologyWith } from '../testing/index.ts';
-import { directoryResources, findRegion, findService, seedDirectory } from './directory.ts';
+import { directoryResources, findOrganisationRegion, findRegion, findService, seedDirectory } from './directory.ts';
 
 const temp = tempDataDir();
 afterAll(() => temp.remove());
@@ -84,6 +84,20 @@ describe('directory lookups', async () => {
       address: 'http://127.0.0.1:4102/fhir',
     });
     expect(await findRegion(store, 'atlantis')).toBeUndefined();
+  });
+
+  it('find the region serving an ODS organisation', async () => {
+    expect(await findOrganisationRegion(store, 'RM1')).toEqual({
+      regionId: 'midlands',
+      regionName: 'Midlands Imaging Network',
+      serviceId: 'imaging-midlands',
+      address: 'http://127.0.0.1:4102/fhir',
+    });
+    expect((await findOrganisationRegion(store, 'N81001'))?.serviceId).toBe('imaging-north');
+    expect(await findOrganisationRegion(store, 'ZZZ99')).toBeUndefined();
+    const practice = await store.read<Organization>('Organization', 'ods-M81001');
+    await store.update<Organization>({ ...practice, active: false });
+    expect(await findOrganisationRegion(store, 'M81001')).toBeUndefined();
   });
 
   it('find a region by its service id, only while its Endpoint is active', async () => {

@@ -199,6 +199,24 @@ export async function findService(store: FhirStore, serviceId: string): Promise<
   return serviceOf(regionId, organization?.name, endpoint);
 }
 
+/**
+ * The region serving an ODS organisation (the region it is `partOf`), with its gateway; undefined
+ * when the directory does not know the organisation, or it or its region's Endpoint is not active.
+ */
+export async function findOrganisationRegion(store: FhirStore, ods: string): Promise<RegionService | undefined> {
+  const page = await store.search<Organization>('Organization', {
+    identifier: token(ODS_SYSTEM, ods),
+    _include: 'Organization:endpoint',
+    _count: '2',
+  });
+  const organization = page.resources[0];
+  const region = organization?.partOf;
+  if (!organization || organization.active === false || region?.identifier?.system !== SYSTEMS.region) return undefined;
+  const endpoint = endpointOf(organization, page.included);
+  if (!endpoint || !region.identifier.value) return undefined;
+  return serviceOf(region.identifier.value, region.display, endpoint);
+}
+
 function endpointOf(organization: Organization, included: Resource[]): Endpoint | undefined {
   const refs = new Set((organization.endpoint ?? []).map((e) => e.reference));
   return included.find(

@@ -11,6 +11,7 @@ import {
   nhsNumberOf,
   notSupported,
   OutcomeError,
+  outcomeOf,
   pagingOf,
   SYSTEMS,
   token,
@@ -18,7 +19,13 @@ import {
   unprocessableIssues,
 } from '@imaging/fhir';
 import type { SearchPage, WithId } from '@imaging/fhir';
-import type { DocumentReference, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
+import type {
+  DocumentReference,
+  OperationOutcome,
+  OperationOutcomeIssue,
+  Reference,
+  Resource,
+} from '@medplum/fhirtypes';
 import type { AuditInput, AuditOutcome } from './audit.ts';
 import { recordAudit } from './audit.ts';
 import type { Caller } from '@imaging/fhir';
@@ -53,7 +60,8 @@ export interface Registration {
 
 /**
  * Registers a pointer, idempotently: a conditional create on its master identifier (the source URL),
- * so a retried registration returns the pointer already held. A region may only point at its own data.
+ * so a retried registration returns the pointer already held. A region may only point at its own data
+ * (`pointerRefusal`); a refusal is audited.
  */
 export async function registerPointer(
   deps: HubDomainDeps,
@@ -65,23 +73,29 @@ export async function registerPointer(
   assertValid(pointer);
   const parts = pointerParts(pointer);
   const regionId = regionOf(caller);
-  if (parts.custodian !== regionId) {
-    throw new OutcomeError(
-      forbiddenAt(
-        `${caller.clientId} registers for region ${regionId}, not ${parts.custodian}`,
-        'DocumentReference.custodian',
-      ),
-    );
-  }
   const region = await findRegion(deps.store, regionId);
   if (!region) throw new OutcomeError(forbidden(`Region ${regionId} of ${caller.clientId} is not in the directory`));
-  if (!parts.url.startsWith(`${region.address}/`)) {
-    throw new OutcomeError(
-      forbiddenAt(
-        `A pointer of region ${regionId} must point into its gateway ${region.address}`,
-        'DocumentReference.content[0].attachment.url',
-      ),
-    );
+  const refusal = pointerRefusal(pointer, parts.custodian, regionId, region.address);
+  if (refusal) {
+    const error = new OutcomeError(refusal);
+    await audit(deps, {
+      subtype: 'pointer-registered',
+      action: 'C',
+      from: { caller },
+      to: { caller },
+      requestor: 'from',
+      nhsNumbers: [parts.nhsNumber],
+      data: [{ what: sourceOf(parts.url, parts.kind) }],
+      ids,
+      outcome: { status: error.status, text: error.message },
+    });
+    deps.logger.warn('pointer refused', {
+      correlationId: ids.correlationId,
+      requestId: ids.requestId,
+      client: caller.clientId,
+      reason: error.message,
+    });
+    throw error;
   }
   checkSourcePath(parts, region.address);
 
@@ -195,6 +209,47 @@ function pointerParts(pointer: DocumentReference): PointerParts {
   };
 }
 
+/**
+ * A region points only at content it holds behind its own gateway: it is the pointer's custodian, and
+ * every attachment is a URL into its gateway (as the directory has it), never the content itself (the
+ * locator keeps pointers only). A 403 with one issue per problem, else undefined.
+ */
+function pointerRefusal(
+  pointer: DocumentReference,
+  custodian: string,
+  regionId: string,
+  gateway: string,
+): OperationOutcome | undefined {
+  const problems: OperationOutcomeIssue[] = [];
+  if (custodian !== regionId) {
+    problems.push(
+      forbiddenIssue(
+        `Region ${regionId} registers pointers for itself, not ${custodian}`,
+        'DocumentReference.custodian',
+      ),
+    );
+  }
+  for (const [i, { attachment }] of (pointer.content ?? []).entries()) {
+    if (attachment.data !== undefined) {
+      problems.push(
+        forbiddenIssue(
+          `A pointer carries no content: the content stays in region ${regionId}`,
+          `DocumentReference.content[${i}].attachment.data`,
+        ),
+      );
+    }
+    if (!attachment.url?.startsWith(`${gateway}/`)) {
+      problems.push(
+        forbiddenIssue(
+          `A pointer of region ${regionId} names only content in its gateway ${gateway}`,
+          `DocumentReference.content[${i}].attachment.url`,
+        ),
+      );
+    }
+  }
+  return problems.length ? outcomeOf('forbidden', problems) : undefined;
+}
+
 /** `<gateway>/<kind>/<id>`, of the kind the pointer says. */
 function checkSourcePath(parts: PointerParts, gateway: string): void {
   const [type, id, ...rest] = parts.url.slice(gateway.length + 1).split('/');
@@ -211,8 +266,8 @@ function checkSourcePath(parts: PointerParts, gateway: string): void {
   }
 }
 
-function forbiddenAt(text: string, expression: string) {
-  return { ...forbidden(text), issue: [issue({ code: 'forbidden', text, expression })] };
+function forbiddenIssue(text: string, expression: string): OperationOutcomeIssue {
+  return issue({ code: 'forbidden', text, expression });
 }
 
 export interface PointerSearch {

@@ -1,12 +1,19 @@
 import { badGateway, forbidden, nhsNumberOf, OutcomeError, unavailable, unprocessable } from '@imaging/fhir';
-import { checkRoutingHeaders, MESSAGE_HEADERS, parseMessage, routingHeaders } from '@imaging/messaging';
+import {
+  checkMessageAuthority,
+  checkRoutingHeaders,
+  isMessageRefusal,
+  MESSAGE_HEADERS,
+  parseMessage,
+  routingHeaders,
+} from '@imaging/messaging';
 import type { ParsedMessage, RawRoutingHeaders, RoutingHeaders } from '@imaging/messaging';
 import type { Bundle, Identifier, OperationOutcome, Patient, Reference, Resource } from '@medplum/fhirtypes';
 import { recordAudit } from './audit.ts';
 import type { Caller } from '@imaging/fhir';
 import { assertKind, regionOf } from './caller.ts';
 import type { RegionService } from './directory.ts';
-import { findRegion, findService } from './directory.ts';
+import { findOrganisationRegion, findRegion, findService } from './directory.ts';
 import type { HubDomainDeps } from './ports.ts';
 
 export interface Relayed {
@@ -16,14 +23,18 @@ export interface Relayed {
 
 /**
  * The cross-region router (after the BaRS proxy): it checks who is sending what to whom, looks the
- * target service up in the directory, forwards the message with the hub's own token, and relays the
- * answer. It keeps no message: when the receiver cannot be reached the sender is told 503 and retries
- * with the same X-Request-ID (the receiver drops repeats).
+ * target service up in the directory, checks the sender's authority over the content against the
+ * directory (`checkMessageAuthority`, which the receiver applies again with its stored case), forwards
+ * the message with the hub's own token, and relays the answer. It keeps no message: when the receiver
+ * cannot be reached the sender is told 503 and retries with the same X-Request-ID (the receiver drops
+ * repeats); a refusal (4xx) is relayed as it is, so the sender parks the message instead.
  */
 
 /**
- * Routes one message. Refusals before forwarding (400/403/422) deliver nothing and write nothing;
- * once forwarding is attempted, an AuditEvent records the disclosure and how it ended.
+ * Routes one message. Refusals of the envelope (400/403/422: headers, shape, sender, target) deliver
+ * nothing and write nothing. From the content check on, an AuditEvent records what happened: a 403
+ * when the sender has no authority over the content (nothing forwarded), else the disclosure and how
+ * it ended.
  */
 export async function routeMessage(
   deps: HubDomainDeps,
@@ -71,7 +82,14 @@ export async function routeMessage(
     );
   }
 
-  const relayed = await forward(deps, receiver, bundle, headers);
+  const authority = await checkMessageAuthority(message, {
+    sender: sender.serviceId,
+    receiver: receiver.serviceId,
+    serviceOf: async (ods) => (await findOrganisationRegion(deps.store, ods))?.serviceId,
+  });
+  const relayed = authority.authorised
+    ? await forward(deps, receiver, bundle, headers)
+    : { status: 403, body: authority.refusal };
   await recordAudit(deps.store, {
     subtype: 'message-routed',
     action: 'E',
@@ -95,6 +113,12 @@ export async function routeMessage(
     status: relayed.status,
   };
   if (relayed.status < 400) deps.logger.info('message routed', log);
+  else if (!authority.authorised)
+    deps.logger.warn('message refused: the sender has no authority over its content', {
+      ...log,
+      client: caller.clientId,
+      reason: outcomeText(relayed),
+    });
   else deps.logger.warn('message not delivered', log);
   return relayed;
 }
@@ -135,8 +159,9 @@ async function forward(
   }
   if (result.status >= 500)
     return { status: 502, body: badGateway(`${receiver.serviceId} failed (${result.status}): ${result.text}`) };
-  // The receiver refusing the hub's own token is the hub's or the receiver's set-up, not the sender's message.
-  if (result.status === 401 || result.status === 403) {
+  // The receiver refusing the hub's own token is the hub's or the receiver's set-up, not the sender's
+  // message; refusing the message's content is the message's, and the sender must hear so (not retry).
+  if (result.status === 401 || (result.status === 403 && !isMessageRefusal(result.outcome))) {
     return {
       status: 502,
       body: badGateway(`${receiver.serviceId} refused the hub's credentials (${result.status}): ${result.text}`),

@@ -118,6 +118,33 @@ describe('registering a pointer', () => {
     expect(await pointersInStore()).toHaveLength(before);
   });
 
+  it('refuses a pointer naming any content outside its own gateway, or carrying content itself (403), audited', async () => {
+    const before = (await pointersInStore()).length;
+    const refusedBefore = (await audits('pointer-registered')).filter((a) => a.outcome !== '0').length;
+    const own = pointer('north', north.url, 'ImagingStudy', 'two-urls');
+    const second = await register({
+      ...own,
+      content: [
+        ...(own.content ?? []),
+        { attachment: { contentType: 'application/fhir+json', url: 'http://127.0.0.1:4102/fhir/ImagingStudy/x' } },
+      ],
+    });
+    expect(second.status).toBe(403);
+    expect((await issues(second))[0]?.expression).toEqual(['DocumentReference.content[1].attachment.url']);
+    const inline = await register({
+      ...own,
+      content: [{ attachment: { ...own.content?.[0]?.attachment, data: btoa('{"resourceType":"ImagingStudy"}') } }],
+    });
+    expect(inline.status).toBe(403);
+    expect((await issues(inline))[0]?.expression).toEqual(['DocumentReference.content[0].attachment.data']);
+    expect(await pointersInStore()).toHaveLength(before);
+
+    const refused = (await audits('pointer-registered')).filter((a) => a.outcome !== '0');
+    expect(refused).toHaveLength(refusedBefore + 2);
+    expect(refused.at(-1)).toMatchObject({ outcome: '4', agent: [{ altId: 'gateway-north' }, {}] });
+    expect(refused.at(-1)?.outcomeDesc).toContain('content');
+  });
+
   it('refuses a pointer without a (valid) NHS number, or with parts missing (422, one issue each)', async () => {
     const { subject: _subject, ...anonymous } = pointer('north', north.url, 'ImagingStudy', 'anon');
     const missing = await register(anonymous);

@@ -1,7 +1,15 @@
-import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, OutcomeError, SYSTEMS, systemClock, testNhsNumber } from '@imaging/fhir';
+import {
+  CODE_SYSTEMS,
+  NHS_NUMBER_SYSTEM,
+  odsReference,
+  OutcomeError,
+  SYSTEMS,
+  systemClock,
+  testNhsNumber,
+} from '@imaging/fhir';
 import { EXAMPLE, exampleFulfilmentTask, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { buildMessage, MESSAGE_HEADERS, ORDER_REQUEST, TASK_UPDATE } from '@imaging/messaging';
-import type { AuditEvent, Bundle, MessageHeader, OperationOutcome } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, MessageHeader, OperationOutcome, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TestHub } from '../testing/index.ts';
 import { routeMessage } from '../domain/router.ts';
@@ -30,14 +38,17 @@ beforeEach(() => {
   midlands.behave('accept');
 });
 
-/** A task-update message from one region's gateway to another's. */
-function taskUpdate(from: string, to: string): Bundle {
+/**
+ * A task-update message from one region's gateway to another's: by default the requester's (N81001,
+ * north) cancel of its order, which the region serving the owner (RM1, midlands) may be sent.
+ */
+function taskUpdate(from: string, to: string, change: Partial<Task> = {}): Bundle {
   return buildMessage({
     event: TASK_UPDATE,
     timestamp: '2026-11-23T09:00:00Z',
     sourceService: from,
     destinationService: to,
-    focus: exampleFulfilmentTask({ status: 'accepted' }),
+    focus: exampleFulfilmentTask({ status: 'cancelled', ...change }),
     resources: [],
     identifierOf: () => undefined,
   });
@@ -260,6 +271,35 @@ describe('refusing a message (nothing delivered)', () => {
     expect(midlands.received).toHaveLength(0);
   });
 
+  it('a sender without authority over the content is 403 at the offending element, audited, and nothing is forwarded', async () => {
+    const before = (await audits()).length;
+    // The north serves the requester (N81001): it may cancel the Task, not move the owner's work on.
+    const res = await route(
+      taskUpdate('imaging-north', 'imaging-midlands', { status: 'in-progress' }),
+      routeHeaders('imaging-midlands', { [MESSAGE_HEADERS.correlationId]: 'case-no-authority' }),
+    );
+    expect(res.status).toBe(403);
+    const [issue] = await issues(res);
+    expect(issue).toMatchObject({ code: 'forbidden', expression: ['Bundle.entry[1].resource.status'] });
+    expect(midlands.received).toHaveLength(0);
+    const all = await audits();
+    expect(all).toHaveLength(before + 1);
+    expect(all.at(-1)).toMatchObject({ outcome: '4', agent: [{ altId: 'gateway-north' }, {}] });
+    expect(all.at(-1)?.outcomeDesc).toBe(issue?.details?.text);
+    const warned = hub.logger.entries.filter((e) => e.correlationId === 'case-no-authority' && e.level === 'warn');
+    expect(warned.map((e) => e.message)).toEqual(['message refused: the sender has no authority over its content']);
+  });
+
+  it('a sender naming an organisation the directory does not know is 403', async () => {
+    const res = await route(
+      taskUpdate('imaging-north', 'imaging-midlands', { owner: odsReference('ZZZ99') }),
+      routeHeaders('imaging-midlands'),
+    );
+    expect(res.status).toBe(403);
+    expect((await issues(res))[0]?.expression).toEqual(['Bundle.entry[1].resource.owner']);
+    expect(midlands.received).toHaveLength(0);
+  });
+
   it('a client that is not a gateway may not route, whatever its scopes', async () => {
     const clinician = { clientId: 'clinician-rs1', kind: 'clinician' as const, organisation: 'RS1', region: 'south' };
     const deps = {
@@ -283,7 +323,7 @@ describe('refusing a message (nothing delivered)', () => {
 describe('when the receiver fails', () => {
   it('a receiver that cannot be reached is 503 unavailable (the sender keeps the message), and the failure is audited', async () => {
     const res = await route(
-      taskUpdate('imaging-north', 'imaging-south'),
+      taskUpdate('imaging-north', 'imaging-south', { owner: odsReference('RS1') }),
       routeHeaders('imaging-south', { [MESSAGE_HEADERS.requestId]: 'req-down-1' }),
     );
     expect(res.status).toBe(503);
@@ -309,6 +349,25 @@ describe('when the receiver fails', () => {
     const outcome = (await res.json()) as OperationOutcome;
     expect(outcome.id).toBe('bad-gateway');
     expect(outcome.issue?.[0]?.details?.text).toContain('The receiving store is broken');
+  });
+
+  it("a receiver's refusal of the content is relayed as its 403, so the sender parks the message", async () => {
+    midlands.behave('forbid');
+    const res = await route(taskUpdate('imaging-north', 'imaging-midlands'), routeHeaders('imaging-midlands'));
+    expect(res.status).toBe(403);
+    const [issue] = await issues(res);
+    expect(issue?.details?.text).toBe('Task T-1 here is shared with imaging-south, not imaging-north');
+    expect(issue?.expression).toEqual(['Bundle.entry[1].resource.identifier']);
+    expect(((await audits()).at(-1) as AuditEvent).outcome).toBe('4');
+  });
+
+  it("a receiver refusing the hub's own token is 502: the hub's set-up, not the sender's message", async () => {
+    midlands.behave('distrust');
+    const res = await route(taskUpdate('imaging-north', 'imaging-midlands'), routeHeaders('imaging-midlands'));
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as OperationOutcome).issue?.[0]?.details?.text).toContain(
+      "refused the hub's credentials",
+    );
   });
 
   it("a receiver's refusal keeps its status and its outcome", async () => {

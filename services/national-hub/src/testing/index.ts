@@ -12,11 +12,15 @@ import {
   devTokenSource,
   ensureDevCredentials,
   jwksUriOf,
+  serviceTokenSource,
 } from '@imaging/auth';
 import type { Topology } from '@imaging/config';
 import { devTopology } from '@imaging/config';
 import {
   allOk,
+  forbidden,
+  issue,
+  outcomeOf,
   serverError,
   SqliteStore,
   toOutcomeError,
@@ -26,10 +30,10 @@ import {
 } from '@imaging/fhir';
 import type { FhirStore, Clock } from '@imaging/fhir';
 import { fhirResponse, pageTokens } from '@imaging/fhir-http';
-import { buildResponse, MESSAGE_HEADERS, parseMessage } from '@imaging/messaging';
+import { buildResponse, MESSAGE_HEADERS, MESSAGE_REFUSAL, parseMessage } from '@imaging/messaging';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
-import { createApp } from '../app.ts';
+import { createApp, HUB_SERVICE_SCOPES } from '../app.ts';
 import { seedDirectory } from '../domain/directory.ts';
 
 /** A data dir of its own for a test file (dev keys, clients.json); remove it in afterAll. */
@@ -96,7 +100,13 @@ export async function createTestHub(options: TestHubOptions) {
     }
     return source.getToken();
   };
-  return { app, store, raw, logger, topology, publicUrl, dataDir: options.dataDir, fetchHub, tokenFor };
+  const hubTokens = serviceTokenSource(
+    { signingKey: credentials.hubKey, issuer: publicUrl },
+    { scope: HUB_SERVICE_SCOPES },
+  );
+  /** The hub's own service token, as it sends to a region with every message it delivers. */
+  const hubToken = () => hubTokens.getToken();
+  return { app, store, raw, logger, topology, publicUrl, dataDir: options.dataDir, fetchHub, tokenFor, hubToken };
 }
 
 /** The same hub served on a real port on 127.0.0.1 (its public URL is the real one). */
@@ -131,7 +141,12 @@ export interface Received {
   body: unknown;
 }
 
-export type FakeBehaviour = 'accept' | 'refuse' | 'fail' | 'hang';
+/**
+ * How a fake region answers `$process-message`: accept it, refuse it (422), refuse the sender's
+ * authority over its content (403, as `checkMessageAuthority` words it), refuse the hub's own token
+ * (403), fail (500) or never answer.
+ */
+export type FakeBehaviour = 'accept' | 'refuse' | 'forbid' | 'distrust' | 'fail' | 'hang';
 
 /**
  * A stand-in regional gateway on a real port: it checks every request's token against the hub's JWKS
@@ -174,6 +189,12 @@ export async function startFakeRegion(serviceId: string) {
     if (state.behaviour === 'fail') return fhirResponse(serverError('The receiving store is broken'), 500);
     if (state.behaviour === 'refuse')
       return fhirResponse(unprocessable('No Task T-1 here', 'Bundle.entry[1].resource.identifier'), 422);
+    if (state.behaviour === 'forbid') {
+      const text = 'Task T-1 here is shared with imaging-south, not imaging-north';
+      const refusal = issue({ code: 'forbidden', text, expression: 'Bundle.entry[1].resource.identifier' });
+      return fhirResponse(outcomeOf('forbidden', [{ ...refusal, details: { coding: [MESSAGE_REFUSAL], text } }]), 403);
+    }
+    if (state.behaviour === 'distrust') return fhirResponse(forbidden('Only the national hub delivers messages'), 403);
     return fhirResponse(
       buildResponse(parseMessage(bundle), 'ok', allOk(`Processed by ${serviceId}`), new Date().toISOString()),
       200,

@@ -3,7 +3,7 @@ import { devTokenSource } from '@imaging/auth';
 import { CODE_SYSTEMS, manualClock, NHS_NUMBER_SYSTEM, OutcomeError, SYSTEMS, testNhsNumber } from '@imaging/fhir';
 import { exampleFulfilmentTask } from '@imaging/fhir/examples';
 import { buildMessage, TASK_UPDATE } from '@imaging/messaging';
-import type { DocumentReference, MessageHeader } from '@medplum/fhirtypes';
+import type { DocumentReference, MessageHeader, Task } from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
 // The real hub, served on a real port (the hub's test kit, a devDependency).
 import { deadUrl, startFakeRegion, startTestHub, tempDataDir, topologyWith } from '@imaging/national-hub/testing';
@@ -96,13 +96,14 @@ describe('findService', () => {
 });
 
 describe('routeMessage', () => {
-  const message = (to: string) =>
+  /** The requester's region (the north serves N81001) cancelling the Task, which it may do. */
+  const message = (to: string, status: Task['status'] = 'cancelled') =>
     buildMessage({
       event: TASK_UPDATE,
       timestamp: '2026-11-23T09:00:00Z',
       sourceService: 'imaging-north',
       destinationService: to,
-      focus: exampleFulfilmentTask({ status: 'accepted' }),
+      focus: exampleFulfilmentTask({ status }),
       resources: [],
       identifierOf: () => undefined,
     });
@@ -133,6 +134,22 @@ describe('routeMessage', () => {
     expect(error.status).toBe(422);
     expect(error.outcome.issue?.[0]?.code).toBe('not-found');
     expect(isTransient(error.status)).toBe(false);
+  });
+
+  it("content the sender has no authority over is the hub's 403 (not retried), and reaches no one", async () => {
+    const client = createHubClient({ hubUrl: hub.url, tokenSource: northTokens });
+    const received = midlands.received.length;
+    const error = await failure(
+      client.routeMessage(message('imaging-midlands', 'in-progress'), {
+        target: 'imaging-midlands',
+        requestId: 'client-req-3',
+        correlationId: 'c',
+      }),
+    );
+    expect(error.status).toBe(403);
+    expect(error.outcome.issue?.[0]?.expression).toEqual(['Bundle.entry[1].resource.status']);
+    expect(isTransient(error.status)).toBe(false);
+    expect(midlands.received).toHaveLength(received);
   });
 });
 

@@ -19,6 +19,7 @@ import {
 } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
+import { noteRefusalOnCase } from './delivery-refusals.ts';
 import type { Delivery } from './outbox.ts';
 import {
   backoffMs,
@@ -33,7 +34,7 @@ import {
 export interface DeliveryPass {
   delivered: number;
   retried: number;
-  /** Refused by the receiver, or not a delivery at all (a malformed outbox Task, set aside). */
+  /** Refused by the hub or the receiver (parked), or not a delivery at all (a malformed outbox Task, set aside). */
   failed: number;
   /** Not attempted: not due yet, claimed by another replica, or queued behind an undelivered one. */
   waiting: number;
@@ -45,9 +46,11 @@ export interface DeliveryPass {
  * lapses and is taken over. Deliveries to one destination go in order: once one has to wait, every
  * later one to the same destination waits too, so a status update never overtakes its order.
  *
- * No answer, a 5xx, 408, 409 or 429 means "try again later" (with backoff, for ever: a region that is
- * down delays delivery, it never loses it). Any other 4xx means the message was refused: the delivery
- * fails, visibly, with the reason.
+ * No answer or a 5xx means "try again later" (with backoff, for ever: a region that is down delays
+ * delivery, it never loses it), as do HTTP's own "not now" answers, 408, 425 and 429. Any other 4xx
+ * means the message was refused (by the hub or the receiver) and sending it again would only be
+ * refused again: the delivery is parked as failed after that one attempt, with the reason, and a note
+ * on the case's Task says so.
  */
 export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
   const { store, clock, delivery: settings } = deps;
@@ -166,13 +169,31 @@ async function attempt(deps: GatewayDeps, delivery: Delivery): Promise<'delivere
       progress: `refused: ${reason}`,
       lastModified: now,
     });
-    logger.error('delivery refused', { ...log, reason });
+    logger.error('delivery refused: parked, not retried', { ...log, reason });
+    await noteOnCase(deps, delivery, reason, log);
     return 'failed';
   }
 }
 
+/**
+ * The delivery is parked already (its record holds the reason), so a case that cannot be found or
+ * written to is logged, and the pass goes on.
+ */
+async function noteOnCase(deps: GatewayDeps, delivery: Delivery, reason: string, log: Record<string, unknown>) {
+  try {
+    if (!(await noteRefusalOnCase(deps, delivery, reason)))
+      deps.logger.warn('refused delivery: no case here to note it on', log);
+  } catch (err) {
+    deps.logger.error('refused delivery: could not note it on the case', {
+      ...log,
+      problem: toOutcomeError(err).message,
+    });
+  }
+}
+
+/** Worth trying again later: no answer, a server-side failure, or HTTP's own "not now". */
 export function isTransient(status: number): boolean {
-  return status >= 500 || status === 408 || status === 409 || status === 425 || status === 429;
+  return status >= 500 || status === 408 || status === 425 || status === 429;
 }
 
 async function perform(deps: GatewayDeps, delivery: Delivery): Promise<void> {

@@ -24,10 +24,18 @@ import {
   unprocessable,
 } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
-import type { ParsedMessage } from '@imaging/messaging';
-import { buildResponse, entriesOf, ORDER_REQUEST, parseMessage, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
+import type { ParsedMessage, SenderRole, StoredCase } from '@imaging/messaging';
+import {
+  buildResponse,
+  checkMessageAuthority,
+  entriesOf,
+  ORDER_REQUEST,
+  parseMessage,
+  REPORT_ISSUED,
+  TASK_UPDATE,
+} from '@imaging/messaging';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
-import { accessOrganisations, labelledAs, withAccess } from './labels.ts';
+import { accessOrganisations, labelledAs, peerOf, withAccess } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
 import { resolveLogicalReferences } from './references.ts';
 import { applyTaskUpdate } from './task-updates.ts';
@@ -115,21 +123,10 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
   const task = entriesOf<Task>(message, 'Task')[0];
   const patient = entriesOf<Patient>(message, 'Patient')[0];
   if (!order || !task || !patient) throw new OutcomeError(unprocessable('Incomplete order message', 'Bundle.entry'));
-  const performer = odsOf(task.resource.owner) ?? odsOf(order.resource.performer?.[0]);
-  const requester = odsOf(task.resource.requester) ?? odsOf(order.resource.requester);
-  if (!performer)
-    throw new OutcomeError(
-      unprocessable('The Task has no owner identified by ODS code', `Bundle.entry[${task.index}].resource.owner`),
-    );
-  const location = await deps.hub.findService(performer);
-  if (location?.serviceId !== deps.region.serviceId) {
-    throw new OutcomeError(
-      unprocessable(
-        `${performer} is not served by ${deps.region.serviceId}`,
-        `Bundle.entry[${task.index}].resource.owner`,
-      ),
-    );
-  }
+  // Whether the sender may order this, and from this region's performer, is the directory's to say.
+  await authorise(deps, message);
+  const performer = odsOf(task.resource.owner);
+  const requester = odsOf(task.resource.requester);
   const organisations = [requester, performer];
   // Labels a message carries are never trusted: each copy gets the ones this region computes.
   const share = <T extends Resource>(r: T) => labelledAs(r, organisations, message.sourceService);
@@ -178,13 +175,19 @@ async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promis
   const incoming = message.focus.resource as Task;
   const identifier = requireIdentifier(incoming, message.focus.index);
   const local = await searchOne<Task>(deps.store, 'Task', { identifier: `${identifier.system}|${identifier.value}` });
-  // 409, not 422: the order may simply not have arrived yet, so the sender retries.
+  // The order goes before any update to the same region, so a Task that is not here never will be:
+  // the sender parks the update (409) rather than retrying it.
   if (!local)
     throw new OutcomeError(
-      conflict(`No Task ${identifier.value} here (yet)`, `Bundle.entry[${message.focus.index}].resource.identifier`),
+      conflict(`No Task ${identifier.value} here`, `Bundle.entry[${message.focus.index}].resource.identifier`),
     );
+  const from = await authorise(deps, message, {
+    requester: odsOf(local.requester),
+    performer: odsOf(local.owner),
+    peer: peerOf(local),
+  });
   const resolved = await resolveLogicalReferences(deps.store, incoming);
-  const updated = applyTaskUpdate(local, resolved, deps.clock.now());
+  const updated = applyTaskUpdate(local, resolved, deps.clock.now(), from);
   if (!updated) return [];
   return [
     { resource: updated, request: { method: 'PUT', url: `Task/${local.id}`, ifMatch: `W/"${local.meta?.versionId}"` } },
@@ -196,12 +199,18 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
   const report = message.focus as { resource: DiagnosticReport; fullUrl: string; index: number };
   const basedOn = await resolveLogicalReferences(deps.store, report.resource);
   const orderRef = basedOn.basedOn?.find((b) => b.reference?.startsWith('ServiceRequest/'))?.reference;
+  // Reports go back to the region that placed the order: one that knows no such order never will.
   if (!orderRef) {
     throw new OutcomeError(
-      conflict('The report is based on no order known here (yet)', `Bundle.entry[${report.index}].resource.basedOn`),
+      conflict('The report is based on no order known here', `Bundle.entry[${report.index}].resource.basedOn`),
     );
   }
   const order = await deps.store.read<ServiceRequest>('ServiceRequest', orderRef.split('/')[1] as string);
+  await authorise(deps, message, {
+    requester: odsOf(order.requester),
+    performer: odsOf(order.performer?.[0]),
+    peer: peerOf(order),
+  });
   const organisations = accessOrganisations(order);
   const entries: BundleEntry[] = [];
   for (const carried of [
@@ -225,6 +234,30 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
     ...entries,
     ...(await tasksCitingReport(deps, orderRef, businessIdentifier(report.resource), report.fullUrl)),
   ];
+}
+
+/**
+ * The sender's authority over the message's content, checked again here (the hub checked it before
+ * forwarding) with this region's directory lookups and, for a case it holds, its stored copy. The sender
+ * is the MessageHeader source the hub checked against the sender's credentials. A refusal is a 403 and
+ * writes nothing; the gateway keeps no audit trail of its own, so it is logged here, and the sender
+ * parks the message with the reason.
+ */
+async function authorise(deps: GatewayDeps, message: ParsedMessage, stored?: StoredCase): Promise<SenderRole> {
+  const authority = await checkMessageAuthority(message, {
+    sender: message.sourceService,
+    receiver: deps.region.serviceId,
+    serviceOf: async (ods) => (await deps.hub.findService(ods))?.serviceId,
+    ...(stored ? { stored } : {}),
+  });
+  if (authority.authorised) return authority.role;
+  const error = new OutcomeError(authority.refusal);
+  deps.logger.warn('message refused: the sender has no authority over its content', {
+    event: message.event.code,
+    from: message.sourceService,
+    reason: error.message,
+  });
+  throw error;
 }
 
 /**

@@ -77,19 +77,19 @@ describe('applyTaskUpdate follows classifyStatusUpdate, every pair of Task statu
     const update = incoming(to);
     switch (kind) {
       case 'advance':
-        expect(applyTaskUpdate(local(from), update, NOW)).toEqual(progressed(from, update));
+        expect(applyTaskUpdate(local(from), update, NOW, 'performer')).toEqual(progressed(from, update));
         break;
       case 'same': {
         // A replay of the same progress changes nothing; new progress at the same status is taken.
-        expect(applyTaskUpdate(local(from), incoming(from, local(from)), NOW)).toBeUndefined();
-        expect(applyTaskUpdate(local(from), update, NOW)).toEqual(progressed(from, update));
+        expect(applyTaskUpdate(local(from), incoming(from, local(from)), NOW, 'performer')).toBeUndefined();
+        expect(applyTaskUpdate(local(from), update, NOW, 'performer')).toEqual(progressed(from, update));
         break;
       }
       case 'stale':
-        expect(applyTaskUpdate(local(from), update, NOW)).toBeUndefined();
+        expect(applyTaskUpdate(local(from), update, NOW, 'performer')).toBeUndefined();
         break;
       case 'illegal': {
-        const error = refusalOf(() => applyTaskUpdate(local(from), update, NOW));
+        const error = refusalOf(() => applyTaskUpdate(local(from), update, NOW, 'performer'));
         expect(error.status).toBe(422);
         expect(error.outcome.issue?.[0]?.code).toBe('business-rule');
         expect(error.outcome.issue?.[0]?.expression).toEqual(['Task.status']);
@@ -104,19 +104,21 @@ describe('applyTaskUpdate follows classifyStatusUpdate, every pair of Task statu
 describe('applyTaskUpdate: updates that arrive out of order', () => {
   it('applies an update that skips a step (completed before in-progress has arrived)', () => {
     const update = incoming('completed');
-    const updated = applyTaskUpdate(local('accepted'), update, NOW);
+    const updated = applyTaskUpdate(local('accepted'), update, NOW, 'performer');
     expect(updated?.status).toBe('completed');
     expect(updated?.output).toEqual(update.output);
   });
 
   it('ignores one the copy has moved past, and refuses one after a conflicting outcome', () => {
-    expect(applyTaskUpdate(local('completed'), incoming('in-progress'), NOW)).toBeUndefined();
-    expect(refusalOf(() => applyTaskUpdate(local('rejected'), incoming('accepted'), NOW)).status).toBe(422);
+    expect(applyTaskUpdate(local('completed'), incoming('in-progress'), NOW, 'performer')).toBeUndefined();
+    expect(refusalOf(() => applyTaskUpdate(local('rejected'), incoming('accepted'), NOW, 'performer')).status).toBe(
+      422,
+    );
   });
 
   it('refuses a status that is not a Task status with a 422, not a crash', () => {
     const error = refusalOf(() =>
-      applyTaskUpdate(local('accepted'), { ...incoming('completed'), status: 'done' as TaskStatus }, NOW),
+      applyTaskUpdate(local('accepted'), { ...incoming('completed'), status: 'done' as TaskStatus }, NOW, 'performer'),
     );
     expect(error.status).toBe(422);
     expect(error.outcome.issue?.[0]?.expression).toEqual(['Task.status']);
@@ -127,7 +129,7 @@ describe('applyTaskUpdate: updates that arrive out of order', () => {
 describe('applyTaskUpdate: what an update carries', () => {
   it('takes status, businessStatus, statusReason and output, and keeps everything else local', () => {
     const update = incoming('in-progress');
-    const updated = applyTaskUpdate(local('accepted'), update, NOW);
+    const updated = applyTaskUpdate(local('accepted'), update, NOW, 'performer');
     expect(updated).toMatchObject({
       id: 'local-1',
       meta: { versionId: '7' },
@@ -147,9 +149,33 @@ describe('applyTaskUpdate: what an update carries', () => {
       local('accepted'),
       incoming('in-progress', { statusReason: undefined, output: undefined }),
       NOW,
+      'performer',
     );
     expect(updated?.businessStatus).toEqual({ text: 'moved there' });
     expect(updated && 'statusReason' in updated).toBe(false);
     expect(updated && 'output' in updated).toBe(false);
+  });
+});
+
+describe("applyTaskUpdate: a cancel from the requester's region", () => {
+  it('takes the status and its reason only: the performer’s businessStatus and output stay', () => {
+    const updated = applyTaskUpdate(
+      local('accepted'),
+      incoming('cancelled', { businessStatus: undefined, output: undefined }),
+      NOW,
+      'requester',
+    );
+    expect(updated).toMatchObject({
+      status: 'cancelled',
+      statusReason: { text: 'their reason' },
+      businessStatus: { text: 'held here' },
+      output: local('accepted').output,
+      lastModified: NOW.toISOString(),
+    });
+  });
+
+  it('is a replay when status and reason are the same, whatever else it carries', () => {
+    const cancelled = { ...local('cancelled'), statusReason: { text: 'their reason' } };
+    expect(applyTaskUpdate(cancelled, incoming('cancelled'), NOW, 'requester')).toBeUndefined();
   });
 });

@@ -1,18 +1,34 @@
 import type { Task } from '@medplum/fhirtypes';
 import { classifyStatusUpdate, isTaskStatus, OutcomeError, transitionRefused, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
-
-/** What another region may change on a shared Task: its progress, never what was ordered. */
-const PROGRESS_FIELDS = ['status', 'businessStatus', 'statusReason', 'output'] as const;
+import type { SenderRole } from '@imaging/messaging';
 
 /**
- * Applies a status change made in the other region to the local copy, as the lifecycle's
- * `classifyStatusUpdate` rules for updates that arrive late, twice or out of order. Returns the updated
+ * What another region may change on a shared Task: the performer's region its progress, the
+ * requester's region only its status and why (a cancel); never what was ordered.
+ */
+const PROGRESS_FIELDS = ['status', 'businessStatus', 'statusReason', 'output'] as const;
+type ProgressField = (typeof PROGRESS_FIELDS)[number];
+const FIELDS_FROM: Readonly<Record<SenderRole, readonly ProgressField[]>> = {
+  performer: PROGRESS_FIELDS,
+  requester: ['status', 'statusReason'],
+};
+
+/**
+ * Applies a status change made in the other region, by the party `from` (as `checkMessageAuthority`
+ * found it), to the local copy, as the lifecycle's `classifyStatusUpdate` rules for updates that arrive
+ * late, twice or out of order. Returns the updated
  * Task, or undefined when there is nothing to do: the same progress again (a replay), or a state the
  * local copy has already moved past (a stale update). An update that skips ahead (completed before
  * in-progress) is applied; one the lifecycle can never reach is a 422.
  */
-export function applyTaskUpdate(local: WithId<Task>, incoming: Task, now: Date): WithId<Task> | undefined {
+export function applyTaskUpdate(
+  local: WithId<Task>,
+  incoming: Task,
+  now: Date,
+  from: SenderRole,
+): WithId<Task> | undefined {
+  const fields = FIELDS_FROM[from];
   // Not validated before it gets here: an unknown status must be a 422, not a failed lookup.
   if (!isTaskStatus(incoming.status)) {
     throw new OutcomeError(
@@ -21,9 +37,9 @@ export function applyTaskUpdate(local: WithId<Task>, incoming: Task, now: Date):
   }
   switch (classifyStatusUpdate(local.status, incoming.status)) {
     case 'same':
-      return sameProgress(local, incoming) ? undefined : withProgress(local, incoming, now);
+      return sameProgress(local, incoming, fields) ? undefined : withProgress(local, incoming, now, fields);
     case 'advance':
-      return withProgress(local, incoming, now);
+      return withProgress(local, incoming, now, fields);
     case 'stale':
       return undefined;
     case 'illegal':
@@ -31,15 +47,15 @@ export function applyTaskUpdate(local: WithId<Task>, incoming: Task, now: Date):
   }
 }
 
-function withProgress(local: WithId<Task>, incoming: Task, now: Date): WithId<Task> {
+function withProgress(local: WithId<Task>, incoming: Task, now: Date, fields: readonly ProgressField[]): WithId<Task> {
   const updated: Record<string, unknown> = { ...local, lastModified: now.toISOString() };
-  for (const field of PROGRESS_FIELDS) {
+  for (const field of fields) {
     if (incoming[field] === undefined) delete updated[field];
     else updated[field] = incoming[field];
   }
   return updated as unknown as WithId<Task>;
 }
 
-function sameProgress(a: Task, b: Task): boolean {
-  return PROGRESS_FIELDS.every((f) => JSON.stringify(a[f] ?? null) === JSON.stringify(b[f] ?? null));
+function sameProgress(a: Task, b: Task, fields: readonly ProgressField[]): boolean {
+  return fields.every((f) => JSON.stringify(a[f] ?? null) === JSON.stringify(b[f] ?? null));
 }

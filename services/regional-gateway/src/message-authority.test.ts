@@ -1,0 +1,332 @@
+import type {
+  AuditEvent,
+  Bundle,
+  DiagnosticReport,
+  OperationOutcome,
+  Patient,
+  Resource,
+  ServiceRequest,
+  Task,
+} from '@medplum/fhirtypes';
+import { CODE_SYSTEMS, ODS_SYSTEM, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import type { WithId } from '@imaging/fhir';
+import {
+  exampleDiagnosticReport,
+  exampleEndpoint,
+  exampleFulfilmentTask,
+  exampleImagingStudy,
+  examplePatient,
+  exampleServiceRequest,
+} from '@imaging/fhir/examples';
+import { buildMessage, MESSAGE_HEADERS, ORDER_REQUEST, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
+import type { MessageEventDefinition } from '@imaging/messaging';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverDue } from './domain/delivery.ts';
+import { placeOrder } from './domain/orders.ts';
+import { registerEndpoint, registerPatient } from './domain/registrations.ts';
+import { issueReport, recordImagingStudy } from './domain/results.ts';
+import { updateTask } from './domain/tasks.ts';
+import type { ConnectedRegion } from './testing/national.ts';
+import { connectedRegions } from './testing/national.ts';
+import { GP, RIS } from './testing/regions.ts';
+
+/**
+ * Routed content is checked against the directory and the stored case, never taken on its own word:
+ * at the hub before it forwards, and again at the receiver before it applies. Each attack below is made
+ * with a real region's credentials (`gateway-south`) through the real hub and gateway apps.
+ */
+const world = await connectedRegions();
+afterAll(() => world.close());
+const { north, midlands, south, hub } = world;
+
+const fulfilment = (region: ConnectedRegion) =>
+  searchAll<Task>(region.deps.store, 'Task', { code: `${CODE_SYSTEMS.taskCode}|fulfil` });
+
+/** A north GP's order for RM1 (midlands), worked, reported and completed: the north copy is completed with its report. */
+let northTask: WithId<Task>;
+/** A second north order for RM1, accepted but not yet reported. */
+let openOrder: WithId<ServiceRequest>;
+
+beforeAll(async () => {
+  await registerPatient(north.deps, GP, examplePatient());
+  const placed = await placeOrder(north.deps, GP, exampleServiceRequest(), 'case-done');
+  await placeOrder(
+    north.deps,
+    GP,
+    exampleServiceRequest({ identifier: [{ system: SYSTEMS.placerOrder, value: 'N81001-000124' }] }),
+    'case-open',
+  );
+  expect(await deliverDue(north.deps)).toMatchObject({ delivered: 2, failed: 0 });
+
+  const copies = await fulfilment(midlands);
+  const isDone = (t: Task) => t.identifier?.[0]?.value === placed.task.identifier?.[0]?.value;
+  const done = copies.find(isDone) as WithId<Task>;
+  const open = copies.find((t) => !isDone(t)) as WithId<Task>;
+  const move = (task: WithId<Task>, status: Task['status'], extra: Partial<Task> = {}) =>
+    updateTask(midlands.deps, RIS, task.id, { ...task, status, ...extra }, task.meta?.versionId, 'case');
+  await move(open, 'accepted');
+
+  const started = await move(await move(done, 'accepted'), 'in-progress');
+  const order = done.focus?.reference as string;
+  const midlandsOrder = await midlands.deps.store.read<ServiceRequest>('ServiceRequest', order.split('/')[1] as string);
+  const endpoint = await registerEndpoint(midlands.deps, RIS, exampleEndpoint());
+  const study = await recordImagingStudy(
+    midlands.deps,
+    RIS,
+    exampleImagingStudy({
+      basedOn: [{ reference: order }],
+      subject: midlandsOrder.subject as { reference: string },
+      endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }],
+    }),
+    'case-done',
+  );
+  const report = await issueReport(
+    midlands.deps,
+    RIS,
+    exampleDiagnosticReport({
+      basedOn: [{ reference: order }],
+      subject: midlandsOrder.subject,
+      imagingStudy: [{ reference: `ImagingStudy/${study.resource.id}` }],
+    }),
+    'case-done',
+  );
+  await move(started, 'completed', {
+    output: [{ type: { text: 'report' }, valueReference: { reference: `DiagnosticReport/${report.resource.id}` } }],
+  });
+  expect(await deliverDue(midlands.deps)).toMatchObject({ failed: 0, retried: 0 });
+
+  northTask = await north.deps.store.read<Task>('Task', placed.task.id);
+  expect(northTask.status).toBe('completed');
+  expect(northTask.output?.[0]?.valueReference?.reference).toMatch(/^DiagnosticReport\//);
+  openOrder = (await searchAll<ServiceRequest>(north.deps.store, 'ServiceRequest')).find(
+    (o) => o.identifier?.[0]?.value === 'N81001-000124',
+  ) as WithId<ServiceRequest>;
+});
+
+let counter = 0;
+function message(
+  event: MessageEventDefinition,
+  from: string,
+  to: string,
+  focus: Resource,
+  resources: Resource[] = [],
+): Bundle {
+  return buildMessage({
+    event,
+    timestamp: '2026-11-23T09:00:00Z',
+    sourceService: from,
+    destinationService: to,
+    focus,
+    resources,
+    identifierOf: () => undefined,
+  });
+}
+
+const routingHeaders = (target: string) => ({
+  [MESSAGE_HEADERS.target]: target,
+  [MESSAGE_HEADERS.requestId]: `req-forged-${++counter}`,
+  [MESSAGE_HEADERS.correlationId]: 'case-forged',
+});
+
+/** Sends a message through the hub with a gateway's own credentials. */
+async function throughHub(bundle: Bundle, client: string, target: string): Promise<Response> {
+  return hub.app.request('/fhir/$process-message', {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${await world.tokenFor(client)}`,
+      'Content-Type': 'application/fhir+json',
+      ...routingHeaders(target),
+    },
+    body: JSON.stringify(bundle),
+  });
+}
+
+/** Sends a message straight to a gateway's `$process-message` with the hub's own token, as if the hub let it through. */
+async function straightTo(region: ConnectedRegion, bundle: Bundle): Promise<Response> {
+  return region.app.request(`${region.deps.region.fhirBaseUrl}/$process-message`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${await world.hubToken()}`,
+      'Content-Type': 'application/fhir+json',
+      ...routingHeaders(region.deps.region.serviceId),
+    },
+    body: JSON.stringify(bundle),
+  });
+}
+
+const audits = async () => (await hub.store.search<AuditEvent>('AuditEvent', { _count: '1000' })).resources;
+
+/** What a region holds: how many of each routed type, and every resource's version. */
+async function snapshot(region: ConnectedRegion) {
+  const state: Record<string, string | undefined> = {};
+  for (const type of ['Patient', 'ServiceRequest', 'Task', 'DiagnosticReport', 'ImagingStudy', 'Bundle'] as const) {
+    for (const r of await searchAll(region.deps.store, type)) state[`${type}/${r.id}`] = r.meta?.versionId;
+  }
+  return state;
+}
+
+async function refusal(res: Response) {
+  const outcome = (await res.json()) as OperationOutcome;
+  return { status: res.status, outcome, expressions: (outcome.issue ?? []).flatMap((i) => i.expression ?? []) };
+}
+
+/**
+ * Expects the hub to refuse with 403 at `expression`, audit the refusal, and forward nothing: the
+ * target region saw no call and holds exactly what it held.
+ */
+async function expectRefusedAtHub(bundle: Bundle, target: ConnectedRegion, expression: string) {
+  const before = await snapshot(target);
+  const delivered = world.deliveriesTo(target.deps.region.regionId).length;
+  const audited = (await audits()).length;
+  const res = await throughHub(bundle, 'gateway-south', target.deps.region.serviceId);
+  const { status, outcome, expressions } = await refusal(res);
+  expect(status, JSON.stringify(outcome)).toBe(403);
+  expect(outcome.issue?.[0]?.code).toBe('forbidden');
+  expect(expressions).toContain(expression);
+  expect(world.deliveriesTo(target.deps.region.regionId)).toHaveLength(delivered);
+  expect(await snapshot(target)).toEqual(before);
+  const events = await audits();
+  expect(events).toHaveLength(audited + 1);
+  const event = events.at(-1) as AuditEvent;
+  expect(event.outcome).toBe('4');
+  expect(event.agent[0]).toMatchObject({ altId: 'gateway-south', requestor: true });
+  expect(event.outcomeDesc).toContain(outcome.issue?.[0]?.details?.text);
+}
+
+/** Expects the receiver itself to refuse with 403 at `expression` and write nothing. */
+async function expectRefusedAtReceiver(bundle: Bundle, target: ConnectedRegion, expression: string) {
+  const before = await snapshot(target);
+  const { status, outcome, expressions } = await refusal(await straightTo(target, bundle));
+  expect(status, JSON.stringify(outcome)).toBe(403);
+  expect(outcome.issue?.[0]?.code).toBe('forbidden');
+  expect(expressions).toContain(expression);
+  expect(await snapshot(target)).toEqual(before);
+}
+
+const odsRef = (value: string) => ({ type: 'Organization' as const, identifier: { system: ODS_SYSTEM, value } });
+
+describe('a task-update from a region that is not the Task partner', () => {
+  /** The south "updates" the north's completed Task (partner: the midlands): new businessStatus, output wiped. */
+  const forgedUpdate = (owner?: string) => {
+    const { output: _output, ...rest } = northTask;
+    return message(TASK_UPDATE, 'imaging-south', 'imaging-north', {
+      ...rest,
+      businessStatus: { text: 'Cancelled by the radiology department' },
+      ...(owner ? { owner: odsRef(owner) } : {}),
+    } as Task);
+  };
+
+  it('is refused at the hub: the south serves neither the owner (RM1) nor the requester', async () => {
+    await expectRefusedAtHub(forgedUpdate(), north, 'Bundle.entry[1].resource.owner');
+  });
+
+  it('is refused by the north itself when sent straight to it: its copy is shared with the midlands', async () => {
+    await expectRefusedAtReceiver(forgedUpdate(), north, 'Bundle.entry[1].resource.identifier');
+    const task = await north.deps.store.read<Task>('Task', northTask.id);
+    expect(task.businessStatus).toEqual(northTask.businessStatus);
+    expect(task.output).toEqual(northTask.output);
+  });
+
+  it('claiming a south owner gets past the hub, but the north refuses it, and the hub relays that 403', async () => {
+    const before = await snapshot(north);
+    const res = await throughHub(forgedUpdate('RS1'), 'gateway-south', 'imaging-north');
+    const { status, expressions } = await refusal(res);
+    expect(status).toBe(403);
+    expect(expressions).toContain('Bundle.entry[1].resource.identifier');
+    expect(await snapshot(north)).toEqual(before);
+    expect((await audits()).at(-1)?.outcome).toBe('4');
+  });
+});
+
+describe('a report-issued for an order the sender never performed', () => {
+  /** A "report" for the north GP's open order (performed by RM1), from the south. */
+  const forgedReport = (performer: string) =>
+    message(
+      REPORT_ISSUED,
+      'imaging-south',
+      'imaging-north',
+      exampleDiagnosticReport({
+        identifier: [{ system: SYSTEMS.report, value: `${performer}-FORGED-1` }],
+        basedOn: [{ type: 'ServiceRequest', identifier: openOrder.identifier?.[0] }],
+        performer: [odsRef(performer)],
+        conclusion: 'No abnormality detected.',
+      }),
+    );
+
+  it('is refused at the hub when it names a performer the south does not serve', async () => {
+    await expectRefusedAtHub(forgedReport('RM1'), north, 'Bundle.entry[1].resource.performer[0]');
+  });
+
+  it('is refused by the north itself: the order is RM1’s, and the GP never sees the report', async () => {
+    await expectRefusedAtReceiver(forgedReport('RM1'), north, 'Bundle.entry[1].resource.basedOn[0]');
+    await expectRefusedAtReceiver(forgedReport('RS1'), north, 'Bundle.entry[1].resource.basedOn[0]');
+    const reports = await searchAll<DiagnosticReport>(north.deps.store, 'DiagnosticReport');
+    expect(reports.map((r) => r.identifier?.[0]?.value)).not.toContain('RS1-FORGED-1');
+    expect(reports.map((r) => r.identifier?.[0]?.value)).not.toContain('RM1-FORGED-1');
+  });
+
+  it('naming a south performer gets past the hub, but the north refuses it', async () => {
+    const before = await snapshot(north);
+    const res = await throughHub(forgedReport('RS1'), 'gateway-south', 'imaging-north');
+    expect((await refusal(res)).status).toBe(403);
+    expect(await snapshot(north)).toEqual(before);
+  });
+});
+
+describe('an order-request naming a requester the sender does not serve', () => {
+  /** An "order" from the south to the midlands, placed in the name of a north practice. */
+  const forgedOrder = () => {
+    const patient = examplePatient({
+      identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: testNhsNumber(5) }],
+    });
+    const placer = { system: SYSTEMS.placerOrder, value: 'N81001-FORGED-1' };
+    return message(
+      ORDER_REQUEST,
+      'imaging-south',
+      'imaging-midlands',
+      { ...exampleServiceRequest({ identifier: [placer] }), id: 'order' } as ServiceRequest,
+      [
+        { ...patient, id: 'patient' } as Patient,
+        {
+          ...exampleFulfilmentTask({ identifier: [{ system: SYSTEMS.task, value: 'N81001-FORGED-1-fulfil' }] }),
+          id: 'task',
+          focus: { reference: 'ServiceRequest/order' },
+        } as Task,
+      ],
+    );
+  };
+
+  it('is refused at the hub: N81001 is served by the north', async () => {
+    await expectRefusedAtHub(forgedOrder(), midlands, 'Bundle.entry[1].resource.requester');
+  });
+
+  it('is refused by the midlands itself: RM1 never gets it', async () => {
+    await expectRefusedAtReceiver(forgedOrder(), midlands, 'Bundle.entry[1].resource.requester');
+    const orders = await searchAll<ServiceRequest>(midlands.deps.store, 'ServiceRequest');
+    expect(orders.map((o) => o.identifier?.[0]?.value)).not.toContain('N81001-FORGED-1');
+  });
+});
+
+describe('the same checks let the real pathway through', () => {
+  it('an order from a south practice to RM1 is delivered to the midlands', async () => {
+    const southGp = { clientId: 'gp-s81001', kind: 'referrer' as const, organisation: 'S81001', region: 'south' };
+    const patient = examplePatient({
+      identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: testNhsNumber(6) }],
+    });
+    await registerPatient(south.deps, southGp, patient);
+    const placer = { system: SYSTEMS.placerOrder, value: 'S81001-000001' };
+    await placeOrder(
+      south.deps,
+      southGp,
+      exampleServiceRequest({
+        identifier: [placer],
+        requester: odsRef('S81001'),
+        subject: { type: 'Patient', identifier: patient.identifier?.[0] },
+      }),
+      'case-south',
+    );
+    expect(await deliverDue(south.deps)).toMatchObject({ delivered: 1, failed: 0 });
+    const orders = await searchAll<ServiceRequest>(midlands.deps.store, 'ServiceRequest');
+    expect(orders.map((o) => o.identifier?.[0]?.value)).toContain('S81001-000001');
+  });
+});
