@@ -1,61 +1,28 @@
 import type { ImagingStudy, ServiceRequest } from '@medplum/fhirtypes';
-import { createAccessTokenVerifier, devTokenSource, loadDevHubKey } from '@imaging/auth';
 import { isOutcomeError, searchAll, testNhsNumber } from '@imaging/fhir';
 import { EXAMPLE, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
-import { pageTokens } from '@imaging/fhir-http';
 import { afterAll, describe, expect, it } from 'vitest';
-// The real hub and the real gateway apps, in-process: requests between them go through `app.request`.
-import { createTestHub, tempDataDir } from '@imaging/national-hub/testing';
-import {
-  createApp,
-  createHubClient,
-  deliverDue,
-  GP,
-  placeOrder,
-  registerPatient,
-  testRegions,
-} from '@imaging/regional-gateway/testing';
+import { connectedRegions, deliverDue, GP, placeOrder, registerPatient } from '@imaging/regional-gateway/testing';
 import { createClinician, pointerKind } from './clinician.ts';
 import { devClient } from './dev-client.ts';
 import { createRisPacs } from './ris-pacs.ts';
 
-const data = tempDataDir();
-afterAll(() => data.remove());
+const closers: (() => void)[] = [];
+afterAll(() => {
+  for (const close of closers) close();
+});
 
 /**
  * North orders from the midlands; the midlands images and reports through its gateway app, and its
- * pointers reach the real hub; then a clinician in the south uses the hub's locator.
+ * pointers reach the real hub; then a clinician in the south uses the hub's locator. The hub and the
+ * gateway apps run in-process (the gateway's connected-regions kit): requests go through `app.request`.
  */
 async function priorImagingInMidlands() {
-  const regions = testRegions();
-  const apps = new Map<string, { request: (url: string, init?: RequestInit) => Response | Promise<Response> }>();
-  const down = new Set<string>();
-  // One in-process "network": the hub and the gateways answer at their URLs (127.0.0.1:4000, :4101…).
-  const network = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const app = apps.get(url.host);
-    if (!app || down.has(url.host)) throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
-    return app.request(url.toString(), init);
-  };
-  const hub = await createTestHub({ dataDir: data.dir, fetch: network as typeof fetch });
-  apps.set(new URL(hub.publicUrl).host, hub.app);
-  const hubKey = await loadDevHubKey(data.dir);
-  const options = { hubUrl: hub.publicUrl, dataDir: data.dir, fetch: network };
-  for (const deps of [regions.north, regions.midlands]) {
-    const gateway = `gateway-${deps.region.regionId}`;
-    deps.hub = createHubClient({
-      hubUrl: hub.publicUrl,
-      tokenSource: await devTokenSource(gateway, options),
-      fetch: network as typeof fetch,
-    });
-    const app = createApp({
-      ...deps,
-      hubUrl: hub.publicUrl,
-      verifier: createAccessTokenVerifier({ keys: [hubKey.publicJwk], issuer: hub.publicUrl }),
-      pageTokens: pageTokens('test-page-secret'),
-    });
-    apps.set(new URL(deps.region.fhirBaseUrl).host, app);
-  }
+  const net = await connectedRegions();
+  closers.push(net.close);
+  const regions = { north: net.north.deps, midlands: net.midlands.deps, south: net.south.deps };
+  const hub = net.hub;
+  const options = { hubUrl: hub.publicUrl, dataDir: net.dataDir, fetch: net.fetch };
 
   const patient = await registerPatient(regions.north, GP, examplePatient());
   await placeOrder(
@@ -84,8 +51,7 @@ async function priorImagingInMidlands() {
     hub,
     clinician,
     study: study.resource,
-    down,
-    midlandsHost: new URL(regions.midlands.region.fhirBaseUrl).host,
+    setMidlandsDown: () => net.setDown('midlands', true),
   };
 }
 
@@ -115,9 +81,9 @@ describe('clinician against the real hub (locator) and the real midlands gateway
   });
 
   it('gets 503 when the region holding the prior is down', async () => {
-    const { clinician, down, midlandsHost } = await priorImagingInMidlands();
+    const { clinician, setMidlandsDown } = await priorImagingInMidlands();
     const [pointer] = await clinician.findPriorImaging(EXAMPLE.nhsNumber);
-    down.add(midlandsHost);
+    setMidlandsDown();
     const err = await clinician.retrievePrior(pointer as NonNullable<typeof pointer>).catch((e: unknown) => e);
     expect(isOutcomeError(err) && err.status).toBe(503);
   });

@@ -10,3 +10,5 @@ export { placeOrder } from '../domain/orders.ts';
 export type { GatewayDeps } from '../domain/ports.ts';
 export { registerPatient } from '../domain/registrations.ts';
 export { createHubClient } from '../adapters/hub-client.ts';
+export { connectedRegions } from './national.ts';
+export type { ConnectedRegion, ConnectedRegions } from './national.ts';

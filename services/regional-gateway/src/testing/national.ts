@@ -99,6 +99,9 @@ export async function connectedRegions(clock: TestClock = testClock()) {
       if (isDown) down.add(hostOf(regionId));
       else down.delete(hostOf(regionId));
     },
+    /** The in-process network, and the data dir holding every dev key: for clients of the topology. */
+    fetch: network as typeof fetch,
+    dataDir: data.dir,
     close: () => data.remove(),
   };
 }
