@@ -4,9 +4,15 @@ export interface CapabilityResource {
   type: CapabilityStatementRestResource['type'];
   profile?: string;
   interactions: ('read' | 'vread' | 'update' | 'create' | 'search-type' | 'history-instance' | 'delete')[];
-  searchParams?: { name: string; type: 'token' | 'reference' | 'date' | 'string' | 'uri'; documentation?: string }[];
+  searchParams?: {
+    name: string;
+    type: 'token' | 'reference' | 'date' | 'string' | 'uri' | 'special';
+    documentation?: string;
+  }[];
   /** `_include` values the server answers (`ImagingStudy:endpoint`). */
   searchInclude?: string[];
+  /** `_revinclude` values the server answers (`Task:focus`). */
+  searchRevInclude?: string[];
   conditionalCreate?: boolean;
   versioning?: 'versioned' | 'versioned-update';
 }
@@ -61,6 +67,7 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
           readHistory: r.interactions.includes('history-instance'),
           conditionalCreate: r.conditionalCreate ?? false,
           ...(r.searchInclude?.length ? { searchInclude: r.searchInclude } : {}),
+          ...(r.searchRevInclude?.length ? { searchRevInclude: r.searchRevInclude } : {}),
           searchParam: r.searchParams?.map((p) => ({
             name: p.name,
             type: p.type,

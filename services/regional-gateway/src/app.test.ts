@@ -269,8 +269,8 @@ describe('reading: each organisation sees its own', () => {
     expect((await outcome(res)).issue.map((i) => i.expression)).toEqual([[name]]);
   });
 
-  it('rejects an unknown search parameter with 400', async () => {
-    const res = await (await north()).call('/fhir/Task?colour=blue');
+  it('rejects an unknown search parameter with 400 when asked for strict handling', async () => {
+    const res = await (await north()).call('/fhir/Task?colour=blue', { headers: { Prefer: 'handling=strict' } });
     expect(res.status).toBe(400);
     expect((await outcome(res)).issue[0]?.details?.text).toContain(
       "Search parameter 'colour' is not supported on Task",

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { outcomeErrorOf } from '../testing.ts';
 import { testNhsNumber } from '../validation/nhs-number.ts';
-import { checkSearch } from './check.ts';
+import type { SearchHandling } from './check.ts';
+import { checkSearch, searchHandlingOf } from './check.ts';
 import type { SearchRules } from './rules.ts';
 import { ruleProblems, searchCapability } from './rules.ts';
 
@@ -14,21 +15,25 @@ const RULES = {
       _id: { type: 'token' },
       identifier: { type: 'token' },
       status: { type: 'token', modifiers: ['not'] },
-      owner: { type: 'reference', modifiers: ['identifier'] },
+      owner: { type: 'reference', modifiers: ['identifier'], chains: { identifier: 'as-identifier' } },
       focus: { type: 'reference' },
-      patient: { type: 'reference' },
+      patient: { type: 'reference', chains: { identifier: 'resolved' } },
       'authored-on': { type: 'date', prefixes: ['ge', 'lt'] },
+      _lastUpdated: { type: 'date' },
     },
     includes: { 'Task:focus:ServiceRequest': ['ServiceRequest'] },
   },
-  Patient: { params: { identifier: { type: 'token' }, name: { type: 'string', modifiers: ['exact'] } } },
+  Patient: {
+    params: { identifier: { type: 'token' }, name: { type: 'string', modifiers: ['exact'] } },
+    revincludes: ['Task:patient'],
+  },
 } as const satisfies SearchRules;
 
-const check = (query: string, type: 'Task' | 'Patient' = 'Task') =>
-  checkSearch(RULES, type, new URLSearchParams(query));
+const check = (query: string, type: 'Task' | 'Patient' = 'Task', handling: SearchHandling = 'strict') =>
+  checkSearch(RULES, type, new URLSearchParams(query), { handling });
 
-async function refusal(query: string, type: 'Task' | 'Patient' = 'Task') {
-  const err = await outcomeErrorOf((async () => check(query, type))());
+async function refusal(query: string, type: 'Task' | 'Patient' = 'Task', handling: SearchHandling = 'strict') {
+  const err = await outcomeErrorOf((async () => check(query, type, handling))());
   expect(err.status).toBe(400);
   return err.outcome.issue;
 }
@@ -42,12 +47,11 @@ describe('checkSearch', () => {
     ['reverse chaining', '_has:ServiceRequest:subject:_security=x|N81002', '_has', '_has'],
     ['a chain', 'focus.status=active', 'focus.status', 'chained'],
     ['a typed chain', 'focus:ServiceRequest.status=active', 'focus', 'chained'],
-    ['_revinclude', '_revinclude=Task:focus', '_revinclude', '_revinclude'],
+    ['an undeclared _revinclude', '_revinclude=Task:focus', '_revinclude', 'none is supported'],
     ['_contained', '_contained=true', '_contained', 'contained'],
     ['_filter', '_filter=status eq active', '_filter', '_filter'],
     ['_query', '_query=anything', '_query', '_query'],
-    ['_summary', '_summary=true', '_summary', '_summary'],
-    ['the access filter', '_security=x|N81002', '_security', 'not supported'],
+    ['the access filter', '_security=x|N81002', '_security', 'not searchable'],
     ['XML', '_format=xml', '_format', 'only JSON'],
     ['an undeclared _include', '_include=Task:owner', '_include', 'Task:focus:ServiceRequest'],
     ['an _include wildcard', '_include=*', '_include', 'not supported'],
@@ -113,11 +117,7 @@ describe('checkSearch', () => {
     ['takes Type/id', 'focus=ServiceRequest/a-1', 'focus=ServiceRequest/a-1'],
     ['writes a bare id as Type/id where the parameter points to one type', 'patient=b.2', 'patient=Patient/b.2'],
     ['drops _format=json and _pretty', '_format=application/fhir%2Bjson&_pretty=true&status=x', 'status=x'],
-    [
-      'passes result parameters unchanged',
-      '_count= 5&_sort=-_lastUpdated&_total=none&_offset=x',
-      '_count=+5&_sort=-_lastUpdated&_total=none&_offset=x',
-    ],
+    ['passes paging parameters unchanged', '_count= 5&_total=none&_offset=x', '_count=+5&_total=none&_offset=x'],
     ['takes a declared _include', '_include=Task:focus:ServiceRequest', '_include=Task%3Afocus%3AServiceRequest'],
   ])('%s', (_name, query, expected) => {
     expect(check(query).params.toString()).toBe(new URLSearchParams(expected).toString());
@@ -134,10 +134,173 @@ describe('checkSearch', () => {
   });
 });
 
+describe('checkSearch: what it answers beyond the parameters', () => {
+  const applied = (query: string, type: 'Task' | 'Patient' = 'Task') => check(query, type).applied.toString();
+  const store = (query: string, type: 'Task' | 'Patient' = 'Task') => check(query, type).params.toString();
+  const q = (query: string) => new URLSearchParams(query).toString();
+
+  it.each([
+    ['a date, descending', '_sort=-authored-on', '_sort=-authored-on'],
+    ['a token, then _lastUpdated', '_sort= status , _lastUpdated', '_sort=status,_lastUpdated'],
+  ])('_sort by %s, for the store and the self link', (_name, query, expected) => {
+    expect(store(query)).toBe(q(expected));
+    expect(applied(query)).toBe(q(expected));
+  });
+
+  it.each([
+    ['a reference (HAPI orders it by its own key)', '_sort=focus', '_sort'],
+    ['_id (HAPI orders it by its own key)', '_sort=-_id', '_sort'],
+    ['an undeclared parameter', '_sort=priority', '_sort'],
+    ['a modifier on _sort', '_sort:desc=status', '_sort'],
+  ])('refuses _sort by %s under strict handling', async (_name, query, expression) => {
+    const [problem, ...more] = await refusal(query);
+    expect(more).toEqual([]);
+    expect(problem?.expression).toEqual([expression]);
+  });
+
+  it("_summary=count is the store's; true, text and data shape the matches; false changes nothing", () => {
+    expect(store('_summary=count&status=x')).toBe(q('_summary=count&status=x'));
+    expect(check('_summary=count').subset).toBeUndefined();
+    for (const summary of ['true', 'text', 'data'] as const) {
+      const search = check(`_summary=${summary}&status=x`);
+      expect(search.params.toString()).toBe(q('status=x'));
+      expect(search.subset).toEqual({ summary });
+      expect(search.applied.toString()).toBe(q(`_summary=${summary}&status=x`));
+    }
+    expect(check('_summary=false').subset).toBeUndefined();
+    expect(applied('_summary=false')).toBe(q('_summary=false'));
+  });
+
+  it('_elements shapes the matches, names elements of the type (Type.name too), and never reaches the store', () => {
+    const search = check('_elements=status, Task.owner&_elements=for,status');
+    expect(search.subset).toEqual({ elements: ['status', 'owner', 'for'] });
+    expect(search.params.toString()).toBe('');
+    expect(search.applied.toString()).toBe(q('_elements=status,owner&_elements=for,status'));
+  });
+
+  it('an _elements element the type does not have is a bad value under either handling', async () => {
+    for (const handling of ['strict', 'lenient'] as const) {
+      const [problem] = await refusal('_elements=status,colour', 'Task', handling);
+      expect(problem?.expression).toEqual(['_elements']);
+      expect(problem?.details?.text).toContain("'colour' is not an element of Task");
+    }
+  });
+
+  it.each([
+    ['_summary twice', '_summary=true&_summary=count', '_summary'],
+    ['a _summary value R4 does not have', '_summary=some', '_summary'],
+    ['_summary with _elements', '_summary=true&_elements=status', '_elements'],
+    ['_summary=count with _elements', '_summary=count&_elements=status', '_elements'],
+    ['_sort twice', '_sort=status&_sort=authored-on', '_sort'],
+    ['an empty _sort key', '_sort=status,,authored-on', '_sort'],
+    ['a _total R4 does not have', '_total=some', '_total'],
+  ])('refuses %s under either handling', async (_name, query, expression) => {
+    for (const handling of ['strict', 'lenient'] as const) {
+      const [problem, ...more] = await refusal(query, 'Task', handling);
+      expect(more).toEqual([]);
+      expect(problem?.expression).toEqual([expression]);
+    }
+  });
+
+  it('takes a declared _revinclude, listing the type it brings in', () => {
+    const search = check('_revinclude=Task:patient', 'Patient');
+    expect(search.params.toString()).toBe(q('_revinclude=Task:patient'));
+    expect(search.includedTypes).toEqual(['Task']);
+  });
+
+  it('answers a declared .identifier chain as the :identifier modifier, its value checked', async () => {
+    const ods = 'https://fhir.nhs.uk/Id/ods-organization-code';
+    const search = check(`owner.identifier=${ods}|rm1`);
+    expect(search.params.toString()).toBe(q(`owner:identifier=${ods}|RM1`));
+    expect(search.applied.toString()).toBe(q(`owner:identifier=${ods}|RM1`));
+    expect(search.chains).toEqual([]);
+    expect((await refusal(`owner.identifier=${ods}|R-1`, 'Task', 'lenient'))[0]?.expression).toEqual([
+      'owner.identifier',
+    ]);
+  });
+
+  it('leaves a resolved chain to the caller, as a search of the one target type, checked by its rules', async () => {
+    const search = check(`patient.identifier=${NHS}| ${testNhsNumber(2)}&status=x`);
+    expect(search.params.toString()).toBe(q('status=x'));
+    expect(search.chains).toEqual([
+      {
+        param: 'patient',
+        target: 'Patient',
+        query: new URLSearchParams([['identifier', `${NHS}|${testNhsNumber(2)}`]]),
+      },
+    ]);
+    expect(search.applied.toString()).toBe(q(`patient.identifier=${NHS}|${testNhsNumber(2)}&status=x`));
+    const [problem] = await refusal(`patient.identifier=${NHS}|1234567890`, 'Task', 'lenient');
+    expect(problem?.details?.text).toContain('Modulus 11');
+  });
+
+  it.each([
+    ['reverse chaining', '_has:ServiceRequest:subject:_security=x|N81002', '_has'],
+    ['an undeclared chain', 'focus.status=active', 'focus.status'],
+    ['a chain declared on another parameter', 'owner.name=x', 'owner.name'],
+    ['a typed chain', 'patient:Patient.identifier=x', 'patient'],
+    ['a chain of chains', 'patient.organization.identifier=x', 'patient.organization.identifier'],
+    ['a modifier on a chain', 'owner.identifier:not=x', 'owner.identifier'],
+    ['the access labels', '_security=x|N81002', '_security'],
+    ['a modifier not allowed on a declared parameter', 'status:missing=true', 'status'],
+    ['a declared parameter without its required modifier', 'focus:identifier=x', 'focus'],
+    ['a malformed value', 'authored-on=2026-02-30', 'authored-on'],
+    ['XML', '_format=xml', '_format'],
+    ['a modifier on _count', '_count:x=5', '_count'],
+  ])('refuses %s under lenient handling too', async (_name, query, expression) => {
+    const [problem, ...more] = await refusal(query, 'Task', 'lenient');
+    expect(more).toEqual([]);
+    expect(problem?.expression).toEqual([expression]);
+  });
+
+  it.each([
+    ['an unknown parameter', 'colour=blue&status=x', 'status=x', ['colour']],
+    ['a parameter R4 has and the rules do not', 'code=x&status=x', 'status=x', ['code']],
+    ['_filter and _contained', '_filter=a&_contained=true&status=x', 'status=x', ['_filter', '_contained']],
+    ['an undeclared _include', '_include=Task:owner&status=x', 'status=x', ['_include']],
+    ['_include:iterate', '_include:iterate=Task:focus:ServiceRequest', '', ['_include']],
+    ['an unsortable _sort key, keeping the others', '_sort=focus,-status', '_sort=-status', ['_sort']],
+    ['_elements:exclude', '_elements:exclude=status', '', ['_elements']],
+    ['an empty name', '=x&status=x', 'status=x', ['(empty)']],
+  ])('under lenient handling, leaves out %s with a warning, and applies the rest', (_name, query, kept, left) => {
+    const search = check(query, 'Task', 'lenient');
+    expect(search.applied.toString()).toBe(q(kept));
+    expect(search.params.toString()).toBe(q(kept));
+    expect(search.ignored.map((i) => [i.severity, i.expression?.[0]])).toEqual(left.map((l) => ['warning', l]));
+  });
+
+  it('leaves nothing out under strict handling: the same queries are refused', async () => {
+    const issues = await refusal('colour=blue&_include=Task:owner&_sort=focus');
+    expect(issues.map((i) => [i.severity, i.expression?.[0]])).toEqual([
+      ['error', 'colour'],
+      ['error', '_include'],
+      ['error', '_sort'],
+    ]);
+  });
+});
+
+describe('searchHandlingOf', () => {
+  it.each([
+    [undefined, 'lenient'],
+    ['', 'lenient'],
+    ['handling=strict', 'strict'],
+    ['HANDLING = Strict', 'strict'],
+    ['return=minimal, handling=strict', 'strict'],
+    ['respond-async; handling=strict; wait=10', 'strict'],
+    ['handling=lenient', 'lenient'],
+    ['handling=careful', 'lenient'],
+    ['mishandling=strict', 'lenient'],
+  ])('Prefer: %s is %s', (prefer, handling) => {
+    expect(searchHandlingOf(prefer)).toBe(handling);
+  });
+});
+
 describe('searchCapability', () => {
-  it('declares each parameter with its type and what it accepts, and each _include', () => {
+  it('declares each parameter with its type and what it accepts, then _sort, _summary and _elements', () => {
     const capability = searchCapability(RULES, 'Task');
     expect(capability.searchInclude).toEqual(['Task:focus:ServiceRequest']);
+    expect(capability.searchRevInclude).toEqual([]);
+    expect(searchCapability(RULES, 'Patient').searchRevInclude).toEqual(['Task:patient']);
     expect(capability.searchParams.map((p) => [p.name, p.type])).toEqual([
       ['_id', 'token'],
       ['identifier', 'token'],
@@ -146,9 +309,16 @@ describe('searchCapability', () => {
       ['focus', 'reference'],
       ['patient', 'reference'],
       ['authored-on', 'date'],
+      ['_lastUpdated', 'date'],
+      ['_sort', 'special'],
+      ['_summary', 'special'],
+      ['_elements', 'special'],
     ]);
-    expect(capability.searchParams.find((p) => p.name === 'owner')?.documentation).toBe('Modifiers: :identifier.');
-    expect(capability.searchParams.find((p) => p.name === 'authored-on')?.documentation).toBe('Prefixes: ge, lt.');
+    const documentation = (name: string) => capability.searchParams.find((p) => p.name === name)?.documentation;
+    expect(documentation('owner')).toBe('Modifiers: :identifier. Chains: .identifier.');
+    expect(documentation('authored-on')).toBe('Prefixes: ge, lt.');
+    expect(documentation('_sort')).toContain('identifier, status, authored-on, _lastUpdated;');
+    expect(documentation('_summary')).toContain('true, text, data, count, false');
   });
 });
 
@@ -157,7 +327,7 @@ describe('ruleProblems', () => {
     expect(ruleProblems(RULES)).toEqual([]);
   });
 
-  it('finds parameters R4 does not have or types differently, bad modifiers, prefixes and includes', () => {
+  it('finds parameters R4 does not have or types differently, bad modifiers, prefixes, chains and includes', () => {
     const problems = ruleProblems({
       Task: {
         params: {
@@ -168,6 +338,16 @@ describe('ruleProblems', () => {
           _count: { type: 'token' },
         },
         includes: { 'Task:focus': ['ServiceRequest'], 'Task:status': ['Patient'], 'Task:owner': ['Endpoint'] },
+      },
+      ServiceRequest: {
+        params: {
+          performer: { type: 'reference', chains: { identifier: 'as-identifier' } },
+          requester: { type: 'reference', modifiers: ['identifier'], chains: { name: 'as-identifier' } },
+          subject: { type: 'reference', chains: { identifier: 'resolved' } },
+          patient: { type: 'reference', chains: { name: 'resolved' } },
+          status: { type: 'token', chains: { code: 'resolved' } },
+        },
+        revincludes: ['Task:focus', 'Task:owner', 'Task:focus:Patient', 'Task:status'],
       },
     } as unknown as SearchRules);
     expect(problems).toEqual(
@@ -181,6 +361,14 @@ describe('ruleProblems', () => {
         'Task: _include=Task:focus can bring in Patient too',
         'Task: _include=Task:status is not Task:<reference parameter>[:<target type>]',
         'Task: _include=Task:owner cannot bring in Endpoint',
+        'ServiceRequest.performer.identifier: ServiceRequest.performer takes no :identifier',
+        'ServiceRequest.requester.name: only .identifier can stand for :identifier',
+        'ServiceRequest.subject.identifier: ServiceRequest.subject points to several types, so nothing says which to search',
+        'ServiceRequest.patient.name: Patient.name is not a declared search of Patient',
+        'ServiceRequest.status.code: only a reference parameter can be chained',
+        'ServiceRequest: _revinclude=Task:owner cannot point to ServiceRequest',
+        'ServiceRequest: _revinclude=Task:focus:Patient names another target than ServiceRequest',
+        'ServiceRequest: _revinclude=Task:status is not <type>:<reference parameter>[:ServiceRequest]',
       ]),
     );
   });

@@ -6,35 +6,86 @@ import { NHS_NUMBER_SYSTEM, ODS_SYSTEM } from '../systems.ts';
 import { isFhirId } from '../validation/base.ts';
 import { isValidNhsNumber } from '../validation/nhs-number.ts';
 import { isValidOdsCode } from '../validation/ods.ts';
-import type { ParamRule, SearchRules } from './rules.ts';
-import { DATE_PREFIXES, RESULT_PARAMETERS } from './rules.ts';
+import type { ParamRule, SearchRules, SummaryValue, TypeSearchRules } from './rules.ts';
+import { DATE_PREFIXES, RESULT_PARAMETERS, SUMMARY_VALUES, soleTarget, sortableParams } from './rules.ts';
+import { elementNames } from './subset.ts';
 
 declare const CHECKED: unique symbol;
+
+/**
+ * How a search treats what it does not answer (FHIR R4 search, `Prefer: handling=…`): `lenient` (the R4
+ * default) leaves out an unknown or unsupported parameter and says so; `strict` refuses it with a 400.
+ * Neither leaves out a check: a malformed value, a modifier that would change what a parameter means, a
+ * chain or `_has` that would read other resources, or a search on the access labels is refused in both.
+ */
+export type SearchHandling = 'strict' | 'lenient';
+
+/** How the matches are shown, applied to each match once the store has answered. */
+export type SearchSubset = { summary: Exclude<SummaryValue, 'count' | 'false'> } | { elements: readonly string[] };
+
+/** A chain (`patient.identifier=…`) the caller resolves within its own access before the store is asked. */
+export interface ChainToResolve {
+  /** The reference parameter of the searched type (`patient`). */
+  param: string;
+  /** The one type it points to (`Patient`). */
+  target: ResourceType;
+  /** The search of `target` that finds what the chain may point at, checked against the target's rules. */
+  query: URLSearchParams;
+}
 
 /** A search that passed `checkSearch`: only what the rules allow, with values the store can take as they are. */
 export interface CheckedSearch {
   readonly [CHECKED]: true;
   readonly type: ResourceType;
-  /** The query for the store: normalised values, in the order given, presentation parameters removed. */
+  /**
+   * The query for the store: normalised values, in the order given, presentation parameters removed, a
+   * declared `.identifier` chain as its `:identifier` form; resolved chains are the caller's to add.
+   */
   readonly params: URLSearchParams;
-  /** Every resource type this search's `_include`s can bring in. */
+  /** Every resource type this search's `_include`s and `_revinclude`s can bring in. */
   readonly includedTypes: readonly ResourceType[];
+  /** Chains to resolve, each to be added to `params` as references to what it found. */
+  readonly chains: readonly ChainToResolve[];
+  /** `_summary` (other than `count` and `false`) or `_elements`: applied to each match. */
+  readonly subset?: SearchSubset;
+  /** What was applied, for the self link (R4: the parameters actually used): nothing that was left out. */
+  readonly applied: URLSearchParams;
+  /** Under lenient handling, a warning for each parameter left out. */
+  readonly ignored: readonly OperationOutcomeIssue[];
 }
 
-/** Features refused by name, with the reason given to the client. */
-const REFUSED: Readonly<Record<string, string>> = {
-  _has: 'reverse chaining (_has) is not supported',
-  _revinclude: '_revinclude is not supported',
+export interface CheckOptions {
+  /** Default `strict`: a caller that says nothing gets every refusal. */
+  handling?: SearchHandling;
+}
+
+/** Features not answered, by name, with the reason given: left out under lenient handling. */
+const UNSUPPORTED: Readonly<Record<string, string>> = {
   _contained: 'searching contained resources is not supported',
   _containedType: 'searching contained resources is not supported',
   _filter: '_filter is not supported',
   _query: 'named queries (_query) are not supported',
-  _elements: '_elements is not supported: resources are returned whole',
-  _summary: '_summary is not supported: resources are returned whole',
 };
+
+/** Refused under either handling: they would read, or test facts about, resources the access filter does not cover. */
+const ALWAYS_REFUSED: Readonly<Record<string, string>> = {
+  _has: 'reverse chaining (_has) is not supported',
+  _security: 'the access labels are not searchable',
+};
+
+/** `Prefer` (RFC 7240) may hold several preferences, comma-separated, in one header or several joined. */
+const HANDLING_RE = /(?:^|[,;\s])handling\s*=\s*"?(strict|lenient)"?\s*(?:[,;]|$)/i;
+
+/** The handling a client asked for in `Prefer`; lenient, the R4 default, when it asked for none. */
+export function searchHandlingOf(prefer: string | null | undefined): SearchHandling {
+  const m = prefer ? HANDLING_RE.exec(prefer) : null;
+  return m?.[1]?.toLowerCase() === 'strict' ? 'strict' : 'lenient';
+}
 
 /** `_format` values that mean JSON, the only format served; they are dropped before the store sees them. */
 const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json', 'application/json+fhir']);
+
+const TOTAL_VALUES = new Set(['none', 'estimate', 'accurate']);
 
 /** Per identifier system: the normalised value, or why it cannot be one. One place for both stores. */
 const IDENTIFIER_VALUES: Readonly<Record<string, (value: string) => string | { problem: string }>> = {
@@ -54,19 +105,49 @@ const DATE_RE =
 
 /**
  * Checks a search against the rules for `type` and returns it normalised, or throws a 400 with one issue
- * per problem, each naming its parameter in `expression`. Nothing outside the rules reaches a store, and
- * nothing is silently ignored: an unknown parameter, modifier, prefix, `_include` or malformed value is
- * refused, so the embedded store and a FHIR server over HTTP are asked exactly the same questions.
+ * per problem, each naming its parameter in `expression`. Nothing outside the rules reaches a store, so the
+ * embedded store and a FHIR server over HTTP are asked exactly the same questions. What the rules do not
+ * answer (an unknown parameter, an undeclared `_include`, an unsortable `_sort` key) is refused under
+ * strict handling and left out, with a warning, under lenient; everything else is refused under both.
  */
-export function checkSearch(rules: SearchRules, type: ResourceType, query: URLSearchParams): CheckedSearch {
+export function checkSearch(
+  rules: SearchRules,
+  type: ResourceType,
+  query: URLSearchParams,
+  options: CheckOptions = {},
+): CheckedSearch {
   const typeRules = own(rules, type);
   if (!typeRules)
     throw new OutcomeError(invalid([issue({ code: 'not-supported', text: `${type} cannot be searched` })]));
+  const lenient = options.handling === 'lenient';
   const params = new URLSearchParams();
+  const applied = new URLSearchParams();
   const included = new Set<ResourceType>();
+  const chains: ChainToResolve[] = [];
   const problems: OperationOutcomeIssue[] = [];
+  const ignored: OperationOutcomeIssue[] = [];
+  const elements: string[] = [];
+  let summary: SummaryValue | undefined;
+  let sorted = false;
   const refuse = (name: string, text: string, code: OperationOutcomeIssue['code'] = 'not-supported') =>
     problems.push(issue({ code, text, expression: name || '(empty)' }));
+  const unsupported = (name: string, text: string) => {
+    if (!lenient) refuse(name, text);
+    else
+      ignored.push(
+        issue({
+          severity: 'warning',
+          code: 'not-supported',
+          text: `${text} (left out)`,
+          expression: name || '(empty)',
+        }),
+      );
+  };
+  /** A parameter applied: asked of the store (unless the caller applies it) and shown in the self link. */
+  const use = (key: string, value: string, ofStore = true) => {
+    if (ofStore) params.append(key, value);
+    applied.append(key, value);
+  };
 
   for (const [key, rawValue] of query) {
     const colon = key.indexOf(':');
@@ -76,45 +157,178 @@ export function checkSearch(rules: SearchRules, type: ResourceType, query: URLSe
 
     if (RESULT_PARAMETERS.has(name)) {
       if (modifier !== undefined) refuse(name, `${name} takes no modifier`);
-      else params.append(key, rawValue);
+      else if (name === '_total' && !TOTAL_VALUES.has(value))
+        refuse(name, '_total is none, estimate or accurate', 'value');
+      else use(key, rawValue);
     } else if (name === '_format' || name === '_pretty') {
       const problem = presentationProblem(name, modifier, value);
       if (problem) refuse(name, problem);
-    } else if (name === '_include') {
-      const targets = own(typeRules.includes ?? {}, value);
-      if (modifier !== undefined) refuse(name, `_include:${modifier} is not supported`);
-      else if (!targets)
-        refuse(name, `_include=${shown(value)} is not supported on ${type}; ${listOf(typeRules.includes)}`);
-      else {
-        params.append(name, value);
-        for (const t of targets) included.add(t);
+    } else if (modifier !== undefined && SHAPING.has(name)) {
+      unsupported(name, `${name}:${modifier} is not supported`);
+    } else if (name === '_sort') {
+      if (sorted) refuse(name, '_sort is given once, its keys separated by commas', 'value');
+      sorted = true;
+      const sortable = sortableParams(typeRules);
+      const keys: string[] = [];
+      for (const one of value.split(',').map((k) => k.trim())) {
+        const param = one.startsWith('-') ? one.slice(1) : one;
+        if (!param) refuse(name, '_sort needs a parameter name for each key', 'value');
+        else if (!sortable.includes(param))
+          unsupported(name, `_sort by '${shown(param)}' is not supported on ${type}; sortable: ${sortable.join(', ')}`);
+        else keys.push(one);
       }
-    } else if (own(REFUSED, name)) {
-      refuse(name, `${shown(key)}: ${own(REFUSED, name)}`);
+      if (keys.length) use(name, keys.join(','));
+    } else if (name === '_summary') {
+      if (summary !== undefined) refuse(name, '_summary is given once', 'value');
+      else if (!isSummaryValue(value)) refuse(name, `_summary is one of ${SUMMARY_VALUES.join(', ')}`, 'value');
+      else {
+        summary = value;
+        // count is the store's to answer; the others shape each match, here.
+        use(name, value, value === 'count');
+      }
+    } else if (name === '_elements') {
+      const names = elementNames(type);
+      const listed = value.split(',').map((e) => e.trim().replace(new RegExp(`^${type}\\.`), ''));
+      const unknown = listed.filter((e) => !names.has(e));
+      if (unknown.length)
+        refuse(
+          name,
+          `_elements: ${unknown
+            .slice(0, 5)
+            .map((e) => `'${shown(e)}'`)
+            .join(', ')} is not an element of ${type}`,
+          'value',
+        );
+      else {
+        elements.push(...listed);
+        use(name, listed.join(','), false);
+      }
+    } else if (name === '_include' || name === '_revinclude') {
+      const brings = name === '_include' ? own(typeRules.includes ?? {}, value) : revincluded(typeRules, value);
+      const declared = name === '_include' ? Object.keys(typeRules.includes ?? {}) : (typeRules.revincludes ?? []);
+      if (!brings) unsupported(name, `${name}=${shown(value)} is not supported on ${type}; ${listOf(declared)}`);
+      else {
+        use(name, value);
+        for (const t of brings) included.add(t);
+      }
+    } else if (own(ALWAYS_REFUSED, name)) {
+      refuse(name, `${shown(key)}: ${own(ALWAYS_REFUSED, name)}`);
     } else if (key.includes('.')) {
-      refuse(name, `${shown(key)}: chained parameters are not supported`);
+      const chain = checkChain(rules, type, typeRules, key, value);
+      if ('problem' in chain) refuse(name, `${shown(key)}=${shown(rawValue)}: ${chain.problem}`, chain.code);
+      else if ('resolve' in chain) {
+        chains.push(chain.resolve);
+        use(key, chain.value, false);
+      } else use(chain.key, chain.value);
+    } else if (own(UNSUPPORTED, name)) {
+      unsupported(name, `${shown(key)}: ${own(UNSUPPORTED, name)}`);
     } else {
       const rule = own(typeRules.params, name);
       if (!rule) {
-        refuse(name, `Search parameter '${name}' is not supported on ${type}; ${listOf(typeRules.params)}`);
+        unsupported(
+          name,
+          `Search parameter '${shown(name)}' is not supported on ${type}; ${listOf(Object.keys(typeRules.params))}`,
+        );
         continue;
       }
+      // A modifier changes what a parameter means: leaving one out would answer another question.
       if (modifier === undefined && rule.modifierRequired) {
         refuse(name, `'${name}' is searched only with ${rule.modifiers?.map((m) => `:${m}`).join(' or ')}`);
         continue;
       }
       if (modifier !== undefined && !(rule.modifiers as readonly string[] | undefined)?.includes(modifier)) {
         const allowed = rule.modifiers?.length ? `; allowed: ${rule.modifiers.map((m) => `:${m}`).join(', ')}` : '';
-        refuse(name, `Modifier :${modifier} is not supported on '${name}'${allowed}`);
+        refuse(name, `Modifier :${shown(modifier)} is not supported on '${name}'${allowed}`);
         continue;
       }
       const normalised = normaliseValue(type, name, rule, modifier, value);
-      if (typeof normalised === 'string') params.append(key, normalised);
+      if (typeof normalised === 'string') use(key, normalised);
       else refuse(name, `${key}=${shown(rawValue)}: ${normalised.problem}`, 'value');
     }
   }
+  const subsetting = summary !== undefined && summary !== 'false';
+  if (subsetting && elements.length)
+    refuse('_elements', '_elements and _summary cannot be combined: give one', 'value');
   if (problems.length) throw new OutcomeError(invalid(problems));
-  return { type, params, includedTypes: [...included] } as unknown as CheckedSearch;
+  const subset: SearchSubset | undefined =
+    summary === 'true' || summary === 'text' || summary === 'data'
+      ? { summary }
+      : elements.length
+        ? { elements: [...new Set(elements)] }
+        : undefined;
+  return {
+    type,
+    params,
+    includedTypes: [...included],
+    chains,
+    ...(subset ? { subset } : {}),
+    applied,
+    ignored,
+  } as unknown as CheckedSearch;
+}
+
+/** Result parameters that shape the answer, each with its own check; any modifier on one is not supported. */
+const SHAPING: ReadonlySet<string> = new Set(['_sort', '_summary', '_elements', '_include', '_revinclude']);
+
+function isSummaryValue(value: string): value is SummaryValue {
+  return (SUMMARY_VALUES as readonly string[]).includes(value);
+}
+
+/** The type a declared `_revinclude` brings in (the type it names first), or undefined. */
+function revincluded(typeRules: TypeSearchRules, value: string): ResourceType[] | undefined {
+  return (typeRules.revincludes as readonly string[] | undefined)?.includes(value)
+    ? [value.split(':')[0] as ResourceType]
+    : undefined;
+}
+
+type CheckedChain =
+  | { key: string; value: string }
+  | { resolve: ChainToResolve; value: string }
+  | { problem: string; code: OperationOutcomeIssue['code'] };
+
+/**
+ * A chain (`owner.identifier`, `patient.identifier`) answered only as its rule declares: as the
+ * parameter's `:identifier` modifier, or as a search of the target type the caller resolves itself. Any
+ * other is refused under either handling: as a join, it would test facts about resources that the access
+ * filter does not cover.
+ */
+function checkChain(
+  rules: SearchRules,
+  type: ResourceType,
+  typeRules: TypeSearchRules,
+  key: string,
+  value: string,
+): CheckedChain {
+  const dot = key.indexOf('.');
+  const param = key.slice(0, dot);
+  const chained = key.slice(dot + 1);
+  const rule = own(typeRules.params, param);
+  const how = rule ? own(rule.chains ?? {}, chained) : undefined;
+  if (!rule || !how) {
+    const declared = Object.entries(typeRules.params).flatMap(([p, r]) =>
+      Object.keys(r.chains ?? {}).map((c) => `${p}.${c}`),
+    );
+    return {
+      problem: `chained parameters are not supported, other than ${declared.length ? declared.join(', ') : 'none'}`,
+      code: 'not-supported',
+    };
+  }
+  if (how === 'as-identifier') {
+    const normalised = normaliseValue(type, param, rule, 'identifier', value);
+    return typeof normalised === 'string'
+      ? { key: `${param}:identifier`, value: normalised }
+      : valueProblem(normalised);
+  }
+  const target = soleTarget(type, param);
+  const targetRule = target ? own(own(rules, target)?.params ?? {}, chained) : undefined;
+  if (!target || !targetRule) return { problem: 'this chain cannot be resolved here', code: 'not-supported' };
+  const normalised = normaliseValue(target, chained, targetRule, undefined, value);
+  if (typeof normalised !== 'string') return valueProblem(normalised);
+  return { resolve: { param, target, query: new URLSearchParams([[chained, normalised]]) }, value: normalised };
+}
+
+function valueProblem({ problem }: { problem: string }): CheckedChain {
+  return { problem, code: 'value' };
 }
 
 /** A record's own entry: never one inherited from Object (`constructor`, `toString`), whatever a client sends. */
@@ -129,8 +343,7 @@ function presentationProblem(name: string, modifier: string | undefined, value: 
   return value === 'true' || value === 'false' ? undefined : '_pretty must be true or false';
 }
 
-function listOf(allowed: Readonly<Record<string, unknown>> | undefined): string {
-  const names = Object.keys(allowed ?? {});
+function listOf(names: readonly string[]): string {
   return names.length ? `supported: ${names.join(', ')}` : 'none is supported';
 }
 

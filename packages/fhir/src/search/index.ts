@@ -1,18 +1,23 @@
-export { checkSearch } from './check.ts';
-export type { CheckedSearch } from './check.ts';
+export { checkSearch, searchHandlingOf } from './check.ts';
+export type { ChainToResolve, CheckedSearch, CheckOptions, SearchHandling, SearchSubset } from './check.ts';
 export {
   DATE_PREFIXES,
   MODIFIERS_BY_TYPE,
   RESULT_PARAMETERS,
   ruleProblems,
+  SUMMARY_VALUES,
   searchCapability,
+  sortableParams,
 } from './rules.ts';
 export type {
+  ChainRule,
   DatePrefix,
   ParamRule,
   SearchCapability,
   SearchModifier,
   SearchParamType,
   SearchRules,
+  SummaryValue,
   TypeSearchRules,
 } from './rules.ts';
+export { elementNames, SUBSETTED, subsetted } from './subset.ts';

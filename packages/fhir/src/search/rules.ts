@@ -5,9 +5,10 @@ import { hasIdentifierParam } from '../store/http/reference-identifiers.ts';
 
 /**
  * A declarative allow-list of searches: per resource type, the parameters a server answers and, per
- * parameter, the modifiers and prefixes it accepts, and the `_include`s with the types they bring in.
- * `checkSearch` refuses anything else; `searchCapability` declares exactly this in a CapabilityStatement.
- * One list drives both, so what a server says it does and what it does cannot drift apart.
+ * parameter, the modifiers, prefixes and chains it accepts, and the `_include`s and `_revinclude`s with
+ * the types they bring in. `checkSearch` answers nothing else; `searchCapability` declares exactly this in
+ * a CapabilityStatement. One list drives both, so what a server says it does and what it does cannot drift
+ * apart.
  */
 
 export type SearchParamType = 'token' | 'reference' | 'date' | 'string' | 'uri';
@@ -29,6 +30,17 @@ export type SearchModifier = (typeof MODIFIERS_BY_TYPE)[SearchParamType][number]
 export const DATE_PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
 export type DatePrefix = (typeof DATE_PREFIXES)[number];
 
+/**
+ * How a chain on a reference parameter (`owner.identifier=…`) is answered: never as a join in a store,
+ * because HAPI applies the access filter to the resources searched and not to those a chain reads, so a
+ * join would answer questions about resources the caller may not see.
+ * - `as-identifier`: the reference is always logical here (an ODS code; no Organization is stored), so the
+ *   chain means the parameter's `:identifier` modifier, which reads no other resource;
+ * - `resolved`: the caller's own search of the one type the parameter points to, within its access, finds
+ *   what the chain may point at, and the search then asks for references to those (`patient=Patient/a,…`).
+ */
+export type ChainRule = 'as-identifier' | 'resolved';
+
 export interface ParamRule {
   type: SearchParamType;
   /** Modifiers accepted besides none (`identifier` for `owner:identifier`). None unless listed. */
@@ -37,6 +49,8 @@ export interface ParamRule {
   modifierRequired?: boolean;
   /** Date parameters: the prefixes accepted (`ge2026-01-05`). A bare value (equality) is always accepted. */
   prefixes?: readonly DatePrefix[];
+  /** Reference parameters: the chains answered, by the target's parameter (`{ identifier: 'as-identifier' }`). */
+  chains?: Readonly<Record<string, ChainRule>>;
 }
 
 export interface TypeSearchRules {
@@ -44,49 +58,100 @@ export interface TypeSearchRules {
   params: Readonly<Record<string, ParamRule>>;
   /** `_include` values answered (`ImagingStudy:endpoint`), each with the resource types it can bring in. */
   includes?: Readonly<Record<string, readonly ResourceType[]>>;
+  /** `_revinclude` values answered (`Task:focus`): each brings in resources of the type it names first. */
+  revincludes?: readonly `${ResourceType}:${string}`[];
 }
 
 export type SearchRules = Readonly<Partial<Record<ResourceType, TypeSearchRules>>>;
 
 /**
- * Result parameters passed through unchanged: how many, where to start, in what order, whether to count.
- * They shape the page, not what matches; their bounds are checked where the page is served.
+ * Result parameters passed through unchanged: how many, where to start, whether to count. They shape the
+ * page, not what matches; their bounds are checked where the page is served.
  */
-export const RESULT_PARAMETERS: ReadonlySet<string> = new Set(['_count', '_offset', '_page', '_sort', '_total']);
+export const RESULT_PARAMETERS: ReadonlySet<string> = new Set(['_count', '_offset', '_page', '_total']);
 
-/** The searchParam and searchInclude of a CapabilityStatement resource entry, from the rules. */
+/**
+ * The parameter types a search can be sorted by, the same way on both stores: HAPI orders a token by
+ * system then code and a date by its value, as the embedded store does. Not references, which HAPI
+ * orders by its own internal key, nor `_id`, for the same reason.
+ */
+const SORTABLE_TYPES: ReadonlySet<SearchParamType> = new Set(['token', 'date', 'string']);
+
+/** The parameters of a type that `_sort` takes (each also as `-name`, descending). */
+export function sortableParams(typeRules: TypeSearchRules): string[] {
+  return Object.entries(typeRules.params)
+    .filter(([name, rule]) => name !== '_id' && SORTABLE_TYPES.has(rule.type))
+    .map(([name]) => name);
+}
+
+/** The `_summary` values answered: `count` by the store, the others by subsetting each match. */
+export const SUMMARY_VALUES = ['true', 'text', 'data', 'count', 'false'] as const;
+export type SummaryValue = (typeof SUMMARY_VALUES)[number];
+
+/** The searchParam, searchInclude and searchRevInclude of a CapabilityStatement resource entry, from the rules. */
 export interface SearchCapability {
-  searchParams: { name: string; type: SearchParamType; documentation?: string }[];
+  /** The declared parameters, then the result parameters `_sort`, `_summary` and `_elements` (type `special`). */
+  searchParams: { name: string; type: SearchParamType | 'special'; documentation?: string }[];
   searchInclude: string[];
+  searchRevInclude: string[];
 }
 
 export function searchCapability(rules: SearchRules, type: ResourceType): SearchCapability {
   const typeRules = rules[type];
   if (!typeRules) throw new Error(`No search rules for ${type}`);
+  const sortable = sortableParams(typeRules);
   return {
-    searchParams: Object.entries(typeRules.params).map(([name, rule]) => ({
-      name,
-      type: rule.type,
-      documentation: documentationOf(rule),
-    })),
+    searchParams: [
+      ...Object.entries(typeRules.params).map(([name, rule]) => ({
+        name,
+        type: rule.type,
+        documentation: documentationOf(rule),
+      })),
+      {
+        name: '_sort',
+        type: 'special',
+        documentation: `Sorts by ${sortable.join(', ')}; -name for descending, a comma between keys.`,
+      },
+      {
+        name: '_summary',
+        type: 'special',
+        documentation: `${SUMMARY_VALUES.join(', ')}. Subsetted matches are tagged SUBSETTED.`,
+      },
+      {
+        name: '_elements',
+        type: 'special',
+        documentation: `Top-level elements of ${type}, with id, meta and the mandatory ones. Tagged SUBSETTED.`,
+      },
+    ],
     searchInclude: Object.keys(typeRules.includes ?? {}),
+    searchRevInclude: [...(typeRules.revincludes ?? [])],
   };
 }
 
-/** What a CapabilityStatement has no element for: the modifiers and prefixes accepted. */
+/** What a CapabilityStatement has no element for: the modifiers, prefixes and chains accepted. */
 function documentationOf(rule: ParamRule): string {
   const parts: string[] = [];
   const modifiers = rule.modifiers?.map((m) => `:${m}`).join(', ');
   if (modifiers) parts.push(rule.modifierRequired ? `Only with ${modifiers}.` : `Modifiers: ${modifiers}.`);
   if (rule.prefixes?.length) parts.push(`Prefixes: ${rule.prefixes.join(', ')}.`);
   if (!parts.length) parts.push('No modifiers.');
+  const chains = Object.keys(rule.chains ?? {});
+  if (chains.length) parts.push(`Chains: ${chains.map((c) => `.${c}`).join(', ')}.`);
   return parts.join(' ');
+}
+
+/** The one type a reference parameter points to, or undefined when it can point to several (or none). */
+export function soleTarget(type: ResourceType, name: string): ResourceType | undefined {
+  loadFhirDefinitions();
+  const targets = (getSearchParameter(type, name)?.target ?? []) as ResourceType[];
+  return targets.length === 1 ? targets[0] : undefined;
 }
 
 /**
  * What is wrong with a set of rules: a parameter R4 does not define for the type or defines with another
  * type, a modifier or prefix the type cannot take, `:identifier` where HttpStore has no stand-in for it
- * on HAPI, an `_include` of something that is not a reference of the type. An empty list: coherent.
+ * on HAPI, a chain that cannot be answered as declared, an `_include` or `_revinclude` of something that is
+ * not a reference to the type. An empty list: coherent.
  */
 export function ruleProblems(rules: SearchRules): string[] {
   loadFhirDefinitions();
@@ -106,7 +171,9 @@ export function ruleProblems(rules: SearchRules): string[] {
       if (rule.prefixes?.length && rule.type !== 'date')
         problems.push(`${type}.${name}: prefixes apply to date parameters only`);
       if (RESULT_PARAMETERS.has(name)) problems.push(`${type}.${name} is a result parameter, passed through anyway`);
+      problems.push(...chainProblems(rules, type, name, rule));
     }
+    for (const revinclude of typeRules.revincludes ?? []) problems.push(...revincludeProblems(type, revinclude));
     for (const [include, targets] of Object.entries(typeRules.includes ?? {})) {
       const [source, param, target, extra] = include.split(':');
       const defined = source === type && param && extra === undefined ? getSearchParameter(type, param) : undefined;
@@ -123,4 +190,32 @@ export function ruleProblems(rules: SearchRules): string[] {
     }
   }
   return problems;
+}
+
+function chainProblems(rules: SearchRules, type: ResourceType, name: string, rule: ParamRule): string[] {
+  const problems: string[] = [];
+  for (const [chained, how] of Object.entries(rule.chains ?? {})) {
+    const chain = `${type}.${name}.${chained}`;
+    if (rule.type !== 'reference') problems.push(`${chain}: only a reference parameter can be chained`);
+    else if (how === 'as-identifier') {
+      if (chained !== 'identifier') problems.push(`${chain}: only .identifier can stand for :identifier`);
+      if (!rule.modifiers?.includes('identifier')) problems.push(`${chain}: ${type}.${name} takes no :identifier`);
+    } else {
+      const target = soleTarget(type, name);
+      if (!target) problems.push(`${chain}: ${type}.${name} points to several types, so nothing says which to search`);
+      else if (!rules[target]?.params[chained])
+        problems.push(`${chain}: ${target}.${chained} is not a declared search of ${target}`);
+    }
+  }
+  return problems;
+}
+
+function revincludeProblems(type: ResourceType, revinclude: string): string[] {
+  const [source, param, target, extra] = revinclude.split(':');
+  const defined = source && param && extra === undefined ? getSearchParameter(source, param) : undefined;
+  if (defined?.type !== 'reference')
+    return [`${type}: _revinclude=${revinclude} is not <type>:<reference parameter>[:${type}]`];
+  if (target !== undefined && target !== type)
+    return [`${type}: _revinclude=${revinclude} names another target than ${type}`];
+  return (defined.target ?? []).includes(type) ? [] : [`${type}: _revinclude=${revinclude} cannot point to ${type}`];
 }

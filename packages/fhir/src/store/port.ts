@@ -14,7 +14,10 @@ import type { Bundle, Resource, ResourceType } from '@medplum/fhirtypes';
  * - an update that changes nothing makes no new version (HAPI behaves the same);
  * - `ifMatch` on a resource that does not exist, or was deleted, is 412;
  * - `<reference>:identifier` finds logical references (on HAPI through custom SearchParameters);
- * - `total` may be absent on a paged search (HAPI leaves it out);
+ * - `total` may be absent on a paged search (HAPI leaves it out), but `_summary=count` always gives it,
+ *   with no resources;
+ * - `_sort` orders by `_lastUpdated` and by token and date parameters (`-name` descending);
+ * - `_revinclude` brings in what points at the matches, as `_include` does what they point at;
  * - every transaction-response entry carries its resource, whether created, matched or updated.
  */
 
@@ -24,7 +27,7 @@ export type SearchQuery = string | URLSearchParams | Record<string, string | str
 export interface SearchPage<T extends Resource = Resource> {
   /** The matches on this page (`search.mode = match`). */
   resources: T[];
-  /** Resources brought in by `_include` (`search.mode = include`). */
+  /** Resources brought in by `_include` or `_revinclude` (`search.mode = include`). */
   included: Resource[];
   /** Total matches, when the store knows it; never counted for `_total=none`. */
   total?: number;

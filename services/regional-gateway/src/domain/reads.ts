@@ -1,6 +1,15 @@
 import type { Resource } from '@medplum/fhirtypes';
-import { badRequest, forbidden, isFhirId, isOutcomeError, issue, OutcomeError, outcomeOf } from '@imaging/fhir';
-import type { Caller, CheckedSearch, SearchPage, WithId } from '@imaging/fhir';
+import {
+  badRequest,
+  forbidden,
+  isFhirId,
+  isOutcomeError,
+  issue,
+  OutcomeError,
+  outcomeOf,
+  subsetted,
+} from '@imaging/fhir';
+import type { Caller, ChainToResolve, CheckedSearch, SearchPage, SearchSubset, WithId } from '@imaging/fhir';
 import { accessFilter, hasAccess } from './labels.ts';
 import { deliveryKindOf } from './outbox.ts';
 import type { GatewayDeps } from './ports.ts';
@@ -10,6 +19,9 @@ const HUB_READABLE = new Set(['ImagingStudy', 'DiagnosticReport', 'Endpoint']);
 
 /** Whether the caller's token allows reading a type: included resources are reads too. */
 export type MayRead = (type: Resource['resourceType']) => boolean;
+
+/** The most resources a chain may resolve to: one NHS number finds one patient; a chain wider than this is refused. */
+export const MAX_CHAIN_MATCHES = 100;
 
 /**
  * A resource the caller may see. One that does not exist, was deleted, or belongs to other organisations
@@ -48,8 +60,10 @@ export function isVisible(caller: Caller, resource: Resource): boolean {
 
 /**
  * A checked search (search-rules.ts) limited to what the caller's organisation may see: the access filter
- * is added to the query (an indexed `_security` search), and included resources are checked one by one,
- * for their labels and for the caller's read scope on their type.
+ * is added to the query (an indexed `_security` search); a chain is resolved first, to resources the
+ * caller may see; every match is checked again, shaped by `_summary`/`_elements`, and every resource
+ * brought in by `_include` or `_revinclude` is checked one by one, for its labels and for the caller's
+ * read scope on its type (HAPI applies `_security` to the matches only).
  */
 export async function searchVisible<T extends Resource>(
   deps: GatewayDeps,
@@ -57,31 +71,76 @@ export async function searchVisible<T extends Resource>(
   search: CheckedSearch,
   mayRead: MayRead,
 ): Promise<SearchPage<WithId<T>>> {
-  if (!caller.organisation)
-    throw new OutcomeError(forbidden(`${caller.clientId} acts for no organisation and cannot search here`));
+  const organisation = organisationOf(caller);
   const query = new URLSearchParams(search.params);
-  query.append(...accessFilter(caller.organisation));
-  return visiblePage(caller, await deps.store.search<T>(search.type, query), mayRead);
+  for (const chain of search.chains) {
+    const targets = await chainTargets(deps, caller, chain);
+    // Nothing the caller may see is what the chain asks for: no match, as for an unknown NHS number.
+    if (targets.length === 0) return noMatches(search);
+    query.append(chain.param, targets.join(','));
+  }
+  query.append(...accessFilter(organisation));
+  return visiblePage(caller, await deps.store.search<T>(search.type, query), mayRead, search.subset);
 }
 
-/** The next page of a search; the continuation was signed for this caller. */
+/** The next page of a search; the continuation was signed for this caller, with the subset it asked for. */
 export async function nextVisiblePage<T extends Resource>(
   deps: GatewayDeps,
   caller: Caller,
   continuation: string,
   mayRead: MayRead,
+  subset?: SearchSubset,
 ): Promise<SearchPage<WithId<T>>> {
-  return visiblePage(caller, await deps.store.nextPage<T>(continuation), mayRead);
+  return visiblePage(caller, await deps.store.nextPage<T>(continuation), mayRead, subset);
+}
+
+function organisationOf(caller: Caller): string {
+  if (!caller.organisation)
+    throw new OutcomeError(forbidden(`${caller.clientId} acts for no organisation and cannot search here`));
+  return caller.organisation;
+}
+
+/**
+ * `Type/id` of each resource a chain may point at: the caller's own search of the target type, within its
+ * access, so a chain tells nothing about resources the caller may not see.
+ */
+async function chainTargets(deps: GatewayDeps, caller: Caller, chain: ChainToResolve): Promise<string[]> {
+  const query = new URLSearchParams(chain.query);
+  query.set('_count', String(MAX_CHAIN_MATCHES + 1));
+  query.set('_total', 'none');
+  query.append(...accessFilter(organisationOf(caller)));
+  const found = (await deps.store.search(chain.target, query)).resources.filter((r) => isVisible(caller, r));
+  if (found.length > MAX_CHAIN_MATCHES) {
+    const [name, value] = [...chain.query][0] ?? [];
+    throw new OutcomeError(
+      outcomeOf('bad-request', [
+        issue({
+          code: 'too-costly',
+          text: `${chain.param}.${name}=${value} matches more than ${MAX_CHAIN_MATCHES} resources: narrow it`,
+          expression: `${chain.param}.${name}`,
+        }),
+      ]),
+    );
+  }
+  return found.map((r) => `${r.resourceType}/${r.id}`);
+}
+
+function noMatches<T extends Resource>(search: CheckedSearch): SearchPage<WithId<T>> {
+  return search.params.get('_total') === 'none'
+    ? { resources: [], included: [] }
+    : { resources: [], included: [], total: 0 };
 }
 
 function visiblePage<T extends Resource>(
   caller: Caller,
   page: SearchPage<WithId<T>>,
   mayRead: MayRead,
+  subset: SearchSubset | undefined,
 ): SearchPage<WithId<T>> {
+  const matches = page.resources.filter((r) => isVisible(caller, r));
   return {
     ...page,
-    resources: page.resources.filter((r) => isVisible(caller, r)),
+    resources: subset ? matches.map((r) => subsetted(r, subset)) : matches,
     included: page.included.filter((r) => isVisible(caller, r) && mayRead(r.resourceType)),
   };
 }

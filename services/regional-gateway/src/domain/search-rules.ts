@@ -1,12 +1,13 @@
 import type { ResourceType } from '@medplum/fhirtypes';
 import { checkSearch } from '@imaging/fhir';
-import type { CheckedSearch, ParamRule, SearchRules } from '@imaging/fhir';
+import type { CheckedSearch, ParamRule, SearchHandling, SearchRules } from '@imaging/fhir';
 
 /**
- * What the gateway answers in a search, per resource type: the parameters, their modifiers and prefixes,
- * and the `_include`s with the types they bring in. Anything else is a 400 before a store sees it, so the
- * embedded store and HAPI are asked the same questions. The CapabilityStatement is generated from this
- * list (routes/metadata.ts), so what the gateway declares and what it does cannot drift apart.
+ * What the gateway answers in a search, per resource type: the parameters, their modifiers, prefixes and
+ * chains, and the `_include`s and `_revinclude`s with the types they bring in. Nothing else reaches a
+ * store (it is left out, or refused under `Prefer: handling=strict`), so the embedded store and HAPI are
+ * asked the same questions. The CapabilityStatement is generated from this list (routes/metadata.ts), so
+ * what the gateway declares and what it does cannot drift apart.
  */
 
 const RANGE = ['eq', 'gt', 'lt', 'ge', 'le'] as const;
@@ -15,10 +16,20 @@ const date: ParamRule = { type: 'date', prefixes: RANGE };
 const reference: ParamRule = { type: 'reference' };
 /**
  * An organisation reference: always logical here (organisations live in the hub's directory), so searched
- * by ODS code only (`owner:identifier=<ODS system>|RM1`). Patient references are literal once resolved,
- * so they are searched by `Patient/id`.
+ * by ODS code only (`owner:identifier=<ODS system>|RM1`), and `owner.identifier=…` means the same.
  */
-const byOdsCode: ParamRule = { type: 'reference', modifiers: ['identifier'], modifierRequired: true };
+const byOdsCode: ParamRule = {
+  type: 'reference',
+  modifiers: ['identifier'],
+  modifierRequired: true,
+  chains: { identifier: 'as-identifier' },
+};
+/**
+ * A patient reference: literal once resolved, so searched by `Patient/id`; `patient.identifier=<NHS number>`
+ * finds the patients the caller may see first (reads.ts), never through a join that the access filter
+ * would not cover.
+ */
+const patient: ParamRule = { type: 'reference', chains: { identifier: 'resolved' } };
 const status: ParamRule = { type: 'token', modifiers: ['not'] };
 const common = { _id: token, _lastUpdated: date } as const;
 
@@ -31,13 +42,15 @@ export const SEARCH_RULES = {
       ...common,
       identifier: token,
       subject: reference,
-      patient: reference,
+      patient,
       status,
       requester: byOdsCode,
       performer: byOdsCode,
       code: token,
       authored: date,
     },
+    // An order with its Task, its study and its report, in one search.
+    revincludes: ['Task:focus', 'ImagingStudy:basedon', 'DiagnosticReport:based-on'],
   },
   Task: {
     params: {
@@ -46,7 +59,7 @@ export const SEARCH_RULES = {
       status,
       code: token,
       focus: reference,
-      patient: reference,
+      patient,
       owner: byOdsCode,
       requester: byOdsCode,
       'authored-on': date,
@@ -54,7 +67,7 @@ export const SEARCH_RULES = {
     includes: { 'Task:focus:ServiceRequest': ['ServiceRequest'] },
   },
   ImagingStudy: {
-    params: { ...common, identifier: token, basedon: reference, patient: reference, started: date },
+    params: { ...common, identifier: token, basedon: reference, patient, started: date },
     includes: { 'ImagingStudy:endpoint': ['Endpoint'], 'ImagingStudy:basedon:ServiceRequest': ['ServiceRequest'] },
   },
   DiagnosticReport: {
@@ -62,7 +75,7 @@ export const SEARCH_RULES = {
       ...common,
       identifier: token,
       'based-on': reference,
-      patient: reference,
+      patient,
       status,
       issued: date,
     },
@@ -75,7 +88,14 @@ export const SEARCH_RULES = {
 
 export type SearchableType = keyof typeof SEARCH_RULES;
 
-/** A client's search of `type`, checked and normalised against SEARCH_RULES; a 400 naming each problem. */
-export function checkGatewaySearch(type: ResourceType, params: URLSearchParams): CheckedSearch {
-  return checkSearch(SEARCH_RULES, type, params);
+/**
+ * A client's search of `type`, checked and normalised against SEARCH_RULES; a 400 naming each problem.
+ * Under lenient handling, what the rules do not answer is left out instead (listed in `ignored`).
+ */
+export function checkGatewaySearch(
+  type: ResourceType,
+  params: URLSearchParams,
+  handling: SearchHandling = 'strict',
+): CheckedSearch {
+  return checkSearch(SEARCH_RULES, type, params, { handling });
 }

@@ -6,7 +6,14 @@ import {
   globalSchema,
   toTypedValue,
 } from '@medplum/core';
-import { loadFhirDefinitions, NHS_NUMBER_SYSTEM, ODS_SYSTEM, ruleProblems, testNhsNumber } from '@imaging/fhir';
+import {
+  loadFhirDefinitions,
+  NHS_NUMBER_SYSTEM,
+  ODS_SYSTEM,
+  ruleProblems,
+  sortableParams,
+  testNhsNumber,
+} from '@imaging/fhir';
 import type { ParamRule } from '@imaging/fhir';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { READABLE_TYPES } from '../app.ts';
@@ -18,8 +25,9 @@ import { reportedCase } from '../testing/pathway.ts';
 
 /**
  * The CapabilityStatement declares exactly what the gateway answers: each declared parameter, modifier,
- * prefix and _include works on the embedded store (it finds what it should, and only that), and every
- * other R4 parameter of a served type is refused.
+ * prefix, chain, sort key, _include and _revinclude works on the embedded store (it finds what it should,
+ * and only that), and every other R4 parameter of a served type is refused under strict handling and left
+ * out under lenient.
  */
 
 type Statement = CapabilityStatement & {
@@ -28,7 +36,7 @@ type Statement = CapabilityStatement & {
 
 let statement: Statement;
 let held: CaseResources;
-let get: (path: string) => Promise<Response>;
+let get: (path: string, prefer?: string) => Promise<Response>;
 
 beforeAll(async () => {
   loadFhirDefinitions();
@@ -36,31 +44,43 @@ beforeAll(async () => {
   held = midlands;
   const gateway = await testGateway(regions.midlands);
   const ris = await gateway.token(RIS_TOKEN);
-  get = async (path) => gateway.app.request(path, { headers: { Authorization: `Bearer ${ris}` } });
+  get = async (path, prefer) =>
+    gateway.app.request(path, { headers: { Authorization: `Bearer ${ris}`, ...(prefer ? { Prefer: prefer } : {}) } });
   statement = (await (await gateway.app.request('/fhir/metadata')).json()) as Statement;
 });
 
 const declared = (type: string) => statement.rest[0].resource?.find((r) => r.type === type);
 const types = Object.keys(SEARCH_RULES) as SearchableType[];
 
-async function matchIds(path: string): Promise<string[]> {
+async function searchset(path: string): Promise<Bundle> {
   const res = await get(path);
   const body = (await res.json()) as Bundle | OperationOutcome;
   expect(res.status, `${path}: ${JSON.stringify(body).slice(0, 300)}`).toBe(200);
-  return ((body as Bundle).entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource?.id as string);
+  return body as Bundle;
+}
+
+async function matchIds(path: string): Promise<string[]> {
+  return ((await searchset(path)).entry ?? [])
+    .filter((e) => e.search?.mode === 'match')
+    .map((e) => e.resource?.id as string);
 }
 
 describe('the CapabilityStatement', () => {
-  it('declares the search rules: per type, their parameters with types and their _includes, and nothing else', () => {
+  it('declares the search rules: per type, their parameters with types, _sort, _summary, _elements, their _includes and _revincludes, and nothing else', () => {
     expect(statement.rest[0].resource?.map((r) => r.type)).toEqual([...READABLE_TYPES]);
     expect(types.sort()).toEqual([...READABLE_TYPES].sort());
     for (const type of types) {
       const rules = SEARCH_RULES[type];
-      expect(declared(type)?.searchParam?.map((p) => [p.name, p.type])).toEqual(
-        Object.entries(rules.params).map(([name, rule]) => [name, rule.type]),
-      );
+      expect(declared(type)?.searchParam?.map((p) => [p.name, p.type])).toEqual([
+        ...Object.entries(rules.params).map(([name, rule]) => [name, rule.type]),
+        ['_sort', 'special'],
+        ['_summary', 'special'],
+        ['_elements', 'special'],
+      ]);
       expect(declared(type)?.searchInclude ?? []).toEqual(Object.keys('includes' in rules ? rules.includes : {}));
+      expect(declared(type)?.searchRevInclude ?? []).toEqual('revincludes' in rules ? [...rules.revincludes] : []);
     }
+    expect(declared('ServiceRequest')?.searchRevInclude).toContain('Task:focus');
   });
 
   it('declares only rules that R4 and both stores can answer', () => {
@@ -69,18 +89,20 @@ describe('the CapabilityStatement', () => {
 
   it('declares a modifier or prefix in the documentation of each parameter that takes one', () => {
     const owner = declared('Task')?.searchParam?.find((p) => p.name === 'owner');
-    expect(owner?.documentation).toBe('Only with :identifier.');
+    expect(owner?.documentation).toBe('Only with :identifier. Chains: .identifier.');
     const authored = declared('Task')?.searchParam?.find((p) => p.name === 'authored-on');
     expect(authored?.documentation).toBe('Prefixes: eq, gt, lt, ge, le.');
   });
 });
 
 describe('every declared search parameter works on the embedded store', () => {
+  const ruleOf = (type: SearchableType, name: string) => (SEARCH_RULES[type].params as Record<string, ParamRule>)[name];
   const cases = () =>
     types.flatMap((type) =>
-      (declared(type)?.searchParam ?? []).flatMap((p) =>
-        variants(type, p.name, SEARCH_RULES[type].params[p.name as never] as ParamRule),
-      ),
+      (declared(type)?.searchParam ?? []).flatMap((p) => {
+        const rule = ruleOf(type, p.name);
+        return rule ? variants(type, p.name, rule) : [];
+      }),
     );
 
   it('finds the resource with a matching value, and nothing with another', async () => {
@@ -121,19 +143,91 @@ describe('every declared search parameter works on the embedded store', () => {
     }
   });
 
-  it('refuses every other R4 search parameter of a served type, naming it', async () => {
+  it('brings in what each declared _revinclude names', async () => {
+    const revincludes = statement.rest[0].resource?.flatMap((r) => (r.searchRevInclude ?? []).map((i) => [r.type, i]));
+    expect(revincludes?.length).toBeGreaterThan(0);
+    for (const [type, revinclude] of (revincludes ?? []) as [SearchableType, string][]) {
+      const bundle = await searchset(`/fhir/${type}?_id=${held[type].id}&_revinclude=${revinclude}`);
+      const brought = (bundle.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource);
+      const [source] = revinclude.split(':') as [SearchableType];
+      expect(
+        brought.map((r) => `${r?.resourceType}/${r?.id}`),
+        `${type}?_revinclude=${revinclude}`,
+      ).toContain(`${source}/${held[source].id}`);
+    }
+  });
+
+  it('answers each declared chain as its rule says, finding what the unchained search finds', async () => {
+    let tried = 0;
     for (const type of types) {
-      const names = new Set((declared(type)?.searchParam ?? []).map((p) => p.name));
-      const others = Object.keys(globalSchema.types[type]?.searchParams ?? {}).filter((code) => !names.has(code));
-      expect(others.length).toBeGreaterThan(5);
-      for (const code of others) {
-        const res = await get(`/fhir/${type}?${encodeURIComponent(code)}=x`);
+      for (const [name, rule] of Object.entries(SEARCH_RULES[type].params) as [string, ParamRule][]) {
+        for (const [chained, how] of Object.entries(rule.chains ?? {})) {
+          const target = held[type];
+          const value =
+            how === 'as-identifier'
+              ? (variants(type, name, rule).find((v) => v.key === `${name}:identifier`)?.match as string)
+              : tokenOf({ type: 'Identifier', value: held.Patient.identifier?.[0] });
+          const q = (v: string) =>
+            `/fhir/${type}?${new URLSearchParams({ [`${name}.${chained}`]: v, _id: target.id })}`;
+          expect(await matchIds(q(value as string)), `${type}?${name}.${chained}`).toEqual([target.id]);
+          expect(await matchIds(q(otherToken(value as string))), `${type}?${name}.${chained}`).toEqual([]);
+          tried++;
+        }
+      }
+    }
+    expect(tried).toBeGreaterThan(4);
+  });
+
+  it('sorts by each declared sort key, both ways', async () => {
+    for (const type of types) {
+      const documentation = declared(type)?.searchParam?.find((p) => p.name === '_sort')?.documentation ?? '';
+      const keys = sortableParams(SEARCH_RULES[type]);
+      expect(documentation, type).toContain(keys.join(', '));
+      for (const key of keys)
+        for (const sort of [key, `-${key}`])
+          expect(await matchIds(`/fhir/${type}?_id=${held[type].id}&_sort=${sort}`), `${type}?_sort=${sort}`).toEqual([
+            held[type].id,
+          ]);
+    }
+  });
+
+  it('refuses every other R4 search parameter of a served type under strict handling, naming it', async () => {
+    for (const type of types) {
+      for (const code of undeclared(type)) {
+        const res = await get(`/fhir/${type}?${encodeURIComponent(code)}=x`, 'handling=strict');
         expect(res.status, `${type}?${code}`).toBe(400);
         expect(((await res.json()) as OperationOutcome).issue[0]?.expression).toEqual([code]);
       }
     }
   });
+
+  it('leaves out every other R4 search parameter of a served type under lenient handling, with a warning, but _security', async () => {
+    for (const type of types) {
+      // The access labels are the server's: a search on them is refused, never quietly dropped.
+      expect((await get(`/fhir/${type}?_security=x`, 'handling=lenient')).status).toBe(400);
+      for (const code of undeclared(type).filter((c) => c !== '_security')) {
+        const bundle = await searchset(`/fhir/${type}?${encodeURIComponent(code)}=x&_id=${held[type].id}`);
+        const entries = bundle.entry ?? [];
+        expect(entries.filter((e) => e.search?.mode === 'match').map((e) => e.resource?.id)).toEqual([held[type].id]);
+        const warnings = entries.flatMap((e) =>
+          e.search?.mode === 'outcome' ? (e.resource as OperationOutcome).issue : [],
+        );
+        expect(
+          warnings.map((i) => [i.severity, i.expression]),
+          `${type}?${code}`,
+        ).toEqual([['warning', [code]]]);
+      }
+    }
+  });
 });
+
+/** The R4 search parameters of a type that the rules do not declare. */
+function undeclared(type: SearchableType): string[] {
+  const names = new Set(Object.keys(SEARCH_RULES[type].params));
+  const others = Object.keys(globalSchema.types[type]?.searchParams ?? {}).filter((code) => !names.has(code));
+  expect(others.length).toBeGreaterThan(5);
+  return others;
+}
 
 interface Variant {
   type: SearchableType;

@@ -7,7 +7,7 @@ import type { SearchableType } from '../domain/search-rules.ts';
 import { SEARCH_RULES } from '../domain/search-rules.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
 
-/** What the gateway answers per type; searchParam and searchInclude come from the search rules alone. */
+/** What the gateway answers per type; searchParam, searchInclude and searchRevInclude come from the search rules alone. */
 const INTERACTIONS: {
   type: SearchableType;
   interactions: CapabilityResource['interactions'];

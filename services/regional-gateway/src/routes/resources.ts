@@ -1,9 +1,10 @@
 import type { AccessClaims } from '@imaging/auth';
 import { assertScope, hasScope, requireScope } from '@imaging/auth';
-import type { SearchPage, WithId, Caller } from '@imaging/fhir';
-import { checkPagingParams } from '@imaging/fhir';
+import type { Caller, SearchHandling, SearchPage, SearchSubset, WithId } from '@imaging/fhir';
+import { badRequest, checkPagingParams, OutcomeError, searchHandlingOf } from '@imaging/fhir';
 import { fhirResponse, searchsetBundle } from '@imaging/fhir-http';
-import type { Resource } from '@medplum/fhirtypes';
+import type { PageTokens } from '@imaging/fhir-http';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import type { MayRead } from '../domain/reads.ts';
 import { nextVisiblePage, readVisible, searchVisible } from '../domain/reads.ts';
@@ -13,8 +14,10 @@ import { callerFrom } from '../deps.ts';
 
 /**
  * Read and search for one resource type, limited to what the caller's organisation may see. A search is
- * checked against the gateway's rules before any store sees it. Paging links carry a signed token, never
- * the store's own continuation.
+ * checked against the gateway's rules before any store sees it: what they do not answer is left out
+ * (`Prefer: handling=lenient`, the R4 default; the self link shows what was applied, an outcome entry what
+ * was not) or refused (`handling=strict`). Paging links carry a signed token, never the store's own
+ * continuation.
  */
 export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -23,16 +26,37 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
   app.get('/', requireScope(type, 'search'), async (c) => {
     const caller = callerFrom(c, deps);
     const url = new URL(c.req.url);
+    const prefer = c.req.header('Prefer');
     const mayRead = (t: Resource['resourceType']) => hasScope(c.var.auth, t, 'read');
     // A page token is good for this caller and this resource type only.
     const binding = `${caller.clientId} ${type}`;
     const pageToken = url.searchParams.get('_page');
-    if (!pageToken) checkPagingParams(url.searchParams);
-    const page = pageToken
-      ? await nextVisiblePage(deps, caller, deps.pageTokens.decode(pageToken, binding), mayRead)
-      : await checkedSearch(deps, c.var.auth, caller, type, url.searchParams, mayRead);
-    const next = page.next ? `${base}/${type}?_page=${deps.pageTokens.encode(page.next, binding)}` : undefined;
-    return fhirResponse(searchsetBundle(page, base, `${base}/${type}${url.search}`, next));
+    let answer: Answer;
+    if (pageToken) {
+      const { next, subset } = continuationOf(deps.pageTokens, pageToken, binding);
+      answer = {
+        page: await nextVisiblePage(deps, caller, next, mayRead, subset),
+        self: `${base}/${type}${url.search}`,
+        subset,
+        ignored: [],
+      };
+    } else {
+      checkPagingParams(url.searchParams);
+      answer = await firstPage(deps, c.var.auth, caller, type, url.searchParams, searchHandlingOf(prefer), mayRead);
+    }
+    const { page, self, subset, ignored } = answer;
+    const next = page.next
+      ? `${base}/${type}?_page=${deps.pageTokens.encode(JSON.stringify({ next: page.next, subset }), binding)}`
+      : undefined;
+    const bundle = searchsetBundle(page, base, self, next);
+    // R4 search: an outcome entry says what the server left out of a lenient search.
+    if (ignored.length)
+      bundle.entry = [
+        ...(bundle.entry ?? []),
+        { resource: { resourceType: 'OperationOutcome', issue: [...ignored] }, search: { mode: 'outcome' } },
+      ];
+    const handling = /handling\s*=/i.test(prefer ?? '') ? searchHandlingOf(prefer) : undefined;
+    return fhirResponse(bundle, 200, handling ? { 'Preference-Applied': `handling=${handling}` } : {});
   });
 
   app.get('/:id', requireScope(type, 'read'), async (c) =>
@@ -42,18 +66,48 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
   return app;
 }
 
-/** A first page: the search checked against the gateway's rules, with a scope check for each _include. */
-async function checkedSearch(
+interface Answer {
+  page: SearchPage<WithId<Resource>>;
+  /** The Bundle's self link: the search as applied. */
+  self: string;
+  subset?: SearchSubset;
+  ignored: readonly OperationOutcomeIssue[];
+}
+
+/**
+ * A first page: the search checked against the gateway's rules, with a scope check for each type it
+ * reads besides its own. An `_include` or `_revinclude` of a type the token may not read is refused
+ * outright (403) rather than answered with a page that silently lacks them; a chain searches its target.
+ */
+async function firstPage(
   deps: AppDeps,
   claims: AccessClaims,
   caller: Caller,
   type: Resource['resourceType'],
   params: URLSearchParams,
+  handling: SearchHandling,
   mayRead: MayRead,
-): Promise<SearchPage<WithId<Resource>>> {
-  const search = checkGatewaySearch(type, params);
-  // An _include reads every type it can bring in: refused outright when the token may not read one,
-  // rather than answered with a page that silently lacks them.
+): Promise<Answer> {
+  const search = checkGatewaySearch(type, params, handling);
   for (const included of search.includedTypes) assertScope(claims, included, 'read');
-  return searchVisible(deps, caller, search, mayRead);
+  for (const chain of search.chains) assertScope(claims, chain.target, 'search');
+  const applied = search.applied.toString();
+  return {
+    page: await searchVisible(deps, caller, search, mayRead),
+    self: `${deps.region.fhirBaseUrl}/${type}${applied ? `?${applied}` : ''}`,
+    ...(search.subset ? { subset: search.subset } : {}),
+    ignored: search.ignored,
+  };
+}
+
+/** What a page token carries: the store's continuation and the subset the first page was shown in. */
+function continuationOf(tokens: PageTokens, token: string, binding: string): { next: string; subset?: SearchSubset } {
+  const decoded = tokens.decode(token, binding);
+  try {
+    const { next, subset } = JSON.parse(decoded) as { next?: unknown; subset?: SearchSubset };
+    if (typeof next === 'string') return subset ? { next, subset } : { next };
+  } catch {
+    // not one of ours: refused below, as a tampered token is
+  }
+  throw new OutcomeError(badRequest('Invalid or expired page token', '_page'));
 }

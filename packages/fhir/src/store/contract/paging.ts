@@ -4,7 +4,7 @@ import type { ContractContext } from './fixtures.ts';
 import { ids } from './fixtures.ts';
 import type { SearchWorld } from './search.ts';
 
-/** Paging through the four tasks of the search world: _count, nextPage and _total. */
+/** Paging through the four tasks of the search world: _count, nextPage, _total and _sort. */
 export function pagingTests(ctx: ContractContext, world: SearchWorld): void {
   const { named, has } = ctx;
 
@@ -28,6 +28,23 @@ export function pagingTests(ctx: ContractContext, world: SearchWorld): void {
       expect(seen.length).toBeLessThanOrEqual(4);
     }
     expect(ids(seen)).toEqual(ids([world.t1, world.t2, world.t3, world.t4]));
+  });
+
+  it('_sort holds from one page to the next', async () => {
+    const { t1, t2, t3, t4 } = world;
+    let page = await ctx.store.search<Task>('Task', {
+      identifier: world.group.query,
+      _sort: '-authored-on',
+      _count: '3',
+      _total: 'none',
+    });
+    const seen = page.resources.map((t) => t.id);
+    while (page.next) {
+      page = await ctx.store.nextPage<Task>(page.next);
+      seen.push(...page.resources.map((t) => t.id));
+      expect(seen.length).toBeLessThanOrEqual(4);
+    }
+    expect(seen).toEqual([t3.id, t2.id, t4.id, t1.id]);
   });
 
   it('_count=1 pages one at a time through every match', async () => {

@@ -258,15 +258,40 @@ export function searchParameterTests(ctx: ContractContext, world: SearchWorld): 
   });
 }
 
-/** What a search returns besides its matches: sorted, with included resources, empty, or 400. */
+/**
+ * What a search returns besides its matches: sorted, counted, with included and revincluded resources,
+ * empty, or 400. Sorts are checked only where R4 says the order: each task has one value per sort key.
+ */
 export function searchResultTests(ctx: ContractContext, world: SearchWorld): void {
   const { unique } = ctx;
+  const sortedTasks = async (sort: string): Promise<string[]> =>
+    (await ctx.store.search<Task>('Task', { identifier: world.group.query, _sort: sort })).resources.map((t) => t.id);
 
   it('_sort=-_lastUpdated gives the newest first', async () => {
     const sorted = await ctx.store.search<Task>('Task', { identifier: world.group.query, _sort: '-_lastUpdated' });
     expect(sorted.resources.map((t) => t.id)).toEqual([world.t4.id, world.t3.id, world.t2.id, world.t1.id]);
     const times = sorted.resources.map((t) => Date.parse(t.meta?.lastUpdated ?? ''));
     expect(times).toEqual([...times].sort((a, b) => b - a));
+  });
+
+  it('_sort by a date parameter: ascending, and descending with -', async () => {
+    const { t1, t2, t3, t4 } = world;
+    expect(await sortedTasks('authored-on')).toEqual([t1.id, t4.id, t2.id, t3.id]);
+    expect(await sortedTasks('-authored-on')).toEqual([t3.id, t2.id, t4.id, t1.id]);
+  });
+
+  it('_sort by a token, then a date for the tasks of one status', async () => {
+    const { t1, t2, t3, t4 } = world;
+    // accepted < completed < requested; the two requested tasks by when they were authored
+    expect(await sortedTasks('status,-authored-on')).toEqual([t2.id, t3.id, t4.id, t1.id]);
+    expect(await sortedTasks('-status,authored-on')).toEqual([t1.id, t4.id, t3.id, t2.id]);
+  });
+
+  it('_summary=count gives the number of matches, and no resources', async () => {
+    const page = await ctx.store.search<Task>('Task', { identifier: world.group.query, _summary: 'count' });
+    expect(page.total).toBe(4);
+    expect(page.resources).toEqual([]);
+    expect(page.included).toEqual([]);
   });
 
   it('_include brings the referenced resources in as included, not as matches', async () => {
@@ -279,6 +304,29 @@ export function searchResultTests(ctx: ContractContext, world: SearchWorld): voi
     });
     expect(ids(owners.resources)).toEqual(ids([world.t1, world.t4]));
     expect(owners.included.map((r) => `${r.resourceType}/${r.id}`)).toEqual([referenceTo(world.orgA)]);
+  });
+
+  it('_revinclude brings in what points at the matches as included, not as matches', async () => {
+    const { sr1, sr2, t1, t2, t3 } = world;
+    const page = await ctx.store.search<ServiceRequest>('ServiceRequest', {
+      _id: `${sr1.id},${sr2.id}`,
+      _revinclude: 'Task:focus',
+    });
+    expect(ids(page.resources)).toEqual(ids([sr1, sr2]));
+    expect(page.included.map((r) => `${r.resourceType}/${r.id}`).sort()).toEqual(
+      [t1, t2, t3].map((t) => referenceTo(t)).sort(),
+    );
+    const reports = await ctx.store.search<ServiceRequest>('ServiceRequest', {
+      _id: sr1.id,
+      _revinclude: 'DiagnosticReport:based-on',
+    });
+    expect(reports.included.map((r) => `${r.resourceType}/${r.id}`)).toEqual([referenceTo(world.report)]);
+    const nothing = await ctx.store.search<ServiceRequest>('ServiceRequest', {
+      _id: sr2.id,
+      _revinclude: 'DiagnosticReport:based-on',
+    });
+    expect(ids(nothing.resources)).toEqual([sr2.id]);
+    expect(nothing.included).toEqual([]);
   });
 
   it('a search matching nothing is an empty page, not an error', async () => {

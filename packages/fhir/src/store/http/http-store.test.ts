@@ -1,4 +1,4 @@
-import type { Bundle, OperationOutcome, Task } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { expectOutcome } from '../contract/index.ts';
 import { SqliteStore } from '../sqlite/sqlite-store.ts';
@@ -154,6 +154,39 @@ describe('HttpStore', () => {
         total: 7,
         next: `${BASE}?_getpages=abc&_getpagesoffset=1`,
       });
+    });
+
+    it('passes _sort, _revinclude and _summary=count through as written, and reads their answers', async () => {
+      const order: ServiceRequest = {
+        resourceType: 'ServiceRequest',
+        id: 's1',
+        status: 'active',
+        intent: 'order',
+        subject: { reference: 'Patient/p1' },
+      };
+      const { fetch, seen } = fakeFetch(
+        json(
+          200,
+          searchset([
+            { resource: order, search: { mode: 'match' } },
+            { resource: storedTask(), search: { mode: 'include' } },
+          ]),
+        ),
+        json(200, { resourceType: 'Bundle', type: 'searchset', total: 3 }),
+      );
+      const store = new HttpStore({ baseUrl: BASE, fetch });
+      const page = await store.search('ServiceRequest', {
+        _id: 's1',
+        _revinclude: 'Task:focus',
+        _sort: 'status,-authored',
+      });
+      expect(new URL(seen[0]?.url as string).search).toBe(
+        `?${new URLSearchParams({ _id: 's1', _revinclude: 'Task:focus', _sort: 'status,-authored' })}`,
+      );
+      expect(page).toEqual({ resources: [order], included: [storedTask()] });
+      const count = await store.search('Task', { 'owner:identifier': 'sys|RM1', _summary: 'count' });
+      expect(new URL(seen[1]?.url as string).searchParams.get('_summary')).toBe('count');
+      expect(count).toEqual({ resources: [], included: [], total: 3 });
     });
 
     it('sends <reference>:identifier as the <reference>-identifier parameter, unless the server has the modifier', async () => {

@@ -12,9 +12,13 @@ export interface CompiledSearch {
   where: string;
   args: SQLInputValue[];
   orderBy: string;
+  /** The parameters `orderBy` binds, after `args`. */
+  orderArgs: SQLInputValue[];
   count: number;
   offset: number;
   includes: { param: string; targetType?: string }[];
+  /** `_revinclude`: resources of `sourceType` whose `param` points at a match. */
+  revincludes: { sourceType: string; param: string }[];
   /** The query without `_offset`, for building `next` links. */
   base: URLSearchParams;
   /** False for `_total=none`: the caller needs no count, so none is made. */
@@ -26,7 +30,6 @@ export const DEFAULT_COUNT = 20;
 /** Result parameters we honour, and those we accept but that change nothing here. */
 const IGNORED = new Set(['_format', '_pretty']);
 const UNSUPPORTED = new Set([
-  '_revinclude',
   '_has',
   '_elements',
   '_contained',
@@ -45,9 +48,10 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
   const paging = checkPagingParams(params);
   let count = paging.count ?? DEFAULT_COUNT;
   const offset = paging.offset ?? 0;
-  let orderBy = 'r.pk';
+  let order: { orderBy: string; orderArgs: SQLInputValue[] } = { orderBy: 'r.pk', orderArgs: [] };
   let countTotal = true;
   const includes: CompiledSearch['includes'] = [];
+  const revincludes: CompiledSearch['revincludes'] = [];
 
   for (const [key, value] of params) {
     const name = key.split(':')[0] as string;
@@ -66,7 +70,7 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
         count = 0;
         break;
       case '_sort':
-        orderBy = compileSort(value);
+        order = compileSort(type, key, value);
         break;
       case '_total':
         if (!['none', 'estimate', 'accurate'].includes(value))
@@ -75,6 +79,9 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
         break;
       case '_include':
         includes.push(compileInclude(type, key, value));
+        break;
+      case '_revinclude':
+        revincludes.push(...compileRevinclude(type, key, value));
         break;
       default:
         appendFilter(filters, type, key, value);
@@ -96,19 +103,60 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
     clauses.push(clause.sql);
     args.push(...clause.args);
   }
-  return { where: clauses.join(' AND '), args, orderBy, count, offset, includes, base, countTotal };
+  const where = clauses.join(' AND ');
+  return { where, args, ...order, count, offset, includes, revincludes, base, countTotal };
 }
 
-function compileSort(value: string): string {
+/**
+ * `_sort=a,-b`: each key a search parameter of the type. A resource with several values sorts by its
+ * lowest ascending and its highest descending (as HAPI does); one without any comes last either way.
+ * A token sorts by system, then code, as on HAPI.
+ */
+function compileSort(type: string, key: string, value: string): { orderBy: string; orderArgs: SQLInputValue[] } {
+  if (key !== '_sort') throw new OutcomeError(notSupported(`${key} is not supported; sort descending with -name`, key));
+  const orderArgs: SQLInputValue[] = [];
   const keys = value.split(',').map((k) => {
     const desc = k.startsWith('-');
     const code = desc ? k.slice(1) : k;
-    const column = code === '_lastUpdated' ? 'r.last_updated' : code === '_id' ? 'r.id' : undefined;
-    if (!column)
-      throw new OutcomeError(notSupported(`_sort by '${code}' is not supported; use _lastUpdated or _id`, '_sort'));
-    return `${column} ${desc ? 'DESC' : 'ASC'}`;
+    const direction = desc ? 'DESC' : 'ASC';
+    if (code === '_lastUpdated') return `r.last_updated ${direction}`;
+    if (code === '_id') return `r.id ${direction}`;
+    const param = getSearchParameter(type, code);
+    const sortBy = param ? SORT_VALUES[param.type] : undefined;
+    if (!sortBy) throw new OutcomeError(badRequest(`_sort by '${code}' is not supported on ${type}`, '_sort'));
+    orderArgs.push(code);
+    const aggregate = desc ? 'MAX' : 'MIN';
+    return `(SELECT ${aggregate}(${sortBy.column}) FROM ${sortBy.table} s WHERE s.pk = r.pk AND s.param = ?) ${direction} NULLS LAST`;
   });
-  return [...keys, 'r.pk'].join(', ');
+  return { orderBy: [...keys, 'r.pk'].join(', '), orderArgs };
+}
+
+/** What a search parameter's values sort by, per parameter type: its index table and column. */
+const SORT_VALUES: Partial<Record<string, { table: string; column: string }>> = {
+  date: { table: 'idx_date', column: 's.lo' },
+  // system, then code: char(1) sorts before anything either holds
+  token: { table: 'idx_token', column: 's.system || char(1) || s.code' },
+  uri: { table: 'idx_token', column: 's.code' },
+  string: { table: 'idx_string', column: 's.value_lower' },
+  reference: { table: 'idx_reference', column: 's.target' },
+};
+
+/** `_revinclude=Source:param[:Target]`: resources of Source whose `param` points at a match. */
+function compileRevinclude(type: string, key: string, value: string): { sourceType: string; param: string }[] {
+  if (key !== '_revinclude')
+    throw new OutcomeError(notSupported(`${key} is not supported; only plain _revinclude`, key));
+  const [source, param, targetType, extra] = value.split(':');
+  const sp = source && param && extra === undefined ? getSearchParameter(source, param) : undefined;
+  if (sp?.type !== 'reference' || !(sp.target ?? []).includes(type as never)) {
+    throw new OutcomeError(
+      badRequest(
+        `_revinclude=${value} must name a reference search parameter that can point to ${type}`,
+        '_revinclude',
+      ),
+    );
+  }
+  // A target type other than the searched one can point at none of the matches.
+  return targetType && targetType !== type ? [] : [{ sourceType: source as string, param: sp.code }];
 }
 
 function compileInclude(type: string, key: string, value: string): { param: string; targetType?: string } {

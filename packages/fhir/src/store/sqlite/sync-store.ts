@@ -113,15 +113,19 @@ export class SyncStore {
     const total = q.countTotal || q.count === 0 ? ((this.stmt(sql.count).get(...q.args)?.n as number) ?? 0) : undefined;
     // Without a total, one row more than the page tells whether there is a next page.
     const fetched =
-      q.count === 0 ? [] : this.stmt(sql.page).all(...q.args, total === undefined ? q.count + 1 : q.count, q.offset);
+      q.count === 0
+        ? []
+        : this.stmt(sql.page).all(...q.args, ...q.orderArgs, total === undefined ? q.count + 1 : q.count, q.offset);
     const rows = fetched.slice(0, q.count);
+    const resources = rows.map((r) => JSON.parse(r.content as string) as WithId<T>);
+    const included = this.included(
+      type,
+      rows.map((r) => r.pk as number),
+      q.includes,
+    );
     const page: SearchPage<WithId<T>> = {
-      resources: rows.map((r) => JSON.parse(r.content as string) as WithId<T>),
-      included: this.included(
-        type,
-        rows.map((r) => r.pk as number),
-        q.includes,
-      ),
+      resources,
+      included: [...included, ...this.revincluded(type, resources, [...resources, ...included], q.revincludes)],
     };
     if (total !== undefined) page.total = total;
     const more = total === undefined ? fetched.length > q.count : q.offset + q.count < total;
@@ -158,7 +162,7 @@ export class SyncStore {
     const q = compileSearch(type, params);
     const sql = searchSql(q);
     const count = this.db.prepare(`EXPLAIN QUERY PLAN ${sql.count}`).all(...q.args);
-    const page = this.db.prepare(`EXPLAIN QUERY PLAN ${sql.page}`).all(...q.args, q.count, q.offset);
+    const page = this.db.prepare(`EXPLAIN QUERY PLAN ${sql.page}`).all(...q.args, ...q.orderArgs, q.count, q.offset);
     return [...count, ...page].map((row) => String(row.detail));
   }
 
@@ -182,6 +186,33 @@ export class SyncStore {
         seen.add(String(target));
         const row = this.currentRow(targetType, targetId);
         if (row && !row.deleted) out.push(JSON.parse(row.content) as Resource);
+      }
+    }
+    return out;
+  }
+
+  /** `_revinclude`: what points at the matches, each once, and none already on the page. */
+  private revincluded(
+    type: string,
+    matches: Resource[],
+    onPage: Resource[],
+    revincludes: { sourceType: string; param: string }[],
+  ): Resource[] {
+    if (revincludes.length === 0 || matches.length === 0) return [];
+    const targets = matches.map((m) => `${type}/${m.id}`);
+    const seen = new Set(onPage.map((r) => `${r.resourceType}/${r.id}`));
+    const out: Resource[] = [];
+    for (const { sourceType, param } of revincludes) {
+      // Index rows exist only for current, undeleted versions.
+      const rows = this.stmt(
+        `SELECT DISTINCT r.pk, r.content FROM idx_reference x JOIN resource r ON r.pk = x.pk WHERE x.type = ? AND x.param = ? AND x.target IN (${targets.map(() => '?').join(',')}) ORDER BY r.pk`,
+      ).all(sourceType, param, ...targets);
+      for (const row of rows) {
+        const resource = JSON.parse(row.content as string) as Resource;
+        const key = `${resource.resourceType}/${resource.id}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(resource);
       }
     }
     return out;
