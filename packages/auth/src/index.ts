@@ -11,6 +11,7 @@ export * from './remote-keys.ts';
 export * from './routes.ts';
 export * from './scopes.ts';
 export * from './service-client.ts';
+export * from './smart-configuration.ts';
 export * from './token-service.ts';
 export * from './token-source.ts';
 export * from './verifier.ts';

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import type { Env } from 'hono';
-import { JWKS_PATH, jwksUriOf, SMART_CONFIGURATION_PATH, TOKEN_PATH, tokenEndpointOf } from './endpoints.ts';
+import { JWKS_PATH, TOKEN_PATH } from './endpoints.ts';
 import type { PublicJwk } from './keys.ts';
-import { publicJwkOf, SIGNING_ALGORITHMS } from './keys.ts';
+import { publicJwkOf } from './keys.ts';
 import type { TokenServiceDeps } from './token-service.ts';
 import { issueAccessToken, TokenRequestError } from './token-service.ts';
 
@@ -15,8 +15,8 @@ export interface TokenRoutesDeps extends TokenServiceDeps {
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
 /**
- * The hub's OAuth routes, to mount at its root: `POST /oauth2/token`, `GET /.well-known/jwks.json`
- * and `GET /.well-known/smart-configuration`. None of them needs a bearer token.
+ * The hub's OAuth routes, to mount at its root: `POST /oauth2/token` and `GET /.well-known/jwks.json`.
+ * Neither needs a bearer token. (The SMART configuration that points at them: smart-configuration.ts.)
  */
 export function tokenRoutes<E extends Env = Env>(deps: TokenRoutesDeps): Hono<E> {
   const app = new Hono<E>();
@@ -37,8 +37,6 @@ export function tokenRoutes<E extends Env = Env>(deps: TokenRoutesDeps): Hono<E>
 
   app.get(JWKS_PATH, (c) => c.json(hubJwks(deps), 200, { 'Cache-Control': 'public, max-age=300' }));
 
-  app.get(SMART_CONFIGURATION_PATH, (c) => c.json(smartConfiguration(deps)));
-
   return app;
 }
 
@@ -46,18 +44,4 @@ export function tokenRoutes<E extends Env = Env>(deps: TokenRoutesDeps): Hono<E>
 export function hubJwks(deps: Pick<TokenRoutesDeps, 'signingKey' | 'retiredKeys'>): { keys: PublicJwk[] } {
   const keys = [deps.signingKey.publicJwk, ...(deps.retiredKeys ?? [])];
   return { keys: keys.map((k) => publicJwkOf(k, k.kid, k.alg)) };
-}
-
-/** SMART configuration (`/.well-known/smart-configuration`) for backend services. */
-export function smartConfiguration(deps: Pick<TokenRoutesDeps, 'issuer' | 'tokenUrl' | 'registry'>) {
-  return {
-    issuer: deps.issuer,
-    jwks_uri: jwksUriOf(deps.issuer),
-    token_endpoint: deps.tokenUrl ?? tokenEndpointOf(deps.issuer),
-    token_endpoint_auth_methods_supported: ['private_key_jwt'],
-    token_endpoint_auth_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
-    grant_types_supported: ['client_credentials'],
-    scopes_supported: deps.registry.scopes(),
-    capabilities: ['client-confidential-asymmetric'],
-  };
 }

@@ -7,16 +7,7 @@ import { purgeAssertionRecords, recordAssertionUse } from './assertion-records.t
 import { epochSeconds } from './clock.ts';
 import { PRIVATE_JWK_MEMBERS } from './keys.ts';
 import { tokenRoutes } from './routes.ts';
-import {
-  hubFixture,
-  HUB_URL,
-  registration,
-  signAssertion,
-  testClock,
-  testKey,
-  TOKEN_URL,
-  tokenForm,
-} from './test-kit.ts';
+import { hubFixture, HUB_URL, registration, signAssertion, testClock, testKey, tokenForm } from './test-kit.ts';
 import { mintServiceToken } from './token-service.ts';
 import { createAccessTokenVerifier } from './verifier.ts';
 
@@ -380,21 +371,6 @@ describe('hub keys and configuration', () => {
       expect(key).toMatchObject({ use: 'sig' });
     }
     expect(jwks.keys[0]).toEqual({ ...hub.hubKey.publicJwk });
-  });
-
-  it('describes itself in the SMART configuration', async () => {
-    const hub = await hubFixture();
-    const res = await hub.app.request('/.well-known/smart-configuration');
-    expect(await res.json()).toEqual({
-      issuer: HUB_URL,
-      jwks_uri: `${HUB_URL}/.well-known/jwks.json`,
-      token_endpoint: TOKEN_URL,
-      token_endpoint_auth_methods_supported: ['private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: ['ES384', 'RS384'],
-      grant_types_supported: ['client_credentials'],
-      scopes_supported: ['system/Patient.crs', 'system/ServiceRequest.crs', 'system/Task.rus'],
-      capabilities: ['client-confidential-asymmetric'],
-    });
   });
 
   it('mints service tokens for the hub itself, verifiable like any other', async () => {

@@ -1,8 +1,21 @@
-import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import type {
+  CapabilityStatement,
+  CapabilityStatementRestResource,
+  CapabilityStatementRestSecurity,
+} from '@medplum/fhirtypes';
+
+export type CapabilitySecurity = CapabilityStatementRestSecurity;
+
+export interface CapabilityOperation {
+  name: string;
+  definition: string;
+  documentation?: string;
+}
 
 export interface CapabilityResource {
   type: CapabilityStatementRestResource['type'];
-  profile?: string;
+  /** The profiles this server enforces on the type (`supportedProfile`); each is readable here. */
+  supportedProfiles?: string[];
   interactions: ('read' | 'vread' | 'update' | 'create' | 'search-type' | 'history-instance' | 'delete')[];
   searchParams?: {
     name: string;
@@ -13,8 +26,13 @@ export interface CapabilityResource {
   searchInclude?: string[];
   /** `_revinclude` values the server answers (`Task:focus`). */
   searchRevInclude?: string[];
+  /** Operations on the type or its instances (`$validate`, `$expand`). */
+  operations?: CapabilityOperation[];
+  /** `If-None-Exist` is honoured on create. */
   conditionalCreate?: boolean;
-  versioning?: 'versioned' | 'versioned-update';
+  versioning?: 'no-version' | 'versioned' | 'versioned-update';
+  /** What a client needs to know that the elements above cannot say (markdown). */
+  documentation?: string;
 }
 
 export interface CapabilityOptions {
@@ -22,12 +40,16 @@ export interface CapabilityOptions {
   title: string;
   version: string;
   baseUrl: string;
-  tokenUrl: string;
+  /** How clients authenticate: `smartSecurity` of @imaging/auth, which the SMART configuration agrees with. */
+  security: CapabilityStatementRestSecurity;
   resources: CapabilityResource[];
-  operations?: { name: string; definition: string }[];
+  operations?: CapabilityOperation[];
 }
 
-/** The server's CapabilityStatement, declaring SMART Backend Services as its security. */
+/**
+ * The server's CapabilityStatement. Everything not declared is not supported, and says so: no
+ * conditional update, delete or read, no history, and the formats served.
+ */
 export function capabilityStatement(options: CapabilityOptions): CapabilityStatement {
   return {
     resourceType: 'CapabilityStatement',
@@ -43,38 +65,32 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
     rest: [
       {
         mode: 'server',
-        security: {
-          service: [
-            {
-              coding: [
-                { system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' },
-              ],
-            },
-          ],
-          description: 'Bearer access tokens from the national hub (SMART Backend Services, private_key_jwt).',
-          extension: [
-            {
-              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
-              extension: [{ url: 'token', valueUri: options.tokenUrl }],
-            },
-          ],
-        },
+        security: options.security,
         resource: options.resources.map((r) => ({
           type: r.type,
-          ...(r.profile ? { supportedProfile: [r.profile] } : {}),
+          ...(r.supportedProfiles?.length ? { supportedProfile: r.supportedProfiles } : {}),
+          ...(r.documentation ? { documentation: r.documentation } : {}),
           interaction: r.interactions.map((code) => ({ code })),
           versioning: r.versioning ?? 'versioned-update',
           readHistory: r.interactions.includes('history-instance'),
           conditionalCreate: r.conditionalCreate ?? false,
+          conditionalRead: 'not-supported',
+          conditionalUpdate: false,
+          conditionalDelete: 'not-supported',
           ...(r.searchInclude?.length ? { searchInclude: r.searchInclude } : {}),
           ...(r.searchRevInclude?.length ? { searchRevInclude: r.searchRevInclude } : {}),
-          searchParam: r.searchParams?.map((p) => ({
-            name: p.name,
-            type: p.type,
-            ...(p.documentation ? { documentation: p.documentation } : {}),
-          })),
+          ...(r.searchParams?.length
+            ? {
+                searchParam: r.searchParams.map((p) => ({
+                  name: p.name,
+                  type: p.type,
+                  ...(p.documentation ? { documentation: p.documentation } : {}),
+                })),
+              }
+            : {}),
+          ...(r.operations?.length ? { operation: r.operations } : {}),
         })),
-        operation: options.operations,
+        ...(options.operations?.length ? { operation: options.operations } : {}),
       },
     ],
   };

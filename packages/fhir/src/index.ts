@@ -11,5 +11,6 @@ export * from './validation/index.ts';
 export * from './terminology/index.ts';
 export * from './workflow/index.ts';
 export * from './search/index.ts';
+export * from './published/index.ts';
 export { openStore } from './store/open.ts';
 export * from './ports/index.ts';

@@ -71,14 +71,25 @@ export interface IssueInput {
   severity?: Severity;
 }
 
+/**
+ * One issue. Its human text goes in both `details.text` and `diagnostics`: clients read one or the other
+ * (HAPI's client puts `diagnostics` in its exception message, Medplum's and most UIs show `details.text`).
+ */
 export function issue({ text, code = 'invalid', expression, severity = 'error' }: IssueInput): OperationOutcomeIssue {
-  const out: OperationOutcomeIssue = { severity, code, details: { text } };
+  const out: OperationOutcomeIssue = { severity, code, details: { text }, diagnostics: text };
   if (expression !== undefined) out.expression = Array.isArray(expression) ? expression : [expression];
   return out;
 }
 
+/** An issue built elsewhere (Medplum's validator, another server) with its text in both places, as ours have. */
+export function withBothTexts(found: OperationOutcomeIssue): OperationOutcomeIssue {
+  const text = found.details?.text ?? found.diagnostics;
+  if (text === undefined || (found.details?.text === text && found.diagnostics === text)) return found;
+  return { ...found, details: { ...found.details, text }, diagnostics: found.diagnostics ?? text };
+}
+
 export function outcomeOf(kind: string, issues: OperationOutcomeIssue[]): OperationOutcome {
-  return { resourceType: 'OperationOutcome', id: kind, issue: issues };
+  return { resourceType: 'OperationOutcome', id: kind, issue: issues.map(withBothTexts) };
 }
 
 function single(kind: string, code: IssueCode, text: string, expression?: string | string[]): OperationOutcome {
@@ -181,6 +192,64 @@ function medplumOutcome(err: unknown): OperationOutcome | undefined {
 export function toOutcomeError(err: unknown): OutcomeError {
   if (err instanceof OutcomeError) return err;
   const fromMedplum = medplumOutcome(err);
-  if (fromMedplum) return new OutcomeError(fromMedplum);
+  if (fromMedplum) return new OutcomeError({ ...fromMedplum, issue: (fromMedplum.issue ?? []).map(withBothTexts) });
   return new OutcomeError(serverError());
+}
+
+const isError = (i: OperationOutcomeIssue) => i.severity === 'error' || i.severity === 'fatal';
+
+/**
+ * The problems found with one request, collected so that the client hears of all of them in one
+ * response, one issue per problem, rather than one per attempt. A check that throws a 422 is collected;
+ * any other error (403, 404, 503, a bug) still ends the request at once.
+ */
+export class Problems {
+  private readonly structure: OperationOutcomeIssue[] = [];
+  private readonly rules: OperationOutcomeIssue[] = [];
+
+  /** Business-rule and profile problems (422). */
+  add(...issues: OperationOutcomeIssue[]): void {
+    this.rules.push(...issues);
+  }
+
+  /** Validation findings: base R4 structure problems make the request malformed (400), the rest are 422. */
+  addFindings(findings: { structure: OperationOutcomeIssue[]; rules: OperationOutcomeIssue[] }): void {
+    this.structure.push(...findings.structure);
+    this.rules.push(...findings.rules);
+  }
+
+  /** Runs a check; its 422 is collected (and undefined returned), anything else it throws propagates. */
+  async check<T>(run: () => T | Promise<T>): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (err) {
+      if (!(err instanceof OutcomeError) || err.status !== 422) throw err;
+      this.rules.push(...(err.outcome.issue ?? []));
+      return undefined;
+    }
+  }
+
+  get hasStructureErrors(): boolean {
+    return this.structure.some(isError);
+  }
+
+  /**
+   * Throws when anything collected is an error: 400 when the structure is broken, else 422. One issue per
+   * element: a later problem at a place already reported (the profile repeating a domain rule) is left out.
+   */
+  throwIfAny(): void {
+    const seen = new Set<string>();
+    const once = (issues: OperationOutcomeIssue[]) =>
+      issues.filter((i) => {
+        const at = i.expression?.[0];
+        if (at === undefined) return true;
+        if (seen.has(at)) return false;
+        seen.add(at);
+        return true;
+      });
+    const structure = once(this.structure);
+    const rules = once(this.rules);
+    if (structure.some(isError)) throw new OutcomeError(invalid([...structure, ...rules]));
+    if (rules.some(isError)) throw new OutcomeError(unprocessableIssues(rules));
+  }
 }

@@ -59,6 +59,17 @@ describe('the services the demo runs', () => {
     expect(specs.hub.entry).toMatch(/services\/national-hub\/src\/main\.ts$/);
   });
 
+  it('leaves each service its own secrets in the data dir, so a service restarted alone keeps its page links', () => {
+    const options = { explore: false, portBase: 5000, dataDir: '/d', host: '127.0.0.1' };
+    for (const spec of Object.values(serviceSpecs(options, demoTopology(options)))) {
+      expect(spec.env, spec.name).toMatchObject({ IMAGING_DATA_DIR: '/d' });
+      expect(
+        Object.keys(spec.env).filter((k) => k.includes('SECRET')),
+        spec.name,
+      ).toEqual([]);
+    }
+  });
+
   it('says, when one of their ports is taken, that the demo can run on other ports', () => {
     const options = { explore: false, portBase: 5000, dataDir: '/d', host: '127.0.0.1' };
     const specs = serviceSpecs(options, demoTopology(options));

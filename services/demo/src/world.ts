@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { devTopology } from '@imaging/config';
@@ -67,8 +67,6 @@ export function serviceSpecs(options: DemoOptions, topology: Topology): Record<S
   const { dataDir, host } = options;
   const stores = storeLocations(options, dataDir);
   const log = (name: string) => join(dataDir, 'logs', `${name}.log`);
-  // Replicas of a region would share it; here it only has to outlive a restart within the run.
-  const pageSecret = randomBytes(24).toString('base64url');
   const gateway = (id: (typeof REGIONS)[number]): ServiceSpec => {
     const region = topology.regions.find((r) => r.id === id);
     if (!region) throw new Error(`the topology has no region ${id}`);
@@ -87,8 +85,9 @@ export function serviceSpecs(options: DemoOptions, topology: Topology): Record<S
         HOST: host,
         HUB_URL: topology.hub.url,
         GATEWAY_STORE: stores.regions[id] as string,
+        // No PAGE_TOKEN_SECRET: each service keeps its own in the data dir (its default), so page links
+        // outlive a restart of one service, by the demo or by hand.
         IMAGING_DATA_DIR: dataDir,
-        PAGE_TOKEN_SECRET: pageSecret,
         ...DEMO_DELIVERY,
       },
     };

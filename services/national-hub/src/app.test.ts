@@ -29,8 +29,17 @@ describe('open endpoints', () => {
     const statement = (await res.json()) as CapabilityStatement;
     expect(statement.resourceType).toBe('CapabilityStatement');
     const rest = statement.rest?.[0];
-    expect(rest?.resource?.map((r) => r.type)).toEqual(['Organization', 'Endpoint', 'DocumentReference']);
-    expect(rest?.operation?.map((o) => o.name)).toEqual(['process-message', 'retrieve']);
+    expect(rest?.resource?.map((r) => r.type)).toEqual([
+      'Organization',
+      'Endpoint',
+      'DocumentReference',
+      'StructureDefinition',
+    ]);
+    expect(rest?.operation?.map((o) => o.name)).toEqual(['process-message']);
+    expect(rest?.resource?.find((r) => r.type === 'DocumentReference')?.operation?.map((o) => o.name)).toEqual([
+      'validate',
+      'retrieve',
+    ]);
     expect(JSON.stringify(rest?.security)).toContain('http://127.0.0.1:4000/oauth2/token');
   });
 
@@ -41,6 +50,51 @@ describe('open endpoints', () => {
     const smart = (await (await get('/.well-known/smart-configuration')).json()) as Record<string, unknown>;
     expect(smart.token_endpoint).toBe('http://127.0.0.1:4000/oauth2/token');
     expect(smart.issuer).toBe('http://127.0.0.1:4000');
+  });
+});
+
+describe('SMART discovery, published profiles and $validate', () => {
+  it('serves the SMART configuration, open, at the root and at the FHIR base, agreeing with the CapabilityStatement', async () => {
+    const statement = (await (await get('/fhir/metadata')).json()) as CapabilityStatement;
+    const token = statement.rest?.[0]?.security?.extension
+      ?.find((e) => e.url === 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris')
+      ?.extension?.find((e) => e.url === 'token')?.valueUri;
+    expect(token).toBe('http://127.0.0.1:4000/oauth2/token');
+    for (const path of ['/.well-known/smart-configuration', '/fhir/.well-known/smart-configuration']) {
+      const res = await get(path);
+      expect(res.status, path).toBe(200);
+      const smart = (await res.json()) as Record<string, unknown>;
+      expect(smart).toMatchObject({ token_endpoint: token, issuer: 'http://127.0.0.1:4000' });
+      expect(smart.scopes_supported).toEqual(expect.arrayContaining(['hub/route']));
+    }
+  });
+
+  it('publishes the StructureDefinition of each profile it declares, open', async () => {
+    const statement = (await (await get('/fhir/metadata')).json()) as CapabilityStatement;
+    const profiles = (statement.rest?.[0]?.resource ?? []).flatMap((r) => r.supportedProfile ?? []);
+    expect(profiles).toHaveLength(2);
+    for (const url of profiles) {
+      const found = (await (await get(`/fhir/StructureDefinition?url=${encodeURIComponent(url)}`)).json()) as Bundle;
+      expect(found.entry?.map((e) => (e.resource as { url?: string }).url)).toEqual([url]);
+    }
+  });
+
+  it('validates an Organization for a client with a token (200 with the issues)', async () => {
+    const body = JSON.stringify({ resourceType: 'Organization', identifier: [{ system: ODS_SYSTEM, value: 'x' }] });
+    const headers = { 'Content-Type': 'application/fhir+json' };
+    const open = await hub.app.request('/fhir/Organization/$validate', { method: 'POST', headers, body });
+    expect(open.status).toBe(401);
+    const token = await hub.tokenFor('gateway-north');
+    const res = await hub.app.request('/fhir/Organization/$validate', {
+      method: 'POST',
+      headers: { ...headers, Authorization: `Bearer ${token}` },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const outcome = (await res.json()) as OperationOutcome;
+    expect(outcome.issue.map((i) => [i.severity, i.expression?.[0]])).toEqual([
+      ['error', 'Organization.identifier[0].value'],
+    ]);
   });
 });
 

@@ -1,12 +1,21 @@
 import { systemClock } from '@imaging/fhir';
-import { createAccessTokenVerifier, hubJwks, requireAuth, serviceTokenSource, tokenRoutes } from '@imaging/auth';
-import { createFhirApp, unsupportedInteraction } from '@imaging/fhir-http';
+import {
+  createAccessTokenVerifier,
+  hubJwks,
+  requireAuth,
+  serviceTokenSource,
+  smartConfiguration,
+  smartConfigurationRoutes,
+  smartEndpointsOf,
+  tokenRoutes,
+} from '@imaging/auth';
+import { createFhirApp, publishedRoutes, unsupportedInteraction, validateRoutes } from '@imaging/fhir-http';
 import type { Hono } from 'hono';
 import { createRegionLink } from './adapters/region-link.ts';
 import type { AppDeps, AppEnv, HubContext } from './deps.ts';
 import { documentReferenceRoutes } from './routes/document-reference.ts';
 import { DIRECTORY_TYPES, directoryRoutes } from './routes/directory.ts';
-import { metadataRoutes } from './routes/metadata.ts';
+import { HUB_PUBLISHED, metadataRoutes } from './routes/metadata.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 
 /** What the hub's own token carries when it calls a region: deliver messages, read results for the locator. */
@@ -15,8 +24,9 @@ export const HUB_SERVICE_SCOPES = ['hub/deliver', 'system/ImagingStudy.rs', 'sys
 export const SERVED_TYPES = [...DIRECTORY_TYPES, 'DocumentReference'] as const;
 
 /**
- * The national hub: token service, directory, router and locator. Open: health, metadata and the
- * OAuth endpoints; everything else needs one of the hub's own access tokens.
+ * The national hub: token service, directory, router and locator. Open: health, metadata, the OAuth
+ * endpoints and SMART configuration, and the published profiles; everything else needs one of the
+ * hub's own access tokens.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const clock = deps.clock ?? systemClock;
@@ -65,9 +75,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       ...(deps.retiredKeys ? { retiredKeys: deps.retiredKeys } : {}),
     }),
   );
+  app.route(
+    '/',
+    smartConfigurationRoutes(smartConfiguration(smartEndpointsOf(deps.publicUrl), deps.registry.scopes())),
+  );
   app.route('/fhir/metadata', metadataRoutes(hub));
+  app.route('/fhir', publishedRoutes(HUB_PUBLISHED, hub.baseUrl, clock));
 
   app.use('/fhir/*', requireAuth(verifier));
+  app.route('/fhir', validateRoutes(SERVED_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(hub));
   for (const type of DIRECTORY_TYPES) app.route(`/fhir/${type}`, directoryRoutes(hub, type));
   app.route('/fhir/DocumentReference', documentReferenceRoutes(hub));

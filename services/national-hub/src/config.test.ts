@@ -1,8 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '@imaging/config';
+import { documentationProblems, documentedVariables } from '@imaging/config/testing';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, publicUrlOf } from './config.ts';
+import { HubEnvSchema, loadConfig, publicUrlOf } from './config.ts';
+
+const README = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8');
 
 describe('hub configuration', () => {
+  it("is what the README's table says: every variable, and each default the schema gives", () => {
+    expect(documentationProblems(HubEnvSchema, documentedVariables(README, 'hub variable'))).toEqual([]);
+  });
+
   it('runs the development set-up with no variables at all', () => {
     const env = loadConfig({});
     expect(env).toMatchObject({

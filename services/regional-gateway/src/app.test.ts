@@ -1,6 +1,16 @@
-import type { Bundle, OperationOutcome, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  CapabilityStatement,
+  OperationOutcome,
+  Patient,
+  Resource,
+  ServiceRequest,
+  StructureDefinition,
+  Task,
+  ValueSet,
+} from '@medplum/fhirtypes';
 import { generateSigningKey } from '@imaging/auth';
-import { searchAll } from '@imaging/fhir';
+import { IMAGING_PROCEDURES, searchAll } from '@imaging/fhir';
 import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { describe, expect, it } from 'vitest';
 import { deliverDue } from './domain/delivery.ts';
@@ -46,7 +56,121 @@ describe('open endpoints', () => {
       'ImagingStudy',
       'DiagnosticReport',
       'Endpoint',
+      'StructureDefinition',
+      'ValueSet',
     ]);
+  });
+});
+
+describe('SMART discovery and the published profiles, open', () => {
+  it('serves the SMART configuration at the root and at the FHIR base, naming the token URL the CapabilityStatement names', async () => {
+    const { call } = await north();
+    const statement = (await (await call('/fhir/metadata', { token: null })).json()) as CapabilityStatement;
+    const declared = statement.rest?.[0]?.security?.extension
+      ?.find((e) => e.url === 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris')
+      ?.extension?.find((e) => e.url === 'token')?.valueUri;
+    expect(declared).toBe('http://hub.test/oauth2/token');
+    for (const path of ['/.well-known/smart-configuration', '/fhir/.well-known/smart-configuration']) {
+      const res = await call(path, { token: null });
+      expect(res.status, path).toBe(200);
+      const smart = (await res.json()) as Record<string, unknown>;
+      expect(smart).toMatchObject({
+        token_endpoint: declared,
+        issuer: 'http://hub.test',
+        jwks_uri: 'http://hub.test/.well-known/jwks.json',
+        grant_types_supported: ['client_credentials'],
+        token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      });
+      expect(smart.scopes_supported).toEqual(
+        expect.arrayContaining(['system/Patient.crs', 'system/Task.rus', 'hub/deliver']),
+      );
+    }
+  });
+
+  it('publishes a StructureDefinition for every profile it declares, and the procedure codes as a ValueSet', async () => {
+    const { call } = await north();
+    const statement = (await (await call('/fhir/metadata', { token: null })).json()) as CapabilityStatement;
+    const profiles = (statement.rest?.[0]?.resource ?? []).flatMap((r) => r.supportedProfile ?? []);
+    expect(profiles).toHaveLength(6);
+    for (const url of profiles) {
+      const found = (await (
+        await call(`/fhir/StructureDefinition?url=${encodeURIComponent(url)}`, { token: null })
+      ).json()) as Bundle<StructureDefinition>;
+      expect(
+        found.entry?.map((e) => e.resource?.url),
+        url,
+      ).toEqual([url]);
+      const id = found.entry?.[0]?.resource?.id;
+      expect((await call(`/fhir/StructureDefinition/${id}`, { token: null })).status).toBe(200);
+    }
+    const expanded = (await (
+      await call('/fhir/ValueSet/imaging-procedures/$expand', { token: null })
+    ).json()) as ValueSet;
+    expect(expanded.expansion?.contains?.map((c) => c.code)).toEqual(IMAGING_PROCEDURES.map((p) => p.snomed));
+  });
+});
+
+describe('$validate', () => {
+  const validate = (call: Awaited<ReturnType<typeof north>>['call'], body: unknown, token?: string | null) =>
+    call('/fhir/ServiceRequest/$validate', { method: 'POST', ...json(body), ...(token === null ? { token } : {}) });
+  const order = exampleServiceRequest({
+    intent: 'plan',
+    code: { coding: [{ system: 'http://snomed.info/sct', code: '71651007' }] },
+  });
+
+  it('needs a token', async () => {
+    expect((await validate((await north()).call, order, null)).status).toBe(401);
+  });
+
+  it('answers 200 with the issues a write of the same resource is refused for', async () => {
+    const { call } = await north();
+    await call('/fhir/Patient', { method: 'POST', ...json(examplePatient()) });
+    const validated = await validate(call, {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'resource', resource: order }],
+    });
+    expect(validated.status).toBe(200);
+    const issues = ((await validated.json()) as OperationOutcome).issue.map((i) => [i.code, i.expression?.[0]]);
+    const written = await call('/fhir/ServiceRequest', { method: 'POST', ...json(order) });
+    expect(written.status).toBe(422);
+    expect(issues).toEqual((await outcome(written)).issue.map((i) => [i.code, i.expression?.[0]]));
+    expect(issues).toEqual([
+      ['business-rule', 'ServiceRequest.intent'],
+      ['code-invalid', 'ServiceRequest.code.coding[0]'],
+    ]);
+  });
+});
+
+describe('Prefer, Location, ETag and Last-Modified on writes', () => {
+  it('answers a create and an update with the version written, in the body the client prefers', async () => {
+    const { call, north: deps } = await north();
+    const created = await call('/fhir/Patient', {
+      method: 'POST',
+      ...json(examplePatient(), { Prefer: 'return=minimal' }),
+    });
+    expect(created.status).toBe(201);
+    expect(await created.text()).toBe('');
+    const location = created.headers.get('Location') as string;
+    const id = /\/Patient\/([^/]+)\/_history\/1$/.exec(location)?.[1];
+    expect(location).toBe(`${deps.region.fhirBaseUrl}/Patient/${id}/_history/1`);
+    expect(created.headers.get('ETag')).toBe('W/"1"');
+    expect(created.headers.get('Last-Modified')).toBe(
+      new Date((await deps.store.read('Patient', id as string)).meta?.lastUpdated as string).toUTCString(),
+    );
+
+    await call('/fhir/ServiceRequest', { method: 'POST', ...json(exampleServiceRequest()) });
+    const [task] = (await searchAll<Task>(deps.store, 'Task')) as (Task & { id: string })[];
+    const updated = await call(`/fhir/Task/${task?.id}`, {
+      method: 'PUT',
+      ...json(
+        { ...task, status: 'cancelled' },
+        { 'If-Match': `W/"${task?.meta?.versionId}"`, Prefer: 'return=OperationOutcome' },
+      ),
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.headers.get('ETag')).toBe('W/"2"');
+    expect(updated.headers.get('Location')).toBe(`${deps.region.fhirBaseUrl}/Task/${task?.id}/_history/2`);
+    expect((await outcome(updated)).issue[0]).toMatchObject({ severity: 'information', code: 'informational' });
   });
 });
 

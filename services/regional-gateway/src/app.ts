@@ -1,8 +1,15 @@
-import { requireAuth } from '@imaging/auth';
-import { createFhirApp, unsupportedInteraction } from '@imaging/fhir-http';
+import {
+  requireAuth,
+  scopesForInteractions,
+  smartConfiguration,
+  smartConfigurationRoutes,
+  smartEndpointsOf,
+} from '@imaging/auth';
+import { createFhirApp, publishedRoutes, unsupportedInteraction, validateRoutes } from '@imaging/fhir-http';
 import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './deps.ts';
-import { metadataRoutes } from './routes/metadata.ts';
+import { GATEWAY_PUBLISHED, GATEWAY_RESOURCES, metadataRoutes } from './routes/metadata.ts';
+import { DELIVER_SCOPE } from './routes/process-message.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 import { readRoutes } from './routes/resources.ts';
 import { writeRoutes } from './routes/writes.ts';
@@ -17,8 +24,9 @@ export const READABLE_TYPES = [
 ] as const;
 
 /**
- * The regional gateway: the FHIR front door of one imaging network. Only health and metadata are
- * open; everything else needs an access token from the hub.
+ * The regional gateway: the FHIR front door of one imaging network. Open: health, metadata, the SMART
+ * configuration and the published profiles and value sets; everything else needs an access token from
+ * the hub.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = createFhirApp<AppEnv>({
@@ -26,9 +34,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     ...(deps.bodyLimitBytes ? { bodyLimitBytes: deps.bodyLimitBytes } : {}),
   });
   app.get('/health', (c) => c.json({ status: 'ok', region: deps.region.regionId }));
+  const scopes = [...scopesForInteractions(GATEWAY_RESOURCES), DELIVER_SCOPE];
+  app.route('/', smartConfigurationRoutes(smartConfiguration(smartEndpointsOf(deps.hubUrl), scopes)));
   app.route('/fhir/metadata', metadataRoutes(deps, deps.hubUrl));
+  app.route('/fhir', publishedRoutes(GATEWAY_PUBLISHED, deps.region.fhirBaseUrl, deps.clock));
 
   app.use('/fhir/*', requireAuth(deps.verifier));
+  app.route('/fhir', validateRoutes(READABLE_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(deps));
   app.route('/fhir', writeRoutes(deps));
   for (const type of READABLE_TYPES) app.route(`/fhir/${type}`, readRoutes(deps, type));

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { devTopology } from '@imaging/config';
 import { SqliteStore, silentLogger } from '@imaging/fhir';
@@ -81,5 +81,29 @@ describe('token CLI (process)', () => {
     expect(failure?.code).toBe(2);
     expect(failure?.stdout).toBe('');
     expect(failure?.stderr).toContain('Known clients: gateway-north');
+  });
+
+  it('resolves a relative data dir from where npm or pnpm was run (INIT_CWD), and writes nothing in the package', async () => {
+    const { stdout, stderr } = await run(process.execPath, ['src/cli/token.ts', 'gp-n81001', '--hub', hubUrl], {
+      cwd: packageDir,
+      env: { ...process.env, INIT_CWD: dirname(dataDir), IMAGING_DATA_DIR: basename(dataDir) },
+    });
+    expect(stderr).toBe('');
+    await expect(verify(stdout.trim())).resolves.toMatchObject({ sub: 'gp-n81001' });
+    expect(existsSync(join(packageDir, basename(dataDir)))).toBe(false);
+  });
+
+  it('exits 2 with the reason on stderr when the data dir is not there', async () => {
+    const failure = await run(process.execPath, ['src/cli/token.ts', 'gp-n81001', '--hub', hubUrl], {
+      cwd: packageDir,
+      env: { ...process.env, INIT_CWD: dirname(dataDir), IMAGING_DATA_DIR: 'no-such-dir' },
+    }).then(
+      () => undefined,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stdout).toBe('');
+    expect(failure?.stderr).toContain(`No data dir at ${join(dirname(dataDir), 'no-such-dir')}`);
+    expect(existsSync(join(dirname(dataDir), 'no-such-dir'))).toBe(false);
   });
 });

@@ -218,4 +218,4 @@ export function allExamples(): (
   ];
 }
 
-export { profileDefinitions } from './profile-definitions.ts';
+export { profileDefinitions } from '../published/structure-definitions.ts';

@@ -20,3 +20,4 @@ export {
   isDicomUidUrn,
 } from './profiles/index.ts';
 export type { ProfiledResourceType } from './profiles/index.ts';
+export { VALIDATE_OPERATION, validateOperation } from './validate-operation.ts';

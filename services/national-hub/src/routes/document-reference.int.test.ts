@@ -107,6 +107,20 @@ describe('registering a pointer', () => {
     expect(registered).toHaveLength(1);
   });
 
+  it('answers as Prefer asks, with the version headers whatever the body', async () => {
+    const body = pointer('north', north.url, 'ImagingStudy', 'study-prefer');
+    const minimal = await register(body, 'gateway-north', { Prefer: 'return=minimal' });
+    expect(minimal.status).toBe(201);
+    expect(await minimal.text()).toBe('');
+    expect(minimal.headers.get('ETag')).toBe('W/"1"');
+    const location = minimal.headers.get('Location') as string;
+    expect(location).toMatch(/^http:\/\/127\.0\.0\.1:4000\/fhir\/DocumentReference\/[^/]+\/_history\/1$/);
+    const again = await register(body, 'gateway-north', { Prefer: 'return=OperationOutcome' });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('Location')).toBe(location);
+    expect((await issues(again))[0]).toMatchObject({ severity: 'information', code: 'informational' });
+  });
+
   it("refuses a pointer into another region's gateway, or for another custodian (403), storing nothing", async () => {
     const before = (await pointersInStore()).length;
     const foreignUrl = await register(pointer('north', 'http://127.0.0.1:4102', 'ImagingStudy', 'x'));

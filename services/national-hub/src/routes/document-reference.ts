@@ -1,5 +1,5 @@
 import { requireScope } from '@imaging/auth';
-import { createdResponse, fhirResponse, readResource, searchsetBundle } from '@imaging/fhir-http';
+import { fhirResponse, readResource, searchsetBundle, writeResponse } from '@imaging/fhir-http';
 import type { DocumentReference } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import type { HubContext, AppEnv, AppContext } from '../deps.ts';
@@ -23,7 +23,7 @@ export function documentReferenceRoutes(hub: HubContext): Hono<AppEnv> {
   app.post('/', requireScope(type, 'create'), async (c) => {
     const pointer = await readResource<DocumentReference>(c, type);
     const { pointer: stored, created } = await registerPointer(deps, callerOf(c.var.auth), pointer, idsOf(c));
-    return created ? createdResponse(stored, hub.baseUrl) : fhirResponse(stored, 200);
+    return writeResponse({ resource: stored, created, baseUrl: hub.baseUrl, prefer: c.req.header('Prefer') });
   });
 
   app.get('/', requireScope(type, 'search'), async (c) => {

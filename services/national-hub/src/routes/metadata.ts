@@ -1,8 +1,17 @@
-import { capabilityStatement, fhirResponse } from '@imaging/fhir-http';
-import { CANONICAL_BASE, PROFILE_URLS } from '@imaging/fhir';
-import { tokenEndpointOf } from '@imaging/auth';
+import { capabilityStatement, fhirResponse, publishedCapability, VALIDATE_CAPABILITY } from '@imaging/fhir-http';
+import type { PublishedResources } from '@imaging/fhir-http';
+import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions } from '@imaging/fhir';
+import { smartEndpointsOf, smartSecurity } from '@imaging/auth';
 import { Hono } from 'hono';
 import type { HubContext, AppEnv } from '../deps.ts';
+
+/** The profiles the hub enforces on what it stores (its directory), published at its FHIR base. */
+export const HUB_PUBLISHED: PublishedResources = {
+  structureDefinitions: profileDefinitions().filter((d) =>
+    ([PROFILE_URLS.Organization, PROFILE_URLS.Endpoint] as string[]).includes(d.url as string),
+  ),
+  valueSets: [],
+};
 
 /** `GET /fhir/metadata`: open, like the JWKS and health. */
 export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
@@ -12,11 +21,11 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
     title: 'imaging-connect national hub: directory, router and imaging record locator',
     version: hub.deps.version ?? '0.1.0',
     baseUrl: hub.baseUrl,
-    tokenUrl: tokenEndpointOf(hub.deps.publicUrl),
+    security: smartSecurity(smartEndpointsOf(hub.deps.publicUrl)),
     resources: [
       {
         type: 'Organization',
-        profile: PROFILE_URLS.Organization,
+        supportedProfiles: [PROFILE_URLS.Organization],
         interactions: ['read', 'search-type'],
         searchParams: [
           { name: 'identifier', type: 'token' },
@@ -25,10 +34,11 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
           { name: 'endpoint', type: 'reference' },
           { name: 'type', type: 'token' },
         ],
+        operations: [VALIDATE_CAPABILITY],
       },
       {
         type: 'Endpoint',
-        profile: PROFILE_URLS.Endpoint,
+        supportedProfiles: [PROFILE_URLS.Endpoint],
         interactions: ['read', 'search-type'],
         searchParams: [
           { name: 'identifier', type: 'token' },
@@ -36,21 +46,28 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
           { name: 'organization', type: 'reference' },
           { name: 'connection-type', type: 'token' },
         ],
+        operations: [VALIDATE_CAPABILITY],
       },
       {
         type: 'DocumentReference',
         interactions: ['create', 'read', 'search-type'],
-        conditionalCreate: true,
         searchParams: [
           { name: 'subject', type: 'reference' },
           { name: 'patient', type: 'reference' },
           { name: 'type', type: 'token' },
         ],
+        operations: [
+          VALIDATE_CAPABILITY,
+          { name: 'retrieve', definition: `${CANONICAL_BASE}/OperationDefinition/DocumentReference-retrieve` },
+        ],
+        documentation:
+          'A registration is idempotent on its masterIdentifier (the source URL): registering the same pointer ' +
+          'again answers 200 with the one held. If-None-Exist is not read.',
       },
+      ...publishedCapability(HUB_PUBLISHED),
     ],
     operations: [
       { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
-      { name: 'retrieve', definition: `${CANONICAL_BASE}/OperationDefinition/DocumentReference-retrieve` },
     ],
   });
   app.get('/', () => fhirResponse(statement));

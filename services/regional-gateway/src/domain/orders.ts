@@ -1,13 +1,15 @@
 import type { BundleEntry, Identifier, ServiceRequest, Task } from '@medplum/fhirtypes';
 import {
-  assertValid,
   CODE_SYSTEMS,
   forbidden,
+  issue,
   odsOf,
   OutcomeError,
+  Problems,
   retryOnConflict,
   SYSTEMS,
   unprocessable,
+  validationFindings,
 } from '@imaging/fhir';
 import type { Caller, PlacedOrder } from '@imaging/fhir';
 import { buildMessage, ORDER_REQUEST, requestIdFor } from '@imaging/messaging';
@@ -16,7 +18,7 @@ import { labelledAs, withAccess } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
 import { resolvePatient } from './patients.ts';
 import type { GatewayDeps } from './ports.ts';
-import { admitClientResource } from './references.ts';
+import { admitWellFormed } from './references.ts';
 import { entryResource, isCreated, runTransaction } from './transactions.ts';
 
 /** A placed order, as the gateway that took it knows it: also where it sent the order. */
@@ -47,33 +49,38 @@ async function placeOrderOnce(
 ): Promise<RoutedOrder> {
   if (caller.kind !== 'referrer' || !caller.organisation)
     throw new OutcomeError(forbidden('Only a referrer may place an order'));
-  const order = await admitClientResource(deps, caller, incoming);
+  // Every problem with the order is reported in one response: each check adds to `problems`, and only
+  // a malformed order (400), a refusal of the caller (403) or an unreachable hub ends the request early.
+  const problems = new Problems();
+  const { admitted: order, findings } = await admitWellFormed(deps, caller, incoming, problems);
   const requester = odsOf(order.requester);
-  if (!requester)
-    throw new OutcomeError(
-      unprocessable('The requester must be an organisation identified by its ODS code', 'ServiceRequest.requester'),
-    );
-  if (requester !== caller.organisation) {
+  if (requester && requester !== caller.organisation) {
     throw new OutcomeError(
       forbidden(`${caller.clientId} acts for ${caller.organisation} and cannot place orders for ${requester}`),
     );
   }
+  if (!requester) problems.add(odsProblem('requester', 'ServiceRequest.requester'));
   const performer = odsOf(order.performer?.[0]);
-  if (!performer)
-    throw new OutcomeError(
-      unprocessable('The performer must be an organisation identified by its ODS code', 'ServiceRequest.performer[0]'),
+  if (!performer) problems.add(odsProblem('performer', 'ServiceRequest.performer[0]'));
+  const placer = await problems.check(() => placerIdentifier(order, caller.organisation as string));
+  const patient = await problems.check(() => resolvePatient(deps, caller, order.subject, 'ServiceRequest.subject'));
+  const localOrder: ServiceRequest = patient ? { ...order, subject: { reference: `Patient/${patient.id}` } } : order;
+  // The profile, on the order as it will be stored, so its problems are reported at ServiceRequest.*
+  // rather than inside the transaction that stores it.
+  problems.add(...(localOrder === order ? findings : validationFindings(localOrder)).rules);
+  const location = performer ? await deps.hub.findService(performer) : undefined;
+  if (performer && !location)
+    problems.add(
+      issue({
+        code: 'business-rule',
+        text: `Unknown performer: no region serves ODS code ${performer}`,
+        expression: 'ServiceRequest.performer[0]',
+      }),
     );
-  const placer = placerIdentifier(order, requester);
-  const patient = await resolvePatient(deps, caller, order.subject, 'ServiceRequest.subject');
-  const localOrder: ServiceRequest = { ...order, subject: { reference: `Patient/${patient.id}` } };
-  // Checked here, as the client sent it (and before asking the hub anything), so problems are reported
-  // at ServiceRequest.* rather than inside the transaction that stores it.
-  assertValid(localOrder);
-  const location = await deps.hub.findService(performer);
-  if (!location)
-    throw new OutcomeError(
-      unprocessable(`Unknown performer: no region serves ODS code ${performer}`, 'ServiceRequest.performer[0]'),
-    );
+  problems.throwIfAny();
+  // Each of these, when missing, added a problem above.
+  if (!requester || !performer || !placer || !patient || !location)
+    throw new Error('placeOrder: a missing part of the order was not reported');
   const remote = location.serviceId !== deps.region.serviceId ? location.serviceId : undefined;
 
   const now = deps.clock.now().toISOString();
@@ -150,6 +157,14 @@ async function placeOrderOnce(
     created: isCreated(response, 0),
     ...(remote ? { routedTo: remote } : {}),
   };
+}
+
+function odsProblem(role: 'requester' | 'performer', expression: string) {
+  return issue({
+    code: 'business-rule',
+    text: `The ${role} must be an organisation identified by its ODS code`,
+    expression,
+  });
 }
 
 /**

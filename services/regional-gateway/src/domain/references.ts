@@ -1,6 +1,6 @@
 import type { Identifier, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
-import { issue, OutcomeError, searchOne, unprocessable, unprocessableIssues } from '@imaging/fhir';
-import type { Caller, FhirStore } from '@imaging/fhir';
+import { issue, OutcomeError, searchOne, unprocessable, unprocessableIssues, validationFindings } from '@imaging/fhir';
+import type { Caller, FhirStore, Problems, ValidationFindings } from '@imaging/fhir';
 import { mapReferences } from '@imaging/messaging';
 import { labelIssues, unlabelled } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
@@ -113,6 +113,21 @@ export async function admitClientResource<T extends Resource>(
   resource: T,
   stored?: Resource,
 ): Promise<T> {
+  const { admitted, issues } = await admission(deps, caller, resource, stored);
+  if (issues.length > 0) throw new OutcomeError(unprocessableIssues(issues));
+  return admitted;
+}
+
+/**
+ * What `admitClientResource` decides, without throwing: the resource without client labels, and the
+ * problems it found, for a write that reports them with its other problems in one response.
+ */
+export async function admission<T extends Resource>(
+  deps: GatewayDeps,
+  caller: Caller,
+  resource: T,
+  stored?: Resource,
+): Promise<{ admitted: T; issues: OperationOutcomeIssue[] }> {
   const issues: OperationOutcomeIssue[] = labelIssues(resource, stored);
   const readable = new Map<string, boolean>();
   for (const { reference, expression } of literalReferences(resource)) {
@@ -134,8 +149,28 @@ export async function admitClientResource<T extends Resource>(
     if (!ok)
       issues.push(issue({ code: 'business-rule', text: `${key} is not a resource you may read here`, expression }));
   }
-  if (issues.length > 0) throw new OutcomeError(unprocessableIssues(issues));
-  return unlabelled(resource);
+  return { admitted: unlabelled(resource), issues };
+}
+
+/**
+ * The start of every client write's checks: the admission's problems go into `problems`, with the
+ * resource's base R4 structure; a malformed resource is refused (400) at once, as the checks after this
+ * assume well-formed R4. Returns the admitted resource and its validation findings, for the profile's
+ * problems to be reported with the write's own.
+ */
+export async function admitWellFormed<T extends Resource>(
+  deps: GatewayDeps,
+  caller: Caller,
+  resource: T,
+  problems: Problems,
+  stored?: Resource,
+): Promise<{ admitted: T; findings: ValidationFindings }> {
+  const { admitted, issues } = await admission(deps, caller, resource, stored);
+  problems.add(...issues);
+  const findings = validationFindings(admitted);
+  problems.addFindings({ structure: findings.structure, rules: [] });
+  if (problems.hasStructureErrors) problems.throwIfAny();
+  return { admitted, findings };
 }
 
 async function canRead(deps: GatewayDeps, caller: Caller, { type, id }: LocalTarget): Promise<boolean> {

@@ -1,10 +1,10 @@
 import type { Endpoint, Patient } from '@medplum/fhirtypes';
-import { forbidden, NHS_NUMBER_SYSTEM, OutcomeError, retryOnConflict, searchOne, unprocessable } from '@imaging/fhir';
+import { forbidden, issue, NHS_NUMBER_SYSTEM, OutcomeError, Problems, retryOnConflict, searchOne } from '@imaging/fhir';
 import type { WithId, Caller } from '@imaging/fhir';
 import { identifierQuery } from './identifiers.ts';
 import { labelledAs, withAccess } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
-import { admitClientResource, assertOwnIdentifier } from './references.ts';
+import { admitWellFormed, assertOwnIdentifier } from './references.ts';
 import type { Recorded } from './results.ts';
 
 /**
@@ -20,12 +20,20 @@ export async function registerPatient(
   if (caller.kind !== 'referrer' || !caller.organisation)
     throw new OutcomeError(forbidden('Only a referrer may register a patient'));
   const organisation = caller.organisation;
-  const patient = await admitClientResource(deps, caller, incoming);
+  const problems = new Problems();
+  const { admitted: patient, findings } = await admitWellFormed(deps, caller, incoming, problems);
   const nhs = patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM && i.value);
   if (!nhs)
-    throw new OutcomeError(
-      unprocessable(`A patient needs an NHS number (identifier system ${NHS_NUMBER_SYSTEM})`, 'Patient.identifier'),
+    problems.add(
+      issue({
+        code: 'required',
+        text: `A patient needs an NHS number (identifier system ${NHS_NUMBER_SYSTEM})`,
+        expression: 'Patient.identifier',
+      }),
     );
+  problems.add(...findings.rules);
+  problems.throwIfAny();
+  if (!nhs) throw new Error('registerPatient: a missing NHS number was not reported');
   return retryOnConflict(async () => {
     const existing = await searchOne<Patient>(deps.store, 'Patient', identifierQuery(nhs));
     if (!existing) {
@@ -48,9 +56,12 @@ export async function registerEndpoint(
 ): Promise<Recorded<Endpoint>> {
   if (caller.kind !== 'provider' || !caller.organisation)
     throw new OutcomeError(forbidden('Only an imaging provider may register an endpoint'));
-  const endpoint = await admitClientResource(deps, caller, incoming);
+  const problems = new Problems();
+  const { admitted: endpoint, findings } = await admitWellFormed(deps, caller, incoming, problems);
   const identifier = endpoint.identifier?.find((i) => i.system && i.value);
-  if (identifier) await assertOwnIdentifier(deps, caller, endpoint, identifier);
+  if (identifier) await problems.check(() => assertOwnIdentifier(deps, caller, endpoint, identifier));
+  problems.add(...findings.rules);
+  problems.throwIfAny();
   const labelled = labelledAs(endpoint, [caller.organisation]);
   const { resource, created } = await deps.store.create(
     labelled,

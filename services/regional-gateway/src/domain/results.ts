@@ -6,14 +6,24 @@ import type {
   Resource,
   ServiceRequest,
 } from '@medplum/fhirtypes';
-import { assertValid, forbidden, odsOf, OutcomeError, SYSTEMS, unprocessable } from '@imaging/fhir';
+import {
+  forbidden,
+  issue,
+  odsOf,
+  OutcomeError,
+  Problems,
+  SYSTEMS,
+  unprocessable,
+  validationFindings,
+} from '@imaging/fhir';
 import type { WithId, Caller } from '@imaging/fhir';
 import { buildMessage, REPORT_ISSUED, requestIdFor } from '@imaging/messaging';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
 import { deliveryEntries, LOCATOR_DESTINATION } from './outbox.ts';
 import type { GatewayDeps } from './ports.ts';
-import { admitClientResource, assertOwnIdentifier, identifierLookup } from './references.ts';
+import { admitWellFormed, assertOwnIdentifier, identifierLookup } from './references.ts';
+import { readVisible } from './reads.ts';
 import { entryResource, isCreated, runTransaction } from './transactions.ts';
 
 export interface Recorded<T extends Resource> {
@@ -32,17 +42,24 @@ export async function recordImagingStudy(
   correlationId: string,
 ): Promise<Recorded<ImagingStudy>> {
   assertProvider(caller, 'ImagingStudy');
-  const study = await admitClientResource(deps, caller, incoming);
-  const order = await orderPerformedBy(deps, caller, study.basedOn, 'ImagingStudy');
-  checkSameSubject(order, study.subject, 'ImagingStudy.subject');
+  const problems = new Problems();
+  const { admitted: study, findings } = await admitWellFormed(deps, caller, incoming, problems);
+  const order = await problems.check(() => orderPerformedBy(deps, caller, study.basedOn, 'ImagingStudy'));
+  if (order) await problems.check(() => checkSameSubject(order, study.subject, 'ImagingStudy.subject'));
   const uid = businessIdentifier(study);
-  if (!uid)
-    throw new OutcomeError(
-      unprocessable('An ImagingStudy needs its Study Instance UID (system urn:dicom:uid)', 'ImagingStudy.identifier'),
+  if (uid) await problems.check(() => assertOwnIdentifier(deps, caller, study, uid));
+  else
+    problems.add(
+      issue({
+        code: 'business-rule',
+        text: 'An ImagingStudy needs its Study Instance UID (system urn:dicom:uid)',
+        expression: 'ImagingStudy.identifier',
+      }),
     );
-  await assertOwnIdentifier(deps, caller, study, uid);
+  problems.add(...findings.rules);
+  problems.throwIfAny();
+  if (!order || !uid) throw new Error('recordImagingStudy: a missing order or UID was not reported');
   const stored = labelledAs(study, accessOrganisations(order));
-  assertValid(stored);
   const studyUrl = `urn:uuid:${crypto.randomUUID()}`;
   const entries: BundleEntry[] = [
     {
@@ -68,16 +85,22 @@ export async function issueReport(
   correlationId: string,
 ): Promise<Recorded<DiagnosticReport>> {
   assertProvider(caller, 'DiagnosticReport');
-  const report = await admitClientResource(deps, caller, incoming);
-  const order = await orderPerformedBy(deps, caller, report.basedOn, 'DiagnosticReport');
-  checkSameSubject(order, report.subject, 'DiagnosticReport.subject');
-  const performer = odsOf(order.performer?.[0]) as string;
-  const identifier = reportIdentifier(report, performer);
-  const stored = labelledAs(
-    { ...report, identifier: [...(report.identifier ?? []).filter((i) => i.system !== SYSTEMS.report), identifier] },
-    accessOrganisations(order),
-  );
-  assertValid(stored);
+  const problems = new Problems();
+  const { admitted: report } = await admitWellFormed(deps, caller, incoming, problems);
+  const order = await problems.check(() => orderPerformedBy(deps, caller, report.basedOn, 'DiagnosticReport'));
+  if (order) await problems.check(() => checkSameSubject(order, report.subject, 'DiagnosticReport.subject'));
+  const performer = odsOf(order?.performer?.[0]);
+  const identifier = performer ? await problems.check(() => reportIdentifier(report, performer)) : undefined;
+  const withIdentifier: DiagnosticReport = identifier
+    ? { ...report, identifier: [...(report.identifier ?? []).filter((i) => i.system !== SYSTEMS.report), identifier] }
+    : report;
+  // The profile on the report as it will be stored; without an order, a report identifier the client
+  // left out is not its problem (the server assigns one).
+  const rules = validationFindings(withIdentifier).rules;
+  problems.add(...(identifier ? rules : rules.filter((i) => i.expression?.[0] !== 'DiagnosticReport.identifier')));
+  problems.throwIfAny();
+  if (!order || !identifier) throw new Error('issueReport: a missing order or identifier was not reported');
+  const stored = labelledAs(withIdentifier, accessOrganisations(order));
   const reportUrl = `urn:uuid:${crypto.randomUUID()}`;
   const entries: BundleEntry[] = [
     {
@@ -93,25 +116,29 @@ export async function issueReport(
   return { resource: entryResource<DiagnosticReport>(response, 0), created: isCreated(response, 0) };
 }
 
-/** The order a result is based on: one the caller may read (its references were admitted), and performs. */
+/**
+ * The order a result is based on: one the caller may read (by the read rule, so an order it may not see
+ * is the same 422 as one that does not exist, at the same element as the admission's), and performs.
+ */
 async function orderPerformedBy(
   deps: GatewayDeps,
   caller: Caller,
   basedOn: { reference?: string }[] | undefined,
   type: string,
 ): Promise<WithId<ServiceRequest>> {
-  const ref = basedOn?.find((b) => b.reference?.startsWith('ServiceRequest/'))?.reference;
+  const index = basedOn?.findIndex((b) => b.reference?.startsWith('ServiceRequest/')) ?? -1;
+  const ref = index >= 0 ? basedOn?.[index]?.reference : undefined;
   if (!ref)
     throw new OutcomeError(
       unprocessable(`A ${type} must be based on the order (basedOn ServiceRequest/…)`, `${type}.basedOn`),
     );
-  const order = await deps.store
-    .read<ServiceRequest>('ServiceRequest', ref.split('/')[1] as string)
-    .catch((err: unknown) => {
+  const order = await readVisible<ServiceRequest>(deps, caller, 'ServiceRequest', ref.split('/')[1] as string).catch(
+    (err: unknown) => {
       if (err instanceof OutcomeError && err.status < 500)
-        throw new OutcomeError(unprocessable(`${ref} does not exist in this region`, `${type}.basedOn`));
+        throw new OutcomeError(unprocessable(`${ref} is not an order you may read here`, `${type}.basedOn[${index}]`));
       throw err;
-    });
+    },
+  );
   if (odsOf(order.performer?.[0]) !== caller.organisation) {
     throw new OutcomeError(forbidden(`${caller.organisation} is not the performer of ${ref}`));
   }

@@ -1,16 +1,17 @@
 import type { BundleEntry, DiagnosticReport, Task } from '@medplum/fhirtypes';
 import {
   assertTransition,
-  assertValid,
   forbidden,
   issue,
   odsOf,
   OutcomeError,
   preconditionFailed,
   preconditionRequired,
+  Problems,
   SYSTEMS,
   unprocessable,
   unprocessableIssues,
+  validationFindings,
 } from '@imaging/fhir';
 import type { Caller, WithId } from '@imaging/fhir';
 import { buildMessage, requestIdFor, TASK_UPDATE } from '@imaging/messaging';
@@ -19,7 +20,7 @@ import { peerOf } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
 import type { GatewayDeps } from './ports.ts';
 import { readVisible } from './reads.ts';
-import { admitClientResource, identifierLookup } from './references.ts';
+import { admitWellFormed, identifierLookup } from './references.ts';
 import { entryResource, runTransaction } from './transactions.ts';
 
 /** The fields a client may change on a Task; everything else is what was ordered, and stays. */
@@ -58,14 +59,17 @@ export async function updateTask(
       preconditionFailed(`Task/${id} is at version ${current.meta?.versionId}, not ${ifMatch}: read it again`),
     );
   }
-  if (body.id !== undefined && body.id !== id)
-    throw new OutcomeError(unprocessable(`The body is Task/${body.id}, not Task/${id}`, 'Task.id'));
-  const incoming = await admitClientResource(deps, caller, body, current);
-
-  checkUnchangedFields(current, incoming);
+  // Every problem with the update is reported in one response; who may make it (403) is decided first.
+  const problems = new Problems();
+  const { admitted: incoming } = await admitWellFormed(deps, caller, body, problems, current);
   checkRole(caller, current, incoming);
-  if (incoming.status !== current.status) assertTransition(current.status, incoming.status);
-  if (incoming.status === 'completed') await checkCompletion(deps, current, incoming);
+  if (body.id !== undefined && body.id !== id)
+    problems.add(
+      issue({ code: 'business-rule', text: `The body is Task/${body.id}, not Task/${id}`, expression: 'Task.id' }),
+    );
+  await problems.check(() => checkUnchangedFields(current, incoming));
+  if (incoming.status !== current.status) await problems.check(() => assertTransition(current.status, incoming.status));
+  if (incoming.status === 'completed') await problems.check(() => checkCompletion(deps, current, incoming));
 
   const now = deps.clock.now();
   const updated: WithId<Task> = {
@@ -74,7 +78,8 @@ export async function updateTask(
     meta: current.meta,
     lastModified: now.toISOString(),
   } as WithId<Task>;
-  assertValid(updated);
+  problems.add(...validationFindings(updated).rules);
+  problems.throwIfAny();
   const entries: BundleEntry[] = [
     { resource: updated, request: { method: 'PUT', url: `Task/${id}`, ifMatch: `W/"${ifMatch}"` } },
   ];

@@ -67,7 +67,11 @@ async function matchIds(path: string): Promise<string[]> {
 
 describe('the CapabilityStatement', () => {
   it('declares the search rules: per type, their parameters with types, _sort, _summary, _elements, their _includes and _revincludes, and nothing else', () => {
-    expect(statement.rest[0].resource?.map((r) => r.type)).toEqual([...READABLE_TYPES]);
+    expect(statement.rest[0].resource?.map((r) => r.type)).toEqual([
+      ...READABLE_TYPES,
+      'StructureDefinition',
+      'ValueSet',
+    ]);
     expect(types.sort()).toEqual([...READABLE_TYPES].sort());
     for (const type of types) {
       const rules = SEARCH_RULES[type];

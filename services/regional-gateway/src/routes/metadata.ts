@@ -1,30 +1,48 @@
-import { tokenEndpointOf } from '@imaging/auth';
-import { capabilityStatement, fhirResponse } from '@imaging/fhir-http';
-import type { CapabilityResource } from '@imaging/fhir-http';
-import { searchCapability } from '@imaging/fhir';
+import { smartEndpointsOf, smartSecurity } from '@imaging/auth';
+import { capabilityStatement, fhirResponse, publishedCapability, VALIDATE_CAPABILITY } from '@imaging/fhir-http';
+import type { CapabilityResource, PublishedResources } from '@imaging/fhir-http';
+import { PROFILE_URLS, profileDefinitions, publishedValueSets, searchCapability } from '@imaging/fhir';
 import { Hono } from 'hono';
 import type { SearchableType } from '../domain/search-rules.ts';
 import { SEARCH_RULES } from '../domain/search-rules.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
+import { CREATABLE_TYPES } from './writes.ts';
+
+const CONDITIONAL_CREATE =
+  'Create honours If-None-Exist: any search this type allows here, relative (identifier=system|value) or as ' +
+  "an absolute URL on this server's FHIR base. No match: the resource is created (201). One match: 200 with " +
+  'it, and nothing is written. Several: 412. A match you may not read counts as no match; the create is ' +
+  "then decided by the type's business identifier, as without the header.";
 
 /** What the gateway answers per type; searchParam, searchInclude and searchRevInclude come from the search rules alone. */
-const INTERACTIONS: {
-  type: SearchableType;
-  interactions: CapabilityResource['interactions'];
-  conditionalCreate?: boolean;
-}[] = [
-  { type: 'Patient', interactions: ['read', 'search-type', 'create'], conditionalCreate: true },
-  { type: 'ServiceRequest', interactions: ['read', 'search-type', 'create'], conditionalCreate: true },
+const INTERACTIONS: { type: SearchableType; interactions: CapabilityResource['interactions'] }[] = [
+  { type: 'Patient', interactions: ['read', 'search-type', 'create'] },
+  { type: 'ServiceRequest', interactions: ['read', 'search-type', 'create'] },
   { type: 'Task', interactions: ['read', 'search-type', 'update'] },
   { type: 'ImagingStudy', interactions: ['read', 'search-type', 'create'] },
   { type: 'DiagnosticReport', interactions: ['read', 'search-type', 'create'] },
   { type: 'Endpoint', interactions: ['read', 'search-type', 'create'] },
 ];
 
-const RESOURCES: CapabilityResource[] = INTERACTIONS.map((r) => ({
-  ...r,
-  ...searchCapability(SEARCH_RULES, r.type),
-}));
+export const GATEWAY_RESOURCES: CapabilityResource[] = INTERACTIONS.map((r) => {
+  const conditionalCreate = (CREATABLE_TYPES as readonly string[]).includes(r.type);
+  return {
+    ...r,
+    supportedProfiles: [PROFILE_URLS[r.type]],
+    ...searchCapability(SEARCH_RULES, r.type),
+    operations: [VALIDATE_CAPABILITY],
+    conditionalCreate,
+    ...(conditionalCreate ? { documentation: CONDITIONAL_CREATE } : {}),
+  };
+});
+
+/** The profiles the gateway enforces on what clients write, and the codes it checks, published at its FHIR base. */
+export const GATEWAY_PUBLISHED: PublishedResources = {
+  structureDefinitions: profileDefinitions().filter(
+    (d) => GATEWAY_RESOURCES.some((r) => r.supportedProfiles?.includes(d.url as string)) || d.type === 'Extension',
+  ),
+  valueSets: publishedValueSets(),
+};
 
 export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -33,8 +51,8 @@ export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
     title: `Regional imaging gateway: ${deps.region.regionId}`,
     version: deps.version ?? '0.1.0',
     baseUrl: deps.region.fhirBaseUrl,
-    tokenUrl: tokenEndpointOf(hubUrl),
-    resources: RESOURCES,
+    security: smartSecurity(smartEndpointsOf(hubUrl)),
+    resources: [...GATEWAY_RESOURCES, ...publishedCapability(GATEWAY_PUBLISHED)],
     operations: [
       { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
     ],

@@ -1,5 +1,6 @@
 import { requireScope } from '@imaging/auth';
-import { createdResponse, fhirResponse, ifMatchVersion, readResource } from '@imaging/fhir-http';
+import type { Caller } from '@imaging/fhir';
+import { conditionalBases, ifMatchVersion, ifNoneExistSearch, readResource, writeResponse } from '@imaging/fhir-http';
 import type {
   DiagnosticReport,
   Endpoint,
@@ -10,16 +11,22 @@ import type {
   Task,
 } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
+import { conditionalMatch } from '../domain/conditional-create.ts';
 import { placeOrder } from '../domain/orders.ts';
 import { registerEndpoint, registerPatient } from '../domain/registrations.ts';
+import type { Recorded } from '../domain/results.ts';
 import { issueReport, recordImagingStudy } from '../domain/results.ts';
 import { updateTask } from '../domain/tasks.ts';
-import type { AppDeps, AppEnv } from '../deps.ts';
+import type { AppContext, AppDeps, AppEnv } from '../deps.ts';
 import { callerFrom } from '../deps.ts';
 
-/** 201 with Location when something was created; 200 with the existing resource for a repeat. */
-function written(deps: AppDeps, resource: Resource & { id: string }, created: boolean): Response {
-  return created ? createdResponse(resource, deps.region.fhirBaseUrl) : fhirResponse(resource, 200);
+/** The types a client creates here; each create is one domain operation, and honours `If-None-Exist`. */
+export const CREATABLE_TYPES = ['Patient', 'ServiceRequest', 'ImagingStudy', 'DiagnosticReport', 'Endpoint'] as const;
+type CreatableType = (typeof CREATABLE_TYPES)[number];
+
+/** 201 or 200 with Location, ETag and Last-Modified, and the body `Prefer: return=` asks for. */
+function written(c: AppContext, deps: AppDeps, { resource, created }: Recorded<Resource>): Response {
+  return writeResponse({ resource, created, baseUrl: deps.region.fhirBaseUrl, prefer: c.req.header('Prefer') });
 }
 
 /** The writes each resource type allows; each is one domain operation. */
@@ -27,25 +34,48 @@ export function writeRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const wake = () => deps.wakeDelivery?.();
 
-  app.post('/Patient', requireScope('Patient', 'create'), async (c) => {
-    const { resource, created } = await registerPatient(
-      deps,
-      callerFrom(c, deps),
-      await readResource<Patient>(c, 'Patient'),
-    );
-    return written(deps, resource, created);
+  /**
+   * `POST /<type>`: with `If-None-Exist`, the one visible match is answered (200) and nothing is written;
+   * otherwise `create` decides, under the domain's rules.
+   */
+  const creates = <T extends Resource>(
+    type: CreatableType,
+    create: (caller: Caller, resource: T, correlationId: string) => Promise<Recorded<T>>,
+  ) =>
+    app.post(`/${type}`, requireScope(type, 'create'), async (c) => {
+      const caller = callerFrom(c, deps);
+      const resource = await readResource<T>(c, type as T['resourceType']);
+      const condition = ifNoneExistSearch(
+        c.req.header('If-None-Exist'),
+        type,
+        conditionalBases(c, deps.region.fhirBaseUrl),
+      );
+      const existing = condition ? await conditionalMatch<T>(deps, caller, type, condition) : undefined;
+      if (existing) return written(c, deps, { resource: existing, created: false });
+      return written(c, deps, await create(caller, resource, c.var.correlationId));
+    });
+
+  creates<Patient>('Patient', (caller, patient) => registerPatient(deps, caller, patient));
+
+  creates<ServiceRequest>('ServiceRequest', async (caller, order, correlationId) => {
+    const placed = await placeOrder(deps, caller, order, correlationId);
+    if (placed.routedTo) wake();
+    return { resource: placed.serviceRequest, created: placed.created };
   });
 
-  app.post('/ServiceRequest', requireScope('ServiceRequest', 'create'), async (c) => {
-    const order = await placeOrder(
-      deps,
-      callerFrom(c, deps),
-      await readResource<ServiceRequest>(c, 'ServiceRequest'),
-      c.var.correlationId,
-    );
-    if (order.routedTo) wake();
-    return written(deps, order.serviceRequest, order.created);
+  creates<ImagingStudy>('ImagingStudy', async (caller, study, correlationId) => {
+    const recorded = await recordImagingStudy(deps, caller, study, correlationId);
+    wake();
+    return recorded;
   });
+
+  creates<DiagnosticReport>('DiagnosticReport', async (caller, report, correlationId) => {
+    const issued = await issueReport(deps, caller, report, correlationId);
+    wake();
+    return issued;
+  });
+
+  creates<Endpoint>('Endpoint', (caller, endpoint) => registerEndpoint(deps, caller, endpoint));
 
   app.put('/Task/:id', requireScope('Task', 'update'), async (c) => {
     const task = await updateTask(
@@ -57,38 +87,7 @@ export function writeRoutes(deps: AppDeps): Hono<AppEnv> {
       c.var.correlationId,
     );
     wake();
-    return fhirResponse(task);
-  });
-
-  app.post('/ImagingStudy', requireScope('ImagingStudy', 'create'), async (c) => {
-    const { resource, created } = await recordImagingStudy(
-      deps,
-      callerFrom(c, deps),
-      await readResource<ImagingStudy>(c, 'ImagingStudy'),
-      c.var.correlationId,
-    );
-    wake();
-    return written(deps, resource, created);
-  });
-
-  app.post('/DiagnosticReport', requireScope('DiagnosticReport', 'create'), async (c) => {
-    const { resource, created } = await issueReport(
-      deps,
-      callerFrom(c, deps),
-      await readResource<DiagnosticReport>(c, 'DiagnosticReport'),
-      c.var.correlationId,
-    );
-    wake();
-    return written(deps, resource, created);
-  });
-
-  app.post('/Endpoint', requireScope('Endpoint', 'create'), async (c) => {
-    const { resource, created } = await registerEndpoint(
-      deps,
-      callerFrom(c, deps),
-      await readResource<Endpoint>(c, 'Endpoint'),
-    );
-    return written(deps, resource, created);
+    return written(c, deps, { resource: task, created: false });
   });
 
   return app;

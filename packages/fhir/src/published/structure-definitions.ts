@@ -2,13 +2,36 @@ import type { StructureDefinition } from '@medplum/fhirtypes';
 import { EXTENSIONS } from '../systems.ts';
 import { PROFILE_URLS } from '../validation/profiles/common.ts';
 import type { ProfiledResourceType } from '../validation/profiles/common.ts';
+import { IMAGING_PROCEDURES_VALUE_SET } from './value-sets.ts';
+
+/** What each profile requires beyond base R4, in words; the rules themselves are code (validation/profiles). */
+const PROFILE_SUMMARIES: Readonly<Record<ProfiledResourceType, string>> = {
+  Patient: 'An NHS number (https://fhir.nhs.uk/Id/nhs-number) that passes the Modulus 11 check.',
+  Organization: 'An ODS code (https://fhir.nhs.uk/Id/ods-organization-code), or for a region its region id.',
+  Endpoint:
+    'A connection type of dicom-wado-rs, ihe-iid, hl7-fhir-rest or hl7-fhir-msg; an absolute http(s) address; ' +
+    'a managing organisation by ODS code (a region by its id).',
+  ServiceRequest:
+    `Intent 'order'; a placer order number; the patient, literal or by NHS number; requester and performer ` +
+    `organisations by ODS code; authoredOn; a SNOMED CT procedure code from ${IMAGING_PROCEDURES_VALUE_SET}.`,
+  Task:
+    'A Task code, with rules per code: a fulfilment Task has the order as focus, the patient, and requester and ' +
+    'owner organisations by ODS code.',
+  ImagingStudy:
+    'A Study Instance UID (urn:dicom:uid, as urn:oid:) and an accession number; based on the order; the DICOMweb ' +
+    'Endpoint it is retrieved from.',
+  DiagnosticReport:
+    'A report identifier; the patient; based on the order; exactly one alert category once issued ' +
+    `(${EXTENSIONS.alertCategory}).`,
+};
 
 /**
- * StructureDefinitions that name the project's profiles and its alert-category extension, for a FHIR
- * server that validates declared profiles (HAPI's `$validate` fails a resource whose `meta.profile`
- * it cannot resolve). They declare the canonicals and constrain nothing beyond base R4: the rules of
- * each profile live in code (validation/profiles), which is what the services enforce. Load these
- * into the server before sending it the examples.
+ * StructureDefinitions that name the project's profiles and its alert-category extension: published by
+ * the services (`GET /fhir/StructureDefinition/<id>`) and loaded into a FHIR server that validates
+ * declared profiles (HAPI's `$validate` fails a resource whose `meta.profile` it cannot resolve). They
+ * declare the canonicals and constrain nothing beyond base R4, so any server can load them: the rules
+ * of each profile live in code (validation/profiles), which is what the services enforce and what their
+ * `$validate` applies. The description says what the rules require.
  */
 export function profileDefinitions(): StructureDefinition[] {
   const profiles = (Object.entries(PROFILE_URLS) as [ProfiledResourceType, string][]).map(
@@ -19,7 +42,9 @@ export function profileDefinitions(): StructureDefinition[] {
       name: nameOf(url),
       title: `imaging-connect ${type}`,
       status: 'active',
-      description: `The imaging-connect ${type} profile. Its rules are enforced in code by @imaging/fhir (validation/profiles).`,
+      description:
+        `The imaging-connect ${type} profile. ${PROFILE_SUMMARIES[type]} Its rules are enforced in code by ` +
+        `@imaging/fhir (validation/profiles); POST the resource to [base]/${type}/$validate to check it.`,
       fhirVersion: '4.0.1',
       kind: 'resource',
       abstract: false,

@@ -1,0 +1,92 @@
+import type { Bundle, OperationOutcome, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import { examplePatient } from '@imaging/fhir/examples';
+import {
+  IMAGING_PROCEDURES_VALUE_SET,
+  imagingProceduresValueSet,
+  PROFILE_URLS,
+  profileDefinitions,
+  silentLogger,
+} from '@imaging/fhir';
+import { describe, expect, it } from 'vitest';
+import { createFhirApp } from './app.ts';
+import { publishedCapability, publishedRoutes, validateRoutes } from './published.ts';
+
+const BASE = 'http://gw.example/fhir';
+const published = { structureDefinitions: profileDefinitions(), valueSets: [imagingProceduresValueSet()] };
+const clock = { now: () => new Date('2026-11-23T09:00:00Z') };
+const app = createFhirApp({ logger: silentLogger });
+app.route('/fhir', publishedRoutes(published, BASE, clock));
+app.route('/fhir', validateRoutes(['Patient']));
+const get = async <T>(path: string, status = 200): Promise<T> => {
+  const res = await app.request(`/fhir/${path}`);
+  expect(res.status, await res.clone().text()).toBe(status);
+  return (await res.json()) as T;
+};
+
+describe('published conformance resources', () => {
+  it('reads each StructureDefinition by id, and finds it by its canonical url', async () => {
+    for (const definition of published.structureDefinitions) {
+      expect(await get(`StructureDefinition/${definition.id}`)).toEqual(definition);
+      const found = await get<Bundle<StructureDefinition>>(
+        `StructureDefinition?url=${encodeURIComponent(definition.url)}`,
+      );
+      expect(found.entry?.map((e) => e.resource?.id)).toEqual([definition.id]);
+      expect(found.entry?.[0]?.fullUrl).toBe(`${BASE}/StructureDefinition/${definition.id}`);
+    }
+    const patients = await get<Bundle>('StructureDefinition?type=Patient');
+    expect(patients.entry?.map((e) => (e.resource as StructureDefinition).url)).toEqual([PROFILE_URLS.Patient]);
+    expect((await get<Bundle>('StructureDefinition')).total).toBe(published.structureDefinitions.length);
+  });
+
+  it('answers an unknown id with 404 and an unknown parameter with 400', async () => {
+    await get<OperationOutcome>('StructureDefinition/nope', 404);
+    await get<OperationOutcome>('ValueSet/nope', 404);
+    const outcome = await get<OperationOutcome>('StructureDefinition?name=x', 400);
+    expect(outcome.issue[0]?.expression).toEqual(['name']);
+  });
+
+  it('reads and expands the procedure ValueSet, by id or by url', async () => {
+    expect(await get('ValueSet/imaging-procedures')).toEqual(imagingProceduresValueSet());
+    const byId = await get<ValueSet>('ValueSet/imaging-procedures/$expand?filter=head');
+    const byUrl = await get<ValueSet>(
+      `ValueSet/$expand?url=${encodeURIComponent(IMAGING_PROCEDURES_VALUE_SET)}&filter=head`,
+    );
+    for (const expanded of [byId, byUrl]) {
+      expect(expanded.expansion?.contains?.map((c) => c.display)).toEqual(['Computed tomography of head']);
+      expect(expanded.expansion?.timestamp).toBe('2026-11-23T09:00:00.000Z');
+    }
+    await get('ValueSet/$expand', 400);
+    await get(`ValueSet/$expand?url=${encodeURIComponent('http://x/ValueSet/none')}`, 404);
+  });
+
+  it('declares only what it has', () => {
+    expect(publishedCapability(published).map((r) => r.type)).toEqual(['StructureDefinition', 'ValueSet']);
+    expect(
+      publishedCapability({ structureDefinitions: published.structureDefinitions, valueSets: [] }).map((r) => r.type),
+    ).toEqual(['StructureDefinition']);
+  });
+});
+
+describe('$validate', () => {
+  const validate = (body: unknown) =>
+    app.request('/fhir/Patient/$validate', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/fhir+json' },
+      body: JSON.stringify(body),
+    });
+
+  it('answers 200 with the issues, even when the resource is invalid', async () => {
+    const res = await validate(
+      examplePatient({ identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '1234567890' }] }),
+    );
+    expect(res.status).toBe(200);
+    const outcome = (await res.json()) as OperationOutcome;
+    expect(outcome.issue.map((i) => [i.severity, i.expression?.[0]])).toEqual([
+      ['error', 'Patient.identifier[0].value'],
+    ]);
+  });
+
+  it('refuses a body that is not a validation request with 400', async () => {
+    expect((await validate({ resourceType: 'Task' })).status).toBe(400);
+  });
+});

@@ -1,0 +1,71 @@
+import type { Parameters, Resource } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { examplePatient, exampleServiceRequest } from '../examples/index.ts';
+import { OutcomeError } from '../outcomes.ts';
+import { PROFILE_URLS } from './profiles/index.ts';
+import { validationIssues } from './validate.ts';
+import { validateOperation } from './validate-operation.ts';
+
+const withResource = (resource: Resource, extra: Parameters['parameter'] = []): Parameters => ({
+  resourceType: 'Parameters',
+  parameter: [{ name: 'resource', resource }, ...extra],
+});
+
+function refusal(run: () => unknown): { status: number; text: string | undefined } {
+  try {
+    run();
+  } catch (err) {
+    if (!(err instanceof OutcomeError)) throw err;
+    return { status: err.status, text: err.outcome.issue[0]?.details?.text };
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('$validate', () => {
+  const broken = exampleServiceRequest({ intent: 'plan', code: { text: 'a scan' }, authoredOn: undefined });
+
+  it('answers exactly the issues a write is refused for, from a Parameters or the bare resource', () => {
+    const expected = validationIssues(broken);
+    expect(expected.length).toBeGreaterThanOrEqual(3);
+    for (const body of [broken, withResource(broken, [{ name: 'mode', valueCode: 'create' }])]) {
+      const outcome = validateOperation('ServiceRequest', body);
+      expect(outcome.issue.map((i) => [i.severity, i.code, i.expression?.[0]])).toEqual(
+        expected.map((i) => [i.severity, i.code, i.expression?.[0]]),
+      );
+    }
+  });
+
+  it('says when there is nothing wrong, with one informational issue', () => {
+    const outcome = validateOperation(
+      'Patient',
+      withResource(examplePatient(), [{ name: 'profile', valueUri: PROFILE_URLS.Patient }]),
+    );
+    expect(outcome.issue).toEqual([
+      expect.objectContaining({
+        severity: 'information',
+        code: 'informational',
+        diagnostics: 'No issues detected during validation',
+      }),
+    ]);
+  });
+
+  it('refuses what is not a validation request with 400', () => {
+    expect(refusal(() => validateOperation('Patient', exampleServiceRequest()))).toMatchObject({ status: 400 });
+    expect(refusal(() => validateOperation('Patient', { resourceType: 'Parameters', parameter: [] }))).toMatchObject({
+      status: 400,
+    });
+    expect(
+      refusal(() =>
+        validateOperation('Patient', withResource(examplePatient(), [{ name: 'mode', valueCode: 'delete' }])),
+      ),
+    ).toMatchObject({ status: 400, text: "mode 'delete' is not supported: use create or update" });
+    expect(
+      refusal(() =>
+        validateOperation(
+          'Patient',
+          withResource(examplePatient(), [{ name: 'profile', valueUri: PROFILE_URLS.Task }]),
+        ),
+      ).status,
+    ).toBe(400);
+  });
+});

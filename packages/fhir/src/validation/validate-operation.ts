@@ -1,0 +1,60 @@
+import type { OperationOutcome, Parameters, Resource } from '@medplum/fhirtypes';
+import { badRequest, issue, notSupported, OutcomeError, outcomeOf } from '../outcomes.ts';
+import { PROFILE_URLS } from './profiles/index.ts';
+import { validationIssues } from './validate.ts';
+
+export const VALIDATE_OPERATION = 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
+
+/**
+ * `[base]/<type>/$validate` (R4 Resource-validate): the body is a Parameters with the `resource`
+ * (optionally `mode` create or update, and `profile`), or the resource itself. The answer is an
+ * OperationOutcome of exactly what a write would be refused for (the validation every store write
+ * applies: base R4, required bindings, the project's profile), one issue per problem; or a single
+ * informational issue when there is none. A body that is not a validation request is a 400.
+ */
+export function validateOperation(type: string, body: Resource): OperationOutcome {
+  const { resource, profile } = validationRequest(type, body);
+  const expected = (PROFILE_URLS as Partial<Record<string, string>>)[type];
+  if (profile !== undefined && profile !== expected) {
+    throw new OutcomeError(
+      notSupported(
+        expected ? `${profile} is not a profile of ${type} here; use ${expected}` : `${type} has no profile here`,
+        'Parameters.parameter.where(name = "profile")',
+      ),
+    );
+  }
+  const issues = validationIssues(resource);
+  return outcomeOf(
+    'ok',
+    issues.length > 0
+      ? issues
+      : [issue({ severity: 'information', code: 'informational', text: 'No issues detected during validation' })],
+  );
+}
+
+function validationRequest(type: string, body: Resource): { resource: Resource; profile?: string } {
+  if (body.resourceType !== 'Parameters') return checkType(type, body);
+  const parameters = (body as Parameters).parameter ?? [];
+  const named = (name: string) => parameters.filter((p) => p.name === name);
+  const resource = named('resource')[0]?.resource;
+  if (!resource || named('resource').length > 1)
+    throw new OutcomeError(badRequest('The Parameters must carry one resource to validate', 'Parameters.parameter'));
+  const mode = named('mode')[0]?.valueCode ?? named('mode')[0]?.valueString;
+  if (mode !== undefined && mode !== 'create' && mode !== 'update') {
+    throw new OutcomeError(
+      notSupported(
+        `mode '${mode}' is not supported: use create or update`,
+        'Parameters.parameter.where(name = "mode")',
+      ),
+    );
+  }
+  const profileParameter = named('profile')[0];
+  const profile = profileParameter?.valueUri ?? profileParameter?.valueCanonical ?? profileParameter?.valueString;
+  return { ...checkType(type, resource), ...(profile ? { profile } : {}) };
+}
+
+function checkType(type: string, resource: Resource): { resource: Resource } {
+  if (resource.resourceType !== type)
+    throw new OutcomeError(badRequest(`$validate of ${type} was given a ${resource.resourceType}`, 'resourceType'));
+  return { resource };
+}
