@@ -3,10 +3,12 @@ import {
   DEFAULT_HUB_PORT,
   fileFilters,
   parseCliArgs,
+  passesOf,
   suiteEnvironment,
   suiteOptionsFromEnv,
   UsageError,
 } from './options.ts';
+import type { CliOptions } from './options.ts';
 
 const parse = (...args: string[]) => parseCliArgs(args, '/repo');
 const problem = (...args: string[]) => {
@@ -24,6 +26,7 @@ describe('parseCliArgs', () => {
     expect(parse()).toEqual({
       outDir: '/repo/reports/conformance',
       hapi: 'auto',
+      databases: ['h2'],
       groups: [],
       hubPort: DEFAULT_HUB_PORT,
       hubHost: '127.0.0.1',
@@ -41,7 +44,16 @@ describe('parseCliArgs', () => {
   });
 
   it('--actor runs group 5 only', () => {
-    expect(parse('--actor', 'referrer')).toMatchObject({ actor: 'referrer', groups: [5] });
+    expect(parse('--actor', 'referrer')).toMatchObject({ actor: 'referrer', groups: [5], databases: [] });
+  });
+
+  it('--db names the databases to run HAPI on, in order, once each', () => {
+    expect(parse('--db', 'postgres')).toMatchObject({ databases: ['postgres'] });
+    expect(parse('--db', 'h2', '--db', 'postgres', '--db', 'h2', '--hapi', 'jar')).toMatchObject({
+      databases: ['h2', 'postgres'],
+      hapi: 'jar',
+    });
+    expect(parse('--target', 'http://h/fhir')).toMatchObject({ databases: [] });
   });
 
   it('--help is undefined (print usage)', () => {
@@ -58,6 +70,10 @@ describe('parseCliArgs', () => {
     [['--hapi', 'docker'], /--hapi must be one of auto, container, jar/],
     [['--hapi', 'jar', '--target', 'http://h/fhir'], /--hapi only applies when the suite starts HAPI/],
     [['--group', '6'], /--group must be one of 1, 2, 3, 4, 5, not '6'/],
+    [['--db', 'mysql'], /--db must be one of h2, postgres, not 'mysql'/],
+    [['--db', 'postgres', '--target', 'http://h/fhir'], /--db only applies when the suite starts HAPI/],
+    [['--db', 'h2', '--actor', 'referrer'], /--db only applies when the suite starts HAPI/],
+    [['--db', 'postgres', '--hapi', 'container'], /--db postgres runs HAPI from the launcher jar/],
     [['--actor', 'referrer', '--group', '2'], /--actor runs only the actor tests/],
     [['--hub-port', '70000'], /--hub-port must be a port/],
     [['--sut-jwks-uri', 'https://v/jwks'], /--sut-jwks-uri only applies to a vendor system/],
@@ -94,7 +110,11 @@ describe('from the CLI to the suite', () => {
       '600',
       '--simulate-ris',
     );
-    const env = suiteEnvironment(cli as NonNullable<typeof cli>, '/work');
+    const env = suiteEnvironment(
+      cli as NonNullable<typeof cli>,
+      { database: null, groups: [5], outDir: '/o' },
+      '/work',
+    );
     const options = suiteOptionsFromEnv(env, '/unused');
     expect(options).toMatchObject({
       actor: 'imaging-provider',
@@ -109,9 +129,38 @@ describe('from the CLI to the suite', () => {
   });
 
   it('without --actor, a --target is the FHIR server, not a system under test', () => {
-    const cli = parse('--target', 'http://h/fhir', '--group', '2');
-    const options = suiteOptionsFromEnv(suiteEnvironment(cli as NonNullable<typeof cli>, '/w'), '/w');
+    const cli = parse('--target', 'http://h/fhir', '--group', '2') as NonNullable<ReturnType<typeof parse>>;
+    const [pass] = passesOf(cli);
+    const options = suiteOptionsFromEnv(suiteEnvironment(cli, pass as NonNullable<typeof pass>, '/w'), '/w');
     expect(options).toMatchObject({ actor: null, actorTarget: null, groups: [2] });
+  });
+
+  it('one run per database, each with its own reports and run id; the actor tests only in the first', () => {
+    const cli = parse('--db', 'h2', '--db', 'postgres') as NonNullable<ReturnType<typeof parse>>;
+    const passes = passesOf(cli);
+    expect(passes).toEqual([
+      { database: 'h2', groups: [], outDir: '/repo/reports/conformance/h2' },
+      { database: 'postgres', groups: [1, 2, 3, 4], outDir: '/repo/reports/conformance/postgres' },
+    ]);
+    const envs = passes.map((pass) => suiteEnvironment(cli, pass, '/w'));
+    expect(envs.map((env) => env.CONFORMANCE_DB)).toEqual(['h2', 'postgres']);
+    expect(envs.map((env) => env.CONFORMANCE_GROUPS)).toEqual(['1,2,3,4,5', '1,2,3,4']);
+    expect(envs[0]?.CONFORMANCE_RUN_ID).not.toBe(envs[1]?.CONFORMANCE_RUN_ID);
+  });
+
+  it('chosen groups apply to every database; a run left with nothing to do is dropped', () => {
+    const some = parse('--db', 'postgres', '--db', 'h2', '--group', '4', '--group', '1') as CliOptions;
+    expect(passesOf(some).map((p) => [p.database, p.groups])).toEqual([
+      ['postgres', [1, 4]],
+      ['h2', [1, 4]],
+    ]);
+    const actorOnly = parse('--db', 'h2', '--db', 'postgres', '--group', '5') as CliOptions;
+    expect(passesOf(actorOnly).map((p) => [p.database, p.groups])).toEqual([['h2', [5]]]);
+  });
+
+  it('with --target or --actor, one run, reporting straight into --out', () => {
+    const cli = parse('--actor', 'referrer', '--out', 'r') as CliOptions;
+    expect(passesOf(cli)).toEqual([{ database: null, groups: [5], outDir: '/repo/r' }]);
   });
 
   it('file filters select the groups, or one actor file', () => {

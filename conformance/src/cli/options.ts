@@ -4,8 +4,8 @@ import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 import type { ActorRole, SuiteOptions } from '../suite/meta.ts';
 import { ACTOR_ROLES } from '../suite/meta.ts';
-import type { HapiMode } from '../server/resolve.ts';
-import { HAPI_MODES } from '../server/resolve.ts';
+import type { HapiDatabase, HapiMode } from '../server/resolve.ts';
+import { HAPI_DATABASES, HAPI_MODES } from '../server/resolve.ts';
 
 export const USAGE = `Usage: pnpm conformance [options]
 
@@ -19,6 +19,11 @@ export const USAGE = `Usage: pnpm conformance [options]
   --out <dir>             where the reports go (default reports/conformance): junit.xml, report.html,
                           testreport.json
   --hapi <how>            ${HAPI_MODES.join(' | ')}: how to start HAPI when no --target is given (default auto)
+  --db <database>         ${HAPI_DATABASES.join(' | ')}: what the HAPI the suite starts stores in (default h2).
+                          postgres: a fresh database on the local PostgreSQL (PGHOST, PGPORT, PGUSER,
+                          PGPASSWORD; default 127.0.0.1:5432 as postgres), HAPI from the launcher jar,
+                          the database dropped at the end. Repeatable: one run per database, one after
+                          the other, reports in <out>/<database>/ (the actor tests run in the first only)
   --group <n>             run only group n (1-5); repeatable
   --hub-port <port>       actor tests: the port of the suite's stand-in national hub (default 4900)
   --hub-host <host>       actor tests: the host it listens on and is reached at (default 127.0.0.1)
@@ -42,6 +47,8 @@ export interface CliOptions {
   actor?: ActorRole;
   outDir: string;
   hapi: HapiMode;
+  /** The databases to run HAPI on, one run each, in order; empty when the suite starts no HAPI. */
+  databases: HapiDatabase[];
   groups: number[];
   hubPort: number;
   hubHost: string;
@@ -66,6 +73,7 @@ export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd(
       actor: { type: 'string' },
       out: { type: 'string' },
       hapi: { type: 'string' },
+      db: { type: 'string', multiple: true },
       group: { type: 'string', multiple: true },
       'hub-port': { type: 'string' },
       'hub-host': { type: 'string' },
@@ -99,6 +107,16 @@ export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd(
   if (!HAPI_MODES.includes(hapi)) problems.push(`--hapi must be one of ${HAPI_MODES.join(', ')}, not '${values.hapi}'`);
   if (values.hapi !== undefined && (target || actor))
     problems.push('--hapi only applies when the suite starts HAPI: not with --target or --actor');
+  const databases: HapiDatabase[] = [];
+  for (const db of values.db ?? []) {
+    if (!(HAPI_DATABASES as readonly string[]).includes(db))
+      problems.push(`--db must be one of ${HAPI_DATABASES.join(', ')}, not '${db}'`);
+    else if (!databases.includes(db as HapiDatabase)) databases.push(db as HapiDatabase);
+  }
+  if (values.db !== undefined && (target || actor))
+    problems.push('--db only applies when the suite starts HAPI: not with --target or --actor');
+  if (databases.includes('postgres') && hapi === 'container')
+    problems.push('--db postgres runs HAPI from the launcher jar: use --hapi jar or auto with it');
 
   const groups: number[] = [];
   for (const g of values.group ?? []) {
@@ -140,6 +158,7 @@ export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd(
     ...(actor ? { actor } : {}),
     outDir: resolve(cwd, values.out ?? DEFAULT_OUT_DIR),
     hapi,
+    databases: target || actor ? [] : databases.length ? databases : ['h2'],
     groups: actor ? [5] : groups.sort(),
     hubPort,
     hubHost,
@@ -160,20 +179,47 @@ function httpUrl(value: string): string | undefined {
   }
 }
 
+/** One vitest run of the suite: one server (and database), its groups, its own reports. */
+export interface Pass {
+  /** What the HAPI this run starts stores in; null when the suite starts none (--target, --actor). */
+  database: HapiDatabase | null;
+  /** The groups to run; empty means every group. */
+  groups: number[];
+  outDir: string;
+}
+
+/**
+ * The runs one command makes: one per database, in the order given, each reporting in `<out>/<database>`;
+ * the actor tests (group 5) use no HAPI, so only the first run has them. With --target or --actor: one
+ * run, reporting in `<out>`.
+ */
+export function passesOf(options: Pick<CliOptions, 'databases' | 'groups' | 'outDir'>): Pass[] {
+  if (!options.databases.length) return [{ database: null, groups: options.groups, outDir: options.outDir }];
+  const all = options.groups.length ? options.groups : [...GROUP_NUMBERS];
+  return options.databases
+    .map((database, i) => ({
+      database,
+      groups: i === 0 ? options.groups : all.filter((g) => g !== 5),
+      outDir: join(options.outDir, database),
+    }))
+    .filter((pass, i) => i === 0 || pass.groups.length > 0);
+}
+
 /**
  * The environment the suite's vitest run reads (the CLI sets it; `pnpm vitest run --project conformance`
  * with the same variables runs the same suite).
  */
-export function suiteEnvironment(options: CliOptions, workRoot: string): Record<string, string> {
+export function suiteEnvironment(options: CliOptions, pass: Pass, workRoot: string): Record<string, string> {
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
   return {
     CONFORMANCE_RUN_ID: runId,
     CONFORMANCE_WORK_DIR: join(workRoot, runId),
     CONFORMANCE_HAPI: options.hapi,
+    CONFORMANCE_DB: pass.database ?? 'h2',
     CONFORMANCE_HUB_PORT: String(options.hubPort),
     CONFORMANCE_HUB_HOST: options.hubHost,
     CONFORMANCE_ACTOR_TIMEOUT: String(options.actorTimeoutSeconds),
-    CONFORMANCE_GROUPS: (options.groups.length ? options.groups : GROUP_NUMBERS).join(','),
+    CONFORMANCE_GROUPS: (pass.groups.length ? pass.groups : GROUP_NUMBERS).join(','),
     ...(options.target ? { CONFORMANCE_TARGET: options.target } : {}),
     ...(options.actor ? { CONFORMANCE_ACTOR: options.actor } : {}),
     ...(options.sutJwksUri ? { CONFORMANCE_SUT_JWKS_URI: options.sutJwksUri } : {}),

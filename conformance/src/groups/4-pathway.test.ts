@@ -16,6 +16,7 @@ import type { DemoOutcome } from '../suite/demo-process.ts';
 import { note, requireTarget, suiteOptions } from '../suite/context.ts';
 import { writePathwayRun } from '../suite/pathway-run.ts';
 import { describeAnswer, rawFhir } from '../suite/raw-fhir.ts';
+import { describeRows, hapiRows, resourceRows } from '../server/postgres.ts';
 import { ensurePartitions, hasPartition } from '../server/resolve.ts';
 
 /**
@@ -163,4 +164,26 @@ describe('the reference scenario on HAPI FHIR', () => {
       expect.arrayContaining(['message-routed', 'pointer-registered']),
     );
   });
+
+  // Only where the suite started HAPI on PostgreSQL: what the partitions answered is in that database.
+  const postgres = target.database?.postgres;
+  if (postgres) {
+    it(`PostgreSQL: the partitions the scenario wrote are rows of database ${postgres.database}, the order among them in north and in midlands`, () => {
+      const rows = hapiRows(postgres);
+      note(describeRows(rows));
+      expect(rows.partitions).toEqual(expect.arrayContaining([...STORES]));
+      // The south's clinician only reads (through the locator): its partition may well be empty.
+      for (const name of ['hub', 'north', 'midlands'])
+        expect(rows.resourcesByPartition[name] ?? 0, `rows of ${name}`).toBeGreaterThan(0);
+      expect(srNorth?.id, 'the order was found in north').toBeDefined();
+      expect(srMidlands?.id, 'the order was found in midlands').toBeDefined();
+      expect(resourceRows(postgres, 'north', 'ServiceRequest', srNorth.id), `ServiceRequest/${srNorth.id}`).toBe(1);
+      expect(
+        resourceRows(postgres, 'midlands', 'ServiceRequest', srMidlands.id),
+        `ServiceRequest/${srMidlands.id}`,
+      ).toBe(1);
+      // The same id in a partition that never held it: the query tells partitions apart.
+      expect(resourceRows(postgres, 'hub', 'ServiceRequest', srNorth.id)).toBe(0);
+    });
+  }
 });

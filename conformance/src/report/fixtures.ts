@@ -48,6 +48,7 @@ export function model(tests: ReportTest[], overrides: Partial<ReportModel> = {})
       kind: 'hapi',
       software: 'HAPI FHIR Server 8.8.0',
       startupMs: 98_765,
+      database: { kind: 'h2', description: 'in-memory H2' },
     },
     groups,
     totals: totalsOf(groups),

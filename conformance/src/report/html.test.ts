@@ -67,6 +67,19 @@ describe('renderHtml', () => {
     expect(html).toContain('98.8 s to the first 200 on /fhir/metadata');
     expect(html).toContain('Recorded deviations met');
     expect(html).toContain('<code>hapi:x</code>');
+    expect(html).toContain('<dt>database</dt><dd>in-memory H2</dd>');
+  });
+
+  it('a run on PostgreSQL says so in its title and names its database', () => {
+    const base = model([test()]);
+    const description = 'PostgreSQL 15.20 (jdbc:postgresql://127.0.0.1:5432/imaging_conformance_x)';
+    const html = renderHtml({
+      ...base,
+      title: 'imaging-connect conformance: HAPI FHIR on PostgreSQL',
+      target: { ...(base.target as NonNullable<typeof base.target>), database: { kind: 'postgres', description } },
+    });
+    expect(html).toContain('<h1>imaging-connect conformance: HAPI FHIR on PostgreSQL');
+    expect(html).toContain(`<dt>database</dt><dd>${description}</dd>`);
   });
 
   it('escapeHtml covers the five characters that matter', () => {

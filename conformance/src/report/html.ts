@@ -80,6 +80,7 @@ function targetRows(model: ReportModel): string {
         : 'started from the launcher jar';
   return `<dt>FHIR server</dt><dd>${esc(target.software)} at <code>${esc(target.base)}</code></dd>
 <dt>how</dt><dd>${esc(how)}: ${esc(target.detail)}</dd>
+${target.database ? `<dt>database</dt><dd>${esc(target.database.description)}</dd>` : ''}
 ${target.startupMs === undefined ? '' : `<dt>start-up</dt><dd>${(target.startupMs / 1000).toFixed(1)} s to the first 200 on /fhir/metadata</dd>`}`;
 }
 

@@ -11,6 +11,8 @@ import { toTestReport } from './testreport.ts';
 
 export interface ConformanceReporterOptions {
   outDir: string;
+  /** The report's title, e.g. naming the database of the run. */
+  title?: string;
   log?: (line: string) => void;
 }
 
@@ -56,6 +58,7 @@ export class ConformanceReporter implements Reporter {
       startedAt: this.startedAt,
       durationMs: performance.now() - this.began,
       target: provided?.target ?? null,
+      ...(this.options.title ? { title: this.options.title } : {}),
       ...(actorRan ? { actorTarget: options?.actorTarget ?? 'our own regional gateway (started by the suite)' } : {}),
     });
     this.model = model;

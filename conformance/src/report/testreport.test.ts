@@ -80,7 +80,7 @@ describe('toTestReport', () => {
     expect(report.participant).toContainEqual({
       type: 'server',
       uri: 'http://127.0.0.1:32771/fhir/conformance',
-      display: 'HAPI FHIR Server 8.8.0',
+      display: 'HAPI FHIR Server 8.8.0 on in-memory H2',
     });
   });
 });

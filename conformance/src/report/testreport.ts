@@ -24,7 +24,14 @@ export function toTestReport(model: ReportModel): TestReport {
   const participants: TestReportParticipant[] = [
     { type: 'test-engine', uri: `${CANONICAL_BASE}/conformance`, display: model.title },
   ];
-  if (model.target) participants.push({ type: 'server', uri: model.target.base, display: model.target.software });
+  if (model.target) {
+    const { base, software, database } = model.target;
+    participants.push({
+      type: 'server',
+      uri: base,
+      display: database ? `${software} on ${database.description}` : software,
+    });
+  }
   if (model.actorTarget)
     participants.push({ type: 'server', uri: actorUri(model.actorTarget), display: model.actorTarget });
 

@@ -11,16 +11,32 @@ import {
 import type { ContainerRuntime } from './container-runtime.ts';
 import { HapiFhirContainer, LOCAL_HAPI_IMAGE_NAME, OFFICIAL_HAPI_IMAGE, PARTITIONS } from './hapi-container.ts';
 import { startHapiJar } from './hapi-jar.ts';
-import type { ResolvedTarget, TargetInfo } from './types.ts';
+import type { PostgresDatabase } from './postgres.ts';
+import {
+  createRunDatabase,
+  describeRows,
+  dropRunDatabase,
+  hapiDatabaseEnvironment,
+  hapiRows,
+  postgresServerFromEnv,
+} from './postgres.ts';
+import type { DatabaseInfo, ResolvedTarget, TargetInfo } from './types.ts';
 
 export type HapiMode = 'auto' | 'container' | 'jar';
 export const HAPI_MODES: readonly HapiMode[] = ['auto', 'container', 'jar'];
+/** What the HAPI the suite starts stores in: in-memory H2, or a fresh database on the local PostgreSQL. */
+export type HapiDatabase = 'h2' | 'postgres';
+export const HAPI_DATABASES: readonly HapiDatabase[] = ['h2', 'postgres'];
 
 export interface ResolveOptions {
   /** A FHIR base URL to test instead of starting HAPI (`--target`). */
   given?: string;
   /** How to start HAPI when none is given: a container where a runtime works, else the jar (`auto`). */
   mode: HapiMode;
+  /** Default h2. PostgreSQL runs the jar (on the host, so it reaches the host's PostgreSQL directly). */
+  database?: HapiDatabase;
+  /** Names the run's PostgreSQL database. */
+  runId?: string;
   workDir: string;
   log: (line: string) => void;
   env?: Record<string, string | undefined>;
@@ -40,25 +56,98 @@ export async function resolveTarget(options: ResolveOptions): Promise<ResolvedTa
     log(`conformance: target ${info.root} (${info.software}), given by --target`);
     return { info, stop: async () => undefined };
   }
+  if (options.database === 'postgres') {
+    if (options.mode === 'container')
+      throw new Error('HAPI on PostgreSQL runs from the launcher jar: use --hapi jar (or auto) with --db postgres');
+    return startJarOnPostgres(options);
+  }
   if (options.mode !== 'jar') {
     const started = await tryContainer(options);
     if (started) return started;
   }
-  log('conformance: starting HAPI FHIR from the launcher jar (infra/hapi-fhir) as a plain process ...');
-  const jar = await startHapiJar({ workDir: options.workDir, log });
+  return startJar(options, { kind: 'h2', description: 'in-memory H2' });
+}
+
+/** The launcher jar as a plain process on `database`; `cleanUp` runs after it has stopped (or failed to start). */
+async function startJar(
+  options: ResolveOptions,
+  database: DatabaseInfo,
+  env: Record<string, string> = {},
+  cleanUp: () => Promise<void> = async () => undefined,
+): Promise<ResolvedTarget> {
+  const { log } = options;
+  log(`conformance: starting HAPI FHIR from the launcher jar (infra/hapi-fhir) on ${database.description} ...`);
+  let jar: Awaited<ReturnType<typeof startHapiJar>>;
+  try {
+    jar = await startHapiJar({ workDir: options.workDir, log, env });
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
   log(`conformance: HAPI FHIR (jar, pid ${jar.pid}) ready at ${jar.baseUrl} after ${seconds(jar.startupMs)} s`);
+  const stop = async () => {
+    try {
+      await jar.stop();
+    } finally {
+      await cleanUp();
+    }
+  };
   try {
     const info = await describeServer(
       jar.baseUrl,
       'jar',
-      `launcher jar (pid ${jar.pid}, in-memory H2, log ${jar.logFile})`,
+      `launcher jar (pid ${jar.pid}, ${database.description}, log ${jar.logFile})`,
       jar.startupMs,
     );
-    return { info, stop: jar.stop };
+    return { info: { ...info, database }, stop };
   } catch (err) {
-    await jar.stop();
+    await stop();
     throw err;
   }
+}
+
+/**
+ * HAPI on a database of its own on the local PostgreSQL, made for this run; when HAPI has stopped, the
+ * suite logs what HAPI's tables held and drops that database (only that one), also if the run dies.
+ */
+async function startJarOnPostgres(options: ResolveOptions): Promise<ResolvedTarget> {
+  const { log } = options;
+  const db = createRunDatabase(postgresServerFromEnv(options.env ?? process.env), options.runId ?? `run-${Date.now()}`);
+  log(`conformance: created PostgreSQL database ${db.database} on ${db.host}:${db.port} (${db.version})`);
+  let dropped = false;
+  const drop = () => {
+    if (dropped) return;
+    dropped = true;
+    process.off('exit', dropAtExit);
+    dropRunDatabase(db);
+  };
+  // A run that ends without its teardown (an error, process.exit) still leaves no database behind.
+  const dropAtExit = () => {
+    try {
+      drop();
+    } catch (err) {
+      log(`conformance: could not drop PostgreSQL database ${db.database}: ${(err as Error).message}`);
+    }
+  };
+  process.once('exit', dropAtExit);
+  const cleanUp = async () => {
+    try {
+      log(`conformance: PostgreSQL database ${db.database} held ${describeRows(hapiRows(db))}`);
+    } catch (err) {
+      log(`conformance: could not count HAPI's rows in ${db.database}: ${(err as Error).message}`);
+    }
+    drop();
+    log(`conformance: dropped PostgreSQL database ${db.database}`);
+  };
+  return startJar(options, postgresInfo(db), hapiDatabaseEnvironment(db, options.env ?? process.env), cleanUp);
+}
+
+function postgresInfo(db: PostgresDatabase): DatabaseInfo {
+  return {
+    kind: 'postgres',
+    description: `${db.version} (${db.jdbcUrl})`,
+    postgres: db,
+  };
 }
 
 async function tryContainer(options: ResolveOptions): Promise<ResolvedTarget | undefined> {
@@ -95,7 +184,11 @@ async function tryContainer(options: ResolveOptions): Promise<ResolvedTarget | u
         `${image} via testcontainers on ${runtime.kind} ${runtime.version}`,
         startupMs,
       );
-      return { info, stop };
+      const database: DatabaseInfo = {
+        kind: 'h2',
+        description: image === OFFICIAL_HAPI_IMAGE ? "H2 (the official image's default)" : 'in-memory H2',
+      };
+      return { info: { ...info, database }, stop };
     } catch (err) {
       await stop();
       throw err;

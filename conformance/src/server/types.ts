@@ -1,4 +1,5 @@
 import type { ServerKind } from '../deviations.ts';
+import type { PostgresDatabase } from './postgres.ts';
 
 /** How the FHIR server under test was found. */
 export type TargetHow = 'given' | 'container' | 'jar';
@@ -21,6 +22,17 @@ export interface TargetInfo {
   software: string;
   /** Measured from starting the server to its first 200 on /fhir/metadata; absent for a given server. */
   startupMs?: number;
+  /** The database under a HAPI the suite started; absent for a given server (the suite cannot know). */
+  database?: DatabaseInfo;
+}
+
+/** Which database a started HAPI stores in. */
+export interface DatabaseInfo {
+  kind: 'h2' | 'postgres';
+  /** For logs and reports, e.g. `in-memory H2` or `PostgreSQL 15.20 (jdbc:postgresql://127.0.0.1:5432/imaging_conformance_…)`. */
+  description: string;
+  /** PostgreSQL only: where the tests can look at HAPI's own tables. */
+  postgres?: PostgresDatabase;
 }
 
 /** A started (or found) server, with what it takes to let it go. */

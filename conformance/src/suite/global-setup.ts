@@ -4,8 +4,8 @@ import type { TestProject } from 'vitest/node';
 import { suiteOptionsFromEnv } from '../cli/options.ts';
 import { prepareServer } from '../server/prepare.ts';
 import { REPO_ROOT } from '../server/hapi-jar.ts';
-import type { HapiMode } from '../server/resolve.ts';
-import { HAPI_MODES, resolveTarget } from '../server/resolve.ts';
+import type { HapiDatabase, HapiMode } from '../server/resolve.ts';
+import { HAPI_DATABASES, HAPI_MODES, resolveTarget } from '../server/resolve.ts';
 import './meta.ts';
 import { recordSetupError } from './setup-error.ts';
 
@@ -45,9 +45,14 @@ async function setUp(project: TestProject): Promise<() => Promise<void>> {
   const mode = (process.env.CONFORMANCE_HAPI ?? 'auto') as HapiMode;
   if (!HAPI_MODES.includes(mode))
     throw new Error(`CONFORMANCE_HAPI must be one of ${HAPI_MODES.join(', ')}, not '${mode}'`);
+  const database = (process.env.CONFORMANCE_DB ?? 'h2') as HapiDatabase;
+  if (!HAPI_DATABASES.includes(database))
+    throw new Error(`CONFORMANCE_DB must be one of ${HAPI_DATABASES.join(', ')}, not '${database}'`);
   const resolved = await resolveTarget({
     ...(process.env.CONFORMANCE_TARGET ? { given: process.env.CONFORMANCE_TARGET } : {}),
     mode,
+    database,
+    runId: options.runId,
     workDir: options.workDir,
     log,
   });
