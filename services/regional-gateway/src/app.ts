@@ -2,6 +2,7 @@ import { requireAuth } from '@imaging/auth';
 import { createFhirApp, unsupportedInteraction } from '@imaging/fhir-http';
 import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './deps.ts';
+import { alertOperationRoutes } from './routes/alert-operations.ts';
 import { metadataRoutes } from './routes/metadata.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 import { readRoutes } from './routes/resources.ts';
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('/fhir/*', requireAuth(deps.verifier));
   app.route('/fhir/$process-message', processMessageRoutes(deps));
   app.route('/fhir', writeRoutes(deps));
+  app.route('/fhir/Task', alertOperationRoutes(deps));
   for (const type of READABLE_TYPES) app.route(`/fhir/${type}`, readRoutes(deps, type));
   const unsupported = unsupportedInteraction(READABLE_TYPES);
   app.all('/fhir/:type', unsupported);

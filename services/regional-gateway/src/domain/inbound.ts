@@ -21,11 +21,23 @@ import {
   searchAll,
   searchOne,
   SYSTEMS,
+  taskCodeOf,
   unprocessable,
 } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
 import type { ParsedMessage } from '@imaging/messaging';
-import { buildResponse, entriesOf, ORDER_REQUEST, parseMessage, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
+import {
+  ALERT_ACKNOWLEDGED,
+  ALERT_ACTION_RECORDED,
+  buildResponse,
+  entriesOf,
+  ORDER_REQUEST,
+  parseMessage,
+  REPORT_ISSUED,
+  TASK_UPDATE,
+} from '@imaging/messaging';
+import { alertUpdateFrom } from './alert-messages.ts';
+import { caseOf, raiseAlert } from './alerts.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, withAccess } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
@@ -102,6 +114,9 @@ async function changesFor(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
       return taskUpdateFrom(deps, message);
     case REPORT_ISSUED:
       return reportFrom(deps, message);
+    case ALERT_ACKNOWLEDGED:
+    case ALERT_ACTION_RECORDED:
+      return alertUpdateFrom(deps, message);
     default:
       throw new OutcomeError(
         unprocessable(`Event ${message.event.code} is not handled here`, 'Bundle.entry[0].resource.eventCoding'),
@@ -183,6 +198,14 @@ async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promis
     throw new OutcomeError(
       conflict(`No Task ${identifier.value} here (yet)`, `Bundle.entry[${message.focus.index}].resource.identifier`),
     );
+  // An alert changes only through its own events (alert-acknowledged, alert-action-recorded).
+  if (taskCodeOf(local) !== 'fulfil')
+    throw new OutcomeError(
+      unprocessable(
+        `Task ${identifier.value} is not a fulfilment Task: task-update does not apply to it`,
+        `Bundle.entry[${message.focus.index}].resource.identifier`,
+      ),
+    );
   const resolved = await resolveLogicalReferences(deps.store, incoming);
   const updated = applyTaskUpdate(local, resolved, deps.clock.now());
   if (!updated) return [];
@@ -191,7 +214,10 @@ async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promis
   ];
 }
 
-/** A report (and its studies) issued in the other region, for the referrer here. */
+/**
+ * A report (and its studies) issued in the other region, for the referrer here; its alert, if it has one,
+ * is raised here in the same transaction, its windows running from when the performer's gateway issued it.
+ */
 async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<BundleEntry[]> {
   const report = message.focus as { resource: DiagnosticReport; fullUrl: string; index: number };
   const basedOn = await resolveLogicalReferences(deps.store, report.resource);
@@ -221,9 +247,19 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
       },
     });
   }
+  const sentAt = new Date(message.bundle.timestamp ?? '');
+  const now = deps.clock.now();
+  const alert = await raiseAlert(deps, {
+    report: basedOn,
+    reportUrl: report.fullUrl,
+    order,
+    issuedAt: Number.isNaN(sentAt.getTime()) || sentAt > now ? now : sentAt,
+    correlationId: await caseOf(deps, order, businessIdentifier(report.resource)?.value ?? orderRef),
+  });
   return [
     ...entries,
     ...(await tasksCitingReport(deps, orderRef, businessIdentifier(report.resource), report.fullUrl)),
+    ...alert,
   ];
 }
 

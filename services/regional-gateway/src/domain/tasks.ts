@@ -9,6 +9,7 @@ import {
   preconditionFailed,
   preconditionRequired,
   SYSTEMS,
+  taskCodeOf,
   unprocessable,
   unprocessableIssues,
 } from '@imaging/fhir';
@@ -60,6 +61,13 @@ export async function updateTask(
   }
   if (body.id !== undefined && body.id !== id)
     throw new OutcomeError(unprocessable(`The body is Task/${body.id}, not Task/${id}`, 'Task.id'));
+  if (taskCodeOf(current) !== 'fulfil')
+    throw new OutcomeError(
+      unprocessable(
+        `Task/${id} is a result alert: it changes through $acknowledge and $record-action, not PUT`,
+        'Task.code',
+      ),
+    );
   const incoming = await admitClientResource(deps, caller, body, current);
 
   checkUnchangedFields(current, incoming);

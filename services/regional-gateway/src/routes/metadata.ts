@@ -1,7 +1,7 @@
 import { tokenEndpointOf } from '@imaging/auth';
 import { capabilityStatement, fhirResponse } from '@imaging/fhir-http';
 import type { CapabilityResource } from '@imaging/fhir-http';
-import { searchCapability } from '@imaging/fhir';
+import { CANONICAL_BASE, searchCapability } from '@imaging/fhir';
 import { Hono } from 'hono';
 import type { SearchableType } from '../domain/search-rules.ts';
 import { SEARCH_RULES } from '../domain/search-rules.ts';
@@ -37,6 +37,9 @@ export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
     resources: RESOURCES,
     operations: [
       { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
+      // On an alert Task (docs/clinical-safety.md).
+      { name: 'acknowledge', definition: `${CANONICAL_BASE}/OperationDefinition/Task-acknowledge` },
+      { name: 'record-action', definition: `${CANONICAL_BASE}/OperationDefinition/Task-record-action` },
     ],
   });
   app.get('/', () => fhirResponse(statement));
