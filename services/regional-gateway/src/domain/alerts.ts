@@ -169,7 +169,7 @@ export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promi
         category,
         step: raised.step,
         'acknowledgement-due': dueAt.toISOString(),
-        recipients: recipients.map(describe).join('; '),
+        recipients: recipients.map(recipientName).join('; '),
       },
       recorded: now,
     }),
@@ -357,6 +357,11 @@ export function skippedEntries(
 }
 
 /** A recipient in a few words, for audit details and logs. */
-export function describe(ref: Reference): string {
+export function recipientName(ref: Reference): string {
   return ref.display ?? ref.identifier?.value ?? ref.reference ?? '(unnamed)';
+}
+
+/** What makes two references the same recipient: the identifier they name, else the reference. */
+export function recipientKey(ref: Reference): string {
+  return ref.identifier ? `${ref.identifier.system}|${ref.identifier.value}` : (ref.reference ?? ref.display ?? '');
 }

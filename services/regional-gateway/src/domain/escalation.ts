@@ -11,7 +11,14 @@ import {
   patientNotificationPending,
   withNextCheck,
 } from './alert-task.ts';
-import { ALERT_AUDIT, alertCommunication, communicationEntry, describe, skippedEntries } from './alerts.ts';
+import {
+  ALERT_AUDIT,
+  alertCommunication,
+  communicationEntry,
+  recipientKey,
+  recipientName,
+  skippedEntries,
+} from './alerts.ts';
 import { auditEntry } from './audit.ts';
 import type { GatewayDeps } from './ports.ts';
 import { entryResource, runTransaction } from './transactions.ts';
@@ -106,13 +113,13 @@ async function escalate(deps: GatewayDeps, alert: Alert, now: Date): Promise<Ale
   const { recipient } = climb;
   const reminder = recipient.step === alert.step;
   const stepMs = deps.alerts.escalationStepsMs[alert.category];
-  const known = new Set(alert.recipients.map(describe));
+  const known = new Set(alert.recipients.map(recipientKey));
   const updated = withNextCheck(
     {
       ...alert,
       step: recipient.step,
       stepDueAt: new Date(now.getTime() + stepMs),
-      recipients: known.has(describe(recipient.reference))
+      recipients: known.has(recipientKey(recipient.reference))
         ? alert.recipients
         : [...alert.recipients, recipient.reference],
       lastModified: now,
@@ -160,7 +167,7 @@ async function escalate(deps: GatewayDeps, alert: Alert, now: Date): Promise<Ale
       detail: {
         from: alert.step,
         to: recipient.step,
-        recipient: describe(recipient.reference),
+        recipient: recipientName(recipient.reference),
         ...(reminder ? { reminder: 'true' } : {}),
         'next-check': updated.nextCheckAt?.toISOString() ?? '',
       },
