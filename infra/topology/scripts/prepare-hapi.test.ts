@@ -1,4 +1,4 @@
-import { identifierParamCode, REFERENCE_IDENTIFIER_PARAMS } from '@imaging/fhir';
+import { customSearchParameters } from '@imaging/fhir';
 import { describe, expect, it, vi } from 'vitest';
 import type { WaitDeps } from './prepare-hapi.ts';
 import { parsePrepareArgs, prepareHapi, untilHapiReady, UsageError } from './prepare-hapi.ts';
@@ -155,9 +155,7 @@ async function onFakeClock<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-const ALL_PARAMS = Object.entries(REFERENCE_IDENTIFIER_PARAMS).flatMap(([type, params]) =>
-  params.map((p) => `${type}?${identifierParamCode(p)}`),
-);
+const ALL_PARAMS = customSearchParameters().flatMap((sp) => sp.base.map((type) => `${type}?${sp.code}`));
 
 describe('prepareHapi', () => {
   it('creates the SearchParameters in DEFAULT, then waits until each partition searches on every one', async () => {

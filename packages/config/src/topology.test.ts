@@ -42,6 +42,23 @@ describe('topology', () => {
     );
   });
 
+  it('holds alert recipients: each organisation its requester, delegate and responsible clinician, each region its fail-safe officer', () => {
+    const topology = parseTopology(devTopology());
+    for (const org of topology.organisations) {
+      const roles = (org.people ?? []).filter((p) => p.active !== false).map((p) => p.role);
+      expect(roles.sort(), org.ods).toEqual(['delegate', 'requesting-clinician', 'responsible-clinician']);
+    }
+    expect(topology.regions.every((r) => r.failSafeOfficer)).toBe(true);
+    const left = topology.organisations.flatMap((o) => o.people ?? []).filter((p) => p.active === false);
+    expect(left.map((p) => p.id)).toEqual(['n81001-reed']);
+  });
+
+  it('refuses two people with the same id', () => {
+    const twice = devTopology();
+    twice.organisations[1]?.people?.push({ id: 'n81001-patel', name: 'Someone else', role: 'delegate' });
+    expect(() => parseTopology(twice)).toThrow(/person n81001-patel: the same id twice/);
+  });
+
   it('rejects malformed fields with their paths', () => {
     const bad = { ...devTopology(), regions: [{ id: 'North!', name: 'x', serviceId: '', url: 'not a url', port: 1 }] };
     expect(() => parseTopology(bad)).toThrow(/regions\.0\.id[\s\S]*regions\.0\.serviceId[\s\S]*regions\.0\.url/);

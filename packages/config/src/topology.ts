@@ -13,6 +13,21 @@ const id = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, di
 export const ClientKind = z.enum(['referrer', 'provider', 'clinician', 'gateway']);
 export type ClientKind = z.infer<typeof ClientKind>;
 
+/**
+ * Someone an alert can go to: the hub's directory holds each as a Practitioner and a PractitionerRole,
+ * both with this id. Someone who has left stays in the directory, inactive, so an alert for them is
+ * escalated at once instead of waiting for an answer that cannot come.
+ */
+const person = z.object({
+  id,
+  name: z.string().min(1),
+  active: z.boolean().optional(),
+});
+
+/** An organisation's part in the alert workflow: who requests, who deputises, who is responsible. */
+export const PersonRole = z.enum(['requesting-clinician', 'delegate', 'responsible-clinician']);
+export type PersonRole = z.infer<typeof PersonRole>;
+
 export const TopologySchema = z.object({
   hub: z.object({ url: z.url(), port: z.number().int() }),
   regions: z
@@ -24,6 +39,8 @@ export const TopologySchema = z.object({
         serviceId: z.string().min(1),
         url: z.url(),
         port: z.number().int(),
+        /** The imaging network's fail-safe officer: the last step of every alert's escalation ladder. */
+        failSafeOfficer: person.optional(),
       }),
     )
     .min(1),
@@ -33,6 +50,8 @@ export const TopologySchema = z.object({
       name: z.string(),
       region: id,
       kind: z.enum(['gp-practice', 'imaging-provider', 'trust']),
+      /** Its requesting clinicians, their delegate and the responsible consultant or GP. */
+      people: z.array(person.extend({ role: PersonRole })).optional(),
     }),
   ),
   clients: z.array(
@@ -51,9 +70,32 @@ export type Topology = z.infer<typeof TopologySchema>;
 export type Region = Topology['regions'][number];
 export type Organisation = Topology['organisations'][number];
 export type TopologyClient = Topology['clients'][number];
+export type Person = z.infer<typeof person>;
 
-/** Gateways talk to the hub: routing, the locator, and reading the directory. */
-const GATEWAY_SCOPES = ['hub/route', 'system/DocumentReference.crs', 'system/Organization.rs', 'system/Endpoint.rs'];
+/** Gateways talk to the hub: routing, the locator, and reading the directory (alert recipients included). */
+const GATEWAY_SCOPES = [
+  'hub/route',
+  'system/DocumentReference.crs',
+  'system/Organization.rs',
+  'system/Endpoint.rs',
+  'system/PractitionerRole.rs',
+  'system/Practitioner.rs',
+];
+
+/** Fictional people for the development topology: a requesting clinician, a delegate and the responsible one. */
+const staff = (prefix: string, requester: string, delegate: string, responsible: string) => [
+  {
+    id: `${prefix}-${requester.split(' ').at(-1)?.toLowerCase()}`,
+    name: requester,
+    role: 'requesting-clinician' as const,
+  },
+  { id: `${prefix}-${delegate.split(' ').at(-1)?.toLowerCase()}`, name: delegate, role: 'delegate' as const },
+  {
+    id: `${prefix}-${responsible.split(' ').at(-1)?.toLowerCase()}`,
+    name: responsible,
+    role: 'responsible-clinician' as const,
+  },
+];
 
 export interface DevTopologyOptions {
   /**
@@ -77,23 +119,78 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
   return {
     hub: { url: url(4000), port: port(4000) },
     regions: [
-      { id: 'north', name: 'North Imaging Network', serviceId: 'imaging-north', url: url(4101), port: port(4101) },
+      {
+        id: 'north',
+        name: 'North Imaging Network',
+        serviceId: 'imaging-north',
+        url: url(4101),
+        port: port(4101),
+        failSafeOfficer: { id: 'north-failsafe', name: 'Jo Fairweather' },
+      },
       {
         id: 'midlands',
         name: 'Midlands Imaging Network',
         serviceId: 'imaging-midlands',
         url: url(4102),
         port: port(4102),
+        failSafeOfficer: { id: 'midlands-failsafe', name: 'Chris Dunmore' },
       },
-      { id: 'south', name: 'South Imaging Network', serviceId: 'imaging-south', url: url(4103), port: port(4103) },
+      {
+        id: 'south',
+        name: 'South Imaging Network',
+        serviceId: 'imaging-south',
+        url: url(4103),
+        port: port(4103),
+        failSafeOfficer: { id: 'south-failsafe', name: 'Alex Penrose' },
+      },
     ],
     organisations: [
-      { ods: 'N81001', name: 'Riverside Medical Practice', region: 'north', kind: 'gp-practice' },
-      { ods: 'RN1', name: 'North Hospitals NHS Trust', region: 'north', kind: 'imaging-provider' },
-      { ods: 'M81001', name: 'Canal Street Surgery', region: 'midlands', kind: 'gp-practice' },
-      { ods: 'RM1', name: 'Midlands Community Diagnostic Centre', region: 'midlands', kind: 'imaging-provider' },
-      { ods: 'S81001', name: 'Harbour View Health Centre', region: 'south', kind: 'gp-practice' },
-      { ods: 'RS1', name: 'South Coast Hospitals NHS Trust', region: 'south', kind: 'trust' },
+      {
+        ods: 'N81001',
+        name: 'Riverside Medical Practice',
+        region: 'north',
+        kind: 'gp-practice',
+        people: [
+          ...staff('n81001', 'Dr Asha Patel', 'Dr Ben Okafor', 'Dr Clare Hughes'),
+          // A GP who has left the practice: an alert for them goes straight to the delegate.
+          { id: 'n81001-reed', name: 'Dr Tom Reed', role: 'requesting-clinician', active: false },
+        ],
+      },
+      {
+        ods: 'RN1',
+        name: 'North Hospitals NHS Trust',
+        region: 'north',
+        kind: 'imaging-provider',
+        people: staff('rn1', 'Dr Priya Shah', 'Dr Sam Lee', 'Dr Helen Ward'),
+      },
+      {
+        ods: 'M81001',
+        name: 'Canal Street Surgery',
+        region: 'midlands',
+        kind: 'gp-practice',
+        people: staff('m81001', 'Dr Imran Khan', 'Dr Rhys Evans', 'Dr Ruth Price'),
+      },
+      {
+        ods: 'RM1',
+        name: 'Midlands Community Diagnostic Centre',
+        region: 'midlands',
+        kind: 'imaging-provider',
+        people: staff('rm1', 'Dr Eva Novak', 'Dr Owen Grant', 'Dr Lily Hall'),
+      },
+      {
+        ods: 'S81001',
+        name: 'Harbour View Health Centre',
+        region: 'south',
+        kind: 'gp-practice',
+        people: staff('s81001', 'Dr Nia Jones', 'Dr Omar Ali', 'Dr Kate Clark'),
+      },
+      {
+        ods: 'RS1',
+        name: 'South Coast Hospitals NHS Trust',
+        region: 'south',
+        kind: 'trust',
+        people: staff('rs1', 'Dr Rose Morgan', 'Dr Adam Bell', 'Dr Grace Wright'),
+      },
     ],
     clients: [
       ...['north', 'midlands', 'south'].map((region) => ({
@@ -174,7 +271,20 @@ export function parseTopology(raw: unknown, source = 'topology'): Topology {
     ...topology.clients
       .filter((c) => c.kind !== 'gateway' && !c.organisation)
       .map((c) => `client ${c.id}: needs an organisation`),
+    ...duplicates(peopleOf(topology)).map((personId) => `person ${personId}: the same id twice`),
   ];
   if (problems.length) throw new Error(`Invalid ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return topology;
+}
+
+/** Everyone the directory holds, by id: each organisation's people and each region's fail-safe officer. */
+export function peopleOf(topology: Topology): string[] {
+  return [
+    ...topology.regions.flatMap((r) => (r.failSafeOfficer ? [r.failSafeOfficer.id] : [])),
+    ...topology.organisations.flatMap((o) => (o.people ?? []).map((p) => p.id)),
+  ];
+}
+
+function duplicates(values: string[]): string[] {
+  return [...new Set(values.filter((v, i) => values.indexOf(v) !== i))];
 }

@@ -1,6 +1,7 @@
 export * from './outcomes.ts';
 export * from './systems.ts';
 export * from './definitions.ts';
+export * from './search-parameters.ts';
 export * from './store/port.ts';
 export * from './store/helpers.ts';
 export * from './store/paging.ts';

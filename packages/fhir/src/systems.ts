@@ -34,6 +34,12 @@ export const SYSTEMS = {
   pointerSource: `${CANONICAL_BASE}/Id/pointer-source`,
   /** A used SMART client assertion: a hash of its issuer and `jti`, so a replay is recognised. */
   clientAssertion: `${CANONICAL_BASE}/Id/client-assertion`,
+  /** A person's role in the hub's directory (in production, the SDS role profile id). */
+  practitionerRole: `${CANONICAL_BASE}/Id/practitioner-role`,
+  /** A person in the hub's directory (in production, e.g. a GMC or NMC number). */
+  practitioner: `${CANONICAL_BASE}/Id/practitioner`,
+  /** Business identifier of a Communication an alert sends, so a repeat creates nothing new. */
+  communication: `${CANONICAL_BASE}/Id/communication`,
 } as const;
 
 export const CODE_SYSTEMS = {
@@ -49,11 +55,26 @@ export const CODE_SYSTEMS = {
   basicKind: `${CANONICAL_BASE}/CodeSystem/basic-kind`,
   /** Kind of organisation in the hub's directory: imaging-network (a region), gp-practice, imaging-provider, trust. */
   organisationKind: `${CANONICAL_BASE}/CodeSystem/organisation-kind`,
-  /** What a hub AuditEvent records: message-routed, pointer-registered, pointers-disclosed, content-retrieved. */
+  /**
+   * What an AuditEvent records: at the hub message-routed, pointer-registered, pointers-disclosed,
+   * content-retrieved; at a gateway alert-raised, alert-escalated, alert-acknowledged and the like.
+   */
   auditSubtype: `${CANONICAL_BASE}/CodeSystem/audit-subtype`,
+  /** A person's part in the alert workflow (PractitionerRole.code): requesting-clinician, delegate, … */
+  alertRole: `${CANONICAL_BASE}/CodeSystem/alert-role`,
+  /** Where an alert stands on its escalation ladder (Task.businessStatus): requester, delegate, … */
+  alertStep: `${CANONICAL_BASE}/CodeSystem/alert-step`,
+  /** The decision a clinician records as the action on a CRITICAL or CANCER alert. */
+  alertDecision: `${CANONICAL_BASE}/CodeSystem/alert-decision`,
 } as const;
 
 export const EXTENSIONS = {
   /** On a DiagnosticReport: its alert category (Coding from CODE_SYSTEMS.alertCategory). */
   alertCategory: `${CANONICAL_BASE}/StructureDefinition/alert-category`,
+  /** On a CANCER DiagnosticReport: the suspected primary site (CodeableConcept, SNOMED CT body structure). */
+  suspectedPrimarySite: `${CANONICAL_BASE}/StructureDefinition/suspected-primary-site`,
+  /** On a ServiceRequest: the requesting clinician (Reference to a PractitionerRole by its identifier). */
+  requestingClinician: `${CANONICAL_BASE}/StructureDefinition/requesting-clinician`,
+  /** On an alert Task: when the escalation job must next look at it (dateTime); absent once closed. */
+  nextCheck: `${CANONICAL_BASE}/StructureDefinition/next-check`,
 } as const;

@@ -11,7 +11,8 @@ import type {
   Task,
 } from '@medplum/fhirtypes';
 import { CANONICAL_BASE, issue, odsOf, outcomeOf, SYSTEMS } from '@imaging/fhir';
-import { ORDER_REQUEST, REPORT_ISSUED, TASK_UPDATE } from './events.ts';
+import { alertMessageRefusals } from './alert-authority.ts';
+import { ALERT_ACKNOWLEDGED, ALERT_ACTION_RECORDED, ORDER_REQUEST, REPORT_ISSUED, TASK_UPDATE } from './events.ts';
 import type { MessageEntry, ParsedMessage } from './parse.ts';
 import { entriesOf } from './parse.ts';
 
@@ -28,6 +29,7 @@ import { entriesOf } from './parse.ts';
  * - Progress on a Task comes from the region serving its owner (the performer); the region serving the
  *   requester may only cancel. The receiver's copy must be shared with the sender (its peer).
  * - A report and its studies come from the region serving the performer of the one order they are for.
+ * - What became of an alert (acknowledged, action recorded) comes from the region serving the requester.
  */
 
 /** Marks an OperationOutcome issue as a refusal of the message's content, so the hub relays it as it is. */
@@ -77,6 +79,12 @@ export async function checkMessageAuthority(message: ParsedMessage, facts: Autho
       break;
     case REPORT_ISSUED:
       role = await checkReport(message, check);
+      break;
+    case ALERT_ACKNOWLEDGED:
+    case ALERT_ACTION_RECORDED:
+      // The alert's own rule (alert-authority.ts): only the requester's region, to the performer's.
+      for (const r of await alertMessageRefusals(message, facts)) check.refuse(r.text, r.expression);
+      role = 'requester';
       break;
     default:
       check.refuse(`No one may send ${message.event.code} messages`, 'Bundle.entry[0].resource.eventCoding');

@@ -48,7 +48,35 @@ export const REPORT_ISSUED: MessageEventDefinition = {
   },
 };
 
-export const MESSAGE_EVENTS: readonly MessageEventDefinition[] = [ORDER_REQUEST, TASK_UPDATE, REPORT_ISSUED];
+/**
+ * Closing the loop at the source: the requester's region tells the performer's that an alert on its
+ * report was acknowledged, and (for CRITICAL and CANCER) what action was taken. The focus is the
+ * acknowledgement Task, as the requester's region holds it; the performer's region updates its watch on
+ * the alert (docs/clinical-safety.md).
+ */
+export const ALERT_ACKNOWLEDGED: MessageEventDefinition = {
+  system: CODE_SYSTEMS.messageEvent,
+  code: 'alert-acknowledged',
+  display: 'Result alert acknowledged',
+  focus: 'Task',
+  entries: { Task: { min: 1, max: 1 } },
+};
+
+export const ALERT_ACTION_RECORDED: MessageEventDefinition = {
+  system: CODE_SYSTEMS.messageEvent,
+  code: 'alert-action-recorded',
+  display: 'Action on a result alert recorded',
+  focus: 'Task',
+  entries: { Task: { min: 1, max: 1 } },
+};
+
+export const MESSAGE_EVENTS: readonly MessageEventDefinition[] = [
+  ORDER_REQUEST,
+  TASK_UPDATE,
+  REPORT_ISSUED,
+  ALERT_ACKNOWLEDGED,
+  ALERT_ACTION_RECORDED,
+];
 
 export function findMessageEvent(
   system: string | undefined,

@@ -9,7 +9,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { alertCategoryOf, DICOM_UID_SYSTEM, NHS_NUMBER_SYSTEM, SYSTEMS } from '@imaging/fhir';
 import type { PlacedOrder, WithId } from '@imaging/fhir';
-import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
+import { EXAMPLE, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { pointerKind, pollUntil } from '@imaging/simulators';
 import {
   auditsFor,
@@ -356,7 +356,12 @@ const issueReport: Step = {
     const report = await ris.issueReport(
       order,
       fact<WithId<ImagingStudy>>(ctx, 'study'),
-      { alertCategory: ALERT, conclusion: CONCLUSION, identifier: ctx.ids.report },
+      {
+        alertCategory: ALERT,
+        suspectedPrimarySite: EXAMPLE.cancerSite,
+        conclusion: CONCLUSION,
+        identifier: ctx.ids.report,
+      },
       { correlationId: ctx.ids.caseId(1) },
     );
     ctx.facts.set('report', report.resource);

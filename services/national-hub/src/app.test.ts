@@ -1,5 +1,12 @@
-import { ODS_SYSTEM, SYSTEMS } from '@imaging/fhir';
-import type { Bundle, CapabilityStatement, Endpoint, OperationOutcome, Organization } from '@medplum/fhirtypes';
+import { CODE_SYSTEMS, ODS_SYSTEM, SYSTEMS } from '@imaging/fhir';
+import type {
+  Bundle,
+  CapabilityStatement,
+  Endpoint,
+  OperationOutcome,
+  Organization,
+  PractitionerRole,
+} from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestHub, tempDataDir } from './testing/index.ts';
 
@@ -32,6 +39,8 @@ describe('open endpoints', () => {
     expect(rest?.resource?.map((r) => r.type)).toEqual([
       'Organization',
       'Endpoint',
+      'PractitionerRole',
+      'Practitioner',
       'DocumentReference',
       'StructureDefinition',
     ]);
@@ -167,6 +176,25 @@ describe('directory', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('ETag')).toBe('W/"1"');
     expect(((await res.json()) as Endpoint).address).toBe('http://127.0.0.1:4103/fhir');
+  });
+
+  it('answers a gateway\'s question "who are this organisation\'s alert recipients" with their roles and names', async () => {
+    const bundle = await searchset(
+      `/fhir/PractitionerRole?organization:identifier=${encodeURIComponent(`${ODS_SYSTEM}|N81001`)}&_include=PractitionerRole:practitioner&_count=100`,
+    );
+    const matches = bundle.entry?.filter((e) => e.search?.mode === 'match').map((e) => e.resource as PractitionerRole);
+    expect(matches?.map((r) => [r.id, r.active, r.code?.[0]?.coding?.[0]?.code]).sort()).toEqual([
+      ['n81001-hughes', true, 'responsible-clinician'],
+      ['n81001-okafor', true, 'delegate'],
+      ['n81001-patel', true, 'requesting-clinician'],
+      ['n81001-reed', false, 'requesting-clinician'],
+    ]);
+    const included = bundle.entry?.filter((e) => e.search?.mode === 'include').map((e) => e.resource?.resourceType);
+    expect(included).toEqual(['Practitioner', 'Practitioner', 'Practitioner', 'Practitioner']);
+    const officer = await searchset(
+      `/fhir/PractitionerRole?organization:identifier=${encodeURIComponent(`${SYSTEMS.region}|north`)}&role=${encodeURIComponent(`${CODE_SYSTEMS.alertRole}|fail-safe-officer`)}`,
+    );
+    expect(officer.entry?.map((e) => e.resource?.id)).toEqual(['north-failsafe']);
   });
 
   it('an unknown ODS code finds nothing; an unknown id is 404', async () => {

@@ -10,6 +10,7 @@ import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './deps.ts';
 import { GATEWAY_PUBLISHED, GATEWAY_RESOURCES, metadataRoutes } from './routes/metadata.ts';
 import { DELIVER_SCOPE } from './routes/process-message.ts';
+import { alertOperationRoutes } from './routes/alert-operations.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 import { readRoutes } from './routes/resources.ts';
 import { writeRoutes } from './routes/writes.ts';
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/fhir', validateRoutes(READABLE_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(deps));
   app.route('/fhir', writeRoutes(deps));
+  app.route('/fhir/Task', alertOperationRoutes(deps));
   for (const type of READABLE_TYPES) app.route(`/fhir/${type}`, readRoutes(deps, type));
   const unsupported = unsupportedInteraction(READABLE_TYPES);
   app.all('/fhir/:type', unsupported);

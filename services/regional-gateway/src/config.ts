@@ -1,6 +1,44 @@
-import { env, loadEnv } from '@imaging/config';
+import { env, loadEnv, parseDuration } from '@imaging/config';
 import type { EnvSource } from '@imaging/config';
+import type { AcknowledgedAlertCategory } from '@imaging/fhir';
 import { z } from 'zod';
+import { DEFAULT_ALERTS } from './domain/ports.ts';
+
+const ALERT_CATEGORIES: readonly AcknowledgedAlertCategory[] = ['CRITICAL', 'URGENT', 'CANCER', 'SIGNIFICANT'];
+
+/**
+ * A duration per alert category: `CRITICAL=30m,URGENT=12h` (the categories not named keep their
+ * default), or one duration for every category (`1h`).
+ */
+function durationsByCategory(defaults: Readonly<Record<AcknowledgedAlertCategory, number>>) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx): Record<AcknowledgedAlertCategory, number> => {
+      const out = { ...defaults };
+      if (value === undefined) return out;
+      const bad = (message: string) => {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      };
+      if (!value.includes('=')) {
+        const ms = parseDuration(value.trim());
+        if (!ms)
+          return bad('expected a duration such as 1h, or CATEGORY=duration pairs such as CRITICAL=30m,URGENT=12h');
+        for (const category of ALERT_CATEGORIES) out[category] = ms;
+        return out;
+      }
+      for (const pair of value.split(',')) {
+        const [name, duration] = pair.split('=').map((p) => p.trim());
+        const ms = duration ? parseDuration(duration) : undefined;
+        if (!ALERT_CATEGORIES.includes(name as AcknowledgedAlertCategory))
+          return bad(`'${name}' is not an alert category (${ALERT_CATEGORIES.join(', ')})`);
+        if (!ms) return bad(`'${duration ?? ''}' for ${name} is not a duration such as 30m, 24h or 7d`);
+        out[name as AcknowledgedAlertCategory] = ms;
+      }
+      return out;
+    });
+}
 
 /** The gateway's environment. One process serves one region; which one comes from here. */
 export const GatewayEnvSchema = z.object({
@@ -25,6 +63,14 @@ export const GatewayEnvSchema = z.object({
   DELIVERY_BASE_BACKOFF: env.duration('1s'),
   DELIVERY_MAX_BACKOFF: env.duration('60s'),
   DELIVERY_LEASE: env.duration('30s'),
+  /** How long the requester has to acknowledge an alert, per category. */
+  ALERT_ACK_WINDOWS: durationsByCategory(DEFAULT_ALERTS.acknowledgementWindowsMs),
+  /** How long each escalation step waits before the next, per category. */
+  ESCALATION_STEP: durationsByCategory(DEFAULT_ALERTS.escalationStepsMs),
+  /** An alert still unacknowledged this long after it was raised is told to the patient. */
+  PATIENT_NOTIFY_AFTER: env.duration('14d'),
+  /** How often the safety job looks for overdue alerts. */
+  SAFETY_INTERVAL: env.duration('15s').refine((ms) => ms >= 100, 'at least 100ms'),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

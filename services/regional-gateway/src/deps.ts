@@ -6,6 +6,7 @@ import { openStore, systemClock, validatingStore } from '@imaging/fhir';
 import { loadOrCreateSecret, pageTokens } from '@imaging/fhir-http';
 import type { PageTokens, RequestVars } from '@imaging/fhir-http';
 import type { Context } from 'hono';
+import { devNotifications } from './adapters/dev-notifications.ts';
 import { createHubClient } from './adapters/hub-client.ts';
 import type { GatewayConfig } from './config.ts';
 import { assertInRegion } from './domain/caller.ts';
@@ -37,11 +38,20 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
   const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const regionDir = join(dataDir, config.REGION_ID);
   const tokenSource = await devTokenSource(`gateway-${config.REGION_ID}`, { dataDir, hubUrl: config.HUB_URL });
+  const store = validatingStore(openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite')));
   return {
-    store: validatingStore(openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite'))),
+    store,
     hub: createHubClient({ hubUrl: config.HUB_URL, tokenSource }),
     clock: systemClock,
     logger,
+    notifications: devNotifications({ store, logger, clock: systemClock }),
+    alerts: {
+      acknowledgementWindowsMs: config.ALERT_ACK_WINDOWS,
+      escalationStepsMs: config.ESCALATION_STEP,
+      patientNotifyAfterMs: config.PATIENT_NOTIFY_AFTER,
+      notificationLeaseMs: config.DELIVERY_LEASE,
+      batchSize: 100,
+    },
     region: {
       regionId: config.REGION_ID,
       serviceId: config.SERVICE_ID ?? `imaging-${config.REGION_ID}`,

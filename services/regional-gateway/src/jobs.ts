@@ -1,15 +1,26 @@
 import { startJob } from '@imaging/fhir-http';
 import type { Job } from '@imaging/fhir-http';
 import { deliverDue } from './domain/delivery.ts';
+import { escalateOverdueAlerts } from './domain/escalation.ts';
 import type { GatewayDeps } from './domain/ports.ts';
 
 export interface GatewayJobs {
   delivery: Job;
+  safety: Job;
   stop(): Promise<void>;
 }
 
-/** The gateway's background work: delivering the outbox. Every pass reads what is due from the store. */
-export function startJobs(deps: GatewayDeps, settings: { deliveryIntervalMs: number }): GatewayJobs {
+export interface JobSettings {
+  deliveryIntervalMs: number;
+  /** How often the safety job looks for overdue alerts (SAFETY_INTERVAL). */
+  safetyIntervalMs: number;
+}
+
+/**
+ * The gateway's background work: delivering the outbox, and the safety job that escalates overdue
+ * alerts and tells patients. Every pass reads what is due from the store.
+ */
+export function startJobs(deps: GatewayDeps, settings: JobSettings): GatewayJobs {
   const delivery = startJob({
     name: 'delivery pass',
     intervalMs: settings.deliveryIntervalMs,
@@ -19,5 +30,15 @@ export function startJobs(deps: GatewayDeps, settings: { deliveryIntervalMs: num
       if (result.delivered || result.failed) deps.logger.info('delivery pass', { ...result });
     },
   });
-  return { delivery, stop: () => delivery.stop() };
+  const safety = startJob({
+    name: 'safety pass',
+    intervalMs: settings.safetyIntervalMs,
+    logger: deps.logger,
+    run: async () => {
+      const result = await escalateOverdueAlerts(deps);
+      if (result.escalated || result.notified || result.raced || result.failed)
+        deps.logger.info('safety pass', { ...result });
+    },
+  });
+  return { delivery, safety, stop: async () => void (await Promise.all([delivery.stop(), safety.stop()])) };
 }

@@ -9,7 +9,10 @@ const config = configOrExit(() => loadConfig());
 
 const logger = jsonLogger(`gateway-${config.REGION_ID}`);
 const deps = await createDeps(config, logger);
-const jobs = startJobs(deps, { deliveryIntervalMs: config.DELIVERY_INTERVAL });
+const jobs = startJobs(deps, {
+  deliveryIntervalMs: config.DELIVERY_INTERVAL,
+  safetyIntervalMs: config.SAFETY_INTERVAL,
+});
 const app = createApp({ ...deps, wakeDelivery: jobs.delivery.wake });
 
 logger.info('starting', { region: config.REGION_ID, store: deps.store.description, hub: config.HUB_URL });

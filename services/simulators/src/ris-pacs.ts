@@ -2,6 +2,7 @@ import type { DiagnosticReport, Endpoint, ImagingStudy, ServiceRequest, Task } f
 import {
   alertCategoryExtension,
   CODE_SYSTEMS,
+  suspectedPrimarySiteExtension,
   DICOM_UID_SYSTEM,
   ODS_SYSTEM,
   odsOf,
@@ -26,6 +27,8 @@ export interface StudyDetails {
 
 export interface ReportDetails {
   alertCategory: AlertCategory;
+  /** The suspected primary site a CANCER alert names (SNOMED CT body structure); required for CANCER. */
+  suspectedPrimarySite?: { code: string; display?: string };
   conclusion: string;
   /** The report's business identifier; it must start with the performer's ODS code. Assigned by the gateway when absent. */
   identifier?: string;
@@ -128,7 +131,10 @@ export function createRisPacs(gateway: FhirClient, ods: string): RisPacs {
       const issued = report.issued ?? new Date().toISOString();
       return gateway.create<DiagnosticReport>(
         exampleDiagnosticReport({
-          extension: [alertCategoryExtension(report.alertCategory)],
+          extension: [
+            alertCategoryExtension(report.alertCategory),
+            ...(report.suspectedPrimarySite ? [suspectedPrimarySiteExtension(report.suspectedPrimarySite)] : []),
+          ],
           identifier: report.identifier ? [{ system: SYSTEMS.report, value: report.identifier }] : undefined,
           basedOn: [{ reference: `ServiceRequest/${order.id}` }],
           subject: order.subject,

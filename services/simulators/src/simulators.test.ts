@@ -60,6 +60,7 @@ describe('referrer and RIS/PACS against the real gateway app', () => {
     });
     const report = await ris.issueReport(order, study.resource, {
       alertCategory: 'CANCER',
+      suspectedPrimarySite: EXAMPLE.cancerSite,
       conclusion: 'New 18 mm nodule, suspicious for primary lung cancer.',
     });
     expect(report.resource.identifier?.[0]?.value).toMatch(/^RM1-/);

@@ -10,7 +10,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { DICOM_UID_SYSTEM, NHS_NUMBER_SYSTEM, ODS_SYSTEM, SNOMED_SYSTEM, SYSTEMS } from '../systems.ts';
 import type { AlertCategory } from '../terminology/alert-categories.ts';
-import { alertCategoryExtension } from '../terminology/alert-categories.ts';
+import { alertCategoryExtension, suspectedPrimarySiteExtension } from '../terminology/alert-categories.ts';
 import { DICOM_MODALITY_SYSTEM, IMAGING_PROCEDURE_CODES, procedureCodings } from '../terminology/imaging-procedures.ts';
 import { ENDPOINT_CONNECTION_TYPE_SYSTEM } from '../terminology/r4-codes.ts';
 import { taskCodeConcept } from '../terminology/task-codes.ts';
@@ -47,6 +47,8 @@ export const EXAMPLE = Object.freeze({
   authoredOn: '2026-01-05T09:30:00Z',
   studyStarted: '2026-01-07T14:05:00Z',
   reportIssued: '2026-01-08T10:15:00Z',
+  /** The suspected primary site a CANCER report names: SNOMED CT 45653009, upper lobe of right lung. */
+  cancerSite: { code: '45653009', display: 'Structure of upper lobe of right lung' },
 } as const);
 
 const profile = (url: string) => ({ profile: [url] });
@@ -174,7 +176,7 @@ export function exampleImagingStudy(overrides: Partial<ImagingStudy> = {}): Imag
   };
 }
 
-/** The report, with its alert category (default URGENT). */
+/** The report, with its alert category (default URGENT); a CANCER report names its suspected primary site. */
 export function exampleDiagnosticReport(
   overrides: Partial<DiagnosticReport> = {},
   alertCategory: AlertCategory = 'URGENT',
@@ -182,7 +184,10 @@ export function exampleDiagnosticReport(
   return {
     resourceType: 'DiagnosticReport',
     meta: profile(PROFILE_URLS.DiagnosticReport),
-    extension: [alertCategoryExtension(alertCategory)],
+    extension: [
+      alertCategoryExtension(alertCategory),
+      ...(alertCategory === 'CANCER' ? [suspectedPrimarySiteExtension({ ...EXAMPLE.cancerSite })] : []),
+    ],
     identifier: [{ system: SYSTEMS.report, value: EXAMPLE.report }],
     basedOn: [orderReference()],
     status: 'final',

@@ -54,31 +54,71 @@ export function profileDefinitions(): StructureDefinition[] {
       differential: { element: [{ id: type, path: type, short: `imaging-connect ${type}` }] },
     }),
   );
-  const alertCategory: StructureDefinition = {
+  const extensions = [
+    extensionDefinition(
+      EXTENSIONS.alertCategory,
+      'Alert category of an imaging report',
+      'The RCR / AoMRC alert category of an imaging report: CRITICAL, URGENT, CANCER, SIGNIFICANT or NONE.',
+      'DiagnosticReport',
+      'Coding',
+    ),
+    extensionDefinition(
+      EXTENSIONS.suspectedPrimarySite,
+      'Suspected primary site of a CANCER alert',
+      'The suspected primary site a CANCER alert names (a SNOMED CT body structure), so the site-specific MDT can be told.',
+      'DiagnosticReport',
+      'CodeableConcept',
+    ),
+    extensionDefinition(
+      EXTENSIONS.requestingClinician,
+      'Requesting clinician of an imaging order',
+      "The clinician who requested the order: a PractitionerRole of the hub's directory, by identifier. An alert on the report goes to them first.",
+      'ServiceRequest',
+      'Reference',
+    ),
+    extensionDefinition(
+      EXTENSIONS.nextCheck,
+      'Next check of an alert Task',
+      'When the escalation job next looks at an open alert Task; searchable as Task?next-check=le<now>.',
+      'Task',
+      'dateTime',
+    ),
+  ];
+  return [...profiles, ...extensions];
+}
+
+/** A simple extension (one value, no sub-extensions) on one resource type. */
+function extensionDefinition(
+  url: string,
+  title: string,
+  description: string,
+  context: string,
+  valueType: string,
+): StructureDefinition {
+  return {
     resourceType: 'StructureDefinition',
-    id: idOf(EXTENSIONS.alertCategory),
-    url: EXTENSIONS.alertCategory,
-    name: 'AlertCategory',
-    title: 'Alert category of an imaging report',
+    id: idOf(url),
+    url,
+    name: nameOf(url),
+    title,
     status: 'active',
-    description: 'The RCR / AoMRC alert category of an imaging report: CRITICAL, URGENT, CANCER, SIGNIFICANT or NONE.',
+    description,
     fhirVersion: '4.0.1',
     kind: 'complex-type',
     abstract: false,
-    context: [{ type: 'element', expression: 'DiagnosticReport' }],
+    context: [{ type: 'element', expression: context }],
     type: 'Extension',
     baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Extension',
     derivation: 'constraint',
     differential: {
       element: [
-        { id: 'Extension', path: 'Extension', short: 'Alert category', max: '1' },
+        { id: 'Extension', path: 'Extension', short: title, max: '1' },
         { id: 'Extension.extension', path: 'Extension.extension', max: '0' },
-        { id: 'Extension.url', path: 'Extension.url', fixedUri: EXTENSIONS.alertCategory },
-        { id: 'Extension.value[x]', path: 'Extension.value[x]', min: 1, type: [{ code: 'Coding' }] },
+        { id: 'Extension.url', path: 'Extension.url', fixedUri: url },
+        { id: 'Extension.value[x]', path: 'Extension.value[x]', min: 1, type: [{ code: valueType }] },
       ],
     },
   };
-  return [...profiles, alertCategory];
 }
 
 const idOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);

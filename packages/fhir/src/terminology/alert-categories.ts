@@ -1,5 +1,5 @@
-import type { Coding, DiagnosticReport, Extension } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, EXTENSIONS } from '../systems.ts';
+import type { CodeableConcept, Coding, DiagnosticReport, Extension, Task } from '@medplum/fhirtypes';
+import { CODE_SYSTEMS, EXTENSIONS, SNOMED_SYSTEM } from '../systems.ts';
 
 /**
  * RCR / AoMRC alert categories for imaging reports (DOMAIN.md §1, requirement 7), and how long the
@@ -22,6 +22,8 @@ export interface AlertCategoryInfo {
   acknowledgementWindowMs: number | undefined;
   /** True when the window is a configurable default rather than a published standard. */
   windowIsDefault: boolean;
+  /** The priority of the acknowledgement Task and of the alert's Communications (R4 request-priority). */
+  priority: NonNullable<Task['priority']>;
 }
 
 export const ALERT_CATEGORY_INFO: Readonly<Record<AlertCategory, AlertCategoryInfo>> = {
@@ -30,18 +32,21 @@ export const ALERT_CATEGORY_INFO: Readonly<Record<AlertCategory, AlertCategoryIn
     meaning: 'Emergency action as soon as possible; verbal communication must be recorded.',
     acknowledgementWindowMs: 60 * MINUTE,
     windowIsDefault: true,
+    priority: 'stat',
   },
   URGENT: {
     display: 'Urgent',
     meaning: 'Medical review within 24 hours.',
     acknowledgementWindowMs: 24 * HOUR,
     windowIsDefault: false,
+    priority: 'urgent',
   },
   CANCER: {
     display: 'Cancer',
     meaning: 'New cancer or recurrence (not progression); the site-specific MDT is also notified.',
     acknowledgementWindowMs: 7 * DAY,
     windowIsDefault: true,
+    priority: 'urgent',
   },
   SIGNIFICANT: {
     display: 'Significant unexpected',
@@ -49,12 +54,14 @@ export const ALERT_CATEGORY_INFO: Readonly<Record<AlertCategory, AlertCategoryIn
     // Our choice: 7 days, so escalation runs well before the 14-day patient notification (req. 15).
     acknowledgementWindowMs: 7 * DAY,
     windowIsDefault: true,
+    priority: 'routine',
   },
   NONE: {
     display: 'No alert',
     meaning: 'No alert: the report is read and acted on in the normal way.',
     acknowledgementWindowMs: undefined,
     windowIsDefault: false,
+    priority: 'routine',
   },
 };
 
@@ -98,4 +105,21 @@ export function alertCategoryOf(report: DiagnosticReport): AlertCategory | undef
   if (found.length !== 1) return undefined;
   const coding = found[0]?.valueCoding;
   return coding?.system === CODE_SYSTEMS.alertCategory && isAlertCategory(coding.code) ? coding.code : undefined;
+}
+
+/**
+ * A CANCER alert names the suspected primary site (in local use, DOMAIN.md §1), so the site-specific MDT
+ * can be found: a SNOMED CT body structure in its own extension, beside the alert category.
+ */
+export function suspectedPrimarySiteExtension(site: Coding & { code: string }): Extension {
+  return {
+    url: EXTENSIONS.suspectedPrimarySite,
+    valueCodeableConcept: { coding: [{ ...site, system: SNOMED_SYSTEM }] },
+  };
+}
+
+/** The suspected primary site a report names, when it names exactly one. */
+export function suspectedPrimarySiteOf(report: DiagnosticReport): CodeableConcept | undefined {
+  const found = (report.extension ?? []).filter((e) => e.url === EXTENSIONS.suspectedPrimarySite);
+  return found.length === 1 ? found[0]?.valueCodeableConcept : undefined;
 }

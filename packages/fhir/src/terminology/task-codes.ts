@@ -2,7 +2,13 @@ import type { CodeableConcept, Task } from '@medplum/fhirtypes';
 import { CODE_SYSTEMS } from '../systems.ts';
 
 /** Our Task codes (CODE_SYSTEMS.taskCode): what a Task is for. */
-export const TASK_CODES = ['fulfil', 'deliver-message', 'register-pointer', 'acknowledge-result'] as const;
+export const TASK_CODES = [
+  'fulfil',
+  'deliver-message',
+  'register-pointer',
+  'acknowledge-result',
+  'watch-acknowledgement',
+] as const;
 export type TaskCode = (typeof TASK_CODES)[number];
 
 export const TASK_CODE_DISPLAY: Readonly<Record<TaskCode, string>> = {
@@ -10,6 +16,7 @@ export const TASK_CODE_DISPLAY: Readonly<Record<TaskCode, string>> = {
   'deliver-message': 'Deliver a message to another region',
   'register-pointer': 'Register a pointer with the national locator',
   'acknowledge-result': 'Acknowledge an imaging result alert',
+  'watch-acknowledgement': 'Watch an alert raised here until the requester acknowledges it',
 };
 
 export function isTaskCode(value: unknown): value is TaskCode {

@@ -20,7 +20,7 @@ import {
   SNOMED_SYSTEM,
   SYSTEMS,
 } from '../systems.ts';
-import { alertCategoryExtension } from '../terminology/alert-categories.ts';
+import { alertCategoryExtension, suspectedPrimarySiteExtension } from '../terminology/alert-categories.ts';
 import { ENDPOINT_CONNECTION_TYPE_SYSTEM } from '../terminology/r4-codes.ts';
 import { taskCodeConcept } from '../terminology/task-codes.ts';
 import { isDicomUidUrn, PROFILE_URLS } from './profiles/index.ts';
@@ -213,6 +213,18 @@ const cases: Case[] = [
     [['required', 'ServiceRequest.authoredOn']],
   ],
   [
+    'ServiceRequest naming its requesting clinician by ODS code',
+    exampleServiceRequest({ extension: [{ url: EXTENSIONS.requestingClinician, valueReference: ods('N81001') }] }),
+    422,
+    [['business-rule', 'ServiceRequest.extension[0]']],
+  ],
+  [
+    'ServiceRequest whose encounter is not an Encounter',
+    exampleServiceRequest({ encounter: { reference: 'Patient/1' } as never }),
+    422,
+    [['business-rule', 'ServiceRequest.encounter']],
+  ],
+  [
     'ServiceRequest without a subject',
     { ...exampleServiceRequest(), subject: undefined } as unknown as Resource,
     400,
@@ -282,6 +294,15 @@ const cases: Case[] = [
     exampleAcknowledgementTask({ owner: { reference: 'Organization/1' } }),
     422,
     [['business-rule', 'Task.owner']],
+  ],
+  [
+    'watch Task focused on the order',
+    exampleAcknowledgementTask({
+      code: taskCodeConcept('watch-acknowledgement'),
+      focus: { reference: 'ServiceRequest/1' },
+    }),
+    422,
+    [['business-rule', 'Task.focus']],
   ],
   [
     'Task without status',
@@ -376,6 +397,35 @@ const cases: Case[] = [
     [['code-invalid', 'DiagnosticReport.extension[0]']],
   ],
   [
+    'CANCER DiagnosticReport without its suspected primary site',
+    exampleDiagnosticReport({ extension: [alertCategoryExtension('CANCER')] }),
+    422,
+    [['required', `DiagnosticReport.extension('${EXTENSIONS.suspectedPrimarySite}')`]],
+  ],
+  [
+    'CANCER DiagnosticReport whose site is not SNOMED CT',
+    exampleDiagnosticReport({
+      extension: [
+        alertCategoryExtension('CANCER'),
+        { url: EXTENSIONS.suspectedPrimarySite, valueCodeableConcept: { text: 'lung' } },
+      ],
+    }),
+    422,
+    [['code-invalid', 'DiagnosticReport.extension[1].valueCodeableConcept']],
+  ],
+  [
+    'DiagnosticReport naming two suspected primary sites',
+    exampleDiagnosticReport({
+      extension: [
+        alertCategoryExtension('CANCER'),
+        suspectedPrimarySiteExtension({ code: '45653009' }),
+        suspectedPrimarySiteExtension({ code: '39607008' }),
+      ],
+    }),
+    422,
+    [['business-rule', 'DiagnosticReport.extension[2]']],
+  ],
+  [
     'DiagnosticReport without its identifier',
     exampleDiagnosticReport({ identifier: undefined }),
     422,
@@ -438,6 +488,32 @@ describe('profiles: what they accept', () => {
 
   it('a ServiceRequest may reference its patient literally', () => {
     expect(validationIssues(exampleServiceRequest({ subject: { reference: 'Patient/abc' } }))).toEqual([]);
+  });
+
+  it('a ServiceRequest may name its requesting clinician and carry its encounter, contained', () => {
+    const order = exampleServiceRequest({
+      extension: [
+        {
+          url: EXTENSIONS.requestingClinician,
+          valueReference: {
+            type: 'PractitionerRole',
+            identifier: { system: SYSTEMS.practitionerRole, value: 'n81001-patel' },
+            display: 'Dr Asha Patel',
+          },
+        },
+      ],
+      contained: [{ resourceType: 'Encounter', id: 'enc', status: 'finished', class: { code: 'EMER' } }],
+      encounter: { reference: '#enc' },
+    });
+    expect(validationIssues(order)).toEqual([]);
+  });
+
+  it('a CANCER report with its site passes, and a site on another category is no error', () => {
+    expect(validationIssues(exampleDiagnosticReport({}, 'CANCER'))).toEqual([]);
+    const urgent = exampleDiagnosticReport({
+      extension: [alertCategoryExtension('URGENT'), suspectedPrimarySiteExtension({ code: '45653009' })],
+    });
+    expect(validationIssues(urgent)).toEqual([]);
   });
 
   it('a preliminary report need not carry an alert category yet', () => {

@@ -1,6 +1,7 @@
 import { devTopology } from '@imaging/config';
-import { assertValid, ODS_SYSTEM, SqliteStore, SYSTEMS, validatingStore } from '@imaging/fhir';
-import type { Endpoint, Organization } from '@medplum/fhirtypes';
+import { assertValid, CODE_SYSTEMS, ODS_SYSTEM, SqliteStore, SYSTEMS, validatingStore } from '@imaging/fhir';
+import type { WithId } from '@imaging/fhir';
+import type { Endpoint, Organization, PractitionerRole } from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDataDir, topologyWith } from '../testing/index.ts';
 import { directoryResources, findOrganisationRegion, findRegion, findService, seedDirectory } from './directory.ts';
@@ -36,7 +37,29 @@ describe('directory resources', () => {
     expect(practice.identifier).toEqual([{ system: ODS_SYSTEM, value: 'N81001' }]);
     expect(practice.partOf?.reference).toBe('Organization/region-north');
     expect(practice.endpoint).toEqual([{ reference: 'Endpoint/imaging-north' }]);
-    expect(resources).toHaveLength(3 * 2 + 6);
+    // Regions and their gateways, organisations, and 22 people as a Practitioner and a PractitionerRole each.
+    expect(resources).toHaveLength(3 * 2 + 6 + 22 * 2);
+  });
+
+  it('hold the people alerts go to, each role coded, in its organisation or region, and who has left inactive', () => {
+    const roles = resources.filter((r): r is WithId<PractitionerRole> => r.resourceType === 'PractitionerRole');
+    const byId = new Map(roles.map((r) => [r.id, r]));
+    expect(byId.get('n81001-patel')).toMatchObject({
+      identifier: [{ system: SYSTEMS.practitionerRole, value: 'n81001-patel' }],
+      active: true,
+      practitioner: { reference: 'Practitioner/n81001-patel', display: 'Dr Asha Patel' },
+      organization: { reference: 'Organization/ods-N81001', identifier: { system: ODS_SYSTEM, value: 'N81001' } },
+      code: [{ coding: [{ system: CODE_SYSTEMS.alertRole, code: 'requesting-clinician' }] }],
+    });
+    expect(byId.get('n81001-reed')?.active).toBe(false);
+    expect(byId.get('north-failsafe')).toMatchObject({
+      organization: { reference: 'Organization/region-north', identifier: { system: SYSTEMS.region, value: 'north' } },
+      code: [{ coding: [{ code: 'fail-safe-officer' }] }],
+    });
+    expect(resources.find((r) => r.resourceType === 'Practitioner' && r.id === 'n81001-reed')).toMatchObject({
+      active: false,
+      name: [{ text: 'Dr Tom Reed' }],
+    });
   });
 
   it('refuse a service id that cannot be an Endpoint id', () => {
@@ -53,18 +76,18 @@ describe('seedDirectory', () => {
   it('is idempotent across restarts on the same store: no duplicates, no new versions', async () => {
     const path = `${temp.dir}/seed.sqlite`;
     const first = validatingStore(new SqliteStore({ path }));
-    expect(await seedDirectory(first, devTopology())).toEqual({ written: 12, unchanged: 0 });
+    expect(await seedDirectory(first, devTopology())).toEqual({ written: 56, unchanged: 0 });
     await first.close();
 
     const restarted = validatingStore(new SqliteStore({ path }));
-    expect(await seedDirectory(restarted, devTopology())).toEqual({ written: 0, unchanged: 12 });
+    expect(await seedDirectory(restarted, devTopology())).toEqual({ written: 0, unchanged: 56 });
     expect((await restarted.search('Organization', { _count: '100' })).resources).toHaveLength(9);
     expect((await restarted.search('Endpoint', { _count: '100' })).resources).toHaveLength(3);
     expect((await restarted.read('Endpoint', 'imaging-north')).meta?.versionId).toBe('1');
 
     // A gateway that moved is updated in place: one new version of its Endpoint, nothing else.
     const moved = await seedDirectory(restarted, topologyWith({ north: 'http://127.0.0.1:5101' }));
-    expect(moved).toEqual({ written: 1, unchanged: 11 });
+    expect(moved).toEqual({ written: 1, unchanged: 55 });
     const endpoint = await restarted.read<Endpoint>('Endpoint', 'imaging-north');
     expect(endpoint.address).toBe('http://127.0.0.1:5101/fhir');
     expect(endpoint.meta?.versionId).toBe('2');

@@ -1,4 +1,5 @@
 import {
+  alertRoleConcept,
   CODE_SYSTEMS,
   ENDPOINT_CONNECTION_TYPE_SYSTEM,
   ODS_SYSTEM,
@@ -7,16 +8,29 @@ import {
   SYSTEMS,
   token,
 } from '@imaging/fhir';
-import type { FhirStore, WithId } from '@imaging/fhir';
-import type { BundleEntry, Endpoint, Organization, Reference, Resource } from '@medplum/fhirtypes';
-import type { DirectorySource, OrganisationKind } from './ports.ts';
+import type { AlertRole, FhirStore, WithId } from '@imaging/fhir';
+import type {
+  BundleEntry,
+  Endpoint,
+  Organization,
+  Practitioner,
+  PractitionerRole,
+  Reference,
+  Resource,
+} from '@medplum/fhirtypes';
+import type { DirectoryPerson, DirectorySource, OrganisationKind } from './ports.ts';
 
 /**
  * The hub's directory (after the BaRS Endpoint Catalogue): each region (imaging network) is an
  * Organization with one FHIR Endpoint, its gateway; each ODS organisation is an Organization that is
- * `partOf` its region and reached through the region's Endpoint. Seeded from the topology with fixed
- * ids, so every replica and every restart writes the same resources.
+ * `partOf` its region and reached through the region's Endpoint. The people alerts go to are each a
+ * Practitioner with a PractitionerRole in their organisation (a region's fail-safe officer, in the
+ * region), coded with their part in the alert workflow; someone who has left is kept, inactive. Seeded
+ * from the topology with fixed ids, so every replica and every restart writes the same resources.
  */
+
+/** Every resource type the directory holds. */
+export type DirectoryResource = Organization | Endpoint | Practitioner | PractitionerRole;
 
 /** A region as the router and the locator need it. */
 export interface RegionService {
@@ -52,8 +66,8 @@ const ORGANISATION_KINDS: Record<OrganisationKind, string> = {
 };
 
 /** The directory's resources for a topology, with their fixed ids. */
-export function directoryResources(topology: DirectorySource): WithId<Organization | Endpoint>[] {
-  const out: WithId<Organization | Endpoint>[] = [];
+export function directoryResources(topology: DirectorySource): WithId<DirectoryResource>[] {
+  const out: WithId<DirectoryResource>[] = [];
   const regions = new Map(topology.regions.map((r) => [r.id, r]));
   for (const region of topology.regions) {
     if (!FHIR_ID.test(region.serviceId)) {
@@ -89,6 +103,10 @@ export function directoryResources(topology: DirectorySource): WithId<Organizati
       payloadMimeType: ['application/fhir+json'],
       address: `${region.url.replace(/\/+$/, '')}/fhir`,
     });
+    if (region.failSafeOfficer)
+      out.push(
+        ...personResources(region.failSafeOfficer, 'fail-safe-officer', regionReference(region.id, region.name)),
+      );
   }
   for (const org of topology.organisations) {
     const region = regions.get(org.region);
@@ -104,8 +122,47 @@ export function directoryResources(topology: DirectorySource): WithId<Organizati
       partOf: regionReference(region.id, region.name),
       endpoint: [{ reference: `Endpoint/${region.serviceId}` }],
     });
+    const organization: Reference<Organization> = {
+      reference: `Organization/${odsOrganizationId(org.ods)}`,
+      type: 'Organization',
+      identifier: { system: ODS_SYSTEM, value: org.ods },
+      display: org.name,
+    };
+    for (const person of org.people ?? []) out.push(...personResources(person, person.role, organization));
   }
   return out;
+}
+
+/**
+ * A person as a Practitioner and their PractitionerRole, both with the person's id. The role names its
+ * organisation both literally (for `_include`) and by identifier (what a gateway searches by).
+ */
+function personResources(
+  person: DirectoryPerson,
+  role: AlertRole,
+  organization: Reference<Organization>,
+): [WithId<Practitioner>, WithId<PractitionerRole>] {
+  if (!FHIR_ID.test(person.id))
+    throw new Error(`Person '${person.id}' cannot be a resource id (1-64 of A-Z a-z 0-9 - .)`);
+  const active = person.active ?? true;
+  return [
+    {
+      resourceType: 'Practitioner',
+      id: person.id,
+      identifier: [{ system: SYSTEMS.practitioner, value: person.id }],
+      active,
+      name: [{ text: person.name }],
+    },
+    {
+      resourceType: 'PractitionerRole',
+      id: person.id,
+      identifier: [{ system: SYSTEMS.practitionerRole, value: person.id }],
+      active,
+      practitioner: { reference: `Practitioner/${person.id}`, display: person.name },
+      organization,
+      code: [alertRoleConcept(role)],
+    },
+  ];
 }
 
 /**
@@ -130,7 +187,7 @@ export async function seedDirectory(
 
 async function readIfPresent(
   store: FhirStore,
-  type: 'Organization' | 'Endpoint',
+  type: DirectoryResource['resourceType'],
   id: string,
 ): Promise<Resource | undefined> {
   try {

@@ -34,8 +34,24 @@ export interface HubDomainDeps {
 /** The kinds of organisation the directory knows. */
 export type OrganisationKind = 'gp-practice' | 'imaging-provider' | 'trust';
 
-/** What the directory is seeded from: the deployment topology's regions and organisations. */
+/** Someone an alert can go to; `active: false` for someone who has left. */
+export interface DirectoryPerson {
+  id: string;
+  name: string;
+  active?: boolean;
+}
+
+/** An organisation's part in the alert workflow (the fail-safe officer belongs to a region). */
+export type PersonRole = 'requesting-clinician' | 'delegate' | 'responsible-clinician';
+
+/** What the directory is seeded from: the deployment topology's regions, organisations and people. */
 export interface DirectorySource {
-  regions: readonly { id: string; name: string; serviceId: string; url: string }[];
-  organisations: readonly { ods: string; name: string; region: string; kind: OrganisationKind }[];
+  regions: readonly { id: string; name: string; serviceId: string; url: string; failSafeOfficer?: DirectoryPerson }[];
+  organisations: readonly {
+    ods: string;
+    name: string;
+    region: string;
+    kind: OrganisationKind;
+    people?: readonly (DirectoryPerson & { role: PersonRole })[];
+  }[];
 }

@@ -38,6 +38,25 @@ const SEARCHES = {
     ],
     includes: ['Endpoint:organization'],
   },
+  // The people alerts go to: a gateway looks up an organisation's (or region's) roles by its identifier.
+  PractitionerRole: {
+    params: [
+      'identifier',
+      'organization',
+      'organization:identifier',
+      'practitioner',
+      'role',
+      'active',
+      '_id',
+      '_count',
+      '_include',
+    ],
+    includes: ['PractitionerRole:practitioner', 'PractitionerRole:organization'],
+  },
+  Practitioner: {
+    params: ['identifier', 'name', 'active', '_id', '_count'],
+    includes: [],
+  },
 } as const;
 
 /** The directory is small: a page of it is never more than this. */

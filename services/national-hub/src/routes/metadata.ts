@@ -49,6 +49,26 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
         operations: [VALIDATE_CAPABILITY],
       },
       {
+        type: 'PractitionerRole',
+        interactions: ['read', 'search-type'],
+        searchParams: [
+          { name: 'identifier', type: 'token' },
+          { name: 'organization', type: 'reference' },
+          { name: 'practitioner', type: 'reference' },
+          { name: 'role', type: 'token' },
+          { name: 'active', type: 'token' },
+        ],
+      },
+      {
+        type: 'Practitioner',
+        interactions: ['read', 'search-type'],
+        searchParams: [
+          { name: 'identifier', type: 'token' },
+          { name: 'name', type: 'string' },
+          { name: 'active', type: 'token' },
+        ],
+      },
+      {
         type: 'DocumentReference',
         interactions: ['create', 'read', 'search-type'],
         searchParams: [

@@ -42,6 +42,32 @@ const failure = async (promise: Promise<unknown>): Promise<OutcomeError> => {
   throw new Error('expected the call to fail');
 };
 
+describe('findAlertRoles', () => {
+  it("reads an organisation's and a region's alert recipients from the directory, cached for a short time", async () => {
+    const clock = manualClock();
+    const counter = countingFetch();
+    const client = createHubClient({ hubUrl: hub.url, tokenSource: northTokens, fetch: counter.fetch, clock });
+    const roles = await client.findAlertRoles({ ods: 'N81001' });
+    expect(roles?.map((r) => [r.id, r.role, r.active, r.name]).sort()).toEqual([
+      ['n81001-hughes', 'responsible-clinician', true, 'Dr Clare Hughes'],
+      ['n81001-okafor', 'delegate', true, 'Dr Ben Okafor'],
+      ['n81001-patel', 'requesting-clinician', true, 'Dr Asha Patel'],
+      ['n81001-reed', 'requesting-clinician', false, 'Dr Tom Reed'],
+    ]);
+    const calls = counter.calls.length;
+    await client.findAlertRoles({ ods: 'N81001' });
+    expect(counter.calls).toHaveLength(calls);
+    expect(await client.findAlertRoles({ region: 'north' })).toEqual([
+      { id: 'north-failsafe', role: 'fail-safe-officer', active: true, name: 'Jo Fairweather' },
+    ]);
+  });
+
+  it('is undefined for an organisation the directory does not know', async () => {
+    const client = createHubClient({ hubUrl: hub.url, tokenSource: northTokens });
+    expect(await client.findAlertRoles({ ods: 'X99999' })).toBeUndefined();
+  });
+});
+
 describe('findService', () => {
   it('asks the hub which region serves an ODS code, and caches the answer for a short time', async () => {
     const clock = manualClock();

@@ -1,11 +1,11 @@
 import { serviceClient } from '@imaging/auth';
 import type { TokenSource } from '@imaging/auth';
-import { badGateway, ODS_SYSTEM, OutcomeError, SYSTEMS, systemClock } from '@imaging/fhir';
+import { alertRoleOf, badGateway, ODS_SYSTEM, OutcomeError, SYSTEMS, systemClock } from '@imaging/fhir';
 import type { Clock } from '@imaging/fhir';
 import { MESSAGE_HEADERS, routingHeaders } from '@imaging/messaging';
 import type { RoutingHeaders } from '@imaging/messaging';
-import type { Bundle, DocumentReference, Endpoint, Organization, Resource } from '@medplum/fhirtypes';
-import type { HubPort, ServiceLocation } from '../domain/ports.ts';
+import type { Bundle, DocumentReference, Endpoint, Organization, PractitionerRole, Resource } from '@medplum/fhirtypes';
+import type { DirectoryRole, HubPort, RoleHolder, ServiceLocation } from '../domain/ports.ts';
 
 export interface HubClientOptions {
   /** The hub's base URL, without /fhir (e.g. http://127.0.0.1:4000). */
@@ -31,13 +31,14 @@ export function createHubClient(options: HubClientOptions): HubPort {
   const now = () => (options.clock ?? systemClock).now().getTime();
   const ttl = options.cacheTtlMs ?? 60_000;
   const cache = new Map<string, { location: ServiceLocation; until: number }>();
+  const roleCache = new Map<string, { roles: DirectoryRole[]; until: number }>();
   const client = serviceClient({
     tokens: options.tokenSource,
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
 
-  return {
+  const hub: HubPort = {
     async findService(ods) {
       const hit = cache.get(ods);
       if (hit && hit.until > now()) return hit.location;
@@ -47,6 +48,19 @@ export function createHubClient(options: HubClientOptions): HubPort {
       if (location) cache.set(ods, { location, until: now() + ttl });
       else cache.delete(ods);
       return location;
+    },
+
+    async findAlertRoles(holder: RoleHolder) {
+      const key = 'ods' in holder ? `${ODS_SYSTEM}|${holder.ods}` : `${SYSTEMS.region}|${holder.region}`;
+      const hit = roleCache.get(key);
+      if (hit && hit.until > now()) return hit.roles;
+      // An organisation the directory does not know cannot receive an alert; a region is this gateway's own.
+      if ('ods' in holder && !(await hub.findService(holder.ods))) return undefined;
+      const query = new URLSearchParams({ 'organization:identifier': key, _count: '100' });
+      const { body } = await client.call<Bundle>(`${base}/PractitionerRole?${query}`);
+      const roles = directoryRolesOf(body);
+      roleCache.set(key, { roles, until: now() + ttl });
+      return roles;
     },
 
     async routeMessage(message: Bundle, headers: RoutingHeaders) {
@@ -71,6 +85,7 @@ export function createHubClient(options: HubClientOptions): HubPort {
       });
     },
   };
+  return hub;
 }
 
 /**
@@ -96,4 +111,18 @@ export function serviceLocationOf(bundle: Bundle | undefined, ods: string): Serv
   const serviceId = endpoint?.identifier?.find((i) => i.system === SYSTEMS.serviceId)?.value;
   if (!regionId || !serviceId || !endpoint?.address) return undefined;
   return { regionId, serviceId, fhirBaseUrl: endpoint.address.replace(/\/+$/, '') };
+}
+
+/** Reads the hub's answer to "who are this organisation's (or region's) alert recipients". */
+export function directoryRolesOf(bundle: Bundle | undefined): DirectoryRole[] {
+  if (bundle?.resourceType !== 'Bundle')
+    throw new OutcomeError(badGateway('The hub answered a directory search without a Bundle'));
+  return (bundle.entry ?? []).flatMap((e) => {
+    const role = e.resource as PractitionerRole | undefined;
+    if (role?.resourceType !== 'PractitionerRole') return [];
+    const id = role.identifier?.find((i) => i.system === SYSTEMS.practitionerRole)?.value;
+    const code = alertRoleOf(role.code);
+    if (!id || !code) return [];
+    return [{ id, role: code, active: role.active !== false, name: role.practitioner?.display ?? id }];
+  });
 }

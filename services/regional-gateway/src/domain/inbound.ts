@@ -21,19 +21,24 @@ import {
   searchAll,
   searchOne,
   SYSTEMS,
+  taskCodeOf,
   unprocessable,
 } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
-import type { ParsedMessage, SenderRole, StoredCase } from '@imaging/messaging';
+import type { ParsedMessage } from '@imaging/messaging';
 import {
+  ALERT_ACKNOWLEDGED,
+  ALERT_ACTION_RECORDED,
   buildResponse,
-  checkMessageAuthority,
   entriesOf,
   ORDER_REQUEST,
   parseMessage,
   REPORT_ISSUED,
   TASK_UPDATE,
 } from '@imaging/messaging';
+import { alertUpdateFrom } from './alert-messages.ts';
+import { authorise } from './message-authority.ts';
+import { caseOf, raiseAlert } from './alerts.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf, withAccess } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
@@ -110,6 +115,9 @@ async function changesFor(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
       return taskUpdateFrom(deps, message);
     case REPORT_ISSUED:
       return reportFrom(deps, message);
+    case ALERT_ACKNOWLEDGED:
+    case ALERT_ACTION_RECORDED:
+      return alertUpdateFrom(deps, message);
     default:
       throw new OutcomeError(
         unprocessable(`Event ${message.event.code} is not handled here`, 'Bundle.entry[0].resource.eventCoding'),
@@ -186,6 +194,14 @@ async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promis
     performer: odsOf(local.owner),
     peer: peerOf(local),
   });
+  // An alert changes only through its own events (alert-acknowledged, alert-action-recorded).
+  if (taskCodeOf(local) !== 'fulfil')
+    throw new OutcomeError(
+      unprocessable(
+        `Task ${identifier.value} is not a fulfilment Task: task-update does not apply to it`,
+        `Bundle.entry[${message.focus.index}].resource.identifier`,
+      ),
+    );
   const resolved = await resolveLogicalReferences(deps.store, incoming);
   const updated = applyTaskUpdate(local, resolved, deps.clock.now(), from);
   if (!updated) return [];
@@ -194,7 +210,10 @@ async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promis
   ];
 }
 
-/** A report (and its studies) issued in the other region, for the referrer here. */
+/**
+ * A report (and its studies) issued in the other region, for the referrer here; its alert, if it has one,
+ * is raised here in the same transaction, its windows running from when the performer's gateway issued it.
+ */
 async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<BundleEntry[]> {
   const report = message.focus as { resource: DiagnosticReport; fullUrl: string; index: number };
   const basedOn = await resolveLogicalReferences(deps.store, report.resource);
@@ -230,34 +249,20 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
       },
     });
   }
+  const sentAt = new Date(message.bundle.timestamp ?? '');
+  const now = deps.clock.now();
+  const alert = await raiseAlert(deps, {
+    report: basedOn,
+    reportUrl: report.fullUrl,
+    order,
+    issuedAt: Number.isNaN(sentAt.getTime()) || sentAt > now ? now : sentAt,
+    correlationId: await caseOf(deps, order, businessIdentifier(report.resource)?.value ?? orderRef),
+  });
   return [
     ...entries,
     ...(await tasksCitingReport(deps, orderRef, businessIdentifier(report.resource), report.fullUrl)),
+    ...alert,
   ];
-}
-
-/**
- * The sender's authority over the message's content, checked again here (the hub checked it before
- * forwarding) with this region's directory lookups and, for a case it holds, its stored copy. The sender
- * is the MessageHeader source the hub checked against the sender's credentials. A refusal is a 403 and
- * writes nothing; the gateway keeps no audit trail of its own, so it is logged here, and the sender
- * parks the message with the reason.
- */
-async function authorise(deps: GatewayDeps, message: ParsedMessage, stored?: StoredCase): Promise<SenderRole> {
-  const authority = await checkMessageAuthority(message, {
-    sender: message.sourceService,
-    receiver: deps.region.serviceId,
-    serviceOf: async (ods) => (await deps.hub.findService(ods))?.serviceId,
-    ...(stored ? { stored } : {}),
-  });
-  if (authority.authorised) return authority.role;
-  const error = new OutcomeError(authority.refusal);
-  deps.logger.warn('message refused: the sender has no authority over its content', {
-    event: message.event.code,
-    from: message.sourceService,
-    reason: error.message,
-  });
-  throw error;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from '@imaging/fhir';
 import type { WithId, Caller } from '@imaging/fhir';
 import { buildMessage, REPORT_ISSUED, requestIdFor } from '@imaging/messaging';
+import { caseOf, raiseAlert, raiseWatch } from './alerts.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
 import { deliveryEntries, LOCATOR_DESTINATION } from './outbox.ts';
@@ -76,7 +77,9 @@ export async function recordImagingStudy(
 /**
  * The imaging provider issues a report. It is registered with the locator and, when the order came from
  * another region, sent back to that region for the referrer, with the studies it cites: both as pending
- * deliveries stored in the same transaction as the report.
+ * deliveries stored in the same transaction as the report. A report with an alert (any category but NONE)
+ * raises it in the same transaction: for a requester in this region, its acknowledgement Task and
+ * Communication; for one in another region (which raises them on receipt), this region's watch on it.
  */
 export async function issueReport(
   deps: GatewayDeps,
@@ -112,6 +115,14 @@ export async function issueReport(
   ];
   const peer = peerOf(order);
   if (peer) entries.push(...(await reportDelivery(deps, stored, peer, correlationId)));
+  const issued = {
+    report: stored,
+    reportUrl,
+    order,
+    issuedAt: deps.clock.now(),
+    correlationId: await caseOf(deps, order, correlationId),
+  };
+  entries.push(...(peer ? await raiseWatch(deps, issued) : await raiseAlert(deps, issued)));
   const response = await runTransaction(deps.store, entries);
   return { resource: entryResource<DiagnosticReport>(response, 0), created: isCreated(response, 0) };
 }

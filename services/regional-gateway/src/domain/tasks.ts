@@ -9,6 +9,7 @@ import {
   preconditionRequired,
   Problems,
   SYSTEMS,
+  taskCodeOf,
   unprocessable,
   unprocessableIssues,
   validationFindings,
@@ -59,6 +60,14 @@ export async function updateTask(
       preconditionFailed(`Task/${id} is at version ${current.meta?.versionId}, not ${ifMatch}: read it again`),
     );
   }
+  // A result alert changes only through its own operations, never by PUT.
+  if (taskCodeOf(current) !== 'fulfil')
+    throw new OutcomeError(
+      unprocessable(
+        `Task/${id} is a result alert: it changes through $acknowledge and $record-action, not PUT`,
+        'Task.code',
+      ),
+    );
   // Every problem with the update is reported in one response; who may make it (403) is decided first.
   const problems = new Problems();
   const { admitted: incoming } = await admitWellFormed(deps, caller, body, problems, current);

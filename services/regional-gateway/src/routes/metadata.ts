@@ -1,7 +1,7 @@
 import { smartEndpointsOf, smartSecurity } from '@imaging/auth';
 import { capabilityStatement, fhirResponse, publishedCapability, VALIDATE_CAPABILITY } from '@imaging/fhir-http';
 import type { CapabilityResource, PublishedResources } from '@imaging/fhir-http';
-import { PROFILE_URLS, profileDefinitions, publishedValueSets, searchCapability } from '@imaging/fhir';
+import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions, publishedValueSets, searchCapability } from '@imaging/fhir';
 import { Hono } from 'hono';
 import type { SearchableType } from '../domain/search-rules.ts';
 import { SEARCH_RULES } from '../domain/search-rules.ts';
@@ -24,13 +24,19 @@ const INTERACTIONS: { type: SearchableType; interactions: CapabilityResource['in
   { type: 'Endpoint', interactions: ['read', 'search-type', 'create'] },
 ];
 
+/** On an alert Task (docs/clinical-safety.md): the two events of a result alert. */
+const ALERT_OPERATIONS = [
+  { name: 'acknowledge', definition: `${CANONICAL_BASE}/OperationDefinition/Task-acknowledge` },
+  { name: 'record-action', definition: `${CANONICAL_BASE}/OperationDefinition/Task-record-action` },
+];
+
 export const GATEWAY_RESOURCES: CapabilityResource[] = INTERACTIONS.map((r) => {
   const conditionalCreate = (CREATABLE_TYPES as readonly string[]).includes(r.type);
   return {
     ...r,
     supportedProfiles: [PROFILE_URLS[r.type]],
     ...searchCapability(SEARCH_RULES, r.type),
-    operations: [VALIDATE_CAPABILITY],
+    operations: r.type === 'Task' ? [VALIDATE_CAPABILITY, ...ALERT_OPERATIONS] : [VALIDATE_CAPABILITY],
     conditionalCreate,
     ...(conditionalCreate ? { documentation: CONDITIONAL_CREATE } : {}),
   };

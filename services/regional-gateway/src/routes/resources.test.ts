@@ -1,6 +1,7 @@
 import type { Bundle, OperationOutcome, Patient, Resource, Task } from '@medplum/fhirtypes';
 import type { AccessTokenContent } from '@imaging/auth';
 import {
+  CODE_SYSTEMS,
   HttpStore,
   memoryLogger,
   NHS_NUMBER_SYSTEM,
@@ -272,7 +273,9 @@ describe('search results', () => {
 
   it('includes what the token may read and the organisation may see', async () => {
     const { call, held } = await embedded();
-    const tasks = (await (await call('/fhir/Task?_include=Task:focus:ServiceRequest')).json()) as Bundle;
+    // The fulfilment Task (the case's URGENT report also raised an acknowledgement Task, focused on the report).
+    const fulfil = encodeURIComponent(`${CODE_SYSTEMS.taskCode}|fulfil`);
+    const tasks = (await (await call(`/fhir/Task?code=${fulfil}&_include=Task:focus:ServiceRequest`)).json()) as Bundle;
     expect(tasks.entry?.map((e) => [e.search?.mode, e.resource?.resourceType, e.resource?.id])).toEqual([
       ['match', 'Task', held.Task.id],
       ['include', 'ServiceRequest', held.ServiceRequest.id],

@@ -4,7 +4,11 @@
 export { GP_TOKEN, HUB_TOKEN, RIS_TOKEN, TEST_HUB_URL, testGateway } from './app.ts';
 export { GP, HUB_CALLER, RIS, testClock, testRegions } from './regions.ts';
 export type { TestClock, TestHub } from './regions.ts';
+export { acknowledgementTasks, alertCase, auditsOf, communications, RN1_RIS, theAlert, watchTasks } from './alerts.ts';
+export type { AlertCaseOptions } from './alerts.ts';
 export { createApp } from '../app.ts';
+export { acknowledgeAlert, recordAlertAction } from '../domain/alert-operations.ts';
+export { escalateOverdueAlerts } from '../domain/escalation.ts';
 export { deliverDue } from '../domain/delivery.ts';
 export { placeOrder } from '../domain/orders.ts';
 export type { GatewayDeps } from '../domain/ports.ts';

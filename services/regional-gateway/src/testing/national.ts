@@ -8,7 +8,8 @@ import { createHubClient } from '../adapters/hub-client.ts';
 import { createApp } from '../app.ts';
 import type { AppEnv } from '../deps.ts';
 import type { GatewayDeps } from '../domain/ports.ts';
-import { DEFAULT_DELIVERY } from '../domain/ports.ts';
+import { DEFAULT_ALERTS, DEFAULT_DELIVERY } from '../domain/ports.ts';
+import { devNotifications } from '../adapters/dev-notifications.ts';
 import type { TestClock } from './regions.ts';
 import { testClock } from './regions.ts';
 
@@ -48,17 +49,21 @@ export async function connectedRegions(clock: TestClock = testClock()) {
 
   const regions: Record<string, ConnectedRegion> = {};
   for (const region of hub.topology.regions) {
+    const store = validatingStore(new SqliteStore({ path: ':memory:' }));
+    const logger = memoryLogger();
     const deps: GatewayDeps = {
-      store: validatingStore(new SqliteStore({ path: ':memory:' })),
+      store,
       hub: createHubClient({
         hubUrl: hub.publicUrl,
         tokenSource: await devTokenSource(`gateway-${region.id}`, options),
         fetch: network as typeof fetch,
       }),
       clock,
-      logger: memoryLogger(),
+      logger,
       region: { regionId: region.id, serviceId: region.serviceId, fhirBaseUrl: `${region.url}/fhir` },
       delivery: DEFAULT_DELIVERY,
+      alerts: DEFAULT_ALERTS,
+      notifications: devNotifications({ store, logger, clock }),
     };
     const app = createApp({
       ...deps,

@@ -65,11 +65,15 @@ export async function reportedCase(regions = testRegions()) {
   const report = await issueReport(
     midlands,
     RIS,
-    exampleDiagnosticReport({
-      basedOn: [{ reference: `ServiceRequest/${order.id}` }],
-      subject: order.subject as DiagnosticReport['subject'],
-      imagingStudy: [{ reference: `ImagingStudy/${study.resource.id}` }],
-    }),
+    // No alert: the search world holds the fulfilment Tasks only (alerts have their own tests).
+    exampleDiagnosticReport(
+      {
+        basedOn: [{ reference: `ServiceRequest/${order.id}` }],
+        subject: order.subject as DiagnosticReport['subject'],
+        imagingStudy: [{ reference: `ImagingStudy/${study.resource.id}` }],
+      },
+      'NONE',
+    ),
     'case-1',
   );
   await updateTask(

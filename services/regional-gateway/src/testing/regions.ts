@@ -1,10 +1,12 @@
 import type { Caller } from '@imaging/fhir';
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import { devTopology } from '@imaging/config';
+import type { Topology } from '@imaging/config';
 import { OutcomeError, SqliteStore, unavailable, validatingStore, memoryLogger } from '@imaging/fhir';
+import { devNotifications } from '../adapters/dev-notifications.ts';
 import { processMessage } from '../domain/inbound.ts';
-import type { GatewayDeps, HubPort, ServiceLocation } from '../domain/ports.ts';
-import { DEFAULT_DELIVERY } from '../domain/ports.ts';
+import type { DirectoryRole, GatewayDeps, HubPort, RoleHolder, ServiceLocation } from '../domain/ports.ts';
+import { DEFAULT_ALERTS, DEFAULT_DELIVERY } from '../domain/ports.ts';
 
 /**
  * Regions wired together in one process for domain tests: each has its own embedded store, and a
@@ -30,12 +32,26 @@ export interface TestHub extends HubPort {
   down: Set<string>;
   pointers: DocumentReference[];
   routed: { target: string; requestId: string; correlationId: string }[];
+  /** The topology the directory answers from: a test may change it (someone leaves, an organisation goes). */
+  topology: Topology;
+}
+
+/** The directory's people for an organisation or a region, as the hub seeds them from the topology. */
+export function rolesIn(topology: Topology, holder: RoleHolder): DirectoryRole[] | undefined {
+  if ('region' in holder) {
+    const officer = topology.regions.find((r) => r.id === holder.region)?.failSafeOfficer;
+    return officer
+      ? [{ id: officer.id, role: 'fail-safe-officer', active: officer.active !== false, name: officer.name }]
+      : [];
+  }
+  const org = topology.organisations.find((o) => o.ods === holder.ods);
+  return org?.people?.map((p) => ({ id: p.id, role: p.role, active: p.active !== false, name: p.name }));
 }
 
 export const HUB_CALLER: Caller = { clientId: 'national-hub', kind: 'hub' };
 
 export function testRegions(clock: TestClock = testClock()) {
-  const topology = devTopology();
+  const topology: Topology = structuredClone(devTopology());
   const regions = new Map<string, GatewayDeps>();
   const locate = (regionId: string): ServiceLocation => {
     const region = topology.regions.find((r) => r.id === regionId);
@@ -46,9 +62,14 @@ export function testRegions(clock: TestClock = testClock()) {
     down: new Set(),
     pointers: [],
     routed: [],
+    topology,
     async findService(ods) {
       const org = topology.organisations.find((o) => o.ods === ods);
       return org ? locate(org.region) : undefined;
+    },
+    async findAlertRoles(holder) {
+      if (hub.down.has('directory')) throw new OutcomeError(unavailable('the directory is down'));
+      return rolesIn(topology, holder);
     },
     async routeMessage(message: Bundle, headers) {
       if (hub.down.has(headers.target)) throw new OutcomeError(unavailable(`${headers.target} is down`));
@@ -65,13 +86,16 @@ export function testRegions(clock: TestClock = testClock()) {
   };
   const open = (regionId: string, store = validatingStore(new SqliteStore({ path: ':memory:' }))): GatewayDeps => {
     const { serviceId, fhirBaseUrl } = locate(regionId);
+    const logger = memoryLogger();
     const deps: GatewayDeps = {
       store,
       hub,
       clock,
-      logger: memoryLogger(),
+      logger,
       region: { regionId, serviceId, fhirBaseUrl },
       delivery: DEFAULT_DELIVERY,
+      alerts: DEFAULT_ALERTS,
+      notifications: devNotifications({ store, logger, clock }),
     };
     regions.set(regionId, deps);
     return deps;

@@ -1,6 +1,7 @@
 export { HttpStore, HTTP_NORMALISATIONS } from './http-store.ts';
 export type { HttpStoreOptions } from './http-store.ts';
 export {
+  customSearchParameters,
   ensureReferenceIdentifierSearchParameters,
   untilSearchable,
   untilReferenceIdentifiersSearchable,

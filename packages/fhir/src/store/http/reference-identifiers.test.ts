@@ -1,10 +1,11 @@
 import { validateResource } from '@medplum/core';
 import { describe, expect, it } from 'vitest';
+import { NEXT_CHECK_SEARCH_PARAMETER } from '../../search-parameters.ts';
 import { SqliteStore } from '../sqlite/sqlite-store.ts';
 import {
+  customSearchParameters,
   ensureReferenceIdentifierSearchParameters,
   referenceIdentifierSearchParameter,
-  referenceIdentifierSearchParameters,
   rewriteReferenceIdentifiers,
 } from './reference-identifiers.ts';
 
@@ -33,7 +34,7 @@ describe('reference-identifier SearchParameters', () => {
   });
 
   it('every one is a valid R4 SearchParameter with a distinct URL', () => {
-    const all = referenceIdentifierSearchParameters();
+    const all = customSearchParameters();
     expect(all.length).toBeGreaterThan(10);
     for (const sp of all) expect(() => validateResource(sp)).not.toThrow();
     expect(new Set(all.map((sp) => sp.url)).size).toBe(all.length);
@@ -42,7 +43,8 @@ describe('reference-identifier SearchParameters', () => {
   it('installing is idempotent: the first run creates them all, the second none', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const first = await ensureReferenceIdentifierSearchParameters(store);
-    expect(first).toEqual(referenceIdentifierSearchParameters().map((sp) => sp.url));
+    expect(first).toEqual(customSearchParameters().map((sp) => sp.url));
+    expect(first).toContain(NEXT_CHECK_SEARCH_PARAMETER.url);
     expect(await ensureReferenceIdentifierSearchParameters(store)).toEqual([]);
     await store.close();
   });

@@ -1,6 +1,7 @@
 import { getSearchParameter } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../definitions.ts';
+import { PROJECT_SEARCH_PARAMETERS } from '../../search-parameters.ts';
 import { CANONICAL_BASE } from '../../systems.ts';
 import { OutcomeError } from '../../outcomes.ts';
 import type { FhirStore } from '../port.ts';
@@ -15,7 +16,9 @@ import type { FhirStore } from '../port.ts';
  *
  * The SearchParameters must exist on the server before the resources they index are written (HAPI only
  * indexes existing resources again on `$reindex`): install them at deployment with
- * `ensureReferenceIdentifierSearchParameters`. On a partitioned HAPI they live in the DEFAULT partition.
+ * `ensureReferenceIdentifierSearchParameters`, which installs the project's own SearchParameters
+ * (search-parameters.ts, e.g. Task next-check) with them. On a partitioned HAPI they live in the DEFAULT
+ * partition.
  */
 
 /** Reference parameters searched with `:identifier`, by resource type. Add to it as the services need. */
@@ -28,6 +31,7 @@ export const REFERENCE_IDENTIFIER_PARAMS: Readonly<Record<string, readonly strin
   Communication: ['recipient', 'sender', 'subject', 'patient'],
   Organization: ['partof'],
   Endpoint: ['organization'],
+  PractitionerRole: ['organization', 'practitioner'],
 };
 
 /** The code of the custom parameter that stands for `<param>:identifier`. */
@@ -84,14 +88,19 @@ export function referenceIdentifierSearchParameters(): SearchParameter[] {
   );
 }
 
+/** Every SearchParameter a FHIR server needs beyond R4's: the reference-identifier ones and the project's own. */
+export function customSearchParameters(): SearchParameter[] {
+  return [...referenceIdentifierSearchParameters(), ...PROJECT_SEARCH_PARAMETERS];
+}
+
 /**
- * Creates every missing reference-identifier SearchParameter (matched by canonical URL), and returns the
- * URLs it created. Idempotent: run it at every deployment. `store` is the server's base for
- * SearchParameters (on a partitioned HAPI, its DEFAULT partition).
+ * Creates every missing custom SearchParameter (matched by canonical URL), and returns the URLs it
+ * created. Idempotent: run it at every deployment. `store` is the server's base for SearchParameters (on a
+ * partitioned HAPI, its DEFAULT partition).
  */
 export async function ensureReferenceIdentifierSearchParameters(store: FhirStore): Promise<string[]> {
   const created: string[] = [];
-  for (const sp of referenceIdentifierSearchParameters()) {
+  for (const sp of customSearchParameters()) {
     const result = await store.create(sp, { ifNoneExist: `url=${sp.url}` });
     if (result.created) created.push(sp.url as string);
   }
@@ -107,11 +116,12 @@ export async function untilSearchable(
   type: Resource['resourceType'],
   param: string,
   timeoutMs = 120_000,
+  probe = 'readiness-probe',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await store.search(type, { [param]: 'readiness-probe', _count: '1' });
+      await store.search(type, { [param]: probe, _count: '1' });
       return;
     } catch (err) {
       if (!(err instanceof OutcomeError) || err.status !== 400 || Date.now() > deadline) throw err;
@@ -121,8 +131,8 @@ export async function untilSearchable(
 }
 
 /**
- * Waits (bounded, one deadline for all) until every partition searches on every reference-identifier
- * parameter: until then a search on one answers 400 on HAPI.
+ * Waits (bounded, one deadline for all) until every partition searches on every custom parameter: until
+ * then a search on one answers 400 on HAPI. A date parameter is probed with a date, others with a token.
  */
 export async function untilReferenceIdentifiersSearchable(
   partitions: readonly FhirStore[],
@@ -130,13 +140,14 @@ export async function untilReferenceIdentifiersSearchable(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const store of partitions) {
-    for (const [type, params] of Object.entries(REFERENCE_IDENTIFIER_PARAMS)) {
-      for (const param of params) {
+    for (const sp of customSearchParameters()) {
+      for (const type of sp.base) {
         await untilSearchable(
           store,
           type as Resource['resourceType'],
-          identifierParamCode(param),
+          sp.code as string,
           Math.max(1_000, deadline - Date.now()),
+          sp.type === 'date' ? 'ge2000-01-01' : 'readiness-probe',
         );
       }
     }

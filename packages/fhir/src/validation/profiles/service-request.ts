@@ -1,15 +1,17 @@
 import type { OperationOutcomeIssue, ServiceRequest } from '@medplum/fhirtypes';
 import { issue } from '../../outcomes.ts';
-import { SNOMED_SYSTEM, SYSTEMS } from '../../systems.ts';
+import { EXTENSIONS, SNOMED_SYSTEM, SYSTEMS } from '../../systems.ts';
 import { imagingProcedure } from '../../terminology/imaging-procedures.ts';
-import { odsReferenceIssues, patientReferenceIssues } from '../references.ts';
+import { odsReferenceIssues, patientReferenceIssues, referenceIssues } from '../references.ts';
 import type { ProfileRules } from './common.ts';
 import { required, requiredIdentifier } from './common.ts';
 
 /**
  * ServiceRequest, the imaging order. (status and priority come from their R4 codes: the required
  * bindings are checked for every resource.) Requester and performer[0] are organisations by ODS code;
- * further performers, if any, too.
+ * further performers, if any, too. The requesting clinician, when named, is a PractitionerRole of the
+ * hub's directory, by identifier (requesting-clinician extension); the encounter, when given, an Encounter
+ * (contained, `#id`, as the order carries it between regions).
  */
 export const serviceRequestRules: ProfileRules<ServiceRequest> = (order, ctx) => {
   const issues: OperationOutcomeIssue[] = [];
@@ -41,8 +43,41 @@ export const serviceRequestRules: ProfileRules<ServiceRequest> = (order, ctx) =>
   issues.push(
     ...required(order.authoredOn, 'authoredOn (when the order was placed) is required', 'ServiceRequest.authoredOn'),
   );
+  issues.push(...referenceIssues(order.encounter, ['Encounter'], 'ServiceRequest.encounter', ctx, false));
+  issues.push(...requestingClinicianIssues(order));
   return issues;
 };
+
+/** At most one requesting clinician, a PractitionerRole named by its directory identifier. */
+function requestingClinicianIssues(order: ServiceRequest): OperationOutcomeIssue[] {
+  const found = (order.extension ?? [])
+    .map((extension, i) => ({ extension, i }))
+    .filter(({ extension }) => extension.url === EXTENSIONS.requestingClinician);
+  return found.flatMap(({ extension, i }, n) => {
+    if (n > 0)
+      return [
+        issue({
+          code: 'business-rule',
+          text: 'An order names one requesting clinician',
+          expression: `ServiceRequest.extension[${i}]`,
+        }),
+      ];
+    const ref = extension.valueReference;
+    const ok =
+      ref?.identifier?.system === SYSTEMS.practitionerRole &&
+      !!ref.identifier.value &&
+      (ref.type === undefined || ref.type === 'PractitionerRole');
+    return ok
+      ? []
+      : [
+          issue({
+            code: 'business-rule',
+            text: `The requesting clinician is a valueReference to a PractitionerRole by its identifier (${SYSTEMS.practitionerRole})`,
+            expression: `ServiceRequest.extension[${i}]`,
+          }),
+        ];
+  });
+}
 
 /** The code needs a SNOMED CT coding, and every SNOMED CT coding must be a known imaging procedure (requirement 3). */
 function procedureCodeIssues(order: ServiceRequest): OperationOutcomeIssue[] {

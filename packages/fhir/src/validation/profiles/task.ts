@@ -11,7 +11,8 @@ import { requiredIdentifier } from './common.ts';
  * Task (status and intent come from their R4 codes: the required bindings are checked for every
  * resource). Its code says what it is for, and each kind has its own rules:
  * - fulfil: focus → ServiceRequest, for → Patient, requester and owner by ODS;
- * - acknowledge-result: focus → DiagnosticReport, an owner (an organisation by ODS, or a person);
+ * - acknowledge-result (the requester's alert) and watch-acknowledgement (the performer's watch on it):
+ *   focus → DiagnosticReport, an owner (an organisation by ODS, or a person);
  * - deliver-message / register-pointer: local outbox items, identified by their message request id.
  */
 export const taskRules: ProfileRules<Task> = (task, ctx) => {
@@ -51,13 +52,11 @@ export const taskRules: ProfileRules<Task> = (task, ctx) => {
     issues.push(...patientReferenceIssues(task.for, 'Task.for', ctx));
     issues.push(...odsReferenceIssues(task.requester, 'Task.requester', ctx));
     issues.push(...odsReferenceIssues(task.owner, 'Task.owner', ctx));
-  } else if (code === 'acknowledge-result') {
+  } else if (code === 'acknowledge-result' || code === 'watch-acknowledgement') {
     issues.push(...referenceIssues(task.focus, ['DiagnosticReport'], 'Task.focus', ctx));
     issues.push(...patientReferenceIssues(task.for, 'Task.for', ctx, false));
     if (!task.owner)
-      issues.push(
-        issue({ code: 'required', text: 'An acknowledgement Task needs an owner', expression: 'Task.owner' }),
-      );
+      issues.push(issue({ code: 'required', text: 'An alert Task needs an owner', expression: 'Task.owner' }));
     issues.push(...actorReferenceIssues(task.owner, 'Task.owner', ctx));
     issues.push(...actorReferenceIssues(task.requester, 'Task.requester', ctx));
   } else {

@@ -1,0 +1,86 @@
+import type { CodeableConcept, Coding } from '@medplum/fhirtypes';
+import { CODE_SYSTEMS } from '../systems.ts';
+
+/**
+ * The codes of the alert workflow (docs/clinical-safety.md): who takes part (a PractitionerRole's code in
+ * the hub's directory), where an alert stands on its escalation ladder (the alert Task's businessStatus),
+ * and the decisions a clinician may record as the action taken on a CRITICAL or CANCER alert.
+ */
+
+/** A person's part in the alert workflow, as the hub's directory holds it (PractitionerRole.code). */
+export const ALERT_ROLES = ['requesting-clinician', 'delegate', 'responsible-clinician', 'fail-safe-officer'] as const;
+export type AlertRole = (typeof ALERT_ROLES)[number];
+
+export const ALERT_ROLE_DISPLAY: Readonly<Record<AlertRole, string>> = {
+  'requesting-clinician': 'Requesting clinician',
+  delegate: "Requesting clinician's delegate",
+  'responsible-clinician': 'Responsible consultant or GP',
+  'fail-safe-officer': "Imaging network's fail-safe officer",
+};
+
+export function isAlertRole(value: unknown): value is AlertRole {
+  return typeof value === 'string' && (ALERT_ROLES as readonly string[]).includes(value);
+}
+
+export function alertRoleConcept(role: AlertRole): CodeableConcept {
+  return { coding: [{ system: CODE_SYSTEMS.alertRole, code: role, display: ALERT_ROLE_DISPLAY[role] }] };
+}
+
+/** The alert role among a resource's codes (PractitionerRole.code), when it has one. */
+export function alertRoleOf(codes: CodeableConcept[] | undefined): AlertRole | undefined {
+  const code = codes?.flatMap((c) => c.coding ?? []).find((c) => c.system === CODE_SYSTEMS.alertRole)?.code;
+  return isAlertRole(code) ? code : undefined;
+}
+
+/**
+ * Where an alert stands on its ladder. An acknowledgement Task starts with the `requester` and climbs
+ * delegate → responsible → fail-safe-officer; a provider's watch Task starts `watching` and goes
+ * straight to its own network's fail-safe officer. The last step repeats until the alert is answered.
+ */
+export const ALERT_STEPS = ['requester', 'delegate', 'responsible', 'fail-safe-officer', 'watching'] as const;
+export type AlertStep = (typeof ALERT_STEPS)[number];
+
+export const ALERT_STEP_DISPLAY: Readonly<Record<AlertStep, string>> = {
+  requester: 'With the requesting clinician',
+  delegate: "Escalated to the requester's delegate",
+  responsible: 'Escalated to the responsible consultant or GP practice',
+  'fail-safe-officer': "Escalated to the network's fail-safe officer",
+  watching: 'Watched by the performing network until acknowledged',
+};
+
+export function isAlertStep(value: unknown): value is AlertStep {
+  return typeof value === 'string' && (ALERT_STEPS as readonly string[]).includes(value);
+}
+
+export function alertStepConcept(step: AlertStep): CodeableConcept {
+  return {
+    coding: [{ system: CODE_SYSTEMS.alertStep, code: step, display: ALERT_STEP_DISPLAY[step] }],
+    text: ALERT_STEP_DISPLAY[step],
+  };
+}
+
+/** Decisions a clinician may record as the action taken on an alert, when it is neither a follow-up nor a referral. */
+export const ALERT_DECISIONS = [
+  'emergency-care',
+  'treatment-started',
+  'follow-up-arranged',
+  'surveillance',
+  'no-further-action',
+] as const;
+export type AlertDecision = (typeof ALERT_DECISIONS)[number];
+
+export const ALERT_DECISION_DISPLAY: Readonly<Record<AlertDecision, string>> = {
+  'emergency-care': 'Patient sent for emergency care or admitted',
+  'treatment-started': 'Treatment started',
+  'follow-up-arranged': 'Clinical follow-up arranged',
+  surveillance: 'Surveillance agreed with the patient',
+  'no-further-action': 'Reviewed: no further action clinically appropriate',
+};
+
+export function isAlertDecision(value: unknown): value is AlertDecision {
+  return typeof value === 'string' && (ALERT_DECISIONS as readonly string[]).includes(value);
+}
+
+export function alertDecisionCoding(decision: AlertDecision): Coding {
+  return { system: CODE_SYSTEMS.alertDecision, code: decision, display: ALERT_DECISION_DISPLAY[decision] };
+}

@@ -1,0 +1,92 @@
+import type { Task } from '@medplum/fhirtypes';
+import { ODS_SYSTEM, SYSTEMS, taskCodeConcept } from '@imaging/fhir';
+import { describe, expect, it } from 'vitest';
+import type { AlertAuthorityFacts } from './alert-authority.ts';
+import { alertMessageRefusals, isAlertMessage } from './alert-authority.ts';
+import { buildMessage } from './build.ts';
+import { ALERT_ACKNOWLEDGED, ALERT_ACTION_RECORDED, TASK_UPDATE } from './events.ts';
+import { parseMessage } from './parse.ts';
+
+const SERVES: Record<string, string> = { N81001: 'imaging-north', RM1: 'imaging-midlands', RS1: 'imaging-south' };
+
+function acknowledgement(overrides: Partial<Task> = {}): Task {
+  return {
+    resourceType: 'Task',
+    identifier: [{ system: SYSTEMS.task, value: 'RM1-REP-1-acknowledge' }],
+    status: 'in-progress',
+    intent: 'order',
+    code: taskCodeConcept('acknowledge-result'),
+    focus: { type: 'DiagnosticReport', identifier: { system: SYSTEMS.report, value: 'RM1-REP-1' } },
+    basedOn: [{ type: 'ServiceRequest', identifier: { system: SYSTEMS.placerOrder, value: 'N81001-000123' } }],
+    requester: { type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'RM1' } },
+    owner: { type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'N81001' } },
+    ...overrides,
+  };
+}
+
+function message(task: Task, event = ALERT_ACKNOWLEDGED, from = 'imaging-north', to = 'imaging-midlands') {
+  return parseMessage(
+    buildMessage({
+      event,
+      timestamp: '2026-11-23T10:00:00Z',
+      sourceService: from,
+      destinationService: to,
+      focus: task,
+      resources: [],
+      identifierOf: () => undefined,
+    }),
+  );
+}
+
+const facts = (overrides: Partial<AlertAuthorityFacts> = {}): AlertAuthorityFacts => ({
+  sender: 'imaging-north',
+  receiver: 'imaging-midlands',
+  serviceOf: async (ods) => SERVES[ods],
+  ...overrides,
+});
+
+const texts = async (...args: Parameters<typeof alertMessageRefusals>) =>
+  (await alertMessageRefusals(...args)).map((r) => `${r.expression}: ${r.text}`);
+
+describe('who may tell a performing region about its alert', () => {
+  it("lets the requester's region tell the performer's, at the hub and at a receiver with its watch", async () => {
+    expect(await texts(message(acknowledgement()), facts())).toEqual([]);
+    const stored = { requester: 'N81001', performer: 'RM1', peer: 'imaging-north' };
+    expect(await texts(message(acknowledgement(), ALERT_ACTION_RECORDED), facts({ stored }))).toEqual([]);
+    expect(isAlertMessage(message(acknowledgement()))).toBe(true);
+  });
+
+  it('refuses any other region, naming the element', async () => {
+    const fromSouth = message(acknowledgement(), ALERT_ACKNOWLEDGED, 'imaging-south');
+    expect(await texts(fromSouth, facts({ sender: 'imaging-south' }))).toEqual([
+      'Bundle.entry[1].resource.basedOn: The requester N81001 is not served by imaging-south',
+    ]);
+  });
+
+  it('refuses an alert the sender claims for its own order when the stored watch says otherwise', async () => {
+    const lying = acknowledgement({
+      basedOn: [{ type: 'ServiceRequest', identifier: { system: SYSTEMS.placerOrder, value: 'RS1-000123' } }],
+    });
+    const stored = { requester: 'N81001', performer: 'RM1', peer: 'imaging-north' };
+    expect(await texts(message(lying, ALERT_ACKNOWLEDGED), facts({ sender: 'imaging-south', stored }))).toEqual([
+      'Bundle.entry[1].resource.basedOn: This alert is shared with imaging-north, not imaging-south',
+    ]);
+    expect(await texts(message(lying), facts({ stored }))).toEqual([
+      'Bundle.entry[1].resource.basedOn: The order here was requested by N81001, not RS1',
+    ]);
+  });
+
+  it('refuses a Task that is not an acknowledgement, or whose report is not the performer’s', async () => {
+    const fulfil = acknowledgement({ code: taskCodeConcept('fulfil') });
+    expect(await texts(message(fulfil), facts())).toEqual([
+      'Bundle.entry[1].resource.code: alert-acknowledged is about an acknowledgement Task (code acknowledge-result)',
+    ]);
+    const otherReport = acknowledgement({
+      focus: { type: 'DiagnosticReport', identifier: { system: SYSTEMS.report, value: 'RS1-REP-9' } },
+    });
+    expect(await texts(message(otherReport), facts())).toEqual([
+      "Bundle.entry[1].resource.focus: The alert's focus is a report in its performer's namespace (the Task's requester)",
+    ]);
+    expect(isAlertMessage(message(acknowledgement(), TASK_UPDATE))).toBe(false);
+  });
+});

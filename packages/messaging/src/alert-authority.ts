@@ -1,0 +1,96 @@
+import type { Identifier, Reference, Task } from '@medplum/fhirtypes';
+import { odsOf, SYSTEMS, taskCodeOf } from '@imaging/fhir';
+import { ALERT_ACKNOWLEDGED, ALERT_ACTION_RECORDED } from './events.ts';
+import type { MessageEntry, ParsedMessage } from './parse.ts';
+
+/**
+ * Who may tell a performing region what became of an alert on its report (alert-acknowledged,
+ * alert-action-recorded): only the region serving the requester of the order the alert is on, the one
+ * that holds the acknowledgement Task, and only to the region serving the performer. Authority comes
+ * from the directory and the receiver's stored watch on the alert, never from the message's say-so: the
+ * hub, which stores no cases, checks the parties the message names (the order's placer namespace is its
+ * requester's ODS code, the Task's requester the performer); the receiver checks its stored watch too.
+ */
+
+/** The receiver's watch on the alert: the order's parties, and the region holding its acknowledgement Task. */
+export interface StoredAlert {
+  requester: string | undefined;
+  performer: string | undefined;
+  /** The service id of the region holding the acknowledgement Task (the watch's peer tag). */
+  peer: string | undefined;
+}
+
+export interface AlertAuthorityFacts {
+  /** The sending region's service id, as its credentials establish it. */
+  sender: string;
+  /** The receiving region's service id. */
+  receiver: string;
+  /** The service id of the region serving an ODS code, from the directory; undefined when it knows none. */
+  serviceOf(ods: string): Promise<string | undefined>;
+  /** The receiver's watch; absent at the hub. */
+  stored?: StoredAlert;
+}
+
+/** Why the sender may not say this, one problem per element; empty when it may. */
+export interface AlertRefusal {
+  text: string;
+  expression: string;
+}
+
+export function isAlertMessage(message: ParsedMessage): boolean {
+  return message.event === ALERT_ACKNOWLEDGED || message.event === ALERT_ACTION_RECORDED;
+}
+
+/** Checks an alert message against the rule above. */
+export async function alertMessageRefusals(
+  message: ParsedMessage,
+  facts: AlertAuthorityFacts,
+): Promise<AlertRefusal[]> {
+  const refusals: AlertRefusal[] = [];
+  const refuse = (text: string, expression: string) => refusals.push({ text, expression });
+  const task = message.focus as MessageEntry<Task>;
+  const at = (path: string) => `Bundle.entry[${task.index}].resource.${path}`;
+  const serves = async (service: string, ods: string | undefined) => !!ods && (await facts.serviceOf(ods)) === service;
+
+  if (taskCodeOf(task.resource) !== 'acknowledge-result')
+    refuse(`${message.event.code} is about an acknowledgement Task (code acknowledge-result)`, at('code'));
+  const orders = (task.resource.basedOn ?? []).filter((r) => r.type === 'ServiceRequest' && r.identifier);
+  const claimedRequester = orders.length === 1 ? namespaceOf(orders[0]?.identifier) : undefined;
+  if (orders.length !== 1) refuse('An alert is on exactly one order (basedOn, by placer order number)', at('basedOn'));
+  const claimedPerformer = odsOf(task.resource.requester);
+  const report = reportOf(task.resource.focus);
+  if (!report || namespaceOf(report) !== claimedPerformer)
+    refuse("The alert's focus is a report in its performer's namespace (the Task's requester)", at('focus'));
+
+  const { stored } = facts;
+  if (stored) {
+    if (stored.peer !== facts.sender) {
+      refuse(`This alert is shared with ${stored.peer ?? 'no other region'}, not ${facts.sender}`, at('basedOn'));
+      return refusals;
+    }
+    if (claimedRequester !== stored.requester)
+      refuse(`The order here was requested by ${stored.requester ?? '(none)'}, not ${claimedRequester}`, at('basedOn'));
+    if (claimedPerformer !== stored.performer)
+      refuse(
+        `The order here is performed by ${stored.performer ?? '(none)'}, not ${claimedPerformer}`,
+        at('requester'),
+      );
+  }
+  const requester = stored?.requester ?? claimedRequester;
+  const performer = stored?.performer ?? claimedPerformer;
+  if (!(await serves(facts.sender, requester)))
+    refuse(`The requester ${requester ?? '(none)'} is not served by ${facts.sender}`, at('basedOn'));
+  if (!(await serves(facts.receiver, performer)))
+    refuse(`The performer ${performer ?? '(none)'} is not served by ${facts.receiver}`, at('requester'));
+  return refusals;
+}
+
+function reportOf(ref: Reference | undefined): Identifier | undefined {
+  return ref?.identifier?.system === SYSTEMS.report ? ref.identifier : undefined;
+}
+
+/** The ODS code a business identifier is namespaced by (`N81001-000123` is N81001's); ODS codes have no '-'. */
+function namespaceOf(identifier: Identifier | undefined): string | undefined {
+  const [namespace, rest] = (identifier?.value ?? '').split(/-(.*)/s);
+  return rest ? namespace : undefined;
+}

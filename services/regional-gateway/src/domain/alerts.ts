@@ -1,0 +1,367 @@
+import type {
+  BundleEntry,
+  CodeableConcept,
+  Communication,
+  Device,
+  DiagnosticReport,
+  Encounter,
+  Patient,
+  Reference,
+  ServiceRequest,
+  Task,
+} from '@medplum/fhirtypes';
+import {
+  ALERT_CATEGORY_INFO,
+  alertCategoryOf,
+  CODE_SYSTEMS,
+  EXTENSIONS,
+  isOutcomeError,
+  odsOf,
+  odsReference,
+  searchOne,
+  SYSTEMS,
+} from '@imaging/fhir';
+import type { AcknowledgedAlertCategory, WithId } from '@imaging/fhir';
+import type { ActorReference, Alert, NewAlert } from './alert-task.ts';
+import { alertCategoryConcept, alertIdentifier, alertTask, withNextCheck } from './alert-task.ts';
+import type { Climb, SkippedStep } from './alert-recipients.ts';
+import { climbLadder, recipientAt } from './alert-recipients.ts';
+import type { AuditActor } from './audit.ts';
+import { auditEntry } from './audit.ts';
+import { businessIdentifier, identifierQuery } from './identifiers.ts';
+import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
+import type { GatewayDeps } from './ports.ts';
+
+/**
+ * Raising an alert (DOMAIN.md requirements 8-11, 14): any category but NONE creates, in the requester's
+ * region and in the same transaction as the report is stored there, an acknowledgement Task for the
+ * requester and a Communication to the requester and their delegate (and, after discharge, the registered
+ * GP practice). When the requester is in another region, the performer's region keeps a watch Task of its
+ * own, with its own timer, so that neither side alone can fail silently (docs/clinical-safety.md).
+ */
+
+/** A report being stored, with what raising its alert needs. */
+export interface IssuedReport {
+  /** The report as stored, with its business identifier. */
+  report: DiagnosticReport;
+  /** How the transaction that stores the report refers to it (`urn:uuid:`). */
+  reportUrl: string;
+  /** This region's copy of the order, with its access labels. */
+  order: WithId<ServiceRequest>;
+  /** When the performing region's gateway issued it: every window runs from here, in both regions. */
+  issuedAt: Date;
+  correlationId: string;
+}
+
+/** What each alert AuditEvent records (CODE_SYSTEMS.auditSubtype). */
+export const ALERT_AUDIT = {
+  'alert-raised': 'Result alert raised for the requester',
+  'alert-watch-raised': "Performer's watch on a result alert raised",
+  'alert-step-skipped': 'Escalation step passed: nobody there can receive the alert',
+  'alert-escalated': 'Result alert escalated',
+  'alert-acknowledged': 'Result alert acknowledged',
+  'alert-action-recorded': 'Action taken on a result alert recorded',
+  'alert-patient-notified': 'Patient told of an unacknowledged result alert',
+  'alert-watch-updated': "Performer's watch updated from the requester's region",
+} as const;
+export type AlertAuditSubtype = keyof typeof ALERT_AUDIT;
+
+const COMMUNICATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/communication-category';
+
+/** The case an order belongs to: its fulfilment Task's correlation id, shared by every message about it. */
+export async function caseOf(deps: GatewayDeps, order: WithId<ServiceRequest>, fallback: string): Promise<string> {
+  const fulfilment = await searchOne<Task>(deps.store, 'Task', {
+    focus: `ServiceRequest/${order.id}`,
+    code: `${CODE_SYSTEMS.taskCode}|fulfil`,
+  });
+  return fulfilment?.groupIdentifier?.system === SYSTEMS.correlation && fulfilment.groupIdentifier.value
+    ? fulfilment.groupIdentifier.value
+    : fallback;
+}
+
+/** The category of an alert that needs an answer, or undefined for NONE (or no valid category). */
+export function acknowledgedCategoryOf(report: DiagnosticReport): AcknowledgedAlertCategory | undefined {
+  const category = alertCategoryOf(report);
+  return category && category !== 'NONE' ? category : undefined;
+}
+
+/**
+ * The entries that raise the requester's alert on a report: the acknowledgement Task, the Communication
+ * that tells the requester and their delegate, and an AuditEvent for the alert and for each step passed
+ * because nobody there could receive it. None for a NONE report, or when this report's alert exists.
+ */
+export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promise<BundleEntry[]> {
+  const category = acknowledgedCategoryOf(issued.report);
+  const reportIdentifier = businessIdentifier(issued.report)?.value;
+  if (!category || !reportIdentifier) return [];
+  const identifier = alertIdentifier(reportIdentifier, 'acknowledge-result');
+  const taskIdentifier = { system: SYSTEMS.task, value: identifier };
+  if (await searchOne(deps.store, 'Task', identifierQuery(taskIdentifier))) return [];
+  const { order } = issued;
+  const requester = odsOf(order.requester) as string;
+  const now = deps.clock.now();
+  const dueAt = new Date(issued.issuedAt.getTime() + deps.alerts.acknowledgementWindowsMs[category]);
+  const named = order.extension?.find((e) => e.url === EXTENSIONS.requestingClinician)?.valueReference;
+  const alert: NewAlert = {
+    kind: 'acknowledge-result',
+    identifier,
+    correlationId: issued.correlationId,
+    category,
+    report: { reference: issued.reportUrl },
+    order: { reference: `ServiceRequest/${order.id}` },
+    ...(order.subject ? { patient: order.subject as Reference<Patient> } : {}),
+    owner: named ? ({ ...named, type: 'PractitionerRole' } as ActorReference) : odsReference(requester),
+    ownerOrganisation: requester,
+    performer: odsOf(order.performer?.[0]) as string,
+    raisedAt: now,
+    acknowledgementDueAt: dueAt,
+    state: 'raised',
+    step: 'requester',
+    stepDueAt: dueAt,
+    recipients: [],
+    patientNotificationDueAt: new Date(issued.issuedAt.getTime() + deps.alerts.patientNotifyAfterMs),
+    lastModified: now,
+  };
+  const climb = await firstRecipient(deps, alert);
+  const recipients = [climb.recipient.reference];
+  if (climb.recipient.step === 'requester') {
+    // The delegate hears of it from the start, so cover is in place before anything is overdue.
+    const delegate = await recipientAt(deps, alert, 'delegate').catch(() => undefined);
+    if (delegate && !delegate.cannotReceive) recipients.push(delegate.reference);
+  }
+  const practice = await dischargedPatientsPractice(deps, order, requester);
+  if (practice) recipients.push(practice);
+  const raised = withNextCheck({ ...alert, step: climb.recipient.step, recipients }, deps.alerts.notificationLeaseMs);
+  const taskUrl = `urn:uuid:${crypto.randomUUID()}`;
+  const task = labelledAs(alertTask(raised), accessOrganisations(order), peerOf(order));
+  const entries: BundleEntry[] = [
+    {
+      fullUrl: taskUrl,
+      resource: task,
+      request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) },
+    },
+    communicationEntry(
+      alertCommunication({
+        alert: raised,
+        task: { reference: taskUrl },
+        key: 'raised',
+        recipients,
+        sender: odsReference(raised.performer),
+        sent: now,
+        text: [
+          `${ALERT_CATEGORY_INFO[category].display} alert on an imaging report: ${ALERT_CATEGORY_INFO[category].meaning}`,
+          `Acknowledge by ${dueAt.toISOString()}.`,
+          ...(issued.report.conclusion ? [`Conclusion: ${issued.report.conclusion}`] : []),
+        ],
+      }),
+      accessOrganisations(order),
+    ),
+    ...skippedEntries(deps, raised, taskUrl, climb.skipped, now),
+    auditEntry(deps.region, {
+      subtype: 'alert-raised',
+      description: ALERT_AUDIT['alert-raised'],
+      action: 'C',
+      who: 'system',
+      what: [{ reference: taskUrl }, { reference: issued.reportUrl }],
+      ...(raised.patient ? { patient: raised.patient } : {}),
+      correlationId: raised.correlationId,
+      detail: {
+        category,
+        step: raised.step,
+        'acknowledgement-due': dueAt.toISOString(),
+        recipients: recipients.map(recipientName).join('; '),
+      },
+      recorded: now,
+    }),
+  ];
+  return entries;
+}
+
+/**
+ * The performer's watch on an alert it raised for a requester in another region: silent at first, it
+ * escalates to this network's fail-safe officer if no acknowledgement reaches it one step after the
+ * requester's due time, even when the requester's region cannot be reached at all.
+ */
+export async function raiseWatch(deps: GatewayDeps, issued: IssuedReport): Promise<BundleEntry[]> {
+  const category = acknowledgedCategoryOf(issued.report);
+  const reportIdentifier = businessIdentifier(issued.report)?.value;
+  if (!category || !reportIdentifier) return [];
+  const identifier = alertIdentifier(reportIdentifier, 'watch-acknowledgement');
+  const taskIdentifier = { system: SYSTEMS.task, value: identifier };
+  if (await searchOne(deps.store, 'Task', identifierQuery(taskIdentifier))) return [];
+  const { order } = issued;
+  const performer = odsOf(order.performer?.[0]) as string;
+  const now = deps.clock.now();
+  const dueAt = new Date(issued.issuedAt.getTime() + deps.alerts.acknowledgementWindowsMs[category]);
+  const watch = withNextCheck<NewAlert>(
+    {
+      kind: 'watch-acknowledgement',
+      identifier,
+      correlationId: issued.correlationId,
+      category,
+      report: { reference: issued.reportUrl },
+      order: { reference: `ServiceRequest/${order.id}` },
+      ...(order.subject ? { patient: order.subject as Reference<Patient> } : {}),
+      owner: odsReference(performer),
+      ownerOrganisation: performer,
+      performer,
+      raisedAt: now,
+      acknowledgementDueAt: dueAt,
+      state: 'raised',
+      step: 'watching',
+      stepDueAt: new Date(dueAt.getTime() + deps.alerts.escalationStepsMs[category]),
+      recipients: [],
+      lastModified: now,
+    },
+    deps.alerts.notificationLeaseMs,
+  );
+  const taskUrl = `urn:uuid:${crypto.randomUUID()}`;
+  return [
+    {
+      fullUrl: taskUrl,
+      resource: labelledAs(alertTask(watch), accessOrganisations(order), peerOf(order)),
+      request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) },
+    },
+    auditEntry(deps.region, {
+      subtype: 'alert-watch-raised',
+      description: ALERT_AUDIT['alert-watch-raised'],
+      action: 'C',
+      who: 'system',
+      what: [{ reference: taskUrl }, { reference: issued.reportUrl }],
+      ...(watch.patient ? { patient: watch.patient } : {}),
+      correlationId: watch.correlationId,
+      detail: { category, 'first-check': (watch.stepDueAt as Date).toISOString() },
+      recorded: now,
+    }),
+  ];
+}
+
+/**
+ * Where the alert starts: the first step where someone can receive it. When the directory cannot be
+ * reached, the report is not held up: the alert goes to its owner as the order names them, and the
+ * escalation job consults the directory at the next step.
+ */
+async function firstRecipient(deps: GatewayDeps, alert: NewAlert): Promise<Climb> {
+  try {
+    return await climbLadder(deps, alert, 0);
+  } catch (err) {
+    if (!isOutcomeError(err) || err.status < 500) throw err;
+    deps.logger.warn('directory unavailable while raising an alert: it goes to its owner as the order names them', {
+      alert: alert.identifier,
+      reason: err.message,
+    });
+    return { recipient: { step: 'requester', reference: alert.owner }, skipped: [] };
+  }
+}
+
+/**
+ * After discharge the alert also goes to the patient's registered GP practice (requirement 14), when that
+ * is not the requester itself and the directory knows it. The order carries its encounter, contained: the
+ * patient is discharged when it is finished or has ended.
+ */
+async function dischargedPatientsPractice(
+  deps: GatewayDeps,
+  order: ServiceRequest,
+  requester: string,
+): Promise<ActorReference | undefined> {
+  const ref = order.encounter?.reference;
+  const encounter = ref?.startsWith('#')
+    ? (order.contained?.find((r) => r.resourceType === 'Encounter' && r.id === ref.slice(1)) as Encounter | undefined)
+    : undefined;
+  if (!encounter || !(encounter.status === 'finished' || encounter.period?.end)) return undefined;
+  const patientRef = order.subject?.reference;
+  if (!patientRef?.startsWith('Patient/')) return undefined;
+  const patient = await deps.store.read<Patient>('Patient', patientRef.slice('Patient/'.length));
+  const practice = (patient.generalPractitioner ?? []).map(odsOf).find((ods) => !!ods);
+  if (!practice || practice === requester) return undefined;
+  const known = await deps.hub.findService(practice).catch(() => undefined);
+  if (!known) {
+    deps.logger.warn("the discharged patient's GP practice is not in the directory", { practice });
+    return undefined;
+  }
+  return odsReference(practice);
+}
+
+export interface AlertCommunicationInput {
+  alert: NewAlert | Alert;
+  /** The alert Task: its `urn:uuid:` in the transaction that creates it, else `Task/id`. */
+  task: Reference;
+  /** Makes the Communication's identifier, with the alert's: the same on a retry, another per event. */
+  key: string;
+  recipients: ActorReference[];
+  sender: ActorReference | Reference<Device>;
+  sent: Date;
+  text: string[];
+  /** How it was communicated (e.g. verbal); the default is an electronic alert. */
+  medium?: CodeableConcept;
+  /** Why it was sent (e.g. an escalation). */
+  reason?: string;
+}
+
+/** A Communication about an alert's report, part of its trail (basedOn the alert Task). */
+export function alertCommunication(input: AlertCommunicationInput): Communication {
+  const { alert } = input;
+  return {
+    resourceType: 'Communication',
+    identifier: [{ system: SYSTEMS.communication, value: `${alert.identifier}-${input.key}` }],
+    basedOn: [input.task],
+    status: 'completed',
+    category: [
+      { coding: [{ system: COMMUNICATION_CATEGORY, code: 'alert', display: 'Alert' }] },
+      alertCategoryConcept(alert.category),
+    ],
+    priority: ALERT_CATEGORY_INFO[alert.category].priority,
+    ...(input.medium ? { medium: [input.medium] } : {}),
+    ...(alert.patient ? { subject: alert.patient } : {}),
+    about: [alert.report],
+    sent: input.sent.toISOString(),
+    recipient: input.recipients,
+    sender: input.sender,
+    ...(input.reason ? { reasonCode: [{ text: input.reason }] } : {}),
+    payload: input.text.map((contentString) => ({ contentString })),
+  };
+}
+
+/** The transaction entry for an alert's Communication, visible to the organisations of its order, created once. */
+export function communicationEntry(communication: Communication, organisations: string[]): BundleEntry {
+  const identifier = communication.identifier?.[0] as { system: string; value: string };
+  return {
+    fullUrl: `urn:uuid:${crypto.randomUUID()}`,
+    resource: labelledAs(communication, organisations),
+    request: { method: 'POST', url: 'Communication', ifNoneExist: identifierQuery(identifier) },
+  };
+}
+
+/** An AuditEvent for each ladder step passed because nobody there could receive the alert. */
+export function skippedEntries(
+  deps: GatewayDeps,
+  alert: NewAlert | Alert,
+  task: string,
+  skipped: SkippedStep[],
+  now: Date,
+  who: AuditActor = 'system',
+): BundleEntry[] {
+  return skipped.map((s) =>
+    auditEntry(deps.region, {
+      subtype: 'alert-step-skipped',
+      description: ALERT_AUDIT['alert-step-skipped'],
+      action: 'U',
+      who,
+      what: [{ reference: task }],
+      ...(alert.patient ? { patient: alert.patient } : {}),
+      correlationId: alert.correlationId,
+      detail: { step: s.step, reason: s.reason },
+      recorded: now,
+    }),
+  );
+}
+
+/** A recipient in a few words, for audit details and logs. */
+export function recipientName(ref: Reference): string {
+  return ref.display ?? ref.identifier?.value ?? ref.reference ?? '(unnamed)';
+}
+
+/** What makes two references the same recipient: the identifier they name, else the reference. */
+export function recipientKey(ref: Reference): string {
+  return ref.identifier ? `${ref.identifier.system}|${ref.identifier.value}` : (ref.reference ?? ref.display ?? '');
+}
