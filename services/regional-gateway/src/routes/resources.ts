@@ -26,11 +26,13 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
     const mayRead = (t: Resource['resourceType']) => hasScope(c.var.auth, t, 'read');
     // A page token is good for this caller and this resource type only.
     const binding = `${caller.clientId} ${type}`;
+    // Present at all (even empty), `_page` is a page token: never a parameter for the store.
     const pageToken = url.searchParams.get('_page');
-    if (!pageToken) checkPagingParams(url.searchParams);
-    const page = pageToken
-      ? await nextVisiblePage(deps, caller, deps.pageTokens.decode(pageToken, binding), mayRead)
-      : await checkedSearch(deps, c.var.auth, caller, type, url.searchParams, mayRead);
+    if (pageToken === null) checkPagingParams(url.searchParams);
+    const page =
+      pageToken !== null
+        ? await nextVisiblePage(deps, caller, deps.pageTokens.decode(pageToken, binding), mayRead)
+        : await checkedSearch(deps, c.var.auth, caller, type, url.searchParams, mayRead);
     const next = page.next ? `${base}/${type}?_page=${deps.pageTokens.encode(page.next, binding)}` : undefined;
     return fhirResponse(searchsetBundle(page, base, `${base}/${type}${url.search}`, next));
   });
