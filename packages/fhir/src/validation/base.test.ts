@@ -90,6 +90,14 @@ describe('what Medplum lets through and readers trip on', () => {
     }
   });
 
+  it('refuses text with a lone surrogate or a control character, and keeps overrides, emoji, marks and line breaks', () => {
+    const named = (family: string) =>
+      brief(baseFindings({ resourceType: 'Patient', name: [{ family, given: ['ok'] }] }).structure);
+    for (const bad of ['half \ud800 a pair', '\udc00', 'Nul\u0000', 'Bell\u0007'])
+      expect(named(bad), JSON.stringify(bad)).toEqual([['structure', 'Patient.name[0].family']]);
+    expect(named('\u202eKCUS 🩻 Ž̷a\tb\nc')).toEqual([]);
+  });
+
   it('leaves primitives, primitive choices and their extensions alone', () => {
     const { structure } = baseFindings({
       resourceType: 'Task',

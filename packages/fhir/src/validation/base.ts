@@ -93,8 +93,18 @@ export function baseFindings(resource: unknown): BaseFindings {
 const INHERITED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 /**
+ * Text every store can keep: no NUL (PostgreSQL, under HAPI in production, cannot store one; Medplum
+ * checks only the elements it knows to be strings) and no lone surrogate (not Unicode, so valid in
+ * neither FHIR's JSON nor its XML; Medplum lets one through).
+ */
+function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && text.isWellFormed();
+}
+
+/**
  * What Medplum's validator lets through and code reading a resource trips on: an element named after an
- * inherited property, and a number or boolean where R4 has an object (`"owner": 7`, `"performer": [true]`).
+ * inherited property, a number or boolean where R4 has an object (`"owner": 7`, `"performer": [true]`),
+ * and text no store can keep.
  * Types come from Medplum's own schema; a loop, not recursion, as the JSON may nest as deep as the body
  * limit allows.
  */
@@ -116,7 +126,11 @@ function shapeIssues(resource: Resource): OperationOutcomeIssue[] {
       const items = Array.isArray(child) ? child : [child];
       items.forEach((item, i) => {
         const at = Array.isArray(child) ? `${path}.${key}[${i}]` : `${path}.${key}`;
-        if (childType && item !== null && item !== undefined && typeof item !== 'object')
+        if (typeof item === 'string' && !isStorableText(item))
+          issues.push(
+            issue({ code: 'structure', text: 'Text with a NUL character or a lone surrogate', expression: at }),
+          );
+        else if (childType && item !== null && item !== undefined && typeof item !== 'object')
           issues.push(
             issue({ code: 'structure', text: `Expected ${childType}, not a ${typeof item}`, expression: at }),
           );
