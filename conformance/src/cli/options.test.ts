@@ -57,7 +57,7 @@ describe('parseCliArgs', () => {
     [['--actor', 'pacs'], /--actor must be one of imaging-provider, referrer, not 'pacs'/],
     [['--hapi', 'docker'], /--hapi must be one of auto, container, jar/],
     [['--hapi', 'jar', '--target', 'http://h/fhir'], /--hapi only applies when the suite starts HAPI/],
-    [['--group', '6'], /--group must be one of 1, 2, 3, 4, 5, not '6'/],
+    [['--group', '7'], /--group must be one of 1, 2, 3, 4, 5, 6, not '7'/],
     [['--actor', 'referrer', '--group', '2'], /--actor runs only the actor tests/],
     [['--hub-port', '70000'], /--hub-port must be a port/],
     [['--sut-jwks-uri', 'https://v/jwks'], /--sut-jwks-uri only applies to a vendor system/],

@@ -10,16 +10,16 @@ import { HAPI_MODES } from '../server/resolve.ts';
 export const USAGE = `Usage: pnpm conformance [options]
 
   (no options)            start HAPI FHIR (a container through testcontainers where a runtime works,
-                          else the launcher jar), run groups 1-4 against it, and the actor tests (group 5)
-                          against our own regional gateway in both roles
-  --target <base-url>     run groups 1-4 against this FHIR server instead (nothing is started);
+                          else the launcher jar), run groups 1-4 and 6 against it, and the actor tests
+                          (group 5) against our own regional gateway in both roles
+  --target <base-url>     run groups 1-4 and 6 against this FHIR server instead (nothing is started);
                           with --actor: the system under test
   --actor <role>          only the actor tests, for one role: ${ACTOR_ROLES.join(' or ')}
                           (without --target: against our own regional gateway, started by the suite)
   --out <dir>             where the reports go (default reports/conformance): junit.xml, report.html,
                           testreport.json
   --hapi <how>            ${HAPI_MODES.join(' | ')}: how to start HAPI when no --target is given (default auto)
-  --group <n>             run only group n (1-5); repeatable
+  --group <n>             run only group n (1-6); repeatable
   --hub-port <port>       actor tests: the port of the suite's stand-in national hub (default 4900)
   --hub-host <host>       actor tests: the host it listens on and is reached at (default 127.0.0.1)
   --sut-jwks-uri <url>    actor tests: the jwks_uri the system under test signs its hub requests with
@@ -52,7 +52,7 @@ export interface CliOptions {
 
 export const DEFAULT_OUT_DIR = 'reports/conformance';
 export const DEFAULT_HUB_PORT = 4900;
-export const GROUP_NUMBERS = [1, 2, 3, 4, 5] as const;
+export const GROUP_NUMBERS = [1, 2, 3, 4, 5, 6] as const;
 
 /** Parses the command line; `undefined` means `--help`. Every problem is a UsageError naming it. */
 export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd()): CliOptions | undefined {

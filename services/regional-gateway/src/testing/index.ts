@@ -3,9 +3,12 @@
 // delivery worker's pass, placing an order without HTTP) rather than through a running gateway.
 export { GP_TOKEN, HUB_TOKEN, RIS_TOKEN, TEST_HUB_URL, testGateway } from './app.ts';
 export { GP, HUB_CALLER, RIS, testClock, testRegions } from './regions.ts';
+export { connectedRegions } from './national.ts';
+export type { ConnectedOptions, ConnectedRegion, ConnectedRegions } from './national.ts';
 export type { TestClock, TestHub } from './regions.ts';
 export { createApp } from '../app.ts';
 export { deliverDue } from '../domain/delivery.ts';
+export { ACCESS_SYSTEM } from '../domain/labels.ts';
 export { placeOrder } from '../domain/orders.ts';
 export type { GatewayDeps } from '../domain/ports.ts';
 export { registerPatient } from '../domain/registrations.ts';
