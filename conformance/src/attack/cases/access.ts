@@ -256,6 +256,34 @@ export const ACCESS_CASES: readonly AttackCase[] = [
       ),
     UNPROCESSABLE,
   ),
+  // A conditional create must match only what the caller may see (or be refused): never hand over another's.
+  access(
+    "gp-m81001 orders with If-None-Exist naming case A's placer number",
+    'midlands',
+    as('gp-m81001'),
+    (w) =>
+      post(
+        '/fhir/ServiceRequest',
+        midlandsOrder(w, { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: w.seeded.nhs.A } }),
+        { 'If-None-Exist': `identifier=${SYSTEMS.placerOrder}|${w.seeded.placer.A}` },
+      ),
+    [400, 403, 412, 422],
+  ),
+  {
+    ...access(
+      "gp-m81001 registers a new patient with If-None-Exist naming case C's NHS number",
+      'midlands',
+      as('gp-m81001'),
+      (w) =>
+        post(
+          '/fhir/Patient',
+          examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: randomTestNhsNumber() }] }),
+          { 'If-None-Exist': `identifier=${NHS_NUMBER_SYSTEM}|${w.seeded.nhs.C}` },
+        ),
+      [201, 400, 412, 422],
+    ),
+    mayWrite: true,
+  },
   // Page tokens bound to another caller, another type, or not ours at all.
   access(
     'gp-n81001 pages Tasks with its ServiceRequest page token',
