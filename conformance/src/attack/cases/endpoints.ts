@@ -1,6 +1,11 @@
 import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, randomTestNhsNumber, SYSTEMS } from '@imaging/fhir';
-import { exampleDiagnosticReport, exampleEndpoint, exampleImagingStudy, examplePatient } from '@imaging/fhir/examples';
-import { exampleServiceRequest } from '@imaging/fhir/examples';
+import {
+  exampleDiagnosticReport,
+  exampleEndpoint,
+  exampleImagingStudy,
+  examplePatient,
+  exampleServiceRequest,
+} from '@imaging/fhir/examples';
 import type { AttackRequest, ServiceName } from '../surface.ts';
 import type { AttackWorld } from '../world.ts';
 import { forgedTaskUpdate, routed } from './messages.ts';
