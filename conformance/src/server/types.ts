@@ -4,7 +4,7 @@ import type { PostgresDatabase } from './postgres.ts';
 /** How the FHIR server under test was found. */
 export type TargetHow = 'given' | 'container' | 'jar';
 
-/** The FHIR server the groups 1-4 run against, as the tests see it (plain data: it crosses to the workers). */
+/** The FHIR server the groups 1-4 and 6 run against, as the tests see it (plain data: it crosses to the workers). */
 export interface TargetInfo {
   how: TargetHow;
   /** One line for logs and reports: which image or jar, which runtime, which URL. */

@@ -5,7 +5,14 @@ import type { TestSpecification } from 'vitest/node';
  * Files in a fixed order: the pathway (4) before the resource group (3), which validates what the
  * pathway's services wrote; the rest by group number.
  */
-export const FILE_ORDER = ['1-store-contract', '2-server-capability', '4-pathway', '3-resource-conformance', '5-actor'];
+export const FILE_ORDER = [
+  '1-store-contract',
+  '2-server-capability',
+  '4-pathway',
+  '3-resource-conformance',
+  '5-actor',
+  '6-attack-surface',
+];
 
 export function orderOf(moduleId: string): number {
   const i = FILE_ORDER.findIndex((key) => moduleId.includes(`/groups/${key}`));

@@ -112,6 +112,20 @@ describe('parseMessage', () => {
     ]);
   });
 
+  it('rejects content of the wrong JSON types with 400, before anything reads it', () => {
+    const bundle = orderMessage();
+    (bundle.entry?.[1]?.resource as unknown as { requester: unknown }).requester = 7;
+    (bundle.entry?.[3]?.resource as unknown as { owner: unknown }).owner = 'RM1';
+    const err = rejection(() => parseMessage(bundle));
+    expect(err.status).toBe(400);
+    expect(err.outcome.issue.flatMap((i) => i.expression ?? [])).toEqual(
+      expect.arrayContaining([
+        'Bundle.entry[1].resource.requester',
+        expect.stringMatching(/^Bundle\.entry\[3\]\.resource\.owner/),
+      ]),
+    );
+  });
+
   it('rejects an unknown event with 422', () => {
     const bundle = orderMessage();
     (bundle.entry?.[0]?.resource as MessageHeader).eventCoding = { system: 'urn:x', code: 'nope' };
@@ -125,7 +139,7 @@ describe('parseMessage', () => {
     bundle.entry = bundle.entry?.filter((e) => e.resource?.resourceType !== 'Patient');
     bundle.entry?.push({
       fullUrl: 'urn:uuid:8c7a4c2e-0000-4000-8000-000000000001',
-      resource: { resourceType: 'Observation', status: 'final', code: {} },
+      resource: { resourceType: 'Observation', status: 'final', code: { text: 'Weight' } },
     });
     const err = rejection(() => parseMessage(bundle));
     expect(err.status).toBe(422);

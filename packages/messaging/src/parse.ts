@@ -1,5 +1,5 @@
 import type { Bundle, MessageHeader, OperationOutcomeIssue, Resource, ResourceType } from '@medplum/fhirtypes';
-import { badRequest, invalid, issue, OutcomeError, unprocessableIssues } from '@imaging/fhir';
+import { badRequest, invalid, issue, OutcomeError, unprocessableIssues, wellFormedIssues } from '@imaging/fhir';
 import type { MessageEventDefinition } from './events.ts';
 import { findMessageEvent } from './events.ts';
 import { mapReferences } from './build.ts';
@@ -23,14 +23,15 @@ export interface ParsedMessage {
 
 /**
  * Checks a message Bundle against its event's definition and returns its parts. Shape problems (not a
- * message, no MessageHeader, bad full URLs) are 400; content that breaks the definition (unknown
- * event, missing or extra entries, dangling references) is 422, with one issue per problem.
+ * message, not well-formed R4, no MessageHeader, bad full URLs) are 400; content that breaks the
+ * definition (unknown event, missing or extra entries, dangling references) is 422, with one issue per
+ * problem. Whoever reads the parts (the authority check, the receiver) may rely on their JSON types.
  */
 export function parseMessage(bundle: Bundle): ParsedMessage {
   if (bundle.resourceType !== 'Bundle' || bundle.type !== 'message') {
     throw new OutcomeError(badRequest("Expected a Bundle of type 'message'", 'Bundle.type'));
   }
-  const raw = bundle.entry ?? [];
+  const raw = Array.isArray(bundle.entry) ? bundle.entry : [];
   const header = raw[0]?.resource;
   if (header?.resourceType !== 'MessageHeader') {
     throw new OutcomeError(
@@ -42,11 +43,11 @@ export function parseMessage(bundle: Bundle): ParsedMessage {
   const seen = new Set<string>();
   raw.slice(1).forEach((entry, i) => {
     const index = i + 1;
-    if (!entry.resource)
+    if (!entry?.resource)
       shape.push(
         issue({ text: 'Entry has no resource', code: 'required', expression: `Bundle.entry[${index}].resource` }),
       );
-    else if (!entry.fullUrl?.startsWith('urn:uuid:') || seen.has(entry.fullUrl)) {
+    else if (typeof entry.fullUrl !== 'string' || !entry.fullUrl.startsWith('urn:uuid:') || seen.has(entry.fullUrl)) {
       shape.push(
         issue({
           text: 'Each entry needs its own urn:uuid fullUrl',
@@ -76,6 +77,11 @@ export function parseMessage(bundle: Bundle): ParsedMessage {
       }),
     );
   }
+  // Base R4 structure too, so whoever reads the parts may rely on JSON types; a problem the checks above
+  // already named is not named again.
+  const named = shape.flatMap((i) => i.expression ?? []);
+  const overlaps = (e: string) => named.some((n) => n.startsWith(e) || e.startsWith(n));
+  shape.push(...wellFormedIssues(bundle).filter((i) => !i.expression?.some(overlaps)));
   if (shape.length) throw new OutcomeError(invalid(shape));
 
   const event = findMessageEvent(header.eventCoding?.system, header.eventCoding?.code);

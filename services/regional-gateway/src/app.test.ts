@@ -379,6 +379,10 @@ describe('reading: each organisation sees its own', () => {
     expect((await call(path, { token: other })).status).toBe(400);
     expect((await call(`${path.slice(0, -4)}AAAA`)).status).toBe(400);
     expect((await call(path.replace('/ServiceRequest?', '/Task?'))).status).toBe(400);
+    // An empty token is a bad token, not a search parameter for the store.
+    const empty = await call('/fhir/ServiceRequest?_page=');
+    expect(empty.status).toBe(400);
+    expect((await outcome(empty)).issue[0]?.details?.text).toBe('Invalid or expired page token');
   });
 
   it.each([

@@ -52,6 +52,67 @@ describe('base R4 structure (Medplum)', () => {
   });
 });
 
+describe('what Medplum lets through and readers trip on', () => {
+  it('refuses elements named after what every JavaScript object inherits, at any depth', () => {
+    const resource = JSON.parse(
+      '{"resourceType":"Task","status":"requested","intent":"order","__proto__":{"polluted":1},' +
+        '"constructor":{"prototype":{}},"note":[{"text":"x","toString":"y"}],"owner":{"hasOwnProperty":1}}',
+    );
+    expect(brief(baseFindings(resource).structure)).toEqual(
+      expect.arrayContaining([
+        ['structure', 'Task.__proto__'],
+        ['structure', 'Task.constructor'],
+        ['structure', 'Task.note[0].toString'],
+        ['structure', 'Task.owner.hasOwnProperty'],
+      ]),
+    );
+    expect(Object.keys(Object.prototype)).toEqual([]);
+  });
+
+  it('refuses a number or a boolean where R4 has an object, in a resource, a backbone, a choice or a message entry', () => {
+    const task = { resourceType: 'Task', status: 'requested', intent: 'order' };
+    const cases: [object, string][] = [
+      [{ ...task, owner: 7 }, 'Task.owner'],
+      [{ ...task, output: [{ type: { text: 'r' }, valueReference: true }] }, 'Task.output[0].valueReference'],
+      [{ ...task, basedOn: [{ reference: 'ServiceRequest/1' }, 5] }, 'Task.basedOn[1]'],
+      [{ ...task, requester: { identifier: 7 } }, 'Task.requester.identifier'],
+      [
+        { resourceType: 'Bundle', type: 'message', entry: [{ fullUrl: 'urn:uuid:1', resource: { ...task, for: 3 } }] },
+        'Bundle.entry[0].resource.for',
+      ],
+    ];
+    for (const [resource, at] of cases) {
+      const found = brief(baseFindings(resource).structure);
+      expect(
+        found.filter(([, where]) => where?.startsWith(at.split('.').slice(0, -1).join('.'))),
+        at,
+      ).toEqual([['structure', at]]);
+    }
+  });
+
+  it('refuses text with a lone surrogate or a control character, and keeps overrides, emoji, marks and line breaks', () => {
+    const named = (family: string) =>
+      brief(baseFindings({ resourceType: 'Patient', name: [{ family, given: ['ok'] }] }).structure);
+    for (const bad of ['half \ud800 a pair', '\udc00', 'Nul\u0000', 'Bell\u0007'])
+      expect(named(bad), JSON.stringify(bad)).toEqual([['structure', 'Patient.name[0].family']]);
+    expect(named('\u202eKCUS 🩻 Ž̷a\tb\nc')).toEqual([]);
+  });
+
+  it('leaves primitives, primitive choices and their extensions alone', () => {
+    const { structure } = baseFindings({
+      resourceType: 'Task',
+      status: 'requested',
+      intent: 'order',
+      _status: { extension: [{ url: 'https://example.org/x', valueBoolean: true }] },
+      input: [
+        { type: { text: 'n' }, valueInteger: 3 },
+        { type: { text: 's' }, valueString: 'x' },
+      ],
+    });
+    expect(structure).toEqual([]);
+  });
+});
+
 describe('required bindings', () => {
   it('flags a code outside its required value set', () => {
     const { codes } = baseFindings({ resourceType: 'Task', status: 'bogus', intent: 'order' });

@@ -1,5 +1,6 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { validateResource } from '@medplum/core';
+import { tryGetDataType, validateResource } from '@medplum/core';
+import type { InternalTypeSchema } from '@medplum/core';
 import { loadFhirDefinitions } from '../definitions.ts';
 import { issue } from '../outcomes.ts';
 import type { BoundValues } from './required-bindings.ts';
@@ -58,6 +59,8 @@ export function baseFindings(resource: unknown): BaseFindings {
       ),
     );
   }
+  const reported = new Set(structure.flatMap((i) => i.expression ?? []));
+  structure.push(...shapeIssues(r).filter((i) => !i.expression?.some((e) => reported.has(e))));
   if (r.id !== undefined && !isFhirId(r.id)) {
     structure.push(
       issue({
@@ -80,4 +83,82 @@ export function baseFindings(resource: unknown): BaseFindings {
       .filter(isReferenceWarning)
       .map((i) => ({ ...i, severity: 'error' as const, code: 'business-rule' as const })),
   };
+}
+
+/**
+ * Names every JavaScript object inherits (`constructor`, `toString`, `__proto__`…). No FHIR element has
+ * one, but a validator that looks element definitions up by name in a plain object finds them all
+ * "defined", and Medplum's lets them through.
+ */
+const INHERITED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * Text every store can keep: no NUL (PostgreSQL, under HAPI in production, cannot store one; Medplum
+ * checks only the elements it knows to be strings) and no lone surrogate (not Unicode, so valid in
+ * neither FHIR's JSON nor its XML; Medplum lets one through).
+ */
+function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && text.isWellFormed();
+}
+
+/**
+ * What Medplum's validator lets through and code reading a resource trips on: an element named after an
+ * inherited property, a number or boolean where R4 has an object (`"owner": 7`, `"performer": [true]`),
+ * and text no store can keep.
+ * Types come from Medplum's own schema; a loop, not recursion, as the JSON may nest as deep as the body
+ * limit allows.
+ */
+function shapeIssues(resource: Resource): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  const pending: [unknown, string | undefined, string][] = [[resource, resource.resourceType, resource.resourceType]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, type, path] = next;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
+    const schema = type ? tryGetDataType(type) : undefined;
+    for (const [key, child] of Object.entries(value)) {
+      if (INHERITED_NAMES.has(key)) {
+        issues.push(
+          issue({ code: 'structure', text: `'${key}' is not an element of ${path}`, expression: `${path}.${key}` }),
+        );
+        continue;
+      }
+      const childType = schema && key !== 'resourceType' ? complexTypeOf(schema, key) : undefined;
+      const items = Array.isArray(child) ? child : [child];
+      items.forEach((item, i) => {
+        const at = Array.isArray(child) ? `${path}.${key}[${i}]` : `${path}.${key}`;
+        if (typeof item === 'string' && !isStorableText(item))
+          issues.push(
+            issue({ code: 'structure', text: 'Text with a NUL character or a lone surrogate', expression: at }),
+          );
+        else if (childType && item !== null && item !== undefined && typeof item !== 'object')
+          issues.push(
+            issue({ code: 'structure', text: `Expected ${childType}, not a ${typeof item}`, expression: at }),
+          );
+        else {
+          const resourceType = (item as { resourceType?: unknown } | null)?.resourceType;
+          pending.push([
+            item,
+            childType === 'Resource' && typeof resourceType === 'string' ? resourceType : childType,
+            at,
+          ]);
+        }
+      });
+    }
+  }
+  return issues;
+}
+
+/** The complex type (`Reference`, `TaskOutput`, `Resource`) of an element of `schema`, or undefined for a primitive or unknown one. */
+function complexTypeOf(schema: InternalTypeSchema, key: string): string | undefined {
+  const direct = Object.hasOwn(schema.elements, key) ? schema.elements[key] : undefined;
+  const codes = direct
+    ? direct.type.map((t) => t.code)
+    : Object.entries(schema.elements)
+        .filter(([name]) => name.endsWith('[x]') && key.startsWith(name.slice(0, -3)))
+        .flatMap(([name, element]) => {
+          const suffix = key.slice(name.length - 3);
+          return element.type.map((t) => t.code).filter((c) => c.charAt(0).toUpperCase() + c.slice(1) === suffix);
+        });
+  const [code] = codes;
+  return codes.length === 1 && code && /^[A-Z]/.test(code) ? code : undefined;
 }

@@ -10,7 +10,14 @@ export {
   isOrganisationReference,
 } from './references.ts';
 export type { ReferenceTarget } from './references.ts';
-export { validationIssues, assertValid, validationFindings, outcomeErrorFor } from './validate.ts';
+export {
+  validationIssues,
+  assertValid,
+  assertWellFormed,
+  wellFormedIssues,
+  validationFindings,
+  outcomeErrorFor,
+} from './validate.ts';
 export type { ValidationFindings } from './validate.ts';
 export { validatingStore } from './validating-store.ts';
 export {

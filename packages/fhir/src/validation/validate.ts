@@ -48,6 +48,21 @@ export function validationIssues(resource: Resource, ctx: ValidationContext = {}
 }
 
 /**
+ * Throws a 400 listing every structure problem (unknown elements, wrong JSON types, ill-formed ids) and
+ * nothing else. For code that reads a client's resource before it is complete enough for `assertValid`:
+ * it may then rely on each element having its R4 JSON type (a list is an array, a reference an object).
+ */
+export function assertWellFormed(resource: unknown): void {
+  const errors = wellFormedIssues(resource);
+  if (errors.length) throw new OutcomeError(invalid(errors));
+}
+
+/** The structure errors `assertWellFormed` would throw, for a caller that reports them with its own. */
+export function wellFormedIssues(resource: unknown): OperationOutcomeIssue[] {
+  return baseFindings(resource).structure.filter(isError);
+}
+
+/**
  * Throws an OutcomeError listing every problem: 400 when the resource is not well-formed base R4,
  * else 422 when it breaks a required binding, a profile or a business rule. Warnings alone pass.
  */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OutcomeError } from '../outcomes.ts';
 import { TASK_STATUSES } from '../terminology/r4-codes.ts';
@@ -153,5 +154,139 @@ describe('classifyStatusUpdate: stale, repeated, skipped-ahead or illegal', () =
       expect(classifyStatusUpdate(from, to)).toBe('advance');
       if (!canTransition(to, from)) expect(classifyStatusUpdate(to, from)).not.toBe('advance');
     }
+  });
+});
+
+const anyStatus = fc.constantFrom(...TASK_STATUSES);
+
+/**
+ * A walk of legal transitions from `start`: each step takes one of the legal next states (the choice
+ * is `pick` modulo how many there are), and the walk stops early where there is none.
+ */
+function walk(start: TaskStatus, picks: readonly number[], allowed: (s: TaskStatus) => boolean = () => true) {
+  const states: TaskStatus[] = [start];
+  for (const pick of picks) {
+    const options = nextStatuses(states.at(-1) as TaskStatus).filter(allowed);
+    if (options.length === 0) break;
+    states.push(options[pick % options.length] as TaskStatus);
+  }
+  return states;
+}
+
+const picks = fc.array(fc.nat(), { maxLength: 30 });
+
+describe('Task status rules, as properties', () => {
+  it('a walk of legal transitions from requested never leaves a terminal state, except to entered-in-error', () => {
+    fc.assert(
+      fc.property(picks, (choices) => {
+        const states = walk('requested', choices);
+        const firstTerminal = states.findIndex(isTerminal);
+        if (firstTerminal < 0) return;
+        const after = states.slice(firstTerminal + 1);
+        expect(after.every((s) => s === 'entered-in-error')).toBe(true);
+        expect(after.length).toBeLessThanOrEqual(1);
+      }),
+    );
+  });
+
+  it('along a legal walk, only a move to on-hold lowers the progress rank', () => {
+    fc.assert(
+      fc.property(anyStatus, picks, (start, choices) => {
+        const states = walk(start, choices);
+        for (let i = 1; i < states.length; i++) {
+          const [from, to] = [states[i - 1] as TaskStatus, states[i] as TaskStatus];
+          if (to !== 'on-hold') expect(progressRank(to)).toBeGreaterThanOrEqual(progressRank(from));
+        }
+      }),
+    );
+  });
+
+  it('every later state of a legal walk is reachable from every earlier one, and no pair of them is illegal', () => {
+    fc.assert(
+      fc.property(anyStatus, picks, (start, choices) => {
+        const states = walk(start, choices);
+        for (let i = 0; i < states.length; i++) {
+          for (let j = i + 1; j < states.length; j++) {
+            const [a, b] = [states[i] as TaskStatus, states[j] as TaskStatus];
+            if (a !== b) expect(isReachable(a, b)).toBe(true);
+            expect(classifyStatusUpdate(a, b)).not.toBe('illegal');
+          }
+        }
+      }),
+    );
+  });
+
+  it("'same' exactly when both states are equal", () => {
+    fc.assert(
+      fc.property(anyStatus, anyStatus, (a, b) => {
+        expect(classifyStatusUpdate(a, b) === 'same').toBe(a === b);
+      }),
+    );
+  });
+
+  it("'advance' means the incoming state is reachable; 'stale' that the current one is reachable from it", () => {
+    fc.assert(
+      fc.property(anyStatus, anyStatus, (a, b) => {
+        const update = classifyStatusUpdate(a, b);
+        if (update === 'advance') expect(isReachable(a, b)).toBe(true);
+        if (update === 'stale') {
+          expect(isReachable(b, a)).toBe(true);
+          expect(canTransition(a, b)).toBe(false);
+        }
+      }),
+    );
+  });
+
+  it("stale and advance are antisymmetric: a stale update is an advance the other way, and 'illegal' is symmetric", () => {
+    fc.assert(
+      fc.property(anyStatus, anyStatus, (a, b) => {
+        const there = classifyStatusUpdate(a, b);
+        const back = classifyStatusUpdate(b, a);
+        if (there === 'stale') expect(back).toBe('advance');
+        if (there === 'advance') expect(back).not.toBe('illegal');
+        expect(there === 'illegal').toBe(back === 'illegal');
+      }),
+    );
+  });
+
+  it('reachability is transitive, and every legal transition is reachable', () => {
+    fc.assert(
+      fc.property(anyStatus, anyStatus, anyStatus, (a, b, c) => {
+        if (canTransition(a, b)) expect(isReachable(a, b)).toBe(true);
+        if (isReachable(a, b) && isReachable(b, c)) expect(isReachable(a, c)).toBe(true);
+      }),
+    );
+  });
+
+  /**
+   * At-least-once delivery: a receiver applies what classifies as 'advance' and drops the rest. Away from
+   * on-hold the lifecycle has no cycles, so whatever the order and however often each update arrives, the
+   * receiver ends where the sender did. (Around on-hold, a late `on-hold` can be a legal step back: order
+   * matters there, which is why updates carry their Task's whole state.)
+   */
+  it('a receiver fed the updates of a walk without on-hold, shuffled and repeated, ends where the walk ended', () => {
+    const noHold = (s: TaskStatus) => s !== 'on-hold';
+    fc.assert(
+      fc.property(
+        picks.chain((choices) => {
+          const states = walk('requested', choices, noHold);
+          const updates = states.slice(1);
+          return fc.tuple(
+            fc.constant(states),
+            fc.shuffledSubarray([...updates, ...updates], { minLength: updates.length * 2 }),
+            fc.array(fc.constantFrom(...states), { maxLength: 5 }),
+          );
+        }),
+        ([states, delivered, repeats]) => {
+          let held: TaskStatus = 'requested';
+          for (const incoming of [...delivered, ...repeats]) {
+            const update = classifyStatusUpdate(held, incoming);
+            expect(update).not.toBe('illegal');
+            if (update === 'advance') held = incoming;
+          }
+          expect(held).toBe(states.at(-1));
+        },
+      ),
+    );
   });
 });

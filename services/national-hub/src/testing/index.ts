@@ -57,16 +57,18 @@ export interface TestHubOptions {
   forwardTimeoutMs?: number;
   /** For the hub's calls to regions (default: the real fetch). */
   fetch?: typeof fetch;
+  /** The hub's store, unvalidated (default: an in-memory embedded store); the kit validates writes. */
+  store?: FhirStore;
 }
 
 export type TestHub = Awaited<ReturnType<typeof createTestHub>>;
 
-/** A hub on an in-memory store with real dev keys in `dataDir` and its directory seeded. */
+/** A hub on its own store (default in memory) with real dev keys in `dataDir` and its directory seeded. */
 export async function createTestHub(options: TestHubOptions) {
   const topology = options.topology ?? devTopology();
   const publicUrl = options.publicUrl ?? 'http://127.0.0.1:4000';
   const credentials = await ensureDevCredentials(topology, options.dataDir);
-  const raw = new SqliteStore({ path: ':memory:' });
+  const raw = options.store ?? new SqliteStore({ path: ':memory:' });
   const store: FhirStore = validatingStore(raw);
   await seedDirectory(store, topology);
   const logger = memoryLogger();

@@ -20,7 +20,8 @@ export async function resolvePatient(
     try {
       return await readVisible<Patient>(deps, caller, 'Patient', literal.slice('Patient/'.length));
     } catch (err) {
-      if (err instanceof OutcomeError && (err.status === 404 || err.status === 410)) {
+      // A malformed id (400 on a read) is as much "not a patient you may read" as an unknown one.
+      if (err instanceof OutcomeError && (err.status === 400 || err.status === 404 || err.status === 410)) {
         throw new OutcomeError(unprocessable(`${literal} is not a patient you may read here`, expression));
       }
       throw err;

@@ -1,5 +1,13 @@
 import type { Identifier, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
-import { issue, OutcomeError, searchOne, unprocessable, unprocessableIssues, validationFindings } from '@imaging/fhir';
+import {
+  assertWellFormed,
+  issue,
+  OutcomeError,
+  searchOne,
+  unprocessable,
+  unprocessableIssues,
+  validationFindings,
+} from '@imaging/fhir';
 import type { Caller, FhirStore, Problems, ValidationFindings } from '@imaging/fhir';
 import { mapReferences } from '@imaging/messaging';
 import { labelIssues, unlabelled } from './labels.ts';
@@ -100,6 +108,8 @@ export function literalReferences(resource: Resource): { reference: string; expr
 /**
  * What every client write goes through before anything is decided on it, so a write can neither label
  * a resource nor reach one the caller may not read:
+ * - without its labels, it must be well-formed R4 (400), so the rules below and the domain after can
+ *   rely on JSON types;
  * - labels in the server's systems are refused (an update may send back, unchanged, those it read), and
  *   other security labels are dropped;
  * - every literal reference must be to a resource here that the caller may read, by the very rule a
@@ -129,8 +139,12 @@ export async function admission<T extends Resource>(
   stored?: Resource,
 ): Promise<{ admitted: T; issues: OperationOutcomeIssue[] }> {
   const issues: OperationOutcomeIssue[] = labelIssues(resource, stored);
+  const bare = unlabelled(resource);
+  // Before anything reads it (labels, in any shape, are dropped above): from here on every element has
+  // its R4 JSON type.
+  assertWellFormed(bare);
   const readable = new Map<string, boolean>();
-  for (const { reference, expression } of literalReferences(resource)) {
+  for (const { reference, expression } of literalReferences(bare)) {
     if (reference.startsWith('#')) continue;
     const target = localTarget(reference);
     if (!target) {
@@ -149,7 +163,7 @@ export async function admission<T extends Resource>(
     if (!ok)
       issues.push(issue({ code: 'business-rule', text: `${key} is not a resource you may read here`, expression }));
   }
-  return { admitted: unlabelled(resource), issues };
+  return { admitted: bare, issues };
 }
 
 /**

@@ -30,9 +30,11 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
     const mayRead = (t: Resource['resourceType']) => hasScope(c.var.auth, t, 'read');
     // A page token is good for this caller and this resource type only.
     const binding = `${caller.clientId} ${type}`;
+    // Present at all (even empty), `_page` is a page token: never a parameter for the store.
     const pageToken = url.searchParams.get('_page');
     let answer: Answer;
-    if (pageToken) {
+    // An empty _page is a malformed token (400), never a search parameter for the store.
+    if (pageToken !== null) {
       const { next, subset } = continuationOf(deps.pageTokens, pageToken, binding);
       answer = {
         page: await nextVisiblePage(deps, caller, next, mayRead, subset),

@@ -228,6 +228,58 @@ function reportOf(p: Pathway, overrides: Partial<DiagnosticReport> = {}): Diagno
   });
 }
 
+describe('a body of the wrong JSON types is a 400 before any rule reads it', () => {
+  it.each([
+    [
+      'a patient whose identifier is not a list',
+      'north',
+      (p: Pathway) =>
+        p.gp.post({ ...examplePatient(), identifier: { system: NHS_NUMBER_SYSTEM, value: OTHER_NHS } } as never),
+      'Patient.identifier',
+    ],
+    [
+      'an order whose requester is a number',
+      'north',
+      (p: Pathway) => p.gp.post({ ...exampleServiceRequest(), requester: 7 } as never),
+      'ServiceRequest.requester',
+    ],
+    [
+      'an order whose performer is [true]',
+      'north',
+      (p: Pathway) => p.gp.post({ ...exampleServiceRequest(), performer: [true] } as never),
+      'ServiceRequest.performer[0]',
+    ],
+    [
+      'a study with an object for its identifiers',
+      'midlands',
+      (p: Pathway) => p.ris.post({ ...studyOf(p), identifier: { value: 'x' } } as never),
+      'ImagingStudy.identifier',
+    ],
+    [
+      'a Task update whose meta is a string',
+      'midlands',
+      (p: Pathway) =>
+        p.ris.put(
+          { ...(p.midlandsTask as WithId<Task>), status: 'accepted', meta: 'x' } as never,
+          p.midlandsTask?.meta?.versionId,
+        ),
+      'Task.meta',
+    ],
+    [
+      'a patient with a constructor element',
+      'north',
+      (p: Pathway) => p.gp.post({ ...examplePatient(), constructor: { prototype: {} } } as never),
+      'Patient.constructor',
+    ],
+  ] as const)('%s', async (_what, region, send, expression) => {
+    const p = await pathway();
+    const deps = p[region];
+    const before = await storedCounts(deps);
+    expect(await refusedAt(await send(p), 400)).toContain(expression);
+    expect(await storedCounts(deps)).toEqual(before);
+  });
+});
+
 describe("a write never reaches another organisation's records", () => {
   it("refuses another practice's patient as an order's subject, writes nothing, and leaves the patient hidden", async () => {
     const p = await pathway();

@@ -3,6 +3,8 @@
 // delivery worker's pass, placing an order without HTTP) rather than through a running gateway.
 export { GP_TOKEN, HUB_TOKEN, RIS_TOKEN, TEST_HUB_URL, testGateway } from './app.ts';
 export { GP, HUB_CALLER, RIS, testClock, testRegions } from './regions.ts';
+export { connectedRegions } from './national.ts';
+export type { ConnectedOptions, ConnectedRegion, ConnectedRegions } from './national.ts';
 export type { TestClock, TestHub } from './regions.ts';
 export { acknowledgementTasks, alertCase, auditsOf, communications, RN1_RIS, theAlert, watchTasks } from './alerts.ts';
 export type { AlertCaseOptions } from './alerts.ts';
@@ -10,9 +12,8 @@ export { createApp } from '../app.ts';
 export { acknowledgeAlert, recordAlertAction } from '../domain/alert-operations.ts';
 export { escalateOverdueAlerts } from '../domain/escalation.ts';
 export { deliverDue } from '../domain/delivery.ts';
+export { ACCESS_SYSTEM } from '../domain/labels.ts';
 export { placeOrder } from '../domain/orders.ts';
 export type { GatewayDeps } from '../domain/ports.ts';
 export { registerPatient } from '../domain/registrations.ts';
 export { createHubClient } from '../adapters/hub-client.ts';
-export { connectedRegions } from './national.ts';
-export type { ConnectedRegion, ConnectedRegions } from './national.ts';

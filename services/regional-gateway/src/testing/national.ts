@@ -1,5 +1,7 @@
 import { createAccessTokenVerifier, devTokenSource, loadDevHubKey } from '@imaging/auth';
+import type { Topology } from '@imaging/config';
 import { memoryLogger, SqliteStore, validatingStore } from '@imaging/fhir';
+import type { FhirStore } from '@imaging/fhir';
 import { pageTokens } from '@imaging/fhir-http';
 import type { Hono } from 'hono';
 // The real hub (its test kit is a devDependency of this package).
@@ -19,14 +21,24 @@ export interface ConnectedRegion {
   app: Hono<AppEnv>;
 }
 
+export interface ConnectedOptions {
+  clock?: TestClock;
+  /** Default: the dev topology. Its regions get a gateway each; its clients get dev keys. */
+  topology?: Topology;
+  /** The store of the hub (`hub`) or of a region's gateway (its id), unvalidated; default in memory. */
+  store?: (service: string) => FhirStore;
+}
+
 /**
- * The real hub and a real gateway app for every region of the dev topology, in one process: one
+ * The real hub and a real gateway app for every region of the topology, in one process: one
  * in-process "network" answers at each service's URL through `app.request`, every call carries a real
  * token (gateways' from their dev keys, the hub's own), and each gateway reaches the hub through its
  * real hub client. `answer` makes a region's gateway answer the hub with a fixed response instead (a
  * receiver that refuses or fails); `down` makes it unreachable. Call `close` in afterAll.
  */
-export async function connectedRegions(clock: TestClock = testClock()) {
+export async function connectedRegions(options: ConnectedOptions = {}) {
+  const clock = options.clock ?? testClock();
+  const storeOf = options.store ?? (() => new SqliteStore({ path: ':memory:' }));
   const data = tempDataDir();
   const apps = new Map<string, { request: (url: string, init?: RequestInit) => Response | Promise<Response> }>();
   const answers = new Map<string, () => Response>();
@@ -42,20 +54,25 @@ export async function connectedRegions(clock: TestClock = testClock()) {
     if (!app || down.has(url.host)) throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
     return app.request(url.toString(), init);
   };
-  const hub = await createTestHub({ dataDir: data.dir, fetch: network as typeof fetch });
+  const hub = await createTestHub({
+    dataDir: data.dir,
+    fetch: network as typeof fetch,
+    store: storeOf('hub'),
+    ...(options.topology ? { topology: options.topology } : {}),
+  });
   apps.set(new URL(hub.publicUrl).host, hub.app);
   const hubKey = await loadDevHubKey(data.dir);
-  const options = { hubUrl: hub.publicUrl, dataDir: data.dir, fetch: network };
+  const sourceOptions = { hubUrl: hub.publicUrl, dataDir: data.dir, fetch: network };
 
   const regions: Record<string, ConnectedRegion> = {};
   for (const region of hub.topology.regions) {
-    const store = validatingStore(new SqliteStore({ path: ':memory:' }));
+    const store = validatingStore(storeOf(region.id));
     const logger = memoryLogger();
     const deps: GatewayDeps = {
       store,
       hub: createHubClient({
         hubUrl: hub.publicUrl,
-        tokenSource: await devTokenSource(`gateway-${region.id}`, options),
+        tokenSource: await devTokenSource(`gateway-${region.id}`, sourceOptions),
         fetch: network as typeof fetch,
       }),
       clock,
@@ -94,6 +111,8 @@ export async function connectedRegions(clock: TestClock = testClock()) {
     tokenFor: (clientId: string) => hub.tokenFor(clientId),
     /** The hub's own service token, as it sends with every message it delivers. */
     hubToken: hub.hubToken,
+    /** Every region's gateway, by region id. */
+    regions,
     /** Makes a region's gateway answer every call with this response (undefined: answer normally again). */
     answer(regionId: string, response: (() => Response) | undefined) {
       if (response) answers.set(hostOf(regionId), response);
