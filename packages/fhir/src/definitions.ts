@@ -7,12 +7,25 @@ import { readDefinitionsSubset } from './definitions-subset.ts';
 export type LoadedFhirDefinitions = 'none' | 'subset' | 'all';
 
 let loaded: LoadedFhirDefinitions = 'none';
-let subset: DefinitionsSubset | undefined;
-let otherResourceTypes: Set<string> | undefined;
 
-function theSubset(): DefinitionsSubset {
-  subset ??= readDefinitionsSubset();
-  return subset;
+/** What is kept of the subset once Medplum has indexed its definitions. */
+interface SubsetLookups {
+  otherResourceTypes: Set<string>;
+  terminology: Map<string, TerminologyResource>;
+  terminologyAbsent: Set<string>;
+}
+let lookups: SubsetLookups | undefined;
+
+function subsetLookups(read?: DefinitionsSubset): SubsetLookups {
+  if (!lookups) {
+    const subset = read ?? readDefinitionsSubset();
+    lookups = {
+      otherResourceTypes: new Set(subset.otherResourceTypes),
+      terminology: new Map(subset.terminology.map((r) => [r.url as string, r])),
+      terminologyAbsent: new Set(subset.terminologyAbsent),
+    };
+  }
+  return lookups;
 }
 
 export function loadedFhirDefinitions(): LoadedFhirDefinitions {
@@ -26,9 +39,10 @@ export function loadedFhirDefinitions(): LoadedFhirDefinitions {
  */
 export function loadFhirDefinitions(): void {
   if (loaded !== 'none') return;
-  const { structureDefinitions, searchParameters } = theSubset();
-  indexStructureDefinitionBundle(structureDefinitions);
-  for (const searchParameter of searchParameters) indexSearchParameter(searchParameter);
+  const subset = readDefinitionsSubset();
+  indexStructureDefinitionBundle(subset.structureDefinitions);
+  for (const searchParameter of subset.searchParameters) indexSearchParameter(searchParameter);
+  subsetLookups(subset);
   loaded = 'subset';
 }
 
@@ -51,7 +65,7 @@ export function loadAllFhirDefinitions(): void {
 export function loadFhirDefinitionsFor(resourceTypes: Iterable<string>): void {
   loadFhirDefinitions();
   if (loaded === 'all') return;
-  otherResourceTypes ??= new Set(theSubset().otherResourceTypes);
+  const { otherResourceTypes } = subsetLookups();
   for (const type of resourceTypes) {
     if (otherResourceTypes.has(type)) {
       loadAllFhirDefinitions();
@@ -73,8 +87,6 @@ export function resourceTypesIn(value: unknown, into: Set<string> = new Set()): 
   return into;
 }
 
-let subsetTerminology: Map<string, TerminologyResource> | undefined;
-let subsetTerminologyAbsent: Set<string> | undefined;
 let allTerminology: Map<string, TerminologyResource> | undefined;
 
 /**
@@ -83,12 +95,9 @@ let allTerminology: Map<string, TerminologyResource> | undefined;
  * reach; any other URL loads all of R4's (`fhir/r4/valuesets.json`, ~9 MB) once.
  */
 export function r4Terminology(url: string): TerminologyResource | undefined {
-  if (!subsetTerminology || !subsetTerminologyAbsent) {
-    subsetTerminology = new Map(theSubset().terminology.map((r) => [r.url as string, r]));
-    subsetTerminologyAbsent = new Set(theSubset().terminologyAbsent);
-  }
-  const known = subsetTerminology.get(url);
-  if (known || subsetTerminologyAbsent.has(url)) return known;
+  const { terminology, terminologyAbsent } = subsetLookups();
+  const known = terminology.get(url);
+  if (known || terminologyAbsent.has(url)) return known;
   if (!allTerminology) {
     const bundle = readJson('fhir/r4/valuesets.json') as { entry?: { resource?: TerminologyResource }[] };
     allTerminology = new Map();
