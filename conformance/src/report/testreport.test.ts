@@ -1,12 +1,12 @@
 import { validateResource } from '@medplum/core';
-import { loadFhirDefinitions } from '@imaging/fhir';
+import { loadAllFhirDefinitions } from '@imaging/fhir';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exchange, model, test } from './fixtures.ts';
 import { MAX_OPERATIONS_PER_TEST, toTestReport } from './testreport.ts';
 
 describe('toTestReport', () => {
   beforeAll(() => {
-    loadFhirDefinitions();
+    loadAllFhirDefinitions(); // TestReport is none of the services' types
   });
 
   const mixed = model([

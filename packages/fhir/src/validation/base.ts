@@ -1,7 +1,7 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { tryGetDataType, validateResource } from '@medplum/core';
 import type { InternalTypeSchema } from '@medplum/core';
-import { loadFhirDefinitions } from '../definitions.ts';
+import { loadFhirDefinitionsFor, resourceTypesIn } from '../definitions.ts';
 import { issue } from '../outcomes.ts';
 import type { BoundValues } from './required-bindings.ts';
 import { requiredBindingIssues } from './required-bindings.ts';
@@ -42,7 +42,7 @@ export function baseFindings(resource: unknown): BaseFindings {
       references: [],
     };
   }
-  loadFhirDefinitions();
+  loadFhirDefinitionsFor(resourceTypesIn(resource));
   const r = resource as Resource;
   const structure: OperationOutcomeIssue[] = [];
   const bound: BoundValues = {};

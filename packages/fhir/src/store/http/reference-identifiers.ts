@@ -1,7 +1,7 @@
 import { getSearchParameter } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
-import { loadFhirDefinitions } from '../../definitions.ts';
 import { PROJECT_SEARCH_PARAMETERS } from '../../search-parameters.ts';
+import { loadFhirDefinitionsFor } from '../../definitions.ts';
 import { CANONICAL_BASE } from '../../systems.ts';
 import { OutcomeError } from '../../outcomes.ts';
 import type { FhirStore } from '../port.ts';
@@ -58,7 +58,7 @@ export function rewriteReferenceIdentifiers(type: string, params: URLSearchParam
  * type, without `resolve()` (a logical reference cannot be resolved), plus `.identifier`.
  */
 export function referenceIdentifierSearchParameter(type: string, param: string): SearchParameter {
-  loadFhirDefinitions();
+  loadFhirDefinitionsFor([type]);
   const base = getSearchParameter(type, param);
   if (base?.type !== 'reference' || !base.expression)
     throw new Error(`${type}.${param} is not a reference search parameter`);
