@@ -1,159 +1,382 @@
 /**
- * Benchmark of the embedded store (not a test): creates, then the workflow's searches, at 500 and
- * 5,000 Tasks, file-backed with synchronous=FULL (every commit synced to disk).
+ * Benchmark of the embedded store (not a test): the workflow's searches, in the form the regional gateway
+ * sends them, over one file-backed store (synchronous=FULL) that grows through each size in turn.
  *
- *   node packages/fhir/bench/store-bench.ts [sizes...]     e.g. `node packages/fhir/bench/store-bench.ts 500 5000`
+ *   node packages/fhir/bench/store-bench.ts [sizes...] [--shape history|uniform] [--json <file>] [--compare <module>]
+ *   e.g. node packages/fhir/bench/store-bench.ts 5000 20000 100000 --json reports/bench/store.json
  *
- * For reference, Medplum's in-memory MemoryRepository took ~441 ms per search at 500 resources.
+ * Shapes:
+ * - `history` (default): months of history. Only the newest LIVE_WINDOW Tasks are still in progress; every
+ *   older one is completed. What is pending stays the same size while history grows, as in production,
+ *   so a search that "scales with what is pending, not with history" shows the same time at every size.
+ * - `uniform`: every Task cycles through requested, accepted, in-progress and completed, so what is
+ *   pending grows with the store (the shape of the original bench).
+ *
+ * `--compare` takes another SqliteStore module (say an older commit's `src/store/sqlite/sqlite-store.ts`),
+ * fills a second store with the same Tasks, and times the two in turn, search by search, so that their
+ * ratio holds however loaded the machine is.
+ *
+ * Times are medians (p50) and p95 over up to SEARCHES_PER_KIND searches of each kind. The machine's load
+ * average is recorded: on a shared machine, compare within one run rather than across runs.
  */
-import type { Task } from '@medplum/fhirtypes';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Bundle, BundleEntry, Task } from '@medplum/fhirtypes';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { DatabaseSync } from 'node:sqlite';
+import { parseArgs } from 'node:util';
+import type { SearchQuery } from '../src/store/port.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { CODE_SYSTEMS, ODS_SYSTEM, SYSTEMS } from '../src/systems.ts';
+import { CANONICAL_BASE, CODE_SYSTEMS, ODS_SYSTEM, SYSTEMS } from '../src/systems.ts';
 
-const SIZES = process.argv
-  .slice(2)
-  .map(Number)
-  .filter((n) => n > 0);
+const { values: options, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { shape: { type: 'string', default: 'history' }, json: { type: 'string' }, compare: { type: 'string' } },
+});
+const SIZES = positionals.map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const SHAPE = options.shape === 'uniform' ? 'uniform' : 'history';
+const LIVE_WINDOW = 2_000;
 const SEARCHES_PER_KIND = 200;
+/** Per kind and size, stop early after this long: the slow searches of a "before" run would take minutes. */
+const TIME_BUDGET_MS = 1_500;
+const TIMED_CREATES = 100;
+const FILL_BATCH = 500;
 const STATUSES = ['requested', 'accepted', 'in-progress', 'completed'] as const;
 const ORGS = 10;
+/** The gateway's access label system (services/regional-gateway/src/domain/labels.ts). */
+const ACCESS_SYSTEM = `${CANONICAL_BASE}/CodeSystem/organisation-access`;
+/** The gateway's delivery batch (services/regional-gateway/src/deps.ts). */
+const DELIVERY_BATCH = 100;
 
-function taskNumber(i: number): Task {
-  const day = 1 + (i % 60);
+const org = (i: number): string => `ORG${i % ORGS}`;
+const gp = (i: number): string => `GP${i % 50}`;
+const access = (ods: string): string => `${ACCESS_SYSTEM}|${ods}`;
+
+/**
+ * Task number i: four in five are fulfilment Tasks labelled for their requester and owner, as the gateway
+ * writes them; one in five is an outbox delivery (unlabelled, owned by the region).
+ */
+function taskNumber(i: number, live: boolean): Task {
+  const status = live ? (STATUSES[i % STATUSES.length] as Task['status']) : 'completed';
+  const authoredOn = new Date(Date.UTC(2026, 0, 1 + (i % 60), 9 + (i % 8))).toISOString();
+  if (i % 5 === 0) {
+    return {
+      resourceType: 'Task',
+      status,
+      intent: 'order',
+      identifier: [{ system: SYSTEMS.messageRequest, value: `request-${i}` }],
+      code: { coding: [{ system: CODE_SYSTEMS.taskCode, code: 'deliver-message' }] },
+      focus: { reference: `Bundle/message-${i}` },
+      owner: { identifier: { system: SYSTEMS.region, value: 'north' } },
+      authoredOn,
+    };
+  }
   return {
     resourceType: 'Task',
-    status: STATUSES[i % STATUSES.length] as Task['status'],
+    meta: {
+      security: [
+        { system: ACCESS_SYSTEM, code: gp(i) },
+        { system: ACCESS_SYSTEM, code: org(i) },
+      ],
+    },
+    status,
     intent: 'order',
     identifier: [{ system: SYSTEMS.task, value: `task-${i}` }],
-    // one in five is an outbox delivery, as the gateway writes them
-    code: { coding: [{ system: CODE_SYSTEMS.taskCode, code: i % 5 === 0 ? 'deliver-message' : 'fulfil' }] },
+    code: { coding: [{ system: CODE_SYSTEMS.taskCode, code: 'fulfil' }] },
     for: { reference: `Patient/patient-${i % Math.max(1, Math.floor(i / 10) + 1)}` },
     focus: { reference: `ServiceRequest/order-${i}` },
     basedOn: [{ reference: `ServiceRequest/order-${i}` }],
-    owner: { identifier: { system: ODS_SYSTEM, value: `ORG${i % ORGS}` } },
-    requester: { identifier: { system: ODS_SYSTEM, value: `GP${i % 50}` } },
-    authoredOn: new Date(Date.UTC(2026, 0, day, 9 + (i % 8))).toISOString(),
+    owner: { identifier: { system: ODS_SYSTEM, value: org(i) } },
+    requester: { identifier: { system: ODS_SYSTEM, value: gp(i) } },
+    authoredOn,
     description: `Imaging task ${i}`,
   };
 }
 
+/** A fulfilment Task's number, spread over the store (never a delivery). */
+function fulfilment(k: number, size: number): number {
+  const i = (k * 7919) % size;
+  return i % 5 === 0 ? (i + 1) % size : i;
+}
+
+type Search = [name: string, query: (k: number, size: number) => SearchQuery];
+
+/** The searches, in the form the gateway sends them: a client's search gets the caller's access filter. */
+const SEARCHES: Search[] = [
+  ['identifier (internal: searchOne)', (k, n) => ({ identifier: `${SYSTEMS.task}|task-${fulfilment(k, n)}` })],
+  [
+    'identifier + _security',
+    (k, n) => {
+      const i = fulfilment(k, n);
+      return { identifier: `${SYSTEMS.task}|task-${i}`, _security: access(org(i)) };
+    },
+  ],
+  [
+    'work queue: owner:identifier + status + _security',
+    (k) => ({
+      'owner:identifier': `${ODS_SYSTEM}|${org(k)}`,
+      status: 'requested,accepted',
+      _security: access(org(k)),
+    }),
+  ],
+  [
+    'RIS poll: status + code, _sort=_lastUpdated, + _security',
+    (k) => ({
+      status: 'requested',
+      code: `${CODE_SYSTEMS.taskCode}|fulfil`,
+      _sort: '_lastUpdated',
+      _security: access(org(k)),
+    }),
+  ],
+  [
+    'delivery poll (outbox.ts pendingDeliveriesQuery)',
+    () => ({
+      code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`,
+      status: 'requested,in-progress',
+      _count: String(DELIVERY_BATCH),
+      _total: 'none',
+    }),
+  ],
+  [
+    'Task by focus + code + _security (referrer)',
+    (k, n) => {
+      const i = fulfilment(k, n);
+      return {
+        focus: `ServiceRequest/order-${i}`,
+        code: `${CODE_SYSTEMS.taskCode}|fulfil`,
+        _security: access(gp(i)),
+      };
+    },
+  ],
+  [
+    'Task by focus (internal: searchAll)',
+    (k, n) => ({ focus: `ServiceRequest/order-${fulfilment(k, n)}`, _count: '100', _total: 'none' }),
+  ],
+  ['subject', (k, n) => ({ subject: `Patient/patient-${k % Math.max(1, Math.floor(n / 10))}` })],
+  [
+    'authored-on range (1 day)',
+    (k) => ({
+      'authored-on': [
+        `ge2026-01-${String(1 + (k % 28)).padStart(2, '0')}`,
+        `lt2026-01-${String(2 + (k % 28)).padStart(2, '0')}`,
+      ],
+    }),
+  ],
+];
+
+/** The store under test, and in a comparison the other one. */
+interface Subject {
+  label: string;
+  store: SqliteStore;
+  ids: string[];
+}
+
 interface Row {
+  store: string;
   size: number;
   operation: string;
-  mean: number;
+  query: string;
+  n: number;
+  p50: number;
   p95: number;
-  matches: number;
+  mean: number;
+  /** Resources returned per search, on average. */
+  returned: number;
 }
 
-function summarise(size: number, operation: string, times: number[], matches: number): Row {
+function summarise(
+  store: string,
+  size: number,
+  operation: string,
+  query: string,
+  times: number[],
+  returned: number,
+): Row {
   const sorted = [...times].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  const p95 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? 0;
-  return { size, operation, mean, p95, matches };
+  return { store, size, operation, query, n: times.length, p50: at(0.5), p95: at(0.95), mean, returned };
 }
 
-async function bench(size: number): Promise<Row[]> {
+function describe(query: SearchQuery): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query as Record<string, string | string[]>))
+    for (const v of Array.isArray(value) ? value : [value]) params.append(key, v);
+  return decodeURIComponent(`Task?${params.toString()}`);
+}
+
+function post(task: Task): BundleEntry {
+  return { resource: task, request: { method: 'POST', url: 'Task' } };
+}
+
+async function inBatches(store: SqliteStore, entries: BundleEntry[]): Promise<void> {
+  for (let at = 0; at < entries.length; at += FILL_BATCH) {
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries.slice(at, at + FILL_BATCH) };
+    await store.transaction(bundle);
+  }
+}
+
+/** Grows the store from `from` to `size` Tasks; in the history shape, Tasks leaving the live window complete. */
+async function grow({ label, store, ids }: Subject, from: number, size: number): Promise<Row> {
+  const liveFrom = SHAPE === 'history' ? Math.max(0, size - LIVE_WINDOW) : 0;
+  const batched = Math.max(from, size - TIMED_CREATES);
+  for (let at = from; at < batched; at += FILL_BATCH) {
+    const upTo = Math.min(batched, at + FILL_BATCH);
+    const entries: BundleEntry[] = [];
+    for (let i = at; i < upTo; i++) entries.push(post(taskNumber(i, i >= liveFrom)));
+    const response = await store.transaction({ resourceType: 'Bundle', type: 'transaction', entry: entries });
+    for (const e of response.entry ?? []) ids.push(/^Task\/([^/]+)/.exec(e.response?.location ?? '')?.[1] as string);
+  }
+  const createTimes: number[] = [];
+  for (let i = batched; i < size; i++) {
+    const t0 = performance.now();
+    ids.push((await store.create(taskNumber(i, true))).resource.id);
+    createTimes.push(performance.now() - t0);
+  }
+  // Tasks that were live at the previous size and are now history complete, as they would have.
+  const retired: BundleEntry[] = [];
+  for (let i = Math.max(0, from - LIVE_WINDOW); i < Math.min(from, liveFrom); i++) {
+    retired.push({
+      resource: { ...taskNumber(i, false), id: ids[i] },
+      request: { method: 'PUT', url: `Task/${ids[i]}` },
+    });
+  }
+  await inBatches(store, retired);
+  return summarise(label, size, 'create (one commit each)', 'POST Task', createTimes, 1);
+}
+
+/** One kind of search, on each subject in turn, search by search. */
+async function timed(size: number, name: string, query: (k: number) => SearchQuery, subjects: Subject[]) {
+  for (const { store } of subjects) for (let k = 0; k < 5; k++) await store.search<Task>('Task', query(k)); // warm up
+  const times = subjects.map((): number[] => []);
+  const returned = subjects.map(() => 0);
+  const start = performance.now();
+  for (let k = 0; k < SEARCHES_PER_KIND && (k < 10 || performance.now() - start < TIME_BUDGET_MS); k++) {
+    const q = query(k);
+    for (const [s, { store }] of subjects.entries()) {
+      const t0 = performance.now();
+      const page = await store.search<Task>('Task', q);
+      times[s]?.push(performance.now() - t0);
+      returned[s] = (returned[s] ?? 0) + page.resources.length;
+    }
+  }
+  return subjects.map(({ label }, s) => {
+    const n = times[s]?.length ?? 1;
+    return summarise(label, size, name, describe(query(1)), times[s] ?? [], (returned[s] ?? 0) / n);
+  });
+}
+
+async function run(sizes: number[], compared: typeof SqliteStore | undefined): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'store-bench-'));
-  const store = new SqliteStore({ path: join(dir, 'bench.db'), synchronous: 'FULL' });
+  const subjects: Subject[] = [
+    { label: 'this', store: new SqliteStore({ path: join(dir, 'this.db'), synchronous: 'FULL' }), ids: [] },
+  ];
+  if (compared) {
+    const store = new compared({ path: join(dir, 'compared.db'), synchronous: 'FULL' });
+    subjects.push({ label: 'compared', store, ids: [] });
+  }
   const rows: Row[] = [];
   try {
-    const createTimes: number[] = [];
-    for (let i = 0; i < size; i++) {
-      const t0 = performance.now();
-      await store.create(taskNumber(i));
-      createTimes.push(performance.now() - t0);
-    }
-    rows.push(summarise(size, 'create (one commit each)', createTimes, 1));
-
-    const ifNoneTimes: number[] = [];
-    for (let k = 0; k < SEARCHES_PER_KIND; k++) {
-      const i = (k * 7919) % size;
-      const t0 = performance.now();
-      await store.create(taskNumber(i), { ifNoneExist: `identifier=${SYSTEMS.task}|task-${i}` });
-      ifNoneTimes.push(performance.now() - t0);
-    }
-    rows.push(summarise(size, 'conditional create (match)', ifNoneTimes, 1));
-
-    const searches: [string, (k: number) => Record<string, string | string[]>][] = [
-      ['identifier', (k) => ({ identifier: `${SYSTEMS.task}|task-${(k * 7919) % size}` })],
-      [
-        'owner:identifier + status',
-        (k) => ({ 'owner:identifier': `${ODS_SYSTEM}|ORG${k % ORGS}`, status: 'requested,accepted', _count: '20' }),
-      ],
-      ['focus', (k) => ({ focus: `ServiceRequest/order-${(k * 7919) % size}` })],
-      ['based-on', (k) => ({ 'based-on': `ServiceRequest/order-${(k * 7919) % size}` })],
-      ['subject', (k) => ({ subject: `Patient/patient-${k % Math.max(1, Math.floor(size / 10))}` })],
-      [
-        'authored-on range (1 day)',
-        (k) => ({
-          'authored-on': [
-            `ge2026-01-${String(1 + (k % 28)).padStart(2, '0')}`,
-            `lt2026-01-${String(2 + (k % 28)).padStart(2, '0')}`,
-          ],
-          _count: '20',
-        }),
-      ],
-      [
-        'pending deliveries (code + status)',
-        () => ({
-          code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`,
-          status: 'requested,in-progress',
-          _count: '20',
-        }),
-      ],
-      [
-        'same, _total=none (the gateway poll)',
-        () => ({
-          code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`,
-          status: 'requested,in-progress',
-          _count: '20',
-          _total: 'none',
-        }),
-      ],
-      [
-        'owner + status, -_lastUpdated',
-        (k) => ({
-          'owner:identifier': `${ODS_SYSTEM}|ORG${k % ORGS}`,
-          status: 'requested',
-          _sort: '-_lastUpdated',
-          _count: '20',
-        }),
-      ],
-    ];
-    for (const [name, query] of searches) {
-      const times: number[] = [];
-      let matches = 0;
-      for (let k = 0; k < SEARCHES_PER_KIND; k++) {
-        const t0 = performance.now();
-        const page = await store.search<Task>('Task', query(k));
-        times.push(performance.now() - t0);
-        matches += page.total ?? page.resources.length;
+    let from = 0;
+    for (const size of sizes) {
+      for (const subject of subjects) rows.push(await grow(subject, from, size));
+      from = size;
+      for (const { label, store } of subjects) {
+        const ifNoneTimes: number[] = [];
+        for (let k = 0; k < TIMED_CREATES; k++) {
+          const i = fulfilment(k, size);
+          const t0 = performance.now();
+          await store.create(taskNumber(i, true), { ifNoneExist: `identifier=${SYSTEMS.task}|task-${i}` });
+          ifNoneTimes.push(performance.now() - t0);
+        }
+        const conditional = 'POST Task, If-None-Exist: identifier';
+        rows.push(summarise(label, size, 'conditional create (match)', conditional, ifNoneTimes, 1));
       }
-      rows.push(summarise(size, `search: ${name}`, times, matches / SEARCHES_PER_KIND));
+      for (const [name, query] of SEARCHES) rows.push(...(await timed(size, name, (k) => query(k, size), subjects)));
     }
   } finally {
-    await store.close();
+    for (const { store } of subjects) await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;
 }
 
-const rows: Row[] = [];
-for (const size of SIZES.length ? SIZES : [500, 5000]) rows.push(...(await bench(size)));
+function table(header: string[], body: string[][], leftColumns: number): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => (b[c] as string).length)));
+  const line = (cells: string[]): string =>
+    `| ${cells.map((cell, c) => (c < leftColumns ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number))).join(' | ')} |`;
+  const rule = `|${widths.map((w, c) => (c < leftColumns ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w)}:`)).join('|')}|`;
+  return [line(header), rule, ...body.map(line)];
+}
 
-const header = ['Tasks', 'operation', 'mean ms', 'p95 ms', 'matches'];
-const body = rows.map((r) => [String(r.size), r.operation, r.mean.toFixed(3), r.p95.toFixed(3), r.matches.toFixed(1)]);
-const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => (b[c] as string).length)));
-const line = (cells: string[]): string =>
-  `| ${cells.map((cell, c) => (c < 2 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number))).join(' | ')} |`;
+const sizes = (SIZES.length ? SIZES : [5_000, 20_000, 100_000]).sort((a, b) => a - b);
+const compared = options.compare
+  ? ((await import(resolve(options.compare))) as { SqliteStore: typeof SqliteStore }).SqliteStore
+  : undefined;
+const loadBefore = loadavg();
+const started = performance.now();
+const rows = await run(sizes, compared);
+const loadAfter = loadavg();
+const sqlite = new DatabaseSync(':memory:').prepare('SELECT sqlite_version() AS v').get()?.v;
+
 console.log(
-  `SqliteStore, file-backed, synchronous=FULL, ${SEARCHES_PER_KIND} searches of each kind (node ${process.version})`,
+  `SqliteStore, file-backed, synchronous=FULL, shape ${SHAPE}${SHAPE === 'history' ? ` (newest ${LIVE_WINDOW} Tasks live)` : ''}; node ${process.version}, SQLite ${sqlite}; ${cpus().length} CPUs, load average ${loadBefore[0]?.toFixed(2)} at start, ${loadAfter[0]?.toFixed(2)} at end`,
 );
-console.log(line(header));
-console.log(`|${widths.map((w, c) => (c < 2 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w)}:`)).join('|')}|`);
-for (const b of body) console.log(line(b));
-console.log('Reference: Medplum MemoryRepository, ~441 ms per search at 500 resources.');
+const p50 = (store: string, size: number, operation: string) =>
+  rows.find((r) => r.store === store && r.size === size && r.operation === operation)?.p50 ?? Number.NaN;
+const operations = [...new Set(rows.map((r) => r.operation))];
+const own = rows.filter((r) => r.store === 'this');
+for (const line of table(
+  [
+    'Tasks',
+    'operation',
+    'p50 ms',
+    'p95 ms',
+    'n',
+    'returned',
+    ...(compared ? ['compared p50 ms', 'compared / this'] : []),
+  ],
+  own.map((r) => {
+    const cells = [String(r.size), r.operation, r.p50.toFixed(3), r.p95.toFixed(3), String(r.n), r.returned.toFixed(1)];
+    if (!compared) return cells;
+    const other = p50('compared', r.size, r.operation);
+    return [...cells, other.toFixed(3), `${(other / r.p50).toFixed(1)}×`];
+  }),
+  2,
+))
+  console.log(line);
+const smallest = sizes[0] as number;
+const largest = sizes[sizes.length - 1] as number;
+if (largest > smallest) {
+  console.log(`\nGrowth of the median, ${largest} / ${smallest} Tasks (same run):`);
+  const growth = (store: string, operation: string) => p50(store, largest, operation) / p50(store, smallest, operation);
+  const body = operations.map((operation) => [
+    operation,
+    p50('this', smallest, operation).toFixed(3),
+    p50('this', largest, operation).toFixed(3),
+    `${growth('this', operation).toFixed(2)}×`,
+    ...(compared ? [`${growth('compared', operation).toFixed(2)}×`] : []),
+  ]);
+  const header = ['operation', `p50 ${smallest}`, `p50 ${largest}`, 'growth', ...(compared ? ['compared growth'] : [])];
+  for (const line of table(header, body, 1)) console.log(line);
+}
+console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s)`);
+
+if (options.json) {
+  mkdirSync(dirname(options.json), { recursive: true });
+  const report = {
+    bench: 'packages/fhir/bench/store-bench.ts',
+    date: new Date().toISOString(),
+    node: process.version,
+    sqlite,
+    cpus: cpus().length,
+    loadAverage: { start: loadBefore, end: loadAfter },
+    shape: SHAPE,
+    liveWindow: SHAPE === 'history' ? LIVE_WINDOW : undefined,
+    compared: options.compare,
+    sizes,
+    rows,
+  };
+  writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+}

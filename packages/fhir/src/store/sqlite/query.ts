@@ -7,13 +7,53 @@ import { checkPagingParams } from '../paging.ts';
 import { dateRange } from './dates.ts';
 import { identifierTarget, normalizeReference, searchParametersOf } from './indexer.ts';
 
-/** A FHIR search compiled to SQL over the `resource` table (alias `r`) and the index tables. */
-export interface CompiledSearch {
-  where: string;
+/** SQL text with its `?` arguments. */
+export interface Sql {
+  sql: string;
   args: SQLInputValue[];
-  orderBy: string;
-  /** The parameters `orderBy` binds, after `args`. */
-  orderArgs: SQLInputValue[];
+}
+
+/** One search parameter of a query, compiled. */
+export interface Clause {
+  /** The parameter, to explain which one drives a search. */
+  name: string;
+  /** True when the resource whose pk is `m.pk` matches: one seek on the index table's `*_resource` index. */
+  filter: Sql;
+  /** For a positive index-table parameter: one index range per value; their union is the matches. */
+  ranges?: Range[];
+  /** For a positive `_id`: the ids. */
+  ids?: string[];
+}
+
+/** The index rows (alias `m`) of one parameter value. */
+export interface Range {
+  table: string;
+  /** Conditions on `m`, its type and parameter included. */
+  where: Sql;
+  /** An index that lists the range in pk order, when there is one. */
+  byPk?: string;
+  /** An index that lists the range in lastUpdated order, when there is one. */
+  byLastUpdated?: string;
+}
+
+/**
+ * `pk` is the order of creation, the default; `columns` is any other `_sort`, as SQL over `resource m` with
+ * its arguments: an order no index lists, so the matches are gathered first and then ordered by it.
+ */
+export type Sort = { by: 'pk' } | { by: 'lastUpdated'; desc: boolean } | { by: 'columns'; orderBy: Sql };
+
+/**
+ * `none`: nothing is counted. `bounded` (the default, and `estimate`): the total is given when reading a
+ * few rows past the page reaches the end of the matches (see TOTAL_LOOKAHEAD). `accurate`: every match
+ * is counted.
+ */
+export type TotalMode = 'none' | 'bounded' | 'accurate';
+
+/** A FHIR search, compiled: its parameters as SQL over the index tables, and how to page and sort. */
+export interface CompiledSearch {
+  type: string;
+  clauses: Clause[];
+  sort: Sort;
   count: number;
   offset: number;
   includes: { param: string; targetType?: string }[];
@@ -21,8 +61,7 @@ export interface CompiledSearch {
   revincludes: { sourceType: string; param: string }[];
   /** The query without `_offset`, for building `next` links. */
   base: URLSearchParams;
-  /** False for `_total=none`: the caller needs no count, so none is made. */
-  countTotal: boolean;
+  total: TotalMode;
 }
 
 export const DEFAULT_COUNT = 20;
@@ -48,8 +87,9 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
   const paging = checkPagingParams(params);
   let count = paging.count ?? DEFAULT_COUNT;
   const offset = paging.offset ?? 0;
-  let order: { orderBy: string; orderArgs: SQLInputValue[] } = { orderBy: 'r.pk', orderArgs: [] };
-  let countTotal = true;
+  let sort: Sort = { by: 'pk' };
+  let total: TotalMode = 'bounded';
+  let summaryCount = false;
   const includes: CompiledSearch['includes'] = [];
   const revincludes: CompiledSearch['revincludes'] = [];
 
@@ -67,15 +107,15 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
       case '_summary':
         if (value !== 'count')
           throw new OutcomeError(notSupported(`_summary=${value} is not supported; only _summary=count`, key));
-        count = 0;
+        summaryCount = true;
         break;
       case '_sort':
-        order = compileSort(type, key, value);
+        sort = compileSort(type, key, value);
         break;
       case '_total':
         if (!['none', 'estimate', 'accurate'].includes(value))
           throw new OutcomeError(badRequest(`_total must be none, estimate or accurate, not '${value}'`, key));
-        countTotal = value !== 'none';
+        total = value === 'none' ? 'none' : value === 'accurate' ? 'accurate' : 'bounded';
         break;
       case '_include':
         includes.push(compileInclude(type, key, value));
@@ -89,50 +129,44 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
   }
 
   const request = parseSearchRequest(`${type}?${filters.toString()}`);
-  const compiled = mergeDateBounds(
-    type,
-    (request.filters ?? []).map((filter) => compileFilter(type, filter)),
-  );
-  // With a positive index-table filter, the index drives: each match is a rowid lookup. The unary `+`
-  // keeps SQLite off the (type, ...) indexes of `resource`, which would walk every resource of the type
-  // (an `_id` filter is itself an exact lookup on (type, id), so it keeps the plain form).
-  const indexDriven = compiled.some((c) => c.drives) && !compiled.some((c) => c.byId);
-  const clauses: string[] = indexDriven ? ['+r.type = ?', '+r.deleted = 0'] : ['r.type = ?', 'r.deleted = 0'];
-  const args: SQLInputValue[] = [type];
-  for (const clause of compiled) {
-    clauses.push(clause.sql);
-    args.push(...clause.args);
-  }
-  const where = clauses.join(' AND ');
-  return { where, args, ...order, count, offset, includes, revincludes, base, countTotal };
+  const tests = mergeDateBounds((request.filters ?? []).map((filter) => compileFilter(type, filter)));
+  const clauses = tests.map((test) => toClause(type, test));
+  // A count of nothing is a question about the total, which is then counted in full.
+  if (summaryCount) count = 0;
+  if (count === 0) total = 'accurate';
+  return { type, clauses, sort, count, offset, includes, revincludes, base, total };
 }
 
 /**
  * `_sort=a,-b`: each key a search parameter of the type. A resource with several values sorts by its
  * lowest ascending and its highest descending (as HAPI does); one without any comes last either way.
- * A token sorts by system, then code, as on HAPI.
+ * A token sorts by system, then code, as on HAPI. `_sort=_lastUpdated` alone is an order the index
+ * lists give; any other is SQL over `resource m`.
  */
-function compileSort(type: string, key: string, value: string): { orderBy: string; orderArgs: SQLInputValue[] } {
+function compileSort(type: string, key: string, value: string): Sort {
   if (key !== '_sort') throw new OutcomeError(notSupported(`${key} is not supported; sort descending with -name`, key));
-  const orderArgs: SQLInputValue[] = [];
+  const args: SQLInputValue[] = [];
   const keys = value.split(',').map((k) => {
     const desc = k.startsWith('-');
     const code = desc ? k.slice(1) : k;
     const direction = desc ? 'DESC' : 'ASC';
-    if (code === '_lastUpdated') return `r.last_updated ${direction}`;
-    if (code === '_id') return `r.id ${direction}`;
+    if (code === '_lastUpdated') return { code, desc, sql: `m.last_updated ${direction}` };
+    if (code === '_id') return { code, desc, sql: `m.id ${direction}` };
     const param = getSearchParameter(type, code);
     const sortBy = param ? SORT_VALUES[param.type] : undefined;
     if (!sortBy) throw new OutcomeError(badRequest(`_sort by '${code}' is not supported on ${type}`, '_sort'));
-    orderArgs.push(code);
+    args.push(code);
     const aggregate = desc ? 'MAX' : 'MIN';
-    return `(SELECT ${aggregate}(${sortBy.column}) FROM ${sortBy.table} s WHERE s.pk = r.pk AND s.param = ?) ${direction} NULLS LAST`;
+    const sql = `(SELECT ${aggregate}(${sortBy.column}) FROM ${sortBy.table} AS s WHERE s.pk = m.pk AND s.param = ?) ${direction} NULLS LAST`;
+    return { code, desc, sql };
   });
-  return { orderBy: [...keys, 'r.pk'].join(', '), orderArgs };
+  const [first] = keys;
+  if (keys.length === 1 && first?.code === '_lastUpdated') return { by: 'lastUpdated', desc: first.desc };
+  return { by: 'columns', orderBy: { sql: [...keys.map((k) => k.sql), 'm.pk'].join(', '), args } };
 }
 
 /** What a search parameter's values sort by, per parameter type: its index table and column. */
-const SORT_VALUES: Partial<Record<string, { table: string; column: string }>> = {
+const SORT_VALUES: Partial<Record<string, { table: IndexTable; column: string }>> = {
   date: { table: 'idx_date', column: 's.lo' },
   // system, then code: char(1) sorts before anything either holds
   token: { table: 'idx_token', column: 's.system || char(1) || s.code' },
@@ -193,54 +227,106 @@ function appendFilter(filters: URLSearchParams, type: string, key: string, value
   filters.append(key, value);
 }
 
-interface Clause {
-  sql: string;
+/** One condition on a column of an index row: `op` holds the `?` placeholders for `args`. */
+interface Condition {
+  column: string;
+  op: string;
   args: SQLInputValue[];
-  /** A positive lookup in an index table, which can drive the query. */
-  drives?: boolean;
-  /** An `_id` lookup. */
-  byId?: boolean;
-  /** A single positive date bound (`ge2026-03-05`), which can share one index range with another. */
-  dateBound?: { param: string; condition: Clause };
+}
+
+const eq = (column: string, value: SQLInputValue): Condition => ({ column, op: '= ?', args: [value] });
+
+/**
+ * A parameter's test before it becomes SQL: the values (ORed) of one parameter, each a set of conditions
+ * on one row of an index table; or a test of the resource's id; or of whether the parameter has a value.
+ */
+type Test =
+  | { kind: 'values'; name: string; table: IndexTable; param: string; values: Condition[][]; negate: boolean }
+  | { kind: 'id'; name: string; ids: string[]; negate: boolean }
+  | { kind: 'missing'; name: string; table: IndexTable; param: string; missing: boolean };
+
+type IndexTable = 'idx_token' | 'idx_reference' | 'idx_date' | 'idx_string';
+
+/** The index with which an index table answers "does resource pk have this value?" in one seek. */
+const BY_RESOURCE: Record<IndexTable, string> = {
+  idx_token: 'idx_token_resource',
+  idx_reference: 'idx_reference_resource',
+  idx_date: 'idx_date_resource',
+  idx_string: 'idx_string_resource',
+};
+
+/** The indexes that list the rows of one value (an equality on this column) in pk and in lastUpdated order. */
+const ORDERED: Record<string, { byPk: string; byLastUpdated?: string }> = {
+  'idx_token.code': { byPk: 'idx_token_value', byLastUpdated: 'idx_token_updated' },
+  'idx_reference.target': { byPk: 'idx_reference_target', byLastUpdated: 'idx_reference_updated' },
+  'idx_reference.target_id': { byPk: 'idx_reference_id' },
+};
+
+function conditions(alias: string, values: Condition[]): Sql {
+  return {
+    sql: values.map((c) => `${alias}.${c.column} ${c.op}`).join(' AND '),
+    args: values.flatMap((c) => c.args),
+  };
+}
+
+function toClause(type: string, test: Test): Clause {
+  const not = (test.kind === 'missing' ? test.missing : test.negate) ? 'NOT ' : '';
+  if (test.kind === 'id') {
+    const sql = `${not}EXISTS (SELECT 1 FROM resource AS f WHERE f.pk = m.pk AND f.id IN (${test.ids.map(() => '?').join(', ')}))`;
+    return { name: test.name, filter: { sql, args: test.ids }, ...(test.negate ? {} : { ids: test.ids }) };
+  }
+  const seek = `SELECT 1 FROM ${test.table} AS f INDEXED BY ${BY_RESOURCE[test.table]} WHERE f.pk = m.pk AND f.param = ?`;
+  if (test.kind === 'missing')
+    return { name: test.name, filter: { sql: `${not}EXISTS (${seek})`, args: [test.param] } };
+  const alternatives = test.values.map((v) => conditions('f', v));
+  const filter: Sql = {
+    sql: `${not}EXISTS (${seek} AND (${alternatives.map((a) => a.sql).join(' OR ')}))`,
+    args: [test.param, ...alternatives.flatMap((a) => a.args)],
+  };
+  if (test.negate) return { name: test.name, filter };
+  const ranges = test.values.map((value): Range => {
+    const own = conditions('m', value);
+    const where = { sql: `m.type = ? AND m.param = ? AND ${own.sql}`, args: [type, test.param, ...own.args] };
+    const key = value.find((c) => c.op === '= ?' && ORDERED[`${test.table}.${c.column}`]);
+    return { table: test.table, where, ...(key ? ORDERED[`${test.table}.${key.column}`] : {}) };
+  });
+  return { name: test.name, filter, ranges };
 }
 
 /**
  * `authored-on=ge2026-03-05&authored-on=lt2026-03-06` is one range on one index row (as HAPI reads it),
- * not two half-open scans intersected: single positive bounds on the same date parameter are merged.
+ * not two half-open ranges intersected: single positive bounds on the same date parameter are merged.
  */
-function mergeDateBounds(type: string, clauses: Clause[]): Clause[] {
-  const byParam = new Map<string, Clause[]>();
-  for (const c of clauses)
-    if (c.dateBound) byParam.set(c.dateBound.param, [...(byParam.get(c.dateBound.param) ?? []), c]);
-  const out: Clause[] = [];
-  for (const c of clauses) {
-    const group = c.dateBound ? (byParam.get(c.dateBound.param) as Clause[]) : undefined;
-    if (!group || group.length < 2) {
-      out.push(c);
-    } else if (group[0] === c) {
-      const conditions = group.map((g) => g.dateBound?.condition as Clause);
-      const merged = { sql: conditions.map((x) => x.sql).join(' AND '), args: conditions.flatMap((x) => x.args) };
-      out.push(inIndex('idx_date', type, c.dateBound?.param as string, [merged]));
-    }
+function mergeDateBounds(tests: Test[]): Test[] {
+  const bound = (t: Test): t is Extract<Test, { kind: 'values' }> =>
+    t.kind === 'values' && t.table === 'idx_date' && !t.negate && t.values.length === 1;
+  const out: Test[] = [];
+  for (const test of tests) {
+    const into = bound(test) ? out.find((o) => bound(o) && o.param === test.param) : undefined;
+    if (into?.kind === 'values' && test.kind === 'values') {
+      into.values = [[...(into.values[0] as Condition[]), ...(test.values[0] as Condition[])]];
+    } else out.push(bound(test) ? { ...test } : test);
   }
   return out;
 }
 
-function compileFilter(type: string, filter: Filter): Clause {
+function compileFilter(type: string, filter: Filter): Test {
   if (filter.code === '_id') return compileId(filter);
   const param = getSearchParameter(type, filter.code) as SearchParameter;
-  if (filter.operator === Operator.MISSING || filter.operator === Operator.PRESENT)
-    return compileMissing(type, param, filter);
+  if (filter.operator === Operator.MISSING || filter.operator === Operator.PRESENT) {
+    const missing = (filter.operator === Operator.MISSING) === (filter.value === 'true');
+    return { kind: 'missing', name: param.code, table: tableFor(param), param: param.code, missing };
+  }
   switch (param.type) {
     case 'token':
     case 'uri':
-      return compileToken(type, param, filter);
+      return compileToken(param, filter);
     case 'reference':
-      return compileReference(type, param, filter);
+      return compileReference(param, filter);
     case 'date':
-      return compileDate(type, param, filter);
+      return compileDate(param, filter);
     case 'string':
-      return compileString(type, param, filter);
+      return compileString(param, filter);
     default:
       throw new OutcomeError(
         notSupported(`Searching on ${param.type} parameter '${param.code}' is not supported by this store`, param.code),
@@ -253,29 +339,12 @@ function splitValues(value: string): string[] {
   return value.split(/(?<!\\),/).map((v) => v.replaceAll('\\,', ','));
 }
 
-function inIndex(table: string, type: string, param: string, alternatives: Clause[], negate = false): Clause {
-  const sql = `r.pk ${negate ? 'NOT IN' : 'IN'} (SELECT pk FROM ${table} WHERE type = ? AND param = ? AND (${alternatives
-    .map((a) => a.sql)
-    .join(' OR ')}))`;
-  return { sql, args: [type, param, ...alternatives.flatMap((a) => a.args)], drives: !negate };
-}
-
-function compileId(filter: Filter): Clause {
-  const ids = splitValues(filter.value);
+function compileId(filter: Filter): Test {
   const negate = filter.operator === Operator.NOT || filter.operator === Operator.NOT_EQUALS;
-  return { sql: `r.id ${negate ? 'NOT IN' : 'IN'} (${ids.map(() => '?').join(', ')})`, args: ids, byId: !negate };
+  return { kind: 'id', name: '_id', ids: splitValues(filter.value), negate };
 }
 
-function compileMissing(type: string, param: SearchParameter, filter: Filter): Clause {
-  const table = tableFor(param);
-  const missing = (filter.operator === Operator.MISSING) === (filter.value === 'true');
-  return {
-    sql: `r.pk ${missing ? 'NOT IN' : 'IN'} (SELECT pk FROM ${table} WHERE type = ? AND param = ?)`,
-    args: [type, param.code],
-  };
-}
-
-function tableFor(param: SearchParameter): string {
+function tableFor(param: SearchParameter): IndexTable {
   switch (param.type) {
     case 'token':
     case 'uri':
@@ -293,26 +362,29 @@ function tableFor(param: SearchParameter): string {
   }
 }
 
-function compileToken(type: string, param: SearchParameter, filter: Filter): Clause {
+function valuesTest(param: SearchParameter, values: Condition[][], negate = false): Test {
+  return { kind: 'values', name: param.code, table: tableFor(param), param: param.code, values, negate };
+}
+
+function compileToken(param: SearchParameter, filter: Filter): Test {
   const negate = filter.operator === Operator.NOT || filter.operator === Operator.NOT_EQUALS;
   if (!negate && filter.operator !== Operator.EQUALS && filter.operator !== Operator.EXACT) {
     throw new OutcomeError(
       notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code),
     );
   }
-  const alternatives = splitValues(filter.value).map((value): Clause => {
-    if (param.type === 'uri' || !value.includes('|')) return { sql: 'code = ?', args: [value] };
+  const values = splitValues(filter.value).map((value): Condition[] => {
+    if (param.type === 'uri' || !value.includes('|')) return [eq('code', value)];
     const bar = value.indexOf('|');
     const system = value.slice(0, bar);
     const code = value.slice(bar + 1);
-    if (system && code) return { sql: '(system = ? AND code = ?)', args: [system, code] };
-    if (code) return { sql: "(system = '' AND code = ?)", args: [code] };
-    return { sql: 'system = ?', args: [system] };
+    if (code) return [eq('code', code), eq('system', system)];
+    return [eq('system', system)];
   });
-  return inIndex('idx_token', type, param.code, alternatives, negate);
+  return valuesTest(param, values, negate);
 }
 
-function compileReference(type: string, param: SearchParameter, filter: Filter): Clause {
+function compileReference(param: SearchParameter, filter: Filter): Test {
   const negate = filter.operator === Operator.NOT || filter.operator === Operator.NOT_EQUALS;
   const byIdentifier = filter.operator === Operator.IDENTIFIER;
   if (!negate && !byIdentifier && filter.operator !== Operator.EQUALS) {
@@ -320,69 +392,67 @@ function compileReference(type: string, param: SearchParameter, filter: Filter):
       notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code),
     );
   }
-  const alternatives = splitValues(filter.value).map((value): Clause => {
+  const values = splitValues(filter.value).map((value): Condition[] => {
     if (byIdentifier) {
       const bar = value.indexOf('|');
-      if (bar < 0) return { sql: 'target LIKE ?', args: [`identifier:%|${value}`] };
-      return { sql: 'target = ?', args: [identifierTarget(value.slice(0, bar), value.slice(bar + 1))] };
+      if (bar < 0) return [{ column: 'target', op: "LIKE ? ESCAPE '\\'", args: [`identifier:%|${escapeLike(value)}`] }];
+      return [eq('target', identifierTarget(value.slice(0, bar), value.slice(bar + 1)))];
     }
-    if (!value.includes('/')) return { sql: 'target_id = ?', args: [value] };
-    return { sql: 'target = ?', args: [normalizeReference(value)?.target ?? value] };
+    if (!value.includes('/')) return [eq('target_id', value)];
+    return [eq('target', normalizeReference(value)?.target ?? value)];
   });
-  return inIndex('idx_reference', type, param.code, alternatives, negate);
+  return valuesTest(param, values, negate);
 }
 
-function compileDate(type: string, param: SearchParameter, filter: Filter): Clause {
-  const alternatives = splitValues(filter.value).map((value): Clause => {
+function compileDate(param: SearchParameter, filter: Filter): Test {
+  const at = (column: string, op: string, value: string): Condition => ({ column, op: `${op} ?`, args: [value] });
+  const values = splitValues(filter.value).map((value): Condition[] => {
     const q = dateRange(value);
     if (!q) throw new OutcomeError(badRequest(`Invalid date '${value}' for '${param.code}'`, param.code));
     switch (filter.operator) {
       case Operator.EQUALS:
       case Operator.NOT_EQUALS:
-        return { sql: '(lo >= ? AND hi <= ?)', args: [q.lo, q.hi] };
+        return [at('lo', '>=', q.lo), at('hi', '<=', q.hi)];
       case Operator.GREATER_THAN:
-        return { sql: 'hi > ?', args: [q.hi] };
+        return [at('hi', '>', q.hi)];
       case Operator.LESS_THAN:
-        return { sql: 'lo < ?', args: [q.lo] };
+        return [at('lo', '<', q.lo)];
       case Operator.GREATER_THAN_OR_EQUALS:
-        return { sql: 'hi > ?', args: [q.lo] };
+        return [at('hi', '>', q.lo)];
       case Operator.LESS_THAN_OR_EQUALS:
-        return { sql: 'lo < ?', args: [q.hi] };
+        return [at('lo', '<', q.hi)];
       case Operator.STARTS_AFTER:
-        return { sql: 'lo >= ?', args: [q.hi] };
+        return [at('lo', '>=', q.hi)];
       case Operator.ENDS_BEFORE:
-        return { sql: 'hi <= ?', args: [q.lo] };
+        return [at('hi', '<=', q.lo)];
       case Operator.APPROXIMATELY:
-        return { sql: '(lo < ? AND hi > ?)', args: [q.hi, q.lo] };
+        return [at('lo', '<', q.hi), at('hi', '>', q.lo)];
       default:
         throw new OutcomeError(
           notSupported(`Prefix or modifier '${filter.operator}' is not supported on '${param.code}'`, param.code),
         );
     }
   });
-  const negate = filter.operator === Operator.NOT_EQUALS;
-  const clause = inIndex('idx_date', type, param.code, alternatives, negate);
-  if (!negate && alternatives.length === 1)
-    clause.dateBound = { param: param.code, condition: alternatives[0] as Clause };
-  return clause;
+  return valuesTest(param, values, filter.operator === Operator.NOT_EQUALS);
 }
 
-function compileString(type: string, param: SearchParameter, filter: Filter): Clause {
-  const alternatives = splitValues(filter.value).map((value): Clause => {
+function compileString(param: SearchParameter, filter: Filter): Test {
+  const like = (pattern: string): Condition => ({ column: 'value_lower', op: "LIKE ? ESCAPE '\\'", args: [pattern] });
+  const values = splitValues(filter.value).map((value): Condition[] => {
     switch (filter.operator) {
       case Operator.EQUALS:
-        return { sql: "value_lower LIKE ? ESCAPE '\\'", args: [`${escapeLike(value.toLowerCase())}%`] };
+        return [like(`${escapeLike(value.toLowerCase())}%`)];
       case Operator.CONTAINS:
-        return { sql: "value_lower LIKE ? ESCAPE '\\'", args: [`%${escapeLike(value.toLowerCase())}%`] };
+        return [like(`%${escapeLike(value.toLowerCase())}%`)];
       case Operator.EXACT:
-        return { sql: 'value = ?', args: [value] };
+        return [eq('value', value)];
       default:
         throw new OutcomeError(
           notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code),
         );
     }
   });
-  return inIndex('idx_string', type, param.code, alternatives);
+  return valuesTest(param, values);
 }
 
 function escapeLike(value: string): string {

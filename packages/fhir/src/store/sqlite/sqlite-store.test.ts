@@ -2,11 +2,16 @@ import type { Patient, Task } from '@medplum/fhirtypes';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONTRACT_SYSTEM, describeStoreContract, expectOutcome, ids } from '../contract/index.ts';
+import type { WithId } from '../port.ts';
 import { referenceTo } from '../helpers.ts';
+import { CANONICAL_BASE } from '../../systems.ts';
+import { SCHEMA_VERSION } from './schema.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import { TOTAL_LOOKAHEAD } from './sync-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sqlite-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -101,58 +106,259 @@ describe('SqliteStore on disk', () => {
 });
 
 describe('SqliteStore query plans', () => {
-  // The workflow's searches must be driven by the index tables: each match a rowid lookup into
-  // `resource`, never a walk over `resource` (a SCAN, or a range over every resource of the type).
+  const owned = (org: string, status: Task['status']) => task({ status, owner: { reference: `Organization/${org}` } });
+
+  // Every way of listing a workflow search's matches is one index range in the order of the page (so the
+  // search stops at the end of it), with one seek per other parameter: never a walk over a table, never
+  // a sort, and no list gathered in full.
+  const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+  const TASK_CODE = `${CANONICAL_BASE}/CodeSystem/task-code`;
+  const access = `_security=${CANONICAL_BASE}/CodeSystem/organisation-access|RM1`;
   const workflowSearches: [string, string, string][] = [
     ['identifier', 'Task', `identifier=${CONTRACT_SYSTEM}|x`],
+    ['identifier + _security (as the gateway searches)', 'Task', `identifier=${CONTRACT_SYSTEM}|x&${access}`],
     ['identifier without system', 'ServiceRequest', 'identifier=x'],
     ['owner + status', 'Task', 'owner=Organization/o1&status=requested,accepted'],
     [
-      'owner:identifier + status',
+      'work queue: owner:identifier + status + _security',
       'Task',
-      'owner:identifier=https://fhir.nhs.uk/Id/ods-organization-code|RM1&status=requested',
+      `owner:identifier=${ODS}|RM1&status=requested,received&${access}`,
+    ],
+    [
+      'RIS poll: status + code + _security, oldest first',
+      'Task',
+      `status=requested&code=${TASK_CODE}|fulfil&_sort=_lastUpdated&${access}`,
+    ],
+    [
+      'delivery poll',
+      'Task',
+      `code=${TASK_CODE}|deliver-message,${TASK_CODE}|register-pointer&status=requested,in-progress&_count=100&_total=none`,
     ],
     ['focus', 'Task', 'focus=ServiceRequest/s1'],
+    ['focus + code + _security (the referrer)', 'Task', `focus=ServiceRequest/s1&code=${TASK_CODE}|fulfil&${access}`],
     ['based-on', 'Task', 'based-on=ServiceRequest/s1'],
     ['based-on (DiagnosticReport)', 'DiagnosticReport', 'based-on=ServiceRequest/s1'],
     ['subject', 'Task', 'subject=Patient/p1'],
     ['patient', 'ServiceRequest', 'patient=p1'],
-    ['authored-on range', 'Task', 'authored-on=ge2026-03-05&authored-on=lt2026-03-06'],
     ['owner + status, newest first', 'Task', 'owner=Organization/o1&status=requested&_sort=-_lastUpdated'],
-    ['_lastUpdated', 'Task', '_lastUpdated=ge2026-01-01'],
   ];
 
-  it.each(workflowSearches)('%s is driven by the index tables and never scans resource', async (_name, type, query) => {
+  it.each(workflowSearches)('%s: an index range in page order, one seek per other parameter', (_name, type, query) => {
     const store = new SqliteStore({ path: ':memory:' });
-    for (let i = 0; i < 30; i++) {
-      await store.create(
-        task({ identifier: [{ system: CONTRACT_SYSTEM, value: `x${i}` }], for: { reference: `Patient/p${i % 3}` } }),
-      );
+    const { candidates, page } = store.explainSearch(type, query);
+    const parameters = new URLSearchParams(query);
+    const filters = [...parameters.keys()].filter((key) => !key.startsWith('_') || key === '_security');
+    // every filter parameter can drive
+    expect(candidates.map((c) => c.driver).sort()).toEqual(filters.map((key) => key.split(':')[0]).sort());
+    const range =
+      /^SEARCH m USING COVERING INDEX idx_(token|reference)_\w+ \(type=\? AND param=\? AND (code|target|target_id)=\?/;
+    for (const { plan, spans } of candidates) {
+      const steps = plan.filter((step) => /^(SEARCH|SCAN)/.test(step));
+      const arms = steps.filter((step) => step.startsWith('SEARCH m '));
+      const seeks = steps.filter((step) => step.startsWith('SEARCH f '));
+      expect(arms.length).toBeGreaterThan(0);
+      // read inside the window where every match lies: pk order, or lastUpdated order for _sort
+      for (const arm of arms) {
+        expect(arm).toMatch(range);
+        expect(arm).toMatch(/ AND (pk>\? AND pk<\?|last_updated>\? AND last_updated<\?)\)$/);
+      }
+      // the window: the first and last key of each value's range, one seek each
+      expect(spans.filter((step) => step.startsWith('SEARCH'))).toHaveLength(2 * arms.length);
+      for (const step of spans.filter((s) => /^(SEARCH|SCAN)/.test(s) && s !== 'SCAN CONSTANT ROW'))
+        expect(step).toMatch(range);
+      expect(seeks).toHaveLength(arms.length * (filters.length - 1));
+      for (const seek of seeks)
+        expect(seek).toMatch(/^SEARCH f USING COVERING INDEX idx_\w+_resource \(pk=\? AND param=\?/);
+      expect(steps).toHaveLength(arms.length + seeks.length);
+      expect(plan.filter((step) => step.includes('TEMP B-TREE'))).toEqual([]);
     }
-    const plan = store.explainSearch(type, query);
-    expect(plan.some((step) => step.startsWith('SEARCH r USING INTEGER PRIMARY KEY'))).toBe(true);
-    expect(plan.some((step) => /SEARCH idx_(token|reference|date|string) USING COVERING INDEX/.test(step))).toBe(true);
-    expect(plan.filter((step) => step.startsWith('SCAN'))).toEqual([]);
-    expect(plan.filter((step) => /SEARCH r USING (COVERING )?INDEX/.test(step))).toEqual([]);
-    await store.close();
+    // the page is read by rowid from the list of its pks
+    expect(page.filter((step) => step.startsWith('SEARCH'))).toEqual([
+      'SEARCH resource USING INTEGER PRIMARY KEY (rowid=?)',
+    ]);
+    expect(page.filter((step) => step.startsWith('SCAN') && !step.startsWith('SCAN json_each'))).toEqual([]);
+  });
+
+  it('reads what is pending, not the history: a busy owner’s completed Tasks are skipped whichever parameter drives', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    for (let i = 0; i < 40; i++) await store.create(owned('busy', 'completed'));
+    const pending = await createEach(3, () => owned('busy', 'requested'));
+    await createEach(20, () => owned('other', 'requested'));
+
+    const busy = 'owner=Organization/busy&status=requested';
+    expect(ids((await store.search<Task>('Task', busy)).resources)).toEqual(ids(pending));
+    // both lists are read from the first requested Task on: a few rows each, none of the 40 completed
+    expect(store.explainSearch('Task', busy).rowsRead).toBeLessThanOrEqual(2 * (pending.length + 1));
+
+    async function createEach(n: number, make: () => Task) {
+      const out: WithId<Task>[] = [];
+      for (let i = 0; i < n; i++) out.push((await store.create(make())).resource);
+      return out;
+    }
+  });
+
+  it('when every list spans the history (a Task left requested long ago), the shorter list answers the race', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await store.create(owned('other', 'requested')); // stuck since the beginning
+    await store.create(owned('quiet', 'completed'));
+    for (let i = 0; i < 40; i++) await store.create(owned('busy', 'completed'));
+    const busyPending: string[] = [];
+    for (let i = 0; i < 3; i++) busyPending.push((await store.create(owned('busy', 'requested'))).resource.id);
+    for (let i = 0; i < 20; i++) await store.create(owned('other', 'requested'));
+    const quietPending = (await store.create(owned('quiet', 'requested'))).resource.id;
+
+    const busy = 'owner=Organization/busy&status=requested';
+    expect(store.explainSearch('Task', busy).drivenBy).toBe('status');
+    expect(ids((await store.search<Task>('Task', busy)).resources)).toEqual([...busyPending].sort());
+    const quiet = 'owner=Organization/quiet&status=requested';
+    expect(store.explainSearch('Task', quiet).drivenBy).toBe('owner');
+    expect(ids((await store.search<Task>('Task', quiet)).resources)).toEqual([quietPending]);
+  });
+
+  it('a search whose lists do not overlap reads nothing', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await store.create(owned('early', 'completed'));
+    await store.create(owned('late', 'requested'));
+    const explained = store.explainSearch('Task', 'owner=Organization/early&status=requested');
+    expect(explained.rowsRead).toBe(0);
+    expect((await store.search<Task>('Task', 'owner=Organization/early&status=requested')).total).toBe(0);
+  });
+
+  it('a resource matching two values of the driving parameter is found once', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const coding = (code: string) => ({ system: 'urn:codes', code });
+    const both = (await store.create(task({ code: { coding: [coding('a'), coding('b'), coding('b')] } }))).resource;
+    const one = (await store.create(task({ code: { coding: [coding('b')] } }))).resource;
+    for (const sort of ['', '&_sort=_lastUpdated', '&_sort=-_lastUpdated']) {
+      const page = await store.search<Task>('Task', `code=urn:codes|a,urn:codes|b${sort}`);
+      expect(page.resources.map((t) => t.id).sort()).toEqual(ids([both, one]));
+      expect(page.total).toBe(2);
+    }
   });
 
   it('a date range (ge and lt on one parameter) is one index range, not two half-open scans', () => {
     const store = new SqliteStore({ path: ':memory:' });
-    const plan = store.explainSearch('Task', 'authored-on=ge2026-03-05&authored-on=lt2026-03-06');
-    // one idx_date step in the count query and one in the page query
-    expect(plan.filter((step) => step.includes('idx_date'))).toHaveLength(2);
+    const { candidates } = store.explainSearch('Task', 'authored-on=ge2026-03-05&authored-on=lt2026-03-06');
+    expect(candidates.flatMap((c) => c.plan).filter((step) => step.includes('idx_date'))).toHaveLength(1);
   });
 
-  it('an _id search is an exact lookup on (type, id)', () => {
+  it('an _id search is an exact lookup on (type, id) and drives when it reads least', async () => {
     const store = new SqliteStore({ path: ':memory:' });
-    const plan = store.explainSearch('Task', '_id=a,b&status=requested');
-    expect(plan.every((step) => !step.startsWith('SCAN'))).toBe(true);
-    expect(plan.some((step) => /SEARCH r USING INDEX sqlite_autoindex_resource_1 \(type=\? AND id=\?/.test(step))).toBe(
-      true,
+    for (let i = 0; i < 5; i++) await store.create(task());
+    const wanted = (await store.create(task())).resource;
+    const explained = store.explainSearch('Task', `_id=${wanted.id},b&status=requested`);
+    const byId = explained.candidates.find((c) => c.driver === '_id');
+    expect(byId?.plan).toContain('SEARCH m USING INDEX sqlite_autoindex_resource_1 (type=? AND id=?)');
+    expect(explained.drivenBy).toBe('_id');
+    expect(explained.candidates.flatMap((c) => c.plan).filter((step) => step.startsWith('SCAN'))).toEqual([]);
+  });
+
+  it('a _sort no index lists: index ranges find the matches, then only the matches are sorted, one seek per key', () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const { candidates, order } = store.explainSearch(
+      'Task',
+      'owner=Organization/o1&status=requested&_sort=-authored-on,status',
     );
+    expect(candidates.map((c) => c.driver).sort()).toEqual(['owner', 'status']);
+    for (const { plan } of candidates) {
+      expect(plan[0]).toMatch(/^SEARCH m USING COVERING INDEX idx_(token|reference)_\w+ \(type=\? AND param=\?/);
+      expect(plan.filter((step) => step.includes('TEMP B-TREE') || step.startsWith('SCAN'))).toEqual([]);
+    }
+    const steps = (order ?? []).filter((step) => /^(SEARCH|SCAN|USE TEMP)/.test(step));
+    expect(steps).toEqual([
+      'SEARCH m USING INTEGER PRIMARY KEY (rowid=?)',
+      'SCAN json_each VIRTUAL TABLE INDEX 1:',
+      'SEARCH s USING COVERING INDEX idx_date_resource (pk=? AND param=?)',
+      'SEARCH s USING COVERING INDEX idx_token_resource (pk=? AND param=?)',
+      'USE TEMP B-TREE FOR ORDER BY',
+    ]);
+    expect(store.explainSearch('Task', 'owner=Organization/o1&_sort=-_lastUpdated').order).toBeUndefined();
   });
 });
+
+describe('SqliteStore _sort', () => {
+  it('sorts several values by the lowest ascending and the highest descending, tokens by system then code, none last', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const coded = async (...codings: [string, string][]) =>
+      (
+        await store.create(
+          task(codings.length ? { code: { coding: codings.map(([system, code]) => ({ system, code })) } } : {}),
+        )
+      ).resource.id;
+    const none = await coded();
+    const by = await coded(['urn:s', 'b'], ['urn:s', 'y']);
+    const m = await coded(['urn:s', 'm']);
+    const otherSystem = await coded(['urn:a', 'z']);
+    const mAgain = await coded(['urn:s', 'm']);
+    const sorted = async (sort: string, count = '10') => {
+      const seen: string[] = [];
+      let page = await store.search<Task>('Task', { _sort: sort, _count: count });
+      seen.push(...page.resources.map((t) => t.id));
+      while (page.next) {
+        page = await store.nextPage<Task>(page.next);
+        seen.push(...page.resources.map((t) => t.id));
+      }
+      return seen;
+    };
+    expect(await sorted('code')).toEqual([otherSystem, by, m, mAgain, none]);
+    expect(await sorted('-code')).toEqual([by, m, mAgain, otherSystem, none]);
+    expect(await sorted('-code', '2')).toEqual([by, m, mAgain, otherSystem, none]);
+  });
+});
+
+describe('SqliteStore schema', () => {
+  it('brings a file of the first layout up to date when it opens it: index rows get lastUpdated, new indexes replace old', async () => {
+    const path = freshFile();
+    const first = new SqliteStore({ path });
+    const a = (await first.create(task({ status: 'requested' }))).resource;
+    const b = (await first.create(task({ status: 'requested' }))).resource;
+    const a2 = await first.update({ ...a, description: 'touched last' });
+    await first.close();
+    downgradeToFirstLayout(path);
+
+    const reopened = new SqliteStore({ path });
+    const newest = await reopened.search<Task>('Task', { status: 'requested', _sort: '-_lastUpdated' });
+    expect(newest.resources.map((t) => t.id)).toEqual([a2.id, b.id]);
+    const { candidates } = reopened.explainSearch('Task', 'status=requested&_sort=-_lastUpdated');
+    expect(candidates[0]?.plan[0]).toMatch(/USING COVERING INDEX idx_token_updated/);
+    await reopened.close();
+    const db = new DatabaseSync(path);
+    const indexes = db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'index'")
+      .all()
+      .map((r) => r.name);
+    expect(indexes).not.toContain('idx_token_lookup');
+    expect(indexes).toContain('idx_token_resource');
+    expect(db.prepare('PRAGMA user_version').get()?.user_version).toBe(SCHEMA_VERSION);
+    db.close();
+  });
+});
+
+/** Turns a file back into the first layout (user_version 0): no lastUpdated on index rows, the old indexes. */
+function downgradeToFirstLayout(path: string): void {
+  const db = new DatabaseSync(path);
+  for (const index of [
+    'idx_token_value',
+    'idx_token_updated',
+    'idx_token_resource',
+    'idx_reference_updated',
+    'idx_reference_resource',
+    'idx_date_resource',
+    'idx_string_resource',
+  ])
+    db.exec(`DROP INDEX ${index}`);
+  db.exec(`
+    ALTER TABLE idx_token DROP COLUMN last_updated;
+    ALTER TABLE idx_reference DROP COLUMN last_updated;
+    CREATE INDEX idx_token_lookup ON idx_token (type, param, code, system, pk);
+    CREATE INDEX idx_token_pk ON idx_token (pk);
+    CREATE INDEX idx_reference_pk ON idx_reference (pk);
+    CREATE INDEX idx_date_pk ON idx_date (pk);
+    CREATE INDEX idx_string_pk ON idx_string (pk);
+    PRAGMA user_version = 0;
+  `);
+  db.close();
+}
 
 describe('SqliteStore clock', () => {
   it('stamps lastUpdated from the injected clock', async () => {
@@ -191,10 +397,30 @@ describe('SqliteStore _total', () => {
     return store;
   }
 
-  it('counts every match by default', async () => {
+  it('gives the total by default when the matches end soon after the page', async () => {
     const page = await (await fiveTasks()).search('Task', { identifier: 'urn:t|five', _count: '2' });
     expect(page.total).toBe(5);
     expect(page.resources).toHaveLength(2);
+  });
+
+  it('leaves the total out by default when counting would mean reading on; _total=accurate counts them all', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const matches = TOTAL_LOOKAHEAD + 10;
+    for (let i = 0; i < matches; i++) await store.create(task({ identifier: [{ system: 'urn:t', value: 'many' }] }));
+    for (const total of [undefined, 'estimate']) {
+      const page = await store.search('Task', {
+        identifier: 'urn:t|many',
+        _count: '5',
+        ...(total ? { _total: total } : {}),
+      });
+      expect(page.resources).toHaveLength(5);
+      expect(page.total).toBeUndefined();
+      expect(page.next).toBeDefined();
+    }
+    const accurate = await store.search('Task', { identifier: 'urn:t|many', _count: '5', _total: 'accurate' });
+    expect(accurate.resources).toHaveLength(5);
+    expect(accurate.total).toBe(matches);
+    expect((await store.search('Task', { identifier: 'urn:t|many', _summary: 'count' })).total).toBe(matches);
   });
 
   it('with _total=none counts nothing, yet knows whether there is a next page, and never ends on an empty one', async () => {

@@ -17,6 +17,7 @@ import type {
 } from '../port.ts';
 import { toSearchParams } from '../port.ts';
 import { applySchema } from './schema.ts';
+import type { SearchExplanation } from './sync-store.ts';
 import { SyncStore } from './sync-store.ts';
 import { runTransaction } from './transaction.ts';
 
@@ -94,10 +95,10 @@ export class SqliteStore implements FhirStore {
   }
 
   /**
-   * SQLite's query plan for a search (its count and its page query), one line per step: for checking
-   * that a search is driven by the index tables rather than a walk over `resource`.
+   * How a search runs (SQLite's plan for each way of listing its matches, and which one answered): for
+   * checking that a search is driven by an index and stops at the end of its page.
    */
-  explainSearch(type: string, query: SearchQuery): string[] {
+  explainSearch(type: string, query: SearchQuery): SearchExplanation {
     return this.sync.explainSearch(type, toSearchParams(query));
   }
 

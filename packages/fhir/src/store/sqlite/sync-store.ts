@@ -1,11 +1,13 @@
 import type { Clock } from '../../ports/clock.ts';
 import { globalSchema } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { badRequest, gone, multipleMatches, notFound, OutcomeError, preconditionFailed } from '../../outcomes.ts';
 import type { CreateOptions, CreateResult, SearchPage, UpdateOptions, WithId } from '../port.ts';
 import { indexResource } from './indexer.ts';
-import type { CompiledSearch } from './query.ts';
+import type { Candidate, Window } from './plan.ts';
+import { candidatePlans } from './plan.ts';
+import type { CompiledSearch, Sql } from './query.ts';
 import { compileSearch } from './query.ts';
 
 interface Row {
@@ -19,6 +21,36 @@ interface Row {
 }
 
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * Without `_total`, a search reads this many rows past its page and gives the total if that brings it to
+ * the end of the matches: a total that comes almost free. Counting every match would cost reading them all.
+ */
+export const TOTAL_LOOKAHEAD = 32;
+
+/** In the race, the reader that has found the most matches reads this many rows for each row of the others. */
+const LEADER_STEPS = 8;
+
+/** How the embedded store runs a search (see SyncStore.explainSearch). */
+export interface SearchExplanation {
+  /** Each way of listing the matches: the driving parameter, its plan, and its plan for finding the window. */
+  candidates: { driver: string; plan: string[]; spans: string[] }[];
+  /** The candidate that answered on the data as it stands, and how many rows all the candidates read. */
+  drivenBy: string;
+  rowsRead: number;
+  /** For a `_sort` that no index lists: the plan for ordering the matches by its keys. */
+  order?: string[];
+  /** The plan for reading the page's resources. */
+  page: string[];
+}
+
+/** A search's matches in order: all of them when `complete`, and which candidate found them. */
+interface Matches {
+  pks: number[];
+  complete: boolean;
+  driver: string;
+  rowsRead: number;
+}
 
 /**
  * The embedded store's operations, synchronous: node:sqlite is synchronous, and a transaction Bundle
@@ -109,32 +141,34 @@ export class SyncStore {
   search<T extends Resource>(type: string, params: URLSearchParams): SearchPage<WithId<T>> {
     checkType(type);
     const q = compileSearch(type, params);
-    const sql = searchSql(q);
-    const total = q.countTotal || q.count === 0 ? ((this.stmt(sql.count).get(...q.args)?.n as number) ?? 0) : undefined;
-    // Without a total, one row more than the page tells whether there is a next page.
-    const fetched =
-      q.count === 0
-        ? []
-        : this.stmt(sql.page).all(...q.args, ...q.orderArgs, total === undefined ? q.count + 1 : q.count, q.offset);
-    const rows = fetched.slice(0, q.count);
-    const resources = rows.map((r) => JSON.parse(r.content as string) as WithId<T>);
-    const included = this.included(
-      type,
-      rows.map((r) => r.pk as number),
-      q.includes,
-    );
-    const page: SearchPage<WithId<T>> = {
-      resources,
-      included: [...included, ...this.revincluded(type, resources, [...resources, ...included], q.revincludes)],
-    };
-    if (total !== undefined) page.total = total;
-    const more = total === undefined ? fetched.length > q.count : q.offset + q.count < total;
-    if (q.count > 0 && more) {
-      const next = new URLSearchParams(q.base);
-      next.set('_offset', String(q.offset + q.count));
-      page.next = `${type}?${next.toString()}`;
-    }
-    return page;
+    const pageEnd = q.offset + q.count;
+    // One snapshot for the window, the race, the order and the page: another replica's write in between
+    // could otherwise move a match out of the window, or delete one before its content is read.
+    return this.reading(() => {
+      const found = this.match(q, matchesNeeded(q));
+      const pks =
+        q.sort.by === 'columns'
+          ? this.ordered(q.sort.orderBy, found.pks, q.count, q.offset)
+          : found.pks.slice(q.offset, pageEnd);
+      const content = new Map<number, string>();
+      if (pks.length) {
+        for (const row of this.stmt(CONTENT_SQL).all(JSON.stringify(pks)))
+          content.set(row.pk as number, row.content as string);
+      }
+      const resources = pks.map((pk) => JSON.parse(content.get(pk) as string) as WithId<T>);
+      const included = this.included(type, pks, q.includes);
+      const page: SearchPage<WithId<T>> = {
+        resources,
+        included: [...included, ...this.revincluded(type, resources, [...resources, ...included], q.revincludes)],
+      };
+      if (q.total !== 'none' && found.complete) page.total = found.pks.length;
+      if (q.count > 0 && found.pks.length > pageEnd) {
+        const next = new URLSearchParams(q.base);
+        next.set('_offset', String(pageEnd));
+        page.next = `${type}?${next.toString()}`;
+      }
+      return page;
+    });
   }
 
   /** The one resource matching a conditional query, undefined for none, 412 for several. */
@@ -156,14 +190,127 @@ export class SyncStore {
     return versions.map((v) => JSON.parse(v.content as string) as WithId<T>);
   }
 
-  /** SQLite's query plan for a search (its count and its page query), one line per step. */
-  explainSearch(type: string, params: URLSearchParams): string[] {
+  /**
+   * How a search runs: SQLite's plan for each candidate way of listing its matches, the candidate that
+   * answered on the data as it stands, and the plan for reading the page's resources.
+   */
+  explainSearch(type: string, params: URLSearchParams): SearchExplanation {
     checkType(type);
     const q = compileSearch(type, params);
-    const sql = searchSql(q);
-    const count = this.db.prepare(`EXPLAIN QUERY PLAN ${sql.count}`).all(...q.args);
-    const page = this.db.prepare(`EXPLAIN QUERY PLAN ${sql.page}`).all(...q.args, ...q.orderArgs, q.count, q.offset);
-    return [...count, ...page].map((row) => String(row.detail));
+    const explain = (sql: string, args: SQLInputValue[]): string[] =>
+      this.db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...args)
+        .map((row) => String(row.detail));
+    const plans = candidatePlans(q);
+    const window = this.reading(() => this.window(plans)) ?? [null, null];
+    const { driver, rowsRead } = this.reading(() => this.match(q, matchesNeeded(q)));
+    const sort = q.sort.by === 'columns' ? q.sort.orderBy : undefined;
+    return {
+      candidates: plans.map((c) => ({
+        driver: c.driver,
+        plan: explain(c.sql, c.args(window)),
+        spans: (c.spans ?? []).flatMap((span) => explain(span.sql, span.args)),
+      })),
+      drivenBy: driver,
+      rowsRead,
+      ...(sort ? { order: explain(orderSql(sort), ['[]', ...sort.args, 0, 0]) } : {}),
+      page: explain(CONTENT_SQL, ['[]']),
+    };
+  }
+
+  /**
+   * The search's matches in order, up to `need` of them. Which parameter should drive depends on the data
+   * (a status that only pending work has, an owner with years of history), so no guess is made: the
+   * candidates race, and the first to find `need` matches or come to the end of its list answers. They read
+   * in turn, one row each, except that the one that has found the most matches so far reads LEADER_STEPS
+   * rows to the others' one: the others cost little once one is plainly better, and a list that is short, or
+   * whose matches come late, still overtakes. Each candidate first skips to where every other candidate's
+   * list begins, since no match lies before: an owner's years of history are skipped when the status lists
+   * only recent work.
+   *
+   * With a bounded total, the winner then reads on for up to TOTAL_LOOKAHEAD rows: if that brings it to the
+   * end of its list, the total is known.
+   */
+  private match(q: CompiledSearch, need: number): Matches {
+    const plans = candidatePlans(q);
+    const window = this.window(plans);
+    if (!window) return { pks: [], complete: true, driver: (plans[0] as Candidate).driver, rowsRead: 0 };
+    let rowsRead = 0;
+    // Two parameters of one form (`code=s|a&_security=s|b`) give the same SQL: each reader has its own statement.
+    const readers = plans.map((plan, copy) => {
+      const statement = this.stmt(plan.sql, copy);
+      statement.setReturnArrays(true);
+      return { plan, rows: statement.iterate(...plan.args(window)), pks: [] as number[], last: -1 };
+    });
+    const advance = (reader: (typeof readers)[number]): boolean => {
+      const next = reader.rows.next();
+      if (next.done) return false;
+      const row = next.value as unknown as number[]; // [pk, (lastUpdated,) ok]
+      const pk = row[0] as number;
+      // A resource with two values of the driving parameter comes twice, one after the other.
+      if (row[row.length - 1] && pk !== reader.last) reader.pks.push(pk);
+      reader.last = pk;
+      rowsRead++;
+      return true;
+    };
+    try {
+      for (;;) {
+        const leader = leading(readers);
+        for (const reader of readers) {
+          for (let step = reader === leader ? LEADER_STEPS : 1; step > 0; step--) {
+            if (!advance(reader)) return { pks: reader.pks, complete: true, driver: reader.plan.driver, rowsRead };
+            if (reader.pks.length < need) continue;
+            let complete = false;
+            if (q.total === 'bounded') {
+              for (let extra = TOTAL_LOOKAHEAD; extra > 0 && !complete; extra--) complete = !advance(reader);
+            }
+            return { pks: reader.pks, complete, driver: reader.plan.driver, rowsRead };
+          }
+        }
+      }
+    } finally {
+      for (const reader of readers) reader.rows.return?.();
+    }
+  }
+
+  /**
+   * The keys (pk or lastUpdated) between which every match lies: from the latest first key of the index
+   * lists to the earliest last one. Undefined when a list is empty or the lists do not overlap: nothing
+   * matches. Lists that are not index ranges do not narrow it.
+   */
+  private window(plans: Candidate[]): Window | undefined {
+    type Key = number | string; // pk, or lastUpdated as an ISO instant: both compare in order
+    let from: Key | undefined;
+    let to: Key | undefined;
+    for (const [copy, plan] of plans.entries()) {
+      if (!plan.spans) continue;
+      let first: Key | undefined;
+      let last: Key | undefined;
+      for (const span of plan.spans) {
+        const row = this.stmt(span.sql, copy).get(...span.args) as { first: Key | null; last: Key | null };
+        if (row.first === null || row.last === null) continue; // this value has no rows
+        if (first === undefined || row.first < first) first = row.first;
+        if (last === undefined || row.last > last) last = row.last;
+      }
+      if (first === undefined || last === undefined) return undefined;
+      if (from === undefined || first > from) from = first;
+      if (to === undefined || last < to) to = last;
+    }
+    // No index list to narrow it: the candidates read without a window.
+    if (from === undefined || to === undefined) return [null, null];
+    return from <= to ? [from, to] : undefined;
+  }
+
+  /**
+   * A page of the matches in a `_sort` order that no index lists: each match's sort keys are read with one
+   * seek per key, and the matches sorted (a temporary B-tree, over the matches only).
+   */
+  private ordered(orderBy: Sql, pks: number[], count: number, offset: number): number[] {
+    if (count === 0 || pks.length <= offset) return [];
+    return this.stmt(orderSql(orderBy))
+      .all(JSON.stringify(pks), ...orderBy.args, count, offset)
+      .map((row) => row.pk as number);
   }
 
   private included(type: string, pks: number[], includes: { param: string; targetType?: string }[]): Resource[] {
@@ -268,12 +415,15 @@ export class SyncStore {
   private writeIndex(pk: number, resource: Resource): void {
     const rows = indexResource(resource);
     const type = resource.resourceType;
-    const token = this.stmt('INSERT INTO idx_token (pk, type, param, system, code) VALUES (?, ?, ?, ?, ?)');
-    for (const t of rows.tokens) token.run(pk, type, t.param, t.system, t.code);
-    const reference = this.stmt(
-      'INSERT INTO idx_reference (pk, type, param, target, target_id) VALUES (?, ?, ?, ?, ?)',
+    const updated = resource.meta?.lastUpdated as string;
+    const token = this.stmt(
+      'INSERT INTO idx_token (pk, type, param, system, code, last_updated) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    for (const r of rows.references) reference.run(pk, type, r.param, r.target, r.targetId);
+    for (const t of rows.tokens) token.run(pk, type, t.param, t.system, t.code, updated);
+    const reference = this.stmt(
+      'INSERT INTO idx_reference (pk, type, param, target, target_id, last_updated) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    for (const r of rows.references) reference.run(pk, type, r.param, r.target, r.targetId, updated);
     const date = this.stmt('INSERT INTO idx_date (pk, type, param, lo, hi) VALUES (?, ?, ?, ?, ?)');
     for (const d of rows.dates) date.run(pk, type, d.param, d.lo, d.hi);
     const string = this.stmt('INSERT INTO idx_string (pk, type, param, value, value_lower) VALUES (?, ?, ?, ?, ?)');
@@ -286,26 +436,60 @@ export class SyncStore {
     }
   }
 
+  /** Runs `work` in a read transaction, unless the caller already holds a transaction. */
+  private reading<R>(work: () => R): R {
+    if (this.db.isTransaction) return work();
+    this.db.exec('BEGIN');
+    try {
+      return work();
+    } finally {
+      this.db.exec('COMMIT');
+    }
+  }
+
   private currentRow(type: string, id: string): Row | undefined {
     return this.stmt('SELECT * FROM resource WHERE type = ? AND id = ?').get(type, id) as Row | undefined;
   }
 
-  private stmt(sql: string): StatementSync {
-    let statement = this.statements.get(sql);
+  /** A prepared statement, kept for reuse; `copy` tells apart statements of one SQL read at the same time. */
+  private stmt(sql: string, copy = 0): StatementSync {
+    const key = copy ? `${copy}\u0000${sql}` : sql;
+    let statement = this.statements.get(key);
     if (!statement) {
       statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
+      this.statements.set(key, statement);
     }
     return statement;
   }
 }
 
-function searchSql(q: CompiledSearch): { count: string; page: string } {
-  return {
-    count: `SELECT COUNT(*) AS n FROM resource r WHERE ${q.where}`,
-    page: `SELECT r.pk, r.content FROM resource r WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ? OFFSET ?`,
-  };
+/** The reader that has found the most matches, if one has found more than every other. */
+function leading<R extends { pks: number[] }>(readers: R[]): R | undefined {
+  let best: R | undefined;
+  let tie = false;
+  for (const reader of readers) {
+    if (!best || reader.pks.length > best.pks.length) [best, tie] = [reader, false];
+    else if (reader.pks.length === best.pks.length) tie = true;
+  }
+  return tie || !best?.pks.length ? undefined : best;
 }
+
+/**
+ * How many matches a search reads: one past its page, which tells whether there is a next page; all of
+ * them for an accurate total, or for a `_sort` no index lists, which orders every match.
+ */
+function matchesNeeded(q: CompiledSearch): number {
+  if (q.total === 'accurate' || q.sort.by === 'columns') return Number.POSITIVE_INFINITY;
+  return q.offset + q.count + 1;
+}
+
+/** A page of the matches in the order of `orderBy`: the pks as one JSON array, then its arguments, LIMIT and OFFSET. */
+function orderSql(orderBy: Sql): string {
+  return `SELECT m.pk AS pk FROM resource AS m WHERE m.pk IN (SELECT value FROM json_each(?)) ORDER BY ${orderBy.sql} LIMIT ? OFFSET ?`;
+}
+
+/** A page's resources by pk, the pks passed as one JSON array. */
+const CONTENT_SQL = 'SELECT pk, content FROM resource WHERE pk IN (SELECT value FROM json_each(?))';
 
 function checkType(type: string): void {
   if (!globalSchema.types[type] || !/^[A-Z][A-Za-z]+$/.test(type) || type === 'Resource' || type === 'DomainResource') {
