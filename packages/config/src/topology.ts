@@ -89,6 +89,8 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
     ],
     organisations: [
       { ods: 'N81001', name: 'Riverside Medical Practice', region: 'north', kind: 'gp-practice' },
+      // A second practice in the same region, so that isolation between practices of one region shows.
+      { ods: 'N81002', name: 'Millbrook Surgery', region: 'north', kind: 'gp-practice' },
       { ods: 'RN1', name: 'North Hospitals NHS Trust', region: 'north', kind: 'imaging-provider' },
       { ods: 'M81001', name: 'Canal Street Surgery', region: 'midlands', kind: 'gp-practice' },
       { ods: 'RM1', name: 'Midlands Community Diagnostic Centre', region: 'midlands', kind: 'imaging-provider' },
@@ -107,6 +109,19 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
         kind: 'referrer',
         region: 'north',
         organisation: 'N81001',
+        scopes: [
+          'system/Patient.crs',
+          'system/ServiceRequest.crs',
+          'system/Task.rus',
+          'system/DiagnosticReport.rs',
+          'system/ImagingStudy.rs',
+        ],
+      },
+      {
+        id: 'gp-n81002',
+        kind: 'referrer',
+        region: 'north',
+        organisation: 'N81002',
         scopes: [
           'system/Patient.crs',
           'system/ServiceRequest.crs',
