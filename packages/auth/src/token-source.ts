@@ -7,7 +7,7 @@ import { systemClock } from '@imaging/fhir';
 import { epochSeconds } from './clock.ts';
 import { defaultDataDir, devKeyFile } from './dev-credentials.ts';
 import { tokenEndpointOf } from './endpoints.ts';
-import type { SigningAlgorithm } from './keys.ts';
+import type { SigningAlgorithm, SigningKey } from './keys.ts';
 import { loadOrCreateKeyPair } from './keys.ts';
 import type { FetchLike } from './remote-keys.ts';
 import type { TokenResponse, TokenSigner } from './token-service.ts';
@@ -23,19 +23,36 @@ export interface TokenSource {
 /** Tokens are renewed this long before they expire, so none expires in flight. */
 export const DEFAULT_REFRESH_MARGIN_SECONDS = 30;
 
-export interface ClientCredentialsOptions {
+export interface ClientAssertionOptions {
   tokenUrl: string;
   clientId: string;
   privateKey: CryptoKey;
   kid: string;
   /** Default: from the key (ES384 for P-384, RS384 for RSA). */
   alg?: SigningAlgorithm;
+  clock?: Clock;
+}
+
+export interface ClientCredentialsOptions extends ClientAssertionOptions {
   /** Space-separated scopes to ask for; none asks for all the client may have. */
   scope?: string;
   fetch?: FetchLike;
-  clock?: Clock;
   timeoutMs?: number;
   refreshMarginSeconds?: number;
+}
+
+/** A SMART Backend Services client assertion: signed by the client, for the token endpoint, with a fresh jti. */
+export async function signClientAssertion(options: ClientAssertionOptions): Promise<string> {
+  const now = epochSeconds((options.clock ?? systemClock).now());
+  return new SignJWT({})
+    .setProtectedHeader({ alg: options.alg ?? algorithmOf(options.privateKey), kid: options.kid, typ: 'JWT' })
+    .setIssuer(options.clientId)
+    .setSubject(options.clientId)
+    .setAudience(options.tokenUrl)
+    .setIssuedAt(now)
+    .setExpirationTime(now + MAX_ASSERTION_LIFETIME_SECONDS)
+    .setJti(crypto.randomUUID())
+    .sign(options.privateKey);
 }
 
 /**
@@ -46,19 +63,9 @@ export interface ClientCredentialsOptions {
  */
 export function clientCredentialsTokenSource(options: ClientCredentialsOptions): TokenSource {
   const clock = options.clock ?? systemClock;
-  const alg = options.alg ?? algorithmOf(options.privateKey);
   const margin = options.refreshMarginSeconds ?? DEFAULT_REFRESH_MARGIN_SECONDS;
   return cachingSource(clock, margin, async () => {
-    const now = epochSeconds(clock.now());
-    const assertion = await new SignJWT({})
-      .setProtectedHeader({ alg, kid: options.kid, typ: 'JWT' })
-      .setIssuer(options.clientId)
-      .setSubject(options.clientId)
-      .setAudience(options.tokenUrl)
-      .setIssuedAt(now)
-      .setExpirationTime(now + MAX_ASSERTION_LIFETIME_SECONDS)
-      .setJti(crypto.randomUUID())
-      .sign(options.privateKey);
+    const assertion = await signClientAssertion(options);
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
       client_assertion_type: CLIENT_ASSERTION_TYPE,
@@ -164,12 +171,7 @@ export interface DevTokenSourceOptions {
 
 /** A token source for a dev client, with its key from `<dataDir>/keys/` (see `ensureDevCredentials`). */
 export async function devTokenSource(clientId: string, options: DevTokenSourceOptions): Promise<TokenSource> {
-  const file = devKeyFile(options.dataDir ?? defaultDataDir(), clientId);
-  if (!existsSync(file))
-    throw new Error(
-      `No dev key for client ${clientId} at ${file}: run ensureDevCredentials (the demo or the hub does) first`,
-    );
-  const key = await loadOrCreateKeyPair(file);
+  const key = await devClientKey(clientId, options.dataDir);
   return clientCredentialsTokenSource({
     tokenUrl: tokenEndpointOf(options.hubUrl),
     clientId,
@@ -180,4 +182,14 @@ export async function devTokenSource(clientId: string, options: DevTokenSourceOp
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
+}
+
+/** A dev client's signing key from `<dataDir>/keys/` (see `ensureDevCredentials`); never makes one. */
+export async function devClientKey(clientId: string, dataDir: string = defaultDataDir()): Promise<SigningKey> {
+  const file = devKeyFile(dataDir, clientId);
+  if (!existsSync(file))
+    throw new Error(
+      `No dev key for client ${clientId} at ${file}: run ensureDevCredentials (the demo or the hub does) first`,
+    );
+  return loadOrCreateKeyPair(file);
 }

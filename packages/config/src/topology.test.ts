@@ -8,6 +8,18 @@ describe('topology', () => {
     expect(new Set(topology.clients.map((c) => c.id)).size).toBe(topology.clients.length);
   });
 
+  it('has two GP practices in the north, each with its own client, so isolation within a region can be shown', () => {
+    const topology = devTopology();
+    const northPractices = topology.organisations.filter((o) => o.region === 'north' && o.kind === 'gp-practice');
+    expect(northPractices.map((o) => o.ods)).toEqual(['N81001', 'N81002']);
+    const clients = topology.clients.filter((c) => c.organisation === 'N81001' || c.organisation === 'N81002');
+    expect(clients.map((c) => [c.id, c.kind, c.region])).toEqual([
+      ['gp-n81001', 'referrer', 'north'],
+      ['gp-n81002', 'referrer', 'north'],
+    ]);
+    expect(clients[1]?.scopes).toEqual(clients[0]?.scopes);
+  });
+
   it('moves every port by the offset, and only the ports', () => {
     const moved = devTopology('127.0.0.1', { portOffset: 1000 });
     expect([moved.hub.port, ...moved.regions.map((r) => r.port)]).toEqual([5000, 5101, 5102, 5103]);

@@ -156,6 +156,14 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
           { id: 'n81001-reed', name: 'Dr Tom Reed', role: 'requesting-clinician', active: false },
         ],
       },
+      // A second practice in the same region, so that isolation between practices of one region shows.
+      {
+        ods: 'N81002',
+        name: 'Millbrook Surgery',
+        region: 'north',
+        kind: 'gp-practice',
+        people: staff('n81002', 'Dr Maya Singh', 'Dr Leo Fraser', 'Dr Joan Hart'),
+      },
       {
         ods: 'RN1',
         name: 'North Hospitals NHS Trust',
@@ -204,6 +212,19 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
         kind: 'referrer',
         region: 'north',
         organisation: 'N81001',
+        scopes: [
+          'system/Patient.crs',
+          'system/ServiceRequest.crs',
+          'system/Task.rus',
+          'system/DiagnosticReport.rs',
+          'system/ImagingStudy.rs',
+        ],
+      },
+      {
+        id: 'gp-n81002',
+        kind: 'referrer',
+        region: 'north',
+        organisation: 'N81002',
         scopes: [
           'system/Patient.crs',
           'system/ServiceRequest.crs',

@@ -6,22 +6,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SCENARIO } from './demo.ts';
 import { isPortFree } from '@imaging/service-process';
+import { freePortBase } from './world.ts';
 
 const MAIN = join(import.meta.dirname, 'main.ts');
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A port base whose hub port and three gateway ports (+101..+103) are all free now. */
-async function freePortBase(): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const ports = [base, base + 101, base + 102, base + 103];
-    if ((await Promise.all(ports.map((p) => isPortFree(p, '127.0.0.1')))).every(Boolean)) return base;
-  }
-  throw new Error('no free port base found');
-}
 
 /**
  * Runs the real demo (`node main.ts …`) to the end; its stdout, stderr, exit code and wall time.
@@ -128,7 +119,7 @@ describe('the demo, end to end (real processes, sockets, tokens and stores)', ()
   it('answers a bad option with the usage and exit code 2', async () => {
     const run = await runDemo(['--port-base', 'lots']);
     expect(run.code).toBe(2);
-    expect(run.err).toMatch(/--port-base must be a port[\s\S]*Usage: pnpm demo/);
+    expect(run.err).toMatch(/--port-base must be a port[\s\S]*Usage: npm run demo/);
     expect(lastLine(run.out)).toBe(`demo: 0/${SCENARIO.length} steps passed`);
   });
 });

@@ -14,6 +14,11 @@ import { demoTopology, prepareDataDir, runIds, serviceSpecs, topologyFile } from
 
 export const SCENARIO: Step[] = [startTopology, ...pathwaySteps, ...securitySteps, ...faultSteps];
 
+/** The steps a run takes: the reference scenario, or without it only the start of the topology. */
+export function stepsOf(options: Pick<DemoOptions, 'scenario'>): Step[] {
+  return options.scenario ? SCENARIO : [startTopology];
+}
+
 export interface DemoResult {
   passed: number;
   total: number;
@@ -26,6 +31,8 @@ export interface DemoRun {
   stop(): Promise<void>;
   /** Steps passed so far (for a summary when the run is interrupted). */
   passedSoFar(): number;
+  /** How many steps the run takes. */
+  total: number;
   context: DemoContext;
 }
 
@@ -35,6 +42,7 @@ export interface DemoRun {
  */
 export function startDemo(options: DemoOptions, write: (text: string) => void): DemoRun {
   const timeline = createTimeline(write);
+  const steps = stepsOf(options);
   const topology = demoTopology(options);
   const specs = serviceSpecs(options, topology);
   const services = Object.fromEntries(
@@ -61,7 +69,9 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
 
   const result = (async (): Promise<DemoResult> => {
     timeline.line(
-      `imaging-connect demo: a CT ordered in the north, performed and reported in the midlands, found from the south`,
+      options.scenario
+        ? `imaging-connect demo: a CT ordered in the north, performed and reported in the midlands, found from the south`
+        : `imaging-connect: the national hub and three regional gateways, with empty stores, to explore (docs/api.md)`,
     );
     timeline.line(
       `  hub ${topology.hub.url}   gateways ${topology.regions.map((r) => `${r.id} ${r.url}`).join('   ')}`,
@@ -79,17 +89,17 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
       await ensureDevCredentials(topology, options.dataDir);
     } catch (err) {
       timeline.line(`demo: cannot prepare ${options.dataDir}: ${(err as Error).message}`);
-      return { passed: 0, total: SCENARIO.length };
+      return { passed: 0, total: steps.length };
     }
 
-    for (const [i, step] of SCENARIO.entries()) {
+    for (const [i, step] of steps.entries()) {
       const index = i + 1;
-      timeline.step(index, SCENARIO.length, step.title);
+      timeline.step(index, steps.length, step.title);
       const began = performance.now();
       try {
         await step.run(context);
         passed++;
-        timeline.result(index, SCENARIO.length, true, performance.now() - began);
+        timeline.result(index, steps.length, true, performance.now() - began);
       } catch (err) {
         const text = failureText(err);
         timeline.event({ where: 'demo', who: 'demo', what: text, kind: 'fail' });
@@ -98,20 +108,18 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
           if (service.unexpectedExit && !text.includes(service.spec.logFile))
             timeline.line(`  the ${service.spec.label} ${service.unexpectedExit}:\n${service.logTail({ indent: 4 })}`);
         }
-        timeline.result(index, SCENARIO.length, false, performance.now() - began);
-        const skipped = SCENARIO.slice(index).map(
-          (s, j) => `  step ${index + 1 + j}/${SCENARIO.length} not run: ${s.title}`,
-        );
+        timeline.result(index, steps.length, false, performance.now() - began);
+        const skipped = steps.slice(index).map((s, j) => `  step ${index + 1 + j}/${steps.length} not run: ${s.title}`);
         if (skipped.length) timeline.line(['', ...skipped].join('\n'));
         break;
       }
     }
     timeline.line();
     timeline.line(`The scenario took ${(timeline.elapsed() / 1000).toFixed(1)} s.`);
-    return { passed, total: SCENARIO.length };
+    return { passed, total: steps.length };
   })();
 
-  return { result, stop, context, passedSoFar: () => passed };
+  return { result, stop, context, passedSoFar: () => passed, total: steps.length };
 }
 
 function failureText(err: unknown): string {

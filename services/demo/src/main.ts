@@ -1,4 +1,4 @@
-// The demo: `pnpm demo [--explore] [--hapi <url>] [--port-base <n>] [--data-dir <dir>]`.
+// The demo: `npm run demo -- [--explore] [--no-scenario] [--hapi <url>] [--port-base <n>] [--data-dir <dir>]`.
 // Its last line is always `demo: <passed>/<total> steps passed`; it exits 0 only when all passed.
 import { startDemo, SCENARIO } from './demo.ts';
 import type { DemoResult } from './demo.ts';
@@ -24,7 +24,7 @@ if (!options) {
 }
 
 const run = startDemo(options, write);
-let outcome: DemoResult = { passed: 0, total: SCENARIO.length };
+let outcome: DemoResult = { passed: 0, total: run.total };
 let interrupted = false;
 
 // Ctrl-C (or a SIGTERM) at any point: stop every process the demo started, then report.
@@ -33,9 +33,9 @@ const onSignal = (signal: NodeJS.Signals) => {
   interrupted = true;
   write(`\n${signal}: stopping the hub and the gateways…\n`);
   // In explore mode the scenario has finished: Ctrl-C is the normal way to end it.
-  const finished = options.explore && run.passedSoFar() === SCENARIO.length;
+  const finished = options.explore && run.passedSoFar() === run.total;
   void run.stop().then(() => {
-    write(summary({ passed: run.passedSoFar(), total: SCENARIO.length }));
+    write(summary({ passed: run.passedSoFar(), total: run.total }));
     process.exit(finished ? 0 : 130);
   });
 };

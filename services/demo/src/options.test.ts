@@ -7,6 +7,7 @@ describe('demo options', () => {
   it('defaults: scenario only, embedded stores, the usual ports, .data/demo', () => {
     expect(parseDemoArgs([], ROOT)).toEqual({
       explore: false,
+      scenario: true,
       portBase: 4000,
       dataDir: '/repo/.data/demo',
       host: '127.0.0.1',
@@ -21,11 +22,16 @@ describe('demo options', () => {
       ),
     ).toEqual({
       explore: true,
+      scenario: true,
       hapiUrl: 'http://127.0.0.1:8080/fhir',
       portBase: 5000,
       dataDir: '/tmp/d',
       host: '127.0.0.1',
     });
+  });
+
+  it('takes --no-scenario: the topology alone, left running for exploring', () => {
+    expect(parseDemoArgs(['--no-scenario'], ROOT)).toMatchObject({ explore: true, scenario: false });
   });
 
   it('answers --help with undefined (print the usage)', () => {

@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 export interface DemoOptions {
   /** Leave the topology running after the scenario, until Ctrl-C. */
   explore: boolean;
+  /** Run the reference scenario; without it, only start the topology (explore mode: a clean topology to try the API on). */
+  scenario: boolean;
   /** A HAPI FHIR base (e.g. http://127.0.0.1:8080/fhir): services store in its partitions hub, north… */
   hapiUrl?: string;
   /** The hub's port; the gateways listen on +101, +102, +103. */
@@ -16,8 +18,9 @@ export interface DemoOptions {
 
 export const DEFAULT_PORT_BASE = 4000;
 
-export const USAGE = `Usage: pnpm demo [--explore] [--hapi <FHIR base>] [--port-base <port>] [--data-dir <dir>]
+export const USAGE = `Usage: npm run demo -- [--explore] [--no-scenario] [--hapi <FHIR base>] [--port-base <port>] [--data-dir <dir>]
   --explore          leave the hub and gateways running after the scenario (Ctrl-C stops them)
+  --no-scenario      start the hub and gateways with empty stores and leave them running (implies --explore)
   --hapi <url>       the services store in a HAPI FHIR server: <url>/hub, <url>/north, <url>/midlands, <url>/south
   --port-base <n>    the hub listens on n and the gateways on n+101..n+103 (default ${DEFAULT_PORT_BASE})
   --data-dir <dir>   keys, logs and embedded stores (default .data/demo; wiped at start)`;
@@ -49,6 +52,7 @@ export function parseDemoArgs(argv: string[], repoRoot: string): DemoOptions | u
     allowPositionals: false,
     options: {
       explore: { type: 'boolean', default: false },
+      'no-scenario': { type: 'boolean', default: false },
       hapi: { type: 'string' },
       'port-base': { type: 'string' },
       'data-dir': { type: 'string' },
@@ -86,7 +90,8 @@ export function parseDemoArgs(argv: string[], repoRoot: string): DemoOptions | u
     hapiUrl = values.hapi.replace(/\/+$/, '');
   }
   return {
-    explore: values.explore,
+    explore: values.explore || values['no-scenario'],
+    scenario: !values['no-scenario'],
     ...(hapiUrl ? { hapiUrl } : {}),
     portBase,
     dataDir: resolve(values['data-dir'] ?? resolve(repoRoot, '.data', 'demo')),

@@ -40,7 +40,7 @@ describe('the data dir', () => {
 
 describe('the services the demo runs', () => {
   it('puts the hub and the gateways on the chosen ports, each with its own store', () => {
-    const options = { explore: false, portBase: 5000, dataDir: '/d', host: '127.0.0.1' };
+    const options = { explore: false, scenario: true, portBase: 5000, dataDir: '/d', host: '127.0.0.1' };
     const specs = serviceSpecs(options, demoTopology(options));
     expect(Object.values(specs).map((s) => s.port)).toEqual([5000, 5101, 5102, 5103]);
     expect(specs.hub.env).toMatchObject({
@@ -60,7 +60,7 @@ describe('the services the demo runs', () => {
   });
 
   it('leaves each service its own secrets in the data dir, so a service restarted alone keeps its page links', () => {
-    const options = { explore: false, portBase: 5000, dataDir: '/d', host: '127.0.0.1' };
+    const options = { explore: false, scenario: true, portBase: 5000, dataDir: '/d', host: '127.0.0.1' };
     for (const spec of Object.values(serviceSpecs(options, demoTopology(options)))) {
       expect(spec.env, spec.name).toMatchObject({ IMAGING_DATA_DIR: '/d' });
       expect(
@@ -71,7 +71,7 @@ describe('the services the demo runs', () => {
   });
 
   it('says, when one of their ports is taken, that the demo can run on other ports', () => {
-    const options = { explore: false, portBase: 5000, dataDir: '/d', host: '127.0.0.1' };
+    const options = { explore: false, scenario: true, portBase: 5000, dataDir: '/d', host: '127.0.0.1' };
     const specs = serviceSpecs(options, demoTopology(options));
     expect(new PortInUseError(specs.south).message).toBe(
       'port 5103 on 127.0.0.1 (for the south gateway) is already in use: stop whatever is listening there, or run the demo on other ports with --port-base <n>',

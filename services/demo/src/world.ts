@@ -5,6 +5,7 @@ import { devTopology } from '@imaging/config';
 import type { Topology } from '@imaging/config';
 import { randomTestNhsNumber } from '@imaging/fhir';
 import type { ServiceSpec } from '@imaging/service-process';
+import { isPortFree } from '@imaging/service-process';
 import type { DemoOptions } from './options.ts';
 import { DEFAULT_PORT_BASE } from './options.ts';
 
@@ -59,6 +60,16 @@ export const DEMO_DELIVERY = {
   DELIVERY_MAX_BACKOFF: '1s',
   DELIVERY_LEASE: '2s',
 } as const;
+
+/** A port base whose hub port and three gateway ports (+101..+103) are all free now (for tests). */
+export async function freePortBase(host = '127.0.0.1'): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const ports = [base, base + 101, base + 102, base + 103];
+    if ((await Promise.all(ports.map((p) => isPortFree(p, host)))).every(Boolean)) return base;
+  }
+  throw new Error('no free port base found');
+}
 
 /** Said when one of the demo's ports is taken. */
 const PORT_ADVICE = 'or run the demo on other ports with --port-base <n>';

@@ -2,10 +2,14 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { devTokenSource } from '@imaging/auth';
+import { devTopology, peopleOf } from '@imaging/config';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deadUrl, tempDataDir } from './testing/index.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+/** What the hub seeds its directory with: one Organization and one Endpoint per region, one Organization per ODS code. */
+const DIRECTORY_SIZE =
+  devTopology().regions.length * 2 + devTopology().organisations.length + peopleOf(devTopology()).length * 2;
 const temp = tempDataDir();
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -83,7 +87,7 @@ describe('the hub process', () => {
       const env = { IMAGING_DATA_DIR: temp.dir, PORT: new URL(url).port, PUBLIC_URL: url };
 
       const first = start(env);
-      expect(await first.logged('directory seeded')).toMatchObject({ written: 56, unchanged: 0 });
+      expect(await first.logged('directory seeded')).toMatchObject({ written: DIRECTORY_SIZE, unchanged: 0 });
       await first.logged('listening');
       expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' });
       const tokens = await devTokenSource('gateway-south', { hubUrl: url, dataDir: temp.dir });
@@ -96,7 +100,7 @@ describe('the hub process', () => {
       expect(first.lines.map((l) => l.message)).toContain('shutting down');
 
       const second = start(env);
-      expect(await second.logged('directory seeded')).toMatchObject({ written: 0, unchanged: 56 });
+      expect(await second.logged('directory seeded')).toMatchObject({ written: 0, unchanged: DIRECTORY_SIZE });
       await second.logged('listening');
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);

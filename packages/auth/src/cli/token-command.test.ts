@@ -78,7 +78,7 @@ describe('token command', () => {
     expect(result.code).toBe(2);
     expect(result.out).toBe('');
     expect(result.err).toContain(
-      "Unknown client 'gp-nobody'. Known clients: gateway-north, gateway-midlands, gateway-south, gp-n81001, ris-rm1, clinician-rs1",
+      "Unknown client 'gp-nobody'. Known clients: gateway-north, gateway-midlands, gateway-south, gp-n81001, gp-n81002, ris-rm1, clinician-rs1",
     );
   });
 

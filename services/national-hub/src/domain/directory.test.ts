@@ -1,4 +1,4 @@
-import { devTopology } from '@imaging/config';
+import { devTopology, peopleOf } from '@imaging/config';
 import { assertValid, CODE_SYSTEMS, ODS_SYSTEM, SqliteStore, SYSTEMS, validatingStore } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import type { Endpoint, Organization, PractitionerRole } from '@medplum/fhirtypes';
@@ -8,6 +8,10 @@ import { directoryResources, findOrganisationRegion, findRegion, findService, se
 
 const temp = tempDataDir();
 afterAll(() => temp.remove());
+/** One Organization and one Endpoint per region, and one Organization per ODS organisation. */
+const { regions, organisations } = devTopology();
+/** Regions and their gateways, organisations, and each person as a Practitioner and a PractitionerRole. */
+const DIRECTORY_SIZE = regions.length * 2 + organisations.length + peopleOf(devTopology()).length * 2;
 
 describe('directory resources', () => {
   const resources = directoryResources(devTopology());
@@ -37,8 +41,8 @@ describe('directory resources', () => {
     expect(practice.identifier).toEqual([{ system: ODS_SYSTEM, value: 'N81001' }]);
     expect(practice.partOf?.reference).toBe('Organization/region-north');
     expect(practice.endpoint).toEqual([{ reference: 'Endpoint/imaging-north' }]);
-    // Regions and their gateways, organisations, and 22 people as a Practitioner and a PractitionerRole each.
-    expect(resources).toHaveLength(3 * 2 + 6 + 22 * 2);
+    // Regions and their gateways, organisations, and the people, as a Practitioner and a PractitionerRole each.
+    expect(resources).toHaveLength(DIRECTORY_SIZE);
   });
 
   it('hold the people alerts go to, each role coded, in its organisation or region, and who has left inactive', () => {
@@ -76,18 +80,20 @@ describe('seedDirectory', () => {
   it('is idempotent across restarts on the same store: no duplicates, no new versions', async () => {
     const path = `${temp.dir}/seed.sqlite`;
     const first = validatingStore(new SqliteStore({ path }));
-    expect(await seedDirectory(first, devTopology())).toEqual({ written: 56, unchanged: 0 });
+    expect(await seedDirectory(first, devTopology())).toEqual({ written: DIRECTORY_SIZE, unchanged: 0 });
     await first.close();
 
     const restarted = validatingStore(new SqliteStore({ path }));
-    expect(await seedDirectory(restarted, devTopology())).toEqual({ written: 0, unchanged: 56 });
-    expect((await restarted.search('Organization', { _count: '100' })).resources).toHaveLength(9);
-    expect((await restarted.search('Endpoint', { _count: '100' })).resources).toHaveLength(3);
+    expect(await seedDirectory(restarted, devTopology())).toEqual({ written: 0, unchanged: DIRECTORY_SIZE });
+    expect((await restarted.search('Organization', { _count: '100' })).resources).toHaveLength(
+      regions.length + organisations.length,
+    );
+    expect((await restarted.search('Endpoint', { _count: '100' })).resources).toHaveLength(regions.length);
     expect((await restarted.read('Endpoint', 'imaging-north')).meta?.versionId).toBe('1');
 
     // A gateway that moved is updated in place: one new version of its Endpoint, nothing else.
     const moved = await seedDirectory(restarted, topologyWith({ north: 'http://127.0.0.1:5101' }));
-    expect(moved).toEqual({ written: 1, unchanged: 55 });
+    expect(moved).toEqual({ written: 1, unchanged: DIRECTORY_SIZE - 1 });
     const endpoint = await restarted.read<Endpoint>('Endpoint', 'imaging-north');
     expect(endpoint.address).toBe('http://127.0.0.1:5101/fhir');
     expect(endpoint.meta?.versionId).toBe('2');
