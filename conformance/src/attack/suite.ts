@@ -96,12 +96,14 @@ export function describeAttackSurface(label: string, options: AttackSuiteOptions
           text: outcome('HAPI-0302: ca.uhn.fhir.rest.server.exceptions.InvalidRequestException in partition north'),
         })),
       ).toEqual(expect.arrayContaining(['internal-detail']));
-      expect(
-        await kinds({ service: 'north', credential: gpN, expect: [400] }, () => ({
-          status: 400,
-          text: outcome(`cannot reach ${world.stores.north.description}`),
-        })),
-      ).toEqual(['internal-detail']);
+      // A store's description names several internals on HAPI (its address, host and partition): one
+      // finding for each, and nothing of any other kind.
+      const described = await kinds({ service: 'north', credential: gpN, expect: [400] }, () => ({
+        status: 400,
+        text: outcome(`cannot reach ${world.stores.north.description}`),
+      }));
+      expect(described.length).toBeGreaterThan(0);
+      expect(new Set(described)).toEqual(new Set(['internal-detail']));
       const writing = async () => {
         await world.stores.north.create(
           examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: randomTestNhsNumber() }] }),
