@@ -67,7 +67,9 @@ ${matrixTable()}
 function summaryTable(hazards: HazardResult[]): string {
   const rows = hazards
     .map(
-      (h) => `<tr class="nhsuk-table__row"><td class="nhsuk-table__cell"><a href="#${h.id}">${h.id}</a></td>
+      (
+        h,
+      ) => `<tr class="nhsuk-table__row"><td class="nhsuk-table__cell nhsuk-u-nowrap"><a href="#${h.id}">${h.id}</a></td>
 <td class="nhsuk-table__cell">${esc(h.title)}</td><td class="nhsuk-table__cell">${risk(h.initial)}</td>
 <td class="nhsuk-table__cell">${risk(h.residual)}</td><td class="nhsuk-table__cell">${tag(h.verdict)}</td></tr>`,
     )

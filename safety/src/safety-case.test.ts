@@ -142,6 +142,26 @@ describe('the safety case gate', () => {
     expect(reasons).toContain(`${someOther.file}: “${someOther.name}” did not run (skipped or todo)`);
   });
 
+  it('turns a hazard red whose residual risk is not acceptable, even with every test passed', async () => {
+    const copy = write(
+      'hazard-log.yaml',
+      readFileSync(LOG, 'utf8').replace(
+        'residual: { severity: major, likelihood: low, risk: 3 }',
+        'residual: { severity: major, likelihood: high, risk: 4 }',
+      ),
+    );
+    const run = await buildSafetyCase({
+      root: ROOT,
+      log: copy,
+      results: write('results.json', JSON.stringify(resultsFor(log))),
+      out: join(temp, 'residual'),
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.safetyCase.hazards.filter((h) => h.verdict === 'red').map((h) => [h.id, h.reasons])).toEqual([
+      ['HAZ-002', ['residual risk 4 is above 3: not acceptable']],
+    ]);
+  });
+
   it('runs exactly the named files that exist, each once', async () => {
     const copy = write(
       'hazard-log.yaml',
