@@ -6,6 +6,13 @@ import { defineConfig } from 'vitest/config';
 // (`pnpm conformance`); the suite's own unit tests are the `conformance-unit` project.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'services/*', 'infra/topology', 'conformance', 'conformance/vitest.unit.config.ts'],
+    projects: [
+      'packages/*',
+      'services/*',
+      'infra/topology',
+      'safety',
+      'conformance',
+      'conformance/vitest.unit.config.ts',
+    ],
   },
 });

@@ -250,6 +250,17 @@ describe("finding a patient's imaging", () => {
     expect(Buffer.from(query?.query ?? '', 'base64').toString()).toContain(nhs);
   });
 
+  it("gives each patient their own pointers and never another patient's", async () => {
+    const other = testNhsNumber(4);
+    const res = await register(pointer('north', north.url, 'ImagingStudy', 'p4-study-1', other));
+    const theirs = ((await res.json()) as DocumentReference).id;
+    const mine = (await (await get(byNhs(nhs))).json()) as Bundle;
+    expect(mine.entry?.map((e) => e.resource?.id).sort()).toEqual([...registered].sort());
+    const found = (await (await get(byNhs(other))).json()) as Bundle;
+    expect(found.entry?.map((e) => e.resource?.id)).toEqual([theirs]);
+    expect((found.entry?.[0]?.resource as DocumentReference | undefined)?.subject?.identifier?.value).toBe(other);
+  });
+
   it('narrows by kind, and pages with page tokens', async () => {
     const studies = (await (await get(`${byNhs(nhs)}&type=ImagingStudy`)).json()) as Bundle;
     expect(studies.entry).toHaveLength(2);

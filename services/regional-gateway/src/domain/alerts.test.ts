@@ -2,9 +2,18 @@ import type { Bundle, DiagnosticReport, Task } from '@medplum/fhirtypes';
 import { alertCategoryExtension, EXTENSIONS, odsReference, searchAll, SYSTEMS } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
+import { REPORT_ISSUED } from '@imaging/messaging';
 import { exampleDiagnosticReport } from '@imaging/fhir/examples';
 import { describe, expect, it } from 'vitest';
-import { acknowledgementTasks, alertCase, auditsOf, communications, theAlert, watchTasks } from '../testing/alerts.ts';
+import {
+  acknowledgementTasks,
+  alertCase,
+  auditsOf,
+  communications,
+  queuedMessage,
+  theAlert,
+  watchTasks,
+} from '../testing/alerts.ts';
 import { HUB_CALLER, RIS, testRegions } from '../testing/regions.ts';
 import { acknowledgeAlert } from './alert-operations.ts';
 import { deliverDue } from './delivery.ts';
@@ -85,6 +94,34 @@ describe('raising an alert', () => {
     await processMessage(requester, HUB_CALLER, structuredClone(message), 'req-resent-under-another-id');
     expect(await acknowledgementTasks(requester)).toHaveLength(1);
     expect(await communications(requester)).toHaveLength(1);
+  });
+
+  it("runs its windows from when the performer's gateway issued the report, never from a time ahead of this region's clock", async () => {
+    // A report that reaches the north 45 minutes late is due 60 minutes after it was issued, not after it arrived.
+    const late = testRegions();
+    const issuedAt = late.clock.now();
+    const delayed = await alertCase(late, { category: 'CRITICAL', deliver: false });
+    late.clock.advance(45 * MINUTE);
+    await processMessage(
+      delayed.requester,
+      HUB_CALLER,
+      await queuedMessage(delayed.performer, REPORT_ISSUED.code),
+      'req-late',
+    );
+    expect((await theAlert(delayed.requester)).restriction?.period?.end).toBe(
+      new Date(issuedAt.getTime() + 60 * MINUTE).toISOString(),
+    );
+
+    // The performer's clock runs two hours ahead: a time stamp in the north's future counts from the arrival.
+    const skewed = testRegions();
+    const arrival = skewed.clock.now();
+    const ahead = await alertCase(skewed, { category: 'CRITICAL', deliver: false });
+    const message = await queuedMessage(ahead.performer, REPORT_ISSUED.code);
+    message.timestamp = new Date(arrival.getTime() + 120 * MINUTE).toISOString();
+    await processMessage(ahead.requester, HUB_CALLER, message, 'req-ahead');
+    expect((await theAlert(ahead.requester)).restriction?.period?.end).toBe(
+      new Date(arrival.getTime() + 60 * MINUTE).toISOString(),
+    );
   });
 
   it('raises nothing for a NONE report', async () => {

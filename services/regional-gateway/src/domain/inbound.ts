@@ -43,6 +43,7 @@ import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf, withAccess } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
 import { resolveLogicalReferences } from './references.ts';
+import { checkSameSubject } from './results.ts';
 import { applyTaskUpdate } from './task-updates.ts';
 import { runTransaction } from './transactions.ts';
 
@@ -238,6 +239,9 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
     report,
   ]) {
     const resolved = carried === report ? basedOn : await resolveLogicalReferences(deps.store, carried.resource);
+    // Never filed against another patient, whatever the performer's region sent.
+    if (resolved.resourceType === 'ImagingStudy' || resolved.resourceType === 'DiagnosticReport')
+      checkSameSubject(order, resolved.subject, `Bundle.entry[${carried.index}].resource.subject`);
     const identifier = businessIdentifier(resolved);
     entries.push({
       fullUrl: carried.fullUrl,

@@ -8,7 +8,8 @@ import type {
   Task,
 } from '@medplum/fhirtypes';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
-import { OutcomeError, searchAll, SYSTEMS } from '@imaging/fhir';
+import { NHS_NUMBER_SYSTEM, OutcomeError, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import { REPORT_ISSUED } from '@imaging/messaging';
 import type { WithId } from '@imaging/fhir';
 import {
   exampleDiagnosticReport,
@@ -18,6 +19,7 @@ import {
   exampleServiceRequest,
 } from '@imaging/fhir/examples';
 import { describe, expect, it } from 'vitest';
+import { queuedMessage } from '../testing/alerts.ts';
 import { GP, HUB_CALLER, RIS, testRegions } from '../testing/regions.ts';
 import { deliverDue } from './delivery.ts';
 import { processMessage } from './inbound.ts';
@@ -458,5 +460,55 @@ describe('receiving messages: bad input writes nothing', () => {
     expect((await outcomeErrorOf(processMessage(midlands, HUB_CALLER, broken, 'req-2'))).status).toBe(422);
     expect(await count(midlands, 'ServiceRequest')).toBe(0);
     expect(await count(midlands, 'Patient')).toBe(0);
+  });
+  it("refuses a routed report or study whose patient is not the order's (422), and files nothing", async () => {
+    const regions = testRegions();
+    const { north, midlands } = regions;
+    await orderRoutedToMidlands(regions);
+    const [order] = await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest');
+    const basedOn = [{ reference: `ServiceRequest/${order?.id}` }];
+    const endpoint = await registerEndpoint(midlands, RIS, exampleEndpoint());
+    const study = await recordImagingStudy(
+      midlands,
+      RIS,
+      exampleImagingStudy({
+        basedOn,
+        subject: { reference: order?.subject?.reference as string },
+        endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }],
+      }),
+      'case-1',
+    );
+    await issueReport(
+      midlands,
+      RIS,
+      exampleDiagnosticReport({
+        basedOn,
+        subject: order?.subject,
+        imagingStudy: [{ reference: `ImagingStudy/${study.resource.id}` }],
+      }),
+      'case-1',
+    );
+    // Another patient the north holds: a report filed against them would sit in the wrong record.
+    const other = testNhsNumber(7);
+    await registerPatient(north, GP, examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: other }] }));
+    const message = await queuedMessage(midlands, REPORT_ISSUED.code);
+    for (const type of ['DiagnosticReport', 'ImagingStudy'] as const) {
+      const forged = structuredClone(message);
+      const index = forged.entry?.findIndex((e) => e.resource?.resourceType === type) ?? -1;
+      (forged.entry?.[index]?.resource as DiagnosticReport | ImagingStudy).subject = {
+        type: 'Patient',
+        identifier: { system: NHS_NUMBER_SYSTEM, value: other },
+      };
+      const refused = await outcomeErrorOf(processMessage(north, HUB_CALLER, forged, `req-${type}`));
+      expect(refused.status).toBe(422);
+      expect(refused.outcome.issue.flatMap((i) => i.expression)).toContain(`Bundle.entry[${index}].resource.subject`);
+    }
+    expect(await count(north, 'DiagnosticReport')).toBe(0);
+    expect(await count(north, 'ImagingStudy')).toBe(0);
+    // The message as the performer sent it is filed, against the order's patient.
+    await processMessage(north, HUB_CALLER, message, 'req-real');
+    const [northOrder] = await searchAll<ServiceRequest>(north.store, 'ServiceRequest');
+    const [report] = await searchAll<DiagnosticReport>(north.store, 'DiagnosticReport');
+    expect(report?.subject?.reference).toBe(northOrder?.subject?.reference);
   });
 });

@@ -161,7 +161,8 @@ function assertProvider(caller: Caller, type: string): void {
     throw new OutcomeError(forbidden(`Only an imaging provider may record a ${type}`));
 }
 
-function checkSameSubject(
+/** A study or report is for its order's patient: the one rule, at the performer and at the requester's region. */
+export function checkSameSubject(
   order: ServiceRequest,
   subject: { reference?: string } | undefined,
   expression: string,

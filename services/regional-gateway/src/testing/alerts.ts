@@ -1,4 +1,12 @@
-import type { AuditEvent, Communication, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type {
+  AuditEvent,
+  Bundle,
+  Communication,
+  MessageHeader,
+  Patient,
+  ServiceRequest,
+  Task,
+} from '@medplum/fhirtypes';
 import { CODE_SYSTEMS, odsReference, searchAll, SYSTEMS } from '@imaging/fhir';
 import type { AlertCategory, Caller, WithId } from '@imaging/fhir';
 import { exampleDiagnosticReport, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
@@ -89,4 +97,14 @@ export async function theAlert(deps: GatewayDeps): Promise<WithId<Task>> {
   const tasks = await acknowledgementTasks(deps);
   if (tasks.length !== 1) throw new Error(`expected one acknowledgement Task, found ${tasks.length}`);
   return tasks[0] as WithId<Task>;
+}
+
+/** The message for one event (e.g. `report-issued`) that a region has queued and not sent yet. */
+export async function queuedMessage(deps: GatewayDeps, event: string): Promise<Bundle> {
+  const pending = await searchAll<Task>(deps.store, 'Task', { ...byCode('deliver-message'), status: 'requested' });
+  for (const task of pending) {
+    const bundle = await deps.store.read<Bundle>('Bundle', task.focus?.reference?.split('/')[1] as string);
+    if ((bundle.entry?.[0]?.resource as MessageHeader | undefined)?.eventCoding?.code === event) return bundle;
+  }
+  throw new Error(`no ${event} message is queued`);
 }

@@ -1,8 +1,11 @@
 import type { Patient, Task } from '@medplum/fhirtypes';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONTRACT_SYSTEM, describeStoreContract, expectOutcome, ids } from '../contract/index.ts';
@@ -61,6 +64,46 @@ describe('SqliteStore on disk', () => {
     expect((await reopened.read<Task>('Task', txId)).description).toBe('from a transaction');
     // ...and it goes on versioning from where it was
     expect((await reopened.update({ ...v2, status: 'completed' }, { ifMatch: '2' })).meta?.versionId).toBe('3');
+    await reopened.close();
+  });
+
+  it('keeps a transaction it has answered when its process is then killed (SIGKILL): both entries, read back', async () => {
+    const path = freshFile();
+    // A gateway's write as it answers 201: the order's Task and its outbox entry, in one transaction.
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [task({ description: 'the order' }), task({ description: 'its delivery' })].map((resource) => ({
+        resource,
+        request: { method: 'POST', url: 'Task' },
+      })),
+    };
+    const script = `
+      import { SqliteStore } from ${JSON.stringify(new URL('./sqlite-store.ts', import.meta.url).href)};
+      const store = new SqliteStore({ path: process.env.STORE_FILE });
+      const answer = await store.transaction(${JSON.stringify(bundle)});
+      console.log(JSON.stringify(answer.entry.map((e) => e.response.location)));
+      setInterval(() => {}, 60_000); // answered and never closed: it waits to be killed
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, STORE_FILE: path },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = once(child, 'exit');
+    const [answer] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    child.kill('SIGKILL');
+    await exited;
+    expect(child.signalCode).toBe('SIGKILL');
+
+    const locations = JSON.parse(answer) as string[];
+    expect(locations).toHaveLength(2);
+    const reopened = new SqliteStore({ path });
+    const descriptions: (string | undefined)[] = [];
+    for (const location of locations) {
+      const id = /^Task\/([^/]+)\//.exec(location)?.[1] as string;
+      descriptions.push((await reopened.read<Task>('Task', id)).description);
+    }
+    expect(descriptions).toEqual(['the order', 'its delivery']);
     await reopened.close();
   });
 
