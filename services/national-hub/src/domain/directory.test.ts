@@ -37,8 +37,9 @@ describe('directory resources', () => {
     expect(practice.identifier).toEqual([{ system: ODS_SYSTEM, value: 'N81001' }]);
     expect(practice.partOf?.reference).toBe('Organization/region-north');
     expect(practice.endpoint).toEqual([{ reference: 'Endpoint/imaging-north' }]);
-    // Regions and their gateways, organisations, and 22 people as a Practitioner and a PractitionerRole each.
-    expect(resources).toHaveLength(3 * 2 + 6 + 22 * 2);
+    // Regions and their gateways, organisations, and 25 people (3 of them spinal on-call teams) as a
+    // Practitioner and a PractitionerRole each.
+    expect(resources).toHaveLength(3 * 2 + 6 + 25 * 2);
   });
 
   it('hold the people alerts go to, each role coded, in its organisation or region, and who has left inactive', () => {
@@ -52,6 +53,11 @@ describe('directory resources', () => {
       code: [{ coding: [{ system: CODE_SYSTEMS.alertRole, code: 'requesting-clinician' }] }],
     });
     expect(byId.get('n81001-reed')?.active).toBe(false);
+    expect(byId.get('rm1-spinal-on-call')).toMatchObject({
+      active: true,
+      organization: { identifier: { system: ODS_SYSTEM, value: 'RM1' } },
+      code: [{ coding: [{ system: CODE_SYSTEMS.alertRole, code: 'spinal-on-call' }] }],
+    });
     expect(byId.get('north-failsafe')).toMatchObject({
       organization: { reference: 'Organization/region-north', identifier: { system: SYSTEMS.region, value: 'north' } },
       code: [{ coding: [{ code: 'fail-safe-officer' }] }],
@@ -76,18 +82,18 @@ describe('seedDirectory', () => {
   it('is idempotent across restarts on the same store: no duplicates, no new versions', async () => {
     const path = `${temp.dir}/seed.sqlite`;
     const first = validatingStore(new SqliteStore({ path }));
-    expect(await seedDirectory(first, devTopology())).toEqual({ written: 56, unchanged: 0 });
+    expect(await seedDirectory(first, devTopology())).toEqual({ written: 62, unchanged: 0 });
     await first.close();
 
     const restarted = validatingStore(new SqliteStore({ path }));
-    expect(await seedDirectory(restarted, devTopology())).toEqual({ written: 0, unchanged: 56 });
+    expect(await seedDirectory(restarted, devTopology())).toEqual({ written: 0, unchanged: 62 });
     expect((await restarted.search('Organization', { _count: '100' })).resources).toHaveLength(9);
     expect((await restarted.search('Endpoint', { _count: '100' })).resources).toHaveLength(3);
     expect((await restarted.read('Endpoint', 'imaging-north')).meta?.versionId).toBe('1');
 
     // A gateway that moved is updated in place: one new version of its Endpoint, nothing else.
     const moved = await seedDirectory(restarted, topologyWith({ north: 'http://127.0.0.1:5101' }));
-    expect(moved).toEqual({ written: 1, unchanged: 55 });
+    expect(moved).toEqual({ written: 1, unchanged: 61 });
     const endpoint = await restarted.read<Endpoint>('Endpoint', 'imaging-north');
     expect(endpoint.address).toBe('http://127.0.0.1:5101/fhir');
     expect(endpoint.meta?.versionId).toBe('2');
