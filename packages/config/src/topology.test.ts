@@ -54,11 +54,17 @@ describe('topology', () => {
     );
   });
 
-  it('holds alert recipients: each organisation its requester, delegate and responsible clinician, each region its fail-safe officer', () => {
+  it('holds alert recipients: each organisation its requester, delegate and responsible clinician, each trust its spinal on-call team, each region its fail-safe officer', () => {
     const topology = parseTopology(devTopology());
     for (const org of topology.organisations) {
       const roles = (org.people ?? []).filter((p) => p.active !== false).map((p) => p.role);
-      expect(roles.sort(), org.ods).toEqual(['delegate', 'requesting-clinician', 'responsible-clinician']);
+      const trust = org.kind !== 'gp-practice';
+      expect(roles.sort(), org.ods).toEqual([
+        'delegate',
+        'requesting-clinician',
+        'responsible-clinician',
+        ...(trust ? ['spinal-on-call'] : []),
+      ]);
     }
     expect(topology.regions.every((r) => r.failSafeOfficer)).toBe(true);
     const left = topology.organisations.flatMap((o) => o.people ?? []).filter((p) => p.active === false);

@@ -24,8 +24,11 @@ const person = z.object({
   active: z.boolean().optional(),
 });
 
-/** An organisation's part in the alert workflow: who requests, who deputises, who is responsible. */
-export const PersonRole = z.enum(['requesting-clinician', 'delegate', 'responsible-clinician']);
+/**
+ * An organisation's part in the alert workflow: who requests, who deputises, who is responsible; at a
+ * trust, the spinal on-call team, told of a CRITICAL finding on a suspected cauda equina syndrome MRI.
+ */
+export const PersonRole = z.enum(['requesting-clinician', 'delegate', 'responsible-clinician', 'spinal-on-call']);
 export type PersonRole = z.infer<typeof PersonRole>;
 
 export const TopologySchema = z.object({
@@ -50,7 +53,7 @@ export const TopologySchema = z.object({
       name: z.string(),
       region: id,
       kind: z.enum(['gp-practice', 'imaging-provider', 'trust']),
-      /** Its requesting clinicians, their delegate and the responsible consultant or GP. */
+      /** Its requesting clinicians, their delegate and the responsible consultant or GP; a trust's spinal on-call team. */
       people: z.array(person.extend({ role: PersonRole })).optional(),
     }),
   ),
@@ -96,6 +99,13 @@ const staff = (prefix: string, requester: string, delegate: string, responsible:
     role: 'responsible-clinician' as const,
   },
 ];
+
+/** A trust's spinal on-call team (fictional): one PractitionerRole the directory holds for the whole rota. */
+const spinalOnCall = (ods: string, name: string) => ({
+  id: `${ods.toLowerCase()}-spinal-on-call`,
+  name: `Spinal on-call team, ${name}`,
+  role: 'spinal-on-call' as const,
+});
 
 export interface DevTopologyOptions {
   /**
@@ -169,7 +179,10 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
         name: 'North Hospitals NHS Trust',
         region: 'north',
         kind: 'imaging-provider',
-        people: staff('rn1', 'Dr Priya Shah', 'Dr Sam Lee', 'Dr Helen Ward'),
+        people: [
+          ...staff('rn1', 'Dr Priya Shah', 'Dr Sam Lee', 'Dr Helen Ward'),
+          spinalOnCall('RN1', 'North Hospitals'),
+        ],
       },
       {
         ods: 'M81001',
@@ -183,7 +196,10 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
         name: 'Midlands Community Diagnostic Centre',
         region: 'midlands',
         kind: 'imaging-provider',
-        people: staff('rm1', 'Dr Eva Novak', 'Dr Owen Grant', 'Dr Lily Hall'),
+        people: [
+          ...staff('rm1', 'Dr Eva Novak', 'Dr Owen Grant', 'Dr Lily Hall'),
+          spinalOnCall('RM1', 'Midlands Community Diagnostic Centre'),
+        ],
       },
       {
         ods: 'S81001',
@@ -197,7 +213,10 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
         name: 'South Coast Hospitals NHS Trust',
         region: 'south',
         kind: 'trust',
-        people: staff('rs1', 'Dr Rose Morgan', 'Dr Adam Bell', 'Dr Grace Wright'),
+        people: [
+          ...staff('rs1', 'Dr Rose Morgan', 'Dr Adam Bell', 'Dr Grace Wright'),
+          spinalOnCall('RS1', 'South Coast Hospitals'),
+        ],
       },
     ],
     clients: [

@@ -40,6 +40,8 @@ export const SYSTEMS = {
   practitioner: `${CANONICAL_BASE}/Id/practitioner`,
   /** Business identifier of a Communication an alert sends, so a repeat creates nothing new. */
   communication: `${CANONICAL_BASE}/Id/communication`,
+  /** Business identifier of a Flag (a turnaround breach on the patient's record), so a repeat creates nothing new. */
+  flag: `${CANONICAL_BASE}/Id/flag`,
 } as const;
 
 export const CODE_SYSTEMS = {
@@ -66,6 +68,13 @@ export const CODE_SYSTEMS = {
   alertStep: `${CANONICAL_BASE}/CodeSystem/alert-step`,
   /** The decision a clinician records as the action on a CRITICAL or CANCER alert. */
   alertDecision: `${CANONICAL_BASE}/CodeSystem/alert-decision`,
+  /**
+   * The pathway an order is on, which sets its due times: routine, urgent, suspected-cancer, ces. A
+   * ServiceRequest.category with `suspected-cancer` puts an order on the urgent suspected-cancer pathway.
+   */
+  referralPathway: `${CANONICAL_BASE}/CodeSystem/referral-pathway`,
+  /** Which turnaround time was missed (a breach Task's input, a Flag's code): dm01, reporting-tat, … */
+  turnaroundBreach: `${CANONICAL_BASE}/CodeSystem/turnaround-breach`,
 } as const;
 
 export const EXTENSIONS = {
@@ -75,6 +84,9 @@ export const EXTENSIONS = {
   suspectedPrimarySite: `${CANONICAL_BASE}/StructureDefinition/suspected-primary-site`,
   /** On a ServiceRequest: the requesting clinician (Reference to a PractitionerRole by its identifier). */
   requestingClinician: `${CANONICAL_BASE}/StructureDefinition/requesting-clinician`,
-  /** On an alert Task: when the escalation job must next look at it (dateTime); absent once closed. */
+  /**
+   * On a Task of the safety layer (an alert, a turnaround watch, a breach): when the safety job must next
+   * look at it (dateTime); absent once closed.
+   */
   nextCheck: `${CANONICAL_BASE}/StructureDefinition/next-check`,
 } as const;

@@ -77,3 +77,49 @@ describe('gateway configuration: the alert windows', () => {
     ]);
   });
 });
+
+describe('gateway configuration: the turnaround times', () => {
+  it('defaults to DM01, the 28-day reporting maximum and the 4-hour CES MRI of DOMAIN.md, and our pathway times', () => {
+    const config = loadConfig({ REGION_ID: 'north' });
+    expect([config.DM01_WAIT, config.REPORTING_TAT, config.CES_IMAGING_WITHIN]).toEqual([42 * DAY, 28 * DAY, 4 * HOUR]);
+    expect(config.REPORT_DUE).toEqual({ ces: HOUR, 'suspected-cancer': 3 * DAY, urgent: 2 * DAY });
+    expect(config.BREACH_ESCALATION_STEP).toEqual({
+      ces: 30 * MINUTE,
+      'suspected-cancer': 4 * HOUR,
+      urgent: 4 * HOUR,
+      routine: DAY,
+    });
+  });
+
+  it('takes per-pathway overrides, or one duration for every pathway', () => {
+    const config = loadConfig({
+      REGION_ID: 'north',
+      DM01_WAIT: '30d',
+      CES_IMAGING_WITHIN: '2h',
+      REPORT_DUE: 'urgent=12h',
+      BREACH_ESCALATION_STEP: '15m',
+    });
+    expect([config.DM01_WAIT, config.CES_IMAGING_WITHIN]).toEqual([30 * DAY, 2 * HOUR]);
+    expect(config.REPORT_DUE).toEqual({ ces: HOUR, 'suspected-cancer': 3 * DAY, urgent: 12 * HOUR });
+    expect(Object.values(config.BREACH_ESCALATION_STEP)).toEqual([15 * MINUTE, 15 * MINUTE, 15 * MINUTE, 15 * MINUTE]);
+  });
+
+  it('names every bad variable', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        REGION_ID: 'north',
+        REPORTING_TAT: 'a month',
+        REPORT_DUE: 'routine=1d',
+        BREACH_ESCALATION_STEP: 'ces=',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect((error as ConfigError).problems).toEqual([
+      "REPORTING_TAT: expected a duration such as 500ms, 90s, 5m, 24h or 7d (got 'a month')",
+      "REPORT_DUE: 'routine' is not a pathway with a report due time (ces, suspected-cancer, urgent) (got 'routine=1d')",
+      "BREACH_ESCALATION_STEP: '' for ces is not a duration such as 30m, 24h or 7d (got 'ces=')",
+    ]);
+  });
+});

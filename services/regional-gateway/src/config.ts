@@ -1,21 +1,29 @@
 import { env, loadEnv, parseDuration } from '@imaging/config';
 import type { EnvSource } from '@imaging/config';
+import { REFERRAL_PATHWAYS } from '@imaging/fhir';
 import type { AcknowledgedAlertCategory } from '@imaging/fhir';
 import { z } from 'zod';
-import { DEFAULT_ALERTS } from './domain/ports.ts';
+import { DEFAULT_ALERTS, DEFAULT_TURNAROUND } from './domain/ports.ts';
+import type { ReportDuePathway } from './domain/ports.ts';
 
 const ALERT_CATEGORIES: readonly AcknowledgedAlertCategory[] = ['CRITICAL', 'URGENT', 'CANCER', 'SIGNIFICANT'];
+const REPORT_DUE_PATHWAYS: readonly ReportDuePathway[] = ['ces', 'suspected-cancer', 'urgent'];
 
 /**
- * A duration per alert category: `CRITICAL=30m,URGENT=12h` (the categories not named keep their
- * default), or one duration for every category (`1h`).
+ * A duration per name: `CRITICAL=30m,URGENT=12h` (the names not given keep their default), or one
+ * duration for every name (`1h`). `kind` names what the names are, for the error messages.
  */
-function durationsByCategory(defaults: Readonly<Record<AcknowledgedAlertCategory, number>>) {
+function durationsByName<K extends string>(
+  names: readonly K[],
+  defaults: Readonly<Record<K, number>>,
+  kind: string,
+  example: string,
+) {
   return z
     .string()
     .optional()
-    .transform((value, ctx): Record<AcknowledgedAlertCategory, number> => {
-      const out = { ...defaults };
+    .transform((value, ctx): Record<K, number> => {
+      const out = { ...defaults } as Record<K, number>;
       if (value === undefined) return out;
       const bad = (message: string) => {
         ctx.addIssue({ code: 'custom', message });
@@ -23,22 +31,23 @@ function durationsByCategory(defaults: Readonly<Record<AcknowledgedAlertCategory
       };
       if (!value.includes('=')) {
         const ms = parseDuration(value.trim());
-        if (!ms)
-          return bad('expected a duration such as 1h, or CATEGORY=duration pairs such as CRITICAL=30m,URGENT=12h');
-        for (const category of ALERT_CATEGORIES) out[category] = ms;
+        if (!ms) return bad(`expected a duration such as 1h, or name=duration pairs such as ${example}`);
+        for (const name of names) out[name] = ms;
         return out;
       }
       for (const pair of value.split(',')) {
         const [name, duration] = pair.split('=').map((p) => p.trim());
         const ms = duration ? parseDuration(duration) : undefined;
-        if (!ALERT_CATEGORIES.includes(name as AcknowledgedAlertCategory))
-          return bad(`'${name}' is not an alert category (${ALERT_CATEGORIES.join(', ')})`);
+        if (!names.includes(name as K)) return bad(`'${name}' is not ${kind} (${names.join(', ')})`);
         if (!ms) return bad(`'${duration ?? ''}' for ${name} is not a duration such as 30m, 24h or 7d`);
-        out[name as AcknowledgedAlertCategory] = ms;
+        out[name as K] = ms;
       }
       return out;
     });
 }
+
+const durationsByCategory = (defaults: Readonly<Record<AcknowledgedAlertCategory, number>>) =>
+  durationsByName(ALERT_CATEGORIES, defaults, 'an alert category', 'CRITICAL=30m,URGENT=12h');
 
 /** The gateway's environment. One process serves one region; which one comes from here. */
 export const GatewayEnvSchema = z.object({
@@ -69,7 +78,27 @@ export const GatewayEnvSchema = z.object({
   ESCALATION_STEP: durationsByCategory(DEFAULT_ALERTS.escalationStepsMs),
   /** An alert still unacknowledged this long after it was raised is told to the patient. */
   PATIENT_NOTIFY_AFTER: env.duration('14d'),
-  /** How often the safety job looks for overdue alerts. */
+  /** DM01: a request not tested this long after it was made is a breach. */
+  DM01_WAIT: env.duration('42d'),
+  /** The maximum reporting turnaround, exam to report. */
+  REPORTING_TAT: env.duration('28d'),
+  /** A suspected-CES MRI not done this long after the request is a breach. */
+  CES_IMAGING_WITHIN: env.duration('4h'),
+  /** When the report is due after the exam, per pathway (our defaults). */
+  REPORT_DUE: durationsByName(
+    REPORT_DUE_PATHWAYS,
+    DEFAULT_TURNAROUND.reportDueMs,
+    'a pathway with a report due time',
+    'ces=1h,urgent=48h',
+  ),
+  /** How long each escalation step of a turnaround breach waits, per pathway (our defaults). */
+  BREACH_ESCALATION_STEP: durationsByName(
+    REFERRAL_PATHWAYS,
+    DEFAULT_TURNAROUND.breachStepsMs,
+    'a pathway',
+    'ces=30m,routine=1d',
+  ),
+  /** How often the safety job looks for overdue alerts and turnaround times. */
   SAFETY_INTERVAL: env.duration('15s').refine((ms) => ms >= 100, 'at least 100ms'),
   BODY_LIMIT_BYTES: z.coerce
     .number()

@@ -52,6 +52,14 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
       notificationLeaseMs: config.DELIVERY_LEASE,
       batchSize: 100,
     },
+    turnaround: {
+      dm01WaitMs: config.DM01_WAIT,
+      reportingTatMs: config.REPORTING_TAT,
+      cesImagingWithinMs: config.CES_IMAGING_WITHIN,
+      reportDueMs: config.REPORT_DUE,
+      breachStepsMs: config.BREACH_ESCALATION_STEP,
+      batchSize: 100,
+    },
     region: {
       regionId: config.REGION_ID,
       serviceId: config.SERVICE_ID ?? `imaging-${config.REGION_ID}`,

@@ -1,8 +1,8 @@
 import { startJob } from '@imaging/fhir-http';
 import type { Job } from '@imaging/fhir-http';
 import { deliverDue } from './domain/delivery.ts';
-import { escalateOverdueAlerts } from './domain/escalation.ts';
 import type { GatewayDeps } from './domain/ports.ts';
+import { runSafetyPass } from './domain/safety.ts';
 
 export interface GatewayJobs {
   delivery: Job;
@@ -12,13 +12,14 @@ export interface GatewayJobs {
 
 export interface JobSettings {
   deliveryIntervalMs: number;
-  /** How often the safety job looks for overdue alerts (SAFETY_INTERVAL). */
+  /** How often the safety job looks for overdue alerts and turnaround times (SAFETY_INTERVAL). */
   safetyIntervalMs: number;
 }
 
 /**
  * The gateway's background work: delivering the outbox, and the safety job that escalates overdue
- * alerts and tells patients. Every pass reads what is due from the store.
+ * alerts, tells patients, and raises and escalates turnaround breaches. Every pass reads what is due
+ * from the store.
  */
 export function startJobs(deps: GatewayDeps, settings: JobSettings): GatewayJobs {
   const delivery = startJob({
@@ -35,9 +36,12 @@ export function startJobs(deps: GatewayDeps, settings: JobSettings): GatewayJobs
     intervalMs: settings.safetyIntervalMs,
     logger: deps.logger,
     run: async () => {
-      const result = await escalateOverdueAlerts(deps);
-      if (result.escalated || result.notified || result.raced || result.failed)
-        deps.logger.info('safety pass', { ...result });
+      const result = await runSafetyPass(deps);
+      const { alerts, turnaround } = result ?? {};
+      if (alerts && (alerts.escalated || alerts.notified || alerts.raced || alerts.failed))
+        deps.logger.info('safety pass', { ...alerts });
+      if (turnaround && Object.values(turnaround).some((n) => n > 0))
+        deps.logger.info('turnaround pass', { ...turnaround });
     },
   });
   return { delivery, safety, stop: async () => void (await Promise.all([delivery.stop(), safety.stop()])) };

@@ -8,7 +8,13 @@ import { CODE_SYSTEMS } from '../systems.ts';
  */
 
 /** A person's part in the alert workflow, as the hub's directory holds it (PractitionerRole.code). */
-export const ALERT_ROLES = ['requesting-clinician', 'delegate', 'responsible-clinician', 'fail-safe-officer'] as const;
+export const ALERT_ROLES = [
+  'requesting-clinician',
+  'delegate',
+  'responsible-clinician',
+  'fail-safe-officer',
+  'spinal-on-call',
+] as const;
 export type AlertRole = (typeof ALERT_ROLES)[number];
 
 export const ALERT_ROLE_DISPLAY: Readonly<Record<AlertRole, string>> = {
@@ -16,6 +22,8 @@ export const ALERT_ROLE_DISPLAY: Readonly<Record<AlertRole, string>> = {
   delegate: "Requesting clinician's delegate",
   'responsible-clinician': 'Responsible consultant or GP',
   'fail-safe-officer': "Imaging network's fail-safe officer",
+  // Told of a CRITICAL report on a suspected cauda equina syndrome MRI, besides the requester (requirement 19).
+  'spinal-on-call': 'Spinal surgical on-call team',
 };
 
 export function isAlertRole(value: unknown): value is AlertRole {
@@ -35,17 +43,26 @@ export function alertRoleOf(codes: CodeableConcept[] | undefined): AlertRole | u
 /**
  * Where an alert stands on its ladder. An acknowledgement Task starts with the `requester` and climbs
  * delegate → responsible → fail-safe-officer; a provider's watch Task starts `watching` and goes
- * straight to its own network's fail-safe officer. The last step repeats until the alert is answered.
+ * straight to its own network's fail-safe officer; a turnaround breach starts with the imaging `provider`
+ * and climbs its delegate → responsible → fail-safe-officer. The last step repeats until answered.
  */
-export const ALERT_STEPS = ['requester', 'delegate', 'responsible', 'fail-safe-officer', 'watching'] as const;
+export const ALERT_STEPS = [
+  'requester',
+  'delegate',
+  'responsible',
+  'fail-safe-officer',
+  'watching',
+  'provider',
+] as const;
 export type AlertStep = (typeof ALERT_STEPS)[number];
 
 export const ALERT_STEP_DISPLAY: Readonly<Record<AlertStep, string>> = {
   requester: 'With the requesting clinician',
-  delegate: "Escalated to the requester's delegate",
+  delegate: 'Escalated to the delegate',
   responsible: 'Escalated to the responsible consultant or GP practice',
   'fail-safe-officer': "Escalated to the network's fail-safe officer",
   watching: 'Watched by the performing network until acknowledged',
+  provider: 'With the imaging provider',
 };
 
 export function isAlertStep(value: unknown): value is AlertStep {

@@ -68,6 +68,14 @@ export const IMAGING_PROCEDURES: readonly ImagingProcedure[] = [
     modality: 'DX',
     source: 'SNOMED International, NICIP editorial guidance (confluence.ihtsdotools.org pageId=123898367)',
   },
+  {
+    // The MRI of the suspected cauda equina syndrome pathway (DOMAIN.md §4: within 4 h of the request).
+    snomed: '433141005',
+    display: 'Magnetic resonance imaging of lumbar and sacral spine',
+    modality: 'MR',
+    source:
+      'Belgian eHealth Platform eReferral ValueSet be-vs-diagnostic-imaging-procedure (SNOMED CT international concepts)',
+  },
 ];
 
 /** Named codes for the procedures above, so callers need not repeat digits. */
@@ -77,6 +85,7 @@ export const IMAGING_PROCEDURE_CODES = {
   usCervicalSpine: '431623007',
   mraUpperLimb: '418062002',
   xrWrist: '60027007',
+  mriLumbosacralSpine: '433141005',
 } as const;
 
 const BY_CODE = new Map(IMAGING_PROCEDURES.map((p) => [p.snomed, p]));

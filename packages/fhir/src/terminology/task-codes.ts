@@ -8,6 +8,8 @@ export const TASK_CODES = [
   'register-pointer',
   'acknowledge-result',
   'watch-acknowledgement',
+  'watch-turnaround',
+  'resolve-breach',
 ] as const;
 export type TaskCode = (typeof TASK_CODES)[number];
 
@@ -17,6 +19,8 @@ export const TASK_CODE_DISPLAY: Readonly<Record<TaskCode, string>> = {
   'register-pointer': 'Register a pointer with the national locator',
   'acknowledge-result': 'Acknowledge an imaging result alert',
   'watch-acknowledgement': 'Watch an alert raised here until the requester acknowledges it',
+  'watch-turnaround': "Watch an order's turnaround times until each is met or breached",
+  'resolve-breach': 'Resolve a turnaround breach: do the overdue test or report',
 };
 
 export function isTaskCode(value: unknown): value is TaskCode {

@@ -56,6 +56,11 @@ describe('directory resources', () => {
       code: [{ coding: [{ system: CODE_SYSTEMS.alertRole, code: 'requesting-clinician' }] }],
     });
     expect(byId.get('n81001-reed')?.active).toBe(false);
+    expect(byId.get('rm1-spinal-on-call')).toMatchObject({
+      active: true,
+      organization: { identifier: { system: ODS_SYSTEM, value: 'RM1' } },
+      code: [{ coding: [{ system: CODE_SYSTEMS.alertRole, code: 'spinal-on-call' }] }],
+    });
     expect(byId.get('north-failsafe')).toMatchObject({
       organization: { reference: 'Organization/region-north', identifier: { system: SYSTEMS.region, value: 'north' } },
       code: [{ coding: [{ code: 'fail-safe-officer' }] }],

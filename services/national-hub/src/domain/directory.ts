@@ -25,7 +25,8 @@ import type { DirectoryPerson, DirectorySource, OrganisationKind } from './ports
  * Organization with one FHIR Endpoint, its gateway; each ODS organisation is an Organization that is
  * `partOf` its region and reached through the region's Endpoint. The people alerts go to are each a
  * Practitioner with a PractitionerRole in their organisation (a region's fail-safe officer, in the
- * region), coded with their part in the alert workflow; someone who has left is kept, inactive. Seeded
+ * region; a trust's spinal on-call team, for suspected cauda equina syndrome), coded with their part in
+ * the alert workflow; someone who has left is kept, inactive. Seeded
  * from the topology with fixed ids, so every replica and every restart writes the same resources.
  */
 

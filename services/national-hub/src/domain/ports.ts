@@ -42,7 +42,7 @@ export interface DirectoryPerson {
 }
 
 /** An organisation's part in the alert workflow (the fail-safe officer belongs to a region). */
-export type PersonRole = 'requesting-clinician' | 'delegate' | 'responsible-clinician';
+export type PersonRole = 'requesting-clinician' | 'delegate' | 'responsible-clinician' | 'spinal-on-call';
 
 /** What the directory is seeded from: the deployment topology's regions, organisations and people. */
 export interface DirectorySource {

@@ -1,6 +1,6 @@
 import { odsReference, SYSTEMS } from '@imaging/fhir';
 import type { AlertRole, AlertStep } from '@imaging/fhir';
-import type { ActorReference, Alert, NewAlert } from './alert-task.ts';
+import type { ActorReference, LadderKind, NewAlert } from './alert-task.ts';
 import { LADDERS } from './alert-task.ts';
 import type { DirectoryRole, GatewayDeps } from './ports.ts';
 
@@ -31,7 +31,8 @@ export interface Climb {
   skipped: SkippedStep[];
 }
 
-type AlertParties = Pick<NewAlert, 'kind' | 'owner' | 'ownerOrganisation' | 'performer'>;
+/** Who an alert (or a turnaround breach) is between: its ladder, its owner, and the performer. */
+export type AlertParties = Pick<NewAlert, 'owner' | 'ownerOrganisation' | 'performer'> & { kind: LadderKind };
 
 export function roleReference(role: DirectoryRole): ActorReference {
   return {
@@ -53,7 +54,7 @@ export async function climbLadder(deps: GatewayDeps, alert: AlertParties, from: 
 }
 
 /** The one step after the alert's current one (the last step repeats). */
-export function nextStepIndex(alert: Pick<Alert, 'kind' | 'step'>): number {
+export function nextStepIndex(alert: { kind: LadderKind; step: AlertStep }): number {
   const ladder = LADDERS[alert.kind];
   return Math.min(ladder.indexOf(alert.step) + 1, ladder.length - 1);
 }
@@ -83,7 +84,8 @@ export async function recipientAt(deps: GatewayDeps, alert: AlertParties, step: 
   }
   const roles = await deps.hub.findAlertRoles({ ods: org });
   if (!roles) return cannot(`${org} is not in the directory`);
-  if (step === 'requester') {
+  // The first step: the owner as the order names them (a breach's owner is the imaging provider itself).
+  if (step === 'requester' || step === 'provider') {
     const named =
       alert.owner.identifier?.system === SYSTEMS.practitionerRole ? alert.owner.identifier.value : undefined;
     if (!named) return { step, reference: alert.owner };

@@ -135,6 +135,7 @@ describe('the alert Task', () => {
   it('is found when due through the next-check index only', () => {
     expect(dueAlertsQuery(at('2026-11-23T10:00:00Z'), 50)).toEqual({
       'next-check': 'le2026-11-23T10:00:00.000Z',
+      code: `${CODE_SYSTEMS.taskCode}|acknowledge-result,${CODE_SYSTEMS.taskCode}|watch-acknowledgement`,
       _count: '50',
       _total: 'none',
     });

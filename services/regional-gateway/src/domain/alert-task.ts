@@ -38,7 +38,11 @@ import type { AcknowledgedAlertCategory, AlertStep } from '@imaging/fhir';
  * nothing outside this file knows which Task field carries what.
  */
 
-export type AlertKind = 'acknowledge-result' | 'watch-acknowledgement';
+export const ALERT_KINDS = ['acknowledge-result', 'watch-acknowledgement'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** What climbs a ladder: an alert, or a turnaround breach (turnaround-task.ts), which reuses the alert's ladder. */
+export type LadderKind = AlertKind | 'resolve-breach';
 
 /** Someone an alert is for or goes to, or who answers it: a person in a role, a person, or an organisation. */
 export type ActorReference = Reference<Organization | Practitioner | PractitionerRole>;
@@ -54,11 +58,13 @@ const TASK_STATUS_OF: Readonly<Record<AlertState, 'requested' | 'in-progress' | 
 
 /**
  * Each kind's escalation ladder, first step first. A step that cannot receive (someone who has left, an
- * organisation the directory does not know) is passed at once; the last step repeats until answered.
+ * organisation the directory does not know) is passed at once; the last step repeats until answered. A
+ * turnaround breach climbs the imaging provider's own people, then the network's fail-safe officer.
  */
-export const LADDERS: Readonly<Record<AlertKind, readonly AlertStep[]>> = {
+export const LADDERS: Readonly<Record<LadderKind, readonly AlertStep[]>> = {
   'acknowledge-result': ['requester', 'delegate', 'responsible', 'fail-safe-officer'],
   'watch-acknowledgement': ['watching', 'fail-safe-officer'],
+  'resolve-breach': ['provider', 'delegate', 'responsible', 'fail-safe-officer'],
 };
 
 /** URGENT and SIGNIFICANT close on acknowledgement; CRITICAL and CANCER need the action recorded too. */
@@ -425,7 +431,15 @@ export function alertCategoryConcept(category: AcknowledgedAlertCategory): Codea
   return { coding: [alertCategoryCoding(category)], text: `${ALERT_CATEGORY_INFO[category].display} alert` };
 }
 
-/** The search that finds alert Tasks whose next check is due: through the next-check index, never a scan. */
+/**
+ * The search that finds alert Tasks whose next check is due: through the next-check index, never a scan.
+ * The turnaround watches and breaches share the index and have their own search (turnaround-task.ts).
+ */
 export function dueAlertsQuery(now: Date, batchSize: number): Record<string, string> {
-  return { 'next-check': `le${now.toISOString()}`, _count: String(batchSize), _total: 'none' };
+  return {
+    'next-check': `le${now.toISOString()}`,
+    code: ALERT_KINDS.map((kind) => `${CODE_SYSTEMS.taskCode}|${kind}`).join(','),
+    _count: String(batchSize),
+    _total: 'none',
+  };
 }

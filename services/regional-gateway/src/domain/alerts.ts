@@ -21,16 +21,18 @@ import {
   searchOne,
   SYSTEMS,
 } from '@imaging/fhir';
-import type { AcknowledgedAlertCategory, WithId } from '@imaging/fhir';
+import type { AcknowledgedAlertCategory, AlertStep, WithId } from '@imaging/fhir';
 import type { ActorReference, Alert, NewAlert } from './alert-task.ts';
-import { alertCategoryConcept, alertIdentifier, alertTask, withNextCheck } from './alert-task.ts';
-import type { Climb, SkippedStep } from './alert-recipients.ts';
+import { alertCategoryConcept, alertIdentifier, alertTask, LADDERS, withNextCheck } from './alert-task.ts';
+import type { AlertParties, Climb, SkippedStep } from './alert-recipients.ts';
 import { climbLadder, recipientAt } from './alert-recipients.ts';
 import type { AuditActor } from './audit.ts';
 import { auditEntry } from './audit.ts';
+import { spinalOnCallRecipients } from './ces.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
+import { safetyOn } from './ports.ts';
 
 /**
  * Raising an alert (DOMAIN.md requirements 8-11, 14): any category but NONE creates, in the requester's
@@ -91,6 +93,7 @@ export function acknowledgedCategoryOf(report: DiagnosticReport): AcknowledgedAl
  * because nobody there could receive it. None for a NONE report, or when this report's alert exists.
  */
 export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promise<BundleEntry[]> {
+  if (!safetyOn(deps)) return [];
   const category = acknowledgedCategoryOf(issued.report);
   const reportIdentifier = businessIdentifier(issued.report)?.value;
   if (!category || !reportIdentifier) return [];
@@ -131,6 +134,10 @@ export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promi
   }
   const practice = await dischargedPatientsPractice(deps, order, requester);
   if (practice) recipients.push(practice);
+  // A CRITICAL finding on a suspected-CES MRI also goes to the spinal on-call team (requirement 19).
+  const spinal = await spinalOnCallRecipients(deps, order, category);
+  const known = new Set(recipients.map(recipientKey));
+  recipients.push(...spinal.filter((r) => !known.has(recipientKey(r))));
   const raised = withNextCheck({ ...alert, step: climb.recipient.step, recipients }, deps.alerts.notificationLeaseMs);
   const taskUrl = `urn:uuid:${crypto.randomUUID()}`;
   const task = labelledAs(alertTask(raised), accessOrganisations(order), peerOf(order));
@@ -151,6 +158,7 @@ export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promi
         text: [
           `${ALERT_CATEGORY_INFO[category].display} alert on an imaging report: ${ALERT_CATEGORY_INFO[category].meaning}`,
           `Acknowledge by ${dueAt.toISOString()}.`,
+          ...(spinal.length ? ['Suspected cauda equina syndrome: the spinal on-call team is told.'] : []),
           ...(issued.report.conclusion ? [`Conclusion: ${issued.report.conclusion}`] : []),
         ],
       }),
@@ -183,6 +191,7 @@ export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promi
  * requester's due time, even when the requester's region cannot be reached at all.
  */
 export async function raiseWatch(deps: GatewayDeps, issued: IssuedReport): Promise<BundleEntry[]> {
+  if (!safetyOn(deps)) return [];
   const category = acknowledgedCategoryOf(issued.report);
   const reportIdentifier = businessIdentifier(issued.report)?.value;
   if (!category || !reportIdentifier) return [];
@@ -241,7 +250,7 @@ export async function raiseWatch(deps: GatewayDeps, issued: IssuedReport): Promi
  * reached, the report is not held up: the alert goes to its owner as the order names them, and the
  * escalation job consults the directory at the next step.
  */
-async function firstRecipient(deps: GatewayDeps, alert: NewAlert): Promise<Climb> {
+export async function firstRecipient(deps: GatewayDeps, alert: AlertParties & { identifier: string }): Promise<Climb> {
   try {
     return await climbLadder(deps, alert, 0);
   } catch (err) {
@@ -250,7 +259,7 @@ async function firstRecipient(deps: GatewayDeps, alert: NewAlert): Promise<Climb
       alert: alert.identifier,
       reason: err.message,
     });
-    return { recipient: { step: 'requester', reference: alert.owner }, skipped: [] };
+    return { recipient: { step: LADDERS[alert.kind][0] as AlertStep, reference: alert.owner }, skipped: [] };
   }
 }
 
@@ -335,7 +344,7 @@ export function communicationEntry(communication: Communication, organisations: 
 /** An AuditEvent for each ladder step passed because nobody there could receive the alert. */
 export function skippedEntries(
   deps: GatewayDeps,
-  alert: NewAlert | Alert,
+  alert: Pick<NewAlert, 'patient' | 'correlationId'>,
   task: string,
   skipped: SkippedStep[],
   now: Date,

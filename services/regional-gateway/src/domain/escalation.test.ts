@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Communication, Task } from '@medplum/fhirtypes';
-import { SqliteStore, SYSTEMS, toSearchParams, validatingStore } from '@imaging/fhir';
+import { CODE_SYSTEMS, SqliteStore, SYSTEMS, validatingStore } from '@imaging/fhir';
 import type { FhirStore, memoryLogger } from '@imaging/fhir';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startJobs } from '../jobs.ts';
 import { acknowledgementTasks, alertCase, auditsOf, communications, theAlert, watchTasks } from '../testing/alerts.ts';
 import { GP, testRegions } from '../testing/regions.ts';
+import { meetingPoint, recordingSearches } from '../testing/stores.ts';
 import { acknowledgeAlert } from './alert-operations.ts';
 import { deliverDue } from './delivery.ts';
 import { escalateOverdueAlerts } from './escalation.ts';
@@ -192,8 +193,9 @@ describe('escalating an overdue alert', () => {
     regions.clock.advance(8 * DAY);
     const pass = await escalateOverdueAlerts({ ...north, store: recordingSearches(north.store, queries) });
     expect(pass).toMatchObject({ escalated: 1 });
+    const codes = ['acknowledge-result', 'watch-acknowledgement'].map((c) => `${CODE_SYSTEMS.taskCode}|${c}`).join(',');
     expect(queries).toEqual([
-      `Task?next-check=le${encodeURIComponent(regions.clock.now().toISOString())}&_count=100&_total=none`,
+      `Task?next-check=le${encodeURIComponent(regions.clock.now().toISOString())}&code=${encodeURIComponent(codes)}&_count=100&_total=none`,
     ]);
   });
 
@@ -280,34 +282,6 @@ describe('telling the patient', () => {
     expect(sent).toHaveLength(1);
   });
 });
-
-/** Resolves once `parties` callers are waiting, all together. */
-function meetingPoint(parties: number): () => Promise<void> {
-  let waiting: (() => void)[] = [];
-  return () =>
-    new Promise<void>((resolve) => {
-      waiting.push(resolve);
-      if (waiting.length === parties) {
-        for (const release of waiting) release();
-        waiting = [];
-      }
-    });
-}
-
-/** The store, recording every search made through it. */
-function recordingSearches(store: FhirStore, queries: string[]): FhirStore {
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'search')
-        return (type: string, query: Parameters<FhirStore['search']>[1]) => {
-          queries.push(`${type}?${toSearchParams(query)}`);
-          return target.search(type as never, query);
-        };
-      const value = Reflect.get(target, prop);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 async function closeStores(...stores: FhirStore[]): Promise<void> {
   for (const store of stores) await store.close();

@@ -20,6 +20,7 @@ import {
   skippedEntries,
 } from './alerts.ts';
 import { auditEntry } from './audit.ts';
+import { workThroughDue } from './due-work.ts';
 import type { GatewayDeps } from './ports.ts';
 import { entryResource, runTransaction } from './transactions.ts';
 
@@ -48,38 +49,18 @@ export interface EscalationPass {
   failed: number;
 }
 
-/** How many pages of due alerts one pass works through before leaving the rest to the next. */
-const MAX_PAGES_PER_PASS = 10;
-
 export async function escalateOverdueAlerts(deps: GatewayDeps): Promise<EscalationPass> {
-  const pass: EscalationPass = { escalated: 0, notified: 0, raced: 0, failed: 0 };
-  const failedIds = new Set<string>();
-  for (let page = 0; page < MAX_PAGES_PER_PASS; page++) {
-    const due = await deps.store.search<Task>('Task', dueAlertsQuery(deps.clock.now(), deps.alerts.batchSize));
-    const fresh = due.resources.filter((t) => !failedIds.has(t.id));
-    for (const task of fresh) {
-      try {
-        await checkAlert(deps, task, pass);
-      } catch (err) {
-        if (isOutcomeError(err) && err.status === 412) {
-          pass.raced++;
-          continue;
-        }
-        failedIds.add(task.id);
-        pass.failed++;
-        deps.logger.error('alert check failed: tried again next pass', {
-          task: `Task/${task.id}`,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      }
-    }
-    // A full page may have more behind it; a page of nothing new (only failures) ends the pass.
-    if (due.resources.length < deps.alerts.batchSize || fresh.length === 0) break;
-  }
-  return pass;
+  const pass = { escalated: 0, notified: 0, raced: 0 };
+  const work = await workThroughDue(deps, {
+    query: (now) => dueAlertsQuery(now, deps.alerts.batchSize),
+    batchSize: deps.alerts.batchSize,
+    check: (task) => checkAlert(deps, task, pass),
+    what: 'alert check',
+  });
+  return { ...pass, raced: pass.raced + work.raced, failed: work.failed };
 }
 
-async function checkAlert(deps: GatewayDeps, task: WithId<Task>, pass: EscalationPass): Promise<void> {
+async function checkAlert(deps: GatewayDeps, task: WithId<Task>, pass: Omit<EscalationPass, 'failed'>): Promise<void> {
   let alert = alertOf(task);
   const now = deps.clock.now();
   let acted = false;

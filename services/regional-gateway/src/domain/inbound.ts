@@ -39,6 +39,7 @@ import {
 import { alertUpdateFrom } from './alert-messages.ts';
 import { authorise } from './message-authority.ts';
 import { caseOf, raiseAlert } from './alerts.ts';
+import { testWatchEntries } from './breaches.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf, withAccess } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
@@ -164,11 +165,12 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
   const patientRef = existingPatient ? `Patient/${existingPatient.id}` : patient.fullUrl;
   const retarget = <T extends Resource>(r: T): T =>
     JSON.parse(JSON.stringify(r).replaceAll(patient.fullUrl, patientRef)) as T;
+  const localOrder = share(retarget(order.resource));
   return [
     patientEntry,
     {
       fullUrl: order.fullUrl,
-      resource: share(retarget(order.resource)),
+      resource: localOrder,
       request: { method: 'POST', url: 'ServiceRequest', ifNoneExist: identifierQuery(orderIdentifier) },
     },
     {
@@ -176,6 +178,16 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
       resource: share(retarget(task.resource)),
       request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) },
     },
+    // This region serves the performer: it watches the order's turnaround from here.
+    ...testWatchEntries(deps, {
+      order: localOrder,
+      orderUrl: order.fullUrl,
+      patient: { reference: patientRef },
+      correlationId:
+        (task.resource.groupIdentifier?.system === SYSTEMS.correlation && task.resource.groupIdentifier.value) ||
+        (orderIdentifier.value as string),
+      organisations: organisations.filter((o): o is string => !!o),
+    }),
   ];
 }
 

@@ -13,6 +13,7 @@ import {
 } from '@imaging/fhir';
 import type { Caller, PlacedOrder } from '@imaging/fhir';
 import { buildMessage, ORDER_REQUEST, requestIdFor } from '@imaging/messaging';
+import { testWatchEntries } from './breaches.ts';
 import { identifierQuery } from './identifiers.ts';
 import { labelledAs, withAccess } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
@@ -117,6 +118,17 @@ async function placeOrderOnce(
       request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) },
     },
   ];
+  // The region serving the performer watches the order's turnaround; a routed order is watched on arrival.
+  if (!remote)
+    entries.push(
+      ...testWatchEntries(deps, {
+        order: serviceRequest,
+        orderUrl: srUrl,
+        patient: { reference: `Patient/${patient.id}` },
+        correlationId,
+        organisations: [requester, performer],
+      }),
+    );
   // The requester, who may read the patient, shares it with the performer it orders from.
   const labelledPatient = withAccess(patient, [requester, performer]);
   if (labelledPatient !== patient) {

@@ -1,6 +1,14 @@
 import type { Bundle, DocumentReference, Patient, Reference } from '@medplum/fhirtypes';
 import { ALERT_CATEGORY_INFO } from '@imaging/fhir';
-import type { AcknowledgedAlertCategory, AlertCategory, AlertRole, Clock, FhirStore, Logger } from '@imaging/fhir';
+import type {
+  AcknowledgedAlertCategory,
+  AlertCategory,
+  AlertRole,
+  Clock,
+  FhirStore,
+  Logger,
+  ReferralPathway,
+} from '@imaging/fhir';
 import type { RoutingHeaders } from '@imaging/messaging';
 
 /** Where an organisation is served: its region, the region's routable service id and gateway. */
@@ -122,6 +130,39 @@ export const DEFAULT_ALERTS: AlertSettings = {
   batchSize: 100,
 };
 
+/** The pathways with a report due time of their own; a routine report has the maximum turnaround only. */
+export type ReportDuePathway = Exclude<ReferralPathway, 'routine'>;
+
+/**
+ * The turnaround times (docs/clinical-safety.md, Turnaround); every one is configuration. DM01, the
+ * maximum reporting turnaround and the CES MRI time are national (DOMAIN.md §4); the pathway report due
+ * times and the breach step windows are our defaults.
+ */
+export interface TurnaroundSettings {
+  /** A request not tested this long after it was made is a DM01 breach (DM01_WAIT). */
+  dm01WaitMs: number;
+  /** An exam not reported this long after it was done is a reporting-TAT breach (REPORTING_TAT). */
+  reportingTatMs: number;
+  /** A suspected-CES MRI not done this long after the request is a breach (CES_IMAGING_WITHIN). */
+  cesImagingWithinMs: number;
+  /** When the report is due after the exam, per pathway (REPORT_DUE). */
+  reportDueMs: Readonly<Record<ReportDuePathway, number>>;
+  /** How long each escalation step of a breach waits before the next, per pathway (BREACH_ESCALATION_STEP). */
+  breachStepsMs: Readonly<Record<ReferralPathway, number>>;
+  /** How many due watches and breaches one pass of the safety job reads at a time. */
+  batchSize: number;
+}
+
+/** DM01 6 weeks, reporting 28 days, CES MRI 4 h (DOMAIN.md §4); the report due times are ours (UNVERIFIED). */
+export const DEFAULT_TURNAROUND: TurnaroundSettings = {
+  dm01WaitMs: 42 * DAY,
+  reportingTatMs: 28 * DAY,
+  cesImagingWithinMs: 4 * HOUR,
+  reportDueMs: { ces: HOUR, 'suspected-cancer': 3 * DAY, urgent: 2 * DAY },
+  breachStepsMs: { ces: 30 * MINUTE, 'suspected-cancer': 4 * HOUR, urgent: 4 * HOUR, routine: DAY },
+  batchSize: 100,
+};
+
 export interface GatewayDeps {
   store: FhirStore;
   hub: HubPort;
@@ -130,5 +171,16 @@ export interface GatewayDeps {
   region: RegionIdentity;
   delivery: DeliverySettings;
   alerts: AlertSettings;
+  turnaround: TurnaroundSettings;
   notifications: NotificationPort;
+  /**
+   * False switches the clinical safety layer off (no alerts, no turnaround watches, no safety job work):
+   * only for tests that prove a scenario fails silently without it. A deployment cannot set it.
+   */
+  safety?: boolean;
+}
+
+/** Whether the clinical safety layer is on (always, outside tests). */
+export function safetyOn(deps: Pick<GatewayDeps, 'safety'>): boolean {
+  return deps.safety !== false;
 }

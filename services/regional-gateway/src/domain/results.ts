@@ -19,6 +19,7 @@ import {
 import type { WithId, Caller } from '@imaging/fhir';
 import { buildMessage, REPORT_ISSUED, requestIdFor } from '@imaging/messaging';
 import { caseOf, raiseAlert, raiseWatch } from './alerts.ts';
+import { reportWatchEntries } from './breaches.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
 import { deliveryEntries, LOCATOR_DESTINATION } from './outbox.ts';
@@ -69,6 +70,8 @@ export async function recordImagingStudy(
       request: { method: 'POST', url: 'ImagingStudy', ifNoneExist: identifierQuery(uid) },
     },
     ...pointerDelivery(deps, studyUrl, 'ImagingStudy', uid.value as string, study, correlationId),
+    // The exam starts the report's due times: the first study of the order starts its report watch.
+    ...reportWatchEntries(deps, { order, study, studyUrl, correlationId: await caseOf(deps, order, correlationId) }),
   ];
   const response = await runTransaction(deps.store, entries);
   return { resource: entryResource<ImagingStudy>(response, 0), created: isCreated(response, 0) };

@@ -11,6 +11,14 @@ export type { AlertCaseOptions } from './alerts.ts';
 export { createApp } from '../app.ts';
 export { acknowledgeAlert, recordAlertAction } from '../domain/alert-operations.ts';
 export { escalateOverdueAlerts } from '../domain/escalation.ts';
+export { checkTurnarounds } from '../domain/breaches.ts';
+export { runSafetyPass } from '../domain/safety.ts';
+export { breachTasks, flags, issueFinalReport, recordStudy, turnaroundCase, turnaroundWatches } from './turnaround.ts';
+// The clinical-safety scenarios, to run on another store (e.g. HAPI FHIR partitions) through `connectedWorld`.
+export { connectedWorld } from '../scenarios/safety-world.ts';
+export type { SafetyWorld } from '../scenarios/safety-world.ts';
+export { suspectedCesScenario } from '../scenarios/4-suspected-ces.ts';
+export { delayedCancerReportScenario } from '../scenarios/5-delayed-cancer-report.ts';
 export { deliverDue } from '../domain/delivery.ts';
 export { ACCESS_SYSTEM } from '../domain/labels.ts';
 export { placeOrder } from '../domain/orders.ts';

@@ -10,7 +10,7 @@ import { createHubClient } from '../adapters/hub-client.ts';
 import { createApp } from '../app.ts';
 import type { AppEnv } from '../deps.ts';
 import type { GatewayDeps } from '../domain/ports.ts';
-import { DEFAULT_ALERTS, DEFAULT_DELIVERY } from '../domain/ports.ts';
+import { DEFAULT_ALERTS, DEFAULT_DELIVERY, DEFAULT_TURNAROUND } from '../domain/ports.ts';
 import { devNotifications } from '../adapters/dev-notifications.ts';
 import type { TestClock } from './regions.ts';
 import { testClock } from './regions.ts';
@@ -27,6 +27,8 @@ export interface ConnectedOptions {
   topology?: Topology;
   /** The store of the hub (`hub`) or of a region's gateway (its id), unvalidated; default in memory. */
   store?: (service: string) => FhirStore;
+  /** False builds every gateway with its clinical safety layer off (GatewayDeps.safety): for tests only. */
+  safety?: boolean;
 }
 
 /**
@@ -80,7 +82,9 @@ export async function connectedRegions(options: ConnectedOptions = {}) {
       region: { regionId: region.id, serviceId: region.serviceId, fhirBaseUrl: `${region.url}/fhir` },
       delivery: DEFAULT_DELIVERY,
       alerts: DEFAULT_ALERTS,
+      turnaround: DEFAULT_TURNAROUND,
       notifications: devNotifications({ store, logger, clock }),
+      ...(options.safety === false ? { safety: false } : {}),
     };
     const app = createApp({
       ...deps,

@@ -6,7 +6,7 @@ import { OutcomeError, SqliteStore, unavailable, validatingStore, memoryLogger }
 import { devNotifications } from '../adapters/dev-notifications.ts';
 import { processMessage } from '../domain/inbound.ts';
 import type { DirectoryRole, GatewayDeps, HubPort, RoleHolder, ServiceLocation } from '../domain/ports.ts';
-import { DEFAULT_ALERTS, DEFAULT_DELIVERY } from '../domain/ports.ts';
+import { DEFAULT_ALERTS, DEFAULT_DELIVERY, DEFAULT_TURNAROUND } from '../domain/ports.ts';
 
 /**
  * Regions wired together in one process for domain tests: each has its own embedded store, and a
@@ -95,6 +95,7 @@ export function testRegions(clock: TestClock = testClock()) {
       region: { regionId, serviceId, fhirBaseUrl },
       delivery: DEFAULT_DELIVERY,
       alerts: DEFAULT_ALERTS,
+      turnaround: DEFAULT_TURNAROUND,
       notifications: devNotifications({ store, logger, clock }),
     };
     regions.set(regionId, deps);

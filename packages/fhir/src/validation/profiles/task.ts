@@ -13,6 +13,8 @@ import { requiredIdentifier } from './common.ts';
  * - fulfil: focus → ServiceRequest, for → Patient, requester and owner by ODS;
  * - acknowledge-result (the requester's alert) and watch-acknowledgement (the performer's watch on it):
  *   focus → DiagnosticReport, an owner (an organisation by ODS, or a person);
+ * - watch-turnaround (the safety layer's watch on an order's due times) and resolve-breach (a missed one):
+ *   focus → ServiceRequest or ImagingStudy, basedOn the order, owner the imaging provider by ODS;
  * - deliver-message / register-pointer: local outbox items, identified by their message request id.
  */
 export const taskRules: ProfileRules<Task> = (task, ctx) => {
@@ -59,6 +61,11 @@ export const taskRules: ProfileRules<Task> = (task, ctx) => {
       issues.push(issue({ code: 'required', text: 'An alert Task needs an owner', expression: 'Task.owner' }));
     issues.push(...actorReferenceIssues(task.owner, 'Task.owner', ctx));
     issues.push(...actorReferenceIssues(task.requester, 'Task.requester', ctx));
+  } else if (code === 'watch-turnaround' || code === 'resolve-breach') {
+    issues.push(...referenceIssues(task.focus, ['ServiceRequest', 'ImagingStudy'], 'Task.focus', ctx));
+    issues.push(...referenceIssues(task.basedOn?.[0], ['ServiceRequest'], 'Task.basedOn[0]', ctx));
+    issues.push(...patientReferenceIssues(task.for, 'Task.for', ctx, false));
+    issues.push(...odsReferenceIssues(task.owner, 'Task.owner', ctx));
   } else {
     issues.push(...actorReferenceIssues(task.requester, 'Task.requester', ctx));
     issues.push(...actorReferenceIssues(task.owner, 'Task.owner', ctx));
