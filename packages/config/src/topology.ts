@@ -24,8 +24,20 @@ const person = z.object({
   active: z.boolean().optional(),
 });
 
-/** An organisation's part in the alert workflow: who requests, who deputises, who is responsible. */
-export const PersonRole = z.enum(['requesting-clinician', 'delegate', 'responsible-clinician']);
+/** A site-specific cancer MDT's role: `mdt-<site>` (the sites are `MDT_SITES` of @imaging/fhir, e.g. mdt-lung). */
+const mdtRole = z.custom<`mdt-${string}`>(
+  (value) => typeof value === 'string' && /^mdt-[a-z]+(?:-[a-z]+)*$/.test(value),
+  'mdt-<site>, such as mdt-lung',
+);
+
+/**
+ * An organisation's part in the alert workflow: who requests, who deputises, who is responsible; and the
+ * cancer MDTs a CANCER alert on its reports reaches, by site (`mdt-lung`) or for any site (`cancer-mdt`).
+ */
+export const PersonRole = z.union([
+  z.enum(['requesting-clinician', 'delegate', 'responsible-clinician', 'cancer-mdt']),
+  mdtRole,
+]);
 export type PersonRole = z.infer<typeof PersonRole>;
 
 export const TopologySchema = z.object({
@@ -161,7 +173,12 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
         name: 'North Hospitals NHS Trust',
         region: 'north',
         kind: 'imaging-provider',
-        people: staff('rn1', 'Dr Priya Shah', 'Dr Sam Lee', 'Dr Helen Ward'),
+        people: [
+          ...staff('rn1', 'Dr Priya Shah', 'Dr Sam Lee', 'Dr Helen Ward'),
+          // The trust's cancer MDTs: a CANCER alert on its reports reaches the one for the suspected site.
+          { id: 'rn1-lung-mdt', name: 'North Hospitals lung cancer MDT', role: 'mdt-lung' },
+          { id: 'rn1-cancer-mdt', name: 'North Hospitals cancer MDT office', role: 'cancer-mdt' },
+        ],
       },
       {
         ods: 'M81001',
@@ -175,7 +192,10 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
         name: 'Midlands Community Diagnostic Centre',
         region: 'midlands',
         kind: 'imaging-provider',
-        people: staff('rm1', 'Dr Eva Novak', 'Dr Owen Grant', 'Dr Lily Hall'),
+        people: [
+          ...staff('rm1', 'Dr Eva Novak', 'Dr Owen Grant', 'Dr Lily Hall'),
+          { id: 'rm1-cancer-mdt', name: 'Midlands cancer MDT office', role: 'cancer-mdt' },
+        ],
       },
       {
         ods: 'S81001',

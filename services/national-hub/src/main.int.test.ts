@@ -83,7 +83,7 @@ describe('the hub process', () => {
       const env = { IMAGING_DATA_DIR: temp.dir, PORT: new URL(url).port, PUBLIC_URL: url };
 
       const first = start(env);
-      expect(await first.logged('directory seeded')).toMatchObject({ written: 56, unchanged: 0 });
+      expect(await first.logged('directory seeded')).toMatchObject({ written: 62, unchanged: 0 });
       await first.logged('listening');
       expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' });
       const tokens = await devTokenSource('gateway-south', { hubUrl: url, dataDir: temp.dir });
@@ -96,7 +96,7 @@ describe('the hub process', () => {
       expect(first.lines.map((l) => l.message)).toContain('shutting down');
 
       const second = start(env);
-      expect(await second.logged('directory seeded')).toMatchObject({ written: 0, unchanged: 56 });
+      expect(await second.logged('directory seeded')).toMatchObject({ written: 0, unchanged: 62 });
       await second.logged('listening');
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);

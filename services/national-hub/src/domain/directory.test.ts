@@ -37,8 +37,8 @@ describe('directory resources', () => {
     expect(practice.identifier).toEqual([{ system: ODS_SYSTEM, value: 'N81001' }]);
     expect(practice.partOf?.reference).toBe('Organization/region-north');
     expect(practice.endpoint).toEqual([{ reference: 'Endpoint/imaging-north' }]);
-    // Regions and their gateways, organisations, and 22 people as a Practitioner and a PractitionerRole each.
-    expect(resources).toHaveLength(3 * 2 + 6 + 22 * 2);
+    // Regions and their gateways, organisations, and 25 people (3 of them MDTs) as a Practitioner and a PractitionerRole each.
+    expect(resources).toHaveLength(3 * 2 + 6 + 25 * 2);
   });
 
   it('hold the people alerts go to, each role coded, in its organisation or region, and who has left inactive', () => {
@@ -60,6 +60,18 @@ describe('directory resources', () => {
       active: false,
       name: [{ text: 'Dr Tom Reed' }],
     });
+    // A trust's cancer MDTs, by site or for any site.
+    expect(byId.get('rn1-lung-mdt')).toMatchObject({
+      organization: { identifier: { system: ODS_SYSTEM, value: 'RN1' } },
+      code: [{ coding: [{ system: CODE_SYSTEMS.alertRole, code: 'mdt-lung' }] }],
+    });
+    expect(byId.get('rm1-cancer-mdt')?.code?.[0]?.coding?.[0]?.code).toBe('cancer-mdt');
+  });
+
+  it('refuse an MDT role for a site the alert workflow does not know', () => {
+    const topology = devTopology();
+    topology.organisations[1]?.people?.push({ id: 'rn1-spleen-mdt', name: 'Spleen MDT', role: 'mdt-spleen' });
+    expect(() => directoryResources(topology)).toThrow(/'mdt-spleen' is not an alert role/);
   });
 
   it('refuse a service id that cannot be an Endpoint id', () => {
@@ -76,18 +88,18 @@ describe('seedDirectory', () => {
   it('is idempotent across restarts on the same store: no duplicates, no new versions', async () => {
     const path = `${temp.dir}/seed.sqlite`;
     const first = validatingStore(new SqliteStore({ path }));
-    expect(await seedDirectory(first, devTopology())).toEqual({ written: 56, unchanged: 0 });
+    expect(await seedDirectory(first, devTopology())).toEqual({ written: 62, unchanged: 0 });
     await first.close();
 
     const restarted = validatingStore(new SqliteStore({ path }));
-    expect(await seedDirectory(restarted, devTopology())).toEqual({ written: 0, unchanged: 56 });
+    expect(await seedDirectory(restarted, devTopology())).toEqual({ written: 0, unchanged: 62 });
     expect((await restarted.search('Organization', { _count: '100' })).resources).toHaveLength(9);
     expect((await restarted.search('Endpoint', { _count: '100' })).resources).toHaveLength(3);
     expect((await restarted.read('Endpoint', 'imaging-north')).meta?.versionId).toBe('1');
 
     // A gateway that moved is updated in place: one new version of its Endpoint, nothing else.
     const moved = await seedDirectory(restarted, topologyWith({ north: 'http://127.0.0.1:5101' }));
-    expect(moved).toEqual({ written: 1, unchanged: 55 });
+    expect(moved).toEqual({ written: 1, unchanged: 61 });
     const endpoint = await restarted.read<Endpoint>('Endpoint', 'imaging-north');
     expect(endpoint.address).toBe('http://127.0.0.1:5101/fhir');
     expect(endpoint.meta?.versionId).toBe('2');
