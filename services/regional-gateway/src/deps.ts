@@ -46,6 +46,7 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
     logger,
     notifications: devNotifications({ store, logger, clock: systemClock }),
     alerts: {
+      enabled: true,
       acknowledgementWindowsMs: config.ALERT_ACK_WINDOWS,
       escalationStepsMs: config.ESCALATION_STEP,
       patientNotifyAfterMs: config.PATIENT_NOTIFY_AFTER,

@@ -92,6 +92,11 @@ export interface NotificationPort {
 
 /** The alert workflow's windows (docs/clinical-safety.md); every one is configuration. */
 export interface AlertSettings {
+  /**
+   * Whether reports raise alerts at all. Always true in a deployment (no setting turns it off): false only
+   * in the scenario tests' control run, which shows that each failure they catch goes silent without it.
+   */
+  enabled: boolean;
   /** How long the requester has to acknowledge, per category (ALERT_ACK_WINDOWS). */
   acknowledgementWindowsMs: Readonly<Record<AcknowledgedAlertCategory, number>>;
   /** How long each escalation step waits before the next one, per category (ESCALATION_STEP). */
@@ -110,6 +115,7 @@ const DAY = 24 * HOUR;
 
 /** Our defaults: acknowledgement windows from alert-categories.ts; the step windows are design choices. */
 export const DEFAULT_ALERTS: AlertSettings = {
+  enabled: true,
   acknowledgementWindowsMs: {
     CRITICAL: ALERT_CATEGORY_INFO.CRITICAL.acknowledgementWindowMs as number,
     URGENT: ALERT_CATEGORY_INFO.URGENT.acknowledgementWindowMs as number,

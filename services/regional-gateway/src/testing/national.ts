@@ -9,7 +9,7 @@ import { createTestHub, tempDataDir } from '@imaging/national-hub/testing';
 import { createHubClient } from '../adapters/hub-client.ts';
 import { createApp } from '../app.ts';
 import type { AppEnv } from '../deps.ts';
-import type { GatewayDeps } from '../domain/ports.ts';
+import type { AlertSettings, GatewayDeps } from '../domain/ports.ts';
 import { DEFAULT_ALERTS, DEFAULT_DELIVERY } from '../domain/ports.ts';
 import { devNotifications } from '../adapters/dev-notifications.ts';
 import type { TestClock } from './regions.ts';
@@ -27,6 +27,8 @@ export interface ConnectedOptions {
   topology?: Topology;
   /** The store of the hub (`hub`) or of a region's gateway (its id), unvalidated; default in memory. */
   store?: (service: string) => FhirStore;
+  /** Every gateway's alert settings; default DEFAULT_ALERTS. */
+  alerts?: AlertSettings;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function connectedRegions(options: ConnectedOptions = {}) {
       logger,
       region: { regionId: region.id, serviceId: region.serviceId, fhirBaseUrl: `${region.url}/fhir` },
       delivery: DEFAULT_DELIVERY,
-      alerts: DEFAULT_ALERTS,
+      alerts: options.alerts ?? DEFAULT_ALERTS,
       notifications: devNotifications({ store, logger, clock }),
     };
     const app = createApp({
