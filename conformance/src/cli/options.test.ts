@@ -69,7 +69,7 @@ describe('parseCliArgs', () => {
     [['--actor', 'pacs'], /--actor must be one of imaging-provider, referrer, not 'pacs'/],
     [['--hapi', 'docker'], /--hapi must be one of auto, container, jar/],
     [['--hapi', 'jar', '--target', 'http://h/fhir'], /--hapi only applies when the suite starts HAPI/],
-    [['--group', '7'], /--group must be one of 1, 2, 3, 4, 5, 6, not '7'/],
+    [['--group', '8'], /--group must be one of 1, 2, 3, 4, 5, 6, 7, not '8'/],
     [['--db', 'mysql'], /--db must be one of h2, postgres, not 'mysql'/],
     [['--db', 'postgres', '--target', 'http://h/fhir'], /--db only applies when the suite starts HAPI/],
     [['--db', 'h2', '--actor', 'referrer'], /--db only applies when the suite starts HAPI/],
@@ -135,7 +135,7 @@ describe('from the CLI to the suite', () => {
     expect(options).toMatchObject({ actor: null, actorTarget: null, groups: [2] });
   });
 
-  it('one run per database, each with its own reports and run id; the actor and attack-surface groups only in the first', () => {
+  it('one run per database, each with its own reports and run id; the actor, attack-surface and clinical-safety groups only in the first', () => {
     const cli = parse('--db', 'h2', '--db', 'postgres') as NonNullable<ReturnType<typeof parse>>;
     const passes = passesOf(cli);
     expect(passes).toEqual([
@@ -144,7 +144,7 @@ describe('from the CLI to the suite', () => {
     ]);
     const envs = passes.map((pass) => suiteEnvironment(cli, pass, '/w'));
     expect(envs.map((env) => env.CONFORMANCE_DB)).toEqual(['h2', 'postgres']);
-    expect(envs.map((env) => env.CONFORMANCE_GROUPS)).toEqual(['1,2,3,4,5,6', '1,2,3,4']);
+    expect(envs.map((env) => env.CONFORMANCE_GROUPS)).toEqual(['1,2,3,4,5,6,7', '1,2,3,4']);
     expect(envs[0]?.CONFORMANCE_RUN_ID).not.toBe(envs[1]?.CONFORMANCE_RUN_ID);
   });
 
@@ -156,6 +156,8 @@ describe('from the CLI to the suite', () => {
     ]);
     const actorOnly = parse('--db', 'h2', '--db', 'postgres', '--group', '5') as CliOptions;
     expect(passesOf(actorOnly).map((p) => [p.database, p.groups])).toEqual([['h2', [5]]]);
+    const safetyOnly = parse('--db', 'h2', '--db', 'postgres', '--group', '7') as CliOptions;
+    expect(passesOf(safetyOnly).map((p) => [p.database, p.groups])).toEqual([['h2', [7]]]);
   });
 
   it('with --target or --actor, one run, reporting straight into --out', () => {

@@ -10,9 +10,9 @@ import { HAPI_DATABASES, HAPI_MODES } from '../server/resolve.ts';
 export const USAGE = `Usage: pnpm conformance [options]
 
   (no options)            start HAPI FHIR (a container through testcontainers where a runtime works,
-                          else the launcher jar), run groups 1-4 and 6 against it, and the actor tests
+                          else the launcher jar), run groups 1-4, 6 and 7 against it, and the actor tests
                           (group 5) against our own regional gateway in both roles
-  --target <base-url>     run groups 1-4 and 6 against this FHIR server instead (nothing is started);
+  --target <base-url>     run groups 1-4, 6 and 7 against this FHIR server instead (nothing is started);
                           with --actor: the system under test
   --actor <role>          only the actor tests, for one role: ${ACTOR_ROLES.join(' or ')}
                           (without --target: against our own regional gateway, started by the suite)
@@ -23,8 +23,9 @@ export const USAGE = `Usage: pnpm conformance [options]
                           postgres: a fresh database on the local PostgreSQL (PGHOST, PGPORT, PGUSER,
                           PGPASSWORD; default 127.0.0.1:5432 as postgres), HAPI from the launcher jar,
                           the database dropped at the end. Repeatable: one run per database, one after
-                          the other, reports in <out>/<database>/ (the actor and attack-surface groups run in the first only)
-  --group <n>             run only group n (1-6); repeatable
+                          the other, reports in <out>/<database>/ (the actor, attack-surface and
+                          clinical-safety groups run in the first only)
+  --group <n>             run only group n (1-7); repeatable
   --hub-port <port>       actor tests: the port of the suite's stand-in national hub (default 4900)
   --hub-host <host>       actor tests: the host it listens on and is reached at (default 127.0.0.1)
   --sut-jwks-uri <url>    actor tests: the jwks_uri the system under test signs its hub requests with
@@ -59,7 +60,7 @@ export interface CliOptions {
 
 export const DEFAULT_OUT_DIR = 'reports/conformance';
 export const DEFAULT_HUB_PORT = 4900;
-export const GROUP_NUMBERS = [1, 2, 3, 4, 5, 6] as const;
+export const GROUP_NUMBERS = [1, 2, 3, 4, 5, 6, 7] as const;
 
 /** Parses the command line; `undefined` means `--help`. Every problem is a UsageError naming it. */
 export function parseCliArgs(argv: readonly string[], cwd: string = process.cwd()): CliOptions | undefined {
@@ -190,7 +191,8 @@ export interface Pass {
 
 /**
  * The runs one command makes: one per database, in the order given, each reporting in `<out>/<database>`;
- * the actor tests (group 5) use no HAPI, so only the first run has them. With --target or --actor: one
+ * the actor tests (group 5) use no HAPI, so only the first run has them, as it has the attack surface (6) and
+ * the clinical safety scenarios (7). With --target or --actor: one
  * run, reporting in `<out>`.
  */
 export function passesOf(options: Pick<CliOptions, 'databases' | 'groups' | 'outDir'>): Pass[] {
@@ -199,9 +201,9 @@ export function passesOf(options: Pick<CliOptions, 'databases' | 'groups' | 'out
   return options.databases
     .map((database, i) => ({
       database,
-      // The actor tests (5) use no HAPI, and the attack surface (6) is a property of the services, not
-      // of HAPI's database: both run in the first pass only.
-      groups: i === 0 ? options.groups : all.filter((g) => g !== 5 && g !== 6),
+      // The actor tests (5) use no HAPI, and the attack surface (6) and the clinical safety scenarios (7)
+      // are properties of the services, not of HAPI's database: they run in the first pass only.
+      groups: i === 0 ? options.groups : all.filter((g) => g !== 5 && g !== 6 && g !== 7),
       outDir: join(options.outDir, database),
     }))
     .filter((pass, i) => i === 0 || pass.groups.length > 0);

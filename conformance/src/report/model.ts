@@ -61,6 +61,7 @@ const GROUP_TITLES: Record<string, string> = {
   '4-pathway': '4. Pathway on HAPI',
   '5-actor': '5. Actor tests',
   '6-attack-surface': '6. Attack surface',
+  '7-clinical-safety': '7. Clinical safety scenarios',
 };
 
 /** The group of a test file: `src/groups/<key>.test.ts` or `src/groups/<key>/<file>.test.ts`. */

@@ -37,7 +37,7 @@ export interface SuiteOptions {
   /** Scratch space for this run: logs, data dirs of the services the suite starts. */
   workDir: string;
   runId: string;
-  /** The groups this run includes (1-6). */
+  /** The groups this run includes (1-7). */
   groups: number[];
 }
 

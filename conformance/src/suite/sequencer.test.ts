@@ -8,6 +8,7 @@ describe('file order', () => {
       '5-actor/referrer.test.ts',
       '4-pathway.test.ts',
       '6-attack-surface.test.ts',
+      '7-clinical-safety.test.ts',
       '1-store-contract.test.ts',
       '2-server-capability.test.ts',
     ].map((f) => `/repo/conformance/src/groups/${f}`);
@@ -18,6 +19,7 @@ describe('file order', () => {
       '3-resource-conformance.test.ts',
       '5-actor/referrer.test.ts',
       '6-attack-surface.test.ts',
+      '7-clinical-safety.test.ts',
     ]);
   });
 });

@@ -12,6 +12,7 @@ export const FILE_ORDER = [
   '3-resource-conformance',
   '5-actor',
   '6-attack-surface',
+  '7-clinical-safety',
 ];
 
 export function orderOf(moduleId: string): number {

@@ -57,7 +57,7 @@ describe('topology', () => {
   it('holds alert recipients: each organisation its requester, delegate and responsible clinician, each trust its spinal on-call team, each region its fail-safe officer', () => {
     const topology = parseTopology(devTopology());
     for (const org of topology.organisations) {
-      const roles = (org.people ?? []).filter((p) => p.active !== false).map((p) => p.role);
+      const roles = (org.people ?? []).filter((p) => p.active !== false && !p.role.includes('mdt')).map((p) => p.role);
       const trust = org.kind !== 'gp-practice';
       expect(roles.sort(), org.ods).toEqual([
         'delegate',
@@ -66,9 +66,25 @@ describe('topology', () => {
         ...(trust ? ['spinal-on-call'] : []),
       ]);
     }
+    // The imaging providers' cancer MDTs: RN1 has a lung MDT and a generic one, RM1 a generic one.
+    const mdts = topology.organisations.flatMap((o) =>
+      (o.people ?? []).filter((p) => p.role.includes('mdt')).map((p) => `${o.ods}:${p.role}`),
+    );
+    expect(mdts).toEqual(['RN1:mdt-lung', 'RN1:cancer-mdt', 'RM1:cancer-mdt']);
     expect(topology.regions.every((r) => r.failSafeOfficer)).toBe(true);
     const left = topology.organisations.flatMap((o) => o.people ?? []).filter((p) => p.active === false);
     expect(left.map((p) => p.id)).toEqual(['n81001-reed']);
+  });
+
+  it('takes an MDT role by site, and refuses a role that is neither a known part nor mdt-<site>', () => {
+    const withMdt = devTopology();
+    withMdt.organisations[0]?.people?.push({ id: 'n81001-mdt', name: 'A team', role: 'mdt-upper-gi' });
+    expect(() => parseTopology(withMdt)).not.toThrow();
+    const bad = devTopology() as unknown as {
+      organisations: { people?: { id: string; name: string; role: string }[] }[];
+    };
+    bad.organisations[0]?.people?.push({ id: 'n81001-x', name: 'Someone', role: 'mdt_Lung' });
+    expect(() => parseTopology(bad)).toThrow(/organisations\.0\.people\.4\.role/);
   });
 
   it('refuses two people with the same id', () => {

@@ -24,11 +24,21 @@ const person = z.object({
   active: z.boolean().optional(),
 });
 
+/** A site-specific cancer MDT's role: `mdt-<site>` (the sites are `MDT_SITES` of @imaging/fhir, e.g. mdt-lung). */
+const mdtRole = z.custom<`mdt-${string}`>(
+  (value) => typeof value === 'string' && /^mdt-[a-z]+(?:-[a-z]+)*$/.test(value),
+  'mdt-<site>, such as mdt-lung',
+);
+
 /**
- * An organisation's part in the alert workflow: who requests, who deputises, who is responsible; at a
- * trust, the spinal on-call team, told of a CRITICAL finding on a suspected cauda equina syndrome MRI.
+ * An organisation's part in the alert workflow: who requests, who deputises, who is responsible; and the
+ * cancer MDTs a CANCER alert on its reports reaches, by site (`mdt-lung`) or for any site (`cancer-mdt`);
+ * at a trust, the spinal on-call team, told of a CRITICAL finding on a suspected cauda equina MRI.
  */
-export const PersonRole = z.enum(['requesting-clinician', 'delegate', 'responsible-clinician', 'spinal-on-call']);
+export const PersonRole = z.union([
+  z.enum(['requesting-clinician', 'delegate', 'responsible-clinician', 'spinal-on-call', 'cancer-mdt']),
+  mdtRole,
+]);
 export type PersonRole = z.infer<typeof PersonRole>;
 
 export const TopologySchema = z.object({
@@ -182,6 +192,9 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
         people: [
           ...staff('rn1', 'Dr Priya Shah', 'Dr Sam Lee', 'Dr Helen Ward'),
           spinalOnCall('RN1', 'North Hospitals'),
+          // The trust's cancer MDTs: a CANCER alert on its reports reaches the one for the suspected site.
+          { id: 'rn1-lung-mdt', name: 'North Hospitals lung cancer MDT', role: 'mdt-lung' },
+          { id: 'rn1-cancer-mdt', name: 'North Hospitals cancer MDT office', role: 'cancer-mdt' },
         ],
       },
       {
@@ -199,6 +212,7 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
         people: [
           ...staff('rm1', 'Dr Eva Novak', 'Dr Owen Grant', 'Dr Lily Hall'),
           spinalOnCall('RM1', 'Midlands Community Diagnostic Centre'),
+          { id: 'rm1-cancer-mdt', name: 'Midlands cancer MDT office', role: 'cancer-mdt' },
         ],
       },
       {

@@ -1,10 +1,11 @@
-import type { Task } from '@medplum/fhirtypes';
+import type { Communication, Task } from '@medplum/fhirtypes';
 import { ODS_SYSTEM, SYSTEMS, taskCodeConcept } from '@imaging/fhir';
 import { describe, expect, it } from 'vitest';
 import type { AlertAuthorityFacts } from './alert-authority.ts';
-import { alertMessageRefusals, isAlertMessage } from './alert-authority.ts';
+import { alertCopyRefusals, alertMessageRefusals, isAlertMessage } from './alert-authority.ts';
 import { buildMessage } from './build.ts';
-import { ALERT_ACKNOWLEDGED, ALERT_ACTION_RECORDED, TASK_UPDATE } from './events.ts';
+import { ALERT_ACKNOWLEDGED, ALERT_ACTION_RECORDED, ALERT_COPIED, TASK_UPDATE } from './events.ts';
+import { checkMessageAuthority } from './authority.ts';
 import { parseMessage } from './parse.ts';
 
 const SERVES: Record<string, string> = { N81001: 'imaging-north', RM1: 'imaging-midlands', RS1: 'imaging-south' };
@@ -24,7 +25,12 @@ function acknowledgement(overrides: Partial<Task> = {}): Task {
   };
 }
 
-function message(task: Task, event = ALERT_ACKNOWLEDGED, from = 'imaging-north', to = 'imaging-midlands') {
+function message(
+  task: Task | Communication,
+  event = ALERT_ACKNOWLEDGED,
+  from = 'imaging-north',
+  to = 'imaging-midlands',
+) {
   return parseMessage(
     buildMessage({
       event,
@@ -88,5 +94,60 @@ describe('who may tell a performing region about its alert', () => {
       "Bundle.entry[1].resource.focus: The alert's focus is a report in its performer's namespace (the Task's requester)",
     ]);
     expect(isAlertMessage(message(acknowledgement(), TASK_UPDATE))).toBe(false);
+  });
+});
+
+/** A copy of N81001's alert on RM1's report, for the discharged patient's practice S81001 in the south. */
+function copy(overrides: Partial<Communication> = {}): Communication {
+  return {
+    resourceType: 'Communication',
+    identifier: [{ system: SYSTEMS.communication, value: 'RM1-REP-1-acknowledge-gp-copy' }],
+    status: 'completed',
+    basedOn: [
+      { type: 'Task', identifier: { system: SYSTEMS.task, value: 'RM1-REP-1-acknowledge' } },
+      { type: 'ServiceRequest', identifier: { system: SYSTEMS.placerOrder, value: 'N81001-000123' } },
+    ],
+    about: [{ type: 'DiagnosticReport', identifier: { system: SYSTEMS.report, value: 'RM1-REP-1' } }],
+    recipient: [{ type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'S81001' } }],
+    payload: [{ contentString: 'Cancer alert on an imaging report' }],
+    ...overrides,
+  };
+}
+
+describe("who may copy an alert to a discharged patient's GP practice", () => {
+  const SERVES_SOUTH: Record<string, string> = { ...SERVES, S81001: 'imaging-south' };
+  const toSouth = (overrides: Partial<AlertAuthorityFacts> = {}) =>
+    facts({ receiver: 'imaging-south', serviceOf: async (ods) => SERVES_SOUTH[ods], ...overrides });
+  const copyTexts = async (...args: Parameters<typeof alertCopyRefusals>) =>
+    (await alertCopyRefusals(...args)).map((r) => `${r.expression}: ${r.text}`);
+  const sent = (c: Communication, from = 'imaging-north') => message(c, ALERT_COPIED, from, 'imaging-south');
+
+  it("lets the requester's region send it to the practice's region, as one rule with the others", async () => {
+    expect(await copyTexts(sent(copy()), toSouth())).toEqual([]);
+    expect(isAlertMessage(sent(copy()))).toBe(true);
+    const authority = await checkMessageAuthority(sent(copy()), toSouth());
+    expect(authority).toEqual({ authorised: true, role: 'requester' });
+  });
+
+  it('refuses another sender, another practice, and a copy that names no alert, order, report or single practice', async () => {
+    expect(await copyTexts(sent(copy(), 'imaging-midlands'), toSouth({ sender: 'imaging-midlands' }))).toEqual([
+      'Bundle.entry[1].resource.basedOn: The requester N81001 is not served by imaging-midlands',
+    ]);
+    const elsewhere = copy({
+      recipient: [{ type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'N81001' } }],
+    });
+    expect(await copyTexts(sent(elsewhere), toSouth())).toEqual([
+      'Bundle.entry[1].resource.recipient: The practice N81001 is not served by imaging-south',
+    ]);
+    const bare = copy({ basedOn: undefined, about: undefined, recipient: undefined });
+    expect(await copyTexts(sent(bare), toSouth())).toEqual([
+      'Bundle.entry[1].resource.basedOn: An alert is on exactly one order (basedOn, by placer order number)',
+      'Bundle.entry[1].resource.basedOn: A copy names the alert it copies (basedOn, a Task by identifier)',
+      'Bundle.entry[1].resource.about: A copy is about one report, by its identifier',
+      'Bundle.entry[1].resource.recipient: A copy goes to one GP practice, by its ODS code',
+      'Bundle.entry[1].resource.basedOn: The requester (none) is not served by imaging-north',
+    ]);
+    const refused = await checkMessageAuthority(sent(elsewhere), toSouth());
+    expect(refused.authorised).toBe(false);
   });
 });

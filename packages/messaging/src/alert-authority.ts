@@ -1,6 +1,6 @@
-import type { Identifier, Reference, Task } from '@medplum/fhirtypes';
+import type { Communication, Identifier, Reference, Task } from '@medplum/fhirtypes';
 import { odsOf, SYSTEMS, taskCodeOf } from '@imaging/fhir';
-import { ALERT_ACKNOWLEDGED, ALERT_ACTION_RECORDED } from './events.ts';
+import { ALERT_ACKNOWLEDGED, ALERT_ACTION_RECORDED, ALERT_COPIED } from './events.ts';
 import type { MessageEntry, ParsedMessage } from './parse.ts';
 
 /**
@@ -38,7 +38,9 @@ export interface AlertRefusal {
 }
 
 export function isAlertMessage(message: ParsedMessage): boolean {
-  return message.event === ALERT_ACKNOWLEDGED || message.event === ALERT_ACTION_RECORDED;
+  return (
+    message.event === ALERT_ACKNOWLEDGED || message.event === ALERT_ACTION_RECORDED || message.event === ALERT_COPIED
+  );
 }
 
 /** Checks an alert message against the rule above. */
@@ -82,6 +84,39 @@ export async function alertMessageRefusals(
     refuse(`The requester ${requester ?? '(none)'} is not served by ${facts.sender}`, at('basedOn'));
   if (!(await serves(facts.receiver, performer)))
     refuse(`The performer ${performer ?? '(none)'} is not served by ${facts.receiver}`, at('requester'));
+  return refusals;
+}
+
+/**
+ * Who may copy an alert to a discharged patient's registered GP practice (alert-copied): only the region
+ * serving the requester of the order the alert is on (the placer order number's namespace), the one that
+ * raised it, and only to the region serving the practice, the copy's one recipient. The receiver holds no
+ * case for it, so it checks what the hub checks.
+ */
+export async function alertCopyRefusals(message: ParsedMessage, facts: AlertAuthorityFacts): Promise<AlertRefusal[]> {
+  const refusals: AlertRefusal[] = [];
+  const refuse = (text: string, expression: string) => refusals.push({ text, expression });
+  const copy = message.focus as MessageEntry<Communication>;
+  const at = (path: string) => `Bundle.entry[${copy.index}].resource.${path}`;
+  const serves = async (service: string, ods: string | undefined) => !!ods && (await facts.serviceOf(ods)) === service;
+
+  const orders = (copy.resource.basedOn ?? []).filter((r) => r.type === 'ServiceRequest' && r.identifier);
+  const requester = orders.length === 1 ? namespaceOf(orders[0]?.identifier) : undefined;
+  if (orders.length !== 1) refuse('An alert is on exactly one order (basedOn, by placer order number)', at('basedOn'));
+  const alerts = (copy.resource.basedOn ?? []).filter(
+    (r) => r.type === 'Task' && r.identifier?.system === SYSTEMS.task,
+  );
+  if (alerts.length !== 1) refuse('A copy names the alert it copies (basedOn, a Task by identifier)', at('basedOn'));
+  const reports = (copy.resource.about ?? []).map(reportOf);
+  if (reports.length !== 1 || !reports[0]) refuse('A copy is about one report, by its identifier', at('about'));
+  const recipients = copy.resource.recipient ?? [];
+  const practice = recipients.length === 1 ? odsOf(recipients[0]) : undefined;
+  if (!practice) refuse('A copy goes to one GP practice, by its ODS code', at('recipient'));
+
+  if (!(await serves(facts.sender, requester)))
+    refuse(`The requester ${requester ?? '(none)'} is not served by ${facts.sender}`, at('basedOn'));
+  if (practice && !(await serves(facts.receiver, practice)))
+    refuse(`The practice ${practice} is not served by ${facts.receiver}`, at('recipient'));
   return refusals;
 }
 

@@ -11,8 +11,15 @@ import type {
   Task,
 } from '@medplum/fhirtypes';
 import { CANONICAL_BASE, issue, odsOf, outcomeOf, SYSTEMS } from '@imaging/fhir';
-import { alertMessageRefusals } from './alert-authority.ts';
-import { ALERT_ACKNOWLEDGED, ALERT_ACTION_RECORDED, ORDER_REQUEST, REPORT_ISSUED, TASK_UPDATE } from './events.ts';
+import { alertCopyRefusals, alertMessageRefusals } from './alert-authority.ts';
+import {
+  ALERT_ACKNOWLEDGED,
+  ALERT_ACTION_RECORDED,
+  ALERT_COPIED,
+  ORDER_REQUEST,
+  REPORT_ISSUED,
+  TASK_UPDATE,
+} from './events.ts';
 import type { MessageEntry, ParsedMessage } from './parse.ts';
 import { entriesOf } from './parse.ts';
 
@@ -29,7 +36,8 @@ import { entriesOf } from './parse.ts';
  * - Progress on a Task comes from the region serving its owner (the performer); the region serving the
  *   requester may only cancel. The receiver's copy must be shared with the sender (its peer).
  * - A report and its studies come from the region serving the performer of the one order they are for.
- * - What became of an alert (acknowledged, action recorded) comes from the region serving the requester.
+ * - What became of an alert (acknowledged, action recorded) comes from the region serving the requester, and
+ *   so does an alert's copy for a discharged patient's GP practice, to the region serving that practice.
  */
 
 /** Marks an OperationOutcome issue as a refusal of the message's content, so the hub relays it as it is. */
@@ -84,6 +92,11 @@ export async function checkMessageAuthority(message: ParsedMessage, facts: Autho
     case ALERT_ACTION_RECORDED:
       // The alert's own rule (alert-authority.ts): only the requester's region, to the performer's.
       for (const r of await alertMessageRefusals(message, facts)) check.refuse(r.text, r.expression);
+      role = 'requester';
+      break;
+    case ALERT_COPIED:
+      // A copy for the discharged patient's GP practice: from the requester's region, to the practice's.
+      for (const r of await alertCopyRefusals(message, facts)) check.refuse(r.text, r.expression);
       role = 'requester';
       break;
     default:

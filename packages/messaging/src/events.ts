@@ -70,12 +70,26 @@ export const ALERT_ACTION_RECORDED: MessageEventDefinition = {
   entries: { Task: { min: 1, max: 1 } },
 };
 
+/**
+ * After discharge an alert also goes to the patient's registered GP practice (requirement 14). When that
+ * practice is served by another region than the requester's, the requester's region sends it its copy: the
+ * alert's Communication, addressed to the practice, naming the alert, the order and the report by identifier.
+ */
+export const ALERT_COPIED: MessageEventDefinition = {
+  system: CODE_SYSTEMS.messageEvent,
+  code: 'alert-copied',
+  display: "Result alert copied to the patient's registered GP practice",
+  focus: 'Communication',
+  entries: { Communication: { min: 1, max: 1 } },
+};
+
 export const MESSAGE_EVENTS: readonly MessageEventDefinition[] = [
   ORDER_REQUEST,
   TASK_UPDATE,
   REPORT_ISSUED,
   ALERT_ACKNOWLEDGED,
   ALERT_ACTION_RECORDED,
+  ALERT_COPIED,
 ];
 
 export function findMessageEvent(

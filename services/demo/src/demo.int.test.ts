@@ -72,6 +72,8 @@ describe('the demo, end to end (real processes, sockets, tokens and stores)', ()
       'nothing copied: no ImagingStudy in the hub or the south store',
       'exactly one copy of N81001-',
       'no delivery left pending or failed in any region',
+      'AuditEvent alert-escalated requester → delegate, not before the due time',
+      'never escalated: the loop is closed at the source',
     ]) {
       expect(run.out).toContain(evidence);
     }

@@ -5,6 +5,7 @@ import { ServiceProcess } from '@imaging/service-process';
 import { faultSteps } from './faults.ts';
 import type { DemoOptions } from './options.ts';
 import { pathwaySteps } from './pathway.ts';
+import { safetySteps } from './safety.ts';
 import { securitySteps } from './security.ts';
 import { startTopology } from './startup.ts';
 import type { DemoContext, Step } from './steps.ts';
@@ -12,7 +13,7 @@ import { createTimeline } from './timeline.ts';
 import type { ServiceName } from './world.ts';
 import { demoTopology, prepareDataDir, runIds, serviceSpecs, topologyFile } from './world.ts';
 
-export const SCENARIO: Step[] = [startTopology, ...pathwaySteps, ...securitySteps, ...faultSteps];
+export const SCENARIO: Step[] = [startTopology, ...pathwaySteps, ...safetySteps, ...securitySteps, ...faultSteps];
 
 /** The steps a run takes: the reference scenario, or without it only the start of the topology. */
 export function stepsOf(options: Pick<DemoOptions, 'scenario'>): Step[] {

@@ -32,7 +32,7 @@ export const HOP_TIMEOUT_MS = 10_000;
 
 const ALERT = 'CANCER' as const;
 const CONCLUSION = 'Spiculated 18 mm nodule in the right upper lobe, suspicious for a new primary lung cancer.';
-const DICOMWEB = 'https://pacs.rm1.example/dicomweb';
+export const DICOMWEB = 'https://pacs.rm1.example/dicomweb';
 
 export function midlandsBase(ctx: DemoContext): string {
   return `${ctx.topology.regions.find((r) => r.id === 'midlands')?.url}/fhir`;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isValidNhsNumber } from '@imaging/fhir';
 import { PortInUseError } from '@imaging/service-process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { demoTopology, prepareDataDir, runIds, serviceSpecs, storeLocations } from './world.ts';
+import { DEMO_SAFETY, demoTopology, prepareDataDir, runIds, serviceSpecs, storeLocations } from './world.ts';
 
 const made: string[] = [];
 afterEach(() => {
@@ -55,6 +55,13 @@ describe('the services the demo runs', () => {
       HUB_URL: 'http://127.0.0.1:5000',
       GATEWAY_STORE: '/d/midlands/fhir.sqlite',
     });
+    // The safety scene's short CRITICAL windows and a safety job every second; other categories keep theirs.
+    for (const region of ['north', 'midlands', 'south'] as const)
+      expect(specs[region].env).toMatchObject({
+        ALERT_ACK_WINDOWS: `CRITICAL=${DEMO_SAFETY.criticalAcknowledgementMs / 1000}s`,
+        ESCALATION_STEP: `CRITICAL=${DEMO_SAFETY.criticalStepMs / 1000}s`,
+        SAFETY_INTERVAL: `${DEMO_SAFETY.safetyIntervalMs / 1000}s`,
+      });
     expect(specs.north.entry).toMatch(/services\/regional-gateway\/src\/main\.ts$/);
     expect(specs.hub.entry).toMatch(/services\/national-hub\/src\/main\.ts$/);
   });

@@ -70,6 +70,24 @@ export async function freePortBase(host = '127.0.0.1'): Promise<number> {
   }
   throw new Error('no free port base found');
 }
+/**
+ * The clinical safety scene's windows, short so that an alert is missed, escalated and answered within
+ * seconds: a CRITICAL alert is due 10 s after its report is issued, each escalation step waits 30 s, and the
+ * safety job looks every second. Long enough on HAPI FHIR too, where every hop is slower: the alert must
+ * reach the north and be seen there before it is due, and be answered before its next step. Other
+ * categories keep the gateway's defaults (the pathway's CANCER alert is due in 7 days).
+ */
+export const DEMO_SAFETY = {
+  criticalAcknowledgementMs: 10_000,
+  criticalStepMs: 30_000,
+  safetyIntervalMs: 1_000,
+} as const;
+
+const DEMO_SAFETY_ENV = {
+  ALERT_ACK_WINDOWS: `CRITICAL=${DEMO_SAFETY.criticalAcknowledgementMs / 1000}s`,
+  ESCALATION_STEP: `CRITICAL=${DEMO_SAFETY.criticalStepMs / 1000}s`,
+  SAFETY_INTERVAL: `${DEMO_SAFETY.safetyIntervalMs / 1000}s`,
+} as const;
 
 /** Said when one of the demo's ports is taken. */
 const PORT_ADVICE = 'or run the demo on other ports with --port-base <n>';
@@ -100,6 +118,7 @@ export function serviceSpecs(options: DemoOptions, topology: Topology): Record<S
         // outlive a restart of one service, by the demo or by hand.
         IMAGING_DATA_DIR: dataDir,
         ...DEMO_DELIVERY,
+        ...DEMO_SAFETY_ENV,
       },
     };
   };

@@ -1,4 +1,4 @@
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Parameters, Resource } from '@medplum/fhirtypes';
 import type { FetchLike, TokenSource } from '@imaging/auth';
 import { isOutcomeError } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
@@ -49,6 +49,8 @@ export interface FhirClient {
   update<T extends Resource>(resource: WithId<T>, ifMatch: string, options?: CallOptions): Promise<WithId<T>>;
   /** A GET of a path under the base (an operation such as `DocumentReference/1/$retrieve`). */
   get<T extends Resource>(path: string, options?: CallOptions): Promise<T>;
+  /** A POST of Parameters to an operation under the base (`Task/1/$acknowledge`); `ifMatch` pins the version read. */
+  operation<T extends Resource>(path: string, parameters: Parameters, options?: CallOptions): Promise<T>;
 }
 
 export function createFhirClient(options: FhirClientOptions): FhirClient {
@@ -120,6 +122,9 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
     },
     async get<T extends Resource>(path: string, callOptions?: CallOptions) {
       return (await call<T>('GET', path.replace(/^\/+/, ''), undefined, callOptions)).body;
+    },
+    async operation<T extends Resource>(path: string, parameters: Parameters, callOptions?: CallOptions) {
+      return (await call<T>('POST', path.replace(/^\/+/, ''), parameters, callOptions)).body;
     },
   };
 }

@@ -116,6 +116,76 @@ describe('referrer and RIS/PACS against the real gateway app', () => {
   });
 });
 
+describe('the referrer answers result alerts', () => {
+  it('finds its open alert, acknowledges it with the voice call, records the action; the performer hears of both', async () => {
+    const { gp, ris, north, midlands, clock } = await pathway();
+    const patient = await gp.registerPatient(examplePatient());
+    await gp.placeOrder(exampleServiceRequest({ subject: { reference: `Patient/${patient.id}` } }));
+    await deliverDue(north);
+    const [work] = (await ris.findNewTasks()) as [Task & { id: string }];
+    const order = await ris.readOrder(work);
+    const endpoint = await ris.registerDicomWebEndpoint('https://pacs.rm1.example/dicomweb', 'RM1 DICOMweb');
+    const study = await ris.recordImagingStudy(order, endpoint.resource, {
+      studyUid: EXAMPLE.studyUid,
+      accession: 'A-1',
+    });
+    await ris.issueReport(order, study.resource, { alertCategory: 'CRITICAL', conclusion: 'Tension pneumothorax.' });
+    await deliverDue(midlands);
+
+    const [alert, ...others] = await gp.findOpenAlerts();
+    expect(others).toHaveLength(0);
+    expect(alert?.status).toBe('requested');
+    const call = { by: 'Dr Eva Novak, RM1', at: clock.now().toISOString(), to: 'Dr Asha Patel' };
+    const acknowledged = await gp.acknowledgeAlert(alert as Task & { id: string }, { by: 'Dr Asha Patel', call });
+    expect(acknowledged.status).toBe('in-progress'); // CRITICAL stays open until the action is recorded
+    expect(await gp.findOpenAlerts()).toHaveLength(1);
+    // Pinned to the version read: an answer from a stale copy is refused.
+    const stale = await outcomeErrorOf(
+      gp.recordAlertAction(alert as Task & { id: string }, { by: 'Dr Asha Patel', decision: 'emergency-care' }),
+    );
+    expect(stale.status).toBe(412);
+    const closed = await gp.recordAlertAction(acknowledged, {
+      by: 'Dr Asha Patel',
+      decision: 'emergency-care',
+      note: 'Sent to ED by ambulance',
+    });
+    expect(closed.status).toBe('completed');
+    expect(
+      closed.output?.find((o) => o.type?.text === 'action-decision')?.valueCodeableConcept?.coding?.[0]?.code,
+    ).toBe('emergency-care');
+    expect(await gp.findOpenAlerts()).toHaveLength(0);
+    // Both answers travel back to the performer, whose watch closes.
+    await deliverDue(north);
+    const [watch] = await searchAll<Task>(midlands.store, 'Task', {
+      code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|watch-acknowledgement',
+    });
+    expect(watch?.status).toBe('completed');
+  });
+
+  it('a CRITICAL action without the voice call is refused as the gateway says (422)', async () => {
+    const { gp, ris, north, midlands } = await pathway();
+    const patient = await gp.registerPatient(examplePatient());
+    await gp.placeOrder(exampleServiceRequest({ subject: { reference: `Patient/${patient.id}` } }));
+    await deliverDue(north);
+    const [work] = (await ris.findNewTasks()) as [Task & { id: string }];
+    const order = await ris.readOrder(work);
+    const endpoint = await ris.registerDicomWebEndpoint('https://pacs.rm1.example/dicomweb', 'RM1 DICOMweb');
+    const study = await ris.recordImagingStudy(order, endpoint.resource, {
+      studyUid: EXAMPLE.studyUid,
+      accession: 'A-2',
+    });
+    await ris.issueReport(order, study.resource, { alertCategory: 'CRITICAL', conclusion: 'Aortic dissection.' });
+    await deliverDue(midlands);
+    const [alert] = (await gp.findOpenAlerts()) as [Task & { id: string }];
+    const acknowledged = await gp.acknowledgeAlert(alert, { by: 'Dr Asha Patel' });
+    const err = await outcomeErrorOf(
+      gp.recordAlertAction(acknowledged, { by: 'Dr Asha Patel', decision: 'emergency-care' }),
+    );
+    expect(err.status).toBe(422);
+    expect((await gp.findOpenAlerts()).map((t) => t.status)).toEqual(['in-progress']);
+  });
+});
+
 describe('FHIR client', () => {
   it('gets a fresh token once after a 401, then succeeds', async () => {
     const { northApp, north } = await pathway();

@@ -9,7 +9,10 @@ import {
   alertRoleOf,
   alertStepConcept,
   isAlertDecision,
+  isAlertRole,
   isAlertStep,
+  MDT_SITES,
+  mdtSiteOf,
 } from './alert-workflow.ts';
 
 describe('alert workflow codes', () => {
@@ -30,5 +33,19 @@ describe('alert workflow codes', () => {
     }
     expect(isAlertDecision('ignored')).toBe(false);
     expect(isAlertStep('nowhere')).toBe(false);
+  });
+
+  it('find the site-specific MDT of a suspected primary site, only by SNOMED CT, and know mdt-<site> roles', () => {
+    const sct = (code: string) => ({ coding: [{ system: 'http://snomed.info/sct', code }] });
+    expect(mdtSiteOf(sct('45653009'))).toBe('lung'); // right upper lobe
+    expect(mdtSiteOf(sct('34402009'))).toBe('colorectal');
+    expect(mdtSiteOf(sct('123456789'))).toBeUndefined();
+    expect(mdtSiteOf({ coding: [{ system: 'http://example.org', code: '45653009' }] })).toBeUndefined();
+    expect(mdtSiteOf(undefined)).toBeUndefined();
+    // Each site's role is an alert role with a display; a site the list does not know is not.
+    for (const site of Object.keys(MDT_SITES)) expect(isAlertRole(`mdt-${site}`)).toBe(true);
+    expect(alertRoleConcept('mdt-lung').coding?.[0]?.display).toBe('Lung cancer multidisciplinary team');
+    expect(isAlertRole('mdt-spleen')).toBe(false);
+    expect(isAlertRole('cancer-mdt')).toBe(true);
   });
 });

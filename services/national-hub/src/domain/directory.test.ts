@@ -69,6 +69,18 @@ describe('directory resources', () => {
       active: false,
       name: [{ text: 'Dr Tom Reed' }],
     });
+    // A trust's cancer MDTs, by site or for any site.
+    expect(byId.get('rn1-lung-mdt')).toMatchObject({
+      organization: { identifier: { system: ODS_SYSTEM, value: 'RN1' } },
+      code: [{ coding: [{ system: CODE_SYSTEMS.alertRole, code: 'mdt-lung' }] }],
+    });
+    expect(byId.get('rm1-cancer-mdt')?.code?.[0]?.coding?.[0]?.code).toBe('cancer-mdt');
+  });
+
+  it('refuse an MDT role for a site the alert workflow does not know', () => {
+    const topology = devTopology();
+    topology.organisations[1]?.people?.push({ id: 'rn1-spleen-mdt', name: 'Spleen MDT', role: 'mdt-spleen' });
+    expect(() => directoryResources(topology)).toThrow(/'mdt-spleen' is not an alert role/);
   });
 
   it('refuse a service id that cannot be an Endpoint id', () => {

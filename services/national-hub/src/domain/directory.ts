@@ -1,7 +1,9 @@
 import {
+  ALERT_ROLES,
   alertRoleConcept,
   CODE_SYSTEMS,
   ENDPOINT_CONNECTION_TYPE_SYSTEM,
+  isAlertRole,
   ODS_SYSTEM,
   OutcomeError,
   PROFILE_URLS,
@@ -129,7 +131,11 @@ export function directoryResources(topology: DirectorySource): WithId<DirectoryR
       identifier: { system: ODS_SYSTEM, value: org.ods },
       display: org.name,
     };
-    for (const person of org.people ?? []) out.push(...personResources(person, person.role, organization));
+    for (const person of org.people ?? []) {
+      if (!isAlertRole(person.role))
+        throw new Error(`Person '${person.id}': '${person.role}' is not an alert role (${ALERT_ROLES.join(', ')})`);
+      out.push(...personResources(person, person.role, organization));
+    }
   }
   return out;
 }

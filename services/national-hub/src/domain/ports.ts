@@ -41,8 +41,17 @@ export interface DirectoryPerson {
   active?: boolean;
 }
 
-/** An organisation's part in the alert workflow (the fail-safe officer belongs to a region). */
-export type PersonRole = 'requesting-clinician' | 'delegate' | 'responsible-clinician' | 'spinal-on-call';
+/**
+ * An organisation's part in the alert workflow (the fail-safe officer belongs to a region), or one of its
+ * cancer MDTs: `cancer-mdt`, or `mdt-<site>` for a site of `MDT_SITES` (checked when the directory is seeded).
+ */
+export type PersonRole =
+  | 'requesting-clinician'
+  | 'delegate'
+  | 'responsible-clinician'
+  | 'spinal-on-call'
+  | 'cancer-mdt'
+  | `mdt-${string}`;
 
 /** What the directory is seeded from: the deployment topology's regions, organisations and people. */
 export interface DirectorySource {

@@ -1,4 +1,4 @@
-import type { BundleEntry, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { BundleEntry, Communication, Patient, Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { odsOf, OutcomeError, searchOne, SYSTEMS, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import type { MessageEventDefinition, ParsedMessage } from '@imaging/messaging';
@@ -22,10 +22,10 @@ import { ALERT_AUDIT } from './alerts.ts';
 import { authorise } from './message-authority.ts';
 import { auditEntry } from './audit.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
-import { peerOf } from './labels.ts';
+import { labelledAs, peerOf } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
 import type { GatewayDeps } from './ports.ts';
-import { identifierLookup } from './references.ts';
+import { identifierLookup, resolveLogicalReferences } from './references.ts';
 
 /**
  * Closing the loop at the source (docs/clinical-safety.md): the requester's region sends the
@@ -136,6 +136,53 @@ export async function alertUpdateFrom(deps: GatewayDeps, message: ParsedMessage)
       correlationId: watch.correlationId,
       detail: { event: message.event.code, state: next.state },
       recorded: now,
+    }),
+  ];
+}
+
+/**
+ * A copy of an alert for a discharged patient's registered GP practice here, from the requester's region
+ * (requirement 14): once the sender's authority is checked (alertCopyRefusals; a refusal is a 403 and writes
+ * nothing), it is stored as the practice's Communication, visible to the practice alone, once however often
+ * it arrives, with an AuditEvent. The patient is this region's own when it knows them by NHS number.
+ */
+export async function alertCopyFrom(
+  deps: GatewayDeps,
+  message: ParsedMessage,
+  correlationId: string | undefined,
+): Promise<BundleEntry[]> {
+  await authorise(deps, message);
+  const incoming = message.focus.resource as Communication;
+  const identifier = incoming.identifier?.find((i) => i.system === SYSTEMS.communication && i.value);
+  if (!identifier)
+    throw new OutcomeError(
+      unprocessable(
+        `An alert copy carries its identifier (${SYSTEMS.communication})`,
+        `Bundle.entry[${message.focus.index}].resource.identifier`,
+      ),
+    );
+  if (await searchOne(deps.store, 'Communication', identifierQuery(identifier))) return []; // a copy resent
+  const practice = odsOf(incoming.recipient?.[0]) as string;
+  const alert = incoming.basedOn?.find((r) => r.type === 'Task')?.identifier?.value as string;
+  const copy = await resolveLogicalReferences(deps.store, incoming);
+  const patient = copy.subject?.reference?.startsWith('Patient/') ? (copy.subject as Reference<Patient>) : undefined;
+  const url = `urn:uuid:${crypto.randomUUID()}`;
+  return [
+    {
+      fullUrl: url,
+      resource: labelledAs(copy, [practice], message.sourceService),
+      request: { method: 'POST', url: 'Communication', ifNoneExist: identifierQuery(identifier) },
+    },
+    auditEntry(deps.region, {
+      subtype: 'alert-copy-received',
+      description: ALERT_AUDIT['alert-copy-received'],
+      action: 'C',
+      who: { service: message.sourceService },
+      what: [{ reference: url }],
+      ...(patient ? { patient } : {}),
+      correlationId: correlationId ?? alert,
+      detail: { practice, alert },
+      recorded: deps.clock.now(),
     }),
   ];
 }

@@ -1,5 +1,5 @@
-import type { Bundle, DiagnosticReport, Task } from '@medplum/fhirtypes';
-import { alertCategoryExtension, EXTENSIONS, odsReference, searchAll, SYSTEMS } from '@imaging/fhir';
+import type { Bundle, Communication, DiagnosticReport, Patient, Task } from '@medplum/fhirtypes';
+import { alertCategoryExtension, EXTENSIONS, NHS_NUMBER_SYSTEM, odsReference, searchAll, SYSTEMS } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { REPORT_ISSUED } from '@imaging/messaging';
@@ -201,6 +201,79 @@ describe('raising an alert', () => {
     await alertCase(stillIn, { category: 'URGENT', referrer: ward, order: order('in-progress'), patient });
     const [inpatient] = await communications(stillIn.north);
     expect(inpatient?.recipient).not.toContainEqual(odsReference('N81001'));
+  });
+
+  it("copies it to a discharged patient's GP practice in another region, through the hub, once", async () => {
+    const ward = { clientId: 'ward-rn1', kind: 'referrer' as const, organisation: 'RN1', region: 'north' };
+    const regions = testRegions();
+    const { requester: north } = await alertCase(regions, {
+      category: 'URGENT',
+      referrer: ward,
+      order: {
+        identifier: [{ system: SYSTEMS.placerOrder, value: 'RN1-ED-1' }],
+        requester: odsReference('RN1'),
+        contained: [{ resourceType: 'Encounter', id: 'enc', status: 'finished', class: { code: 'EMER' } }],
+        encounter: { reference: '#enc' },
+      },
+      patient: { generalPractitioner: [odsReference('S81001')] }, // a practice the south serves
+    });
+    const alert = await theAlert(north);
+    expect(alert.restriction?.recipient).toContainEqual(odsReference('S81001'));
+    expect(await communications(regions.south)).toHaveLength(0); // queued with the alert, not yet sent
+    await deliverDue(north);
+    const [copy, ...more] = await communications(regions.south);
+    expect(more).toHaveLength(0);
+    expect(copy?.recipient).toEqual([odsReference('S81001')]);
+    expect(copy?.basedOn).toContainEqual({
+      type: 'Task',
+      identifier: { system: SYSTEMS.task, value: alert.identifier?.[0]?.value },
+    });
+    // The south does not know the patient: the copy names them by NHS number.
+    const patient = await north.store.read<Patient>('Patient', alert.for?.reference?.split('/')[1] as string);
+    const nhsNumber = patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM);
+    expect(copy?.subject).toEqual({ type: 'Patient', identifier: nhsNumber });
+    expect(accessOrganisations(copy as Communication)).toEqual(['S81001']);
+    expect(peerOf(copy as Communication)).toBe('imaging-north');
+    expect(await auditsOf(north, 'alert-copy-sent')).toHaveLength(1);
+    expect(await auditsOf(regions.south, 'alert-copy-received')).toHaveLength(1);
+    // The same copy again (another request id) stores nothing new.
+    const delivery = (
+      await searchAll<Task>(north.store, 'Task', {
+        code: 'https://imaging-connect.example/fhir/CodeSystem/task-code|deliver-message',
+      })
+    ).find((t) => t.input?.some((i) => i.type?.text === 'destination' && i.valueString === 'imaging-south'));
+    const message = await north.store.read<Bundle>('Bundle', delivery?.focus?.reference?.split('/')[1] as string);
+    await processMessage(regions.south, HUB_CALLER, structuredClone(message), 'req-copy-again', 'case-1');
+    expect(await communications(regions.south)).toHaveLength(1);
+    expect(await auditsOf(regions.south, 'alert-copy-received')).toHaveLength(1);
+  });
+
+  it("tells the performing trust's cancer MDT of a CANCER alert: by site, else its generic MDT, else the trust", async () => {
+    const mdtNotices = async (deps: Parameters<typeof communications>[0]) =>
+      (await communications(deps)).filter((c) => c.identifier?.[0]?.value?.endsWith('-mdt-notice'));
+    // RN1 (north) reports a lung primary: its lung MDT, in the north, where the report is issued.
+    const local = testRegions();
+    await alertCase(local, { category: 'CANCER', performer: 'RN1' });
+    const [lung] = await mdtNotices(local.north);
+    expect(lung?.recipient).toEqual([role('rn1-lung-mdt', 'North Hospitals lung cancer MDT')]);
+    expect(lung?.payload?.[0]?.contentString).toContain('Structure of upper lobe of right lung');
+    expect((await auditsOf(local.north, 'alert-mdt-notified')).length).toBe(1);
+    // RM1 (midlands) has no lung MDT: its generic cancer MDT, in the midlands, though the requester is north.
+    const remote = testRegions();
+    await alertCase(remote, { category: 'CANCER' });
+    expect((await mdtNotices(remote.midlands)).map((c) => c.recipient)).toEqual([
+      [role('rm1-cancer-mdt', 'Midlands cancer MDT office')],
+    ]);
+    expect(await mdtNotices(remote.north)).toHaveLength(0);
+    // The directory unreachable: the trust itself, rather than holding up the report.
+    const down = testRegions();
+    down.hub.down.add('directory');
+    await alertCase(down, { category: 'CANCER', performer: 'RN1' });
+    expect((await mdtNotices(down.north)).map((c) => c.recipient)).toEqual([[odsReference('RN1')]]);
+    // Nothing for any other category.
+    const urgent = testRegions();
+    await alertCase(urgent, { category: 'URGENT', performer: 'RN1' });
+    expect(await mdtNotices(urgent.north)).toHaveLength(0);
   });
 
   it('refuses a CANCER report that names no suspected primary site (422), and writes nothing', async () => {

@@ -16,22 +16,27 @@ import {
   CODE_SYSTEMS,
   EXTENSIONS,
   isOutcomeError,
+  mdtSiteOf,
+  NHS_NUMBER_SYSTEM,
   odsOf,
   odsReference,
   searchOne,
+  suspectedPrimarySiteOf,
   SYSTEMS,
 } from '@imaging/fhir';
 import type { AcknowledgedAlertCategory, AlertStep, WithId } from '@imaging/fhir';
-import type { ActorReference, Alert, NewAlert } from './alert-task.ts';
+import { ALERT_COPIED, buildMessage, requestIdFor } from '@imaging/messaging';
+import type { ActorReference, NewAlert } from './alert-task.ts';
 import { alertCategoryConcept, alertIdentifier, alertTask, LADDERS, withNextCheck } from './alert-task.ts';
 import type { AlertParties, Climb, SkippedStep } from './alert-recipients.ts';
-import { climbLadder, recipientAt } from './alert-recipients.ts';
+import { climbLadder, recipientAt, roleReference } from './alert-recipients.ts';
 import type { AuditActor } from './audit.ts';
 import { auditEntry } from './audit.ts';
 import { spinalOnCallRecipients } from './ces.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
-import type { GatewayDeps } from './ports.ts';
+import { deliveryEntries } from './outbox.ts';
+import type { GatewayDeps, ServiceLocation } from './ports.ts';
 import { safetyOn } from './ports.ts';
 
 /**
@@ -65,6 +70,9 @@ export const ALERT_AUDIT = {
   'alert-action-recorded': 'Action taken on a result alert recorded',
   'alert-patient-notified': 'Patient told of an unacknowledged result alert',
   'alert-watch-updated': "Performer's watch updated from the requester's region",
+  'alert-mdt-notified': 'Cancer MDT told of a CANCER alert',
+  'alert-copy-sent': "Result alert copied to the discharged patient's GP practice in another region",
+  'alert-copy-received': "Result alert received for a discharged patient's GP practice here",
 } as const;
 export type AlertAuditSubtype = keyof typeof ALERT_AUDIT;
 
@@ -133,7 +141,7 @@ export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promi
     if (delegate && !delegate.cannotReceive) recipients.push(delegate.reference);
   }
   const practice = await dischargedPatientsPractice(deps, order, requester);
-  if (practice) recipients.push(practice);
+  if (practice) recipients.push(practice.reference);
   // A CRITICAL finding on a suspected-CES MRI also goes to the spinal on-call team (requirement 19).
   const spinal = await spinalOnCallRecipients(deps, order, category);
   const known = new Set(recipients.map(recipientKey));
@@ -165,6 +173,9 @@ export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promi
       accessOrganisations(order),
     ),
     ...skippedEntries(deps, raised, taskUrl, climb.skipped, now),
+    ...(practice && practice.location.serviceId !== deps.region.serviceId
+      ? alertCopyEntries(deps, { alert: raised, issued, practice, taskUrl, now })
+      : []),
     auditEntry(deps.region, {
       subtype: 'alert-raised',
       description: ALERT_AUDIT['alert-raised'],
@@ -263,6 +274,14 @@ export async function firstRecipient(deps: GatewayDeps, alert: AlertParties & { 
   }
 }
 
+/** A discharged patient's registered GP practice, where the directory says it is served. */
+interface Practice {
+  reference: ActorReference;
+  location: ServiceLocation;
+  /** The patient's NHS number, by which the practice's region knows them. */
+  nhsNumber?: string;
+}
+
 /**
  * After discharge the alert also goes to the patient's registered GP practice (requirement 14), when that
  * is not the requester itself and the directory knows it. The order carries its encounter, contained: the
@@ -272,7 +291,7 @@ async function dischargedPatientsPractice(
   deps: GatewayDeps,
   order: ServiceRequest,
   requester: string,
-): Promise<ActorReference | undefined> {
+): Promise<Practice | undefined> {
   const ref = order.encounter?.reference;
   const encounter = ref?.startsWith('#')
     ? (order.contained?.find((r) => r.resourceType === 'Encounter' && r.id === ref.slice(1)) as Encounter | undefined)
@@ -283,16 +302,156 @@ async function dischargedPatientsPractice(
   const patient = await deps.store.read<Patient>('Patient', patientRef.slice('Patient/'.length));
   const practice = (patient.generalPractitioner ?? []).map(odsOf).find((ods) => !!ods);
   if (!practice || practice === requester) return undefined;
-  const known = await deps.hub.findService(practice).catch(() => undefined);
-  if (!known) {
+  const location = await deps.hub.findService(practice).catch(() => undefined);
+  if (!location) {
     deps.logger.warn("the discharged patient's GP practice is not in the directory", { practice });
     return undefined;
   }
-  return odsReference(practice);
+  const nhsNumber = patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
+  return { reference: odsReference(practice), location, ...(nhsNumber ? { nhsNumber } : {}) };
+}
+
+/**
+ * The copy of an alert for a discharged patient's GP practice served by another region: its Communication,
+ * naming the alert, the order, the report and the patient by identifier (what the practice's region knows
+ * them by), sent to that region through the outbox in the alert's own transaction, with an AuditEvent.
+ */
+function alertCopyEntries(
+  deps: GatewayDeps,
+  input: { alert: NewAlert; issued: IssuedReport; practice: Practice; taskUrl: string; now: Date },
+): BundleEntry[] {
+  const { alert, issued, practice, now } = input;
+  const { category } = alert;
+  const placer = issued.order.identifier?.find((i) => i.system === SYSTEMS.placerOrder);
+  const report = businessIdentifier(issued.report);
+  const communication = alertCommunication({
+    alert,
+    task: { type: 'Task', identifier: { system: SYSTEMS.task, value: alert.identifier } },
+    key: 'gp-copy',
+    recipients: [practice.reference],
+    sender: odsReference(alert.performer),
+    sent: now,
+    text: [
+      `${ALERT_CATEGORY_INFO[category].display} alert on an imaging report for a patient registered with you, discharged before the result was issued.`,
+      `The requester (${alert.ownerOrganisation}) must acknowledge it by ${alert.acknowledgementDueAt.toISOString()}.`,
+      ...(issued.report.conclusion ? [`Conclusion: ${issued.report.conclusion}`] : []),
+    ],
+  });
+  const copy = {
+    ...communication,
+    basedOn: [
+      ...(communication.basedOn ?? []),
+      ...(placer ? [{ type: 'ServiceRequest' as const, identifier: placer }] : []),
+    ],
+    about: report ? [{ type: 'DiagnosticReport' as const, identifier: report }] : [],
+    ...(practice.nhsNumber
+      ? { subject: { type: 'Patient' as const, identifier: { system: NHS_NUMBER_SYSTEM, value: practice.nhsNumber } } }
+      : { subject: undefined }),
+  };
+  const message = buildMessage({
+    event: ALERT_COPIED,
+    timestamp: now.toISOString(),
+    sourceService: deps.region.serviceId,
+    destinationService: practice.location.serviceId,
+    focus: copy,
+    resources: [],
+    identifierOf: () => undefined,
+  });
+  return [
+    ...deliveryEntries(
+      {
+        kind: 'deliver-message',
+        requestId: requestIdFor(ALERT_COPIED.code, alert.identifier),
+        correlationId: alert.correlationId,
+        destination: practice.location.serviceId,
+        message,
+        ...(alert.patient ? { patient: alert.patient } : {}),
+      },
+      deps.region.regionId,
+      now,
+    ),
+    auditEntry(deps.region, {
+      subtype: 'alert-copy-sent',
+      description: ALERT_AUDIT['alert-copy-sent'],
+      action: 'E',
+      who: 'system',
+      what: [{ reference: input.taskUrl }, { reference: issued.reportUrl }],
+      ...(alert.patient ? { patient: alert.patient } : {}),
+      correlationId: alert.correlationId,
+      detail: { practice: recipientName(practice.reference), region: practice.location.regionId },
+      recorded: now,
+    }),
+  ];
+}
+
+/**
+ * A CANCER alert also reaches the site-specific MDT of the performing trust (requirement 11). It is told in
+ * the performer's region, where the report is issued and the trust's MDT works, whatever region the
+ * requester is in: the MDT for the suspected primary site (`mdt-<site>`), else the trust's cancer MDT
+ * (`cancer-mdt`), else the trust itself, so nothing is dropped. A Communication and an AuditEvent, in the
+ * report's transaction; when the directory cannot be reached the trust itself is told rather than wait.
+ */
+export async function notifyCancerMdt(deps: GatewayDeps, issued: IssuedReport): Promise<BundleEntry[]> {
+  const reportIdentifier = businessIdentifier(issued.report)?.value;
+  if (!safetyOn(deps) || acknowledgedCategoryOf(issued.report) !== 'CANCER' || !reportIdentifier) return [];
+  const performer = odsOf(issued.order.performer?.[0]) as string;
+  const site = suspectedPrimarySiteOf(issued.report);
+  const key = mdtSiteOf(site);
+  const roles = await deps.hub.findAlertRoles({ ods: performer }).catch((err: unknown) => {
+    if (!isOutcomeError(err) || err.status < 500) throw err;
+    deps.logger.warn('directory unavailable while telling the cancer MDT: the trust itself is told', {
+      report: reportIdentifier,
+      reason: err.message,
+    });
+    return undefined;
+  });
+  const mdt =
+    (key ? roles?.find((r) => r.role === `mdt-${key}` && r.active) : undefined) ??
+    roles?.find((r) => r.role === 'cancer-mdt' && r.active);
+  if (!mdt) deps.logger.warn('no cancer MDT in the directory: the trust itself is told', { performer });
+  const recipient = mdt ? roleReference(mdt) : odsReference(performer);
+  const now = deps.clock.now();
+  const siteText = site?.coding?.[0]?.display ?? site?.text ?? site?.coding?.[0]?.code ?? 'not named';
+  const { order } = issued;
+  const correlationId = issued.correlationId;
+  const patient = order.subject as Reference<Patient> | undefined;
+  const communication = alertCommunication({
+    alert: {
+      identifier: `${reportIdentifier}-mdt`,
+      category: 'CANCER',
+      report: { reference: issued.reportUrl },
+      ...(patient ? { patient } : {}),
+    },
+    task: { reference: `ServiceRequest/${order.id}` },
+    key: 'notice',
+    recipients: [recipient],
+    sender: odsReference(performer),
+    sent: now,
+    text: [
+      `Cancer alert on an imaging report: suspected new primary, site ${siteText}, for the MDT's review.`,
+      `Requested by ${odsOf(order.requester) ?? 'an unknown requester'}, who is alerted to acknowledge and act.`,
+      ...(issued.report.conclusion ? [`Conclusion: ${issued.report.conclusion}`] : []),
+    ],
+  });
+  const communicationUrl = `urn:uuid:${crypto.randomUUID()}`;
+  return [
+    { ...communicationEntry(communication, [performer]), fullUrl: communicationUrl },
+    auditEntry(deps.region, {
+      subtype: 'alert-mdt-notified',
+      description: ALERT_AUDIT['alert-mdt-notified'],
+      action: 'E',
+      who: 'system',
+      what: [{ reference: communicationUrl }, { reference: issued.reportUrl }],
+      ...(patient ? { patient } : {}),
+      correlationId,
+      detail: { mdt: recipientName(recipient), site: siteText, ...(key ? { 'mdt-site': key } : {}) },
+      recorded: now,
+    }),
+  ];
 }
 
 export interface AlertCommunicationInput {
-  alert: NewAlert | Alert;
+  alert: Pick<NewAlert, 'identifier' | 'category' | 'report' | 'patient'>;
   /** The alert Task: its `urn:uuid:` in the transaction that creates it, else `Task/id`. */
   task: Reference;
   /** Makes the Communication's identifier, with the alert's: the same on a retry, another per event. */

@@ -29,6 +29,7 @@ import type { ParsedMessage } from '@imaging/messaging';
 import {
   ALERT_ACKNOWLEDGED,
   ALERT_ACTION_RECORDED,
+  ALERT_COPIED,
   buildResponse,
   entriesOf,
   ORDER_REQUEST,
@@ -36,7 +37,7 @@ import {
   REPORT_ISSUED,
   TASK_UPDATE,
 } from '@imaging/messaging';
-import { alertUpdateFrom } from './alert-messages.ts';
+import { alertCopyFrom, alertUpdateFrom } from './alert-messages.ts';
 import { authorise } from './message-authority.ts';
 import { caseOf, raiseAlert } from './alerts.ts';
 import { testWatchEntries } from './breaches.ts';
@@ -64,6 +65,8 @@ export async function processMessage(
   caller: Caller,
   bundle: Bundle,
   requestId: string,
+  /** The case the message belongs to (X-Correlation-ID), for the trail of what it changes. */
+  correlationId?: string,
 ): Promise<ProcessedMessage> {
   if (caller.kind !== 'hub') throw new OutcomeError(forbidden('Only the national hub delivers messages'));
   const message = parseMessage(bundle);
@@ -84,7 +87,7 @@ export async function processMessage(
     request: { method: 'POST', url: 'Bundle', ifNoneExist: receiptQuery },
   };
   await retryOnConflict(async () => {
-    const entries = await changesFor(deps, message);
+    const entries = await changesFor(deps, message, correlationId);
     await runTransaction(deps.store, [...withFreshUrns(entries), receipt]);
   });
   deps.logger.info('message processed', { event: message.event.code, from: message.sourceService, requestId });
@@ -109,7 +112,11 @@ function respond(deps: GatewayDeps, message: ParsedMessage, outcome: OperationOu
   return buildResponse(message, 'ok', outcome, deps.clock.now().toISOString());
 }
 
-async function changesFor(deps: GatewayDeps, message: ParsedMessage): Promise<BundleEntry[]> {
+async function changesFor(
+  deps: GatewayDeps,
+  message: ParsedMessage,
+  correlationId: string | undefined,
+): Promise<BundleEntry[]> {
   switch (message.event) {
     case ORDER_REQUEST:
       return acceptRoutedOrder(deps, message);
@@ -120,6 +127,8 @@ async function changesFor(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
     case ALERT_ACKNOWLEDGED:
     case ALERT_ACTION_RECORDED:
       return alertUpdateFrom(deps, message);
+    case ALERT_COPIED:
+      return alertCopyFrom(deps, message, correlationId);
     default:
       throw new OutcomeError(
         unprocessable(`Event ${message.event.code} is not handled here`, 'Bundle.entry[0].resource.eventCoding'),

@@ -18,7 +18,7 @@ import {
 } from '@imaging/fhir';
 import type { WithId, Caller } from '@imaging/fhir';
 import { buildMessage, REPORT_ISSUED, requestIdFor } from '@imaging/messaging';
-import { caseOf, raiseAlert, raiseWatch } from './alerts.ts';
+import { caseOf, notifyCancerMdt, raiseAlert, raiseWatch } from './alerts.ts';
 import { reportWatchEntries } from './breaches.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
@@ -82,7 +82,8 @@ export async function recordImagingStudy(
  * another region, sent back to that region for the referrer, with the studies it cites: both as pending
  * deliveries stored in the same transaction as the report. A report with an alert (any category but NONE)
  * raises it in the same transaction: for a requester in this region, its acknowledgement Task and
- * Communication; for one in another region (which raises them on receipt), this region's watch on it.
+ * Communication; for one in another region (which raises them on receipt), this region's watch on it. A
+ * CANCER alert also tells the performing trust's cancer MDT, here, where the report is issued.
  */
 export async function issueReport(
   deps: GatewayDeps,
@@ -126,6 +127,7 @@ export async function issueReport(
     correlationId: await caseOf(deps, order, correlationId),
   };
   entries.push(...(peer ? await raiseWatch(deps, issued) : await raiseAlert(deps, issued)));
+  entries.push(...(await notifyCancerMdt(deps, issued)));
   const response = await runTransaction(deps.store, entries);
   return { resource: entryResource<DiagnosticReport>(response, 0), created: isCreated(response, 0) };
 }

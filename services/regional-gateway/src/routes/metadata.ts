@@ -17,7 +17,7 @@ const CONDITIONAL_CREATE =
 /** What the gateway answers per type; searchParam, searchInclude and searchRevInclude come from the search rules alone. */
 const INTERACTIONS: { type: SearchableType; interactions: CapabilityResource['interactions'] }[] = [
   { type: 'Patient', interactions: ['read', 'search-type', 'create'] },
-  { type: 'ServiceRequest', interactions: ['read', 'search-type', 'create'] },
+  { type: 'ServiceRequest', interactions: ['read', 'search-type', 'create', 'update'] },
   { type: 'Task', interactions: ['read', 'search-type', 'update'] },
   { type: 'ImagingStudy', interactions: ['read', 'search-type', 'create'] },
   { type: 'DiagnosticReport', interactions: ['read', 'search-type', 'create'] },

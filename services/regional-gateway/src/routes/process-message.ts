@@ -26,6 +26,7 @@ export function processMessageRoutes(deps: AppDeps): Hono<AppEnv> {
       callerFrom(c, deps),
       await readResource<Bundle>(c, 'Bundle'),
       c.var.requestId,
+      c.var.correlationId,
     );
     // Anything new may need sending on (e.g. an accepted order's first status update).
     if (!duplicate) deps.wakeDelivery?.();

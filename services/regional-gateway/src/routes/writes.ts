@@ -12,6 +12,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import { conditionalMatch } from '../domain/conditional-create.ts';
+import { updateOrderEncounter } from '../domain/order-updates.ts';
 import { placeOrder } from '../domain/orders.ts';
 import { registerEndpoint, registerPatient } from '../domain/registrations.ts';
 import type { Recorded } from '../domain/results.ts';
@@ -76,6 +77,19 @@ export function writeRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   creates<Endpoint>('Endpoint', (caller, endpoint) => registerEndpoint(deps, caller, endpoint));
+
+  // The requester records what became of the order's encounter (a discharge); nothing else changes.
+  app.put('/ServiceRequest/:id', requireScope('ServiceRequest', 'update'), async (c) => {
+    const order = await updateOrderEncounter(
+      deps,
+      callerFrom(c, deps),
+      c.req.param('id'),
+      await readResource<ServiceRequest>(c, 'ServiceRequest'),
+      ifMatchVersion(c),
+      c.var.correlationId,
+    );
+    return written(c, deps, { resource: order, created: false });
+  });
 
   app.put('/Task/:id', requireScope('Task', 'update'), async (c) => {
     const task = await updateTask(

@@ -9,7 +9,7 @@ import { createTestHub, tempDataDir } from '@imaging/national-hub/testing';
 import { createHubClient } from '../adapters/hub-client.ts';
 import { createApp } from '../app.ts';
 import type { AppEnv } from '../deps.ts';
-import type { GatewayDeps } from '../domain/ports.ts';
+import type { AlertSettings, GatewayDeps } from '../domain/ports.ts';
 import { DEFAULT_ALERTS, DEFAULT_DELIVERY, DEFAULT_TURNAROUND } from '../domain/ports.ts';
 import { devNotifications } from '../adapters/dev-notifications.ts';
 import type { TestClock } from './regions.ts';
@@ -29,6 +29,8 @@ export interface ConnectedOptions {
   store?: (service: string) => FhirStore;
   /** False builds every gateway with its clinical safety layer off (GatewayDeps.safety): for tests only. */
   safety?: boolean;
+  /** Every gateway's alert settings; default DEFAULT_ALERTS. */
+  alerts?: AlertSettings;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function connectedRegions(options: ConnectedOptions = {}) {
       logger,
       region: { regionId: region.id, serviceId: region.serviceId, fhirBaseUrl: `${region.url}/fhir` },
       delivery: DEFAULT_DELIVERY,
-      alerts: DEFAULT_ALERTS,
+      alerts: options.alerts ?? DEFAULT_ALERTS,
       turnaround: DEFAULT_TURNAROUND,
       notifications: devNotifications({ store, logger, clock }),
       ...(options.safety === false ? { safety: false } : {}),

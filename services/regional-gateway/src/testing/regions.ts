@@ -2,7 +2,7 @@ import type { Caller } from '@imaging/fhir';
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import { devTopology } from '@imaging/config';
 import type { Topology } from '@imaging/config';
-import { OutcomeError, SqliteStore, unavailable, validatingStore, memoryLogger } from '@imaging/fhir';
+import { isAlertRole, OutcomeError, SqliteStore, unavailable, validatingStore, memoryLogger } from '@imaging/fhir';
 import { devNotifications } from '../adapters/dev-notifications.ts';
 import { processMessage } from '../domain/inbound.ts';
 import type { DirectoryRole, GatewayDeps, HubPort, RoleHolder, ServiceLocation } from '../domain/ports.ts';
@@ -45,7 +45,10 @@ export function rolesIn(topology: Topology, holder: RoleHolder): DirectoryRole[]
       : [];
   }
   const org = topology.organisations.find((o) => o.ods === holder.ods);
-  return org?.people?.map((p) => ({ id: p.id, role: p.role, active: p.active !== false, name: p.name }));
+  // As the hub seeds them: a role it does not know is refused there, so none reaches a gateway.
+  return org?.people?.flatMap((p) =>
+    isAlertRole(p.role) ? [{ id: p.id, role: p.role, active: p.active !== false, name: p.name }] : [],
+  );
 }
 
 export const HUB_CALLER: Caller = { clientId: 'national-hub', kind: 'hub' };
@@ -76,7 +79,9 @@ export function testRegions(clock: TestClock = testClock()) {
       const target = [...regions.values()].find((r) => r.region.serviceId === headers.target);
       if (!target) throw new OutcomeError(unavailable(`no region ${headers.target}`));
       hub.routed.push(headers);
-      return (await processMessage(target, HUB_CALLER, structuredClone(message), headers.requestId)).response;
+      return (
+        await processMessage(target, HUB_CALLER, structuredClone(message), headers.requestId, headers.correlationId)
+      ).response;
     },
     async registerPointer(pointer) {
       if (hub.down.has('national-locator')) throw new OutcomeError(unavailable('the locator is down'));
