@@ -1,5 +1,8 @@
 import { HttpStore, prepareReferenceIdentifierSearch } from '@imaging/fhir';
 import { describeScenarios, SCENARIOS } from '@imaging/regional-gateway/scenarios';
+import { connectedWorld, delayedCancerReportScenario, suspectedCesScenario } from '@imaging/regional-gateway/testing';
+import type { SafetyWorld } from '@imaging/regional-gateway/testing';
+import { describe, it } from 'vitest';
 import { ensurePartitions } from '../server/resolve.ts';
 import { note, requireTarget } from '../suite/context.ts';
 
@@ -9,11 +12,15 @@ import { note, requireTarget } from '../suite/context.ts';
  * in their own HAPI partition. Each scenario stages a failure the ombudsman or HSIB found and must be caught
  * within the guideline time, and its control run, the same steps without the safety layer, must raise
  * nothing. The clock is the scenarios' own (no real waiting), so HAPI's speed changes how long a run takes,
- * not what it proves. The partitions are the group's own (`safety-*`).
+ * not what it proves. The gateways' partitions are the group's own (`safety-*`); the hub stores in the
+ * pathway's, as HAPI keeps the directory's client-assigned ids unique across partitions.
+ *
+ * Scenarios 4 and 5 (turnaround: a suspected-CES MRI, a delayed suspected-cancer report) take a world of
+ * their own: they run here with the safety layer on, each on gateway partitions of its own.
  */
 const target = requireTarget();
 const PARTITIONS: Readonly<Record<string, string>> = {
-  hub: 'safety-hub',
+  hub: 'hub',
   north: 'safety-north',
   midlands: 'safety-midlands',
   south: 'safety-south',
@@ -42,4 +49,33 @@ describeScenarios(SCENARIOS, {
       Object.keys(PARTITIONS).map(storeOf),
     );
   },
+});
+
+const TURNAROUND_SCENARIOS: readonly [string, string, (world: SafetyWorld) => Promise<void>][] = [
+  [
+    '4',
+    'a suspected-CES MRI breaches its 4-hour SLA, then a positive finding reaches the spinal team',
+    suspectedCesScenario,
+  ],
+  ['5', 'an urgent suspected-cancer report is delayed past its due time', delayedCancerReportScenario],
+];
+
+describe.each(TURNAROUND_SCENARIOS)(`scenario %s on ${target.software}`, (id, title, scenario) => {
+  it(`${title}: caught, escalated and audited`, { timeout: 15 * 60_000 }, async () => {
+    const partition = (service: string) => (service === 'hub' ? 'hub' : `tat${id}-${service}`);
+    const stores = ['hub', 'north', 'midlands', 'south'];
+    await ensurePartitions(target.root, stores.map(partition));
+    const storeAt = (service: string) =>
+      new HttpStore({ baseUrl: `${target.root}/${partition(service)}`, timeoutMs: 60_000 });
+    await prepareReferenceIdentifierSearch(
+      new HttpStore({ baseUrl: target.definitionsBase, timeoutMs: 120_000 }),
+      stores.map(storeAt),
+    );
+    const world = await connectedWorld({ safety: true, store: storeAt });
+    try {
+      await scenario(world);
+    } finally {
+      await world.close();
+    }
+  });
 });
