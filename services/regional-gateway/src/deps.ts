@@ -38,7 +38,7 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
   const regionDir = join(dataDir, config.REGION_ID);
   const tokenSource = await devTokenSource(`gateway-${config.REGION_ID}`, { dataDir, hubUrl: config.HUB_URL });
   return {
-    store: validatingStore(openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite'))),
+    store: validatingStore(openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite'), { groupCommit: true })),
     hub: createHubClient({ hubUrl: config.HUB_URL, tokenSource }),
     clock: systemClock,
     logger,
@@ -51,7 +51,8 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
       baseBackoffMs: config.DELIVERY_BASE_BACKOFF,
       maxBackoffMs: config.DELIVERY_MAX_BACKOFF,
       leaseMs: config.DELIVERY_LEASE,
-      batchSize: 100,
+      batchSize: config.DELIVERY_BATCH,
+      concurrency: config.DELIVERY_CONCURRENCY,
     },
     hubUrl: config.HUB_URL,
     verifier: createAccessTokenVerifier({
