@@ -28,7 +28,7 @@ export const GatewayEnvSchema = z.object({
   /** Open deliveries one pass reads and claims (in one transaction). */
   DELIVERY_BATCH: z.coerce.number().int().min(1).max(1000).default(200),
   /** Sends in flight at once, each to a different destination or about a different patient. */
-  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

@@ -1,4 +1,5 @@
 import type { Bundle, Patient, Task } from '@medplum/fhirtypes';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,5 +109,30 @@ describe('groupCommitStore', () => {
     expect((await other.read<Task>('Task', b.resource.id)).identifier?.[0]?.value).toBe('seen-b');
     await other.close();
     await store.close();
+  });
+
+  it('loses no answered write when the process is killed with SIGKILL mid-stream', async () => {
+    const path = freshFile();
+    const writer = spawn(process.execPath, [new URL('./group-commit-writer.ts', import.meta.url).pathname, path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const answered: string[] = [];
+    let buffered = '';
+    await new Promise<void>((resolve, reject) => {
+      writer.once('error', reject);
+      writer.once('exit', () => resolve());
+      writer.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) if (line.startsWith('answered ')) answered.push(line.slice('answered '.length));
+        if (answered.length >= 500 && writer.exitCode === null) writer.kill('SIGKILL');
+      });
+    });
+    expect(writer.signalCode).toBe('SIGKILL');
+    expect(answered.length).toBeGreaterThanOrEqual(500);
+    const reopened = new SqliteStore({ path });
+    for (const id of answered) expect((await reopened.read<Task>('Task', id)).id).toBe(id);
+    await reopened.close();
   });
 });

@@ -47,7 +47,7 @@ export const DEFAULT_DELIVERY: DeliverySettings = {
   maxBackoffMs: 60_000,
   leaseMs: 30_000,
   batchSize: 200,
-  concurrency: 16,
+  concurrency: 32,
 };
 
 export interface GatewayDeps {
