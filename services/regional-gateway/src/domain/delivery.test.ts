@@ -183,3 +183,24 @@ describe('deliveries in queues', () => {
     expect(regions.hub.routed.map((r) => r.correlationId)).toEqual(['case-2', 'case-0', 'case-1']);
   });
 });
+
+describe('a long pass', () => {
+  it('stops sending a queue halfway through the lease and puts the rest back, so no replica takes it over mid-queue', async () => {
+    const regions = testRegions();
+    await ordersFor(regions, [0, 0, 0]);
+    const route = regions.hub.routeMessage.bind(regions.hub);
+    regions.hub.routeMessage = async (message, headers) => {
+      regions.clock.advance(regions.north.delivery.leaseMs / 2); // a slow hub
+      return route(message, headers);
+    };
+    expect(await deliverDue(regions.north)).toMatchObject({ delivered: 1, waiting: 2 });
+    const open = await searchAll<Task>(regions.north.store, 'Task', pendingDeliveriesQuery(100));
+    expect(open.map((t) => [t.status, t.executionPeriod?.start])).toEqual([
+      ['requested', undefined],
+      ['requested', undefined],
+    ]);
+    regions.hub.routeMessage = route;
+    expect(await deliverDue(regions.north)).toMatchObject({ delivered: 2, waiting: 0 });
+    expect(regions.hub.routed.map((r) => r.correlationId)).toEqual(['case-0', 'case-1', 'case-2']);
+  });
+});

@@ -72,19 +72,24 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
   }
   const claimed = await claimAll(deps, due, now, pass);
   const outcomes = outcomeWriter(deps);
+  // The whole pass's claims were taken at `now`: a queue stops halfway through the lease (what is left
+  // goes back unattempted), so no other replica can take over a queue this one is still sending.
+  const claimsGood = now.getTime() + settings.leaseMs / 2;
+  const release = (rest: Delivery[]) => {
+    pass.waiting += rest.length;
+    for (const { claimedAt: _, ...later } of rest)
+      outcomes.store({ ...later, status: 'pending', lastModified: clock.now() }, true);
+  };
   await inParallel(claimed, settings.concurrency, async (queue) => {
     for (const [i, item] of queue.entries()) {
+      if (clock.now().getTime() >= claimsGood) return release(queue.slice(i));
       const outcome = await attempt(deps, item, outcomes);
       if (outcome === 'delivered') pass.delivered++;
       else if (outcome === 'failed') pass.failed++;
       else {
         pass.retried++;
         // The rest of the queue goes back unattempted, behind the one that will be retried.
-        const rest = queue.slice(i + 1);
-        pass.waiting += rest.length;
-        for (const { claimedAt: _, ...later } of rest)
-          outcomes.store({ ...later, status: 'pending', lastModified: clock.now() }, true);
-        break;
+        return release(queue.slice(i + 1));
       }
     }
   });
