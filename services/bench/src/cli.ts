@@ -15,6 +15,7 @@ const USAGE = `Usage: pnpm bench [--tiny] [--suite <name>]... [--orders N] [--hi
   suites: ${Object.keys(SUITES).join(', ')} (default: all)
   --tiny          every suite once on a tiny size (checks that they run; the figures mean nothing)
   --orders N      orders in the design-day replay (default 5000); the 250k design day is extrapolated
+  --repeat N      rounds of the design-day replay, alternating fresh and history (medians reported)
   --history N     Tasks of history preloaded into each gateway's store (default 100000)
   --hapi <url>    a HAPI FHIR base URL for the side-by-side suite (or HAPI_BASE_URL); skipped without one
   --baseline REF  also run the services of git ref REF (e.g. main) beside this checkout's, alternating, and
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     hapi: { type: 'string' },
     baseline: { type: 'string' },
     'store-sizes': { type: 'string' },
+    repeat: { type: 'string' },
     profile: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -68,6 +70,7 @@ const options: SuiteOptions = {
     : {}),
   ...(hapiUrl ? { hapiUrl } : {}),
   ...(values.baseline ? { baseline: values.baseline } : {}),
+  ...(count(values.repeat, '--repeat') ? { repeat: count(values.repeat, '--repeat') as number } : {}),
   ...(values['store-sizes']
     ? { storeSizes: values['store-sizes'].split(',').map((n) => count(n, '--store-sizes') as number) }
     : {}),

@@ -1,9 +1,9 @@
-import { printReplay, replay } from './design-day.ts';
+import { DESIGN_DAY_ORDERS, printReplay, replay } from './design-day.ts';
 import type { ReplayResult } from './design-day.ts';
 import { runHapiSideBySide } from './hapi.ts';
 import { runHttpLoad } from './http-load.ts';
 import { runLatency } from './latency.ts';
-import { loadAverage, writeReport } from './report.ts';
+import { loadAverage, median, table, writeReport } from './report.ts';
 import { runStoreBench } from './store.ts';
 import { runOutboxPoll } from './outbox-poll.ts';
 import { prepareBaseline } from './baseline.ts';
@@ -13,6 +13,8 @@ export interface SuiteOptions {
   profile: boolean;
   /** A git ref whose services run beside this checkout's, in the same run, for a before/after ratio. */
   baseline?: string;
+  /** Rounds of the design-day replay (each before/after, fresh and with history); medians are reported. */
+  repeat?: number;
   /** Tasks in the store suite's stores. */
   storeSizes?: number[];
   orders?: number;
@@ -82,25 +84,25 @@ export const SUITES: Record<string, Suite> = {
       ? [{ label: `before (${baseline.commit.slice(0, 7)})`, root: baseline.root }, AFTER]
       : [AFTER];
     const runs: (ReplayResult & { version: string })[] = [];
-    // Before and after alternate at each size, so both see the same load on the shared machine.
-    for (const h of [0, history])
-      for (const version of versions) {
-        const run = await replay({
-          orders,
-          history: h,
-          clients: 8,
-          profile: options.profile,
-          ...(version.root ? { sourceRoot: version.root } : {}),
-        });
-        runs.push({ version: version.label, ...run });
-      }
+    // Before and after, fresh and with history, alternate (and repeat), so all see the same load on the
+    // shared machine; the ratios are of medians.
+    for (let round = 0; round < (options.tiny ? 1 : (options.repeat ?? 1)); round++)
+      for (const h of [0, history])
+        for (const version of versions) {
+          const run = await replay({
+            orders,
+            history: h,
+            clients: 8,
+            profile: options.profile,
+            ...(version.root ? { sourceRoot: version.root } : {}),
+          });
+          runs.push({ version: version.label, ...run });
+        }
     printReplay(`design-day replay: ${orders} orders north → hub → midlands, 8 clients`, runs, start.load);
-    const rate = (label: string, h: number) =>
-      runs.find((r) => r.version === label && r.history === h)?.deliveredPerSecond ?? Number.NaN;
-    const cpu = (label: string, h: number) => {
-      const run = runs.find((r) => r.version === label && r.history === h);
-      return run ? run.cpuMsPerOrder.north + run.cpuMsPerOrder.hub + run.cpuMsPerOrder.midlands : Number.NaN;
-    };
+    const of = (label: string, h: number) => runs.filter((r) => r.version === label && r.history === h);
+    const rate = (label: string, h: number) => median(of(label, h).map((r) => r.deliveredPerSecond));
+    const cpu = (label: string, h: number) =>
+      median(of(label, h).map((r) => r.cpuMsPerOrder.north + r.cpuMsPerOrder.hub + r.cpuMsPerOrder.midlands));
     const ratios = {
       /** Delivered rate with history over the fresh rate (both move with the machine's load). */
       historyRatio: rate(AFTER.label, history) / rate(AFTER.label, 0),
@@ -115,8 +117,24 @@ export const SUITES: Record<string, Suite> = {
           }
         : {}),
     };
+    const medians = versions.flatMap((v) =>
+      [0, history].map((h) => ({
+        version: v.label,
+        history: h,
+        deliveredPerSecond: rate(v.label, h),
+        cpuMsPerOrder: cpu(v.label, h),
+        designDayMinutes: DESIGN_DAY_ORDERS / rate(v.label, h) / 60,
+      })),
+    );
+    console.log(`medians of ${runs.length / medians.length} run(s) each:`);
+    console.log(
+      table(
+        ['services', 'history', 'delivered/s', 'CPU ms/order (3 services)', '250k in min'],
+        medians.map((m) => [m.version, m.history, m.deliveredPerSecond, m.cpuMsPerOrder, m.designDayMinutes]),
+      ),
+    );
     console.log(`ratios: ${JSON.stringify(ratios)}`);
-    return writeReport('design-day', options.tiny, start, { runs, ...ratios });
+    return writeReport('design-day', options.tiny, start, { runs, medians, ...ratios });
   },
 
   hapi: async (options) => {
