@@ -1,6 +1,7 @@
 import type { Bundle, ServiceRequest, Task } from '@medplum/fhirtypes';
 import {
   NHS_NUMBER_SYSTEM,
+  ODS_SYSTEM,
   OutcomeError,
   patientReferenceByNhsNumber,
   SqliteStore,
@@ -202,5 +203,32 @@ describe('a long pass', () => {
     regions.hub.routeMessage = route;
     expect(await deliverDue(regions.north)).toMatchObject({ delivered: 2, waiting: 0 });
     expect(regions.hub.routed.map((r) => r.correlationId)).toEqual(['case-0', 'case-1', 'case-2']);
+  });
+});
+
+describe('a region that is down', () => {
+  it('does not hold up deliveries elsewhere, however many wait for it', async () => {
+    const regions = testRegions();
+    const north = { ...regions.north, delivery: { ...regions.north.delivery, batchSize: 2 } };
+    regions.hub.down.add('imaging-midlands');
+    await ordersFor(regions, [0, 1]);
+    expect(await deliverDue(north)).toMatchObject({ retried: 2 });
+    await registerPatient(
+      regions.north,
+      GP,
+      examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: testNhsNumber(5) }] }),
+    );
+    await placeOrder(
+      regions.north,
+      GP,
+      exampleServiceRequest({
+        identifier: [{ system: SYSTEMS.placerOrder, value: 'N81001-south-1' }],
+        subject: patientReferenceByNhsNumber(testNhsNumber(5)),
+        performer: [{ identifier: { system: ODS_SYSTEM, value: 'RS1' } }],
+      }),
+      'case-south',
+    );
+    expect(await deliverDue(north)).toMatchObject({ delivered: 1, waiting: 2 });
+    expect(regions.hub.routed.map((r) => r.target)).toEqual(['imaging-south']);
   });
 });

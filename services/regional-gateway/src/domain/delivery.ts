@@ -64,7 +64,7 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
   const pass: DeliveryPass = { delivered: 0, retried: 0, failed: 0, waiting: 0 };
   const now = clock.now();
   const due: Delivery[][] = [];
-  for (const queue of queuesOf(await openDeliveries(deps, pass))) {
+  for (const queue of queuesOf(await openDeliveries(deps, pass, now))) {
     const waits = queue.findIndex((item) => !isDue(item, now, settings.leaseMs));
     const ready = waits < 0 ? queue : queue.slice(0, waits);
     pass.waiting += queue.length - ready.length;
@@ -119,20 +119,30 @@ export async function markUnmarkedDeliveries(deps: GatewayDeps): Promise<number>
   }
 }
 
-/** The open deliveries (one page, oldest first), decoded; malformed outbox Tasks are set aside. */
-async function openDeliveries(deps: GatewayDeps, pass: DeliveryPass): Promise<Delivery[]> {
-  const page = await deps.store.search<Task>('Task', pendingDeliveriesQuery(deps.delivery.batchSize));
+/** At most this many pages of open deliveries are read in one pass while none of them is due. */
+const MAX_PAGES = 10;
+
+/**
+ * The open deliveries, oldest first, decoded; malformed outbox Tasks are set aside. One page, unless
+ * nothing on it is due (a region that is down, with more waiting for it than a page holds): then the
+ * next, so deliveries elsewhere are not held up behind it.
+ */
+async function openDeliveries(deps: GatewayDeps, pass: DeliveryPass, now: Date): Promise<Delivery[]> {
   const open: Delivery[] = [];
-  for (const task of page.resources) {
-    try {
-      open.push(deliveryOf(task));
-    } catch (err) {
-      if (!(err instanceof OutcomeError)) throw err;
-      await setAside(deps, task, err.message);
-      pass.failed++;
+  let page = await deps.store.search<Task>('Task', pendingDeliveriesQuery(deps.delivery.batchSize));
+  for (let pages = 1; ; pages++) {
+    for (const task of page.resources) {
+      try {
+        open.push(deliveryOf(task));
+      } catch (err) {
+        if (!(err instanceof OutcomeError)) throw err;
+        await setAside(deps, task, err.message);
+        pass.failed++;
+      }
     }
+    if (!page.next || pages >= MAX_PAGES || open.some((d) => isDue(d, now, deps.delivery.leaseMs))) return open;
+    page = await deps.store.nextPage<Task>(page.next);
   }
-  return open;
 }
 
 /** The deliveries by queue, each queue in delivery order. */
