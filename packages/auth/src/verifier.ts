@@ -25,6 +25,8 @@ export interface AccessTokenVerifierOptions {
   /** For fetching the JWKS (tests route it to a Hono app). */
   fetch?: FetchLike;
   cacheMaxAgeMs?: number;
+  /** How many verified tokens to remember until they expire (default 10,000; 0 remembers none). */
+  verifiedTokens?: number;
 }
 
 export interface AccessTokenVerifier {
@@ -35,13 +37,29 @@ export interface AccessTokenVerifier {
   verify(token: string): Promise<AccessClaims>;
 }
 
-/** Verifies the hub's access tokens: signature by a hub key, `typ`, issuer, audience, expiry and claims. */
+/**
+ * Verifies the hub's access tokens: signature by a hub key, `typ`, issuer, audience, expiry and claims.
+ *
+ * A token that verified is remembered until it expires: a client sends the same token with every
+ * request for minutes, and checking its signature was the costliest step of a request. It is looked up
+ * by the whole token, so only the exact bytes that verified are taken from memory, and its expiry is
+ * checked every time. (A hub key withdrawn from the JWKS stops new tokens at once; tokens it signed
+ * that were already seen stay good for the rest of their short life, as they would for a verifier
+ * that had just fetched the keys.)
+ */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const keys = keySource(options);
   const clock = options.clock ?? systemClock;
   const audience = options.audience ?? DEFAULT_ACCESS_TOKEN_AUDIENCE;
+  const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  const remember = options.verifiedTokens ?? 10_000;
+  const verified = new Map<string, AccessClaims>();
   return {
     async verify(token) {
+      const known = verified.get(token);
+      // jose's own rule: expired once exp is at or before now, less the tolerance.
+      if (known && known.exp > clock.now().getTime() / 1000 - tolerance) return known;
+      verified.delete(token);
       let payload: unknown;
       try {
         ({ payload } = await jwtVerify(token, keys, {
@@ -51,7 +69,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
           typ: ACCESS_TOKEN_TYPE,
           requiredClaims: ['exp', 'iat', 'jti', 'sub'],
           currentDate: clock.now(),
-          clockTolerance: options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
+          clockTolerance: tolerance,
         }));
       } catch (err) {
         throw verificationFailure(err, options.issuer, audience);
@@ -61,6 +79,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         throw invalidToken(
           `The access token's claims are malformed (${claims.error.issues.map((i) => i.path.join('.')).join(', ')})`,
         );
+      }
+      if (remember > 0) {
+        if (verified.size >= remember) verified.delete(verified.keys().next().value as string);
+        verified.set(token, claims.data);
       }
       return claims.data;
     },

@@ -46,6 +46,8 @@ describe('startJob', () => {
       },
     });
     job.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toBe(1);
     job.wake();
     job.wake();
     await vi.advanceTimersByTimeAsync(0);
@@ -56,6 +58,18 @@ describe('startJob', () => {
     release();
     await vi.advanceTimersByTimeAsync(0);
     expect(most).toBe(1);
+    await job.stop();
+  });
+
+  it('schedules a woken pass, never runs it inside the caller, and runs one pass for wakes in a row', async () => {
+    vi.useFakeTimers();
+    let runs = 0;
+    const job = startJob({ name: 'pass', intervalMs: 1000, logger: memoryLogger(), run: async () => void runs++ });
+    job.wake();
+    job.wake();
+    expect(runs).toBe(0);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toBe(1);
     await job.stop();
   });
 

@@ -1,7 +1,10 @@
 import type { Logger } from '@imaging/fhir';
 
 export interface Job {
-  /** Run now (after a change made work due) instead of waiting for the next tick. */
+  /**
+   * Run soon (after a change made work due) instead of waiting for the next tick: the pass is
+   * scheduled, never run inside the caller, so a request that wakes the job does not wait for it.
+   */
   wake(): void;
   /** Stops the timer and waits for a run in progress. */
   stop(): Promise<void>;
@@ -24,6 +27,7 @@ export function startJob(options: JobOptions): Job {
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  let woken = false;
 
   const pass = async (): Promise<void> => {
     try {
@@ -51,7 +55,14 @@ export function startJob(options: JobOptions): Job {
 
   timer = setTimeout(run, options.intervalMs);
   return {
-    wake: run,
+    wake() {
+      if (woken || stopped) return;
+      woken = true;
+      setImmediate(() => {
+        woken = false;
+        run();
+      });
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);

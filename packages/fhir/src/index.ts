@@ -14,4 +14,7 @@ export * from './workflow/index.ts';
 export * from './search/index.ts';
 export * from './published/index.ts';
 export { openStore } from './store/open.ts';
+export type { OpenStoreOptions } from './store/open.ts';
+export { groupCommitStore } from './store/group-commit.ts';
+export type { GroupCommitOptions } from './store/group-commit.ts';
 export * from './ports/index.ts';

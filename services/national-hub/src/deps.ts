@@ -71,7 +71,9 @@ export async function createDeps(config: HubConfig, logger: Logger): Promise<App
     registry = loadClientRegistry(config.CLIENT_REGISTRY ?? clientRegistryFile(dataDir));
     signingKey = await loadDevHubKey(dataDir);
   }
-  const store = validatingStore(openStore(config.HUB_STORE ?? join(dataDir, 'hub', 'fhir.sqlite')));
+  const store = validatingStore(
+    openStore(config.HUB_STORE ?? join(dataDir, 'hub', 'fhir.sqlite'), { groupCommit: true }),
+  );
   const seeded = await seedDirectory(store, topology);
   logger.info('directory seeded', { store: store.description, ...seeded });
   return {

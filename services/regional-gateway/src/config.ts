@@ -72,6 +72,10 @@ export const GatewayEnvSchema = z.object({
   DELIVERY_BASE_BACKOFF: env.duration('1s'),
   DELIVERY_MAX_BACKOFF: env.duration('60s'),
   DELIVERY_LEASE: env.duration('30s'),
+  /** Open deliveries one pass reads and claims (in one transaction). */
+  DELIVERY_BATCH: z.coerce.number().int().min(1).max(1000).default(200),
+  /** Sends in flight at once, each to a different destination or about a different patient. */
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   /** How long the requester has to acknowledge an alert, per category. */
   ALERT_ACK_WINDOWS: durationsByCategory(DEFAULT_ALERTS.acknowledgementWindowsMs),
   /** How long each escalation step waits before the next, per category. */

@@ -38,7 +38,9 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
   const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const regionDir = join(dataDir, config.REGION_ID);
   const tokenSource = await devTokenSource(`gateway-${config.REGION_ID}`, { dataDir, hubUrl: config.HUB_URL });
-  const store = validatingStore(openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite')));
+  const store = validatingStore(
+    openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite'), { groupCommit: true }),
+  );
   return {
     store,
     hub: createHubClient({ hubUrl: config.HUB_URL, tokenSource }),
@@ -69,7 +71,8 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
       baseBackoffMs: config.DELIVERY_BASE_BACKOFF,
       maxBackoffMs: config.DELIVERY_MAX_BACKOFF,
       leaseMs: config.DELIVERY_LEASE,
-      batchSize: 100,
+      batchSize: config.DELIVERY_BATCH,
+      concurrency: config.DELIVERY_CONCURRENCY,
     },
     hubUrl: config.HUB_URL,
     verifier: createAccessTokenVerifier({

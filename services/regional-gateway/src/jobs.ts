@@ -1,6 +1,6 @@
 import { startJob } from '@imaging/fhir-http';
 import type { Job } from '@imaging/fhir-http';
-import { deliverDue } from './domain/delivery.ts';
+import { deliverDue, markUnmarkedDeliveries } from './domain/delivery.ts';
 import type { GatewayDeps } from './domain/ports.ts';
 import { runSafetyPass } from './domain/safety.ts';
 
@@ -22,11 +22,17 @@ export interface JobSettings {
  * from the store.
  */
 export function startJobs(deps: GatewayDeps, settings: JobSettings): GatewayJobs {
+  let marked = false;
   const delivery = startJob({
     name: 'delivery pass',
     intervalMs: settings.deliveryIntervalMs,
     logger: deps.logger,
     run: async () => {
+      if (!marked) {
+        const count = await markUnmarkedDeliveries(deps);
+        if (count) deps.logger.info('open deliveries from an earlier version marked for the poll', { count });
+        marked = true;
+      }
       const result = await deliverDue(deps);
       if (result.delivered || result.failed) deps.logger.info('delivery pass', { ...result });
     },

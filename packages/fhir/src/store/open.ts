@@ -1,12 +1,23 @@
 import type { FhirStore } from './port.ts';
+import { groupCommitStore } from './group-commit.ts';
 import { HttpStore } from './http/http-store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
+
+export interface OpenStoreOptions {
+  /**
+   * Group the embedded store's concurrent writes into one commit each (groupCommitStore): a service
+   * under load then syncs to disk once per group rather than once per write, each write as durable as
+   * before. A FHIR server over HTTP already commits concurrently, so it is opened as it is.
+   */
+  groupCommit?: boolean;
+}
 
 /**
  * Opens the store a service is configured with: an `http(s)://` FHIR base (HAPI in production) gets
  * the HTTP adapter, anything else is a file path for the embedded store.
  */
-export function openStore(location: string): FhirStore {
+export function openStore(location: string, options: OpenStoreOptions = {}): FhirStore {
   if (/^https?:\/\//.test(location)) return new HttpStore({ baseUrl: location });
-  return new SqliteStore({ path: location });
+  const store = new SqliteStore({ path: location });
+  return options.groupCommit ? groupCommitStore(store) : store;
 }

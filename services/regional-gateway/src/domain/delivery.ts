@@ -25,11 +25,14 @@ import {
   backoffMs,
   deliveryOf,
   deliveryOrder,
+  deliveryQueueOf,
   LOCATOR_DESTINATION,
   outboxTask,
   pendingDeliveriesQuery,
   setAsideTask,
+  unmarkedDeliveriesQuery,
 } from './outbox.ts';
+import { entryResource, runTransaction } from './transactions.ts';
 
 export interface DeliveryPass {
   delivered: number;
@@ -41,10 +44,14 @@ export interface DeliveryPass {
 }
 
 /**
- * One pass over the pending deliveries, oldest first. Each is claimed with a versioned update, so two
+ * One pass over the open deliveries, oldest first. Each is claimed with a versioned update, so two
  * replicas never send the same one at once; a claim that is not released in time (the replica died)
- * lapses and is taken over. Deliveries to one destination go in order: once one has to wait, every
- * later one to the same destination waits too, so a status update never overtakes its order.
+ * lapses and is taken over.
+ *
+ * Deliveries go out in queues (deliveryQueueOf: one destination, one patient or case), in order within
+ * a queue: once one has to wait, every later one in its queue waits too, so a status update never
+ * overtakes its order. Queues go out side by side, up to `concurrency` sends at once, and the claims of
+ * a pass and the outcomes of its sends are each stored in one transaction (one commit for many).
  *
  * No answer or a 5xx means "try again later" (with backoff, for ever: a region that is down delays
  * delivery, it never loses it), as do HTTP's own "not now" answers, 408, 425 and 429. Any other 4xx
@@ -53,41 +60,101 @@ export interface DeliveryPass {
  * on the case's Task says so.
  */
 export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
-  const { store, clock, delivery: settings } = deps;
+  const { clock, delivery: settings } = deps;
   const pass: DeliveryPass = { delivered: 0, retried: 0, failed: 0, waiting: 0 };
-  const page = await store.search<Task>('Task', pendingDeliveriesQuery(settings.batchSize));
-  const pending: Delivery[] = [];
-  for (const task of page.resources) {
-    try {
-      pending.push(deliveryOf(task));
-    } catch (err) {
-      if (!(err instanceof OutcomeError)) throw err;
-      await setAside(deps, task, err.message);
-      pass.failed++;
-    }
+  const now = clock.now();
+  const due: Delivery[][] = [];
+  for (const queue of queuesOf(await openDeliveries(deps, pass, now))) {
+    const waits = queue.findIndex((item) => !isDue(item, now, settings.leaseMs));
+    const ready = waits < 0 ? queue : queue.slice(0, waits);
+    pass.waiting += queue.length - ready.length;
+    if (ready.length) due.push(ready);
   }
-  const blocked = new Set<string>();
-  for (const item of pending.sort(deliveryOrder)) {
-    const now = clock.now();
-    if (blocked.has(item.destination) || !isDue(item, now, settings.leaseMs)) {
-      blocked.add(item.destination);
-      pass.waiting++;
-      continue;
+  const claimed = await claimAll(deps, due, now, pass);
+  const outcomes = outcomeWriter(deps);
+  // The whole pass's claims were taken at `now`: a queue stops halfway through the lease (what is left
+  // goes back unattempted), so no other replica can take over a queue this one is still sending.
+  const claimsGood = now.getTime() + settings.leaseMs / 2;
+  const release = (rest: Delivery[]) => {
+    pass.waiting += rest.length;
+    for (const { claimedAt: _, ...later } of rest)
+      outcomes.store({ ...later, status: 'pending', lastModified: clock.now() }, true);
+  };
+  await inParallel(claimed, settings.concurrency, async (queue) => {
+    for (const [i, item] of queue.entries()) {
+      if (clock.now().getTime() >= claimsGood) return release(queue.slice(i));
+      const outcome = await attempt(deps, item, outcomes);
+      if (outcome === 'delivered') pass.delivered++;
+      else if (outcome === 'failed') pass.failed++;
+      else {
+        pass.retried++;
+        // The rest of the queue goes back unattempted, behind the one that will be retried.
+        return release(queue.slice(i + 1));
+      }
     }
-    const claimed = await claim(deps, item, now);
-    if (!claimed) {
-      blocked.add(item.destination);
-      pass.waiting++;
-      continue;
-    }
-    const outcome = await attempt(deps, claimed);
-    if (outcome === 'delivered') pass.delivered++;
-    else if (outcome === 'retry') {
-      pass.retried++;
-      blocked.add(item.destination);
-    } else pass.failed++;
-  }
+  });
+  await outcomes.flush();
   return pass;
+}
+
+/**
+ * Gives open deliveries queued by an earlier version of the gateway (before the poll had its own index
+ * key) that key, so the poll finds them: run once as a gateway starts. Returns how many it marked.
+ */
+export async function markUnmarkedDeliveries(deps: GatewayDeps): Promise<number> {
+  let marked = 0;
+  for (;;) {
+    const page = await deps.store.search<Task>('Task', unmarkedDeliveriesQuery(deps.delivery.batchSize));
+    if (page.resources.length === 0) return marked;
+    for (const task of page.resources) {
+      try {
+        const delivery = deliveryOf(task);
+        await ifStillCurrent(update(deps, delivery));
+      } catch (err) {
+        if (!(err instanceof OutcomeError)) throw err;
+        await setAside(deps, task, err.message);
+      }
+      marked++;
+    }
+  }
+}
+
+/** At most this many pages of open deliveries are read in one pass while none of them is due. */
+const MAX_PAGES = 10;
+
+/**
+ * The open deliveries, oldest first, decoded; malformed outbox Tasks are set aside. One page, unless
+ * nothing on it is due (a region that is down, with more waiting for it than a page holds): then the
+ * next, so deliveries elsewhere are not held up behind it.
+ */
+async function openDeliveries(deps: GatewayDeps, pass: DeliveryPass, now: Date): Promise<Delivery[]> {
+  const open: Delivery[] = [];
+  let page = await deps.store.search<Task>('Task', pendingDeliveriesQuery(deps.delivery.batchSize));
+  for (let pages = 1; ; pages++) {
+    for (const task of page.resources) {
+      try {
+        open.push(deliveryOf(task));
+      } catch (err) {
+        if (!(err instanceof OutcomeError)) throw err;
+        await setAside(deps, task, err.message);
+        pass.failed++;
+      }
+    }
+    if (!page.next || pages >= MAX_PAGES || open.some((d) => isDue(d, now, deps.delivery.leaseMs))) return open;
+    page = await deps.store.nextPage<Task>(page.next);
+  }
+}
+
+/** The deliveries by queue, each queue in delivery order. */
+function queuesOf(deliveries: Delivery[]): Delivery[][] {
+  const queues = new Map<string, Delivery[]>();
+  for (const item of deliveries.sort(deliveryOrder)) {
+    const key = deliveryQueueOf(item);
+    const queue = queues.get(key);
+    if (queue) queue.push(item);
+    else queues.set(key, [item]);
+  }
+  return [...queues.values()];
 }
 
 function isDue(delivery: Delivery, now: Date, leaseMs: number): boolean {
@@ -97,17 +164,52 @@ function isDue(delivery: Delivery, now: Date, leaseMs: number): boolean {
   return !delivery.nextAttemptAt || delivery.nextAttemptAt.getTime() <= now.getTime();
 }
 
-/** Claims a due delivery for this replica. Undefined when another replica changed it first (412): it has it. */
-async function claim(deps: GatewayDeps, delivery: Delivery, now: Date): Promise<Delivery | undefined> {
-  const stored = await ifStillCurrent(
-    update(deps, { ...delivery, status: 'claimed', claimedAt: now, lastModified: now }),
+/**
+ * Claims the due deliveries for this replica, in one transaction. When another replica changed one of
+ * them first (412), none is claimed that way: each is claimed on its own instead, and a queue stops at
+ * the first it could not claim (the other replica has it, and what follows must wait for it).
+ */
+async function claimAll(deps: GatewayDeps, due: Delivery[][], now: Date, pass: DeliveryPass): Promise<Delivery[][]> {
+  const claims = due.map((queue) =>
+    queue.map((item): Delivery => ({ ...item, status: 'claimed', claimedAt: now, lastModified: now })),
   );
-  return stored && deliveryOf(stored);
+  const all = claims.flat();
+  if (all.length === 0) return [];
+  const stored = await ifStillCurrent(updateAll(deps, all));
+  if (stored) {
+    let next = 0;
+    return claims.map((queue) => queue.map(() => stored[next++] as Delivery));
+  }
+  const claimed: Delivery[][] = [];
+  for (const queue of claims) {
+    const mine: Delivery[] = [];
+    for (const item of queue) {
+      const won = await ifStillCurrent(update(deps, item));
+      if (!won) break;
+      mine.push(deliveryOf(won));
+    }
+    pass.waiting += queue.length - mine.length;
+    if (mine.length) claimed.push(mine);
+  }
+  return claimed;
 }
 
 /** Stores a changed delivery with a versioned update, so two replicas never both change one version. */
 function update(deps: GatewayDeps, changed: Delivery): Promise<WithId<Task>> {
   return deps.store.update<Task>(outboxTask(changed), { ifMatch: changed.versionId });
+}
+
+/** Stores changed deliveries, each with a versioned update, all in one transaction; the stored deliveries. */
+async function updateAll(deps: GatewayDeps, changed: Delivery[]): Promise<Delivery[]> {
+  if (changed.length === 1) return [deliveryOf(await update(deps, changed[0] as Delivery))];
+  const response = await runTransaction(
+    deps.store,
+    changed.map((item) => ({
+      resource: outboxTask(item),
+      request: { method: 'PUT', url: `Task/${item.id}`, ifMatch: `W/"${item.versionId}"` },
+    })),
+  );
+  return changed.map((_, i) => deliveryOf(entryResource<Task>(response, i)));
 }
 
 async function ifStillCurrent<T>(write: Promise<T>): Promise<T | undefined> {
@@ -119,6 +221,61 @@ async function ifStillCurrent<T>(write: Promise<T>): Promise<T | undefined> {
   }
 }
 
+/**
+ * Where a pass's outcomes go: delivered (and released) deliveries are stored together, in one
+ * transaction per `OUTCOMES_PER_COMMIT`, and at the end of the pass. A crash before that only means a
+ * resend after the lease, which the receiver recognises by its X-Request-ID and drops.
+ */
+interface OutcomeWriter {
+  /** Queues a changed delivery to store; unless `later`, it is stored (with whatever is queued) at once. */
+  store(changed: Delivery, later?: boolean): void;
+  /** Stores what is queued, and waits for every write so far. */
+  flush(): Promise<void>;
+}
+
+const OUTCOMES_PER_COMMIT = 64;
+
+function outcomeWriter(deps: GatewayDeps): OutcomeWriter {
+  let queued: Delivery[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | undefined;
+  const write = () => {
+    const batch = queued;
+    queued = [];
+    // Batches go one after another; one that lost a delivery to another replica (412) is stored item by
+    // item, each as far as it is still this replica's. A failed write fails the pass, at its end.
+    writing = writing.then(async () => {
+      if (batch.length === 0 || failure) return;
+      try {
+        if (await ifStillCurrent(updateAll(deps, batch))) return;
+        for (const item of batch) await ifStillCurrent(update(deps, item));
+      } catch (error) {
+        failure = { error };
+      }
+    });
+  };
+  return {
+    store(changed, later = false) {
+      queued.push(changed);
+      if (!later || queued.length >= OUTCOMES_PER_COMMIT) write();
+    },
+    async flush() {
+      write();
+      await writing;
+      if (failure) throw failure.error;
+    },
+  };
+}
+
+/** Runs `work` on each item, at most `limit` at once. */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
 /** Parks an outbox Task that holds no valid delivery where an operator sees it, instead of retrying it for ever. */
 async function setAside(deps: GatewayDeps, task: WithId<Task>, problem: string): Promise<void> {
   const now = deps.clock.now();
@@ -126,31 +283,24 @@ async function setAside(deps: GatewayDeps, task: WithId<Task>, problem: string):
   deps.logger.error('malformed delivery set aside', { task: `Task/${task.id}`, problem });
 }
 
-async function attempt(deps: GatewayDeps, delivery: Delivery): Promise<'delivered' | 'retry' | 'failed'> {
+async function attempt(
+  deps: GatewayDeps,
+  delivery: Delivery,
+  outcomes: OutcomeWriter,
+): Promise<'delivered' | 'retry' | 'failed'> {
   const { clock, delivery: settings, logger } = deps;
   const { requestId, correlationId, destination, kind } = delivery;
   const attempts = delivery.attempts + 1;
   const log = { requestId, correlationId, destination, attempt: attempts, kind };
   try {
     await perform(deps, delivery);
-    const now = clock.now();
-    await update(deps, {
-      ...delivery,
-      attempts,
-      status: 'delivered',
-      progress: 'delivered',
-      deliveredAt: now,
-      lastModified: now,
-    });
-    logger.info('delivered', log);
-    return 'delivered';
   } catch (err) {
     const error = toOutcomeError(err);
     const reason = `${error.status} ${error.message}`;
     const now = clock.now();
     if (isTransient(error.status)) {
       const next = new Date(now.getTime() + backoffMs(attempts, settings.baseBackoffMs, settings.maxBackoffMs));
-      await update(deps, {
+      outcomes.store({
         ...delivery,
         attempts,
         status: 'pending',
@@ -161,7 +311,7 @@ async function attempt(deps: GatewayDeps, delivery: Delivery): Promise<'delivere
       logger.warn('delivery will be retried', { ...log, reason, nextAttempt: next.toISOString() });
       return 'retry';
     }
-    await update(deps, {
+    outcomes.store({
       ...delivery,
       attempts,
       status: 'failed',
@@ -173,6 +323,13 @@ async function attempt(deps: GatewayDeps, delivery: Delivery): Promise<'delivere
     await noteOnCase(deps, delivery, reason, log);
     return 'failed';
   }
+  const now = clock.now();
+  outcomes.store(
+    { ...delivery, attempts, status: 'delivered', progress: 'delivered', deliveredAt: now, lastModified: now },
+    true,
+  );
+  logger.info('delivered', log);
+  return 'delivered';
 }
 
 /**

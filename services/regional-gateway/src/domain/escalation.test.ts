@@ -159,6 +159,8 @@ describe('escalating an overdue alert', () => {
         startJobs(r, { deliveryIntervalMs: 3_600_000, safetyIntervalMs: 3_600_000 }),
       );
       for (const j of jobs) j.safety.wake();
+      // A wake schedules its pass (off the request path): let both start before stopping.
+      await new Promise((started) => setImmediate(started));
       await Promise.all(jobs.map((j) => j.stop()));
     };
     clock.advance(60 * MINUTE);

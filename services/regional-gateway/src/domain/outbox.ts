@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, OperationOutcomeIssue, Reference, Task, TaskInput } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, issue, OutcomeError, SYSTEMS, unprocessableIssues } from '@imaging/fhir';
+import { CANONICAL_BASE, CODE_SYSTEMS, issue, OutcomeError, SYSTEMS, unprocessableIssues } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 
 /**
@@ -56,6 +56,13 @@ const TASK_STATUS_OF: Readonly<Record<DeliveryStatus, 'requested' | 'in-progress
   failed: 'failed',
 };
 
+/**
+ * The poll's index key: a `business-status` coding that only open deliveries (pending or claimed) carry.
+ * A settled delivery drops it, so the poll reads the pending rows through the token index, however
+ * much delivered history the store keeps (the status alone would match every case Task in progress).
+ */
+export const OPEN_DELIVERY = { system: `${CANONICAL_BASE}/CodeSystem/delivery-state`, code: 'open' } as const;
+
 /** The resource a pointer points to: a study or report held here. */
 export interface PointerTarget {
   type: 'ImagingStudy' | 'DiagnosticReport';
@@ -104,6 +111,18 @@ export type Delivery = DeliveryTarget & {
 /** The order deliveries go out in: when queued, then the sequence. */
 export function deliveryOrder(a: Delivery, b: Delivery): number {
   return a.queuedAt.getTime() - b.queuedAt.getTime() || a.sequence.localeCompare(b.sequence);
+}
+
+/**
+ * The deliveries that must go out one after another, in deliveryOrder: those to one destination about
+ * one patient (an order, its status updates and its report all carry the patient, whichever client's
+ * correlation id each was queued under), else about one case. Different queues go out side by side.
+ */
+export function deliveryQueueOf(delivery: Delivery): string {
+  const about =
+    delivery.patient?.reference ??
+    (delivery.patient?.identifier ? JSON.stringify(delivery.patient.identifier) : undefined);
+  return `${delivery.destination} ${about ? `patient ${about}` : `case ${delivery.correlationId}`}`;
 }
 
 /** Transaction entries that store a delivery (and its message), each a conditional create on the request id. */
@@ -181,7 +200,13 @@ function taskOf(delivery: DeliveryFields, focus: Reference | undefined): Task {
     if (delivery.deliveredAt) task.executionPeriod.end = delivery.deliveredAt.toISOString();
   }
   if (delivery.nextAttemptAt) task.restriction = { period: { start: delivery.nextAttemptAt.toISOString() } };
-  if (delivery.progress !== undefined) task.businessStatus = { text: delivery.progress };
+  const open = delivery.status === 'pending' || delivery.status === 'claimed';
+  if (open || delivery.progress !== undefined) {
+    task.businessStatus = {
+      ...(open ? { coding: [{ ...OPEN_DELIVERY }] } : {}),
+      ...(delivery.progress !== undefined ? { text: delivery.progress } : {}),
+    };
+  }
   if (delivery.failure !== undefined) task.statusReason = { text: delivery.failure };
   return task;
 }
@@ -304,12 +329,28 @@ export function backoffMs(attempts: number, baseMs: number, maxMs: number): numb
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
 }
 
-/** The search that finds deliveries still to do. */
+/**
+ * The search that finds deliveries still to do: one token through the index, matched only by open
+ * deliveries, oldest first (the store's insertion order), never counted (it runs after every write).
+ */
 export function pendingDeliveriesQuery(batchSize: number): Record<string, string> {
+  return {
+    'business-status': `${OPEN_DELIVERY.system}|${OPEN_DELIVERY.code}`,
+    _count: String(batchSize),
+    _total: 'none',
+  };
+}
+
+/**
+ * Open deliveries queued before the poll had its own index key (they lack OPEN_DELIVERY): searched the
+ * old way, by code and status, once when a gateway starts, so an upgrade leaves none behind.
+ */
+export function unmarkedDeliveriesQuery(batchSize: number): Record<string, string> {
   return {
     code: `${CODE_SYSTEMS.taskCode}|deliver-message,${CODE_SYSTEMS.taskCode}|register-pointer`,
     status: 'requested,in-progress',
+    'business-status:not': `${OPEN_DELIVERY.system}|${OPEN_DELIVERY.code}`,
     _count: String(batchSize),
-    _total: 'none', // polled twice a second: never count
+    _total: 'none',
   };
 }

@@ -63,15 +63,18 @@ export interface DeliverySettings {
   maxBackoffMs: number;
   /** How long a claimed delivery stays claimed before another replica may take it over. */
   leaseMs: number;
-  /** How many pending deliveries one pass looks at. */
+  /** How many open deliveries one pass looks at (and at most claims, in one transaction). */
   batchSize: number;
+  /** How many sends a pass has in flight at once, each from a different queue (deliveryQueueOf). */
+  concurrency: number;
 }
 
 export const DEFAULT_DELIVERY: DeliverySettings = {
   baseBackoffMs: 1000,
   maxBackoffMs: 60_000,
   leaseMs: 30_000,
-  batchSize: 100,
+  batchSize: 200,
+  concurrency: 32,
 };
 
 /** A patient to tell that an alert on their result is still unanswered (DOMAIN.md requirement 15). */

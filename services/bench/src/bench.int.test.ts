@@ -1,0 +1,38 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readReport, REPORT_DIR, REPO_ROOT } from './report.ts';
+import { SUITES } from './suites.ts';
+
+/**
+ * The benchmarks are not tests: no timing is asserted here, ever. This runs every suite once at its
+ * tiny size (`pnpm bench --tiny`: real processes, real sockets) so that none of them rots, and checks
+ * only that each completed and wrote a well-formed report.
+ */
+describe('pnpm bench --tiny', () => {
+  it('runs every suite and writes each one’s report', () => {
+    const paths = Object.keys(SUITES).map((suite) => join(REPORT_DIR, `${suite}.tiny.json`));
+    for (const path of paths) rmSync(path, { force: true });
+    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'services/bench/src/cli.ts'), '--tiny'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, HAPI_BASE_URL: '' },
+      timeout: 280_000,
+    });
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    for (const [i, suite] of Object.keys(SUITES).entries()) {
+      const path = paths[i] as string;
+      expect(existsSync(path), `${suite} wrote ${path}`).toBe(true);
+      const report = readReport<unknown>(path);
+      expect(report).toMatchObject({ suite, tiny: true });
+      expect(report.machine.loadAverage.start).toHaveLength(3);
+      expect(report.machine.loadAverage.end).toHaveLength(3);
+      expect(report.results).toBeTypeOf('object');
+      expect(run.stdout).toContain(`${suite}: report written to ${path}`);
+    }
+    // With no HAPI base URL, the side-by-side suite says so and measures nothing.
+    expect(readReport(paths[Object.keys(SUITES).indexOf('hapi')] as string).skipped).toMatch(/HAPI/);
+    expect(run.stdout).toMatch(/load average \d/);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * `pnpm bench`: the benchmark suites (not tests: no timing ever fails anything). Each prints its
+ * figures with the machine's load average and writes `reports/bench/<suite>.json`.
+ *
+ *   pnpm bench [--tiny] [--suite <name>]... [--orders N] [--history N] [--hapi <FHIR base>] [--baseline <ref>]
+ *
+ * --tiny runs every suite once on a tiny size, so the suites cannot rot (the bench project's test does).
+ */
+import { parseArgs } from 'node:util';
+import { loadAverage, loadLine } from './report.ts';
+import { SUITES } from './suites.ts';
+import type { SuiteOptions } from './suites.ts';
+
+const USAGE = `Usage: pnpm bench [--tiny] [--suite <name>]... [--orders N] [--history N] [--hapi <FHIR base>] [--baseline <ref>]
+  suites: ${Object.keys(SUITES).join(', ')} (default: all)
+  --tiny          every suite once on a tiny size (checks that they run; the figures mean nothing)
+  --orders N      orders in the design-day replay (default 5000); the 250k design day is extrapolated
+  --repeat N      rounds of the design-day replay, alternating fresh and history (medians reported)
+  --history N     Tasks of history preloaded into each gateway's store (default 100000)
+  --hapi <url>    a HAPI FHIR base URL for the side-by-side suite (or HAPI_BASE_URL); skipped without one
+  --baseline REF  also run the services of git ref REF (e.g. main) beside this checkout's, alternating, and
+                  print after/before ratios (design-day, latency)
+  --store-sizes A,B,C  Tasks in the store and outbox-poll suites (default 5000,20000,100000)
+  --profile       run the services under node --cpu-prof (profiles kept in the data dir)`;
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  options: {
+    tiny: { type: 'boolean', default: false },
+    suite: { type: 'string', multiple: true },
+    orders: { type: 'string' },
+    history: { type: 'string' },
+    hapi: { type: 'string' },
+    baseline: { type: 'string' },
+    'store-sizes': { type: 'string' },
+    repeat: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const count = (text: string | undefined, name: string): number | undefined => {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`${name} must be a whole number\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+};
+
+const names = values.suite?.length ? values.suite : Object.keys(SUITES);
+const unknown = names.filter((n) => !(n in SUITES));
+if (unknown.length) {
+  console.error(`unknown suite ${unknown.join(', ')}\n${USAGE}`);
+  process.exit(2);
+}
+
+const hapiUrl = values.hapi ?? process.env.HAPI_BASE_URL;
+const options: SuiteOptions = {
+  tiny: values.tiny,
+  profile: values.profile,
+  ...(count(values.orders, '--orders') !== undefined ? { orders: count(values.orders, '--orders') as number } : {}),
+  ...(count(values.history, '--history') !== undefined
+    ? { history: count(values.history, '--history') as number }
+    : {}),
+  ...(hapiUrl ? { hapiUrl } : {}),
+  ...(values.baseline ? { baseline: values.baseline } : {}),
+  ...(count(values.repeat, '--repeat') ? { repeat: count(values.repeat, '--repeat') as number } : {}),
+  ...(values['store-sizes']
+    ? { storeSizes: values['store-sizes'].split(',').map((n) => count(n, '--store-sizes') as number) }
+    : {}),
+};
+
+let failed = 0;
+for (const name of names) {
+  console.log(`\n== ${name} (${loadLine(loadAverage())})`);
+  try {
+    const path = await SUITES[name]?.(options);
+    console.log(`${name}: report written to ${path}`);
+  } catch (err) {
+    failed++;
+    console.error(`${name}: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,144 @@
+import type { BenchService } from './topology.ts';
+import { startBenchTopology } from './topology.ts';
+import { busyBetween, cpuTimes, loadAverage, loadLine, median, quantile, table } from './report.ts';
+import { connectTraffic, deliveryLatencies, inParallel, placeOrder, waitForDeliveries } from './traffic.ts';
+import type { Placed } from './traffic.ts';
+
+/** England's design day: imaging orders that cross regions, north → hub → midlands. */
+export const DESIGN_DAY_ORDERS = 250_000;
+
+export interface ReplayOptions {
+  orders: number;
+  /** Tasks of history in each gateway's store before the run. */
+  history: number;
+  /** Clients placing orders at once, each waiting for its answer. */
+  clients: number;
+  /** Run the services under `node --cpu-prof` (profiles kept in the data dir). */
+  profile?: boolean;
+  /** Run the services from another checkout (a baseline). */
+  sourceRoot?: string;
+}
+
+export interface ReplayResult {
+  orders: number;
+  history: number;
+  clients: number;
+  delivered: number;
+  missing: number;
+  duplicated: number;
+  /** Orders the north gateway accepted per second. */
+  placedPerSecond: number;
+  /** Orders that reached the midlands per second, from the first order placed to the last delivered. */
+  deliveredPerSecond: number;
+  /** Minutes for the design day's 250k orders at that rate. */
+  designDayMinutes: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /** Share of all the machine's CPUs busy during the run (other users' work included). */
+  machineCpuBusy?: number;
+  /** CPU milliseconds each service spent per order. */
+  cpuMsPerOrder: Record<BenchService, number>;
+  dataDir?: string;
+}
+
+/**
+ * The design-day replay, scaled: `orders` orders placed in the north by `clients` clients as fast as the
+ * gateway answers, then waited for in the midlands. The rate is delivered orders per second, end to end.
+ */
+export async function replay(options: ReplayOptions): Promise<ReplayResult> {
+  const world = await startBenchTopology({
+    history: options.history,
+    ...(options.profile ? { profile: true } : {}),
+    ...(options.sourceRoot ? { sourceRoot: options.sourceRoot } : {}),
+  });
+  try {
+    const traffic = await connectTraffic(
+      world,
+      Math.min(1000, Math.max(1, Math.ceil(options.orders / 2))),
+      options.clients,
+    );
+    const cpu0 = world.cpuSeconds();
+    const machine0 = cpuTimes();
+    const began = Date.now();
+    const placed: Placed[] = [];
+    await inParallel(options.orders, options.clients, async (n) => {
+      placed.push(await placeOrder(traffic, n));
+    });
+    const placedAt = Date.now();
+    const done = await waitForDeliveries(world, options.orders, 120_000 + options.orders * 50);
+    const cpu1 = world.cpuSeconds();
+    const machine1 = cpuTimes();
+    const { latencies, missing, duplicated } = await deliveryLatencies(world, placed);
+    const seconds = (done.at - began) / 1000;
+    const deliveredPerSecond = done.delivered / seconds;
+    const busy = busyBetween(machine0, machine1);
+    return {
+      orders: options.orders,
+      history: options.history,
+      clients: options.clients,
+      delivered: done.delivered,
+      missing,
+      duplicated,
+      placedPerSecond: options.orders / ((placedAt - began) / 1000),
+      deliveredPerSecond,
+      designDayMinutes: DESIGN_DAY_ORDERS / deliveredPerSecond / 60,
+      latencyMs: {
+        p50: median(latencies),
+        p95: quantile(latencies, 0.95),
+        p99: quantile(latencies, 0.99),
+        max: Math.max(...latencies),
+      },
+      ...(busy === undefined ? {} : { machineCpuBusy: busy }),
+      cpuMsPerOrder: {
+        hub: ((cpu1.hub - cpu0.hub) * 1000) / options.orders,
+        north: ((cpu1.north - cpu0.north) * 1000) / options.orders,
+        midlands: ((cpu1.midlands - cpu0.midlands) * 1000) / options.orders,
+      },
+      ...(options.profile ? { dataDir: world.dataDir } : {}),
+    };
+  } finally {
+    await world.stop();
+  }
+}
+
+export function replayTable(results: (ReplayResult & { version?: string })[]): string {
+  return table(
+    [
+      'services',
+      'orders',
+      'history',
+      'placed/s',
+      'delivered/s',
+      '250k in min',
+      'p50 ms',
+      'p99 ms',
+      'missing',
+      'dup',
+      'CPU busy',
+      'CPU ms/order north/hub/midlands',
+    ],
+    results.map((r) => [
+      r.version ?? 'this checkout',
+      r.orders,
+      r.history,
+      r.placedPerSecond,
+      r.deliveredPerSecond,
+      r.designDayMinutes,
+      r.latencyMs.p50,
+      r.latencyMs.p99,
+      r.missing,
+      r.duplicated,
+      r.machineCpuBusy === undefined ? '–' : `${Math.round(r.machineCpuBusy * 100)}%`,
+      `${r.cpuMsPerOrder.north.toFixed(1)} / ${r.cpuMsPerOrder.hub.toFixed(1)} / ${r.cpuMsPerOrder.midlands.toFixed(1)}`,
+    ]),
+  );
+}
+
+export function printReplay(title: string, results: (ReplayResult & { version?: string })[], load: number[]): void {
+  console.log(`\n${title} (${loadLine(load)})`);
+  console.log(replayTable(results));
+  const best = results.at(-1);
+  if (best)
+    console.log(
+      `extrapolated: ${DESIGN_DAY_ORDERS.toLocaleString('en-GB')} orders in ${best.designDayMinutes.toFixed(0)} min at ${best.deliveredPerSecond.toFixed(1)} orders/s (load now ${loadAverage()[0]?.toFixed(2)})`,
+    );
+}

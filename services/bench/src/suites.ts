@@ -1,0 +1,150 @@
+import { DESIGN_DAY_ORDERS, printReplay, replay } from './design-day.ts';
+import type { ReplayResult } from './design-day.ts';
+import { runHapiSideBySide } from './hapi.ts';
+import { runHttpLoad } from './http-load.ts';
+import { runLatency } from './latency.ts';
+import { loadAverage, median, table, writeReport } from './report.ts';
+import { runStoreBench } from './store.ts';
+import { runOutboxPoll } from './outbox-poll.ts';
+import { prepareBaseline } from './baseline.ts';
+
+export interface SuiteOptions {
+  tiny: boolean;
+  profile: boolean;
+  /** A git ref whose services run beside this checkout's, in the same run, for a before/after ratio. */
+  baseline?: string;
+  /** Rounds of the design-day replay (each before/after, fresh and with history); medians are reported. */
+  repeat?: number;
+  /** Tasks in the store suite's stores. */
+  storeSizes?: number[];
+  orders?: number;
+  history?: number;
+  hapiUrl?: string;
+}
+
+/** A suite runs, prints its figures and returns the path of the report it wrote. */
+export type Suite = (options: SuiteOptions) => Promise<string>;
+
+const started = () => ({ at: new Date(), load: loadAverage() });
+
+/** This checkout's services. */
+const AFTER: { label: string; root?: string } = { label: 'this checkout' };
+
+export const SUITES: Record<string, Suite> = {
+  store: async (options) => {
+    const start = started();
+    const results = await runStoreBench(options.tiny ? [200] : (options.storeSizes ?? [5000, 20_000, 100_000]));
+    return writeReport('store', options.tiny, start, results);
+  },
+
+  'outbox-poll': async (options) => {
+    const start = started();
+    const results = await runOutboxPoll(options.tiny ? [200] : (options.storeSizes ?? [5000, 20_000, 100_000]));
+    return writeReport('outbox-poll', options.tiny, start, results);
+  },
+
+  'http-load': async (options) => {
+    const start = started();
+    const results = await runHttpLoad({
+      concurrency: [1, 8, 32],
+      seconds: options.tiny ? 0.5 : 10,
+      history: options.tiny ? 0 : (options.history ?? 100_000),
+    });
+    return writeReport('http-load', options.tiny, start, results);
+  },
+
+  latency: async (options) => {
+    const start = started();
+    const baseline = options.baseline ? prepareBaseline(options.baseline) : undefined;
+    const settings = {
+      ratePerSecond: 10,
+      seconds: options.tiny ? 1 : 60,
+      history: options.tiny ? 0 : (options.history ?? 100_000),
+    };
+    const results = [
+      ...(baseline
+        ? [
+            {
+              version: `before (${baseline.commit.slice(0, 7)})`,
+              ...(await runLatency({ ...settings, sourceRoot: baseline.root })),
+            },
+          ]
+        : []),
+      { version: AFTER.label, ...(await runLatency(settings)) },
+    ];
+    return writeReport('latency', options.tiny, start, results);
+  },
+
+  'design-day': async (options) => {
+    const start = started();
+    const orders = options.tiny ? 20 : (options.orders ?? 5000);
+    const history = options.tiny ? 100 : (options.history ?? 100_000);
+    const baseline = options.baseline ? prepareBaseline(options.baseline) : undefined;
+    const versions = baseline
+      ? [{ label: `before (${baseline.commit.slice(0, 7)})`, root: baseline.root }, AFTER]
+      : [AFTER];
+    const runs: (ReplayResult & { version: string })[] = [];
+    // Before and after, fresh and with history, alternate (and repeat), so all see the same load on the
+    // shared machine; the ratios are of medians.
+    for (let round = 0; round < (options.tiny ? 1 : (options.repeat ?? 1)); round++)
+      for (const h of [0, history])
+        for (const version of versions) {
+          const run = await replay({
+            orders,
+            history: h,
+            clients: 8,
+            profile: options.profile,
+            ...(version.root ? { sourceRoot: version.root } : {}),
+          });
+          runs.push({ version: version.label, ...run });
+        }
+    printReplay(`design-day replay: ${orders} orders north → hub → midlands, 8 clients`, runs, start.load);
+    const of = (label: string, h: number) => runs.filter((r) => r.version === label && r.history === h);
+    const rate = (label: string, h: number) => median(of(label, h).map((r) => r.deliveredPerSecond));
+    const cpu = (label: string, h: number) =>
+      median(of(label, h).map((r) => r.cpuMsPerOrder.north + r.cpuMsPerOrder.hub + r.cpuMsPerOrder.midlands));
+    const ratios = {
+      /** Delivered rate with history over the fresh rate (both move with the machine's load). */
+      historyRatio: rate(AFTER.label, history) / rate(AFTER.label, 0),
+      /** CPU per order with history over fresh: what history costs, whatever the load. */
+      historyCpuRatio: cpu(AFTER.label, history) / cpu(AFTER.label, 0),
+      ...(baseline
+        ? {
+            afterOverBefore: {
+              fresh: rate(AFTER.label, 0) / rate(versions[0]?.label as string, 0),
+              history: rate(AFTER.label, history) / rate(versions[0]?.label as string, history),
+            },
+          }
+        : {}),
+    };
+    const medians = versions.flatMap((v) =>
+      [0, history].map((h) => ({
+        version: v.label,
+        history: h,
+        deliveredPerSecond: rate(v.label, h),
+        cpuMsPerOrder: cpu(v.label, h),
+        designDayMinutes: DESIGN_DAY_ORDERS / rate(v.label, h) / 60,
+      })),
+    );
+    console.log(`medians of ${runs.length / medians.length} run(s) each:`);
+    console.log(
+      table(
+        ['services', 'history', 'delivered/s', 'CPU ms/order (3 services)', '250k in min'],
+        medians.map((m) => [m.version, m.history, m.deliveredPerSecond, m.cpuMsPerOrder, m.designDayMinutes]),
+      ),
+    );
+    console.log(`ratios: ${JSON.stringify(ratios)}`);
+    return writeReport('design-day', options.tiny, start, { runs, medians, ...ratios });
+  },
+
+  hapi: async (options) => {
+    const start = started();
+    if (!options.hapiUrl) {
+      const why = 'no HAPI base URL given (--hapi <url> or HAPI_BASE_URL): HAPI side by side skipped';
+      console.log(why);
+      return writeReport('hapi', options.tiny, start, {}, why);
+    }
+    const results = await runHapiSideBySide(options.hapiUrl, options.tiny ? 20 : 500);
+    return writeReport('hapi', options.tiny, start, results);
+  },
+};

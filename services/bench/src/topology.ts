@@ -1,0 +1,137 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDevCredentials } from '@imaging/auth';
+import type { Topology } from '@imaging/config';
+import { loadFhirDefinitions } from '@imaging/fhir';
+import { isPortFree, ServiceProcess } from '@imaging/service-process';
+import type { DemoOptions } from '@imaging/demo';
+import { demoTopology, prepareDataDir, serviceSpecs, storeLocations, topologyFile } from '@imaging/demo/world';
+import { preloadHistory } from './history.ts';
+import { REPO_ROOT } from './report.ts';
+
+/** The services a cross-region benchmark runs: the hub and the two gateways an order crosses. */
+export type BenchService = 'hub' | 'north' | 'midlands';
+const SERVICES: BenchService[] = ['hub', 'north', 'midlands'];
+
+export interface TopologyOptions {
+  /** Tasks of history written into each gateway's store before it starts. */
+  history: number;
+  /** Extra environment for every service (e.g. NODE_OPTIONS=--cpu-prof). */
+  env?: Record<string, string>;
+  /** Keep the data dir (stores, logs) after stopping; default: removed. */
+  keep?: boolean;
+  /** Run each service under `node --cpu-prof`, its profile written to `<dataDir>/profiles` (kept). */
+  profile?: boolean;
+  /** Run the services from another checkout (a baseline to compare with); default this one. */
+  sourceRoot?: string;
+}
+
+/**
+ * The hub and the north and midlands gateways as real processes on 127.0.0.1, with real tokens, their
+ * own embedded stores in a temporary data dir and free ports: the demo's topology, without the demo.
+ */
+export interface BenchTopology {
+  topology: Topology;
+  dataDir: string;
+  services: Record<BenchService, ServiceProcess>;
+  /** Each service's embedded store file. */
+  storePath: Record<BenchService, string>;
+  /** CPU seconds (user + system) each service has used so far. */
+  cpuSeconds(): Record<BenchService, number>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchTopology(options: TopologyOptions): Promise<BenchTopology> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'imaging-bench-'));
+  prepareDataDir(dataDir);
+  const demoOptions: DemoOptions = {
+    explore: false,
+    scenario: false,
+    dataDir,
+    host: '127.0.0.1',
+    portBase: await freePortBase(),
+  };
+  const topology = demoTopology(demoOptions);
+  writeFileSync(topologyFile(dataDir), `${JSON.stringify(topology, null, 2)}\n`);
+  await ensureDevCredentials(topology, dataDir);
+  const locations = storeLocations({}, dataDir);
+  const storePath: Record<BenchService, string> = {
+    hub: locations.hub,
+    north: locations.regions.north as string,
+    midlands: locations.regions.midlands as string,
+  };
+  loadFhirDefinitions();
+  if (options.history > 0) {
+    await preloadHistory(storePath.north, options.history, 'imaging-midlands');
+    await preloadHistory(storePath.midlands, options.history, 'imaging-north');
+  }
+  const specs = serviceSpecs(demoOptions, topology);
+  const services = Object.fromEntries(
+    SERVICES.map((name) => {
+      const spec = specs[name];
+      // The gateways' production delivery timings, not the demo's quicker ones.
+      const {
+        DELIVERY_INTERVAL: _i,
+        DELIVERY_BASE_BACKOFF: _b,
+        DELIVERY_MAX_BACKOFF: _m,
+        DELIVERY_LEASE: _l,
+        ...env
+      } = spec.env;
+      const profile: Record<string, string> = options.profile
+        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(dataDir, 'profiles')} --cpu-prof-name=${name}.cpuprofile` }
+        : {};
+      const entry = options.sourceRoot ? spec.entry.replace(REPO_ROOT, options.sourceRoot) : spec.entry;
+      return [name, new ServiceProcess({ ...spec, entry, env: { ...env, ...profile, ...options.env } })];
+    }),
+  ) as Record<BenchService, ServiceProcess>;
+  const stop = async () => {
+    await Promise.all(SERVICES.map((name) => services[name].stop().catch(() => undefined)));
+    if (!options.keep && !options.profile) rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    for (const name of SERVICES) await services[name].launch();
+    await Promise.all(SERVICES.map((name) => services[name].waitHealthy()));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    topology,
+    dataDir,
+    services,
+    storePath,
+    cpuSeconds: () =>
+      Object.fromEntries(SERVICES.map((name) => [name, cpuSecondsOf(services[name].pid)])) as Record<
+        BenchService,
+        number
+      >,
+    stop,
+  };
+}
+
+/** A port base whose hub and gateway ports (base, base+101…103) are all free. */
+async function freePortBase(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const ports = [base, base + 101, base + 102, base + 103];
+    if ((await Promise.all(ports.map((p) => isPortFree(p, '127.0.0.1')))).every(Boolean)) return base;
+  }
+  throw new Error('no free port base found for the benchmark topology');
+}
+
+/** User + system CPU seconds of a process, from /proc (Linux); 0 where it cannot be read. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Linux's USER_HZ: 100 on every mainstream architecture. */
+const CLOCK_TICKS = 100;
