@@ -4,3 +4,4 @@ export * from './events.ts';
 export * from './headers.ts';
 export * from './parse.ts';
 export * from './response.ts';
+export * from './flow-events.ts';

@@ -30,7 +30,7 @@ describe('open endpoints', () => {
     expect(statement.resourceType).toBe('CapabilityStatement');
     const rest = statement.rest?.[0];
     expect(rest?.resource?.map((r) => r.type)).toEqual(['Organization', 'Endpoint', 'DocumentReference']);
-    expect(rest?.operation?.map((o) => o.name)).toEqual(['process-message', 'retrieve']);
+    expect(rest?.operation?.map((o) => o.name)).toEqual(['process-message', 'retrieve', 'case-trail']);
     expect(JSON.stringify(rest?.security)).toContain('http://127.0.0.1:4000/oauth2/token');
   });
 

@@ -1,11 +1,20 @@
 import { systemClock } from '@imaging/fhir';
-import { createAccessTokenVerifier, hubJwks, requireAuth, serviceTokenSource, tokenRoutes } from '@imaging/auth';
+import {
+  createAccessTokenVerifier,
+  hubJwks,
+  requireAuth,
+  requireCustomScope,
+  serviceTokenSource,
+  tokenRoutes,
+} from '@imaging/auth';
 import { createFhirApp, unsupportedInteraction } from '@imaging/fhir-http';
+import { FLOW_SCOPES } from '@imaging/messaging';
 import type { Hono } from 'hono';
 import { createRegionLink } from './adapters/region-link.ts';
 import type { AppDeps, AppEnv, HubContext } from './deps.ts';
 import { documentReferenceRoutes } from './routes/document-reference.ts';
 import { DIRECTORY_TYPES, directoryRoutes } from './routes/directory.ts';
+import { caseTrailRoutes } from './routes/flow.ts';
 import { metadataRoutes } from './routes/metadata.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 
@@ -67,8 +76,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.route('/fhir/metadata', metadataRoutes(hub));
 
+  // The flow view's event feed (text/event-stream): what the hub routes, as it happens.
+  const flow = deps.flow;
+  if (flow)
+    app.get('/events', requireAuth(verifier), requireCustomScope(FLOW_SCOPES.events), (c) =>
+      flow.subscribe(c.req.raw.signal),
+    );
+
   app.use('/fhir/*', requireAuth(verifier));
   app.route('/fhir/$process-message', processMessageRoutes(hub));
+  app.route('/fhir/$case-trail', caseTrailRoutes(hub));
   for (const type of DIRECTORY_TYPES) app.route(`/fhir/${type}`, directoryRoutes(hub, type));
   app.route('/fhir/DocumentReference', documentReferenceRoutes(hub));
   const unsupported = unsupportedInteraction(SERVED_TYPES);

@@ -1,7 +1,9 @@
-import { requireAuth } from '@imaging/auth';
+import { requireAuth, requireCustomScope } from '@imaging/auth';
 import { createFhirApp, unsupportedInteraction } from '@imaging/fhir-http';
+import { FLOW_SCOPES } from '@imaging/messaging';
 import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './deps.ts';
+import { caseTrailRoutes } from './routes/flow.ts';
 import { metadataRoutes } from './routes/metadata.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 import { readRoutes } from './routes/resources.ts';
@@ -28,8 +30,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get('/health', (c) => c.json({ status: 'ok', region: deps.region.regionId }));
   app.route('/fhir/metadata', metadataRoutes(deps, deps.hubUrl));
 
+  // The flow view's event feed (text/event-stream): what moves and what waits here, as it happens.
+  const flow = deps.flow;
+  if (flow)
+    app.get('/events', requireAuth(deps.verifier), requireCustomScope(FLOW_SCOPES.events), (c) =>
+      flow.subscribe(c.req.raw.signal),
+    );
+
   app.use('/fhir/*', requireAuth(deps.verifier));
   app.route('/fhir/$process-message', processMessageRoutes(deps));
+  app.route('/fhir/$case-trail', caseTrailRoutes(deps));
   app.route('/fhir', writeRoutes(deps));
   for (const type of READABLE_TYPES) app.route(`/fhir/${type}`, readRoutes(deps, type));
   const unsupported = unsupportedInteraction(READABLE_TYPES);

@@ -1,4 +1,4 @@
-import { capabilityStatement, fhirResponse } from '@imaging/fhir-http';
+import { capabilityStatement, fhirResponse, CASE_TRAIL_OPERATION } from '@imaging/fhir-http';
 import { CANONICAL_BASE, PROFILE_URLS } from '@imaging/fhir';
 import { tokenEndpointOf } from '@imaging/auth';
 import { Hono } from 'hono';
@@ -51,6 +51,7 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
     operations: [
       { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
       { name: 'retrieve', definition: `${CANONICAL_BASE}/OperationDefinition/DocumentReference-retrieve` },
+      CASE_TRAIL_OPERATION,
     ],
   });
   app.get('/', () => fhirResponse(statement));

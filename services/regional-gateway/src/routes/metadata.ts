@@ -1,5 +1,5 @@
 import { tokenEndpointOf } from '@imaging/auth';
-import { capabilityStatement, fhirResponse } from '@imaging/fhir-http';
+import { CASE_TRAIL_OPERATION, capabilityStatement, fhirResponse } from '@imaging/fhir-http';
 import type { CapabilityResource } from '@imaging/fhir-http';
 import { searchCapability } from '@imaging/fhir';
 import { Hono } from 'hono';
@@ -37,6 +37,7 @@ export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
     resources: RESOURCES,
     operations: [
       { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
+      CASE_TRAIL_OPERATION,
     ],
   });
   app.get('/', () => fhirResponse(statement));

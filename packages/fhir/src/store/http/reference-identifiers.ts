@@ -28,6 +28,8 @@ export const REFERENCE_IDENTIFIER_PARAMS: Readonly<Record<string, readonly strin
   Communication: ['recipient', 'sender', 'subject', 'patient'],
   Organization: ['partof'],
   Endpoint: ['organization'],
+  // The hub's audit trail of one case: entity:identifier=<correlation system>|<X-Correlation-ID>.
+  AuditEvent: ['entity'],
 };
 
 /** The code of the custom parameter that stands for `<param>:identifier`. */
