@@ -27,6 +27,9 @@ export function explorationGuide(ctx: DemoContext): string {
         `  ${(name as string).padEnd(17)} ${(base as string).padEnd(29)} ${extra}\n  ${''.padEnd(17)} store ${store}`,
     ),
     `  ${'logs'.padEnd(17)} ${dataDir}/logs/`,
+    ...(ctx.flowView
+      ? ['', `  ${'flow view'.padEnd(17)} ${ctx.flowView.url}   the flow live, cases, and buttons to drive the demo`]
+      : []),
     '',
     'Get a token (SMART Backend Services, signed with the dev key in the data dir) and call the API:',
     '',
@@ -37,6 +40,8 @@ export function explorationGuide(ctx: DemoContext): string {
     '',
     '  TOKEN=$(pnpm -s token ris-rm1)',
     `  curl -s -H "Authorization: Bearer $TOKEN" '${url('midlands')}/Task?status=requested'`,
+    '',
+    '  TOKEN=$(pnpm -s token flow-view)       # paste it at the flow view\'s "Sign in" to open a case',
     '',
     '  TOKEN=$(pnpm -s token clinician-rs1)',
     `  curl -s -H "Authorization: Bearer $TOKEN" '${topology.hub.url}/fhir/DocumentReference?subject:identifier=${nhs}'`,
