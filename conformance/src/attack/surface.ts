@@ -8,7 +8,7 @@ export const GATEWAYS = ['north', 'midlands', 'south'] as const;
 /** Who a caller is, as the services know it from a valid token. */
 export interface Identity {
   clientId: string;
-  kind: 'referrer' | 'provider' | 'clinician' | 'gateway' | 'hub';
+  kind: 'referrer' | 'provider' | 'clinician' | 'gateway' | 'observer' | 'hub';
   organisation?: string;
   region?: string;
 }

@@ -54,7 +54,7 @@ export async function ensureDevCredentials(
     clients.push({
       id: client.id,
       kind: client.kind,
-      region: client.region,
+      ...(client.region ? { region: client.region } : {}),
       ...(client.organisation ? { organisation: client.organisation } : {}),
       scopes: [...client.scopes],
       jwks: { keys: [key.publicJwk] },

@@ -46,7 +46,8 @@ export const ClientRegistrationSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
     kind: ClientKind,
-    region: z.string().min(1),
+    /** Absent only for an observer (a national, read-only view). */
+    region: z.string().min(1).optional(),
     organisation: z.string().min(1).optional(),
     scopes: z.array(z.string().min(1)).min(1),
     jwks: z.object({ keys: z.array(PublicJwkSchema).min(1) }).optional(),

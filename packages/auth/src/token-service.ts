@@ -130,7 +130,7 @@ export async function issueAccessToken(
       client_kind: client.kind,
       scope: granted,
       ...(client.organisation ? { org: client.organisation } : {}),
-      region: client.region,
+      ...(client.region ? { region: client.region } : {}),
     },
     deps,
   );

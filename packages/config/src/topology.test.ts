@@ -93,6 +93,16 @@ describe('topology', () => {
     expect(() => parseTopology(twice)).toThrow(/person n81001-patel: the same id twice/);
   });
 
+  it('lets only an observer go without a region and an organisation', () => {
+    const topology = devTopology();
+    const observer = topology.clients.find((c) => c.kind === 'observer');
+    expect(observer).toMatchObject({ id: 'flow-view', scopes: expect.arrayContaining(['flow/events', 'flow/case']) });
+    expect(observer?.region).toBeUndefined();
+    expect(parseTopology(topology).clients).toContainEqual(observer);
+    topology.clients.push({ id: 'gp-nowhere', kind: 'referrer', organisation: 'N81001', scopes: ['system/Task.rs'] });
+    expect(() => parseTopology(topology)).toThrow(/client gp-nowhere: needs a region/);
+  });
+
   it('rejects malformed fields with their paths', () => {
     const bad = { ...devTopology(), regions: [{ id: 'North!', name: 'x', serviceId: '', url: 'not a url', port: 1 }] };
     expect(() => parseTopology(bad)).toThrow(/regions\.0\.id[\s\S]*regions\.0\.serviceId[\s\S]*regions\.0\.url/);

@@ -10,7 +10,8 @@ import { z } from 'zod';
 const odsCode = z.string().regex(/^[A-Z0-9]{3,10}$/, 'an ODS code: 3-10 upper-case letters or digits');
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes');
 
-export const ClientKind = z.enum(['referrer', 'provider', 'clinician', 'gateway']);
+/** `observer`: a read-only national view of the flow (the flow view); it belongs to no region or organisation. */
+export const ClientKind = z.enum(['referrer', 'provider', 'clinician', 'gateway', 'observer']);
 export type ClientKind = z.infer<typeof ClientKind>;
 
 /**
@@ -71,7 +72,8 @@ export const TopologySchema = z.object({
     z.object({
       id,
       kind: ClientKind,
-      region: id,
+      /** Every client but an observer belongs to a region. */
+      region: id.optional(),
       /** The organisation the client acts for; gateways act for their region. */
       organisation: odsCode.optional(),
       scopes: z.array(z.string().min(1)).min(1),
@@ -116,6 +118,12 @@ const spinalOnCall = (ods: string, name: string) => ({
   name: `Spinal on-call team, ${name}`,
   role: 'spinal-on-call' as const,
 });
+
+/**
+ * What the flow view reads: the directory (to find the services), each service's event feed
+ * (`flow/events`: what moves, no patient data) and the full story of one case (`flow/case`).
+ */
+export const FLOW_VIEW_SCOPES = ['system/Organization.rs', 'system/Endpoint.rs', 'flow/events', 'flow/case'] as const;
 
 export interface DevTopologyOptions {
   /**
@@ -287,6 +295,12 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
         organisation: 'RS1',
         scopes: ['system/DocumentReference.rs', 'system/ImagingStudy.rs', 'system/DiagnosticReport.rs'],
       },
+      {
+        // The flow view (services/flow-view): reads the directory, each service's event feed and case trails.
+        id: 'flow-view',
+        kind: 'observer',
+        scopes: [...FLOW_VIEW_SCOPES],
+      },
     ],
   };
 }
@@ -317,13 +331,16 @@ export function parseTopology(raw: unknown, source = 'topology'): Topology {
       .filter((o) => !regions.has(o.region))
       .map((o) => `organisation ${o.ods}: unknown region '${o.region}'`),
     ...topology.clients
-      .filter((c) => !regions.has(c.region))
+      .filter((c) => c.region !== undefined && !regions.has(c.region))
       .map((c) => `client ${c.id}: unknown region '${c.region}'`),
+    ...topology.clients
+      .filter((c) => c.kind !== 'observer' && c.region === undefined)
+      .map((c) => `client ${c.id}: needs a region`),
     ...topology.clients
       .filter((c) => c.organisation && !orgs.has(c.organisation))
       .map((c) => `client ${c.id}: unknown organisation '${c.organisation}'`),
     ...topology.clients
-      .filter((c) => c.kind !== 'gateway' && !c.organisation)
+      .filter((c) => c.kind !== 'gateway' && c.kind !== 'observer' && !c.organisation)
       .map((c) => `client ${c.id}: needs an organisation`),
     ...duplicates(peopleOf(topology)).map((personId) => `person ${personId}: the same id twice`),
   ];

@@ -39,6 +39,11 @@ export function requestContext(logger: Logger): MiddlewareHandler<{ Variables: R
   };
 }
 
+/** Whether a value will do as a request or correlation id: 1-128 of A-Z a-z 0-9 - . _ : */
+export function isTraceId(value: string | undefined): value is string {
+  return !!value && ID_RE.test(value);
+}
+
 function validId(value: string | undefined): string | undefined {
   return value && ID_RE.test(value) ? value : undefined;
 }

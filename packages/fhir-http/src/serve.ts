@@ -8,6 +8,8 @@ export interface ServeOptions {
   logger: Logger;
   /** Called once on SIGTERM/SIGINT after the server stops taking requests: stop workers, close stores. */
   onShutdown?: () => Promise<void>;
+  /** Called when shutdown begins: end long-lived responses (event streams), which would keep the server open. */
+  onClosing?: () => void;
 }
 
 /** Serves an app and shuts down gracefully on SIGTERM or SIGINT. Resolves once listening. */
@@ -23,7 +25,16 @@ export function serveApp<E extends Env>(
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
-        await new Promise<void>((done) => server.close(() => done()));
+        const stopped = new Promise<void>((done) => server.close(() => done()));
+        options.onClosing?.();
+        // close() ends only the connections idle at that moment: one kept alive by a client that goes on
+        // calling (a health probe, a feed reconnecting) would hold the shutdown open, so idle ones are swept.
+        const sweep = setInterval(
+          () => (server as { closeIdleConnections?: () => void }).closeIdleConnections?.(),
+          100,
+        );
+        await stopped;
+        clearInterval(sweep);
         await options.onShutdown?.();
       })());
     const onSignal = (signal: string) => {

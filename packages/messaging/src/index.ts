@@ -5,3 +5,4 @@ export * from './headers.ts';
 export * from './parse.ts';
 export * from './response.ts';
 export * from './alert-authority.ts';
+export * from './flow-events.ts';

@@ -3,6 +3,7 @@ import { ensureDevCredentials } from '@imaging/auth';
 import { isOutcomeError } from '@imaging/fhir';
 import { ServiceProcess } from '@imaging/service-process';
 import { faultSteps } from './faults.ts';
+import { startFlowView } from './flow-view.ts';
 import type { DemoOptions } from './options.ts';
 import { pathwaySteps } from './pathway.ts';
 import { safetySteps } from './safety.ts';
@@ -64,6 +65,7 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      await context.flowView?.stop().catch(() => undefined);
       await Promise.all(Object.values(services).map((s) => s.stop().catch(() => undefined)));
       await context.stores?.close().catch(() => undefined);
     })());
@@ -101,6 +103,8 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
         await step.run(context);
         passed++;
         timeline.result(index, steps.length, true, performance.now() - began);
+        // Exploring: the flow view comes up with the topology, so the audience watches the scenario on it.
+        if (step === startTopology && options.explore) await openFlowView(context);
       } catch (err) {
         const text = failureText(err);
         timeline.event({ where: 'demo', who: 'demo', what: text, kind: 'fail' });
@@ -121,6 +125,21 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
   })();
 
   return { result, stop, context, passedSoFar: () => passed, total: steps.length };
+}
+
+async function openFlowView(ctx: DemoContext): Promise<void> {
+  try {
+    const view = await startFlowView(ctx);
+    if (typeof view === 'string') ctx.timeline.line(`flow view: ${view}`);
+    else {
+      ctx.flowView = view;
+      ctx.timeline.line(
+        `flow view: ${view.url}   (live; open it in a browser to watch the scenario and drive the demo)`,
+      );
+    }
+  } catch (err) {
+    ctx.timeline.line(`flow view: not started: ${(err as Error).message}`);
+  }
 }
 
 function failureText(err: unknown): string {

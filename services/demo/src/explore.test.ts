@@ -33,4 +33,13 @@ describe('what --explore prints', () => {
     expect(text).not.toContain('clinician-rs1');
     expect(text).toContain('curl -s -H "Authorization: Bearer $TOKEN" \'http://127.0.0.1:4101/fhir/Task?_count=5\'');
   });
+
+  it('gives the flow view and its token when the flow view runs', () => {
+    const ctx = context('/tmp/explore', false);
+    expect(explorationGuide(ctx)).not.toContain('flow-view');
+    ctx.flowView = { url: 'http://127.0.0.1:4100/', stop: async () => undefined };
+    const text = explorationGuide(ctx);
+    expect(text).toContain('flow view         http://127.0.0.1:4100/');
+    expect(text).toContain('TOKEN=$(npm run -s token -- flow-view)');
+  });
 });

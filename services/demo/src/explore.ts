@@ -41,6 +41,9 @@ export function explorationGuide(ctx: DemoContext): string {
         `  ${(name as string).padEnd(17)} ${(base as string).padEnd(29)} ${extra}\n  ${''.padEnd(17)} store ${store}`,
     ),
     `  ${'logs'.padEnd(17)} ${fromRepoRoot(dataDir)}/logs/`,
+    ...(ctx.flowView
+      ? ['', `  ${'flow view'.padEnd(17)} ${ctx.flowView.url}   the flow live, cases, and buttons to drive the demo`]
+      : []),
     '',
     'Get a token (SMART Backend Services, signed with the dev key in the data dir) and call the API, from the repo root:',
     '',
@@ -52,6 +55,7 @@ export function explorationGuide(ctx: DemoContext): string {
     '',
     token('ris-rm1'),
     get(`${url('midlands')}/Task?status=requested`),
+    ...(ctx.flowView ? ['', `${token('flow-view')}   # paste it at the flow view's "Sign in" to open a case`] : []),
     ...scenarioOnly(
       '',
       token('clinician-rs1'),

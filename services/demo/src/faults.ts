@@ -1,6 +1,7 @@
 import type { ServiceRequest, Task } from '@medplum/fhirtypes';
 import { SYSTEMS } from '@imaging/fhir';
 import type { FhirStore, PlacedOrder, WithId } from '@imaging/fhir';
+import { briefDeliveryProgress } from '@imaging/messaging';
 import { pollUntil } from '@imaging/simulators';
 import {
   attemptsOf,
@@ -58,11 +59,7 @@ function awaitDelivered(
 
 /** Why a delivery is waiting, in brief: `attempt 1 failed: 503 (ECONNREFUSED)`. */
 export function pendingReason(delivery: Task): string {
-  const text = delivery.businessStatus?.text ?? '';
-  const attempt = /^attempt \d+ failed: \d{3}/.exec(text)?.[0];
-  if (!attempt) return text.replace(/; next attempt at .*$/, '');
-  const cause = /(ECONN\w+|EHOSTUNREACH|ETIMEDOUT|no answer within \d+ ms)/.exec(text)?.[0];
-  return cause ? `${attempt} (${cause})` : attempt;
+  return briefDeliveryProgress(delivery.businessStatus?.text ?? '');
 }
 
 const midlandsDown: Step = {

@@ -34,6 +34,10 @@ describe('demo options', () => {
     expect(parseDemoArgs(['--no-scenario'], ROOT)).toMatchObject({ explore: true, scenario: false });
   });
 
+  it('checks the flow view’s port (n+100) only when it is served, with --explore', () => {
+    expect(parseDemoArgs(['--port-base', '6597'], ROOT)?.portBase).toBe(6597);
+  });
+
   it('answers --help with undefined (print the usage)', () => {
     expect(parseDemoArgs(['--help'], ROOT)).toBeUndefined();
   });
@@ -43,6 +47,8 @@ describe('demo options', () => {
     [['--port-base', '65500'], /--port-base must be a port/],
     [['--port-base', '6000'], /port 6000, which fetch\(\) refuses/],
     [['--port-base', '6465'], /gives port 6566, which fetch/],
+    [['--explore', '--port-base', '6597'], /gives port 6697, which fetch/],
+    [['--no-scenario', '--port-base', '6597'], /gives port 6697, which fetch/],
     [['--hapi', 'not a url'], /--hapi must be an http\(s\) URL/],
     [['--hapi', 'ftp://x/fhir'], /--hapi must be an http\(s\) URL/],
     [['--fast'], /Unknown option '--fast'/],

@@ -19,10 +19,10 @@ export interface DemoOptions {
 export const DEFAULT_PORT_BASE = 4000;
 
 export const USAGE = `Usage: npm run demo -- [--explore] [--no-scenario] [--hapi <FHIR base>] [--port-base <port>] [--data-dir <dir>]
-  --explore          leave the hub and gateways running after the scenario (Ctrl-C stops them)
-  --no-scenario      start the hub and gateways with empty stores and leave them running (implies --explore)
+  --explore          serve the flow view on n+100, and leave everything running after the scenario (Ctrl-C stops it)
+  --no-scenario      start the hub, the gateways and the flow view with empty stores and leave them running (implies --explore)
   --hapi <url>       the services store in a HAPI FHIR server: <url>/hub, <url>/north, <url>/midlands, <url>/south
-  --port-base <n>    the hub listens on n and the gateways on n+101..n+103 (default ${DEFAULT_PORT_BASE})
+  --port-base <n>    the hub listens on n, the gateways on n+101..n+103 and the flow view on n+100 (default ${DEFAULT_PORT_BASE})
   --data-dir <dir>   keys, logs and embedded stores (default .data/demo; wiped at start)`;
 
 /**
@@ -72,7 +72,9 @@ export function parseDemoArgs(argv: string[], repoRoot: string): DemoOptions | u
   if (!Number.isInteger(portBase) || portBase < 1 || portBase + 103 > 65535) {
     throw new UsageError(`--port-base must be a port from 1 to ${65535 - 103}, not '${values['port-base']}'`);
   }
-  const bad = [portBase, portBase + 101, portBase + 102, portBase + 103].filter((p) => BAD_PORTS.has(p));
+  const explore = values.explore || values['no-scenario'];
+  const ports = [portBase, portBase + 101, portBase + 102, portBase + 103, ...(explore ? [portBase + 100] : [])];
+  const bad = ports.filter((p) => BAD_PORTS.has(p));
   if (bad.length)
     throw new UsageError(
       `--port-base ${portBase} gives port ${bad.join(', ')}, which fetch() refuses to connect to (a "bad port" of the Fetch standard): choose another`,
@@ -90,7 +92,7 @@ export function parseDemoArgs(argv: string[], repoRoot: string): DemoOptions | u
     hapiUrl = values.hapi.replace(/\/+$/, '');
   }
   return {
-    explore: values.explore || values['no-scenario'],
+    explore,
     scenario: !values['no-scenario'],
     ...(hapiUrl ? { hapiUrl } : {}),
     portBase,

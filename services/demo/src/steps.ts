@@ -4,6 +4,7 @@ import type { OutcomeError } from '@imaging/fhir';
 import type { Clinician, FhirClient, Referrer, RisPacs } from '@imaging/simulators';
 import type { ServiceProcess } from '@imaging/service-process';
 import type { Stores } from './evidence.ts';
+import type { RunningFlowView } from './flow-view.ts';
 import type { DemoOptions } from './options.ts';
 import type { Timeline } from './timeline.ts';
 import type { RunIds, ServiceName } from './world.ts';
@@ -38,6 +39,8 @@ export interface DemoContext {
   startedAt: Date;
   stores?: Stores;
   actors?: Actors;
+  /** The flow view, with --explore, once the topology is up. */
+  flowView?: RunningFlowView;
   /** Facts later steps build on (ids of what earlier steps made). */
   facts: Map<string, unknown>;
 }

@@ -45,7 +45,7 @@ describe('open endpoints', () => {
       'DocumentReference',
       'StructureDefinition',
     ]);
-    expect(rest?.operation?.map((o) => o.name)).toEqual(['process-message']);
+    expect(rest?.operation?.map((o) => o.name)).toEqual(['process-message', 'case-trail']);
     expect(rest?.resource?.find((r) => r.type === 'DocumentReference')?.operation?.map((o) => o.name)).toEqual([
       'validate',
       'retrieve',

@@ -3,6 +3,7 @@ import {
   createAccessTokenVerifier,
   hubJwks,
   requireAuth,
+  requireCustomScope,
   serviceTokenSource,
   smartConfiguration,
   smartConfigurationRoutes,
@@ -10,11 +11,13 @@ import {
   tokenRoutes,
 } from '@imaging/auth';
 import { createFhirApp, publishedRoutes, unsupportedInteraction, validateRoutes } from '@imaging/fhir-http';
+import { FLOW_SCOPES } from '@imaging/messaging';
 import type { Hono } from 'hono';
 import { createRegionLink } from './adapters/region-link.ts';
 import type { AppDeps, AppEnv, HubContext } from './deps.ts';
 import { documentReferenceRoutes } from './routes/document-reference.ts';
 import { DIRECTORY_TYPES, directoryRoutes } from './routes/directory.ts';
+import { caseTrailRoutes } from './routes/flow.ts';
 import { HUB_PUBLISHED, metadataRoutes } from './routes/metadata.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 
@@ -82,9 +85,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/fhir/metadata', metadataRoutes(hub));
   app.route('/fhir', publishedRoutes(HUB_PUBLISHED, hub.baseUrl, clock));
 
+  // The flow view's event feed (text/event-stream): what the hub routes, as it happens.
+  const flow = deps.flow;
+  if (flow)
+    app.get('/events', requireAuth(verifier), requireCustomScope(FLOW_SCOPES.events), (c) =>
+      flow.subscribe(c.req.raw.signal),
+    );
+
   app.use('/fhir/*', requireAuth(verifier));
   app.route('/fhir', validateRoutes(SERVED_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(hub));
+  app.route('/fhir/$case-trail', caseTrailRoutes(hub));
   for (const type of DIRECTORY_TYPES) app.route(`/fhir/${type}`, directoryRoutes(hub, type));
   app.route('/fhir/DocumentReference', documentReferenceRoutes(hub));
   const unsupported = unsupportedInteraction(SERVED_TYPES);

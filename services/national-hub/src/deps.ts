@@ -10,7 +10,7 @@ import {
 import type { AuthVariables, ClientRegistry, PublicJwk, SigningKey } from '@imaging/auth';
 import { devTopology, readTopology } from '@imaging/config';
 import type { Clock, FhirStore, Logger } from '@imaging/fhir';
-import { openStore, validatingStore } from '@imaging/fhir';
+import { observedStore, openStore, systemClock, validatingStore } from '@imaging/fhir';
 import { loadOrCreateSecret, pageTokens } from '@imaging/fhir-http';
 import type { PageTokens, RequestVars } from '@imaging/fhir-http';
 import type { Context } from 'hono';
@@ -18,6 +18,8 @@ import type { HubConfig } from './config.ts';
 import { publicUrlOf } from './config.ts';
 import { seedDirectory } from './domain/directory.ts';
 import type { HubDomainDeps } from './domain/ports.ts';
+import type { HubFlow } from './flow.ts';
+import { createHubFlow } from './flow.ts';
 
 /** Everything the hub app needs, built by createDeps (or a test). No process.env, no globals. */
 export interface AppDeps {
@@ -35,6 +37,8 @@ export interface AppDeps {
   clock?: Clock;
   logger: Logger;
   pageTokens: PageTokens;
+  /** The flow view's event feed (`GET /events`); without it the hub has none. */
+  flow?: HubFlow;
   /** For calls to the regions (tests may route them elsewhere). */
   fetch?: typeof fetch;
   /** How long a region has to answer before the hub says 503. Default 10 s. */
@@ -71,13 +75,17 @@ export async function createDeps(config: HubConfig, logger: Logger): Promise<App
     registry = loadClientRegistry(config.CLIENT_REGISTRY ?? clientRegistryFile(dataDir));
     signingKey = await loadDevHubKey(dataDir);
   }
-  const store = validatingStore(
-    openStore(config.HUB_STORE ?? join(dataDir, 'hub', 'fhir.sqlite'), { groupCommit: true }),
+  // Every AuditEvent written is told to the flow feed once stored: the feed needs no hook in the domain code.
+  const flow = createHubFlow(systemClock);
+  const store = observedStore(
+    validatingStore(openStore(config.HUB_STORE ?? join(dataDir, 'hub', 'fhir.sqlite'), { groupCommit: true })),
+    flow.onChange,
   );
   const seeded = await seedDirectory(store, topology);
   logger.info('directory seeded', { store: store.description, ...seeded });
   return {
     store,
+    flow,
     registry,
     signingKey,
     publicUrl: publicUrlOf(config),

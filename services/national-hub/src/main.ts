@@ -17,6 +17,7 @@ await serveApp(app, {
   port: config.PORT,
   hostname: config.HOST,
   logger,
+  onClosing: () => deps.flow?.close(),
   onShutdown: async () => {
     await jobs.stop();
     await deps.store.close();

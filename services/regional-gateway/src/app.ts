@@ -1,13 +1,16 @@
 import {
   requireAuth,
+  requireCustomScope,
   scopesForInteractions,
   smartConfiguration,
   smartConfigurationRoutes,
   smartEndpointsOf,
 } from '@imaging/auth';
 import { createFhirApp, publishedRoutes, unsupportedInteraction, validateRoutes } from '@imaging/fhir-http';
+import { FLOW_SCOPES } from '@imaging/messaging';
 import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './deps.ts';
+import { caseTrailRoutes } from './routes/flow.ts';
 import { GATEWAY_PUBLISHED, GATEWAY_RESOURCES, metadataRoutes } from './routes/metadata.ts';
 import { DELIVER_SCOPE } from './routes/process-message.ts';
 import { alertOperationRoutes } from './routes/alert-operations.ts';
@@ -40,9 +43,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/fhir/metadata', metadataRoutes(deps, deps.hubUrl));
   app.route('/fhir', publishedRoutes(GATEWAY_PUBLISHED, deps.region.fhirBaseUrl, deps.clock));
 
+  // The flow view's event feed (text/event-stream): what moves and what waits here, as it happens.
+  const flow = deps.flow;
+  if (flow)
+    app.get('/events', requireAuth(deps.verifier), requireCustomScope(FLOW_SCOPES.events), (c) =>
+      flow.subscribe(c.req.raw.signal),
+    );
+
   app.use('/fhir/*', requireAuth(deps.verifier));
   app.route('/fhir', validateRoutes(READABLE_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(deps));
+  app.route('/fhir/$case-trail', caseTrailRoutes(deps));
   app.route('/fhir', writeRoutes(deps));
   app.route('/fhir/Task', alertOperationRoutes(deps));
   for (const type of READABLE_TYPES) app.route(`/fhir/${type}`, readRoutes(deps, type));

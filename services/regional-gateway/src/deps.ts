@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { callerOf, createAccessTokenVerifier, defaultDataDir, devTokenSource, jwksUriOf } from '@imaging/auth';
 import type { AccessTokenVerifier, AuthVariables } from '@imaging/auth';
 import type { Caller, Logger } from '@imaging/fhir';
-import { openStore, systemClock, validatingStore } from '@imaging/fhir';
+import { observedStore, openStore, systemClock, validatingStore } from '@imaging/fhir';
 import { loadOrCreateSecret, pageTokens } from '@imaging/fhir-http';
 import type { PageTokens, RequestVars } from '@imaging/fhir-http';
 import type { Context } from 'hono';
@@ -11,6 +11,8 @@ import { createHubClient } from './adapters/hub-client.ts';
 import type { GatewayConfig } from './config.ts';
 import { assertInRegion } from './domain/caller.ts';
 import type { GatewayDeps } from './domain/ports.ts';
+import type { GatewayFlow } from './flow.ts';
+import { createGatewayFlow } from './flow.ts';
 
 /** Everything the gateway app needs: the domain's ports plus the HTTP layer's own. Tests build their own. */
 export interface AppDeps extends GatewayDeps {
@@ -18,6 +20,8 @@ export interface AppDeps extends GatewayDeps {
   pageTokens: PageTokens;
   /** The hub's base URL (without /fhir), where clients find the token endpoint. */
   hubUrl: string;
+  /** The flow view's event feed (`GET /events`); without it the gateway has none. */
+  flow?: GatewayFlow;
   /** Called after a change that queued a delivery, so the worker runs now rather than at its next tick. */
   wakeDelivery?: () => void;
   bodyLimitBytes?: number;
@@ -38,11 +42,20 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
   const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const regionDir = join(dataDir, config.REGION_ID);
   const tokenSource = await devTokenSource(`gateway-${config.REGION_ID}`, { dataDir, hubUrl: config.HUB_URL });
-  const store = validatingStore(
+  const region = {
+    regionId: config.REGION_ID,
+    serviceId: config.SERVICE_ID ?? `imaging-${config.REGION_ID}`,
+    fhirBaseUrl: `${publicUrl}/fhir`,
+  };
+  const validated = validatingStore(
     openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite'), { groupCommit: true }),
   );
+  // Every write is told to the flow feed once stored: the feed needs no hook in the domain code.
+  const flow = createGatewayFlow({ store: validated, region, clock: systemClock, logger });
+  const store = observedStore(validated, flow.onChange);
   return {
     store,
+    flow,
     hub: createHubClient({ hubUrl: config.HUB_URL, tokenSource }),
     clock: systemClock,
     logger,
@@ -62,11 +75,7 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
       breachStepsMs: config.BREACH_ESCALATION_STEP,
       batchSize: 100,
     },
-    region: {
-      regionId: config.REGION_ID,
-      serviceId: config.SERVICE_ID ?? `imaging-${config.REGION_ID}`,
-      fhirBaseUrl: `${publicUrl}/fhir`,
-    },
+    region,
     delivery: {
       baseBackoffMs: config.DELIVERY_BASE_BACKOFF,
       maxBackoffMs: config.DELIVERY_MAX_BACKOFF,

@@ -1,5 +1,5 @@
 /** The kinds of client the directory registers, and `hub` for the hub's own calls into a region. */
-export type CallerKind = 'referrer' | 'provider' | 'clinician' | 'gateway' | 'hub';
+export type CallerKind = 'referrer' | 'provider' | 'clinician' | 'gateway' | 'observer' | 'hub';
 
 /**
  * The authenticated caller as domain code sees it: built from a verified access token by

@@ -1,4 +1,10 @@
-import { capabilityStatement, fhirResponse, publishedCapability, VALIDATE_CAPABILITY } from '@imaging/fhir-http';
+import {
+  CASE_TRAIL_OPERATION,
+  capabilityStatement,
+  fhirResponse,
+  publishedCapability,
+  VALIDATE_CAPABILITY,
+} from '@imaging/fhir-http';
 import type { PublishedResources } from '@imaging/fhir-http';
 import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions } from '@imaging/fhir';
 import { smartEndpointsOf, smartSecurity } from '@imaging/auth';
@@ -88,6 +94,7 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
     ],
     operations: [
       { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
+      CASE_TRAIL_OPERATION,
     ],
   });
   app.get('/', () => fhirResponse(statement));

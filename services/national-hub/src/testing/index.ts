@@ -27,6 +27,8 @@ import {
   unprocessable,
   validatingStore,
   memoryLogger,
+  observedStore,
+  systemClock,
 } from '@imaging/fhir';
 import type { FhirStore, Clock } from '@imaging/fhir';
 import { fhirResponse, pageTokens } from '@imaging/fhir-http';
@@ -35,6 +37,7 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import { createApp, HUB_SERVICE_SCOPES } from '../app.ts';
 import { seedDirectory } from '../domain/directory.ts';
+import { createHubFlow } from '../flow.ts';
 
 /** A data dir of its own for a test file (dev keys, clients.json); remove it in afterAll. */
 export function tempDataDir(): { dir: string; remove: () => void } {
@@ -69,11 +72,14 @@ export async function createTestHub(options: TestHubOptions) {
   const publicUrl = options.publicUrl ?? 'http://127.0.0.1:4000';
   const credentials = await ensureDevCredentials(topology, options.dataDir);
   const raw = options.store ?? new SqliteStore({ path: ':memory:' });
-  const store: FhirStore = validatingStore(raw);
+  // Wired as createDeps wires it: what the store keeps is told to the flow feed.
+  const flow = createHubFlow(options.clock ?? systemClock);
+  const store: FhirStore = observedStore(validatingStore(raw), flow.onChange);
   await seedDirectory(store, topology);
   const logger = memoryLogger();
   const app = createApp({
     store,
+    flow,
     registry: createClientRegistry(credentials.clients),
     signingKey: credentials.hubKey,
     publicUrl,
@@ -108,7 +114,7 @@ export async function createTestHub(options: TestHubOptions) {
   );
   /** The hub's own service token, as it sends to a region with every message it delivers. */
   const hubToken = () => hubTokens.getToken();
-  return { app, store, raw, logger, topology, publicUrl, dataDir: options.dataDir, fetchHub, tokenFor, hubToken };
+  return { app, store, raw, flow, logger, topology, publicUrl, dataDir: options.dataDir, fetchHub, tokenFor, hubToken };
 }
 
 /** The same hub served on a real port on 127.0.0.1 (its public URL is the real one). */

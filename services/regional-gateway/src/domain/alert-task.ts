@@ -56,6 +56,9 @@ const TASK_STATUS_OF: Readonly<Record<AlertState, 'requested' | 'in-progress' | 
   closed: 'completed',
 };
 
+/** The Task statuses of an alert still open (raised or acknowledged), for a search. */
+export const OPEN_ALERT_TASK_STATUSES = [TASK_STATUS_OF.raised, TASK_STATUS_OF.acknowledged].join(',');
+
 /**
  * Each kind's escalation ladder, first step first. A step that cannot receive (someone who has left, an
  * organisation the directory does not know) is passed at once; the last step repeats until answered. A

@@ -1,5 +1,11 @@
 import { smartEndpointsOf, smartSecurity } from '@imaging/auth';
-import { capabilityStatement, fhirResponse, publishedCapability, VALIDATE_CAPABILITY } from '@imaging/fhir-http';
+import {
+  CASE_TRAIL_OPERATION,
+  capabilityStatement,
+  fhirResponse,
+  publishedCapability,
+  VALIDATE_CAPABILITY,
+} from '@imaging/fhir-http';
 import type { CapabilityResource, PublishedResources } from '@imaging/fhir-http';
 import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions, publishedValueSets, searchCapability } from '@imaging/fhir';
 import { Hono } from 'hono';
@@ -61,6 +67,7 @@ export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
     resources: [...GATEWAY_RESOURCES, ...publishedCapability(GATEWAY_PUBLISHED)],
     operations: [
       { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
+      CASE_TRAIL_OPERATION,
     ],
   });
   app.get('/', () => fhirResponse(statement));

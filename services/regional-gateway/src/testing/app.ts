@@ -2,15 +2,17 @@ import type { AccessTokenContent, SigningKey } from '@imaging/auth';
 import { createAccessTokenVerifier, generateSigningKey, signAccessToken } from '@imaging/auth';
 import { pageTokens } from '@imaging/fhir-http';
 import { createApp } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { GatewayDeps } from '../domain/ports.ts';
 
 export const TEST_HUB_URL = 'http://hub.test';
 
 /** A gateway app over test deps, trusting a hub key made for the test; tokens are really signed. */
-export async function testGateway(deps: GatewayDeps) {
+export async function testGateway(deps: GatewayDeps, extra: Pick<AppDeps, 'flow'> = {}) {
   const hubKey = await generateSigningKey();
   const app = createApp({
     ...deps,
+    ...extra,
     hubUrl: TEST_HUB_URL,
     verifier: createAccessTokenVerifier({ keys: [hubKey.publicJwk], issuer: TEST_HUB_URL }),
     pageTokens: pageTokens('test-page-secret'),
@@ -46,6 +48,12 @@ export const RIS_TOKEN: AccessTokenContent = {
     'system/DiagnosticReport.crus',
     'system/Endpoint.crs',
   ],
+};
+/** The flow view: a national observer, in no region. */
+export const OBSERVER_TOKEN: AccessTokenContent = {
+  sub: 'flow-view',
+  client_kind: 'observer',
+  scope: ['system/Organization.rs', 'system/Endpoint.rs', 'flow/events', 'flow/case'],
 };
 export const HUB_TOKEN: AccessTokenContent = {
   sub: 'national-hub',

@@ -1,7 +1,7 @@
 // The gateway's test kit, for tests of other packages (`@imaging/regional-gateway/testing`): the gateway
 // app in-process, regions wired through a stand-in hub, and the steps those tests drive directly (the
 // delivery worker's pass, placing an order without HTTP) rather than through a running gateway.
-export { GP_TOKEN, HUB_TOKEN, RIS_TOKEN, TEST_HUB_URL, testGateway } from './app.ts';
+export { GP_TOKEN, HUB_TOKEN, OBSERVER_TOKEN, RIS_TOKEN, TEST_HUB_URL, testGateway } from './app.ts';
 export { GP, HUB_CALLER, RIS, testClock, testRegions } from './regions.ts';
 export { connectedRegions } from './national.ts';
 export type { ConnectedOptions, ConnectedRegion, ConnectedRegions } from './national.ts';

@@ -32,6 +32,8 @@ export const REFERENCE_IDENTIFIER_PARAMS: Readonly<Record<string, readonly strin
   Organization: ['partof'],
   Endpoint: ['organization'],
   PractitionerRole: ['organization', 'practitioner'],
+  // The hub's audit trail of one case: entity:identifier=<correlation system>|<X-Correlation-ID>.
+  AuditEvent: ['entity'],
 };
 
 /** The code of the custom parameter that stands for `<param>:identifier`. */
