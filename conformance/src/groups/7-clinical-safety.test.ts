@@ -1,3 +1,4 @@
+import { expectEachStepOnce, raceEscalationOnTwoReplicas } from '@imaging/demo/replicas';
 import { HttpStore, prepareReferenceIdentifierSearch } from '@imaging/fhir';
 import { describeScenarios, SCENARIOS } from '@imaging/regional-gateway/scenarios';
 import { connectedWorld, delayedCancerReportScenario, suspectedCesScenario } from '@imaging/regional-gateway/testing';
@@ -77,5 +78,28 @@ describe.each(TURNAROUND_SCENARIOS)(`scenario %s on ${target.software}`, (id, ti
     } finally {
       await world.close();
     }
+  });
+});
+
+describe(`replicas on ${target.software}`, () => {
+  it('two north gateway processes on one partition escalate each step of a CRITICAL alert exactly once', {
+    timeout: 10 * 60_000,
+  }, async () => {
+    // The gateways' partitions are the test's own; the hub stores in the pathway's (see above).
+    const stores = { hub: 'hub', north: 'replica-north', midlands: 'replica-midlands' };
+    await ensurePartitions(target.root, Object.values(stores));
+    const at = (partition: string) => `${target.root}/${partition}`;
+    await prepareReferenceIdentifierSearch(
+      new HttpStore({ baseUrl: target.definitionsBase, timeoutMs: 120_000 }),
+      Object.values(stores).map((p) => new HttpStore({ baseUrl: at(p), timeoutMs: 60_000 })),
+    );
+    // Every hop is slower on HAPI: a step of 5 s lets a pass finish well within it.
+    const race = await raceEscalationOnTwoReplicas({
+      stores: { hub: at(stores.hub), north: at(stores.north), midlands: at(stores.midlands) },
+      stepMs: 5_000,
+      timeoutMs: 3 * 60_000,
+    });
+    expectEachStepOnce(race);
+    note(`replica shares: ${JSON.stringify(race.replicas)}`);
   });
 });
