@@ -100,38 +100,52 @@ export function acknowledgedCategoryOf(report: DiagnosticReport): AcknowledgedAl
  * that tells the requester and their delegate, and an AuditEvent for the alert and for each step passed
  * because nobody there could receive it. None for a NONE report, or when this report's alert exists.
  */
-export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promise<BundleEntry[]> {
-  if (!safetyOn(deps)) return [];
+/**
+ * What an acknowledgement Task and a watch have in common: one of each kind per report (none when the
+ * report has no alert, or its Task exists already), due from when the performer's gateway issued it.
+ */
+async function newAlertOn(deps: GatewayDeps, issued: IssuedReport, kind: NewAlert['kind']) {
+  if (!safetyOn(deps)) return undefined;
   const category = acknowledgedCategoryOf(issued.report);
   const reportIdentifier = businessIdentifier(issued.report)?.value;
-  if (!category || !reportIdentifier) return [];
-  const identifier = alertIdentifier(reportIdentifier, 'acknowledge-result');
+  if (!category || !reportIdentifier) return undefined;
+  const identifier = alertIdentifier(reportIdentifier, kind);
   const taskIdentifier = { system: SYSTEMS.task, value: identifier };
-  if (await searchOne(deps.store, 'Task', identifierQuery(taskIdentifier))) return [];
+  if (await searchOne(deps.store, 'Task', identifierQuery(taskIdentifier))) return undefined;
   const { order } = issued;
-  const requester = odsOf(order.requester) as string;
   const now = deps.clock.now();
   const dueAt = new Date(issued.issuedAt.getTime() + deps.alerts.acknowledgementWindowsMs[category]);
-  const named = order.extension?.find((e) => e.url === EXTENSIONS.requestingClinician)?.valueReference;
-  const alert: NewAlert = {
-    kind: 'acknowledge-result',
+  const common = {
+    kind,
     identifier,
     correlationId: issued.correlationId,
     category,
     report: { reference: issued.reportUrl },
     order: { reference: `ServiceRequest/${order.id}` },
     ...(order.subject ? { patient: order.subject as Reference<Patient> } : {}),
+    raisedAt: now,
+    acknowledgementDueAt: dueAt,
+    state: 'raised' as const,
+    recipients: [],
+    lastModified: now,
+  };
+  return { category, taskIdentifier, order, now, dueAt, common };
+}
+
+export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promise<BundleEntry[]> {
+  const raising = await newAlertOn(deps, issued, 'acknowledge-result');
+  if (!raising) return [];
+  const { category, taskIdentifier, order, now, dueAt, common } = raising;
+  const requester = odsOf(order.requester) as string;
+  const named = order.extension?.find((e) => e.url === EXTENSIONS.requestingClinician)?.valueReference;
+  const alert: NewAlert = {
+    ...common,
     owner: named ? ({ ...named, type: 'PractitionerRole' } as ActorReference) : odsReference(requester),
     ownerOrganisation: requester,
     performer: odsOf(order.performer?.[0]) as string,
-    raisedAt: now,
-    acknowledgementDueAt: dueAt,
-    state: 'raised',
     step: 'requester',
     stepDueAt: dueAt,
-    recipients: [],
     patientNotificationDueAt: new Date(issued.issuedAt.getTime() + deps.alerts.patientNotifyAfterMs),
-    lastModified: now,
   };
   const climb = await firstRecipient(deps, alert);
   const recipients = [climb.recipient.reference];
@@ -202,36 +216,18 @@ export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promi
  * requester's due time, even when the requester's region cannot be reached at all.
  */
 export async function raiseWatch(deps: GatewayDeps, issued: IssuedReport): Promise<BundleEntry[]> {
-  if (!safetyOn(deps)) return [];
-  const category = acknowledgedCategoryOf(issued.report);
-  const reportIdentifier = businessIdentifier(issued.report)?.value;
-  if (!category || !reportIdentifier) return [];
-  const identifier = alertIdentifier(reportIdentifier, 'watch-acknowledgement');
-  const taskIdentifier = { system: SYSTEMS.task, value: identifier };
-  if (await searchOne(deps.store, 'Task', identifierQuery(taskIdentifier))) return [];
-  const { order } = issued;
+  const raising = await newAlertOn(deps, issued, 'watch-acknowledgement');
+  if (!raising) return [];
+  const { category, taskIdentifier, order, now, dueAt, common } = raising;
   const performer = odsOf(order.performer?.[0]) as string;
-  const now = deps.clock.now();
-  const dueAt = new Date(issued.issuedAt.getTime() + deps.alerts.acknowledgementWindowsMs[category]);
   const watch = withNextCheck<NewAlert>(
     {
-      kind: 'watch-acknowledgement',
-      identifier,
-      correlationId: issued.correlationId,
-      category,
-      report: { reference: issued.reportUrl },
-      order: { reference: `ServiceRequest/${order.id}` },
-      ...(order.subject ? { patient: order.subject as Reference<Patient> } : {}),
+      ...common,
       owner: odsReference(performer),
       ownerOrganisation: performer,
       performer,
-      raisedAt: now,
-      acknowledgementDueAt: dueAt,
-      state: 'raised',
       step: 'watching',
       stepDueAt: new Date(dueAt.getTime() + deps.alerts.escalationStepsMs[category]),
-      recipients: [],
-      lastModified: now,
     },
     deps.alerts.notificationLeaseMs,
   );
