@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '@imaging/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.ts';
 import { parseHazardLog } from './hazard-log.ts';
@@ -15,7 +15,6 @@ import { readVitestJson } from './vitest-results.ts';
  * The report is a page people open, so it is checked in a browser: Debian's Chromium (installed by
  * infra/browser/ensure-chromium.sh), driven by playwright-core, and axe-core at WCAG 2.2 AA.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** Two hazards: one proven, one red with a failed test whose message and title carry markup. */
@@ -72,18 +71,7 @@ const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   const safetyCase = evaluate(log, readVitestJson(results, '/repo'), () => true, new Date('2026-11-23T09:00:00Z'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   dir = mkdtempSync(join(tmpdir(), 'safety-report-'));
   const file = join(dir, 'index.html');
   writeFileSync(file, renderHtml(safetyCase, nhsukStylesheet()));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '@imaging/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exchange, model, test } from './fixtures.ts';
 import { renderHtml } from './html.ts';
@@ -12,7 +12,6 @@ import { renderHtml } from './html.ts';
  * The HTML report is a page people open in a browser, so it is checked in one: Debian's Chromium
  * (installed by infra/browser/ensure-chromium.sh), driven by playwright-core.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let browser: Browser;
 let page: Page;
@@ -21,18 +20,7 @@ const requested: string[] = [];
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   dir = mkdtempSync(join(tmpdir(), 'report-'));
   const file = join(dir, 'report.html');
   writeFileSync(

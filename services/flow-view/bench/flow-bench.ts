@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { launchChromium } from '../src/testing/browser.ts';
+import { launchChromium } from '@imaging/browser';
 import { startDemoRun } from '../src/testing/demo-run.ts';
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '10' } } });

@@ -4,7 +4,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { devTokenSource } from '@imaging/auth';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './testing/browser.ts';
+import { launchChromium } from '@imaging/browser';
 import type { DemoRun } from './testing/demo-run.ts';
 import { startDemoRun } from './testing/demo-run.ts';
 
