@@ -1,30 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { escapeHtml, nhsukStylesheet } from '@imaging/html';
 import type { ControlResult, HazardResult, SafetyCase, TestEvidence } from './evaluate.ts';
 import { evidenceText } from './evaluate.ts';
 import type { RiskAssessment } from './hazard-log.ts';
 import type { RiskClass } from './risk.ts';
 import { LIKELIHOODS, RISK_MEANING, riskClass, SEVERITIES } from './risk.ts';
 
-/**
- * NHS.UK frontend's stylesheet, to inline: the report is one file that opens anywhere, offline. Its
- * @font-face rules are dropped: Frutiger is served only from the NHS's own font host, and the page
- * must fetch nothing (the stylesheet's fallback is Arial).
- */
-export function nhsukStylesheet(): string {
-  const file = createRequire(import.meta.url).resolve('nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css');
-  return readFileSync(file, 'utf8').replace(/@font-face\{[^}]*\}/g, '');
-}
+export { nhsukStylesheet };
 
 /** Text for HTML: everything the log or a test says is data, never markup. */
-function esc(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+const esc = escapeHtml;
 
 const TAG: Record<TestEvidence['evidence'] | HazardResult['verdict'], [colour: string, text: string]> = {
   green: ['green', 'Controls proven'],

@@ -1,16 +1,10 @@
+import { escapeHtml } from '@imaging/html';
 import type { Exchange, RecordedMessage } from '../record/exchange.ts';
 import type { Outcome, ReportGroup, ReportModel, ReportTest } from './model.ts';
 import { runPassed } from './model.ts';
 
 /** Text for HTML: everything a server or a test said is data, never markup. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+export { escapeHtml };
 
 const esc = escapeHtml;
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { NHSUK_DIST, nhsukStylesheet } from '@imaging/html';
 import { Hono } from 'hono';
 import type { AppEnv } from '../deps.ts';
 
@@ -8,17 +8,7 @@ import type { AppEnv } from '../deps.ts';
  * The page's stylesheets, script and icons, all served from here: the NHS design system's CSS and icons
  * from the `nhsuk-frontend` package (never a CDN), the view's own CSS and script from src/assets.
  */
-const NHSUK_DIST = dirname(fileURLToPath(import.meta.resolve('nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css')));
 const OWN = join(import.meta.dirname, '..', 'assets');
-
-/**
- * The design system's CSS, less its @font-face rules: they load the NHS's licensed Frutiger from
- * assets.nhs.uk, a request to another site on every page. The CSS falls back to Arial, as the NHS
- * service manual allows where Frutiger is not available.
- */
-export function nhsukCss(): string {
-  return readFileSync(join(NHSUK_DIST, 'nhsuk-frontend.min.css'), 'utf8').replace(/@font-face\{[^}]*\}/g, '');
-}
 
 const TYPES: Record<string, string> = {
   css: 'text/css; charset=utf-8',
@@ -30,7 +20,7 @@ const TYPES: Record<string, string> = {
 
 export function assetRoutes(): Hono<AppEnv> {
   const files = new Map<string, { body: Uint8Array | string; type: string }>([
-    ['nhsuk.css', { body: nhsukCss(), type: TYPES.css as string }],
+    ['nhsuk.css', { body: nhsukStylesheet(), type: TYPES.css as string }],
     ['flow.css', { body: readFileSync(join(OWN, 'flow.css'), 'utf8'), type: TYPES.css as string }],
     ['flow.js', { body: readFileSync(join(OWN, 'flow.js'), 'utf8'), type: TYPES.js as string }],
   ]);

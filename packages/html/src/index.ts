@@ -1,0 +1,2 @@
+export { escapeHtml, Html, html, type Part, trusted } from './template.ts';
+export { NHSUK_DIST, nhsukStylesheet } from './nhsuk.ts';
