@@ -1,7 +1,6 @@
-import type { Reference } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { alertOf, caseTasks, learningQuarter } from '../testing/learning.ts';
-import type { Alert } from './alert-task.ts';
+import type { ActorReference, Alert } from './alert-task.ts';
 import { buildLearningReport, learningReport } from './learning-report.ts';
 import type { LearningData, ReportContext } from './learning-report.ts';
 import { DEFAULT_ALERTS, DEFAULT_TURNAROUND } from './ports.ts';
@@ -237,7 +236,7 @@ describe('the learning report of a quarter', () => {
 
 /** An acknowledgement Task, decoded, due at `dueAt`. */
 function alertDueAt(id: string, dueAt: string, acknowledgedAt?: string): Alert {
-  const by: Reference = { display: 'Dr Asha Patel' };
+  const by: ActorReference = { display: 'Dr Asha Patel' };
   return {
     id,
     versionId: '1',
