@@ -259,6 +259,7 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
           'system/Task.rus',
           'system/DiagnosticReport.rs',
           'system/ImagingStudy.rs',
+          'report/learning',
         ],
       },
       {
@@ -272,6 +273,7 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
           'system/Task.rus',
           'system/DiagnosticReport.rs',
           'system/ImagingStudy.rs',
+          'report/learning',
         ],
       },
       {
@@ -286,6 +288,7 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
           'system/ImagingStudy.crus',
           'system/DiagnosticReport.crus',
           'system/Endpoint.crs',
+          'report/learning',
         ],
       },
       {

@@ -11,6 +11,7 @@ import { FLOW_SCOPES } from '@imaging/messaging';
 import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './deps.ts';
 import { caseTrailRoutes } from './routes/flow.ts';
+import { LEARNING_REPORT_SCOPE, learningReportRoutes } from './routes/learning-report.ts';
 import { GATEWAY_PUBLISHED, GATEWAY_RESOURCES, metadataRoutes } from './routes/metadata.ts';
 import { DELIVER_SCOPE } from './routes/process-message.ts';
 import { alertOperationRoutes } from './routes/alert-operations.ts';
@@ -38,7 +39,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     ...(deps.bodyLimitBytes ? { bodyLimitBytes: deps.bodyLimitBytes } : {}),
   });
   app.get('/health', (c) => c.json({ status: 'ok', region: deps.region.regionId }));
-  const scopes = [...scopesForInteractions(GATEWAY_RESOURCES), DELIVER_SCOPE];
+  const scopes = [...scopesForInteractions(GATEWAY_RESOURCES), DELIVER_SCOPE, LEARNING_REPORT_SCOPE];
   app.route('/', smartConfigurationRoutes(smartConfiguration(smartEndpointsOf(deps.hubUrl), scopes)));
   app.route('/fhir/metadata', metadataRoutes(deps, deps.hubUrl));
   app.route('/fhir', publishedRoutes(GATEWAY_PUBLISHED, deps.region.fhirBaseUrl, deps.clock));
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/fhir', validateRoutes(READABLE_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(deps));
   app.route('/fhir/$case-trail', caseTrailRoutes(deps));
+  app.route('/fhir/$learning-report', learningReportRoutes(deps));
   app.route('/fhir', writeRoutes(deps));
   app.route('/fhir/Task', alertOperationRoutes(deps));
   for (const type of READABLE_TYPES) app.route(`/fhir/${type}`, readRoutes(deps, type));

@@ -12,6 +12,7 @@ import { Hono } from 'hono';
 import type { SearchableType } from '../domain/search-rules.ts';
 import { SEARCH_RULES } from '../domain/search-rules.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
+import { LEARNING_REPORT_OPERATION } from './learning-report.ts';
 import { CREATABLE_TYPES } from './writes.ts';
 
 const CONDITIONAL_CREATE =
@@ -68,6 +69,7 @@ export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
     operations: [
       { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
       CASE_TRAIL_OPERATION,
+      LEARNING_REPORT_OPERATION,
     ],
   });
   app.get('/', () => fhirResponse(statement));
