@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { escapeHtml, nhsukStylesheet } from '@imaging/html';
 import { ALERT_STEP_DISPLAY, BREACH_KIND_INFO, isAlertStep, REFERRAL_PATHWAY_DISPLAY } from '@imaging/fhir';
 import type { SourceSetting, WaitSummary } from '../domain/dids.ts';
 import { SOURCE_SETTING_DISPLAY, SOURCE_SETTINGS } from '../domain/dids.ts';
@@ -12,23 +11,10 @@ import type { LearningReport } from '../domain/learning-report.ts';
  * client-chosen correlation id carries can become markup.
  */
 
-let stylesheet: string | undefined;
-
-/** NHS.UK frontend's CSS, from the package, less its @font-face rules (they fetch Frutiger from assets.nhs.uk). */
-export function nhsukStylesheet(): string {
-  stylesheet ??= readFileSync(
-    createRequire(import.meta.url).resolve('nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css'),
-    'utf8',
-  ).replace(/@font-face\{[^}]*\}/g, '');
-  return stylesheet;
-}
-
 /** What the page may load: its own inline styles, nothing else (no script, no image, no other origin). */
 export const LEARNING_REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const esc = (value: string | number | undefined): string =>
-  value === undefined ? '' : String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+const esc = (value: string | number | undefined): string => (value === undefined ? '' : escapeHtml(String(value)));
 
 const MONTHS = [
   'January',
