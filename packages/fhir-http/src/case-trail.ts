@@ -1,5 +1,5 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { badRequest, CANONICAL_BASE, OutcomeError } from '@imaging/fhir';
+import { badRequest, CANONICAL_BASE, EXTENSIONS, OutcomeError } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { isTraceId } from './request-context.ts';
 
@@ -14,29 +14,90 @@ export const CASE_TRAIL_OPERATION = {
 } as const;
 
 export const CASE_TRAIL_PARAM = 'correlation-id';
+/** The same parameter by its shorter name (what an auditor's tooling may send): same meaning. */
+export const CASE_TRAIL_PARAM_ALIAS = 'correlation';
 
-/** The case asked for; a 400 when it is missing, repeated or not an id. */
+/**
+ * The case asked for, by `correlation-id` or `correlation` (either, or both when they agree); a 400 when
+ * it is missing, repeated with different values, or not an id.
+ */
 export function caseTrailCorrelationId(params: URLSearchParams): string {
-  const values = params.getAll(CASE_TRAIL_PARAM);
-  const value = values[0];
-  if (values.length !== 1 || !isTraceId(value))
+  const values = [...params.getAll(CASE_TRAIL_PARAM), ...params.getAll(CASE_TRAIL_PARAM_ALIAS)];
+  const distinct = [...new Set(values)];
+  if (distinct.length > 1)
     throw new OutcomeError(
-      badRequest(`$case-trail needs one ${CASE_TRAIL_PARAM}: 1-128 of A-Z a-z 0-9 - . _ :`, CASE_TRAIL_PARAM),
+      badRequest(
+        `$case-trail names one case: ${CASE_TRAIL_PARAM} and ${CASE_TRAIL_PARAM_ALIAS} (the same parameter) differ`,
+        CASE_TRAIL_PARAM,
+      ),
+    );
+  const value = distinct[0];
+  if (!isTraceId(value))
+    throw new OutcomeError(
+      badRequest(
+        `$case-trail needs one ${CASE_TRAIL_PARAM} (or ${CASE_TRAIL_PARAM_ALIAS}): 1-128 of A-Z a-z 0-9 - . _ :`,
+        CASE_TRAIL_PARAM,
+      ),
     );
   return value;
 }
 
-/** The trail as a Bundle: each entry one version, its fullUrl the versioned URL it can be read at. */
-export function caseTrailBundle(versions: readonly WithId<Resource>[], baseUrl: string, now: Date): Bundle {
+/**
+ * The trail as a Bundle: each entry one version, its fullUrl the versioned URL it can be read at, marked
+ * with the service that holds it (`source`: `hub` or a region's id).
+ */
+export function caseTrailBundle(
+  versions: readonly WithId<Resource>[],
+  baseUrl: string,
+  now: Date,
+  source?: string,
+): Bundle {
   return {
     resourceType: 'Bundle',
     type: 'collection',
     timestamp: now.toISOString(),
     entry: versions.map((resource) => ({
+      ...(source ? { extension: [{ url: EXTENSIONS.trailSource, valueString: source }] } : {}),
       fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}${
         resource.meta?.versionId ? `/_history/${resource.meta.versionId}` : ''
       }`,
       resource,
     })),
+  };
+}
+
+type TrailEntry = NonNullable<Bundle['entry']>[number];
+
+/** The service a trail entry was recorded by, when it is marked. */
+export function trailSourceOf(entry: TrailEntry): string | undefined {
+  return entry.extension?.find((e) => e.url === EXTENSIONS.trailSource)?.valueString;
+}
+
+/**
+ * Trails of several services as one, in time order (when each version was stored; an AuditEvent when it
+ * was recorded). Every entry keeps its source mark; an entry without one is marked `source`.
+ */
+export function mergeCaseTrails(parts: readonly { source: string; bundle: Bundle }[], now: Date): Bundle {
+  const entries = parts.flatMap(({ source, bundle }) =>
+    (bundle.entry ?? []).map(
+      (entry): TrailEntry =>
+        trailSourceOf(entry)
+          ? entry
+          : { ...entry, extension: [...(entry.extension ?? []), { url: EXTENSIONS.trailSource, valueString: source }] },
+    ),
+  );
+  const at = (entry: TrailEntry) => {
+    const r = entry.resource;
+    const stamp = r?.resourceType === 'AuditEvent' ? r.recorded : r?.meta?.lastUpdated;
+    return Date.parse(stamp ?? '') || 0;
+  };
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    timestamp: now.toISOString(),
+    entry: entries
+      .map((entry, i) => ({ entry, i }))
+      .sort((a, b) => at(a.entry) - at(b.entry) || a.i - b.i)
+      .map((e) => e.entry),
   };
 }

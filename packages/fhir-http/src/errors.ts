@@ -100,3 +100,20 @@ export function unsupportedInteraction(servedTypes: readonly string[]): (c: Cont
     });
   };
 }
+
+/** The methods that would write an AuditEvent: none is allowed through the API. */
+export const AUDIT_EVENT_WRITES = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * An AuditEvent is written by the server itself, beside what it records, and never changes or goes away:
+ * a client's create, update or delete is a 405 (for every client, whatever its scopes), with nothing written.
+ */
+export function refuseAuditEventWrite(c: Context): Response {
+  return fhirResponse(
+    methodNotAllowed(
+      `${c.req.method} ${c.req.path}: AuditEvents are recorded by this server only, and are never changed or deleted`,
+    ),
+    405,
+    { Allow: '' },
+  );
+}

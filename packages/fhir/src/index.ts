@@ -6,6 +6,7 @@ export * from './store/port.ts';
 export * from './store/helpers.ts';
 export * from './store/paging.ts';
 export * from './store/observed.ts';
+export * from './store/background-creates.ts';
 export { SqliteStore } from './store/sqlite/sqlite-store.ts';
 export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
 export * from './store/http/index.ts';

@@ -58,8 +58,11 @@ export const CODE_SYSTEMS = {
   /** Kind of organisation in the hub's directory: imaging-network (a region), gp-practice, imaging-provider, trust. */
   organisationKind: `${CANONICAL_BASE}/CodeSystem/organisation-kind`,
   /**
-   * What an AuditEvent records: at the hub message-routed, pointer-registered, pointers-disclosed,
-   * content-retrieved; at a gateway alert-raised, alert-escalated, alert-acknowledged and the like.
+   * What an AuditEvent records, one code system for every service: at the hub message-routed,
+   * pointer-registered, pointers-disclosed, content-retrieved, case-trail-disclosed; at a gateway each
+   * state change (order-placed, study-recorded, report-issued, task-updated, message-received,
+   * delivery-completed, alert-raised, alert-escalated…) and each disclosure (resource-read,
+   * resources-searched, case-trail-disclosed). docs/security.md lists them all.
    */
   auditSubtype: `${CANONICAL_BASE}/CodeSystem/audit-subtype`,
   /** A person's part in the alert workflow (PractitionerRole.code): requesting-clinician, delegate, … */
@@ -89,4 +92,9 @@ export const EXTENSIONS = {
    * look at it (dateTime); absent once closed.
    */
   nextCheck: `${CANONICAL_BASE}/StructureDefinition/next-check`,
+  /**
+   * On an entry of a `$case-trail` Bundle: the service that holds it (valueString: `hub`, or a region's id),
+   * so a trail merged across regions by the hub still says where each entry was recorded.
+   */
+  trailSource: `${CANONICAL_BASE}/StructureDefinition/trail-source`,
 } as const;

@@ -10,7 +10,14 @@ import {
   smartEndpointsOf,
   tokenRoutes,
 } from '@imaging/auth';
-import { createFhirApp, publishedRoutes, unsupportedInteraction, validateRoutes } from '@imaging/fhir-http';
+import {
+  AUDIT_EVENT_WRITES,
+  createFhirApp,
+  publishedRoutes,
+  refuseAuditEventWrite,
+  unsupportedInteraction,
+  validateRoutes,
+} from '@imaging/fhir-http';
 import { FLOW_SCOPES } from '@imaging/messaging';
 import type { Hono } from 'hono';
 import { createRegionLink } from './adapters/region-link.ts';
@@ -21,8 +28,17 @@ import { caseTrailRoutes } from './routes/flow.ts';
 import { HUB_PUBLISHED, metadataRoutes } from './routes/metadata.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 
-/** What the hub's own token carries when it calls a region: deliver messages, read results for the locator. */
-export const HUB_SERVICE_SCOPES = ['hub/deliver', 'system/ImagingStudy.rs', 'system/DiagnosticReport.rs'] as const;
+/**
+ * What the hub's own token carries when it calls a region: deliver messages, read results for the locator,
+ * read a case's trail.
+ */
+export const HUB_SERVICE_SCOPES = [
+  'hub/deliver',
+  'system/ImagingStudy.rs',
+  'system/DiagnosticReport.rs',
+  // Each region's $case-trail, to rebuild a case across regions.
+  'system/AuditEvent.rs',
+] as const;
 
 export const SERVED_TYPES = [...DIRECTORY_TYPES, 'DocumentReference'] as const;
 
@@ -93,6 +109,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
 
   app.use('/fhir/*', requireAuth(verifier));
+  // The audit trail is immutable: written by the hub only, beside what it records.
+  app.on([...AUDIT_EVENT_WRITES], ['/fhir/AuditEvent', '/fhir/AuditEvent/*'], refuseAuditEventWrite);
   app.route('/fhir', validateRoutes(SERVED_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(hub));
   app.route('/fhir/$case-trail', caseTrailRoutes(hub));

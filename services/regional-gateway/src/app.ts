@@ -6,7 +6,14 @@ import {
   smartConfigurationRoutes,
   smartEndpointsOf,
 } from '@imaging/auth';
-import { createFhirApp, publishedRoutes, unsupportedInteraction, validateRoutes } from '@imaging/fhir-http';
+import {
+  AUDIT_EVENT_WRITES,
+  createFhirApp,
+  publishedRoutes,
+  refuseAuditEventWrite,
+  unsupportedInteraction,
+  validateRoutes,
+} from '@imaging/fhir-http';
 import { FLOW_SCOPES } from '@imaging/messaging';
 import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './deps.ts';
@@ -52,6 +59,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
 
   app.use('/fhir/*', requireAuth(deps.verifier));
+  // The audit trail is immutable: written by the gateway only, beside what it records.
+  app.on([...AUDIT_EVENT_WRITES], ['/fhir/AuditEvent', '/fhir/AuditEvent/*'], refuseAuditEventWrite);
   app.route('/fhir', validateRoutes(READABLE_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(deps));
   app.route('/fhir/$case-trail', caseTrailRoutes(deps));

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { callerOf, createAccessTokenVerifier, defaultDataDir, devTokenSource, jwksUriOf } from '@imaging/auth';
 import type { AccessTokenVerifier, AuthVariables } from '@imaging/auth';
 import type { Caller, Logger } from '@imaging/fhir';
-import { observedStore, openStore, systemClock, validatingStore } from '@imaging/fhir';
+import { backgroundCreates, observedStore, openStore, systemClock, validatingStore } from '@imaging/fhir';
+import type { BackgroundCreates } from '@imaging/fhir';
 import { loadOrCreateSecret, pageTokens } from '@imaging/fhir-http';
 import type { PageTokens, RequestVars } from '@imaging/fhir-http';
 import type { Context } from 'hono';
@@ -22,6 +23,12 @@ export interface AppDeps extends GatewayDeps {
   hubUrl: string;
   /** The flow view's event feed (`GET /events`); without it the gateway has none. */
   flow?: GatewayFlow;
+  /**
+   * Where the record of each disclosure (a read, a search, a case's trail) goes: stored in the background,
+   * batched, so no read waits for a commit. Closed on a clean shutdown, which stores what is queued; a
+   * crash loses at most the last second's records of reads, never a state change's (those are stored with it).
+   */
+  disclosures: Pick<BackgroundCreates, 'add'>;
   /** Called after a change that queued a delivery, so the worker runs now rather than at its next tick. */
   wakeDelivery?: () => void;
   bodyLimitBytes?: number;
@@ -37,7 +44,10 @@ export function callerFrom(c: AppContext, deps: AppDeps): Caller {
 }
 
 /** The ports wired to their real adapters, from the configuration. */
-export async function createDeps(config: GatewayConfig, logger: Logger): Promise<AppDeps> {
+export async function createDeps(
+  config: GatewayConfig,
+  logger: Logger,
+): Promise<AppDeps & { disclosures: BackgroundCreates }> {
   const dataDir = config.IMAGING_DATA_DIR ?? defaultDataDir();
   const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const regionDir = join(dataDir, config.REGION_ID);
@@ -47,14 +57,18 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
     serviceId: config.SERVICE_ID ?? `imaging-${config.REGION_ID}`,
     fhirBaseUrl: `${publicUrl}/fhir`,
   };
+  // AuditEvents are built by the gateway's own code only (no client may write one), and the tests, whose
+  // stores validate everything, prove them valid: checking each again on every write would only cost CPU.
   const validated = validatingStore(
     openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite'), { groupCommit: true }),
+    { trusted: ['AuditEvent'] },
   );
   // Every write is told to the flow feed once stored: the feed needs no hook in the domain code.
   const flow = createGatewayFlow({ store: validated, region, clock: systemClock, logger });
   const store = observedStore(validated, flow.onChange);
   return {
     store,
+    disclosures: backgroundCreates(store, { logger, what: 'disclosure AuditEvents', intervalMs: 1000 }),
     flow,
     hub: createHubClient({ hubUrl: config.HUB_URL, tokenSource }),
     clock: systemClock,

@@ -23,6 +23,8 @@ await serveApp(app, {
   onClosing: () => deps.flow?.close(),
   onShutdown: async () => {
     await jobs.stop();
+    // The records of the last reads, before the store closes.
+    await deps.disclosures.close();
     await deps.store.close();
   },
 });

@@ -20,6 +20,7 @@ import { updateTask } from './domain/tasks.ts';
 import type { ConnectedRegion } from './testing/national.ts';
 import { connectedRegions } from './testing/national.ts';
 import { GP } from './testing/regions.ts';
+import { auditsOf } from './testing/alerts.ts';
 
 /**
  * What the sender does with the answer to a delivery, through the real hub and gateway apps: a
@@ -108,6 +109,15 @@ describe('a receiver that refuses the message for good', () => {
       expect(note?.text).toMatch(/refused/);
       expect(note?.text).toContain('No such procedure here');
       expect(note?.time).toBe(clock.now().toISOString());
+      // Both recorded: the refusal, with the receiver's status, and the note on the case.
+      const refusal = (await auditsOf(north.deps, 'delivery-refused')).find((e) =>
+        e.entity?.some((x) => x.what?.reference === `Task/${delivery.id}`),
+      );
+      expect(refusal).toMatchObject({ outcome: '4', outcomeDesc: expect.stringMatching(reason) });
+      const noted = (await auditsOf(north.deps, 'delivery-refusal-noted')).find((e) =>
+        e.entity?.some((x) => x.what?.reference === `Task/${task.id}`),
+      );
+      expect(noted).toMatchObject({ action: 'U', outcome: '0' });
 
       // Never tried again.
       clock.advance(3_600_000);

@@ -83,6 +83,13 @@ export function profileDefinitions(): StructureDefinition[] {
       'Task',
       'dateTime',
     ),
+    extensionDefinition(
+      EXTENSIONS.trailSource,
+      'Source of a case trail entry',
+      "Which service holds a $case-trail entry: 'hub', or the id of the region whose gateway recorded it.",
+      'Bundle.entry',
+      'string',
+    ),
   ];
   return [...profiles, ...extensions];
 }

@@ -1,2 +1,3 @@
 export * from './task-lifecycle.ts';
 export type { PlacedOrder } from './orders.ts';
+export { caseOrganisations } from './orders.ts';

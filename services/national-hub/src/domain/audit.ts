@@ -7,17 +7,23 @@ import { regionReference } from './directory.ts';
 
 /**
  * The hub's audit trail. Every cross-region disclosure (a routed message, pointers shown, content
- * fetched) and every pointer registered writes one AuditEvent, success or failure, so who saw what of
+ * fetched, a case's trail read across regions) and every pointer registered writes one AuditEvent, success or failure, so who saw what of
  * whom, from where, can be reconstructed. AuditEvents are only ever created, never updated.
  */
 
-export type AuditSubtype = 'message-routed' | 'pointer-registered' | 'pointers-disclosed' | 'content-retrieved';
+export type AuditSubtype =
+  | 'message-routed'
+  | 'pointer-registered'
+  | 'pointers-disclosed'
+  | 'content-retrieved'
+  | 'case-trail-disclosed';
 
 const SUBTYPE_DISPLAY: Record<AuditSubtype, string> = {
   'message-routed': 'Message routed between regions',
   'pointer-registered': 'Locator pointer registered',
   'pointers-disclosed': 'Locator pointers disclosed',
   'content-retrieved': 'Content retrieved from its source region',
+  'case-trail-disclosed': "A case's trail across regions read",
 };
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
@@ -25,8 +31,8 @@ const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
 const SOURCE_TYPE = 'http://terminology.hl7.org/CodeSystem/security-source-type';
 
-/** A party to a disclosure: a calling client, a region known by its id, or the locator itself. */
-export type Party = { caller: Caller } | { regionId: string; regionName?: string } | { locator: true };
+/** A party to a disclosure: a calling client, a region known by its id, the locator, or the hub as a whole. */
+export type Party = { caller: Caller } | { regionId: string; regionName?: string } | { locator: true } | { hub: true };
 
 export interface AuditOutcome {
   /** HTTP status of the result; below 400 is success. */
@@ -134,6 +140,7 @@ function agentFor(party: Party, role: Coding, requestor: boolean): AuditEventAge
     };
   }
   if ('locator' in party) return { type: { coding: [role] }, name: 'national imaging record locator', requestor };
+  if ('hub' in party) return { type: { coding: [role] }, name: 'national hub', requestor };
   return {
     type: { coding: [role] },
     who: regionReference(party.regionId, party.regionName),

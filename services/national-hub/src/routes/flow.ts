@@ -1,18 +1,105 @@
-import { requireCustomScope } from '@imaging/auth';
-import { systemClock } from '@imaging/fhir';
-import { caseTrailBundle, caseTrailCorrelationId, fhirResponse } from '@imaging/fhir-http';
+import { callerOf, hasCustomScope, hasScope } from '@imaging/auth';
+import type { AccessClaims } from '@imaging/auth';
+import { caseOrganisations, issue, SYSTEMS, systemClock } from '@imaging/fhir';
+import type { Caller } from '@imaging/fhir';
+import { caseTrailBundle, caseTrailCorrelationId, fhirResponse, mergeCaseTrails } from '@imaging/fhir-http';
 import { FLOW_SCOPES } from '@imaging/messaging';
+import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
-import { hubCaseTrail } from '../domain/flow.ts';
+import { recordAudit } from '../domain/audit.ts';
+import { nationalCaseTrail } from '../domain/case-trail.ts';
+import type { NationalCaseTrail } from '../domain/case-trail.ts';
 import type { AppEnv, HubContext } from '../deps.ts';
 
-/** `$case-trail`: the hub's audit trail of one case, for the flow view (scope `flow/case`). */
+/** How the hub's own entries are marked in a merged trail. */
+export const HUB_TRAIL_SOURCE = 'hub';
+
+/**
+ * `$case-trail?correlation-id=` (or `correlation=`): the whole case across regions. The hub's own AuditEvents
+ * about it, and the trail of every region it passed through, read over HTTP with the hub's service token,
+ * merged in time order, each entry marked with the service that holds it (`hub` or the region's id); a region
+ * that could not be read is an OperationOutcome entry marked with its id. For the flow view (scope
+ * `flow/case`), national auditors (`system/AuditEvent.rs`, in no region) and the case's own organisations
+ * (the requester or performer of its stored order, as the regions' trails say). Anyone else gets what an
+ * unknown case gets: an empty trail. Every trail given out is recorded (case-trail-disclosed).
+ */
 export function caseTrailRoutes(hub: HubContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get('/', requireCustomScope(FLOW_SCOPES.case), async (c) => {
+  app.get('/', async (c) => {
     const correlationId = caseTrailCorrelationId(new URL(c.req.url).searchParams);
-    const events = await hubCaseTrail(hub.deps.store, correlationId);
-    return fhirResponse(caseTrailBundle(events, hub.baseUrl, (hub.deps.clock ?? systemClock).now()));
+    const clock = hub.deps.clock ?? systemClock;
+    const claims = c.var.auth;
+    const caller = callerOf(claims);
+    const empty = () => fhirResponse(mergeCaseTrails([], clock.now()));
+    const national = mayReadAnyCase(claims);
+    if (!national && !caller.organisation) return empty();
+    const found = await nationalCaseTrail(hub.domain, correlationId);
+    const parts = trailParts(found, hub.baseUrl, clock.now());
+    const resources = parts.flatMap((p) => (p.bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])));
+    if (!national && !caseOrganisations(resources).has(caller.organisation as string)) return empty();
+    if (resources.length)
+      await recordTrailDisclosure(hub, caller, { requestId: c.var.requestId, correlationId }, found);
+    return fhirResponse(mergeCaseTrails(parts, clock.now()));
   });
   return app;
+}
+
+/** The flow view, and national auditors (the hub's trail reaches into every region). */
+function mayReadAnyCase(claims: AccessClaims): boolean {
+  if (hasCustomScope(claims, FLOW_SCOPES.case)) return true;
+  return !claims.region && hasScope(claims, 'AuditEvent', 'read') && hasScope(claims, 'AuditEvent', 'search');
+}
+
+function trailParts(found: NationalCaseTrail, baseUrl: string, now: Date): { source: string; bundle: Bundle }[] {
+  return [
+    { source: HUB_TRAIL_SOURCE, bundle: caseTrailBundle(found.hub, baseUrl, now, HUB_TRAIL_SOURCE) },
+    ...found.regions.map((r): { source: string; bundle: Bundle } => ({
+      source: r.regionId,
+      bundle:
+        'trail' in r
+          ? r.trail
+          : { resourceType: 'Bundle', type: 'collection', entry: [{ resource: missingTrail(r.regionId, r.problem) }] },
+    })),
+  ];
+}
+
+function missingTrail(regionId: string, problem: string): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [
+      issue({
+        severity: 'warning',
+        code: 'incomplete',
+        text: `The trail of region ${regionId} is missing: ${problem}`,
+      }),
+    ],
+  };
+}
+
+/** The hub's record that it gave out a case's trail: who asked, and which regions' trails it held. */
+async function recordTrailDisclosure(
+  hub: HubContext,
+  caller: Caller,
+  ids: { requestId: string; correlationId: string },
+  found: NationalCaseTrail,
+) {
+  const { requestId, correlationId } = ids;
+  await recordAudit(hub.domain.store, {
+    subtype: 'case-trail-disclosed',
+    action: 'E',
+    from: { hub: true },
+    to: { caller },
+    requestor: 'to',
+    nhsNumbers: [],
+    data: found.regions.map((r) => ({
+      what: { identifier: { system: SYSTEMS.region, value: r.regionId } },
+      detail: { read: 'trail' in r ? 'yes' : `no: ${r.problem}` },
+    })),
+    requestId,
+    correlationId,
+    query: `$case-trail?correlation-id=${correlationId}`,
+    outcome: { status: 200 },
+    recorded: (hub.deps.clock ?? systemClock).now(),
+    observer: hub.deps.publicUrl,
+  });
 }

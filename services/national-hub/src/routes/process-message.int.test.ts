@@ -109,6 +109,7 @@ describe('routing a message', () => {
       'hub/deliver',
       'system/ImagingStudy.rs',
       'system/DiagnosticReport.rs',
+      'system/AuditEvent.rs',
     ]);
     expect((got?.body as Bundle | undefined)?.entry?.[1]?.resource).toEqual(
       taskUpdate('imaging-north', 'imaging-midlands').entry?.[1]?.resource,

@@ -1,4 +1,4 @@
-import { assertValid, loadFhirDefinitions, SYSTEMS } from '@imaging/fhir';
+import { assertValid, CODE_SYSTEMS, loadFhirDefinitions, SYSTEMS } from '@imaging/fhir';
 import { describe, expect, it } from 'vitest';
 import { GP } from '../testing/regions.ts';
 import type { AuditActor } from './audit.ts';
@@ -37,6 +37,46 @@ describe('gateway AuditEvents', () => {
       { type: 'to', valueString: 'delegate' },
     ]);
     expect(event.source.observer.identifier).toEqual({ system: SYSTEMS.serviceId, value: 'imaging-north' });
+  });
+
+  it('record a disclosure (several patients, the query) and a conditional create (its key), as valid R4', () => {
+    loadFhirDefinitions();
+    const event = auditEvent(region, {
+      subtype: 'resources-searched',
+      description: 'Resources found by a client’s search',
+      action: 'E',
+      who: { caller: GP },
+      what: [{ reference: 'Task/t1/_history/2' }, { reference: 'Task/t2/_history/1' }],
+      patient: [{ reference: 'Patient/p1' }, { reference: 'Patient/p2' }],
+      correlationId: 'case-1',
+      query: 'Task?status=requested',
+      once: { system: SYSTEMS.placerOrder, value: 'N81001-1' },
+      recorded: new Date('2026-11-23T10:00:00Z'),
+    });
+    expect(() => assertValid(event)).not.toThrow();
+    expect(event.entity?.filter((e) => e.role?.code === '1').map((e) => e.what?.reference)).toEqual([
+      'Patient/p1',
+      'Patient/p2',
+    ]);
+    const query = event.entity?.find((e) => e.role?.code === '24')?.query as string;
+    expect(Buffer.from(query, 'base64').toString()).toBe('Task?status=requested');
+    expect(event.entity?.some((e) => e.what?.identifier?.value === 'N81001-1')).toBe(true);
+  });
+
+  it('are stored once per thing created when keyed: the entry is a conditional create on subtype and key', () => {
+    const entry = auditEntry(region, {
+      subtype: 'order-placed',
+      description: 'An imaging order placed',
+      action: 'C',
+      who: { caller: GP },
+      what: [{ reference: 'urn:uuid:1' }],
+      correlationId: 'case-1',
+      once: { system: SYSTEMS.placerOrder, value: 'N81001-1' },
+      recorded: new Date(),
+    });
+    const condition = new URLSearchParams(entry.request?.ifNoneExist);
+    expect(condition.get('subtype')).toBe(`${CODE_SYSTEMS.auditSubtype}|order-placed`);
+    expect(condition.get('entity:identifier')).toBe(`${SYSTEMS.placerOrder}|N81001-1`);
   });
 
   it('mark a failure by its status, and are only ever created', () => {

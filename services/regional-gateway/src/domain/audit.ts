@@ -1,13 +1,23 @@
-import type { AuditEvent, AuditEventAgent, AuditEventEntity, BundleEntry, Device, Reference } from '@medplum/fhirtypes';
+import type {
+  AuditEvent,
+  AuditEventAgent,
+  AuditEventEntity,
+  BundleEntry,
+  Device,
+  Identifier,
+  Reference,
+} from '@medplum/fhirtypes';
 import { CODE_SYSTEMS, odsReference, SYSTEMS } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
 import type { RegionIdentity } from './ports.ts';
 
 /**
  * The gateway's audit trail: one AuditEvent per state change, stored in the same transaction as the
- * change, so the trail holds exactly what happened. AuditEvents are only ever created, never updated.
- * Generic on purpose (who, what, which case, outcome): the alert workflow writes them today, and every
- * other state change can use the same builder.
+ * change, so the trail holds exactly what happened; and one per disclosure (a read, a search, a case's
+ * trail), stored in the background (disclosures.ts). AuditEvents are only ever created, never updated,
+ * and no client can write one. Generic on purpose (who, what, which case, outcome): every state change
+ * and every disclosure uses this one builder. Its output is not run through the validator on each write
+ * (deps.ts trusts AuditEvents); audit.test.ts proves it valid R4 for every kind of record instead.
  */
 
 /** Who made the change: a client of this gateway, another region's service (by a routed message), or this gateway's own job. */
@@ -23,9 +33,17 @@ export interface AuditRecord {
   who: AuditActor;
   /** The resources changed: literal references, or `urn:uuid:` ones within the same transaction. */
   what: Reference[];
-  patient?: Reference;
+  /** The patient (or, for a search, each patient) the change or the disclosure is about. */
+  patient?: Reference | readonly Reference[];
   /** The case (X-Correlation-ID). */
   correlationId: string;
+  /** A search's query as the caller sent it (`Type?params`), kept as the record of what was asked. */
+  query?: string;
+  /**
+   * The business identifier of what a conditional create creates: the event is then stored only when no
+   * event of its subtype names it already, so a replayed create (which stores nothing) records nothing.
+   */
+  once?: Identifier;
   /** HTTP-style status of the change; below 400 is success. Default 200. */
   outcome?: { status: number; text?: string };
   /** Facts worth keeping with the event (a ladder step, a recipient), as name/value pairs. */
@@ -45,16 +63,15 @@ export function auditEvent(region: RegionIdentity, record: AuditRecord): AuditEv
     identifier: { system: SYSTEMS.serviceId, value: region.serviceId },
     display: `Regional gateway ${region.serviceId}`,
   };
+  const patients = record.patient ? [record.patient].flat() : [];
   const entity: AuditEventEntity[] = [
-    ...(record.patient
-      ? [
-          {
-            what: record.patient,
-            type: { system: ENTITY_TYPE, code: '1', display: 'Person' },
-            role: { system: OBJECT_ROLE, code: '1', display: 'Patient' },
-          },
-        ]
-      : []),
+    ...patients.map(
+      (what): AuditEventEntity => ({
+        what,
+        type: { system: ENTITY_TYPE, code: '1', display: 'Person' },
+        role: { system: OBJECT_ROLE, code: '1', display: 'Patient' },
+      }),
+    ),
     ...record.what.map(
       (what, i): AuditEventEntity => ({
         what,
@@ -71,6 +88,24 @@ export function auditEvent(region: RegionIdentity, record: AuditRecord): AuditEv
       description: 'The case (X-Correlation-ID)',
       detail: [{ type: 'X-Correlation-ID', valueString: record.correlationId }],
     },
+    ...(record.once
+      ? [
+          {
+            what: { identifier: record.once },
+            type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+            description: 'What the change created, by its business identifier',
+          },
+        ]
+      : []),
+    ...(record.query !== undefined
+      ? [
+          {
+            type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+            role: { system: OBJECT_ROLE, code: '24', display: 'Query' },
+            query: Buffer.from(record.query).toString('base64'),
+          },
+        ]
+      : []),
   ];
   return {
     resourceType: 'AuditEvent',
@@ -89,9 +124,24 @@ export function auditEvent(region: RegionIdentity, record: AuditRecord): AuditEv
   };
 }
 
-/** The transaction entry that stores an AuditEvent beside the change it records. */
+/**
+ * The transaction entry that stores an AuditEvent beside the change it records; conditional on
+ * `record.once`, so it is stored exactly when the conditional create it records creates something.
+ */
 export function auditEntry(region: RegionIdentity, record: AuditRecord): BundleEntry {
-  return { resource: auditEvent(region, record), request: { method: 'POST', url: 'AuditEvent' } };
+  const { once } = record;
+  return {
+    resource: auditEvent(region, record),
+    request: {
+      method: 'POST',
+      url: 'AuditEvent',
+      ...(once
+        ? {
+            ifNoneExist: `subtype=${encodeURIComponent(`${CODE_SYSTEMS.auditSubtype}|${record.subtype}`)}&entity:identifier=${encodeURIComponent(`${once.system}|${once.value}`)}`,
+          }
+        : {}),
+    },
+  };
 }
 
 function agentOf(who: AuditActor, observer: Reference<Device>, region: RegionIdentity): AuditEventAgent {

@@ -2,7 +2,9 @@ import type { Annotation, Bundle, DiagnosticReport, ImagingStudy, Resource, Task
 import { CODE_SYSTEMS, retryOnConflict, searchOne, token } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { MESSAGE_HEADERS } from '@imaging/messaging';
+import { refusalNotedAudit } from './change-audits.ts';
 import { businessIdentifier } from './identifiers.ts';
+import { runTransaction } from './transactions.ts';
 import type { Delivery } from './outbox.ts';
 import type { GatewayDeps } from './ports.ts';
 
@@ -27,7 +29,13 @@ export async function noteRefusalOnCase(deps: GatewayDeps, delivery: Delivery, r
   };
   await retryOnConflict(async () => {
     const task = await deps.store.read<Task>('Task', found.id);
-    await deps.store.update<Task>({ ...task, note: [...(task.note ?? []), note] }, { ifMatch: task.meta?.versionId });
+    await runTransaction(deps.store, [
+      {
+        resource: { ...task, note: [...(task.note ?? []), note] },
+        request: { method: 'PUT', url: `Task/${task.id}`, ifMatch: `W/"${task.meta?.versionId}"` },
+      },
+      refusalNotedAudit(deps, task, delivery),
+    ]);
   });
   return true;
 }

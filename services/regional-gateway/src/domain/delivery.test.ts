@@ -18,6 +18,7 @@ import { deliverDue, markUnmarkedDeliveries } from './delivery.ts';
 import { pendingDeliveriesQuery } from './outbox.ts';
 import { placeOrder } from './orders.ts';
 import { registerPatient } from './registrations.ts';
+import { auditsOf } from '../testing/alerts.ts';
 
 const deliveries = (store: ReturnType<typeof testRegions>['north']['store']) =>
   searchAll<Task>(store, 'Task', {
@@ -47,6 +48,14 @@ describe('a malformed outbox Task', () => {
     expect(setAside.businessStatus?.text).toMatch(/^set aside: .*destination/);
     const log = (north.logger as ReturnType<typeof memoryLogger>).entries;
     expect(log.filter((e) => e.level === 'error').map((e) => e.task)).toEqual([`Task/${broken.id}`]);
+    // Recorded with it, as is the delivery that went out.
+    const [setAsideAudit] = await auditsOf(north, 'delivery-set-aside');
+    expect(setAsideAudit).toMatchObject({
+      outcome: '4',
+      entity: expect.arrayContaining([expect.objectContaining({ what: { reference: `Task/${broken.id}` } })]),
+    });
+    expect(setAsideAudit?.outcomeDesc).toMatch(/destination/);
+    expect(await auditsOf(north, 'delivery-completed')).toHaveLength(1);
 
     expect(await deliverDue(north)).toMatchObject({ delivered: 0, failed: 0, retried: 0, waiting: 0 });
   });

@@ -1,5 +1,6 @@
 import type {
   Bundle,
+  BundleEntry,
   DocumentReference,
   ImagingStudy,
   DiagnosticReport,
@@ -18,6 +19,7 @@ import {
   unprocessable,
 } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
+import { deliveryOutcomeAudit } from './change-audits.ts';
 import type { GatewayDeps } from './ports.ts';
 import { noteRefusalOnCase } from './delivery-refusals.ts';
 import type { Delivery } from './outbox.ts';
@@ -199,16 +201,21 @@ function update(deps: GatewayDeps, changed: Delivery): Promise<WithId<Task>> {
   return deps.store.update<Task>(outboxTask(changed), { ifMatch: changed.versionId });
 }
 
-/** Stores changed deliveries, each with a versioned update, all in one transaction; the stored deliveries. */
-async function updateAll(deps: GatewayDeps, changed: Delivery[]): Promise<Delivery[]> {
-  if (changed.length === 1) return [deliveryOf(await update(deps, changed[0] as Delivery))];
-  const response = await runTransaction(
-    deps.store,
-    changed.map((item) => ({
-      resource: outboxTask(item),
-      request: { method: 'PUT', url: `Task/${item.id}`, ifMatch: `W/"${item.versionId}"` },
-    })),
-  );
+/**
+ * Stores changed deliveries, each with a versioned update, all in one transaction with the AuditEvents of
+ * those that came to an end (change-audits.ts); the stored deliveries.
+ */
+async function updateAll(deps: GatewayDeps, changed: Delivery[], audits: BundleEntry[] = []): Promise<Delivery[]> {
+  if (changed.length === 1 && audits.length === 0) return [deliveryOf(await update(deps, changed[0] as Delivery))];
+  const response = await runTransaction(deps.store, [
+    ...changed.map(
+      (item): BundleEntry => ({
+        resource: outboxTask(item),
+        request: { method: 'PUT', url: `Task/${item.id}`, ifMatch: `W/"${item.versionId}"` },
+      }),
+    ),
+    ...audits,
+  ]);
   return changed.map((_, i) => deliveryOf(entryResource<Task>(response, i)));
 }
 
@@ -227,8 +234,11 @@ async function ifStillCurrent<T>(write: Promise<T>): Promise<T | undefined> {
  * resend after the lease, which the receiver recognises by its X-Request-ID and drops.
  */
 interface OutcomeWriter {
-  /** Queues a changed delivery to store; unless `later`, it is stored (with whatever is queued) at once. */
-  store(changed: Delivery, later?: boolean): void;
+  /**
+   * Queues a changed delivery to store, with the AuditEvent of its outcome when it came to an end; unless
+   * `later`, it is stored (with whatever is queued) at once.
+   */
+  store(changed: Delivery, later?: boolean, audit?: BundleEntry): void;
   /** Stores what is queued, and waits for every write so far. */
   flush(): Promise<void>;
 }
@@ -236,7 +246,7 @@ interface OutcomeWriter {
 const OUTCOMES_PER_COMMIT = 64;
 
 function outcomeWriter(deps: GatewayDeps): OutcomeWriter {
-  let queued: Delivery[] = [];
+  let queued: { item: Delivery; audit?: BundleEntry }[] = [];
   let writing: Promise<void> = Promise.resolve();
   let failure: { error: unknown } | undefined;
   const write = () => {
@@ -246,17 +256,27 @@ function outcomeWriter(deps: GatewayDeps): OutcomeWriter {
     // item, each as far as it is still this replica's. A failed write fails the pass, at its end.
     writing = writing.then(async () => {
       if (batch.length === 0 || failure) return;
+      const auditsOf = (outcomes: typeof batch) => outcomes.flatMap((o) => (o.audit ? [o.audit] : []));
       try {
-        if (await ifStillCurrent(updateAll(deps, batch))) return;
-        for (const item of batch) await ifStillCurrent(update(deps, item));
+        if (
+          await ifStillCurrent(
+            updateAll(
+              deps,
+              batch.map((o) => o.item),
+              auditsOf(batch),
+            ),
+          )
+        )
+          return;
+        for (const outcome of batch) await ifStillCurrent(updateAll(deps, [outcome.item], auditsOf([outcome])));
       } catch (error) {
         failure = { error };
       }
     });
   };
   return {
-    store(changed, later = false) {
-      queued.push(changed);
+    store(changed, later = false, audit) {
+      queued.push({ item: changed, ...(audit ? { audit } : {}) });
       if (!later || queued.length >= OUTCOMES_PER_COMMIT) write();
     },
     async flush() {
@@ -279,7 +299,24 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 /** Parks an outbox Task that holds no valid delivery where an operator sees it, instead of retrying it for ever. */
 async function setAside(deps: GatewayDeps, task: WithId<Task>, problem: string): Promise<void> {
   const now = deps.clock.now();
-  await ifStillCurrent(deps.store.update<Task>(setAsideTask(task, problem, now), { ifMatch: task.meta?.versionId }));
+  const correlationId = task.groupIdentifier?.system === SYSTEMS.correlation ? task.groupIdentifier.value : undefined;
+  await ifStillCurrent(
+    runTransaction(deps.store, [
+      {
+        resource: setAsideTask(task, problem, now),
+        request: { method: 'PUT', url: `Task/${task.id}`, ifMatch: `W/"${task.meta?.versionId}"` },
+      },
+      deliveryOutcomeAudit(
+        deps,
+        'delivery-set-aside',
+        { id: task.id, ...(correlationId ? { correlationId } : {}) },
+        {
+          status: 422,
+          text: problem,
+        },
+      ),
+    ]),
+  );
   deps.logger.error('malformed delivery set aside', { task: `Task/${task.id}`, problem });
 }
 
@@ -311,14 +348,11 @@ async function attempt(
       logger.warn('delivery will be retried', { ...log, reason, nextAttempt: next.toISOString() });
       return 'retry';
     }
-    outcomes.store({
-      ...delivery,
-      attempts,
-      status: 'failed',
-      failure: reason,
-      progress: `refused: ${reason}`,
-      lastModified: now,
-    });
+    outcomes.store(
+      { ...delivery, attempts, status: 'failed', failure: reason, progress: `refused: ${reason}`, lastModified: now },
+      false,
+      deliveryOutcomeAudit(deps, 'delivery-refused', delivery, { status: error.status, text: reason }),
+    );
     logger.error('delivery refused: parked, not retried', { ...log, reason });
     await noteOnCase(deps, delivery, reason, log);
     return 'failed';
@@ -327,6 +361,7 @@ async function attempt(
   outcomes.store(
     { ...delivery, attempts, status: 'delivered', progress: 'delivered', deliveredAt: now, lastModified: now },
     true,
+    deliveryOutcomeAudit(deps, 'delivery-completed', delivery),
   );
   logger.info('delivered', log);
   return 'delivered';

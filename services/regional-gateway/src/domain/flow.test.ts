@@ -18,7 +18,10 @@ import { registerPatient } from './registrations.ts';
 import { updateTask } from './tasks.ts';
 
 const describeVersion = (r: WithId<Resource>) => {
-  const code = r.resourceType === 'Task' ? (r as Task).code?.coding?.[0]?.code : undefined;
+  const code =
+    r.resourceType === 'Task' || r.resourceType === 'AuditEvent'
+      ? (r.resourceType === 'Task' ? r.code?.coding?.[0] : r.subtype?.[0])?.code
+      : undefined;
   const status = 'status' in r ? ` ${String(r.status)}` : '';
   return `${r.resourceType}${code ? `(${code})` : ''} v${r.meta?.versionId}${status}`;
 };
@@ -188,13 +191,18 @@ describe('a case’s trail', () => {
     await midlands.store.create(exampleDiagnosticReport({ basedOn: [{ reference: `ServiceRequest/${order?.id}` }] }));
 
     const north1 = await caseTrail(north.store, 'case-1');
-    expect(north1.map(describeVersion)).toEqual([
+    const north1Versions = north1.map(describeVersion);
+    expect(north1Versions.slice(0, 5)).toEqual([
       'ServiceRequest v1 active',
       'Task(fulfil) v1 requested',
+      'AuditEvent(order-placed) v1',
       'Task(deliver-message) v1 requested',
       'Task(deliver-message) v2 in-progress',
-      'Task(deliver-message) v3 completed',
     ]);
+    // The delivery and the AuditEvent of its outcome are one transaction: in either order.
+    expect(north1Versions.slice(5).sort()).toEqual(
+      ['Task(deliver-message) v3 completed', 'AuditEvent(delivery-completed) v1'].sort(),
+    );
     const midlands1 = await caseTrail(midlands.store, 'case-1');
     // The accepted Task and the delivery of its status update are one transaction: in either order.
     expect(midlands1.map(describeVersion).sort()).toEqual(
@@ -206,6 +214,9 @@ describe('a case’s trail', () => {
         // The performer's region watches the order's turnaround (docs/clinical-safety.md, Turnaround).
         'Task(watch-turnaround) v1 in-progress',
         'DiagnosticReport v1 final',
+        // Who changed what: the order's message from the north, the RIS's update.
+        'AuditEvent(message-received) v1',
+        'AuditEvent(task-updated) v1',
       ].sort(),
     );
     for (const trail of [north1, midlands1]) {

@@ -179,8 +179,35 @@ export async function caseTrail(store: FhirStore, correlationId: string): Promis
   const versions: WithId<Resource>[] = [];
   for (const resource of current) versions.push(...(await store.history(resource.resourceType, resource.id)).reverse());
   // An AuditEvent is written once and never changes.
-  versions.push(...(await searchAll<AuditEvent>(store, 'AuditEvent', { 'entity:identifier': inCase })));
+  versions.push(...(await caseAudits(store, inCase, current)));
   return versions.sort((a, b) => stampOf(a) - stampOf(b));
+}
+
+/** References searched for at a time: a case holds a handful of resources, a long one a few dozen. */
+const REFERENCES_PER_SEARCH = 40;
+
+/**
+ * The AuditEvents of a case: those that name it (every state change, and a read of its trail), and the
+ * disclosures of its resources (a read or a search names what it returned, not the case it was in).
+ */
+async function caseAudits(
+  store: FhirStore,
+  inCase: string,
+  resources: readonly WithId<Resource>[],
+): Promise<WithId<AuditEvent>[]> {
+  const found = new Map<string, WithId<AuditEvent>>();
+  const add = (events: WithId<AuditEvent>[]) => {
+    for (const event of events) found.set(event.id, event);
+  };
+  add(await searchAll<AuditEvent>(store, 'AuditEvent', { 'entity:identifier': inCase }));
+  const references = [...new Set(resources.map((r) => `${r.resourceType}/${r.id}`))];
+  for (let i = 0; i < references.length; i += REFERENCES_PER_SEARCH)
+    add(
+      await searchAll<AuditEvent>(store, 'AuditEvent', {
+        entity: references.slice(i, i + REFERENCES_PER_SEARCH).join(','),
+      }),
+    );
+  return [...found.values()];
 }
 
 function stampOf(resource: Resource): number {

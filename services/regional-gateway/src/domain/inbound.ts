@@ -38,6 +38,7 @@ import {
   TASK_UPDATE,
 } from '@imaging/messaging';
 import { alertCopyFrom, alertUpdateFrom } from './alert-messages.ts';
+import { messageReceivedAudit } from './change-audits.ts';
 import { authorise } from './message-authority.ts';
 import { caseOf, raiseAlert } from './alerts.ts';
 import { testWatchEntries } from './breaches.ts';
@@ -87,8 +88,9 @@ export async function processMessage(
     request: { method: 'POST', url: 'Bundle', ifNoneExist: receiptQuery },
   };
   await retryOnConflict(async () => {
-    const entries = await changesFor(deps, message, correlationId);
-    await runTransaction(deps.store, [...withFreshUrns(entries), receipt]);
+    const entries = withFreshUrns(await changesFor(deps, message, correlationId));
+    const audit = messageReceivedAudit(deps, message, entries, requestId, correlationId ?? requestId);
+    await runTransaction(deps.store, [...entries, receipt, audit]);
   });
   deps.logger.info('message processed', { event: message.event.code, from: message.sourceService, requestId });
   return { response: respond(deps, message, allOk(`Processed ${message.event.code}`)), duplicate: false };

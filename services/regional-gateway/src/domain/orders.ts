@@ -14,6 +14,7 @@ import {
 import type { Caller, PlacedOrder } from '@imaging/fhir';
 import { buildMessage, ORDER_REQUEST, requestIdFor } from '@imaging/messaging';
 import { testWatchEntries } from './breaches.ts';
+import { createdAudit } from './change-audits.ts';
 import { identifierQuery } from './identifiers.ts';
 import { labelledAs, withAccess } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
@@ -107,6 +108,7 @@ async function placeOrderOnce(
   });
 
   const srUrl = `urn:uuid:${crypto.randomUUID()}`;
+  const taskUrl = `urn:uuid:${crypto.randomUUID()}`;
   const entries: BundleEntry[] = [
     {
       fullUrl: srUrl,
@@ -114,9 +116,19 @@ async function placeOrderOnce(
       request: { method: 'POST', url: 'ServiceRequest', ifNoneExist: identifierQuery(placer) },
     },
     {
+      fullUrl: taskUrl,
       resource: { ...task, focus: { reference: srUrl } },
       request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) },
     },
+    createdAudit(deps, caller, {
+      subtype: 'order-placed',
+      description: 'An imaging order placed',
+      what: [{ reference: srUrl }, { reference: taskUrl }],
+      identifier: placer,
+      patient: { reference: `Patient/${patient.id}` },
+      correlationId,
+      detail: { performer, ...(remote ? { 'routed-to': remote } : {}) },
+    }),
   ];
   // The region serving the performer watches the order's turnaround; a routed order is watched on arrival.
   if (!remote)

@@ -1,11 +1,13 @@
 import type { Endpoint, Patient } from '@medplum/fhirtypes';
 import { forbidden, issue, NHS_NUMBER_SYSTEM, OutcomeError, Problems, retryOnConflict, searchOne } from '@imaging/fhir';
-import type { WithId, Caller } from '@imaging/fhir';
+import type { Caller } from '@imaging/fhir';
+import { createdAudit, patientAccessAudit } from './change-audits.ts';
 import { identifierQuery } from './identifiers.ts';
 import { labelledAs, withAccess } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
 import { admitWellFormed, assertOwnIdentifier } from './references.ts';
 import type { Recorded } from './results.ts';
+import { entryResource, isCreated, runTransaction } from './transactions.ts';
 
 /**
  * A referrer registers the patient it is about to order for. A patient is matched on NHS number:
@@ -16,6 +18,8 @@ export async function registerPatient(
   deps: GatewayDeps,
   caller: Caller,
   incoming: Patient,
+  /** The request's X-Correlation-ID, for the audit trail (a fresh one when called without a request). */
+  correlationId: string = crypto.randomUUID(),
 ): Promise<Recorded<Patient>> {
   if (caller.kind !== 'referrer' || !caller.organisation)
     throw new OutcomeError(forbidden('Only a referrer may register a patient'));
@@ -37,14 +41,35 @@ export async function registerPatient(
   return retryOnConflict(async () => {
     const existing = await searchOne<Patient>(deps.store, 'Patient', identifierQuery(nhs));
     if (!existing) {
-      const { resource, created } = await deps.store.create(labelledAs(patient, [organisation]), {
-        ifNoneExist: identifierQuery(nhs),
-      });
-      return { resource, created };
+      const url = `urn:uuid:${crypto.randomUUID()}`;
+      const response = await runTransaction(deps.store, [
+        {
+          fullUrl: url,
+          resource: labelledAs(patient, [organisation]),
+          request: { method: 'POST', url: 'Patient', ifNoneExist: identifierQuery(nhs) },
+        },
+        createdAudit(deps, caller, {
+          subtype: 'patient-registered',
+          description: 'A patient registered by a referrer',
+          what: [],
+          identifier: nhs,
+          patient: { reference: url },
+          correlationId,
+        }),
+      ]);
+      return { resource: entryResource<Patient>(response, 0), created: isCreated(response, 0) };
     }
     const labelled = withAccess(existing, [organisation]);
     if (labelled === existing) return { resource: existing, created: false };
-    return { resource: await deps.store.update(labelled, { ifMatch: existing.meta?.versionId }), created: false };
+    const reference = { reference: `Patient/${existing.id}` };
+    const response = await runTransaction(deps.store, [
+      {
+        resource: labelled,
+        request: { method: 'PUT', url: reference.reference, ifMatch: `W/"${existing.meta?.versionId}"` },
+      },
+      patientAccessAudit(deps, caller, reference, correlationId),
+    ]);
+    return { resource: entryResource<Patient>(response, 0), created: false };
   });
 }
 
@@ -53,6 +78,7 @@ export async function registerEndpoint(
   deps: GatewayDeps,
   caller: Caller,
   incoming: Endpoint,
+  correlationId: string = crypto.randomUUID(),
 ): Promise<Recorded<Endpoint>> {
   if (caller.kind !== 'provider' || !caller.organisation)
     throw new OutcomeError(forbidden('Only an imaging provider may register an endpoint'));
@@ -62,10 +88,20 @@ export async function registerEndpoint(
   if (identifier) await problems.check(() => assertOwnIdentifier(deps, caller, endpoint, identifier));
   problems.add(...findings.rules);
   problems.throwIfAny();
-  const labelled = labelledAs(endpoint, [caller.organisation]);
-  const { resource, created } = await deps.store.create(
-    labelled,
-    identifier ? { ifNoneExist: identifierQuery(identifier) } : {},
-  );
-  return { resource: resource as WithId<Endpoint>, created };
+  const url = `urn:uuid:${crypto.randomUUID()}`;
+  const response = await runTransaction(deps.store, [
+    {
+      fullUrl: url,
+      resource: labelledAs(endpoint, [caller.organisation]),
+      request: { method: 'POST', url: 'Endpoint', ...(identifier ? { ifNoneExist: identifierQuery(identifier) } : {}) },
+    },
+    createdAudit(deps, caller, {
+      subtype: 'endpoint-registered',
+      description: 'A DICOMweb endpoint registered by an imaging provider',
+      what: [{ reference: url }],
+      ...(identifier ? { identifier } : {}),
+      correlationId,
+    }),
+  ]);
+  return { resource: entryResource<Endpoint>(response, 0), created: isCreated(response, 0) };
 }

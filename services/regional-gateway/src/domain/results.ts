@@ -20,6 +20,7 @@ import type { WithId, Caller } from '@imaging/fhir';
 import { buildMessage, REPORT_ISSUED, requestIdFor } from '@imaging/messaging';
 import { caseOf, notifyCancerMdt, raiseAlert, raiseWatch } from './alerts.ts';
 import { reportWatchEntries } from './breaches.ts';
+import { createdAudit } from './change-audits.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
 import { deliveryEntries, LOCATOR_DESTINATION } from './outbox.ts';
@@ -62,6 +63,7 @@ export async function recordImagingStudy(
   problems.throwIfAny();
   if (!order || !uid) throw new Error('recordImagingStudy: a missing order or UID was not reported');
   const stored = labelledAs(study, accessOrganisations(order));
+  const caseId = await caseOf(deps, order, correlationId);
   const studyUrl = `urn:uuid:${crypto.randomUUID()}`;
   const entries: BundleEntry[] = [
     {
@@ -69,9 +71,17 @@ export async function recordImagingStudy(
       resource: stored,
       request: { method: 'POST', url: 'ImagingStudy', ifNoneExist: identifierQuery(uid) },
     },
+    createdAudit(deps, caller, {
+      subtype: 'study-recorded',
+      description: 'An imaging study recorded',
+      what: [{ reference: studyUrl }, { reference: `ServiceRequest/${order.id}` }],
+      identifier: uid,
+      ...(order.subject ? { patient: order.subject } : {}),
+      correlationId: caseId,
+    }),
     ...pointerDelivery(deps, studyUrl, 'ImagingStudy', uid.value as string, study, correlationId),
     // The exam starts the report's due times: the first study of the order starts its report watch.
-    ...reportWatchEntries(deps, { order, study, studyUrl, correlationId: await caseOf(deps, order, correlationId) }),
+    ...reportWatchEntries(deps, { order, study, studyUrl, correlationId: caseId }),
   ];
   const response = await runTransaction(deps.store, entries);
   return { resource: entryResource<ImagingStudy>(response, 0), created: isCreated(response, 0) };
@@ -128,6 +138,17 @@ export async function issueReport(
   };
   entries.push(...(peer ? await raiseWatch(deps, issued) : await raiseAlert(deps, issued)));
   entries.push(...(await notifyCancerMdt(deps, issued)));
+  entries.push(
+    createdAudit(deps, caller, {
+      subtype: 'report-issued',
+      description: 'A diagnostic report issued',
+      what: [{ reference: reportUrl }, { reference: `ServiceRequest/${order.id}` }],
+      identifier,
+      ...(order.subject ? { patient: order.subject } : {}),
+      correlationId: issued.correlationId,
+      detail: { status: stored.status, ...(peer ? { 'sent-to': peer } : {}) },
+    }),
+  );
   const response = await runTransaction(deps.store, entries);
   return { resource: entryResource<DiagnosticReport>(response, 0), created: isCreated(response, 0) };
 }

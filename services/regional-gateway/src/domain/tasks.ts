@@ -16,6 +16,7 @@ import {
 } from '@imaging/fhir';
 import type { Caller, WithId } from '@imaging/fhir';
 import { buildMessage, requestIdFor, TASK_UPDATE } from '@imaging/messaging';
+import { taskUpdatedAudit } from './change-audits.ts';
 import { businessIdentifier } from './identifiers.ts';
 import { peerOf } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
@@ -91,6 +92,7 @@ export async function updateTask(
   problems.throwIfAny();
   const entries: BundleEntry[] = [
     { resource: updated, request: { method: 'PUT', url: `Task/${id}`, ifMatch: `W/"${ifMatch}"` } },
+    taskUpdatedAudit(deps, caller, current, updated, correlationId),
   ];
   const peer = peerOf(current);
   if (peer && progressChanged(current, updated))

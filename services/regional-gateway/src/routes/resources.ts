@@ -11,6 +11,7 @@ import { nextVisiblePage, readVisible, searchVisible } from '../domain/reads.ts'
 import { checkGatewaySearch } from '../domain/search-rules.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { callerFrom } from '../deps.ts';
+import { recordDisclosure } from './disclosure.ts';
 
 /**
  * Read and search for one resource type, limited to what the caller's organisation may see. A search is
@@ -57,13 +58,17 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
         ...(bundle.entry ?? []),
         { resource: { resourceType: 'OperationOutcome', issue: [...ignored] }, search: { mode: 'outcome' } },
       ];
+    recordDisclosure(deps, c, caller, 'search', [...page.resources, ...page.included]);
     const handling = /handling\s*=/i.test(prefer ?? '') ? searchHandlingOf(prefer) : undefined;
     return fhirResponse(bundle, 200, handling ? { 'Preference-Applied': `handling=${handling}` } : {});
   });
 
-  app.get('/:id', requireScope(type, 'read'), async (c) =>
-    fhirResponse(await readVisible(deps, callerFrom(c, deps), type, c.req.param('id'))),
-  );
+  app.get('/:id', requireScope(type, 'read'), async (c) => {
+    const caller = callerFrom(c, deps);
+    const resource = await readVisible(deps, caller, type, c.req.param('id'));
+    recordDisclosure(deps, c, caller, 'read', [resource]);
+    return fhirResponse(resource);
+  });
 
   return app;
 }

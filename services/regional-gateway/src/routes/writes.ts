@@ -56,7 +56,9 @@ export function writeRoutes(deps: AppDeps): Hono<AppEnv> {
       return written(c, deps, await create(caller, resource, c.var.correlationId));
     });
 
-  creates<Patient>('Patient', (caller, patient) => registerPatient(deps, caller, patient));
+  creates<Patient>('Patient', (caller, patient, correlationId) =>
+    registerPatient(deps, caller, patient, correlationId),
+  );
 
   creates<ServiceRequest>('ServiceRequest', async (caller, order, correlationId) => {
     const placed = await placeOrder(deps, caller, order, correlationId);
@@ -76,7 +78,9 @@ export function writeRoutes(deps: AppDeps): Hono<AppEnv> {
     return issued;
   });
 
-  creates<Endpoint>('Endpoint', (caller, endpoint) => registerEndpoint(deps, caller, endpoint));
+  creates<Endpoint>('Endpoint', (caller, endpoint, correlationId) =>
+    registerEndpoint(deps, caller, endpoint, correlationId),
+  );
 
   // The requester records what became of the order's encounter (a discharge); nothing else changes.
   app.put('/ServiceRequest/:id', requireScope('ServiceRequest', 'update'), async (c) => {

@@ -1,5 +1,6 @@
 import type { AccessTokenContent, SigningKey } from '@imaging/auth';
 import { createAccessTokenVerifier, generateSigningKey, signAccessToken } from '@imaging/auth';
+import { backgroundCreates } from '@imaging/fhir';
 import { pageTokens } from '@imaging/fhir-http';
 import { createApp } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
@@ -10,16 +11,19 @@ export const TEST_HUB_URL = 'http://hub.test';
 /** A gateway app over test deps, trusting a hub key made for the test; tokens are really signed. */
 export async function testGateway(deps: GatewayDeps, extra: Pick<AppDeps, 'flow'> = {}) {
   const hubKey = await generateSigningKey();
+  // No timer: a test stores the records of its reads with `disclosures.flush()` before it looks for them.
+  const disclosures = backgroundCreates(deps.store, { logger: deps.logger, what: 'disclosures', intervalMs: 0 });
   const app = createApp({
     ...deps,
     ...extra,
+    disclosures,
     hubUrl: TEST_HUB_URL,
     verifier: createAccessTokenVerifier({ keys: [hubKey.publicJwk], issuer: TEST_HUB_URL }),
     pageTokens: pageTokens('test-page-secret'),
   });
   const token = async (content: AccessTokenContent, key: SigningKey = hubKey) =>
     (await signAccessToken(content, { signingKey: key, issuer: TEST_HUB_URL })).access_token;
-  return { app, hubKey, token };
+  return { app, hubKey, token, disclosures };
 }
 
 export const GP_TOKEN: AccessTokenContent = {

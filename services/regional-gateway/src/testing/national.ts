@@ -1,7 +1,7 @@
 import { createAccessTokenVerifier, devTokenSource, loadDevHubKey } from '@imaging/auth';
 import type { Topology } from '@imaging/config';
-import { memoryLogger, SqliteStore, validatingStore } from '@imaging/fhir';
-import type { FhirStore } from '@imaging/fhir';
+import { backgroundCreates, memoryLogger, SqliteStore, validatingStore } from '@imaging/fhir';
+import type { BackgroundCreates, FhirStore } from '@imaging/fhir';
 import { pageTokens } from '@imaging/fhir-http';
 import type { Hono } from 'hono';
 // The real hub (its test kit is a devDependency of this package).
@@ -19,6 +19,8 @@ import { testClock } from './regions.ts';
 export interface ConnectedRegion {
   deps: GatewayDeps;
   app: Hono<AppEnv>;
+  /** The records of reads, stored only when a test flushes them (no timer). */
+  disclosures: BackgroundCreates;
 }
 
 export interface ConnectedOptions {
@@ -88,13 +90,15 @@ export async function connectedRegions(options: ConnectedOptions = {}) {
       notifications: devNotifications({ store, logger, clock }),
       ...(options.safety === false ? { safety: false } : {}),
     };
+    const disclosures = backgroundCreates(store, { logger, what: 'disclosures', intervalMs: 0 });
     const app = createApp({
       ...deps,
+      disclosures,
       hubUrl: hub.publicUrl,
       verifier: createAccessTokenVerifier({ keys: [hubKey.publicJwk], issuer: hub.publicUrl }),
       pageTokens: pageTokens('test-page-secret'),
     });
-    regions[region.id] = { deps, app };
+    regions[region.id] = { deps, app, disclosures };
     apps.set(new URL(region.url).host, app);
   }
   const region = (id: string): ConnectedRegion => {
