@@ -23,7 +23,11 @@ const message = buildMessage({
 });
 const body = JSON.stringify(message);
 
-async function measure(name: string, call: (i: number) => Promise<Response> | Response, expected: number): Promise<void> {
+async function measure(
+  name: string,
+  call: (i: number) => Promise<Response> | Response,
+  expected: number,
+): Promise<void> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const started = performance.now();

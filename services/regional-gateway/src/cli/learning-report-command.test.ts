@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccessTokenVerifier, ensureDevCredentials, loadClientRegistry, tokenRoutes } from '@imaging/auth';
 import { devTopology } from '@imaging/config';
-import { SqliteStore, silentLogger } from '@imaging/fhir';
+import { backgroundCreates, SqliteStore, silentLogger } from '@imaging/fhir';
 import { createFhirApp, pageTokens } from '@imaging/fhir-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../app.ts';
@@ -36,6 +36,7 @@ beforeAll(async () => {
   const { regions } = await learningQuarter();
   const gateway = createApp({
     ...regions.north,
+    disclosures: backgroundCreates(regions.north.store, { logger: silentLogger, what: 'disclosures', intervalMs: 0 }),
     hubUrl: HUB,
     verifier: createAccessTokenVerifier({ keys: [creds.hubKey.publicJwk], issuer: HUB }),
     pageTokens: pageTokens('test-page-secret'),
