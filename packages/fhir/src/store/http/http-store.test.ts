@@ -205,6 +205,29 @@ describe('HttpStore', () => {
       expect(new URL(seen[2]?.url as string).searchParams.get('owner:identifier')).toBe(ods);
     });
 
+    it("writes a transaction entry's ifNoneExist with <reference>-identifier too, leaving other entries alone", async () => {
+      const ods = 'https://fhir.nhs.uk/Id/ods-organization-code|RM1';
+      const { fetch, seen } = fakeFetch(json(200, { resourceType: 'Bundle', type: 'transaction-response', entry: [] }));
+      const store = new HttpStore({ baseUrl: BASE, fetch });
+      const task: Task = { resourceType: 'Task', status: 'requested', intent: 'order' };
+      await store.transaction({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            resource: task,
+            request: { method: 'POST', url: 'Task', ifNoneExist: `owner:identifier=${ods}&status=requested` },
+          },
+          { resource: task, request: { method: 'POST', url: 'Task' } },
+        ],
+      });
+      const sent = seen[0]?.body as { entry: { request: { ifNoneExist?: string } }[] };
+      expect(new URLSearchParams(sent.entry[0]?.request.ifNoneExist)).toEqual(
+        new URLSearchParams({ 'owner-identifier': ods, status: 'requested' }),
+      );
+      expect(sent.entry[1]?.request.ifNoneExist).toBeUndefined();
+    });
+
     it('nextPage follows a next link on the same origin, with no-cache', async () => {
       const next = `${BASE}?_getpages=abc&_getpagesoffset=1`;
       const { fetch, seen } = fakeFetch(json(200, searchset([{ resource: storedTask() }])));

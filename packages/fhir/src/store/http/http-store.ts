@@ -210,7 +210,13 @@ export class HttpStore implements FhirStore {
     }
     const ifMatch = (bundle.entry ?? []).some((e) => e.request?.ifMatch !== undefined);
     const ifNoneExist = (bundle.entry ?? []).some((e) => e.request?.ifNoneExist !== undefined);
-    const answer = await this.call({ method: 'POST', url: '', body: bundle, ifMatch, ifNoneExist });
+    const answer = await this.call({
+      method: 'POST',
+      url: '',
+      body: this.serverConditions(bundle),
+      ifMatch,
+      ifNoneExist,
+    });
     const response = expectBundle(answer, 'transaction');
     if (response.type !== 'transaction-response')
       throw storeFault(`a transaction answered with a ${response.type ?? 'untyped'} Bundle`);
@@ -219,6 +225,21 @@ export class HttpStore implements FhirStore {
 
   async close(): Promise<void> {
     // Nothing held open: fetch manages its own connections.
+  }
+
+  /** A transaction whose `ifNoneExist` queries are written as the server understands them, like a search's. */
+  private serverConditions(bundle: Bundle): Bundle {
+    if (this.nativeReferenceIdentifiers) return bundle;
+    return {
+      ...bundle,
+      entry: (bundle.entry ?? []).map((entry) => {
+        const condition = entry.request?.ifNoneExist;
+        const type = entry.resource?.resourceType;
+        if (condition === undefined || !type || !entry.request) return entry;
+        const rewritten = rewriteReferenceIdentifiers(type, new URLSearchParams(condition)).toString();
+        return { ...entry, request: { ...entry.request, ifNoneExist: rewritten } };
+      }),
+    };
   }
 
   /** A query as the server understands it (HTTP_NORMALISATIONS['reference-identifier']). */
