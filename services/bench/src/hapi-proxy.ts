@@ -39,9 +39,8 @@ export async function startCountingProxy(hapiRoot: string): Promise<CountingProx
     const path = (req.url ?? '/').slice(target.pathname.length).replace(/^\/+/, '');
     const [partition = '', ...rest] = (path.split('?')[0] ?? '').split('/');
     const kind = path.includes('next-check=') ? 'safety' : kindOf(req.method ?? 'GET', rest, path.includes('?'));
-    const bucket = (counts[partition] ??= emptyCounts());
-    bucket[kind]++;
-    if (process.env.BENCH_PROXY_LOG) console.log(`proxy: ${kind} ${req.method} ${path}`);
+    counts[partition] ??= emptyCounts();
+    counts[partition][kind]++;
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
