@@ -22,7 +22,7 @@ const USAGE = `Usage: pnpm bench [--tiny] [--suite <name>]... [--orders N] [--hi
                   without one the suite starts HAPI itself (the launcher jar), and the tiny run skips it
   --hapi-db L     the databases the hapi suite starts HAPI on, in turn: h2, postgres (default h2,postgres)
   --baseline REF  also run the services of git ref REF (e.g. main) beside this checkout's, alternating, and
-                  print after/before ratios (design-day, latency)
+                  print after/before ratios (design-day, latency; hapi runs the baseline first)
   --store-sizes A,B,C  Tasks in the store and outbox-poll suites (default 5000,20000,100000)
   --profile       run the services under node --cpu-prof (profiles kept in the data dir)`;
 

@@ -6,6 +6,7 @@ import { printGatewayVsDirect, runGatewayVsDirect, runHapiLatency } from './hapi
 import type { GatewayVsDirectResult } from './hapi.ts';
 import type { LatencyResult } from './latency.ts';
 import { loadAverage } from './report.ts';
+import { prepareBaseline } from './baseline.ts';
 
 export interface HapiSuiteOptions {
   /** A HAPI root (partitions are made for each run); when absent, HAPI is started per database. */
@@ -16,13 +17,16 @@ export interface HapiSuiteOptions {
   orders?: number;
   /** Rounds per side (default 3). */
   rounds?: number;
+  /** A git ref whose gateway is measured the same way first, for before/after. */
+  baseline?: string;
 }
 
 export interface HapiSuiteRun {
   /** `given` for a HAPI passed in, else the database the started HAPI stored in. */
   database: string;
   server: string;
-  gatewayVsDirect: GatewayVsDirectResult;
+  /** This checkout's gateway, and the baseline's when one was given. */
+  gatewayVsDirect: (GatewayVsDirectResult & { version: string })[];
   latency: LatencyResult;
 }
 
@@ -46,15 +50,26 @@ export async function runHapiSuite(options: HapiSuiteOptions): Promise<HapiSuite
     });
     try {
       const root = target.info.root;
-      const load = loadAverage();
-      const gatewayVsDirect = await runGatewayVsDirect(root, {
-        orders: options.tiny ? 10 : (options.orders ?? 200),
-        clients: 8,
-        rounds: options.tiny ? 1 : (options.rounds ?? 3),
-        sequential: options.tiny ? 2 : 10,
-      });
-      printGatewayVsDirect(`HAPI (${database}): the north gateway on HAPI against direct HAPI`, gatewayVsDirect, load);
-      const latency = await runHapiLatency(root, { ratePerSecond: 5, seconds: options.tiny ? 1 : 60 });
+      const baseline = options.baseline ? prepareBaseline(options.baseline) : undefined;
+      const versions = baseline ? [{ label: `before (${baseline.commit.slice(0, 7)})`, root: baseline.root }] : [];
+      const gatewayVsDirect: (GatewayVsDirectResult & { version: string })[] = [];
+      for (const version of [...versions, { label: 'this checkout', root: undefined }]) {
+        const load = loadAverage();
+        const result = await runGatewayVsDirect(root, {
+          orders: options.tiny ? 10 : (options.orders ?? 100),
+          clients: 8,
+          rounds: options.tiny ? 1 : (options.rounds ?? 3),
+          sequential: options.tiny ? 2 : 10,
+          ...(version.root ? { sourceRoot: version.root } : {}),
+        });
+        printGatewayVsDirect(
+          `HAPI (${database}), ${version.label}: the north gateway on HAPI against direct HAPI`,
+          result,
+          load,
+        );
+        gatewayVsDirect.push({ version: version.label, ...result });
+      }
+      const latency = await runHapiLatency(root, { ratePerSecond: 5, seconds: options.tiny ? 1 : 30 });
       runs.push({ database, server: target.info.detail, gatewayVsDirect, latency });
     } finally {
       await target.stop();

@@ -30,6 +30,8 @@ export interface GatewayVsDirectOptions {
   rounds: number;
   /** Orders placed one at a time, each waited for until delivered, to count requests per order unbatched. */
   sequential: number;
+  /** Run the services from another checkout (a baseline). */
+  sourceRoot?: string;
 }
 
 export interface HapiRound {
@@ -76,12 +78,19 @@ export async function freshPartitions(root: string): Promise<HapiPartitions> {
  * them all; the direct round that follows replays that round's transactions, as the gateway sent them,
  * with fresh business identifiers. Every request to HAPI, on both sides, goes through one counting proxy.
  */
-export async function runGatewayVsDirect(root: string, options: GatewayVsDirectOptions): Promise<GatewayVsDirectResult> {
+export async function runGatewayVsDirect(
+  root: string,
+  options: GatewayVsDirectOptions,
+): Promise<GatewayVsDirectResult> {
   const { north } = await freshPartitions(root);
   const proxy = await startCountingProxy(root);
   let world: BenchTopology | undefined;
   try {
-    world = await startBenchTopology({ history: 0, stores: { north: `${proxy.url}/${north}` } });
+    world = await startBenchTopology({
+      history: 0,
+      stores: { north: `${proxy.url}/${north}` },
+      ...(options.sourceRoot ? { sourceRoot: options.sourceRoot } : {}),
+    });
     const patients = Math.max(1, Math.min(50, options.orders));
     const traffic = await connectTraffic(world, patients, 4);
     let placed = 0;
@@ -179,7 +188,10 @@ function withFreshIdentifiers(bundle: Bundle, traffic: Traffic, round: number): 
 }
 
 /** Requests per order, by kind; the total leaves out the safety job's, which run by the clock, not by order. */
-function perOrder(counts: Record<RequestKind, number>, orders: number): Record<RequestKind, number> & { total: number } {
+function perOrder(
+  counts: Record<RequestKind, number>,
+  orders: number,
+): Record<RequestKind, number> & { total: number } {
   const out = { ...counts, total: 0 };
   for (const kind of Object.keys(counts) as RequestKind[]) {
     out[kind] = counts[kind] / Math.max(1, orders);

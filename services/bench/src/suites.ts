@@ -153,6 +153,7 @@ export const SUITES: Record<string, Suite> = {
       tiny: options.tiny,
       ...(options.orders !== undefined ? { orders: options.orders } : {}),
       ...(options.repeat !== undefined ? { rounds: options.repeat } : {}),
+      ...(options.baseline ? { baseline: options.baseline } : {}),
     });
     return writeReport('hapi', options.tiny, start, results);
   },

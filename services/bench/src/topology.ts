@@ -92,7 +92,11 @@ export async function startBenchTopology(options: TopologyOptions): Promise<Benc
         : {};
       return [
         name,
-        new ServiceProcess({ ...spec, entry, env: { ...env, ...options.delivery, ...store, ...profile, ...options.env } }),
+        new ServiceProcess({
+          ...spec,
+          entry,
+          env: { ...env, ...options.delivery, ...store, ...profile, ...options.env },
+        }),
       ];
     }),
   ) as Record<BenchService, ServiceProcess>;
