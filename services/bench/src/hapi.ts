@@ -1,6 +1,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { ensurePartitions } from '@imaging/conformance';
 import { HttpStore, prepareReferenceIdentifierSearch } from '@imaging/fhir';
+import { OPEN_DELIVERY } from '@imaging/regional-gateway';
 import { countsBetween, startCountingProxy } from './hapi-proxy.ts';
 import type { RequestKind } from './hapi-proxy.ts';
 import { runLatency } from './latency.ts';
@@ -153,6 +154,7 @@ export async function runGatewayVsDirect(
         placedPerSecond: replay.length / ((performance.now() - t0) / 1000),
         requestsPerOrder: perOrder(countsBetween(before, proxy.counts(), north), replay.length),
       });
+      proxy.takeTransactions(north); // the replay's own, not the gateway's
     }
     const of = (side: HapiRound['side'], rate: (r: HapiRound) => number) =>
       median(rounds.filter((r) => r.side === side).map(rate));
@@ -180,11 +182,19 @@ export async function runGatewayVsDirect(
  */
 function withFreshIdentifiers(bundle: Bundle, traffic: Traffic, round: number): Bundle {
   const tag = `d${round}`;
-  return JSON.parse(
+  const fresh = JSON.parse(
     JSON.stringify(bundle)
       .replaceAll(/req-[0-9a-f]{32}/g, (id) => `${id}${tag}`)
       .replaceAll(traffic.prefix, `${traffic.prefix}${tag}`),
   ) as Bundle;
+  // The replayed outbox Task keeps its size and index entries, but not the poll's key: the gateway
+  // beside it must not send the replayed orders (that would load HAPI during its next round).
+  for (const entry of fresh.entry ?? []) {
+    const task = entry.resource?.resourceType === 'Task' ? entry.resource : undefined;
+    for (const coding of task?.businessStatus?.coding ?? [])
+      if (coding.system === OPEN_DELIVERY.system && coding.code === OPEN_DELIVERY.code) coding.code = 'replayed';
+  }
+  return fresh;
 }
 
 /** Requests per order, by kind; the total leaves out the safety job's, which run by the clock, not by order. */
