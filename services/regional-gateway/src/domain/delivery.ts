@@ -71,10 +71,6 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
     pass.waiting += queue.length - ready.length;
     if (ready.length) due.push(ready);
   }
-  // While deliveries wait (a region down), the next polls leave their messages out: they would be
-  // read again on every poll and not sent. They are read one by one when due.
-  if (pass.waiting) heldBack.add(deps);
-  else heldBack.delete(deps);
   const claimed = await claimAll(deps, due, now, pass);
   const outcomes = outcomeWriter(deps);
   // The whole pass's claims were taken at `now`: a queue stops halfway through the lease (what is left
@@ -99,6 +95,10 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
     }
   });
   await outcomes.flush();
+  // While deliveries wait (a region down), the next polls leave their messages out: they would be
+  // read again on every poll and not sent. They are read one by one when due.
+  if (pass.waiting || pass.retried) heldBack.add(deps);
+  else heldBack.delete(deps);
   return pass;
 }
 
