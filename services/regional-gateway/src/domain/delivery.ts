@@ -65,8 +65,10 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
   const now = clock.now();
   const due: Delivery[][] = [];
   const { open, messages } = await openDeliveries(deps, pass, now, !heldBack.has(deps));
+  let backingOff = false;
   for (const queue of queuesOf(open)) {
     const waits = queue.findIndex((item) => !isDue(item, now, settings.leaseMs));
+    if (waits >= 0) backingOff = true;
     const ready = waits < 0 ? queue : queue.slice(0, waits);
     pass.waiting += queue.length - ready.length;
     if (ready.length) due.push(ready);
@@ -95,9 +97,10 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
     }
   });
   await outcomes.flush();
-  // While deliveries wait (a region down), the next polls leave their messages out: they would be
-  // read again on every poll and not sent. They are read one by one when due.
-  if (pass.waiting || pass.retried) heldBack.add(deps);
+  // While deliveries back off (a region down), the next polls leave their messages out: they would be
+  // read again on every poll and not sent. They are read one by one when due. (Deliveries put back at
+  // half the lease, or claimed by another replica, are due at once: they do not count.)
+  if (backingOff || pass.retried) heldBack.add(deps);
   else heldBack.delete(deps);
   return pass;
 }
