@@ -15,11 +15,14 @@ const USAGE = `Usage: pnpm bench [--tiny] [--suite <name>]... [--orders N] [--hi
   suites: ${Object.keys(SUITES).join(', ')} (default: all)
   --tiny          every suite once on a tiny size (checks that they run; the figures mean nothing)
   --orders N      orders in the design-day replay (default 5000); the 250k design day is extrapolated
-  --repeat N      rounds of the design-day replay, alternating fresh and history (medians reported)
+  --repeat N      rounds of the design-day replay, alternating fresh and history, or of the hapi suite,
+                  alternating gateway and direct (medians reported)
   --history N     Tasks of history preloaded into each gateway's store (default 100000)
-  --hapi <url>    a HAPI FHIR base URL for the side-by-side suite (or HAPI_BASE_URL); skipped without one
+  --hapi <url>    a HAPI FHIR root (partitioned) for the hapi suite, which makes its own partitions (or HAPI_BASE_URL);
+                  without one the suite starts HAPI itself (the launcher jar), and the tiny run skips it
+  --hapi-db L     the databases the hapi suite starts HAPI on, in turn: h2, postgres (default h2,postgres)
   --baseline REF  also run the services of git ref REF (e.g. main) beside this checkout's, alternating, and
-                  print after/before ratios (design-day, latency)
+                  print after/before ratios (design-day, latency; hapi runs the baseline first)
   --store-sizes A,B,C  Tasks in the store and outbox-poll suites (default 5000,20000,100000)
   --profile       run the services under node --cpu-prof (profiles kept in the data dir)`;
 
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     orders: { type: 'string' },
     history: { type: 'string' },
     hapi: { type: 'string' },
+    'hapi-db': { type: 'string' },
     baseline: { type: 'string' },
     'store-sizes': { type: 'string' },
     repeat: { type: 'string' },
@@ -61,6 +65,11 @@ if (unknown.length) {
 }
 
 const hapiUrl = values.hapi ?? process.env.HAPI_BASE_URL;
+const hapiDatabases = values['hapi-db']?.split(',').map((d) => d.trim());
+if (hapiDatabases?.some((d) => d !== 'h2' && d !== 'postgres')) {
+  console.error(`--hapi-db takes h2, postgres or both\n${USAGE}`);
+  process.exit(2);
+}
 const options: SuiteOptions = {
   tiny: values.tiny,
   profile: values.profile,
@@ -69,6 +78,7 @@ const options: SuiteOptions = {
     ? { history: count(values.history, '--history') as number }
     : {}),
   ...(hapiUrl ? { hapiUrl } : {}),
+  ...(hapiDatabases ? { hapiDatabases: hapiDatabases as ('h2' | 'postgres')[] } : {}),
   ...(values.baseline ? { baseline: values.baseline } : {}),
   ...(count(values.repeat, '--repeat') ? { repeat: count(values.repeat, '--repeat') as number } : {}),
   ...(values['store-sizes']

@@ -1,18 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { examplePatient } from '@imaging/fhir/examples';
-import { HttpStore, NHS_NUMBER_SYSTEM, randomTestNhsNumber, SqliteStore } from '@imaging/fhir';
-import type { FhirStore } from '@imaging/fhir';
-import { median, quantile, table } from './report.ts';
-
-export interface SideBySideRow {
-  store: string;
-  resources: number;
-  operation: string;
-  medianMs: number;
-  p95Ms: number;
-}
+import type { Bundle } from '@medplum/fhirtypes';
+import { ensurePartitions } from '@imaging/conformance';
+import { HttpStore, prepareReferenceIdentifierSearch } from '@imaging/fhir';
+import { OPEN_DELIVERY } from '@imaging/regional-gateway';
+import { countsBetween, startCountingProxy } from './hapi-proxy.ts';
+import type { RequestKind } from './hapi-proxy.ts';
+import { runLatency } from './latency.ts';
+import type { LatencyResult } from './latency.ts';
+import { loadLine, median, table } from './report.ts';
+import { startBenchTopology } from './topology.ts';
+import type { BenchTopology } from './topology.ts';
+import { connectTraffic, inParallel, placeOrder, waitForDeliveries } from './traffic.ts';
+import type { Traffic } from './traffic.ts';
 
 /** Measured by the issue, for scale: Medplum's in-memory MemoryRepository, one identifier search. */
 export const MEDPLUM_MEMORY_ANCHORS = [
@@ -20,68 +18,237 @@ export const MEDPLUM_MEMORY_ANCHORS = [
   { resources: 5000, identifierSearchMs: 14 },
 ];
 
+/** The services that store in HAPI, each in a partition of its own. */
+const SERVICES = ['north', 'midlands'] as const;
+export type HapiPartitions = Record<(typeof SERVICES)[number], string>;
+
+export interface GatewayVsDirectOptions {
+  /** Orders per round, on each side. */
+  orders: number;
+  /** Clients placing orders at once (a closed loop), on each side. */
+  clients: number;
+  /** Rounds, alternating gateway and direct; medians are reported. */
+  rounds: number;
+  /** Orders placed one at a time, each waited for until delivered, to count requests per order unbatched. */
+  sequential: number;
+  /** Run the services from another checkout (a baseline). */
+  sourceRoot?: string;
+}
+
+export interface HapiRound {
+  side: 'gateway' | 'direct';
+  orders: number;
+  /** Orders answered per second (the gateway's 201s, or HAPI's transaction-responses). */
+  placedPerSecond: number;
+  /** For the gateway: orders placed and sent on (outbox settled) per second, from the first to the last. */
+  deliveredPerSecond?: number;
+  /** Requests to HAPI per order, by kind, and in all. */
+  requestsPerOrder: Record<RequestKind, number> & { total: number };
+}
+
+export interface GatewayVsDirectResult {
+  clients: number;
+  rounds: HapiRound[];
+  /** Requests to HAPI per order with orders placed one at a time (nothing to batch). */
+  sequentialRequestsPerOrder: Record<RequestKind, number> & { total: number };
+  medians: { gatewayPlaced: number; gatewayDelivered: number; direct: number };
+  /** Gateway over direct: orders placed and sent per second, and orders placed per second. */
+  ratio: { delivered: number; placed: number };
+}
+
 /**
- * The same operations through the same store port on HAPI FHIR (over HTTP, direct: no gateway) and on
- * the embedded store: `size` Patients created one by one, then identifier searches and reads.
+ * New partitions for one run (`bench-<stamp>-north`…), so that nothing an earlier run left (open
+ * deliveries, patients) takes part, with the reference-identifier SearchParameters searchable in each.
+ * Returns each service's partition name.
  */
-export async function runHapiSideBySide(hapiUrl: string, size: number): Promise<SideBySideRow[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'imaging-bench-hapi-'));
-  const stores: [string, FhirStore][] = [
-    ['HAPI FHIR (HTTP, direct)', new HttpStore({ baseUrl: hapiUrl })],
-    ['embedded SQLite', new SqliteStore({ path: join(dir, 'side-by-side.sqlite') })],
-  ];
-  const rows: SideBySideRow[] = [];
+export async function freshPartitions(root: string): Promise<HapiPartitions> {
+  const stamp = `bench-${Date.now().toString(36)}`;
+  const names = Object.fromEntries(SERVICES.map((s) => [s, `${stamp}-${s}`])) as HapiPartitions;
+  await ensurePartitions(root, Object.values(names));
+  await prepareReferenceIdentifierSearch(
+    new HttpStore({ baseUrl: `${root}/DEFAULT`, timeoutMs: 120_000 }),
+    Object.values(names).map((p) => new HttpStore({ baseUrl: `${root}/${p}`, timeoutMs: 120_000 })),
+  );
+  return names;
+}
+
+/**
+ * The north gateway storing in HAPI (the hub and the midlands on their embedded stores, so HAPI serves the
+ * north alone) against the same transactions sent straight to HAPI: rounds alternate, each side with the
+ * same clients. A gateway round places orders through the gateway and waits until its outbox has sent
+ * them all; the direct round that follows replays that round's transactions, as the gateway sent them,
+ * with fresh business identifiers. Every request to HAPI, on both sides, goes through one counting proxy.
+ */
+export async function runGatewayVsDirect(
+  root: string,
+  options: GatewayVsDirectOptions,
+): Promise<GatewayVsDirectResult> {
+  const { north } = await freshPartitions(root);
+  const proxy = await startCountingProxy(root);
+  let world: BenchTopology | undefined;
   try {
-    for (const [name, store] of stores) rows.push(...(await measure(name, store, size)));
+    world = await startBenchTopology({
+      history: 0,
+      stores: { north: `${proxy.url}/${north}` },
+      ...(options.sourceRoot ? { sourceRoot: options.sourceRoot } : {}),
+    });
+    const patients = Math.max(1, Math.min(50, options.orders));
+    const traffic = await connectTraffic(world, patients, 4);
+    let placed = 0;
+    let delivered = 0;
+    // Warm-up, not measured: one order per patient shares each with the performer (a Patient update in
+    // that first transaction, none after) and warms HAPI's JIT.
+    await inParallel(patients, options.clients, async (n) => {
+      await placeOrder(traffic, placed + n);
+    });
+    placed += patients;
+    delivered = (await waitForDeliveries(world, placed, 120_000)).delivered;
+
+    let before = proxy.counts();
+    for (let n = 0; n < options.sequential; n++) {
+      await placeOrder(traffic, placed++);
+      delivered = (await waitForDeliveries(world, placed, 60_000)).delivered;
+    }
+    const sequential = perOrder(countsBetween(before, proxy.counts(), north), options.sequential);
+    proxy.takeTransactions(north);
+
+    const direct = new HttpStore({ baseUrl: `${proxy.url}/${north}`, timeoutMs: 120_000 });
+    const rounds: HapiRound[] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      before = proxy.counts();
+      const began = performance.now();
+      const beganAt = Date.now();
+      const first = placed;
+      await inParallel(options.orders, options.clients, async (n) => {
+        await placeOrder(traffic, first + n);
+      });
+      placed += options.orders;
+      const placedIn = performance.now() - began;
+      const done = await waitForDeliveries(world, placed, 120_000 + options.orders * 200);
+      if (done.delivered < placed) throw new Error(`only ${done.delivered - delivered} of ${options.orders} delivered`);
+      delivered = done.delivered;
+      const sentIn = done.at - beganAt;
+      rounds.push({
+        side: 'gateway',
+        orders: options.orders,
+        placedPerSecond: options.orders / (placedIn / 1000),
+        deliveredPerSecond: options.orders / (sentIn / 1000),
+        requestsPerOrder: perOrder(countsBetween(before, proxy.counts(), north), options.orders),
+      });
+
+      // The orders' transactions (not the outbox's claims and outcomes, which are the gateway's own cost).
+      const replay = proxy
+        .takeTransactions(north)
+        .filter((bundle) => bundle.entry?.some((e) => e.resource?.resourceType === 'ServiceRequest'))
+        .map((bundle) => withFreshIdentifiers(bundle, traffic, round));
+      before = proxy.counts();
+      const t0 = performance.now();
+      await inParallel(replay.length, options.clients, async (i) => {
+        const response = await direct.transaction(replay[i] as Bundle);
+        if (!response.entry?.every((e) => e.response?.status?.startsWith('201')))
+          throw new Error('a replayed transaction matched what was there instead of creating it');
+      });
+      rounds.push({
+        side: 'direct',
+        orders: replay.length,
+        placedPerSecond: replay.length / ((performance.now() - t0) / 1000),
+        requestsPerOrder: perOrder(countsBetween(before, proxy.counts(), north), replay.length),
+      });
+      proxy.takeTransactions(north); // the replay's own, not the gateway's
+    }
+    const of = (side: HapiRound['side'], rate: (r: HapiRound) => number) =>
+      median(rounds.filter((r) => r.side === side).map(rate));
+    const medians = {
+      gatewayPlaced: of('gateway', (r) => r.placedPerSecond),
+      gatewayDelivered: of('gateway', (r) => r.deliveredPerSecond ?? 0),
+      direct: of('direct', (r) => r.placedPerSecond),
+    };
+    return {
+      clients: options.clients,
+      rounds,
+      sequentialRequestsPerOrder: sequential,
+      medians,
+      ratio: { delivered: medians.gatewayDelivered / medians.direct, placed: medians.gatewayPlaced / medians.direct },
+    };
   } finally {
-    for (const [, store] of stores) await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await world?.stop();
+    await proxy.close();
   }
-  console.log(`\nHAPI FHIR at ${hapiUrl} beside the embedded store, ${size} Patients`);
+}
+
+/**
+ * A transaction the gateway sent, made new: the placer order number and every request id it derived
+ * (`req-<hex>`) get a suffix, so each conditional create creates instead of matching what the gateway stored.
+ */
+function withFreshIdentifiers(bundle: Bundle, traffic: Traffic, round: number): Bundle {
+  const tag = `d${round}`;
+  const fresh = JSON.parse(
+    JSON.stringify(bundle)
+      .replaceAll(/req-[0-9a-f]{32}/g, (id) => `${id}${tag}`)
+      .replaceAll(traffic.prefix, `${traffic.prefix}${tag}`),
+  ) as Bundle;
+  // The replayed outbox Task keeps its size and index entries, but not the poll's key: the gateway
+  // beside it must not send the replayed orders (that would load HAPI during its next round).
+  for (const entry of fresh.entry ?? []) {
+    const task = entry.resource?.resourceType === 'Task' ? entry.resource : undefined;
+    for (const coding of task?.businessStatus?.coding ?? [])
+      if (coding.system === OPEN_DELIVERY.system && coding.code === OPEN_DELIVERY.code) coding.code = 'replayed';
+  }
+  return fresh;
+}
+
+/** Requests per order, by kind; the total leaves out the safety job's, which run by the clock, not by order. */
+function perOrder(
+  counts: Record<RequestKind, number>,
+  orders: number,
+): Record<RequestKind, number> & { total: number } {
+  const out = { ...counts, total: 0 };
+  for (const kind of Object.keys(counts) as RequestKind[]) {
+    out[kind] = counts[kind] / Math.max(1, orders);
+    if (kind !== 'safety') out.total += out[kind];
+  }
+  return out;
+}
+
+export function printGatewayVsDirect(title: string, result: GatewayVsDirectResult, load: number[]): void {
+  const kinds = (r: Record<RequestKind, number> & { total: number }) =>
+    (Object.keys(r) as (RequestKind | 'total')[])
+      .filter((k) => k !== 'total' && r[k] > 0)
+      .map((k) => `${k} ${r[k].toFixed(2)}`)
+      .join(', ');
+  console.log(`\n${title}, ${result.clients} clients (${loadLine(load)})`);
   console.log(
     table(
-      ['store', 'resources', 'operation', 'median ms', 'p95 ms'],
-      rows.map((r) => [r.store, r.resources, r.operation, r.medianMs, r.p95Ms]),
+      ['side', 'orders', 'placed/s', 'placed and sent/s', 'HAPI requests/order', 'by kind'],
+      result.rounds.map((r) => [
+        r.side,
+        r.orders,
+        r.placedPerSecond,
+        r.deliveredPerSecond ?? '',
+        r.requestsPerOrder.total,
+        kinds(r.requestsPerOrder),
+      ]),
     ),
   );
   console.log(
-    `anchor (measured by the issue): Medplum MemoryRepository, identifier search ${MEDPLUM_MEMORY_ANCHORS.map((a) => `${a.identifierSearchMs} ms at ${a.resources}`).join(', ')}`,
+    `one order at a time: ${result.sequentialRequestsPerOrder.total.toFixed(2)} HAPI requests/order (${kinds(result.sequentialRequestsPerOrder)})`,
   );
-  return rows;
+  console.log(
+    `medians: gateway ${result.medians.gatewayDelivered.toFixed(1)} placed and sent/s (${result.medians.gatewayPlaced.toFixed(1)} placed/s), direct ${result.medians.direct.toFixed(1)}/s; gateway/direct ${result.ratio.delivered.toFixed(2)}× (placed only ${result.ratio.placed.toFixed(2)}×)`,
+  );
 }
 
-async function measure(name: string, store: FhirStore, size: number): Promise<SideBySideRow[]> {
-  const numbers: string[] = [];
-  const ids: string[] = [];
-  const creates: number[] = [];
-  for (let i = 0; i < size; i++) {
-    const nhs = randomTestNhsNumber();
-    numbers.push(nhs);
-    const t0 = performance.now();
-    const { resource } = await store.create(
-      examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhs }] }),
-      { ifNoneExist: `identifier=${NHS_NUMBER_SYSTEM}|${nhs}` },
-    );
-    creates.push(performance.now() - t0);
-    ids.push(resource.id);
-  }
-  const searches: number[] = [];
-  const reads: number[] = [];
-  for (let k = 0; k < Math.min(200, size); k++) {
-    const i = (k * 7919) % size;
-    let t0 = performance.now();
-    await store.search('Patient', { identifier: `${NHS_NUMBER_SYSTEM}|${numbers[i]}`, _total: 'none' });
-    searches.push(performance.now() - t0);
-    t0 = performance.now();
-    await store.read('Patient', ids[i] as string);
-    reads.push(performance.now() - t0);
-  }
-  const row = (operation: string, times: number[]): SideBySideRow => ({
-    store: name,
-    resources: size,
-    operation,
-    medianMs: median(times),
-    p95Ms: quantile(times, 0.95),
+/** Cross-region delivery latency with both gateways storing in HAPI. */
+export async function runHapiLatency(
+  root: string,
+  settings: { ratePerSecond: number; seconds: number },
+): Promise<LatencyResult> {
+  const partitions = await freshPartitions(root);
+  return runLatency({
+    ...settings,
+    history: 0,
+    // The hub stays on its embedded store: it seeds its directory with client-assigned ids, which HAPI
+    // keeps unique across partitions, so a second hub partition on one server would refuse them.
+    stores: { north: `${root}/${partitions.north}`, midlands: `${root}/${partitions.midlands}` },
   });
-  return [row('conditional create', creates), row('identifier search', searches), row('read', reads)];
 }

@@ -1,5 +1,6 @@
 import { loadAverage, loadLine, median, quantile, table } from './report.ts';
 import { startBenchTopology } from './topology.ts';
+import type { TopologyOptions } from './topology.ts';
 import { connectTraffic, deliveryLatencies, placeOrder, waitForDeliveries } from './traffic.ts';
 import type { Placed } from './traffic.ts';
 
@@ -9,6 +10,8 @@ export interface LatencyOptions {
   history: number;
   /** Run the services from another checkout (a baseline). */
   sourceRoot?: string;
+  /** FHIR bases (HAPI partitions) for the services' stores instead of embedded ones. */
+  stores?: TopologyOptions['stores'];
 }
 
 export interface LatencyResult {
@@ -30,6 +33,7 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
   const world = await startBenchTopology({
     history: options.history,
     ...(options.sourceRoot ? { sourceRoot: options.sourceRoot } : {}),
+    ...(options.stores ? { stores: options.stores } : {}),
   });
   try {
     const orders = Math.max(1, Math.round(options.ratePerSecond * options.seconds));
@@ -59,7 +63,7 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
       },
     };
     console.log(
-      `\ndelivery latency north → hub → midlands at ${options.ratePerSecond} orders/s, ${options.history} Tasks of history${options.sourceRoot ? ` (services from ${options.sourceRoot})` : ''} (${loadLine(load)})`,
+      `\ndelivery latency north → hub → midlands at ${options.ratePerSecond} orders/s, ${options.history} Tasks of history${options.sourceRoot ? ` (services from ${options.sourceRoot})` : ''}${options.stores ? ` (stores ${Object.values(options.stores).join(', ')})` : ''} (${loadLine(load)})`,
     );
     console.log(
       table(

@@ -25,6 +25,10 @@ export interface TopologyOptions {
   profile?: boolean;
   /** Run the services from another checkout (a baseline to compare with); default this one. */
   sourceRoot?: string;
+  /** A FHIR base (a HAPI partition) for a service's store instead of its embedded one; no history then. */
+  stores?: Partial<Record<BenchService, string>>;
+  /** Delivery settings for the gateways (`DELIVERY_INTERVAL`…); default the gateways' production ones. */
+  delivery?: Record<string, string>;
 }
 
 /**
@@ -57,10 +61,11 @@ export async function startBenchTopology(options: TopologyOptions): Promise<Benc
   await ensureDevCredentials(topology, dataDir);
   const locations = storeLocations({}, dataDir);
   const storePath: Record<BenchService, string> = {
-    hub: locations.hub,
-    north: locations.regions.north as string,
-    midlands: locations.regions.midlands as string,
+    hub: options.stores?.hub ?? locations.hub,
+    north: options.stores?.north ?? (locations.regions.north as string),
+    midlands: options.stores?.midlands ?? (locations.regions.midlands as string),
   };
+  if (options.stores && options.history > 0) throw new Error('history is preloaded into embedded stores only');
   loadFhirDefinitions();
   if (options.history > 0) {
     await preloadHistory(storePath.north, options.history, 'imaging-midlands');
@@ -82,7 +87,17 @@ export async function startBenchTopology(options: TopologyOptions): Promise<Benc
         ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(dataDir, 'profiles')} --cpu-prof-name=${name}.cpuprofile` }
         : {};
       const entry = options.sourceRoot ? spec.entry.replace(REPO_ROOT, options.sourceRoot) : spec.entry;
-      return [name, new ServiceProcess({ ...spec, entry, env: { ...env, ...profile, ...options.env } })];
+      const store: Record<string, string> = options.stores?.[name]
+        ? { [name === 'hub' ? 'HUB_STORE' : 'GATEWAY_STORE']: storePath[name] }
+        : {};
+      return [
+        name,
+        new ServiceProcess({
+          ...spec,
+          entry,
+          env: { ...env, ...options.delivery, ...store, ...profile, ...options.env },
+        }),
+      ];
     }),
   ) as Record<BenchService, ServiceProcess>;
   const stop = async () => {

@@ -1,5 +1,5 @@
 import { EXAMPLE, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
-import { NHS_NUMBER_SYSTEM, SqliteStore, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import { NHS_NUMBER_SYSTEM, openStore, SYSTEMS, testNhsNumber } from '@imaging/fhir';
 import type { ServiceRequest } from '@medplum/fhirtypes';
 import type { FhirClient } from '@imaging/simulators';
 import { devClient } from '@imaging/simulators';
@@ -66,15 +66,15 @@ export async function inParallel(
 }
 
 /**
- * Counts the orders the midlands gateway holds, reading its store file beside the running gateway (WAL
- * lets a reader in), until `expected` are there or `timeoutMs` passes. Returns when the last arrived.
+ * Counts the orders the midlands gateway holds, reading its store beside the running gateway (a file,
+ * where WAL lets a reader in, or a HAPI partition), until `expected` are there or `timeoutMs` passes. Returns when the last arrived.
  */
 export async function waitForDeliveries(
   world: BenchTopology,
   expected: number,
   timeoutMs: number,
 ): Promise<{ delivered: number; at: number }> {
-  const store = new SqliteStore({ path: world.storePath.midlands });
+  const store = openStore(world.storePath.midlands);
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
@@ -93,7 +93,7 @@ export async function waitForDeliveries(
  * copies of each there are (exactly one each, or delivery was not exactly-once).
  */
 export async function arrivals(world: BenchTopology): Promise<Map<string, { at: number; copies: number }>> {
-  const store = new SqliteStore({ path: world.storePath.midlands });
+  const store = openStore(world.storePath.midlands);
   const found = new Map<string, { at: number; copies: number }>();
   try {
     let page = await store.search<ServiceRequest>('ServiceRequest', { _count: '1000', _total: 'none' });

@@ -243,3 +243,66 @@ describe('a region that is down', () => {
     expect(regions.hub.routed.map((r) => r.target)).toEqual(['imaging-south']);
   });
 });
+
+describe('the messages to send', () => {
+  it('come with the poll, not read one by one; while deliveries wait they are left out and read when due', async () => {
+    const regions = testRegions();
+    const polls: URLSearchParams[] = [];
+    const messageReads: string[] = [];
+    const store = regions.north.store;
+    const north = {
+      ...regions.north,
+      store: Object.assign(Object.create(store), {
+        search: (type: Parameters<typeof store.search>[0], query?: Record<string, string>) => {
+          if (type === 'Task' && query?.['business-status']) polls.push(new URLSearchParams(query));
+          return store.search(type, query);
+        },
+        read: (type: Parameters<typeof store.read>[0], id: string) => {
+          if (type === 'Bundle') messageReads.push(id);
+          return store.read(type, id);
+        },
+      }) as typeof store,
+    };
+    const order = (n: number) =>
+      placeOrder(
+        regions.north,
+        GP,
+        exampleServiceRequest({
+          identifier: [{ system: SYSTEMS.placerOrder, value: `N81001-include-${n}` }],
+          subject: patientReferenceByNhsNumber(testNhsNumber(0)),
+        }),
+        `case-include-${n}`,
+      );
+    await registerPatient(
+      regions.north,
+      GP,
+      examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: testNhsNumber(0) }] }),
+    );
+    await order(1);
+    await order(2);
+    expect(await deliverDue(north)).toMatchObject({ delivered: 2 });
+    expect(polls.at(-1)?.get('_include')).toBe('Task:focus:Bundle');
+    expect(messageReads).toEqual([]);
+    expect(regions.hub.routed).toHaveLength(2);
+
+    regions.hub.down.add('imaging-midlands');
+    await order(3);
+    expect(await deliverDue(north)).toMatchObject({ retried: 1 });
+    expect(await deliverDue(north)).toMatchObject({ delivered: 0, waiting: 1 });
+    expect(polls.at(-1)?.has('_include'), 'a poll while a delivery waits leaves the messages out').toBe(false);
+
+    regions.hub.down.delete('imaging-midlands');
+    regions.clock.advance(north.delivery.maxBackoffMs + 1);
+    expect(await deliverDue(north)).toMatchObject({ delivered: 1 });
+    expect(messageReads, 'the waiting delivery’s message is read on its own when due').toHaveLength(1);
+    expect(regions.hub.routed.map((r) => r.target)).toEqual([
+      'imaging-midlands',
+      'imaging-midlands',
+      'imaging-midlands',
+    ]);
+    expect(await deliverDue(north)).toMatchObject({ delivered: 0, waiting: 0 });
+    expect(polls.at(-1)?.get('_include'), 'with nothing waiting, the messages come with the poll again').toBe(
+      'Task:focus:Bundle',
+    );
+  });
+});

@@ -66,8 +66,11 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
   const pass: DeliveryPass = { delivered: 0, retried: 0, failed: 0, waiting: 0 };
   const now = clock.now();
   const due: Delivery[][] = [];
-  for (const queue of queuesOf(await openDeliveries(deps, pass, now))) {
+  const { open, messages } = await openDeliveries(deps, pass, now, !heldBack.has(deps));
+  let backingOff = false;
+  for (const queue of queuesOf(open)) {
     const waits = queue.findIndex((item) => !isDue(item, now, settings.leaseMs));
+    if (waits >= 0) backingOff = true;
     const ready = waits < 0 ? queue : queue.slice(0, waits);
     pass.waiting += queue.length - ready.length;
     if (ready.length) due.push(ready);
@@ -85,7 +88,7 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
   await inParallel(claimed, settings.concurrency, async (queue) => {
     for (const [i, item] of queue.entries()) {
       if (clock.now().getTime() >= claimsGood) return release(queue.slice(i));
-      const outcome = await attempt(deps, item, outcomes);
+      const outcome = await attempt(deps, item, outcomes, messages);
       if (outcome === 'delivered') pass.delivered++;
       else if (outcome === 'failed') pass.failed++;
       else {
@@ -96,6 +99,11 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
     }
   });
   await outcomes.flush();
+  // While deliveries back off (a region down), the next polls leave their messages out: they would be
+  // read again on every poll and not sent. They are read one by one when due. (Deliveries put back at
+  // half the lease, or claimed by another replica, are due at once: they do not count.)
+  if (backingOff || pass.retried) heldBack.add(deps);
+  else heldBack.delete(deps);
   return pass;
 }
 
@@ -124,15 +132,32 @@ export async function markUnmarkedDeliveries(deps: GatewayDeps): Promise<number>
 /** At most this many pages of open deliveries are read in one pass while none of them is due. */
 const MAX_PAGES = 10;
 
+/** Gateways whose last pass left deliveries waiting: their polls do not bring the messages along. */
+const heldBack = new WeakSet<GatewayDeps>();
+
+/** The stored messages a poll brought along, by id. */
+type Messages = Map<string, Bundle>;
+
 /**
- * The open deliveries, oldest first, decoded; malformed outbox Tasks are set aside. One page, unless
- * nothing on it is due (a region that is down, with more waiting for it than a page holds): then the
- * next, so deliveries elsewhere are not held up behind it.
+ * The open deliveries, oldest first, decoded, with the messages they send when `includeMessages`;
+ * malformed outbox Tasks are set aside. One page, unless nothing on it is due (a region that is down,
+ * with more waiting for it than a page holds): then the next, so deliveries elsewhere are not held up.
  */
-async function openDeliveries(deps: GatewayDeps, pass: DeliveryPass, now: Date): Promise<Delivery[]> {
+async function openDeliveries(
+  deps: GatewayDeps,
+  pass: DeliveryPass,
+  now: Date,
+  includeMessages: boolean,
+): Promise<{ open: Delivery[]; messages: Messages }> {
   const open: Delivery[] = [];
-  let page = await deps.store.search<Task>('Task', pendingDeliveriesQuery(deps.delivery.batchSize));
+  const messages: Messages = new Map();
+  let page = await deps.store.search<Task>(
+    'Task',
+    pendingDeliveriesQuery(deps.delivery.batchSize, { includeMessages }),
+  );
   for (let pages = 1; ; pages++) {
+    for (const resource of page.included)
+      if (resource.resourceType === 'Bundle' && resource.id) messages.set(resource.id, resource);
     for (const task of page.resources) {
       try {
         open.push(deliveryOf(task));
@@ -142,7 +167,8 @@ async function openDeliveries(deps: GatewayDeps, pass: DeliveryPass, now: Date):
         pass.failed++;
       }
     }
-    if (!page.next || pages >= MAX_PAGES || open.some((d) => isDue(d, now, deps.delivery.leaseMs))) return open;
+    if (!page.next || pages >= MAX_PAGES || open.some((d) => isDue(d, now, deps.delivery.leaseMs)))
+      return { open, messages };
     page = await deps.store.nextPage<Task>(page.next);
   }
 }
@@ -324,13 +350,14 @@ async function attempt(
   deps: GatewayDeps,
   delivery: Delivery,
   outcomes: OutcomeWriter,
+  messages: Messages,
 ): Promise<'delivered' | 'retry' | 'failed'> {
   const { clock, delivery: settings, logger } = deps;
   const { requestId, correlationId, destination, kind } = delivery;
   const attempts = delivery.attempts + 1;
   const log = { requestId, correlationId, destination, attempt: attempts, kind };
   try {
-    await perform(deps, delivery);
+    await perform(deps, delivery, messages);
   } catch (err) {
     const error = toOutcomeError(err);
     const reason = `${error.status} ${error.message}`;
@@ -388,10 +415,11 @@ export function isTransient(status: number): boolean {
   return status >= 500 || status === 408 || status === 425 || status === 429;
 }
 
-async function perform(deps: GatewayDeps, delivery: Delivery): Promise<void> {
+async function perform(deps: GatewayDeps, delivery: Delivery, messages: Messages): Promise<void> {
   const ids = { requestId: delivery.requestId, correlationId: delivery.correlationId };
   if (delivery.kind === 'deliver-message') {
-    const message = await deps.store.read<Bundle>('Bundle', delivery.messageId);
+    // A stored message never changes, so the copy the poll brought is the one to send.
+    const message = messages.get(delivery.messageId) ?? (await deps.store.read<Bundle>('Bundle', delivery.messageId));
     const response = await deps.hub.routeMessage(message, { target: delivery.destination, ...ids });
     const header = response.entry?.[0]?.resource as MessageHeader | undefined;
     if (header?.response?.code === 'transient-error')

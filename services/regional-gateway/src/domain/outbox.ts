@@ -333,13 +333,22 @@ export function backoffMs(attempts: number, baseMs: number, maxMs: number): numb
  * The search that finds deliveries still to do: one token through the index, matched only by open
  * deliveries, oldest first (the store's insertion order), never counted (it runs after every write).
  */
-export function pendingDeliveriesQuery(batchSize: number): Record<string, string> {
+export function pendingDeliveriesQuery(
+  batchSize: number,
+  options: { includeMessages?: boolean } = {},
+): Record<string, string> {
   return {
     'business-status': `${OPEN_DELIVERY.system}|${OPEN_DELIVERY.code}`,
     _count: String(batchSize),
     _total: 'none',
+    // The messages to send come with the poll (one request, not one read per delivery: on a FHIR server
+    // over HTTP each read is a round trip).
+    ...(options.includeMessages ? { _include: MESSAGE_INCLUDE } : {}),
   };
 }
+
+/** `_include` for the stored message Bundles that `deliver-message` Tasks focus on. */
+export const MESSAGE_INCLUDE = 'Task:focus:Bundle';
 
 /**
  * Open deliveries queued before the poll had its own index key (they lack OPEN_DELIVERY): searched the

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveTarget } from '@imaging/conformance';
+import { printGatewayVsDirect, runGatewayVsDirect, runHapiLatency } from './hapi.ts';
+import type { GatewayVsDirectResult } from './hapi.ts';
+import type { LatencyResult } from './latency.ts';
+import { loadAverage } from './report.ts';
+import { prepareBaseline } from './baseline.ts';
+
+export interface HapiSuiteOptions {
+  /** A HAPI root (partitions are made for each run); when absent, HAPI is started per database. */
+  hapiUrl?: string;
+  databases: ('h2' | 'postgres')[];
+  tiny: boolean;
+  /** Orders per round (default 200). */
+  orders?: number;
+  /** Rounds per side (default 3). */
+  rounds?: number;
+  /** A git ref whose gateway is measured the same way first, for before/after. */
+  baseline?: string;
+}
+
+export interface HapiSuiteRun {
+  /** `given` for a HAPI passed in, else the database the started HAPI stored in. */
+  database: string;
+  server: string;
+  /** This checkout's gateway, and the baseline's when one was given. */
+  gatewayVsDirect: (GatewayVsDirectResult & { version: string })[];
+  latency: LatencyResult;
+}
+
+/**
+ * HAPI FHIR, started as the conformance suite starts it (the launcher jar on a free port, in-memory H2
+ * or a fresh database on the machine's PostgreSQL), or given: the gateway against direct HAPI on the
+ * same transactions, then cross-region delivery latency with every service storing in HAPI.
+ */
+export async function runHapiSuite(options: HapiSuiteOptions): Promise<HapiSuiteRun[]> {
+  const runs: HapiSuiteRun[] = [];
+  const targets = options.hapiUrl ? ['given' as const] : options.databases;
+  for (const database of targets) {
+    const workDir = mkdtempSync(join(tmpdir(), 'imaging-bench-hapi-'));
+    const log = (line: string) => console.log(line.replace(/^conformance: /, 'bench: '));
+    const target = await resolveTarget({
+      ...(database === 'given' ? { given: options.hapiUrl as string } : { database }),
+      mode: 'jar',
+      runId: `bench-${process.pid}-${Date.now()}`,
+      workDir,
+      log,
+    });
+    try {
+      const root = target.info.root;
+      const baseline = options.baseline ? prepareBaseline(options.baseline) : undefined;
+      const versions = baseline ? [{ label: `before (${baseline.commit.slice(0, 7)})`, root: baseline.root }] : [];
+      const gatewayVsDirect: (GatewayVsDirectResult & { version: string })[] = [];
+      for (const version of [...versions, { label: 'this checkout', root: undefined }]) {
+        const load = loadAverage();
+        const result = await runGatewayVsDirect(root, {
+          orders: options.tiny ? 10 : (options.orders ?? 100),
+          clients: 8,
+          rounds: options.tiny ? 1 : (options.rounds ?? 3),
+          sequential: options.tiny ? 2 : 10,
+          ...(version.root ? { sourceRoot: version.root } : {}),
+        });
+        printGatewayVsDirect(
+          `HAPI (${database}), ${version.label}: the north gateway on HAPI against direct HAPI`,
+          result,
+          load,
+        );
+        gatewayVsDirect.push({ version: version.label, ...result });
+      }
+      const latency = await runHapiLatency(root, { ratePerSecond: 5, seconds: options.tiny ? 1 : 30 });
+      runs.push({ database, server: target.info.detail, gatewayVsDirect, latency });
+    } finally {
+      await target.stop();
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  }
+  return runs;
+}
