@@ -41,7 +41,12 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
   const dataDir = config.IMAGING_DATA_DIR ?? defaultDataDir();
   const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const regionDir = join(dataDir, config.REGION_ID);
-  const tokenSource = await devTokenSource(`gateway-${config.REGION_ID}`, { dataDir, hubUrl: config.HUB_URL });
+  const hubPublicUrl = config.HUB_PUBLIC_URL ?? config.HUB_URL;
+  const tokenSource = await devTokenSource(`gateway-${config.REGION_ID}`, {
+    dataDir,
+    hubUrl: config.HUB_URL,
+    hubPublicUrl,
+  });
   const region = {
     regionId: config.REGION_ID,
     serviceId: config.SERVICE_ID ?? `imaging-${config.REGION_ID}`,
@@ -83,10 +88,10 @@ export async function createDeps(config: GatewayConfig, logger: Logger): Promise
       batchSize: config.DELIVERY_BATCH,
       concurrency: config.DELIVERY_CONCURRENCY,
     },
-    hubUrl: config.HUB_URL,
+    hubUrl: hubPublicUrl,
     verifier: createAccessTokenVerifier({
       jwks: jwksUriOf(config.HUB_URL),
-      issuer: config.HUB_URL,
+      issuer: hubPublicUrl,
       audience: config.TOKEN_AUDIENCE,
     }),
     pageTokens: pageTokens(config.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(regionDir, 'page-token.secret')), {
