@@ -430,7 +430,7 @@ describe('compose and Kubernetes agree with the services and the topology', () =
     hapiEnv.HAPI_DB_PASSWORD = '${POSTGRES_PASSWORD:?required}';
     (broken.compose.services.postgres?.environment as Record<string, string>).POSTGRES_PASSWORD_FILE =
       '/run/secrets/other';
-    (broken.compose as { secrets: unknown }).secrets = { 'db-password': { file: '/etc/db-password' } };
+    broken.compose.secrets = { 'db-password': { file: '/etc/db-password' } };
     const postgres = find(broken.objects, 'StatefulSet', 'postgres').spec.template.spec.containers[0];
     envVar(postgres, 'POSTGRES_PASSWORD').valueFrom = undefined;
     envVar(postgres, 'POSTGRES_PASSWORD').value = 'changeme-please';
