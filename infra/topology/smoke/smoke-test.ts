@@ -24,7 +24,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { devTokenSource, type TokenSource } from '@imaging/auth';
+import { devClientKey, devTokenSource, signClientAssertion, type TokenSource, tokenEndpointOf } from '@imaging/auth';
 import type { GuideRun } from '@imaging/demo/api-guide';
 import { parseGuide, runExample, urlMap } from '@imaging/demo/api-guide';
 import { operationsCommands } from './operations-doc.ts';
@@ -110,6 +110,14 @@ function hostClients() {
   symlinkSync(keys, join(dataDir, 'keys'));
   const tokens = new Map<string, TokenSource>();
   return {
+    /** A client assertion for the hub's token endpoint, as a client on the host signs it. */
+    async assertion(clientId: string) {
+      return signClientAssertion({
+        tokenUrl: tokenEndpointOf(HUB),
+        clientId,
+        ...(await devClientKey(clientId, dataDir)),
+      });
+    },
     async token(clientId: string) {
       let source = tokens.get(clientId);
       if (!source) {
@@ -131,13 +139,14 @@ async function runGuide(clients: ReturnType<typeof hostClients>, values: Map<str
     // The guide is written for the development ports, which are the compose topology's published ones.
     urls: urlMap(PORTS.map((p) => [`http://127.0.0.1:${p}`, `http://127.0.0.1:${p}`])),
     async dynamic(name) {
-      const [, client] = /^TOKEN_([A-Z0-9_]+)$/.exec(name) ?? [];
-      return client ? clients.token(client.toLowerCase().replaceAll('_', '-')) : undefined;
+      const [, kind, client] = /^(TOKEN|ASSERTION)_([A-Z0-9_]+)$/.exec(name) ?? [];
+      if (!kind || !client) return undefined;
+      const clientId = client.toLowerCase().replaceAll('_', '-');
+      return kind === 'TOKEN' ? clients.token(clientId) : clients.assertion(clientId);
     },
   };
   let count = 0;
   for (const example of examples.filter((e) => sections.indexOf(e.section) <= last)) {
-    if (example.request.headers.some(([, v]) => v.includes('{{ASSERTION_'))) continue; // needs a raw assertion
     const { actual, problems } = await runExample(example, guideRun);
     appendFileSync(log, `${example.request.method} ${example.request.url} → ${actual.status}\n`);
     if (problems.length)
