@@ -151,7 +151,7 @@ async function runGuide(clients: ReturnType<typeof hostClients>, values: Map<str
     appendFileSync(log, `${example.request.method} ${example.request.url} → ${actual.status}\n`);
     if (problems.length)
       throw new Error(
-        `docs/api.md line ${example.line} (${example.request.method} ${example.request.url}):\n  ${problems.join('\n  ')}`,
+        `docs/api.md line ${example.line} (${example.request.method} ${example.request.url}):\n  ${problems.join('\n  ')}\nanswered: ${JSON.stringify(actual.body).slice(0, 2000)}`,
       );
     count++;
   }
