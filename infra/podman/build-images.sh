@@ -11,9 +11,11 @@
 #
 #   sudo infra/podman/build-images.sh [--rebuild-base] [hapi] [services] [postgresql]
 #
-# With no image named, all three are built. The base rootfs tarballs are cached in
-# infra/podman/.cache/ (git-ignored), so later runs only re-import them when an image is missing.
-# Run setup.sh first.
+# With no image named, all three are built. A base image that already exists in Podman's storage is
+# used as it is (Podman's storage is the machine's, so a fresh clone does not debootstrap again);
+# otherwise its rootfs is made by debootstrap, or re-imported from the tarball cached in
+# infra/podman/.cache/ (git-ignored). --rebuild-base makes both again. Needs what setup.sh installs;
+# Node 24 and pnpm for the services image are installed here when missing (infra/toolchain).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +50,12 @@ for arg in "$@"; do
 done
 [ -n "$images" ] || images="hapi services postgresql"
 wanted() { case " $images " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+if wanted hapi; then
+	command -v mvn >/dev/null && command -v javac >/dev/null || die "Maven and a JDK are missing: run infra/podman/setup.sh first"
+fi
+if wanted services; then
+	command -v npm >/dev/null || die "npm is missing (it installs Node 24): run infra/podman/setup.sh first"
+fi
 if [ "$rebuild_base" = 1 ]; then
 	rm -f "$rootfs_tar" "$minbase_tar"
 	podman rmi -f "$base" "$minbase" >/dev/null 2>&1 || true
@@ -86,7 +94,7 @@ make_rootfs() {
 	rm -rf "$dir"
 	echo "rootfs tarball: $tarball ($(du -m "$tarball" | cut -f1) MiB)$(took "$t")"
 }
-if wanted hapi && [ ! -s "$rootfs_tar" ]; then
+if wanted hapi && ! podman image exists "$base" && [ ! -s "$rootfs_tar" ]; then
 	make_rootfs "$rootfs_tar" "$cache/debootstrap.log" openjdk-17-jre-headless,ca-certificates
 fi
 if ! wanted hapi; then
@@ -118,7 +126,7 @@ fi
 
 # ---------------------------------------------------------------- minimal base (debootstrap)
 # For the Node services and PostgreSQL: Debian 12 minbase (glibc, libstdc++, apt), no JRE.
-if { wanted services || wanted postgresql; } && [ ! -s "$minbase_tar" ]; then
+if { wanted services || wanted postgresql; } && ! podman image exists "$minbase" && [ ! -s "$minbase_tar" ]; then
 	make_rootfs "$minbase_tar" "$cache/debootstrap-minbase.log"
 fi
 if { wanted services || wanted postgresql; } && ! podman image exists "$minbase"; then
@@ -135,6 +143,8 @@ if wanted services; then
 	image="localhost/imaging-connect/services:$version"
 	t=$(now)
 	context="$cache/services-context"
+	# Node 24 and pnpm from the npm registry (and the workspace's packages), when not there yet.
+	sh "$here/../toolchain/with-node24.sh" true
 	"$services_image/stage.sh" "$context"
 	podman build -q -f "$services_image/Containerfile" -t "$image" -t localhost/imaging-connect/services:latest "$context" >/dev/null
 	rm -rf "$context"

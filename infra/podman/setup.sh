@@ -3,7 +3,9 @@
 #
 #   sudo infra/podman/setup.sh
 #
-# 1. installs podman, runc, debootstrap and their networking/storage helpers if missing;
+# 1. installs podman, podman-compose, runc, debootstrap and their networking/storage helpers if
+#    missing, and what building the images needs (Maven and a JDK for HAPI's jar, npm for Node 24)
+#    unless the machine has those commands already;
 # 2. sets runtime = runc (crun fails on hybrid cgroups), cgroupfs, file events and explicit
 #    ulimits in /etc/containers/containers.conf, keeping any other settings there;
 # 3. starts `podman system service` on unix:///run/podman/podman.sock unless it already answers;
@@ -25,11 +27,16 @@ die() {
 [ "$(id -u)" = 0 ] || die "must run as root (rootful podman)"
 
 # ---------------------------------------------------------------- packages
-packages="podman runc debootstrap netavark aardvark-dns containernetworking-plugins slirp4netns uidmap fuse-overlayfs iptables curl"
+packages="podman podman-compose runc debootstrap netavark aardvark-dns containernetworking-plugins slirp4netns uidmap fuse-overlayfs iptables curl git"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
+# By command, not package: a machine may have them from elsewhere (npm comes with some nodejs builds,
+# and Debian's npm package would conflict with those).
+command -v mvn >/dev/null || missing="$missing maven"
+command -v javac >/dev/null || missing="$missing openjdk-17-jdk-headless"
+command -v npm >/dev/null || missing="$missing npm"
 if [ -n "$missing" ]; then
 	echo "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive

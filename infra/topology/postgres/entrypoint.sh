@@ -1,6 +1,7 @@
 #!/bin/sh
 # Starts PostgreSQL; on the first start (empty $PGDATA) creates the cluster, with scram-sha-256
-# passwords everywhere and the password from POSTGRES_PASSWORD, and the database for HAPI FHIR.
+# passwords everywhere and the password from POSTGRES_PASSWORD (or the file POSTGRES_PASSWORD_FILE),
+# and the database for HAPI FHIR.
 # Extra arguments go to postgres (e.g. -c shared_buffers=256MB).
 set -eu
 
@@ -8,9 +9,23 @@ set -eu
 user="${POSTGRES_USER:-hapi}"
 db="${POSTGRES_DB:-hapi}"
 
+# The password as a mounted file (compose secrets, a Kubernetes Secret volume) rather than an
+# environment value: POSTGRES_PASSWORD_FILE, read once, trailing newlines dropped.
+if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+	if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+		echo "postgres-entrypoint: set POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE, not both" >&2
+		exit 1
+	fi
+	if [ ! -r "$POSTGRES_PASSWORD_FILE" ]; then
+		echo "postgres-entrypoint: POSTGRES_PASSWORD_FILE: cannot read $POSTGRES_PASSWORD_FILE" >&2
+		exit 1
+	fi
+	POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE")
+fi
+
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
 	if [ -z "${POSTGRES_PASSWORD:-}" ]; then
-		echo "postgres-entrypoint: POSTGRES_PASSWORD must be set to create the database" >&2
+		echo "postgres-entrypoint: POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE must be set to create the database" >&2
 		exit 1
 	fi
 	echo "postgres-entrypoint: creating the cluster in $PGDATA (user $user, database $db)"
@@ -29,7 +44,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 		printf 'CREATE DATABASE "%s" OWNER "%s";\n' "$db" "$user" | postgres --single -D "$PGDATA" postgres >/dev/null
 	fi
 fi
-unset POSTGRES_PASSWORD
+unset POSTGRES_PASSWORD POSTGRES_PASSWORD_FILE
 
 # The socket goes to /tmp, the one writable place of a read-only container besides $PGDATA.
 exec postgres -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp "$@"

@@ -394,32 +394,43 @@ describe('compose and Kubernetes agree with the services and the topology', () =
     const broken = copy();
     const env = broken.compose.services['gateway-midlands']?.environment as Record<string, string>;
     env.PORT = '4109';
+    const northEnv = broken.compose.services['gateway-north']?.environment as Record<string, string>;
+    northEnv.PUBLIC_URL = 'http://gateway-north:4101';
+    delete northEnv.HUB_PUBLIC_URL;
     const south = find(broken.objects, 'Deployment', 'gateway-south').spec.template.spec.containers[0];
     envVar(south, 'GATEWAY_STORE').value = 'http://hapi:8080/fhir/north';
     find(broken.objects, 'Service', 'hub').spec.selector = { 'app.kubernetes.io/instance': 'national-hub' };
     expect(checkTopologyAgreement(broken)).toEqual([
+      'compose service gateway-north: PUBLIC_URL http://gateway-north:4101, topology says http://127.0.0.1:4101',
+      'compose service gateway-north: HUB_PUBLIC_URL http://hub:4000, topology says http://127.0.0.1:4000',
       'compose service gateway-midlands: PORT 4109, topology says 4102',
       'Service/hub: its selector does not select Deployment/hub container hub',
       'Deployment/gateway-south container gateway: stores in http://hapi:8080/fhir/north, not HAPI partition south',
     ]);
   });
 
-  it('write no secret: passwords and page-token secrets come from Secrets or required variables', () => {
-    expect(checkNoPlaintextSecrets(containers, deployment.objects)).toEqual([]);
+  it('write no secret: passwords and page-token secrets come from Secrets or mounted secret files', () => {
+    expect(checkNoPlaintextSecrets(containers, deployment.objects, deployment.compose)).toEqual([]);
     const secretEnv = containers.flatMap((c) =>
       [...c.env]
         .filter(([name]) => /PASSWORD|SECRET/.test(name))
         .map(([name, v]) => `${c.source} ${name} ${JSON.stringify(v)}`),
     );
-    expect(secretEnv).toContain('compose POSTGRES_PASSWORD {"interpolated":"POSTGRES_PASSWORD","required":true}');
+    expect(secretEnv).toContain('compose POSTGRES_PASSWORD_FILE {"value":"/run/secrets/db-password"}');
+    expect(secretEnv).toContain('compose HAPI_DB_PASSWORD_FILE {"value":"/run/secrets/db-password"}');
+    expect(deployment.compose.secrets).toEqual({ 'db-password': { file: './.secrets/db-password' } });
     expect(secretEnv).toContain('kubernetes PAGE_TOKEN_SECRET {"secret":"imaging-page-tokens/hub"}');
   });
 
-  it('catch a password written in a manifest, an optional password variable, and a committed Secret', () => {
+  it('catch a password written in a manifest or passed as a variable, a file that is not a mounted secret, and a committed Secret', () => {
     const broken = copy();
-    (broken.compose.services.hapi?.environment as Record<string, string>).HAPI_DB_PASSWORD =
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose variable syntax, not a template
-      '${POSTGRES_PASSWORD:-hapi}';
+    const hapiEnv = broken.compose.services.hapi?.environment as Record<string, string>;
+    delete hapiEnv.HAPI_DB_PASSWORD_FILE;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose variable syntax, not a template
+    hapiEnv.HAPI_DB_PASSWORD = '${POSTGRES_PASSWORD:?required}';
+    (broken.compose.services.postgres?.environment as Record<string, string>).POSTGRES_PASSWORD_FILE =
+      '/run/secrets/other';
+    broken.compose.secrets = { 'db-password': { file: '/etc/db-password' } };
     const postgres = find(broken.objects, 'StatefulSet', 'postgres').spec.template.spec.containers[0];
     envVar(postgres, 'POSTGRES_PASSWORD').valueFrom = undefined;
     envVar(postgres, 'POSTGRES_PASSWORD').value = 'changeme-please';
@@ -433,11 +444,13 @@ describe('compose and Kubernetes agree with the services and the topology', () =
       checkNoPlaintextSecrets(
         [...composeContainers(broken.compose), ...kubernetesContainers(broken.objects)],
         broken.objects,
+        broken.compose,
       ),
     ).toEqual([
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose variable syntax, not a template
-      'compose service hapi: HAPI_DB_PASSWORD must be ${VAR:?message} (set by the user), not a value',
+      "compose service postgres: POSTGRES_PASSWORD_FILE names /run/secrets/other, not one of the service's secrets",
+      'compose service hapi: HAPI_DB_PASSWORD must be HAPI_DB_PASSWORD_FILE naming a mounted secret, not a value',
       'StatefulSet/postgres container postgres: POSTGRES_PASSWORD is not taken from a Secret',
+      'compose secret db-password: not a file in .secrets/ (made at run time, git-ignored)',
       'Secret/imaging-db: a Secret in the manifests; scripts/k8s-secrets.ts makes them at deployment',
     ]);
   });

@@ -315,9 +315,12 @@ export function checkServiceEnvironment(containers: Container[], schemas: EnvSch
     const known = new Set(Object.keys(schema.shape));
     const env: Record<string, string> = {};
     for (const [name, value] of c.env) {
-      if (!known.has(name))
+      // X_FILE names a file holding X (@imaging/config reads it at start): check X, with a stand-in.
+      const fromFile = name.endsWith('_FILE') && known.has(name.slice(0, -'_FILE'.length));
+      if (!known.has(name) && !fromFile)
         problems.push(`${c.where}: ${name} is not a ${c.role} variable (known: ${[...known].join(', ')})`);
-      env[name] = 'value' in value ? value.value : RUN_TIME_PLACEHOLDER;
+      if (fromFile) env[name.slice(0, -'_FILE'.length)] = RUN_TIME_PLACEHOLDER;
+      else env[name] = 'value' in value ? value.value : RUN_TIME_PLACEHOLDER;
     }
     const parsed = schema.safeParse(env);
     if (!parsed.success) {
@@ -397,19 +400,23 @@ export function checkTopologyAgreement(
 ): string[] {
   const problems: string[] = [];
   const { topology } = deployment;
-  const hubUrl = topology.hub.url.replace(/\/+$/, '');
+  const trim = (url: string) => url.replace(/\/+$/, '');
+  const hubUrl = trim(topology.hub.url);
+  const hubPublicUrl = trim(topology.hub.publicUrl ?? topology.hub.url);
   const partitions = ['hub', ...topology.regions.map((r) => r.id)];
   const expectations = [
     {
       role: 'hub' as const,
       url: hubUrl,
+      publicUrl: hubPublicUrl,
       port: topology.hub.port,
       partition: 'hub',
       region: undefined as string | undefined,
     },
     ...topology.regions.map((r) => ({
       role: 'gateway' as const,
-      url: r.url.replace(/\/+$/, ''),
+      url: trim(r.url),
+      publicUrl: trim(r.publicUrl ?? r.url),
       port: r.port,
       partition: r.id,
       region: r.id,
@@ -431,14 +438,19 @@ export function checkTopologyAgreement(
       if (port !== e.port) problems.push(`topology.json: ${label} URL ${e.url} is not on its port ${e.port}`);
       if (envValue(c, 'PORT') !== String(e.port))
         problems.push(`${c.where}: PORT ${envValue(c, 'PORT')}, topology says ${e.port}`);
-      if (envValue(c, 'PUBLIC_URL') !== e.url)
-        problems.push(`${c.where}: PUBLIC_URL ${envValue(c, 'PUBLIC_URL')}, topology says ${e.url}`);
+      // The links a client receives name the service where the client reaches it.
+      if (envValue(c, 'PUBLIC_URL') !== e.publicUrl)
+        problems.push(`${c.where}: PUBLIC_URL ${envValue(c, 'PUBLIC_URL')}, topology says ${e.publicUrl}`);
       if (envValue(c, 'HOST') !== '0.0.0.0') problems.push(`${c.where}: HOST must be 0.0.0.0 inside the container`);
       const store = envValue(c, e.role === 'hub' ? 'HUB_STORE' : 'GATEWAY_STORE');
       if (!store?.endsWith(`/fhir/${e.partition}`))
         problems.push(`${c.where}: stores in ${store}, not HAPI partition ${e.partition}`);
       if (e.role === 'gateway' && envValue(c, 'HUB_URL') !== hubUrl)
         problems.push(`${c.where}: HUB_URL ${envValue(c, 'HUB_URL')}, topology says ${hubUrl}`);
+      // The issuer the gateway expects is the hub's public URL, which names itself so in its tokens.
+      const hubIssuer = envValue(c, 'HUB_PUBLIC_URL') ?? envValue(c, 'HUB_URL');
+      if (e.role === 'gateway' && hubIssuer !== hubPublicUrl)
+        problems.push(`${c.where}: HUB_PUBLIC_URL ${hubIssuer}, topology says ${hubPublicUrl}`);
       if (source === 'compose' && c.owner !== host)
         problems.push(`${c.where}: the topology reaches it as '${host}', the compose service is '${c.owner}'`);
       if (source === 'kubernetes') problems.push(...checkKubernetesService(deployment.objects, c, host, port));
@@ -545,21 +557,41 @@ export function checkComposeHardening(compose: ComposeFile): string[] {
 
 const SECRET_NAME = /PASSWORD|SECRET|PRIVATE_KEY|API_KEY/i;
 
+/** Where compose mounts a service's `secrets:`. */
+const COMPOSE_SECRETS_DIR = '/run/secrets/';
+
 /**
- * No secret is written in a manifest: a secret-looking variable comes from a Kubernetes Secret, or
- * from a compose variable the user must set (`${VAR:?message}`); no manifest is itself a Secret.
+ * No secret is written in a manifest, and none is an environment value a compose tool prints: a
+ * secret-looking variable is `X_FILE`, naming a mounted secret file (in compose, one of the
+ * service's `secrets:`), or in Kubernetes comes from a Secret; no manifest is itself a Secret.
  */
-export function checkNoPlaintextSecrets(containers: Container[], objects: K8sObject[]): string[] {
+export function checkNoPlaintextSecrets(
+  containers: Container[],
+  objects: K8sObject[],
+  compose?: ComposeFile,
+): string[] {
   const problems: string[] = [];
   for (const c of containers) {
     for (const [name, value] of c.env) {
       if (!SECRET_NAME.test(name)) continue;
-      if (c.source === 'kubernetes' && !('secret' in value))
+      const path = 'value' in value && name.endsWith('_FILE') ? value.value : undefined;
+      if (c.source === 'kubernetes' && !('secret' in value) && !path?.startsWith('/'))
         problems.push(`${c.where}: ${name} is not taken from a Secret`);
-      if (c.source === 'compose' && !('interpolated' in value && value.required))
-        problems.push(`${c.where}: ${name} must be \${VAR:?message} (set by the user), not a value`);
+      if (c.source === 'compose') {
+        const mounted = (compose?.services[c.owner]?.secrets as (string | { source: string })[] | undefined) ?? [];
+        const names = mounted.map((s) => (typeof s === 'string' ? s : s.source));
+        if (!path?.startsWith(COMPOSE_SECRETS_DIR))
+          problems.push(
+            `${c.where}: ${name} must be ${name.replace(/_FILE$/, '')}_FILE naming a mounted secret, not a value`,
+          );
+        else if (!names.includes(path.slice(COMPOSE_SECRETS_DIR.length)))
+          problems.push(`${c.where}: ${name} names ${path}, not one of the service's secrets`);
+      }
     }
   }
+  for (const [name, secret] of Object.entries((compose?.secrets ?? {}) as Record<string, { file?: string }>))
+    if (!secret.file?.startsWith('./.secrets/'))
+      problems.push(`compose secret ${name}: not a file in .secrets/ (made at run time, git-ignored)`);
   for (const o of objects)
     if (o.kind === 'Secret')
       problems.push(`${describeObject(o)}: a Secret in the manifests; scripts/k8s-secrets.ts makes them at deployment`);

@@ -42,6 +42,32 @@ async function hubWithCounter() {
 }
 
 describe('clientCredentialsTokenSource', () => {
+  it('posts to the hub where it can reach it, the assertion addressed to the hub as it names itself', async () => {
+    const hub = await hubFixture();
+    const posted: string[] = [];
+    const internal = 'http://hub:4000/oauth2/token';
+    const source = (audience?: string) =>
+      clientCredentialsTokenSource({
+        tokenUrl: internal,
+        ...(audience ? { audience } : {}),
+        clientId: 'gp-n81001',
+        privateKey: hub.gpKey.privateKey,
+        kid: hub.gpKey.kid,
+        fetch: (url, init) => {
+          posted.push(String(url));
+          return hub.app.request(url, init);
+        },
+        clock: hub.clock.clock,
+      });
+    // addressed to the URL it posts to, which is not the hub's: refused
+    const refused = await outcomeErrorOf(source().getToken());
+    expect(refused.status).toBe(401);
+    expect(refused.message).toContain(`aud must be the token endpoint ${TOKEN_URL}`);
+    const token = await source(TOKEN_URL).getToken();
+    expect(decodeJwt(token)).toMatchObject({ iss: HUB_URL, sub: 'gp-n81001' });
+    expect(posted).toEqual([internal, internal]);
+  });
+
   it('gets a token from the hub and reuses it until shortly before it expires', async () => {
     const { hub, counter, source } = await hubWithCounter();
     const tokens = source('system/Task.rs');

@@ -25,6 +25,11 @@ export const DEFAULT_REFRESH_MARGIN_SECONDS = 30;
 
 export interface ClientAssertionOptions {
   tokenUrl: string;
+  /**
+   * The `aud` of the assertion: the token endpoint as the hub names it. Default `tokenUrl`; differs
+   * when the client posts to the hub at an internal address while the hub's public URL is another.
+   */
+  audience?: string;
   clientId: string;
   privateKey: CryptoKey;
   kid: string;
@@ -48,7 +53,7 @@ export async function signClientAssertion(options: ClientAssertionOptions): Prom
     .setProtectedHeader({ alg: options.alg ?? algorithmOf(options.privateKey), kid: options.kid, typ: 'JWT' })
     .setIssuer(options.clientId)
     .setSubject(options.clientId)
-    .setAudience(options.tokenUrl)
+    .setAudience(options.audience ?? options.tokenUrl)
     .setIssuedAt(now)
     .setExpirationTime(now + MAX_ASSERTION_LIFETIME_SECONDS)
     .setJti(crypto.randomUUID())
@@ -162,7 +167,10 @@ export function serviceTokenSource(
 }
 
 export interface DevTokenSourceOptions {
+  /** Where to reach the hub. */
   hubUrl: string;
+  /** The hub's public URL, the issuer it names itself by, when not `hubUrl`: assertions are addressed to it. */
+  hubPublicUrl?: string;
   dataDir?: string;
   scope?: string;
   fetch?: FetchLike;
@@ -174,6 +182,7 @@ export async function devTokenSource(clientId: string, options: DevTokenSourceOp
   const key = await devClientKey(clientId, options.dataDir);
   return clientCredentialsTokenSource({
     tokenUrl: tokenEndpointOf(options.hubUrl),
+    ...(options.hubPublicUrl ? { audience: tokenEndpointOf(options.hubPublicUrl) } : {}),
     clientId,
     privateKey: key.privateKey,
     kid: key.kid,

@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, env, loadEnv, parseDuration } from './index.ts';
+import { ConfigError, type EnvSource, env, loadEnv, parseDuration } from './index.ts';
 
 const schema = z.object({
   PORT: env.port(4000),
@@ -57,4 +60,67 @@ describe('parseDuration', () => {
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
   it.each(['', 'soon', '5 minutes', '-1s', '1w'])('rejects %j', (text) => expect(parseDuration(text)).toBeUndefined());
+});
+
+describe('a variable given as a file (X_FILE)', () => {
+  const secretSchema = z.object({ PAGE_TOKEN_SECRET: env.secret(16), PORT: env.port(4000) });
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'config-file-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string, mode = 0o600) => {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode });
+    return path;
+  };
+
+  it('reads the file once, without its trailing newline, for any variable of the schema', () => {
+    const cfg = loadEnv(secretSchema, {
+      PAGE_TOKEN_SECRET_FILE: file('secret', 'a-secret-of-24-characters\n'),
+      PORT_FILE: file('port', '4101\r\n'),
+    });
+    expect(cfg).toEqual({ PAGE_TOKEN_SECRET: 'a-secret-of-24-characters', PORT: 4101 });
+  });
+
+  it('refuses both the variable and its file', () => {
+    expect(() =>
+      loadEnv(secretSchema, {
+        PAGE_TOKEN_SECRET: 'x'.repeat(20),
+        PAGE_TOKEN_SECRET_FILE: file('both', 'y'.repeat(20)),
+      }),
+    ).toThrow(/PAGE_TOKEN_SECRET: set PAGE_TOKEN_SECRET or PAGE_TOKEN_SECRET_FILE, not both/);
+  });
+
+  it('names a file it cannot read, and an empty one', () => {
+    let error: unknown;
+    try {
+      loadEnv(secretSchema, { PAGE_TOKEN_SECRET_FILE: join(dir, 'missing'), PORT_FILE: file('empty', '\n') });
+    } catch (err) {
+      error = err;
+    }
+    expect((error as ConfigError).problems).toEqual([
+      `PAGE_TOKEN_SECRET_FILE: cannot read ${join(dir, 'missing')} (ENOENT)`,
+      `PORT_FILE: ${join(dir, 'empty')} is empty`,
+    ]);
+  });
+
+  it('never quotes a secret, nor a value read from a file, in an error', () => {
+    const problemsOf = (source: EnvSource) => {
+      try {
+        loadEnv(secretSchema, source);
+      } catch (err) {
+        return (err as ConfigError).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    const direct = problemsOf({ PAGE_TOKEN_SECRET: 'short-secret' });
+    expect(direct).toMatch(/PAGE_TOKEN_SECRET: /);
+    expect(direct).not.toContain('short-secret');
+    const fromFile = problemsOf({ PORT_FILE: file('bad-port', 'not-a-port-value\n') });
+    expect(fromFile).toMatch(/PORT: /);
+    expect(fromFile).not.toContain('not-a-port-value');
+    // an ordinary variable given directly is still quoted, which is what an operator needs
+    expect(problemsOf({ PORT: '99999' })).toContain("(got '99999')");
+  });
 });

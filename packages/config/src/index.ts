@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 export type EnvSource = Record<string, string | undefined>;
@@ -15,20 +16,64 @@ export class ConfigError extends Error {
 /**
  * Parses environment variables with a zod object schema and fails fast, naming every bad variable.
  * Services call it once in main.ts with `process.env`; tests pass a plain object.
+ *
+ * Any variable `X` of the schema may be given as `X_FILE=/path` instead: the file is read once, here,
+ * and its trailing newlines dropped. That is how secrets reach a container as mounted files (compose
+ * `secrets:`, Kubernetes Secret volumes) rather than as environment values a tool may echo. Both set,
+ * an unreadable file or an empty one is a ConfigError. A value read from a file, or given to a
+ * variable made with `env.secret()`, is never quoted in an error.
  */
 export function loadEnv<S extends z.ZodObject>(schema: S, source: EnvSource = process.env): z.infer<S> {
   // Empty strings mean "unset", so that `FOO= cmd` falls back to the default.
-  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
-  const result = schema.safeParse(cleaned);
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== '')) as Record<
+    string,
+    string
+  >;
+  const shape = schema.shape as Record<string, z.ZodType>;
+  const { values, fromFile, problems } = resolveFiles(Object.keys(shape), cleaned);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const result = schema.safeParse(values);
   if (result.success) return result.data;
   throw new ConfigError(
     result.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
-      const got = typeof issue.path[0] === 'string' ? cleaned[issue.path[0]] : undefined;
+      const key = issue.path[0];
+      const field = typeof key === 'string' ? shape[key] : undefined;
+      const hidden = typeof key !== 'string' || fromFile.has(key) || (field !== undefined && SECRET.has(field));
+      const got = hidden ? undefined : values[key as string];
       return got === undefined ? `${name}: ${issue.message}` : `${name}: ${issue.message} (got '${got}')`;
     }),
   );
 }
+
+/** `X` from `X_FILE` for each variable name: the values, which of them came from files, and what went wrong. */
+function resolveFiles(names: string[], source: Record<string, string>) {
+  const values: Record<string, string> = { ...source };
+  const fromFile = new Set<string>();
+  const problems: string[] = [];
+  for (const name of names) {
+    const path = source[`${name}_FILE`];
+    if (path === undefined) continue;
+    if (source[name] !== undefined) {
+      problems.push(`${name}: set ${name} or ${name}_FILE, not both`);
+      continue;
+    }
+    try {
+      const text = readFileSync(path, 'utf8').replace(/[\r\n]+$/, '');
+      if (text === '') problems.push(`${name}_FILE: ${path} is empty`);
+      else {
+        values[name] = text;
+        fromFile.add(name);
+      }
+    } catch (err) {
+      problems.push(`${name}_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+  return { values, fromFile, problems };
+}
+
+/** The variables made with `env.secret()`: their values are never quoted in an error. */
+const SECRET = new WeakSet<z.ZodType>();
 
 /** Reusable variable types. */
 /**
@@ -46,6 +91,12 @@ export function configOrExit<T>(load: () => T): T {
 }
 
 export const env = {
+  /** A secret (a page-link key, a password): optional, at least `min` characters, never quoted in errors. */
+  secret: (min = 16) => {
+    const field = z.string().min(min).optional();
+    SECRET.add(field);
+    return field;
+  },
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   url: () => z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
   /** `1500`, `90s`, `5m`, `24h` or `7d`, in milliseconds. */

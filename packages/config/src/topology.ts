@@ -43,7 +43,13 @@ export const PersonRole = z.union([
 export type PersonRole = z.infer<typeof PersonRole>;
 
 export const TopologySchema = z.object({
-  hub: z.object({ url: z.url(), port: z.number().int() }),
+  hub: z.object({
+    /** Where the services reach the hub inside the deployment (the gateways' `HUB_URL`). */
+    url: z.url(),
+    port: z.number().int(),
+    /** Where clients reach it, when not at `url` (a published port, an ingress): its `PUBLIC_URL`, the `iss` of its tokens. */
+    publicUrl: z.url().optional(),
+  }),
   regions: z
     .array(
       z.object({
@@ -51,8 +57,14 @@ export const TopologySchema = z.object({
         name: z.string(),
         /** The id the router knows the region's gateway by (BaRS `NHSD-Target-Identifier`). */
         serviceId: z.string().min(1),
+        /** Where the hub reaches the gateway inside the deployment. */
         url: z.url(),
         port: z.number().int(),
+        /**
+         * Where clients reach it, when not at `url` (a published port, an ingress): the gateway's
+         * `PUBLIC_URL`, so the address the directory gives and the links the gateway writes.
+         */
+        publicUrl: z.url().optional(),
         /** The imaging network's fail-safe officer: the last step of every alert's escalation ladder. */
         failSafeOfficer: person.optional(),
       }),
@@ -361,4 +373,24 @@ export function peopleOf(topology: Topology): string[] {
 
 function duplicates(values: string[]): string[] {
   return [...new Set(values.filter((v, i) => values.indexOf(v) !== i))];
+}
+
+/** A gateway's FHIR base as clients name it (the directory's address) and as the hub reaches it. */
+export interface GatewayBase {
+  public: string;
+  internal: string;
+}
+
+const trimmed = (url: string) => url.replace(/\/+$/, '');
+
+/** The FHIR base the directory gives for a region: its public URL when it has one. */
+export function publicFhirBase(region: { url: string; publicUrl?: string | undefined }): string {
+  return `${trimmed(region.publicUrl ?? region.url)}/fhir`;
+}
+
+/** For each region with a public URL of its own, its public and its internal FHIR base. */
+export function gatewayBases(topology: Topology): GatewayBase[] {
+  return topology.regions
+    .filter((r) => r.publicUrl !== undefined && trimmed(r.publicUrl) !== trimmed(r.url))
+    .map((r) => ({ public: publicFhirBase(r), internal: `${trimmed(r.url)}/fhir` }));
 }

@@ -66,6 +66,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         tokens: serviceTokenSource(signer, { scope: HUB_SERVICE_SCOPES, ...(audience ? { audience } : {}) }),
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
         timeoutMs: deps.forwardTimeoutMs ?? 10_000,
+        ...(deps.gatewayBases ? { gatewayBases: deps.gatewayBases } : {}),
       }),
       clock,
       logger: deps.logger,

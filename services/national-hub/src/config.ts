@@ -21,7 +21,7 @@ export const HubEnvSchema = z.object({
   TOKEN_TTL: env.duration('5m').refine((ms) => ms >= 1000 && ms <= 3_600_000, 'between 1s and 1h'),
   TOKEN_AUDIENCE: z.string().min(1).default('imaging-connect'),
   /** Encrypts and signs page links; replicas must share it. Default: a secret made once in the data dir. */
-  PAGE_TOKEN_SECRET: z.string().min(16).optional(),
+  PAGE_TOKEN_SECRET: env.secret(16),
   /** How long a page link stays good. */
   PAGE_TOKEN_TTL: env.duration('15m').refine((ms) => ms >= 1000 && ms <= 86_400_000, 'between 1s and 24h'),
   /** How long the hub waits for a region (routing a message, fetching content) before answering 503. */

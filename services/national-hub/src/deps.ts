@@ -8,7 +8,8 @@ import {
   loadDevHubKey,
 } from '@imaging/auth';
 import type { AuthVariables, ClientRegistry, PublicJwk, SigningKey } from '@imaging/auth';
-import { devTopology, readTopology } from '@imaging/config';
+import { devTopology, gatewayBases, readTopology } from '@imaging/config';
+import type { GatewayBase } from '@imaging/config';
 import type { Clock, FhirStore, Logger } from '@imaging/fhir';
 import { observedStore, openStore, systemClock, validatingStore } from '@imaging/fhir';
 import { loadOrCreateSecret, pageTokens } from '@imaging/fhir-http';
@@ -41,6 +42,8 @@ export interface AppDeps {
   flow?: HubFlow;
   /** For calls to the regions (tests may route them elsewhere). */
   fetch?: typeof fetch;
+  /** Gateways whose public address (the directory's) the hub reaches at another, internal one. */
+  gatewayBases?: readonly GatewayBase[];
   /** How long a region has to answer before the hub says 503. Default 10 s. */
   forwardTimeoutMs?: number;
   bodyLimitBytes?: number;
@@ -96,6 +99,7 @@ export async function createDeps(config: HubConfig, logger: Logger): Promise<App
       ttlMs: config.PAGE_TOKEN_TTL,
     }),
     forwardTimeoutMs: config.FORWARD_TIMEOUT,
+    gatewayBases: gatewayBases(topology),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
   };
 }

@@ -58,14 +58,20 @@ export const GatewayEnvSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   /** The gateway's public base URL (without /fhir); defaults to http://HOST:PORT. */
   PUBLIC_URL: env.url().optional(),
+  /** Where the gateway reaches the hub (its token endpoint, keys and API). */
   HUB_URL: env.url().default('http://127.0.0.1:4000'),
+  /**
+   * The hub's public URL, when clients reach it elsewhere than HUB_URL: the issuer its tokens carry, the
+   * audience of the gateway's own assertions, and the endpoints the gateway's SMART configuration gives.
+   */
+  HUB_PUBLIC_URL: env.url().optional(),
   /** A file path for the embedded store, or an http(s) FHIR base (HAPI) for the HTTP store. */
   GATEWAY_STORE: z.string().min(1).optional(),
   /** Where dev keys and embedded stores live (git-ignored). */
   IMAGING_DATA_DIR: z.string().optional(),
   TOKEN_AUDIENCE: z.string().default('imaging-connect'),
   /** Encrypts and signs page links; replicas must share it. Default: a secret made once in the data dir. */
-  PAGE_TOKEN_SECRET: z.string().min(16).optional(),
+  PAGE_TOKEN_SECRET: env.secret(16),
   /** How long a page link stays good. */
   PAGE_TOKEN_TTL: env.duration('15m').refine((ms) => ms >= 1000 && ms <= 86_400_000, 'between 1s and 24h'),
   DELIVERY_INTERVAL: env.duration('500ms'),

@@ -51,7 +51,12 @@ export async function createDeps(
   const dataDir = config.IMAGING_DATA_DIR ?? defaultDataDir();
   const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const regionDir = join(dataDir, config.REGION_ID);
-  const tokenSource = await devTokenSource(`gateway-${config.REGION_ID}`, { dataDir, hubUrl: config.HUB_URL });
+  const hubPublicUrl = config.HUB_PUBLIC_URL ?? config.HUB_URL;
+  const tokenSource = await devTokenSource(`gateway-${config.REGION_ID}`, {
+    dataDir,
+    hubUrl: config.HUB_URL,
+    hubPublicUrl,
+  });
   const region = {
     regionId: config.REGION_ID,
     serviceId: config.SERVICE_ID ?? `imaging-${config.REGION_ID}`,
@@ -97,10 +102,10 @@ export async function createDeps(
       batchSize: config.DELIVERY_BATCH,
       concurrency: config.DELIVERY_CONCURRENCY,
     },
-    hubUrl: config.HUB_URL,
+    hubUrl: hubPublicUrl,
     verifier: createAccessTokenVerifier({
       jwks: jwksUriOf(config.HUB_URL),
-      issuer: config.HUB_URL,
+      issuer: hubPublicUrl,
       audience: config.TOKEN_AUDIENCE,
     }),
     pageTokens: pageTokens(config.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(regionDir, 'page-token.secret')), {

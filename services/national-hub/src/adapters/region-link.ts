@@ -1,4 +1,5 @@
 import { serviceClient } from '@imaging/auth';
+import type { GatewayBase } from '@imaging/config';
 import type { TokenSource } from '@imaging/auth';
 import { OutcomeError, toOutcomeError } from '@imaging/fhir';
 import type { RegionCall, RegionPort, RegionResult } from '../domain/ports.ts';
@@ -9,6 +10,17 @@ export interface RegionLinkOptions {
   fetch?: typeof fetch;
   /** How long a region has to answer. */
   timeoutMs: number;
+  /**
+   * Gateways the directory names by a public address the hub cannot reach (a port published on the
+   * host, an ingress): each call to a public base goes to its internal base instead.
+   */
+  gatewayBases?: readonly GatewayBase[];
+}
+
+/** The URL the hub calls for a URL under a gateway's public base. */
+export function internalUrlOf(url: string, bases: readonly GatewayBase[] = []): string {
+  const base = bases.find((b) => url === b.public || url.startsWith(`${b.public}/`));
+  return base ? base.internal + url.slice(base.public.length) : url;
 }
 
 /** The hub's side of the regions: HTTP calls with its own token (retried once after a 401). */
@@ -25,7 +37,7 @@ export function createRegionLink(options: RegionLinkOptions): RegionPort {
       };
       const client = serviceClient({ tokens: options.tokens, fetch: tracking, timeoutMs: options.timeoutMs });
       try {
-        const result = await client.call<T>(url, {
+        const result = await client.call<T>(internalUrlOf(url, options.gatewayBases), {
           method: call.method,
           ...(call.body === undefined ? {} : { body: call.body }),
           ...(call.headers ? { headers: call.headers } : {}),

@@ -45,6 +45,21 @@ describe('directory resources', () => {
     expect(resources).toHaveLength(DIRECTORY_SIZE);
   });
 
+  it("give clients a gateway's public URL where it has one, not the address the hub reaches it at", () => {
+    const topology = devTopology();
+    const north = { ...(topology.regions[0] as (typeof topology.regions)[0]), url: 'http://gateway-north:4101' };
+    const published = directoryResources({
+      ...topology,
+      regions: [{ ...north, publicUrl: 'https://north.example.nhs.uk/' }, ...topology.regions.slice(1)],
+    });
+    const endpoint = published.find((r) => r.resourceType === 'Endpoint' && r.id === 'imaging-north') as Endpoint;
+    expect(endpoint.address).toBe('https://north.example.nhs.uk/fhir');
+    const internalOnly = directoryResources({ ...topology, regions: [north, ...topology.regions.slice(1)] });
+    expect((internalOnly.find((r) => r.id === 'imaging-north') as Endpoint).address).toBe(
+      'http://gateway-north:4101/fhir',
+    );
+  });
+
   it('hold the people alerts go to, each role coded, in its organisation or region, and who has left inactive', () => {
     const roles = resources.filter((r): r is WithId<PractitionerRole> => r.resourceType === 'PractitionerRole');
     const byId = new Map(roles.map((r) => [r.id, r]));

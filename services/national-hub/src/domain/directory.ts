@@ -104,7 +104,8 @@ export function directoryResources(topology: DirectorySource): WithId<DirectoryR
         },
       ],
       payloadMimeType: ['application/fhir+json'],
-      address: `${region.url.replace(/\/+$/, '')}/fhir`,
+      // What clients are told: the address they can reach (the hub maps it to `url` for its own calls).
+      address: `${(region.publicUrl ?? region.url).replace(/\/+$/, '')}/fhir`,
     });
     if (region.failSafeOfficer)
       out.push(

@@ -55,7 +55,16 @@ export type PersonRole =
 
 /** What the directory is seeded from: the deployment topology's regions, organisations and people. */
 export interface DirectorySource {
-  regions: readonly { id: string; name: string; serviceId: string; url: string; failSafeOfficer?: DirectoryPerson }[];
+  regions: readonly {
+    id: string;
+    name: string;
+    serviceId: string;
+    /** Where the hub reaches the gateway. */
+    url: string;
+    /** Where clients reach it, when not at `url`: the address the directory gives. */
+    publicUrl?: string | undefined;
+    failSafeOfficer?: DirectoryPerson;
+  }[];
   organisations: readonly {
     ods: string;
     name: string;

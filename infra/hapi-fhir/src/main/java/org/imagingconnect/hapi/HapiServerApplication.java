@@ -24,7 +24,15 @@ import org.springframework.context.annotation.Import;
 public class HapiServerApplication {
 
 	public static void main(String[] args) {
-		ServerSettings settings = ServerSettings.fromEnvironment();
+		ServerSettings settings;
+		try {
+			settings = ServerSettings.fromEnvironment();
+		} catch (IllegalArgumentException e) {
+			// a bad setting is the operator's to fix: one line, not a stack trace
+			System.err.println("hapi-fhir: invalid configuration: " + e.getMessage());
+			System.exit(2);
+			return;
+		}
 
 		Map<String, Object> props = new HashMap<>();
 		props.put("server.port", settings.port);

@@ -1,5 +1,7 @@
 package org.imagingconnect.hapi;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,7 +68,7 @@ public final class ServerSettings {
 		}
 		boolean h2 = database != Database.POSTGRES;
 		dbUser = in.text("HAPI_DB_USER", h2 ? "sa" : System.getProperty("user.name", "postgres"));
-		dbPassword = in.text("HAPI_DB_PASSWORD", "");
+		dbPassword = in.secret("HAPI_DB_PASSWORD");
 		dbPoolSize = in.integer("HAPI_DB_POOL_SIZE", 10);
 
 		partitioning = in.bool("HAPI_PARTITIONING", true);
@@ -119,6 +121,32 @@ public final class ServerSettings {
 		String text(String name, String fallback) {
 			String value = System.getProperty(name, env.get(name));
 			return value == null || value.isBlank() ? fallback : value.trim();
+		}
+
+		/**
+		 * A secret: the variable itself, or the file named by NAME_FILE (read once, trailing newlines
+		 * dropped), so that a container gets it as a mounted secret rather than an environment value.
+		 * Both set, or a file that cannot be read or is empty, stops the start with the reason.
+		 */
+		String secret(String name) {
+			String direct = text(name, "");
+			String path = text(name + "_FILE", "");
+			if (path.isEmpty()) {
+				return direct;
+			}
+			if (!direct.isEmpty()) {
+				throw new IllegalArgumentException("set " + name + " or " + name + "_FILE, not both");
+			}
+			String value;
+			try {
+				value = Files.readString(Path.of(path)).replaceFirst("[\\r\\n]+$", "");
+			} catch (IOException | RuntimeException e) {
+				throw new IllegalArgumentException(name + "_FILE: cannot read " + path + " (" + e.getClass().getSimpleName() + ")");
+			}
+			if (value.isEmpty()) {
+				throw new IllegalArgumentException(name + "_FILE: " + path + " is empty");
+			}
+			return value;
 		}
 
 		int integer(String name, int fallback) {
