@@ -71,6 +71,14 @@ describe('every state change leaves its AuditEvent, in the same transaction', ()
       expect.arrayContaining([`ServiceRequest/${midlands.ServiceRequest.id}`, `Patient/${midlands.Patient.id}`]),
     );
     expect(received?.agent[0]?.requestor).toBe(true);
+    // Every change it names is a literal reference to a stored resource (HAPI refuses a bare `Task`).
+    for (const event of await ofSubtype(regions.midlands, 'message-received')) {
+      for (const reference of whatOf(event)) {
+        expect(reference).toMatch(/^[A-Z][A-Za-z]+\/[^/?]+$/);
+        const [type, id] = reference.split('/') as [string, string];
+        await expect(regions.midlands.store.read(type, id)).resolves.toMatchObject({ id });
+      }
+    }
 
     const updates = await ofSubtype(regions.midlands, 'task-updated');
     expect(

@@ -97,7 +97,7 @@ export function messageReceivedAudit(
   const creates = [ORDER_REQUEST, REPORT_ISSUED, ALERT_COPIED].includes(message.event);
   const what = changes
     .filter((e) => e.resource && e.resource.resourceType !== 'AuditEvent')
-    .map((e): Reference => ({ reference: e.fullUrl?.startsWith('urn:uuid:') ? e.fullUrl : (e.request?.url ?? '') }))
+    .map((e): Reference => ({ reference: changedResourceReference(e) }))
     .filter((r) => r.reference);
   return auditEntry(deps.region, {
     subtype: 'message-received',
@@ -113,6 +113,17 @@ export function messageReceivedAudit(
     },
     recorded: deps.clock.now(),
   });
+}
+
+/**
+ * A literal reference to what a transaction entry changes: its `urn:uuid` fullUrl (the store resolves it),
+ * or the `Type/id` it updates. Anything else (a bare `Task`, a conditional `Task?…`) is no reference at all:
+ * HAPI refuses it (HAPI-0505), so such entries are given a urn first (`withFullUrls` in inbound.ts).
+ */
+function changedResourceReference(entry: BundleEntry): string {
+  if (entry.fullUrl?.startsWith('urn:uuid:')) return entry.fullUrl;
+  const url = entry.request?.url ?? '';
+  return /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(url) ? url : '';
 }
 
 /** What a delivery came to, for good: delivered, refused by the hub or the receiver, or set aside as malformed. */

@@ -88,12 +88,21 @@ export async function processMessage(
     request: { method: 'POST', url: 'Bundle', ifNoneExist: receiptQuery },
   };
   await retryOnConflict(async () => {
-    const entries = withFreshUrns(await changesFor(deps, message, correlationId));
+    const entries = withFullUrls(withFreshUrns(await changesFor(deps, message, correlationId)));
     const audit = messageReceivedAudit(deps, message, entries, requestId, correlationId ?? requestId);
     await runTransaction(deps.store, [...entries, receipt, audit]);
   });
   deps.logger.info('message processed', { event: message.event.code, from: message.sourceService, requestId });
   return { response: respond(deps, message, allOk(`Processed ${message.event.code}`)), duplicate: false };
+}
+
+/** Every create and conditional update gets a `urn:uuid` fullUrl, so the AuditEvent beside it can point at what it stored. */
+function withFullUrls(entries: BundleEntry[]): BundleEntry[] {
+  return entries.map((entry) => {
+    const { method, url = '' } = entry.request ?? {};
+    const conditional = method === 'POST' || (method === 'PUT' && url.includes('?'));
+    return entry.fullUrl || !conditional ? entry : { ...entry, fullUrl: `urn:uuid:${crypto.randomUUID()}` };
+  });
 }
 
 /**
