@@ -259,6 +259,8 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
           'system/Task.rus',
           'system/DiagnosticReport.rs',
           'system/ImagingStudy.rs',
+          'system/Communication.rs',
+          'system/Flag.rs',
         ],
       },
       {
@@ -272,6 +274,8 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
           'system/Task.rus',
           'system/DiagnosticReport.rs',
           'system/ImagingStudy.rs',
+          'system/Communication.rs',
+          'system/Flag.rs',
         ],
       },
       {
@@ -286,6 +290,8 @@ export function devTopology(host = '127.0.0.1', options: DevTopologyOptions = {}
           'system/ImagingStudy.crus',
           'system/DiagnosticReport.crus',
           'system/Endpoint.crs',
+          'system/Communication.rs',
+          'system/Flag.rs',
         ],
       },
       {

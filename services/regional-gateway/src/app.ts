@@ -25,7 +25,13 @@ export const READABLE_TYPES = [
   'ImagingStudy',
   'DiagnosticReport',
   'Endpoint',
+  // Written by the safety layer only: read and searched by the parties to the alert or breach.
+  'Communication',
+  'Flag',
 ] as const;
+
+/** The types clients write, whose profiles `$validate` checks before they send. */
+const VALIDATED_TYPES = READABLE_TYPES.filter((t) => t !== 'Communication' && t !== 'Flag');
 
 /**
  * The regional gateway: the FHIR front door of one imaging network. Open: health, metadata, the SMART
@@ -51,7 +57,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
 
   app.use('/fhir/*', requireAuth(deps.verifier));
-  app.route('/fhir', validateRoutes(READABLE_TYPES));
+  app.route('/fhir', validateRoutes(VALIDATED_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(deps));
   app.route('/fhir/$case-trail', caseTrailRoutes(deps));
   app.route('/fhir', writeRoutes(deps));

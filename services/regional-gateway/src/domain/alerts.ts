@@ -486,12 +486,16 @@ export function alertCommunication(input: AlertCommunicationInput): Communicatio
   };
 }
 
-/** The transaction entry for an alert's Communication, visible to the organisations of its order, created once. */
+/**
+ * The transaction entry for an alert's Communication, created once: visible to the organisations of its
+ * order and to each organisation it is sent to (a GP practice told after discharge is a party to it too).
+ */
 export function communicationEntry(communication: Communication, organisations: string[]): BundleEntry {
   const identifier = communication.identifier?.[0] as { system: string; value: string };
+  const recipients = (communication.recipient ?? []).map((r) => odsOf(r));
   return {
     fullUrl: `urn:uuid:${crypto.randomUUID()}`,
-    resource: labelledAs(communication, organisations),
+    resource: labelledAs(communication, [...organisations, ...recipients]),
     request: { method: 'POST', url: 'Communication', ifNoneExist: identifierQuery(identifier) },
   };
 }
