@@ -81,7 +81,7 @@ export async function runCases(
         where,
         service: attack.service,
         request: text,
-        fhir: request.path.startsWith('/fhir'),
+        fhir: answersOutcomes(request.path),
         expect: attack.expect,
         caller,
       },
@@ -103,6 +103,11 @@ export async function runCases(
   }
   tally.findings += findings.length;
   return findings;
+}
+
+/** Paths whose errors must be OperationOutcomes: the FHIR API, and the gateways' event feed beside it. */
+function answersOutcomes(path: string): boolean {
+  return path.startsWith('/fhir') || path === '/events' || path.startsWith('/events?');
 }
 
 /** The request as the checker sees it: what an answer may fairly echo. */

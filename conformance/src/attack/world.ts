@@ -19,7 +19,7 @@ import {
   examplePatient,
   exampleServiceRequest,
 } from '@imaging/fhir/examples';
-import { connectedRegions, deliverDue } from '@imaging/regional-gateway/testing';
+import { checkTurnarounds, connectedRegions, deliverDue } from '@imaging/regional-gateway/testing';
 import type { ConnectedRegion } from '@imaging/regional-gateway/testing';
 import type { Bundle, DocumentReference, Resource, Task } from '@medplum/fhirtypes';
 import type { Marker } from './checker.ts';
@@ -66,13 +66,23 @@ export interface CaseCopy {
   study?: string;
   report?: string;
   endpoint?: string;
+  /** The safety layer's notices about the case here: a Communication, and a breach Flag. */
+  notice?: string;
+  flag?: string;
+  /** The case's correlation id (X-Correlation-ID), which `$case-trail` takes. */
+  correlation?: string;
 }
 
 export type AttackWorld = Awaited<ReturnType<typeof attackWorld>>;
 
 export async function attackWorld(options: AttackWorldOptions) {
   const topology = attackTopology();
-  const net = await connectedRegions({ topology, store: (service) => options.store(service as ServiceName) });
+  const net = await connectedRegions({
+    topology,
+    store: (service) => options.store(service as ServiceName),
+    // The flow view's event feed at every gateway: `GET /events` is attacked like every other endpoint.
+    flow: true,
+  });
   const hubKey: SigningKey = await loadDevHubKey(net.hub.dataDir);
   // Unique per run: a HAPI given with --target keeps what earlier runs wrote.
   const run = String(randomInt(100_000, 1_000_000));
@@ -267,6 +277,18 @@ export async function attackWorld(options: AttackWorldOptions) {
   await placeOrder('south', 'gp-s81001', 'S81001', placerC, nhsC);
   await deliverDue(gateway('south').deps);
 
+  // The midlands' safety job finds B and C untested six weeks after they were made (the example's
+  // authoredOn is long past): a DM01 breach each, with a Flag and a notice to RM1.
+  const turnaround = await checkTurnarounds(gateway('midlands').deps);
+  if (turnaround.breached < 2) throw new Error(`expected B and C to breach DM01: ${JSON.stringify(turnaround)}`);
+  const breachOf = (placer: string) => `${placer}-turnaround-test-dm01`;
+  const flagB = await first('midlands', 'ris-rm1', `/fhir/Flag?identifier=${SYSTEMS.flag}|${breachOf(placerB)}`);
+  const noticeB = await first(
+    'midlands',
+    'ris-rm1',
+    `/fhir/Communication?identifier=${SYSTEMS.communication}|${breachOf(placerB)}-raised`,
+  );
+
   const northA = await copyOf('north', 'gp-n81001', placerA);
   const northB = await copyOf('north', 'gp-n81001', placerB);
   const northReport = await first(
@@ -275,6 +297,13 @@ export async function attackWorld(options: AttackWorldOptions) {
     `/fhir/DiagnosticReport?identifier=${SYSTEMS.report}|RM1-REP-${run}`,
   );
   const northStudy = await first('north', 'gp-n81001', `/fhir/ImagingStudy?basedon=ServiceRequest/${northA.order}`);
+  // Case A's report carries an URGENT alert (the example's): raised for N81001 with a Communication that
+  // quotes the report's conclusion (a marker).
+  const alertNotice = await first(
+    'north',
+    'gp-n81001',
+    `/fhir/Communication?identifier=${SYSTEMS.communication}|RM1-REP-${run}-acknowledge-raised`,
+  );
   const pointers = await legit<Bundle>('hub', 'clinician-rs1', {
     method: 'GET',
     path: `/fhir/DocumentReference?subject:identifier=${NHS_NUMBER_SYSTEM}|${nhsA}`,
@@ -298,6 +327,11 @@ export async function attackWorld(options: AttackWorldOptions) {
     const task = await legit<Task>('north', 'gp-n81001', { method: 'GET', path: `/fhir/Task/${id}` });
     return task.identifier?.[0]?.value ?? '';
   };
+  const correlationOf = async (service: ServiceName, client: string, id: string) => {
+    const task = await legit<Task>(service, client, { method: 'GET', path: `/fhir/Task/${id}` });
+    return task.groupIdentifier?.value ?? '';
+  };
+  const southC = await copyOf('south', 'gp-s81001', placerC);
   const seeded = {
     run,
     nhs: { A: nhsA, C: nhsC },
@@ -305,15 +339,21 @@ export async function attackWorld(options: AttackWorldOptions) {
     /** The business identifiers of the fulfilment Tasks of A and B, as an attacker could learn them. */
     taskIdentifier: { A: await taskIdentifierOf(northA.task), B: await taskIdentifierOf(northB.task) },
     north: {
-      A: { ...northA, report: northReport.id, study: northStudy.id },
+      A: {
+        ...northA,
+        report: northReport.id,
+        study: northStudy.id,
+        notice: alertNotice.id,
+        correlation: await correlationOf('north', 'gp-n81001', northA.task),
+      },
       B: northB,
     },
     midlands: {
       A: { ...midA, report: report.id as string, study: study.id as string, endpoint: endpoint.id as string },
-      B: midB,
+      B: { ...midB, notice: noticeB.id, flag: flagB.id },
       C: await copyOf('midlands', 'ris-rm1', placerC),
     },
-    south: { C: await copyOf('south', 'gp-s81001', placerC) },
+    south: { C: { ...southC, correlation: await correlationOf('south', 'gp-s81001', southC.task) } },
     hub: { pointer: pointer.id, organisation: directory.id, endpoint: directoryEndpoint.id },
     pageTokens: {
       /** gp-n81001's second page of ServiceRequests at the north. */

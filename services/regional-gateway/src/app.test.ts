@@ -56,6 +56,8 @@ describe('open endpoints', () => {
       'ImagingStudy',
       'DiagnosticReport',
       'Endpoint',
+      'Communication',
+      'Flag',
       'StructureDefinition',
       'ValueSet',
     ]);

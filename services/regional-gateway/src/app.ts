@@ -33,7 +33,13 @@ export const READABLE_TYPES = [
   'ImagingStudy',
   'DiagnosticReport',
   'Endpoint',
+  // Written by the safety layer only: read and searched by the parties to the alert or breach.
+  'Communication',
+  'Flag',
 ] as const;
+
+/** The types clients write, whose profiles `$validate` checks before they send. */
+const VALIDATED_TYPES = READABLE_TYPES.filter((t) => t !== 'Communication' && t !== 'Flag');
 
 /**
  * The regional gateway: the FHIR front door of one imaging network. Open: health, metadata, the SMART
@@ -61,7 +67,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('/fhir/*', requireAuth(deps.verifier));
   // The audit trail is immutable: written by the gateway only, beside what it records.
   app.on([...AUDIT_EVENT_WRITES], ['/fhir/AuditEvent', '/fhir/AuditEvent/*'], refuseAuditEventWrite);
-  app.route('/fhir', validateRoutes(READABLE_TYPES));
+  app.route('/fhir', validateRoutes(VALIDATED_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(deps));
   app.route('/fhir/$case-trail', caseTrailRoutes(deps));
   app.route('/fhir/$learning-report', learningReportRoutes(deps));

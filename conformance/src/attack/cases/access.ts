@@ -30,25 +30,36 @@ const access = (
   expect: AttackCase['expect'],
 ): AttackCase => ({ family: 'access', name, service, credential, request, expect });
 
-/** Case A's copy of each readable type at a gateway. */
+/**
+ * Case A's copy of each readable type at a gateway; the safety layer's notices: A's alert Communication in
+ * the north, B's DM01 breach (its notice to RM1 and its Flag) in the midlands.
+ */
 const idsOf = (w: AttackWorld, copy: Copy) => {
-  const a = w.seeded[copy].A;
+  const { A: a, B: b } = w.seeded[copy];
+  const notices = copy === 'north' ? { Communication: a.notice } : { Communication: b.notice, Flag: b.flag };
   return {
     Patient: a.patient,
     ServiceRequest: a.order,
     Task: a.task,
     ImagingStudy: a.study as string,
     DiagnosticReport: a.report as string,
-  };
+    ...notices,
+  } as Record<Type, string>;
 };
-const TYPES = ['Patient', 'ServiceRequest', 'Task', 'ImagingStudy', 'DiagnosticReport'] as const;
+const CASE_TYPES = ['Patient', 'ServiceRequest', 'Task', 'ImagingStudy', 'DiagnosticReport'] as const;
+type Type = (typeof CASE_TYPES)[number] | 'Communication' | 'Flag';
+/** What each gateway holds of the cases: the notices are only where the safety layer wrote them. */
+const TYPES: Readonly<Record<Copy, readonly Type[]>> = {
+  north: [...CASE_TYPES, 'Communication'],
+  midlands: [...CASE_TYPES, 'Communication', 'Flag'],
+};
 
 /** What another organisation of the same region tries against case A's copy there. */
 function sameRegionOutsider(copy: Copy, client: string): AttackCase[] {
   const them = as(client);
   const at = `${client} at ${copy}`;
   return [
-    ...TYPES.map((type) =>
+    ...TYPES[copy].map((type) =>
       access(
         `${at} reads case A's ${type} by id`,
         copy,
@@ -57,7 +68,28 @@ function sameRegionOutsider(copy: Copy, client: string): AttackCase[] {
         NOT_FOUND,
       ),
     ),
-    ...TYPES.map((type) => access(`${at} searches ${type}`, copy, them, () => get(`/fhir/${type}`), OK)),
+    ...TYPES[copy].map((type) => access(`${at} searches ${type}`, copy, them, () => get(`/fhir/${type}`), OK)),
+    access(
+      `${at} searches the notices about case A's patient`,
+      copy,
+      them,
+      (w) => get(`/fhir/Communication?patient=Patient/${idsOf(w, copy).Patient}`),
+      OK,
+    ),
+    access(
+      `${at} searches the notices sent to the case's organisations`,
+      copy,
+      them,
+      () => get(`/fhir/Communication?recipient:identifier=${ODS_SYSTEM}|${copy === 'north' ? 'N81001' : 'RM1'}`),
+      OK,
+    ),
+    access(
+      `${at} searches the Flags on case A's patient`,
+      copy,
+      them,
+      (w) => get(`/fhir/Flag?patient=Patient/${idsOf(w, copy).Patient}`),
+      OK,
+    ),
     access(`${at} searches case A's Task by _id`, copy, them, (w) => get(`/fhir/Task?_id=${idsOf(w, copy).Task}`), OK),
     access(
       `${at} searches Tasks focused on case A's order`,

@@ -2,7 +2,7 @@ import type { AttackWorld } from '../world.ts';
 import type { AttackRequest, Credential, ServiceName } from '../surface.ts';
 
 /** The families of attack, in the order they run. */
-export const FAMILIES = ['tokens', 'access', 'messages', 'bodies', 'search'] as const;
+export const FAMILIES = ['tokens', 'access', 'messages', 'bodies', 'search', 'flow'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 /**

@@ -8,6 +8,7 @@ import {
 } from '@imaging/fhir/examples';
 import type { AttackRequest, ServiceName } from '../surface.ts';
 import type { AttackWorld } from '../world.ts';
+import { CASE_TRAIL_PARAM } from '@imaging/fhir-http';
 import { forgedTaskUpdate, routed } from './messages.ts';
 import { get, post } from './case.ts';
 
@@ -27,11 +28,20 @@ export interface ProtectedEndpoint {
   elsewhere?: Exclude<ServiceName, 'hub'>;
 }
 
-const READABLE = ['Patient', 'ServiceRequest', 'Task', 'ImagingStudy', 'DiagnosticReport', 'Endpoint'] as const;
+const READABLE = [
+  'Patient',
+  'ServiceRequest',
+  'Task',
+  'ImagingStudy',
+  'DiagnosticReport',
+  'Endpoint',
+  'Communication',
+  'Flag',
+] as const;
 
-/** The id of the midlands' copy of each type in case A. */
+/** The id of the midlands' copy of each type in case A (the safety layer's notices: B's DM01 breach). */
 function midlandsId(world: AttackWorld, type: (typeof READABLE)[number]): string {
-  const a = world.seeded.midlands.A;
+  const { A: a, B: b } = world.seeded.midlands;
   const ids = {
     Patient: a.patient,
     ServiceRequest: a.order,
@@ -39,8 +49,10 @@ function midlandsId(world: AttackWorld, type: (typeof READABLE)[number]): string
     ImagingStudy: a.study,
     DiagnosticReport: a.report,
     Endpoint: a.endpoint,
+    Communication: b.notice,
+    Flag: b.flag,
   };
-  return ids[type];
+  return ids[type] as string;
 }
 
 /** A pointer a gateway could register: to a report it holds. */
@@ -150,6 +162,21 @@ export const PROTECTED_ENDPOINTS: readonly ProtectedEndpoint[] = [
         }),
       ),
     elsewhere: 'south',
+  },
+  // The flow view's: a national observer's feed and case trails, at any gateway (cases/flow.ts has more).
+  {
+    name: 'GET /events',
+    service: 'north',
+    client: 'flow-view',
+    needs: { custom: 'flow/events' },
+    request: () => get('/events'),
+  },
+  {
+    name: 'GET /fhir/$case-trail',
+    service: 'midlands',
+    client: 'flow-view',
+    needs: { custom: 'flow/case' },
+    request: (w) => get(`/fhir/$case-trail?${CASE_TRAIL_PARAM}=${w.seeded.north.A.correlation}`),
   },
   {
     name: 'POST /fhir/$process-message (gateway)',

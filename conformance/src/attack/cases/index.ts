@@ -1,6 +1,7 @@
 import { ACCESS_CASES } from './access.ts';
 import { BODY_CASES } from './bodies.ts';
 import type { AttackCase, Family } from './case.ts';
+import { FLOW_CASES } from './flow.ts';
 import { MESSAGE_CASES } from './messages.ts';
 import { SEARCH_CASES } from './search.ts';
 import { TOKEN_CASES } from './tokens.ts';
@@ -15,4 +16,5 @@ export const ATTACK_CASES: Readonly<Record<Family, readonly AttackCase[]>> = {
   messages: MESSAGE_CASES,
   bodies: BODY_CASES,
   search: SEARCH_CASES,
+  flow: FLOW_CASES,
 };

@@ -89,6 +89,17 @@ const ATTACKS: readonly SearchAttack[] = [
   malformed(`Task?identifier=${'x'.repeat(2000)}`),
   malformed(`Task?owner:identifier=${ODS_SYSTEM}|R`),
   malformed('Task?status='),
+  // The safety layer's notices: Communications and Flags.
+  unanswered('Communication?medium=x'),
+  unanswered(`Communication?_security=${ACCESS_SYSTEM}|RM1`),
+  unanswered('Communication?recipient=Organization/123'),
+  unanswered('Communication?_include=Communication:based-on'),
+  unanswered('Flag?date=2026-01-05'),
+  unanswered('Flag?_include=Flag:author'),
+  malformed('Communication?sent=2026-13-45'),
+  malformed('Communication?based-on=http://evil.example/fhir/Task/1'),
+  malformed('Flag?patient=Task/1'),
+  malformed('Flag?_count=-1'),
   // The hub: the directory and the locator.
   { ...unanswered('Organization?foo=bar'), service: 'hub', credential: as('gateway-north') },
   {

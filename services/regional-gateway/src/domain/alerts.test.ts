@@ -196,6 +196,8 @@ describe('raising an alert', () => {
     const [told] = await communications(discharged.north);
     expect(told?.recipient).toContainEqual(odsReference('N81001'));
     expect(told?.recipient?.[0]).toEqual(odsReference('RN1'));
+    // The practice is a party to it: it may read it through the API.
+    expect(accessOrganisations(told as Communication).sort()).toEqual(['N81001', 'RM1', 'RN1']);
 
     const stillIn = testRegions();
     await alertCase(stillIn, { category: 'URGENT', referrer: ward, order: order('in-progress'), patient });

@@ -73,6 +73,7 @@ export const ALERT_AUDIT = {
   'alert-mdt-notified': 'Cancer MDT told of a CANCER alert',
   'alert-copy-sent': "Result alert copied to the discharged patient's GP practice in another region",
   'alert-copy-received': "Result alert received for a discharged patient's GP practice here",
+  'alert-discharge-copied': 'Open result alert sent to the GP practice of a patient discharged after it was raised',
 } as const;
 export type AlertAuditSubtype = keyof typeof ALERT_AUDIT;
 
@@ -188,7 +189,16 @@ export async function raiseAlert(deps: GatewayDeps, issued: IssuedReport): Promi
     ),
     ...skippedEntries(deps, raised, taskUrl, climb.skipped, now),
     ...(practice && practice.location.serviceId !== deps.region.serviceId
-      ? alertCopyEntries(deps, { alert: raised, issued, practice, taskUrl, now })
+      ? alertCopyEntries(deps, {
+          alert: raised,
+          order,
+          report: issued.report,
+          reportRef: issued.reportUrl,
+          practice,
+          taskRef: taskUrl,
+          now,
+          discharged: 'before',
+        })
       : []),
     auditEntry(deps.region, {
       subtype: 'alert-raised',
@@ -271,7 +281,7 @@ export async function firstRecipient(deps: GatewayDeps, alert: AlertParties & { 
 }
 
 /** A discharged patient's registered GP practice, where the directory says it is served. */
-interface Practice {
+export interface Practice {
   reference: ActorReference;
   location: ServiceLocation;
   /** The patient's NHS number, by which the practice's region knows them. */
@@ -283,7 +293,7 @@ interface Practice {
  * is not the requester itself and the directory knows it. The order carries its encounter, contained: the
  * patient is discharged when it is finished or has ended.
  */
-async function dischargedPatientsPractice(
+export async function dischargedPatientsPractice(
   deps: GatewayDeps,
   order: ServiceRequest,
   requester: string,
@@ -307,19 +317,40 @@ async function dischargedPatientsPractice(
   return { reference: odsReference(practice), location, ...(nhsNumber ? { nhsNumber } : {}) };
 }
 
+/** What a copy of an alert for a discharged patient's GP practice needs. */
+export interface PracticeCopy {
+  alert: NewAlert;
+  /** This region's copy of the order, and the report the alert is on. */
+  order: ServiceRequest;
+  report: DiagnosticReport;
+  /** How the transaction refers to the report and the alert Task: `urn:uuid:` when created in it. */
+  reportRef: string;
+  taskRef: string;
+  practice: Practice;
+  now: Date;
+  /** Whether the patient left before the report was issued, or after (when the alert was open already). */
+  discharged: 'before' | 'after';
+}
+
+/** What the practice's copy says: the alert, whose it is to answer, and the report's conclusion. */
+export function practiceCopyText(copy: Pick<PracticeCopy, 'alert' | 'report' | 'discharged'>): string[] {
+  const { alert, report, discharged } = copy;
+  return [
+    `${ALERT_CATEGORY_INFO[alert.category].display} alert on an imaging report for a patient registered with you, discharged ${discharged} the result was issued.`,
+    `The requester (${alert.ownerOrganisation}) must acknowledge it by ${alert.acknowledgementDueAt.toISOString()}.`,
+    ...(report.conclusion ? [`Conclusion: ${report.conclusion}`] : []),
+  ];
+}
+
 /**
  * The copy of an alert for a discharged patient's GP practice served by another region: its Communication,
  * naming the alert, the order, the report and the patient by identifier (what the practice's region knows
  * them by), sent to that region through the outbox in the alert's own transaction, with an AuditEvent.
  */
-function alertCopyEntries(
-  deps: GatewayDeps,
-  input: { alert: NewAlert; issued: IssuedReport; practice: Practice; taskUrl: string; now: Date },
-): BundleEntry[] {
-  const { alert, issued, practice, now } = input;
-  const { category } = alert;
-  const placer = issued.order.identifier?.find((i) => i.system === SYSTEMS.placerOrder);
-  const report = businessIdentifier(issued.report);
+export function alertCopyEntries(deps: GatewayDeps, input: PracticeCopy): BundleEntry[] {
+  const { alert, practice, now } = input;
+  const placer = input.order.identifier?.find((i) => i.system === SYSTEMS.placerOrder);
+  const report = businessIdentifier(input.report);
   const communication = alertCommunication({
     alert,
     task: { type: 'Task', identifier: { system: SYSTEMS.task, value: alert.identifier } },
@@ -327,11 +358,7 @@ function alertCopyEntries(
     recipients: [practice.reference],
     sender: odsReference(alert.performer),
     sent: now,
-    text: [
-      `${ALERT_CATEGORY_INFO[category].display} alert on an imaging report for a patient registered with you, discharged before the result was issued.`,
-      `The requester (${alert.ownerOrganisation}) must acknowledge it by ${alert.acknowledgementDueAt.toISOString()}.`,
-      ...(issued.report.conclusion ? [`Conclusion: ${issued.report.conclusion}`] : []),
-    ],
+    text: practiceCopyText(input),
   });
   const copy = {
     ...communication,
@@ -371,7 +398,7 @@ function alertCopyEntries(
       description: ALERT_AUDIT['alert-copy-sent'],
       action: 'E',
       who: 'system',
-      what: [{ reference: input.taskUrl }, { reference: issued.reportUrl }],
+      what: [{ reference: input.taskRef }, { reference: input.reportRef }],
       ...(alert.patient ? { patient: alert.patient } : {}),
       correlationId: alert.correlationId,
       detail: { practice: recipientName(practice.reference), region: practice.location.regionId },
@@ -486,12 +513,16 @@ export function alertCommunication(input: AlertCommunicationInput): Communicatio
   };
 }
 
-/** The transaction entry for an alert's Communication, visible to the organisations of its order, created once. */
+/**
+ * The transaction entry for an alert's Communication, created once: visible to the organisations of its
+ * order and to each organisation it is sent to (a GP practice told after discharge is a party to it too).
+ */
 export function communicationEntry(communication: Communication, organisations: string[]): BundleEntry {
   const identifier = communication.identifier?.[0] as { system: string; value: string };
+  const recipients = (communication.recipient ?? []).map((r) => odsOf(r));
   return {
     fullUrl: `urn:uuid:${crypto.randomUUID()}`,
-    resource: labelledAs(communication, organisations),
+    resource: labelledAs(communication, [...organisations, ...recipients]),
     request: { method: 'POST', url: 'Communication', ifNoneExist: identifierQuery(identifier) },
   };
 }

@@ -12,6 +12,7 @@ import {
 import type { Caller, WithId } from '@imaging/fhir';
 import { caseOf } from './alerts.ts';
 import { auditEntry } from './audit.ts';
+import { copyOpenAlertsAfterDischarge } from './discharge-alerts.ts';
 import type { GatewayDeps } from './ports.ts';
 import { readVisible } from './reads.ts';
 import { admitWellFormed } from './references.ts';
@@ -19,8 +20,8 @@ import { entryResource, runTransaction } from './transactions.ts';
 
 /**
  * After ordering, the requester may record one thing about its order: what became of the encounter it
- * carries (contained), most often the patient's discharge, so that an alert raised on a report issued later
- * also goes to the registered GP practice (requirement 14). Nothing else about an order changes once placed.
+ * carries (contained), most often the patient's discharge, so that an alert raised on a report issued later,
+ * or still open on one issued before, also goes to the registered GP practice (requirement 14). Nothing else about an order changes once placed.
  * The update is versioned (If-Match is required) and audited. It stays in this region: the requester's
  * region raises the alert, so only it needs to know.
  */
@@ -62,6 +63,8 @@ export async function updateOrderEncounter(
   const after = encounterOf(updated);
   if (JSON.stringify(before) === JSON.stringify(after)) return current;
   const now = deps.clock.now();
+  // A discharge reaches the GP practice with every alert on the order still open, in this transaction.
+  const copies = await copyOpenAlertsAfterDischarge(deps, updated);
   const response = await runTransaction(deps.store, [
     { resource: updated, request: { method: 'PUT', url: `ServiceRequest/${id}`, ifMatch: `W/"${ifMatch}"` } },
     auditEntry(deps.region, {
@@ -78,6 +81,7 @@ export async function updateOrderEncounter(
       },
       recorded: now,
     }),
+    ...copies,
   ]);
   return entryResource<ServiceRequest>(response, 0);
 }

@@ -15,15 +15,17 @@ const token: ParamRule = { type: 'token' };
 const date: ParamRule = { type: 'date', prefixes: RANGE };
 const reference: ParamRule = { type: 'reference' };
 /**
- * An organisation reference: always logical here (organisations live in the hub's directory), so searched
- * by ODS code only (`owner:identifier=<ODS system>|RM1`), and `owner.identifier=…` means the same.
+ * A reference into the hub's directory (an organisation by ODS code, a PractitionerRole by its identifier):
+ * always logical here, so searched by identifier only (`owner:identifier=<ODS system>|RM1`), and
+ * `owner.identifier=…` means the same.
  */
-const byOdsCode: ParamRule = {
+const byIdentifier: ParamRule = {
   type: 'reference',
   modifiers: ['identifier'],
   modifierRequired: true,
   chains: { identifier: 'as-identifier' },
 };
+const byOdsCode = byIdentifier;
 /**
  * A patient reference: literal once resolved, so searched by `Patient/id`; `patient.identifier=<NHS number>`
  * finds the patients the caller may see first (reads.ts), never through a join that the access filter
@@ -83,6 +85,24 @@ export const SEARCH_RULES = {
   },
   Endpoint: {
     params: { ...common, identifier: token },
+  },
+  // The safety layer's notices: an alert to its recipients, a breach to the provider (docs/clinical-safety.md).
+  Communication: {
+    params: {
+      ...common,
+      identifier: token,
+      category: token,
+      status,
+      'based-on': reference,
+      patient,
+      recipient: byIdentifier,
+      sender: byIdentifier,
+      sent: date,
+    },
+  },
+  // Not `date`: an open breach's period has no end, which R4's date matching treats differently per store.
+  Flag: {
+    params: { ...common, identifier: token, patient },
   },
 } as const satisfies SearchRules;
 

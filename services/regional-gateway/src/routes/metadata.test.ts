@@ -20,7 +20,7 @@ import { READABLE_TYPES } from '../app.ts';
 import type { SearchableType } from '../domain/search-rules.ts';
 import { SEARCH_RULES } from '../domain/search-rules.ts';
 import { RIS_TOKEN, testGateway } from '../testing/app.ts';
-import type { CaseResources } from '../testing/pathway.ts';
+import type { ProviderResources } from '../testing/pathway.ts';
 import { reportedCase } from '../testing/pathway.ts';
 
 /**
@@ -35,7 +35,7 @@ type Statement = CapabilityStatement & {
 };
 
 let statement: Statement;
-let held: CaseResources;
+let held: ProviderResources;
 let get: (path: string, prefer?: string) => Promise<Response>;
 
 beforeAll(async () => {

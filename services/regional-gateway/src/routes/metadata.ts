@@ -29,7 +29,14 @@ const INTERACTIONS: { type: SearchableType; interactions: CapabilityResource['in
   { type: 'ImagingStudy', interactions: ['read', 'search-type', 'create'] },
   { type: 'DiagnosticReport', interactions: ['read', 'search-type', 'create'] },
   { type: 'Endpoint', interactions: ['read', 'search-type', 'create'] },
+  { type: 'Communication', interactions: ['read', 'search-type'] },
+  { type: 'Flag', interactions: ['read', 'search-type'] },
 ];
+
+/** The safety layer's notices: no client writes them, so no profile or `$validate` is offered for them. */
+const NOTICE_DOCUMENTATION =
+  "Written by the gateway's safety layer (result alerts, turnaround breaches): visible to the organisations " +
+  'party to the alert or breach, as every resource here.';
 
 /** On an alert Task (docs/clinical-safety.md): the two events of a result alert. */
 const ALERT_OPERATIONS = [
@@ -38,6 +45,8 @@ const ALERT_OPERATIONS = [
 ];
 
 export const GATEWAY_RESOURCES: CapabilityResource[] = INTERACTIONS.map((r) => {
+  if (r.type === 'Communication' || r.type === 'Flag')
+    return { ...r, ...searchCapability(SEARCH_RULES, r.type), documentation: NOTICE_DOCUMENTATION };
   const conditionalCreate = (CREATABLE_TYPES as readonly string[]).includes(r.type);
   return {
     ...r,

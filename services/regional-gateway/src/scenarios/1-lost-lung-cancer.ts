@@ -108,3 +108,76 @@ export const SCENARIO_1: Scenario = {
   title: 'a lung cancer on an ED chest scan, reported after discharge, never read (HSIB)',
   run: lostLungCancer,
 };
+
+/**
+ * The same case, but the patient is still in when the CANCER report comes (admitted from the ED), and is
+ * discharged two days later with the alert still unread. The alert raised for the ED clinician must now
+ * also reach the GP practice in the south, when the discharge is recorded, and still climb the ladder.
+ */
+export async function lostLungCancerDischargedAfterReport(world: ScenarioWorld): Promise<Catch[]> {
+  const placed = await placeCase(world, {
+    referrer: 'ed-rn1',
+    requester: 'RN1',
+    performer: 'RN1',
+    clinician: 'rn1-shah',
+    practice: 'S81001',
+    encounter: 'in-progress',
+  });
+  await world.advance(12 * DAY, 12 * DAY);
+  const issuedAt = world.clock.now();
+  await issueReport(world, placed, {
+    ris: 'ris-rn1',
+    category: 'CANCER',
+    site: { code: '45653009', display: 'Structure of upper lobe of right lung' },
+    conclusion:
+      'Spiculated 25 mm mass in the right upper lobe, suspicious for a primary lung cancer. CT staging advised.',
+  });
+  await world.advance(2 * DAY, TICK);
+  const dischargedAt = world.clock.now();
+  await recordDischarge(world, 'ed-rn1', placed);
+  // Nobody reads it, for 13 more days.
+  await world.advance(13 * DAY, TICK);
+
+  const north = world.trail('north');
+  const south = world.trail('south');
+  staged(await north.report(placed.report), 'the report was issued, in the north');
+  const alert = await north.alert(placed.report);
+  staged(alert?.status !== 'completed', 'nobody acknowledged the alert');
+  const escalations = await north.escalations(alert);
+  const stepTo = (step: string) => escalations.find((e) => e.to === step)?.at;
+  const copy = await south.communication(`${placed.report}-acknowledge-gp-copy`);
+  const due = after(issuedAt, GUIDELINE.acknowledge.CANCER);
+
+  return [
+    {
+      what: 'the requesting ED clinician (Dr Priya Shah) is told when the report is issued',
+      by: issuedAt,
+      at: await north.told(alert, 'rn1-shah'),
+    },
+    {
+      what: "the patient's GP practice S81001, in another region, gets its copy once the discharge is recorded",
+      notBefore: dischargedAt,
+      by: after(dischargedAt, TICK),
+      at: copy ? await south.recorded(`Communication/${copy.id}`, 'alert-copy-received') : undefined,
+    },
+    {
+      what: 'unacknowledged after 7 days, it is escalated to the delegate',
+      notBefore: due,
+      by: after(due, TICK),
+      at: stepTo('delegate'),
+    },
+    {
+      what: 'the patient is told after 14 days unacknowledged',
+      notBefore: after(issuedAt, GUIDELINE.patientToldAfter),
+      by: after(issuedAt, GUIDELINE.patientToldAfter + TICK),
+      at: await north.patientTold(alert),
+    },
+  ];
+}
+
+export const SCENARIO_1_DISCHARGED_LATER: Scenario = {
+  id: 1,
+  name: 'lost-lung-cancer',
+  title: 'the same lung cancer, the patient discharged two days after the report, still unread',
+  run: lostLungCancerDischargedAfterReport,
+};

@@ -65,6 +65,8 @@ export function scenarioTopology(): Topology {
           'system/Task.rus',
           'system/DiagnosticReport.rs',
           'system/ImagingStudy.rs',
+          'system/Communication.rs',
+          'system/Flag.rs',
         ],
       }),
       like('ris-rn1', 'ris-rm1', { organisation: 'RN1', region: 'north' }),

@@ -37,6 +37,8 @@ export const GP_TOKEN: AccessTokenContent = {
     'system/Task.rus',
     'system/DiagnosticReport.rs',
     'system/ImagingStudy.rs',
+    'system/Communication.rs',
+    'system/Flag.rs',
   ],
 };
 export const RIS_TOKEN: AccessTokenContent = {
@@ -51,6 +53,8 @@ export const RIS_TOKEN: AccessTokenContent = {
     'system/ImagingStudy.crus',
     'system/DiagnosticReport.crus',
     'system/Endpoint.crs',
+    'system/Communication.rs',
+    'system/Flag.rs',
   ],
 };
 /** The flow view: a national observer, in no region. */

@@ -1,6 +1,6 @@
 import { createAccessTokenVerifier, devTokenSource, loadDevHubKey } from '@imaging/auth';
 import type { Topology } from '@imaging/config';
-import { backgroundCreates, memoryLogger, SqliteStore, validatingStore } from '@imaging/fhir';
+import { backgroundCreates, memoryLogger, observedStore, SqliteStore, validatingStore } from '@imaging/fhir';
 import type { BackgroundCreates, FhirStore } from '@imaging/fhir';
 import { pageTokens } from '@imaging/fhir-http';
 import type { Hono } from 'hono';
@@ -12,6 +12,8 @@ import type { AppEnv } from '../deps.ts';
 import type { AlertSettings, GatewayDeps } from '../domain/ports.ts';
 import { DEFAULT_ALERTS, DEFAULT_DELIVERY, DEFAULT_TURNAROUND } from '../domain/ports.ts';
 import { devNotifications } from '../adapters/dev-notifications.ts';
+import type { GatewayFlow } from '../flow.ts';
+import { createGatewayFlow } from '../flow.ts';
 import type { TestClock } from './regions.ts';
 import { testClock } from './regions.ts';
 
@@ -33,6 +35,8 @@ export interface ConnectedOptions {
   safety?: boolean;
   /** Every gateway's alert settings; default DEFAULT_ALERTS. */
   alerts?: AlertSettings;
+  /** Gives every gateway the flow view's event feed (`GET /events`), fed by its store, as deps.ts does. */
+  flow?: boolean;
 }
 
 /**
@@ -71,9 +75,14 @@ export async function connectedRegions(options: ConnectedOptions = {}) {
   const sourceOptions = { hubUrl: hub.publicUrl, dataDir: data.dir, fetch: network };
 
   const regions: Record<string, ConnectedRegion> = {};
+  const flows: GatewayFlow[] = [];
   for (const region of hub.topology.regions) {
-    const store = validatingStore(storeOf(region.id));
+    const validated = validatingStore(storeOf(region.id));
     const logger = memoryLogger();
+    const identity = { regionId: region.id, serviceId: region.serviceId, fhirBaseUrl: `${region.url}/fhir` };
+    const flow = options.flow ? createGatewayFlow({ store: validated, region: identity, clock, logger }) : undefined;
+    if (flow) flows.push(flow);
+    const store = flow ? observedStore(validated, flow.onChange) : validated;
     const deps: GatewayDeps = {
       store,
       hub: createHubClient({
@@ -83,7 +92,7 @@ export async function connectedRegions(options: ConnectedOptions = {}) {
       }),
       clock,
       logger,
-      region: { regionId: region.id, serviceId: region.serviceId, fhirBaseUrl: `${region.url}/fhir` },
+      region: identity,
       delivery: DEFAULT_DELIVERY,
       alerts: options.alerts ?? DEFAULT_ALERTS,
       turnaround: DEFAULT_TURNAROUND,
@@ -94,6 +103,7 @@ export async function connectedRegions(options: ConnectedOptions = {}) {
     const app = createApp({
       ...deps,
       disclosures,
+      ...(flow ? { flow } : {}),
       hubUrl: hub.publicUrl,
       verifier: createAccessTokenVerifier({ keys: [hubKey.publicJwk], issuer: hub.publicUrl }),
       pageTokens: pageTokens('test-page-secret'),
@@ -136,7 +146,10 @@ export async function connectedRegions(options: ConnectedOptions = {}) {
     /** The in-process network, and the data dir holding every dev key: for clients of the topology. */
     fetch: network as typeof fetch,
     dataDir: data.dir,
-    close: () => data.remove(),
+    close: () => {
+      for (const flow of flows) flow.close();
+      data.remove();
+    },
   };
 }
 

@@ -1,4 +1,13 @@
-import type { DiagnosticReport, Endpoint, ImagingStudy, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type {
+  Communication,
+  DiagnosticReport,
+  Endpoint,
+  Flag,
+  ImagingStudy,
+  Patient,
+  ServiceRequest,
+  Task,
+} from '@medplum/fhirtypes';
 import { CODE_SYSTEMS, searchAll } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import {
@@ -8,6 +17,7 @@ import {
   examplePatient,
   exampleServiceRequest,
 } from '@imaging/fhir/examples';
+import { checkTurnarounds } from '../domain/breaches.ts';
 import { deliverDue } from '../domain/delivery.ts';
 import { placeOrder } from '../domain/orders.ts';
 import type { GatewayDeps } from '../domain/ports.ts';
@@ -26,15 +36,23 @@ export interface CaseResources {
   Endpoint: WithId<Endpoint>;
 }
 
-const only = async <T extends keyof CaseResources>(deps: GatewayDeps, type: T, query = {}) => {
+/** What the provider's region holds besides: the DM01 breach's notice to the provider, and its Flag. */
+export interface ProviderResources extends CaseResources {
+  Communication: WithId<Communication>;
+  Flag: WithId<Flag>;
+}
+
+const only = async <T extends keyof ProviderResources>(deps: GatewayDeps, type: T, query = {}) => {
   const found = await searchAll(deps.store, type, query);
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
-  return found[0] as CaseResources[T];
+  return found[0] as ProviderResources[T];
 };
 
 /**
  * A whole case, through the domain: the north GP (N81001) orders from RM1 in the midlands, which images
- * and reports; every change is delivered. Returns each region's own copies.
+ * and reports; every change is delivered. The order was made long before it arrived (the example's
+ * `authoredOn`), so the midlands' safety job finds it a DM01 breach at once: a Flag, and a Communication to
+ * RM1. Returns each region's own copies.
  */
 export async function reportedCase(regions = testRegions()) {
   const { north, midlands } = regions;
@@ -43,6 +61,8 @@ export async function reportedCase(regions = testRegions()) {
   await deliverDue(north);
   const fulfil = { code: `${CODE_SYSTEMS.taskCode}|fulfil` };
   const order = await only(midlands, 'ServiceRequest');
+  const checked = await checkTurnarounds(midlands);
+  if (checked.breached !== 1) throw new Error(`expected the order to breach DM01: ${JSON.stringify(checked)}`);
   let task = await only(midlands, 'Task', fulfil);
   for (const status of ['accepted', 'in-progress'] as const)
     task = await updateTask(midlands, RIS, task.id, { ...task, status }, task.meta?.versionId, 'case-1');
@@ -97,5 +117,10 @@ export async function reportedCase(regions = testRegions()) {
     DiagnosticReport: await only(deps, 'DiagnosticReport'),
     Endpoint: await only(deps, 'Endpoint'),
   });
-  return { regions, north: await held(north), midlands: await held(midlands) };
+  const provider: ProviderResources = {
+    ...(await held(midlands)),
+    Communication: await only(midlands, 'Communication'),
+    Flag: await only(midlands, 'Flag'),
+  };
+  return { regions, north: await held(north), midlands: provider };
 }

@@ -1,0 +1,115 @@
+import { CASE_TRAIL_PARAM } from '@imaging/fhir-http';
+import type { Credential, ServiceName } from '../surface.ts';
+import type { AttackWorld } from '../world.ts';
+import type { AttackCase } from './case.ts';
+import { as, BAD_REQUEST, FORBIDDEN, get, NOT_FOUND, OK, post } from './case.ts';
+
+/**
+ * The flow view's two reads at the gateways: the event feed (`GET /events`, scope `flow/events`) and a
+ * case's trail (`GET /fhir/$case-trail`, scope `flow/case`), both for the national observer only. Every
+ * client of a region is refused (403), whichever region's case it asks for, its own included; the observer's
+ * own malformed requests are a 400, and a correlation id nobody used finds nothing. Missing and forged
+ * tokens are tried on both with every other endpoint (endpoints.ts, tokens.ts). No case sends the observer
+ * to a real case's trail or opens the feed: those answers are the whole case, by design, and a feed never ends.
+ * The parameter is `CASE_TRAIL_PARAM`, so a change of its name moves every case with it.
+ */
+
+const OBSERVER = as('flow-view');
+const trail = (query: string) => get(`/fhir/$case-trail${query}`);
+const param = (value: string) => `?${CASE_TRAIL_PARAM}=${encodeURIComponent(value)}`;
+
+const flow = (
+  name: string,
+  service: ServiceName,
+  credential: Credential,
+  request: AttackCase['request'],
+  expect: AttackCase['expect'],
+): AttackCase => ({ family: 'flow', name, service, credential, request, expect });
+
+/** Region clients asking for a trail: their own region's case, another region's, at their gateway and another. */
+const REGION_CLIENTS: readonly [string, ServiceName, string, (w: AttackWorld) => string][] = [
+  ['gp-n81001', 'north', "its own case A's", (w) => w.seeded.north.A.correlation as string],
+  ['gp-n81001', 'south', "the south's case C's", (w) => w.seeded.south.C.correlation as string],
+  ['gp-m81001', 'midlands', "the north's case A's", (w) => w.seeded.north.A.correlation as string],
+  ['ris-rm1', 'midlands', "case C's, which it performs,", (w) => w.seeded.south.C.correlation as string],
+  ['gateway-north', 'south', "the south's case C's", (w) => w.seeded.south.C.correlation as string],
+  ['clinician-rs1', 'south', "the south's case C's", (w) => w.seeded.south.C.correlation as string],
+];
+
+export const FLOW_CASES: readonly AttackCase[] = [
+  ...REGION_CLIENTS.map(([client, service, whose, correlation]) =>
+    flow(
+      `${client} asks ${service} for ${whose} trail`,
+      service,
+      as(client),
+      (w) => trail(param(correlation(w))),
+      FORBIDDEN,
+    ),
+  ),
+  ...(['gp-n81001', 'ris-rm1', 'gateway-midlands', 'clinician-rs1'] as const).map((client) =>
+    flow(`${client} opens the event feed at midlands`, 'midlands', as(client), () => get('/events'), FORBIDDEN),
+  ),
+  flow(
+    'the observer narrowed to flow/case opens the event feed',
+    'north',
+    as('flow-view', 'flow/case'),
+    () => get('/events'),
+    FORBIDDEN,
+  ),
+  flow(
+    "the observer narrowed to flow/events asks for case A's trail",
+    'north',
+    as('flow-view', 'flow/events'),
+    (w) => trail(param(w.seeded.north.A.correlation as string)),
+    FORBIDDEN,
+  ),
+  // The observer's own bad requests.
+  flow('the observer asks for a trail without a correlation id', 'north', OBSERVER, () => trail(''), BAD_REQUEST),
+  flow(
+    'the observer asks for a trail with an empty correlation id',
+    'north',
+    OBSERVER,
+    () => trail(param('')),
+    BAD_REQUEST,
+  ),
+  flow(
+    'the observer asks for two trails at once',
+    'north',
+    OBSERVER,
+    (w) =>
+      trail(`${param(w.seeded.north.A.correlation as string)}&${CASE_TRAIL_PARAM}=${w.seeded.south.C.correlation}`),
+    BAD_REQUEST,
+  ),
+  ...["' OR 1=1 --", '*', '../Task', 'a'.repeat(129), 'case\u0000A', '%'].map((value) =>
+    flow(
+      `the observer asks for the trail of ${JSON.stringify(value.slice(0, 20))}`,
+      'midlands',
+      OBSERVER,
+      () => trail(param(value)),
+      BAD_REQUEST,
+    ),
+  ),
+  flow(
+    'the observer asks for a trail by an identifier system instead',
+    'north',
+    OBSERVER,
+    (w) => trail(`?identifier=${w.seeded.north.A.correlation}`),
+    BAD_REQUEST,
+  ),
+  flow(
+    'the observer asks for the trail of a correlation id nobody used',
+    'south',
+    OBSERVER,
+    (w) => trail(param(`no-such-case-${w.seeded.run}`)),
+    OK,
+  ),
+  // Writes: neither is one.
+  flow(
+    'the observer POSTs to $case-trail',
+    'north',
+    OBSERVER,
+    (w) => post(`/fhir/$case-trail${param(`no-such-case-${w.seeded.run}`)}`, { resourceType: 'Parameters' }),
+    [404, 405],
+  ),
+  flow('the observer POSTs to the event feed', 'north', OBSERVER, () => post('/events', {}), NOT_FOUND),
+];
