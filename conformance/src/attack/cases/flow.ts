@@ -5,12 +5,13 @@ import type { AttackCase } from './case.ts';
 import { as, BAD_REQUEST, FORBIDDEN, get, NOT_FOUND, OK, post } from './case.ts';
 
 /**
- * The flow view's two reads at the gateways: the event feed (`GET /events`, scope `flow/events`) and a
- * case's trail (`GET /fhir/$case-trail`, scope `flow/case`), both for the national observer only. Every
- * client of a region is refused (403), whichever region's case it asks for, its own included; the observer's
- * own malformed requests are a 400, and a correlation id nobody used finds nothing. Missing and forged
- * tokens are tried on both with every other endpoint (endpoints.ts, tokens.ts). No case sends the observer
- * to a real case's trail or opens the feed: those answers are the whole case, by design, and a feed never ends.
+ * The flow view's event feed (`GET /events`, scope `flow/events`, the national observer only) and a case's
+ * trail (`GET /fhir/$case-trail`) at the gateways. A trail is for the observer (`flow/case`), auditors and
+ * the case's own organisations: a client of another region, or a service acting for no organisation, is
+ * refused (403, whatever the case); a client of the region whose organisation is not in the case gets what
+ * an unknown case gets, an empty trail (200), so whether the case exists is not disclosed. Its own case it
+ * may read. The observer's own malformed requests are a 400. Missing and forged tokens are tried on both with
+ * every other endpoint (endpoints.ts, tokens.ts). No case opens the feed: a feed never ends.
  * The parameter is `CASE_TRAIL_PARAM`, so a change of its name moves every case with it.
  */
 
@@ -26,24 +27,25 @@ const flow = (
   expect: AttackCase['expect'],
 ): AttackCase => ({ family: 'flow', name, service, credential, request, expect });
 
-/** Region clients asking for a trail: their own region's case, another region's, at their gateway and another. */
-const REGION_CLIENTS: readonly [string, ServiceName, string, (w: AttackWorld) => string][] = [
-  ['gp-n81001', 'north', "its own case A's", (w) => w.seeded.north.A.correlation as string],
-  ['gp-n81001', 'south', "the south's case C's", (w) => w.seeded.south.C.correlation as string],
-  ['gp-m81001', 'midlands', "the north's case A's", (w) => w.seeded.north.A.correlation as string],
-  ['ris-rm1', 'midlands', "case C's, which it performs,", (w) => w.seeded.south.C.correlation as string],
-  ['gateway-north', 'south', "the south's case C's", (w) => w.seeded.south.C.correlation as string],
-  ['clinician-rs1', 'south', "the south's case C's", (w) => w.seeded.south.C.correlation as string],
+/** Region clients asking for a trail: their own case, another's, at their gateway and another region's. */
+const REGION_CLIENTS: readonly [string, ServiceName, string, (w: AttackWorld) => string, readonly number[]][] = [
+  ['gp-n81001', 'north', "its own case A's", (w) => w.seeded.north.A.correlation as string, OK],
+  ['gp-n81001', 'south', "the south's case C's", (w) => w.seeded.south.C.correlation as string, FORBIDDEN],
+  // In its region, not in the case: the empty trail of an unknown case.
+  ['gp-m81001', 'midlands', "the north's case A's", (w) => w.seeded.north.A.correlation as string, OK],
+  ['ris-rm1', 'midlands', "case C's, which it performs,", (w) => w.seeded.south.C.correlation as string, OK],
+  ['gateway-north', 'south', "the south's case C's", (w) => w.seeded.south.C.correlation as string, FORBIDDEN],
+  ['clinician-rs1', 'south', "the south's case C's", (w) => w.seeded.south.C.correlation as string, OK],
 ];
 
 export const FLOW_CASES: readonly AttackCase[] = [
-  ...REGION_CLIENTS.map(([client, service, whose, correlation]) =>
+  ...REGION_CLIENTS.map(([client, service, whose, correlation, expected]) =>
     flow(
       `${client} asks ${service} for ${whose} trail`,
       service,
       as(client),
       (w) => trail(param(correlation(w))),
-      FORBIDDEN,
+      expected,
     ),
   ),
   ...(['gp-n81001', 'ris-rm1', 'gateway-midlands', 'clinician-rs1'] as const).map((client) =>

@@ -20,16 +20,28 @@ export interface TrailReader {
   auditor: boolean;
 }
 
+/**
+ * Whether this token may ask for trails here at all: an observer, an auditor (national or of this region), or
+ * a client of this region acting for an organisation. It depends on the token only, never on the case, so
+ * refusing the rest (403) tells them nothing about any case.
+ */
+export function mayAskForTrails(reader: TrailReader, region: RegionIdentity): boolean {
+  const { caller } = reader;
+  const inRegion = caller.region === region.regionId;
+  return (
+    reader.observer ||
+    (reader.auditor && (inRegion || caller.region === undefined)) ||
+    (inRegion && !!caller.organisation)
+  );
+}
+
 export async function readCaseTrail(
   deps: { store: FhirStore; region: RegionIdentity },
   reader: TrailReader,
   correlationId: string,
 ): Promise<WithId<Resource>[]> {
   const { caller } = reader;
-  const inRegion = caller.region === deps.region.regionId;
-  const national = caller.region === undefined;
-  // A client of another region is refused before any work, as a stranger is after it: the same answer.
-  if (!reader.observer && !(reader.auditor && (national || inRegion)) && !(inRegion && caller.organisation)) return [];
+  if (!mayAskForTrails(reader, deps.region)) return [];
   const trail = await caseTrail(deps.store, correlationId);
   if (reader.observer || reader.auditor) return trail;
   return caseOrganisations(trail).has(caller.organisation as string) ? trail : [];

@@ -1,9 +1,11 @@
 import { hasCustomScope, hasScope } from '@imaging/auth';
 import { callerOf } from '@imaging/auth';
 import { caseTrailBundle, caseTrailCorrelationId, fhirResponse } from '@imaging/fhir-http';
+import { forbidden, OutcomeError } from '@imaging/fhir';
 import { FLOW_SCOPES } from '@imaging/messaging';
 import { Hono } from 'hono';
-import { readCaseTrail } from '../domain/case-trail-access.ts';
+import type { TrailReader } from '../domain/case-trail-access.ts';
+import { mayAskForTrails, readCaseTrail } from '../domain/case-trail-access.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { recordDisclosure } from './disclosure.ts';
 
@@ -20,15 +22,19 @@ export function caseTrailRoutes(deps: AppDeps): Hono<AppEnv> {
     const correlationId = caseTrailCorrelationId(new URL(c.req.url).searchParams);
     const claims = c.var.auth;
     const caller = callerOf(claims);
-    const versions = await readCaseTrail(
-      deps,
-      {
-        caller,
-        observer: hasCustomScope(claims, FLOW_SCOPES.case),
-        auditor: hasScope(claims, 'AuditEvent', 'read') && hasScope(claims, 'AuditEvent', 'search'),
-      },
-      correlationId,
-    );
+    const reader: TrailReader = {
+      caller,
+      observer: hasCustomScope(claims, FLOW_SCOPES.case),
+      auditor: hasScope(claims, 'AuditEvent', 'read') && hasScope(claims, 'AuditEvent', 'search'),
+    };
+    if (!mayAskForTrails(reader, deps.region)) {
+      throw new OutcomeError(
+        forbidden(
+          `${caller.clientId} may not read case trails here: it needs scope ${FLOW_SCOPES.case} or system/AuditEvent.rs, or to be a client of this region acting for an organisation`,
+        ),
+      );
+    }
+    const versions = await readCaseTrail(deps, reader, correlationId);
     recordDisclosure(deps, c, caller, 'case-trail', versions, correlationId);
     return fhirResponse(caseTrailBundle(versions, deps.region.fhirBaseUrl, deps.clock.now(), deps.region.regionId));
   });
