@@ -99,6 +99,15 @@ describe('k8s-secrets', () => {
     expect(inSecret((await run(['--keys-dir', keysDir])).out)).toBe(kept);
   });
 
+  it('reads the password from --password-file, without its trailing newline', async () => {
+    const file = join(scratch, 'db-password');
+    writeFileSync(file, `${PASSWORD}-from-file\n`);
+    const { code, out, err } = await run(['--password-file', file], {});
+    expect(code).toBe(0);
+    expect(decode((JSON.parse(out) as { items: SecretManifest[] }).items[0], 'password')).toBe(`${PASSWORD}-from-file`);
+    expect(err).not.toContain(PASSWORD);
+  });
+
   it('takes another namespace', async () => {
     const { code, out } = await run(['--namespace', 'imaging-test']);
     expect(code).toBe(0);
@@ -110,8 +119,28 @@ describe('k8s-secrets', () => {
   });
 
   it.each([
-    ['no password', [], {}, false, 'set POSTGRES_PASSWORD to the database password (at least 12 characters)'],
-    ['a short password', [], { POSTGRES_PASSWORD: 'short' }, false, 'set POSTGRES_PASSWORD'],
+    [
+      'no password',
+      [],
+      {},
+      false,
+      'the database password (--password-file or POSTGRES_PASSWORD) must have at least 12 characters',
+    ],
+    ['a short password', [], { POSTGRES_PASSWORD: 'short' }, false, 'must have at least 12 characters'],
+    [
+      'a password file and a password variable',
+      ['--password-file', '/dev/null'],
+      { POSTGRES_PASSWORD: PASSWORD },
+      false,
+      'give --password-file or POSTGRES_PASSWORD, not both',
+    ],
+    [
+      'a missing password file',
+      ['--password-file', '/nonexistent/db-password'],
+      {},
+      false,
+      'cannot read --password-file /nonexistent/db-password (ENOENT)',
+    ],
     ['a terminal', [], { POSTGRES_PASSWORD: PASSWORD }, true, 'refusing to print private keys to a terminal'],
     [
       'a bad namespace',

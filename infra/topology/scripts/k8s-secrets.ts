@@ -2,14 +2,17 @@
  * Makes the Kubernetes Secrets the manifests in ../k8s refer to, and prints them as one `v1 List`
  * (JSON) for kubectl. Nothing is written to disk but a temporary directory, removed at the end.
  *
- *   POSTGRES_PASSWORD=... node infra/topology/scripts/k8s-secrets.ts [--namespace imaging-connect]
+ *   node infra/topology/scripts/k8s-secrets.ts --password-file <file> [--namespace imaging-connect]
  *       [--topology infra/topology/topology.json] [--keys-dir .data/k8s] | kubectl apply -f -
+ *
+ * The database password is read from --password-file (its trailing newlines dropped), or else from
+ * POSTGRES_PASSWORD: a file keeps it out of the shell's history and the process list.
  *
  * With --keys-dir the dev keys are made in (and kept in) that directory, as `ensureDevCredentials`
  * lays them out, so the token CLI can sign for the dev clients (`IMAGING_DATA_DIR=<dir> pnpm -s token ...`);
  * keep it git-ignored (under .data/). Existing keys there are reused.
  *
- * - `imaging-db`: `password`, the PostgreSQL password (from POSTGRES_PASSWORD: it must be provided);
+ * - `imaging-db`: `password`, the PostgreSQL password (it must be provided);
  * - `imaging-credentials`: a fresh key pair per API client and for the hub (`<id>.private.jwk.json`,
  *   as `ensureDevCredentials` makes them) and the hub's client registry `clients.json` (public keys);
  * - `imaging-page-tokens`: one random page-link secret for the hub and one per region, shared by
@@ -33,7 +36,8 @@ export const CLIENT_REGISTRY_KEY = 'clients.json';
 export const MIN_PASSWORD_LENGTH = 12;
 
 const USAGE =
-  'usage: POSTGRES_PASSWORD=... k8s-secrets.ts [--namespace <ns>] [--topology <file>] [--keys-dir <dir>] | kubectl apply -f -';
+  'usage: k8s-secrets.ts --password-file <file> [--namespace <ns>] [--topology <file>] [--keys-dir <dir>] | kubectl apply -f -\n' +
+  '       (or POSTGRES_PASSWORD=... instead of --password-file)';
 const DEFAULT_TOPOLOGY = resolve(import.meta.dirname, '..', 'topology.json');
 
 export interface SecretManifest {
@@ -87,7 +91,7 @@ export interface SecretsIo {
 
 /** The command: returns its exit code (0 printed, 1 failed, 2 bad usage or input). */
 export async function runK8sSecrets(argv: string[], io: SecretsIo): Promise<number> {
-  let values: { namespace: string; topology: string; 'keys-dir'?: string };
+  let values: { namespace: string; topology: string; 'keys-dir'?: string; 'password-file'?: string };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -95,6 +99,7 @@ export async function runK8sSecrets(argv: string[], io: SecretsIo): Promise<numb
         namespace: { type: 'string', default: NAMESPACE },
         topology: { type: 'string', default: DEFAULT_TOPOLOGY },
         'keys-dir': { type: 'string' },
+        'password-file': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -105,10 +110,23 @@ export async function runK8sSecrets(argv: string[], io: SecretsIo): Promise<numb
     io.err(`k8s-secrets: '${values.namespace}' is not a namespace name\n`);
     return 2;
   }
-  const password = io.env.POSTGRES_PASSWORD ?? '';
-  if (password.length < MIN_PASSWORD_LENGTH) {
+  const passwordFile = values['password-file'];
+  if (passwordFile !== undefined && io.env.POSTGRES_PASSWORD) {
+    io.err(`k8s-secrets: give --password-file or POSTGRES_PASSWORD, not both\n${USAGE}\n`);
+    return 2;
+  }
+  let dbPassword = io.env.POSTGRES_PASSWORD ?? '';
+  if (passwordFile !== undefined) {
+    try {
+      dbPassword = readFileSync(passwordFile, 'utf8').replace(/[\r\n]+$/, '');
+    } catch (err) {
+      io.err(`k8s-secrets: cannot read --password-file ${passwordFile} (${(err as NodeJS.ErrnoException).code})\n`);
+      return 2;
+    }
+  }
+  if (dbPassword.length < MIN_PASSWORD_LENGTH) {
     io.err(
-      `k8s-secrets: set POSTGRES_PASSWORD to the database password (at least ${MIN_PASSWORD_LENGTH} characters)\n${USAGE}\n`,
+      `k8s-secrets: the database password (--password-file or POSTGRES_PASSWORD) must have at least ${MIN_PASSWORD_LENGTH} characters\n${USAGE}\n`,
     );
     return 2;
   }
@@ -126,7 +144,7 @@ export async function runK8sSecrets(argv: string[], io: SecretsIo): Promise<numb
   const keysDir = values['keys-dir'] ? resolve(values['keys-dir']) : undefined;
   const workDir = keysDir ?? mkdtempSync(join(tmpdir(), 'imaging-k8s-secrets-'));
   try {
-    const items = await buildSecrets(topology, { namespace: values.namespace, postgresPassword: password, workDir });
+    const items = await buildSecrets(topology, { namespace: values.namespace, postgresPassword: dbPassword, workDir });
     io.out(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2)}\n`);
     io.err(
       `k8s-secrets: ${items.map((s) => `${s.metadata.name} (${Object.keys(s.data).length} keys)`).join(', ')} for namespace ${values.namespace}\n`,

@@ -62,7 +62,7 @@ interface TestWorkloadSpec {
       containers: NonEmpty<TestContainer>;
       initContainers: TestContainer[];
       securityContext: { runAsNonRoot?: boolean };
-      volumes: { projected?: { sources: unknown[] } }[];
+      volumes: { name: string; configMap?: unknown }[];
     };
   };
 }
@@ -244,9 +244,13 @@ describe('Kubernetes manifests (kustomization.yaml and k8s/)', () => {
     };
     expect(JSON.parse(configMap.data['topology.json'] as string)).toEqual(deployment.topology);
     const hub = find(deployment.objects, 'Deployment', 'hub');
-    const sources = hub.spec.template.spec.volumes.flatMap((v) => v.projected?.sources ?? []);
-    expect(sources).toContainEqual({
-      configMap: { name: 'imaging-topology', items: [{ key: 'topology.json', path: 'topology.json' }] },
+    expect(hub.spec.template.spec.volumes).toContainEqual({
+      name: 'topology',
+      configMap: {
+        name: 'imaging-topology',
+        optional: false,
+        items: [{ key: 'topology.json', path: 'topology.json' }],
+      },
     });
   });
 
@@ -272,7 +276,7 @@ describe('Kubernetes manifests (kustomization.yaml and k8s/)', () => {
   it('probe /health on the hub and the gateways, /fhir/metadata on HAPI, pg_isready on PostgreSQL', () => {
     expect(checkProbes(deployment.objects)).toEqual([]);
     const hapi = find(deployment.objects, 'Deployment', 'hapi').spec.template.spec.containers[0];
-    expect(hapi.startupProbe.httpGet).toEqual({ path: '/fhir/metadata', port: 'http' });
+    expect(hapi.startupProbe.httpGet).toEqual({ path: '/fhir/metadata', port: 8080 });
     const postgres = find(deployment.objects, 'StatefulSet', 'postgres').spec.template.spec.containers[0];
     expect(postgres.readinessProbe.exec.command[0]).toBe('pg_isready');
   });
@@ -342,9 +346,9 @@ describe('compose and Kubernetes agree with the services and the topology', () =
     const regions = deployment.topology.regions.length;
     const gateways = deployment.topology.regions.map(() => 'gateway');
     expect(roles('compose')).toEqual([...gateways, 'hapi', 'hub', 'postgres', 'prepare-hapi'].sort());
-    // Kubernetes adds one wait-only init container per service.
+    // Kubernetes adds one wait-only init container per service, and one waiting for PostgreSQL in HAPI's pod.
     expect(roles('kubernetes')).toEqual(
-      [...gateways, 'hapi', 'hub', 'postgres', ...Array(1 + 1 + regions).fill('prepare-hapi')].sort(),
+      [...gateways, 'hapi', 'hub', 'postgres', 'postgres', ...Array(1 + 1 + regions).fill('prepare-hapi')].sort(),
     );
   });
 
@@ -419,7 +423,10 @@ describe('compose and Kubernetes agree with the services and the topology', () =
     expect(secretEnv).toContain('compose POSTGRES_PASSWORD_FILE {"value":"/run/secrets/db-password"}');
     expect(secretEnv).toContain('compose HAPI_DB_PASSWORD_FILE {"value":"/run/secrets/db-password"}');
     expect(deployment.compose.secrets).toEqual({ 'db-password': { file: './.secrets/db-password' } });
-    expect(secretEnv).toContain('kubernetes PAGE_TOKEN_SECRET {"secret":"imaging-page-tokens/hub"}');
+    expect(secretEnv).toContain('kubernetes PAGE_TOKEN_SECRET_FILE {"value":"/run/secrets/page-token/hub"}');
+    expect(secretEnv).toContain('kubernetes POSTGRES_PASSWORD_FILE {"value":"/run/secrets/db/password"}');
+    expect(secretEnv).toContain('kubernetes HAPI_DB_PASSWORD_FILE {"value":"/run/secrets/db/password"}');
+    expect(secretEnv.filter((e) => e.includes('"secret"'))).toEqual([]);
   });
 
   it('catch a password written in a manifest or passed as a variable, a file that is not a mounted secret, and a committed Secret', () => {
@@ -432,8 +439,9 @@ describe('compose and Kubernetes agree with the services and the topology', () =
       '/run/secrets/other';
     broken.compose.secrets = { 'db-password': { file: '/etc/db-password' } };
     const postgres = find(broken.objects, 'StatefulSet', 'postgres').spec.template.spec.containers[0];
-    envVar(postgres, 'POSTGRES_PASSWORD').valueFrom = undefined;
-    envVar(postgres, 'POSTGRES_PASSWORD').value = 'changeme-please';
+    postgres.env.push({ name: 'POSTGRES_PASSWORD', value: 'changeme-please' });
+    const hapi = find(broken.objects, 'Deployment', 'hapi').spec.template.spec.containers[0];
+    hapi.env.push({ name: 'HAPI_DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'imaging-db', key: 'password' } } });
     broken.objects.push({
       apiVersion: 'v1',
       kind: 'Secret',
@@ -449,7 +457,8 @@ describe('compose and Kubernetes agree with the services and the topology', () =
     ).toEqual([
       "compose service postgres: POSTGRES_PASSWORD_FILE names /run/secrets/other, not one of the service's secrets",
       'compose service hapi: HAPI_DB_PASSWORD must be HAPI_DB_PASSWORD_FILE naming a mounted secret, not a value',
-      'StatefulSet/postgres container postgres: POSTGRES_PASSWORD is not taken from a Secret',
+      'StatefulSet/postgres container postgres: POSTGRES_PASSWORD must be POSTGRES_PASSWORD_FILE naming a file of a mounted Secret, not a value',
+      'Deployment/hapi container hapi: HAPI_DB_PASSWORD must be HAPI_DB_PASSWORD_FILE naming a file of a mounted Secret, not a value',
       'compose secret db-password: not a file in .secrets/ (made at run time, git-ignored)',
       'Secret/imaging-db: a Secret in the manifests; scripts/k8s-secrets.ts makes them at deployment',
     ]);

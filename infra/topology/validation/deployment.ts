@@ -224,12 +224,15 @@ export interface PodSpec {
   };
   volumes?: {
     name: string;
-    secret?: { secretName: string; items?: { key: string; path: string }[] };
+    secret?: { secretName: string; optional?: boolean; items?: { key: string; path: string }[] };
     projected?: {
       sources: { secret?: { name: string; items?: { key: string; path: string }[] }; configMap?: { name: string } }[];
     };
-    configMap?: { name: string };
+    configMap?: { name: string; optional?: boolean; items?: { key: string; path: string }[] };
+    emptyDir?: Record<string, unknown>;
+    persistentVolumeClaim?: { claimName: string };
   }[];
+  restartPolicy?: string;
   hostNetwork?: boolean;
   hostPID?: boolean;
 }
@@ -555,15 +558,16 @@ export function checkComposeHardening(compose: ComposeFile): string[] {
 
 // ------------------------------------------------------------------ secrets
 
-const SECRET_NAME = /PASSWORD|SECRET|PRIVATE_KEY|API_KEY/i;
+/** Names of variables that hold a secret (or, as `X_FILE`, name the file holding it). */
+export const SECRET_NAME = /PASSWORD|SECRET|PRIVATE_KEY|API_KEY/i;
 
 /** Where compose mounts a service's `secrets:`. */
 const COMPOSE_SECRETS_DIR = '/run/secrets/';
 
 /**
- * No secret is written in a manifest, and none is an environment value a compose tool prints: a
+ * No secret is written in a manifest, and none is an environment value a tool prints: a
  * secret-looking variable is `X_FILE`, naming a mounted secret file (in compose, one of the
- * service's `secrets:`), or in Kubernetes comes from a Secret; no manifest is itself a Secret.
+ * service's `secrets:`; in Kubernetes, a file of a Secret volume); no manifest is itself a Secret.
  */
 export function checkNoPlaintextSecrets(
   containers: Container[],
@@ -575,8 +579,11 @@ export function checkNoPlaintextSecrets(
     for (const [name, value] of c.env) {
       if (!SECRET_NAME.test(name)) continue;
       const path = 'value' in value && name.endsWith('_FILE') ? value.value : undefined;
-      if (c.source === 'kubernetes' && !('secret' in value) && !path?.startsWith('/'))
-        problems.push(`${c.where}: ${name} is not taken from a Secret`);
+      // In Kubernetes too: a file of a mounted Secret (kubernetes-pods.ts checks which), not a value.
+      if (c.source === 'kubernetes' && !path?.startsWith('/'))
+        problems.push(
+          `${c.where}: ${name} must be ${name.replace(/_FILE$/, '')}_FILE naming a file of a mounted Secret, not a value`,
+        );
       if (c.source === 'compose') {
         const mounted = (compose?.services[c.owner]?.secrets as (string | { source: string })[] | undefined) ?? [];
         const names = mounted.map((s) => (typeof s === 'string' ? s : s.source));
