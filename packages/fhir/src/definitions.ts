@@ -49,7 +49,7 @@ export function loadedFhirDefinitions(): LoadedFhirDefinitions {
  * (see definitions-subset.ts) into Medplum's schema, once per process. Validation, FHIRPath typing and
  * search parameter lookup all need them. The project's own search parameters come with them. (~0.1 s; all of R4 took ~0.5 s.)
  * Beside a production bundle lies the same schema already parsed (definitions-snapshot.ts): it is read
- * instead (~10 ms).
+ * instead (~20 ms).
  */
 export function loadFhirDefinitions(): void {
   if (loaded !== 'none') return;
