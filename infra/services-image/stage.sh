@@ -3,7 +3,8 @@
 #
 #   DIR/node   Node 24, the binary infra/toolchain installed from the npm registry's `node` package
 #   DIR/app    the workspace files the services run, tests and benchmarks left out, with production
-#              dependencies only (`pnpm install --prod --frozen-lockfile`, offline first)
+#              dependencies only (`pnpm install --prod --frozen-lockfile`, offline first), and the
+#              hub's and the gateway's production bundles (services/<service>/dist/, built here)
 #
 #   infra/services-image/stage.sh DIR
 #
@@ -32,6 +33,11 @@ case "$node_version" in v24.*) ;; *) die "infra/toolchain has Node $node_version
 rm -rf "$dir"
 mkdir -p "$dir/app"
 cp "$toolchain/node/bin/node" "$dir/node"
+
+# The production bundles of the hub and the gateway (git-ignored build output, so copied on their own).
+cd "$repo"
+node infra/topology/bundle/bundle-services.ts
+tar -cf - services/national-hub/dist services/regional-gateway/dist | tar -xf - -C "$dir/app"
 
 # The runtime's files: the workspace manifests and lockfile, the packages, the two services, and the
 # deployment scripts (prepare-hapi, k8s-secrets). Only files that exist (a tracked file may be deleted).

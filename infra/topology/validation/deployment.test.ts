@@ -116,9 +116,9 @@ describe('compose.yaml', () => {
       '-c',
       `node infra/topology/scripts/prepare-hapi.ts --wait-only --partitions ${partition} http://hapi:8080/fhir && exec node ${main}`,
     ];
-    expect(s.hub?.command).toEqual(waits('hub', 'services/national-hub/src/main.ts'));
+    expect(s.hub?.command).toEqual(waits('hub', 'services/national-hub/dist/main.mjs'));
     for (const r of deployment.topology.regions)
-      expect(s[`gateway-${r.id}`]?.command).toEqual(waits(r.id, 'services/regional-gateway/src/main.ts'));
+      expect(s[`gateway-${r.id}`]?.command).toEqual(waits(r.id, 'services/regional-gateway/dist/main.mjs'));
   });
 
   it('catches a wait for a service that has no health check, or a one-shot that restarts', () => {

@@ -127,8 +127,8 @@ export interface Container {
   env: Map<string, EnvValue>;
 }
 
-const HUB_MAIN = 'services/national-hub/src/main.ts';
-const GATEWAY_MAIN = 'services/regional-gateway/src/main.ts';
+const HUB_MAIN = 'services/national-hub/dist/main.mjs';
+const GATEWAY_MAIN = 'services/regional-gateway/dist/main.mjs';
 const PREPARE = 'infra/topology/scripts/prepare-hapi.ts';
 
 /**

@@ -1,22 +1,30 @@
 /**
- * Start-up time of each service (not a test: timings vary by machine): from spawning `node main.ts`
- * to the first 200 on `/health`, each run with a fresh data dir and a free port, as the demo starts
- * them (ServiceProcess, Node's compile cache on). Also the time of `loadFhirDefinitions()` alone, in a
- * fresh process. Given several checkouts of the repository, it alternates between them run by run, so
- * a busy machine slows each alike, and prints the medians.
+ * Start-up time of each service (not a test: timings vary by machine): from spawning the service to the
+ * first 200 on `/health`, each run with a fresh store and a free port, as the demo starts them
+ * (ServiceProcess, Node's compile cache on); then the time of its first real request, so a cost moved
+ * from start-up to the first request would show. Also the time of `loadFhirDefinitions()` alone, in a
+ * fresh process. Given several checkouts of the repository, it alternates between them run by run, so a
+ * busy machine slows each alike, and prints the medians and the load average.
  *
- *   node services/demo/bench/startup-bench.ts [--runs N] [checkout...]     (default: 10 runs, this checkout)
+ *   node services/demo/bench/startup-bench.ts [--runs N] [--bundle] [checkout...]   (default: 10 runs, this checkout)
  *
- * The gateway needs no hub to start (its token source and JWKS are fetched on first use), only its dev
- * key: the bench makes the dev credentials in each data dir first, as the demo does.
+ * --bundle also builds and measures each checkout's production bundle (`services/<service>/dist/main.mjs`,
+ * infra/topology/bundle/bundle-services.ts), where it has one; without it, the sources are measured.
+ *
+ * First requests, each with an access token from a hub: for the hub, its first token (a client
+ * assertion checked, a token signed) and an authenticated `POST /fhir/Organization/$validate`; for the
+ * gateway, an authenticated `POST /fhir/ServiceRequest/$validate`, which fetches the hub's JWKS first,
+ * as a gateway's first request does. The gateways get their token and JWKS from one hub, started once
+ * from this checkout's sources; they do not call it while starting (they fetch on first use).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ensureDevCredentials } from '@imaging/auth';
+import { devTokenSource, ensureDevCredentials } from '@imaging/auth';
 import { devTopology } from '@imaging/config';
+import { exampleOrganization, exampleServiceRequest } from '@imaging/fhir/examples';
 import { freePort, ServiceProcess } from '@imaging/service-process';
 import type { ServiceSpec } from '@imaging/service-process';
 
@@ -24,24 +32,50 @@ const HOST = '127.0.0.1';
 /** How often /health is asked: fine enough not to blur a start-up of a few hundred ms. */
 const POLL_MS = 5;
 const TIMEOUT_MS = 60_000;
+const THIS_CHECKOUT = resolve(import.meta.dirname, '../../..');
+const BUNDLER = 'infra/topology/bundle/bundle-services.ts';
 
 const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
 const RUNS = runsAt >= 0 ? Number(args.splice(runsAt, 2)[1]) : 10;
-const checkouts = (args.length ? args : [resolve(import.meta.dirname, '../../..')]).map((c) => resolve(c));
+const bundleAt = args.indexOf('--bundle');
+const BUNDLE = bundleAt >= 0 && args.splice(bundleAt, 1).length > 0;
+const checkouts = (args.length ? args : [THIS_CHECKOUT]).map((c) => resolve(c));
 if (!(RUNS > 0)) throw new Error('--runs takes a positive number');
+
+/** One way of running one checkout's services: its sources, or its production bundle. */
+interface Variant {
+  label: string;
+  checkout: string;
+  form: 'src' | 'bundle';
+}
+const variants: Variant[] = checkouts.flatMap((checkout): Variant[] => {
+  const src: Variant = { label: `${basename(checkout)} src`, checkout, form: 'src' };
+  if (!BUNDLE || !existsSync(join(checkout, BUNDLER))) return [src];
+  execFileSync(process.execPath, [join(checkout, BUNDLER)], { cwd: checkout, stdio: ['ignore', 'ignore', 'inherit'] });
+  return [src, { label: `${basename(checkout)} bundle`, checkout, form: 'bundle' }];
+});
 
 type Measure = 'national hub' | 'regional gateway' | 'loadFhirDefinitions()';
 const MEASURES: Measure[] = ['national hub', 'regional gateway', 'loadFhirDefinitions()'];
 
-function spec(checkout: string, measure: Measure, dataDir: string, port: number): ServiceSpec {
+const entry = (v: Variant, service: string) =>
+  join(v.checkout, 'services', service, v.form === 'bundle' ? 'dist/main.mjs' : 'src/main.ts');
+
+/** The hub the gateways get their tokens and JWKS from, and its data dir (keys, client registry). */
+interface SharedHub {
+  url: string;
+  dataDir: string;
+}
+
+function spec(v: Variant, measure: Measure, dataDir: string, port: number, hub: SharedHub): ServiceSpec {
   const common = { host: HOST, port, logFile: join(dataDir, 'service.log') };
   if (measure === 'national hub') {
     return {
       ...common,
       name: 'hub',
       label: 'national hub',
-      entry: join(checkout, 'services/national-hub/src/main.ts'),
+      entry: entry(v, 'national-hub'),
       env: { PORT: String(port), HOST, IMAGING_DATA_DIR: dataDir },
     };
   }
@@ -49,9 +83,16 @@ function spec(checkout: string, measure: Measure, dataDir: string, port: number)
     ...common,
     name: 'north',
     label: 'north gateway',
-    entry: join(checkout, 'services/regional-gateway/src/main.ts'),
-    // Nothing listens at HUB_URL: start-up must not need the hub.
-    env: { REGION_ID: 'north', PORT: String(port), HOST, HUB_URL: `http://${HOST}:9`, IMAGING_DATA_DIR: dataDir },
+    entry: entry(v, 'regional-gateway'),
+    // The shared hub's keys; a fresh store of its own.
+    env: {
+      REGION_ID: 'north',
+      PORT: String(port),
+      HOST,
+      HUB_URL: hub.url,
+      IMAGING_DATA_DIR: hub.dataDir,
+      GATEWAY_STORE: join(dataDir, 'fhir.sqlite'),
+    },
   };
 }
 
@@ -72,17 +113,47 @@ async function untilHealthy(url: string, service: ServiceProcess): Promise<void>
   }
 }
 
-/** Spawn to first 200 on /health, in ms. */
-async function startUp(checkout: string, measure: Measure): Promise<number> {
+async function validate(url: string, token: string, resource: unknown): Promise<void> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' },
+    body: JSON.stringify(resource),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${text.slice(0, 300)}`);
+}
+
+/** The service's first real request, in ms (see the header). */
+async function firstRequest(
+  measure: Measure,
+  service: ServiceProcess,
+  dataDir: string,
+  hub: SharedHub,
+): Promise<number> {
+  if (measure === 'national hub') {
+    const began = performance.now();
+    const tokens = await devTokenSource('gateway-north', { hubUrl: service.baseUrl, dataDir });
+    await validate(`${service.baseUrl}/fhir/Organization/$validate`, await tokens.getToken(), exampleOrganization());
+    return performance.now() - began;
+  }
+  const token = await (await devTokenSource('gp-n81001', { hubUrl: hub.url, dataDir: hub.dataDir })).getToken();
+  const began = performance.now();
+  await validate(`${service.baseUrl}/fhir/ServiceRequest/$validate`, token, exampleServiceRequest());
+  return performance.now() - began;
+}
+
+/** Spawn to first 200 on /health, then the first real request, in ms. */
+async function startUp(v: Variant, measure: Measure, hub: SharedHub): Promise<{ start: number; first: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'startup-bench-'));
   try {
     await ensureDevCredentials(devTopology(), dataDir);
-    const service = new ServiceProcess(spec(checkout, measure, dataDir, await freePort(HOST)));
+    const service = new ServiceProcess(spec(v, measure, dataDir, await freePort(HOST), hub));
     const began = performance.now();
     await service.launch();
     try {
       await untilHealthy(`${service.baseUrl}/health`, service);
-      return performance.now() - began;
+      const start = performance.now() - began;
+      return { start, first: await firstRequest(measure, service, dataDir, hub) };
     } finally {
       await service.stop();
     }
@@ -91,10 +162,22 @@ async function startUp(checkout: string, measure: Measure): Promise<number> {
   }
 }
 
-/** `loadFhirDefinitions()` alone, in a fresh process (imports excluded), in ms. */
-function loadDefinitions(checkout: string): number {
-  const script = `
-    import { loadFhirDefinitions } from ${JSON.stringify(join(checkout, 'packages/fhir/src/definitions.ts'))};
+/**
+ * `loadFhirDefinitions()` alone, in a fresh process (imports excluded), in ms. For a bundle, the same
+ * function run beside the bundle's snapshot: what the bundled service does at start.
+ */
+function loadDefinitions(v: Variant): number {
+  const definitions = join(v.checkout, 'packages/fhir/src/definitions.ts');
+  const snapshot = join(v.checkout, 'services/regional-gateway/dist/fhir-definitions.v8');
+  const script =
+    v.form === 'bundle'
+      ? `
+    import { installDefinitionsSnapshot, readDefinitionsSnapshot } from ${JSON.stringify(definitions.replace(/definitions\.ts$/, 'definitions-snapshot.ts'))};
+    const began = performance.now();
+    installDefinitionsSnapshot(readDefinitionsSnapshot(${JSON.stringify(snapshot)}));
+    console.log(performance.now() - began);`
+      : `
+    import { loadFhirDefinitions } from ${JSON.stringify(definitions)};
     const began = performance.now();
     loadFhirDefinitions();
     console.log(performance.now() - began);`;
@@ -107,35 +190,64 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+const hubDir = mkdtempSync(join(tmpdir(), 'startup-bench-hub-'));
+await ensureDevCredentials(devTopology(), hubDir);
+const hubPort = await freePort(HOST);
+const sharedHub = new ServiceProcess({
+  name: 'hub',
+  label: 'shared national hub',
+  entry: join(THIS_CHECKOUT, 'services/national-hub/src/main.ts'),
+  env: { PORT: String(hubPort), HOST, IMAGING_DATA_DIR: hubDir },
+  host: HOST,
+  port: hubPort,
+  logFile: join(hubDir, 'service.log'),
+});
+await sharedHub.start();
+const hub: SharedHub = { url: sharedHub.baseUrl, dataDir: hubDir };
+
+const loadAtStart = loadavg();
 const times = new Map<string, number[]>();
-const key = (measure: Measure, checkout: string) => `${measure}\0${checkout}`;
-// One uncounted start per checkout and service fills Node's compile cache, as any earlier start would.
-for (const checkout of checkouts) for (const measure of MEASURES.slice(0, 2)) await startUp(checkout, measure);
-for (let run = 0; run < RUNS; run++) {
-  // Alternate the order each run too, so neither checkout always goes first.
-  const order = run % 2 ? [...checkouts].reverse() : checkouts;
-  for (const measure of MEASURES) {
-    for (const checkout of order) {
-      const ms = measure === 'loadFhirDefinitions()' ? loadDefinitions(checkout) : await startUp(checkout, measure);
-      const list = times.get(key(measure, checkout)) ?? [];
-      list.push(ms);
-      times.set(key(measure, checkout), list);
+const record = (key: string, ms: number) => times.set(key, [...(times.get(key) ?? []), ms]);
+try {
+  // One uncounted start per variant and service fills Node's compile cache, as any earlier start would.
+  for (const v of variants) for (const measure of MEASURES.slice(0, 2)) await startUp(v, measure, hub);
+  for (let run = 0; run < RUNS; run++) {
+    // Alternate the order each run too, so no variant always goes first.
+    const order = run % 2 ? [...variants].reverse() : variants;
+    for (const measure of MEASURES) {
+      for (const v of order) {
+        if (measure === 'loadFhirDefinitions()') {
+          record(`${measure}\0${v.label}`, loadDefinitions(v));
+        } else {
+          const { start, first } = await startUp(v, measure, hub);
+          record(`${measure}\0${v.label}`, start);
+          record(`${measure}: first request\0${v.label}`, first);
+        }
+      }
     }
+    process.stderr.write(`run ${run + 1}/${RUNS}\n`);
   }
-  process.stderr.write(`run ${run + 1}/${RUNS}\n`);
+} finally {
+  await sharedHub.stop();
+  rmSync(hubDir, { recursive: true, force: true });
 }
 
-console.log(`median of ${RUNS} runs, ms (min–max)`);
-for (const measure of MEASURES) {
-  const medians = checkouts.map((c) => median(times.get(key(measure, c)) ?? []));
-  const cells = checkouts.map((c, i) => {
-    const list = times.get(key(measure, c)) ?? [];
-    return `${(medians[i] as number).toFixed(0)} (${Math.min(...list).toFixed(0)}–${Math.max(...list).toFixed(0)})`;
-  });
+const rows = MEASURES.flatMap((m) => (m === 'loadFhirDefinitions()' ? [m] : [m, `${m}: first request`]));
+console.log(
+  `median of ${RUNS} runs, ms (min–max); load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ` +
+    `${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at end`,
+);
+console.log(`${''.padEnd(34)} ${variants.map((v) => v.label.padEnd(20)).join(' ')}`);
+for (const row of rows) {
+  const lists = variants.map((v) => times.get(`${row}\0${v.label}`) ?? []);
+  const medians = lists.map(median);
+  const cells = lists.map((list, i) =>
+    `${(medians[i] as number).toFixed(0)} (${Math.min(...list).toFixed(0)}–${Math.max(...list).toFixed(0)})`.padEnd(20),
+  );
   const ratio =
-    checkouts.length > 1
-      ? `  ratio first/last ${((medians[0] as number) / (medians.at(-1) as number)).toFixed(2)}`
-      : '';
-  console.log(`${measure.padEnd(22)} ${cells.map((c) => c.padEnd(20)).join(' ')}${ratio}`);
+    variants.length > 1 ? `  first/last ${((medians[0] as number) / (medians.at(-1) as number)).toFixed(2)}` : '';
+  console.log(`${row.padEnd(34)} ${cells.join(' ')}${ratio}`);
 }
 console.log(`checkouts: ${checkouts.join(', ')}`);
