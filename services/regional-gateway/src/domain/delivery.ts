@@ -23,6 +23,7 @@ import { noteRefusalOnCase } from './delivery-refusals.ts';
 import type { Delivery } from './outbox.ts';
 import {
   backoffMs,
+  DELIVERED,
   deliveryOf,
   deliveryOrder,
   deliveryQueueOf,
@@ -325,7 +326,7 @@ async function attempt(
   }
   const now = clock.now();
   outcomes.store(
-    { ...delivery, attempts, status: 'delivered', progress: 'delivered', deliveredAt: now, lastModified: now },
+    { ...delivery, attempts, status: 'delivered', progress: DELIVERED, deliveredAt: now, lastModified: now },
     true,
   );
   logger.info('delivered', log);
