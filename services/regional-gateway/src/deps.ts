@@ -62,11 +62,12 @@ export async function createDeps(
     serviceId: config.SERVICE_ID ?? `imaging-${config.REGION_ID}`,
     fhirBaseUrl: `${publicUrl}/fhir`,
   };
-  // AuditEvents are built by the gateway's own code only (no client may write one), and the tests, whose
-  // stores validate everything, prove them valid: checking each again on every write would only cost CPU.
+  // What the domain builds from validated input is stored without validating it again (trustBuilt), and so
+  // are AuditEvents, which only the gateway's own code writes (no client may); the tests' stores validate
+  // everything, so the builders are proven to write only valid resources.
   const validated = validatingStore(
     openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite'), { groupCommit: true }),
-    { trusted: ['AuditEvent'] },
+    { trustBuilt: true, trusted: ['AuditEvent'] },
   );
   // Every write is told to the flow feed once stored: the feed needs no hook in the domain code.
   const flow = createGatewayFlow({ store: validated, region, clock: systemClock, logger });

@@ -183,3 +183,21 @@ describe('required bindings', () => {
     expect(expansionOf('http://example.org/no-such-value-set')).toBeUndefined();
   });
 });
+
+describe('the same content checked again', () => {
+  const malformed = () => ({ resourceType: 'Patient', gender: 'often', colour: 'blue' });
+
+  it('finds what the first check found, and a caller changing its findings changes nothing for the next', () => {
+    const first = baseFindings(malformed());
+    expect(first.structure.map((i) => i.expression?.[0])).toContain('Patient.colour');
+    expect(first.codes.map((i) => i.expression?.[0])).toEqual(['Patient.gender']);
+    const expected = structuredClone(first);
+    first.structure.length = 0;
+    (first.codes[0] as { diagnostics?: string }).diagnostics = 'changed by a caller';
+    expect(baseFindings(malformed())).toEqual(expected);
+  });
+
+  it('checks changed content afresh', () => {
+    expect(baseFindings({ ...malformed(), gender: 'female' }).codes).toEqual([]);
+  });
+});

@@ -22,8 +22,30 @@ export interface BaseFindings {
   references: OperationOutcomeIssue[];
 }
 
+/**
+ * The findings of the last few resources validated, by their content. The same content is often
+ * checked twice in a row: a client's resource is checked for its structure before anything reads it
+ * and then in full, and a received message is parsed and then stored as its own receipt. Findings
+ * depend on the content alone, so the second check costs a `JSON.stringify` instead of a validation.
+ */
+const recent = new Map<string, BaseFindings>();
+const RECENT = 256;
+
 /** Base R4 validation with Medplum's validator, plus the checks it leaves out (required bindings, `id` format). */
 export function baseFindings(resource: unknown): BaseFindings {
+  const key = JSON.stringify(resource);
+  if (key === undefined) return uncachedBaseFindings(resource);
+  let findings = recent.get(key);
+  if (!findings) {
+    findings = uncachedBaseFindings(resource);
+    recent.set(key, findings);
+    if (recent.size > RECENT) recent.delete(recent.keys().next().value as string);
+  }
+  // A copy: callers may change the issues they are given.
+  return structuredClone(findings);
+}
+
+function uncachedBaseFindings(resource: unknown): BaseFindings {
   if (
     !resource ||
     typeof resource !== 'object' ||

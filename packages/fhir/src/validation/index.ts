@@ -19,7 +19,8 @@ export {
   outcomeErrorFor,
 } from './validate.ts';
 export type { ValidationFindings } from './validate.ts';
-export { validatingStore } from './validating-store.ts';
+export { builtFromValidated, isBuiltFromValidated, validatingStore } from './validating-store.ts';
+export type { ValidatingStoreOptions } from './validating-store.ts';
 export {
   PROFILE_URLS,
   IMAGING_ENDPOINT_CONNECTION_TYPES,

@@ -5,7 +5,7 @@ import { OutcomeError } from '../outcomes.ts';
 import type { FhirStore } from '../store/port.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { NHS_NUMBER_SYSTEM } from '../systems.ts';
-import { validatingStore } from './validating-store.ts';
+import { builtFromValidated, validatingStore } from './validating-store.ts';
 
 async function rejected(p: Promise<unknown>): Promise<{ status: number; issues: [string, string | undefined][] }> {
   try {
@@ -212,5 +212,57 @@ describe('validatingStore', () => {
     expect(await store.history('Patient', resource.id)).toHaveLength(1);
     await store.delete('Patient', resource.id);
     expect((await store.search('Patient')).resources).toHaveLength(0);
+  });
+});
+
+describe('validatingStore with trustBuilt', () => {
+  let inner: SqliteStore;
+  let trusting: FhirStore;
+  beforeEach(() => {
+    inner = new SqliteStore({ path: ':memory:' });
+    trusting = validatingStore(inner, { trustBuilt: true });
+  });
+  afterEach(async () => {
+    await trusting.close();
+  });
+
+  // Invalid on purpose (the NHS number's check digit is wrong): whether it is stored shows whether it
+  // was validated.
+  const unvalidatable = () => examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: '9434765918' }] });
+  const patients = async () => (await inner.search('Patient', { _total: 'accurate' })).resources.length;
+
+  it('stores a resource marked as built from validated input without validating it again', async () => {
+    await trusting.create(builtFromValidated(unvalidatable()));
+    expect(await patients()).toBe(1);
+  });
+
+  it('validates a marked resource whose content changed after it was marked', async () => {
+    const patient = builtFromValidated(examplePatient());
+    patient.identifier = unvalidatable().identifier;
+    expect((await rejected(trusting.create(patient))).status).toBe(422);
+    expect(await patients()).toBe(0);
+  });
+
+  it('validates what is not marked, in a create and in a transaction beside a marked entry', async () => {
+    expect((await rejected(trusting.create(unvalidatable()))).status).toBe(422);
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: builtFromValidated(exampleServiceRequest()), request: { method: 'POST', url: 'ServiceRequest' } },
+        { resource: unvalidatable(), request: { method: 'POST', url: 'Patient' } },
+      ],
+    };
+    expect(await rejected(trusting.transaction(bundle))).toEqual({
+      status: 422,
+      issues: [['business-rule', 'Bundle.entry[1].resource.identifier[0].value']],
+    });
+    expect(await patients()).toBe(0);
+  });
+
+  it('is off by default: a store without trustBuilt validates marked resources too', async () => {
+    const strict = validatingStore(inner);
+    expect((await rejected(strict.create(builtFromValidated(unvalidatable())))).status).toBe(422);
+    expect(await patients()).toBe(0);
   });
 });

@@ -25,6 +25,7 @@ import { noteRefusalOnCase } from './delivery-refusals.ts';
 import type { Delivery } from './outbox.ts';
 import {
   backoffMs,
+  DELIVERED,
   deliveryOf,
   deliveryOrder,
   deliveryQueueOf,
@@ -386,7 +387,7 @@ async function attempt(
   }
   const now = clock.now();
   outcomes.store(
-    { ...delivery, attempts, status: 'delivered', progress: 'delivered', deliveredAt: now, lastModified: now },
+    { ...delivery, attempts, status: 'delivered', progress: DELIVERED, deliveredAt: now, lastModified: now },
     true,
     deliveryOutcomeAudit(deps, 'delivery-completed', delivery),
   );

@@ -70,7 +70,11 @@ export async function processMessage(
   correlationId?: string,
 ): Promise<ProcessedMessage> {
   if (caller.kind !== 'hub') throw new OutcomeError(forbidden('Only the national hub delivers messages'));
-  const message = parseMessage(bundle);
+  const receiptQuery = `identifier=${encodeURIComponent(`${SYSTEMS.messageRequest}|${requestId}`)}`;
+  // The receipt is the message under its X-Request-ID: parsed as it will be stored, so the store's check
+  // of the receipt finds the parse's findings already made (one validation of the message, not two).
+  const received: Bundle = { ...bundle, identifier: { system: SYSTEMS.messageRequest, value: requestId } };
+  const message = parseMessage(received);
   if (message.destinationService !== deps.region.serviceId) {
     throw new OutcomeError(
       unprocessable(
@@ -79,12 +83,11 @@ export async function processMessage(
       ),
     );
   }
-  const receiptQuery = `identifier=${encodeURIComponent(`${SYSTEMS.messageRequest}|${requestId}`)}`;
   if (await searchOne(deps.store, 'Bundle', receiptQuery)) {
     return { response: respond(deps, message, allOk(`Message ${requestId} was already processed`)), duplicate: true };
   }
   const receipt: BundleEntry = {
-    resource: { ...bundle, identifier: { system: SYSTEMS.messageRequest, value: requestId } },
+    resource: received,
     request: { method: 'POST', url: 'Bundle', ifNoneExist: receiptQuery },
   };
   await retryOnConflict(async () => {

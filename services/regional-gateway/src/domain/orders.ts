@@ -1,5 +1,6 @@
 import type { BundleEntry, Identifier, ServiceRequest, Task } from '@medplum/fhirtypes';
 import {
+  builtFromValidated,
   CODE_SYSTEMS,
   forbidden,
   issue,
@@ -87,7 +88,9 @@ async function placeOrderOnce(
 
   const now = deps.clock.now().toISOString();
   const share = <T extends ServiceRequest | Task>(r: T) => labelledAs(r, [requester, performer], remote);
-  const serviceRequest = share<ServiceRequest>(localOrder);
+  // What this transaction stores is built here from the order validated above (as it will be stored,
+  // bar the labels) and from this store's own Patient: the store need not validate it all again.
+  const serviceRequest = builtFromValidated(share<ServiceRequest>(localOrder));
   const taskIdentifier: Identifier = {
     system: SYSTEMS.task,
     value: requestIdFor('fulfilment', placer.system as string, placer.value as string),
@@ -117,7 +120,7 @@ async function placeOrderOnce(
     },
     {
       fullUrl: taskUrl,
-      resource: { ...task, focus: { reference: srUrl } },
+      resource: builtFromValidated({ ...task, focus: { reference: srUrl } }),
       request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) },
     },
     createdAudit(deps, caller, {
@@ -145,20 +148,22 @@ async function placeOrderOnce(
   const labelledPatient = withAccess(patient, [requester, performer]);
   if (labelledPatient !== patient) {
     entries.push({
-      resource: labelledPatient,
+      resource: builtFromValidated(labelledPatient),
       request: { method: 'PUT', url: `Patient/${patient.id}`, ifMatch: `W/"${patient.meta?.versionId}"` },
     });
   }
   if (remote) {
-    const message = buildMessage({
-      event: ORDER_REQUEST,
-      timestamp: now,
-      sourceService: deps.region.serviceId,
-      destinationService: remote,
-      focus: { ...serviceRequest, id: 'order' },
-      resources: [labelledPatient, { ...task, id: 'task', focus: { reference: 'ServiceRequest/order' } }],
-      identifierOf: () => undefined,
-    });
+    const message = builtFromValidated(
+      buildMessage({
+        event: ORDER_REQUEST,
+        timestamp: now,
+        sourceService: deps.region.serviceId,
+        destinationService: remote,
+        focus: { ...serviceRequest, id: 'order' },
+        resources: [labelledPatient, { ...task, id: 'task', focus: { reference: 'ServiceRequest/order' } }],
+        identifierOf: () => undefined,
+      }),
+    );
     entries.push(
       ...deliveryEntries(
         {

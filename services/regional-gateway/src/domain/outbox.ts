@@ -1,5 +1,14 @@
 import type { Bundle, BundleEntry, OperationOutcomeIssue, Reference, Task, TaskInput } from '@medplum/fhirtypes';
-import { CANONICAL_BASE, CODE_SYSTEMS, issue, OutcomeError, SYSTEMS, unprocessableIssues } from '@imaging/fhir';
+import {
+  builtFromValidated,
+  CANONICAL_BASE,
+  CODE_SYSTEMS,
+  isBuiltFromValidated,
+  issue,
+  OutcomeError,
+  SYSTEMS,
+  unprocessableIssues,
+} from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 
 /**
@@ -132,9 +141,11 @@ export function deliveryEntries(request: DeliveryRequest, ownerRegion: string, n
   let focus = request.pointerTo;
   if (request.message) {
     const messageUrl = `urn:uuid:${crypto.randomUUID()}`;
+    const message: Bundle = { ...request.message, identifier: requestIdentifier(request.requestId) };
     entries.push({
       fullUrl: messageUrl,
-      resource: { ...request.message, identifier: requestIdentifier(request.requestId) },
+      // A message built from validated resources stays trusted with the request id it is stored under.
+      resource: isBuiltFromValidated(request.message) ? builtFromValidated(message) : message,
       request: { method: 'POST', url: 'Bundle', ifNoneExist },
     });
     focus = { reference: messageUrl };
@@ -157,11 +168,15 @@ export function deliveryEntries(request: DeliveryRequest, ownerRegion: string, n
   );
   entries.push({
     fullUrl: `urn:uuid:${crypto.randomUUID()}`,
-    resource: task,
+    // The outbox Task holds only what this gateway chose: ids, the destination, times and counters.
+    resource: builtFromValidated(task),
     request: { method: 'POST', url: 'Task', ifNoneExist },
   });
   return entries;
 }
+
+/** What a delivered delivery's progress says. */
+export const DELIVERED = 'delivered';
 
 /** The stored outbox Task for a delivery: what to write back, with a versioned update, after a change. */
 export function outboxTask(delivery: Delivery): WithId<Task> {
@@ -169,7 +184,11 @@ export function outboxTask(delivery: Delivery): WithId<Task> {
     delivery.kind === 'deliver-message'
       ? `Bundle/${delivery.messageId}`
       : `${delivery.pointerTo.type}/${delivery.pointerTo.id}`;
-  return { ...taskOf(delivery, { reference: focus }), id: delivery.id };
+  const task = { ...taskOf(delivery, { reference: focus }), id: delivery.id };
+  // Trusted only while it holds nothing but this gateway's own words: an attempt's outcome quotes the
+  // remote service's answer, which is validated like any other text that comes from outside.
+  const ownWords = delivery.failure === undefined && (delivery.progress ?? DELIVERED) === DELIVERED;
+  return ownWords ? builtFromValidated(task) : task;
 }
 
 type DeliveryFields = Omit<Delivery, 'id' | 'versionId' | 'messageId' | 'pointerTo'>;

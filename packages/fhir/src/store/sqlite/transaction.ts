@@ -141,12 +141,29 @@ function responseFor(resource: WithId<Resource>, status: string): BundleEntry {
   };
 }
 
-/** Replaces `urn:uuid:` references with the ids the transaction assigned. */
+/**
+ * Replaces `urn:uuid:` references with the ids the transaction assigned. Copies only the objects on
+ * the way to a replaced reference and shares the rest (the store serialises what it writes, and
+ * changes nothing it is given): a walk, not a JSON round trip with a reviver, which cost more than
+ * the write itself in a grouped transaction full of urns.
+ */
 function rewriteReferences<T>(value: T, ids: Map<string, string>): T {
-  if (ids.size === 0) return value;
-  return JSON.parse(JSON.stringify(value), (key, v: unknown) =>
-    key === 'reference' && typeof v === 'string' && ids.has(v) ? ids.get(v) : v,
-  ) as T;
+  if (ids.size === 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const rewritten = rewriteReferences(item, ids);
+      if (rewritten !== item) (copy ??= [...value])[i] = rewritten;
+    });
+    return (copy ?? value) as T;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const rewritten =
+      key === 'reference' && typeof item === 'string' ? (ids.get(item) ?? item) : rewriteReferences(item, ids);
+    if (rewritten !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = rewritten;
+  }
+  return (copy ?? value) as T;
 }
 
 /** Names the failing entry in the outcome's expressions. */
