@@ -1,6 +1,6 @@
 import type { Bundle, OperationOutcomeIssue, Resource, ResourceType } from '@medplum/fhirtypes';
 import type { FhirStore } from '../store/port.ts';
-import { assertValid as assertValidResource, outcomeErrorFor, validationFindings } from './validate.ts';
+import { assertValid, outcomeErrorFor, validationFindings } from './validate.ts';
 
 const WRITES = new Set(['POST', 'PUT']);
 
