@@ -1,4 +1,4 @@
-import { escapeHtml, nhsukStylesheet } from '@imaging/html';
+import { dateTime, escapeHtml, nhsukStylesheet } from '@imaging/html';
 import { ALERT_STEP_DISPLAY, BREACH_KIND_INFO, isAlertStep, REFERRAL_PATHWAY_DISPLAY } from '@imaging/fhir';
 import type { SourceSetting, WaitSummary } from '../domain/dids.ts';
 import { SOURCE_SETTING_DISPLAY, SOURCE_SETTINGS } from '../domain/dids.ts';
@@ -35,21 +35,6 @@ const MONTHS = [
 export function quarterInWords(id: string): string {
   const [year, q] = id.split('-Q').map(Number) as [number, number];
   return `${MONTHS[(q - 1) * 3]} to ${MONTHS[(q - 1) * 3 + 2]} ${year}`;
-}
-
-const LONDON = { timeZone: 'Europe/London', hour12: false } as const;
-
-/** `23 Nov 2026, 14:03` in UK time. */
-function when(iso: string | undefined): string {
-  if (!iso) return '—';
-  return new Date(iso).toLocaleString('en-GB', {
-    ...LONDON,
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
 }
 
 /** `3 d 4 h`, `5 h 20 min`, `12 min`. */
@@ -123,7 +108,7 @@ export function learningReportHtml(report: LearningReport, css: string = nhsukSt
 <div class="nhsuk-width-container">
 <main class="nhsuk-main-wrapper" id="maincontent">
 <h1 class="nhsuk-heading-l">${esc(title)}</h1>
-<p class="nhsuk-body">What the ${esc(report.region)} regional gateway holds for ${esc(report.organisation)} for the quarter from ${esc(when(report.quarter.start))} to ${esc(when(report.quarter.end))}, as of ${esc(when(report.generatedAt))}. Each item names its case (X-Correlation-ID) and resources to follow it up; nothing here identifies a patient.</p>
+<p class="nhsuk-body">What the ${esc(report.region)} regional gateway holds for ${esc(report.organisation)} for the quarter from ${esc(dateTime(report.quarter.start))} to ${esc(dateTime(report.quarter.end))}, as of ${esc(dateTime(report.generatedAt))}. Each item names its case (X-Correlation-ID) and resources to follow it up; nothing here identifies a patient.</p>
 
 <h2 class="nhsuk-heading-m" id="summary-heading">Summary</h2>
 <dl class="nhsuk-summary-list" id="summary" aria-labelledby="summary-heading">
@@ -148,8 +133,8 @@ ${table({
     `${d.breach} (${d.study})`,
     BREACH_KIND_INFO[d.kind].display,
     REFERRAL_PATHWAY_DISPLAY[d.pathway],
-    when(d.dueAt),
-    d.resolvedAt ? when(d.resolvedAt) : 'still awaited',
+    dateTime(d.dueAt),
+    d.resolvedAt ? dateTime(d.resolvedAt) : 'still awaited',
     duration(d.lateByMs),
     step(d.step),
   ]),
@@ -165,9 +150,9 @@ ${table({
     a.correlationId,
     `${a.alert} (${a.report})`,
     a.category,
-    when(a.raisedAt),
-    when(a.dueAt),
-    a.acknowledgedAt ? when(a.acknowledgedAt) : 'not acknowledged',
+    dateTime(a.raisedAt),
+    dateTime(a.dueAt),
+    a.acknowledgedAt ? dateTime(a.acknowledgedAt) : 'not acknowledged',
     duration(a.lateByMs),
     step(a.step),
   ]),
@@ -186,8 +171,8 @@ ${table({
       : (BREACH_KIND_INFO[f.reason as keyof typeof BREACH_KIND_INFO]?.display ?? f.reason),
     f.task,
     f.about,
-    when(f.raisedAt),
-    when(f.reachedAt),
+    dateTime(f.raisedAt),
+    dateTime(f.reachedAt),
     String(f.reminders),
   ]),
   none: 'Nothing reached the fail-safe officer in the quarter.',
@@ -218,11 +203,11 @@ ${table({
     b.breach,
     BREACH_KIND_INFO[b.kind].display,
     REFERRAL_PATHWAY_DISPLAY[b.pathway],
-    when(b.dueAt),
+    dateTime(b.dueAt),
     b.resolvedAt
       ? b.resolution === 'order-closed'
-        ? `order closed ${when(b.resolvedAt)}`
-        : when(b.resolvedAt)
+        ? `order closed ${dateTime(b.resolvedAt)}`
+        : dateTime(b.resolvedAt)
       : 'not yet',
     duration(b.lateByMs),
     step(b.step),
@@ -267,7 +252,7 @@ ${table({
 </div>
 <footer class="nhsuk-footer" role="contentinfo">
 <div class="nhsuk-width-container">
-<p class="nhsuk-body-s">imaging-connect: a reference implementation of national and regional imaging connectivity. Generated ${esc(when(report.generatedAt))}.</p>
+<p class="nhsuk-body-s">imaging-connect: a reference implementation of national and regional imaging connectivity. Generated ${esc(dateTime(report.generatedAt))}.</p>
 </div>
 </footer>
 </body>
