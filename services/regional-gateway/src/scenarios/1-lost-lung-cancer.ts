@@ -1,5 +1,6 @@
 import type { Catch, Scenario } from './scenario.ts';
 import { after, DAY, GUIDELINE, HOUR, staged } from './scenario.ts';
+import type { PlacedCase } from './steps.ts';
 import { issueReport, placeCase, recordDischarge } from './steps.ts';
 import type { ScenarioWorld } from './world.ts';
 
@@ -16,8 +17,9 @@ import type { ScenarioWorld } from './world.ts';
  */
 const TICK = 6 * HOUR;
 
-export async function lostLungCancer(world: ScenarioWorld): Promise<Catch[]> {
-  const placed = await placeCase(world, {
+/** The ED of RN1 (north) orders a chest scan from its own radiology; the patient's GP practice is in the south. */
+function placeEdChestScan(world: ScenarioWorld) {
+  return placeCase(world, {
     referrer: 'ed-rn1',
     requester: 'RN1',
     performer: 'RN1',
@@ -25,21 +27,21 @@ export async function lostLungCancer(world: ScenarioWorld): Promise<Catch[]> {
     practice: 'S81001',
     encounter: 'in-progress',
   });
-  await world.advance(6 * HOUR, TICK);
-  await recordDischarge(world, 'ed-rn1', placed);
-  // Nothing is due while the report waits: one tick for the 12 days (fewer calls on HAPI).
-  await world.advance(12 * DAY - 6 * HOUR, 12 * DAY);
-  const issuedAt = world.clock.now();
-  await issueReport(world, placed, {
+}
+
+/** RN1's radiologist reports a suspected primary lung cancer: a CANCER alert. */
+function reportLungCancer(world: ScenarioWorld, placed: PlacedCase) {
+  return issueReport(world, placed, {
     ris: 'ris-rn1',
     category: 'CANCER',
     site: { code: '45653009', display: 'Structure of upper lobe of right lung' },
     conclusion:
       'Spiculated 25 mm mass in the right upper lobe, suspicious for a primary lung cancer. CT staging advised.',
   });
-  // Nobody reads it, for 15 days.
-  await world.advance(15 * DAY, TICK);
+}
 
+/** The alert as the stores hold it, after the scenario staged what it must (issued, never acknowledged). */
+async function unreadAlert(world: ScenarioWorld, placed: PlacedCase) {
   const north = world.trail('north');
   const south = world.trail('south');
   staged(await north.report(placed.report), 'the report was issued, in the north');
@@ -47,6 +49,21 @@ export async function lostLungCancer(world: ScenarioWorld): Promise<Catch[]> {
   staged(alert?.status !== 'completed', 'nobody acknowledged the alert');
   const escalations = await north.escalations(alert);
   const stepTo = (step: string) => escalations.find((e) => e.to === step)?.at;
+  return { north, south, alert, stepTo };
+}
+
+export async function lostLungCancer(world: ScenarioWorld): Promise<Catch[]> {
+  const placed = await placeEdChestScan(world);
+  await world.advance(6 * HOUR, TICK);
+  await recordDischarge(world, 'ed-rn1', placed);
+  // Nothing is due while the report waits: one tick for the 12 days (fewer calls on HAPI).
+  await world.advance(12 * DAY - 6 * HOUR, 12 * DAY);
+  const issuedAt = world.clock.now();
+  await reportLungCancer(world, placed);
+  // Nobody reads it, for 15 days.
+  await world.advance(15 * DAY, TICK);
+
+  const { north, south, alert, stepTo } = await unreadAlert(world, placed);
   const mdt = await north.communication(`${placed.report}-mdt-notice`);
   const copy = await south.communication(`${placed.report}-acknowledge-gp-copy`);
   const due = after(issuedAt, GUIDELINE.acknowledge.CANCER);
@@ -115,36 +132,17 @@ export const SCENARIO_1: Scenario = {
  * also reach the GP practice in the south, when the discharge is recorded, and still climb the ladder.
  */
 export async function lostLungCancerDischargedAfterReport(world: ScenarioWorld): Promise<Catch[]> {
-  const placed = await placeCase(world, {
-    referrer: 'ed-rn1',
-    requester: 'RN1',
-    performer: 'RN1',
-    clinician: 'rn1-shah',
-    practice: 'S81001',
-    encounter: 'in-progress',
-  });
+  const placed = await placeEdChestScan(world);
   await world.advance(12 * DAY, 12 * DAY);
   const issuedAt = world.clock.now();
-  await issueReport(world, placed, {
-    ris: 'ris-rn1',
-    category: 'CANCER',
-    site: { code: '45653009', display: 'Structure of upper lobe of right lung' },
-    conclusion:
-      'Spiculated 25 mm mass in the right upper lobe, suspicious for a primary lung cancer. CT staging advised.',
-  });
+  await reportLungCancer(world, placed);
   await world.advance(2 * DAY, TICK);
   const dischargedAt = world.clock.now();
   await recordDischarge(world, 'ed-rn1', placed);
   // Nobody reads it, for 13 more days.
   await world.advance(13 * DAY, TICK);
 
-  const north = world.trail('north');
-  const south = world.trail('south');
-  staged(await north.report(placed.report), 'the report was issued, in the north');
-  const alert = await north.alert(placed.report);
-  staged(alert?.status !== 'completed', 'nobody acknowledged the alert');
-  const escalations = await north.escalations(alert);
-  const stepTo = (step: string) => escalations.find((e) => e.to === step)?.at;
+  const { north, south, alert, stepTo } = await unreadAlert(world, placed);
   const copy = await south.communication(`${placed.report}-acknowledge-gp-copy`);
   const due = after(issuedAt, GUIDELINE.acknowledge.CANCER);
 
