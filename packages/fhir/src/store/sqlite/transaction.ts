@@ -153,7 +153,9 @@ function rewriteReferences<T>(value: T, ids: Map<string, string>): T {
     let copy: unknown[] | undefined;
     value.forEach((item, i) => {
       const rewritten = rewriteReferences(item, ids);
-      if (rewritten !== item) (copy ??= [...value])[i] = rewritten;
+      if (rewritten === item) return;
+      copy ??= [...value];
+      copy[i] = rewritten;
     });
     return (copy ?? value) as T;
   }
@@ -161,7 +163,9 @@ function rewriteReferences<T>(value: T, ids: Map<string, string>): T {
   for (const [key, item] of Object.entries(value)) {
     const rewritten =
       key === 'reference' && typeof item === 'string' ? (ids.get(item) ?? item) : rewriteReferences(item, ids);
-    if (rewritten !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = rewritten;
+    if (rewritten === item) continue;
+    copy ??= { ...(value as Record<string, unknown>) };
+    copy[key] = rewritten;
   }
   return (copy ?? value) as T;
 }
