@@ -18,11 +18,15 @@ describe("the operator's guide's commands", () => {
       `${fence}sh ops`,
       'echo three',
       fence,
+      `${fence}sh rotate-key`,
+      'echo four',
+      fence,
     ].join('\n');
     expect(taggedCommands(doc)).toEqual([
       { line: 4, script: 'echo one\necho two' },
       { line: 9, script: 'echo three' },
     ]);
+    expect(taggedCommands(doc, 'rotate-key')).toEqual([{ line: 12, script: 'echo four' }]);
     expect(() => taggedCommands(`${fence}sh ops\necho open`)).toThrow(/does not close/);
   });
 

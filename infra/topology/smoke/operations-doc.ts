@@ -4,12 +4,15 @@ import { join, resolve } from 'node:path';
 const REPO = resolve(import.meta.dirname, '../../..');
 export const OPERATIONS_DOC = join(REPO, 'docs/operations.md');
 
-/** The fenced blocks of docs/operations.md tagged `sh ops`: the commands the smoke test runs as written. */
-export function taggedCommands(markdown: string): { line: number; script: string }[] {
+/**
+ * The fenced blocks of docs/operations.md tagged `sh <tag>`: `sh ops` are the commands the smoke test
+ * runs as written; other tags are read by a test of their own (e.g. `sh rotate-key`).
+ */
+export function taggedCommands(markdown: string, tag = 'ops'): { line: number; script: string }[] {
   const blocks: { line: number; script: string }[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    if (lines[i]?.trim() !== '```sh ops') continue;
+    if (lines[i]?.trim() !== `\`\`\`sh ${tag}`) continue;
     const start = i + 1;
     let end = start;
     while (end < lines.length && lines[end]?.trim() !== '```') end++;

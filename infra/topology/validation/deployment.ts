@@ -425,6 +425,10 @@ export function checkTopologyAgreement(
       region: r.id,
     })),
   ];
+  // A gateway asks the hub for tokens as the client `gateway-<region>`, with that client's key.
+  for (const r of topology.regions)
+    if (!topology.clients.some((c) => c.id === `gateway-${r.id}` && c.kind === 'gateway' && c.region === r.id))
+      problems.push(`topology.json: region ${r.id} has no client gateway-${r.id} (kind gateway, region ${r.id})`);
   for (const source of ['compose', 'kubernetes'] as const) {
     const mine = containers.filter((c) => c.source === source);
     for (const e of expectations) {
@@ -458,6 +462,10 @@ export function checkTopologyAgreement(
         problems.push(`${c.where}: the topology reaches it as '${host}', the compose service is '${c.owner}'`);
       if (source === 'kubernetes') problems.push(...checkKubernetesService(deployment.objects, c, host, port));
     }
+    // A gateway for a region the topology lacks is one the hub neither seeds nor routes to.
+    for (const c of mine.filter((x) => x.role === 'gateway'))
+      if (!topology.regions.some((r) => r.id === envValue(c, 'REGION_ID')))
+        problems.push(`${c.where}: REGION_ID ${envValue(c, 'REGION_ID')} is no region of topology.json`);
     for (const hapi of mine.filter((c) => c.role === 'hapi')) {
       const have = (envValue(hapi, 'HAPI_PARTITIONS') ?? '').split(',');
       const missing = partitions.filter((p) => !have.includes(p));

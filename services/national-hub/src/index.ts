@@ -1,4 +1,5 @@
 export { createApp, HUB_SERVICE_SCOPES } from './app.ts';
+export { createDeps } from './deps.ts';
 export type { AppDeps, AppEnv } from './deps.ts';
 export { HubEnvSchema, loadConfig, publicUrlOf } from './config.ts';
 export type { HubConfig } from './config.ts';
