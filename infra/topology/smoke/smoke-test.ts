@@ -250,6 +250,18 @@ function teardown() {
   say('torn down: containers, volumes, network and secrets of this run');
 }
 
+// Stopped from outside (Ctrl-C, a CI timeout): still remove what this run made, and only that.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`topology: ${signal}: tearing down\n`);
+    teardown();
+    process.exit(code);
+  });
+}
+
 try {
   await main();
   teardown();
