@@ -107,6 +107,19 @@ describe('the API guide, read as examples', () => {
     expect(valueAt(bundle, 'entry[0].resource.id')).toBe('a');
     expect(valueAt(bundle, 'entry[0].resource.meta.tag[0].code')).toBe('X');
     expect(valueAt(bundle, 'entry[1].resource.id')).toBeUndefined();
+    // By resource type, whatever the order the server gave.
+    const included = {
+      entry: [
+        { resource: { resourceType: 'ServiceRequest', id: 's' } },
+        { resource: { resourceType: 'DiagnosticReport', id: 'r' } },
+        { resource: { resourceType: 'Task', id: 't1' } },
+        { resource: { resourceType: 'Task', id: 't2' } },
+      ],
+    };
+    expect(valueAt(included, 'entry[Task].resource.id')).toBe('t1');
+    expect(valueAt(included, 'entry[DiagnosticReport].resource.id')).toBe('r');
+    expect(valueAt(included, 'entry[ImagingStudy].resource.id')).toBeUndefined();
+    expect(valueAt({ contained: [{ resourceType: 'Patient', id: 'p' }] }, 'contained[Patient].id')).toBe('p');
     expect(fill('Task?focus=ServiceRequest/{{ORDER_ID}}', new Map([['ORDER_ID', 'o1']]))).toBe(
       'Task?focus=ServiceRequest/o1',
     );

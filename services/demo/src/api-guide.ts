@@ -165,17 +165,29 @@ function parseResponse(block: string[], line: number): GuideResponse {
   }
 }
 
-/** The value at a path such as `entry[0].resource.id` (undefined when any step is missing). */
+/**
+ * The value at a path such as `entry[0].resource.id` (undefined when any step is missing). A resource type as
+ * the index, `entry[Task].resource.status`, picks the first element that is, or whose `resource` is, of that
+ * type: FHIR fixes no order among a search's included resources, and servers differ (HAPI FHIR's varies).
+ */
 export function valueAt(value: unknown, path: string): unknown {
   let node = value;
   for (const step of path.split('.')) {
-    const [, key, indexes] = /^([^[]*)((?:\[\d+\])*)$/.exec(step) ?? [];
+    const [, key, indexes] = /^([^[]*)((?:\[(?:\d+|[A-Z][A-Za-z]+)\])*)$/.exec(step) ?? [];
     if (key === undefined) return undefined;
     if (key) node = (node as Record<string, unknown> | undefined)?.[key];
-    for (const index of (indexes ?? '').match(/\d+/g) ?? []) node = (node as unknown[] | undefined)?.[Number(index)];
+    for (const index of (indexes ?? '').match(/[^[\]]+/g) ?? []) node = elementAt(node, index);
     if (node === undefined) return undefined;
   }
   return node;
+}
+
+function elementAt(node: unknown, index: string): unknown {
+  if (!Array.isArray(node)) return undefined;
+  if (/^\d+$/.test(index)) return node[Number(index)];
+  const typeOf = (e: { resourceType?: string; resource?: { resourceType?: string } } | undefined) =>
+    e?.resource?.resourceType ?? e?.resourceType;
+  return node.find((e) => typeOf(e) === index);
 }
 
 const PLACEHOLDER = /\{\{([A-Z0-9_]+)\}\}/g;
