@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isPortFree } from '@imaging/service-process';
+import { freePortBase } from '@imaging/demo/world';
 import { REPO_ROOT } from '../server/hapi-jar.ts';
 
 export interface DemoOutcome {
@@ -24,16 +24,6 @@ export interface DemoOptions {
   hapiRoot: string;
   dataDir: string;
   timeoutMs: number;
-}
-
-/** A port base whose four ports (n, n+101, n+102, n+103) are free now. */
-export async function freePortBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const ports = [base, base + 101, base + 102, base + 103];
-    if ((await Promise.all(ports.map((p) => isPortFree(p)))).every(Boolean)) return base;
-  }
-  throw new Error('no free port base for the demo found in 50 tries');
 }
 
 /** Runs `pnpm demo --hapi <root>` (its main.ts, with this Node) and reads its transcript. */

@@ -23,6 +23,18 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/**
+ * A port base such that base + each offset is free now on host: for a topology whose services sit at fixed
+ * offsets from one base (the demo's hub at +0, flow view at +100, gateways at +101..+103).
+ */
+export async function freePortBase(offsets: readonly number[], host = '127.0.0.1'): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    if ((await Promise.all(offsets.map((offset) => isPortFree(base + offset, host)))).every(Boolean)) return base;
+  }
+  throw new Error(`no port base found with ports +${offsets.join(', +')} free on ${host}`);
+}
+
 export class PortInUseError extends Error {
   constructor(spec: Pick<ServiceSpec, 'label' | 'host' | 'port' | 'portAdvice'>) {
     const advice = spec.portAdvice ? `, ${spec.portAdvice}` : '';

@@ -4,7 +4,7 @@ import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { freePort, isPortFree, PortInUseError } from './ports.ts';
+import { freePort, freePortBase, isPortFree, PortInUseError } from './ports.ts';
 import type { ServiceSpec } from './service-process.ts';
 import { ServiceProcess } from './service-process.ts';
 
@@ -129,5 +129,14 @@ describe('a service process', () => {
     expect(err.message).toContain('    toy still migrating');
     expect(toy.running).toBe(false);
     expect(toy.unexpectedExit).toBeUndefined();
+  });
+});
+
+describe('freePortBase', () => {
+  it('gives a base where every offset is free now', async () => {
+    const offsets = [0, 100, 101, 102, 103];
+    const base = await freePortBase(offsets);
+    expect(base).toBeGreaterThanOrEqual(20_000);
+    for (const offset of offsets) expect(await isPortFree(base + offset)).toBe(true);
   });
 });

@@ -1,12 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDevCredentials } from '@imaging/auth';
 import type { Topology } from '@imaging/config';
 import { loadFhirDefinitions } from '@imaging/fhir';
-import { isPortFree, ServiceProcess } from '@imaging/service-process';
-import type { DemoOptions } from '@imaging/demo';
-import { demoTopology, prepareDataDir, serviceSpecs, storeLocations, topologyFile } from '@imaging/demo/world';
+import { ServiceProcess } from '@imaging/service-process';
+import { freshWorld, serviceSpecs, storeLocations } from '@imaging/demo/world';
 import { preloadHistory } from './history.ts';
 import { REPO_ROOT } from './report.ts';
 
@@ -47,18 +44,7 @@ export interface BenchTopology {
 }
 
 export async function startBenchTopology(options: TopologyOptions): Promise<BenchTopology> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'imaging-bench-'));
-  prepareDataDir(dataDir);
-  const demoOptions: DemoOptions = {
-    explore: false,
-    scenario: false,
-    dataDir,
-    host: '127.0.0.1',
-    portBase: await freePortBase(),
-  };
-  const topology = demoTopology(demoOptions);
-  writeFileSync(topologyFile(dataDir), `${JSON.stringify(topology, null, 2)}\n`);
-  await ensureDevCredentials(topology, dataDir);
+  const { dataDir, options: demoOptions, topology } = await freshWorld('imaging-bench-');
   const locations = storeLocations({}, dataDir);
   const storePath: Record<BenchService, string> = {
     hub: options.stores?.hub ?? locations.hub,
@@ -123,16 +109,6 @@ export async function startBenchTopology(options: TopologyOptions): Promise<Benc
       >,
     stop,
   };
-}
-
-/** A port base whose hub and gateway ports (base, base+101…103) are all free. */
-async function freePortBase(): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    const ports = [base, base + 101, base + 102, base + 103];
-    if ((await Promise.all(ports.map((p) => isPortFree(p, '127.0.0.1')))).every(Boolean)) return base;
-  }
-  throw new Error('no free port base found for the benchmark topology');
 }
 
 /** User + system CPU seconds of a process, from /proc (Linux); 0 where it cannot be read. */

@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { ensureDevCredentials } from '@imaging/auth';
 import { isOutcomeError } from '@imaging/fhir';
 import { ServiceProcess } from '@imaging/service-process';
 import { faultSteps } from './faults.ts';
@@ -12,7 +10,7 @@ import { startTopology } from './startup.ts';
 import type { DemoContext, Step } from './steps.ts';
 import { createTimeline } from './timeline.ts';
 import type { ServiceName } from './world.ts';
-import { demoTopology, prepareDataDir, runIds, serviceSpecs, topologyFile } from './world.ts';
+import { demoTopology, prepareWorld, runIds, serviceSpecs } from './world.ts';
 
 export const SCENARIO: Step[] = [startTopology, ...pathwaySteps, ...safetySteps, ...securitySteps, ...faultSteps];
 
@@ -87,9 +85,7 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
     timeline.line(`     time  ${'where'.padEnd(19)} ${'who'.padEnd(16)} ${'what'.padEnd(62)}      hop`);
 
     try {
-      prepareDataDir(options.dataDir);
-      writeFileSync(topologyFile(options.dataDir), `${JSON.stringify(topology, null, 2)}\n`);
-      await ensureDevCredentials(topology, options.dataDir);
+      await prepareWorld(options.dataDir, topology);
     } catch (err) {
       timeline.line(`demo: cannot prepare ${options.dataDir}: ${(err as Error).message}`);
       return { passed: 0, total: steps.length };

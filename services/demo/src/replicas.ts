@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent, Communication, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { ensureDevCredentials } from '@imaging/auth';
 import {
   CODE_SYSTEMS,
   EXTENSIONS,
@@ -21,16 +19,7 @@ import type { ServiceSpec } from '@imaging/service-process';
 import { createReferrer, createRisPacs, devClient, pollUntil } from '@imaging/simulators';
 import { expect } from 'vitest';
 import { theOne } from './evidence.ts';
-import type { DemoOptions } from './options.ts';
-import {
-  demoTopology,
-  freePortBase,
-  prepareDataDir,
-  runIds,
-  serviceSpecs,
-  storeLocations,
-  topologyFile,
-} from './world.ts';
+import { freshWorld, runIds, serviceSpecs, storeLocations } from './world.ts';
 
 /**
  * Two north gateway processes on one store, racing to escalate one CRITICAL alert: the clinical-safety
@@ -91,18 +80,7 @@ function shareOf(logFile: string): ReplicaShare {
 
 export async function raceEscalationOnTwoReplicas(options: ReplicaRaceOptions = {}): Promise<ReplicaRace> {
   const stepMs = options.stepMs ?? 2_000;
-  const dataDir = mkdtempSync(join(tmpdir(), 'imaging-replicas-'));
-  prepareDataDir(dataDir);
-  const demoOptions: DemoOptions = {
-    explore: false,
-    scenario: false,
-    dataDir,
-    host: '127.0.0.1',
-    portBase: await freePortBase(),
-  };
-  const topology = demoTopology(demoOptions);
-  writeFileSync(topologyFile(dataDir), `${JSON.stringify(topology, null, 2)}\n`);
-  await ensureDevCredentials(topology, dataDir);
+  const { dataDir, options: demoOptions, topology } = await freshWorld('imaging-replicas-');
   const embedded = storeLocations({}, dataDir);
   const stores = options.stores ?? {
     hub: embedded.hub,

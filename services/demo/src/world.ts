@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ensureDevCredentials } from '@imaging/auth';
 import { devTopology } from '@imaging/config';
 import type { Topology } from '@imaging/config';
 import { randomTestNhsNumber } from '@imaging/fhir';
 import type { ServiceSpec } from '@imaging/service-process';
-import { isPortFree } from '@imaging/service-process';
+import { freePortBase as freeServicePortBase } from '@imaging/service-process';
 import type { DemoOptions } from './options.ts';
 import { DEFAULT_PORT_BASE } from './options.ts';
 
@@ -41,6 +43,33 @@ export function topologyFile(dataDir: string): string {
   return join(dataDir, 'topology.json');
 }
 
+/**
+ * A data dir ready for the services to start: emptied (prepareDataDir), the topology written where they
+ * read it, and the development keys and client registry made.
+ */
+export async function prepareWorld(dataDir: string, topology: Topology): Promise<void> {
+  prepareDataDir(dataDir);
+  writeFileSync(topologyFile(dataDir), `${JSON.stringify(topology, null, 2)}\n`);
+  await ensureDevCredentials(topology, dataDir);
+}
+
+/** A prepared world in a new temporary dir, on free ports (for the benchmarks and the replica race). */
+export async function freshWorld(
+  prefix: string,
+): Promise<{ dataDir: string; options: DemoOptions; topology: Topology }> {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const options: DemoOptions = {
+    explore: false,
+    scenario: false,
+    dataDir,
+    host: '127.0.0.1',
+    portBase: await freePortBase(),
+  };
+  const topology = demoTopology(options);
+  await prepareWorld(dataDir, topology);
+  return { dataDir, options, topology };
+}
+
 export function storeLocations(
   options: Pick<DemoOptions, 'hapiUrl'>,
   dataDir: string,
@@ -61,15 +90,14 @@ export const DEMO_DELIVERY = {
   DELIVERY_LEASE: '2s',
 } as const;
 
-/** A port base whose hub port and three gateway ports (+101..+103) are all free now (for tests). */
-export async function freePortBase(host = '127.0.0.1'): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const ports = [base, base + 101, base + 102, base + 103];
-    if ((await Promise.all(ports.map((p) => isPortFree(p, host)))).every(Boolean)) return base;
-  }
-  throw new Error('no free port base found');
+/** The demo's ports, as offsets from its port base: the hub, the flow view, the three gateways. */
+export const DEMO_PORT_OFFSETS = [0, 100, 101, 102, 103] as const;
+
+/** A port base whose demo ports are all free now (for tests, benchmarks and the conformance suite). */
+export function freePortBase(host = '127.0.0.1'): Promise<number> {
+  return freeServicePortBase(DEMO_PORT_OFFSETS, host);
 }
+
 /**
  * The clinical safety scene's windows, short so that an alert is missed, escalated and answered within
  * seconds: a CRITICAL alert is due 10 s after its report is issued, each escalation step waits 30 s, and the

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isPortFree } from '@imaging/service-process';
+import { freePortBase } from '@imaging/service-process';
 
 /**
  * The real demo with `--explore`, as the browser test and the benchmark use it: the hub and three gateways as
@@ -22,18 +22,9 @@ export interface DemoRun {
 
 const DEMO = join(import.meta.dirname, '../../../demo/src/main.ts');
 
-/** A port base whose hub (+0), flow view (+100) and gateways (+101..+103) are all free now. */
-async function freePortBase(): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const ports = [base, base + 100, base + 101, base + 102, base + 103];
-    if ((await Promise.all(ports.map((p) => isPortFree(p, '127.0.0.1')))).every(Boolean)) return base;
-  }
-  throw new Error('no free port base found');
-}
-
 export async function startDemoRun(timeoutMs = 240_000): Promise<DemoRun> {
-  const portBase = await freePortBase();
+  // The demo's hub (+0), flow view (+100) and gateways (+101..+103).
+  const portBase = await freePortBase([0, 100, 101, 102, 103]);
   const dataDir = mkdtempSync(join(tmpdir(), 'imaging-flow-view-'));
   const child: ChildProcess = spawn(
     process.execPath,
