@@ -1,3 +1,3 @@
 export { escapeHtml, Html, html, type Part, trusted } from './template.ts';
-export { NHSUK_DIST, nhsukStylesheet } from './nhsuk.ts';
+export { nhsukDist, nhsukStylesheet } from './nhsuk.ts';
 export { ageText, clockTime, dateTime } from './uk-time.ts';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NHSUK_DIST, nhsukStylesheet } from '@imaging/html';
+import { nhsukDist, nhsukStylesheet } from '@imaging/html';
 import { Hono } from 'hono';
 import type { AppEnv } from '../deps.ts';
 
@@ -25,9 +25,9 @@ export function assetRoutes(): Hono<AppEnv> {
     ['flow.js', { body: readFileSync(join(OWN, 'flow.js'), 'utf8'), type: TYPES.js as string }],
   ]);
   // The icons the CSS refers to (url(/assets/images/…)); only these names are served, read once.
-  for (const name of readdirSync(join(NHSUK_DIST, 'assets', 'images'))) {
+  for (const name of readdirSync(join(nhsukDist(), 'assets', 'images'))) {
     const type = TYPES[name.split('.').at(-1) ?? ''];
-    if (type) files.set(`images/${name}`, { body: readFileSync(join(NHSUK_DIST, 'assets', 'images', name)), type });
+    if (type) files.set(`images/${name}`, { body: readFileSync(join(nhsukDist(), 'assets', 'images', name)), type });
   }
   const app = new Hono<AppEnv>();
   app.get('/*', (c) => {
