@@ -19,6 +19,7 @@ import {
   risIssuesReport,
   risRecordsStudy,
   risWorksOrder,
+  breachWhenDue,
   stored,
   tasksSeen,
 } from './safety-world.ts';
@@ -52,16 +53,9 @@ export async function suspectedCesScenario(world: SafetyWorld): Promise<void> {
   );
   const { order } = await risWorksOrder(world, ['accepted']);
 
-  // A minute before the 4 hours are up, nothing is due.
-  world.clock.advance(4 * HOUR - MINUTE);
-  await world.runSafetyJob();
-  expect(await tasksSeen(world, 'midlands', RIS_CLIENT, 'resolve-breach')).toEqual([]);
-
-  // At 4 hours the MRI is not done: a breach RM1 sees, and a Flag on the patient.
-  world.clock.advance(MINUTE);
-  await world.runSafetyJob();
-  const breaches = await tasksSeen(world, 'midlands', RIS_CLIENT, 'resolve-breach');
-  const flags = await stored<Flag>(world, 'midlands', 'Flag');
+  // Nothing a minute before the 4 hours are up; at 4 hours the MRI is not done: a breach RM1 sees, and a
+  // Flag on the patient.
+  const { breaches, flags } = await breachWhenDue(world, 4 * HOUR);
   if (on) {
     expect(breaches).toHaveLength(1);
     expect(breaches[0]).toMatchObject({

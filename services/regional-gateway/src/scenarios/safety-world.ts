@@ -4,6 +4,7 @@ import type {
   Communication,
   DiagnosticReport,
   Endpoint,
+  Flag,
   ImagingStudy,
   Resource,
   ServiceRequest,
@@ -13,6 +14,7 @@ import { CODE_SYSTEMS, searchAll, SYSTEMS } from '@imaging/fhir';
 import type { AlertCategory, WithId } from '@imaging/fhir';
 import { exampleDiagnosticReport, exampleEndpoint, exampleImagingStudy, examplePatient } from '@imaging/fhir/examples';
 import { deliverDue } from '../domain/delivery.ts';
+import { MINUTE } from './scenario.ts';
 import { runSafetyPass } from '../domain/safety.ts';
 import type { ConnectedOptions, ConnectedRegion } from '../testing/national.ts';
 import { connectedRegions } from '../testing/national.ts';
@@ -121,6 +123,23 @@ export async function tasksSeen(
   return (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as WithId<Task>);
 }
 
+/**
+ * Runs the safety job a minute before a turnaround target falls due (`dueIn` from now), where RM1 must see
+ * no breach yet, and again when it is due; returns the breach Tasks RM1 sees then, and the midlands' Flags.
+ */
+export async function breachWhenDue(world: SafetyWorld, dueIn: number) {
+  world.clock.advance(dueIn - MINUTE);
+  await world.runSafetyJob();
+  const early = await tasksSeen(world, 'midlands', RIS_CLIENT, 'resolve-breach');
+  if (early.length) throw new Error(`a breach a minute before its due time: ${early.map((t) => t.id).join(', ')}`);
+  world.clock.advance(MINUTE);
+  await world.runSafetyJob();
+  return {
+    breaches: await tasksSeen(world, 'midlands', RIS_CLIENT, 'resolve-breach'),
+    flags: await stored<Flag>(world, 'midlands', 'Flag'),
+  };
+}
+
 /** The RIS takes the new order through `statuses` (each a versioned update); returns the Task and its order. */
 export async function risWorksOrder(world: SafetyWorld, statuses: Task['status'][]) {
   let [task] = (await tasksSeen(world, 'midlands', RIS_CLIENT, 'fulfil')).filter((t) => t.status === 'requested');
@@ -205,7 +224,7 @@ export async function risIssuesReport(
   return issued;
 }
 
-/** A region's resources of one type as its store holds them (what no client API serves yet, e.g. Flags). */
+/** A region's resources of one type as its store holds them, whoever may read them. */
 export function stored<T extends Resource>(world: SafetyWorld, region: string, type: T['resourceType'], query = {}) {
   const deps = world.regions[region]?.deps;
   if (!deps) throw new Error(`no region ${region}`);
