@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { OPERATIONS_DOC, onProject, taggedCommands } from './operations-doc.ts';
+import { OPERATIONS_DOC, onProject, restoreSteps, taggedCommands } from './operations-doc.ts';
 
 const fence = '```';
 
@@ -47,5 +47,20 @@ describe("the operator's guide's commands", () => {
         scripts.some((s) => s.includes(must)),
         must,
       ).toBe(true);
+  });
+
+  it('restore for real in three steps: only PostgreSQL up, the database replaced by the backup, the rest started', () => {
+    const { stop, restore, start } = restoreSteps();
+    expect(stop.script).toMatch(/ down\n.* up -d postgres\n.*pg_isready/s);
+    expect(restore.script).toMatch(
+      /dropdb .* hapi && createdb .* hapi && pg_restore .* -d hapi .*< backups\/hapi\.dump$/,
+    );
+    expect(start.script).toMatch(/ up -d$/);
+    // The password only ever from the mounted secret.
+    expect(restore.script).toContain('PGPASSWORD=$(cat /run/secrets/db-password)');
+    const backup = taggedCommands(readFileSync(OPERATIONS_DOC, 'utf8')).find((b) => b.script.includes('pg_dump'));
+    expect(backup?.script).toContain('backups/hapi.dump');
+    expect(backup?.script).not.toMatch(/rm -r backups/);
+    expect(() => restoreSteps(`${fence}sh restore\necho one\n${fence}`)).toThrow(/1 `sh restore` blocks, not 3/);
   });
 });

@@ -31,21 +31,41 @@ export function onProject(script: string, project: string, composeFile: string):
     .replaceAll('-p imaging-connect ', `-p ${project} `);
 }
 
-/** Runs every tagged block, in order, against a running topology; the number run. */
-export async function operationsCommands(options: {
+/** Where and how a run of the doc's commands happens: the run's own project, compose file and directory. */
+export type CommandTarget = {
   project: string;
   composeFile: string;
-  run: (command: string, args: string[]) => { ok: boolean; out: string };
-  log: string;
-}): Promise<number> {
+  /** The directory the commands run in (where the backup's `backups/` goes). */
+  cwd: string;
+  run: (command: string, args: string[], options: { cwd: string }) => { ok: boolean; out: string };
+};
+
+/** Runs one block as written, on the target's project; a throw names the block's line in the doc. */
+export function runBlock(block: { line: number; script: string }, target: CommandTarget): void {
+  try {
+    target.run('sh', ['-euc', onProject(block.script, target.project, target.composeFile)], { cwd: target.cwd });
+  } catch (err) {
+    throw new Error(`docs/operations.md line ${block.line}: ${(err as Error).message}`);
+  }
+}
+
+/** Runs every `sh ops` block, in order, against a running topology; the number run. */
+export function operationsCommands(target: CommandTarget): number {
   const blocks = taggedCommands(readFileSync(OPERATIONS_DOC, 'utf8'));
   if (blocks.length === 0) throw new Error('docs/operations.md has no `sh ops` block');
-  for (const block of blocks) {
-    try {
-      options.run('sh', ['-euc', onProject(block.script, options.project, options.composeFile)]);
-    } catch (err) {
-      throw new Error(`docs/operations.md line ${block.line}: ${(err as Error).message}`);
-    }
-  }
+  for (const block of blocks) runBlock(block, target);
   return blocks.length;
+}
+
+/**
+ * The real restore's three `sh restore` blocks, in the doc's order: stop everything and start only
+ * PostgreSQL; replace the database with the backup; start the rest. The smoke test checks the
+ * database between them.
+ */
+export function restoreSteps(markdown = readFileSync(OPERATIONS_DOC, 'utf8')) {
+  const blocks = taggedCommands(markdown, 'restore');
+  const [stop, restore, start] = blocks;
+  if (blocks.length !== 3 || !stop || !restore || !start)
+    throw new Error(`docs/operations.md has ${blocks.length} \`sh restore\` blocks, not 3 (stop, restore, start)`);
+  return { stop, restore, start };
 }

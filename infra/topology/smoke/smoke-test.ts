@@ -2,16 +2,18 @@
  * The production topology, run for real: builds the images (from cache when present), brings the
  * compose topology up with Podman, runs the API guide's cross-region case (docs/api.md, from
  * discovery to the GP receiving the report) through the real services on HAPI and PostgreSQL,
- * checks HAPI's rows in PostgreSQL per partition, restarts everything (`down`, `up`) and checks that
- * nothing was lost, runs the operator's guide's commands (docs/operations.md), then tears down what
- * it made, and only that. Every command's output is kept in one log, which must not show the
- * database password.
+ * checks HAPI's rows in PostgreSQL per partition, runs the operator's guide's commands
+ * (docs/operations.md) with its backup, writes once more, and restarts everything once, as the guide's
+ * real restore does (`down`, PostgreSQL alone, `pg_restore`, `up`): nothing was lost across `down`,
+ * the restore brings back exactly the backup, and the API serves it. Then it tears down what it made,
+ * and only that. Every command's output is kept in one log, which must not show the database password.
  *
  *   sudo sh infra/toolchain/with-node24.sh node infra/topology/smoke/smoke-test.ts [--keep]
  *
  * Needs root (rootful Podman): it runs infra/podman/setup.sh when podman-compose is missing.
  */
 import { spawnSync } from 'node:child_process';
+import { request } from 'node:http';
 import {
   appendFileSync,
   copyFileSync,
@@ -27,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { devClientKey, devTokenSource, signClientAssertion, type TokenSource, tokenEndpointOf } from '@imaging/auth';
 import type { GuideRun } from '@imaging/demo/api-guide';
 import { parseGuide, runExample, urlMap } from '@imaging/demo/api-guide';
-import { operationsCommands } from './operations-doc.ts';
+import { type CommandTarget, operationsCommands, restoreSteps, runBlock } from './operations-doc.ts';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const TOPOLOGY = join(REPO, 'infra/topology');
@@ -35,6 +37,8 @@ const HUB = 'http://127.0.0.1:4000';
 const PORTS = [4000, 4101, 4102, 4103];
 /** The API guide's sections that make one cross-region case: north orders from midlands, and gets the report. */
 const LAST_SECTION = 'The GP receives the result';
+/** A patient the GP registers after the backup: the restore must take it away. Not one of docs/api.md's. */
+const LATE_NHS_NUMBER = '9990000042';
 
 const keep = process.argv.includes('--keep');
 const started = performance.now();
@@ -50,9 +54,13 @@ const say = (text: string) => {
 };
 
 /** Runs a command, its output into the log (never to the console); its stdout, or a throw naming the command. */
-function run(command: string, args: string[], options: { allowFail?: boolean; env?: NodeJS.ProcessEnv } = {}) {
+function run(
+  command: string,
+  args: string[],
+  options: { allowFail?: boolean; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+) {
   const result = spawnSync(command, args, {
-    cwd: REPO,
+    cwd: options.cwd ?? REPO,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, ...options.env },
@@ -90,18 +98,6 @@ async function waitHealthy(timeoutS: number) {
   }
 }
 
-/** HAPI's current resources per partition, from its own tables. */
-const rowsPerPartition = () =>
-  Object.fromEntries(
-    sql(
-      'select p.part_name, count(*) from hfj_resource r join hfj_partition p on p.part_id = r.partition_id where r.res_deleted_at is null group by 1 order by 1',
-    )
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.split('|') as [string, string])
-      .map(([name, n]) => [name, Number(n)]),
-  );
-
 /** Every live resource HAPI holds, as `<partition> <type>/<id>` (what `down` and `up` must not lose). */
 const storedResources = () =>
   new Set(
@@ -111,6 +107,19 @@ const storedResources = () =>
       .split('\n')
       .filter(Boolean),
   );
+
+/** The number of resources per partition in a set of `<partition> <type>/<id>`. */
+function perPartition(resources: Set<string>) {
+  const counts: Record<string, number> = {};
+  for (const r of [...resources].sort()) {
+    const partition = r.slice(0, r.indexOf(' '));
+    counts[partition] = (counts[partition] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** The members of `a` that `b` lacks. */
+const missingFrom = (a: Set<string>, b: Set<string>) => [...a].filter((r) => !b.has(r));
 
 /** A client on the host: its key from the credentials volume the hub made, its token from the hub's public URL. */
 function hostClients() {
@@ -175,6 +184,58 @@ async function follow(url: string, token: string) {
   return (await res.json()) as { resourceType: string; id?: string };
 }
 
+/**
+ * A request to a gateway as a client on the host, on a connection of its own; its status and JSON body.
+ * Not fetch's pooled connections: the commands before it run synchronously (spawnSync), and fetch sent
+ * on a keep-alive socket the gateway had closed meanwhile ("other side closed").
+ */
+function call(method: string, url: string, token: string, body?: unknown) {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise<{ status: number; body: { resourceType: string; id?: string } }>((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        agent: false,
+        timeout: 30_000,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/fhir+json',
+          ...(payload ? { 'content-type': 'application/fhir+json' } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+          } catch {
+            reject(new Error(`${method} ${url} answered ${res.statusCode}, not JSON: ${text.slice(0, 200)}`));
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer in 30 s')));
+    req.on('error', (err) => reject(new Error(`${method} ${url}: ${err.message}`)));
+    req.end(payload);
+  });
+}
+
+/** Registers the late patient with the north gateway (docs/api.md, "Registering a patient"). */
+const registerLatePatient = (token: string) =>
+  call('POST', 'http://127.0.0.1:4101/fhir/Patient', token, {
+    resourceType: 'Patient',
+    identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: LATE_NHS_NUMBER }],
+    name: [{ use: 'official', family: 'Testpatient', given: ['Late'] }],
+    gender: 'unknown',
+    birthDate: '1970-01-01',
+  });
+
 function assertSame(label: string, before: unknown, after: unknown) {
   if (JSON.stringify(before) !== JSON.stringify(after))
     throw new Error(`${label}: before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
@@ -230,29 +291,67 @@ async function main() {
   if (pointers < 1) throw new Error('no locator pointer (DocumentReference) in the hub partition');
   say(`locator: ${pointers} pointer(s) at the hub`);
 
-  const rows = rowsPerPartition();
+  const beforeBackup = storedResources();
+  const rows = perPartition(beforeBackup);
   say(`PostgreSQL: hfj_resource rows ${JSON.stringify(rows)}`);
   for (const p of ['hub', 'north', 'midlands']) if (!rows[p]) throw new Error(`no rows in HAPI partition ${p}`);
 
-  const stored = storedResources();
-  say('down, then up');
-  compose('down');
-  compose('up', '-d');
-  await waitHealthy(900);
-  // Nothing lost: every resource is still there. There may be more: on the way down a gateway stores the
-  // records of reads it was still holding (written in the background), and its jobs run again on the way up.
-  const after = storedResources();
-  const lost = [...stored].filter((r) => !after.has(r));
-  if (lost.length) throw new Error(`lost across down and up: ${lost.slice(0, 10).join(', ')} (${lost.length} in all)`);
-  say(
-    `PostgreSQL after down and up: all ${stored.size} resources still there, ${after.size} now ${JSON.stringify(rowsPerPartition())}`,
-  );
-  const again = await follow(fullUrl, await clients.token('gp-n81001'));
-  assertSame('the Task after down and up', task.id, again.id);
-  say('nothing lost across down and up');
+  // The guide's commands, its backup among them, into this run's directory (backups/hapi.dump). The
+  // services keep running, and may write while the dump is taken: what it holds lies between the two.
+  const target: CommandTarget = { project, composeFile: join(work, 'compose.yaml'), cwd: work, run };
+  const ran = operationsCommands(target);
+  const afterBackup = storedResources();
+  say(`docs/operations.md: ${ran} commands ran, the backup taken`);
 
-  const ran = await operationsCommands({ project, composeFile: join(work, 'compose.yaml'), run, log });
-  say(`docs/operations.md: ${ran} commands ran`);
+  // Written after the backup: it must survive `down`, and the restore must take it away.
+  // With the token already held: a token request now would go through fetch's pool (see call).
+  const late = await registerLatePatient(gp);
+  if (late.status !== 201 || !late.body.id) throw new Error(`registering the late patient answered ${late.status}`);
+  const lateResource = `north Patient/${late.body.id}`;
+  const written = storedResources();
+  if (!written.has(lateResource)) throw new Error(`${lateResource} is not in PostgreSQL`);
+
+  // One restart, as the guide's real restore does it: down, PostgreSQL alone, pg_restore, up.
+  const steps = restoreSteps();
+  say('down, then PostgreSQL alone (docs/operations.md, restore)');
+  runBlock(steps.stop, target);
+  // Nothing lost across down, in the volume. There may be more: on the way down a gateway stores the
+  // records of reads it was still holding.
+  const survived = storedResources();
+  const lost = missingFrom(written, survived);
+  if (lost.length) throw new Error(`lost across down: ${lost.slice(0, 10).join(', ')} (${lost.length} in all)`);
+  say(`nothing lost across down: all ${written.size} resources, the late patient among them, still in PostgreSQL`);
+
+  runBlock(steps.restore, target);
+  // Exactly the backup: all that was stored before the dump began, nothing that was not there when it ended.
+  const restored = storedResources();
+  const notRestored = missingFrom(beforeBackup, restored);
+  const notInBackup = missingFrom(restored, afterBackup);
+  if (notRestored.length || notInBackup.length)
+    throw new Error(
+      `the restore is not the backup: missing ${notRestored.slice(0, 5).join(', ') || 'none'}, extra ${notInBackup.slice(0, 5).join(', ') || 'none'}`,
+    );
+  assertSame('the late patient after the restore', false, restored.has(lateResource));
+  say(
+    `restored: ${restored.size} resources ${JSON.stringify(perPartition(restored))}, as at the backup ` +
+      `(${beforeBackup.size} before it, ${afterBackup.size} after); ${survived.size - restored.size} written since, gone`,
+  );
+
+  say('up');
+  runBlock(steps.start, target);
+  await waitHealthy(900);
+  const gpAgain = await clients.token('gp-n81001');
+  const again = await follow(fullUrl, gpAgain);
+  assertSame('the Task after the restore', task.id, again.id);
+  const gone = await call('GET', `http://127.0.0.1:4101/fhir/Patient/${late.body.id}`, gpAgain);
+  assertSame(`GET Patient/${late.body.id} (written after the backup) after the restore`, 404, gone.status);
+  // The region no longer knows the late patient (201, not 200), and takes a new write.
+  const anew = await registerLatePatient(gpAgain);
+  assertSame('registering the late patient again after the restore', 201, anew.status);
+  say(
+    `the API serves the restored case (Task/${again.id}), not the late patient, and registers it anew ` +
+      `(Patient/${anew.body.id}; before the restore Patient/${late.body.id})`,
+  );
 
   const logText = readFileSync(log, 'utf8');
   if (password.length < 16 || logText.includes(password)) throw new Error(`the database password appears in ${log}`);
@@ -285,7 +384,9 @@ try {
   teardown();
   say('passed');
 } catch (err) {
-  process.stderr.write(`topology: FAILED: ${(err as Error).message}\n`);
+  // A network error's reason is in its cause (fetch says only "fetch failed").
+  const cause = (err as Error).cause as Error | undefined;
+  process.stderr.write(`topology: FAILED: ${(err as Error).message}${cause ? ` (${cause.message})` : ''}\n`);
   try {
     for (const s of ['hub', 'gateway-north', 'gateway-midlands', 'hapi'])
       run('podman', ['logs', '--tail', '40', container(s)], { allowFail: true });
