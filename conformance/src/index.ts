@@ -10,13 +10,31 @@ export {
   LOCAL_HAPI_IMAGE_NAME,
   PARTITIONS,
 } from './server/hapi-container.ts';
-export { startHapiJar, waitForMetadata } from './server/hapi-jar.ts';
+export {
+  buildJar,
+  HAPI_DIR,
+  HAPI_JAR,
+  PREVIOUS_HAPI_JAR,
+  REPO_ROOT,
+  startHapiJar,
+  waitForMetadata,
+} from './server/hapi-jar.ts';
 export type { StartedHapiJar, HapiJarOptions } from './server/hapi-jar.ts';
 export { detectContainerRuntime } from './server/container-runtime.ts';
 export type { ContainerRuntime } from './server/container-runtime.ts';
 export { describeServer, ensurePartitions, resolveTarget } from './server/resolve.ts';
 export type { HapiMode } from './server/resolve.ts';
 export type { ResolvedTarget, TargetInfo } from './server/types.ts';
+export {
+  createRunDatabase,
+  describeRows,
+  dropRunDatabase,
+  hapiDatabaseEnvironment,
+  hapiRows,
+  postgresServerFromEnv,
+  psql,
+} from './server/postgres.ts';
+export type { HapiRows, PostgresDatabase, PostgresServer } from './server/postgres.ts';
 export { prepareServer } from './server/prepare.ts';
 export { allDeviations, knownDeviation, SERVER_DEVIATIONS } from './deviations.ts';
 export type { RecordedDeviation, ServerKind } from './deviations.ts';

@@ -7,6 +7,10 @@
 #   ./run.sh stop            stop the background server
 #   ./run.sh status          print the base URL if the background server is up
 #   ./run.sh build           only build target/hapi-fhir-server.jar
+#   ./run.sh build-previous  only build the launcher at the HAPI release before (pom.xml profile
+#                            previous-hapi) as target/previous-hapi/hapi-fhir-server.jar
+#   ./run.sh migrate         build if needed, bring the database's schema up to this HAPI release
+#                            (HAPI's own migration tasks), then exit
 #
 # Settings are HAPI_* environment variables (see README.md), passed straight through.
 # HAPI_JAVA_OPTS replaces the default JVM options; HAPI_START_TIMEOUT (seconds, default 600)
@@ -15,6 +19,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 jar="$here/target/hapi-fhir-server.jar"
+previous_jar="$here/target/previous-hapi/hapi-fhir-server.jar"
 state="$here/.cache"
 pidfile="$state/hapi.pid"
 logfile="$state/hapi.log"
@@ -26,15 +31,22 @@ host="${HAPI_BIND:-127.0.0.1}"
 base="http://$host:$port/fhir"
 java_opts="${HAPI_JAVA_OPTS:--Xms256m -Xmx1536m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError}"
 
-build() {
-	if [ -f "$jar" ] && [ -z "$(find "$here/pom.xml" "$here/src" -newer "$jar" -print -quit)" ]; then
+# build_jar JAR [maven options]: builds JAR unless it is newer than pom.xml and src/
+build_jar() {
+	out=$1
+	shift
+	if [ -f "$out" ] && [ -z "$(find "$here/pom.xml" "$here/src" -newer "$out" -print -quit)" ]; then
 		return 0
 	fi
-	echo "building $jar ..." >&2
+	echo "building $out ..." >&2
 	# offline first (everything already in ~/.m2), then online
-	if ! (cd "$here" && mvn -q -B -o package -DskipTests >/dev/null 2>&1); then
-		(cd "$here" && mvn -q -B package -DskipTests)
+	if ! (cd "$here" && mvn -q -B -o package -DskipTests "$@" >/dev/null 2>&1); then
+		(cd "$here" && mvn -q -B package -DskipTests "$@")
 	fi
+}
+
+build() {
+	build_jar "$jar"
 }
 
 running() {
@@ -48,6 +60,14 @@ ready() {
 case "${1:-}" in
 build)
 	build
+	;;
+build-previous)
+	build_jar "$previous_jar" -Pprevious-hapi
+	;;
+migrate)
+	build
+	# shellcheck disable=SC2086
+	exec java $java_opts -jar "$jar" migrate
 	;;
 stop)
 	if running; then
@@ -105,7 +125,7 @@ status)
 	exec java $java_opts -jar "$jar"
 	;;
 *)
-	echo "usage: $0 [--background | stop | status | build]" >&2
+	echo "usage: $0 [--background | stop | status | build | build-previous | migrate]" >&2
 	exit 2
 	;;
 esac

@@ -8,6 +8,8 @@ import { freePort } from '@imaging/service-process';
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 export const HAPI_DIR = join(REPO_ROOT, 'infra/hapi-fhir');
 export const HAPI_JAR = join(HAPI_DIR, 'target/hapi-fhir-server.jar');
+/** The same launcher at the HAPI release before (pom.xml, profile `previous-hapi`), for the upgrade test. */
+export const PREVIOUS_HAPI_JAR = join(HAPI_DIR, 'target/previous-hapi/hapi-fhir-server.jar');
 
 export interface StartedHapiJar {
   baseUrl: string;
@@ -24,6 +26,8 @@ export interface HapiJarOptions {
   startupTimeoutMs?: number;
   /** Extra HAPI_* settings. */
   env?: Record<string, string>;
+  /** The launcher jar to run; default: HAPI_JAR, built when missing. */
+  jar?: string;
   log?: (line: string) => void;
 }
 
@@ -31,14 +35,22 @@ export interface HapiJarOptions {
 export async function ensureHapiJar(log: (line: string) => void = () => undefined): Promise<string> {
   if (existsSync(HAPI_JAR)) return HAPI_JAR;
   log(`conformance: building ${HAPI_JAR} with infra/hapi-fhir/run.sh build (Maven) ...`);
+  return await buildJar('build', HAPI_JAR);
+}
+
+/**
+ * Brings a launcher jar up to date with infra/hapi-fhir/run.sh (`build` or `build-previous`), which
+ * builds it only when it is missing or older than pom.xml or src/.
+ */
+export async function buildJar(command: 'build' | 'build-previous', jar: string): Promise<string> {
   const code = await new Promise<number | null>((done) => {
-    const child = spawn('sh', [join(HAPI_DIR, 'run.sh'), 'build'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn('sh', [join(HAPI_DIR, 'run.sh'), command], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.once('exit', (c) => done(c));
     child.once('error', () => done(-1));
   });
-  if (code !== 0 || !existsSync(HAPI_JAR))
-    throw new Error(`infra/hapi-fhir/run.sh build failed (exit ${code}); is Maven (mvn) installed?`);
-  return HAPI_JAR;
+  if (code !== 0 || !existsSync(jar))
+    throw new Error(`infra/hapi-fhir/run.sh ${command} failed (exit ${code}); is Maven (mvn) installed?`);
+  return jar;
 }
 
 /**
@@ -50,7 +62,7 @@ export async function startHapiJar(options: HapiJarOptions): Promise<StartedHapi
   mkdirSync(options.workDir, { recursive: true });
   // A private copy: a rebuild of infra/hapi-fhir while the server runs must not pull classes from under it.
   const jar = join(options.workDir, 'hapi-fhir-server.jar');
-  copyFileSync(await ensureHapiJar(log), jar);
+  copyFileSync(options.jar ?? (await ensureHapiJar(log)), jar);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}/fhir`;
   const logFile = join(options.workDir, 'hapi-jar.log');

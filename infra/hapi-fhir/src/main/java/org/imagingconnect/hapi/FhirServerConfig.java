@@ -44,6 +44,7 @@ import javax.sql.DataSource;
 import org.hibernate.boot.model.naming.CamelCaseToUnderscoresNamingStrategy;
 import org.hibernate.cfg.AvailableSettings;
 import org.hibernate.search.mapper.orm.cfg.HibernateOrmMapperSettings;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.orm.jpa.hibernate.SpringImplicitNamingStrategy;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -85,6 +86,11 @@ public class FhirServerConfig {
 
 	@Bean(destroyMethod = "close")
 	public DataSource dataSource() {
+		return newDataSource(settings);
+	}
+
+	/** The pool of the server, and of `migrate` on its own. */
+	static HikariDataSource newDataSource(ServerSettings settings) {
 		HikariConfig config = new HikariConfig();
 		config.setPoolName("hapi");
 		config.setDriverClassName(settings.jdbcDriver());
@@ -95,19 +101,29 @@ public class FhirServerConfig {
 		return new HikariDataSource(config);
 	}
 
+	/** HAPI's migration tasks, run before anything reads a table. */
+	@Bean
+	public SchemaMigration.Outcome schemaMigration(DataSource dataSource) {
+		SchemaMigration.Outcome outcome = SchemaMigration.migrate(settings, dataSource);
+		LoggerFactory.getLogger("org.imagingconnect.hapi").info("Database {}", outcome.describe());
+		return outcome;
+	}
+
 	@Primary
 	@Bean
 	public LocalContainerEntityManagerFactoryBean entityManagerFactory(
 			ConfigurableListableBeanFactory beanFactory,
 			FhirContext fhirContext,
 			JpaStorageSettings storageSettings,
-			DataSource dataSource) {
+			DataSource dataSource,
+			SchemaMigration.Outcome schemaMigration) {
 		LocalContainerEntityManagerFactoryBean factory =
 				HapiEntityManagerFactoryUtil.newEntityManagerFactory(beanFactory, fhirContext, storageSettings);
 		Map<String, Object> jpa = new HashMap<>();
 		jpa.put(AvailableSettings.DIALECT, settings.hibernateDialect());
-		// Schema: created on an empty database, extended by Hibernate on upgrade.
-		jpa.put(AvailableSettings.HBM2DDL_AUTO, "update");
+		// The schema is HAPI's migration tasks' (SchemaMigration); Hibernate's update would add new
+		// tables and columns but never run HAPI's data migrations, type changes or drops.
+		jpa.put(AvailableSettings.HBM2DDL_AUTO, "none");
 		jpa.put(AvailableSettings.SCANNER, "org.hibernate.boot.archive.scan.internal.DisabledScanner");
 		jpa.put(AvailableSettings.IMPLICIT_NAMING_STRATEGY, SpringImplicitNamingStrategy.class.getName());
 		jpa.put(AvailableSettings.PHYSICAL_NAMING_STRATEGY, CamelCaseToUnderscoresNamingStrategy.class.getName());

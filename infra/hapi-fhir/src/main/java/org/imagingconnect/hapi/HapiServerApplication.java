@@ -1,5 +1,6 @@
 package org.imagingconnect.hapi;
 
+import com.zaxxer.hikari.HikariDataSource;
 import java.util.HashMap;
 import java.util.Map;
 import org.springframework.boot.Banner;
@@ -12,7 +13,8 @@ import org.springframework.context.annotation.Import;
 /**
  * Launcher: an embedded Tomcat serving HAPI's RestfulServer at /fhir. No classpath scanning and
  * no Spring Boot auto-configuration beyond the servlet web server itself; every setting comes
- * from {@link ServerSettings} (environment variables).
+ * from {@link ServerSettings} (environment variables). With the argument {@code migrate} it only
+ * brings the database schema up to this HAPI release ({@link SchemaMigration}) and exits.
  */
 @SpringBootConfiguration
 @Import({
@@ -33,6 +35,13 @@ public class HapiServerApplication {
 			System.exit(2);
 			return;
 		}
+		if (args.length > 0) {
+			if (args.length == 1 && args[0].equals("migrate")) {
+				System.exit(migrateOnly(settings));
+			}
+			System.err.println("hapi-fhir: usage: java -jar hapi-fhir-server.jar [migrate]");
+			System.exit(2);
+		}
 
 		Map<String, Object> props = new HashMap<>();
 		props.put("server.port", settings.port);
@@ -52,5 +61,18 @@ public class HapiServerApplication {
 		app.setDefaultProperties(props);
 		app.addInitializers(context -> context.getBeanFactory().registerSingleton("serverSettings", settings));
 		app.run(args);
+	}
+
+	/** Runs HAPI's migration tasks on the configured database, without the server: 0 when done. */
+	private static int migrateOnly(ServerSettings settings) {
+		try (HikariDataSource dataSource = FhirServerConfig.newDataSource(settings)) {
+			SchemaMigration.Outcome outcome = SchemaMigration.migrate(settings, dataSource);
+			System.out.println("hapi-fhir: migrated " + settings.dbUrlForLog() + ": " + outcome.describe());
+			return 0;
+		} catch (RuntimeException e) {
+			// HAPI has logged the failing task and its SQL error; this line is for the operator's script
+			System.err.println("hapi-fhir: migration of " + settings.dbUrlForLog() + " failed: " + e.getMessage());
+			return 1;
+		}
 	}
 }
