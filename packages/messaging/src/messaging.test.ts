@@ -1,9 +1,11 @@
-import type { Bundle, MessageHeader, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { NHS_NUMBER_SYSTEM, OutcomeError, SYSTEMS } from '@imaging/fhir';
+import type { Bundle, MessageHeader, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { isBuiltFromValidated, NHS_NUMBER_SYSTEM, ODS_SYSTEM, OutcomeError, SYSTEMS } from '@imaging/fhir';
+import { exampleFulfilmentTask, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { describe, expect, it } from 'vitest';
 import { buildMessage } from './build.ts';
 import { ORDER_REQUEST, TASK_UPDATE } from './events.ts';
-import { entriesOf, parseMessage } from './parse.ts';
+import type { MessageEntry, ParsedMessage } from './parse.ts';
+import { entriesOf, parseMessage, validateReceived } from './parse.ts';
 import { buildResponse } from './response.ts';
 
 const patient: Patient = {
@@ -188,5 +190,75 @@ describe('buildResponse', () => {
     expect(header.response).toMatchObject({ identifier: request.header.id, code: 'ok' });
     expect(header.destination?.[0]?.endpoint).toBe('imaging-north');
     expect(response.entry?.[1]?.resource?.resourceType).toBe('OperationOutcome');
+  });
+});
+
+describe('validateReceived', () => {
+  const ods = (code: string) => ({ identifier: { system: ODS_SYSTEM, value: code } });
+  /** An order message as a sender's gateway builds it, from resources valid under our profiles. */
+  function validOrderMessage(change: { patient?: Partial<Patient>; task?: Partial<Task> } = {}): Bundle {
+    return buildMessage({
+      event: ORDER_REQUEST,
+      timestamp: '2026-11-23T10:00:00Z',
+      sourceService: 'imaging-north',
+      destinationService: 'imaging-midlands',
+      focus: exampleServiceRequest({ id: 'o', subject: { reference: 'Patient/p' } }),
+      resources: [
+        examplePatient({ id: 'p', ...change.patient }),
+        exampleFulfilmentTask({
+          id: 't',
+          focus: { reference: 'ServiceRequest/o' },
+          for: { reference: 'Patient/p' },
+          ...change.task,
+        }),
+      ],
+      identifierOf: () => undefined,
+    });
+  }
+  const copies = (message: ParsedMessage) => message.entries;
+
+  it('passes a valid message and marks it, and the entries it was told are copied, as validated', () => {
+    const message = parseMessage(validOrderMessage());
+    const [order, patient, task] = message.entries;
+    validateReceived(message, [order as MessageEntry, patient as MessageEntry]);
+    expect(isBuiltFromValidated(message.bundle)).toBe(true);
+    expect([order, patient, task].map((e) => isBuiltFromValidated(e?.resource as Resource))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(isBuiltFromValidated(message.header)).toBe(false);
+  });
+
+  it('checks the copied entries against our profiles, at their place in the message (422), and marks nothing', () => {
+    const badNhs = { identifier: [{ system: NHS_NUMBER_SYSTEM, value: '9434765918' }] };
+    const message = parseMessage(validOrderMessage({ patient: badNhs, task: { owner: ods('not an ODS code') } }));
+    const err = rejection(() => validateReceived(message, copies(message)));
+    expect(err.status).toBe(422);
+    expect(err.outcome.issue.map((i) => i.expression?.[0])).toEqual([
+      'Bundle.entry[2].resource.identifier[0].value',
+      'Bundle.entry[3].resource.owner.identifier.value',
+    ]);
+    expect(isBuiltFromValidated(message.bundle)).toBe(false);
+    expect(message.entries.some((e) => isBuiltFromValidated(e.resource))).toBe(false);
+    // An entry the receiver keeps no copy of is not held to the profiles (a Task update need not be a whole Task).
+    validateReceived(message, []);
+    expect(isBuiltFromValidated(message.bundle)).toBe(true);
+  });
+
+  it('refuses a code outside its required value set anywhere in the message, copied or not (422)', () => {
+    const message = parseMessage(validOrderMessage({ task: { priority: 'whenever' as Task['priority'] } }));
+    const err = rejection(() => validateReceived(message, []));
+    expect(err.status).toBe(422);
+    expect(err.outcome.issue.map((i) => i.expression?.[0])).toEqual(['Bundle.entry[3].resource.priority']);
+  });
+
+  it('no longer counts an entry, or the message, as validated once changed', () => {
+    const message = parseMessage(validOrderMessage());
+    validateReceived(message, copies(message));
+    const patient = entriesOf<Patient>(message, 'Patient')[0]?.resource as Patient;
+    patient.gender = 'female';
+    expect(isBuiltFromValidated(patient)).toBe(false);
+    expect(isBuiltFromValidated(message.bundle)).toBe(false);
   });
 });

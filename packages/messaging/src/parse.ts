@@ -1,5 +1,15 @@
 import type { Bundle, MessageHeader, OperationOutcomeIssue, Resource, ResourceType } from '@medplum/fhirtypes';
-import { badRequest, invalid, issue, OutcomeError, unprocessableIssues, wellFormedIssues } from '@imaging/fhir';
+import {
+  badRequest,
+  builtFromValidated,
+  bundleFindings,
+  invalid,
+  issue,
+  OutcomeError,
+  outcomeErrorFor,
+  unprocessableIssues,
+  wellFormedIssues,
+} from '@imaging/fhir';
 import type { MessageEventDefinition } from './events.ts';
 import { findMessageEvent } from './events.ts';
 import { mapReferences } from './build.ts';
@@ -118,6 +128,30 @@ export function parseMessage(bundle: Bundle): ParsedMessage {
     sourceService: header.source?.endpoint as string,
     destinationService: header.destination?.[0]?.endpoint as string,
   };
+}
+
+/**
+ * Validates a received message in full, once, at the trust boundary: the whole Bundle against base R4,
+ * which covers each resource it carries as if it were validated alone (the parse's own check of the
+ * Bundle, remembered, so it is not made again), and `copied` (the entries the receiver stores copies
+ * of) against our profiles too, their references to other entries resolved by full URL. Throws a 400
+ * for structure, else a 422, each problem at its place in the message.
+ *
+ * The Bundle (to be stored as the receipt) and each entry in `copied` are then marked as validated
+ * (`builtFromValidated`): what the receiver builds from them, while they are unchanged, is stored
+ * without being validated again. The other entries are not marked: they are checked against base R4
+ * only, so what is built from them is validated when stored.
+ */
+export function validateReceived(message: ParsedMessage, copied: readonly MessageEntry[]): void {
+  const error = outcomeErrorFor(
+    bundleFindings(
+      message.bundle,
+      copied.map((e) => e.index),
+    ),
+  );
+  if (error) throw error;
+  builtFromValidated(message.bundle);
+  for (const entry of copied) builtFromValidated(entry.resource);
 }
 
 function checkEntries(event: MessageEventDefinition, entries: MessageEntry[]): OperationOutcomeIssue[] {

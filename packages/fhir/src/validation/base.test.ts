@@ -201,3 +201,66 @@ describe('the same content checked again', () => {
     expect(baseFindings({ ...malformed(), gender: 'female' }).codes).toEqual([]);
   });
 });
+
+describe('a Bundle carrying resources', () => {
+  const message = (...resources: object[]) => ({
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: resources.map((resource, i) => ({ fullUrl: `urn:uuid:00000000-0000-4000-8000-00000000000${i}`, resource })),
+  });
+  const urn = (i: number) => `urn:uuid:00000000-0000-4000-8000-00000000000${i}`;
+  const everything = (found: BaseFindingsLike) => brief([...found.structure, ...found.codes, ...found.references]);
+  type BaseFindingsLike = ReturnType<typeof baseFindings>;
+  const task = { resourceType: 'Task', status: 'requested', intent: 'order' };
+  const order = {
+    resourceType: 'ServiceRequest',
+    status: 'active',
+    intent: 'order',
+    subject: { reference: 'Patient/p' },
+  };
+
+  it('finds every problem a carried resource has alone, at its entry: its own invariants and id too', () => {
+    // Each is wrong alone; the first three are what Medplum checks only at the root of what it validates.
+    const wrong: [object, string][] = [
+      [{ ...order, orderDetail: [{ text: 'contrast' }] }, ''], // prr-1: orderDetail without code
+      [{ ...task, authoredOn: '2026-02-01T00:00:00Z', lastModified: '2026-01-01T00:00:00Z' }, ''], // inv-1
+      [{ ...task, id: 'not an id!' }, '.id'],
+      [{ ...task, status: 'bogus' }, '.status'],
+      [{ ...task, owner: 7 }, '.owner'],
+      [{ ...order, subject: { reference: 'Endpoint/e' } }, '.subject'],
+      [{ ...task, note: [{ text: 'Nul\u0000' }] }, '.note[0].text'],
+    ];
+    for (const [resource, at] of wrong) {
+      const alone = everything(baseFindings(resource));
+      const type = (resource as { resourceType: string }).resourceType;
+      expect(alone, JSON.stringify(resource)).toContainEqual([expect.any(String), `${type}${at}`]);
+      expect(everything(baseFindings(message(task, resource))), JSON.stringify(resource)).toContainEqual([
+        expect.any(String),
+        `Bundle.entry[1].resource${at}`,
+      ]);
+    }
+    const nested = message(message(task, { ...task, id: 'bad id' }));
+    expect(brief(baseFindings(nested).structure)).toContainEqual([
+      'structure',
+      'Bundle.entry[0].resource.entry[1].resource.id',
+    ]);
+    expect(baseFindings(message(task, order, { ...task, id: 'ok-1' }))).toEqual({
+      structure: [],
+      codes: [],
+      references: [],
+    });
+  });
+
+  it("checks a urn:uuid reference to an entry as a reference to that entry's type", () => {
+    const patient = { resourceType: 'Patient' };
+    const organisation = { resourceType: 'Organization', name: 'x' };
+    const to = (i: number) => ({ ...order, subject: { reference: urn(i) } });
+    expect(baseFindings(message(patient, to(0))).references).toEqual([]);
+    expect(brief(baseFindings(message(organisation, to(0))).references)).toEqual([
+      ['business-rule', 'Bundle.entry[1].resource.subject'],
+    ]);
+    // An element that may point at any resource, and a urn that is no entry's (the message's own rules refuse that).
+    expect(baseFindings(message(organisation, { ...task, focus: { reference: urn(0) } })).references).toEqual([]);
+    expect(baseFindings(message(organisation, to(7))).references).toEqual([]);
+  });
+});

@@ -1,6 +1,13 @@
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { tryGetDataType, validateResource } from '@medplum/core';
-import type { InternalTypeSchema } from '@medplum/core';
+import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import {
+  createConstraintIssue,
+  evalFhirPathTyped,
+  parseFhirPath,
+  toTypedValue,
+  tryGetDataType,
+  validateResource,
+} from '@medplum/core';
+import type { FhirPathAtom, InternalTypeSchema, TypedValue } from '@medplum/core';
 import { loadFhirDefinitionsFor, resourceTypesIn } from '../definitions.ts';
 import { issue } from '../outcomes.ts';
 import type { BoundValues } from './required-bindings.ts';
@@ -92,19 +99,112 @@ function uncachedBaseFindings(resource: unknown): BaseFindings {
       }),
     );
   }
+  if (r.resourceType === 'Bundle') structure.push(...carriedResourceIssues(r as Bundle, 'Bundle'));
   // Medplum cannot tell the type behind a `urn:uuid:` reference, and says so in a warning. Our own
-  // rules resolve those against the transaction's entries; inside a stored Bundle (a message kept in
-  // the outbox) they point at that Bundle's own entries. So only literal `Type/id` mismatches count.
+  // rules resolve those against the transaction's entries; inside a Bundle they point at its own
+  // entries, whose types it tells (urnReferenceIssue). Other than those, only literal `Type/id`
+  // mismatches count.
+  const urnTypes = r.resourceType === 'Bundle' ? entryTypes(r as Bundle) : new Map<string, string>();
   const isUrnWarning = (i: OperationOutcomeIssue) => !!i.details?.text?.includes('got "urn:uuid:');
   const isReferenceWarning = (i: OperationOutcomeIssue) =>
     i.severity === 'warning' && !!i.details?.text?.startsWith('Invalid reference') && !isUrnWarning(i);
+  const asError = (i: OperationOutcomeIssue) => ({ ...i, severity: 'error' as const, code: 'business-rule' as const });
   return {
     structure: structure.filter((i) => !isReferenceWarning(i) && !(i.severity === 'warning' && isUrnWarning(i))),
     codes: requiredBindingIssues(bound),
-    references: structure
-      .filter(isReferenceWarning)
-      .map((i) => ({ ...i, severity: 'error' as const, code: 'business-rule' as const })),
+    references: [
+      ...structure.filter(isReferenceWarning).map(asError),
+      ...structure.flatMap((i) => {
+        const wrong = i.severity === 'warning' && isUrnWarning(i) ? urnReferenceIssue(i, urnTypes) : undefined;
+        return wrong ? [asError(wrong)] : [];
+      }),
+    ],
   };
+}
+
+/**
+ * What Medplum's validator checks of a resource validated alone but not of one a Bundle carries, so that
+ * a Bundle's findings cover each resource it carries as if that were validated alone (a receiver that has
+ * validated a message in full stores what it builds from the carried resources without validating them
+ * again): the invariants of the carried resource's own type (prr-1 of a ServiceRequest, inv-1 of a Task),
+ * which Medplum checks only at the root of what it validates, and our check of its id.
+ */
+function carriedResourceIssues(bundle: Bundle, path: string): OperationOutcomeIssue[] {
+  const entries: unknown[] = Array.isArray(bundle.entry) ? bundle.entry : [];
+  return entries.flatMap((entry, i) => {
+    const resource = (entry as { resource?: unknown } | null)?.resource as Resource | undefined;
+    if (!resource || typeof resource !== 'object' || typeof resource.resourceType !== 'string') return [];
+    const at = `${path}.entry[${i}].resource`;
+    const issues = ownInvariantIssues(resource, at);
+    if (resource.id !== undefined && !isFhirId(resource.id))
+      issues.push(
+        issue({
+          code: 'structure',
+          text: `'${String(resource.id)}' is not a valid id (1–64 of A-Z a-z 0-9 - .)`,
+          expression: `${at}.id`,
+        }),
+      );
+    if (resource.resourceType === 'Bundle') issues.push(...carriedResourceIssues(resource as Bundle, at));
+    return issues;
+  });
+}
+
+/** The invariants Medplum's validator does not check (its `skippedConstraintKeys`). */
+const UNCHECKED_INVARIANTS: ReadonlySet<string> = new Set(['ele-1', 'dom-3', 'org-1', 'sdf-19']);
+const UCUM: TypedValue = toTypedValue('http://unitsofmeasure.org');
+const parsedInvariants = new Map<string, FhirPathAtom>();
+
+/** The first invariant of the resource's own type it breaks, as Medplum's validator finds it at the root. */
+function ownInvariantIssues(resource: Resource, path: string): OperationOutcomeIssue[] {
+  const value = toTypedValue(resource);
+  const variables = { '%context': value, '%resource': value, '%rootResource': value, '%ucum': UCUM };
+  for (const invariant of tryGetDataType(resource.resourceType)?.constraints ?? []) {
+    if (invariant.severity !== 'error' || UNCHECKED_INVARIANTS.has(invariant.key)) continue;
+    let expression = parsedInvariants.get(invariant.expression);
+    if (!expression) {
+      expression = parseFhirPath(invariant.expression);
+      parsedInvariants.set(invariant.expression, expression);
+    }
+    let met = false;
+    try {
+      const result = evalFhirPathTyped(expression, [value], variables);
+      met = result.length === 1 && result[0]?.value === true;
+    } catch {
+      // As Medplum does: an invariant that cannot be evaluated on this content is not met.
+    }
+    if (!met) return [createConstraintIssue(path, invariant)];
+  }
+  return [];
+}
+
+/** The resource type of each entry of a Bundle, by its `urn:uuid:` full URL. */
+function entryTypes(bundle: Bundle): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const entry of Array.isArray(bundle.entry) ? bundle.entry : []) {
+    const type = (entry?.resource as { resourceType?: unknown } | undefined)?.resourceType;
+    if (typeof entry?.fullUrl === 'string' && entry.fullUrl.startsWith('urn:uuid:') && typeof type === 'string')
+      types.set(entry.fullUrl, type);
+  }
+  return types;
+}
+
+const URN_WARNING = /^Invalid reference: got "(urn:uuid:[^"]*)", expected "(.*)"$/;
+
+/**
+ * Medplum's warning about a `urn:uuid:` reference to an entry of the Bundle, checked as a literal reference
+ * to that entry's type would be: the problem when the element may not point at that type, else undefined.
+ * A copy stored from the entry holds a literal reference in its place (the store resolves the urn).
+ */
+function urnReferenceIssue(
+  warning: OperationOutcomeIssue,
+  urnTypes: ReadonlyMap<string, string>,
+): OperationOutcomeIssue | undefined {
+  const [, urn, expected] = URN_WARNING.exec(warning.details?.text ?? '') ?? [];
+  const type = urn ? urnTypes.get(urn) : undefined;
+  if (!type || !expected) return undefined;
+  const allowed = expected.split('", "');
+  if (allowed.includes(`http://hl7.org/fhir/StructureDefinition/${type}`)) return undefined;
+  return { ...warning, details: { text: `Invalid reference: got "${type}" (${urn}), expected "${expected}"` } };
 }
 
 /**

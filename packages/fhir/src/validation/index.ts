@@ -16,6 +16,7 @@ export {
   assertWellFormed,
   wellFormedIssues,
   validationFindings,
+  bundleFindings,
   outcomeErrorFor,
 } from './validate.ts';
 export type { ValidationFindings } from './validate.ts';

@@ -1,6 +1,7 @@
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { invalid, issue, OutcomeError, unprocessableIssues } from '../outcomes.ts';
 import { baseFindings } from './base.ts';
+import type { BaseFindings } from './base.ts';
 import type { ValidationContext } from './context.ts';
 import { PROFILE_URLS, profileIssues } from './profiles/index.ts';
 
@@ -16,15 +17,41 @@ const isError = (i: OperationOutcomeIssue) => i.severity === 'error' || i.severi
 /** Everything wrong with a resource, split by kind. */
 export function validationFindings(resource: Resource, ctx: ValidationContext = {}): ValidationFindings {
   const base = baseFindings(resource);
-  const structurallyValid = !base.structure.some(isError);
+  return withProfileRules(base, profileRuleIssues(resource, ctx, base));
+}
+
+/**
+ * Everything wrong with a Bundle and the resources it carries: base R4 of the whole, which covers each
+ * carried resource as if it were validated alone (see baseFindings), and our profiles' rules for the
+ * entries at `profiled`, their `urn:uuid:` references to other entries resolved by full URL. Issues are
+ * at `Bundle.entry[i].resource…`. For a receiver that stores copies of those entries: one validation of
+ * the message instead of one of the message and one of each copy.
+ */
+export function bundleFindings(bundle: Bundle, profiled: readonly number[]): ValidationFindings {
+  const base = baseFindings(bundle);
+  const entries = Array.isArray(bundle.entry) ? bundle.entry : [];
+  const urnTypes = urnTypesOf(entries);
+  const profile = profiled.flatMap((i) => {
+    const resource = entries[i]?.resource;
+    return resource ? profileRuleIssues(resource, { urnTypes }, base).map((issue) => atEntry(issue, i, resource)) : [];
+  });
+  return withProfileRules(base, profile);
+}
+
+/** Our profile's rules for a resource (and its claimed profiles), as far as its base findings let them run. */
+function profileRuleIssues(resource: Resource, ctx: ValidationContext, base: BaseFindings): OperationOutcomeIssue[] {
   const profile: OperationOutcomeIssue[] = [];
   try {
     profile.push(...profileMismatchIssues(resource));
     profile.push(...profileIssues(resource, { ...ctx, resource }));
   } catch (err) {
     // Rules assume base R4 structure; on a malformed resource the structure issues already say why.
-    if (structurallyValid) throw err;
+    if (!base.structure.some(isError)) throw err;
   }
+  return profile;
+}
+
+function withProfileRules(base: BaseFindings, profile: OperationOutcomeIssue[]): ValidationFindings {
   // One issue per problem: a place already reported (a structure error, or an earlier rule) is not
   // reported again. Our profile's reference rules come before Medplum's generic reference findings.
   const seen = new Set(base.structure.filter(isError).flatMap((i) => i.expression ?? []));
@@ -36,6 +63,28 @@ export function validationFindings(resource: Resource, ctx: ValidationContext = 
     return true;
   });
   return { structure: base.structure, rules };
+}
+
+/** The resource type of each entry with a `urn:uuid:` full URL, for rules that check references to entries. */
+export function urnTypesOf(entries: readonly BundleEntry[]): Map<string, string> {
+  const urnTypes = new Map<string, string>();
+  for (const entry of entries) {
+    if (entry?.fullUrl?.startsWith('urn:uuid:') && entry.resource?.resourceType)
+      urnTypes.set(entry.fullUrl, entry.resource.resourceType);
+  }
+  return urnTypes;
+}
+
+/** An issue about an entry's resource, at its place in the Bundle: `Task.status` → `Bundle.entry[2].resource.status`. */
+export function atEntry(issue: OperationOutcomeIssue, index: number, resource: Resource): OperationOutcomeIssue {
+  const base = `Bundle.entry[${index}].resource`;
+  const type = resource.resourceType;
+  const expression = (issue.expression ?? [type]).map((e) => {
+    if (e === type) return base;
+    if (e.startsWith(`${type}.`)) return `${base}${e.slice(type.length)}`;
+    return `${base}.${e}`;
+  });
+  return { ...issue, expression };
 }
 
 /**

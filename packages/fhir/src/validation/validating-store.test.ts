@@ -260,6 +260,16 @@ describe('validatingStore with trustBuilt', () => {
     expect(await patients()).toBe(0);
   });
 
+  it('marks what is built from marked sources only while each source is unchanged', async () => {
+    const source = builtFromValidated(examplePatient());
+    await trusting.create(builtFromValidated(unvalidatable(), [source]));
+    expect(await patients()).toBe(1);
+    source.gender = 'female';
+    expect((await rejected(trusting.create(builtFromValidated(unvalidatable(), [source])))).status).toBe(422);
+    expect((await rejected(trusting.create(builtFromValidated(unvalidatable(), [examplePatient()])))).status).toBe(422);
+    expect(await patients()).toBe(1);
+  });
+
   it('is off by default: a store without trustBuilt validates marked resources too', async () => {
     const strict = validatingStore(inner);
     expect((await rejected(strict.create(builtFromValidated(unvalidatable())))).status).toBe(422);

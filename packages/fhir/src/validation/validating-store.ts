@@ -1,6 +1,6 @@
 import type { Bundle, OperationOutcomeIssue, Resource, ResourceType } from '@medplum/fhirtypes';
 import type { FhirStore } from '../store/port.ts';
-import { assertValid, outcomeErrorFor, validationFindings } from './validate.ts';
+import { assertValid, atEntry, outcomeErrorFor, urnTypesOf, validationFindings } from './validate.ts';
 
 const WRITES = new Set(['POST', 'PUT']);
 
@@ -13,9 +13,13 @@ const built = new WeakMap<object, string>();
  * validating it again, as long as its content is still what it was when marked. Validation is most
  * of the CPU a write costs, and an order was otherwise validated four times on its way through one
  * gateway. The builders' output is still proven valid: the tests' stores validate every write.
+ *
+ * With `from`, the resources it was built from: marked only if each of them is itself marked (validated,
+ * for a received message's entries) and unchanged since, so a source changed after it was checked makes
+ * what is built from it be validated again.
  */
-export function builtFromValidated<T extends Resource>(resource: T): T {
-  built.set(resource, JSON.stringify(resource));
+export function builtFromValidated<T extends Resource>(resource: T, from: readonly Resource[] = []): T {
+  if (from.every(isBuiltFromValidated)) built.set(resource, JSON.stringify(resource));
   return resource;
 }
 
@@ -81,11 +85,7 @@ export function validatingStore(store: FhirStore, options: ValidatingStoreOption
 
 function validateTransaction(bundle: Bundle, trusted: (resource: Resource) => boolean): void {
   const entries = bundle.entry ?? [];
-  const urnTypes = new Map<string, string>();
-  for (const entry of entries) {
-    if (entry.fullUrl?.startsWith('urn:uuid:') && entry.resource?.resourceType)
-      urnTypes.set(entry.fullUrl, entry.resource.resourceType);
-  }
+  const urnTypes = urnTypesOf(entries);
   const structure: OperationOutcomeIssue[] = [];
   const rules: OperationOutcomeIssue[] = [];
   entries.forEach((entry, i) => {
@@ -98,16 +98,4 @@ function validateTransaction(bundle: Bundle, trusted: (resource: Resource) => bo
   });
   const error = outcomeErrorFor({ structure, rules });
   if (error) throw error;
-}
-
-/** `Task.status` → `Bundle.entry[2].resource.status`. */
-function atEntry(issue: OperationOutcomeIssue, index: number, resource: Resource): OperationOutcomeIssue {
-  const base = `Bundle.entry[${index}].resource`;
-  const type = resource.resourceType;
-  const expression = (issue.expression ?? [type]).map((e) => {
-    if (e === type) return base;
-    if (e.startsWith(`${type}.`)) return `${base}${e.slice(type.length)}`;
-    return `${base}.${e}`;
-  });
-  return { ...issue, expression };
 }

@@ -90,20 +90,29 @@ export async function routeMessage(
   const relayed = authority.authorised
     ? await forward(deps, receiver, bundle, headers)
     : { status: 403, body: authority.refusal };
-  await recordAudit(deps.store, {
-    subtype: 'message-routed',
-    action: 'E',
-    from: { caller },
-    to: { regionId: receiver.regionId, ...(receiver.regionName ? { regionName: receiver.regionName } : {}) },
-    requestor: 'from',
-    nhsNumbers: nhsNumbersIn(message),
-    data: [{ what: focusReference(message), detail: { event: `${message.event.system}|${message.event.code}` } }],
-    requestId: headers.requestId,
-    correlationId: headers.correlationId,
-    outcome: { status: relayed.status, text: outcomeText(relayed) },
-    recorded: deps.clock.now(),
-    observer: deps.hubUrl,
-  });
+  await recordAudit(
+    deps.store,
+    {
+      subtype: 'message-routed',
+      action: 'E',
+      from: { caller },
+      to: { regionId: receiver.regionId, ...(receiver.regionName ? { regionName: receiver.regionName } : {}) },
+      requestor: 'from',
+      nhsNumbers: nhsNumbersIn(message),
+      data: [{ what: focusReference(message), detail: { event: `${message.event.system}|${message.event.code}` } }],
+      requestId: headers.requestId,
+      correlationId: headers.correlationId,
+      outcome: { status: relayed.status, text: outcomeText(relayed) },
+      recorded: deps.clock.now(),
+      observer: deps.hubUrl,
+    },
+    {
+      // The message was parsed (validated against base R4) and the headers checked above; the rest is the
+      // directory's and the token's. What the event quotes of the message keeps its R4 type (an identifier's
+      // system and value), so it is as valid here as it was there.
+      fromValidated: true,
+    },
+  );
   const log = {
     correlationId: headers.correlationId,
     requestId: headers.requestId,

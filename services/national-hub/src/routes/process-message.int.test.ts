@@ -1,5 +1,7 @@
 import {
+  allOk,
   CODE_SYSTEMS,
+  isBuiltFromValidated,
   NHS_NUMBER_SYSTEM,
   odsReference,
   OutcomeError,
@@ -9,9 +11,11 @@ import {
 } from '@imaging/fhir';
 import { EXAMPLE, exampleFulfilmentTask, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { buildMessage, MESSAGE_HEADERS, ORDER_REQUEST, TASK_UPDATE } from '@imaging/messaging';
-import type { AuditEvent, Bundle, MessageHeader, OperationOutcome, Task } from '@medplum/fhirtypes';
+import type { FhirStore } from '@imaging/fhir';
+import type { AuditEvent, Bundle, MessageHeader, OperationOutcome, Resource, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TestHub } from '../testing/index.ts';
+import type { RegionResult } from '../domain/ports.ts';
 import { routeMessage } from '../domain/router.ts';
 import { createTestHub, deadUrl, startFakeRegion, tempDataDir, topologyWith } from '../testing/index.ts';
 
@@ -379,5 +383,65 @@ describe('when the receiver fails', () => {
     expect(issue?.details?.text).toBe('No Task T-1 here');
     expect(issue?.expression).toEqual(['Bundle.entry[1].resource.identifier']);
     expect(((await audits()).at(-1) as AuditEvent).outcome).toBe('4');
+  });
+});
+
+describe("the routed message's AuditEvent", () => {
+  const gateway = { clientId: 'gateway-north', kind: 'gateway' as const, region: 'north' };
+  /** The hub's domain, with the receiver answering `answer`, and a note of each resource created and whether it was marked. */
+  function routing(answer: RegionResult<Resource>) {
+    const created: [string, boolean][] = [];
+    const store: FhirStore = {
+      ...hub.store,
+      description: hub.store.description,
+      async create(resource, options) {
+        created.push([resource.resourceType, isBuiltFromValidated(resource)]);
+        return hub.store.create(resource, options);
+      },
+    };
+    const deps = {
+      store,
+      regions: { call: async <T>() => answer as RegionResult<T> },
+      clock: systemClock,
+      logger: hub.logger,
+      hubUrl: hub.publicUrl,
+    };
+    const send = (requestId: string) =>
+      routeMessage(deps, gateway, taskUpdate('imaging-north', 'imaging-midlands'), {
+        target: 'imaging-midlands',
+        requestId,
+        correlationId: 'case-audit-text',
+      });
+    return { created, send };
+  }
+  const refusal = (text: string): RegionResult<Resource> => ({
+    answered: true,
+    ok: false,
+    status: 422,
+    outcome: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid', details: { text } }] },
+    text,
+  });
+  const auditOf = async (requestId: string) =>
+    (await audits()).find((a) => a.entity?.some((e) => e.what?.identifier?.value === requestId)) as AuditEvent;
+
+  it('is built from validated input only, so marked as such; the test store validates it all the same', async () => {
+    const { created, send } = routing({ answered: true, ok: true, status: 200, body: allOk('Processed') });
+    expect((await send('req-audit-marked')).status).toBe(200);
+    expect(created).toEqual([['AuditEvent', true]]);
+    expect((await auditOf('req-audit-marked')).outcomeDesc).toBe('Processed');
+  });
+
+  it("keeps a receiver's answer that no R4 string could hold as text that one can", async () => {
+    const odd = routing(refusal('No Task\u0000 here\u0007, \ud800 nor \tthere'));
+    expect((await odd.send('req-audit-odd')).status).toBe(422);
+    expect((await auditOf('req-audit-odd')).outcomeDesc).toBe('No Task  here , \ufffd nor \tthere');
+    expect(odd.created).toEqual([['AuditEvent', true]]);
+
+    await routing(refusal(' \n ')).send('req-audit-blank');
+    expect((await auditOf('req-audit-blank')).outcomeDesc).toBe('422');
+
+    await routing(refusal('x'.repeat(10_000))).send('req-audit-long');
+    const long = (await auditOf('req-audit-long')).outcomeDesc as string;
+    expect([long.length, long.endsWith('x…')]).toEqual([4000, true]);
   });
 });

@@ -13,8 +13,10 @@ import type {
 } from '@medplum/fhirtypes';
 import {
   allOk,
+  builtFromValidated,
   conflict,
   forbidden,
+  isBuiltFromValidated,
   odsOf,
   OutcomeError,
   retryOnConflict,
@@ -25,7 +27,7 @@ import {
   unprocessable,
 } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
-import type { ParsedMessage } from '@imaging/messaging';
+import type { MessageEntry, ParsedMessage } from '@imaging/messaging';
 import {
   ALERT_ACKNOWLEDGED,
   ALERT_ACTION_RECORDED,
@@ -36,6 +38,7 @@ import {
   parseMessage,
   REPORT_ISSUED,
   TASK_UPDATE,
+  validateReceived,
 } from '@imaging/messaging';
 import { alertCopyFrom, alertUpdateFrom } from './alert-messages.ts';
 import { messageReceivedAudit } from './change-audits.ts';
@@ -86,6 +89,9 @@ export async function processMessage(
   if (await searchOne(deps.store, 'Bundle', receiptQuery)) {
     return { response: respond(deps, message, allOk(`Message ${requestId} was already processed`)), duplicate: true };
   }
+  // The trust boundary: the message is validated in full here, once, with the entries this region keeps
+  // copies of; the receipt and what is built from those entries are then stored without validating again.
+  validateReceived(message, copiedEntries(message));
   const receipt: BundleEntry = {
     resource: received,
     request: { method: 'POST', url: 'Bundle', ifNoneExist: receiptQuery },
@@ -119,7 +125,29 @@ function withFreshUrns(entries: BundleEntry[]): BundleEntry[] {
     if (entry.fullUrl?.startsWith('urn:uuid:'))
       text = text.replaceAll(entry.fullUrl, `urn:uuid:${crypto.randomUUID()}`);
   }
-  return JSON.parse(text) as BundleEntry[];
+  // Only urns changed, each to a new one for the same entry: what was built from validated input still is.
+  return (JSON.parse(text) as BundleEntry[]).map((entry, i) => {
+    const before = entries[i]?.resource;
+    return entry.resource && before && isBuiltFromValidated(before)
+      ? { ...entry, resource: builtFromValidated(entry.resource) }
+      : entry;
+  });
+}
+
+/**
+ * The carried entries this region stores copies of, bar its own labels and references, so validated in
+ * full on arrival: an order's Patient, ServiceRequest and Task. The others are stored only after a change
+ * that can make a valid resource invalid, so what is built from them is validated when stored: a report's
+ * and a study's logical references resolved to literal ones (base R4 checks a literal reference's type, not
+ * a logical one's), a Task update or an alert's outcome merged into this region's own Task.
+ */
+function copiedEntries(message: ParsedMessage): MessageEntry[] {
+  if (message.event !== ORDER_REQUEST) return [];
+  return [
+    ...entriesOf<Patient>(message, 'Patient'),
+    ...entriesOf<ServiceRequest>(message, 'ServiceRequest'),
+    ...entriesOf<Task>(message, 'Task'),
+  ];
 }
 
 function respond(deps: GatewayDeps, message: ParsedMessage, outcome: OperationOutcome): Bundle {
@@ -171,9 +199,11 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
     identifier: `${nhsIdentifier.system}|${nhsIdentifier.value}`,
   });
   // An existing Patient gains the new organisations' access; the carried one is stored only if new.
+  // Each copy is built from a carried entry validated on arrival (copiedEntries), or from this store's own
+  // Patient, with this region's labels and references: marked so, unless its source changed since.
   const patientEntry: BundleEntry = existingPatient
     ? {
-        resource: withAccess(existingPatient, organisations),
+        resource: builtFromValidated(withAccess(existingPatient, organisations)),
         request: {
           method: 'PUT',
           url: `Patient/${existingPatient.id}`,
@@ -182,13 +212,23 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
       }
     : {
         fullUrl: patient.fullUrl,
-        resource: labelledAs(patient.resource, organisations),
+        resource: builtFromValidated(labelledAs(patient.resource, organisations), [patient.resource]),
         request: { method: 'POST', url: 'Patient', ifNoneExist: identifierQuery(nhsIdentifier) },
       };
   const patientRef = existingPatient ? `Patient/${existingPatient.id}` : patient.fullUrl;
   const retarget = <T extends Resource>(r: T): T =>
     JSON.parse(JSON.stringify(r).replaceAll(patient.fullUrl, patientRef)) as T;
-  const localOrder = share(retarget(order.resource));
+  const localOrder = builtFromValidated(share(retarget(order.resource)), [order.resource]);
+  const localTask = builtFromValidated(share(retarget(task.resource)), [task.resource]);
+  const watches = testWatchEntries(deps, {
+    order: localOrder,
+    orderUrl: order.fullUrl,
+    patient: { reference: patientRef },
+    correlationId:
+      (task.resource.groupIdentifier?.system === SYSTEMS.correlation && task.resource.groupIdentifier.value) ||
+      (orderIdentifier.value as string),
+    organisations: organisations.filter((o): o is string => !!o),
+  });
   return [
     patientEntry,
     {
@@ -198,19 +238,14 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
     },
     {
       fullUrl: task.fullUrl,
-      resource: share(retarget(task.resource)),
+      resource: localTask,
       request: { method: 'POST', url: 'Task', ifNoneExist: identifierQuery(taskIdentifier) },
     },
-    // This region serves the performer: it watches the order's turnaround from here.
-    ...testWatchEntries(deps, {
-      order: localOrder,
-      orderUrl: order.fullUrl,
-      patient: { reference: patientRef },
-      correlationId:
-        (task.resource.groupIdentifier?.system === SYSTEMS.correlation && task.resource.groupIdentifier.value) ||
-        (orderIdentifier.value as string),
-      organisations: organisations.filter((o): o is string => !!o),
-    }),
+    // This region serves the performer: it watches the order's turnaround from here. The watch holds the
+    // order's identifiers, performer and times, the case id and this region's own schedule.
+    ...watches.map((entry) =>
+      entry.resource ? { ...entry, resource: builtFromValidated(entry.resource, [localOrder, task.resource]) } : entry,
+    ),
   ];
 }
 
