@@ -5,6 +5,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { badRequest, gone, multipleMatches, notFound, OutcomeError, preconditionFailed } from '../../outcomes.ts';
 import type { CreateOptions, CreateResult, SearchPage, UpdateOptions, WithId } from '../port.ts';
 import { indexResource } from './indexer.ts';
+import { writeIndexRows } from './index-writer.ts';
 import type { Candidate, Window } from './plan.ts';
 import { candidatePlans } from './plan.ts';
 import type { CompiledSearch, Sql } from './query.ts';
@@ -382,7 +383,6 @@ export class SyncStore {
         content,
         pk,
       );
-      this.clearIndex(pk);
     } else {
       const result = this.stmt(
         'INSERT INTO resource (type, id, version, last_updated, content) VALUES (?, ?, ?, ?, ?)',
@@ -395,7 +395,9 @@ export class SyncStore {
       now,
       content,
     );
-    this.writeIndex(pk, stored);
+    // A deleted resource has no index rows: its new version's are all new.
+    const replacing = current !== undefined && !current.deleted;
+    writeIndexRows((sql) => this.stmt(sql), pk, stored.resourceType, now, indexResource(stored), replacing);
     return stored;
   }
 
@@ -410,24 +412,6 @@ export class SyncStore {
     if (t <= floor) t = floor + 1;
     this.lastStamp = t;
     return new Date(t).toISOString();
-  }
-
-  private writeIndex(pk: number, resource: Resource): void {
-    const rows = indexResource(resource);
-    const type = resource.resourceType;
-    const updated = resource.meta?.lastUpdated as string;
-    const token = this.stmt(
-      'INSERT INTO idx_token (pk, type, param, system, code, last_updated) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    for (const t of rows.tokens) token.run(pk, type, t.param, t.system, t.code, updated);
-    const reference = this.stmt(
-      'INSERT INTO idx_reference (pk, type, param, target, target_id, last_updated) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    for (const r of rows.references) reference.run(pk, type, r.param, r.target, r.targetId, updated);
-    const date = this.stmt('INSERT INTO idx_date (pk, type, param, lo, hi) VALUES (?, ?, ?, ?, ?)');
-    for (const d of rows.dates) date.run(pk, type, d.param, d.lo, d.hi);
-    const string = this.stmt('INSERT INTO idx_string (pk, type, param, value, value_lower) VALUES (?, ?, ?, ?, ?)');
-    for (const s of rows.strings) string.run(pk, type, s.param, s.value, s.value.toLowerCase());
   }
 
   private clearIndex(pk: number): void {
