@@ -508,6 +508,28 @@ describe('SqliteStore index rows', () => {
     expect(newest.resources.map((t) => t.id)).toEqual([a.id, b.id]);
     await store.close();
   });
+
+  it('an update whose content is the same in another key order, or with undefined members, makes no version', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const created = (
+      await store.create(task({ code: { coding: [{ system: 'urn:c', code: 'x' }] }, description: 'same' }))
+    ).resource;
+    const reordered = {
+      description: 'same',
+      code: { coding: [{ code: 'x', system: 'urn:c', display: undefined }] },
+      intent: 'order',
+      status: 'requested',
+      resourceType: 'Task',
+      id: created.id,
+      meta: { versionId: '7', lastUpdated: '2000-01-01T00:00:00Z' },
+      note: undefined,
+    } as WithId<Task>;
+    expect((await store.update(reordered)).meta?.versionId).toBe('1');
+    const deeper = await store.update({ ...created, code: { coding: [{ system: 'urn:c', code: 'y' }] } });
+    expect(deeper.meta?.versionId).toBe('2');
+    const labelled = await store.update({ ...deeper, meta: { ...deeper.meta, security: [{ code: 'x' }] } });
+    expect(labelled.meta?.versionId).toBe('3');
+  });
 });
 
 describe('SqliteStore clock', () => {
