@@ -41,6 +41,11 @@ const SEARCHES_PER_KIND = 200;
 /** Per kind and size, stop early after this long: the slow searches of a "before" run would take minutes. */
 const TIME_BUDGET_MS = 1_500;
 const TIMED_CREATES = 100;
+/** Writes per transaction in the grouped timings: about what group commit gathers under the design day's load. */
+const GROUP = 20;
+/** Groups timed per size, for creates and for updates. */
+const TIMED_GROUPS = 20;
+const TIMED_UPDATES = 100;
 const FILL_BATCH = 500;
 const STATUSES = ['requested', 'accepted', 'in-progress', 'completed'] as const;
 const ORGS = 10;
@@ -217,19 +222,52 @@ async function inBatches(store: SqliteStore, entries: BundleEntry[]): Promise<vo
   }
 }
 
+/** Per write: the elapsed time, and the process's CPU time (user and system), which the machine's load inflates less. */
+interface Timed {
+  wall: number[];
+  cpu: number[];
+}
+
+function startTimer(): { wall: number; cpu: NodeJS.CpuUsage } {
+  return { wall: performance.now(), cpu: process.cpuUsage() };
+}
+
+function stopTimer(start: { wall: number; cpu: NodeJS.CpuUsage }, into: Timed, writes: number): void {
+  const cpu = process.cpuUsage(start.cpu);
+  into.wall.push((performance.now() - start.wall) / writes);
+  into.cpu.push((cpu.user + cpu.system) / 1000 / writes);
+}
+
+/** Rows for writes made GROUP to a transaction: the elapsed time per write, and the CPU time per write. */
+function summariseGrouped(label: string, size: number, operation: string, query: string, times: Timed): Row[] {
+  const name = `${operation} (${GROUP} per commit)`;
+  return [
+    summarise(label, size, `${name}, per Task`, `transaction of ${query}`, times.wall, 1),
+    summarise(label, size, `${name}, CPU per Task`, `transaction of ${query}`, times.cpu, 1),
+  ];
+}
+
 /** Grows the store from `from` to `size` Tasks; in the history shape, Tasks leaving the live window complete. */
-async function grow({ label, store, ids }: Subject, from: number, size: number): Promise<Row> {
+async function grow({ label, store, ids }: Subject, from: number, size: number): Promise<Row[]> {
   const liveFrom = SHAPE === 'history' ? Math.max(0, size - LIVE_WINDOW) : 0;
-  const batched = Math.max(from, size - TIMED_CREATES);
-  for (let at = from; at < batched; at += FILL_BATCH) {
-    const upTo = Math.min(batched, at + FILL_BATCH);
-    const entries: BundleEntry[] = [];
-    for (let i = at; i < upTo; i++) entries.push(post(taskNumber(i, i >= liveFrom)));
-    const response = await store.transaction({ resourceType: 'Bundle', type: 'transaction', entry: entries });
-    for (const e of response.entry ?? []) ids.push(/^Task\/([^/]+)/.exec(e.response?.location ?? '')?.[1] as string);
-  }
+  const single = Math.max(from, size - TIMED_CREATES);
+  const grouped = Math.max(from, single - GROUP * TIMED_GROUPS);
+  const createInTransactions = async (start: number, end: number, batch: number, times?: Timed) => {
+    for (let at = start; at < end; at += batch) {
+      const upTo = Math.min(end, at + batch);
+      const entries: BundleEntry[] = [];
+      for (let i = at; i < upTo; i++) entries.push(post(taskNumber(i, i >= liveFrom)));
+      const t0 = startTimer();
+      const response = await store.transaction({ resourceType: 'Bundle', type: 'transaction', entry: entries });
+      if (times) stopTimer(t0, times, entries.length);
+      for (const e of response.entry ?? []) ids.push(/^Task\/([^/]+)/.exec(e.response?.location ?? '')?.[1] as string);
+    }
+  };
+  await createInTransactions(from, grouped, FILL_BATCH);
+  const groupedTimes: Timed = { wall: [], cpu: [] };
+  await createInTransactions(grouped, single, GROUP, groupedTimes);
   const createTimes: number[] = [];
-  for (let i = batched; i < size; i++) {
+  for (let i = single; i < size; i++) {
     const t0 = performance.now();
     ids.push((await store.create(taskNumber(i, true))).resource.id);
     createTimes.push(performance.now() - t0);
@@ -243,7 +281,52 @@ async function grow({ label, store, ids }: Subject, from: number, size: number):
     });
   }
   await inBatches(store, retired);
-  return summarise(label, size, 'create (one commit each)', 'POST Task', createTimes, 1);
+  return [
+    summarise(label, size, 'create (one commit each)', 'POST Task', createTimes, 1),
+    ...summariseGrouped(label, size, 'create', 'POST Task', groupedTimes),
+  ];
+}
+
+/**
+ * Status updates of live fulfilment Tasks, as the workflow makes them: the status and lastModified change
+ * (so a token row and two date rows), everything else stays. Each Task is updated to `received` and then
+ * back to `requested`, so that the searches after see the same statuses as before.
+ */
+async function updates({ label, store, ids }: Subject, size: number): Promise<Row[]> {
+  const requested: number[] = [];
+  for (let i = size - 1; i >= 0 && requested.length < GROUP * TIMED_GROUPS; i--) {
+    if (i % 5 !== 0 && taskNumber(i, true).status === 'requested' && (SHAPE === 'uniform' || i >= size - LIVE_WINDOW))
+      requested.push(i);
+  }
+  const put = (i: number, status: Task['status'], modified: number): BundleEntry => ({
+    resource: {
+      ...taskNumber(i, true),
+      id: ids[i],
+      status,
+      lastModified: new Date(Date.UTC(2026, 1, 1, 0, 0, modified)).toISOString(),
+    },
+    request: { method: 'PUT', url: `Task/${ids[i]}` },
+  });
+  const singleTimes: number[] = [];
+  const groupedTimes: Timed = { wall: [], cpu: [] };
+  for (const [step, status] of (['received', 'requested'] as const).entries()) {
+    for (const i of requested.slice(0, TIMED_UPDATES)) {
+      const resource = put(i, status, step).resource as Task & { id: string };
+      const t0 = performance.now();
+      await store.update(resource);
+      singleTimes.push(performance.now() - t0);
+    }
+    for (let at = TIMED_UPDATES; at < requested.length; at += GROUP) {
+      const entries = requested.slice(at, at + GROUP).map((i) => put(i, status, step));
+      const t0 = startTimer();
+      await store.transaction({ resourceType: 'Bundle', type: 'transaction', entry: entries });
+      stopTimer(t0, groupedTimes, entries.length);
+    }
+  }
+  return [
+    summarise(label, size, 'update (one commit each)', 'PUT Task (status)', singleTimes, 1),
+    ...summariseGrouped(label, size, 'update', 'PUT Task (status)', groupedTimes),
+  ];
 }
 
 /** One kind of search, on each subject in turn, search by search. */
@@ -280,7 +363,8 @@ async function run(sizes: number[], compared: typeof SqliteStore | undefined): P
   try {
     let from = 0;
     for (const size of sizes) {
-      for (const subject of subjects) rows.push(await grow(subject, from, size));
+      for (const subject of subjects) rows.push(...(await grow(subject, from, size)));
+      for (const subject of subjects) rows.push(...(await updates(subject, size)));
       from = size;
       for (const { label, store } of subjects) {
         const ifNoneTimes: number[] = [];

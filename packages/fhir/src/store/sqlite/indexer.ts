@@ -1,6 +1,19 @@
-import type { SearchParameter } from '@medplum/fhirtypes';
-import { evalFhirPathTyped, getSearchParameterDetails, globalSchema, toTypedValue } from '@medplum/core';
-import type { Resource } from '@medplum/fhirtypes';
+import type { Atom } from '@medplum/core';
+import {
+  AsAtom,
+  DotAtom,
+  evalFhirPathTyped,
+  FhirPathAtom,
+  FunctionAtom,
+  getSearchParameterDetails,
+  globalSchema,
+  IndexerAtom,
+  SymbolAtom,
+  toTypedValue,
+  UnionAtom,
+} from '@medplum/core';
+import type { Resource, SearchParameter } from '@medplum/fhirtypes';
+import { loadedFhirDefinitions } from '../../definitions.ts';
 import type { InstantRange } from './dates.ts';
 import { dateRange, periodRange } from './dates.ts';
 
@@ -22,9 +35,44 @@ interface TypedValue {
 
 type AnyRecord = Record<string, unknown>;
 
+/** A search parameter of a resource type, with its expression as Medplum parsed it for that type. */
+interface IndexedParameter {
+  param: SearchParameter;
+  expression: FhirPathAtom;
+  /**
+   * The property paths the expression starts from (`Task.for.where(resolve() is Patient)` → [['for']]), when
+   * it gives nothing unless the resource holds one of them; undefined when it might give values anyway.
+   */
+  paths: string[][] | undefined;
+}
+
+/** Per resource type, built once for the definitions loaded (all of R4 may replace the subset). */
+const parametersByType = new Map<string, { loaded: string; params: SearchParameter[]; indexed?: IndexedParameter[] }>();
+
+function parametersOf(resourceType: string) {
+  const loaded = loadedFhirDefinitions();
+  let entry = parametersByType.get(resourceType);
+  if (entry?.loaded !== loaded) {
+    const params = Object.values(globalSchema.types[resourceType]?.searchParams ?? {}).filter(
+      (p) => !SKIPPED.has(p.code),
+    );
+    entry = { loaded, params };
+    parametersByType.set(resourceType, entry);
+  }
+  return entry;
+}
+
 export function searchParametersOf(resourceType: string): SearchParameter[] {
-  const params = globalSchema.types[resourceType]?.searchParams ?? {};
-  return Object.values(params).filter((p) => !SKIPPED.has(p.code));
+  return parametersOf(resourceType).params;
+}
+
+function indexedParametersOf(resourceType: string): IndexedParameter[] {
+  const entry = parametersOf(resourceType);
+  entry.indexed ??= entry.params.map((param) => {
+    const expression = getSearchParameterDetails(resourceType, param).parsedExpression;
+    return { param, expression, paths: pathsOf(expression, resourceType) };
+  });
+  return entry.indexed;
 }
 
 /** `Type/id` from a relative or absolute literal reference, ignoring `_history`. */
@@ -34,20 +82,91 @@ export function normalizeReference(reference: string): { target: string; targetI
   return { target: `${m[1]}/${m[2]}`, targetId: m[2] as string };
 }
 
+/**
+ * The index rows of a resource: every search parameter of its type, each expression evaluated with
+ * Medplum's FHIRPath, except those that certainly find nothing in this resource. Most parameters of a
+ * type find nothing in a given resource (a Task has no encounter, no performer…), and telling so from
+ * its properties is cheap where evaluating is not.
+ */
 export function indexResource(resource: Resource): IndexRows {
+  return indexWith(resource, true);
+}
+
+/** The same rows, every parameter's expression evaluated: what indexResource must agree with (its tests). */
+export function indexResourceEvaluatingAll(resource: Resource): IndexRows {
+  return indexWith(resource, false);
+}
+
+function indexWith(resource: Resource, skipAbsent: boolean): IndexRows {
   const rows: IndexRows = { tokens: [], references: [], dates: [], strings: [] };
   const typed = [toTypedValue(resource)];
-  for (const param of searchParametersOf(resource.resourceType)) {
-    const details = getSearchParameterDetails(resource.resourceType, param);
+  for (const { param, expression, paths } of indexedParametersOf(resource.resourceType)) {
+    if (skipAbsent && paths && !paths.some((path) => mayHold(resource, path))) continue;
     let values: TypedValue[];
     try {
-      values = evalFhirPathTyped(details.parsedExpression, typed) as TypedValue[];
+      values = evalFhirPathTyped(expression, typed) as TypedValue[];
     } catch {
       continue; // an expression that cannot apply to this resource contributes nothing
     }
     for (const v of values) addValue(rows, param, v);
   }
   return rows;
+}
+
+/** FHIRPath functions that give nothing for nothing, whatever their arguments. */
+const EMPTY_FOR_EMPTY = new Set(['where', 'ofType', 'as', 'resolve', 'first', 'last']);
+
+/**
+ * The property paths an expression starts from, when it is a union of navigations from the resource
+ * (`Type.a.b`, then any of EMPTY_FOR_EMPTY, indexers and `as`): then it gives nothing unless the resource
+ * holds the first property of a path. Undefined for anything else (`exists()`, `and`, a constant…).
+ */
+function pathsOf(atom: Atom, resourceType: string): string[][] | undefined {
+  if (atom instanceof FhirPathAtom) return pathsOf(atom.child, resourceType);
+  if (atom instanceof UnionAtom) {
+    const left = pathsOf(atom.left, resourceType);
+    const right = pathsOf(atom.right, resourceType);
+    return left && right ? [...left, ...right] : undefined;
+  }
+  const chain = navigation(atom, resourceType);
+  return chain && chain.path.length > 0 ? [chain.path] : undefined;
+}
+
+/** The leading properties of a navigation from the resource; `open` while nothing but properties came yet. */
+function navigation(atom: Atom, resourceType: string): { path: string[]; open: boolean } | undefined {
+  if (atom instanceof SymbolAtom) return atom.name === resourceType ? { path: [], open: true } : undefined;
+  if (atom instanceof DotAtom) {
+    const left = navigation(atom.left, resourceType);
+    if (!left) return undefined;
+    if (atom.right instanceof SymbolAtom)
+      return left.open ? { path: [...left.path, atom.right.name], open: true } : left;
+    if (atom.right instanceof FunctionAtom && EMPTY_FOR_EMPTY.has(atom.right.name)) return { ...left, open: false };
+    return undefined;
+  }
+  if (atom instanceof IndexerAtom || atom instanceof AsAtom) {
+    const left = navigation(atom.left, resourceType);
+    return left && { ...left, open: false };
+  }
+  return undefined;
+}
+
+/**
+ * False when the resource certainly lacks this path. A property `p` is held under `p`, `_p` (a primitive's
+ * extensions) or `pType` (a choice); any key that starts so counts, and an array is not looked into.
+ */
+function mayHold(resource: unknown, path: string[]): boolean {
+  let node = resource;
+  for (const name of path) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return true;
+    let matches = 0;
+    for (const key of Object.keys(node)) {
+      if (key.startsWith(name) || key.startsWith(`_${name}`)) matches += key === name ? 1 : 2;
+    }
+    if (matches === 0) return false;
+    if (matches > 1) return true;
+    node = (node as AnyRecord)[name];
+  }
+  return true;
 }
 
 function addValue(rows: IndexRows, param: SearchParameter, v: TypedValue): void {

@@ -403,6 +403,135 @@ function downgradeToFirstLayout(path: string): void {
   db.close();
 }
 
+describe('SqliteStore index rows', () => {
+  /** A resource's index rows as stored, each with its rowid, in one order; `now` for a lastUpdated that is the resource's. */
+  function storedRows(path: string, resource: WithId<Task | Patient>) {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      const pk = db.prepare('SELECT pk FROM resource WHERE type = ? AND id = ?').get(resource.resourceType, resource.id)
+        ?.pk as number;
+      const stamp = (row: Record<string, unknown>) =>
+        row.last_updated === resource.meta?.lastUpdated ? 'now' : String(row.last_updated);
+      const rows = [
+        ...db
+          .prepare('SELECT rowid, param, system, code, last_updated FROM idx_token WHERE pk = ?')
+          .all(pk)
+          .map((r) => ({ rowid: r.rowid, row: `token ${r.param} ${r.system}|${r.code} ${stamp(r)}` })),
+        ...db
+          .prepare('SELECT rowid, param, target, target_id, last_updated FROM idx_reference WHERE pk = ?')
+          .all(pk)
+          .map((r) => ({ rowid: r.rowid, row: `reference ${r.param} ${r.target} ${r.target_id} ${stamp(r)}` })),
+        ...db
+          .prepare('SELECT rowid, param, lo, hi FROM idx_date WHERE pk = ?')
+          .all(pk)
+          .map((r) => ({ rowid: r.rowid, row: `date ${r.param} ${r.lo} ${r.hi}` })),
+        ...db
+          .prepare('SELECT rowid, param, value, value_lower FROM idx_string WHERE pk = ?')
+          .all(pk)
+          .map((r) => ({ rowid: r.rowid, row: `string ${r.param} ${r.value} ${r.value_lower}` })),
+      ];
+      return rows.sort((a, b) => (a.row < b.row ? -1 : a.row > b.row ? 1 : 0));
+    } finally {
+      db.close();
+    }
+  }
+
+  /** The rows the same content gets when it is written afresh, at the same time, into a store of its own. */
+  async function freshRows<T extends Task | Patient>(content: WithId<T>) {
+    const path = freshFile();
+    const store = new SqliteStore({ path, clock: { now: () => new Date(content.meta?.lastUpdated as string) } });
+    const { meta: _meta, ...rest } = content;
+    const created = await store.update(rest as WithId<T>); // a create, with the same id
+    await store.close();
+    return storedRows(path, created).map((r) => r.row);
+  }
+
+  it('an update leaves the rows a fresh write of the new content would, rewriting only those that changed', async () => {
+    const path = freshFile();
+    const store = new SqliteStore({ path });
+    const identifier = { system: CONTRACT_SYSTEM, value: 'rows' };
+    let current = (
+      await store.create(
+        task({
+          identifier: [identifier, identifier], // the same row twice
+          authoredOn: '2026-01-05T09:30:00Z',
+          for: { reference: 'Patient/p1' },
+          owner: { reference: 'Organization/o1' },
+        }),
+      )
+    ).resource;
+    const steps: Partial<Task>[] = [
+      { status: 'accepted', lastModified: '2026-01-05T10:00:00Z' },
+      { identifier: [identifier] }, // one of the two equal rows goes
+      { identifier: [identifier, { system: CONTRACT_SYSTEM, value: 'second' }], owner: undefined },
+      { for: { reference: 'Patient/p2' }, authoredOn: '2026-01-06' },
+      { description: 'indexed nowhere: every row stays, stamped with the new lastUpdated' },
+    ];
+    for (const step of steps) {
+      const before = storedRows(path, current);
+      current = await store.update({ ...current, ...step });
+      const after = storedRows(path, current);
+      expect(after.map((r) => r.row)).toEqual(await freshRows(current));
+      // a row whose content stayed is the same row: only what changed was deleted and inserted
+      const unchanged = (r: { row: string }) => r.row.replace(/ \S+$/, '');
+      const kept = before.filter((b) => after.some((a) => unchanged(a) === unchanged(b) && a.rowid === b.rowid));
+      const stayed = after.filter((a) => before.some((b) => unchanged(a) === unchanged(b)));
+      expect(kept.length).toBe(stayed.length);
+    }
+    await store.close();
+  });
+
+  it('a deleted resource has no rows, and its next version gets them all again; string rows follow a changed name', async () => {
+    const path = freshFile();
+    const store = new SqliteStore({ path });
+    const patient = (await store.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Ash', given: ['A'] }] }))
+      .resource;
+    const renamed = await store.update({ ...patient, name: [{ family: 'Birch', given: ['A'] }] });
+    expect(storedRows(path, renamed).map((r) => r.row)).toEqual(await freshRows(renamed));
+    await store.delete('Patient', patient.id);
+    expect(storedRows(path, renamed)).toEqual([]);
+    const restored = await store.update({ ...renamed, name: [{ family: 'Cedar' }] });
+    expect(storedRows(path, restored).map((r) => r.row)).toEqual(await freshRows(restored));
+    expect((await store.search('Patient', { family: 'cedar' })).resources.map((p) => p.id)).toEqual([patient.id]);
+    expect((await store.search('Patient', { family: 'birch' })).resources).toEqual([]);
+    await store.close();
+  });
+
+  it('an update that changes no indexed value still moves the resource in _sort=_lastUpdated', async () => {
+    const store = new SqliteStore({ path: freshFile() });
+    const a = (await store.create(task({ owner: { reference: 'Organization/o1' } }))).resource;
+    const b = (await store.create(task({ owner: { reference: 'Organization/o1' } }))).resource;
+    await store.update({ ...a, description: 'touched last' });
+    const oldest = await store.search<Task>('Task', { status: 'requested', _sort: '_lastUpdated' });
+    expect(oldest.resources.map((t) => t.id)).toEqual([b.id, a.id]);
+    const newest = await store.search<Task>('Task', { owner: 'Organization/o1', _sort: '-_lastUpdated' });
+    expect(newest.resources.map((t) => t.id)).toEqual([a.id, b.id]);
+    await store.close();
+  });
+
+  it('an update whose content is the same in another key order, or with undefined members, makes no version', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const created = (
+      await store.create(task({ code: { coding: [{ system: 'urn:c', code: 'x' }] }, description: 'same' }))
+    ).resource;
+    const reordered = {
+      description: 'same',
+      code: { coding: [{ code: 'x', system: 'urn:c', display: undefined }] },
+      intent: 'order',
+      status: 'requested',
+      resourceType: 'Task',
+      id: created.id,
+      meta: { versionId: '7', lastUpdated: '2000-01-01T00:00:00Z' },
+      note: undefined,
+    } as WithId<Task>;
+    expect((await store.update(reordered)).meta?.versionId).toBe('1');
+    const deeper = await store.update({ ...created, code: { coding: [{ system: 'urn:c', code: 'y' }] } });
+    expect(deeper.meta?.versionId).toBe('2');
+    const labelled = await store.update({ ...deeper, meta: { ...deeper.meta, security: [{ code: 'x' }] } });
+    expect(labelled.meta?.versionId).toBe('3');
+  });
+});
+
 describe('SqliteStore clock', () => {
   it('stamps lastUpdated from the injected clock', async () => {
     const store = new SqliteStore({ path: ':memory:', clock: { now: () => new Date('2026-03-05T10:00:00.000Z') } });

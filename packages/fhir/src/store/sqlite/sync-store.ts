@@ -5,6 +5,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { badRequest, gone, multipleMatches, notFound, OutcomeError, preconditionFailed } from '../../outcomes.ts';
 import type { CreateOptions, CreateResult, SearchPage, UpdateOptions, WithId } from '../port.ts';
 import { indexResource } from './indexer.ts';
+import { writeIndexRows } from './index-writer.ts';
 import type { Candidate, Window } from './plan.ts';
 import { candidatePlans } from './plan.ts';
 import type { CompiledSearch, Sql } from './query.ts';
@@ -382,7 +383,6 @@ export class SyncStore {
         content,
         pk,
       );
-      this.clearIndex(pk);
     } else {
       const result = this.stmt(
         'INSERT INTO resource (type, id, version, last_updated, content) VALUES (?, ?, ?, ?, ?)',
@@ -395,7 +395,9 @@ export class SyncStore {
       now,
       content,
     );
-    this.writeIndex(pk, stored);
+    // A deleted resource has no index rows: its new version's are all new.
+    const replacing = current !== undefined && !current.deleted;
+    writeIndexRows((sql) => this.stmt(sql), pk, stored.resourceType, now, indexResource(stored), replacing);
     return stored;
   }
 
@@ -410,24 +412,6 @@ export class SyncStore {
     if (t <= floor) t = floor + 1;
     this.lastStamp = t;
     return new Date(t).toISOString();
-  }
-
-  private writeIndex(pk: number, resource: Resource): void {
-    const rows = indexResource(resource);
-    const type = resource.resourceType;
-    const updated = resource.meta?.lastUpdated as string;
-    const token = this.stmt(
-      'INSERT INTO idx_token (pk, type, param, system, code, last_updated) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    for (const t of rows.tokens) token.run(pk, type, t.param, t.system, t.code, updated);
-    const reference = this.stmt(
-      'INSERT INTO idx_reference (pk, type, param, target, target_id, last_updated) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    for (const r of rows.references) reference.run(pk, type, r.param, r.target, r.targetId, updated);
-    const date = this.stmt('INSERT INTO idx_date (pk, type, param, lo, hi) VALUES (?, ?, ?, ?, ?)');
-    for (const d of rows.dates) date.run(pk, type, d.param, d.lo, d.hi);
-    const string = this.stmt('INSERT INTO idx_string (pk, type, param, value, value_lower) VALUES (?, ?, ?, ?, ?)');
-    for (const s of rows.strings) string.run(pk, type, s.param, s.value, s.value.toLowerCase());
   }
 
   private clearIndex(pk: number): void {
@@ -504,7 +488,8 @@ function parseVersion(ifMatch: string): string {
 
 /** Same content, ignoring the version and timestamp the store itself sets. */
 function sameContent(a: Resource, b: Resource): boolean {
-  return canonicalJson(withoutVersion(a)) === canonicalJson(withoutVersion(b));
+  const [x, y] = [withoutVersion(a), withoutVersion(b)];
+  return sameJson(x, y) ?? canonicalJson(x) === canonicalJson(y);
 }
 
 function withoutVersion(r: Resource): Resource {
@@ -512,6 +497,7 @@ function withoutVersion(r: Resource): Resource {
   return Object.keys(meta).length ? { ...r, meta } : { ...r, meta: undefined };
 }
 
+/** The JSON of a value with its objects' keys in order and undefined members left out. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
@@ -522,4 +508,61 @@ function canonicalJson(value: unknown): string {
         )
       : v,
   );
+}
+
+/**
+ * Whether two values have the same canonicalJson, found by walking them, so that it stops at the first
+ * difference and builds no strings: an update almost always changes something. Undefined when a value is
+ * not plain JSON data (a Date, a function, NaN…), which only canonicalJson itself can tell.
+ */
+function sameJson(a: unknown, b: unknown): boolean | undefined {
+  if (a === b) return true;
+  const [kindA, kindB] = [jsonKind(a), jsonKind(b)];
+  if (kindA === undefined || kindB === undefined) return undefined;
+  if (kindA !== kindB || (kindA !== 'array' && kindA !== 'object')) return false;
+  if (kindA === 'array') {
+    const [x, y] = [a as unknown[], b as unknown[]];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) {
+      // JSON writes an undefined array member as null
+      const same = sameJson(x[i] ?? null, y[i] ?? null);
+      if (same !== true) return same;
+    }
+    return true;
+  }
+  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
+  let members = 0;
+  for (const key of Object.keys(x)) {
+    if (x[key] === undefined) continue;
+    members++;
+    if (y[key] === undefined || !Object.hasOwn(y, key)) return jsonKind(x[key]) === undefined ? undefined : false;
+    const same = sameJson(x[key], y[key]);
+    if (same !== true) return same;
+  }
+  for (const key of Object.keys(y)) {
+    if (y[key] === undefined) continue;
+    if (jsonKind(y[key]) === undefined) return undefined;
+    members--;
+  }
+  return members === 0;
+}
+
+/** The JSON type of plain data; undefined for what JSON.stringify turns into something else or leaves out. */
+function jsonKind(v: unknown): 'null' | 'string' | 'number' | 'boolean' | 'array' | 'object' | undefined {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return 'string';
+    case 'boolean':
+      return 'boolean';
+    case 'number':
+      return Number.isFinite(v) ? 'number' : undefined;
+    case 'object': {
+      if (Array.isArray(v)) return 'array';
+      const proto = Object.getPrototypeOf(v);
+      return (proto === Object.prototype || proto === null) && !('toJSON' in v) ? 'object' : undefined;
+    }
+    default:
+      return undefined;
+  }
 }
