@@ -1,4 +1,4 @@
-import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import {
   createConstraintIssue,
   evalFhirPathTyped,
@@ -18,6 +18,14 @@ const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 /** An R4 `id`: 1 to 64 letters, digits, `-` or `.`. */
 export function isFhirId(value: unknown): value is string {
   return typeof value === 'string' && ID.test(value);
+}
+
+/** The problem with a resource's id at `expression`, if it has one that is not a FHIR id. */
+function idIssues(id: unknown, expression: string): OperationOutcomeIssue[] {
+  if (id === undefined || isFhirId(id)) return [];
+  return [
+    issue({ code: 'structure', text: `'${String(id)}' is not a valid id (1–64 of A-Z a-z 0-9 - .)`, expression }),
+  ];
 }
 
 export interface BaseFindings {
@@ -90,21 +98,13 @@ function uncachedBaseFindings(resource: unknown): BaseFindings {
   }
   const reported = new Set(structure.flatMap((i) => i.expression ?? []));
   structure.push(...shapeIssues(r).filter((i) => !i.expression?.some((e) => reported.has(e))));
-  if (r.id !== undefined && !isFhirId(r.id)) {
-    structure.push(
-      issue({
-        code: 'structure',
-        text: `'${String(r.id)}' is not a valid id (1–64 of A-Z a-z 0-9 - .)`,
-        expression: `${r.resourceType}.id`,
-      }),
-    );
-  }
-  if (r.resourceType === 'Bundle') structure.push(...carriedResourceIssues(r as Bundle, 'Bundle'));
+  structure.push(...idIssues(r.id, `${r.resourceType}.id`));
+  structure.push(...carriedResourceIssues(r, 'Bundle'));
   // Medplum cannot tell the type behind a `urn:uuid:` reference, and says so in a warning. Our own
   // rules resolve those against the transaction's entries; inside a Bundle they point at its own
   // entries, whose types it tells (urnReferenceIssue). Other than those, only literal `Type/id`
   // mismatches count.
-  const urnTypes = r.resourceType === 'Bundle' ? entryTypes(r as Bundle) : new Map<string, string>();
+  const urnTypes = urnTypesOf(entriesOf(r));
   const isUrnWarning = (i: OperationOutcomeIssue) => !!i.details?.text?.includes('got "urn:uuid:');
   const isReferenceWarning = (i: OperationOutcomeIssue) =>
     i.severity === 'warning' && !!i.details?.text?.startsWith('Invalid reference') && !isUrnWarning(i);
@@ -127,24 +127,17 @@ function uncachedBaseFindings(resource: unknown): BaseFindings {
  * a Bundle's findings cover each resource it carries as if that were validated alone (a receiver that has
  * validated a message in full stores what it builds from the carried resources without validating them
  * again): the invariants of the carried resource's own type (prr-1 of a ServiceRequest, inv-1 of a Task),
- * which Medplum checks only at the root of what it validates, and our check of its id.
+ * which Medplum checks only at the root of what it validates, and our check of its id. Only a Bundle
+ * carries resources: anything else gives none.
  */
-function carriedResourceIssues(bundle: Bundle, path: string): OperationOutcomeIssue[] {
-  const entries: unknown[] = Array.isArray(bundle.entry) ? bundle.entry : [];
-  return entries.flatMap((entry, i) => {
+function carriedResourceIssues(container: Resource, path: string): OperationOutcomeIssue[] {
+  return entriesOf(container).flatMap((entry, i) => {
     const resource = (entry as { resource?: unknown } | null)?.resource as Resource | undefined;
     if (!resource || typeof resource !== 'object' || typeof resource.resourceType !== 'string') return [];
     const at = `${path}.entry[${i}].resource`;
     const issues = ownInvariantIssues(resource, at);
-    if (resource.id !== undefined && !isFhirId(resource.id))
-      issues.push(
-        issue({
-          code: 'structure',
-          text: `'${String(resource.id)}' is not a valid id (1–64 of A-Z a-z 0-9 - .)`,
-          expression: `${at}.id`,
-        }),
-      );
-    if (resource.resourceType === 'Bundle') issues.push(...carriedResourceIssues(resource as Bundle, at));
+    issues.push(...idIssues(resource.id, `${at}.id`));
+    issues.push(...carriedResourceIssues(resource, at));
     return issues;
   });
 }
@@ -177,10 +170,19 @@ function ownInvariantIssues(resource: Resource, path: string): OperationOutcomeI
   return [];
 }
 
-/** The resource type of each entry of a Bundle, by its `urn:uuid:` full URL. */
-function entryTypes(bundle: Bundle): Map<string, string> {
+/** A Bundle's entries as given, none for anything else (or an `entry` that is not an array). */
+function entriesOf(resource: Resource): readonly unknown[] {
+  const entry = resource.resourceType === 'Bundle' ? (resource as Bundle).entry : undefined;
+  return Array.isArray(entry) ? entry : [];
+}
+
+/**
+ * The resource type of each entry with a `urn:uuid:` full URL, for checking references to entries. The
+ * entries may not have been validated yet: anything that is not an entry with a typed resource is skipped.
+ */
+export function urnTypesOf(entries: readonly unknown[]): Map<string, string> {
   const types = new Map<string, string>();
-  for (const entry of Array.isArray(bundle.entry) ? bundle.entry : []) {
+  for (const entry of entries as readonly (BundleEntry | null | undefined)[]) {
     const type = (entry?.resource as { resourceType?: unknown } | undefined)?.resourceType;
     if (typeof entry?.fullUrl === 'string' && entry.fullUrl.startsWith('urn:uuid:') && typeof type === 'string')
       types.set(entry.fullUrl, type);

@@ -1,6 +1,6 @@
-import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { invalid, issue, OutcomeError, unprocessableIssues } from '../outcomes.ts';
-import { baseFindings } from './base.ts';
+import { baseFindings, urnTypesOf } from './base.ts';
 import type { BaseFindings } from './base.ts';
 import type { ValidationContext } from './context.ts';
 import { PROFILE_URLS, profileIssues } from './profiles/index.ts';
@@ -63,16 +63,6 @@ function withProfileRules(base: BaseFindings, profile: OperationOutcomeIssue[]):
     return true;
   });
   return { structure: base.structure, rules };
-}
-
-/** The resource type of each entry with a `urn:uuid:` full URL, for rules that check references to entries. */
-export function urnTypesOf(entries: readonly BundleEntry[]): Map<string, string> {
-  const urnTypes = new Map<string, string>();
-  for (const entry of entries) {
-    if (entry?.fullUrl?.startsWith('urn:uuid:') && entry.resource?.resourceType)
-      urnTypes.set(entry.fullUrl, entry.resource.resourceType);
-  }
-  return urnTypes;
 }
 
 /** An issue about an entry's resource, at its place in the Bundle: `Task.status` → `Bundle.entry[2].resource.status`. */

@@ -1,6 +1,7 @@
 import type { Bundle, OperationOutcomeIssue, Resource, ResourceType } from '@medplum/fhirtypes';
 import type { FhirStore } from '../store/port.ts';
-import { assertValid, atEntry, outcomeErrorFor, urnTypesOf, validationFindings } from './validate.ts';
+import { urnTypesOf } from './base.ts';
+import { assertValid, atEntry, outcomeErrorFor, validationFindings } from './validate.ts';
 
 const WRITES = new Set(['POST', 'PUT']);
 
