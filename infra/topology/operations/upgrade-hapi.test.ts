@@ -273,12 +273,9 @@ describe('docs/operations.md: upgrading HAPI', () => {
     log(`database ${db.database} on ${db.version}`);
 
     // The validator's warm-up only delays readiness (both servers); nothing here validates.
-    oldServer = await startHapiJar({
-      workDir: join(workDir, 'previous'),
-      jar: PREVIOUS_HAPI_JAR,
-      env: { ...env, HAPI_WARMUP_VALIDATOR: 'false' },
-      log,
-    });
+    const start = (name: string, jar: string) =>
+      startHapiJar({ workDir: join(workDir, name), jar, env: { ...env, HAPI_WARMUP_VALIDATOR: 'false' }, log });
+    oldServer = await start('previous', PREVIOUS_HAPI_JAR);
     after.seconds.previousStart = Math.round(oldServer.startupMs / 1000);
     before.software = await softwareVersion(oldServer.baseUrl);
     before.history = migrationHistory(db);
@@ -305,12 +302,7 @@ describe('docs/operations.md: upgrading HAPI', () => {
       },
       start: async () => {
         after.history = migrationHistory(db as PostgresDatabase);
-        newServer = await startHapiJar({
-          workDir: join(workDir, 'current'),
-          jar: HAPI_JAR,
-          env: { ...env, HAPI_WARMUP_VALIDATOR: 'false' },
-          log,
-        });
+        newServer = await start('current', HAPI_JAR);
         after.seconds.currentStart = Math.round(newServer.startupMs / 1000);
       },
     };
