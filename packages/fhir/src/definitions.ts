@@ -30,9 +30,14 @@ function subsetLookups(
 ): SubsetLookups {
   if (!lookups) {
     const subset = read ?? readDefinitionsSubset();
+    let terminology: Map<string, TerminologyResource> | undefined;
     lookups = {
       otherResourceTypes: new Set(subset.otherResourceTypes),
-      terminology: new Map(subset.terminology.map((r) => [r.url as string, r])),
+      // Made on first use: from a snapshot, the value sets are read then (a required binding checked).
+      get terminology() {
+        terminology ??= new Map(subset.terminology.map((r) => [r.url as string, r]));
+        return terminology;
+      },
       terminologyAbsent: new Set(subset.terminologyAbsent),
     };
   }
@@ -48,7 +53,7 @@ export function loadedFhirDefinitions(): LoadedFhirDefinitions {
  * (see definitions-subset.ts) into Medplum's schema, once per process. Validation, FHIRPath typing and
  * search parameter lookup all need them. The project's own search parameters come with them. (~0.1 s; all of R4 took ~0.5 s.)
  * Beside a production bundle lies the same schema already parsed (definitions-snapshot.ts): it is read
- * instead (~20 ms).
+ * instead (~20 ms in all, each part when first used).
  */
 export function loadFhirDefinitions(): void {
   if (loaded !== 'none') return;
