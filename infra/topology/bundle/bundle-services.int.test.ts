@@ -146,6 +146,24 @@ describe('the services bundle', () => {
     // Both compiled with their code cache: the loader says nothing.
     expect(logOf('hub')).not.toContain('code cache not used');
     expect(logOf('north')).not.toContain('code cache not used');
+
+    // So does a copy elsewhere (as the image copies dist/): the cache is tied to the script, not its path.
+    const moved = `${dirname(gatewayEntry)}-moved`;
+    copies.push(moved);
+    cpSync(dirname(gatewayEntry), moved, { recursive: true });
+    const movedGateway = await start('north-moved', join(moved, 'main.mjs'), {
+      REGION_ID: 'north',
+      HUB_URL: hub.baseUrl,
+      GATEWAY_STORE: join(dataDir, 'north-moved.sqlite'),
+    });
+    const movedAnswer = await validate(
+      `${movedGateway.baseUrl}/fhir/ServiceRequest/$validate`,
+      clientToken,
+      brokenOrder,
+    );
+    expect(movedAnswer.body).toEqual(atGateway.body);
+    expect(logOf('north-moved')).not.toContain('code cache not used');
+    await movedGateway.stop();
   }, 120_000);
 
   it('compiles without its code cache when the cache was made for another script or V8 rejects it, and answers the same', async () => {
