@@ -4,7 +4,8 @@
 #   DIR/node   Node 24, the binary infra/toolchain installed from the npm registry's `node` package
 #   DIR/app    the workspace files the services run, tests and benchmarks left out, with production
 #              dependencies only (`pnpm install --prod --frozen-lockfile`, offline first), and the
-#              hub's and the gateway's production bundles (services/<service>/dist/, built here)
+#              hub's and the gateway's production bundles (services/<service>/dist/, built here with
+#              this Node, which the image runs, so their code caches fit it)
 #
 #   infra/services-image/stage.sh DIR
 #

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Topology } from '@imaging/config';
 import { HUB_CLIENT_ID } from './endpoints.ts';
 import type { SigningKey } from './keys.ts';
-import { loadOrCreateKeyPair } from './keys.ts';
+import { loadOrCreateKeyPair, loadOrCreatePublicJwk } from './keys.ts';
 import type { ClientRegistration, ClientRegistryFile } from './registry.ts';
 
 /**
@@ -50,14 +50,15 @@ export async function ensureDevCredentials(
   const clients: ClientRegistration[] = [];
   for (const client of topology.clients) {
     if (client.id === HUB_CLIENT_ID) throw new Error(`'${HUB_CLIENT_ID}' is the hub's own id, not a client id`);
-    const key = await loadOrCreateKeyPair(devKeyFile(dataDir, client.id));
+    // Only the public half is registered: the clients' private keys are not imported here.
+    const publicJwk = await loadOrCreatePublicJwk(devKeyFile(dataDir, client.id));
     clients.push({
       id: client.id,
       kind: client.kind,
       ...(client.region ? { region: client.region } : {}),
       ...(client.organisation ? { organisation: client.organisation } : {}),
       scopes: [...client.scopes],
-      jwks: { keys: [key.publicJwk] },
+      jwks: { keys: [publicJwk] },
     });
   }
   const hubKey = await loadDevHubKey(dataDir);

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, loadOrCreateKeyPair, PRIVATE_JWK_MEMBERS, publicJwkOf } from './keys.ts';
+import {
+  generateSigningKey,
+  loadOrCreateKeyPair,
+  loadOrCreatePublicJwk,
+  PRIVATE_JWK_MEMBERS,
+  publicJwkOf,
+} from './keys.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'auth-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,6 +70,32 @@ describe('loadOrCreateKeyPair', () => {
     const key = await generateSigningKey();
     writeFileSync(file, JSON.stringify(key.publicJwk));
     await expect(loadOrCreateKeyPair(file)).rejects.toThrow(/not a private key/);
+  });
+});
+
+describe('loadOrCreatePublicJwk', () => {
+  it('gives the public half of a stored key pair, the one loadOrCreateKeyPair gives, and nothing private', async () => {
+    const file = join(dir, 'public-of-stored.json');
+    const pair = await loadOrCreateKeyPair(file, 'client-2');
+    const publicJwk = await loadOrCreatePublicJwk(file);
+    expect(publicJwk).toEqual(pair.publicJwk);
+    for (const member of PRIVATE_JWK_MEMBERS) expect(publicJwk).not.toHaveProperty(member);
+  });
+
+  it('makes the key pair when there is none, which loadOrCreateKeyPair then reads', async () => {
+    const file = join(dir, 'public-new.json');
+    const publicJwk = await loadOrCreatePublicJwk(file);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect((await loadOrCreateKeyPair(file)).publicJwk).toEqual(publicJwk);
+  });
+
+  it('checks the stored key as loadOrCreateKeyPair does', async () => {
+    const file = join(dir, 'public-of-public.json');
+    const { publicJwk } = await generateSigningKey();
+    writeFileSync(file, JSON.stringify(publicJwk));
+    await expect(loadOrCreatePublicJwk(file)).rejects.toThrow(/not a private key/);
+    writeFileSync(file, JSON.stringify({ ...publicJwk, d: 'x', alg: 'HS256' }));
+    await expect(loadOrCreatePublicJwk(file)).rejects.toThrow(/alg must be one of/);
   });
 });
 

@@ -78,13 +78,32 @@ async function generatePrivateJwk(alg: SigningAlgorithm, kid: string | undefined
 
 /** A signing key from a stored private JWK (which must carry `kid` and `alg`). */
 export async function signingKeyFromJwk(privateJwk: JWK): Promise<SigningKey> {
+  const { kid, alg } = storedKeyId(privateJwk);
+  const privateKey = (await importJWK(privateJwk, alg)) as CryptoKey;
+  return { kid, alg, privateKey, publicJwk: publicJwkOf(privateJwk, kid, alg) };
+}
+
+/** The `kid` and `alg` a stored private JWK must carry, checked. */
+function storedKeyId(privateJwk: JWK): { kid: string; alg: SigningAlgorithm } {
   const { kid, alg } = privateJwk;
   if (!isSigningAlgorithm(alg))
     throw new Error(`The key's alg must be one of ${SIGNING_ALGORITHMS.join(', ')}, not '${alg}'`);
   if (typeof kid !== 'string' || !kid) throw new Error('The key has no kid');
   if (typeof privateJwk.d !== 'string') throw new Error(`Key ${kid} is not a private key`);
-  const privateKey = (await importJWK(privateJwk, alg)) as CryptoKey;
-  return { kid, alg, privateKey, publicJwk: publicJwkOf(privateJwk, kid, alg) };
+  return { kid, alg };
+}
+
+/**
+ * The public JWK of the key pair in `file`, made there as `loadOrCreateKeyPair` makes it when missing.
+ * The private key is not imported: for one who only registers or publishes the public half (the hub
+ * registering its dev clients), importing it cost a WebCrypto import per key at start.
+ */
+export async function loadOrCreatePublicJwk(file: string): Promise<PublicJwk> {
+  const existing = readPrivateJwk(file);
+  if (!existing) return (await loadOrCreateKeyPair(file)).publicJwk;
+  tightenMode(file);
+  const { kid, alg } = storedKeyId(existing);
+  return publicJwkOf(existing, kid, alg);
 }
 
 /**

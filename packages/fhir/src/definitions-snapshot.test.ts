@@ -30,6 +30,26 @@ const CHILD = `
     findings: casesWithPrototypeNames().map(([name, resource]) => [name, baseFindings(resource)]),
   }));`;
 
+/**
+ * What a process that installed the snapshot has read of it, before and after it looks types up, and
+ * what a type Medplum sets meanwhile holds. Prints JSON.
+ */
+const LAZY_CHILD = `
+  import { getAllDataTypes, globalSchema } from '@medplum/core';
+  import { installDefinitionsSnapshot, readDefinitionsSnapshot } from './definitions-snapshot.ts';
+  installDefinitionsSnapshot(readDefinitionsSnapshot(process.argv[1]));
+  const dataTypes = getAllDataTypes();
+  const waiting = (target, name) => typeof Object.getOwnPropertyDescriptor(target, name)?.get === 'function';
+  const out = { installed: { Task: waiting(dataTypes, 'Task'), TaskInput: waiting(dataTypes, 'TaskInput'), Patient: waiting(dataTypes, 'Patient'), searchTask: waiting(globalSchema.types, 'Task') } };
+  const task = dataTypes.Task;
+  out.afterTask = { name: task.name, innerIsShared: task.innerTypes.includes(dataTypes.TaskInput), Task: waiting(dataTypes, 'Task'), TaskInput: waiting(dataTypes, 'TaskInput'), Patient: waiting(dataTypes, 'Patient') };
+  // A type Medplum sets before its group is read keeps what was set, and the rest of its group is read.
+  const mine = { name: 'Mine' };
+  dataTypes.Patient = mine;
+  out.afterSet = { kept: dataTypes.Patient === mine, contact: dataTypes.PatientContact?.name, keptAfterRead: dataTypes.Patient === mine };
+  out.search = { task: Object.keys(globalSchema.types.Task.searchParams).includes('status'), searchTask: waiting(globalSchema.types, 'Task'), searchPatient: waiting(globalSchema.types, 'Patient') };
+  console.log(JSON.stringify(out));`;
+
 /** The schema Medplum holds: its data types and its search parameters by resource type. */
 const medplumSchema = () => ({ dataTypes: getAllDataTypes(), searchTypes: globalSchema.types });
 
@@ -91,6 +111,21 @@ describe('the definitions snapshot', () => {
     expect(fromSnapshot.findings).toEqual(parsed.findings);
   });
 
+  it('is read part by part: a data type with its inner types when first looked up, the search parameters at once', () => {
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', LAZY_CHILD, join(dir, 'fhir-definitions.v8')], {
+        cwd: import.meta.dirname,
+        encoding: 'utf8',
+      }),
+    );
+    expect(out).toEqual({
+      installed: { Task: true, TaskInput: true, Patient: true, searchTask: true },
+      afterTask: { name: 'Task', innerIsShared: true, Task: false, TaskInput: false, Patient: true },
+      afterSet: { kept: true, contact: 'PatientContact', keptAfterRead: true },
+      search: { task: true, searchTask: false, searchPatient: false },
+    });
+  });
+
   it('holds the subset’s look-ups', () => {
     const snapshot = readDefinitionsSnapshot(join(dir, 'fhir-definitions.v8'));
     const subset = readDefinitionsSubset();
@@ -101,7 +136,13 @@ describe('the definitions snapshot', () => {
 
   it('is not used when another V8 wrote it, nor when there is none', () => {
     const file = join(dir, 'other-v8.v8');
-    writeFileSync(file, serialize({ v8: '0.0.0', dataTypes: {}, searchTypes: {} }));
+    writeFileSync(
+      file,
+      serialize({ v8: '0.0.0', dataTypeGroups: [], searchTypes: { names: [], data: serialize({}) } }),
+    );
+    expect(readDefinitionsSnapshot(file)).toBeUndefined();
+    // Nor one in the earlier form, the schema in one piece.
+    writeFileSync(file, serialize({ v8: process.versions.v8, dataTypes: {}, searchTypes: {} }));
     expect(readDefinitionsSnapshot(file)).toBeUndefined();
     expect(readDefinitionsSnapshot(join(dir, 'none.v8'))).toBeUndefined();
   });

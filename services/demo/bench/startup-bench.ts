@@ -1,15 +1,20 @@
 /**
  * Start-up time of each service (not a test: timings vary by machine): from spawning the service to the
  * first 200 on `/health`, each run with a fresh store and a free port, as the demo starts them
- * (ServiceProcess, Node's compile cache on); then the time of its first real request, so a cost moved
- * from start-up to the first request would show. Also the time of `loadFhirDefinitions()` alone, in a
- * fresh process. Given several checkouts of the repository, it alternates between them run by run, so a
- * busy machine slows each alike, and prints the medians and the load average.
+ * (ServiceProcess, Node's compile cache on), and the CPU time the process used until then (which a busy
+ * machine inflates less); then the time of its first real request, so a cost moved from start-up to the
+ * first request would show. The hub is then restarted on the store it left (its directory seeded): a
+ * restart's start-up. Also the time of `loadFhirDefinitions()` alone, in a fresh process. Given several
+ * checkouts of the repository, it alternates between them run by run, so a busy machine slows each
+ * alike, and prints the medians and the load average.
  *
- *   node services/demo/bench/startup-bench.ts [--runs N] [--bundle] [checkout...]   (default: 10 runs, this checkout)
+ *   node services/demo/bench/startup-bench.ts [--runs N] [--bundle [--bundle-compile-cache]] [checkout...]
+ *   (default: 10 runs, this checkout)
  *
  * --bundle also builds and measures each checkout's production bundle (`services/<service>/dist/main.mjs`,
- * infra/topology/bundle/bundle-services.ts), where it has one; without it, the sources are measured.
+ * infra/topology/bundle/bundle-services.ts), where it has one; without it, the sources are measured. A
+ * bundle runs as the services image runs it, without Node's compile cache directory, unless
+ * --bundle-compile-cache.
  *
  * First requests, each with an access token from a hub: for the hub, its first token (a client
  * assertion checked, a token signed) and an authenticated `POST /fhir/Organization/$validate`; for the
@@ -18,7 +23,7 @@
  * from this checkout's sources; they do not call it while starting (they fetch on first use).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -40,6 +45,8 @@ const runsAt = args.indexOf('--runs');
 const RUNS = runsAt >= 0 ? Number(args.splice(runsAt, 2)[1]) : 10;
 const bundleAt = args.indexOf('--bundle');
 const BUNDLE = bundleAt >= 0 && args.splice(bundleAt, 1).length > 0;
+const compileCacheAt = args.indexOf('--bundle-compile-cache');
+const BUNDLE_COMPILE_CACHE = compileCacheAt >= 0 && args.splice(compileCacheAt, 1).length > 0;
 const checkouts = (args.length ? args : [THIS_CHECKOUT]).map((c) => resolve(c));
 if (!(RUNS > 0)) throw new Error('--runs takes a positive number');
 
@@ -70,13 +77,17 @@ interface SharedHub {
 
 function spec(v: Variant, measure: Measure, dataDir: string, port: number, hub: SharedHub): ServiceSpec {
   const common = { host: HOST, port, logFile: join(dataDir, 'service.log') };
+  // A bundle runs as the services image runs it: with no compile cache directory of Node's (a bundle
+  // brings its own code cache, where it has one), unless asked.
+  const image: Record<string, string> =
+    v.form === 'bundle' && !BUNDLE_COMPILE_CACHE ? { NODE_DISABLE_COMPILE_CACHE: '1' } : {};
   if (measure === 'national hub') {
     return {
       ...common,
       name: 'hub',
       label: 'national hub',
       entry: entry(v, 'national-hub'),
-      env: { PORT: String(port), HOST, IMAGING_DATA_DIR: dataDir },
+      env: { PORT: String(port), HOST, IMAGING_DATA_DIR: dataDir, ...image },
     };
   }
   return {
@@ -92,6 +103,7 @@ function spec(v: Variant, measure: Measure, dataDir: string, port: number, hub: 
       HUB_URL: hub.url,
       IMAGING_DATA_DIR: hub.dataDir,
       GATEWAY_STORE: join(dataDir, 'fhir.sqlite'),
+      ...image,
     },
   };
 }
@@ -142,18 +154,50 @@ async function firstRequest(
   return performance.now() - began;
 }
 
-/** Spawn to first 200 on /health, then the first real request, in ms. */
-async function startUp(v: Variant, measure: Measure, hub: SharedHub): Promise<{ start: number; first: number }> {
+/** CPU time (user + system, all threads) the process has used so far, in ms; undefined off Linux. */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat, counted after the command name's closing parenthesis.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / CLOCK_TICKS_PER_SECOND : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** `getconf CLK_TCK`: 100 on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+interface StartUp {
+  /** Spawn to first 200 on /health, ms. */
+  start: number;
+  /** CPU the process used until then, ms. */
+  cpu: number | undefined;
+  /** The first real request, ms. */
+  first: number;
+  /** The hub only: spawn to /health again, on the store the first start left (its directory seeded). */
+  restart?: number;
+}
+
+async function launchUntilHealthy(service: ServiceProcess): Promise<{ start: number; cpu: number | undefined }> {
+  const began = performance.now();
+  await service.launch();
+  await untilHealthy(`${service.baseUrl}/health`, service);
+  return { start: performance.now() - began, cpu: cpuMs(service.pid) };
+}
+
+/** A start on a fresh data dir, the first request, and for the hub a restart on the same store. */
+async function startUp(v: Variant, measure: Measure, hub: SharedHub): Promise<StartUp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'startup-bench-'));
   try {
     await ensureDevCredentials(devTopology(), dataDir);
     const service = new ServiceProcess(spec(v, measure, dataDir, await freePort(HOST), hub));
-    const began = performance.now();
-    await service.launch();
     try {
-      await untilHealthy(`${service.baseUrl}/health`, service);
-      const start = performance.now() - began;
-      return { start, first: await firstRequest(measure, service, dataDir, hub) };
+      const { start, cpu } = await launchUntilHealthy(service);
+      const first = await firstRequest(measure, service, dataDir, hub);
+      if (measure !== 'national hub') return { start, cpu, first };
+      await service.stop();
+      return { start, cpu, first, restart: (await launchUntilHealthy(service)).start };
     } finally {
       await service.stop();
     }
@@ -164,7 +208,8 @@ async function startUp(v: Variant, measure: Measure, hub: SharedHub): Promise<{ 
 
 /**
  * `loadFhirDefinitions()` alone, in a fresh process (imports excluded), in ms. For a bundle, the same
- * function run beside the bundle's snapshot: what the bundled service does at start.
+ * function run beside the bundle's snapshot, then every part of it read (a snapshot may be read part by
+ * part, as parts are first used: this is all of it, not what a start reads).
  */
 function loadDefinitions(v: Variant): number {
   const definitions = join(v.checkout, 'packages/fhir/src/definitions.ts');
@@ -172,16 +217,26 @@ function loadDefinitions(v: Variant): number {
   const script =
     v.form === 'bundle'
       ? `
+    import { getAllDataTypes, globalSchema } from '@medplum/core';
     import { installDefinitionsSnapshot, readDefinitionsSnapshot } from ${JSON.stringify(definitions.replace(/definitions\.ts$/, 'definitions-snapshot.ts'))};
     const began = performance.now();
-    installDefinitionsSnapshot(readDefinitionsSnapshot(${JSON.stringify(snapshot)}));
+    const snapshot = readDefinitionsSnapshot(${JSON.stringify(snapshot)});
+    installDefinitionsSnapshot(snapshot);
+    for (const lookUp of [getAllDataTypes(), globalSchema.types]) for (const name of Object.keys(lookUp)) lookUp[name];
+    snapshot.terminology;
     console.log(performance.now() - began);`
       : `
     import { loadFhirDefinitions } from ${JSON.stringify(definitions)};
     const began = performance.now();
     loadFhirDefinitions();
     console.log(performance.now() - began);`;
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+  // Run in packages/fhir, where @medplum/core resolves.
+  return Number(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: join(v.checkout, 'packages/fhir'),
+      encoding: 'utf8',
+    }),
+  );
 }
 
 function median(values: number[]): number {
@@ -219,9 +274,11 @@ try {
         if (measure === 'loadFhirDefinitions()') {
           record(`${measure}\0${v.label}`, loadDefinitions(v));
         } else {
-          const { start, first } = await startUp(v, measure, hub);
+          const { start, cpu, first, restart } = await startUp(v, measure, hub);
           record(`${measure}\0${v.label}`, start);
+          if (cpu !== undefined) record(`${measure}: CPU to /health\0${v.label}`, cpu);
           record(`${measure}: first request\0${v.label}`, first);
+          if (restart !== undefined) record(`${measure}: restart\0${v.label}`, restart);
         }
       }
     }
@@ -232,7 +289,11 @@ try {
   rmSync(hubDir, { recursive: true, force: true });
 }
 
-const rows = MEASURES.flatMap((m) => (m === 'loadFhirDefinitions()' ? [m] : [m, `${m}: first request`]));
+const rows = MEASURES.flatMap((m) =>
+  m === 'loadFhirDefinitions()'
+    ? [m]
+    : [m, `${m}: CPU to /health`, `${m}: first request`, ...(m === 'national hub' ? [`${m}: restart`] : [])],
+).filter((row) => variants.some((v) => times.has(`${row}\0${v.label}`)));
 console.log(
   `median of ${RUNS} runs, ms (min–max); load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ` +
     `${loadavg()

@@ -131,6 +131,24 @@ describe('seedDirectory', () => {
     expect(endpoint.meta?.versionId).toBe('2');
     await restarted.close();
   });
+
+  it('finds what is stored when a type holds more ids than one search asks for', async () => {
+    const dev = devTopology();
+    const many = {
+      ...dev,
+      organisations: Array.from({ length: 120 }, (_, i) => ({
+        ods: `X${String(i).padStart(4, '0')}`,
+        name: `Practice ${i}`,
+        region: 'north',
+        kind: 'gp-practice' as const,
+      })),
+    };
+    const store = validatingStore(new SqliteStore({ path: `${temp.dir}/many.sqlite` }));
+    const size = directoryResources(many).length;
+    expect(await seedDirectory(store, many)).toEqual({ written: size, unchanged: 0 });
+    expect(await seedDirectory(store, many)).toEqual({ written: 0, unchanged: size });
+    await store.close();
+  });
 });
 
 describe('directory lookups', async () => {

@@ -5,8 +5,8 @@ import {
   ENDPOINT_CONNECTION_TYPE_SYSTEM,
   isAlertRole,
   ODS_SYSTEM,
-  OutcomeError,
   PROFILE_URLS,
+  searchAll,
   SYSTEMS,
   token,
 } from '@imaging/fhir';
@@ -183,9 +183,10 @@ export async function seedDirectory(
   topology: DirectorySource,
 ): Promise<{ written: number; unchanged: number }> {
   const wanted = directoryResources(topology);
+  const stored = await storedVersions(store, wanted);
   const entries: BundleEntry[] = [];
   for (const resource of wanted) {
-    const current = await readIfPresent(store, resource.resourceType, resource.id);
+    const current = stored.get(`${resource.resourceType}/${resource.id}`);
     if (current && sameContent(current, resource)) continue;
     entries.push({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } });
   }
@@ -193,17 +194,29 @@ export async function seedDirectory(
   return { written: entries.length, unchanged: wanted.length - entries.length };
 }
 
-async function readIfPresent(
+/** Ids per `_id` search: keeps a search's URL short on a FHIR server over HTTP. */
+const IDS_PER_SEARCH = 50;
+
+/**
+ * The stored resources with the directory's ids, by `Type/id`: a search by `_id` per type (and per 50
+ * ids) rather than a read per resource, on a fresh store as on a restart.
+ */
+async function storedVersions(
   store: FhirStore,
-  type: DirectoryResource['resourceType'],
-  id: string,
-): Promise<Resource | undefined> {
-  try {
-    return await store.read(type, id);
-  } catch (err) {
-    if (err instanceof OutcomeError && (err.status === 404 || err.status === 410)) return undefined;
-    throw err;
+  wanted: readonly WithId<DirectoryResource>[],
+): Promise<Map<string, Resource>> {
+  const idsByType = new Map<DirectoryResource['resourceType'], string[]>();
+  for (const { resourceType, id } of wanted) idsByType.set(resourceType, [...(idsByType.get(resourceType) ?? []), id]);
+  const stored = new Map<string, Resource>();
+  for (const [type, ids] of idsByType) {
+    for (let i = 0; i < ids.length; i += IDS_PER_SEARCH) {
+      const found = await searchAll<DirectoryResource>(store, type, {
+        _id: ids.slice(i, i + IDS_PER_SEARCH).join(','),
+      });
+      for (const resource of found) stored.set(`${type}/${resource.id}`, resource);
+    }
   }
+  return stored;
 }
 
 /** Equal apart from what the store adds (version, timestamps, narrative). */
