@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http';
 import type { Resource } from '@medplum/fhirtypes';
 import { badRequest, OutcomeError, payloadTooLarge, unsupportedMediaType } from '@imaging/fhir';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -7,8 +8,30 @@ import { fhirResponse } from './responses.ts';
 /** 1 MiB: far above any order, report or message Bundle the pathway carries. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
+/**
+ * Refuses a body over `maxBytes` with 413, as Hono's `bodyLimit` does: by its Content-Length when it
+ * has one (and no Transfer-Encoding), else by counting what it reads. Under @hono/node-server the
+ * first case is decided here from the headers alone: `bodyLimit` asks for `c.req.raw.body` first,
+ * which makes node-server build a full `Request` with a web stream over the socket, and the body is
+ * then read through that stream, where otherwise it is read from the socket directly (a few per cent
+ * of a service's CPU under load). There a GET, HEAD or TRACE has no body, as `bodyLimit` would find.
+ */
 export function fhirBodyLimit(maxBytes = DEFAULT_BODY_LIMIT): MiddlewareHandler {
-  return bodyLimit({ maxSize: maxBytes, onError: () => fhirResponse(payloadTooLarge(maxBytes), 413) });
+  const tooLarge = () => fhirResponse(payloadTooLarge(maxBytes), 413);
+  const counted = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return async function fhirBodyLimit(c, next) {
+    if (!servedByNode(c)) return counted(c, next);
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'TRACE') return next();
+    const length = c.req.header('Content-Length');
+    if (length === undefined || c.req.header('Transfer-Encoding') !== undefined) return counted(c, next);
+    return Number.parseInt(length || '0', 10) > maxBytes ? tooLarge() : next();
+  };
+}
+
+/** Whether the request came through @hono/node-server, whose environment carries Node's request. */
+function servedByNode(c: Context): boolean {
+  const env = c.env as { incoming?: unknown } | undefined;
+  return typeof env === 'object' && env !== null && env.incoming instanceof IncomingMessage;
 }
 
 const JSON_TYPES = ['application/fhir+json', 'application/json'];
