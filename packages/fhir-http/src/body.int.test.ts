@@ -10,7 +10,7 @@ import { fhirResponse } from './responses.ts';
 // A real socket: under @hono/node-server the limit is decided from the headers, or by counting a chunked body.
 const app = createFhirApp({ logger: memoryLogger(), bodyLimitBytes: 200 });
 app.post('/fhir/Patient', async (c) => fhirResponse(await readResource(c, 'Patient'), 201));
-app.get('/fhir/Patient', (c) => fhirResponse({ resourceType: 'Bundle', type: 'searchset' }, 200));
+app.get('/fhir/Patient', () => fhirResponse({ resourceType: 'Bundle', type: 'searchset' }, 200));
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
 
 beforeAll(async () => {
