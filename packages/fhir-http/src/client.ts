@@ -1,6 +1,7 @@
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { badGateway, OutcomeError, unavailable } from '@imaging/fhir';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './body.ts';
+import { nodeFetch } from './node-fetch.ts';
 
 export interface FhirFetchOptions {
   method?: string;
@@ -30,7 +31,7 @@ export async function fhirFetch<T = Resource>(
   if (options.body !== undefined) headers['Content-Type'] = 'application/fhir+json';
   let response: Response;
   try {
-    response = await (options.fetch ?? fetch)(url, {
+    response = await (options.fetch ?? nodeFetch)(url, {
       method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),

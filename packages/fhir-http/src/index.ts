@@ -3,6 +3,7 @@ export * from './body.ts';
 export * from './capability.ts';
 export * from './case-trail.ts';
 export * from './client.ts';
+export { nodeFetch } from './node-fetch.ts';
 export * from './conditional.ts';
 export * from './errors.ts';
 export * from './event-stream.ts';

@@ -2,6 +2,7 @@ import { serviceClient } from '@imaging/auth';
 import type { GatewayBase } from '@imaging/config';
 import type { TokenSource } from '@imaging/auth';
 import { OutcomeError, toOutcomeError } from '@imaging/fhir';
+import { nodeFetch } from '@imaging/fhir-http';
 import type { RegionCall, RegionPort, RegionResult } from '../domain/ports.ts';
 
 export interface RegionLinkOptions {
@@ -25,7 +26,7 @@ export function internalUrlOf(url: string, bases: readonly GatewayBase[] = []): 
 
 /** The hub's side of the regions: HTTP calls with its own token (retried once after a 401). */
 export function createRegionLink(options: RegionLinkOptions): RegionPort {
-  const baseFetch = options.fetch ?? fetch;
+  const baseFetch = options.fetch ?? nodeFetch;
   return {
     async call<T>(url: string, call: RegionCall): Promise<RegionResult<T>> {
       // Whether any response arrived tells "the region is down" from "it answered with an error".
