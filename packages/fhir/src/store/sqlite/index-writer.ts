@@ -31,6 +31,7 @@ const TABLES = [
     ? `INSERT INTO ${table.name} (pk, type, ${table.columns}, last_updated) VALUES (?, ?, ?, ?, ?, ?)`
     : `INSERT INTO ${table.name} (pk, type, ${table.columns}) VALUES (?, ?, ?, ?, ?)`,
   deleteRow: `DELETE FROM ${table.name} WHERE rowid = ?`,
+  deleteAll: `DELETE FROM ${table.name} WHERE pk = ?`,
   // OR FAIL: an UPDATE of several rows that could abort needs a statement journal to undo its own rows;
   // FAIL keeps them, and the caller's transaction is rolled back as a whole on any error anyway.
   restamp: `UPDATE OR FAIL ${table.name} SET last_updated = ? WHERE pk = ?`,
@@ -40,6 +41,11 @@ const TABLES = [
 const STORED_ROWS = TABLES.map(
   (table, t) => `SELECT ${t}, rowid, ${table.columns} FROM ${table.name} WHERE pk = ?1`,
 ).join(' UNION ALL ');
+
+/** Deletes every index row of a resource: a deleted resource is found by no search. */
+export function clearIndexRows(prepare: Prepare, pk: number): void {
+  for (const table of TABLES) prepare(table.deleteAll).run(pk);
+}
 
 /**
  * Writes a version's search index rows. For a new resource, every row is inserted. For a new version of

@@ -5,7 +5,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { badRequest, gone, multipleMatches, notFound, OutcomeError, preconditionFailed } from '../../outcomes.ts';
 import type { CreateOptions, CreateResult, SearchPage, UpdateOptions, WithId } from '../port.ts';
 import { indexResource } from './indexer.ts';
-import { writeIndexRows } from './index-writer.ts';
+import { clearIndexRows, writeIndexRows } from './index-writer.ts';
 import type { Candidate, Window } from './plan.ts';
 import { candidatePlans } from './plan.ts';
 import type { CompiledSearch, Sql } from './query.ts';
@@ -136,7 +136,7 @@ export class SyncStore {
       now,
       current.content,
     );
-    this.clearIndex(current.pk);
+    clearIndexRows((sql) => this.stmt(sql), current.pk);
   }
 
   search<T extends Resource>(type: string, params: URLSearchParams): SearchPage<WithId<T>> {
@@ -412,12 +412,6 @@ export class SyncStore {
     if (t <= floor) t = floor + 1;
     this.lastStamp = t;
     return new Date(t).toISOString();
-  }
-
-  private clearIndex(pk: number): void {
-    for (const table of ['idx_token', 'idx_reference', 'idx_date', 'idx_string']) {
-      this.stmt(`DELETE FROM ${table} WHERE pk = ?`).run(pk);
-    }
   }
 
   /** Runs `work` in a read transaction, unless the caller already holds a transaction. */
