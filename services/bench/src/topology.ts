@@ -1,8 +1,8 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Topology } from '@imaging/config';
 import { loadFhirDefinitions } from '@imaging/fhir';
-import { ServiceProcess } from '@imaging/service-process';
+import { cpuTimeMs, ServiceProcess } from '@imaging/service-process';
 import { freshWorld, serviceSpecs, storeLocations } from '@imaging/demo/world';
 import { preloadHistory } from './history.ts';
 import { REPO_ROOT } from './report.ts';
@@ -103,26 +103,10 @@ export async function startBenchTopology(options: TopologyOptions): Promise<Benc
     services,
     storePath,
     cpuSeconds: () =>
-      Object.fromEntries(SERVICES.map((name) => [name, cpuSecondsOf(services[name].pid)])) as Record<
+      Object.fromEntries(SERVICES.map((name) => [name, (cpuTimeMs(services[name].pid) ?? 0) / 1000])) as Record<
         BenchService,
         number
       >,
     stop,
   };
 }
-
-/** User + system CPU seconds of a process, from /proc (Linux); 0 where it cannot be read. */
-export function cpuSecondsOf(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-
-/** Linux's USER_HZ: 100 on every mainstream architecture. */
-const CLOCK_TICKS = 100;

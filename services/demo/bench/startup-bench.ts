@@ -23,14 +23,14 @@
  * from this checkout's sources; they do not call it while starting (they fetch on first use).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { devTokenSource, ensureDevCredentials } from '@imaging/auth';
 import { devTopology } from '@imaging/config';
 import { exampleOrganization, exampleServiceRequest } from '@imaging/fhir/examples';
-import { freePort, ServiceProcess } from '@imaging/service-process';
+import { cpuTimeMs, freePort, ServiceProcess } from '@imaging/service-process';
 import type { ServiceSpec } from '@imaging/service-process';
 
 const HOST = '127.0.0.1';
@@ -154,20 +154,6 @@ async function firstRequest(
   return performance.now() - began;
 }
 
-/** CPU time (user + system, all threads) the process has used so far, in ms; undefined off Linux. */
-function cpuMs(pid: number | undefined): number | undefined {
-  try {
-    // Fields 14 and 15 of /proc/<pid>/stat, counted after the command name's closing parenthesis.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? (ticks * 1000) / CLOCK_TICKS_PER_SECOND : undefined;
-  } catch {
-    return undefined;
-  }
-}
-/** `getconf CLK_TCK`: 100 on Linux. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
 interface StartUp {
   /** Spawn to first 200 on /health, ms. */
   start: number;
@@ -183,7 +169,7 @@ async function launchUntilHealthy(service: ServiceProcess): Promise<{ start: num
   const began = performance.now();
   await service.launch();
   await untilHealthy(`${service.baseUrl}/health`, service);
-  return { start: performance.now() - began, cpu: cpuMs(service.pid) };
+  return { start: performance.now() - began, cpu: cpuTimeMs(service.pid) };
 }
 
 /** A start on a fresh data dir, the first request, and for the hub a restart on the same store. */
