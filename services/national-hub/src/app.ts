@@ -1,4 +1,4 @@
-import { systemClock } from '@imaging/fhir';
+import { observedStore, systemClock } from '@imaging/fhir';
 import {
   createAccessTokenVerifier,
   hubJwks,
@@ -22,6 +22,7 @@ import { FLOW_SCOPES } from '@imaging/messaging';
 import type { Hono } from 'hono';
 import { createRegionLink } from './adapters/region-link.ts';
 import type { AppDeps, AppEnv, HubContext } from './deps.ts';
+import { cachedDirectoryLookups, storeDirectoryLookups } from './domain/directory-lookups.ts';
 import { documentReferenceRoutes } from './routes/document-reference.ts';
 import { DIRECTORY_TYPES, directoryRoutes } from './routes/directory.ts';
 import { caseTrailRoutes } from './routes/flow.ts';
@@ -40,6 +41,9 @@ export const HUB_SERVICE_SCOPES = [
   'system/AuditEvent.rs',
 ] as const;
 
+/** How long the router reuses a directory answer unless told (`DIRECTORY_CACHE_TTL`). */
+export const DEFAULT_DIRECTORY_CACHE_TTL_MS = 5_000;
+
 export const SERVED_TYPES = [...DIRECTORY_TYPES, 'DocumentReference'] as const;
 
 /**
@@ -57,11 +61,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     ...(audience ? { audience } : {}),
     ...(deps.tokenTtlSeconds ? { ttlSeconds: deps.tokenTtlSeconds } : {}),
   };
+  const directory = cachedDirectoryLookups(storeDirectoryLookups(deps.store), {
+    clock,
+    ttlMs: deps.directoryCacheTtlMs ?? DEFAULT_DIRECTORY_CACHE_TTL_MS,
+  });
+  // What the app writes through its store is seen by the directory cache: its own writes are exact at once.
+  const store = observedStore(deps.store, directory.forgetOn);
   const hub: HubContext = {
-    deps,
+    deps: { ...deps, store },
     baseUrl: `${deps.publicUrl}/fhir`,
     domain: {
-      store: deps.store,
+      store,
+      directory,
       regions: createRegionLink({
         tokens: serviceTokenSource(signer, { scope: HUB_SERVICE_SCOPES, ...(audience ? { audience } : {}) }),
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
@@ -91,7 +102,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     tokenRoutes<AppEnv>({
       ...signer,
       registry: deps.registry,
-      store: deps.store,
+      store,
       ...(deps.retiredKeys ? { retiredKeys: deps.retiredKeys } : {}),
     }),
   );

@@ -26,6 +26,8 @@ export const HubEnvSchema = z.object({
   PAGE_TOKEN_TTL: env.duration('15m').refine((ms) => ms >= 1000 && ms <= 86_400_000, 'between 1s and 24h'),
   /** How long the hub waits for a region (routing a message, fetching content) before answering 503. */
   FORWARD_TIMEOUT: env.duration('10s'),
+  /** How long the router reuses a directory answer; a change written by another hub replica reaches it within this. */
+  DIRECTORY_CACHE_TTL: env.duration('5s').refine((ms) => ms <= 60_000, 'at most 60s'),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

@@ -47,6 +47,8 @@ export interface AppDeps {
   /** How long a region has to answer before the hub says 503. Default 10 s. */
   forwardTimeoutMs?: number;
   bodyLimitBytes?: number;
+  /** How long a directory answer (a region, a service, an organisation's region) is reused; 0: never. */
+  directoryCacheTtlMs?: number;
   version?: string;
 }
 
@@ -105,5 +107,6 @@ export async function createDeps(config: HubConfig, logger: Logger): Promise<App
     forwardTimeoutMs: config.FORWARD_TIMEOUT,
     gatewayBases: gatewayBases(topology),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    directoryCacheTtlMs: config.DIRECTORY_CACHE_TTL,
   };
 }

@@ -1,7 +1,6 @@
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import { SYSTEMS } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
-import { findRegion } from './directory.ts';
 import { hubCaseTrail } from './flow.ts';
 import type { HubDomainDeps } from './ports.ts';
 
@@ -27,7 +26,7 @@ export async function nationalCaseTrail(deps: HubDomainDeps, correlationId: stri
   const regionIds = [...new Set(hub.flatMap(regionsNamedBy))].sort();
   const regions = await Promise.all(
     regionIds.map(async (regionId): Promise<RegionTrail> => {
-      const region = await findRegion(deps.store, regionId);
+      const region = await deps.directory.findRegion(regionId);
       if (!region) return { regionId, address: '', problem: 'not in the directory' };
       const url = `${region.address}/$case-trail?correlation-id=${encodeURIComponent(correlationId)}`;
       const result = await deps.regions.call<Bundle>(url, { method: 'GET' });

@@ -30,7 +30,6 @@ import type { AuditInput, AuditOutcome } from './audit.ts';
 import { recordAudit } from './audit.ts';
 import type { Caller } from '@imaging/fhir';
 import { assertKind, regionOf } from './caller.ts';
-import { findRegion } from './directory.ts';
 import type { HubDomainDeps } from './ports.ts';
 
 /**
@@ -73,7 +72,7 @@ export async function registerPointer(
   assertValid(pointer);
   const parts = pointerParts(pointer);
   const regionId = regionOf(caller);
-  const region = await findRegion(deps.store, regionId);
+  const region = await deps.directory.findRegion(regionId);
   if (!region) throw new OutcomeError(forbidden(`Region ${regionId} of ${caller.clientId} is not in the directory`));
   const refusal = pointerRefusal(pointer, parts.custodian, regionId, region.address);
   if (refusal) {
@@ -430,7 +429,7 @@ export async function retrieveContent(
   const regionId = pointer.custodian?.identifier?.value;
   // Registration guarantees these; a pointer without them was not written through this API.
   if (!url || !kind || !regionId) throw new Error(`DocumentReference/${id} is not a locator pointer`);
-  const region = await findRegion(deps.store, regionId);
+  const region = await deps.directory.findRegion(regionId);
   if (!region || !url.startsWith(`${region.address}/`)) {
     throw new OutcomeError(
       conflict(`DocumentReference/${id} points outside region ${regionId}'s gateway as the directory has it`),

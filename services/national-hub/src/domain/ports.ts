@@ -1,5 +1,6 @@
 import type { Clock, FhirStore, Logger } from '@imaging/fhir';
 import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { DirectoryLookups } from './directory-lookups.ts';
 
 export interface RegionCall {
   method: 'GET' | 'POST';
@@ -24,6 +25,8 @@ export interface RegionPort {
 /** What the hub's domain (router, locator, directory) is given. */
 export interface HubDomainDeps {
   store: FhirStore;
+  /** The directory's answers about regions, services and organisations (cached in the app). */
+  directory: DirectoryLookups;
   regions: RegionPort;
   clock: Clock;
   logger: Logger;

@@ -13,7 +13,6 @@ import { recordAudit } from './audit.ts';
 import type { Caller } from '@imaging/fhir';
 import { assertKind, regionOf } from './caller.ts';
 import type { RegionService } from './directory.ts';
-import { findOrganisationRegion, findRegion, findService } from './directory.ts';
 import type { HubDomainDeps } from './ports.ts';
 
 export interface Relayed {
@@ -47,7 +46,7 @@ export async function routeMessage(
   const message = parseMessage(bundle);
 
   const senderRegion = regionOf(caller);
-  const sender = await findRegion(deps.store, senderRegion);
+  const sender = await deps.directory.findRegion(senderRegion);
   if (!sender)
     throw new OutcomeError(forbidden(`Region ${senderRegion} of ${caller.clientId} is not in the directory`));
   if (message.sourceService !== sender.serviceId) {
@@ -71,7 +70,7 @@ export async function routeMessage(
       ),
     );
   }
-  const receiver = await findService(deps.store, headers.target);
+  const receiver = await deps.directory.findService(headers.target);
   if (!receiver) {
     throw new OutcomeError(
       unprocessable(
@@ -85,7 +84,7 @@ export async function routeMessage(
   const authority = await checkMessageAuthority(message, {
     sender: sender.serviceId,
     receiver: receiver.serviceId,
-    serviceOf: async (ods) => (await findOrganisationRegion(deps.store, ods))?.serviceId,
+    serviceOf: async (ods) => (await deps.directory.findOrganisationRegion(ods))?.serviceId,
   });
   const relayed = authority.authorised
     ? await forward(deps, receiver, bundle, headers)

@@ -16,6 +16,7 @@ import type { AuditEvent, Bundle, MessageHeader, OperationOutcome, Resource, Tas
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TestHub } from '../testing/index.ts';
 import type { RegionResult } from '../domain/ports.ts';
+import { storeDirectoryLookups } from '../domain/directory-lookups.ts';
 import { routeMessage } from '../domain/router.ts';
 import { createTestHub, deadUrl, startFakeRegion, tempDataDir, topologyWith } from '../testing/index.ts';
 
@@ -309,6 +310,7 @@ describe('refusing a message (nothing delivered)', () => {
     const clinician = { clientId: 'clinician-rs1', kind: 'clinician' as const, organisation: 'RS1', region: 'south' };
     const deps = {
       store: hub.store,
+      directory: storeDirectoryLookups(hub.store),
       regions: { call: async () => ({ answered: false as const, reason: 'never called' }) },
       clock: systemClock,
       logger: hub.logger,
@@ -401,6 +403,7 @@ describe("the routed message's AuditEvent", () => {
     };
     const deps = {
       store,
+      directory: storeDirectoryLookups(store),
       regions: { call: async <T>() => answer as RegionResult<T> },
       clock: systemClock,
       logger: hub.logger,
