@@ -11,6 +11,7 @@ import { devNotifications } from './adapters/dev-notifications.ts';
 import { createHubClient } from './adapters/hub-client.ts';
 import type { GatewayConfig } from './config.ts';
 import { assertInRegion } from './domain/caller.ts';
+import { patientCache } from './domain/patient-cache.ts';
 import type { GatewayDeps } from './domain/ports.ts';
 import type { GatewayFlow } from './flow.ts';
 import { createGatewayFlow } from './flow.ts';
@@ -80,6 +81,7 @@ export async function createDeps(
     clock: systemClock,
     logger,
     notifications: devNotifications({ store, logger, clock: systemClock }),
+    patients: patientCache(),
     alerts: {
       acknowledgementWindowsMs: config.ALERT_ACK_WINDOWS,
       escalationStepsMs: config.ESCALATION_STEP,

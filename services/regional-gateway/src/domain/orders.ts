@@ -1,4 +1,4 @@
-import type { BundleEntry, Identifier, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Identifier, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
 import {
   builtFromValidated,
   CODE_SYSTEMS,
@@ -12,13 +12,14 @@ import {
   unprocessable,
   validationFindings,
 } from '@imaging/fhir';
-import type { Caller, PlacedOrder } from '@imaging/fhir';
+import type { Caller, PlacedOrder, WithId } from '@imaging/fhir';
 import { buildMessage, ORDER_REQUEST, requestIdFor } from '@imaging/messaging';
 import { testWatchEntries } from './breaches.ts';
 import { createdAudit } from './change-audits.ts';
 import { identifierQuery } from './identifiers.ts';
 import { labelledAs, withAccess } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
+import { nhsNumbersOf } from './patient-cache.ts';
 import { resolvePatient } from './patients.ts';
 import type { GatewayDeps } from './ports.ts';
 import { admitWellFormed } from './references.ts';
@@ -144,14 +145,16 @@ async function placeOrderOnce(
         organisations: [requester, performer],
       }),
     );
-  // The requester, who may read the patient, shares it with the performer it orders from.
+  // The requester, who may read the patient, shares it with the performer it orders from. The PUT is
+  // there even when no label is added: its If-Match makes the whole order conditional on the Patient the
+  // access check above read (perhaps a remembered copy) still being the stored one. Unchanged, it writes
+  // no new version (both stores skip an update that changes nothing).
   const labelledPatient = withAccess(patient, [requester, performer]);
-  if (labelledPatient !== patient) {
-    entries.push({
-      resource: builtFromValidated(labelledPatient),
-      request: { method: 'PUT', url: `Patient/${patient.id}`, ifMatch: `W/"${patient.meta?.versionId}"` },
-    });
-  }
+  const patientEntry = entries.length;
+  entries.push({
+    resource: builtFromValidated(labelledPatient),
+    request: { method: 'PUT', url: `Patient/${patient.id}`, ifMatch: `W/"${patient.meta?.versionId}"` },
+  });
   if (remote) {
     const message = builtFromValidated(
       buildMessage({
@@ -179,13 +182,26 @@ async function placeOrderOnce(
       ),
     );
   }
-  const response = await runTransaction(deps.store, entries);
+  const response = await storeOrder(deps, patient, entries);
+  const storedPatient = response.entry?.[patientEntry]?.resource;
+  if (storedPatient?.resourceType === 'Patient') deps.patients?.remember(storedPatient as WithId<Patient>);
   return {
     serviceRequest: entryResource<ServiceRequest>(response, 0),
     task: entryResource<Task>(response, 1),
     created: isCreated(response, 0),
     ...(remote ? { routedTo: remote } : {}),
   };
+}
+
+/** Stores the order; a 412 means the Patient changed since it was read, so the copy remembered is dropped. */
+async function storeOrder(deps: GatewayDeps, patient: Patient, entries: BundleEntry[]): Promise<Bundle> {
+  try {
+    return await runTransaction(deps.store, entries);
+  } catch (err) {
+    if (err instanceof OutcomeError && err.status === 412)
+      for (const nhs of nhsNumbersOf(patient)) deps.patients?.forget(nhs);
+    throw err;
+  }
 }
 
 function odsProblem(role: 'requester' | 'performer', expression: string) {

@@ -8,6 +8,11 @@ import { isVisible, readVisible } from './reads.ts';
  * The local Patient a reference points to, among those the caller may read: a literal `Patient/id`, or
  * a logical reference by NHS number. Any other reference is a 422 at `expression`, the same whether the
  * patient is missing or another organisation's, so its existence is not disclosed.
+ *
+ * By NHS number, the Patient may be the copy this process remembers (deps.patients) rather than a fresh
+ * search: the caller must then act on it only in a write that asserts its version (If-Match on its
+ * versionId, in the same transaction), and forget it when that write fails with 412 (placeOrder does).
+ * A refusal is always decided from a fresh search, since the remembered copy may predate a registration.
  */
 export async function resolvePatient(
   deps: GatewayDeps,
@@ -29,9 +34,13 @@ export async function resolvePatient(
   }
   const identifier = reference?.identifier;
   if (identifier?.system === NHS_NUMBER_SYSTEM && identifier.value) {
+    const remembered = deps.patients?.get(identifier.value);
+    if (remembered && isVisible(caller, remembered)) return remembered;
     const found = await searchOne<Patient>(deps.store, 'Patient', {
       identifier: `${NHS_NUMBER_SYSTEM}|${identifier.value}`,
     });
+    if (found) deps.patients?.remember(found);
+    else deps.patients?.forget(identifier.value);
     if (found && isVisible(caller, found)) return found;
     throw new OutcomeError(
       unprocessable(

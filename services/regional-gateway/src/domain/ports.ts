@@ -10,6 +10,7 @@ import type {
   ReferralPathway,
 } from '@imaging/fhir';
 import type { RoutingHeaders } from '@imaging/messaging';
+import type { PatientCache } from './patient-cache.ts';
 
 /** Where an organisation is served: its region, the region's routable service id and gateway. */
 export interface ServiceLocation {
@@ -176,6 +177,11 @@ export interface GatewayDeps {
   alerts: AlertSettings;
   turnaround: TurnaroundSettings;
   notifications: NotificationPort;
+  /**
+   * The Patients this process has read or written, so that an order for a known patient needs no search
+   * (patient-cache.ts). Without one, every order searches.
+   */
+  patients?: PatientCache;
   /**
    * False switches the clinical safety layer off (no alerts, no turnaround watches, no safety job work):
    * only for tests that prove a scenario fails silently without it. A deployment cannot set it.

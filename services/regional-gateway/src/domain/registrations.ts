@@ -38,7 +38,7 @@ export async function registerPatient(
   problems.add(...findings.rules);
   problems.throwIfAny();
   if (!nhs) throw new Error('registerPatient: a missing NHS number was not reported');
-  return retryOnConflict(async () => {
+  const registered = await retryOnConflict(async () => {
     const existing = await searchOne<Patient>(deps.store, 'Patient', identifierQuery(nhs));
     if (!existing) {
       const url = `urn:uuid:${crypto.randomUUID()}`;
@@ -71,6 +71,9 @@ export async function registerPatient(
     ]);
     return { resource: entryResource<Patient>(response, 0), created: false };
   });
+  // The next order for this patient needs no search (patients.ts), its version asserted as it is stored.
+  deps.patients?.remember(registered.resource);
+  return registered;
 }
 
 /** An imaging provider registers the DICOMweb endpoint its studies point to. */

@@ -9,6 +9,7 @@ import { createTestHub, tempDataDir } from '@imaging/national-hub/testing';
 import { createHubClient } from '../adapters/hub-client.ts';
 import { createApp } from '../app.ts';
 import type { AppEnv } from '../deps.ts';
+import { patientCache } from '../domain/patient-cache.ts';
 import type { AlertSettings, GatewayDeps } from '../domain/ports.ts';
 import { DEFAULT_ALERTS, DEFAULT_DELIVERY, DEFAULT_TURNAROUND } from '../domain/ports.ts';
 import { devNotifications } from '../adapters/dev-notifications.ts';
@@ -97,6 +98,7 @@ export async function connectedRegions(options: ConnectedOptions = {}) {
       alerts: options.alerts ?? DEFAULT_ALERTS,
       turnaround: DEFAULT_TURNAROUND,
       notifications: devNotifications({ store, logger, clock }),
+      patients: patientCache(),
       ...(options.safety === false ? { safety: false } : {}),
     };
     const disclosures = backgroundCreates(store, { logger, what: 'disclosures', intervalMs: 0 });

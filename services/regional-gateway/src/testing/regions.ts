@@ -5,6 +5,7 @@ import type { Topology } from '@imaging/config';
 import { isAlertRole, OutcomeError, SqliteStore, unavailable, validatingStore, memoryLogger } from '@imaging/fhir';
 import { devNotifications } from '../adapters/dev-notifications.ts';
 import { processMessage } from '../domain/inbound.ts';
+import { patientCache } from '../domain/patient-cache.ts';
 import type { DirectoryRole, GatewayDeps, HubPort, RoleHolder, ServiceLocation } from '../domain/ports.ts';
 import { DEFAULT_ALERTS, DEFAULT_DELIVERY, DEFAULT_TURNAROUND } from '../domain/ports.ts';
 
@@ -102,6 +103,7 @@ export function testRegions(clock: TestClock = testClock()) {
       alerts: DEFAULT_ALERTS,
       turnaround: DEFAULT_TURNAROUND,
       notifications: devNotifications({ store, logger, clock }),
+      patients: patientCache(),
     };
     regions.set(regionId, deps);
     return deps;
