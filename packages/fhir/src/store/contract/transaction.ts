@@ -158,6 +158,29 @@ export function transactionTests(ctx: ContractContext): void {
     );
   });
 
+  it('If-Match in an entry that changes nothing: no new version; stale, it is 412 even with the current content', async () => {
+    // How a write is made conditional on a resource it read staying as it was (the gateway's orders do
+    // this with the Patient whose labels they checked): HAPI and the embedded store skip a no-op update.
+    const v1 = await create(patient({ meta: { security: [{ system: CONTRACT_SYSTEM, code: 'org-a' }] } }));
+    const asserting = (resource: Patient, version: string, bystander: string): Bundle => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: patient({ identifier: [identifier(bystander)] }), request: { method: 'POST', url: 'Patient' } },
+        { resource, request: { method: 'PUT', url: `Patient/${v1.id}`, ifMatch: `W/"${version}"` } },
+      ],
+    });
+    const response = await ctx.store.transaction(asserting(v1, '1', unique('bystander')));
+    expect(response.entry?.[1]?.resource).toMatchObject({ id: v1.id, meta: { versionId: '1' } });
+    expect((await ctx.store.history('Patient', v1.id)).map((v) => v.meta?.versionId)).toEqual(['1']);
+
+    const v2 = await ctx.store.update({ ...v1, gender: 'female' }, { ifMatch: '1' });
+    const late = unique('bystander');
+    await expectOutcome(ctx.store.transaction(asserting(v2, '1', late)), 412);
+    expect((await ctx.store.read<Patient>('Patient', v1.id)).meta?.versionId).toBe('2');
+    expect((await ctx.store.search('Patient', { identifier: `${CONTRACT_SYSTEM}|${late}` })).resources).toEqual([]);
+  });
+
   it('atomic: one failing entry (a conditional create with several matches) stores nothing', async () => {
     const twice = unique('twice');
     await create(patient({ identifier: [identifier(twice)] }));
