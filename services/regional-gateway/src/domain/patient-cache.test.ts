@@ -1,6 +1,6 @@
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { NHS_NUMBER_SYSTEM, ODS_SYSTEM, OutcomeError, searchAll, searchOne, SYSTEMS } from '@imaging/fhir';
+import { manualClock, NHS_NUMBER_SYSTEM, ODS_SYSTEM, OutcomeError, searchAll, searchOne, SYSTEMS } from '@imaging/fhir';
 import type { Caller, FhirStore, WithId } from '@imaging/fhir';
 import { EXAMPLE, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { GP, testRegions } from '../testing/regions.ts';
@@ -74,7 +74,7 @@ async function refusal(work: Promise<unknown>): Promise<OutcomeError> {
 
 describe('the patient cache', () => {
   it('keeps at most its capacity, dropping the least recently used', () => {
-    const cache = patientCache(2);
+    const cache = patientCache({ capacity: 2 });
     const patient = (nhs: string) =>
       ({
         ...examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhs }] }),
@@ -89,6 +89,17 @@ describe('the patient cache', () => {
     expect(cache.size).toBe(2);
     cache.forget('1');
     expect(cache.get('1')).toBeUndefined();
+  });
+
+  it('uses a remembered patient for at most its maximum age', () => {
+    const clock = manualClock();
+    const cache = patientCache({ maxAgeMs: 30_000, clock });
+    cache.remember({ ...examplePatient(), id: 'p', meta: { versionId: '1' } } as WithId<Patient>);
+    clock.advance(29_999);
+    expect(cache.get(EXAMPLE.nhsNumber)?.id).toBe('p');
+    clock.advance(1);
+    expect(cache.get(EXAMPLE.nhsNumber)).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 
   it('remembers nothing without a version, and hands out copies', () => {

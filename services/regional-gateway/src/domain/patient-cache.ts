@@ -1,6 +1,6 @@
 import type { Patient } from '@medplum/fhirtypes';
-import { NHS_NUMBER_SYSTEM } from '@imaging/fhir';
-import type { WithId } from '@imaging/fhir';
+import { NHS_NUMBER_SYSTEM, systemClock } from '@imaging/fhir';
+import type { Clock, WithId } from '@imaging/fhir';
 
 /**
  * The Patients this process has itself read or written, by NHS number: an order for a patient it knows
@@ -21,25 +21,42 @@ export interface PatientCache {
 /** The default bound: a region's working set of patients with orders in flight, not its whole register. */
 export const PATIENT_CACHE_CAPACITY = 4096;
 
-/** A least-recently-used cache of at most `capacity` patients. */
-export function patientCache(capacity = PATIENT_CACHE_CAPACITY): PatientCache {
-  const entries = new Map<string, WithId<Patient>>();
+/**
+ * How long a remembered Patient is used, by default. The version assertion catches every change that
+ * makes a new version; this bounds the one kind that does not: HAPI's `$meta-delete` (sent to HAPI
+ * directly, never by a gateway) removes a label and keeps the version.
+ */
+export const PATIENT_CACHE_MAX_AGE_MS = 30_000;
+
+export interface PatientCacheOptions {
+  capacity?: number;
+  maxAgeMs?: number;
+  clock?: Clock;
+}
+
+/** A least-recently-used cache of at most `capacity` patients, each used for at most `maxAgeMs`. */
+export function patientCache(options: PatientCacheOptions = {}): PatientCache {
+  const capacity = options.capacity ?? PATIENT_CACHE_CAPACITY;
+  const maxAgeMs = options.maxAgeMs ?? PATIENT_CACHE_MAX_AGE_MS;
+  const clock = options.clock ?? systemClock;
+  const entries = new Map<string, { patient: WithId<Patient>; until: number }>();
   return {
     get(nhsNumber) {
-      const patient = entries.get(nhsNumber);
-      if (!patient) return undefined;
-      // Map keeps insertion order: moving a hit to the end makes the first key the least recently used.
+      const entry = entries.get(nhsNumber);
+      if (!entry) return undefined;
       entries.delete(nhsNumber);
-      entries.set(nhsNumber, patient);
-      return structuredClone(patient);
+      if (entry.until <= clock.now().getTime()) return undefined;
+      // Map keeps insertion order: moving a hit to the end makes the first key the least recently used.
+      entries.set(nhsNumber, entry);
+      return structuredClone(entry.patient);
     },
     remember(patient) {
       // Without a version there is nothing to assert, so nothing may be decided from it.
       if (!patient.meta?.versionId) return;
-      const copy = structuredClone(patient);
+      const entry = { patient: structuredClone(patient), until: clock.now().getTime() + maxAgeMs };
       for (const nhsNumber of nhsNumbersOf(patient)) {
         entries.delete(nhsNumber);
-        entries.set(nhsNumber, copy);
+        entries.set(nhsNumber, entry);
       }
       while (entries.size > capacity) {
         const oldest = entries.keys().next().value as string;
