@@ -14,6 +14,8 @@ import {
 } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { loadedFhirDefinitions } from '../../definitions.ts';
+import type { CompiledPath, TypedValue } from './compiled-path.ts';
+import { compilePath, evaluateCompiled } from './compiled-path.ts';
 import type { InstantRange } from './dates.ts';
 import { dateRange, periodRange } from './dates.ts';
 
@@ -28,11 +30,6 @@ export interface IndexRows {
 /** Search parameters that belong to Medplum's own server, not to FHIR R4. */
 const SKIPPED = new Set(['_compartment', '_project']);
 
-interface TypedValue {
-  type: string;
-  value: unknown;
-}
-
 type AnyRecord = Record<string, unknown>;
 
 /** A search parameter of a resource type, with its expression as Medplum parsed it for that type. */
@@ -44,6 +41,8 @@ interface IndexedParameter {
    * it gives nothing unless the resource holds one of them; undefined when it might give values anyway.
    */
   paths: string[][] | undefined;
+  /** The expression as a walk over the JSON, when it is plain navigation (compiled-path.ts). */
+  compiled: CompiledPath | undefined;
 }
 
 /** Per resource type, built once for the definitions loaded (all of R4 may replace the subset). */
@@ -70,7 +69,12 @@ function indexedParametersOf(resourceType: string): IndexedParameter[] {
   const entry = parametersOf(resourceType);
   entry.indexed ??= entry.params.map((param) => {
     const expression = getSearchParameterDetails(resourceType, param).parsedExpression;
-    return { param, expression, paths: pathsOf(expression, resourceType) };
+    return {
+      param,
+      expression,
+      paths: pathsOf(expression, resourceType),
+      compiled: compilePath(expression, resourceType),
+    };
   });
   return entry.indexed;
 }
@@ -83,28 +87,31 @@ export function normalizeReference(reference: string): { target: string; targetI
 }
 
 /**
- * The index rows of a resource: every search parameter of its type, each expression evaluated with
- * Medplum's FHIRPath, except those that certainly find nothing in this resource. Most parameters of a
- * type find nothing in a given resource (a Task has no encounter, no performer…), and telling so from
- * its properties is cheap where evaluating is not.
+ * The index rows of a resource: every search parameter of its type, except those that certainly find
+ * nothing in this resource. Most parameters of a type find nothing in a given resource (a Task has no
+ * encounter, no performer…), and telling so from its properties is cheap where evaluating is not. An
+ * expression that is plain navigation is walked over the JSON (compiled-path.ts); any other is evaluated
+ * with Medplum's FHIRPath.
  */
 export function indexResource(resource: Resource): IndexRows {
   return indexWith(resource, true);
 }
 
-/** The same rows, every parameter's expression evaluated: what indexResource must agree with (its tests). */
+/** The same rows, every parameter's expression evaluated with FHIRPath: what indexResource must agree with (its tests). */
 export function indexResourceEvaluatingAll(resource: Resource): IndexRows {
   return indexWith(resource, false);
 }
 
-function indexWith(resource: Resource, skipAbsent: boolean): IndexRows {
+function indexWith(resource: Resource, fast: boolean): IndexRows {
   const rows: IndexRows = { tokens: [], references: [], dates: [], strings: [] };
   const typed = [toTypedValue(resource)];
-  for (const { param, expression, paths } of indexedParametersOf(resource.resourceType)) {
-    if (skipAbsent && paths && !paths.some((path) => mayHold(resource, path))) continue;
+  for (const { param, expression, paths, compiled } of indexedParametersOf(resource.resourceType)) {
+    if (fast && paths && !paths.some((path) => mayHold(resource, path))) continue;
     let values: TypedValue[];
     try {
-      values = evalFhirPathTyped(expression, typed) as TypedValue[];
+      values =
+        (fast && compiled && evaluateCompiled(compiled, typed[0] as TypedValue)) ||
+        (evalFhirPathTyped(expression, typed) as TypedValue[]);
     } catch {
       continue; // an expression that cannot apply to this resource contributes nothing
     }
