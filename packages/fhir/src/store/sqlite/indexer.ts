@@ -5,7 +5,6 @@ import {
   evalFhirPathTyped,
   FhirPathAtom,
   FunctionAtom,
-  getSearchParameterDetails,
   globalSchema,
   IndexerAtom,
   SymbolAtom,
@@ -16,6 +15,7 @@ import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { loadedFhirDefinitions } from '../../definitions.ts';
 import type { CompiledPath, TypedValue } from './compiled-path.ts';
 import { compilePath, evaluateCompiled } from './compiled-path.ts';
+import { expressionForResourceType } from './parsed-expression.ts';
 import type { InstantRange } from './dates.ts';
 import { dateRange, periodRange } from './dates.ts';
 
@@ -68,7 +68,7 @@ export function searchParametersOf(resourceType: string): SearchParameter[] {
 function indexedParametersOf(resourceType: string): IndexedParameter[] {
   const entry = parametersOf(resourceType);
   entry.indexed ??= entry.params.map((param) => {
-    const expression = getSearchParameterDetails(resourceType, param).parsedExpression;
+    const expression = expressionForResourceType(resourceType, param);
     return {
       param,
       expression,
