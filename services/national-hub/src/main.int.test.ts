@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { devTokenSource } from '@imaging/auth';
 import { devTopology, peopleOf } from '@imaging/config';
+import { SqliteStore } from '@imaging/fhir';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deadUrl, tempDataDir } from './testing/index.ts';
 
@@ -76,6 +79,26 @@ describe('the hub process', () => {
       const text = run.stderr.join('');
       expect(text).toMatch(/PORT:/);
       expect(text).toMatch(/TOKEN_TTL:/);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'stops on a topology value its directory cannot hold, naming it, and stores nothing',
+    async () => {
+      const topology = devTopology();
+      const [organisation] = topology.organisations;
+      if (!organisation) throw new Error('the dev topology has organisations');
+      organisation.name = '';
+      const dataDir = join(temp.dir, 'bad-topology');
+      const file = join(temp.dir, 'bad-topology.json');
+      writeFileSync(file, JSON.stringify(topology));
+      const run = start({ IMAGING_DATA_DIR: dataDir, TOPOLOGY_FILE: file, PORT: new URL(await deadUrl()).port });
+      expect(await run.exited).toBe(1);
+      expect(run.stderr.join('')).toContain(`Organisation ${organisation.ods}: name "" is not an R4 string`);
+      const store = new SqliteStore({ path: join(dataDir, 'hub', 'fhir.sqlite') });
+      expect((await store.search('Organization', {})).resources).toEqual([]);
+      await store.close();
     },
     PROCESS_TEST_TIMEOUT_MS,
   );

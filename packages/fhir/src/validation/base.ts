@@ -221,7 +221,7 @@ const INHERITED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(
  * checks only the elements it knows to be strings) and no lone surrogate (not Unicode, so valid in
  * neither FHIR's JSON nor its XML; Medplum lets one through).
  */
-function isStorableText(text: string): boolean {
+export function isStorableText(text: string): boolean {
   return !text.includes('\u0000') && text.isWellFormed();
 }
 

@@ -1,5 +1,13 @@
 import { devTopology, peopleOf } from '@imaging/config';
-import { assertValid, CODE_SYSTEMS, ODS_SYSTEM, SqliteStore, SYSTEMS, validatingStore } from '@imaging/fhir';
+import {
+  assertValid,
+  CODE_SYSTEMS,
+  isBuiltFromValidated,
+  ODS_SYSTEM,
+  SqliteStore,
+  SYSTEMS,
+  validatingStore,
+} from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import type { Endpoint, Organization, PractitionerRole } from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -105,6 +113,87 @@ describe('directory resources', () => {
       serviceId: 'imaging north/1',
     };
     expect(() => directoryResources(topology)).toThrow(/cannot be an Endpoint id/);
+  });
+
+  /** The dev topology with one value changed. */
+  type Topology = ReturnType<typeof devTopology>;
+  const changed = (change: (topology: Topology) => void): Topology => {
+    const topology = devTopology();
+    change(topology);
+    return topology;
+  };
+  const firstRegion = (t: Topology) => t.regions[0] as Topology['regions'][number];
+  const firstOrganisation = (t: Topology) => t.organisations[0] as Topology['organisations'][number];
+  const firstPerson = (t: Topology) => firstOrganisation(t).people?.[0] ?? expect.unreachable('a person');
+
+  it.each([
+    [
+      'an empty organisation name',
+      (t: Topology) => (firstOrganisation(t).name = ''),
+      /Organisation \w+: name "" is not an R4 string/,
+    ],
+    [
+      'a region name of spaces',
+      (t: Topology) => (firstRegion(t).name = '   '),
+      /Region north: name " {3}" is not an R4 string/,
+    ],
+    [
+      'a control character in a person’s name',
+      (t: Topology) => (firstPerson(t).name = 'Dr\u0007 Bell'),
+      /Person [\w-]+: name "Dr\\u0007 Bell" is not an R4 string/,
+    ],
+    [
+      'a region id that cannot make an id',
+      (t: Topology) => (firstRegion(t).id = 'north east'),
+      /Region 'north east': its id cannot make an Organization id/,
+    ],
+    [
+      'a lower-case ODS code',
+      (t: Topology) => (firstOrganisation(t).ods = 'n81001'),
+      /Organisation 'n81001': not an ODS code/,
+    ],
+    [
+      'a gateway URL that is not http(s)',
+      (t: Topology) => (firstRegion(t).publicUrl = 'ftp://north.example'),
+      /Region north: 'ftp:\/\/north.example' cannot make an Endpoint address/,
+    ],
+    [
+      'a gateway URL with a space',
+      (t: Topology) => (firstRegion(t).url = 'http://north .example'),
+      /cannot make an Endpoint address/,
+    ],
+    [
+      'an unknown kind of organisation',
+      (t: Topology) => (firstOrganisation(t).kind = 'hospital' as never),
+      /'hospital' is not a kind/,
+    ],
+    [
+      'active that is not a boolean',
+      (t: Topology) => (firstPerson(t).active = 'yes' as never),
+      /active must be true or false, not "yes"/,
+    ],
+  ])('refuse %s, saying which value and why', (_, change, message) => {
+    expect(() => directoryResources(changed(change))).toThrow(message);
+  });
+
+  it.each([
+    [
+      'names with accents, tabs and newlines',
+      (t: Topology) => (firstOrganisation(t).name = 'Ysbyty\tGwynedd\nBangor – Ñ'),
+    ],
+    ['a one-letter name', (t: Topology) => (firstRegion(t).name = 'N')],
+    [
+      'a gateway at https with a path and trailing slashes',
+      (t: Topology) => (firstRegion(t).publicUrl = 'https://x.example/a/b//'),
+    ],
+    ['someone who has left', (t: Topology) => (firstPerson(t).active = false)],
+  ])('accept %s: what the checks let through is valid', (_, change) => {
+    for (const resource of directoryResources(changed(change)))
+      expect(() => assertValid(resource), `${resource.resourceType}/${resource.id}`).not.toThrow();
+  });
+
+  it('are marked as built from validated values, so the hub’s store does not validate them again', () => {
+    expect(resources.every(isBuiltFromValidated)).toBe(true);
   });
 });
 

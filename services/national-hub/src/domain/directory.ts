@@ -1,9 +1,14 @@
 import {
   ALERT_ROLES,
   alertRoleConcept,
+  builtFromValidated,
   CODE_SYSTEMS,
   ENDPOINT_CONNECTION_TYPE_SYSTEM,
   isAlertRole,
+  isEndpointAddress,
+  isFhirId,
+  isFhirPrimitiveString,
+  isValidOdsCode,
   ODS_SYSTEM,
   PROFILE_URLS,
   searchAll,
@@ -30,6 +35,13 @@ import type { DirectoryPerson, DirectorySource, OrganisationKind } from './ports
  * region; a trust's spinal on-call team, for suspected cauda equina syndrome), coded with their part in
  * the alert workflow; someone who has left is kept, inactive. Seeded
  * from the topology with fixed ids, so every replica and every restart writes the same resources.
+ *
+ * The resources are built valid rather than validated once built: every value the topology supplies is
+ * checked where it is put, against the rule its element has (Medplum's for an R4 string, url or id, our
+ * profiles' for an ODS code or an Endpoint address), and a bad one stops the hub, naming it. The rest is
+ * constant, and the tests' stores validate every resource the builder makes. So the built resources are
+ * marked `builtFromValidated`, and the hub's store (`trustBuilt`) does not validate them all again: that
+ * was most of a fresh store's start-up.
  */
 
 /** Every resource type the directory holds. */
@@ -44,8 +56,6 @@ export interface RegionService {
   /** The gateway's FHIR base, e.g. http://127.0.0.1:4101/fhir. */
   address: string;
 }
-
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export const regionOrganizationId = (regionId: string): string => `region-${regionId}`;
 export const odsOrganizationId = (ods: string): string => `ods-${ods}`;
@@ -68,16 +78,12 @@ const ORGANISATION_KINDS: Record<OrganisationKind, string> = {
   trust: 'NHS trust',
 };
 
-/** The directory's resources for a topology, with their fixed ids. */
+/** The directory's resources for a topology, with their fixed ids; throws on a topology value they cannot hold. */
 export function directoryResources(topology: DirectorySource): WithId<DirectoryResource>[] {
   const out: WithId<DirectoryResource>[] = [];
   const regions = new Map(topology.regions.map((r) => [r.id, r]));
   for (const region of topology.regions) {
-    if (!FHIR_ID.test(region.serviceId)) {
-      throw new Error(
-        `Region ${region.id}: service id '${region.serviceId}' cannot be an Endpoint id (1-64 of A-Z a-z 0-9 - .)`,
-      );
-    }
+    checkRegion(region);
     out.push({
       resourceType: 'Organization',
       id: regionOrganizationId(region.id),
@@ -104,8 +110,7 @@ export function directoryResources(topology: DirectorySource): WithId<DirectoryR
         },
       ],
       payloadMimeType: ['application/fhir+json'],
-      // What clients are told: the address they can reach (the hub maps it to `url` for its own calls).
-      address: `${(region.publicUrl ?? region.url).replace(/\/+$/, '')}/fhir`,
+      address: endpointAddress(region),
     });
     if (region.failSafeOfficer)
       out.push(
@@ -115,6 +120,7 @@ export function directoryResources(topology: DirectorySource): WithId<DirectoryR
   for (const org of topology.organisations) {
     const region = regions.get(org.region);
     if (!region) throw new Error(`Organisation ${org.ods}: unknown region '${org.region}'`);
+    checkOrganisation(org);
     out.push({
       resourceType: 'Organization',
       id: odsOrganizationId(org.ods),
@@ -138,7 +144,51 @@ export function directoryResources(topology: DirectorySource): WithId<DirectoryR
       out.push(...personResources(person, person.role, organization));
     }
   }
-  return out;
+  // Valid as built: each topology value was checked above, the rest is constant (see the module's comment).
+  return out.map((resource) => builtFromValidated(resource));
+}
+
+/** What clients are told: the address they can reach (the hub maps it to `url` for its own calls). */
+function endpointAddress(region: DirectorySource['regions'][number]): string {
+  const base = region.publicUrl ?? region.url;
+  const address = typeof base === 'string' ? `${base.replace(/\/+$/, '')}/fhir` : undefined;
+  if (!isEndpointAddress(address)) {
+    throw new Error(`Region ${region.id}: '${String(base)}' cannot make an Endpoint address (an absolute http(s) URL)`);
+  }
+  return address;
+}
+
+/** The checks of a region's values that its Organization and Endpoint hold (its address: endpointAddress). */
+function checkRegion(region: DirectorySource['regions'][number]): void {
+  if (!isFhirPrimitiveString(region.id) || !isFhirId(regionOrganizationId(region.id)))
+    throw new Error(
+      `Region '${region.id}': its id cannot make an Organization id (region-<id>: 1-64 of A-Z a-z 0-9 - .)`,
+    );
+  if (!isFhirId(region.serviceId))
+    throw new Error(
+      `Region ${region.id}: service id '${region.serviceId}' cannot be an Endpoint id (1-64 of A-Z a-z 0-9 - .)`,
+    );
+  checkName(region.name, `Region ${region.id}`, `${region.name} gateway`);
+}
+
+/** The checks of an organisation's values that its Organization, and the references to it, hold. */
+function checkOrganisation(org: DirectorySource['organisations'][number]): void {
+  // An ODS code is also an id (ods-<code>) and an R4 string.
+  if (!isValidOdsCode(org.ods))
+    throw new Error(`Organisation '${org.ods}': not an ODS code (3-10 upper-case letters or digits)`);
+  checkName(org.name, `Organisation ${org.ods}`);
+  if (!Object.hasOwn(ORGANISATION_KINDS, org.kind))
+    throw new Error(
+      `Organisation ${org.ods}: '${org.kind}' is not a kind (${Object.keys(ORGANISATION_KINDS).join(', ')})`,
+    );
+}
+
+/** A name is held as an R4 string (Organization.name, HumanName.text, a reference's display), also as `alsoAs`. */
+function checkName(name: unknown, whose: string, alsoAs: string = String(name)): void {
+  if (!isFhirPrimitiveString(name) || !isFhirPrimitiveString(alsoAs))
+    throw new Error(
+      `${whose}: name ${JSON.stringify(name)} is not an R4 string (some text, no control characters but tab and newlines, at most 1 MB)`,
+    );
 }
 
 /**
@@ -150,8 +200,10 @@ function personResources(
   role: AlertRole,
   organization: Reference<Organization>,
 ): [WithId<Practitioner>, WithId<PractitionerRole>] {
-  if (!FHIR_ID.test(person.id))
-    throw new Error(`Person '${person.id}' cannot be a resource id (1-64 of A-Z a-z 0-9 - .)`);
+  if (!isFhirId(person.id)) throw new Error(`Person '${person.id}' cannot be a resource id (1-64 of A-Z a-z 0-9 - .)`);
+  checkName(person.name, `Person ${person.id}`);
+  if (person.active !== undefined && typeof person.active !== 'boolean')
+    throw new Error(`Person ${person.id}: active must be true or false, not ${JSON.stringify(person.active)}`);
   const active = person.active ?? true;
   return [
     {

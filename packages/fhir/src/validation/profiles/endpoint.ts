@@ -1,6 +1,7 @@
 import type { Endpoint } from '@medplum/fhirtypes';
 import { issue } from '../../outcomes.ts';
 import { ENDPOINT_CONNECTION_TYPE_SYSTEM } from '../../terminology/r4-codes.ts';
+import { isHttpUrl } from '../primitives.ts';
 import { actorReferenceIssues } from '../references.ts';
 import type { ProfileRules } from './common.ts';
 import { isRegionIdentified } from './organization.ts';
@@ -44,12 +45,3 @@ export const endpointRules: ProfileRules<Endpoint> = (endpoint, ctx) => {
   }
   return issues;
 };
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
