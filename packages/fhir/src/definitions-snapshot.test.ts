@@ -47,7 +47,14 @@ const LAZY_CHILD = `
   const mine = { name: 'Mine' };
   dataTypes.Patient = mine;
   out.afterSet = { kept: dataTypes.Patient === mine, contact: dataTypes.PatientContact?.name, keptAfterRead: dataTypes.Patient === mine };
-  out.search = { task: Object.keys(globalSchema.types.Task.searchParams).includes('status'), searchTask: waiting(globalSchema.types, 'Task'), searchPatient: waiting(globalSchema.types, 'Patient') };
+  const search = globalSchema.types;
+  const searchWaiting = () => Object.fromEntries(['Task', 'Organization', 'Endpoint', 'Practitioner', 'PractitionerRole', 'Patient', 'ValueSet'].map((type) => [type, waiting(search, type)]));
+  out.searchInstalled = searchWaiting();
+  out.search = { task: Object.keys(search.Task.searchParams).includes('status'), waiting: searchWaiting() };
+  // A type that shares a SearchParameter with others is read with them, the same object for each.
+  out.practitioner = { email: search.Practitioner.searchParams.email.code, sharedWithPatient: search.Practitioner.searchParams.email === search.Patient.searchParams.email, search: searchWaiting() };
+  search.Organization; search.Endpoint;
+  out.directoryTypes = searchWaiting();
   console.log(JSON.stringify(out));`;
 
 /** The schema Medplum holds: its data types and its search parameters by resource type. */
@@ -111,7 +118,15 @@ describe('the definitions snapshot', () => {
     expect(fromSnapshot.findings).toEqual(parsed.findings);
   });
 
-  it('is read part by part: a data type with its inner types when first looked up, the search parameters at once', () => {
+  it('is read part by part: a data type with its inner types, a type’s search parameters with those of the types it shares some with', () => {
+    /** Which of these types' search parameters are still waiting to be read, all but those read. */
+    const waitingSearch = (read: string[]) =>
+      Object.fromEntries(
+        ['Task', 'Organization', 'Endpoint', 'Practitioner', 'PractitionerRole', 'Patient', 'ValueSet'].map((type) => [
+          type,
+          !read.includes(type),
+        ]),
+      );
     const out = JSON.parse(
       execFileSync(process.execPath, ['--input-type=module', '-e', LAZY_CHILD, join(dir, 'fhir-definitions.v8')], {
         cwd: import.meta.dirname,
@@ -122,7 +137,22 @@ describe('the definitions snapshot', () => {
       installed: { Task: true, TaskInput: true, Patient: true, searchTask: true },
       afterTask: { name: 'Task', innerIsShared: true, Task: false, TaskInput: false, Patient: true },
       afterSet: { kept: true, contact: 'PatientContact', keptAfterRead: true },
-      search: { task: true, searchTask: false, searchPatient: false },
+      searchInstalled: waitingSearch([]),
+      search: { task: true, waiting: waitingSearch(['Task']) },
+      practitioner: {
+        email: 'email',
+        sharedWithPatient: true,
+        search: waitingSearch(['Task', 'Practitioner', 'PractitionerRole', 'Patient']),
+      },
+      // What the hub's directory seeding reads: not the search parameters of the other types (ValueSet…).
+      directoryTypes: waitingSearch([
+        'Task',
+        'Practitioner',
+        'PractitionerRole',
+        'Patient',
+        'Organization',
+        'Endpoint',
+      ]),
     });
   });
 
@@ -138,7 +168,13 @@ describe('the definitions snapshot', () => {
     const file = join(dir, 'other-v8.v8');
     writeFileSync(
       file,
-      serialize({ v8: '0.0.0', dataTypeGroups: [], searchTypes: { names: [], data: serialize({}) } }),
+      serialize({ v8: '0.0.0', dataTypeGroups: [], searchTypeGroups: [{ names: [], data: serialize({}) }] }),
+    );
+    expect(readDefinitionsSnapshot(file)).toBeUndefined();
+    // Nor one with the search parameters in one group, the form before them.
+    writeFileSync(
+      file,
+      serialize({ v8: process.versions.v8, dataTypeGroups: [], searchTypes: { names: [], data: serialize({}) } }),
     );
     expect(readDefinitionsSnapshot(file)).toBeUndefined();
     // Nor one in the earlier form, the schema in one piece.

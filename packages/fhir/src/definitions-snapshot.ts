@@ -8,8 +8,10 @@ import type { TerminologyResource } from './definitions-subset.ts';
  * The services' definitions as Medplum holds them once parsed, serialised with `node:v8`. Parsing the
  * subset's StructureDefinitions is most of `loadFhirDefinitions()` (~90 ms); reading them back from this
  * form takes ~20 ms, and is done part by part, when a part is first used: each data type with its inner
- * types (no object is shared between two of these), the search parameters, the value sets. A service
- * that validates nothing while starting (the gateway) then reads almost none of it before it is ready.
+ * types, the search parameters of each resource type with those of the types it shares some with (no
+ * object is shared between two of these groups), the value sets. A service that validates nothing while
+ * starting (the gateway) then reads almost none of it before it is ready, and the hub reads the search
+ * parameters of the types its directory holds only.
  * The production bundle (infra/topology/bundle/bundle-services.ts) writes it beside each service's
  * script, from the same sources and the same @medplum/core, in the same build; a run from source has
  * none and parses, as before. `definitions-snapshot.test.ts` checks a process that reads it ends up with
@@ -20,8 +22,12 @@ export interface DefinitionsSnapshot {
   v8: string;
   /** Medplum's data types by name (`getAllDataTypes()`), a group per type and its inner types. */
   dataTypeGroups: SerialisedGroup[];
-  /** Medplum's search parameters by resource type (`globalSchema.types`), as one group: types share them. */
-  searchTypes: SerialisedGroup;
+  /**
+   * Medplum's search parameters by resource type (`globalSchema.types`), a group per type and the types it
+   * shares a SearchParameter with (the conformance resources share `url`, `status`…; Patient and
+   * Practitioner share `address`…).
+   */
+  searchTypeGroups: SerialisedGroup[];
   otherResourceTypes: string[];
   /** The subset's value sets and code systems (read on first use). */
   readonly terminology: TerminologyResource[];
@@ -55,6 +61,41 @@ function dataTypeGroups(dataTypes: Record<string, InternalTypeSchema>): string[]
   return [...groups.values()];
 }
 
+/**
+ * Names of a look-up in groups such that no object one name's value reaches is reached from another
+ * group's: each group then deserialises alone, and objects shared stay shared. Found by walking every
+ * value once, joining the groups of two names that reach one object.
+ */
+function sharingGroups(lookup: Record<string, unknown>): string[][] {
+  const leader = new Map<string, string>();
+  const find = (name: string): string => {
+    let root = name;
+    while (leader.get(root) !== root) root = leader.get(root) as string;
+    leader.set(name, root);
+    return root;
+  };
+  const reachedBy = new Map<object, string>();
+  for (const name of Object.keys(lookup)) {
+    leader.set(name, name);
+    const pending: unknown[] = [lookup[name]];
+    while (pending.length > 0) {
+      const value = pending.pop();
+      if (value === null || typeof value !== 'object') continue;
+      const other = reachedBy.get(value);
+      if (other !== undefined) {
+        leader.set(find(other), find(name));
+        continue; // what it reaches was walked when first met
+      }
+      reachedBy.set(value, name);
+      if (value instanceof Map) pending.push(...value.keys(), ...value.values());
+      else pending.push(...(value instanceof Set ? value.values() : Object.values(value)));
+    }
+  }
+  const groups = new Map<string, string[]>();
+  for (const name of Object.keys(lookup)) groups.set(find(name), [...(groups.get(find(name)) ?? []), name]);
+  return [...groups.values()];
+}
+
 /** Medplum's schema as it stands, with the subset's look-ups: call after `loadFhirDefinitions()`. */
 export function takeDefinitionsSnapshot(
   lookups: Pick<DefinitionsSnapshot, 'otherResourceTypes' | 'terminology' | 'terminologyAbsent'>,
@@ -63,7 +104,7 @@ export function takeDefinitionsSnapshot(
   const snapshot: SnapshotFile = {
     v8: process.versions.v8,
     dataTypeGroups: dataTypeGroups(dataTypes).map((names) => serialisedGroup(dataTypes, names)),
-    searchTypes: serialisedGroup(globalSchema.types, Object.keys(globalSchema.types)),
+    searchTypeGroups: sharingGroups(globalSchema.types).map((names) => serialisedGroup(globalSchema.types, names)),
     otherResourceTypes: lookups.otherResourceTypes,
     terminology: serialize(lookups.terminology),
     terminologyAbsent: lookups.terminologyAbsent,
@@ -77,7 +118,7 @@ export function readDefinitionsSnapshot(
 ): DefinitionsSnapshot | undefined {
   if (!existsSync(file)) return undefined;
   const stored = deserialize(readFileSync(file)) as Partial<SnapshotFile>;
-  if (stored.v8 !== process.versions.v8 || !stored.dataTypeGroups) return undefined;
+  if (stored.v8 !== process.versions.v8 || !stored.dataTypeGroups || !stored.searchTypeGroups) return undefined;
   const { terminology, ...rest } = stored as SnapshotFile;
   let read: TerminologyResource[] | undefined;
   return Object.defineProperty(rest, 'terminology', {
@@ -96,7 +137,7 @@ export function readDefinitionsSnapshot(
 export function installDefinitionsSnapshot(snapshot: DefinitionsSnapshot): void {
   const dataTypes = getAllDataTypes();
   for (const group of snapshot.dataTypeGroups) installLazily(dataTypes, group);
-  installLazily(globalSchema.types as Record<string, unknown>, snapshot.searchTypes);
+  for (const group of snapshot.searchTypeGroups) installLazily(globalSchema.types as Record<string, unknown>, group);
 }
 
 function installLazily(target: Record<string, unknown>, group: SerialisedGroup): void {
