@@ -2,6 +2,7 @@ import { startJob } from '@imaging/fhir-http';
 import type { Job } from '@imaging/fhir-http';
 import { deliverDue, markUnmarkedDeliveries } from './domain/delivery.ts';
 import type { GatewayDeps } from './domain/ports.ts';
+import { releaseOutboxLease } from './domain/outbox-lease.ts';
 import { runSafetyPass } from './domain/safety.ts';
 
 export interface GatewayJobs {
@@ -50,5 +51,13 @@ export function startJobs(deps: GatewayDeps, settings: JobSettings): GatewayJobs
         deps.logger.info('turnaround pass', { ...turnaround });
     },
   });
-  return { delivery, safety, stop: async () => void (await Promise.all([delivery.stop(), safety.stop()])) };
+  // Once no pass runs, the outbox lease is given up, so another replica (or this gateway restarted)
+  // sends at once instead of waiting for it to lapse.
+  const stopDelivery = async () => {
+    await delivery.stop();
+    await releaseOutboxLease(deps).catch((err: unknown) =>
+      deps.logger.warn('could not give up the outbox lease; it will lapse', { error: String(err) }),
+    );
+  };
+  return { delivery, safety, stop: async () => void (await Promise.all([stopDelivery(), safety.stop()])) };
 }

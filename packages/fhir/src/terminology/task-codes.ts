@@ -10,6 +10,7 @@ export const TASK_CODES = [
   'watch-acknowledgement',
   'watch-turnaround',
   'resolve-breach',
+  'outbox-lease',
 ] as const;
 export type TaskCode = (typeof TASK_CODES)[number];
 
@@ -21,6 +22,7 @@ export const TASK_CODE_DISPLAY: Readonly<Record<TaskCode, string>> = {
   'watch-acknowledgement': 'Watch an alert raised here until the requester acknowledges it',
   'watch-turnaround': "Watch an order's turnaround times until each is met or breached",
   'resolve-breach': 'Resolve a turnaround breach: do the overdue test or report',
+  'outbox-lease': "Hold the lease on a gateway's outbox: the one replica that sends its deliveries",
 };
 
 export function isTaskCode(value: unknown): value is TaskCode {

@@ -22,6 +22,7 @@ import type { WithId } from '@imaging/fhir';
 import { deliveryOutcomeAudit } from './change-audits.ts';
 import type { GatewayDeps } from './ports.ts';
 import { noteRefusalOnCase } from './delivery-refusals.ts';
+import { holdOutboxLease } from './outbox-lease.ts';
 import type { Delivery } from './outbox.ts';
 import {
   backoffMs,
@@ -42,19 +43,23 @@ export interface DeliveryPass {
   retried: number;
   /** Refused by the hub or the receiver (parked), or not a delivery at all (a malformed outbox Task, set aside). */
   failed: number;
-  /** Not attempted: not due yet, claimed by another replica, or queued behind an undelivered one. */
+  /**
+   * Not attempted: not due yet, the outbox lease held by another replica (or a delivery claimed by an
+   * earlier version's replica), or queued behind an undelivered one.
+   */
   waiting: number;
 }
 
 /**
- * One pass over the open deliveries, oldest first. Each is claimed with a versioned update, so two
- * replicas never send the same one at once; a claim that is not released in time (the replica died)
- * lapses and is taken over.
+ * One pass over the open deliveries, oldest first. Only the replica that holds the outbox lease sends
+ * (outbox-lease.ts: taken with a versioned update, so two replicas never send at once); a lease that is
+ * not renewed in time (the replica died) lapses and is taken over, and what it had in flight is sent
+ * again, to be dropped by the receiver as a repeat. Each delivery is written once, when it is settled.
  *
  * Deliveries go out in queues (deliveryQueueOf: one destination, one patient or case), in order within
  * a queue: once one has to wait, every later one in its queue waits too, so a status update never
- * overtakes its order. Queues go out side by side, up to `concurrency` sends at once, and the claims of
- * a pass and the outcomes of its sends are each stored in one transaction (one commit for many).
+ * overtakes its order. Queues go out side by side, up to `concurrency` sends at once, and the outcomes
+ * of a pass's sends are stored in one transaction per batch (one commit for many).
  *
  * No answer or a 5xx means "try again later" (with backoff, for ever: a region that is down delays
  * delivery, it never loses it), as do HTTP's own "not now" answers, 408, 425 and 429. Any other 4xx
@@ -76,34 +81,33 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
     pass.waiting += queue.length - ready.length;
     if (ready.length) due.push(ready);
   }
-  const claimed = await claimAll(deps, due, now, pass);
+  const lease = due.length ? await holdOutboxLease(deps, now) : undefined;
+  if (!lease) pass.waiting += due.flat().length;
   const outcomes = outcomeWriter(deps);
-  // The whole pass's claims were taken at `now`: a queue stops halfway through the lease (what is left
-  // goes back unattempted), so no other replica can take over a queue this one is still sending.
-  const claimsGood = now.getTime() + settings.leaseMs / 2;
-  const release = (rest: Delivery[]) => {
+  // A queue stops halfway through the lease (what is left stays pending, unattempted), so no other
+  // replica can take the lease over while this one is still sending.
+  const sendUntil = lease?.sendUntil.getTime() ?? 0;
+  const leaveRest = (rest: Delivery[]) => {
     pass.waiting += rest.length;
-    for (const { claimedAt: _, ...later } of rest)
-      outcomes.store({ ...later, status: 'pending', lastModified: clock.now() }, true);
   };
-  await inParallel(claimed, settings.concurrency, async (queue) => {
+  await inParallel(lease ? due : [], settings.concurrency, async (queue) => {
     for (const [i, item] of queue.entries()) {
-      if (clock.now().getTime() >= claimsGood) return release(queue.slice(i));
+      if (clock.now().getTime() >= sendUntil) return leaveRest(queue.slice(i));
       const outcome = await attempt(deps, item, outcomes, messages);
       if (outcome === 'delivered') pass.delivered++;
       else if (outcome === 'failed') pass.failed++;
       else {
         pass.retried++;
-        // The rest of the queue goes back unattempted, behind the one that will be retried.
-        return release(queue.slice(i + 1));
+        // The rest of the queue stays unattempted, behind the one that will be retried.
+        return leaveRest(queue.slice(i + 1));
       }
     }
   });
   await outcomes.flush();
   // While deliveries back off (a region down), the next polls leave their messages out: they would be
-  // read again on every poll and not sent. They are read one by one when due. (Deliveries put back at
-  // half the lease, or claimed by another replica, are due at once: they do not count.)
-  if (backingOff || pass.retried) heldBack.add(deps);
+  // read again on every poll and not sent. They are read one by one when due. (Deliveries left at half
+  // the lease are due at once: they do not count.) Nor do they while another replica holds the lease.
+  if (backingOff || pass.retried || (due.length && !lease)) heldBack.add(deps);
   else heldBack.delete(deps);
   return pass;
 }
@@ -187,40 +191,12 @@ function queuesOf(deliveries: Delivery[]): Delivery[][] {
 }
 
 function isDue(delivery: Delivery, now: Date, leaseMs: number): boolean {
+  // Only an earlier version of the gateway claimed deliveries one by one: such a claim holds its delivery
+  // (and its queue) until it lapses, and the delivery is then sent like a pending one.
   if (delivery.status === 'claimed') {
     return !delivery.claimedAt || delivery.claimedAt.getTime() + leaseMs <= now.getTime();
   }
   return !delivery.nextAttemptAt || delivery.nextAttemptAt.getTime() <= now.getTime();
-}
-
-/**
- * Claims the due deliveries for this replica, in one transaction. When another replica changed one of
- * them first (412), none is claimed that way: each is claimed on its own instead, and a queue stops at
- * the first it could not claim (the other replica has it, and what follows must wait for it).
- */
-async function claimAll(deps: GatewayDeps, due: Delivery[][], now: Date, pass: DeliveryPass): Promise<Delivery[][]> {
-  const claims = due.map((queue) =>
-    queue.map((item): Delivery => ({ ...item, status: 'claimed', claimedAt: now, lastModified: now })),
-  );
-  const all = claims.flat();
-  if (all.length === 0) return [];
-  const stored = await ifStillCurrent(updateAll(deps, all));
-  if (stored) {
-    let next = 0;
-    return claims.map((queue) => queue.map(() => stored[next++] as Delivery));
-  }
-  const claimed: Delivery[][] = [];
-  for (const queue of claims) {
-    const mine: Delivery[] = [];
-    for (const item of queue) {
-      const won = await ifStillCurrent(update(deps, item));
-      if (!won) break;
-      mine.push(deliveryOf(won));
-    }
-    pass.waiting += queue.length - mine.length;
-    if (mine.length) claimed.push(mine);
-  }
-  return claimed;
 }
 
 /** Stores a changed delivery with a versioned update, so two replicas never both change one version. */
@@ -256,9 +232,9 @@ async function ifStillCurrent<T>(write: Promise<T>): Promise<T | undefined> {
 }
 
 /**
- * Where a pass's outcomes go: delivered (and released) deliveries are stored together, in one
- * transaction per `OUTCOMES_PER_COMMIT`, and at the end of the pass. A crash before that only means a
- * resend after the lease, which the receiver recognises by its X-Request-ID and drops.
+ * Where a pass's outcomes go: delivered deliveries are stored together, in one transaction per
+ * `OUTCOMES_PER_COMMIT`, and at the end of the pass. A crash before that only means a resend after the
+ * lease, which the receiver recognises by its X-Request-ID and drops.
  */
 interface OutcomeWriter {
   /**

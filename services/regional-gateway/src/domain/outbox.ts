@@ -55,7 +55,10 @@ function nextSequence(): string {
   return lastSequence.toString().padStart(20, '0');
 }
 
-/** Where a delivery stands: waiting for its (next) attempt, claimed by a replica, or settled. */
+/**
+ * Where a delivery stands: waiting for its (next) attempt, or settled. `claimed` is written no more (the
+ * outbox lease decides which replica sends): it is read from Tasks an earlier version claimed.
+ */
 export type DeliveryStatus = 'pending' | 'claimed' | 'delivered' | 'failed';
 
 const TASK_STATUS_OF: Readonly<Record<DeliveryStatus, 'requested' | 'in-progress' | 'completed' | 'failed'>> = {
@@ -106,7 +109,7 @@ export type Delivery = DeliveryTarget & {
   /** Attempts made so far. */
   attempts: number;
   lastModified: Date;
-  /** When a replica claimed it (and still holds it while `status` is claimed). */
+  /** When a replica of an earlier version claimed it (and still holds it while `status` is claimed). */
   claimedAt?: Date;
   deliveredAt?: Date;
   /** No attempt before this (the backoff after a transient failure). */

@@ -62,9 +62,14 @@ export interface DeliverySettings {
   /** First retry delay; doubles per attempt up to `maxBackoffMs`. */
   baseBackoffMs: number;
   maxBackoffMs: number;
-  /** How long a claimed delivery stays claimed before another replica may take it over. */
+  /**
+   * How long the outbox lease (outbox-lease.ts) lasts before another replica may take it over; the holder
+   * sends for at most half of it. Also how long a claim by an earlier version of the gateway lasts.
+   */
   leaseMs: number;
-  /** How many open deliveries one pass looks at (and at most claims, in one transaction). */
+  /** Which replica this is, for the outbox lease. Default: an id made once per process. */
+  replicaId?: string;
+  /** How many open deliveries one pass looks at. */
   batchSize: number;
   /** How many sends a pass has in flight at once, each from a different queue (deliveryQueueOf). */
   concurrency: number;

@@ -15,7 +15,8 @@ import { requiredIdentifier } from './common.ts';
  *   focus → DiagnosticReport, an owner (an organisation by ODS, or a person);
  * - watch-turnaround (the safety layer's watch on an order's due times) and resolve-breach (a missed one):
  *   focus → ServiceRequest or ImagingStudy, basedOn the order, owner the imaging provider by ODS;
- * - deliver-message / register-pointer: local outbox items, identified by their message request id.
+ * - deliver-message / register-pointer: local outbox items, identified by their message request id;
+ * - outbox-lease: which replica of a gateway sends its outbox (one per region, by its business identifier).
  */
 export const taskRules: ProfileRules<Task> = (task, ctx) => {
   const issues: OperationOutcomeIssue[] = [];
