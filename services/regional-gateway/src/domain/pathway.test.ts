@@ -195,7 +195,7 @@ describe('delivery faults', () => {
     await registerPatient(north, GP, examplePatient());
     await placeOrder(north, GP, exampleServiceRequest(), 'case-4');
     const [pending] = await deliveries(north);
-    // Replica 1 claims the delivery and dies before sending it.
+    // Replica 1, of the version before the outbox lease, claims the delivery and dies before sending it.
     await north.store.update(
       { ...(pending as WithId<Task>), status: 'in-progress', executionPeriod: { start: clock.now().toISOString() } },
       { ifMatch: pending?.meta?.versionId },
