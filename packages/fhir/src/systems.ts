@@ -28,6 +28,11 @@ export const SYSTEMS = {
   report: `${CANONICAL_BASE}/Id/report`,
   /** A message's `X-Request-ID`, kept on received message Bundles so a replay is recognised. */
   messageRequest: `${CANONICAL_BASE}/Id/message-request`,
+  /**
+   * The one outbox lease of a region's gateway (the value is the region id). Local only: no Task a
+   * message carries may hold it, so no region can plant or take over another's lease.
+   */
+  outboxLease: `${CANONICAL_BASE}/Id/outbox-lease`,
   /** A case's `X-Correlation-ID`. */
   correlation: `${CANONICAL_BASE}/Id/correlation`,
   /** A locator pointer's source (absolute URL of the pointed-to resource). */

@@ -258,6 +258,29 @@ const cases: Case[] = [
     [['required', 'Task.identifier']],
   ],
   [
+    "a Task carrying a gateway's outbox lease identifier",
+    exampleFulfilmentTask({
+      identifier: [
+        { system: SYSTEMS.task, value: 'N81001-000001-fulfil' },
+        { system: SYSTEMS.outboxLease, value: 'midlands' },
+      ],
+    }),
+    422,
+    [['business-rule', 'Task.identifier[1]']],
+  ],
+  [
+    'an outbox lease without its lease identifier',
+    {
+      resourceType: 'Task' as const,
+      identifier: [{ system: SYSTEMS.task, value: 'outbox-lease-north' }],
+      status: 'in-progress' as const,
+      intent: 'order' as const,
+      code: { coding: [{ system: CODE_SYSTEMS.taskCode, code: 'outbox-lease' }] },
+    },
+    422,
+    [['required', 'Task.identifier']],
+  ],
+  [
     'fulfilment Task focused on a report',
     exampleFulfilmentTask({ focus: { reference: 'DiagnosticReport/1' } }),
     422,

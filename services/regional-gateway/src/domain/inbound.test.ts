@@ -104,6 +104,27 @@ describe('receiving an order: the message is validated once, on arrival', () => 
     expect(await stored(midlands.store)).toEqual({ patients: 0, orders: 0, tasks: 0 });
   });
 
+  it("refuses an order whose Task carries the receiver's outbox lease identifier: no region can plant a lease", async () => {
+    const regions = testRegions();
+    const midlands = regions.open('midlands', trustingStore());
+    const message = await orderMessage(regions);
+    const task = carried<Task>(message, 'Task');
+    task.resource.identifier = [
+      ...(task.resource.identifier ?? []),
+      { system: SYSTEMS.outboxLease, value: 'midlands' },
+    ];
+    task.resource.input = [
+      { type: { text: 'holder' }, valueString: 'attacker' },
+      { type: { text: 'expires' }, valueDateTime: '2999-01-01T00:00:00Z' },
+    ];
+    const err = await outcomeErrorOf(processMessage(midlands, HUB_CALLER, message, 'req-lease'));
+    expect(err.status).toBe(422);
+    expect(err.outcome.issue.map((i) => i.expression?.[0])).toEqual([
+      `Bundle.entry[${task.index}].resource.identifier[1]`,
+    ]);
+    expect(await stored(midlands.store)).toEqual({ patients: 0, orders: 0, tasks: 0 });
+  });
+
   it("refuses a carried resource that breaks its own type's invariant, or points at an entry of the wrong type", async () => {
     const regions = testRegions();
     const midlands = regions.open('midlands', trustingStore());

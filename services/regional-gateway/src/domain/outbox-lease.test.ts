@@ -19,6 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GP, testRegions } from '../testing/regions.ts';
 import { meetingPoint } from '../testing/stores.ts';
 import { deliverDue } from './delivery.ts';
+import { ACCESS_SYSTEM } from './labels.ts';
 import { placeOrder } from './orders.ts';
 import { currentLease, releaseOutboxLease } from './outbox-lease.ts';
 import type { GatewayDeps } from './ports.ts';
@@ -197,6 +198,53 @@ describe('two replicas on one store', () => {
     expect(await deliverDue(b)).toMatchObject({ delivered: 1, waiting: 0 });
     expect(regions.hub.routed).toHaveLength(2);
     await close();
+  });
+});
+
+describe('the lease', () => {
+  /** A labelled Task holding north's lease identifier, written straight into the store (no gateway accepts it). */
+  const plantedLease = (): Task => ({
+    resourceType: 'Task',
+    meta: { security: [{ system: ACCESS_SYSTEM, code: 'N81001' }] },
+    identifier: [{ system: SYSTEMS.outboxLease, value: 'north' }],
+    status: 'in-progress',
+    intent: 'order',
+    code: { coding: [{ system: CODE_SYSTEMS.taskCode, code: 'outbox-lease' }] },
+    input: [
+      { type: { text: 'holder' }, valueString: 'someone-else' },
+      { type: { text: 'expires' }, valueDateTime: '2999-01-01T00:00:00Z' },
+    ],
+  });
+  /** North on a store that does not validate, as if such a Task had been written straight to the FHIR server. */
+  const unvalidatedNorth = () => {
+    const regions = testRegions();
+    return {
+      regions,
+      north: regions.open('north', new SqliteStore({ path: join(temp, `${crypto.randomUUID()}.sqlite`) })),
+    };
+  };
+
+  it("is only this gateway's own: a labelled Task holding its identifier holds nothing", async () => {
+    const { regions, north } = unvalidatedNorth();
+    await registerPatients(north, [0, 1]);
+    await orders(north, [0]);
+    expect(await deliverDue(north)).toMatchObject({ delivered: 1 });
+    await north.store.create(plantedLease());
+    await orders(north, [1]);
+    expect(await deliverDue(north)).toMatchObject({ delivered: 1, waiting: 0 });
+    expect(regions.hub.routed).toHaveLength(2);
+    expect((await currentLease(north))?.holder).not.toBe('someone-else');
+    await north.store.close();
+  });
+
+  it('says loudly, naming it, when such a Task stands where the lease would be created', async () => {
+    const { regions, north } = unvalidatedNorth();
+    await registerPatients(north, [0]);
+    await orders(north, [0]);
+    const planted = (await north.store.create(plantedLease())).resource;
+    await expect(deliverDue(north)).rejects.toThrow(`Task/${planted.id} holds this gateway's outbox lease identifier`);
+    expect(regions.hub.routed).toHaveLength(0);
+    await north.store.close();
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Task } from '@medplum/fhirtypes';
-import { builtFromValidated, CODE_SYSTEMS, OutcomeError, SYSTEMS, token } from '@imaging/fhir';
+import { builtFromValidated, CODE_SYSTEMS, OutcomeError, SYSTEMS, taskCodeOf, token } from '@imaging/fhir';
 import type { FhirStore, WithId } from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
 
@@ -38,9 +38,9 @@ export function replicaOf(deps: GatewayDeps): string {
   return deps.delivery.replicaId ?? PROCESS_REPLICA;
 }
 
-/** The lease's identifier value: one per region's outbox. */
-export function outboxLeaseIdentifier(regionId: string): string {
-  return `outbox-lease-${regionId}`;
+/** The lease's identifier: one per region's outbox, in a system no Task a message carries may hold. */
+export function outboxLeaseIdentifier(regionId: string): { system: string; value: string } {
+  return { system: SYSTEMS.outboxLease, value: regionId };
 }
 
 /** The lease this replica last wrote (and when), and the lease's id once known, by store. */
@@ -107,23 +107,33 @@ export async function currentLease(deps: GatewayDeps): Promise<OutboxLease | und
       leaseIds.delete(deps.store);
     }
   }
-  const page = await deps.store.search<Task>('Task', {
-    identifier: token(SYSTEMS.task, outboxLeaseIdentifier(deps.region.regionId)),
-    _total: 'none',
-  });
+  const { system, value } = outboxLeaseIdentifier(deps.region.regionId);
+  const page = await deps.store.search<Task>('Task', { identifier: token(system, value), _total: 'none' });
   // Two replicas creating it at once on a server without a unique index may both succeed: every replica
-  // then uses the same one, the first by id.
-  const [first] = page.resources.sort((a, b) => a.id.localeCompare(b.id));
+  // then uses the same one, the first by id. Only this gateway's own lease counts: the validation refuses
+  // the identifier on any other Task, and a lease is never labelled for access as what a message brings is.
+  const [first] = page.resources.filter(isOwnLease).sort((a, b) => a.id.localeCompare(b.id));
   if (!first) return undefined;
   leaseIds.set(deps.store, first.id);
   return leaseOf(first);
 }
 
+function isOwnLease(task: WithId<Task>): boolean {
+  return taskCodeOf(task) === 'outbox-lease' && !task.meta?.security?.length;
+}
+
 async function createLease(deps: GatewayDeps, holder: string, now: Date): Promise<WithId<Task> | undefined> {
-  const identifier = token(SYSTEMS.task, outboxLeaseIdentifier(deps.region.regionId));
+  const { system, value } = outboxLeaseIdentifier(deps.region.regionId);
   const { resource, created } = await deps.store.create<Task>(leaseTask(deps, holder, now), {
-    ifNoneExist: `identifier=${encodeURIComponent(identifier)}`,
+    ifNoneExist: `identifier=${encodeURIComponent(token(system, value))}`,
   });
+  // Nothing this gateway accepts can hold the identifier; a Task written around it (straight into the
+  // FHIR server) would stop every delivery, so it is said loudly, not waited on.
+  if (!created && !isOwnLease(resource))
+    throw new Error(
+      `Task/${resource.id} holds this gateway's outbox lease identifier (${system}|${value}) but is not its lease: ` +
+        'no delivery goes out until it is removed',
+    );
   return created ? resource : undefined;
 }
 
@@ -133,7 +143,7 @@ function leaseTask(deps: GatewayDeps, holder: string, now: Date, id?: string, ex
   const task: Task = {
     resourceType: 'Task',
     ...(id ? { id } : {}),
-    identifier: [{ system: SYSTEMS.task, value: outboxLeaseIdentifier(deps.region.regionId) }],
+    identifier: [outboxLeaseIdentifier(deps.region.regionId)],
     status: 'in-progress',
     intent: 'order',
     code: { coding: [{ system: CODE_SYSTEMS.taskCode, code: 'outbox-lease' }] },

@@ -16,7 +16,8 @@ import { requiredIdentifier } from './common.ts';
  * - watch-turnaround (the safety layer's watch on an order's due times) and resolve-breach (a missed one):
  *   focus → ServiceRequest or ImagingStudy, basedOn the order, owner the imaging provider by ODS;
  * - deliver-message / register-pointer: local outbox items, identified by their message request id;
- * - outbox-lease: which replica of a gateway sends its outbox (one per region, by its business identifier).
+ * - outbox-lease: which replica of a gateway sends its outbox, identified by the region's lease identifier,
+ *   which no other Task may carry (a Task another region sends is stored with its identifiers).
  */
 export const taskRules: ProfileRules<Task> = (task, ctx) => {
   const issues: OperationOutcomeIssue[] = [];
@@ -44,11 +45,24 @@ export const taskRules: ProfileRules<Task> = (task, ctx) => {
     code = coding.code;
   }
 
-  const outbox = code === 'deliver-message' || code === 'register-pointer';
-  const identifierSystems = outbox ? [SYSTEMS.task, SYSTEMS.messageRequest] : [SYSTEMS.task];
-  issues.push(
-    ...requiredIdentifier('Task', task.identifier, SYSTEMS.task, 'A Task business identifier', identifierSystems),
-  );
+  if (code === 'outbox-lease') {
+    issues.push(...requiredIdentifier('Task', task.identifier, SYSTEMS.outboxLease, "An outbox lease's identifier"));
+  } else {
+    const outbox = code === 'deliver-message' || code === 'register-pointer';
+    const identifierSystems = outbox ? [SYSTEMS.task, SYSTEMS.messageRequest] : [SYSTEMS.task];
+    issues.push(
+      ...requiredIdentifier('Task', task.identifier, SYSTEMS.task, 'A Task business identifier', identifierSystems),
+    );
+    const lease = (task.identifier ?? []).findIndex((i) => i.system === SYSTEMS.outboxLease);
+    if (lease >= 0)
+      issues.push(
+        issue({
+          code: 'business-rule',
+          text: `Only a gateway's own outbox lease carries an identifier with system ${SYSTEMS.outboxLease}`,
+          expression: `Task.identifier[${lease}]`,
+        }),
+      );
+  }
 
   if (code === 'fulfil') {
     issues.push(...referenceIssues(task.focus, ['ServiceRequest'], 'Task.focus', ctx));
