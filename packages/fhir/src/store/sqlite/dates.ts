@@ -14,6 +14,14 @@ const DATE_RE =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
 export function dateRange(value: string): InstantRange | undefined {
+  return millisecondInstantRange(value) ?? patternRange(value);
+}
+
+/**
+ * dateRange by the general pattern: any precision, any zone, out-of-range fields rolled over as `Date.UTC`
+ * rolls them (`2026-02-30` is 2 March). Exported for the tests: the fast path must agree with it.
+ */
+export function patternRange(value: string): InstantRange | undefined {
   const m = DATE_RE.exec(value.trim());
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
@@ -39,6 +47,57 @@ export function dateRange(value: string): InstantRange | undefined {
   else end = start + 1;
   if (Number.isNaN(start) || Number.isNaN(end)) return undefined;
   return { lo: new Date(start).toISOString(), hi: new Date(end).toISOString() };
+}
+
+/**
+ * The range of an instant written as `toISOString()` writes it (`2026-12-01T10:41:36.123Z`: every
+ * `meta.lastUpdated`, and most dates the services stamp), without a Date: the value is its own low bound
+ * and the next millisecond its high one. Undefined for anything else, which patternRange then reads:
+ * another shape, a field out of range (rolled over there), a year below 100 (`Date.UTC` reads 0–99 as
+ * 1900–1999), or a 999th millisecond (the next one carries into the seconds). Its two `toISOString()`
+ * calls were most of what indexing a date cost.
+ */
+export function millisecondInstantRange(value: string): InstantRange | undefined {
+  if (value.length !== 24 || value.charCodeAt(23) !== Z) return undefined;
+  for (let i = 0; i < 23; i++) {
+    const c = value.charCodeAt(i);
+    if (SEPARATORS[i] === undefined ? c < ZERO || c > NINE : c !== SEPARATORS[i]) return undefined;
+  }
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 2);
+  const millis = digits(value, 20, 3);
+  if (year < 100 || month < 1 || month > 12 || millis === 999) return undefined;
+  const day = digits(value, 8, 2);
+  if (day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (digits(value, 11, 2) > 23 || digits(value, 14, 2) > 59 || digits(value, 17, 2) > 59) return undefined;
+  return { lo: value, hi: `${value.slice(0, 20)}${String(millis + 1).padStart(3, '0')}Z` };
+}
+
+const ZERO = 48;
+const NINE = 57;
+const Z = 90;
+/** The separators of `YYYY-MM-DDTHH:MM:SS.sss`, by position; every other position holds a digit. */
+const SEPARATORS: (number | undefined)[] = [];
+for (const [i, c] of [
+  [4, '-'],
+  [7, '-'],
+  [10, 'T'],
+  [13, ':'],
+  [16, ':'],
+  [19, '.'],
+] as const) {
+  SEPARATORS[i] = c.charCodeAt(0);
+}
+
+function digits(value: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) n = n * 10 + value.charCodeAt(i) - ZERO;
+  return n;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 function addUtcMonths(instant: number, months: number): number {
