@@ -87,12 +87,13 @@ export const SUITES: Record<string, Suite> = {
       : [AFTER];
     const runs: (ReplayResult & { version: string })[] = [];
     // Before and after, fresh and with history, alternate (and repeat), so all see the same load on the
-    // shared machine; the ratios are of medians.
+    // shared machine; the ratios are of medians. Which goes first swaps round by round (A B, B A): on a
+    // machine whose load drifts, the second of a pair was measured up to ~10 % slower, whichever it was.
     // Fresh stores, then with history; `--history 0` runs the fresh rounds only, not each twice.
     const histories = history > 0 ? [0, history] : [0];
     for (let round = 0; round < (options.tiny ? 1 : (options.repeat ?? 1)); round++)
       for (const h of histories)
-        for (const version of versions) {
+        for (const version of round % 2 ? [...versions].reverse() : versions) {
           const run = await replay({
             orders,
             history: h,
