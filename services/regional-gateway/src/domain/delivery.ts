@@ -36,7 +36,7 @@ import {
   setAsideTask,
   unmarkedDeliveriesQuery,
 } from './outbox.ts';
-import { entryResource, runTransaction } from './transactions.ts';
+import { entryResource, ifStillCurrent, runTransaction } from './transactions.ts';
 
 export interface DeliveryPass {
   delivered: number;
@@ -220,15 +220,6 @@ async function updateAll(deps: GatewayDeps, changed: Delivery[], audits: BundleE
     ...audits,
   ]);
   return changed.map((_, i) => deliveryOf(entryResource<Task>(response, i)));
-}
-
-async function ifStillCurrent<T>(write: Promise<T>): Promise<T | undefined> {
-  try {
-    return await write;
-  } catch (err) {
-    if (err instanceof OutcomeError && err.status === 412) return undefined;
-    throw err;
-  }
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Task } from '@medplum/fhirtypes';
 import { builtFromValidated, CODE_SYSTEMS, OutcomeError, SYSTEMS, taskCodeOf, token } from '@imaging/fhir';
 import type { FhirStore, WithId } from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
+import { ifStillCurrent } from './transactions.ts';
 
 /**
  * One lease per gateway outbox: only the replica that holds it sends. It is a Task with a fixed
@@ -169,13 +170,4 @@ export function leaseOf(task: WithId<Task>): OutboxLease {
     holder: input(INPUT.holder)?.valueString ?? '',
     expiresAt: Number.isNaN(expires.getTime()) ? new Date(0) : expires,
   };
-}
-
-async function ifStillCurrent<T>(write: Promise<T>): Promise<T | undefined> {
-  try {
-    return await write;
-  } catch (err) {
-    if (err instanceof OutcomeError && err.status === 412) return undefined;
-    throw err;
-  }
 }

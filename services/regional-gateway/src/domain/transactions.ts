@@ -16,3 +16,13 @@ export function entryResource<T extends Resource>(response: Bundle, index: numbe
 export function isCreated(response: Bundle, index: number): boolean {
   return response.entry?.[index]?.response?.status?.startsWith('201') ?? false;
 }
+
+/** The result of a versioned write, or undefined when another writer came first (412). */
+export async function ifStillCurrent<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (err) {
+    if (err instanceof OutcomeError && err.status === 412) return undefined;
+    throw err;
+  }
+}
