@@ -87,19 +87,20 @@ export async function deliverDue(deps: GatewayDeps): Promise<DeliveryPass> {
   // A queue stops halfway through the lease (what is left stays pending, unattempted), so no other
   // replica can take the lease over while this one is still sending.
   const sendUntil = lease?.sendUntil.getTime() ?? 0;
-  const leaveRest = (rest: Delivery[]) => {
-    pass.waiting += rest.length;
-  };
   await inParallel(lease ? due : [], settings.concurrency, async (queue) => {
     for (const [i, item] of queue.entries()) {
-      if (clock.now().getTime() >= sendUntil) return leaveRest(queue.slice(i));
+      if (clock.now().getTime() >= sendUntil) {
+        pass.waiting += queue.length - i;
+        return;
+      }
       const outcome = await attempt(deps, item, outcomes, messages);
       if (outcome === 'delivered') pass.delivered++;
       else if (outcome === 'failed') pass.failed++;
       else {
         pass.retried++;
         // The rest of the queue stays unattempted, behind the one that will be retried.
-        return leaveRest(queue.slice(i + 1));
+        pass.waiting += queue.length - i - 1;
+        return;
       }
     }
   });

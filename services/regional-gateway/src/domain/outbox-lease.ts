@@ -2,6 +2,7 @@ import type { Task } from '@medplum/fhirtypes';
 import { builtFromValidated, CODE_SYSTEMS, OutcomeError, SYSTEMS, taskCodeOf, token } from '@imaging/fhir';
 import type { FhirStore, WithId } from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
+import { identifierQuery } from './identifiers.ts';
 import { ifStillCurrent } from './transactions.ts';
 
 /**
@@ -124,15 +125,15 @@ function isOwnLease(task: WithId<Task>): boolean {
 }
 
 async function createLease(deps: GatewayDeps, holder: string, now: Date): Promise<WithId<Task> | undefined> {
-  const { system, value } = outboxLeaseIdentifier(deps.region.regionId);
+  const identifier = outboxLeaseIdentifier(deps.region.regionId);
   const { resource, created } = await deps.store.create<Task>(leaseTask(deps, holder, now), {
-    ifNoneExist: `identifier=${encodeURIComponent(token(system, value))}`,
+    ifNoneExist: identifierQuery(identifier),
   });
   // Nothing this gateway accepts can hold the identifier; a Task written around it (straight into the
   // FHIR server) would stop every delivery, so it is said loudly, not waited on.
   if (!created && !isOwnLease(resource))
     throw new Error(
-      `Task/${resource.id} holds this gateway's outbox lease identifier (${system}|${value}) but is not its lease: ` +
+      `Task/${resource.id} holds this gateway's outbox lease identifier (${identifier.system}|${identifier.value}) but is not its lease: ` +
         'no delivery goes out until it is removed',
     );
   return created ? resource : undefined;

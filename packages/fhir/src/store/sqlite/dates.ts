@@ -58,10 +58,11 @@ export function patternRange(value: string): InstantRange | undefined {
  * calls were most of what indexing a date cost.
  */
 export function millisecondInstantRange(value: string): InstantRange | undefined {
-  if (value.length !== 24 || value.charCodeAt(23) !== Z) return undefined;
-  for (let i = 0; i < 23; i++) {
+  if (value.length !== INSTANT_SHAPE.length) return undefined;
+  for (let i = 0; i < INSTANT_SHAPE.length; i++) {
     const c = value.charCodeAt(i);
-    if (SEPARATORS[i] === undefined ? c < ZERO || c > NINE : c !== SEPARATORS[i]) return undefined;
+    const want = INSTANT_SHAPE.charCodeAt(i);
+    if (want === ZERO ? c < ZERO || c > NINE : c !== want) return undefined;
   }
   const year = digits(value, 0, 4);
   const month = digits(value, 5, 2);
@@ -73,21 +74,10 @@ export function millisecondInstantRange(value: string): InstantRange | undefined
   return { lo: value, hi: `${value.slice(0, 20)}${String(millis + 1).padStart(3, '0')}Z` };
 }
 
+/** What `toISOString()` writes: a digit where this has `0`, the same character elsewhere. */
+const INSTANT_SHAPE = '0000-00-00T00:00:00.000Z';
 const ZERO = 48;
 const NINE = 57;
-const Z = 90;
-/** The separators of `YYYY-MM-DDTHH:MM:SS.sss`, by position; every other position holds a digit. */
-const SEPARATORS: (number | undefined)[] = [];
-for (const [i, c] of [
-  [4, '-'],
-  [7, '-'],
-  [10, 'T'],
-  [13, ':'],
-  [16, ':'],
-  [19, '.'],
-] as const) {
-  SEPARATORS[i] = c.charCodeAt(0);
-}
 
 function digits(value: string, from: number, count: number): number {
   let n = 0;
