@@ -1,7 +1,7 @@
 export * from './nhs-number.ts';
 export * from './ods.ts';
 export { isFhirId } from './base.ts';
-export { isEndpointAddress, isFhirPrimitive, isFhirPrimitiveString } from './primitives.ts';
+export { isEndpointAddress, isFhirPrimitiveString } from './primitives.ts';
 export type { ValidationContext } from './context.ts';
 export {
   referenceTarget,

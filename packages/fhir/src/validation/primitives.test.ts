@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadFhirDefinitions } from '../definitions.ts';
 import { exampleEndpoint, exampleOrganization } from '../examples/index.ts';
-import { isEndpointAddress, isFhirPrimitive, isFhirPrimitiveString } from './primitives.ts';
+import { isEndpointAddress, isFhirPrimitiveString } from './primitives.ts';
 import { validationFindings } from './validate.ts';
 
 loadFhirDefinitions();
@@ -65,10 +65,10 @@ describe('the primitive checks agree with validating the resource', () => {
     );
   });
 
-  it('isFhirPrimitive: an id as Medplum checks it', () => {
-    expect(isFhirPrimitive('ods-RN1', 'id')).toBe(true);
-    expect(isFhirPrimitive('a'.repeat(65), 'id')).toBe(false);
-    expect(isFhirPrimitive('a b', 'id')).toBe(false);
-    expect(isFhirPrimitive(42, 'string')).toBe(false);
+  it('refuses what is not a JS string', () => {
+    for (const value of [42, null, undefined, ['x'], { text: 'x' }]) {
+      expect(isFhirPrimitiveString(value)).toBe(false);
+      expect(isEndpointAddress(value)).toBe(false);
+    }
   });
 });

@@ -5,14 +5,13 @@ import { isStorableText } from './base.ts';
 const MAX_STRING_LENGTH = 1024 * 1024;
 
 /**
- * A value Medplum's validator accepts for an R4 primitive of this string type (`string`, `code`, `url`,
- * `id`…): a JS string with non-whitespace content, at most 1 MB, matching the type's pattern. The same
+ * A value Medplum's validator accepts for an R4 `string` or `url` (an `id` is `isFhirId`'s): a JS string with non-whitespace content, at most 1 MB, matching the type's pattern. The same
  * checks as its `validateString`, with its own patterns, and our base validation's: text a store can keep
  * (no lone surrogate). One stricter: Medplum takes an empty string for an absent element and lets it
  * through, where this refuses it. For code that puts a value from
  * outside into a resource it builds, and would otherwise have the whole resource validated for it.
  */
-export function isFhirPrimitive(value: unknown, type: 'string' | 'code' | 'url' | 'uri' | 'id'): value is string {
+function isFhirPrimitive(value: unknown, type: 'string' | 'url'): value is string {
   if (typeof value !== 'string' || !value.trim() || value.length > MAX_STRING_LENGTH) return false;
   return (validationRegexes[type] as RegExp).test(value) && isStorableText(value);
 }
