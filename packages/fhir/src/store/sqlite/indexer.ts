@@ -17,6 +17,7 @@ import type { CompiledPath, TypedValue } from './compiled-path.ts';
 import { compilePath, evaluateCompiled } from './compiled-path.ts';
 import { expressionForResourceType } from './parsed-expression.ts';
 import type { InstantRange } from './dates.ts';
+import type { IndexPolicy } from './index-policy.ts';
 import { dateRange, periodRange } from './dates.ts';
 
 /** The rows one resource contributes to the search indexes. */
@@ -67,15 +68,18 @@ export function searchParametersOf(resourceType: string): SearchParameter[] {
 
 function indexedParametersOf(resourceType: string): IndexedParameter[] {
   const entry = parametersOf(resourceType);
-  entry.indexed ??= entry.params.map((param) => {
-    const expression = expressionForResourceType(resourceType, param);
-    return {
-      param,
-      expression,
-      paths: pathsOf(expression, resourceType),
-      compiled: compilePath(expression, resourceType),
-    };
-  });
+  // `_id` is answered by the resource table (query.ts), never by index rows.
+  entry.indexed ??= entry.params
+    .filter((param) => param.code !== '_id')
+    .map((param) => {
+      const expression = expressionForResourceType(resourceType, param);
+      return {
+        param,
+        expression,
+        paths: pathsOf(expression, resourceType),
+        compiled: compilePath(expression, resourceType),
+      };
+    });
   return entry.indexed;
 }
 
@@ -87,25 +91,28 @@ export function normalizeReference(reference: string): { target: string; targetI
 }
 
 /**
- * The index rows of a resource: every search parameter of its type, except those that certainly find
+ * The index rows of a resource: every search parameter of its type that `policy` indexes, except `_id`
+ * and those that certainly find
  * nothing in this resource. Most parameters of a type find nothing in a given resource (a Task has no
  * encounter, no performer…), and telling so from its properties is cheap where evaluating is not. An
  * expression that is plain navigation is walked over the JSON (compiled-path.ts); any other is evaluated
  * with Medplum's FHIRPath.
  */
-export function indexResource(resource: Resource): IndexRows {
-  return indexWith(resource, true);
+export function indexResource(resource: Resource, policy: IndexPolicy = {}): IndexRows {
+  return indexWith(resource, true, policy);
 }
 
 /** The same rows, every parameter's expression evaluated with FHIRPath: what indexResource must agree with (its tests). */
-export function indexResourceEvaluatingAll(resource: Resource): IndexRows {
-  return indexWith(resource, false);
+export function indexResourceEvaluatingAll(resource: Resource, policy: IndexPolicy = {}): IndexRows {
+  return indexWith(resource, false, policy);
 }
 
-function indexWith(resource: Resource, fast: boolean): IndexRows {
+function indexWith(resource: Resource, fast: boolean, policy: IndexPolicy): IndexRows {
   const rows: IndexRows = { tokens: [], references: [], dates: [], strings: [] };
   const typed = [toTypedValue(resource)];
+  const listed = policy[resource.resourceType];
   for (const { param, expression, paths, compiled } of indexedParametersOf(resource.resourceType)) {
+    if (listed && !listed.includes(param.code)) continue;
     if (fast && paths && !paths.some((path) => mayHold(resource, path))) continue;
     let values: TypedValue[];
     try {

@@ -6,6 +6,8 @@ import { badRequest, notSupported, OutcomeError } from '../../outcomes.ts';
 import { checkPagingParams } from '../paging.ts';
 import { dateRange } from './dates.ts';
 import { identifierTarget, normalizeReference, searchParametersOf } from './indexer.ts';
+import type { IndexPolicy } from './index-policy.ts';
+import { checkIndexed } from './index-policy.ts';
 
 /** SQL text with its `?` arguments. */
 export interface Sql {
@@ -81,7 +83,7 @@ const UNSUPPORTED = new Set([
   '_type',
 ]);
 
-export function compileSearch(type: string, params: URLSearchParams): CompiledSearch {
+export function compileSearch(type: string, params: URLSearchParams, policy: IndexPolicy = {}): CompiledSearch {
   const filters = new URLSearchParams();
   const base = new URLSearchParams();
   const paging = checkPagingParams(params);
@@ -110,7 +112,7 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
         summaryCount = true;
         break;
       case '_sort':
-        sort = compileSort(type, key, value);
+        sort = compileSort(type, key, value, policy);
         break;
       case '_total':
         if (!['none', 'estimate', 'accurate'].includes(value))
@@ -118,13 +120,13 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
         total = value === 'none' ? 'none' : value === 'accurate' ? 'accurate' : 'bounded';
         break;
       case '_include':
-        includes.push(compileInclude(type, key, value));
+        includes.push(compileInclude(type, key, value, policy));
         break;
       case '_revinclude':
-        revincludes.push(...compileRevinclude(type, key, value));
+        revincludes.push(...compileRevinclude(type, key, value, policy));
         break;
       default:
-        appendFilter(filters, type, key, value);
+        appendFilter(filters, type, key, value, policy);
     }
   }
 
@@ -143,7 +145,7 @@ export function compileSearch(type: string, params: URLSearchParams): CompiledSe
  * A token sorts by system, then code, as on HAPI. `_sort=_lastUpdated` alone is an order the index
  * lists give; any other is SQL over `resource m`.
  */
-function compileSort(type: string, key: string, value: string): Sort {
+function compileSort(type: string, key: string, value: string, policy: IndexPolicy): Sort {
   if (key !== '_sort') throw new OutcomeError(notSupported(`${key} is not supported; sort descending with -name`, key));
   const args: SQLInputValue[] = [];
   const keys = value.split(',').map((k) => {
@@ -155,6 +157,7 @@ function compileSort(type: string, key: string, value: string): Sort {
     const param = getSearchParameter(type, code);
     const sortBy = param ? SORT_VALUES[param.type] : undefined;
     if (!sortBy) throw new OutcomeError(badRequest(`_sort by '${code}' is not supported on ${type}`, '_sort'));
+    checkIndexed(policy, type, code, '_sort');
     args.push(code);
     const aggregate = desc ? 'MAX' : 'MIN';
     const sql = `(SELECT ${aggregate}(${sortBy.column}) FROM ${sortBy.table} AS s WHERE s.pk = m.pk AND s.param = ?) ${direction} NULLS LAST`;
@@ -176,7 +179,12 @@ const SORT_VALUES: Partial<Record<string, { table: IndexTable; column: string }>
 };
 
 /** `_revinclude=Source:param[:Target]`: resources of Source whose `param` points at a match. */
-function compileRevinclude(type: string, key: string, value: string): { sourceType: string; param: string }[] {
+function compileRevinclude(
+  type: string,
+  key: string,
+  value: string,
+  policy: IndexPolicy,
+): { sourceType: string; param: string }[] {
   if (key !== '_revinclude')
     throw new OutcomeError(notSupported(`${key} is not supported; only plain _revinclude`, key));
   const [source, param, targetType, extra] = value.split(':');
@@ -189,11 +197,17 @@ function compileRevinclude(type: string, key: string, value: string): { sourceTy
       ),
     );
   }
+  checkIndexed(policy, source as string, sp.code, '_revinclude');
   // A target type other than the searched one can point at none of the matches.
   return targetType && targetType !== type ? [] : [{ sourceType: source as string, param: sp.code }];
 }
 
-function compileInclude(type: string, key: string, value: string): { param: string; targetType?: string } {
+function compileInclude(
+  type: string,
+  key: string,
+  value: string,
+  policy: IndexPolicy,
+): { param: string; targetType?: string } {
   if (key !== '_include') throw new OutcomeError(notSupported(`${key} is not supported; only plain _include`, key));
   const [source, param, targetType] = value.split(':');
   const sp = source === type && param ? getSearchParameter(type, param) : undefined;
@@ -202,6 +216,7 @@ function compileInclude(type: string, key: string, value: string): { param: stri
       badRequest(`_include=${value} must name a reference search parameter of ${type}`, '_include'),
     );
   }
+  checkIndexed(policy, type, sp.code, '_include');
   return targetType ? { param: sp.code, targetType } : { param: sp.code };
 }
 
@@ -209,11 +224,12 @@ function compileInclude(type: string, key: string, value: string): { param: stri
  * Medplum's parser drops a resource-type modifier (`subject:Patient=123`), so it is folded into the
  * value (`subject=Patient/123`) before parsing; other keys pass through after checking the parameter.
  */
-function appendFilter(filters: URLSearchParams, type: string, key: string, value: string): void {
+function appendFilter(filters: URLSearchParams, type: string, key: string, value: string, policy: IndexPolicy): void {
   const [code, modifier] = key.split(':') as [string, string | undefined];
   if (code !== '_id' && !searchParametersOf(type).some((p) => p.code === code)) {
     throw new OutcomeError(badRequest(`Unknown search parameter '${code}' for ${type}`, code));
   }
+  if (code !== '_id') checkIndexed(policy, type, code, key);
   if (modifier && /^[A-Z]/.test(modifier)) {
     filters.append(
       code,

@@ -54,8 +54,11 @@ CREATE INDEX IF NOT EXISTS idx_string_resource ON idx_string (pk, param, value_l
 /** Indexes of the first layout (user_version 0) that the ones above replace. */
 const REPLACED_INDEXES = ['idx_token_lookup', 'idx_token_pk', 'idx_reference_pk', 'idx_date_pk', 'idx_string_pk'];
 
-/** PRAGMA user_version of the layout above; files written before it have 0. */
-export const SCHEMA_VERSION = 1;
+/**
+ * PRAGMA user_version of the layout above; files written before it have 0. Version 2 writes no `_id`
+ * token rows (the resource table answers `_id`): a file of version 1 has them deleted.
+ */
+export const SCHEMA_VERSION = 2;
 
 /**
  * Creates the schema in a new file and brings an existing file up to date, once, under the write lock:
@@ -70,6 +73,10 @@ export function applySchema(db: DatabaseSync): void {
       for (const table of ['idx_token', 'idx_reference']) addLastUpdated(db, table);
       for (const index of REPLACED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index}`);
       db.exec(INDEXES);
+      // Per type, so that each delete is one range of idx_token_value rather than a scan of the table.
+      const types = db.prepare('SELECT DISTINCT type FROM resource').all();
+      const deleteIds = db.prepare("DELETE FROM idx_token WHERE type = ? AND param = '_id'");
+      for (const { type } of types) deleteIds.run(type as string);
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     }
     db.exec('COMMIT');

@@ -17,6 +17,8 @@ import type {
 } from '../port.ts';
 import { toSearchParams } from '../port.ts';
 import { applySchema } from './schema.ts';
+import type { IndexPolicy } from './index-policy.ts';
+import { applyIndexPolicy, PROJECT_INDEX_POLICY } from './index-policy.ts';
 import type { SearchExplanation } from './sync-store.ts';
 import { SyncStore } from './sync-store.ts';
 import { runTransaction } from './transaction.ts';
@@ -28,6 +30,11 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** The time stamped on `meta.lastUpdated`. Default: the system clock. */
   clock?: Clock;
+  /**
+   * The search parameters indexed, per type (index-policy.ts). Default: the project's. A file indexed under
+   * another policy is re-indexed as it opens, for the types whose parameters changed.
+   */
+  indexPolicy?: IndexPolicy;
 }
 
 /**
@@ -58,6 +65,8 @@ export class SqliteStore implements FhirStore {
   readonly description: string;
   private readonly db: DatabaseSync;
   private readonly sync: SyncStore;
+  /** The types this store re-indexed as it opened (the file had been indexed under another policy). */
+  readonly reindexed: string[];
 
   constructor(options: SqliteStoreOptions) {
     loadFhirDefinitions();
@@ -71,7 +80,10 @@ export class SqliteStore implements FhirStore {
     );
     this.db.exec(`PRAGMA cache_size = -${CACHE_KIB}; PRAGMA wal_autocheckpoint = ${CHECKPOINT_PAGES};`);
     applySchema(this.db);
-    this.sync = new SyncStore(this.db, options.clock ?? systemClock);
+    this.sync = new SyncStore(this.db, options.clock ?? systemClock, options.indexPolicy ?? PROJECT_INDEX_POLICY);
+    this.reindexed = applyIndexPolicy(this.db, options.indexPolicy ?? PROJECT_INDEX_POLICY, (type) =>
+      this.sync.reindexType(type),
+    );
   }
 
   async read<T extends Resource>(type: T['resourceType'], id: string): Promise<WithId<T>> {

@@ -5,6 +5,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { badRequest, gone, multipleMatches, notFound, OutcomeError, preconditionFailed } from '../../outcomes.ts';
 import type { CreateOptions, CreateResult, SearchPage, UpdateOptions, WithId } from '../port.ts';
 import { indexResource } from './indexer.ts';
+import type { IndexPolicy } from './index-policy.ts';
 import { clearIndexRows, writeIndexRows } from './index-writer.ts';
 import type { Candidate, Window } from './plan.ts';
 import { candidatePlans } from './plan.ts';
@@ -62,12 +63,14 @@ interface Matches {
 export class SyncStore {
   private readonly db: DatabaseSync;
   private readonly clock: Clock;
+  private readonly policy: IndexPolicy;
   private readonly statements = new Map<string, StatementSync>();
   private lastStamp = 0;
 
-  constructor(db: DatabaseSync, clock: Clock) {
+  constructor(db: DatabaseSync, clock: Clock, policy: IndexPolicy = {}) {
     this.db = db;
     this.clock = clock;
+    this.policy = policy;
   }
 
   read<T extends Resource>(type: string, id: string): WithId<T> {
@@ -141,7 +144,7 @@ export class SyncStore {
 
   search<T extends Resource>(type: string, params: URLSearchParams): SearchPage<WithId<T>> {
     checkType(type);
-    const q = compileSearch(type, params);
+    const q = compileSearch(type, params, this.policy);
     const pageEnd = q.offset + q.count;
     // One snapshot for the window, the race, the order and the page: another replica's write in between
     // could otherwise move a match out of the window, or delete one before its content is read.
@@ -197,7 +200,7 @@ export class SyncStore {
    */
   explainSearch(type: string, params: URLSearchParams): SearchExplanation {
     checkType(type);
-    const q = compileSearch(type, params);
+    const q = compileSearch(type, params, this.policy);
     const explain = (sql: string, args: SQLInputValue[]): string[] =>
       this.db
         .prepare(`EXPLAIN QUERY PLAN ${sql}`)
@@ -397,8 +400,35 @@ export class SyncStore {
     );
     // A deleted resource has no index rows: its new version's are all new.
     const replacing = current !== undefined && !current.deleted;
-    writeIndexRows((sql) => this.stmt(sql), pk, stored.resourceType, now, indexResource(stored), replacing);
+    writeIndexRows(
+      (sql) => this.stmt(sql),
+      pk,
+      stored.resourceType,
+      now,
+      indexResource(stored, this.policy),
+      replacing,
+    );
     return stored;
+  }
+
+  /**
+   * Writes the index rows of every current resource of `type` again, under this store's policy (the caller
+   * holds the write transaction): for a file indexed under another policy (index-policy.ts). Returns how
+   * many resources it re-indexed.
+   */
+  reindexType(type: string): number {
+    let count = 0;
+    const prepare = (sql: string) => this.stmt(sql);
+    for (const row of this.db
+      .prepare('SELECT pk, last_updated, content FROM resource WHERE type = ? AND deleted = 0')
+      .iterate(type)) {
+      const pk = Number(row.pk);
+      const resource = JSON.parse(String(row.content)) as Resource;
+      clearIndexRows(prepare, pk);
+      writeIndexRows(prepare, pk, type, String(row.last_updated), indexResource(resource, this.policy), false);
+      count++;
+    }
+    return count;
   }
 
   /**
