@@ -9,6 +9,7 @@ export * from './store/observed.ts';
 export * from './store/background-creates.ts';
 export { SqliteStore } from './store/sqlite/sqlite-store.ts';
 export type { IndexPolicy } from './store/sqlite/index-policy.ts';
+export { isIndexed, PROJECT_INDEX_POLICY } from './store/sqlite/index-policy.ts';
 export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
 export * from './store/http/index.ts';
 export * from './validation/index.ts';

@@ -1,4 +1,4 @@
-import type { AuditEvent, Patient } from '@medplum/fhirtypes';
+import type { AuditEvent, Organization, Patient } from '@medplum/fhirtypes';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,17 +41,38 @@ function indexedParams(path: string, type: string): string[] {
   }
 }
 
+const patient: Patient = {
+  resourceType: 'Patient',
+  meta: { security: [{ system: 'urn:labels', code: 'north' }] },
+  identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' }],
+  name: [{ family: 'Ash', given: ['Alex'] }],
+  gender: 'female',
+  birthDate: '1970-01-01',
+};
+
 const ids = (page: { resources: { id: string }[] }) => page.resources.map((r) => r.id).sort();
 
 describe('the index policy', () => {
-  it('indexes an AuditEvent for its entity, subtype and date only, and no resource for _id', async () => {
+  it('indexes an AuditEvent for its entity, subtype and date only, a Patient for what it is found by, and no resource for _id', async () => {
     const path = freshFile();
     const store = new SqliteStore({ path });
     await store.create(event('delivery-completed', 'Task/t1'));
-    await store.create<Patient>({ resourceType: 'Patient', gender: 'female' });
+    await store.create<Patient>(patient);
+    await store.create<Organization>({ resourceType: 'Organization', name: 'Leeds', active: true });
     await store.close();
     expect(indexedParams(path, 'AuditEvent')).toEqual(['idx_token subtype', 'idx_reference entity', 'idx_date date']);
-    expect(indexedParams(path, 'Patient')).toEqual(['idx_token deceased', 'idx_token gender', 'idx_date _lastUpdated']);
+    expect(indexedParams(path, 'Patient')).toEqual([
+      'idx_token _security',
+      'idx_token identifier',
+      'idx_date _lastUpdated',
+    ]);
+    // A type the policy does not list: every parameter but _id.
+    expect(indexedParams(path, 'Organization')).toEqual([
+      'idx_token active',
+      'idx_date _lastUpdated',
+      'idx_string name',
+      'idx_string phonetic',
+    ]);
   });
 
   it('finds AuditEvents by what it indexes, and by _id from the resource table', async () => {
@@ -68,6 +89,7 @@ describe('the index policy', () => {
   it('refuses a search, a sort, an _include or a _revinclude by a parameter it does not index, with a 400 naming what it does', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     await store.create(event('delivery-completed', 'Task/t1'));
+    await store.create<Patient>(patient);
     const refused = [
       ['AuditEvent', { action: 'C' }, 'action'],
       ['AuditEvent', { 'agent-name': 'Gateway' }, 'agent-name'],
@@ -83,6 +105,12 @@ describe('the index policy', () => {
       );
       expect(outcome.issue[0]?.expression).toEqual([key]);
     }
+    const { outcome } = await expectOutcome(store.search('Patient', { family: 'Ash' }), 400);
+    expect(outcome.issue[0]?.diagnostics).toBe(
+      "Search parameter 'family' of Patient is not indexed by this store; Patient is searched by _id, _lastUpdated, _security, identifier",
+    );
+    const nhsNumber = 'https://fhir.nhs.uk/Id/nhs-number|9000000009';
+    expect(ids(await store.search('Patient', { identifier: nhsNumber }))).toHaveLength(1);
   });
 
   it('deletes the rows of the parameters a file no longer indexes, without re-indexing, when it opens under a narrower policy', async () => {
@@ -107,7 +135,10 @@ describe('the index policy', () => {
     await project.delete('AuditEvent', (await project.create(event('delivery-refused', 'Task/t2'))).resource.id);
     await project.close();
 
-    const wider: IndexPolicy = { AuditEvent: [...(PROJECT_INDEX_POLICY.AuditEvent ?? []), 'action'] };
+    const wider: IndexPolicy = {
+      ...PROJECT_INDEX_POLICY,
+      AuditEvent: [...(PROJECT_INDEX_POLICY.AuditEvent ?? []), 'action'],
+    };
     const reopened = new SqliteStore({ path, indexPolicy: wider });
     expect(reopened.reindexed).toEqual(['AuditEvent']);
     // The deleted one stays out of every index.
@@ -119,7 +150,8 @@ describe('the index policy', () => {
     expect(again.reindexed).toEqual([]);
     await again.close();
 
-    const unlisted = new SqliteStore({ path, indexPolicy: {} });
+    const { AuditEvent: _listed, ...auditEventUnlisted } = PROJECT_INDEX_POLICY;
+    const unlisted = new SqliteStore({ path, indexPolicy: auditEventUnlisted });
     expect(unlisted.reindexed).toEqual(['AuditEvent']);
     expect(ids(await unlisted.search('AuditEvent', { 'agent-name': 'Gateway' }))).toEqual([a.id]);
     await unlisted.close();

@@ -10,17 +10,53 @@ import { badRequest, OutcomeError } from '../../outcomes.ts';
 export type IndexPolicy = Readonly<Partial<Record<string, readonly string[]>>>;
 
 /**
- * What this project's stores index less of. AuditEvents are written with every change (two or three per
- * order) and searched only by the entity they are about, their subtype and their date (the case's flow,
- * the learning report, the demo's evidence). Indexing the other dozen of R4's AuditEvent parameters was
- * about half of every index row a gateway wrote per order.
+ * What this project's stores index: the types an order writes, each for the parameters something searches
+ * it by (the gateway's search rules, which clients are held to, and the services' own searches); other
+ * types (the directory's, the safety layer's) are written rarely and stay indexed for every parameter.
+ * An order wrote some 115 index rows on the sending gateway; half were for parameters nothing searches.
+ * - AuditEvent: written with every change, searched by the entity it is about, its subtype and date.
+ * - Task and ServiceRequest: not by intent, priority, tags, profiles or dates nobody asks for.
+ * - Patient: found by NHS number (identifier) and the access labels, never by name or birth date here.
+ * - Bundle: a stored message, found by its identifier.
  *
- * A search on a parameter left out is refused with a 400 that names the indexed ones, never answered
- * from an index that lacks rows. Adding a parameter here is enough to make it searchable: a store that
- * opens a file indexed under another policy re-indexes the types whose list changed (applyIndexPolicy).
+ * A search by a parameter left out is refused with a 400 that names the indexed ones, never answered
+ * from an index that lacks rows (the gateway's tests check its search rules against this list). Adding
+ * a parameter here is enough to make it searchable: a store that opens a file indexed under another
+ * policy indexes the types whose list changed again (applyIndexPolicy).
  */
 export const PROJECT_INDEX_POLICY: IndexPolicy = {
   AuditEvent: ['date', 'entity', 'subtype'],
+  Bundle: ['identifier'],
+  Patient: ['_lastUpdated', '_security', 'identifier'],
+  ServiceRequest: [
+    '_lastUpdated',
+    '_security',
+    'authored',
+    'code',
+    'identifier',
+    'patient',
+    'performer',
+    'requester',
+    'status',
+    'subject',
+  ],
+  Task: [
+    '_lastUpdated',
+    '_security',
+    'authored-on',
+    'based-on',
+    'business-status',
+    'code',
+    'focus',
+    'group-identifier',
+    'identifier',
+    'next-check',
+    'owner',
+    'patient',
+    'requester',
+    'status',
+    'subject',
+  ],
 };
 
 /** Whether `policy` indexes `code` for `type`. */

@@ -13,6 +13,7 @@ import type { WithId } from '../port.ts';
 import { referenceTo } from '../helpers.ts';
 import { CANONICAL_BASE } from '../../systems.ts';
 import { SCHEMA_VERSION } from './schema.ts';
+import type { IndexPolicy } from './index-policy.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { TOTAL_LOOKAHEAD } from './sync-store.ts';
 
@@ -437,9 +438,10 @@ describe('SqliteStore index rows', () => {
   }
 
   /** The rows the same content gets when it is written afresh, at the same time, into a store of its own. */
-  async function freshRows<T extends Task | Patient>(content: WithId<T>) {
+  async function freshRows<T extends Task | Patient>(content: WithId<T>, indexPolicy?: IndexPolicy) {
     const path = freshFile();
-    const store = new SqliteStore({ path, clock: { now: () => new Date(content.meta?.lastUpdated as string) } });
+    const now = () => new Date(content.meta?.lastUpdated as string);
+    const store = new SqliteStore({ path, clock: { now }, ...(indexPolicy ? { indexPolicy } : {}) });
     const { meta: _meta, ...rest } = content;
     const created = await store.update(rest as WithId<T>); // a create, with the same id
     await store.close();
@@ -483,15 +485,17 @@ describe('SqliteStore index rows', () => {
 
   it('a deleted resource has no rows, and its next version gets them all again; string rows follow a changed name', async () => {
     const path = freshFile();
-    const store = new SqliteStore({ path });
+    // Every parameter indexed: the project's policy indexes no Patient name.
+    const everyParameter: IndexPolicy = {};
+    const store = new SqliteStore({ path, indexPolicy: everyParameter });
     const patient = (await store.create<Patient>({ resourceType: 'Patient', name: [{ family: 'Ash', given: ['A'] }] }))
       .resource;
     const renamed = await store.update({ ...patient, name: [{ family: 'Birch', given: ['A'] }] });
-    expect(storedRows(path, renamed).map((r) => r.row)).toEqual(await freshRows(renamed));
+    expect(storedRows(path, renamed).map((r) => r.row)).toEqual(await freshRows(renamed, everyParameter));
     await store.delete('Patient', patient.id);
     expect(storedRows(path, renamed)).toEqual([]);
     const restored = await store.update({ ...renamed, name: [{ family: 'Cedar' }] });
-    expect(storedRows(path, restored).map((r) => r.row)).toEqual(await freshRows(restored));
+    expect(storedRows(path, restored).map((r) => r.row)).toEqual(await freshRows(restored, everyParameter));
     expect((await store.search('Patient', { family: 'cedar' })).resources.map((p) => p.id)).toEqual([patient.id]);
     expect((await store.search('Patient', { family: 'birch' })).resources).toEqual([]);
     await store.close();
