@@ -4,8 +4,9 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { badRequest, gone, multipleMatches, notFound, OutcomeError, preconditionFailed } from '../../outcomes.ts';
 import type { CreateOptions, CreateResult, SearchPage, UpdateOptions, WithId } from '../port.ts';
-import { indexResource } from './indexer.ts';
+import { indexResource, searchParametersOf } from './indexer.ts';
 import type { IndexPolicy } from './index-policy.ts';
+import { isIndexed } from './index-policy.ts';
 import { clearIndexRows, writeIndexRows } from './index-writer.ts';
 import type { Candidate, Window } from './plan.ts';
 import { candidatePlans } from './plan.ts';
@@ -177,12 +178,34 @@ export class SyncStore {
 
   /** The one resource matching a conditional query, undefined for none, 412 for several. */
   matchOne<T extends Resource>(type: string, query: string): WithId<T> | undefined {
+    checkType(type);
+    const wanted = identifierOnly(query);
+    if (wanted && isIndexed(this.policy, type, 'identifier') && hasIdentifierToken(type)) {
+      return this.reading(() => this.matchIdentifier<T>(type, query, wanted));
+    }
     const params = new URLSearchParams(query);
     params.set('_count', '2');
     params.set('_total', 'none');
     const page = this.search<T>(type, params);
     if (page.resources.length > 1) throw new OutcomeError(multipleMatches(`More than one ${type} matches ${query}`));
     return page.resources[0];
+  }
+
+  /**
+   * `identifier=system|value` alone, the conditional query of nearly every create: the same rows the
+   * search would read (idx_token_value, one range), without compiling and planning a search.
+   */
+  private matchIdentifier<T extends Resource>(
+    type: string,
+    query: string,
+    wanted: { system: string; code: string },
+  ): WithId<T> | undefined {
+    const matches = this.stmt(IDENTIFIER_MATCHES_SQL).all(type, wanted.code, wanted.system);
+    if (matches.length > 1) throw new OutcomeError(multipleMatches(`More than one ${type} matches ${query}`));
+    const [match] = matches;
+    if (!match) return undefined;
+    const row = this.stmt('SELECT content FROM resource WHERE pk = ?').get(match.pk as number);
+    return JSON.parse(row?.content as string) as WithId<T>;
   }
 
   history<T extends Resource>(type: string, id: string): WithId<T>[] {
@@ -497,6 +520,34 @@ function orderSql(orderBy: Sql): string {
 }
 
 /** A page's resources by pk, the pks passed as one JSON array. */
+/** The resources (at most two: one is a match, two are too many) with one identifier; deleted ones have no rows. */
+const IDENTIFIER_MATCHES_SQL =
+  "SELECT DISTINCT pk FROM idx_token WHERE type = ? AND param = 'identifier' AND code = ? AND system = ? LIMIT 2";
+
+/**
+ * The system and value of a conditional query that is one `identifier=system|value` and nothing else
+ * (no modifier, no second value, no escape); undefined for any other query, which is searched in full.
+ */
+export function identifierOnly(query: string): { system: string; code: string } | undefined {
+  const params = [...new URLSearchParams(query)];
+  if (params.length !== 1) return undefined;
+  const [key, value] = params[0] as [string, string];
+  const bar = value.indexOf('|');
+  if (key !== 'identifier' || bar <= 0 || bar === value.length - 1 || /[,\\$]/.test(value)) return undefined;
+  return { system: value.slice(0, bar), code: value.slice(bar + 1) };
+}
+
+/** Whether `identifier` is a token search parameter of the type (it is of every type that has one in R4). */
+const identifierTypes = new Map<string, boolean>();
+function hasIdentifierToken(type: string): boolean {
+  let has = identifierTypes.get(type);
+  if (has === undefined) {
+    has = searchParametersOf(type).some((p) => p.code === 'identifier' && p.type === 'token');
+    identifierTypes.set(type, has);
+  }
+  return has;
+}
+
 const CONTENT_SQL = 'SELECT pk, content FROM resource WHERE pk IN (SELECT value FROM json_each(?))';
 
 function checkType(type: string): void {
