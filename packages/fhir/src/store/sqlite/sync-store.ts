@@ -4,6 +4,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { badRequest, gone, multipleMatches, notFound, OutcomeError, preconditionFailed } from '../../outcomes.ts';
 import type { CreateOptions, CreateResult, SearchPage, UpdateOptions, WithId } from '../port.ts';
+import { MAX_COUNT } from '../paging.ts';
 import { indexResource, searchParametersOf } from './indexer.ts';
 import type { IndexPolicy } from './index-policy.ts';
 import { isIndexed } from './index-policy.ts';
@@ -11,7 +12,7 @@ import { clearIndexRows, writeIndexRows } from './index-writer.ts';
 import type { Candidate, Window } from './plan.ts';
 import { candidatePlans } from './plan.ts';
 import type { CompiledSearch, Sql } from './query.ts';
-import { compileSearch } from './query.ts';
+import { compileSearch, DEFAULT_COUNT } from './query.ts';
 
 interface Row {
   pk: number;
@@ -145,6 +146,9 @@ export class SyncStore {
 
   search<T extends Resource>(type: string, params: URLSearchParams): SearchPage<WithId<T>> {
     checkType(type);
+    const byIdentifier = identifierOnly(params);
+    if (byIdentifier && isIndexed(this.policy, type, 'identifier') && hasIdentifierToken(type))
+      return this.reading(() => this.identifierPage<T>(type, params, byIdentifier));
     const q = compileSearch(type, params, this.policy);
     const pageEnd = q.offset + q.count;
     // One snapshot for the window, the race, the order and the page: another replica's write in between
@@ -155,12 +159,7 @@ export class SyncStore {
         q.sort.by === 'columns'
           ? this.ordered(q.sort.orderBy, found.pks, q.count, q.offset)
           : found.pks.slice(q.offset, pageEnd);
-      const content = new Map<number, string>();
-      if (pks.length) {
-        for (const row of this.stmt(CONTENT_SQL).all(JSON.stringify(pks)))
-          content.set(row.pk as number, row.content as string);
-      }
-      const resources = pks.map((pk) => JSON.parse(content.get(pk) as string) as WithId<T>);
+      const resources = this.contents<T>(pks);
       const included = this.included(type, pks, q.includes);
       const page: SearchPage<WithId<T>> = {
         resources,
@@ -178,11 +177,6 @@ export class SyncStore {
 
   /** The one resource matching a conditional query, undefined for none, 412 for several. */
   matchOne<T extends Resource>(type: string, query: string): WithId<T> | undefined {
-    checkType(type);
-    const wanted = identifierOnly(query);
-    if (wanted && isIndexed(this.policy, type, 'identifier') && hasIdentifierToken(type)) {
-      return this.reading(() => this.matchIdentifier<T>(type, query, wanted));
-    }
     const params = new URLSearchParams(query);
     params.set('_count', '2');
     params.set('_total', 'none');
@@ -192,20 +186,35 @@ export class SyncStore {
   }
 
   /**
-   * `identifier=system|value` alone, the conditional query of nearly every create: the same rows the
-   * search would read (idx_token_value, one range), without compiling and planning a search.
+   * The first page of `identifier=system|value` (identifierOnly): what the search would answer, from the
+   * same rows (idx_token_value, one range, in pk order), without compiling and planning a search. Nearly
+   * every conditional create and every lookup by business identifier asks this.
    */
-  private matchIdentifier<T extends Resource>(
+  private identifierPage<T extends Resource>(
     type: string,
-    query: string,
-    wanted: { system: string; code: string },
-  ): WithId<T> | undefined {
-    const matches = this.stmt(IDENTIFIER_MATCHES_SQL).all(type, wanted.code, wanted.system);
-    if (matches.length > 1) throw new OutcomeError(multipleMatches(`More than one ${type} matches ${query}`));
-    const [match] = matches;
-    if (!match) return undefined;
-    const row = this.stmt('SELECT content FROM resource WHERE pk = ?').get(match.pk as number);
-    return JSON.parse(row?.content as string) as WithId<T>;
+    params: URLSearchParams,
+    { system, code, count }: IdentifierQuery,
+  ): SearchPage<WithId<T>> {
+    const matches = this.stmt(IDENTIFIER_MATCHES_SQL)
+      .all(type, code, system, count + 1)
+      .map((row) => row.pk as number);
+    const page: SearchPage<WithId<T>> = { resources: this.contents<T>(matches.slice(0, count)), included: [] };
+    if (matches.length > count) {
+      const next = new URLSearchParams(params);
+      next.set('_offset', String(count));
+      page.next = `${type}?${next.toString()}`;
+    }
+    return page;
+  }
+
+  /** The current content of each resource, in the order of `pks`. */
+  private contents<T extends Resource>(pks: number[]): WithId<T>[] {
+    const content = new Map<number, string>();
+    if (pks.length) {
+      for (const row of this.stmt(CONTENT_SQL).all(JSON.stringify(pks)))
+        content.set(row.pk as number, row.content as string);
+    }
+    return pks.map((pk) => JSON.parse(content.get(pk) as string) as WithId<T>);
   }
 
   history<T extends Resource>(type: string, id: string): WithId<T>[] {
@@ -520,21 +529,32 @@ function orderSql(orderBy: Sql): string {
 }
 
 /** A page's resources by pk, the pks passed as one JSON array. */
-/** The resources (at most two: one is a match, two are too many) with one identifier; deleted ones have no rows. */
+/** The resources with one identifier, in pk order, up to a limit; deleted ones have no rows. */
 const IDENTIFIER_MATCHES_SQL =
-  "SELECT DISTINCT pk FROM idx_token WHERE type = ? AND param = 'identifier' AND code = ? AND system = ? LIMIT 2";
+  "SELECT DISTINCT pk FROM idx_token WHERE type = ? AND param = 'identifier' AND code = ? AND system = ? ORDER BY pk LIMIT ?";
+
+interface IdentifierQuery {
+  system: string;
+  code: string;
+  count: number;
+}
 
 /**
- * The system and value of a conditional query that is one `identifier=system|value` and nothing else
- * (no modifier, no second value, no escape); undefined for any other query, which is searched in full.
+ * A search that is one `identifier=system|value` (no modifier, no second value, no escape) with
+ * `_total=none` and at most a `_count` from 1 to 1,000, on its first page: what conditional creates and
+ * lookups by business identifier ask. Undefined for any other search, which is compiled and planned.
  */
-export function identifierOnly(query: string): { system: string; code: string } | undefined {
-  const params = [...new URLSearchParams(query)];
-  if (params.length !== 1) return undefined;
-  const [key, value] = params[0] as [string, string];
+export function identifierOnly(params: URLSearchParams): IdentifierQuery | undefined {
+  const keys = [...params.keys()];
+  if (new Set(keys).size !== keys.length || params.get('_total') !== 'none') return undefined;
+  if (keys.some((key) => key !== 'identifier' && key !== '_count' && key !== '_total')) return undefined;
+  const value = params.get('identifier');
+  const countParam = params.get('_count') ?? String(DEFAULT_COUNT);
+  const count = /^[1-9][0-9]{0,3}$/.test(countParam) ? Number(countParam) : 0;
+  if (value === null || count < 1 || count > MAX_COUNT) return undefined;
   const bar = value.indexOf('|');
-  if (key !== 'identifier' || bar <= 0 || bar === value.length - 1 || /[,\\$]/.test(value)) return undefined;
-  return { system: value.slice(0, bar), code: value.slice(bar + 1) };
+  if (bar <= 0 || bar === value.length - 1 || /[,\\$]/.test(value)) return undefined;
+  return { system: value.slice(0, bar), code: value.slice(bar + 1), count };
 }
 
 /** Whether `identifier` is a token search parameter of the type (it is of every type that has one in R4). */
