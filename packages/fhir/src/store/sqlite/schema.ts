@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 
 /**
- * One row per resource (its current version), every version kept in `resource_version`, and one
+ * One row per resource (its current version), every earlier version kept in `resource_version`, and one
  * index table per search parameter type. Index rows carry the resource type, and token and reference
  * rows the resource's lastUpdated, so that one index range lists a parameter value's matches in the
  * order a search returns them (by pk, or by lastUpdated) and a search can stop at the end of its page.

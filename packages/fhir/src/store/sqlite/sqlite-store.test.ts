@@ -350,6 +350,64 @@ describe('SqliteStore _sort', () => {
   });
 });
 
+describe('SqliteStore versions', () => {
+  /** The versions resource_version holds for a resource, as `version deleted`. */
+  function keptVersions(path: string, id: string): string[] {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      return db
+        .prepare(
+          'SELECT v.version, v.deleted FROM resource_version v JOIN resource r ON r.pk = v.pk WHERE r.id = ? ORDER BY v.version',
+        )
+        .all(id)
+        .map((row) => `${row.version} ${row.deleted}`);
+    } finally {
+      db.close();
+    }
+  }
+  const versionsOf = (tasks: Task[]) => tasks.map((t) => `${t.meta?.versionId} ${t.description ?? ''}`);
+
+  it('keeps every version but the current one in resource_version: a create writes its content once', async () => {
+    const path = freshFile();
+    const store = new SqliteStore({ path });
+    const created = (await store.create(task({ description: 'one' }))).resource;
+    expect(keptVersions(path, created.id)).toEqual([]);
+    const updated = await store.update({ ...created, description: 'two' });
+    expect(keptVersions(path, created.id)).toEqual(['1 0']);
+    expect(versionsOf(await store.history<Task>('Task', created.id))).toEqual(['2 two', '1 one']);
+    await store.delete('Task', created.id);
+    expect(keptVersions(path, created.id)).toEqual(['1 0', '2 0']);
+    expect(versionsOf(await store.history<Task>('Task', created.id))).toEqual(['2 two', '1 one']);
+    await store.update({ ...updated, description: 'four' });
+    expect(keptVersions(path, created.id)).toEqual(['1 0', '2 0', '3 1']);
+    expect(versionsOf(await store.history<Task>('Task', created.id))).toEqual(['4 four', '2 two', '1 one']);
+    await store.close();
+  });
+
+  it('reads and extends a file that also kept the current version in resource_version, without listing it twice', async () => {
+    const path = freshFile();
+    const store = new SqliteStore({ path });
+    const created = (await store.create(task({ description: 'one' }))).resource;
+    const updated = await store.update({ ...created, description: 'two' });
+    await store.close();
+    // As every version was kept before: the current one in resource_version too.
+    const db = new DatabaseSync(path);
+    db.exec(
+      'INSERT INTO resource_version (pk, version, last_updated, deleted, content) SELECT pk, version, last_updated, deleted, content FROM resource',
+    );
+    db.close();
+    expect(keptVersions(path, created.id)).toEqual(['1 0', '2 0']);
+
+    const reopened = new SqliteStore({ path });
+    expect(versionsOf(await reopened.history<Task>('Task', created.id))).toEqual(['2 two', '1 one']);
+    await reopened.update({ ...updated, description: 'three' });
+    expect(versionsOf(await reopened.history<Task>('Task', created.id))).toEqual(['3 three', '2 two', '1 one']);
+    await reopened.delete('Task', created.id);
+    expect(versionsOf(await reopened.history<Task>('Task', created.id))).toEqual(['3 three', '2 two', '1 one']);
+    await reopened.close();
+  });
+});
+
 describe('SqliteStore schema', () => {
   it('brings a file of the first layout up to date when it opens it: index rows get lastUpdated, new indexes replace old', async () => {
     const path = freshFile();

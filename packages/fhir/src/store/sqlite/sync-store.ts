@@ -130,16 +130,11 @@ export class SyncStore {
     if (!current || current.deleted) return;
     const now = this.stamp(current.last_updated);
     const version = current.version + 1;
+    this.keepAsHistory(current);
     this.stmt('UPDATE resource SET version = ?, last_updated = ?, deleted = 1 WHERE pk = ?').run(
       version,
       now,
       current.pk,
-    );
-    this.stmt('INSERT INTO resource_version (pk, version, last_updated, deleted, content) VALUES (?, ?, ?, 1, ?)').run(
-      current.pk,
-      version,
-      now,
-      current.content,
     );
     clearIndexRows((sql) => this.stmt(sql), current.pk);
   }
@@ -220,10 +215,12 @@ export class SyncStore {
   history<T extends Resource>(type: string, id: string): WithId<T>[] {
     const row = this.currentRow(type, id);
     if (!row) throw new OutcomeError(notFound(`${type}/${id}`));
-    const versions = this.stmt(
-      'SELECT content FROM resource_version WHERE pk = ? AND deleted = 0 ORDER BY version DESC',
-    ).all(row.pk);
-    return versions.map((v) => JSON.parse(v.content as string) as WithId<T>);
+    // The current version is the resource row's; a file written before that kept it in resource_version
+    // too, so only the older versions are read from there.
+    const older = this.stmt(
+      'SELECT content FROM resource_version WHERE pk = ? AND version < ? AND deleted = 0 ORDER BY version DESC',
+    ).all(row.pk, row.version);
+    return [...(row.deleted ? [] : [row]), ...older].map((v) => JSON.parse(v.content as string) as WithId<T>);
   }
 
   /**
@@ -412,6 +409,7 @@ export class SyncStore {
     let pk: number;
     if (current) {
       pk = current.pk;
+      this.keepAsHistory(current);
       this.stmt('UPDATE resource SET version = ?, last_updated = ?, deleted = 0, content = ? WHERE pk = ?').run(
         version,
         now,
@@ -424,12 +422,6 @@ export class SyncStore {
       ).run(stored.resourceType, stored.id, version, now, content);
       pk = Number(result.lastInsertRowid);
     }
-    this.stmt('INSERT INTO resource_version (pk, version, last_updated, deleted, content) VALUES (?, ?, ?, 0, ?)').run(
-      pk,
-      version,
-      now,
-      content,
-    );
     // A deleted resource has no index rows: its new version's are all new.
     const replacing = current !== undefined && !current.deleted;
     writeIndexRows(
@@ -461,6 +453,17 @@ export class SyncStore {
       count++;
     }
     return count;
+  }
+
+  /**
+   * Keeps the version a write is about to replace in resource_version, which holds every version but the
+   * current one (the resource row holds that): a create writes its content once, not twice. A file written
+   * before that holds the current version there too, hence OR IGNORE.
+   */
+  private keepAsHistory(current: Row): void {
+    this.stmt(
+      'INSERT OR IGNORE INTO resource_version (pk, version, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?)',
+    ).run(current.pk, current.version, current.last_updated, current.deleted, current.content);
   }
 
   /**
