@@ -4,15 +4,16 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { badRequest, gone, multipleMatches, notFound, OutcomeError, preconditionFailed } from '../../outcomes.ts';
 import type { CreateOptions, CreateResult, SearchPage, UpdateOptions, WithId } from '../port.ts';
-import { MAX_COUNT } from '../paging.ts';
-import { indexResource, searchParametersOf } from './indexer.ts';
+import { indexResource } from './indexer.ts';
+import type { IdentifierQuery } from './identifier-search.ts';
+import { hasIdentifierToken, IDENTIFIER_MATCHES_SQL, identifierOnly } from './identifier-search.ts';
 import type { IndexPolicy } from './index-policy.ts';
 import { isIndexed } from './index-policy.ts';
 import { clearIndexRows, writeIndexRows } from './index-writer.ts';
 import type { Candidate, Window } from './plan.ts';
 import { candidatePlans } from './plan.ts';
 import type { CompiledSearch, Sql } from './query.ts';
-import { compileSearch, DEFAULT_COUNT } from './query.ts';
+import { compileSearch } from './query.ts';
 
 interface Row {
   pk: number;
@@ -532,45 +533,6 @@ function orderSql(orderBy: Sql): string {
 }
 
 /** A page's resources by pk, the pks passed as one JSON array. */
-/** The resources with one identifier, in pk order, up to a limit; deleted ones have no rows. */
-const IDENTIFIER_MATCHES_SQL =
-  "SELECT DISTINCT pk FROM idx_token WHERE type = ? AND param = 'identifier' AND code = ? AND system = ? ORDER BY pk LIMIT ?";
-
-interface IdentifierQuery {
-  system: string;
-  code: string;
-  count: number;
-}
-
-/**
- * A search that is one `identifier=system|value` (no modifier, no second value, no escape) with
- * `_total=none` and at most a `_count` from 1 to 1,000, on its first page: what conditional creates and
- * lookups by business identifier ask. Undefined for any other search, which is compiled and planned.
- */
-export function identifierOnly(params: URLSearchParams): IdentifierQuery | undefined {
-  const keys = [...params.keys()];
-  if (new Set(keys).size !== keys.length || params.get('_total') !== 'none') return undefined;
-  if (keys.some((key) => key !== 'identifier' && key !== '_count' && key !== '_total')) return undefined;
-  const value = params.get('identifier');
-  const countParam = params.get('_count') ?? String(DEFAULT_COUNT);
-  const count = /^[1-9][0-9]{0,3}$/.test(countParam) ? Number(countParam) : 0;
-  if (value === null || count < 1 || count > MAX_COUNT) return undefined;
-  const bar = value.indexOf('|');
-  if (bar <= 0 || bar === value.length - 1 || /[,\\$]/.test(value)) return undefined;
-  return { system: value.slice(0, bar), code: value.slice(bar + 1), count };
-}
-
-/** Whether `identifier` is a token search parameter of the type (it is of every type that has one in R4). */
-const identifierTypes = new Map<string, boolean>();
-function hasIdentifierToken(type: string): boolean {
-  let has = identifierTypes.get(type);
-  if (has === undefined) {
-    has = searchParametersOf(type).some((p) => p.code === 'identifier' && p.type === 'token');
-    identifierTypes.set(type, has);
-  }
-  return has;
-}
-
 const CONTENT_SQL = 'SELECT pk, content FROM resource WHERE pk IN (SELECT value FROM json_each(?))';
 
 function checkType(type: string): void {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { OutcomeError } from '../../outcomes.ts';
 import type { SearchPage } from '../port.ts';
 import { SqliteStore } from './sqlite-store.ts';
-import { identifierOnly } from './sync-store.ts';
+import { identifierOnly } from './identifier-search.ts';
 
 const task = (identifier: Identifier[]): Task => ({
   resourceType: 'Task',
