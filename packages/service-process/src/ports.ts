@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { ServiceSpec } from './service-process.ts';
 
@@ -24,12 +25,34 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /**
+ * The lowest port the system hands out by itself, for outgoing connections and `listen(0)` (Linux's
+ * ip_local_port_range, 32768 by default).
+ */
+export function ephemeralPortsFrom(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+const LOWEST_BASE = 10_000;
+
+/**
  * A port base such that base + each offset is free now on host: for a topology whose services sit at fixed
  * offsets from one base (the demo's hub at +0, flow view at +100, gateways at +101..+103).
+ *
+ * The ports lie below the range the system hands out by itself. Between this check and the services
+ * binding them, a port in that range can be taken by any outgoing connection on the machine (a parallel
+ * test's HTTP client, say), and the service then fails to start; below it, only a listener can.
  */
 export async function freePortBase(offsets: readonly number[], host = '127.0.0.1'): Promise<number> {
+  const span = ephemeralPortsFrom() - LOWEST_BASE - Math.max(0, ...offsets);
   for (let tries = 0; tries < 50; tries++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    // A system whose own range starts too low to leave room keeps the earlier, wider choice.
+    const base =
+      span >= 1_000 ? LOWEST_BASE + Math.floor(Math.random() * span) : 20_000 + Math.floor(Math.random() * 40_000);
     if ((await Promise.all(offsets.map((offset) => isPortFree(base + offset, host)))).every(Boolean)) return base;
   }
   throw new Error(`no port base found with ports +${offsets.join(', +')} free on ${host}`);

@@ -4,7 +4,7 @@ import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { freePort, freePortBase, isPortFree, PortInUseError } from './ports.ts';
+import { ephemeralPortsFrom, freePort, freePortBase, isPortFree, PortInUseError } from './ports.ts';
 import type { ServiceSpec } from './service-process.ts';
 import { ServiceProcess } from './service-process.ts';
 
@@ -136,7 +136,16 @@ describe('freePortBase', () => {
   it('gives a base where every offset is free now', async () => {
     const offsets = [0, 100, 101, 102, 103];
     const base = await freePortBase(offsets);
-    expect(base).toBeGreaterThanOrEqual(20_000);
+    expect(base).toBeGreaterThanOrEqual(10_000);
     for (const offset of offsets) expect(await isPortFree(base + offset)).toBe(true);
+  });
+
+  it('stays below the ports the system hands out to outgoing connections, where nothing but a listener takes one', async () => {
+    const offsets = [0, 100, 101, 102, 103];
+    expect(ephemeralPortsFrom()).toBeGreaterThan(10_000 + 103);
+    for (let i = 0; i < 20; i++) {
+      const base = await freePortBase(offsets);
+      expect(base + 103).toBeLessThan(ephemeralPortsFrom());
+    }
   });
 });
