@@ -82,42 +82,32 @@ export function checkIndexed(policy: IndexPolicy, type: string, code: string, ke
 /** Every index table: the policy's changes delete from each. */
 const INDEX_TABLES = ['idx_token', 'idx_reference', 'idx_date', 'idx_string'];
 
-const POLICY_TABLE = 'CREATE TABLE IF NOT EXISTS index_policy (type TEXT PRIMARY KEY, params TEXT NOT NULL)';
-
 /**
- * Brings a file's index rows in line with `policy`, under the write lock, and records the policy in the
- * file (a file that records none was indexed for every parameter). A type whose list lost parameters has
- * their rows deleted; a type whose list gained any (or that is no longer listed) has each of its
- * resources indexed again by `reindex`. Returns the types re-indexed.
+ * Brings a file's index rows in line with `policy`, and records the policy in the file (schema.ts's
+ * `index_policy`; a file that records none was indexed for every parameter). The caller holds the write
+ * lock. A type whose list lost parameters has their rows deleted; a type whose list gained any (or that is
+ * no longer listed) has each of its resources indexed again by `reindex`. Returns the types re-indexed.
  */
 export function applyIndexPolicy(db: DatabaseSync, policy: IndexPolicy, reindex: (type: string) => void): string[] {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    db.exec(POLICY_TABLE);
-    const stored = new Map<string, string[]>();
-    for (const row of db.prepare('SELECT type, params FROM index_policy').all())
-      stored.set(String(row.type), String(row.params).split(',').filter(Boolean));
-    const reindexed: string[] = [];
-    for (const type of new Set([...stored.keys(), ...Object.keys(policy)])) {
-      const before = stored.get(type);
-      const after = policy[type];
-      if (after && before?.length === after.length && after.every((p) => before.includes(p))) continue;
-      if (after && (!before || after.every((p) => before.includes(p)))) {
-        const keep = after.map(() => '?').join(', ');
-        for (const table of INDEX_TABLES)
-          db.prepare(`DELETE FROM ${table} WHERE type = ? AND param NOT IN (${keep})`).run(type, ...after);
-      } else {
-        reindex(type);
-        reindexed.push(type);
-      }
-      if (after)
-        db.prepare('INSERT OR REPLACE INTO index_policy (type, params) VALUES (?, ?)').run(type, after.join(','));
-      else db.prepare('DELETE FROM index_policy WHERE type = ?').run(type);
+  const stored = new Map<string, string[]>();
+  for (const row of db.prepare('SELECT type, params FROM index_policy').all())
+    stored.set(String(row.type), String(row.params).split(',').filter(Boolean));
+  const reindexed: string[] = [];
+  for (const type of new Set([...stored.keys(), ...Object.keys(policy)])) {
+    const before = stored.get(type);
+    const after = policy[type];
+    if (after && before?.length === after.length && after.every((p) => before.includes(p))) continue;
+    if (after && (!before || after.every((p) => before.includes(p)))) {
+      const keep = after.map(() => '?').join(', ');
+      for (const table of INDEX_TABLES)
+        db.prepare(`DELETE FROM ${table} WHERE type = ? AND param NOT IN (${keep})`).run(type, ...after);
+    } else {
+      reindex(type);
+      reindexed.push(type);
     }
-    db.exec('COMMIT');
-    return reindexed;
-  } catch (err) {
-    db.exec('ROLLBACK');
-    throw err;
+    if (after)
+      db.prepare('INSERT OR REPLACE INTO index_policy (type, params) VALUES (?, ?)').run(type, after.join(','));
+    else db.prepare('DELETE FROM index_policy WHERE type = ?').run(type);
   }
+  return reindexed;
 }

@@ -83,7 +83,7 @@ const UNSUPPORTED = new Set([
   '_type',
 ]);
 
-export function compileSearch(type: string, params: URLSearchParams, policy: IndexPolicy = {}): CompiledSearch {
+export function compileSearch(type: string, params: URLSearchParams, policy: IndexPolicy): CompiledSearch {
   const filters = new URLSearchParams();
   const base = new URLSearchParams();
   const paging = checkPagingParams(params);

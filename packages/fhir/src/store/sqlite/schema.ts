@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS idx_token (pk INTEGER NOT NULL, type TEXT NOT NULL, p
 CREATE TABLE IF NOT EXISTS idx_reference (pk INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, target TEXT NOT NULL, target_id TEXT NOT NULL, last_updated TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idx_date (pk INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, lo TEXT NOT NULL, hi TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idx_string (pk INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, value TEXT NOT NULL, value_lower TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS index_policy (type TEXT PRIMARY KEY, params TEXT NOT NULL);
 `;
 
 /**
@@ -56,34 +57,28 @@ const REPLACED_INDEXES = ['idx_token_lookup', 'idx_token_pk', 'idx_reference_pk'
 
 /**
  * PRAGMA user_version of the layout above; files written before it have 0. Version 2 writes no `_id`
- * token rows (the resource table answers `_id`): a file of version 1 has them deleted.
+ * token rows (the resource table answers `_id`): a file of version 1 has them deleted. `index_policy`
+ * records the parameters each listed type is indexed for (index-policy.ts).
  */
 export const SCHEMA_VERSION = 2;
 
 /**
- * Creates the schema in a new file and brings an existing file up to date, once, under the write lock:
- * replicas opening the same file at the same time wait for each other and the second finds it done.
+ * Creates the schema in a new file and brings an existing file up to date. The caller holds the write
+ * lock (SqliteStore opens with one `BEGIN IMMEDIATE` for this and the index policy): replicas opening the
+ * same file at the same time wait for each other and the second finds it done.
  */
 export function applySchema(db: DatabaseSync): void {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const version = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
-    if (version < SCHEMA_VERSION) {
-      db.exec(TABLES);
-      for (const table of ['idx_token', 'idx_reference']) addLastUpdated(db, table);
-      for (const index of REPLACED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index}`);
-      db.exec(INDEXES);
-      // Per type, so that each delete is one range of idx_token_value rather than a scan of the table.
-      const types = db.prepare('SELECT DISTINCT type FROM resource').all();
-      const deleteIds = db.prepare("DELETE FROM idx_token WHERE type = ? AND param = '_id'");
-      for (const { type } of types) deleteIds.run(type as string);
-      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-    }
-    db.exec('COMMIT');
-  } catch (err) {
-    db.exec('ROLLBACK');
-    throw err;
-  }
+  const version = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+  if (version >= SCHEMA_VERSION) return;
+  db.exec(TABLES);
+  for (const table of ['idx_token', 'idx_reference']) addLastUpdated(db, table);
+  for (const index of REPLACED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index}`);
+  db.exec(INDEXES);
+  // Per type, so that each delete is one range of idx_token_value rather than a scan of the table.
+  const types = db.prepare('SELECT DISTINCT type FROM resource').all();
+  const deleteIds = db.prepare("DELETE FROM idx_token WHERE type = ? AND param = '_id'");
+  for (const { type } of types) deleteIds.run(type as string);
+  db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
 }
 
 /** A file of the first layout: its index rows get their resource's lastUpdated (a one-off pass). */

@@ -79,11 +79,13 @@ export class SqliteStore implements FhirStore {
       `PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous ?? 'FULL'};`,
     );
     this.db.exec(`PRAGMA cache_size = -${CACHE_KIB}; PRAGMA wal_autocheckpoint = ${CHECKPOINT_PAGES};`);
-    applySchema(this.db);
-    this.sync = new SyncStore(this.db, options.clock ?? systemClock, options.indexPolicy ?? PROJECT_INDEX_POLICY);
-    this.reindexed = applyIndexPolicy(this.db, options.indexPolicy ?? PROJECT_INDEX_POLICY, (type) =>
-      this.sync.reindexType(type),
-    );
+    const policy = options.indexPolicy ?? PROJECT_INDEX_POLICY;
+    this.sync = new SyncStore(this.db, options.clock ?? systemClock, policy);
+    // One write transaction brings the file up to date, its layout and then its index rows.
+    this.reindexed = this.inTransaction(() => {
+      applySchema(this.db);
+      return applyIndexPolicy(this.db, policy, (type) => this.sync.reindexType(type));
+    });
   }
 
   async read<T extends Resource>(type: T['resourceType'], id: string): Promise<WithId<T>> {

@@ -70,7 +70,7 @@ export class SyncStore {
   private readonly statements = new Map<string, StatementSync>();
   private lastStamp = 0;
 
-  constructor(db: DatabaseSync, clock: Clock, policy: IndexPolicy = {}) {
+  constructor(db: DatabaseSync, clock: Clock, policy: IndexPolicy) {
     this.db = db;
     this.clock = clock;
     this.policy = policy;
