@@ -155,6 +155,14 @@ describe('the index policy', () => {
     expect(unlisted.reindexed).toEqual(['AuditEvent']);
     expect(ids(await unlisted.search('AuditEvent', { 'agent-name': 'Gateway' }))).toEqual([a.id]);
     await unlisted.close();
+
+    // Back to the project's list (only deletes), then parameters swapped: re-indexed, the dropped ones' rows gone.
+    await new SqliteStore({ path }).close();
+    const swapped = new SqliteStore({ path, indexPolicy: { ...PROJECT_INDEX_POLICY, AuditEvent: ['action', 'date'] } });
+    expect(swapped.reindexed).toEqual(['AuditEvent']);
+    expect(ids(await swapped.search('AuditEvent', { action: 'C' }))).toEqual([a.id]);
+    await swapped.close();
+    expect(indexedParams(path, 'AuditEvent')).toEqual(['idx_token action', 'idx_date date']);
   });
 
   it('brings a file of schema version 1 (every parameter indexed, _id too, no policy recorded) in line as it opens', async () => {

@@ -438,22 +438,18 @@ export class SyncStore {
 
   /**
    * Writes the index rows of every current resource of `type` again, under this store's policy (the caller
-   * holds the write transaction): for a file indexed under another policy (index-policy.ts). Returns how
-   * many resources it re-indexed.
+   * holds the write transaction): for a file indexed under another policy (index-policy.ts). Each goes
+   * through the writer's own comparison with the stored rows, as an update does: only what the policy
+   * adds or drops is written.
    */
-  reindexType(type: string): number {
-    let count = 0;
+  reindexType(type: string): void {
     const prepare = (sql: string) => this.stmt(sql);
     for (const row of this.db
       .prepare('SELECT pk, last_updated, content FROM resource WHERE type = ? AND deleted = 0')
       .iterate(type)) {
-      const pk = Number(row.pk);
-      const resource = JSON.parse(String(row.content)) as Resource;
-      clearIndexRows(prepare, pk);
-      writeIndexRows(prepare, pk, type, String(row.last_updated), indexResource(resource, this.policy), false);
-      count++;
+      const rows = indexResource(JSON.parse(String(row.content)) as Resource, this.policy);
+      writeIndexRows(prepare, Number(row.pk), type, String(row.last_updated), rows, true);
     }
-    return count;
   }
 
   /**
