@@ -146,6 +146,14 @@ describe('a search by identifier alone', () => {
     });
   });
 
+  it('gives a type without an identifier parameter the general search’s 400, not an empty page', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const refused = store.search('Subscription', new URLSearchParams('identifier=urn:a|1&_total=none'));
+    await expect(refused).rejects.toMatchObject({ status: 400 });
+    await expect(refused).rejects.toThrow("Unknown search parameter 'identifier' for Subscription");
+    await store.close();
+  });
+
   it('finds a Task by an identifier with an escaped comma through the general path', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const { resource } = await store.create(task([{ system: 'urn:a', value: 'a,b' }]));

@@ -1,5 +1,5 @@
+import { getSearchParameter } from '@medplum/core';
 import { MAX_COUNT } from '../paging.ts';
-import { searchParametersOf } from './indexer.ts';
 import { DEFAULT_COUNT } from './query.ts';
 
 /*
@@ -37,12 +37,6 @@ export function identifierOnly(params: URLSearchParams): IdentifierQuery | undef
 }
 
 /** Whether `identifier` is a token search parameter of the type (it is of every type that has one in R4). */
-const identifierTypes = new Map<string, boolean>();
 export function hasIdentifierToken(type: string): boolean {
-  let has = identifierTypes.get(type);
-  if (has === undefined) {
-    has = searchParametersOf(type).some((p) => p.code === 'identifier' && p.type === 'token');
-    identifierTypes.set(type, has);
-  }
-  return has;
+  return getSearchParameter(type, 'identifier')?.type === 'token';
 }
