@@ -37,6 +37,11 @@ export interface ReplayResult {
   machineCpuBusy?: number;
   /** CPU milliseconds each service spent per order. */
   cpuMsPerOrder: Record<BenchService, number>;
+  /**
+   * CPU milliseconds per order of this process: the clients placing the orders and the count of the
+   * midlands' orders it polls. On the same cores as the services, so it is part of what limits the rate.
+   */
+  clientsCpuMsPerOrder: number;
   dataDir?: string;
 }
 
@@ -57,6 +62,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       options.clients,
     );
     const cpu0 = world.cpuSeconds();
+    const clients0 = process.cpuUsage();
     const machine0 = cpuTimes();
     const began = Date.now();
     const placed: Placed[] = [];
@@ -66,6 +72,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const placedAt = Date.now();
     const done = await waitForDeliveries(world, options.orders, 120_000 + options.orders * 50);
     const cpu1 = world.cpuSeconds();
+    const clients = process.cpuUsage(clients0);
     const machine1 = cpuTimes();
     const { latencies, missing, duplicated } = await deliveryLatencies(world, placed);
     const seconds = (done.at - began) / 1000;
@@ -93,6 +100,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         north: ((cpu1.north - cpu0.north) * 1000) / options.orders,
         midlands: ((cpu1.midlands - cpu0.midlands) * 1000) / options.orders,
       },
+      clientsCpuMsPerOrder: (clients.user + clients.system) / 1000 / options.orders,
       ...(options.profile ? { dataDir: world.dataDir } : {}),
     };
   } finally {
@@ -115,6 +123,7 @@ export function replayTable(results: (ReplayResult & { version?: string })[]): s
       'dup',
       'CPU busy',
       'CPU ms/order north/hub/midlands',
+      'clients CPU ms/order',
     ],
     results.map((r) => [
       r.version ?? 'this checkout',
@@ -129,6 +138,7 @@ export function replayTable(results: (ReplayResult & { version?: string })[]): s
       r.duplicated,
       r.machineCpuBusy === undefined ? '–' : `${Math.round(r.machineCpuBusy * 100)}%`,
       `${r.cpuMsPerOrder.north.toFixed(1)} / ${r.cpuMsPerOrder.hub.toFixed(1)} / ${r.cpuMsPerOrder.midlands.toFixed(1)}`,
+      r.clientsCpuMsPerOrder.toFixed(1),
     ]),
   );
 }
