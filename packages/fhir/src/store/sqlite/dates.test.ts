@@ -37,6 +37,12 @@ describe('dateRange of an instant as toISOString writes it', () => {
     expect(dateRange('2024-02-29T23:59:59.009Z')?.hi).toBe('2024-02-29T23:59:59.010Z');
   });
 
+  it("is its millisecond's range for a stamp of this store's, with microseconds, as the pattern reads it", () => {
+    const range = { lo: '2026-12-01T10:41:36.123Z', hi: '2026-12-01T10:41:36.124Z' };
+    expect(dateRange('2026-12-01T10:41:36.123456Z')).toEqual(range);
+    expect(patternRange('2026-12-01T10:41:36.123456Z')).toEqual(range);
+  });
+
   it('leaves to the pattern what the pattern rolls over or reads otherwise', () => {
     for (const value of [
       '2026-12-31T23:59:59.999Z', // the next millisecond is next year

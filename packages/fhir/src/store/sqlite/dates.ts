@@ -1,3 +1,5 @@
+import { toMilliseconds } from './stamp.ts';
+
 /**
  * FHIR dates as half-open instant ranges [lo, hi) in UTC ISO form, so that ranges compare as strings.
  * `2026` is the whole year; `2026-03-05T10:00Z` is that minute. Values without a zone are taken as UTC.
@@ -14,7 +16,8 @@ const DATE_RE =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
 export function dateRange(value: string): InstantRange | undefined {
-  return millisecondInstantRange(value) ?? patternRange(value);
+  // A stamp of this store's (microseconds) has the range of its millisecond, as the pattern reads it.
+  return millisecondInstantRange(toMilliseconds(value)) ?? patternRange(value);
 }
 
 /**

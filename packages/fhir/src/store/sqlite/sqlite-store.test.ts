@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONTRACT_SYSTEM, describeStoreContract, expectOutcome, ids } from '../contract/index.ts';
 import type { WithId } from '../port.ts';
-import { referenceTo } from '../helpers.ts';
+import { referenceTo, searchAll } from '../helpers.ts';
 import { CANONICAL_BASE } from '../../systems.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 import type { IndexPolicy } from './index-policy.ts';
@@ -598,7 +598,7 @@ describe('SqliteStore clock', () => {
   it('stamps lastUpdated from the injected clock', async () => {
     const store = new SqliteStore({ path: ':memory:', clock: { now: () => new Date('2026-03-05T10:00:00.000Z') } });
     const created = (await store.create(task())).resource;
-    expect(created.meta?.lastUpdated).toBe('2026-03-05T10:00:00.000Z');
+    expect(created.meta?.lastUpdated).toBe('2026-03-05T10:00:00.000000Z');
     const found = await store.search<Task>('Task', { _lastUpdated: 'eq2026-03-05', _id: created.id });
     expect(ids(found.resources)).toEqual([created.id]);
   });
@@ -610,11 +610,26 @@ describe('SqliteStore clock', () => {
     const b = (await store.create(task())).resource;
     now -= 60_000;
     const a2 = await store.update({ ...a, status: 'accepted' });
-    expect(a.meta?.lastUpdated).toBe('2026-03-05T10:00:00.000Z');
-    expect(b.meta?.lastUpdated).toBe('2026-03-05T10:00:00.001Z');
-    expect(a2.meta?.lastUpdated).toBe('2026-03-05T10:00:00.002Z');
+    expect(a.meta?.lastUpdated).toBe('2026-03-05T10:00:00.000000Z');
+    expect(b.meta?.lastUpdated).toBe('2026-03-05T10:00:00.000001Z');
+    expect(a2.meta?.lastUpdated).toBe('2026-03-05T10:00:00.000002Z');
     const newestFirst = await store.search<Task>('Task', { _id: `${a.id},${b.id}`, _sort: '-_lastUpdated' });
     expect(newestFirst.resources.map((t) => t.id)).toEqual([a.id, b.id]);
+  });
+
+  it('keeps that order without running ahead of the clock: 2,000 writes in one millisecond stay in it', async () => {
+    const at = Date.parse('2026-03-05T10:00:00.000Z');
+    const store = new SqliteStore({ path: ':memory:', clock: { now: () => new Date(at) } });
+    const written: string[] = [];
+    for (let i = 0; i < 2000; i++)
+      written.push((await store.create({ ...task(), identifier: [{ system: 'urn:t', value: 'burst' }] })).resource.id);
+    const last = (await store.read<Task>('Task', written.at(-1) as string)).meta?.lastUpdated as string;
+    expect(last).toBe('2026-03-05T10:00:00.001999Z');
+    const sorted = await searchAll<Task>(store, 'Task', { identifier: 'urn:t|burst', _sort: '_lastUpdated' });
+    expect(sorted.map((t) => t.id)).toEqual(written);
+    // Searched by date at the clock's millisecond, every one of them is there.
+    const atThatMs = await store.search('Task', { _lastUpdated: 'eq2026-03-05T10:00:00.001Z', _summary: 'count' });
+    expect(atThatMs.total).toBe(1000);
   });
 });
 

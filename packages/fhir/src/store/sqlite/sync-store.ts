@@ -14,6 +14,7 @@ import type { Candidate, Window } from './plan.ts';
 import { candidatePlans } from './plan.ts';
 import type { CompiledSearch, Sql } from './query.ts';
 import { compileSearch } from './query.ts';
+import { Stamps } from './stamp.ts';
 
 interface Row {
   pk: number;
@@ -68,7 +69,7 @@ export class SyncStore {
   private readonly clock: Clock;
   private readonly policy: IndexPolicy;
   private readonly statements = new Map<string, StatementSync>();
-  private lastStamp = 0;
+  private readonly stamps = new Stamps();
 
   constructor(db: DatabaseSync, clock: Clock, policy: IndexPolicy) {
     this.db = db;
@@ -463,17 +464,9 @@ export class SyncStore {
     ).run(current.pk, current.version, current.last_updated, current.deleted, current.content);
   }
 
-  /**
-   * The time for a new version: the clock's, but always after this store's previous write and after the
-   * resource's previous version, so that versions and `_sort=_lastUpdated` order as they were written
-   * even within one millisecond (or under a test clock that stands still).
-   */
+  /** The time for a new version: the clock's, after this store's previous write and the resource's previous version. */
   private stamp(previous: string | undefined): string {
-    let t = this.clock.now().getTime();
-    const floor = Math.max(this.lastStamp, previous ? Date.parse(previous) : 0);
-    if (t <= floor) t = floor + 1;
-    this.lastStamp = t;
-    return new Date(t).toISOString();
+    return this.stamps.next(this.clock.now().getTime(), previous);
   }
 
   /** Runs `work` in a read transaction, unless the caller already holds a transaction. */
