@@ -99,7 +99,7 @@ async function startJar(
       `launcher jar (pid ${jar.pid}, ${database.description}, log ${jar.logFile})`,
       jar.startupMs,
     );
-    return { info: { ...info, database }, stop };
+    return { info: { ...info, database }, stop, pid: jar.pid };
   } catch (err) {
     await stop();
     throw err;

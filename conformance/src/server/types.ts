@@ -38,6 +38,8 @@ export interface DatabaseInfo {
 /** A started (or found) server, with what it takes to let it go. */
 export interface ResolvedTarget {
   info: TargetInfo;
+  /** The server's process, when the suite started it as one here (the launcher jar): for measuring its CPU. */
+  pid?: number;
   /** Stops what the suite started; does nothing for a server it was given. */
   stop(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { BenchService } from './topology.ts';
 import { startBenchTopology } from './topology.ts';
-import { busyBetween, cpuTimes, loadAverage, loadLine, median, quantile, table } from './report.ts';
+import { busyBetween, cpuTimes, loadAverage, loadLine, maximum, median, quantile, table } from './report.ts';
 import { connectTraffic, deliveryLatencies, inParallel, placeOrder, waitForDeliveries } from './traffic.ts';
 import type { Placed } from './traffic.ts';
 
@@ -92,7 +92,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         p50: median(latencies),
         p95: quantile(latencies, 0.95),
         p99: quantile(latencies, 0.99),
-        max: Math.max(...latencies),
+        max: maximum(latencies),
       },
       ...(busy === undefined ? {} : { machineCpuBusy: busy }),
       cpuMsPerOrder: {

@@ -60,6 +60,7 @@ export async function runHapiSuite(options: HapiSuiteOptions): Promise<HapiSuite
           clients: 8,
           rounds: options.tiny ? 1 : (options.rounds ?? 3),
           sequential: options.tiny ? 2 : 10,
+          ...(target.pid === undefined ? {} : { serverPid: target.pid }),
           ...(version.root ? { sourceRoot: version.root } : {}),
         });
         printGatewayVsDirect(

@@ -1,5 +1,6 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { ensurePartitions } from '@imaging/conformance';
+import { cpuTimeMs } from '@imaging/service-process';
 import { HttpStore, prepareReferenceIdentifierSearch } from '@imaging/fhir';
 import { OPEN_DELIVERY } from '@imaging/regional-gateway';
 import { countsBetween, startCountingProxy } from './hapi-proxy.ts';
@@ -33,6 +34,18 @@ export interface GatewayVsDirectOptions {
   sequential: number;
   /** Run the services from another checkout (a baseline). */
   sourceRoot?: string;
+  /** HAPI's process, when it runs here: its CPU per order is reported beside the services'. */
+  serverPid?: number;
+}
+
+/**
+ * CPU milliseconds per order on this machine's shared cores, by who spent them: HAPI's process (not the
+ * database's, on PostgreSQL), the three services, and this process (the clients and the counting proxy).
+ */
+export interface RoundCpu {
+  hapi?: number;
+  services: number;
+  bench: number;
 }
 
 export interface HapiRound {
@@ -44,6 +57,7 @@ export interface HapiRound {
   deliveredPerSecond?: number;
   /** Requests to HAPI per order, by kind, and in all. */
   requestsPerOrder: Record<RequestKind, number> & { total: number };
+  cpuMsPerOrder: RoundCpu;
 }
 
 export interface GatewayVsDirectResult {
@@ -114,8 +128,10 @@ export async function runGatewayVsDirect(
 
     const direct = new HttpStore({ baseUrl: `${proxy.url}/${north}`, timeoutMs: 120_000 });
     const rounds: HapiRound[] = [];
+    const cpu = cpuMeter(world, options.serverPid);
     for (let round = 0; round < options.rounds; round++) {
       before = proxy.counts();
+      let cpuBefore = cpu.now();
       const began = performance.now();
       const beganAt = Date.now();
       const first = placed;
@@ -134,6 +150,7 @@ export async function runGatewayVsDirect(
         placedPerSecond: options.orders / (placedIn / 1000),
         deliveredPerSecond: options.orders / (sentIn / 1000),
         requestsPerOrder: perOrder(countsBetween(before, proxy.counts(), north), options.orders),
+        cpuMsPerOrder: cpu.perOrderSince(cpuBefore, options.orders),
       });
 
       // The orders' transactions (not the outbox's claims and outcomes, which are the gateway's own cost).
@@ -142,6 +159,7 @@ export async function runGatewayVsDirect(
         .filter((bundle) => bundle.entry?.some((e) => e.resource?.resourceType === 'ServiceRequest'))
         .map((bundle) => withFreshIdentifiers(bundle, traffic, round));
       before = proxy.counts();
+      cpuBefore = cpu.now();
       const t0 = performance.now();
       await inParallel(replay.length, options.clients, async (i) => {
         const bundle = replay[i] as Bundle;
@@ -157,6 +175,7 @@ export async function runGatewayVsDirect(
         orders: replay.length,
         placedPerSecond: replay.length / ((performance.now() - t0) / 1000),
         requestsPerOrder: perOrder(countsBetween(before, proxy.counts(), north), replay.length),
+        cpuMsPerOrder: cpu.perOrderSince(cpuBefore, replay.length),
       });
       proxy.takeTransactions(north); // the replay's own, not the gateway's
     }
@@ -202,6 +221,31 @@ function withFreshIdentifiers(bundle: Bundle, traffic: Traffic, round: number): 
 }
 
 /** Requests per order, by kind; the total leaves out the safety job's, which run by the clock, not by order. */
+/** Reads the CPU time spent so far by HAPI, the services and this process, in ms. */
+function cpuMeter(world: BenchTopology, serverPid: number | undefined) {
+  const now = () => {
+    const services = world.cpuSeconds();
+    const own = process.cpuUsage();
+    return {
+      hapi: serverPid === undefined ? undefined : cpuTimeMs(serverPid),
+      services: (services.north + services.hub + services.midlands) * 1000,
+      bench: (own.user + own.system) / 1000,
+    };
+  };
+  return {
+    now,
+    perOrderSince(before: ReturnType<typeof now>, orders: number): RoundCpu {
+      const after = now();
+      const per = (ms: number) => ms / Math.max(1, orders);
+      return {
+        ...(after.hapi !== undefined && before.hapi !== undefined ? { hapi: per(after.hapi - before.hapi) } : {}),
+        services: per(after.services - before.services),
+        bench: per(after.bench - before.bench),
+      };
+    },
+  };
+}
+
 function perOrder(
   counts: Record<RequestKind, number>,
   orders: number,
@@ -223,7 +267,15 @@ export function printGatewayVsDirect(title: string, result: GatewayVsDirectResul
   console.log(`\n${title}, ${result.clients} clients (${loadLine(load)})`);
   console.log(
     table(
-      ['side', 'orders', 'placed/s', 'placed and sent/s', 'HAPI requests/order', 'by kind'],
+      [
+        'side',
+        'orders',
+        'placed/s',
+        'placed and sent/s',
+        'HAPI requests/order',
+        'by kind',
+        'CPU ms/order HAPI / services / bench',
+      ],
       result.rounds.map((r) => [
         r.side,
         r.orders,
@@ -231,6 +283,7 @@ export function printGatewayVsDirect(title: string, result: GatewayVsDirectResul
         r.deliveredPerSecond ?? '',
         r.requestsPerOrder.total,
         kinds(r.requestsPerOrder),
+        `${r.cpuMsPerOrder.hapi?.toFixed(1) ?? '–'} / ${r.cpuMsPerOrder.services.toFixed(1)} / ${r.cpuMsPerOrder.bench.toFixed(1)}`,
       ]),
     ),
   );

@@ -1,4 +1,4 @@
-import { loadAverage, loadLine, median, quantile, table } from './report.ts';
+import { loadAverage, loadLine, maximum, median, quantile, table } from './report.ts';
 import { startBenchTopology } from './topology.ts';
 import type { TopologyOptions } from './topology.ts';
 import { connectTraffic, deliveryLatencies, placeOrder, waitForDeliveries } from './traffic.ts';
@@ -59,7 +59,7 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
         p50: median(latencies),
         p95: quantile(latencies, 0.95),
         p99: quantile(latencies, 0.99),
-        max: Math.max(...latencies),
+        max: maximum(latencies),
       },
     };
     console.log(
