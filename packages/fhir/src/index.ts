@@ -11,6 +11,7 @@ export { SqliteStore } from './store/sqlite/sqlite-store.ts';
 export type { IndexPolicy } from './store/sqlite/index-policy.ts';
 export { isIndexed, PROJECT_INDEX_POLICY } from './store/sqlite/index-policy.ts';
 export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
+export { instantMicros } from './store/sqlite/stamp.ts';
 export * from './store/http/index.ts';
 export * from './validation/index.ts';
 export * from './terminology/index.ts';

@@ -7,7 +7,16 @@ import type {
   ServiceRequest,
   Task,
 } from '@medplum/fhirtypes';
-import { ALERT_STEP_DISPLAY, CODE_SYSTEMS, OutcomeError, searchAll, SYSTEMS, taskCodeOf, token } from '@imaging/fhir';
+import {
+  ALERT_STEP_DISPLAY,
+  CODE_SYSTEMS,
+  instantMicros,
+  OutcomeError,
+  searchAll,
+  SYSTEMS,
+  taskCodeOf,
+  token,
+} from '@imaging/fhir';
 import type { FhirStore, StoreChange, WithId } from '@imaging/fhir';
 import type { DeliveryEvent, OpenAlert, QueueEvent, TaskStatusEvent } from '@imaging/messaging';
 import { briefDeliveryProgress } from '@imaging/messaging';
@@ -210,6 +219,7 @@ async function caseAudits(
   return [...found.values()];
 }
 
+/** When a version was written, to the microsecond: a transaction's versions share a millisecond. */
 function stampOf(resource: Resource): number {
-  return Date.parse(resource.meta?.lastUpdated ?? '') || 0;
+  return instantMicros(resource.meta?.lastUpdated ?? '') || 0;
 }

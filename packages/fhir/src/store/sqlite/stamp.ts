@@ -14,15 +14,19 @@ export class Stamps {
   /** The stamp for a new version: the clock's time, but after the previous stamp and after `previous`. */
   next(clockMs: number, previous?: string): string {
     let t = clockMs * 1000;
-    const floor = Math.max(this.last, previous ? micros(previous) : 0);
+    const floor = Math.max(this.last, previous ? instantMicros(previous) : 0);
     if (t <= floor) t = floor + 1;
     this.last = t;
     return format(t);
   }
 }
 
-/** An instant's microseconds since the epoch; a stamp of milliseconds (an older file's) has 000. */
-export function micros(instant: string): number {
+/**
+ * An instant's microseconds since the epoch: a stamp of this store's exactly, any other instant (an older
+ * file's, HAPI's) to its millisecond. For ordering versions by when they were written, where
+ * `Date.parse` would tie every version a transaction wrote in one millisecond.
+ */
+export function instantMicros(instant: string): number {
   if (isMicroStamp(instant)) return Date.parse(`${instant.slice(0, 23)}Z`) * 1000 + Number(instant.slice(23, 26));
   return Date.parse(instant) * 1000;
 }
