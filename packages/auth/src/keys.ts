@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createFileOnce } from '@imaging/fhir-http';
+import { chmodSync, readFileSync } from 'node:fs';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
 
@@ -121,22 +120,11 @@ export async function loadOrCreateKeyPair(
     return signingKeyFromJwk(existing);
   }
   const jwk = await generatePrivateJwk(alg, kid);
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  // Written aside, then hard-linked into place: the link fails if another process got there first,
-  // so two processes never end up with different keys, and no reader sees half a file.
-  const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  try {
-    linkSync(temp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const winner = readPrivateJwk(file);
-    if (!winner) throw err;
-    return signingKeyFromJwk(winner);
-  } finally {
-    unlinkSync(temp);
-  }
-  return signingKeyFromJwk(jwk);
+  // Of two processes starting at once, one writes the key and the other uses it: never two keys.
+  if (createFileOnce(file, `${JSON.stringify(jwk, null, 2)}\n`)) return signingKeyFromJwk(jwk);
+  const winner = readPrivateJwk(file);
+  if (!winner) throw new Error(`Key file ${file} holds no private key`);
+  return signingKeyFromJwk(winner);
 }
 
 /**

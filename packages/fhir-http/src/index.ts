@@ -6,6 +6,7 @@ export * from './client.ts';
 export { nodeFetch } from './node-fetch.ts';
 export * from './conditional.ts';
 export * from './errors.ts';
+export { createFileOnce } from './file-once.ts';
 export * from './event-stream.ts';
 export * from './jobs.ts';
 export * from './logger.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createFileOnce } from './file-once.ts';
 
 /**
  * A secret kept in a file of the (git-ignored) data dir, made on first use (mode 0600), so page links
@@ -9,13 +9,9 @@ import { dirname } from 'node:path';
 export function loadOrCreateSecret(file: string): string {
   const existing = readSecret(file);
   if (existing) return existing;
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another process made it first
-  }
-  const made = readSecret(file);
+  const secret = randomBytes(32).toString('base64url');
+  if (createFileOnce(file, `${secret}\n`)) return secret;
+  const made = readSecret(file); // another process made it first
   if (!made) throw new Error(`Secret file ${file} is empty`);
   return made;
 }
