@@ -1,5 +1,6 @@
 import type { BenchService } from './topology.ts';
 import { startBenchTopology } from './topology.ts';
+import { cpuMeter } from './cpu-meter.ts';
 import { busyBetween, cpuTimes, loadAverage, loadLine, maximum, median, quantile, table } from './report.ts';
 import { connectTraffic, deliveryLatencies, inParallel, placeOrder, waitForDeliveries } from './traffic.ts';
 import type { Placed } from './traffic.ts';
@@ -61,8 +62,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       Math.min(1000, Math.max(1, Math.ceil(options.orders / 2))),
       options.clients,
     );
-    const cpu0 = world.cpuSeconds();
-    const clients0 = process.cpuUsage();
+    const cpu = cpuMeter(world);
+    const cpu0 = cpu.now();
     const machine0 = cpuTimes();
     const began = Date.now();
     const placed: Placed[] = [];
@@ -71,8 +72,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     });
     const placedAt = Date.now();
     const done = await waitForDeliveries(world, options.orders, 120_000 + options.orders * 50);
-    const cpu1 = world.cpuSeconds();
-    const clients = process.cpuUsage(clients0);
+    const spent = cpu.perOrderSince(cpu0, options.orders);
     const machine1 = cpuTimes();
     const { latencies, missing, duplicated } = await deliveryLatencies(world, placed);
     const seconds = (done.at - began) / 1000;
@@ -95,12 +95,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         max: maximum(latencies),
       },
       ...(busy === undefined ? {} : { machineCpuBusy: busy }),
-      cpuMsPerOrder: {
-        hub: ((cpu1.hub - cpu0.hub) * 1000) / options.orders,
-        north: ((cpu1.north - cpu0.north) * 1000) / options.orders,
-        midlands: ((cpu1.midlands - cpu0.midlands) * 1000) / options.orders,
-      },
-      clientsCpuMsPerOrder: (clients.user + clients.system) / 1000 / options.orders,
+      cpuMsPerOrder: spent.services,
+      clientsCpuMsPerOrder: spent.bench,
       ...(options.profile ? { dataDir: world.dataDir } : {}),
     };
   } finally {

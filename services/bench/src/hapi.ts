@@ -1,8 +1,9 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { ensurePartitions } from '@imaging/conformance';
-import { cpuTimeMs } from '@imaging/service-process';
 import { HttpStore, prepareReferenceIdentifierSearch } from '@imaging/fhir';
 import { OPEN_DELIVERY } from '@imaging/regional-gateway';
+import { cpuMeter } from './cpu-meter.ts';
+import type { CpuSpent } from './cpu-meter.ts';
 import { countsBetween, startCountingProxy } from './hapi-proxy.ts';
 import type { RequestKind } from './hapi-proxy.ts';
 import { runLatency } from './latency.ts';
@@ -150,7 +151,7 @@ export async function runGatewayVsDirect(
         placedPerSecond: options.orders / (placedIn / 1000),
         deliveredPerSecond: options.orders / (sentIn / 1000),
         requestsPerOrder: perOrder(countsBetween(before, proxy.counts(), north), options.orders),
-        cpuMsPerOrder: cpu.perOrderSince(cpuBefore, options.orders),
+        cpuMsPerOrder: roundCpu(cpu, cpuBefore, options.orders),
       });
 
       // The orders' transactions (not the outbox's claims and outcomes, which are the gateway's own cost).
@@ -175,7 +176,7 @@ export async function runGatewayVsDirect(
         orders: replay.length,
         placedPerSecond: replay.length / ((performance.now() - t0) / 1000),
         requestsPerOrder: perOrder(countsBetween(before, proxy.counts(), north), replay.length),
-        cpuMsPerOrder: cpu.perOrderSince(cpuBefore, replay.length),
+        cpuMsPerOrder: roundCpu(cpu, cpuBefore, replay.length),
       });
       proxy.takeTransactions(north); // the replay's own, not the gateway's
     }
@@ -221,28 +222,13 @@ function withFreshIdentifiers(bundle: Bundle, traffic: Traffic, round: number): 
 }
 
 /** Requests per order, by kind; the total leaves out the safety job's, which run by the clock, not by order. */
-/** Reads the CPU time spent so far by HAPI, the services and this process, in ms. */
-function cpuMeter(world: BenchTopology, serverPid: number | undefined) {
-  const now = () => {
-    const services = world.cpuSeconds();
-    const own = process.cpuUsage();
-    return {
-      hapi: serverPid === undefined ? undefined : cpuTimeMs(serverPid),
-      services: (services.north + services.hub + services.midlands) * 1000,
-      bench: (own.user + own.system) / 1000,
-    };
-  };
+/** HAPI's, the services' (together) and the bench's CPU per order since `before`. */
+function roundCpu(cpu: ReturnType<typeof cpuMeter>, before: CpuSpent, orders: number): RoundCpu {
+  const { services, bench, server } = cpu.perOrderSince(before, orders);
   return {
-    now,
-    perOrderSince(before: ReturnType<typeof now>, orders: number): RoundCpu {
-      const after = now();
-      const per = (ms: number) => ms / Math.max(1, orders);
-      return {
-        ...(after.hapi !== undefined && before.hapi !== undefined ? { hapi: per(after.hapi - before.hapi) } : {}),
-        services: per(after.services - before.services),
-        bench: per(after.bench - before.bench),
-      };
-    },
+    ...(server === undefined ? {} : { hapi: server }),
+    services: services.hub + services.north + services.midlands,
+    bench,
   };
 }
 
