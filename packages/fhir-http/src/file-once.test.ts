@@ -36,25 +36,34 @@ describe('loadOrCreateSecret', () => {
     for (let round = 0; round < 20; round++) {
       const file = join(dir, `race-${round}`, 'page-token.secret');
       const start = new Int32Array(new SharedArrayBuffer(4));
-      const answers = Array.from({ length: 6 }, () => {
+      const workers = Array.from({ length: 6 }, () => {
         const worker = new Worker(
           `const { workerData, parentPort } = require('node:worker_threads');
            import(workerData.url).then(({ loadOrCreateSecret }) => {
+             parentPort.postMessage({ ready: true });
              Atomics.wait(workerData.start, 0, 0); // until the test lets them all go at once
              try { parentPort.postMessage({ secret: loadOrCreateSecret(workerData.file) }); }
              catch (err) { parentPort.postMessage({ error: String(err) }); }
            });`,
           { eval: true, workerData: { url, file, start } },
         );
-        return new Promise<{ secret?: string; error?: string }>((resolve, reject) => {
-          worker.once('message', (answer) => {
-            resolve(answer);
-            void worker.terminate();
-          });
+        const ready = new Promise<void>((resolve, reject) => {
+          worker.once('message', () => resolve());
           worker.once('error', reject);
         });
+        return { worker, ready };
       });
-      await new Promise((r) => setTimeout(r, 150)); // each has loaded the module and waits
+      await Promise.all(workers.map((w) => w.ready));
+      const answers = workers.map(
+        ({ worker }) =>
+          new Promise<{ secret?: string; error?: string }>((resolve, reject) => {
+            worker.once('message', (answer) => {
+              resolve(answer);
+              void worker.terminate();
+            });
+            worker.once('error', reject);
+          }),
+      );
       Atomics.store(start, 0, 1);
       Atomics.notify(start, 0);
       const secrets = await Promise.all(answers);
