@@ -27,8 +27,8 @@ export class Stamps {
  * `Date.parse` would tie every version a transaction wrote in one millisecond.
  */
 export function instantMicros(instant: string): number {
-  if (isMicroStamp(instant)) return Date.parse(`${instant.slice(0, 23)}Z`) * 1000 + Number(instant.slice(23, 26));
-  return Date.parse(instant) * 1000;
+  // Date.parse reads the first three fractional digits and ignores the rest.
+  return Date.parse(instant) * 1000 + (isMicroStamp(instant) ? Number(instant.slice(23, 26)) : 0);
 }
 
 /** `2026-12-01T16:18:27.741003Z` → `2026-12-01T16:18:27.741Z`; anything else as it is. */
