@@ -70,5 +70,8 @@ describe('loadOrCreateSecret', () => {
       expect(secrets.filter((s) => s.error)).toEqual([]);
       expect(new Set(secrets.map((s) => s.secret)).size).toBe(1);
     }
-  });
+    // Fresh threads every round, each loading the module: their first, cold call is what widens the
+    // window enough to catch the race (threads started once and reused passed the old code 3 times in 3).
+    // 120 thread starts take about 10 s on a slow machine, more than the default 5 s.
+  }, 60_000);
 });
