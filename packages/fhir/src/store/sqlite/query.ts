@@ -275,7 +275,6 @@ const BY_RESOURCE: Record<IndexTable, string> = {
 const ORDERED: Record<string, { byPk: string; byLastUpdated?: string }> = {
   'idx_token.code': { byPk: 'idx_token_value', byLastUpdated: 'idx_token_updated' },
   'idx_reference.target': { byPk: 'idx_reference_target', byLastUpdated: 'idx_reference_updated' },
-  'idx_reference.target_id': { byPk: 'idx_reference_id' },
 };
 
 function conditions(alias: string, values: Condition[]): Sql {
@@ -408,16 +407,33 @@ function compileReference(param: SearchParameter, filter: Filter): Test {
       notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code),
     );
   }
-  const values = splitValues(filter.value).map((value): Condition[] => {
+  const values = splitValues(filter.value).flatMap((value): Condition[][] => {
     if (byIdentifier) {
       const bar = value.indexOf('|');
-      if (bar < 0) return [{ column: 'target', op: "LIKE ? ESCAPE '\\'", args: [`identifier:%|${escapeLike(value)}`] }];
-      return [eq('target', identifierTarget(value.slice(0, bar), value.slice(bar + 1)))];
+      if (bar < 0)
+        return [[{ column: 'target', op: "LIKE ? ESCAPE '\\'", args: [`identifier:%|${escapeLike(value)}`] }]];
+      return [[eq('target', identifierTarget(value.slice(0, bar), value.slice(bar + 1)))]];
     }
-    if (!value.includes('/')) return [eq('target_id', value)];
-    return [eq('target', normalizeReference(value)?.target ?? value)];
+    if (!value.includes('/')) return bareIdTargets(param, value);
+    return [[eq('target', normalizeReference(value)?.target ?? value)]];
   });
   return valuesTest(param, values, negate);
+}
+
+/** A bare id is looked up under each target type up to this many; beyond, the parameter's rows are read. */
+const MAX_BARE_ID_TYPES = 16;
+
+/**
+ * A bare id (`patient=123`) matches a reference to that id of any of the parameter's target types: one
+ * exact `target` per type, each an index range, for a parameter of a few types (most: `patient` has one,
+ * `owner` eight). A parameter that may point at any resource (`focus`, `subject`: 145 types) is answered
+ * from its rows' `target_id`, which no index orders (a random-keyed index written for every reference
+ * cost more on each write than this rare search saves): the parameter's rows are read.
+ */
+function bareIdTargets(param: SearchParameter, id: string): Condition[][] {
+  const types = param.target ?? [];
+  if (types.length === 0 || types.length > MAX_BARE_ID_TYPES) return [[eq('target_id', id)]];
+  return types.map((type) => [eq('target', `${type}/${id}`)]);
 }
 
 function compileDate(param: SearchParameter, filter: Filter): Test {

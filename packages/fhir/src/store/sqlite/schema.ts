@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS index_policy (type TEXT PRIMARY KEY, params TEXT NOT 
 `;
 
 /**
- * `*_value` and `*_target`/`*_id` list one value's matches by pk, `*_updated` by lastUpdated; `*_resource`
+ * `*_value` and `*_target` list one value's matches by pk, `*_updated` by lastUpdated; `*_resource`
  * answers "does resource pk match this parameter?" with one seek (and serves deleting a resource's rows).
  */
 const INDEXES = `
@@ -42,7 +42,6 @@ CREATE INDEX IF NOT EXISTS idx_token_value ON idx_token (type, param, code, pk, 
 CREATE INDEX IF NOT EXISTS idx_token_updated ON idx_token (type, param, code, last_updated, pk, system);
 CREATE INDEX IF NOT EXISTS idx_token_resource ON idx_token (pk, param, code, system);
 CREATE INDEX IF NOT EXISTS idx_reference_target ON idx_reference (type, param, target, pk);
-CREATE INDEX IF NOT EXISTS idx_reference_id ON idx_reference (type, param, target_id, pk);
 CREATE INDEX IF NOT EXISTS idx_reference_updated ON idx_reference (type, param, target, last_updated, pk);
 CREATE INDEX IF NOT EXISTS idx_reference_resource ON idx_reference (pk, param, target, target_id);
 CREATE INDEX IF NOT EXISTS idx_date_lo ON idx_date (type, param, lo, hi, pk);
@@ -52,15 +51,26 @@ CREATE INDEX IF NOT EXISTS idx_string_lookup ON idx_string (type, param, value_l
 CREATE INDEX IF NOT EXISTS idx_string_resource ON idx_string (pk, param, value_lower, value);
 `;
 
-/** Indexes of the first layout (user_version 0) that the ones above replace. */
-const REPLACED_INDEXES = ['idx_token_lookup', 'idx_token_pk', 'idx_reference_pk', 'idx_date_pk', 'idx_string_pk'];
+/**
+ * Indexes of earlier layouts that the ones above replace: the first layout's (user_version 0), and
+ * `idx_reference_id` (before version 3), whose random keys cost every reference written a page of its own.
+ */
+const REPLACED_INDEXES = [
+  'idx_token_lookup',
+  'idx_token_pk',
+  'idx_reference_pk',
+  'idx_date_pk',
+  'idx_string_pk',
+  'idx_reference_id',
+];
 
 /**
  * PRAGMA user_version of the layout above; files written before it have 0. Version 2 writes no `_id`
  * token rows (the resource table answers `_id`): a file of version 1 has them deleted. `index_policy`
- * records the parameters each listed type is indexed for (index-policy.ts).
+ * records the parameters each listed type is indexed for (index-policy.ts). Version 3 has no index of
+ * reference target ids: a bare-id search lists `Type/id` per target type (query.ts bareIdTargets).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Creates the schema in a new file and brings an existing file up to date. The caller holds the write

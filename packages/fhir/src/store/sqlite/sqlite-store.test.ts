@@ -436,6 +436,63 @@ describe('SqliteStore schema', () => {
   });
 });
 
+describe('SqliteStore bare-id reference searches (no index of target ids)', () => {
+  const ref = (reference: string) => ({ reference });
+
+  it('finds a bare id under each of a few-typed parameter’s types, one index range each, and not under other types', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const byOrg = (await store.create(task({ owner: ref('Organization/o1') }))).resource;
+    const byPractitioner = (await store.create(task({ owner: ref('Practitioner/o1') }))).resource;
+    await store.create(task({ owner: ref('Organization/o2') }));
+    const found = await store.search<Task>('Task', { owner: 'o1' });
+    expect(found.resources.map((t) => t.id).sort()).toEqual([byOrg.id, byPractitioner.id].sort());
+    // a bare id of the one-typed `patient`: one range, `target = 'Patient/<id>'`
+    const patientOf = (await store.create(task({ for: ref('Patient/p1') }))).resource;
+    await store.create(task({ for: ref('Patient/p2') }));
+    expect((await store.search<Task>('Task', { patient: 'p1' })).resources.map((t) => t.id)).toEqual([patientOf.id]);
+    const { candidates } = store.explainSearch('Task', 'owner=o1');
+    const arms = candidates[0]?.plan.filter((step) => step.startsWith('SEARCH m ')) ?? [];
+    expect(arms.length).toBe(8); // Task.owner: Practitioner, Organization, CareTeam, Device, Patient, …
+    for (const arm of arms)
+      expect(arm).toMatch(/USING COVERING INDEX idx_reference_target \(type=\? AND param=\? AND target=\?/);
+  });
+
+  it('finds a bare id of a parameter that may point at any resource from its rows, and with :not leaves it out', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const onOrder = (await store.create(task({ focus: ref('ServiceRequest/s1') }))).resource;
+    const onReport = (await store.create(task({ focus: ref('DiagnosticReport/s1') }))).resource;
+    const other = (await store.create(task({ focus: ref('ServiceRequest/s2') }))).resource;
+    const found = await store.search<Task>('Task', { focus: 's1' });
+    expect(found.resources.map((t) => t.id).sort()).toEqual([onOrder.id, onReport.id].sort());
+    const not = await store.search<Task>('Task', { 'focus:not': 's1' });
+    expect(not.resources.map((t) => t.id)).toEqual([other.id]);
+  });
+});
+
+describe('SqliteStore schema version 3', () => {
+  it('drops the index of reference target ids from a file of version 2, and bare-id searches still find', async () => {
+    const path = freshFile();
+    const first = new SqliteStore({ path });
+    const owned = (await first.create(task({ owner: { reference: 'Organization/o1' } }))).resource;
+    await first.close();
+    const db = new DatabaseSync(path);
+    db.exec('CREATE INDEX idx_reference_id ON idx_reference (type, param, target_id, pk); PRAGMA user_version = 2;');
+    db.close();
+
+    const reopened = new SqliteStore({ path });
+    expect((await reopened.search<Task>('Task', { owner: 'o1' })).resources.map((t) => t.id)).toEqual([owned.id]);
+    await reopened.close();
+    const after = new DatabaseSync(path);
+    const indexes = after
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'index'")
+      .all()
+      .map((r) => r.name);
+    expect(indexes).not.toContain('idx_reference_id');
+    expect(after.prepare('PRAGMA user_version').get()?.user_version).toBe(3);
+    after.close();
+  });
+});
+
 /** Turns a file back into the first layout (user_version 0): no lastUpdated on index rows, the old indexes. */
 function downgradeToFirstLayout(path: string): void {
   const db = new DatabaseSync(path);
