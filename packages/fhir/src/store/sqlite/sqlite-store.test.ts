@@ -424,15 +424,10 @@ describe('SqliteStore schema', () => {
     const { candidates } = reopened.explainSearch('Task', 'status=requested&_sort=-_lastUpdated');
     expect(candidates[0]?.plan[0]).toMatch(/USING COVERING INDEX idx_token_updated/);
     await reopened.close();
-    const db = new DatabaseSync(path);
-    const indexes = db
-      .prepare("SELECT name FROM sqlite_schema WHERE type = 'index'")
-      .all()
-      .map((r) => r.name);
+    const { indexes, version } = layoutOf(path);
     expect(indexes).not.toContain('idx_token_lookup');
     expect(indexes).toContain('idx_token_resource');
-    expect(db.prepare('PRAGMA user_version').get()?.user_version).toBe(SCHEMA_VERSION);
-    db.close();
+    expect(version).toBe(SCHEMA_VERSION);
   });
 });
 
@@ -482,16 +477,25 @@ describe('SqliteStore schema version 3', () => {
     const reopened = new SqliteStore({ path });
     expect((await reopened.search<Task>('Task', { owner: 'o1' })).resources.map((t) => t.id)).toEqual([owned.id]);
     await reopened.close();
-    const after = new DatabaseSync(path);
-    const indexes = after
+    const { indexes, version } = layoutOf(path);
+    expect(indexes).not.toContain('idx_reference_id');
+    expect(version).toBe(3);
+  });
+});
+
+/** A closed file's indexes and PRAGMA user_version, as the next open finds them. */
+function layoutOf(path: string): { indexes: unknown[]; version: unknown } {
+  const db = new DatabaseSync(path);
+  try {
+    const indexes = db
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'index'")
       .all()
       .map((r) => r.name);
-    expect(indexes).not.toContain('idx_reference_id');
-    expect(after.prepare('PRAGMA user_version').get()?.user_version).toBe(3);
-    after.close();
-  });
-});
+    return { indexes, version: db.prepare('PRAGMA user_version').get()?.user_version };
+  } finally {
+    db.close();
+  }
+}
 
 /** Turns a file back into the first layout (user_version 0): no lastUpdated on index rows, the old indexes. */
 function downgradeToFirstLayout(path: string): void {
