@@ -32,6 +32,9 @@ describe('loadOrCreateSecret', () => {
   it('gives replicas starting at once one secret, and none of them an empty file', async () => {
     // Threads call it at the same moment; writing the file in place (open, then write) let a second
     // process read it between the two, empty, and fail to start (seen in CI with two gateway replicas).
+    // Fresh threads every round, each loading the module: their first, cold call is what widens the
+    // window enough to catch the race (threads started once and reused passed the old code 3 times in 3).
+    // 120 thread starts take about 10 s on a slow machine, more than the default 5 s.
     const url = new URL('./secret-file.ts', import.meta.url).href;
     for (let round = 0; round < 20; round++) {
       const file = join(dir, `race-${round}`, 'page-token.secret');
@@ -70,8 +73,5 @@ describe('loadOrCreateSecret', () => {
       expect(secrets.filter((s) => s.error)).toEqual([]);
       expect(new Set(secrets.map((s) => s.secret)).size).toBe(1);
     }
-    // Fresh threads every round, each loading the module: their first, cold call is what widens the
-    // window enough to catch the race (threads started once and reused passed the old code 3 times in 3).
-    // 120 thread starts take about 10 s on a slow machine, more than the default 5 s.
   }, 60_000);
 });

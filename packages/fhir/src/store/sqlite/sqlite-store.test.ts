@@ -429,6 +429,23 @@ describe('SqliteStore schema', () => {
     expect(indexes).toContain('idx_token_resource');
     expect(version).toBe(SCHEMA_VERSION);
   });
+
+  it('drops the index of reference target ids from a file of version 2, and bare-id searches still find', async () => {
+    const path = freshFile();
+    const first = new SqliteStore({ path });
+    const owned = (await first.create(task({ owner: { reference: 'Organization/o1' } }))).resource;
+    await first.close();
+    const db = new DatabaseSync(path);
+    db.exec('CREATE INDEX idx_reference_id ON idx_reference (type, param, target_id, pk); PRAGMA user_version = 2;');
+    db.close();
+
+    const reopened = new SqliteStore({ path });
+    expect((await reopened.search<Task>('Task', { owner: 'o1' })).resources.map((t) => t.id)).toEqual([owned.id]);
+    await reopened.close();
+    const { indexes, version } = layoutOf(path);
+    expect(indexes).not.toContain('idx_reference_id');
+    expect(version).toBe(3);
+  });
 });
 
 describe('SqliteStore bare-id reference searches (no index of target ids)', () => {
@@ -461,25 +478,6 @@ describe('SqliteStore bare-id reference searches (no index of target ids)', () =
     expect(found.resources.map((t) => t.id).sort()).toEqual([onOrder.id, onReport.id].sort());
     const not = await store.search<Task>('Task', { 'focus:not': 's1' });
     expect(not.resources.map((t) => t.id)).toEqual([other.id]);
-  });
-});
-
-describe('SqliteStore schema version 3', () => {
-  it('drops the index of reference target ids from a file of version 2, and bare-id searches still find', async () => {
-    const path = freshFile();
-    const first = new SqliteStore({ path });
-    const owned = (await first.create(task({ owner: { reference: 'Organization/o1' } }))).resource;
-    await first.close();
-    const db = new DatabaseSync(path);
-    db.exec('CREATE INDEX idx_reference_id ON idx_reference (type, param, target_id, pk); PRAGMA user_version = 2;');
-    db.close();
-
-    const reopened = new SqliteStore({ path });
-    expect((await reopened.search<Task>('Task', { owner: 'o1' })).resources.map((t) => t.id)).toEqual([owned.id]);
-    await reopened.close();
-    const { indexes, version } = layoutOf(path);
-    expect(indexes).not.toContain('idx_reference_id');
-    expect(version).toBe(3);
   });
 });
 
