@@ -14,6 +14,7 @@ import type { Candidate, Window } from './plan.ts';
 import { candidatePlans } from './plan.ts';
 import type { CompiledSearch, Sql } from './query.ts';
 import { compileSearch } from './query.ts';
+import { newResourceId } from './resource-id.ts';
 import { Stamps } from './stamp.ts';
 
 interface Row {
@@ -88,7 +89,7 @@ export class SyncStore {
   create<T extends Resource>(
     resource: T,
     options: CreateOptions = {},
-    id: string = crypto.randomUUID(),
+    id: string = newResourceId(),
   ): CreateResult<WithId<T>> {
     checkType(resource.resourceType);
     if (options.ifNoneExist) {

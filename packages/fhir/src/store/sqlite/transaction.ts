@@ -1,6 +1,7 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { badRequest, notSupported, OutcomeError } from '../../outcomes.ts';
 import type { WithId } from '../port.ts';
+import { newResourceId } from './resource-id.ts';
 import type { SyncStore } from './sync-store.ts';
 
 /**
@@ -33,7 +34,7 @@ export function runTransaction(store: SyncStore, bundle: Bundle): Bundle {
       const existing = entry.request.ifNoneExist
         ? store.matchOne(resource.resourceType, entry.request.ifNoneExist)
         : undefined;
-      const id = existing?.id ?? crypto.randomUUID();
+      const id = existing?.id ?? newResourceId();
       if (existing) matched.set(i, existing);
       else newIds.set(i, id);
       if (entry.fullUrl?.startsWith('urn:uuid:')) ids.set(entry.fullUrl, `${resource.resourceType}/${id}`);
@@ -79,7 +80,7 @@ function runEntry(
       if (url.includes('?')) {
         const [type, query] = url.split('?') as [string, string];
         const existing = store.matchOne(type, query);
-        const id = existing?.id ?? resource.id ?? crypto.randomUUID();
+        const id = existing?.id ?? resource.id ?? newResourceId();
         const updated = store.update({ ...resource, id } as WithId<Resource>);
         return responseFor(updated, existing ? '200 OK' : '201 Created');
       }
