@@ -1,5 +1,5 @@
 import type { Task } from '@medplum/fhirtypes';
-import { assertValid, CODE_SYSTEMS, EXTENSIONS, odsReference, SYSTEMS } from '@imaging/fhir';
+import { assertValid, CODE_SYSTEMS, EXTENSIONS, odsReference, SqliteStore, SYSTEMS } from '@imaging/fhir';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { describe, expect, it } from 'vitest';
 import type { NewBreach, NewWatch } from './turnaround-task.ts';
@@ -181,5 +181,25 @@ describe('the turnaround search', () => {
       _count: '50',
       _total: 'none',
     });
+  });
+
+  it('reads only what is due on the embedded store, however many watches wait, in the order they were made', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const due: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const isDue = i % 100 === 50;
+      const nextCheckAt = at(isDue ? '2026-11-23T09:30:00Z' : '2027-01-04T09:00:00Z');
+      const { resource } = await store.create(
+        watchTask({ ...watch, identifier: watchIdentifier(`N81001-${i}`, 'test'), nextCheckAt }),
+      );
+      if (isDue) due.push(resource.id);
+    }
+    const query = dueTurnaroundQuery(at('2026-11-23T10:00:00Z'), 50);
+    expect((await store.search('Task', query)).resources.map((t) => t.id)).toEqual(due);
+    const { drivenBy, rowsRead } = store.explainSearch('Task', query);
+    expect(drivenBy).toBe('next-check');
+    // The due list's rows, and as many of the code's as the race gives it meanwhile: not the 300 watches.
+    expect(rowsRead).toBeLessThanOrEqual(2 * due.length + 1);
+    await store.close();
   });
 });

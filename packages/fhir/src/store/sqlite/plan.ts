@@ -36,23 +36,38 @@ export interface Candidate {
 /**
  * The candidates for a search. A parameter whose index lists each value in the list order (tokens and
  * references, by pk or lastUpdated) can drive, and its reader stops at the end of the page; which of them
- * reads fewest rows depends on the data, so SyncStore races them. Without one, the matches of a date or
- * string parameter are gathered first, and without any, the resource type is walked.
+ * reads fewest rows depends on the data, so SyncStore races them. A date or string parameter's matches
+ * are gathered first and then read in order: beside those, only when `isShort` says its range is short
+ * (`next-check=le<now>` when little is due), since gathering a long one would cost more than the race
+ * saves. Without any of these, the matches of a date or string parameter are gathered, and without one
+ * either, the resource type is walked.
  */
-export function candidatePlans(q: CompiledSearch): Candidate[] {
+export function candidatePlans(q: CompiledSearch, isShort: (c: Clause) => boolean = () => false): Candidate[] {
   const order = listOrder(q.sort);
   const others = (driver?: Clause): Sql => all(q.clauses.filter((c) => c !== driver).map((c) => c.filter));
   const ordered = q.clauses.filter((c) => c.ranges?.length && c.ranges.every((r) => orderingIndex(r, order)));
   const byId = q.clauses.filter((c) => c.ids);
   const listed = q.clauses.filter((c) => c.ranges?.length);
   if (ordered.length || byId.length) {
+    const short = listed.filter((c) => !ordered.includes(c) && isShort(c));
     return [
+      ...short.map((c) => listScan(order, c, others(c))),
       ...ordered.map((c) => indexScan(order, c, others(c))),
       ...byId.map((c) => idLookup(q.type, order, c, others(c))),
     ];
   }
   if (listed.length) return listed.map((c) => listScan(order, c, others(c)));
   return [typeScan(q.type, order, others())];
+}
+
+/**
+ * How many index rows a date or string parameter's ranges hold, counted no further than `limit`: at most
+ * that many rows read, to tell a short range from a long one.
+ */
+export function rangeRowsUpTo(c: Clause, limit: number): Sql {
+  const ranges = c.ranges ?? [];
+  const rows = ranges.map((r) => `SELECT 1 FROM ${r.table} AS m WHERE ${r.where.sql}`).join(' UNION ALL ');
+  return { sql: `SELECT count(*) AS n FROM (${rows} LIMIT ?)`, args: [...ranges.flatMap((r) => r.where.args), limit] };
 }
 
 function all(filters: Sql[]): Sql {

@@ -320,6 +320,64 @@ describe('SqliteStore query plans', () => {
   });
 });
 
+describe("SqliteStore a short date range beside a token (the safety job's due Tasks)", () => {
+  // As the safety job asks: `next-check=le<now>` beside a code that every watch of the region has. Few are
+  // due, and the code lists every watch ever made: the date range must be able to answer.
+  const CODE = `${CANONICAL_BASE}/CodeSystem/task-code|watch`;
+  const watch = (authoredOn: string): Task =>
+    task({ authoredOn, code: { coding: [{ system: `${CANONICAL_BASE}/CodeSystem/task-code`, code: 'watch' }] } });
+
+  const seeded = async (due: number, later: number) => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const ids: string[] = [];
+    // Due ones among the later ones, so that the code's list finds them only by reading past the rest.
+    for (let i = 0; i < due + later; i++) {
+      const isDue = i % Math.ceil((due + later) / Math.max(due, 1)) === 0 && ids.length < due;
+      const { resource } = await store.create(watch(isDue ? '2026-01-05T09:30:00Z' : '2027-01-05T09:30:00Z'));
+      if (isDue) ids.push(resource.id);
+    }
+    return { store, ids };
+  };
+
+  it('drives from the date range when it is short: reads only the due Tasks, and answers as the code would', async () => {
+    const { store, ids } = await seeded(3, 300);
+    const query = `code=${CODE}&authored-on=le2026-06-01&_count=2`;
+    const explained = store.explainSearch('Task', query);
+    expect(explained.candidates.map((c) => c.driver)).toEqual(['authored-on', 'code']);
+    expect(explained.drivenBy).toBe('authored-on');
+    expect(explained.rowsRead).toBeLessThanOrEqual(2 * 3);
+    // Counting the range reads its index, and no further than the limit (the scan is of that LIMITed list).
+    expect(explained.rangeCounts).toEqual([
+      [
+        'CO-ROUTINE (subquery-1)',
+        expect.stringMatching(/^SEARCH m USING COVERING INDEX idx_date_lo \(type=\? AND param=\? AND lo<\?\)$/),
+        'SCAN (subquery-1)',
+      ],
+    ]);
+    // The same pages, in pk order, as reading every watch by its code.
+    const first = await store.search<Task>('Task', query);
+    expect(first.resources.map((t) => t.id)).toEqual(ids.slice(0, 2));
+    expect(
+      (await searchAll<Task>(store, 'Task', { code: CODE, 'authored-on': 'le2026-06-01' })).map((t) => t.id),
+    ).toEqual(ids);
+    await store.close();
+  });
+
+  it('leaves a long date range out of the race, so that it is never gathered in full', async () => {
+    const { store } = await seeded(3, 300);
+    const explained = store.explainSearch('Task', `code=${CODE}&authored-on=le2028-01-01&_count=2&_total=none`);
+    expect(explained.candidates.map((c) => c.driver)).toEqual(['code']);
+    expect(explained.rangeCounts).toHaveLength(1);
+    expect(explained.rowsRead).toBeLessThanOrEqual(3);
+    // Nothing due at all: answered from the date range without reading the code's 303 rows.
+    const none = store.explainSearch('Task', `code=${CODE}&authored-on=le2025-01-01`);
+    expect(none.drivenBy).toBe('authored-on');
+    expect(none.rowsRead).toBe(0);
+    expect((await store.search('Task', `code=${CODE}&authored-on=le2025-01-01`)).resources).toEqual([]);
+    await store.close();
+  });
+});
+
 describe('SqliteStore _sort', () => {
   it('sorts several values by the lowest ascending and the highest descending, tokens by system then code, none last', async () => {
     const store = new SqliteStore({ path: ':memory:' });

@@ -11,8 +11,8 @@ import type { IndexPolicy } from './index-policy.ts';
 import { isIndexed } from './index-policy.ts';
 import { clearIndexRows, writeIndexRows } from './index-writer.ts';
 import type { Candidate, Window } from './plan.ts';
-import { candidatePlans } from './plan.ts';
-import type { CompiledSearch, Sql } from './query.ts';
+import { candidatePlans, rangeRowsUpTo } from './plan.ts';
+import type { Clause, CompiledSearch, Sql } from './query.ts';
 import { compileSearch } from './query.ts';
 import { newResourceId } from './resource-id.ts';
 import { Stamps } from './stamp.ts';
@@ -38,10 +38,18 @@ export const TOTAL_LOOKAHEAD = 32;
 /** In the race, the reader that has found the most matches reads this many rows for each row of the others. */
 const LEADER_STEPS = 8;
 
+/**
+ * A date or string range with at most this many index rows races the token and reference lists of its
+ * search: gathering and sorting that few costs less than a page of theirs.
+ */
+const SHORT_RANGE_ROWS = 64;
+
 /** How the embedded store runs a search (see SyncStore.explainSearch). */
 export interface SearchExplanation {
   /** Each way of listing the matches: the driving parameter, its plan, and its plan for finding the window. */
   candidates: { driver: string; plan: string[]; spans: string[] }[];
+  /** The plans for counting a date or string parameter's range, to tell whether it is short enough to race. */
+  rangeCounts: string[][];
   /** The candidate that answered on the data as it stands, and how many rows all the candidates read. */
   drivenBy: string;
   rowsRead: number;
@@ -238,7 +246,11 @@ export class SyncStore {
         .prepare(`EXPLAIN QUERY PLAN ${sql}`)
         .all(...args)
         .map((row) => String(row.detail));
-    const plans = candidatePlans(q);
+    const rangeCounts: Sql[] = [];
+    const plans = candidatePlans(q, (c) => {
+      rangeCounts.push(rangeRowsUpTo(c, SHORT_RANGE_ROWS + 1));
+      return this.isShortRange(c);
+    });
     const window = this.reading(() => this.window(plans)) ?? [null, null];
     const { driver, rowsRead } = this.reading(() => this.match(q, matchesNeeded(q)));
     const sort = q.sort.by === 'columns' ? q.sort.orderBy : undefined;
@@ -248,6 +260,7 @@ export class SyncStore {
         plan: explain(c.sql, c.args(window)),
         spans: (c.spans ?? []).flatMap((span) => explain(span.sql, span.args)),
       })),
+      rangeCounts: rangeCounts.map((count) => explain(count.sql, count.args)),
       drivenBy: driver,
       rowsRead,
       ...(sort ? { order: explain(orderSql(sort), ['[]', ...sort.args, 0, 0]) } : {}),
@@ -269,7 +282,7 @@ export class SyncStore {
    * end of its list, the total is known.
    */
   private match(q: CompiledSearch, need: number): Matches {
-    const plans = candidatePlans(q);
+    const plans = candidatePlans(q, this.isShortRange);
     const window = this.window(plans);
     if (!window) return { pks: [], complete: true, driver: (plans[0] as Candidate).driver, rowsRead: 0 };
     let rowsRead = 0;
@@ -484,6 +497,12 @@ export class SyncStore {
   private currentRow(type: string, id: string): Row | undefined {
     return this.stmt('SELECT * FROM resource WHERE type = ? AND id = ?').get(type, id) as Row | undefined;
   }
+
+  /** Whether a date or string parameter's index range is short enough to race (SHORT_RANGE_ROWS). */
+  private readonly isShortRange = (c: Clause): boolean => {
+    const { sql, args } = rangeRowsUpTo(c, SHORT_RANGE_ROWS + 1);
+    return Number(this.stmt(sql).get(...args)?.n) <= SHORT_RANGE_ROWS;
+  };
 
   /** A prepared statement, kept for reuse; `copy` tells apart statements of one SQL read at the same time. */
   private stmt(sql: string, copy = 0): StatementSync {
