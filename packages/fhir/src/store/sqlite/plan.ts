@@ -37,10 +37,9 @@ export interface Candidate {
  * The candidates for a search. A parameter whose index lists each value in the list order (tokens and
  * references, by pk or lastUpdated) can drive, and its reader stops at the end of the page; which of them
  * reads fewest rows depends on the data, so SyncStore races them. A date or string parameter's matches
- * are gathered first and then read in order: beside those, only when `isShort` says its range is short
- * (`next-check=le<now>` when little is due), since gathering a long one would cost more than the race
- * saves. Without any of these, the matches of a date or string parameter are gathered, and without one
- * either, the resource type is walked.
+ * must be gathered before they can be read in order, so beside those it races only when `isShort` says its
+ * range is short (`next-check=le<now>` when little is due). Without a token or reference parameter, the
+ * matches of a date or string parameter are gathered first, and without any, the resource type is walked.
  */
 export function candidatePlans(q: CompiledSearch, isShort: (c: Clause) => boolean = () => false): Candidate[] {
   const order = listOrder(q.sort);
