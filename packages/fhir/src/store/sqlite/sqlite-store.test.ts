@@ -323,24 +323,26 @@ describe('SqliteStore query plans', () => {
 describe("SqliteStore a short date range beside a token (the safety job's due Tasks)", () => {
   // As the safety job asks: `next-check=le<now>` beside a code that every watch of the region has. Few are
   // due, and the code lists every watch ever made: the date range must be able to answer.
-  const CODE = `${CANONICAL_BASE}/CodeSystem/task-code|watch`;
-  const watch = (authoredOn: string): Task =>
-    task({ authoredOn, code: { coding: [{ system: `${CANONICAL_BASE}/CodeSystem/task-code`, code: 'watch' }] } });
+  const SYSTEM = `${CANONICAL_BASE}/CodeSystem/task-code`;
+  const CODE = `${SYSTEM}|watch`;
 
-  const seeded = async (due: number, later: number) => {
+  /** 303 watches, 3 of them due, spread among the rest so that the code's list reaches them only by reading past them. */
+  const seeded = async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const ids: string[] = [];
-    // Due ones among the later ones, so that the code's list finds them only by reading past the rest.
-    for (let i = 0; i < due + later; i++) {
-      const isDue = i % Math.ceil((due + later) / Math.max(due, 1)) === 0 && ids.length < due;
-      const { resource } = await store.create(watch(isDue ? '2026-01-05T09:30:00Z' : '2027-01-05T09:30:00Z'));
+    for (let i = 0; i < 303; i++) {
+      const isDue = i % 101 === 0;
+      const authoredOn = isDue ? '2026-01-05T09:30:00Z' : '2027-01-05T09:30:00Z';
+      const { resource } = await store.create(
+        task({ authoredOn, code: { coding: [{ system: SYSTEM, code: 'watch' }] } }),
+      );
       if (isDue) ids.push(resource.id);
     }
     return { store, ids };
   };
 
   it('drives from the date range when it is short: reads only the due Tasks, and answers as the code would', async () => {
-    const { store, ids } = await seeded(3, 300);
+    const { store, ids } = await seeded();
     const query = `code=${CODE}&authored-on=le2026-06-01&_count=2`;
     const explained = store.explainSearch('Task', query);
     expect(explained.candidates.map((c) => c.driver)).toEqual(['authored-on', 'code']);
@@ -364,7 +366,7 @@ describe("SqliteStore a short date range beside a token (the safety job's due Ta
   });
 
   it('leaves a long date range out of the race, so that it is never gathered in full', async () => {
-    const { store } = await seeded(3, 300);
+    const { store } = await seeded();
     const explained = store.explainSearch('Task', `code=${CODE}&authored-on=le2028-01-01&_count=2&_total=none`);
     expect(explained.candidates.map((c) => c.driver)).toEqual(['code']);
     expect(explained.rangeCounts).toHaveLength(1);
