@@ -11,17 +11,12 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** A port the system has just handed out on host, free again: for a service started right after. */
+/**
+ * A port free now on host, for a service started right after: below the range the system hands out by
+ * itself, for the reason freePortBase gives.
+ */
 export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  return freePortBase([0], host);
 }
 
 /**

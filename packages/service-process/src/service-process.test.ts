@@ -132,6 +132,17 @@ describe('a service process', () => {
   });
 });
 
+describe('freePort', () => {
+  it('gives a port free now, below the ports the system hands out to outgoing connections', async () => {
+    for (let i = 0; i < 20; i++) {
+      const port = await freePort();
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeLessThan(ephemeralPortsFrom());
+      expect(await isPortFree(port)).toBe(true);
+    }
+  });
+});
+
 describe('freePortBase', () => {
   it('gives a base where every offset is free now', async () => {
     const offsets = [0, 100, 101, 102, 103];
