@@ -18,16 +18,22 @@ describeStoreContract('groupCommitStore over SqliteStore', async () =>
   groupCommitStore(new SqliteStore({ path: freshFile() })),
 );
 
-/** A SqliteStore that counts the transactions it is asked for. */
-function counted(path: string): { store: FhirStore; transactions: () => number } {
+/** A SqliteStore that counts the transactions it is asked for, and all its writes (creates and transactions). */
+function counted(path: string): { store: FhirStore; transactions: () => number; writes: () => number } {
   const store = new SqliteStore({ path });
   let transactions = 0;
+  let creates = 0;
   const transaction = store.transaction.bind(store);
   store.transaction = (bundle: Bundle) => {
     transactions++;
     return transaction(bundle);
   };
-  return { store, transactions: () => transactions };
+  const create = store.create.bind(store);
+  store.create = (resource, options) => {
+    creates++;
+    return create(resource, options);
+  };
+  return { store, transactions: () => transactions, writes: () => transactions + creates };
 }
 
 const task = (value: string): Task => ({
@@ -97,6 +103,29 @@ describe('groupCommitStore', () => {
     expect(results[0]?.resource.id).toBe(results[1]?.resource.id);
     const page = await store.search('Patient', { identifier: `${CONTRACT_SYSTEM}|once` });
     expect(page.resources).toHaveLength(1);
+    await store.close();
+  });
+
+  it('with a gap between commits, gathers the writes made within it after a commit into one group', async () => {
+    const below = counted(freshFile());
+    const store = groupCommitStore(below.store, { minGapMs: 1_000 });
+    await store.create(task('first'));
+    const before = below.writes();
+    // Within the gap after the first commit: one write now, two a moment later. With no gap the first of
+    // them would commit alone on the next turn, and the other two together after it.
+    const now = store.create(task('gap-1'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const later = [store.create(task('gap-2')), store.create(task('gap-3'))];
+    const results = await Promise.all([now, ...later]);
+    expect(results.map((r) => r.created)).toEqual([true, true, true]);
+    expect(below.writes() - before).toBe(1);
+    await store.close();
+  });
+
+  it('with a gap between commits, commits a write after a quiet spell on the next turn', async () => {
+    // A gap of a minute: a write that waited for it would outlast the test's time limit.
+    const store = groupCommitStore(new SqliteStore({ path: freshFile() }), { minGapMs: 60_000 });
+    expect((await store.create(task('quiet'))).created).toBe(true);
     await store.close();
   });
 
