@@ -100,17 +100,7 @@ export function groupCommitStore(store: FhirStore, options: GroupCommitOptions =
             reject(err);
           }
         },
-        alone: () =>
-          alone().then(
-            (result) => {
-              committed();
-              resolve(result);
-            },
-            (err: unknown) => {
-              committed();
-              reject(err);
-            },
-          ),
+        alone: () => alone().finally(committed).then(resolve, reject),
       });
       if (!scheduled) {
         scheduled = true;
