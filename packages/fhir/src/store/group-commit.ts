@@ -29,7 +29,8 @@ interface Pending {
  * Bundles) are stored together, as one transaction of the store below, and each caller is answered
  * once that transaction has committed. Every write is as durable when its caller hears of it as
  * before; the store just commits (and, for the embedded store, syncs to disk) once per group instead
- * of once per write. Under load, the writes that arrive during one commit make the next group.
+ * of once per write. Under load, the writes that arrive during one commit, and during the gap after it
+ * (`minGapMs`), make the next group.
  *
  * Each caller's write stays atomic and sees the same outcome as on its own: writes that could see each
  * other (the same resource, the same conditional query, the same `urn:uuid`) never share a group, and
