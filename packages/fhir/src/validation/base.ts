@@ -60,6 +60,36 @@ export function baseFindings(resource: unknown): BaseFindings {
   return structuredClone(findings);
 }
 
+/**
+ * The base findings of `changed`, which is `validated` but for its top-level element `element`, set by the
+ * caller to a value it built and knows to be valid R4 there (a literal reference to a resource of its own
+ * store, say). Medplum's validator and our own checks find an element's problems within the element, so
+ * those of `validated` outside it carry over, and there are none within it. Only the type's own invariants
+ * read the whole resource: they are evaluated again, on `changed`. `validated`'s findings are usually
+ * still remembered, so this costs a `JSON.stringify` and a few invariants instead of a validation.
+ * Where that reasoning does not hold (a Bundle, whose entries' findings depend on one another, or a name
+ * that is not one of the type's elements), `changed` is validated in full.
+ */
+export function baseFindingsWithBuiltElement(validated: Resource, changed: Resource, element: string): BaseFindings {
+  const type = changed.resourceType;
+  if (type !== validated.resourceType || type === 'Bundle' || !tryGetDataType(type)?.elements[element])
+    return baseFindings(changed);
+  const before = baseFindings(validated);
+  const at = `${type}.${element}`;
+  const outside = (i: OperationOutcomeIssue) =>
+    !i.expression?.some((e) => e === at || e.startsWith(`${at}.`) || e.startsWith(`${at}[`));
+  const isOwnInvariant = (i: OperationOutcomeIssue) =>
+    i.code === 'invariant' && i.expression?.length === 1 && i.expression[0] === type;
+  return {
+    structure: [
+      ...before.structure.filter((i) => outside(i) && !isOwnInvariant(i)),
+      ...ownInvariantIssues(changed, type),
+    ],
+    codes: before.codes.filter(outside),
+    references: before.references.filter(outside),
+  };
+}
+
 function uncachedBaseFindings(resource: unknown): BaseFindings {
   if (
     !resource ||

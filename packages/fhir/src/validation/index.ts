@@ -17,6 +17,7 @@ export {
   assertWellFormed,
   wellFormedIssues,
   validationFindings,
+  validationFindingsWithBuiltElement,
   bundleFindings,
   outcomeErrorFor,
 } from './validate.ts';

@@ -1,6 +1,6 @@
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { invalid, issue, OutcomeError, unprocessableIssues } from '../outcomes.ts';
-import { baseFindings, urnTypesOf } from './base.ts';
+import { baseFindings, baseFindingsWithBuiltElement, urnTypesOf } from './base.ts';
 import type { BaseFindings } from './base.ts';
 import type { ValidationContext } from './context.ts';
 import { PROFILE_URLS, profileIssues } from './profiles/index.ts';
@@ -18,6 +18,22 @@ const isError = (i: OperationOutcomeIssue) => i.severity === 'error' || i.severi
 export function validationFindings(resource: Resource, ctx: ValidationContext = {}): ValidationFindings {
   const base = baseFindings(resource);
   return withProfileRules(base, profileRuleIssues(resource, ctx, base));
+}
+
+/**
+ * Everything wrong with `changed`, a copy of `validated` (validated just before) in which the caller has
+ * set the top-level element `element` to a value it built and knows to be valid R4 there: the base
+ * findings carry over from `validated` outside that element (see baseFindingsWithBuiltElement), and our
+ * profile's rules run on `changed` in full. One validation where validating both would take two.
+ */
+export function validationFindingsWithBuiltElement(
+  validated: Resource,
+  changed: Resource,
+  element: string,
+  ctx: ValidationContext = {},
+): ValidationFindings {
+  const base = baseFindingsWithBuiltElement(validated, changed, element);
+  return withProfileRules(base, profileRuleIssues(changed, ctx, base));
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   retryOnConflict,
   SYSTEMS,
   unprocessable,
-  validationFindings,
+  validationFindingsWithBuiltElement,
 } from '@imaging/fhir';
 import type { Caller, PlacedOrder, WithId } from '@imaging/fhir';
 import { buildMessage, ORDER_REQUEST, requestIdFor } from '@imaging/messaging';
@@ -70,8 +70,12 @@ async function placeOrderOnce(
   const patient = await problems.check(() => resolvePatient(deps, caller, order.subject, 'ServiceRequest.subject'));
   const localOrder: ServiceRequest = patient ? { ...order, subject: { reference: `Patient/${patient.id}` } } : order;
   // The profile, on the order as it will be stored, so its problems are reported at ServiceRequest.*
-  // rather than inside the transaction that stores it.
-  problems.add(...(localOrder === order ? findings : validationFindings(localOrder)).rules);
+  // rather than inside the transaction that stores it. Only the subject differs from the order validated
+  // above, and the gateway built it (a literal reference to its own stored Patient): base R4's findings
+  // for the rest carry over instead of the whole order being validated again.
+  const localFindings =
+    localOrder === order ? findings : validationFindingsWithBuiltElement(order, localOrder, 'subject');
+  problems.add(...localFindings.rules);
   const location = performer ? await deps.hub.findService(performer) : undefined;
   if (performer && !location)
     problems.add(
