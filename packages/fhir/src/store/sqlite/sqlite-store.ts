@@ -41,9 +41,12 @@ export interface SqliteStoreOptions {
  * The page cache per connection, in KiB (SQLite's default is 2,000). A write inserts into some eighty
  * B-trees (each index row goes into its table and three or four indexes), many of them at positions spread
  * over the file (ids, identifiers, references are uuids). With the default cache, the pages a write needs
- * have mostly been evicted since a write last touched them, and each is read back from the file.
+ * have mostly been evicted since a write last touched them, and each is read back from the file. Larger is
+ * not free either: at the end of every write transaction SQLite walks the whole cache's hash table
+ * (`pcache1TruncateUnsafe`), so a commit's CPU grows with the cache. 16 MiB delivered 1.05x the orders of
+ * 64 MiB in the design-day replay, for 0.95x the CPU (docs/performance.md).
  */
-const CACHE_KIB = 65_536;
+const CACHE_KIB = 16_384;
 
 /**
  * How many pages the write-ahead log holds before a commit copies them into the database file (SQLite's
