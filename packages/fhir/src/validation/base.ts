@@ -72,7 +72,8 @@ export function baseFindings(resource: unknown): BaseFindings {
  */
 export function baseFindingsWithBuiltElement(validated: Resource, changed: Resource, element: string): BaseFindings {
   const type = changed.resourceType;
-  if (type !== validated.resourceType || type === 'Bundle' || !tryGetDataType(type)?.elements[element])
+  const elements = tryGetDataType(type)?.elements ?? {};
+  if (type !== validated.resourceType || type === 'Bundle' || !Object.hasOwn(elements, element))
     return baseFindings(changed);
   const before = baseFindings(validated);
   const at = `${type}.${element}`;

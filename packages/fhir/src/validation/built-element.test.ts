@@ -86,5 +86,8 @@ describe('findings of a validated resource with one element the caller built', (
     expect(baseFindingsWithBuiltElement(order, timed, 'occurrenceDateTime').structure).not.toEqual([]);
     const task = exampleFulfilmentTask({ status: 'bogus' as 'requested' });
     expect(baseFindingsWithBuiltElement(order, task, 'for').codes).not.toEqual([]);
+    // A name every object inherits is no element either.
+    const odd = { ...order, toString: 'x' } as ServiceRequest;
+    expect(baseFindingsWithBuiltElement(order, odd, 'toString').structure).not.toEqual([]);
   });
 });
