@@ -35,4 +35,19 @@ describe('pnpm bench --tiny', () => {
     expect(readReport(paths[Object.keys(SUITES).indexOf('hapi')] as string).skipped).toMatch(/HAPI/);
     expect(run.stdout).toMatch(/load average \d/);
   });
+
+  it('runs the design-day replay with history only when asked, and then reports no history ratio', () => {
+    const path = join(REPORT_DIR, 'design-day.tiny.json');
+    rmSync(path, { force: true });
+    const cli = join(REPO_ROOT, 'services/bench/src/cli.ts');
+    const run = spawnSync(process.execPath, [cli, '--tiny', '--suite', 'design-day', '--history-only'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const { results } = readReport<{ runs: { history: number }[]; historyRatio?: number }>(path);
+    expect(results.runs.map((r) => r.history)).toEqual([100]);
+    expect(results).not.toHaveProperty('historyRatio');
+  });
 });

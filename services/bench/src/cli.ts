@@ -18,6 +18,8 @@ const USAGE = `Usage: pnpm bench [--tiny] [--suite <name>]... [--orders N] [--hi
   --repeat N      rounds of the design-day replay, alternating fresh and history, or of the hapi suite,
                   alternating gateway and direct (medians reported)
   --history N     Tasks of history preloaded into each gateway's store (default 100000)
+  --history-only  the design-day replay with history only, without its fresh rounds (for a whole design day,
+                  compared with a fresh run made just before)
   --hapi <url>    a HAPI FHIR root (partitioned) for the hapi suite, which makes its own partitions (or HAPI_BASE_URL);
                   without one the suite starts HAPI itself (the launcher jar), and the tiny run skips it
   --hapi-db L     the databases the hapi suite starts HAPI on, in turn: h2, postgres (default h2,postgres)
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     suite: { type: 'string', multiple: true },
     orders: { type: 'string' },
     history: { type: 'string' },
+    'history-only': { type: 'boolean', default: false },
     hapi: { type: 'string' },
     'hapi-db': { type: 'string' },
     baseline: { type: 'string' },
@@ -77,6 +80,7 @@ const options: SuiteOptions = {
   ...(count(values.history, '--history') !== undefined
     ? { history: count(values.history, '--history') as number }
     : {}),
+  ...(values['history-only'] ? { historyOnly: true } : {}),
   ...(hapiUrl ? { hapiUrl } : {}),
   ...(hapiDatabases ? { hapiDatabases: hapiDatabases as ('h2' | 'postgres')[] } : {}),
   ...(values.baseline ? { baseline: values.baseline } : {}),

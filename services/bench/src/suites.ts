@@ -19,6 +19,11 @@ export interface SuiteOptions {
   storeSizes?: number[];
   orders?: number;
   history?: number;
+  /**
+   * The design-day replay with history only, no fresh rounds: a whole design day takes about half an hour,
+   * so its history run is compared with a fresh run made just before it.
+   */
+  historyOnly?: boolean;
   hapiUrl?: string;
   /** The databases the HAPI suite starts HAPI on, one after the other (default both), when no URL is given. */
   hapiDatabases?: ('h2' | 'postgres')[];
@@ -89,8 +94,9 @@ export const SUITES: Record<string, Suite> = {
     // Before and after, fresh and with history, alternate (and repeat), so all see the same load on the
     // shared machine; the ratios are of medians. Which goes first swaps round by round (A B, B A): on a
     // machine whose load drifts, the second of a pair was measured up to ~10 % slower, whichever it was.
-    // Fresh stores, then with history; `--history 0` runs the fresh rounds only, not each twice.
-    const histories = history > 0 ? [0, history] : [0];
+    // Fresh stores, then with history; `--history 0` runs the fresh rounds only, not each twice, and
+    // `--history-only` the rounds with history only.
+    const histories = history === 0 ? [0] : options.historyOnly ? [history] : [0, history];
     for (let round = 0; round < (options.tiny ? 1 : (options.repeat ?? 1)); round++)
       for (const h of histories)
         for (const version of round % 2 ? [...versions].reverse() : versions) {
@@ -109,7 +115,7 @@ export const SUITES: Record<string, Suite> = {
     const cpu = (label: string, h: number) =>
       median(of(label, h).map((r) => r.cpuMsPerOrder.north + r.cpuMsPerOrder.hub + r.cpuMsPerOrder.midlands));
     const ratios = {
-      ...(history > 0
+      ...(histories.length === 2
         ? {
             /** Delivered rate with history over the fresh rate (both move with the machine's load). */
             historyRatio: rate(AFTER.label, history) / rate(AFTER.label, 0),
@@ -120,12 +126,16 @@ export const SUITES: Record<string, Suite> = {
       ...(baseline
         ? {
             afterOverBefore: {
-              fresh: rate(AFTER.label, 0) / rate(versions[0]?.label as string, 0),
-              ...(history > 0
+              ...(histories.includes(0)
+                ? {
+                    fresh: rate(AFTER.label, 0) / rate(versions[0]?.label as string, 0),
+                    /** CPU per order of the three services, fresh: the figure a busy machine moves least. */
+                    freshCpu: cpu(AFTER.label, 0) / cpu(versions[0]?.label as string, 0),
+                  }
+                : {}),
+              ...(history > 0 && histories.includes(history)
                 ? { history: rate(AFTER.label, history) / rate(versions[0]?.label as string, history) }
                 : {}),
-              /** CPU per order of the three services, fresh: the figure a busy machine moves least. */
-              freshCpu: cpu(AFTER.label, 0) / cpu(versions[0]?.label as string, 0),
             },
           }
         : {}),
