@@ -50,9 +50,11 @@ export async function startCountingProxy(hapiRoot: string): Promise<CountingProx
         list.push(JSON.parse(body.toString('utf8')) as Bundle);
         transactions.set(partition, list);
       }
+      // The client's own Host goes on, so HAPI (which builds its links from the request) pages through the
+      // proxy: a next link to HAPI's own port would be outside the gateway's store base, and refused.
       const upstream = request(
         new URL(path, target),
-        { method: req.method, headers: { ...req.headers, host: target.host }, agent: KEEP_ALIVE },
+        { method: req.method, headers: req.headers, agent: KEEP_ALIVE },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
