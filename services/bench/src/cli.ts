@@ -26,7 +26,7 @@ const USAGE = `Usage: pnpm bench [--tiny] [--suite <name>]... [--orders N] [--hi
   --baseline REF  also run the services of git ref REF (e.g. main) beside this checkout's, alternating, and
                   print after/before ratios (design-day, latency; hapi runs the baseline first)
   --store-sizes A,B,C  Tasks in the store and outbox-poll suites (default 5000,20000,100000)
-  --profile       run the services under node --cpu-prof (profiles kept in the data dir)`;
+  --profile       run the services under node --cpu-prof (profiles kept in the data dir): design-day and hapi`;
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),

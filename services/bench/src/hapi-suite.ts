@@ -19,6 +19,8 @@ export interface HapiSuiteOptions {
   rounds?: number;
   /** A git ref whose gateway is measured the same way first, for before/after. */
   baseline?: string;
+  /** Run the services of the gateway-against-direct rounds under `node --cpu-prof`. */
+  profile?: boolean;
 }
 
 export interface HapiSuiteRun {
@@ -62,7 +64,9 @@ export async function runHapiSuite(options: HapiSuiteOptions): Promise<HapiSuite
           sequential: options.tiny ? 2 : 10,
           ...(target.pid === undefined ? {} : { serverPid: target.pid }),
           ...(version.root ? { sourceRoot: version.root } : {}),
+          ...(options.profile ? { profile: true } : {}),
         });
+        if (result.dataDir) log(`bench: the services' profiles are in ${join(result.dataDir, 'profiles')}`);
         printGatewayVsDirect(
           `HAPI (${database}), ${version.label}: the north gateway on HAPI against direct HAPI`,
           result,

@@ -37,6 +37,8 @@ export interface GatewayVsDirectOptions {
   sourceRoot?: string;
   /** HAPI's process, when it runs here: its CPU per order is reported beside the services'. */
   serverPid?: number;
+  /** Run the services under `node --cpu-prof` (profiles kept in the data dir, named in the result). */
+  profile?: boolean;
 }
 
 /**
@@ -69,6 +71,8 @@ export interface GatewayVsDirectResult {
   medians: { gatewayPlaced: number; gatewayDelivered: number; direct: number };
   /** Gateway over direct: orders placed and sent per second, and orders placed per second. */
   ratio: { delivered: number; placed: number };
+  /** Where the services' profiles are, when profiled. */
+  dataDir?: string;
 }
 
 /**
@@ -106,6 +110,7 @@ export async function runGatewayVsDirect(
       history: 0,
       stores: { north: `${proxy.url}/${north}` },
       ...(options.sourceRoot ? { sourceRoot: options.sourceRoot } : {}),
+      ...(options.profile ? { profile: true } : {}),
     });
     const patients = Math.max(1, Math.min(50, options.orders));
     const traffic = await connectTraffic(world, patients, 4);
@@ -193,6 +198,7 @@ export async function runGatewayVsDirect(
       sequentialRequestsPerOrder: sequential,
       medians,
       ratio: { delivered: medians.gatewayDelivered / medians.direct, placed: medians.gatewayPlaced / medians.direct },
+      ...(options.profile ? { dataDir: world.dataDir } : {}),
     };
   } finally {
     await world?.stop();

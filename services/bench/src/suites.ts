@@ -175,6 +175,7 @@ export const SUITES: Record<string, Suite> = {
       ...(options.orders !== undefined ? { orders: options.orders } : {}),
       ...(options.repeat !== undefined ? { rounds: options.repeat } : {}),
       ...(options.baseline ? { baseline: options.baseline } : {}),
+      ...(options.profile ? { profile: true } : {}),
     });
     return writeReport('hapi', options.tiny, start, results);
   },
