@@ -10,16 +10,21 @@ import { SUITES } from './suites.ts';
  * tiny size (`pnpm bench --tiny`: real processes, real sockets) so that none of them rots, and checks
  * only that each completed and wrote a well-formed report.
  */
+/** `pnpm bench <args>` as a user runs it, from the repository's root. */
+function bench(args: string[], timeout: number, env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync(process.execPath, [join(REPO_ROOT, 'services/bench/src/cli.ts'), ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env,
+    timeout,
+  });
+}
+
 describe('pnpm bench --tiny', () => {
   it('runs every suite and writes each one’s report', () => {
     const paths = Object.keys(SUITES).map((suite) => join(REPORT_DIR, `${suite}.tiny.json`));
     for (const path of paths) rmSync(path, { force: true });
-    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'services/bench/src/cli.ts'), '--tiny'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, HAPI_BASE_URL: '' },
-      timeout: 280_000,
-    });
+    const run = bench(['--tiny'], 280_000, { ...process.env, HAPI_BASE_URL: '' });
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     for (const [i, suite] of Object.keys(SUITES).entries()) {
       const path = paths[i] as string;
@@ -39,12 +44,7 @@ describe('pnpm bench --tiny', () => {
   it('runs the design-day replay with history only when asked, and then reports no history ratio', () => {
     const path = join(REPORT_DIR, 'design-day.tiny.json');
     rmSync(path, { force: true });
-    const cli = join(REPO_ROOT, 'services/bench/src/cli.ts');
-    const run = spawnSync(process.execPath, [cli, '--tiny', '--suite', 'design-day', '--history-only'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const run = bench(['--tiny', '--suite', 'design-day', '--history-only'], 120_000);
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     const { results } = readReport<{ runs: { history: number }[]; historyRatio?: number }>(path);
     expect(results.runs.map((r) => r.history)).toEqual([100]);

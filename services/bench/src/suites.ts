@@ -96,7 +96,9 @@ export const SUITES: Record<string, Suite> = {
     // machine whose load drifts, the second of a pair was measured up to ~10 % slower, whichever it was.
     // Fresh stores, then with history; `--history 0` runs the fresh rounds only, not each twice, and
     // `--history-only` the rounds with history only.
-    const histories = history === 0 ? [0] : options.historyOnly ? [history] : [0, history];
+    const withFresh = history === 0 || !options.historyOnly;
+    const withHistory = history > 0;
+    const histories = [...(withFresh ? [0] : []), ...(withHistory ? [history] : [])];
     for (let round = 0; round < (options.tiny ? 1 : (options.repeat ?? 1)); round++)
       for (const h of histories)
         for (const version of round % 2 ? [...versions].reverse() : versions) {
@@ -115,7 +117,7 @@ export const SUITES: Record<string, Suite> = {
     const cpu = (label: string, h: number) =>
       median(of(label, h).map((r) => r.cpuMsPerOrder.north + r.cpuMsPerOrder.hub + r.cpuMsPerOrder.midlands));
     const ratios = {
-      ...(histories.length === 2
+      ...(withFresh && withHistory
         ? {
             /** Delivered rate with history over the fresh rate (both move with the machine's load). */
             historyRatio: rate(AFTER.label, history) / rate(AFTER.label, 0),
@@ -126,14 +128,14 @@ export const SUITES: Record<string, Suite> = {
       ...(baseline
         ? {
             afterOverBefore: {
-              ...(histories.includes(0)
+              ...(withFresh
                 ? {
                     fresh: rate(AFTER.label, 0) / rate(versions[0]?.label as string, 0),
                     /** CPU per order of the three services, fresh: the figure a busy machine moves least. */
                     freshCpu: cpu(AFTER.label, 0) / cpu(versions[0]?.label as string, 0),
                   }
                 : {}),
-              ...(history > 0 && histories.includes(history)
+              ...(withHistory
                 ? { history: rate(AFTER.label, history) / rate(versions[0]?.label as string, history) }
                 : {}),
             },
