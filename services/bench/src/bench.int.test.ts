@@ -41,6 +41,13 @@ describe('pnpm bench --tiny', () => {
     expect(run.stdout).toMatch(/load average \d/);
   });
 
+  it('refuses to split the cores around a HAPI it did not start, before running anything', () => {
+    const run = bench(['--suite', 'hapi', '--split-cores', '--hapi', 'http://127.0.0.1:9/fhir'], 30_000);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--split-cores pins the HAPI the hapi suite starts');
+    expect(run.stdout).not.toContain('== hapi');
+  });
+
   it('runs the design-day replay with history only when asked, and then reports no history ratio', () => {
     const path = join(REPORT_DIR, 'design-day.tiny.json');
     rmSync(path, { force: true });

@@ -26,7 +26,9 @@ const USAGE = `Usage: pnpm bench [--tiny] [--suite <name>]... [--orders N] [--hi
   --baseline REF  also run the services of git ref REF (e.g. main) beside this checkout's, alternating, and
                   print after/before ratios (design-day, latency; hapi runs the baseline first)
   --store-sizes A,B,C  Tasks in the store and outbox-poll suites (default 5000,20000,100000)
-  --profile       run the services under node --cpu-prof (profiles kept in the data dir): design-day and hapi`;
+  --profile       run the services under node --cpu-prof (profiles kept in the data dir): design-day and hapi
+  --split-cores   the hapi suite pins the HAPI it starts to the last CPU and the services, clients and proxy
+                  to the others (taskset), as if HAPI had a host of its own (not with --hapi)`;
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
@@ -42,6 +44,7 @@ const { values } = parseArgs({
     'store-sizes': { type: 'string' },
     repeat: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'split-cores': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -69,6 +72,12 @@ if (unknown.length) {
 
 const hapiUrl = values.hapi ?? process.env.HAPI_BASE_URL;
 const hapiDatabases = values['hapi-db']?.split(',').map((d) => d.trim());
+if (values['split-cores'] && hapiUrl) {
+  console.error(
+    `--split-cores pins the HAPI the hapi suite starts: it cannot pin one given by --hapi or HAPI_BASE_URL\n${USAGE}`,
+  );
+  process.exit(2);
+}
 if (hapiDatabases?.some((d) => d !== 'h2' && d !== 'postgres')) {
   console.error(`--hapi-db takes h2, postgres or both\n${USAGE}`);
   process.exit(2);
@@ -81,6 +90,7 @@ const options: SuiteOptions = {
     ? { history: count(values.history, '--history') as number }
     : {}),
   ...(values['history-only'] ? { historyOnly: true } : {}),
+  ...(values['split-cores'] ? { splitCores: true } : {}),
   ...(hapiUrl ? { hapiUrl } : {}),
   ...(hapiDatabases ? { hapiDatabases: hapiDatabases as ('h2' | 'postgres')[] } : {}),
   ...(values.baseline ? { baseline: values.baseline } : {}),

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveTarget } from '@imaging/conformance';
+import { pinProcess, splitCpus } from './cpu-split.ts';
+import type { CpuSplit } from './cpu-split.ts';
 import { printGatewayVsDirect, runGatewayVsDirect, runHapiLatency } from './hapi.ts';
 import type { GatewayVsDirectResult } from './hapi.ts';
 import type { LatencyResult } from './latency.ts';
@@ -21,6 +23,11 @@ export interface HapiSuiteOptions {
   baseline?: string;
   /** Run the services of the gateway-against-direct rounds under `node --cpu-prof`. */
   profile?: boolean;
+  /**
+   * HAPI on the last CPU, the services, clients and proxy on the others (the HAPI the suite starts only):
+   * HAPI's throughput then no longer pays for the services' CPU, as on hosts of their own.
+   */
+  splitCores?: boolean;
 }
 
 export interface HapiSuiteRun {
@@ -30,6 +37,8 @@ export interface HapiSuiteRun {
   /** This checkout's gateway, and the baseline's when one was given. */
   gatewayVsDirect: (GatewayVsDirectResult & { version: string })[];
   latency: LatencyResult;
+  /** With `splitCores`: the CPUs HAPI ran on, and those the services, clients and proxy ran on. */
+  cpus?: { hapi: string; services: string };
 }
 
 /**
@@ -50,7 +59,9 @@ export async function runHapiSuite(options: HapiSuiteOptions): Promise<HapiSuite
       workDir,
       log,
     });
+    let split: CpuSplit | undefined;
     try {
+      if (options.splitCores) split = pinApart(target.pid, database, log);
       const root = target.info.root;
       const baseline = options.baseline ? prepareBaseline(options.baseline) : undefined;
       const versions = baseline ? [{ label: `before (${baseline.commit.slice(0, 7)})`, root: baseline.root }] : [];
@@ -75,11 +86,32 @@ export async function runHapiSuite(options: HapiSuiteOptions): Promise<HapiSuite
         gatewayVsDirect.push({ version: version.label, ...result });
       }
       const latency = await runHapiLatency(root, { ratePerSecond: 5, seconds: options.tiny ? 1 : 30 });
-      runs.push({ database, server: target.info.detail, gatewayVsDirect, latency });
+      runs.push({
+        database,
+        server: target.info.detail,
+        gatewayVsDirect,
+        latency,
+        ...(split ? { cpus: { hapi: split.server, services: split.rest } } : {}),
+      });
     } finally {
       await target.stop();
       rmSync(workDir, { recursive: true, force: true });
+      if (split) pinProcess(process.pid, split.all);
     }
   }
   return runs;
+}
+
+/**
+ * Pins the HAPI the suite started to the last CPU, and this process (the clients and the proxy) to the
+ * others; the services it starts from now on inherit that.
+ */
+function pinApart(hapiPid: number | undefined, database: string, log: (line: string) => void): CpuSplit {
+  if (hapiPid === undefined) throw new Error('--split-cores pins the HAPI the suite starts: it cannot pin a given one');
+  const split = splitCpus(cpus().length);
+  pinProcess(hapiPid, split.server);
+  pinProcess(process.pid, split.rest);
+  const unpinned = database === 'postgres' ? " (PostgreSQL's own processes are not pinned)" : '';
+  log(`bench: HAPI pinned to CPU ${split.server}, the services, clients and proxy to CPU ${split.rest}${unpinned}`);
+  return split;
 }

@@ -27,6 +27,8 @@ export interface SuiteOptions {
   hapiUrl?: string;
   /** The databases the HAPI suite starts HAPI on, one after the other (default both), when no URL is given. */
   hapiDatabases?: ('h2' | 'postgres')[];
+  /** The HAPI suite pins the HAPI it starts to one CPU and the services to the others. */
+  splitCores?: boolean;
 }
 
 /** A suite runs, prints its figures and returns the path of the report it wrote. */
@@ -178,6 +180,7 @@ export const SUITES: Record<string, Suite> = {
       ...(options.repeat !== undefined ? { rounds: options.repeat } : {}),
       ...(options.baseline ? { baseline: options.baseline } : {}),
       ...(options.profile ? { profile: true } : {}),
+      ...(options.splitCores ? { splitCores: true } : {}),
     });
     return writeReport('hapi', options.tiny, start, results);
   },
