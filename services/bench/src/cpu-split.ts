@@ -37,15 +37,16 @@ export function pinProcess(pid: number, cpus: string): void {
   if (allowed !== cpus) throw why(`it may still run on CPU ${allowed}`);
 }
 
-/** The CPUs a process's main thread may run on, as the kernel lists them (`0-1`). */
-export function allowedCpus(pid: number): string {
+/** The CPUs one thread of a process (its main thread unless `tid`) may run on, as the kernel lists them (`0-1`). */
+export function allowedCpus(pid: number, tid = pid): string {
+  const path = `/proc/${pid}/task/${tid}/status`;
   let status: string;
   try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    status = readFileSync(path, 'utf8');
   } catch {
-    throw new Error(`there is no process ${pid}`);
+    throw new Error(tid === pid ? `there is no process ${pid}` : `process ${pid} has no thread ${tid}`);
   }
   const line = /^Cpus_allowed_list:\s*(\S+)/m.exec(status);
-  if (!line?.[1]) throw new Error(`/proc/${pid}/status lists no Cpus_allowed_list`);
+  if (!line?.[1]) throw new Error(`${path} lists no Cpus_allowed_list`);
   return line[1];
 }
