@@ -6,9 +6,9 @@ import { allowedCpus, pinProcess, splitCpus } from './cpu-split.ts';
 
 describe('splitting the CPUs between a server and its clients', () => {
   it('gives the server the last CPU and the clients the others', () => {
-    expect(splitCpus(2)).toEqual({ server: '1', rest: '0', all: '0-1' });
-    expect(splitCpus(3)).toEqual({ server: '2', rest: '0-1', all: '0-2' });
-    expect(splitCpus(8)).toEqual({ server: '7', rest: '0-6', all: '0-7' });
+    expect(splitCpus(2)).toEqual({ server: '1', rest: '0' });
+    expect(splitCpus(3)).toEqual({ server: '2', rest: '0-1' });
+    expect(splitCpus(8)).toEqual({ server: '7', rest: '0-6' });
   });
 
   it('refuses a machine with fewer than two CPUs', () => {

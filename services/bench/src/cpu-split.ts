@@ -9,13 +9,11 @@ import { readFileSync } from 'node:fs';
 export interface CpuSplit {
   server: string;
   rest: string;
-  all: string;
 }
 
 export function splitCpus(count: number): CpuSplit {
   if (!Number.isInteger(count) || count < 2) throw new Error(`splitting CPUs needs at least 2, and there are ${count}`);
-  const range = (from: number, to: number) => (from === to ? String(from) : `${from}-${to}`);
-  return { server: String(count - 1), rest: range(0, count - 2), all: range(0, count - 1) };
+  return { server: String(count - 1), rest: count === 2 ? '0' : `0-${count - 2}` };
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveTarget } from '@imaging/conformance';
-import { pinProcess, splitCpus } from './cpu-split.ts';
+import { allowedCpus, pinProcess, splitCpus } from './cpu-split.ts';
 import type { CpuSplit } from './cpu-split.ts';
 import { printGatewayVsDirect, runGatewayVsDirect, runHapiLatency } from './hapi.ts';
 import type { GatewayVsDirectResult } from './hapi.ts';
@@ -59,6 +59,8 @@ export async function runHapiSuite(options: HapiSuiteOptions): Promise<HapiSuite
       workDir,
       log,
     });
+    // This process's own CPUs, given back when the suite ends.
+    const ownCpus = allowedCpus(process.pid);
     let split: CpuSplit | undefined;
     try {
       if (options.splitCores) split = pinApart(target.pid, database, log);
@@ -96,7 +98,7 @@ export async function runHapiSuite(options: HapiSuiteOptions): Promise<HapiSuite
     } finally {
       await target.stop();
       rmSync(workDir, { recursive: true, force: true });
-      if (split) pinProcess(process.pid, split.all);
+      if (split) pinProcess(process.pid, ownCpus);
     }
   }
   return runs;
