@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +98,27 @@ describe('the demo, end to end (real processes, sockets, tokens and stores)', ()
       expect(lastLine(run.out)).toBe(`demo: 0/${SCENARIO.length} steps passed`);
       for (const port of [portBase, portBase + 101, portBase + 103])
         expect(await isPortFree(port, '127.0.0.1')).toBe(true);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('with a port taken, leaves the data dir of a demo still running there as it is, and does not stay up', async () => {
+    const portBase = await freePortBase();
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(portBase, '127.0.0.1', resolve));
+    const dataDir = tempDataDir();
+    // What a demo already running on these ports holds: its marker and its keys.
+    writeFileSync(join(dataDir, '.imaging-demo'), 'Made by the imaging-connect demo\n');
+    writeFileSync(join(dataDir, 'keys-of-the-running-demo'), 'kept');
+    try {
+      const run = await runDemo(['--no-scenario', '--port-base', String(portBase), '--data-dir', dataDir]);
+      expect(run.code).toBe(1);
+      expect(run.out).toContain(`nothing started, and ${dataDir} left as it is`);
+      expect(run.out).toContain(`port ${portBase} on 127.0.0.1 (for the national hub) is already in use`);
+      expect(run.out).not.toContain('still running');
+      expect(lastLine(run.out)).toBe('demo: 0/1 steps passed');
+      expect(readFileSync(join(dataDir, 'keys-of-the-running-demo'), 'utf8')).toBe('kept');
     } finally {
       squatter.close();
     }

@@ -6,7 +6,7 @@ import type { DemoOptions } from './options.ts';
 import { pathwaySteps } from './pathway.ts';
 import { safetySteps } from './safety.ts';
 import { securitySteps } from './security.ts';
-import { startTopology } from './startup.ts';
+import { portsTaken, startTopology } from './startup.ts';
 import type { DemoContext, Step } from './steps.ts';
 import { createTimeline } from './timeline.ts';
 import type { ServiceName } from './world.ts';
@@ -84,6 +84,12 @@ export function startDemo(options: DemoOptions, write: (text: string) => void): 
     timeline.line();
     timeline.line(`     time  ${'where'.padEnd(19)} ${'who'.padEnd(16)} ${'what'.padEnd(62)}      hop`);
 
+    // Before the data dir is wiped: a demo still running on these ports would lose its keys and stores.
+    const taken = await portsTaken(Object.values(services));
+    if (taken.length) {
+      timeline.line(`demo: nothing started, and ${options.dataDir} left as it is:\n${taken.join('\n')}`);
+      return { passed: 0, total: steps.length };
+    }
     try {
       await prepareWorld(options.dataDir, topology);
     } catch (err) {

@@ -48,7 +48,8 @@ try {
   write(`demo: unexpected failure: ${(err as Error).stack ?? String(err)}\n`);
 }
 if (!interrupted) {
-  if (options.explore) {
+  // Nothing to explore when the topology never started (its first step): stop, as a scenario run does.
+  if (options.explore && outcome.passed > 0) {
     write(explorationGuide(run.context));
     write(summary(outcome));
     // Stay up until Ctrl-C; the signal handler stops everything.
