@@ -72,7 +72,8 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
           ...(r.documentation ? { documentation: r.documentation } : {}),
           interaction: r.interactions.map((code) => ({ code })),
           versioning: r.versioning ?? 'versioned-update',
-          readHistory: r.interactions.includes('history-instance'),
+          // R4: whether vread returns past versions, not only the current one (ours do).
+          readHistory: r.interactions.includes('vread'),
           conditionalCreate: r.conditionalCreate ?? false,
           conditionalRead: 'not-supported',
           conditionalUpdate: false,

@@ -8,6 +8,7 @@ export * from './conditional.ts';
 export * from './errors.ts';
 export { createFileOnce } from './file-once.ts';
 export * from './event-stream.ts';
+export * from './history.ts';
 export * from './jobs.ts';
 export * from './logger.ts';
 export * from './page-tokens.ts';

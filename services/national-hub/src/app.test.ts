@@ -198,6 +198,32 @@ describe('directory', () => {
     expect(officer.entry?.map((e) => e.resource?.id)).toEqual(['north-failsafe']);
   });
 
+  it("reads a directory entry's versions as it reads the entry: vread, history, 404 and 400", async () => {
+    const token = await hub.tokenFor('gateway-midlands');
+    const current = await get('/fhir/Endpoint/imaging-south', token);
+    const version = await get('/fhir/Endpoint/imaging-south/_history/1', token);
+    expect(version.status).toBe(200);
+    expect(version.headers.get('ETag')).toBe('W/"1"');
+    expect(await version.json()).toEqual(await current.json());
+    const history = await get('/fhir/Endpoint/imaging-south/_history', token);
+    expect((await history.json()) as Bundle).toMatchObject({
+      type: 'history',
+      total: 1,
+      link: [{ relation: 'self', url: 'http://127.0.0.1:4000/fhir/Endpoint/imaging-south/_history' }],
+      entry: [
+        { fullUrl: 'http://127.0.0.1:4000/fhir/Endpoint/imaging-south', request: { method: 'POST', url: 'Endpoint' } },
+      ],
+    });
+    expect((await get('/fhir/Endpoint/imaging-south/_history/2', token)).status).toBe(404);
+    expect((await get('/fhir/Organization/ods-X99999/_history', token)).status).toBe(404);
+    expect((await get('/fhir/Endpoint/imaging-south/_history/a%20b', token)).status).toBe(400);
+    expect((await get('/fhir/Endpoint/imaging-south/_history?_count=1', token)).status).toBe(400);
+    // The clinician may search the locator but not read the directory, nor its past.
+    expect((await get('/fhir/Endpoint/imaging-south/_history/1', await hub.tokenFor('clinician-rs1'))).status).toBe(
+      403,
+    );
+  });
+
   it('an unknown ODS code finds nothing; an unknown id is 404', async () => {
     const bundle = await searchset(
       `/fhir/Organization?identifier=${encodeURIComponent(`${ODS_SYSTEM}|X99999`)}&_include=Organization:endpoint`,

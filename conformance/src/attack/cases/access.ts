@@ -68,6 +68,18 @@ function sameRegionOutsider(copy: Copy, client: string): AttackCase[] {
         NOT_FOUND,
       ),
     ),
+    // A resource's versions are no way round its labels: each is the read's 404.
+    ...TYPES[copy].flatMap((type) =>
+      ['_history/1', '_history'].map((path) =>
+        access(
+          `${at} reads case A's ${type} ${path}`,
+          copy,
+          them,
+          (w) => get(`/fhir/${type}/${idsOf(w, copy)[type]}/${path}`),
+          NOT_FOUND,
+        ),
+      ),
+    ),
     ...TYPES[copy].map((type) => access(`${at} searches ${type}`, copy, them, () => get(`/fhir/${type}`), OK)),
     access(
       `${at} searches the notices about case A's patient`,
@@ -431,6 +443,20 @@ export const ACCESS_CASES: readonly AttackCase[] = [
     'midlands',
     HUB,
     (w) => get(`/fhir/Patient/${w.seeded.midlands.A.patient}`),
+    FORBIDDEN,
+  ),
+  access(
+    "the hub's token reads the history of case A's patient at midlands",
+    'midlands',
+    HUB,
+    (w) => get(`/fhir/Patient/${w.seeded.midlands.A.patient}/_history`),
+    FORBIDDEN,
+  ),
+  access(
+    "gp-n81001 at midlands reads version 1 of case A's Task",
+    'midlands',
+    as('gp-n81001'),
+    (w) => get(`/fhir/Task/${w.seeded.midlands.A.task}/_history/1`),
     FORBIDDEN,
   ),
   access(

@@ -584,7 +584,16 @@ export const BODY_CASES: readonly AttackCase[] = [
     () => post('/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [] }),
     [404, 405],
   ),
-  body('GET Task history', 'midlands', RIS, (w) => get(`/fhir/Task/${w.seeded.midlands.B.task}/_history`), [404, 405]),
+  // A Task's own history is a read of its versions (answered to a party to it); a type's or the server's is not served.
+  body(
+    'GET the history of its own Task',
+    'midlands',
+    RIS,
+    (w) => get(`/fhir/Task/${w.seeded.midlands.B.task}/_history`),
+    [200],
+  ),
+  body('GET the history of every Task', 'midlands', RIS, () => get('/fhir/Task/_history'), [400, 404, 405]),
+  body('GET the history of the whole server', 'midlands', RIS, () => get('/fhir/_history'), [404, 405]),
   // Messages and pointers.
   body(
     'POST $process-message to the hub: a transaction, not a message',

@@ -336,7 +336,8 @@ function own<T>(record: Readonly<Partial<Record<string, T>>>, key: string): T | 
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
-function presentationProblem(name: string, modifier: string | undefined, value: string): string | undefined {
+/** What is wrong with a `_format` or `_pretty` parameter, if anything: JSON is the only format served. */
+export function presentationProblem(name: string, modifier: string | undefined, value: string): string | undefined {
   if (modifier !== undefined) return `${name} takes no modifier`;
   if (name === '_format')
     return JSON_FORMATS.has(value.toLowerCase()) ? undefined : `_format=${shown(value)}: only JSON is served`;

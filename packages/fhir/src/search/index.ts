@@ -1,4 +1,4 @@
-export { checkSearch, searchHandlingOf } from './check.ts';
+export { checkSearch, presentationProblem, searchHandlingOf } from './check.ts';
 export type { ChainToResolve, CheckedSearch, CheckOptions, SearchHandling, SearchSubset } from './check.ts';
 export {
   DATE_PREFIXES,

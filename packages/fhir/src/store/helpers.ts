@@ -1,5 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
-import { multipleMatches, OutcomeError } from '../outcomes.ts';
+import { badRequest, issue, multipleMatches, OutcomeError, outcomeOf } from '../outcomes.ts';
+import { isFhirId } from '../validation/base.ts';
 import type { FhirStore, SearchQuery, WithId } from './port.ts';
 import { toSearchParams } from './port.ts';
 
@@ -60,4 +61,24 @@ export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 4): 
 /** `Type/id` of a stored resource. */
 export function referenceTo(resource: WithId<Resource>): string {
   return `${resource.resourceType}/${resource.id}`;
+}
+
+/**
+ * One version from a resource's history (as the store lists it), or a 404 that says no more than that
+ * this version is not one the caller may see.
+ */
+export function versionFrom<T extends Resource>(
+  versions: readonly WithId<T>[],
+  type: string,
+  versionId: string,
+): WithId<T> {
+  if (!isFhirId(versionId))
+    throw new OutcomeError(badRequest('A version id is 1 to 64 letters, digits, - or .', 'vid'));
+  const found = versions.find((v) => (v.meta?.versionId ?? '1') === versionId);
+  if (found) return found;
+  throw new OutcomeError(
+    outcomeOf('not-found', [
+      issue({ code: 'not-found', text: `No version ${versionId} of this ${type} is visible to you` }),
+    ]),
+  );
 }

@@ -17,6 +17,7 @@ import {
   token,
   unavailable,
   unprocessableIssues,
+  versionFrom,
 } from '@imaging/fhir';
 import type { SearchPage, WithId } from '@imaging/fhir';
 import type {
@@ -381,6 +382,25 @@ export async function readPointer(
   const pointer = await deps.store.read<DocumentReference>('DocumentReference', id);
   await auditDisclosure(deps, caller, [pointer], [nhsNumberOfPointer(pointer)], undefined, ids);
   return pointer;
+}
+
+/**
+ * A pointer's versions, newest first, or only the one asked for, with the disclosure audited. Whoever may
+ * read the locator may read a pointer's past: it points at the same record.
+ */
+export async function readPointerVersions(
+  deps: HubDomainDeps,
+  caller: Caller,
+  id: string,
+  ids: RequestIds,
+  versionId?: string,
+): Promise<WithId<DocumentReference>[]> {
+  assertKind(caller, LOCATOR_READERS, 'read the locator');
+  const versions = await deps.store.history<DocumentReference>('DocumentReference', id);
+  const shown = versionId === undefined ? versions : [versionFrom(versions, 'DocumentReference', versionId)];
+  const query = versionId === undefined ? '_history' : `_history/${versionId}`;
+  await auditDisclosure(deps, caller, shown, [...new Set(shown.map(nhsNumberOfPointer))], query, ids);
+  return shown;
 }
 
 async function auditDisclosure(

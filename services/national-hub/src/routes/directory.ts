@@ -1,6 +1,6 @@
 import { requireScope } from '@imaging/auth';
-import { invalid, issue, OutcomeError, pagingOf } from '@imaging/fhir';
-import { fhirResponse, searchsetBundle } from '@imaging/fhir-http';
+import { invalid, issue, OutcomeError, pagingOf, versionFrom } from '@imaging/fhir';
+import { checkHistoryParams, fhirResponse, historyBundle, searchsetBundle } from '@imaging/fhir-http';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import type { HubContext, AppEnv } from '../deps.ts';
@@ -83,6 +83,17 @@ export function directoryRoutes(hub: HubContext, type: DirectoryType): Hono<AppE
   });
 
   app.get('/:id', requireScope(type, 'read'), async (c) => fhirResponse(await store.read(type, c.req.param('id'))));
+
+  app.get('/:id/_history/:vid', requireScope(type, 'read'), async (c) =>
+    fhirResponse(versionFrom(await store.history(type, c.req.param('id')), type, c.req.param('vid'))),
+  );
+
+  app.get('/:id/_history', requireScope(type, 'read'), async (c) => {
+    const url = new URL(c.req.url);
+    checkHistoryParams(url);
+    const versions = await store.history(type, c.req.param('id'));
+    return fhirResponse(historyBundle(versions, hub.baseUrl, { type, id: c.req.param('id'), url }));
+  });
 
   return app;
 }

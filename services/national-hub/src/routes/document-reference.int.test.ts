@@ -306,6 +306,60 @@ describe("finding a patient's imaging", () => {
   });
 });
 
+describe("a pointer's versions", () => {
+  it("a registration's Location is a version that vread answers; history lists it; both are audited", async () => {
+    const res = await register(pointer('north', north.url, 'ImagingStudy', 'versions-study', testNhsNumber(5)));
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as DocumentReference;
+    const location = new URL(res.headers.get('Location') as string);
+    expect(location.pathname).toBe(`/fhir/DocumentReference/${created.id}/_history/1`);
+
+    const read = await get(location.pathname, 'clinician-rs1', { 'X-Request-ID': 'vread-1' });
+    expect(read.status).toBe(200);
+    expect(read.headers.get('ETag')).toBe('W/"1"');
+    expect(await read.json()).toEqual(created);
+    const history = await get(`/fhir/DocumentReference/${created.id}/_history`, 'clinician-rs1', {
+      'X-Request-ID': 'history-1',
+    });
+    expect(history.status).toBe(200);
+    expect((await history.json()) as Bundle).toMatchObject({
+      type: 'history',
+      total: 1,
+      entry: [{ resource: created, request: { method: 'POST' }, response: { etag: 'W/"1"' } }],
+    });
+    for (const [requestId, asked] of [
+      ['vread-1', '_history/1'],
+      ['history-1', '_history'],
+    ]) {
+      const event = (await audits('pointers-disclosed')).find((a) =>
+        a.entity?.some((e) => e.what?.identifier?.value === requestId),
+      );
+      expect(event?.agent.find((a) => a.requestor)?.altId, requestId).toBe('clinician-rs1');
+      expect(event?.entity?.map((e) => e.what?.reference).filter(Boolean)).toEqual([`DocumentReference/${created.id}`]);
+      const query = event?.entity?.find((e) => e.query)?.query ?? '';
+      expect(Buffer.from(query, 'base64').toString()).toBe(asked);
+    }
+  });
+
+  it('is read as the pointer is: referrers 403, an unknown pointer or version 404, a malformed version or a parameter 400', async () => {
+    const res = await register(pointer('north', north.url, 'DiagnosticReport', 'versions-report', testNhsNumber(6)));
+    const id = ((await res.json()) as DocumentReference).id as string;
+    expect((await get(`/fhir/DocumentReference/${id}/_history/1`, 'gp-n81001')).status).toBe(403);
+    expect((await get(`/fhir/DocumentReference/${id}/_history`, 'gp-n81001')).status).toBe(403);
+    expect((await get('/fhir/DocumentReference/no-such-pointer/_history/1')).status).toBe(404);
+    expect((await get('/fhir/DocumentReference/no-such-pointer/_history')).status).toBe(404);
+    const missing = await get(`/fhir/DocumentReference/${id}/_history/2`);
+    expect(missing.status).toBe(404);
+    expect((await issues(missing))[0]?.diagnostics).toBe('No version 2 of this DocumentReference is visible to you');
+    const malformed = await get(`/fhir/DocumentReference/${id}/_history/a%20b`);
+    expect(malformed.status).toBe(400);
+    expect((await issues(malformed))[0]?.expression).toEqual(['vid']);
+    const since = await get(`/fhir/DocumentReference/${id}/_history?_since=2026-01-01`);
+    expect(since.status).toBe(400);
+    expect((await issues(since))[0]?.expression).toEqual(['_since']);
+  });
+});
+
 describe('$retrieve', () => {
   const study: ImagingStudy = { ...exampleImagingStudy(), id: 'retrieve-study' };
   let pointerId = '';

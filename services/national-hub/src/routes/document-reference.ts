@@ -1,5 +1,12 @@
 import { requireScope } from '@imaging/auth';
-import { fhirResponse, readResource, searchsetBundle, writeResponse } from '@imaging/fhir-http';
+import {
+  checkHistoryParams,
+  fhirResponse,
+  historyBundle,
+  readResource,
+  searchsetBundle,
+  writeResponse,
+} from '@imaging/fhir-http';
 import type { DocumentReference } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import type { HubContext, AppEnv, AppContext } from '../deps.ts';
@@ -9,6 +16,7 @@ import {
   nextPointers,
   parsePointerSearch,
   readPointer,
+  readPointerVersions,
   registerPointer,
   retrieveContent,
   searchPointers,
@@ -42,6 +50,25 @@ export function documentReferenceRoutes(hub: HubContext): Hono<AppEnv> {
   app.get('/:id', requireScope(type, 'read'), async (c) =>
     fhirResponse(await readPointer(deps, callerOf(c.var.auth), c.req.param('id'), idsOf(c))),
   );
+
+  // A version: where a registration's Location points.
+  app.get('/:id/_history/:vid', requireScope(type, 'read'), async (c) => {
+    const [version] = await readPointerVersions(
+      deps,
+      callerOf(c.var.auth),
+      c.req.param('id'),
+      idsOf(c),
+      c.req.param('vid'),
+    );
+    return fhirResponse(version as DocumentReference);
+  });
+
+  app.get('/:id/_history', requireScope(type, 'read'), async (c) => {
+    const url = new URL(c.req.url);
+    checkHistoryParams(url);
+    const versions = await readPointerVersions(deps, callerOf(c.var.auth), c.req.param('id'), idsOf(c));
+    return fhirResponse(historyBundle(versions, hub.baseUrl, { type, id: c.req.param('id'), url }));
+  });
 
   app.get('/:id/$retrieve', requireScope(type, 'read'), async (c) =>
     fhirResponse(await retrieveContent(deps, callerOf(c.var.auth), c.req.param('id'), idsOf(c))),

@@ -4,6 +4,7 @@ import {
   fhirResponse,
   publishedCapability,
   VALIDATE_CAPABILITY,
+  VERSION_READS,
 } from '@imaging/fhir-http';
 import type { PublishedResources } from '@imaging/fhir-http';
 import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions } from '@imaging/fhir';
@@ -32,7 +33,7 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
       {
         type: 'Organization',
         supportedProfiles: [PROFILE_URLS.Organization],
-        interactions: ['read', 'search-type'],
+        interactions: ['read', 'search-type', ...VERSION_READS],
         searchParams: [
           { name: 'identifier', type: 'token' },
           { name: 'name', type: 'string' },
@@ -45,7 +46,7 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
       {
         type: 'Endpoint',
         supportedProfiles: [PROFILE_URLS.Endpoint],
-        interactions: ['read', 'search-type'],
+        interactions: ['read', 'search-type', ...VERSION_READS],
         searchParams: [
           { name: 'identifier', type: 'token' },
           { name: 'status', type: 'token' },
@@ -56,7 +57,7 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
       },
       {
         type: 'PractitionerRole',
-        interactions: ['read', 'search-type'],
+        interactions: ['read', 'search-type', ...VERSION_READS],
         searchParams: [
           { name: 'identifier', type: 'token' },
           { name: 'organization', type: 'reference' },
@@ -67,7 +68,7 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
       },
       {
         type: 'Practitioner',
-        interactions: ['read', 'search-type'],
+        interactions: ['read', 'search-type', ...VERSION_READS],
         searchParams: [
           { name: 'identifier', type: 'token' },
           { name: 'name', type: 'string' },
@@ -76,7 +77,7 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
       },
       {
         type: 'DocumentReference',
-        interactions: ['create', 'read', 'search-type'],
+        interactions: ['create', 'read', 'search-type', ...VERSION_READS],
         searchParams: [
           { name: 'subject', type: 'reference' },
           { name: 'patient', type: 'reference' },

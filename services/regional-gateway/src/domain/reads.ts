@@ -46,6 +46,21 @@ export async function readVisible<T extends Resource>(
   return resource;
 }
 
+/**
+ * The versions of a resource the caller may see, newest first: none unless it may see the resource now (an
+ * organisation taken off a case cannot read its past), and of those only the versions that were shared
+ * with it (a version labelled before its organisation joined the case stays hidden).
+ */
+export async function visibleVersions<T extends Resource>(
+  deps: GatewayDeps,
+  caller: Caller,
+  type: T['resourceType'],
+  id: string,
+): Promise<WithId<T>[]> {
+  await readVisible<T>(deps, caller, type, id);
+  return (await deps.store.history<T>(type, id)).filter((version) => isVisible(caller, version));
+}
+
 function notVisible(type: string): OutcomeError {
   return new OutcomeError(
     outcomeOf('not-found', [issue({ code: 'not-found', text: `No ${type} with this id is visible to you` })]),

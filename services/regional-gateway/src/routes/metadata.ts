@@ -5,6 +5,7 @@ import {
   fhirResponse,
   publishedCapability,
   VALIDATE_CAPABILITY,
+  VERSION_READS,
 } from '@imaging/fhir-http';
 import type { CapabilityResource, PublishedResources } from '@imaging/fhir-http';
 import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions, publishedValueSets, searchCapability } from '@imaging/fhir';
@@ -21,17 +22,23 @@ const CONDITIONAL_CREATE =
   'it, and nothing is written. Several: 412. A match you may not read counts as no match; the create is ' +
   "then decided by the type's business identifier, as without the header.";
 
-/** What the gateway answers per type; searchParam, searchInclude and searchRevInclude come from the search rules alone. */
-const INTERACTIONS: { type: SearchableType; interactions: CapabilityResource['interactions'] }[] = [
-  { type: 'Patient', interactions: ['read', 'search-type', 'create'] },
-  { type: 'ServiceRequest', interactions: ['read', 'search-type', 'create', 'update'] },
-  { type: 'Task', interactions: ['read', 'search-type', 'update'] },
-  { type: 'ImagingStudy', interactions: ['read', 'search-type', 'create'] },
-  { type: 'DiagnosticReport', interactions: ['read', 'search-type', 'create'] },
-  { type: 'Endpoint', interactions: ['read', 'search-type', 'create'] },
-  { type: 'Communication', interactions: ['read', 'search-type'] },
-  { type: 'Flag', interactions: ['read', 'search-type'] },
-];
+/**
+ * What the gateway answers per type, each type's versions as well (a write's Location and every AuditEvent name
+ * a version); searchParam, searchInclude and searchRevInclude come from the search rules alone.
+ */
+type Declared = { type: SearchableType; interactions: CapabilityResource['interactions'] };
+const INTERACTIONS: Declared[] = (
+  [
+    { type: 'Patient', interactions: ['read', 'search-type', 'create'] },
+    { type: 'ServiceRequest', interactions: ['read', 'search-type', 'create', 'update'] },
+    { type: 'Task', interactions: ['read', 'search-type', 'update'] },
+    { type: 'ImagingStudy', interactions: ['read', 'search-type', 'create'] },
+    { type: 'DiagnosticReport', interactions: ['read', 'search-type', 'create'] },
+    { type: 'Endpoint', interactions: ['read', 'search-type', 'create'] },
+    { type: 'Communication', interactions: ['read', 'search-type'] },
+    { type: 'Flag', interactions: ['read', 'search-type'] },
+  ] satisfies Declared[]
+).map((r) => ({ ...r, interactions: [...r.interactions, ...VERSION_READS] }));
 
 /** The safety layer's notices: no client writes them, so no profile or `$validate` is offered for them. */
 const NOTICE_DOCUMENTATION =

@@ -1,13 +1,13 @@
 import type { AccessClaims } from '@imaging/auth';
 import { assertScope, hasScope, requireScope } from '@imaging/auth';
 import type { Caller, SearchHandling, SearchPage, SearchSubset, WithId } from '@imaging/fhir';
-import { badRequest, checkPagingParams, OutcomeError, searchHandlingOf } from '@imaging/fhir';
-import { fhirResponse, searchsetBundle } from '@imaging/fhir-http';
+import { badRequest, checkPagingParams, OutcomeError, searchHandlingOf, versionFrom } from '@imaging/fhir';
+import { checkHistoryParams, fhirResponse, historyBundle, searchsetBundle } from '@imaging/fhir-http';
 import type { PageTokens } from '@imaging/fhir-http';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import type { MayRead } from '../domain/reads.ts';
-import { nextVisiblePage, readVisible, searchVisible } from '../domain/reads.ts';
+import { nextVisiblePage, readVisible, searchVisible, visibleVersions } from '../domain/reads.ts';
 import { checkGatewaySearch } from '../domain/search-rules.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { callerFrom } from '../deps.ts';
@@ -18,7 +18,7 @@ import { recordDisclosure } from './disclosure.ts';
  * checked against the gateway's rules before any store sees it: what they do not answer is left out
  * (`Prefer: handling=lenient`, the R4 default; the self link shows what was applied, an outcome entry what
  * was not) or refused (`handling=strict`). Paging links carry a signed token, never the store's own
- * continuation.
+ * continuation. A resource's versions (vread, history) are read as the resource is, version by version.
  */
 export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -68,6 +68,24 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
     const resource = await readVisible(deps, caller, type, c.req.param('id'));
     recordDisclosure(deps, c, caller, 'read', [resource]);
     return fhirResponse(resource);
+  });
+
+  // A version: where a write's Location points, and what a disclosure's AuditEvent names.
+  app.get('/:id/_history/:vid', requireScope(type, 'read'), async (c) => {
+    const caller = callerFrom(c, deps);
+    const versions = await visibleVersions(deps, caller, type, c.req.param('id'));
+    const version = versionFrom(versions, type, c.req.param('vid'));
+    recordDisclosure(deps, c, caller, 'read', [version]);
+    return fhirResponse(version);
+  });
+
+  app.get('/:id/_history', requireScope(type, 'read'), async (c) => {
+    const url = new URL(c.req.url);
+    checkHistoryParams(url);
+    const caller = callerFrom(c, deps);
+    const versions = await visibleVersions(deps, caller, type, c.req.param('id'));
+    recordDisclosure(deps, c, caller, 'read', versions);
+    return fhirResponse(historyBundle(versions, base, { type, id: c.req.param('id'), url }));
   });
 
   return app;
