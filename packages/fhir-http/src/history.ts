@@ -23,9 +23,10 @@ export function checkHistoryParams(url: URL): void {
 }
 
 /**
- * A history Bundle (R4 http.html#history) of one resource's versions, newest first: each entry says how the
- * version came to be (`POST` for the first, `PUT` after) and carries its ETag and time. `asked` is the
- * request, for the self link.
+ * A history Bundle (R4 http.html#history) of one resource's versions, newest first: each entry carries its
+ * ETag and time, and the request R4 requires there. The stores keep no method, so a first version is shown as
+ * a create (`POST`) and later ones as updates (`PUT`), even where a client-assigned id was first written by a
+ * `PUT`. `asked` is the request, for the self link.
  */
 export function historyBundle(
   versions: readonly WithId<Resource>[],
