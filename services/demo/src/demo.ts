@@ -1,12 +1,12 @@
 import { isOutcomeError } from '@imaging/fhir';
-import { ServiceProcess } from '@imaging/service-process';
+import { isPortFree, PortInUseError, ServiceProcess } from '@imaging/service-process';
 import { faultSteps } from './faults.ts';
 import { startFlowView } from './flow-view.ts';
 import type { DemoOptions } from './options.ts';
 import { pathwaySteps } from './pathway.ts';
 import { safetySteps } from './safety.ts';
 import { securitySteps } from './security.ts';
-import { portsTaken, startTopology } from './startup.ts';
+import { startTopology } from './startup.ts';
 import type { DemoContext, Step } from './steps.ts';
 import { createTimeline } from './timeline.ts';
 import type { ServiceName } from './world.ts';
@@ -147,4 +147,15 @@ async function openFlowView(ctx: DemoContext): Promise<void> {
 function failureText(err: unknown): string {
   if (isOutcomeError(err)) return `${err.status} ${err.message}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * One message for each service whose port something already listens on: checked once, before the data dir
+ * is wiped (a launch that loses a race for its port still fails with the same message).
+ */
+async function portsTaken(services: readonly ServiceProcess[]): Promise<string[]> {
+  const taken = [];
+  for (const service of services)
+    if (!(await isPortFree(service.spec.port, service.spec.host))) taken.push(new PortInUseError(service.spec).message);
+  return taken;
 }

@@ -1,7 +1,5 @@
 import type { Endpoint } from '@medplum/fhirtypes';
 import { HttpStore, loadFhirDefinitions, prepareReferenceIdentifierSearch, SYSTEMS } from '@imaging/fhir';
-import { isPortFree, PortInUseError } from '@imaging/service-process';
-import type { ServiceProcess } from '@imaging/service-process';
 import { createClinician, createReferrer, createRisPacs, devClient } from '@imaging/simulators';
 import { theOne, Stores } from './evidence.ts';
 import type { Actors, DemoContext, Step } from './steps.ts';
@@ -14,14 +12,6 @@ function regionUrl(ctx: DemoContext, id: string): string {
   return region.url;
 }
 
-/** One message for each service whose port something already listens on. */
-export async function portsTaken(services: readonly ServiceProcess[]): Promise<string[]> {
-  const taken = [];
-  for (const service of services)
-    if (!(await isPortFree(service.spec.port, service.spec.host))) taken.push(new PortInUseError(service.spec).message);
-  return taken;
-}
-
 /** Step 1: the hub and the three gateways, each its own process, started together, each healthy. */
 export const startTopology: Step = {
   title: 'Start the national hub and three regional gateways, each its own process',
@@ -29,9 +19,6 @@ export const startTopology: Step = {
     const t = ctx.timeline;
     const all = [ctx.services.hub, ...REGIONS.map((r) => ctx.services[r])];
     if (ctx.options.hapiUrl) await checkHapi(ctx, ctx.options.hapiUrl);
-    const taken = await portsTaken(all);
-    if (taken.length) throw new CheckFailed(taken.join('\n'));
-
     // All four at once: a gateway needs the hub only for its first token or JWKS, well after start-up.
     const began = performance.now();
     for (const service of all) await service.launch();

@@ -26,19 +26,16 @@ const CONDITIONAL_CREATE =
  * What the gateway answers per type, each type's versions as well (a write's Location and every AuditEvent name
  * a version); searchParam, searchInclude and searchRevInclude come from the search rules alone.
  */
-type Declared = { type: SearchableType; interactions: CapabilityResource['interactions'] };
-const INTERACTIONS: Declared[] = (
-  [
-    { type: 'Patient', interactions: ['read', 'search-type', 'create'] },
-    { type: 'ServiceRequest', interactions: ['read', 'search-type', 'create', 'update'] },
-    { type: 'Task', interactions: ['read', 'search-type', 'update'] },
-    { type: 'ImagingStudy', interactions: ['read', 'search-type', 'create'] },
-    { type: 'DiagnosticReport', interactions: ['read', 'search-type', 'create'] },
-    { type: 'Endpoint', interactions: ['read', 'search-type', 'create'] },
-    { type: 'Communication', interactions: ['read', 'search-type'] },
-    { type: 'Flag', interactions: ['read', 'search-type'] },
-  ] satisfies Declared[]
-).map((r) => ({ ...r, interactions: [...r.interactions, ...VERSION_READS] }));
+const INTERACTIONS: { type: SearchableType; interactions: CapabilityResource['interactions'] }[] = [
+  { type: 'Patient', interactions: ['read', 'search-type', 'create', ...VERSION_READS] },
+  { type: 'ServiceRequest', interactions: ['read', 'search-type', 'create', 'update', ...VERSION_READS] },
+  { type: 'Task', interactions: ['read', 'search-type', 'update', ...VERSION_READS] },
+  { type: 'ImagingStudy', interactions: ['read', 'search-type', 'create', ...VERSION_READS] },
+  { type: 'DiagnosticReport', interactions: ['read', 'search-type', 'create', ...VERSION_READS] },
+  { type: 'Endpoint', interactions: ['read', 'search-type', 'create', ...VERSION_READS] },
+  { type: 'Communication', interactions: ['read', 'search-type', ...VERSION_READS] },
+  { type: 'Flag', interactions: ['read', 'search-type', ...VERSION_READS] },
+];
 
 /** The safety layer's notices: no client writes them, so no profile or `$validate` is offered for them. */
 const NOTICE_DOCUMENTATION =
