@@ -21,6 +21,7 @@ import {
 } from '@imaging/fhir/examples';
 import { checkTurnarounds, connectedRegions, deliverDue } from '@imaging/regional-gateway/testing';
 import type { ConnectedRegion } from '@imaging/regional-gateway/testing';
+import { trailSourceOf } from '@imaging/fhir-http';
 import type { Bundle, DocumentReference, Resource, Task } from '@medplum/fhirtypes';
 import type { Marker } from './checker.ts';
 import type { Answer, AttackRequest, Identity, ServiceName } from './surface.ts';
@@ -332,6 +333,17 @@ export async function attackWorld(options: AttackWorldOptions) {
     return task.groupIdentifier?.value ?? '';
   };
   const southC = await copyOf('south', 'gp-s81001', placerC);
+  const correlationA = await correlationOf('north', 'gp-n81001', northA.task);
+  /** An AuditEvent of case A that `service` recorded, from the case's trail there, as the flow view reads it. */
+  const auditOf = async (service: ServiceName, source: string) => {
+    const trail = await legit<Bundle>(service, 'flow-view', {
+      method: 'GET',
+      path: `/fhir/$case-trail?correlation-id=${encodeURIComponent(correlationA)}`,
+    });
+    const event = trail.entry?.find((e) => e.resource?.resourceType === 'AuditEvent' && trailSourceOf(e) === source);
+    if (!event?.resource?.id) throw new Error(`${service}: case A's trail holds no AuditEvent of ${source}`);
+    return event.resource.id;
+  };
   const seeded = {
     run,
     nhs: { A: nhsA, C: nhsC },
@@ -344,7 +356,7 @@ export async function attackWorld(options: AttackWorldOptions) {
         report: northReport.id,
         study: northStudy.id,
         notice: alertNotice.id,
-        correlation: await correlationOf('north', 'gp-n81001', northA.task),
+        correlation: correlationA,
       },
       B: northB,
     },
@@ -355,6 +367,8 @@ export async function attackWorld(options: AttackWorldOptions) {
     },
     south: { C: { ...southC, correlation: await correlationOf('south', 'gp-s81001', southC.task) } },
     hub: { pointer: pointer.id, organisation: directory.id, endpoint: directoryEndpoint.id },
+    /** An AuditEvent of case A that each recorded: the north gateway's own, and the hub's routing of it. */
+    audit: { north: await auditOf('north', 'north'), hub: await auditOf('hub', 'hub') },
     pageTokens: {
       /** gp-n81001's second page of ServiceRequests at the north. */
       northOrders: await pageToken('north', 'gp-n81001', '/fhir/ServiceRequest?_count=1'),

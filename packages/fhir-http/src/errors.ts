@@ -107,6 +107,7 @@ export const AUDIT_EVENT_WRITES = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /**
  * An AuditEvent is written by the server itself, beside what it records, and never changes or goes away:
  * a client's create, update or delete is a 405 (for every client, whatever its scopes), with nothing written.
+ * One AuditEvent may be read (audit-reads.ts), so its URL allows GET; the type's URL allows nothing.
  */
 export function refuseAuditEventWrite(c: Context): Response {
   return fhirResponse(
@@ -114,6 +115,6 @@ export function refuseAuditEventWrite(c: Context): Response {
       `${c.req.method} ${c.req.path}: AuditEvents are recorded by this server only, and are never changed or deleted`,
     ),
     405,
-    { Allow: '' },
+    { Allow: /\/AuditEvent\/[^/]+/.test(c.req.path) ? 'GET' : '' },
   );
 }

@@ -1,4 +1,5 @@
 export * from './app.ts';
+export * from './audit-reads.ts';
 export * from './body.ts';
 export * from './capability.ts';
 export * from './case-trail.ts';

@@ -64,7 +64,7 @@ export const CODE_SYSTEMS = {
   organisationKind: `${CANONICAL_BASE}/CodeSystem/organisation-kind`,
   /**
    * What an AuditEvent records, one code system for every service: at the hub message-routed,
-   * pointer-registered, pointers-disclosed, content-retrieved, case-trail-disclosed; at a gateway each
+   * pointer-registered, pointers-disclosed, content-retrieved, case-trail-disclosed, audit-event-read; at a gateway each
    * state change (order-placed, study-recorded, report-issued, task-updated, message-received,
    * delivery-completed, alert-raised, alert-escalated…) and each disclosure (resource-read,
    * resources-searched, case-trail-disclosed). docs/security.md lists them all.

@@ -43,6 +43,8 @@ describe('open endpoints', () => {
       'PractitionerRole',
       'Practitioner',
       'DocumentReference',
+      // Read by id only, by the flow view and national auditors (audit-trail.test.ts in the gateway's tests).
+      'AuditEvent',
       'StructureDefinition',
     ]);
     expect(rest?.operation?.map((o) => o.name)).toEqual(['process-message', 'case-trail']);

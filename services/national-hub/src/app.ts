@@ -25,7 +25,7 @@ import type { AppDeps, AppEnv, HubContext } from './deps.ts';
 import { cachedDirectoryLookups, storeDirectoryLookups } from './domain/directory-lookups.ts';
 import { documentReferenceRoutes } from './routes/document-reference.ts';
 import { DIRECTORY_TYPES, directoryRoutes } from './routes/directory.ts';
-import { caseTrailRoutes } from './routes/flow.ts';
+import { auditEventRoutes, caseTrailRoutes } from './routes/flow.ts';
 import { HUB_PUBLISHED, metadataRoutes } from './routes/metadata.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 
@@ -123,6 +123,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('/fhir/*', requireAuth(verifier));
   // The audit trail is immutable: written by the hub only, beside what it records.
   app.on([...AUDIT_EVENT_WRITES], ['/fhir/AuditEvent', '/fhir/AuditEvent/*'], refuseAuditEventWrite);
+  app.route('/fhir/AuditEvent', auditEventRoutes(hub));
   app.route('/fhir', validateRoutes(SERVED_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(hub));
   app.route('/fhir/$case-trail', caseTrailRoutes(hub));

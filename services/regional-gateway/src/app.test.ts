@@ -58,6 +58,7 @@ describe('open endpoints', () => {
       'Endpoint',
       'Communication',
       'Flag',
+      'AuditEvent',
       'StructureDefinition',
       'ValueSet',
     ]);

@@ -17,7 +17,7 @@ import {
 import { FLOW_SCOPES } from '@imaging/messaging';
 import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './deps.ts';
-import { caseTrailRoutes } from './routes/flow.ts';
+import { auditEventRoutes, caseTrailRoutes } from './routes/flow.ts';
 import { LEARNING_REPORT_SCOPE, learningReportRoutes } from './routes/learning-report.ts';
 import { GATEWAY_PUBLISHED, GATEWAY_RESOURCES, metadataRoutes } from './routes/metadata.ts';
 import { DELIVER_SCOPE } from './routes/process-message.ts';
@@ -67,6 +67,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('/fhir/*', requireAuth(deps.verifier));
   // The audit trail is immutable: written by the gateway only, beside what it records.
   app.on([...AUDIT_EVENT_WRITES], ['/fhir/AuditEvent', '/fhir/AuditEvent/*'], refuseAuditEventWrite);
+  app.route('/fhir/AuditEvent', auditEventRoutes(deps));
   app.route('/fhir', validateRoutes(VALIDATED_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(deps));
   app.route('/fhir/$case-trail', caseTrailRoutes(deps));

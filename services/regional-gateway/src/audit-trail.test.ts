@@ -322,6 +322,41 @@ describe('a case’s trail at the hub', async () => {
     expect(bad.status).toBe(400);
   });
 
+  it('each entry’s fullUrl answers, at the hub and in the regions, to those who may read any trail', async () => {
+    const { body } = await trailAtHub('auditor');
+    const routed = (body.entry ?? []).find(
+      (e) => sourced({ entry: [e] } as Bundle)[0] === 'hub AuditEvent message-routed',
+    );
+    const delivered = (body.entry ?? []).find(
+      (e) => sourced({ entry: [e] } as Bundle)[0] === 'north AuditEvent delivery-completed',
+    );
+    expect(routed?.fullUrl?.startsWith(`${world.hub.publicUrl}/fhir/AuditEvent/`)).toBe(true);
+    for (const entry of [routed, delivered]) {
+      for (const reader of ['auditor', 'flow-view']) {
+        const res = await world.fetch(entry?.fullUrl as string, {
+          headers: { Authorization: `Bearer ${await world.tokenFor(reader)}` },
+        });
+        expect(res.status, `${reader} at ${entry?.fullUrl}`).toBe(200);
+        expect(await res.json()).toEqual(entry?.resource);
+      }
+    }
+    // The hub records who read its AuditEvent of the routing, and the patient that names.
+    const hubReads = (await searchAll<AuditEvent>(world.hub.store, 'AuditEvent')).filter(
+      (e) =>
+        subtypeOf(e) === 'audit-event-read' && whatOf(e)?.includes(`AuditEvent/${routed?.resource?.id}/_history/1`),
+    );
+    expect(hubReads.map((e) => e.agent.find((a) => a.requestor)?.altId).sort()).toEqual(['auditor', 'flow-view']);
+    expect(hubReads[0]?.entity?.some((e) => e.what?.identifier?.value === nhs.value)).toBe(true);
+    // The case's own GP reads the hub's AuditEvents in the case's trail, not one by one; the gateways neither.
+    for (const refused of ['gp-n81001', 'gateway-north']) {
+      const res = await world.fetch(routed?.fullUrl as string, {
+        headers: { Authorization: `Bearer ${await world.tokenFor(refused)}` },
+      });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as OperationOutcome).issue[0]?.code).toBe('forbidden');
+    }
+  });
+
   it('a region that cannot be read is said to be missing, not left out silently', async () => {
     world.setDown('midlands', true);
     try {

@@ -2,7 +2,7 @@ import { CASE_TRAIL_PARAM } from '@imaging/fhir-http';
 import type { Credential, ServiceName } from '../surface.ts';
 import type { AttackWorld } from '../world.ts';
 import type { AttackCase } from './case.ts';
-import { as, BAD_REQUEST, FORBIDDEN, get, NOT_FOUND, OK, post } from './case.ts';
+import { as, BAD_REQUEST, FORBIDDEN, get, HUB, NOT_FOUND, OK, post } from './case.ts';
 
 /**
  * The flow view's event feed (`GET /events`, scope `flow/events`, the national observer only) and a case's
@@ -38,7 +38,88 @@ const REGION_CLIENTS: readonly [string, ServiceName, string, (w: AttackWorld) =>
   ['clinician-rs1', 'south', "the south's case C's", (w) => w.seeded.south.C.correlation as string, OK],
 ];
 
+/**
+ * One AuditEvent by id (where every trail entry's fullUrl points): for those who may read any trail there,
+ * and for nobody else, not even the case's own organisation (which reads them in the trail). Refused from the
+ * token alone: a real AuditEvent and an unknown id get the same 403.
+ */
+const AUDIT_READERS_ONLY: readonly [string, 'north' | 'hub', Credential][] = [
+  ['gp-n81001, case A’s own practice,', 'north', as('gp-n81001')],
+  ['gp-n81002, another practice of the region,', 'north', as('gp-n81002')],
+  ['ris-rm1, of another region,', 'north', as('ris-rm1')],
+  ['gateway-midlands', 'north', as('gateway-midlands')],
+  ['the observer narrowed to flow/events', 'north', as('flow-view', 'flow/events')],
+  ['gp-n81001, case A’s own practice,', 'hub', as('gp-n81001')],
+  ['clinician-rs1', 'hub', as('clinician-rs1')],
+  ['gateway-north', 'hub', as('gateway-north')],
+];
+const AUDIT_PATHS = (id: string) => [
+  `/fhir/AuditEvent/${id}`,
+  `/fhir/AuditEvent/${id}/_history/1`,
+  `/fhir/AuditEvent/${id}/_history`,
+];
+
+const AUDIT_EVENT_CASES: readonly AttackCase[] = [
+  ...AUDIT_READERS_ONLY.flatMap(([who, service, credential]) => [
+    ...[0, 1, 2].map((i) =>
+      flow(
+        `${who} reads case A's AuditEvent at ${service} (${['read', 'vread', 'history'][i]})`,
+        service,
+        credential,
+        (w) => get(AUDIT_PATHS(w.seeded.audit[service])[i] as string),
+        FORBIDDEN,
+      ),
+    ),
+    flow(
+      `${who} reads an unknown AuditEvent at ${service}`,
+      service,
+      credential,
+      () => get('/fhir/AuditEvent/no-such-event'),
+      FORBIDDEN,
+    ),
+  ]),
+  ...(['north', 'hub'] as const).flatMap((service) => [
+    flow(
+      `the observer reads case A's AuditEvent at ${service}`,
+      service,
+      OBSERVER,
+      (w) => get(`/fhir/AuditEvent/${w.seeded.audit[service]}`),
+      OK,
+    ),
+    flow(
+      `the observer searches AuditEvents at ${service}`,
+      service,
+      OBSERVER,
+      () => get('/fhir/AuditEvent?_count=100'),
+      [405],
+    ),
+    flow(
+      `the observer reads version 2 of case A's AuditEvent at ${service}`,
+      service,
+      OBSERVER,
+      (w) => get(`/fhir/AuditEvent/${w.seeded.audit[service]}/_history/2`),
+      NOT_FOUND,
+    ),
+    flow(
+      `the observer reads case A's AuditEvent at ${service} with a malformed version`,
+      service,
+      OBSERVER,
+      (w) => get(`/fhir/AuditEvent/${w.seeded.audit[service]}/_history/..%2F1`),
+      [400, 404],
+    ),
+  ]),
+  // The hub reads every region's trails, so it audits there as a national auditor does.
+  flow(
+    "the hub's token reads case A's AuditEvent at north",
+    'north',
+    HUB,
+    (w) => get(`/fhir/AuditEvent/${w.seeded.audit.north}`),
+    OK,
+  ),
+];
+
 export const FLOW_CASES: readonly AttackCase[] = [
+  ...AUDIT_EVENT_CASES,
   ...REGION_CLIENTS.map(([client, service, whose, correlation, expected]) =>
     flow(
       `${client} asks ${service} for ${whose} trail`,

@@ -64,16 +64,32 @@ export function referenceTo(resource: WithId<Resource>): string {
 }
 
 /**
+ * A resource id from a URL, checked before any store is asked, so a malformed one is the same 400 on every
+ * store (HttpStore refuses it; SQLite would look it up).
+ */
+export function resourceIdParam(value: string): string {
+  if (!isFhirId(value)) throw new OutcomeError(badRequest('An id is 1 to 64 letters, digits, - or .', 'id'));
+  return value;
+}
+
+/**
+ * A version id from a URL (`_history/{vid}`), checked before any store is asked: a malformed one is a 400
+ * whoever asks and whatever is stored, so it tells nothing about the resource.
+ */
+export function versionIdParam(value: string): string {
+  if (!isFhirId(value)) throw new OutcomeError(badRequest('A version id is 1 to 64 letters, digits, - or .', 'vid'));
+  return value;
+}
+
+/**
  * One version from a resource's history (as the store lists it), or a 404 that says no more than that
- * this version is not one the caller may see.
+ * this version is not one the caller may see. `versionId` is checked first (versionIdParam).
  */
 export function versionFrom<T extends Resource>(
   versions: readonly WithId<T>[],
   type: string,
   versionId: string,
 ): WithId<T> {
-  if (!isFhirId(versionId))
-    throw new OutcomeError(badRequest('A version id is 1 to 64 letters, digits, - or .', 'vid'));
   const found = versions.find((v) => (v.meta?.versionId ?? '1') === versionId);
   if (found) return found;
   throw new OutcomeError(

@@ -144,6 +144,13 @@ describe('a case’s story, built from what every service holds about it', () =>
     );
     const routed = timeline.entries.find((e) => e.lane === 'gateway:north' && /Hub routes/.test(e.text));
     expect(routed?.resource).toMatchObject({ source: 'hub', type: 'AuditEvent' });
+    expect(routed?.resource?.url).toBe(`${view.topology.hubUrl}/fhir/AuditEvent/${routed?.resource?.id}/_history/1`);
+    // A delivery is an outbox Task, which the gateway serves to nobody by id: it is read in the case's trail.
+    const delivered = timeline.entries.find((e) => e.kind === 'delivery' && /^Delivered/.test(e.text));
+    expect(delivered?.resource).toMatchObject({ type: 'Task' });
+    expect(delivered?.resource?.url).toBe(
+      `${delivered?.resource?.source === 'north' ? regions.north.deps.region.fhirBaseUrl : regions.midlands.deps.region.fhirBaseUrl}/$case-trail?correlation-id=${encodeURIComponent(CASE)}`,
+    );
     expect(timeline.entries.every((e) => e.resource)).toBe(true);
   });
 

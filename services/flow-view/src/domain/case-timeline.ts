@@ -35,7 +35,7 @@ export interface ResourceRef {
   type: string;
   id: string;
   version: string;
-  /** Its versioned URL at the service that holds it. */
+  /** Where it can be read at the service that holds it (readableAt). */
   url: string;
 }
 
@@ -123,6 +123,7 @@ export function buildCaseTimeline(trails: CaseTrails, topology: FlowTopology): C
 
   const entries: TimelineEntry[] = [];
   const context: Context = {
+    correlationId: trails.correlationId,
     topology,
     requesterRegion,
     performerRegion,
@@ -132,7 +133,7 @@ export function buildCaseTimeline(trails: CaseTrails, topology: FlowTopology): C
   };
   for (const { region, resources } of trails.regions)
     if (resources) entries.push(...regionEntries(region, resources, context));
-  if (trails.hub) entries.push(...hubEntries(trails.hub, topology.hubUrl));
+  if (trails.hub) entries.push(...hubEntries(trails.hub, topology.hubUrl, trails.correlationId));
   entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 
   const lanes = lanesFor(entries, { requester, performer, requesterRegion, performerRegion }, topology);
@@ -166,6 +167,7 @@ export function buildCaseTimeline(trails: CaseTrails, topology: FlowTopology): C
 }
 
 interface Context {
+  correlationId: string;
   topology: FlowTopology;
   requesterRegion: string | undefined;
   performerRegion: string | undefined;
@@ -174,14 +176,26 @@ interface Context {
   eventOfRequest: ReadonlyMap<string, string>;
 }
 
-function refOf(source: string, base: string, resource: WithId<Resource>): ResourceRef {
-  const version = resource.meta?.versionId ?? '1';
+/** A gateway's outbox deliveries: in a case's trail, never served one by one (the gateway keeps its outbox). */
+const DELIVERY_CODES: ReadonlySet<string | undefined> = new Set(['deliver-message', 'register-pointer']);
+
+/**
+ * Where a version can be read at the service that holds it, with a token that may: its versioned URL, or for
+ * an outbox delivery, which no client reads by id, the case's trail there.
+ */
+export function readableAt(base: string, resource: WithId<Resource>, correlationId: string): string {
+  if (resource.resourceType === 'Task' && DELIVERY_CODES.has(taskCodeOf(resource)))
+    return `${base}/$case-trail?correlation-id=${encodeURIComponent(correlationId)}`;
+  return `${base}/${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId ?? '1'}`;
+}
+
+function refOf(source: string, base: string, resource: WithId<Resource>, correlationId: string): ResourceRef {
   return {
     source,
     type: resource.resourceType,
     id: resource.id,
-    version,
-    url: `${base}/${resource.resourceType}/${resource.id}/_history/${version}`,
+    version: resource.meta?.versionId ?? '1',
+    url: readableAt(base, resource, correlationId),
   };
 }
 
@@ -199,7 +213,7 @@ function regionEntries(region: RegionNode, resources: WithId<Resource>[], ctx: C
     previous.set(key, resource);
     const at = resource.meta?.lastUpdated ?? '';
     const add = (entry: Omit<TimelineEntry, 'at' | 'resource'>) =>
-      out.push({ ...entry, at, resource: refOf(region.id, region.fhirBase, resource) });
+      out.push({ ...entry, at, resource: refOf(region.id, region.fhirBase, resource, ctx.correlationId) });
     // Who did something the region's own client did, or the gateway when it came by message.
     const local = (
       lane: string | undefined,
@@ -293,7 +307,7 @@ function taskEntries(
 ): void {
   const gateway = laneOfGateway(region.id);
   const code = taskCodeOf(task);
-  if (code === 'deliver-message' || code === 'register-pointer') {
+  if (DELIVERY_CODES.has(code)) {
     deliveryEntry(task, before, region, ctx, add);
     return;
   }
@@ -396,7 +410,7 @@ function alertEntry(task: WithId<Task>, before: WithId<Task> | undefined, gatewa
   }
 }
 
-function hubEntries(resources: WithId<Resource>[], hubUrl: string): TimelineEntry[] {
+function hubEntries(resources: WithId<Resource>[], hubUrl: string, correlationId: string): TimelineEntry[] {
   const out: TimelineEntry[] = [];
   for (const audit of resources.filter((r): r is WithId<AuditEvent> => r.resourceType === 'AuditEvent')) {
     const subtype = audit.subtype?.find((c) => c.system === CODE_SYSTEMS.auditSubtype)?.code;
@@ -408,7 +422,7 @@ function hubEntries(resources: WithId<Resource>[], hubUrl: string): TimelineEntr
     const toRegion = regionIn('110152');
     const ok = audit.outcome === '0';
     const tone: Tone = ok ? 'ok' : audit.outcome === '4' ? 'bad' : 'warn';
-    const resource = refOf(HUB_NODE, `${hubUrl}/fhir`, audit);
+    const resource = refOf(HUB_NODE, `${hubUrl}/fhir`, audit, correlationId);
     const at = audit.recorded;
     if (subtype === 'message-routed') {
       const event = audit.entity?.flatMap((e) => e.detail ?? []).find((d) => d.type === 'event')?.valueString;

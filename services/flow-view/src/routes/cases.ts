@@ -5,7 +5,7 @@ import { FLOW_SCOPES } from '@imaging/messaging';
 import type { Resource } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import type { CaseTrails } from '../domain/case-timeline.ts';
-import { buildCaseTimeline } from '../domain/case-timeline.ts';
+import { buildCaseTimeline, readableAt } from '../domain/case-timeline.ts';
 import type { FlowTopology, TrailSource } from '../domain/ports.ts';
 import { HUB_NODE } from '../domain/ports.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
@@ -62,7 +62,7 @@ export function caseRoutes(deps: AppDeps): Hono<AppEnv> {
       c,
       resourcePage(
         correlationId,
-        { source, type, id, version, url: `${base}/${type}/${id}/_history/${version}` },
+        { source, type, id, version, url: readableAt(base, resource, correlationId) },
         resource,
         viewerInfo(c.var.viewer),
         new URL(c.req.url).pathname,

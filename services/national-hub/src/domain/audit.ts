@@ -7,7 +7,7 @@ import { regionReference } from './directory.ts';
 
 /**
  * The hub's audit trail. Every cross-region disclosure (a routed message, pointers shown, content
- * fetched, a case's trail read across regions) and every pointer registered writes one AuditEvent, success or failure, so who saw what of
+ * fetched, a case's trail read across regions, one of these AuditEvents read) and every pointer registered writes one AuditEvent, success or failure, so who saw what of
  * whom, from where, can be reconstructed. AuditEvents are only ever created, never updated.
  */
 
@@ -16,7 +16,8 @@ export type AuditSubtype =
   | 'pointer-registered'
   | 'pointers-disclosed'
   | 'content-retrieved'
-  | 'case-trail-disclosed';
+  | 'case-trail-disclosed'
+  | 'audit-event-read';
 
 const SUBTYPE_DISPLAY: Record<AuditSubtype, string> = {
   'message-routed': 'Message routed between regions',
@@ -24,6 +25,7 @@ const SUBTYPE_DISPLAY: Record<AuditSubtype, string> = {
   'pointers-disclosed': 'Locator pointers disclosed',
   'content-retrieved': 'Content retrieved from its source region',
   'case-trail-disclosed': "A case's trail across regions read",
+  'audit-event-read': 'An AuditEvent of the hub read by its id',
 };
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
@@ -171,6 +173,15 @@ function storableText(text: string | undefined): string | undefined {
  * outcome's text, which auditEvent makes storable; the event is then stored without being validated
  * again. The tests' stores validate it all the same, which proves auditEvent's output valid.
  */
+/** The NHS numbers an AuditEvent of the hub names: its entities in the patient role. */
+export function nhsNumbersNamedBy(event: AuditEvent): string[] {
+  return (event.entity ?? []).flatMap((e) =>
+    e.role?.system === OBJECT_ROLE && e.role.code === '1' && e.what?.identifier?.system === NHS_NUMBER_SYSTEM
+      ? [e.what.identifier.value as string]
+      : [],
+  );
+}
+
 export async function recordAudit(
   store: FhirStore,
   input: AuditInput,

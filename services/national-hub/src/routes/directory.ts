@@ -1,5 +1,5 @@
 import { requireScope } from '@imaging/auth';
-import { invalid, issue, OutcomeError, pagingOf, versionFrom } from '@imaging/fhir';
+import { invalid, issue, OutcomeError, pagingOf, versionFrom, versionIdParam } from '@imaging/fhir';
 import { checkHistoryParams, fhirResponse, historyBundle, searchsetBundle } from '@imaging/fhir-http';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
@@ -84,9 +84,10 @@ export function directoryRoutes(hub: HubContext, type: DirectoryType): Hono<AppE
 
   app.get('/:id', requireScope(type, 'read'), async (c) => fhirResponse(await store.read(type, c.req.param('id'))));
 
-  app.get('/:id/_history/:vid', requireScope(type, 'read'), async (c) =>
-    fhirResponse(versionFrom(await store.history(type, c.req.param('id')), type, c.req.param('vid'))),
-  );
+  app.get('/:id/_history/:vid', requireScope(type, 'read'), async (c) => {
+    const vid = versionIdParam(c.req.param('vid'));
+    return fhirResponse(versionFrom(await store.history(type, c.req.param('id')), type, vid));
+  });
 
   app.get('/:id/_history', requireScope(type, 'read'), async (c) => {
     const url = new URL(c.req.url);

@@ -7,6 +7,7 @@ import {
   searchsetBundle,
   writeResponse,
 } from '@imaging/fhir-http';
+import { versionIdParam } from '@imaging/fhir';
 import type { DocumentReference } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import type { HubContext, AppEnv, AppContext } from '../deps.ts';
@@ -58,7 +59,7 @@ export function documentReferenceRoutes(hub: HubContext): Hono<AppEnv> {
       callerOf(c.var.auth),
       c.req.param('id'),
       idsOf(c),
-      c.req.param('vid'),
+      versionIdParam(c.req.param('vid')),
     );
     return fhirResponse(version as DocumentReference);
   });

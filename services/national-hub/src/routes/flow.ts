@@ -1,15 +1,21 @@
 import { callerOf, hasCustomScope, hasScope } from '@imaging/auth';
 import type { AccessClaims } from '@imaging/auth';
 import { caseOrganisations, issue, SYSTEMS, systemClock } from '@imaging/fhir';
-import type { Caller } from '@imaging/fhir';
-import { caseTrailBundle, caseTrailCorrelationId, fhirResponse, mergeCaseTrails } from '@imaging/fhir-http';
+import type { Caller, WithId } from '@imaging/fhir';
+import {
+  auditEventReadRoutes,
+  caseTrailBundle,
+  caseTrailCorrelationId,
+  fhirResponse,
+  mergeCaseTrails,
+} from '@imaging/fhir-http';
 import { FLOW_SCOPES } from '@imaging/messaging';
-import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
-import { recordAudit } from '../domain/audit.ts';
+import { nhsNumbersNamedBy, recordAudit } from '../domain/audit.ts';
 import { nationalCaseTrail } from '../domain/case-trail.ts';
 import type { NationalCaseTrail } from '../domain/case-trail.ts';
-import type { AppEnv, HubContext } from '../deps.ts';
+import type { AppContext, AppEnv, HubContext } from '../deps.ts';
 
 /** How the hub's own entries are marked in a merged trail. */
 export const HUB_TRAIL_SOURCE = 'hub';
@@ -42,6 +48,48 @@ export function caseTrailRoutes(hub: HubContext): Hono<AppEnv> {
     return fhirResponse(mergeCaseTrails(parts, clock.now()));
   });
   return app;
+}
+
+/**
+ * `AuditEvent/{id}` (and its one version): what the hub recorded, where its trail entries' fullUrls point,
+ * for those who may read any case's trail. A case's own organisations read the hub's AuditEvents of their
+ * case in its trail.
+ */
+export function auditEventRoutes(hub: HubContext): Hono<AppEnv> {
+  return auditEventReadRoutes<AppEnv>({
+    store: hub.domain.store,
+    baseUrl: hub.baseUrl,
+    disclose: (c, events) => recordAuditEventRead(hub, c, events),
+    refusal: (c) =>
+      mayReadAnyCase(c.var.auth)
+        ? undefined
+        : `${callerOf(c.var.auth).clientId} may not read the hub's AuditEvents: it needs scope ${FLOW_SCOPES.case}, or system/AuditEvent.rs in no region; a case's own organisations read its AuditEvents in $case-trail`,
+  });
+}
+
+/**
+ * The hub's record that it gave out its own AuditEvents: who read them, and the patients they name. One that
+ * names no patient (a trail's reading) discloses nothing, as at a gateway.
+ */
+async function recordAuditEventRead(hub: HubContext, c: AppContext, events: readonly WithId<AuditEvent>[]) {
+  const nhsNumbers = [...new Set(events.flatMap(nhsNumbersNamedBy))];
+  if (nhsNumbers.length === 0) return;
+  const url = new URL(c.req.url);
+  await recordAudit(hub.domain.store, {
+    subtype: 'audit-event-read',
+    action: 'R',
+    from: { hub: true },
+    to: { caller: callerOf(c.var.auth) },
+    requestor: 'to',
+    nhsNumbers,
+    data: events.map((e) => ({ what: { reference: `AuditEvent/${e.id}/_history/${e.meta?.versionId ?? '1'}` } })),
+    requestId: c.var.requestId,
+    correlationId: c.var.correlationId,
+    query: `${url.pathname.replace(/^.*\/fhir\//, '')}${url.search}`,
+    outcome: { status: 200 },
+    recorded: (hub.deps.clock ?? systemClock).now(),
+    observer: hub.deps.publicUrl,
+  });
 }
 
 /** The flow view, and national auditors (the hub's trail reaches into every region). */

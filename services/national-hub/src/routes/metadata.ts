@@ -1,4 +1,5 @@
 import {
+  AUDIT_EVENT_CAPABILITY,
   CASE_TRAIL_OPERATION,
   capabilityStatement,
   fhirResponse,
@@ -91,6 +92,7 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
           'A registration is idempotent on its masterIdentifier (the source URL): registering the same pointer ' +
           'again answers 200 with the one held. If-None-Exist is not read.',
       },
+      AUDIT_EVENT_CAPABILITY,
       ...publishedCapability(HUB_PUBLISHED),
     ],
     operations: [

@@ -57,6 +57,13 @@ const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
 const SOURCE_TYPE = 'http://terminology.hl7.org/CodeSystem/security-source-type';
 
+/** The patients an AuditEvent of ours names (`Patient/id`): its entities in the patient role. */
+export function patientsNamedBy(event: AuditEvent): string[] {
+  return (event.entity ?? []).flatMap((e) =>
+    e.role?.system === OBJECT_ROLE && e.role.code === '1' && e.what?.reference ? [e.what.reference] : [],
+  );
+}
+
 export function auditEvent(region: RegionIdentity, record: AuditRecord): AuditEvent {
   const status = record.outcome?.status ?? 200;
   const observer: Reference<Device> = {

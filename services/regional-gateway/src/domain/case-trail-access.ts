@@ -21,18 +21,22 @@ export interface TrailReader {
 }
 
 /**
- * Whether this token may ask for trails here at all: an observer, an auditor (national or of this region), or
- * a client of this region acting for an organisation. It depends on the token only, never on the case, so
- * refusing the rest (403) tells them nothing about any case.
+ * Whether this token may read the whole trail of any case here (and so each AuditEvent by its id): an
+ * observer, or an auditor, national or of this region.
+ */
+export function mayReadAnyTrail(reader: TrailReader, region: RegionIdentity): boolean {
+  const { caller } = reader;
+  return reader.observer || (reader.auditor && (caller.region === region.regionId || caller.region === undefined));
+}
+
+/**
+ * Whether this token may ask for trails here at all: one that may read any, or a client of this region
+ * acting for an organisation. It depends on the token only, never on the case, so refusing the rest (403)
+ * tells them nothing about any case.
  */
 export function mayAskForTrails(reader: TrailReader, region: RegionIdentity): boolean {
   const { caller } = reader;
-  const inRegion = caller.region === region.regionId;
-  return (
-    reader.observer ||
-    (reader.auditor && (inRegion || caller.region === undefined)) ||
-    (inRegion && !!caller.organisation)
-  );
+  return mayReadAnyTrail(reader, region) || (caller.region === region.regionId && !!caller.organisation);
 }
 
 export async function readCaseTrail(
@@ -43,6 +47,6 @@ export async function readCaseTrail(
   const { caller } = reader;
   if (!mayAskForTrails(reader, deps.region)) return [];
   const trail = await caseTrail(deps.store, correlationId);
-  if (reader.observer || reader.auditor) return trail;
+  if (mayReadAnyTrail(reader, deps.region)) return trail;
   return caseOrganisations(trail).has(caller.organisation as string) ? trail : [];
 }

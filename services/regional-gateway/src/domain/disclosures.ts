@@ -1,6 +1,6 @@
 import type { AuditEvent, Reference, Resource } from '@medplum/fhirtypes';
 import type { Caller } from '@imaging/fhir';
-import { auditEvent } from './audit.ts';
+import { auditEvent, patientsNamedBy } from './audit.ts';
 import type { RegionIdentity } from './ports.ts';
 
 /**
@@ -34,7 +34,11 @@ export interface Disclosure {
 
 /** The AuditEvent of a disclosure, or undefined when nothing returned was about a patient. */
 export function disclosureAudit(region: RegionIdentity, disclosure: Disclosure): AuditEvent | undefined {
-  const shown = disclosure.resources.filter((r) => r.id && r.resourceType !== 'AuditEvent');
+  // A trail's AuditEvents are its own record, and its reading names the case; an AuditEvent read by its id is
+  // disclosed as any resource is.
+  const shown = disclosure.resources.filter(
+    (r) => r.id && (disclosure.kind !== 'case-trail' || r.resourceType !== 'AuditEvent'),
+  );
   const patients = [...new Set(shown.flatMap(patientOf))];
   if (patients.length === 0) return undefined;
   const latest = new Map<string, Resource>();
@@ -57,9 +61,10 @@ export function disclosureAudit(region: RegionIdentity, disclosure: Disclosure):
   });
 }
 
-/** The patient a resource is about (`Patient/id`), if any. */
+/** The patient a resource is about (`Patient/id`), if any; for an AuditEvent, the patients it names. */
 function patientOf(resource: Resource): string[] {
   if (resource.resourceType === 'Patient') return [`Patient/${resource.id}`];
+  if (resource.resourceType === 'AuditEvent') return patientsNamedBy(resource);
   const about = (resource as { subject?: Reference; for?: Reference }).subject ?? (resource as { for?: Reference }).for;
   return about?.reference?.startsWith('Patient/') ? [about.reference] : [];
 }

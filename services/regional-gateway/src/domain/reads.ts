@@ -1,14 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import {
-  badRequest,
-  forbidden,
-  isFhirId,
-  isOutcomeError,
-  issue,
-  OutcomeError,
-  outcomeOf,
-  subsetted,
-} from '@imaging/fhir';
+import { forbidden, isOutcomeError, issue, OutcomeError, outcomeOf, resourceIdParam, subsetted } from '@imaging/fhir';
 import type { Caller, ChainToResolve, CheckedSearch, SearchPage, SearchSubset, WithId } from '@imaging/fhir';
 import { accessFilter, hasAccess } from './labels.ts';
 import { deliveryKindOf } from './outbox.ts';
@@ -33,8 +24,7 @@ export async function readVisible<T extends Resource>(
   type: T['resourceType'],
   id: string,
 ): Promise<WithId<T>> {
-  // Checked here, so a malformed id is the same 400 on every store (HttpStore refuses it, SQLite would look).
-  if (!isFhirId(id)) throw new OutcomeError(badRequest('An id is 1 to 64 letters, digits, - or .', 'id'));
+  resourceIdParam(id);
   let resource: WithId<T>;
   try {
     resource = await deps.store.read<T>(type, id);

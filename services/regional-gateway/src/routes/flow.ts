@@ -1,11 +1,11 @@
-import { hasCustomScope, hasScope } from '@imaging/auth';
-import { callerOf } from '@imaging/auth';
-import { caseTrailBundle, caseTrailCorrelationId, fhirResponse } from '@imaging/fhir-http';
+import { auditEventReadRoutes, caseTrailBundle, caseTrailCorrelationId, fhirResponse } from '@imaging/fhir-http';
 import { forbidden, OutcomeError } from '@imaging/fhir';
 import { FLOW_SCOPES } from '@imaging/messaging';
 import { Hono } from 'hono';
+import { callerOf, hasCustomScope, hasScope } from '@imaging/auth';
+import type { AccessClaims } from '@imaging/auth';
 import type { TrailReader } from '../domain/case-trail-access.ts';
-import { mayAskForTrails, readCaseTrail } from '../domain/case-trail-access.ts';
+import { mayAskForTrails, mayReadAnyTrail, readCaseTrail } from '../domain/case-trail-access.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { recordDisclosure } from './disclosure.ts';
 
@@ -20,13 +20,8 @@ export function caseTrailRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/', async (c) => {
     const correlationId = caseTrailCorrelationId(new URL(c.req.url).searchParams);
-    const claims = c.var.auth;
-    const caller = callerOf(claims);
-    const reader: TrailReader = {
-      caller,
-      observer: hasCustomScope(claims, FLOW_SCOPES.case),
-      auditor: hasScope(claims, 'AuditEvent', 'read') && hasScope(claims, 'AuditEvent', 'search'),
-    };
+    const reader = trailReaderOf(c.var.auth);
+    const { caller } = reader;
     if (!mayAskForTrails(reader, deps.region)) {
       throw new OutcomeError(
         forbidden(
@@ -39,4 +34,30 @@ export function caseTrailRoutes(deps: AppDeps): Hono<AppEnv> {
     return fhirResponse(caseTrailBundle(versions, deps.region.fhirBaseUrl, deps.clock.now(), deps.region.regionId));
   });
   return app;
+}
+
+/**
+ * `AuditEvent/{id}` (and its one version): where every trail entry's fullUrl points, for those who may read
+ * any case's trail here. A case's own organisations read its AuditEvents in its trail.
+ */
+export function auditEventRoutes(deps: AppDeps): Hono<AppEnv> {
+  return auditEventReadRoutes<AppEnv>({
+    store: deps.store,
+    baseUrl: deps.region.fhirBaseUrl,
+    disclose: (c, events) => recordDisclosure(deps, c, callerOf(c.var.auth), 'read', events),
+    refusal: (c) => {
+      const reader = trailReaderOf(c.var.auth);
+      if (mayReadAnyTrail(reader, deps.region)) return undefined;
+      return `${reader.caller.clientId} may not read AuditEvents here: it needs scope ${FLOW_SCOPES.case} or system/AuditEvent.rs (national or of this region); a case's own organisations read its AuditEvents in $case-trail`;
+    },
+  });
+}
+
+/** What a token says about reading trails here: who it is, and whether it observes or audits. */
+export function trailReaderOf(claims: AccessClaims): TrailReader {
+  return {
+    caller: callerOf(claims),
+    observer: hasCustomScope(claims, FLOW_SCOPES.case),
+    auditor: hasScope(claims, 'AuditEvent', 'read') && hasScope(claims, 'AuditEvent', 'search'),
+  };
 }

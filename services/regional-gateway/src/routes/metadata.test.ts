@@ -69,6 +69,8 @@ describe('the CapabilityStatement', () => {
   it('declares the search rules: per type, their parameters with types, _sort, _summary, _elements, their _includes and _revincludes, and nothing else', () => {
     expect(statement.rest[0].resource?.map((r) => r.type)).toEqual([
       ...READABLE_TYPES,
+      // Read by id only, and never searched (audit-events.test.ts).
+      'AuditEvent',
       'StructureDefinition',
       'ValueSet',
     ]);

@@ -1,5 +1,6 @@
 import { smartEndpointsOf, smartSecurity } from '@imaging/auth';
 import {
+  AUDIT_EVENT_CAPABILITY,
   CASE_TRAIL_OPERATION,
   capabilityStatement,
   fhirResponse,
@@ -78,7 +79,7 @@ export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
     version: deps.version ?? '0.1.0',
     baseUrl: deps.region.fhirBaseUrl,
     security: smartSecurity(smartEndpointsOf(hubUrl)),
-    resources: [...GATEWAY_RESOURCES, ...publishedCapability(GATEWAY_PUBLISHED)],
+    resources: [...GATEWAY_RESOURCES, AUDIT_EVENT_CAPABILITY, ...publishedCapability(GATEWAY_PUBLISHED)],
     operations: [
       { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
       CASE_TRAIL_OPERATION,

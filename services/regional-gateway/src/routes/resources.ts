@@ -1,7 +1,14 @@
 import type { AccessClaims } from '@imaging/auth';
 import { assertScope, hasScope, requireScope } from '@imaging/auth';
 import type { Caller, SearchHandling, SearchPage, SearchSubset, WithId } from '@imaging/fhir';
-import { badRequest, checkPagingParams, OutcomeError, searchHandlingOf, versionFrom } from '@imaging/fhir';
+import {
+  badRequest,
+  checkPagingParams,
+  OutcomeError,
+  searchHandlingOf,
+  versionFrom,
+  versionIdParam,
+} from '@imaging/fhir';
 import { checkHistoryParams, fhirResponse, historyBundle, searchsetBundle } from '@imaging/fhir-http';
 import type { PageTokens } from '@imaging/fhir-http';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
@@ -72,9 +79,10 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
 
   // A version: where a write's Location points, and what a disclosure's AuditEvent names.
   app.get('/:id/_history/:vid', requireScope(type, 'read'), async (c) => {
+    const vid = versionIdParam(c.req.param('vid'));
     const caller = callerFrom(c, deps);
     const versions = await visibleVersions(deps, caller, type, c.req.param('id'));
-    const version = versionFrom(versions, type, c.req.param('vid'));
+    const version = versionFrom(versions, type, vid);
     recordDisclosure(deps, c, caller, 'read', [version]);
     return fhirResponse(version);
   });

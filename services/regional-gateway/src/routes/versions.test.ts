@@ -228,5 +228,10 @@ describe('vread and history on HAPI', () => {
     const other = { Authorization: `Bearer ${await gateway.token(OTHER_GP)}` };
     expect((await gateway.app.request('/fhir/Patient/p1/_history', { headers: other })).status).toBe(404);
     expect(seen).not.toContain('/fhir/north/Patient/p1/_history');
+    // A malformed version id is refused from the URL alone, whoever asks: HAPI is asked nothing.
+    seen.length = 0;
+    for (const who of [headers, other])
+      expect((await gateway.app.request('/fhir/Patient/p1/_history/a%20b', { headers: who })).status).toBe(400);
+    expect(seen).toEqual([]);
   });
 });

@@ -1,0 +1,172 @@
+import type { AccessTokenContent } from '@imaging/auth';
+import { HttpStore, searchAll } from '@imaging/fhir';
+import type { AuditEvent, Bundle, CapabilityStatement, OperationOutcome } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { GP_TOKEN, HUB_TOKEN, OBSERVER_TOKEN, RIS_TOKEN, testGateway } from '../testing/app.ts';
+import { reportedCase } from '../testing/pathway.ts';
+import { testRegions } from '../testing/regions.ts';
+
+/**
+ * One AuditEvent by its id: what every case trail entry's fullUrl and the flow view's "read it yourself"
+ * name. Read by those who may read any case's trail here; refused to everyone else from the token alone.
+ */
+
+const AUDITOR: AccessTokenContent = { sub: 'auditor', client_kind: 'observer', scope: ['system/AuditEvent.rs'] };
+
+async function northGateway() {
+  const { regions } = await reportedCase();
+  const gateway = await testGateway(regions.north);
+  const call = async (path: string, as: AccessTokenContent, init: RequestInit = {}) =>
+    gateway.app.request(path, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${await gateway.token(as)}` },
+    });
+  const [order] = (await searchAll<AuditEvent>(regions.north.store, 'AuditEvent')).filter(
+    (e) => e.subtype?.[0]?.code === 'order-placed',
+  );
+  if (!order?.id) throw new Error('the case placed no order');
+  return { call, order: order as AuditEvent & { id: string }, deps: regions.north, disclosures: gateway.disclosures };
+}
+
+const outcomeOf = async (res: Response) => {
+  const body = (await res.json()) as OperationOutcome;
+  expect(body.resourceType).toBe('OperationOutcome');
+  return body;
+};
+
+describe('AuditEvent reads at a gateway', () => {
+  it('serves the AuditEvent a case trail names, at the fullUrl the trail gives, to the flow view and auditors', async () => {
+    const { call, order } = await northGateway();
+    const trail = (await (await call('/fhir/$case-trail?correlation-id=case-1', OBSERVER_TOKEN)).json()) as Bundle;
+    const entry = trail.entry?.find((e) => e.resource?.id === order.id);
+    expect(entry?.fullUrl).toMatch(new RegExp(`/fhir/AuditEvent/${order.id}/_history/1$`));
+    const path = new URL(entry?.fullUrl as string).pathname;
+    const hub = { ...HUB_TOKEN, scope: [...HUB_TOKEN.scope, 'system/AuditEvent.rs'] };
+    for (const reader of [OBSERVER_TOKEN, AUDITOR, { ...AUDITOR, region: 'north' }, hub]) {
+      for (const at of [path, `/fhir/AuditEvent/${order.id}`]) {
+        const res = await call(at, reader);
+        expect(res.status, `${reader.sub} at ${at}`).toBe(200);
+        expect(await res.json()).toEqual(order);
+      }
+      const history = (await (await call(`/fhir/AuditEvent/${order.id}/_history`, reader)).json()) as Bundle;
+      expect(history).toMatchObject({ type: 'history', total: 1 });
+      expect(history.entry?.[0]?.resource).toEqual(order);
+    }
+  });
+
+  it('records each read as a disclosure: who read which AuditEvent, and the patient it names', async () => {
+    const { call, order, deps, disclosures } = await northGateway();
+    expect((await call(`/fhir/AuditEvent/${order.id}/_history/1`, AUDITOR)).status).toBe(200);
+    await disclosures.flush();
+    const reads = (await searchAll<AuditEvent>(deps.store, 'AuditEvent')).filter(
+      (e) => e.subtype?.[0]?.code === 'resource-read',
+    );
+    expect(reads).toHaveLength(1);
+    const named = reads[0]?.entity?.flatMap((e) => (e.what?.reference ? [e.what.reference] : []));
+    const patient = order.entity?.find((e) => e.what?.reference?.startsWith('Patient/'))?.what?.reference;
+    expect(patient).toBeDefined();
+    expect(named).toEqual([patient, `AuditEvent/${order.id}/_history/1`]);
+    expect(reads[0]?.agent[0]?.altId).toBe('auditor');
+  });
+
+  // From the token alone, before anything is read: a real AuditEvent and an unknown id get the same 403.
+  it.each<[string, AccessTokenContent]>([
+    ["the case's own organisation (it reads them in the case's trail)", GP_TOKEN],
+    ['a client of another region', RIS_TOKEN],
+    ['an auditor of another region', { ...AUDITOR, region: 'midlands' }],
+    ['an auditor that may read but not search', { ...AUDITOR, scope: ['system/AuditEvent.r'] }],
+  ])('refuses %s with a 403 that says nothing about the AuditEvent', async (_, claims) => {
+    const { call, order } = await northGateway();
+    const answers = [];
+    for (const path of [
+      `/fhir/AuditEvent/${order.id}`,
+      `/fhir/AuditEvent/${order.id}/_history/1`,
+      `/fhir/AuditEvent/${order.id}/_history`,
+      '/fhir/AuditEvent/no-such-event',
+      '/fhir/AuditEvent/no-such-event/_history/1',
+    ]) {
+      const res = await call(path, claims);
+      expect(res.status, path).toBe(403);
+      answers.push(await res.text());
+    }
+    expect(new Set(answers).size).toBe(1);
+    expect(answers[0]).toMatch(/\$case-trail/);
+  });
+
+  it.each([
+    ['an unknown id', '/fhir/AuditEvent/no-such-event', 404, undefined],
+    ['a version that does not exist', (id: string) => `/fhir/AuditEvent/${id}/_history/2`, 404, undefined],
+    ['a malformed version id', (id: string) => `/fhir/AuditEvent/${id}/_history/a%20b`, 400, ['vid']],
+    ['a malformed id', '/fhir/AuditEvent/a%20b', 400, ['id']],
+    ['history with _since', (id: string) => `/fhir/AuditEvent/${id}/_history?_since=2026-01-01`, 400, ['_since']],
+  ])('answers %s with an OperationOutcome', async (_, path, status, expressions) => {
+    const { call, order } = await northGateway();
+    const res = await call(typeof path === 'string' ? path : path(order.id), AUDITOR);
+    expect(res.status).toBe(status);
+    const outcome = await outcomeOf(res);
+    if (expressions) expect(outcome.issue.flatMap((i) => i.expression ?? [])).toEqual(expressions);
+  });
+
+  it('searches none (405, saying where a case’s AuditEvents are) and still lets nobody write one', async () => {
+    const { call, order, deps } = await northGateway();
+    const before = await searchAll<AuditEvent>(deps.store, 'AuditEvent');
+    const search = await call('/fhir/AuditEvent?entity=x', AUDITOR);
+    expect(search.status).toBe(405);
+    expect(search.headers.get('Allow')).toBe('');
+    expect(JSON.stringify(await outcomeOf(search))).toMatch(/\$case-trail/);
+    const put = await call(`/fhir/AuditEvent/${order.id}`, AUDITOR, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/fhir+json' },
+      body: JSON.stringify({ ...order, outcome: '8' }),
+    });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('Allow')).toBe('GET');
+    expect(await searchAll<AuditEvent>(deps.store, 'AuditEvent')).toEqual(before);
+  });
+
+  it('declares the reads in the CapabilityStatement', async () => {
+    const { call } = await northGateway();
+    const statement = (await (await call('/fhir/metadata', AUDITOR)).json()) as CapabilityStatement;
+    const audit = statement.rest?.[0]?.resource?.find((r) => r.type === 'AuditEvent');
+    expect(audit?.interaction?.map((i) => i.code)).toEqual(['read', 'vread', 'history-instance']);
+    expect(audit?.readHistory).toBe(true);
+    expect(audit?.searchParam ?? []).toEqual([]);
+  });
+});
+
+describe('AuditEvent reads on HAPI', () => {
+  it('reads from HAPI for an auditor, and asks HAPI nothing for a refused token or a malformed version', async () => {
+    const event: AuditEvent = {
+      resourceType: 'AuditEvent',
+      id: 'a1',
+      meta: { versionId: '1' },
+      type: { code: 'rest' },
+      recorded: '2026-12-02T10:00:00Z',
+      agent: [{ requestor: true }],
+      source: { observer: { display: 'north' } },
+    };
+    const seen: string[] = [];
+    const fetch = (async (input: string | URL | Request) => {
+      const url = new URL(String(input));
+      seen.push(url.pathname);
+      const body = url.pathname.endsWith('/_history')
+        ? { resourceType: 'Bundle', type: 'history', entry: [{ resource: event }] }
+        : event;
+      return new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/fhir+json' } });
+    }) as typeof globalThis.fetch;
+    const deps = testRegions().open('north', new HttpStore({ baseUrl: 'http://hapi.internal:8080/fhir/north', fetch }));
+    const gateway = await testGateway(deps);
+    const as = async (claims: AccessTokenContent) => ({ Authorization: `Bearer ${await gateway.token(claims)}` });
+
+    const read = await gateway.app.request('/fhir/AuditEvent/a1/_history/1', { headers: await as(AUDITOR) });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual(event);
+    expect(seen).toEqual(['/fhir/north/AuditEvent/a1/_history']);
+
+    seen.length = 0;
+    expect((await gateway.app.request('/fhir/AuditEvent/a1', { headers: await as(GP_TOKEN) })).status).toBe(403);
+    const malformed = await gateway.app.request('/fhir/AuditEvent/a1/_history/a%20b', { headers: await as(AUDITOR) });
+    expect(malformed.status).toBe(400);
+    expect(seen).toEqual([]);
+  });
+});
