@@ -3,6 +3,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { createFhirApp } from './app.ts';
 import { ifMatchVersion, readResource } from './body.ts';
+import { unsupportedInteraction } from './errors.ts';
 import { memoryLogger } from '@imaging/fhir';
 import type { RequestVars } from './request-context.ts';
 import { fhirResponse } from './responses.ts';
@@ -85,6 +86,25 @@ describe('createFhirApp', () => {
     const res = await testApp().app.request('/fhir/Nope');
     expect(res.status).toBe(404);
     expect((await outcome(res)).issue[0]?.code).toBe('not-found');
+  });
+
+  it('says a batch or transaction posted to the base is not taken, and names an unknown base operation', async () => {
+    const { app } = testApp();
+    app.all('/fhir/:type', unsupportedInteraction([{ type: 'Patient', interactions: ['read', 'create'] }]));
+    const bundle = JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [] });
+    for (const path of ['/fhir', '/fhir/']) {
+      const res = await app.request(path, { method: 'POST', body: bundle });
+      expect(res.status).toBe(404);
+      expect((await outcome(res)).issue[0]).toMatchObject({
+        code: 'not-supported',
+        details: { text: expect.stringMatching(/^Batch and transaction Bundles are not taken here/) },
+      });
+    }
+    const graphql = await app.request('/fhir/$graphql', { method: 'POST', body: '{}' });
+    expect(graphql.status).toBe(404);
+    expect((await outcome(graphql)).issue[0]?.details?.text).toMatch(/no operation \$graphql at its base/);
+    const type = await app.request('/fhir/Observation');
+    expect((await outcome(type)).issue[0]?.details?.text).toBe('This server does not serve Observation resources');
   });
 
   it('parses If-Match and rejects a malformed one', async () => {

@@ -11,6 +11,7 @@ import {
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '@imaging/fhir';
+import type { CapabilityResource } from './capability.ts';
 import { fhirResponse } from './responses.ts';
 
 /**
@@ -74,29 +75,48 @@ function fromHttpException(err: HTTPException): OutcomeError {
   return new OutcomeError(outcomeOf('http', [issue({ text, code: 'processing' })]), err.status);
 }
 
-export const fhirNotFound: NotFoundHandler = (c) =>
-  fhirResponse(
-    outcomeOf('not-found', [issue({ text: `Nothing is served at ${c.req.method} ${c.req.path}`, code: 'not-found' })]),
-    404,
-  );
+export const fhirNotFound: NotFoundHandler = (c) => {
+  // A batch or transaction Bundle posted to the FHIR base (what many clients send): say so, not just "nothing".
+  const atBase = c.req.method === 'POST' && /^\/fhir\/?$/.test(c.req.path);
+  const text = atBase
+    ? 'Batch and transaction Bundles are not taken here: send each request on its own (see /fhir/metadata)'
+    : `Nothing is served at ${c.req.method} ${c.req.path}`;
+  return fhirResponse(outcomeOf('not-found', [issue({ text, code: atBase ? 'not-supported' : 'not-found' })]), 404);
+};
+
+/** The HTTP methods of each declared interaction, at the type's URL and at one resource's. */
+const TYPE_METHODS: Partial<Record<CapabilityResource['interactions'][number], string>> = {
+  'search-type': 'GET',
+  create: 'POST',
+};
+const INSTANCE_METHODS: Partial<Record<CapabilityResource['interactions'][number], string>> = {
+  read: 'GET',
+  update: 'PUT',
+  delete: 'DELETE',
+};
 
 /**
  * For `/fhir/:type` and `/fhir/:type/:id` after the real routes: a method this server does not offer on
- * a type it serves is a 405; a type it does not serve at all is a 404.
+ * a type it serves is a 405 whose `Allow` lists what the type's declared interactions offer there (as the
+ * CapabilityStatement says); a type it does not serve at all is a 404.
  */
-export function unsupportedInteraction(servedTypes: readonly string[]): (c: Context) => Response {
+export function unsupportedInteraction(
+  served: readonly Pick<CapabilityResource, 'type' | 'interactions'>[],
+): (c: Context) => Response {
   return (c) => {
     const type = c.req.param('type') ?? '';
-    if (!servedTypes.includes(type)) {
-      return fhirResponse(
-        outcomeOf('not-found', [
-          issue({ text: `This server does not serve ${type} resources`, code: 'not-supported' }),
-        ]),
-        404,
-      );
+    const declared = served.find((r) => r.type === type);
+    if (!declared) {
+      // `/fhir/$graphql`, `/fhir/$export`: an operation at the base, not a type.
+      const text = type.startsWith('$')
+        ? `This server has no operation ${type} at its base (see /fhir/metadata)`
+        : `This server does not serve ${type} resources`;
+      return fhirResponse(outcomeOf('not-found', [issue({ text, code: 'not-supported' })]), 404);
     }
+    const methods = c.req.param('id') === undefined ? TYPE_METHODS : INSTANCE_METHODS;
+    const allow = [...new Set(declared.interactions.flatMap((i) => methods[i] ?? []))];
     return fhirResponse(methodNotAllowed(`${c.req.method} is not supported on ${c.req.path}`), 405, {
-      Allow: 'GET, POST, PUT',
+      Allow: allow.join(', '),
     });
   };
 }

@@ -284,5 +284,13 @@ describe('directory', () => {
       headers: { Authorization: `Bearer ${token}` },
     });
     expect(post.status).toBe(405);
+    // What the directory does allow there, as the CapabilityStatement declares it.
+    expect(post.headers.get('Allow')).toBe('GET');
+    const put = await hub.app.request('/fhir/DocumentReference/x', {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('Allow')).toBe('GET');
   });
 });

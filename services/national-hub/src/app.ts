@@ -26,7 +26,7 @@ import { cachedDirectoryLookups, storeDirectoryLookups } from './domain/director
 import { documentReferenceRoutes } from './routes/document-reference.ts';
 import { DIRECTORY_TYPES, directoryRoutes } from './routes/directory.ts';
 import { auditEventRoutes, caseTrailRoutes } from './routes/flow.ts';
-import { HUB_PUBLISHED, metadataRoutes } from './routes/metadata.ts';
+import { HUB_PUBLISHED, HUB_RESOURCES, metadataRoutes } from './routes/metadata.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 
 /**
@@ -129,7 +129,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/fhir/$case-trail', caseTrailRoutes(hub));
   for (const type of DIRECTORY_TYPES) app.route(`/fhir/${type}`, directoryRoutes(hub, type));
   app.route('/fhir/DocumentReference', documentReferenceRoutes(hub));
-  const unsupported = unsupportedInteraction(SERVED_TYPES);
+  const unsupported = unsupportedInteraction(HUB_RESOURCES);
   app.all('/fhir/:type', unsupported);
   app.all('/fhir/:type/:id', unsupported);
   return app;

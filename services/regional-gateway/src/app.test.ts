@@ -333,6 +333,21 @@ describe('writing: bad input gets an OperationOutcome and writes nothing', () =>
     expect((await call('/fhir/Observation')).status).toBe(404);
   });
 
+  // RFC 9110: a 405 lists what the resource does allow, here what the CapabilityStatement declares.
+  it.each([
+    ['DELETE', '/fhir/Task/abc', 'GET, PUT'],
+    ['POST', '/fhir/Task', 'GET'],
+    ['PATCH', '/fhir/Communication/abc', 'GET'],
+    ['PUT', '/fhir/Patient', 'GET, POST'],
+    ['DELETE', '/fhir/ServiceRequest/abc', 'GET, PUT'],
+  ])('%s %s is a 405 that allows %s', async (method, path, allow) => {
+    const { call } = await north();
+    const res = await call(path, { method, ...json({ resourceType: 'Basic' }) });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('Allow')).toBe(allow);
+    expect((await outcome(res)).issue[0]?.code).toBe('not-supported');
+  });
+
   it('answers a Task update without If-Match with 428', async () => {
     const { call } = await north();
     const res = await call('/fhir/Task/abc', {

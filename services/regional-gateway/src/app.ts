@@ -75,7 +75,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/fhir', writeRoutes(deps));
   app.route('/fhir/Task', alertOperationRoutes(deps));
   for (const type of READABLE_TYPES) app.route(`/fhir/${type}`, readRoutes(deps, type));
-  const unsupported = unsupportedInteraction(READABLE_TYPES);
+  const unsupported = unsupportedInteraction(GATEWAY_RESOURCES);
   app.all('/fhir/:type', unsupported);
   app.all('/fhir/:type/:id', unsupported);
   return app;

@@ -7,7 +7,7 @@ import {
   VALIDATE_CAPABILITY,
   VERSION_READS,
 } from '@imaging/fhir-http';
-import type { PublishedResources } from '@imaging/fhir-http';
+import type { CapabilityResource, PublishedResources } from '@imaging/fhir-http';
 import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions } from '@imaging/fhir';
 import { smartEndpointsOf, smartSecurity } from '@imaging/auth';
 import { Hono } from 'hono';
@@ -21,6 +21,71 @@ export const HUB_PUBLISHED: PublishedResources = {
   valueSets: [],
 };
 
+/** What the hub answers per type: its directory and the locator's pointers. */
+export const HUB_RESOURCES: CapabilityResource[] = [
+  {
+    type: 'Organization',
+    supportedProfiles: [PROFILE_URLS.Organization],
+    interactions: ['read', 'search-type', ...VERSION_READS],
+    searchParams: [
+      { name: 'identifier', type: 'token' },
+      { name: 'name', type: 'string' },
+      { name: 'partof', type: 'reference' },
+      { name: 'endpoint', type: 'reference' },
+      { name: 'type', type: 'token' },
+    ],
+    operations: [VALIDATE_CAPABILITY],
+  },
+  {
+    type: 'Endpoint',
+    supportedProfiles: [PROFILE_URLS.Endpoint],
+    interactions: ['read', 'search-type', ...VERSION_READS],
+    searchParams: [
+      { name: 'identifier', type: 'token' },
+      { name: 'status', type: 'token' },
+      { name: 'organization', type: 'reference' },
+      { name: 'connection-type', type: 'token' },
+    ],
+    operations: [VALIDATE_CAPABILITY],
+  },
+  {
+    type: 'PractitionerRole',
+    interactions: ['read', 'search-type', ...VERSION_READS],
+    searchParams: [
+      { name: 'identifier', type: 'token' },
+      { name: 'organization', type: 'reference' },
+      { name: 'practitioner', type: 'reference' },
+      { name: 'role', type: 'token' },
+      { name: 'active', type: 'token' },
+    ],
+  },
+  {
+    type: 'Practitioner',
+    interactions: ['read', 'search-type', ...VERSION_READS],
+    searchParams: [
+      { name: 'identifier', type: 'token' },
+      { name: 'name', type: 'string' },
+      { name: 'active', type: 'token' },
+    ],
+  },
+  {
+    type: 'DocumentReference',
+    interactions: ['create', 'read', 'search-type', ...VERSION_READS],
+    searchParams: [
+      { name: 'subject', type: 'reference' },
+      { name: 'patient', type: 'reference' },
+      { name: 'type', type: 'token' },
+    ],
+    operations: [
+      VALIDATE_CAPABILITY,
+      { name: 'retrieve', definition: `${CANONICAL_BASE}/OperationDefinition/DocumentReference-retrieve` },
+    ],
+    documentation:
+      'A registration is idempotent on its masterIdentifier (the source URL): registering the same pointer ' +
+      'again answers 200 with the one held. If-None-Exist is not read.',
+  },
+];
+
 /** `GET /fhir/metadata`: open, like the JWKS and health. */
 export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -30,71 +95,7 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
     version: hub.deps.version ?? '0.1.0',
     baseUrl: hub.baseUrl,
     security: smartSecurity(smartEndpointsOf(hub.deps.publicUrl)),
-    resources: [
-      {
-        type: 'Organization',
-        supportedProfiles: [PROFILE_URLS.Organization],
-        interactions: ['read', 'search-type', ...VERSION_READS],
-        searchParams: [
-          { name: 'identifier', type: 'token' },
-          { name: 'name', type: 'string' },
-          { name: 'partof', type: 'reference' },
-          { name: 'endpoint', type: 'reference' },
-          { name: 'type', type: 'token' },
-        ],
-        operations: [VALIDATE_CAPABILITY],
-      },
-      {
-        type: 'Endpoint',
-        supportedProfiles: [PROFILE_URLS.Endpoint],
-        interactions: ['read', 'search-type', ...VERSION_READS],
-        searchParams: [
-          { name: 'identifier', type: 'token' },
-          { name: 'status', type: 'token' },
-          { name: 'organization', type: 'reference' },
-          { name: 'connection-type', type: 'token' },
-        ],
-        operations: [VALIDATE_CAPABILITY],
-      },
-      {
-        type: 'PractitionerRole',
-        interactions: ['read', 'search-type', ...VERSION_READS],
-        searchParams: [
-          { name: 'identifier', type: 'token' },
-          { name: 'organization', type: 'reference' },
-          { name: 'practitioner', type: 'reference' },
-          { name: 'role', type: 'token' },
-          { name: 'active', type: 'token' },
-        ],
-      },
-      {
-        type: 'Practitioner',
-        interactions: ['read', 'search-type', ...VERSION_READS],
-        searchParams: [
-          { name: 'identifier', type: 'token' },
-          { name: 'name', type: 'string' },
-          { name: 'active', type: 'token' },
-        ],
-      },
-      {
-        type: 'DocumentReference',
-        interactions: ['create', 'read', 'search-type', ...VERSION_READS],
-        searchParams: [
-          { name: 'subject', type: 'reference' },
-          { name: 'patient', type: 'reference' },
-          { name: 'type', type: 'token' },
-        ],
-        operations: [
-          VALIDATE_CAPABILITY,
-          { name: 'retrieve', definition: `${CANONICAL_BASE}/OperationDefinition/DocumentReference-retrieve` },
-        ],
-        documentation:
-          'A registration is idempotent on its masterIdentifier (the source URL): registering the same pointer ' +
-          'again answers 200 with the one held. If-None-Exist is not read.',
-      },
-      AUDIT_EVENT_CAPABILITY,
-      ...publishedCapability(HUB_PUBLISHED),
-    ],
+    resources: [...HUB_RESOURCES, AUDIT_EVENT_CAPABILITY, ...publishedCapability(HUB_PUBLISHED)],
     operations: [
       { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
       CASE_TRAIL_OPERATION,
