@@ -286,6 +286,16 @@ describe('SqliteStore query plans', () => {
     expect(candidates.flatMap((c) => c.plan).filter((step) => step.includes('idx_date'))).toHaveLength(1);
   });
 
+  it("an _include reads the page's own index rows, one seek per match, never its parameter's whole list", () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const { includes } = store.explainSearch('Task', 'status=requested&_include=Task:focus&_include=Task:patient');
+    expect(includes).toHaveLength(2);
+    for (const plan of includes) {
+      expect(plan).toContain('SEARCH idx_reference USING COVERING INDEX idx_reference_resource (pk=? AND param=?)');
+      expect(plan.filter((step) => /^SCAN|idx_reference_target/.test(step))).toEqual([]);
+    }
+  });
+
   it('an _id search is an exact lookup on (type, id) and drives when it reads least', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     for (let i = 0; i < 5; i++) await store.create(task());

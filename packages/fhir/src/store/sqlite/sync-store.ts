@@ -57,6 +57,8 @@ export interface SearchExplanation {
   order?: string[];
   /** The plan for reading the page's resources. */
   page: string[];
+  /** For each `_include`: the plan for finding what the page's matches point at. */
+  includes: string[][];
 }
 
 /** A search's matches in order: all of them when `complete`, and which candidate found them. */
@@ -166,7 +168,7 @@ export class SyncStore {
           ? this.ordered(q.sort.orderBy, found.pks, q.count, q.offset)
           : found.pks.slice(q.offset, pageEnd);
       const resources = this.contents<T>(pks);
-      const included = this.included(type, pks, q.includes);
+      const included = this.included(pks, q.includes);
       const page: SearchPage<WithId<T>> = {
         resources,
         included: [...included, ...this.revincluded(type, resources, [...resources, ...included], q.revincludes)],
@@ -265,6 +267,7 @@ export class SyncStore {
       rowsRead,
       ...(sort ? { order: explain(orderSql(sort), ['[]', ...sort.args, 0, 0]) } : {}),
       page: explain(CONTENT_SQL, ['[]']),
+      includes: q.includes.map((include) => explain(includeTargetsSql(2), [1, 2, include.param])),
     };
   }
 
@@ -362,14 +365,12 @@ export class SyncStore {
       .map((row) => row.pk as number);
   }
 
-  private included(type: string, pks: number[], includes: { param: string; targetType?: string }[]): Resource[] {
+  private included(pks: number[], includes: { param: string; targetType?: string }[]): Resource[] {
     if (includes.length === 0 || pks.length === 0) return [];
     const seen = new Set<string>();
     const out: Resource[] = [];
     for (const include of includes) {
-      const targets = this.stmt(
-        `SELECT DISTINCT target FROM idx_reference WHERE type = ? AND param = ? AND pk IN (${pks.map(() => '?').join(',')})`,
-      ).all(type, include.param, ...pks);
+      const targets = this.stmt(includeTargetsSql(pks.length)).all(...pks, include.param);
       for (const { target } of targets) {
         const [targetType, targetId] = String(target).split('/');
         if (
@@ -543,6 +544,15 @@ function orderSql(orderBy: Sql): string {
 
 /** A page's resources by pk, the pks passed as one JSON array. */
 const CONTENT_SQL = 'SELECT pk, content FROM resource WHERE pk IN (SELECT value FROM json_each(?))';
+
+/**
+ * What a page's matches point at through one `_include` parameter. Driven by the page's pks
+ * (idx_reference_resource): the type and param as a prefix would read every row of the param, a list that
+ * grows with the store. The pks are all of the searched type, so the type needs no test.
+ */
+function includeTargetsSql(pkCount: number): string {
+  return `SELECT DISTINCT target FROM idx_reference WHERE pk IN (${Array(pkCount).fill('?').join(',')}) AND param = ?`;
+}
 
 function checkType(type: string): void {
   if (!globalSchema.types[type] || !/^[A-Z][A-Za-z]+$/.test(type) || type === 'Resource' || type === 'DomainResource') {
