@@ -47,3 +47,8 @@ export function isTraceId(value: string | undefined): value is string {
 function validId(value: string | undefined): string | undefined {
   return value && ID_RE.test(value) ? value : undefined;
 }
+
+/** What a request asked, relative to the FHIR base (`Patient?identifier=…`, `AuditEvent/a1/_history/1`): an audit's query. */
+export function askedQuery(url: URL): string {
+  return `${url.pathname.replace(/^.*\/fhir\//, '')}${url.search}`;
+}

@@ -31,6 +31,8 @@ const SUBTYPE_DISPLAY: Record<AuditSubtype, string> = {
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
+/** The role of an entity that is the patient: written by auditEvent, read back when an AuditEvent is disclosed. */
+const PATIENT_ROLE = { system: OBJECT_ROLE, code: '1', display: 'Patient' };
 const SOURCE_TYPE = 'http://terminology.hl7.org/CodeSystem/security-source-type';
 
 /** A party to a disclosure: a calling client, a region known by its id, the locator, or the hub as a whole. */
@@ -74,7 +76,7 @@ export function auditEvent(input: AuditInput): AuditEvent {
       (nhs): AuditEventEntity => ({
         what: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: nhs } },
         type: { system: ENTITY_TYPE, code: '1', display: 'Person' },
-        role: { system: OBJECT_ROLE, code: '1', display: 'Patient' },
+        role: PATIENT_ROLE,
       }),
     ),
     ...input.data.map(
@@ -176,7 +178,9 @@ function storableText(text: string | undefined): string | undefined {
 /** The NHS numbers an AuditEvent of the hub names: its entities in the patient role. */
 export function nhsNumbersNamedBy(event: AuditEvent): string[] {
   return (event.entity ?? []).flatMap((e) =>
-    e.role?.system === OBJECT_ROLE && e.role.code === '1' && e.what?.identifier?.system === NHS_NUMBER_SYSTEM
+    e.role?.system === PATIENT_ROLE.system &&
+    e.role.code === PATIENT_ROLE.code &&
+    e.what?.identifier?.system === NHS_NUMBER_SYSTEM
       ? [e.what.identifier.value as string]
       : [],
   );

@@ -3,6 +3,7 @@ import type { AccessClaims } from '@imaging/auth';
 import { caseOrganisations, issue, SYSTEMS, systemClock } from '@imaging/fhir';
 import type { Caller, WithId } from '@imaging/fhir';
 import {
+  askedQuery,
   auditEventReadRoutes,
   caseTrailBundle,
   caseTrailCorrelationId,
@@ -74,7 +75,6 @@ export function auditEventRoutes(hub: HubContext): Hono<AppEnv> {
 async function recordAuditEventRead(hub: HubContext, c: AppContext, events: readonly WithId<AuditEvent>[]) {
   const nhsNumbers = [...new Set(events.flatMap(nhsNumbersNamedBy))];
   if (nhsNumbers.length === 0) return;
-  const url = new URL(c.req.url);
   await recordAudit(hub.domain.store, {
     subtype: 'audit-event-read',
     action: 'R',
@@ -85,7 +85,7 @@ async function recordAuditEventRead(hub: HubContext, c: AppContext, events: read
     data: events.map((e) => ({ what: { reference: `AuditEvent/${e.id}/_history/${e.meta?.versionId ?? '1'}` } })),
     requestId: c.var.requestId,
     correlationId: c.var.correlationId,
-    query: `${url.pathname.replace(/^.*\/fhir\//, '')}${url.search}`,
+    query: askedQuery(new URL(c.req.url)),
     outcome: { status: 200 },
     recorded: (hub.deps.clock ?? systemClock).now(),
     observer: hub.deps.publicUrl,

@@ -55,12 +55,16 @@ const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 const EVENT_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
 const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
+/** The role of an entity that is the patient: written by auditEvent, read back when an AuditEvent is disclosed. */
+const PATIENT_ROLE = { system: OBJECT_ROLE, code: '1', display: 'Patient' };
 const SOURCE_TYPE = 'http://terminology.hl7.org/CodeSystem/security-source-type';
 
 /** The patients an AuditEvent of ours names (`Patient/id`): its entities in the patient role. */
 export function patientsNamedBy(event: AuditEvent): string[] {
   return (event.entity ?? []).flatMap((e) =>
-    e.role?.system === OBJECT_ROLE && e.role.code === '1' && e.what?.reference ? [e.what.reference] : [],
+    e.role?.system === PATIENT_ROLE.system && e.role.code === PATIENT_ROLE.code && e.what?.reference
+      ? [e.what.reference]
+      : [],
   );
 }
 
@@ -76,7 +80,7 @@ export function auditEvent(region: RegionIdentity, record: AuditRecord): AuditEv
       (what): AuditEventEntity => ({
         what,
         type: { system: ENTITY_TYPE, code: '1', display: 'Person' },
-        role: { system: OBJECT_ROLE, code: '1', display: 'Patient' },
+        role: PATIENT_ROLE,
       }),
     ),
     ...record.what.map(

@@ -1,4 +1,5 @@
 import type { Caller } from '@imaging/fhir';
+import { askedQuery } from '@imaging/fhir-http';
 import type { Resource } from '@medplum/fhirtypes';
 import type { DisclosureKind } from '../domain/disclosures.ts';
 import { disclosureAudit } from '../domain/disclosures.ts';
@@ -16,12 +17,11 @@ export function recordDisclosure(
   resources: readonly Resource[],
   correlationId: string = c.var.correlationId,
 ): void {
-  const url = new URL(c.req.url);
   const event = disclosureAudit(deps.region, {
     caller,
     kind,
     resources,
-    query: `${url.pathname.replace(/^.*\/fhir\//, '')}${url.search}`,
+    query: askedQuery(new URL(c.req.url)),
     correlationId,
     recorded: deps.clock.now(),
   });
