@@ -269,6 +269,31 @@ describe('checkSearch: what it answers beyond the parameters', () => {
     expect(search.ignored.map((i) => [i.severity, i.expression?.[0]])).toEqual(left.map((l) => ['warning', l]));
   });
 
+  it('answers an _include without its target type for the declared targets, and says so', () => {
+    const search = check('_include=Task:focus&status=x', 'Task', 'lenient');
+    expect(search.params.toString()).toBe(q('_include=Task:focus:ServiceRequest&status=x'));
+    expect(search.applied.toString()).toBe(q('_include=Task:focus:ServiceRequest&status=x'));
+    expect(search.includedTypes).toEqual(['ServiceRequest']);
+    expect(search.ignored.map((i) => [i.severity, i.expression?.[0], i.diagnostics])).toEqual([
+      ['information', '_include', '_include=Task:focus is answered on Task for Task:focus:ServiceRequest only'],
+    ]);
+  });
+
+  it('refuses an _include without its target type under strict handling, naming the typed form', async () => {
+    const [problem, ...more] = await refusal('_include=Task:focus');
+    expect(more).toEqual([]);
+    expect(problem?.expression).toEqual(['_include']);
+    expect(problem?.diagnostics).toContain('ask for it by type');
+  });
+
+  it('does not read a typed _include of another parameter or target as a declared one', async () => {
+    for (const query of ['_include=Task:owner', '_include=Task:focu', '_include=Task:focus:Patient']) {
+      const search = check(query, 'Task', 'lenient');
+      expect(search.params.toString()).toBe('');
+      expect(search.ignored.map((i) => i.severity)).toEqual(['warning']);
+    }
+  });
+
   it('leaves nothing out under strict handling: the same queries are refused', async () => {
     const issues = await refusal('colour=blue&_include=Task:owner&_sort=focus');
     expect(issues.map((i) => [i.severity, i.expression?.[0]])).toEqual([

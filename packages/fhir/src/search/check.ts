@@ -50,7 +50,10 @@ export interface CheckedSearch {
   readonly subset?: SearchSubset;
   /** What was applied, for the self link (R4: the parameters actually used): nothing that was left out. */
   readonly applied: URLSearchParams;
-  /** Under lenient handling, a warning for each parameter left out. */
+  /**
+   * Under lenient handling, a warning for each parameter left out, and a note for each answered in part
+   * (an `_include` without its target type, answered for the declared targets only).
+   */
   readonly ignored: readonly OperationOutcomeIssue[];
 }
 
@@ -206,7 +209,18 @@ export function checkSearch(
     } else if (name === '_include' || name === '_revinclude') {
       const brings = name === '_include' ? own(typeRules.includes ?? {}, value) : revincluded(typeRules, value);
       const declared = name === '_include' ? Object.keys(typeRules.includes ?? {}) : (typeRules.revincludes ?? []);
-      if (!brings) unsupported(name, `${name}=${shown(value)} is not supported on ${type}; ${listOf(declared)}`);
+      const typed = name === '_include' && !brings ? typedIncludesOf(typeRules, value) : [];
+      if (typed.length) {
+        const answered = `${name}=${shown(value)} is answered on ${type} for ${typed.join(', ')} only`;
+        if (!lenient) refuse(name, `${answered}: ask for ${typed.length > 1 ? 'them' : 'it'} by type`);
+        else {
+          ignored.push(issue({ severity: 'information', code: 'informational', text: answered, expression: name }));
+          for (const one of typed) {
+            use(name, one);
+            for (const t of typeRules.includes?.[one] ?? []) included.add(t);
+          }
+        }
+      } else if (!brings) unsupported(name, `${name}=${shown(value)} is not supported on ${type}; ${listOf(declared)}`);
       else {
         use(name, value);
         for (const t of brings) included.add(t);
@@ -272,6 +286,15 @@ const SHAPING: ReadonlySet<string> = new Set(['_sort', '_summary', '_elements', 
 
 function isSummaryValue(value: string): value is SummaryValue {
   return (SUMMARY_VALUES as readonly string[]).includes(value);
+}
+
+/**
+ * The declared typed forms (`Task:focus:ServiceRequest`) of an `_include` sent without its target type
+ * (`Task:focus`), as most clients send it (HAPI's `Task.INCLUDE_FOCUS`); none for any other value.
+ */
+function typedIncludesOf(typeRules: TypeSearchRules, value: string): string[] {
+  if (value.split(':').length !== 2) return [];
+  return Object.keys(typeRules.includes ?? {}).filter((declared) => declared.startsWith(`${value}:`));
 }
 
 /** The type a declared `_revinclude` brings in (the type it names first), or undefined. */

@@ -290,6 +290,25 @@ describe('search results', () => {
     ]);
   });
 
+  it("answers HAPI's client's _include=Task:focus (no target type) for the ServiceRequest, and says so", async () => {
+    const { call, held } = await embedded();
+    const fulfil = encodeURIComponent(`${CODE_SYSTEMS.taskCode}|fulfil`);
+    const bundle = (await (await call(`/fhir/Task?code=${fulfil}&_include=Task:focus`)).json()) as Bundle;
+    expect(bundle.entry?.map((e) => [e.search?.mode, e.resource?.resourceType, e.resource?.id])).toEqual([
+      ['match', 'Task', held.Task.id],
+      ['include', 'ServiceRequest', held.ServiceRequest.id],
+      ['outcome', 'OperationOutcome', undefined],
+    ]);
+    const note = (bundle.entry?.[2]?.resource as OperationOutcome | undefined)?.issue ?? [];
+    expect(note.map((i) => [i.severity, i.diagnostics])).toEqual([
+      ['information', '_include=Task:focus is answered on Task for Task:focus:ServiceRequest only'],
+    ]);
+    expect(bundle.link?.[0]?.url).toContain(`_include=${encodeURIComponent('Task:focus:ServiceRequest')}`);
+    const strict = await call('/fhir/Task?_include=Task:focus', preferring('handling=strict'));
+    expect(strict.status).toBe(400);
+    expect((await outcomeOf(strict)).issue[0]?.diagnostics).toContain('ask for it by type');
+  });
+
   it("on HAPI, keeps out an included resource of another organisation's (HAPI filters only the matches)", async () => {
     const labelled = (code: string) => ({ security: [{ system: ACCESS_SYSTEM, code }] });
     const { call } = await overHapi(() =>
