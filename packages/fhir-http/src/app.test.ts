@@ -3,7 +3,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { createFhirApp } from './app.ts';
 import { ifMatchVersion, readResource } from './body.ts';
-import { unsupportedInteraction } from './errors.ts';
+import { OPERATION_PATHS, operationInvocation, unsupportedInteraction } from './errors.ts';
 import { memoryLogger } from '@imaging/fhir';
 import type { RequestVars } from './request-context.ts';
 import { fhirResponse } from './responses.ts';
@@ -100,11 +100,82 @@ describe('createFhirApp', () => {
         details: { text: expect.stringMatching(/^Batch and transaction Bundles are not taken here/) },
       });
     }
-    const graphql = await app.request('/fhir/$graphql', { method: 'POST', body: '{}' });
-    expect(graphql.status).toBe(404);
-    expect((await outcome(graphql)).issue[0]?.details?.text).toMatch(/no operation \$graphql at its base/);
     const type = await app.request('/fhir/Observation');
     expect((await outcome(type)).issue[0]?.details?.text).toBe('This server does not serve Observation resources');
+  });
+
+  describe('an operation invoked otherwise than declared', () => {
+    function withOperations() {
+      const { app } = testApp();
+      const served = [
+        { type: 'Patient' as const, operations: [{ name: 'validate', definition: 'v' }] },
+        {
+          type: 'Task' as const,
+          operations: [{ name: 'acknowledge', definition: 'a', levels: ['instance'] as const }],
+        },
+        {
+          type: 'ValueSet' as const,
+          operations: [
+            { name: 'expand', definition: 'e', methods: ['GET'] as const, levels: ['type', 'instance'] as const },
+          ],
+        },
+      ];
+      const atBase = [
+        { name: 'case-trail', definition: 'c', methods: ['GET'] as const },
+        { name: 'process-message', definition: 'p' },
+      ];
+      for (const path of OPERATION_PATHS) app.all(path, operationInvocation(served, atBase));
+      // The routes that serve them as declared, and a read that would take `$validate` for an id.
+      app.post('/fhir/Patient/$validate', (c) => c.json({ served: 'validate' }));
+      app.post('/fhir/Task/:id/$acknowledge', (c) => c.json({ served: 'acknowledge' }));
+      app.get('/fhir/ValueSet/:id/$expand', (c) => c.json({ served: 'expand' }));
+      app.get('/fhir/$case-trail', (c) => c.json({ served: 'case-trail' }));
+      app.post('/fhir/$process-message', (c) => c.json({ served: 'process-message' }));
+      app.get('/fhir/:type/:id', () => {
+        throw new OutcomeError(unprocessable('read as an id', 'id'));
+      });
+      return app;
+    }
+
+    it.each([
+      ['POST', '/fhir/Patient/$validate', 'validate'],
+      ['POST', '/fhir/Task/t1/$acknowledge', 'acknowledge'],
+      ['GET', '/fhir/ValueSet/v1/$expand', 'expand'],
+      ['GET', '/fhir/$case-trail?correlation-id=x', 'case-trail'],
+      ['POST', '/fhir/$process-message', 'process-message'],
+    ])('lets %s %s through to its route', async (method, path, served) => {
+      const res = await withOperations().request(path, { method });
+      expect(await res.json()).toEqual({ served });
+    });
+
+    it.each([
+      ['GET', '/fhir/Patient/$validate', 'POST', '$validate is invoked with POST, not GET'],
+      ['POST', '/fhir/ValueSet/v1/$expand', 'GET', '$expand is invoked with GET, not POST'],
+      ['POST', '/fhir/$case-trail', 'GET', '$case-trail is invoked with GET, not POST'],
+      ['GET', '/fhir/$process-message', 'POST', '$process-message is invoked with POST, not GET'],
+    ])('answers %s %s with a 405 whose Allow is %s', async (method, path, allow, text) => {
+      const res = await withOperations().request(path, { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('Allow')).toBe(allow);
+      expect((await outcome(res)).issue[0]?.diagnostics).toBe(text);
+    });
+
+    it.each([
+      ['POST', '/fhir/Task/$acknowledge', '$acknowledge is invoked at /fhir/Task/<id>/$acknowledge, with POST'],
+      ['POST', '/fhir/Patient/p1/$validate', '$validate is invoked at /fhir/Patient/$validate, with POST'],
+      ['GET', '/fhir/Patient/$everything', 'This server has no operation $everything on Patient (see /fhir/metadata)'],
+      [
+        'GET',
+        '/fhir/Patient/p1/$everything',
+        'This server has no operation $everything on Patient (see /fhir/metadata)',
+      ],
+      ['POST', '/fhir/$graphql', 'This server has no operation $graphql at its base (see /fhir/metadata)'],
+      ['GET', '/fhir/Observation/$lastn', 'This server does not serve Observation resources'],
+    ])('answers %s %s with a 404 saying where it is invoked, or that it is not', async (method, path, text) => {
+      const res = await withOperations().request(path, { method });
+      expect(res.status).toBe(404);
+      expect((await outcome(res)).issue[0]).toMatchObject({ code: 'not-supported', diagnostics: text });
+    });
   });
 
   it('parses If-Match and rejects a malformed one', async () => {

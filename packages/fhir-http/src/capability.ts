@@ -10,6 +10,25 @@ export interface CapabilityOperation {
   name: string;
   definition: string;
   documentation?: string;
+  /**
+   * How this server invokes it, which a CapabilityStatement has no element for (so it is not shown
+   * there): the methods (POST unless listed) and, on a resource type, where (on the type, `/Patient/$validate`,
+   * unless listed; or on one resource, `/Task/<id>/$acknowledge`). A request that names the operation any
+   * other way is told how to invoke it (errors.ts).
+   */
+  methods?: readonly ('GET' | 'POST')[];
+  levels?: readonly ('type' | 'instance')[];
+}
+
+/** `$process-message` at the FHIR base: how the hub and the gateways pass messages (POST, a message Bundle). */
+export const PROCESS_MESSAGE_OPERATION: CapabilityOperation = {
+  name: 'process-message',
+  definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message',
+};
+
+/** The operation as a CapabilityStatement shows it. */
+function declaredOperation({ name, definition, documentation }: CapabilityOperation) {
+  return { name, definition, ...(documentation ? { documentation } : {}) };
 }
 
 export interface CapabilityResource {
@@ -89,9 +108,9 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
                 })),
               }
             : {}),
-          ...(r.operations?.length ? { operation: r.operations } : {}),
+          ...(r.operations?.length ? { operation: r.operations.map(declaredOperation) } : {}),
         })),
-        ...(options.operations?.length ? { operation: options.operations } : {}),
+        ...(options.operations?.length ? { operation: options.operations.map(declaredOperation) } : {}),
       },
     ],
   };

@@ -11,6 +11,7 @@ import { isTraceId } from './request-context.ts';
 export const CASE_TRAIL_OPERATION = {
   name: 'case-trail',
   definition: `${CANONICAL_BASE}/OperationDefinition/case-trail`,
+  methods: ['GET'],
 } as const;
 
 export const CASE_TRAIL_PARAM = 'correlation-id';

@@ -8,10 +8,10 @@ import {
   toOutcomeError,
   unauthorized,
 } from '@imaging/fhir';
-import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '@imaging/fhir';
-import type { CapabilityResource } from './capability.ts';
+import type { CapabilityOperation, CapabilityResource } from './capability.ts';
 import { fhirResponse } from './responses.ts';
 
 /**
@@ -106,18 +106,62 @@ export function unsupportedInteraction(
   return (c) => {
     const type = c.req.param('type') ?? '';
     const declared = served.find((r) => r.type === type);
-    if (!declared) {
-      // `/fhir/$graphql`, `/fhir/$export`: an operation at the base, not a type.
-      const text = type.startsWith('$')
-        ? `This server has no operation ${type} at its base (see /fhir/metadata)`
-        : `This server does not serve ${type} resources`;
-      return fhirResponse(outcomeOf('not-found', [issue({ text, code: 'not-supported' })]), 404);
-    }
+    if (!declared) return notServed(type);
     const methods = c.req.param('id') === undefined ? TYPE_METHODS : INSTANCE_METHODS;
     const allow = [...new Set(declared.interactions.flatMap((i) => methods[i] ?? []))];
     return fhirResponse(methodNotAllowed(`${c.req.method} is not supported on ${c.req.path}`), 405, {
       Allow: allow.join(', '),
     });
+  };
+}
+
+function notServed(type: string): Response {
+  const text = `This server does not serve ${type} resources`;
+  return fhirResponse(outcomeOf('not-found', [issue({ text, code: 'not-supported' })]), 404);
+}
+
+/** Where an operation is invoked: at the FHIR base, on a type, or on one resource of it. */
+type OperationLevel = 'base' | 'type' | 'instance';
+
+/** Mount `operationInvocation` at each of these paths: the base, a type, one resource. */
+export const OPERATION_PATHS = ['/fhir/:op{\\$[^/]+}', '/fhir/:type/:op{\\$[^/]+}', '/fhir/:type/:id/:op{\\$[^/]+}'];
+
+/**
+ * For a `$name` path segment, after the token check and before the reads (which would take `$validate`
+ * for an id): an operation invoked as declared goes on to its route. One the CapabilityStatement declares
+ * but asked with another method is a 405 whose `Allow` lists its methods; asked at another level, a 404
+ * saying where it is invoked; one not declared at all, a 404 naming it. Not "an id is 1 to 64 letters".
+ */
+export function operationInvocation(
+  served: readonly Pick<CapabilityResource, 'type' | 'operations'>[],
+  atBase: readonly CapabilityOperation[],
+): MiddlewareHandler {
+  return async (c, next) => {
+    const type = c.req.param('type');
+    const name = (c.req.param('op') ?? '').slice(1);
+    const level: OperationLevel = type === undefined ? 'base' : c.req.param('id') === undefined ? 'type' : 'instance';
+    const resource = type === undefined ? undefined : served.find((r) => r.type === type);
+    if (type !== undefined && !resource) return notServed(type);
+    const operation = (level === 'base' ? atBase : (resource?.operations ?? [])).find((o) => o.name === name);
+    const where = level === 'base' ? 'at its base' : `on ${type}`;
+    if (!operation) {
+      const text = `This server has no operation $${name} ${where} (see /fhir/metadata)`;
+      return fhirResponse(outcomeOf('not-found', [issue({ text, code: 'not-supported' })]), 404);
+    }
+    const methods = operation.methods ?? ['POST'];
+    const levels: readonly OperationLevel[] = level === 'base' ? ['base'] : (operation.levels ?? ['type']);
+    if (!levels.includes(level)) {
+      const paths = levels.map((l) => (l === 'type' ? `/fhir/${type}/$${name}` : `/fhir/${type}/<id>/$${name}`));
+      const text = `$${name} is invoked at ${paths.join(' or ')}, with ${methods.join(' or ')}`;
+      return fhirResponse(outcomeOf('not-found', [issue({ text, code: 'not-supported' })]), 404);
+    }
+    if (!(methods as readonly string[]).includes(c.req.method))
+      return fhirResponse(
+        methodNotAllowed(`$${name} is invoked with ${methods.join(' or ')}, not ${c.req.method}`),
+        405,
+        { Allow: methods.join(', ') },
+      );
+    await next();
   };
 }
 

@@ -140,7 +140,13 @@ export function publishedCapability(published: PublishedResources): CapabilityRe
         { name: 'url', type: 'uri' },
       ],
       operations: [
-        { name: 'expand', definition: EXPAND_OPERATION, documentation: 'Parameters: url, filter, offset, count.' },
+        {
+          name: 'expand',
+          definition: EXPAND_OPERATION,
+          documentation: 'Parameters: url, filter, offset, count.',
+          methods: ['GET'],
+          levels: ['type', 'instance'],
+        },
       ],
       documentation: 'The codes this server checks. Open: no token needed.',
     },

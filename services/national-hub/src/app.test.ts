@@ -293,4 +293,21 @@ describe('directory', () => {
     expect(put.status).toBe(405);
     expect(put.headers.get('Allow')).toBe('GET');
   });
+
+  it('says how an operation is invoked when it is asked with another method', async () => {
+    const token = await hub.tokenFor('gateway-midlands');
+    const ask = (method: string, path: string) =>
+      hub.app.request(path, { method, headers: { Authorization: `Bearer ${token}` } });
+    const retrieve = await ask('POST', '/fhir/DocumentReference/x/$retrieve');
+    expect(retrieve.status).toBe(405);
+    expect(retrieve.headers.get('Allow')).toBe('GET');
+    const route = await ask('GET', '/fhir/$process-message');
+    expect(route.status).toBe(405);
+    expect(route.headers.get('Allow')).toBe('POST');
+    const unknown = await ask('GET', '/fhir/Organization/$everything');
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as OperationOutcome).issue[0]?.diagnostics).toBe(
+      'This server has no operation $everything on Organization (see /fhir/metadata)',
+    );
+  });
 });

@@ -13,6 +13,8 @@ import {
 import {
   AUDIT_EVENT_WRITES,
   createFhirApp,
+  OPERATION_PATHS,
+  operationInvocation,
   publishedRoutes,
   refuseAuditEventWrite,
   unsupportedInteraction,
@@ -26,7 +28,13 @@ import { cachedDirectoryLookups, storeDirectoryLookups } from './domain/director
 import { documentReferenceRoutes } from './routes/document-reference.ts';
 import { DIRECTORY_TYPES, directoryRoutes } from './routes/directory.ts';
 import { auditEventRoutes, caseTrailRoutes } from './routes/flow.ts';
-import { HUB_PUBLISHED, HUB_RESOURCES, metadataRoutes } from './routes/metadata.ts';
+import {
+  HUB_DECLARED_RESOURCES,
+  HUB_OPERATIONS,
+  HUB_PUBLISHED,
+  HUB_RESOURCES,
+  metadataRoutes,
+} from './routes/metadata.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
 
 /**
@@ -121,6 +129,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
 
   app.use('/fhir/*', requireAuth(verifier));
+  // A `$name` segment is an operation (never an id): each answers here unless invoked as declared.
+  const operations = operationInvocation(HUB_DECLARED_RESOURCES, HUB_OPERATIONS);
+  for (const path of OPERATION_PATHS) app.all(path, operations);
   // The audit trail is immutable: written by the hub only, beside what it records.
   app.on([...AUDIT_EVENT_WRITES], ['/fhir/AuditEvent', '/fhir/AuditEvent/*'], refuseAuditEventWrite);
   app.route('/fhir/AuditEvent', auditEventRoutes(hub));

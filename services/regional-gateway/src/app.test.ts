@@ -333,6 +333,35 @@ describe('writing: bad input gets an OperationOutcome and writes nothing', () =>
     expect((await call('/fhir/Observation')).status).toBe(404);
   });
 
+  // An operation asked with another method (what fhir-kit-client's operation() sends for method 'get'), or at
+  // another level: how it is invoked, not "an id is 1 to 64 letters" nor "no operation at its base".
+  it.each([
+    ['GET', '/fhir/Patient/$validate', 405, 'POST', '$validate is invoked with POST, not GET'],
+    ['GET', '/fhir/$process-message', 405, 'POST', '$process-message is invoked with POST, not GET'],
+    ['POST', '/fhir/$case-trail', 405, 'GET', '$case-trail is invoked with GET, not POST'],
+    ['GET', '/fhir/Task/abc/$acknowledge', 405, 'POST', '$acknowledge is invoked with POST, not GET'],
+    [
+      'POST',
+      '/fhir/Task/$acknowledge',
+      404,
+      null,
+      '$acknowledge is invoked at /fhir/Task/<id>/$acknowledge, with POST',
+    ],
+    [
+      'GET',
+      '/fhir/Patient/abc/$everything',
+      404,
+      null,
+      'This server has no operation $everything on Patient (see /fhir/metadata)',
+    ],
+  ])('%s %s is a %s (Allow: %s): %s', async (method, path, status, allow, text) => {
+    const { call } = await north();
+    const res = await call(path, { method, ...(method === 'POST' ? json({ resourceType: 'Parameters' }) : {}) });
+    expect(res.status).toBe(status);
+    expect(res.headers.get('Allow')).toBe(allow);
+    expect((await outcome(res)).issue[0]?.diagnostics).toBe(text);
+  });
+
   // RFC 9110: a 405 lists what the resource does allow, here what the CapabilityStatement declares.
   it.each([
     ['DELETE', '/fhir/Task/abc', 'GET, PUT'],

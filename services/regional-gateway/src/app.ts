@@ -9,6 +9,8 @@ import {
 import {
   AUDIT_EVENT_WRITES,
   createFhirApp,
+  OPERATION_PATHS,
+  operationInvocation,
   publishedRoutes,
   refuseAuditEventWrite,
   unsupportedInteraction,
@@ -19,7 +21,13 @@ import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './deps.ts';
 import { auditEventRoutes, caseTrailRoutes } from './routes/flow.ts';
 import { LEARNING_REPORT_SCOPE, learningReportRoutes } from './routes/learning-report.ts';
-import { GATEWAY_PUBLISHED, GATEWAY_RESOURCES, metadataRoutes } from './routes/metadata.ts';
+import {
+  GATEWAY_DECLARED_RESOURCES,
+  GATEWAY_OPERATIONS,
+  GATEWAY_PUBLISHED,
+  GATEWAY_RESOURCES,
+  metadataRoutes,
+} from './routes/metadata.ts';
 import { DELIVER_SCOPE } from './routes/process-message.ts';
 import { alertOperationRoutes } from './routes/alert-operations.ts';
 import { processMessageRoutes } from './routes/process-message.ts';
@@ -65,6 +73,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
 
   app.use('/fhir/*', requireAuth(deps.verifier));
+  // A `$name` segment is an operation (never an id): each answers here unless invoked as declared.
+  const operations = operationInvocation(GATEWAY_DECLARED_RESOURCES, GATEWAY_OPERATIONS);
+  for (const path of OPERATION_PATHS) app.all(path, operations);
   // The audit trail is immutable: written by the gateway only, beside what it records.
   app.on([...AUDIT_EVENT_WRITES], ['/fhir/AuditEvent', '/fhir/AuditEvent/*'], refuseAuditEventWrite);
   app.route('/fhir/AuditEvent', auditEventRoutes(deps));

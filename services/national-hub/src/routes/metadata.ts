@@ -3,11 +3,12 @@ import {
   CASE_TRAIL_OPERATION,
   capabilityStatement,
   fhirResponse,
+  PROCESS_MESSAGE_OPERATION,
   publishedCapability,
   VALIDATE_CAPABILITY,
   VERSION_READS,
 } from '@imaging/fhir-http';
-import type { CapabilityResource, PublishedResources } from '@imaging/fhir-http';
+import type { CapabilityOperation, CapabilityResource, PublishedResources } from '@imaging/fhir-http';
 import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions } from '@imaging/fhir';
 import { smartEndpointsOf, smartSecurity } from '@imaging/auth';
 import { Hono } from 'hono';
@@ -78,13 +79,26 @@ export const HUB_RESOURCES: CapabilityResource[] = [
     ],
     operations: [
       VALIDATE_CAPABILITY,
-      { name: 'retrieve', definition: `${CANONICAL_BASE}/OperationDefinition/DocumentReference-retrieve` },
+      {
+        name: 'retrieve',
+        definition: `${CANONICAL_BASE}/OperationDefinition/DocumentReference-retrieve`,
+        methods: ['GET'],
+        levels: ['instance'],
+      },
     ],
     documentation:
       'A registration is idempotent on its masterIdentifier (the source URL): registering the same pointer ' +
       'again answers 200 with the one held. If-None-Exist is not read.',
   },
 ];
+
+/** Every type the CapabilityStatement declares, and the operations at the FHIR base. */
+export const HUB_DECLARED_RESOURCES: CapabilityResource[] = [
+  ...HUB_RESOURCES,
+  AUDIT_EVENT_CAPABILITY,
+  ...publishedCapability(HUB_PUBLISHED),
+];
+export const HUB_OPERATIONS: CapabilityOperation[] = [PROCESS_MESSAGE_OPERATION, CASE_TRAIL_OPERATION];
 
 /** `GET /fhir/metadata`: open, like the JWKS and health. */
 export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
@@ -95,11 +109,8 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
     version: hub.deps.version ?? '0.1.0',
     baseUrl: hub.baseUrl,
     security: smartSecurity(smartEndpointsOf(hub.deps.publicUrl)),
-    resources: [...HUB_RESOURCES, AUDIT_EVENT_CAPABILITY, ...publishedCapability(HUB_PUBLISHED)],
-    operations: [
-      { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
-      CASE_TRAIL_OPERATION,
-    ],
+    resources: HUB_DECLARED_RESOURCES,
+    operations: HUB_OPERATIONS,
   });
   app.get('/', () => fhirResponse(statement));
   return app;

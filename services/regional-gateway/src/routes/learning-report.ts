@@ -27,6 +27,7 @@ export const LEARNING_REPORT_SCOPE = 'report/learning';
 export const LEARNING_REPORT_OPERATION = {
   name: 'learning-report',
   definition: `${CANONICAL_BASE}/OperationDefinition/learning-report`,
+  methods: ['GET'],
 } as const;
 
 export const LEARNING_REPORT_FORMATS = ['json', 'csv', 'html'] as const;

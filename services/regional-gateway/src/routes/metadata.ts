@@ -4,11 +4,12 @@ import {
   CASE_TRAIL_OPERATION,
   capabilityStatement,
   fhirResponse,
+  PROCESS_MESSAGE_OPERATION,
   publishedCapability,
   VALIDATE_CAPABILITY,
   VERSION_READS,
 } from '@imaging/fhir-http';
-import type { CapabilityResource, PublishedResources } from '@imaging/fhir-http';
+import type { CapabilityOperation, CapabilityResource, PublishedResources } from '@imaging/fhir-http';
 import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions, publishedValueSets, searchCapability } from '@imaging/fhir';
 import { Hono } from 'hono';
 import type { SearchableType } from '../domain/search-rules.ts';
@@ -44,9 +45,13 @@ const NOTICE_DOCUMENTATION =
   'party to the alert or breach, as every resource here.';
 
 /** On an alert Task (docs/clinical-safety.md): the two events of a result alert. */
-const ALERT_OPERATIONS = [
-  { name: 'acknowledge', definition: `${CANONICAL_BASE}/OperationDefinition/Task-acknowledge` },
-  { name: 'record-action', definition: `${CANONICAL_BASE}/OperationDefinition/Task-record-action` },
+const ALERT_OPERATIONS: CapabilityOperation[] = [
+  { name: 'acknowledge', definition: `${CANONICAL_BASE}/OperationDefinition/Task-acknowledge`, levels: ['instance'] },
+  {
+    name: 'record-action',
+    definition: `${CANONICAL_BASE}/OperationDefinition/Task-record-action`,
+    levels: ['instance'],
+  },
 ];
 
 export const GATEWAY_RESOURCES: CapabilityResource[] = INTERACTIONS.map((r) => {
@@ -71,6 +76,18 @@ export const GATEWAY_PUBLISHED: PublishedResources = {
   valueSets: publishedValueSets(),
 };
 
+/** Every type the CapabilityStatement declares, and the operations at the FHIR base. */
+export const GATEWAY_DECLARED_RESOURCES: CapabilityResource[] = [
+  ...GATEWAY_RESOURCES,
+  AUDIT_EVENT_CAPABILITY,
+  ...publishedCapability(GATEWAY_PUBLISHED),
+];
+export const GATEWAY_OPERATIONS: CapabilityOperation[] = [
+  PROCESS_MESSAGE_OPERATION,
+  CASE_TRAIL_OPERATION,
+  LEARNING_REPORT_OPERATION,
+];
+
 export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const statement = capabilityStatement({
@@ -79,12 +96,8 @@ export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
     version: deps.version ?? '0.1.0',
     baseUrl: deps.region.fhirBaseUrl,
     security: smartSecurity(smartEndpointsOf(hubUrl)),
-    resources: [...GATEWAY_RESOURCES, AUDIT_EVENT_CAPABILITY, ...publishedCapability(GATEWAY_PUBLISHED)],
-    operations: [
-      { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
-      CASE_TRAIL_OPERATION,
-      LEARNING_REPORT_OPERATION,
-    ],
+    resources: GATEWAY_DECLARED_RESOURCES,
+    operations: GATEWAY_OPERATIONS,
   });
   app.get('/', () => fhirResponse(statement));
   return app;
