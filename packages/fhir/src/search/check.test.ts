@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { outcomeErrorOf } from '../testing.ts';
 import { testNhsNumber } from '../validation/nhs-number.ts';
@@ -284,6 +285,25 @@ describe('checkSearch: what it answers beyond the parameters', () => {
     expect(more).toEqual([]);
     expect(problem?.expression).toEqual(['_include']);
     expect(problem?.diagnostics).toContain('ask for it by type');
+  });
+
+  it('asks the store only for declared _includes, whatever _include values are sent', () => {
+    const part = fc.oneof(
+      fc.constantFrom('Task', 'focus', 'ServiceRequest', 'owner', 'Patient', '', '*', 'toString', '__proto__'),
+      fc.string({ maxLength: 6 }),
+    );
+    const value = fc.array(part, { minLength: 1, maxLength: 4 }).map((parts) => parts.join(':'));
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 3 }), (values) => {
+        const query = new URLSearchParams(values.map((v): [string, string] => ['_include', v]));
+        const search = checkSearch(RULES, 'Task', query, { handling: 'lenient' });
+        for (const asked of search.params.getAll('_include')) expect(asked).toBe('Task:focus:ServiceRequest');
+        expect(search.params.getAll('_include')).toEqual(search.applied.getAll('_include'));
+        // Each value sent is applied as declared, answered in part (said), or left out (said).
+        const answered = values.filter((v) => v.trim() === 'Task:focus:ServiceRequest').length;
+        expect(search.ignored.length).toBe(values.length - answered);
+      }),
+    );
   });
 
   it('does not read a typed _include of another parameter or target as a declared one', async () => {
