@@ -18,7 +18,7 @@ import { freePortBase, REPO_ROOT } from './world.ts';
 const run = promisify(execFile);
 const CLIENT_DIR = join(REPO_ROOT, 'services/demo/clients/hapi-java');
 const MAIN = join(import.meta.dirname, 'main.ts');
-const HAPI_STEPS = 19;
+const HAPI_STEPS = 21;
 const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const PLACER = 'https://imaging-connect.example/fhir/Id/placer-order';
@@ -70,7 +70,7 @@ afterAll(() => {
 });
 
 describe("HAPI FHIR's Java client, against the gateways", () => {
-  it('places an order in the north, works and reports it in the midlands, and acknowledges the alert', async () => {
+  it('orders in the north, reports in the midlands, acknowledges the alert, and finds the imaging at the hub', async () => {
     const args = [
       '-cp',
       'target/lib/*:target/classes',
@@ -79,6 +79,8 @@ describe("HAPI FHIR's Java client, against the gateways", () => {
       await token('gp-n81001'),
       `${gatewayUrl('midlands')}/fhir`,
       await token('ris-rm1'),
+      `${hubUrl()}/fhir`,
+      await token('clinician-rs1'),
     ];
     const answer = await run('java', args, { cwd: CLIENT_DIR, timeout: 120_000 }).catch(
       (err: Error & { stdout?: string; stderr?: string }) => ({ stdout: err.stdout ?? '', stderr: err.stderr ?? '' }),

@@ -276,7 +276,12 @@ export interface PointerSearch {
   count?: number;
 }
 
-const SEARCH_PARAMS = ['subject:identifier', 'patient:identifier', 'type', '_count'];
+/**
+ * The patient, by NHS number. A pointer's subject is a logical reference by identifier, so the chain
+ * (`subject.identifier`, as HAPI's Java client writes `SUBJECT.hasChainedProperty(...)`) asks the same.
+ */
+const PATIENT_PARAMS = ['subject:identifier', 'patient:identifier', 'subject.identifier', 'patient.identifier'];
+const SEARCH_PARAMS = [...PATIENT_PARAMS, 'type', '_count'];
 
 /** A page of pointers is audited as one disclosure: one AuditEvent names every pointer on it. */
 const MAX_POINTERS_PER_PAGE = 100;
@@ -294,7 +299,7 @@ export function parsePointerSearch(params: URLSearchParams): PointerSearch {
           .issue?.[0] as OperationOutcomeIssue,
       );
   }
-  const patients = [...params.getAll('subject:identifier'), ...params.getAll('patient:identifier')];
+  const patients = PATIENT_PARAMS.flatMap((key) => params.getAll(key));
   let nhsNumber = '';
   if (patients.length !== 1) {
     problems.push(

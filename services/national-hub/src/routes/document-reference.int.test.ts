@@ -261,6 +261,18 @@ describe("finding a patient's imaging", () => {
     expect((found.entry?.[0]?.resource as DocumentReference | undefined)?.subject?.identifier?.value).toBe(other);
   });
 
+  it("answers the chain HAPI's client writes (subject.identifier) as subject:identifier, one patient at a time", async () => {
+    const nhsToken = encodeURIComponent(`${NHS_NUMBER_SYSTEM}|${nhs}`);
+    for (const key of ['subject.identifier', 'patient.identifier', 'patient:identifier']) {
+      const found = (await (await get(`/fhir/DocumentReference?${key}=${nhsToken}`)).json()) as Bundle;
+      expect(found.entry?.map((e) => e.resource?.id).sort(), key).toEqual([...registered].sort());
+    }
+    const other = encodeURIComponent(`${NHS_NUMBER_SYSTEM}|${testNhsNumber(4)}`);
+    const two = await get(`${byNhs(nhs)}&subject.identifier=${other}`);
+    expect(two.status).toBe(400);
+    expect((await issues(two))[0]?.diagnostics).toMatch(/^Search for one patient/);
+  });
+
   it('narrows by kind, and pages with page tokens', async () => {
     const studies = (await (await get(`${byNhs(nhs)}&type=ImagingStudy`)).json()) as Bundle;
     expect(studies.entry).toHaveLength(2);

@@ -21,9 +21,11 @@ import org.hl7.fhir.r4.model.*;
 /**
  * One order across regions, every call made with HAPI FHIR's generic client as it comes (JSON, its own
  * headers: If-None-Exist as an absolute URL, If-Match from the version read, its Accept), the way a Java
- * EPR or RIS would call the gateways: the GP at the north gateway, RM1's RIS at the midlands gateway.
+ * EPR or RIS would call the gateways: the GP at the north gateway, RM1's RIS at the midlands gateway, and
+ * a clinician of the south's trust at the national hub's imaging record locator.
  *
- * <p>Usage: {@code HapiJavaPathway <north base> <GP token> <midlands base> <RIS token>}. Prints one line per
+ * <p>Usage: {@code HapiJavaPathway <north base> <GP token> <midlands base> <RIS token> <hub base>
+ * <clinician token>}. Prints one line per
  * step, {@code PASS <step>} or {@code FAIL <step>: <why>}, and exits 1 if any step failed. A step that needs
  * an earlier one's result fails, with the reason, when that one did.
  */
@@ -39,6 +41,7 @@ public final class HapiJavaPathway {
   private final FhirContext ctx = FhirContext.forR4();
   private final IGenericClient gp;
   private final IGenericClient ris;
+  private final IGenericClient clinician;
   private final Random random = new Random();
   private final List<String> failed = new ArrayList<>();
 
@@ -50,9 +53,10 @@ public final class HapiJavaPathway {
   private ServiceRequest risOrder;
   private IIdType reportId;
 
-  private HapiJavaPathway(String northBase, String gpToken, String midlandsBase, String risToken) {
-    gp = client(northBase, gpToken);
-    ris = client(midlandsBase, risToken);
+  private HapiJavaPathway(String[] args) {
+    gp = client(args[0], args[1]);
+    ris = client(args[2], args[3]);
+    clinician = client(args[4], args[5]);
   }
 
   private IGenericClient client(String base, String token) {
@@ -62,11 +66,12 @@ public final class HapiJavaPathway {
   }
 
   public static void main(String[] args) {
-    if (args.length != 4) {
-      System.err.println("usage: HapiJavaPathway <north base> <GP token> <midlands base> <RIS token>");
+    if (args.length != 6) {
+      System.err.println(
+          "usage: HapiJavaPathway <north base> <GP token> <midlands base> <RIS token> <hub base> <clinician token>");
       System.exit(2);
     }
-    HapiJavaPathway pathway = new HapiJavaPathway(args[0], args[1], args[2], args[3]);
+    HapiJavaPathway pathway = new HapiJavaPathway(args);
     pathway.run();
     System.exit(pathway.failed.isEmpty() ? 0 : 1);
   }
@@ -91,6 +96,8 @@ public final class HapiJavaPathway {
     step("RIS: gets a 412 for an update from a stale version", this::risStale);
     step("GP: the alert arrives and is acknowledged ($acknowledge)", this::acknowledgeAlert);
     step("GP: sees the order completed, with the report", this::gpSeesReport);
+    step("clinician: finds the patient's imaging at the hub's locator (subject.identifier)", this::locate);
+    step("clinician: retrieves the report through the hub ($retrieve, GET)", this::retrieve);
   }
 
   private void step(String name, Runnable body) {
@@ -367,6 +374,30 @@ public final class HapiJavaPathway {
       return completed && types(answer).contains("DiagnosticReport") ? answer : null;
     });
     check(types(found).containsAll(List.of("ServiceRequest", "Task", "DiagnosticReport")), "the order, its Task and the report");
+  }
+
+  private List<DocumentReference> pointers;
+
+  private void locate() {
+    need(reportId, "the report");
+    Bundle found = eventually("both pointers at the locator", () -> {
+      Bundle answer = clinician.search().forResource(DocumentReference.class)
+          .where(DocumentReference.SUBJECT.hasChainedProperty(Patient.IDENTIFIER.exactly().systemAndCode(NHS_NUMBER, nhsNumber)))
+          .returnBundle(Bundle.class).execute();
+      return answer.getEntry().size() == 2 ? answer : null;
+    });
+    pointers = found.getEntry().stream().map(e -> (DocumentReference) e.getResource()).toList();
+    List<String> kinds = pointers.stream().map(p -> p.getType().getCodingFirstRep().getCode()).sorted().toList();
+    check(kinds.equals(List.of("DiagnosticReport", "ImagingStudy")), "a study and a report, not " + kinds);
+  }
+
+  private void retrieve() {
+    DocumentReference pointer = need(pointers, "the pointers").stream()
+        .filter(p -> p.getType().getCodingFirstRep().getCode().equals("DiagnosticReport")).findFirst().orElseThrow();
+    DiagnosticReport report = clinician.operation().onInstance(pointer.getIdElement().toUnqualifiedVersionless())
+        .named("$retrieve").withNoParameters(Parameters.class).useHttpGet()
+        .returnResourceType(DiagnosticReport.class).execute();
+    check("Small left pleural effusion.".equals(report.getConclusion()), "the report's conclusion, not " + report.getConclusion());
   }
 
   private static List<String> types(Bundle bundle) {
