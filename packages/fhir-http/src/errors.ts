@@ -115,10 +115,12 @@ export function unsupportedInteraction(
   };
 }
 
-function notServed(type: string): Response {
-  const text = `This server does not serve ${type} resources`;
+/** A 404 for what this server does not offer at that URL (not for a resource it does not find). */
+function notOffered(text: string): Response {
   return fhirResponse(outcomeOf('not-found', [issue({ text, code: 'not-supported' })]), 404);
 }
+
+const notServed = (type: string) => notOffered(`This server does not serve ${type} resources`);
 
 /** Where an operation is invoked: at the FHIR base, on a type, or on one resource of it. */
 type OperationLevel = 'base' | 'type' | 'instance';
@@ -144,16 +146,12 @@ export function operationInvocation(
     if (type !== undefined && !resource) return notServed(type);
     const operation = (level === 'base' ? atBase : (resource?.operations ?? [])).find((o) => o.name === name);
     const where = level === 'base' ? 'at its base' : `on ${type}`;
-    if (!operation) {
-      const text = `This server has no operation $${name} ${where} (see /fhir/metadata)`;
-      return fhirResponse(outcomeOf('not-found', [issue({ text, code: 'not-supported' })]), 404);
-    }
+    if (!operation) return notOffered(`This server has no operation $${name} ${where} (see /fhir/metadata)`);
     const methods = operation.methods ?? ['POST'];
     const levels: readonly OperationLevel[] = level === 'base' ? ['base'] : (operation.levels ?? ['type']);
     if (!levels.includes(level)) {
       const paths = levels.map((l) => (l === 'type' ? `/fhir/${type}/$${name}` : `/fhir/${type}/<id>/$${name}`));
-      const text = `$${name} is invoked at ${paths.join(' or ')}, with ${methods.join(' or ')}`;
-      return fhirResponse(outcomeOf('not-found', [issue({ text, code: 'not-supported' })]), 404);
+      return notOffered(`$${name} is invoked at ${paths.join(' or ')}, with ${methods.join(' or ')}`);
     }
     if (!(methods as readonly string[]).includes(c.req.method))
       return fhirResponse(
