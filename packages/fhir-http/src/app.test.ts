@@ -3,7 +3,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { createFhirApp } from './app.ts';
 import { ifMatchVersion, readResource } from './body.ts';
-import { OPERATION_PATHS, operationInvocation, unsupportedInteraction } from './errors.ts';
+import { checkOperationsAsDeclared, unsupportedInteraction } from './errors.ts';
 import { memoryLogger } from '@imaging/fhir';
 import type { RequestVars } from './request-context.ts';
 import { fhirResponse } from './responses.ts';
@@ -124,7 +124,7 @@ describe('createFhirApp', () => {
         { name: 'case-trail', definition: 'c', methods: ['GET'] as const },
         { name: 'process-message', definition: 'p' },
       ];
-      for (const path of OPERATION_PATHS) app.all(path, operationInvocation(served, atBase));
+      checkOperationsAsDeclared(app, served, atBase);
       // The routes that serve them as declared, and a read that would take `$validate` for an id.
       app.post('/fhir/Patient/$validate', (c) => c.json({ served: 'validate' }));
       app.post('/fhir/Task/:id/$acknowledge', (c) => c.json({ served: 'acknowledge' }));

@@ -8,7 +8,7 @@ import {
   toOutcomeError,
   unauthorized,
 } from '@imaging/fhir';
-import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
+import type { Context, Env, ErrorHandler, Hono, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '@imaging/fhir';
 import type { CapabilityOperation, CapabilityResource } from './capability.ts';
@@ -125,8 +125,21 @@ const notServed = (type: string) => notOffered(`This server does not serve ${typ
 /** Where an operation is invoked: at the FHIR base, on a type, or on one resource of it. */
 type OperationLevel = 'base' | 'type' | 'instance';
 
-/** Mount `operationInvocation` at each of these paths: the base, a type, one resource. */
-export const OPERATION_PATHS = ['/fhir/:op{\\$[^/]+}', '/fhir/:type/:op{\\$[^/]+}', '/fhir/:type/:id/:op{\\$[^/]+}'];
+/** Where a `$name` segment can stand: at the base, on a type, on one resource. */
+const OPERATION_PATHS = ['/fhir/:op{\\$[^/]+}', '/fhir/:type/:op{\\$[^/]+}', '/fhir/:type/:id/:op{\\$[^/]+}'];
+
+/**
+ * A `$name` segment is an operation, never an id: mount after the token check and before the reads, so
+ * each is answered as `operationInvocation` says unless it is invoked as declared.
+ */
+export function checkOperationsAsDeclared<E extends Env>(
+  app: Hono<E>,
+  served: readonly Pick<CapabilityResource, 'type' | 'operations'>[],
+  atBase: readonly CapabilityOperation[],
+): void {
+  const check = operationInvocation(served, atBase);
+  for (const path of OPERATION_PATHS) app.all(path, check);
+}
 
 /**
  * For a `$name` path segment, after the token check and before the reads (which would take `$validate`
@@ -134,7 +147,7 @@ export const OPERATION_PATHS = ['/fhir/:op{\\$[^/]+}', '/fhir/:type/:op{\\$[^/]+
  * but asked with another method is a 405 whose `Allow` lists its methods; asked at another level, a 404
  * saying where it is invoked; one not declared at all, a 404 naming it. Not "an id is 1 to 64 letters".
  */
-export function operationInvocation(
+function operationInvocation(
   served: readonly Pick<CapabilityResource, 'type' | 'operations'>[],
   atBase: readonly CapabilityOperation[],
 ): MiddlewareHandler {

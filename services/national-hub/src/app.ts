@@ -13,8 +13,7 @@ import {
 import {
   AUDIT_EVENT_WRITES,
   createFhirApp,
-  OPERATION_PATHS,
-  operationInvocation,
+  checkOperationsAsDeclared,
   publishedRoutes,
   refuseAuditEventWrite,
   unsupportedInteraction,
@@ -129,9 +128,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
 
   app.use('/fhir/*', requireAuth(verifier));
-  // A `$name` segment is an operation (never an id): each answers here unless invoked as declared.
-  const operations = operationInvocation(HUB_DECLARED_RESOURCES, HUB_OPERATIONS);
-  for (const path of OPERATION_PATHS) app.all(path, operations);
+  checkOperationsAsDeclared(app, HUB_DECLARED_RESOURCES, HUB_OPERATIONS);
   // The audit trail is immutable: written by the hub only, beside what it records.
   app.on([...AUDIT_EVENT_WRITES], ['/fhir/AuditEvent', '/fhir/AuditEvent/*'], refuseAuditEventWrite);
   app.route('/fhir/AuditEvent', auditEventRoutes(hub));

@@ -9,8 +9,7 @@ import {
 import {
   AUDIT_EVENT_WRITES,
   createFhirApp,
-  OPERATION_PATHS,
-  operationInvocation,
+  checkOperationsAsDeclared,
   publishedRoutes,
   refuseAuditEventWrite,
   unsupportedInteraction,
@@ -73,9 +72,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
 
   app.use('/fhir/*', requireAuth(deps.verifier));
-  // A `$name` segment is an operation (never an id): each answers here unless invoked as declared.
-  const operations = operationInvocation(GATEWAY_DECLARED_RESOURCES, GATEWAY_OPERATIONS);
-  for (const path of OPERATION_PATHS) app.all(path, operations);
+  checkOperationsAsDeclared(app, GATEWAY_DECLARED_RESOURCES, GATEWAY_OPERATIONS);
   // The audit trail is immutable: written by the gateway only, beside what it records.
   app.on([...AUDIT_EVENT_WRITES], ['/fhir/AuditEvent', '/fhir/AuditEvent/*'], refuseAuditEventWrite);
   app.route('/fhir/AuditEvent', auditEventRoutes(deps));

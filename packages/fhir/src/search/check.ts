@@ -210,20 +210,20 @@ export function checkSearch(
       const brings = name === '_include' ? own(typeRules.includes ?? {}, value) : revincluded(typeRules, value);
       const declared = name === '_include' ? Object.keys(typeRules.includes ?? {}) : (typeRules.revincludes ?? []);
       const typed = name === '_include' && !brings ? typedIncludesOf(typeRules, value) : [];
-      if (typed.length) {
+      const include = (asked: string, types: readonly ResourceType[]) => {
+        use(name, asked);
+        for (const t of types) included.add(t);
+      };
+      if (brings) include(value, brings);
+      else if (!typed.length)
+        unsupported(name, `${name}=${shown(value)} is not supported on ${type}; ${listOf(declared)}`);
+      else {
         const answered = `${name}=${shown(value)} is answered on ${type} for ${typed.join(', ')} only`;
         if (!lenient) refuse(name, `${answered}: ask for ${typed.length > 1 ? 'them' : 'it'} by type`);
         else {
           ignored.push(issue({ severity: 'information', code: 'informational', text: answered, expression: name }));
-          for (const one of typed) {
-            use(name, one);
-            for (const t of typeRules.includes?.[one] ?? []) included.add(t);
-          }
+          for (const one of typed) include(one, typeRules.includes?.[one] ?? []);
         }
-      } else if (!brings) unsupported(name, `${name}=${shown(value)} is not supported on ${type}; ${listOf(declared)}`);
-      else {
-        use(name, value);
-        for (const t of brings) included.add(t);
       }
     } else if (own(ALWAYS_REFUSED, name)) {
       refuse(name, `${shown(key)}: ${own(ALWAYS_REFUSED, name)}`);
