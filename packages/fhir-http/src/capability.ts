@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_BATCH_ENTRIES } from './batch.ts';
 import type {
   CapabilityStatement,
   CapabilityStatementRestResource,
@@ -25,6 +26,12 @@ export const PROCESS_MESSAGE_OPERATION: CapabilityOperation = {
   name: 'process-message',
   definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message',
 };
+
+/** The batch `mountBatch` serves, as a CapabilityStatement declares it. */
+export const BATCH_OF_READS = {
+  code: 'batch',
+  documentation: `A batch of reads: GET entries only, at most ${DEFAULT_MAX_BATCH_ENTRIES}, each checked as if sent alone. Writes are sent on their own; transactions are not taken.`,
+} as const;
 
 /** The operation as a CapabilityStatement shows it. */
 function declaredOperation({ name, definition, documentation }: CapabilityOperation) {
@@ -63,6 +70,8 @@ export interface CapabilityOptions {
   security: CapabilityStatementRestSecurity;
   resources: CapabilityResource[];
   operations?: CapabilityOperation[];
+  /** Interactions at the base: `batch` when `mountBatch` serves one. */
+  systemInteractions?: { code: 'batch'; documentation: string }[];
 }
 
 /**
@@ -110,6 +119,7 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
             : {}),
           ...(r.operations?.length ? { operation: r.operations.map(declaredOperation) } : {}),
         })),
+        ...(options.systemInteractions?.length ? { interaction: options.systemInteractions } : {}),
         ...(options.operations?.length ? { operation: options.operations.map(declaredOperation) } : {}),
       },
     ],

@@ -75,14 +75,11 @@ function fromHttpException(err: HTTPException): OutcomeError {
   return new OutcomeError(outcomeOf('http', [issue({ text, code: 'processing' })]), err.status);
 }
 
-export const fhirNotFound: NotFoundHandler = (c) => {
-  // A batch or transaction Bundle posted to the FHIR base (what many clients send): say so, not just "nothing".
-  const atBase = c.req.method === 'POST' && /^\/fhir\/?$/.test(c.req.path);
-  const text = atBase
-    ? 'Batch and transaction Bundles are not taken here: send each request on its own (see /fhir/metadata)'
-    : `Nothing is served at ${c.req.method} ${c.req.path}`;
-  return fhirResponse(outcomeOf('not-found', [issue({ text, code: atBase ? 'not-supported' : 'not-found' })]), 404);
-};
+export const fhirNotFound: NotFoundHandler = (c) =>
+  fhirResponse(
+    outcomeOf('not-found', [issue({ text: `Nothing is served at ${c.req.method} ${c.req.path}`, code: 'not-found' })]),
+    404,
+  );
 
 /** The HTTP methods of each declared interaction, at the type's URL and at one resource's. */
 const TYPE_METHODS: Partial<Record<CapabilityResource['interactions'][number], string>> = {

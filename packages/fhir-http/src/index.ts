@@ -1,5 +1,6 @@
 export * from './app.ts';
 export * from './audit-reads.ts';
+export * from './batch.ts';
 export * from './body.ts';
 export * from './capability.ts';
 export * from './case-trail.ts';

@@ -18,7 +18,7 @@ import { freePortBase, REPO_ROOT } from './world.ts';
 const run = promisify(execFile);
 const CLIENT_DIR = join(REPO_ROOT, 'services/demo/clients/hapi-java');
 const MAIN = join(import.meta.dirname, 'main.ts');
-const HAPI_STEPS = 21;
+const HAPI_STEPS = 22;
 const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const PLACER = 'https://imaging-connect.example/fhir/Id/placer-order';
@@ -154,6 +154,33 @@ describe("Medplum's MedplumClient, against the gateways", () => {
     });
     const outcome = await gp.validateResource<Patient>({ resourceType: 'Patient', gender: 'no' as 'other' });
     expect(outcome.issue?.some((i) => i.severity === 'error')).toBe(true);
+  });
+
+  it('reads in one batch when it gathers its reads (autoBatchTime), each answered as alone, a refusal as its own error', async () => {
+    const sent: string[] = [];
+    const counting = ((input: string | URL | Request, init?: RequestInit) => {
+      sent.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+      return fetch(input, init);
+    }) as typeof fetch;
+    const batching = new MedplumClient({
+      baseUrl: `${gatewayUrl('north')}/`,
+      fhirUrlPath: 'fhir',
+      cacheTime: 0,
+      autoBatchTime: 50,
+      fetch: counting,
+    });
+    batching.setAccessToken(await token('gp-n81001'));
+    const [read, who, tasks, missing] = await Promise.all([
+      batching.readResource('ServiceRequest', order.id as string),
+      batching.readResource('Patient', patient.id as string),
+      batching.search('Task', { focus: `ServiceRequest/${order.id}` }),
+      batching.readResource('ServiceRequest', 'not-there').catch((err: unknown) => err),
+    ]);
+    expect(sent).toEqual(['POST /fhir']);
+    expect([read.id, who.id]).toEqual([order.id, patient.id]);
+    expect(tasks.entry?.map((e) => (e.resource as Task).focus?.reference)).toEqual([`ServiceRequest/${order.id}`]);
+    expect(missing).toBeInstanceOf(OperationOutcomeError);
+    expect((missing as OperationOutcomeError).outcome.issue[0]?.code).toBe('not-found');
   });
 
   it("the RIS finds the order's Task in the midlands and accepts it, with If-Match as the gateway asks", async () => {

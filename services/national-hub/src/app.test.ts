@@ -53,6 +53,7 @@ describe('open endpoints', () => {
       'retrieve',
     ]);
     expect(JSON.stringify(rest?.security)).toContain('http://127.0.0.1:4000/oauth2/token');
+    expect(rest?.interaction?.map((i) => i.code)).toEqual(['batch']);
   });
 
   it('GET /.well-known/jwks.json publishes the public key only, and the SMART configuration points at the token endpoint', async () => {
@@ -224,6 +225,33 @@ describe('directory', () => {
     expect((await get('/fhir/Endpoint/imaging-south/_history/1', await hub.tokenFor('clinician-rs1'))).status).toBe(
       403,
     );
+  });
+
+  it('answers a batch of reads entry by entry, each as it is answered alone, and refuses one without a token', async () => {
+    const token = await hub.tokenFor('gateway-midlands');
+    const urls = [
+      'Endpoint/imaging-south',
+      `Organization?identifier=${encodeURIComponent(`${ODS_SYSTEM}|N81001`)}`,
+      'Endpoint/nope',
+      'Organization?colour=blue',
+    ];
+    const alone = await Promise.all(urls.map(async (url) => (await get(`/fhir/${url}`, token)).status));
+    expect(alone).toEqual([200, 200, 404, 400]);
+    const body = JSON.stringify({
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: urls.map((url) => ({ request: { method: 'GET', url } })),
+    });
+    const post = (auth: Record<string, string>) =>
+      hub.app.request('/fhir', { method: 'POST', body, headers: { 'Content-Type': 'application/fhir+json', ...auth } });
+    const res = await post({ Authorization: `Bearer ${token}` });
+    expect(res.status).toBe(200);
+    const batch = (await res.json()) as Bundle;
+    expect(batch.entry?.map((e) => Number.parseInt(e.response?.status ?? '', 10))).toEqual(alone);
+    expect((batch.entry?.[0]?.resource as Endpoint | undefined)?.address).toBe('http://127.0.0.1:4103/fhir');
+    expect((batch.entry?.[1]?.resource as Bundle | undefined)?.entry?.[0]?.resource?.id).toBe('ods-N81001');
+    expect(batch.entry?.[3]?.response?.outcome?.issue?.[0]?.diagnostics).toMatch(/colour/);
+    expect((await post({})).status).toBe(401);
   });
 
   it('an unknown ODS code finds nothing; an unknown id is 404', async () => {

@@ -13,6 +13,7 @@ import {
 import {
   AUDIT_EVENT_WRITES,
   createFhirApp,
+  mountBatch,
   checkOperationsAsDeclared,
   publishedRoutes,
   refuseAuditEventWrite,
@@ -129,6 +130,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use('/fhir/*', requireAuth(verifier));
   checkOperationsAsDeclared(app, HUB_DECLARED_RESOURCES, HUB_OPERATIONS);
+  mountBatch(app);
   // The audit trail is immutable: written by the hub only, beside what it records.
   app.on([...AUDIT_EVENT_WRITES], ['/fhir/AuditEvent', '/fhir/AuditEvent/*'], refuseAuditEventWrite);
   app.route('/fhir/AuditEvent', auditEventRoutes(hub));

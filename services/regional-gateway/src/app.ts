@@ -9,6 +9,7 @@ import {
 import {
   AUDIT_EVENT_WRITES,
   createFhirApp,
+  mountBatch,
   checkOperationsAsDeclared,
   publishedRoutes,
   refuseAuditEventWrite,
@@ -18,6 +19,7 @@ import {
 import { FLOW_SCOPES } from '@imaging/messaging';
 import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './deps.ts';
+import { callerFrom } from './deps.ts';
 import { auditEventRoutes, caseTrailRoutes } from './routes/flow.ts';
 import { LEARNING_REPORT_SCOPE, learningReportRoutes } from './routes/learning-report.ts';
 import {
@@ -73,6 +75,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use('/fhir/*', requireAuth(deps.verifier));
   checkOperationsAsDeclared(app, GATEWAY_DECLARED_RESOURCES, GATEWAY_OPERATIONS);
+  // Another region's client may read nothing here: refused whole, as each read alone would be.
+  mountBatch(app, { admit: (c) => callerFrom(c, deps) });
   // The audit trail is immutable: written by the gateway only, beside what it records.
   app.on([...AUDIT_EVENT_WRITES], ['/fhir/AuditEvent', '/fhir/AuditEvent/*'], refuseAuditEventWrite);
   app.route('/fhir/AuditEvent', auditEventRoutes(deps));

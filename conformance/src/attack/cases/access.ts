@@ -10,7 +10,7 @@ import { ACCESS_SYSTEM } from '@imaging/regional-gateway/testing';
 import type { AttackRequest, Credential } from '../surface.ts';
 import type { AttackWorld } from '../world.ts';
 import type { AttackCase } from './case.ts';
-import { as, BAD_REQUEST, FORBIDDEN, get, HUB, NOT_FOUND, OK, post, UNPROCESSABLE } from './case.ts';
+import { as, BAD_REQUEST, batchOf, FORBIDDEN, get, HUB, NOT_FOUND, OK, post, UNPROCESSABLE } from './case.ts';
 import { pointerBody } from './endpoints.ts';
 
 /**
@@ -163,6 +163,22 @@ function sameRegionOutsider(copy: Copy, client: string): AttackCase[] {
         body: { resourceType: 'Task', id: idsOf(w, copy).Task, status: 'cancelled' },
       }),
       NOT_FOUND,
+    ),
+    // A batch is no way round them either: each entry is the read alone, and the checker sees the whole answer.
+    access(
+      `${at} batches reads of case A's resources, their versions and the Tasks on its order`,
+      copy,
+      them,
+      (w) =>
+        batchOf([
+          ...TYPES[copy].flatMap((type) => [
+            `${type}/${idsOf(w, copy)[type]}`,
+            `${type}/${idsOf(w, copy)[type]}/_history`,
+          ]),
+          `Task?focus=ServiceRequest/${idsOf(w, copy).ServiceRequest}&_include=Task:focus:ServiceRequest`,
+          `Patient?identifier=${NHS_NUMBER_SYSTEM}|${w.seeded.nhs.A}`,
+        ]),
+      OK,
     ),
     access(
       `${at} pages on with gp-n81001's page token`,
@@ -397,6 +413,13 @@ export const ACCESS_CASES: readonly AttackCase[] = [
     FORBIDDEN,
   ),
   access(
+    "gp-n81001 at midlands batches reads of case A's Task and order",
+    'midlands',
+    as('gp-n81001'),
+    (w) => batchOf([`Task/${w.seeded.midlands.A.task}`, `ServiceRequest/${w.seeded.midlands.A.order}`]),
+    FORBIDDEN,
+  ),
+  access(
     "clinician-rs1 at north reads case A's report",
     'north',
     as('clinician-rs1'),
@@ -444,6 +467,13 @@ export const ACCESS_CASES: readonly AttackCase[] = [
     HUB,
     (w) => get(`/fhir/Patient/${w.seeded.midlands.A.patient}`),
     FORBIDDEN,
+  ),
+  access(
+    "the hub's token batches reads of case A's report and patient at midlands (the patient refused in its entry)",
+    'midlands',
+    HUB,
+    (w) => batchOf([`DiagnosticReport/${w.seeded.midlands.A.report}`, `Patient/${w.seeded.midlands.A.patient}`]),
+    OK,
   ),
   access(
     "the hub's token reads the history of case A's patient at midlands",

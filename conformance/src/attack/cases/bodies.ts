@@ -582,7 +582,53 @@ export const BODY_CASES: readonly AttackCase[] = [
     'north',
     GP,
     () => post('/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [] }),
-    [404, 405],
+    [400],
+  ),
+  // A batch carries reads only: its writes are each refused in their entry, and nothing is written.
+  body(
+    'POST a batch of writes to the base: a patient, an order, a Task cancelled',
+    'north',
+    GP,
+    (w) =>
+      post('/fhir', {
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: [
+          { request: { method: 'POST', url: 'Patient' }, resource: { resourceType: 'Patient' } },
+          { request: { method: 'POST', url: 'ServiceRequest' }, resource: { resourceType: 'ServiceRequest' } },
+          {
+            request: { method: 'PUT', url: `Task/${w.seeded.north.A.task}`, ifMatch: 'W/"1"' },
+            resource: { resourceType: 'Task', id: w.seeded.north.A.task, status: 'cancelled' },
+          },
+        ],
+      }),
+    [200],
+  ),
+  body(
+    'POST a batch of 101 reads to the base',
+    'north',
+    GP,
+    () =>
+      post('/fhir', {
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: Array.from({ length: 101 }, () => ({ request: { method: 'GET', url: 'Task' } })),
+      }),
+    [400],
+  ),
+  body(
+    'POST a batch whose reads step out of the FHIR base or name another host',
+    'north',
+    GP,
+    () =>
+      post('/fhir', {
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: ['../.well-known/jwks.json', '%2e%2e/health', 'http://127.0.0.1:5432/', '//evil.example/x'].map(
+          (url) => ({ request: { method: 'GET', url } }),
+        ),
+      }),
+    [200],
   ),
   // A Task's own history is a read of its versions (answered to a party to it); a type's or the server's is not served.
   body(

@@ -41,6 +41,14 @@ export const post = (path: string, body: unknown, headers?: Record<string, strin
   ...(headers ? { headers } : {}),
 });
 
+/** A batch of reads at the FHIR base: each url (`Task/1`, `Task?focus=…`) one GET entry. */
+export const batchOf = (urls: readonly string[]): AttackRequest =>
+  post('/fhir', {
+    resourceType: 'Bundle',
+    type: 'batch',
+    entry: urls.map((url) => ({ request: { method: 'GET', url } })),
+  });
+
 /** Status classes. */
 export const OK = [200] as const;
 export const CREATED = [200, 201] as const;

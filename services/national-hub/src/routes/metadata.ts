@@ -1,6 +1,7 @@
 import {
   AUDIT_EVENT_CAPABILITY,
   CASE_TRAIL_OPERATION,
+  BATCH_OF_READS,
   capabilityStatement,
   fhirResponse,
   PROCESS_MESSAGE_OPERATION,
@@ -111,6 +112,7 @@ export function metadataRoutes(hub: HubContext): Hono<AppEnv> {
     security: smartSecurity(smartEndpointsOf(hub.deps.publicUrl)),
     resources: HUB_DECLARED_RESOURCES,
     operations: HUB_OPERATIONS,
+    systemInteractions: [BATCH_OF_READS],
   });
   app.get('/', () => fhirResponse(statement));
   return app;

@@ -2,6 +2,7 @@ import { smartEndpointsOf, smartSecurity } from '@imaging/auth';
 import {
   AUDIT_EVENT_CAPABILITY,
   CASE_TRAIL_OPERATION,
+  BATCH_OF_READS,
   capabilityStatement,
   fhirResponse,
   PROCESS_MESSAGE_OPERATION,
@@ -98,6 +99,7 @@ export function metadataRoutes(deps: AppDeps, hubUrl: string): Hono<AppEnv> {
     security: smartSecurity(smartEndpointsOf(hubUrl)),
     resources: GATEWAY_DECLARED_RESOURCES,
     operations: GATEWAY_OPERATIONS,
+    systemInteractions: [BATCH_OF_READS],
   });
   app.get('/', () => fhirResponse(statement));
   return app;

@@ -86,6 +86,7 @@ public final class HapiJavaPathway {
     step("finds the Task with its order (Task.INCLUDE_FOCUS)", this::taskWithOrder);
     step("pages through the orders (_count=1, next link)", this::pages);
     step("reads the order's history", this::history);
+    step("reads the order, its Task and a missing order in one batch (transaction().withBundle)", this::batchOfReads);
     step("validates a resource ($validate)", this::validate);
     step("gets a 422 with an OperationOutcome for a bad NHS number", this::badNhsNumber);
     step("gets a 405 for a delete", this::delete);
@@ -234,6 +235,23 @@ public final class HapiJavaPathway {
   private void history() {
     Bundle versions = gp.history().onInstance(need(orderId, "the order")).returnBundle(Bundle.class).execute();
     check(versions.getEntry().size() == 1, "one version, not " + versions.getEntry().size());
+  }
+
+  private void batchOfReads() {
+    IIdType id = need(orderId, "the order");
+    Bundle batch = new Bundle().setType(Bundle.BundleType.BATCH);
+    batch.addEntry().getRequest().setMethod(Bundle.HTTPVerb.GET).setUrl(id.getValue());
+    batch.addEntry().getRequest().setMethod(Bundle.HTTPVerb.GET).setUrl("Task?focus=" + id.getValue());
+    batch.addEntry().getRequest().setMethod(Bundle.HTTPVerb.GET).setUrl("ServiceRequest/not-there");
+    Bundle answer = gp.transaction().withBundle(batch).execute();
+    check(answer.getType() == Bundle.BundleType.BATCHRESPONSE, "a batch-response, not " + answer.getType());
+    List<String> statuses = answer.getEntry().stream().map(e -> e.getResponse().getStatus()).toList();
+    check(statuses.equals(List.of("200 OK", "200 OK", "404 Not Found")), "200, 200 and 404, not " + statuses);
+    Resource read = answer.getEntry().get(0).getResource();
+    check(read instanceof ServiceRequest && read.getIdElement().getIdPart().equals(id.getIdPart()), "the order first");
+    check(types((Bundle) answer.getEntry().get(1).getResource()).equals(List.of("Task")), "its Task second");
+    Resource missing = answer.getEntry().get(2).getResponse().getOutcome();
+    check(missing instanceof OperationOutcome, "an OperationOutcome for the missing order");
   }
 
   private void validate() {
