@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { devTokenSource } from '@imaging/auth';
 import { MedplumClient, OperationOutcomeError } from '@medplum/core';
-import type { Bundle, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { CapabilityTool, Client as FhirKitClient } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePortBase, REPO_ROOT } from './world.ts';
 
 // Widely used FHIR clients, as they come, against a clean demo topology of real processes: what a Java
-// EPR or RIS (HAPI FHIR's IGenericClient) and a TypeScript one (Medplum's MedplumClient) send, with their
+// EPR or RIS (HAPI FHIR's IGenericClient) and TypeScript ones (Medplum's MedplumClient, fhir-kit-client) send, with their
 // own headers and habits, must work end to end, and what the gateway refuses must reach them as an
 // OperationOutcome they can read. HAPI's client is built with Maven (as the conformance suite builds HAPI
 // itself) from services/demo/clients/hapi-java; its steps are listed in HapiJavaPathway.run().
@@ -210,5 +211,115 @@ describe("Medplum's MedplumClient, against the gateways", () => {
       'accepted',
       String(Number(task?.meta?.versionId) + 1),
     ]);
+  });
+});
+
+// One step per test, in order, as above.
+describe('fhir-kit-client, against the gateways', () => {
+  const nhsNumber = '9990001502';
+  const placerNumber = `N81001-FKC-${Date.now()}`;
+  let gp: FhirKitClient;
+  let order: ServiceRequest;
+  /** What fhir-kit-client resolves with (its own loose resource type), as the resource it is. */
+  const answer = async <T>(call: Promise<unknown> | undefined) => (await call) as T;
+  /** fhir-kit-client's error for a non-2xx answer: the status and the parsed OperationOutcome. */
+  const refusal = async (call: Promise<unknown>) => {
+    const err = (await call.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { response?: { status: number; data: OperationOutcome } } | undefined;
+    expect(err?.response, 'the call was refused').toBeDefined();
+    return err?.response as { status: number; data: OperationOutcome };
+  };
+
+  it('reads what the CapabilityStatement offers: batch at the base, create but no delete', async () => {
+    gp = new FhirKitClient({ baseUrl: `${gatewayUrl('north')}/fhir`, bearerToken: await token('gp-n81001') });
+    const capabilities = new CapabilityTool(await gp.capabilityStatement());
+    expect(capabilities.serverCan('batch')).toBe(true);
+    expect(capabilities.resourceCan('ServiceRequest', 'create')).toBe(true);
+    expect(capabilities.resourceCan('Task', 'delete')).toBe(false);
+  });
+
+  it('registers a patient and places an order, reads it and its first version', async () => {
+    const patient = await answer<Patient>(
+      gp.create({
+        resourceType: 'Patient',
+        body: { resourceType: 'Patient', identifier: [{ system: NHS_NUMBER, value: nhsNumber }] },
+      }),
+    );
+    order = await answer<ServiceRequest>(
+      gp.create({
+        resourceType: 'ServiceRequest',
+        body: {
+          resourceType: 'ServiceRequest',
+          identifier: [{ system: PLACER, value: placerNumber }],
+          status: 'active',
+          intent: 'order',
+          code: { coding: [{ system: 'http://snomed.info/sct', code: '169069000' }] },
+          subject: { type: 'Patient', identifier: { system: NHS_NUMBER, value: nhsNumber } },
+          authoredOn: new Date().toISOString(),
+          requester: { type: 'Organization', identifier: { system: ODS, value: 'N81001' } },
+          performer: [{ type: 'Organization', identifier: { system: ODS, value: 'RM1' } }],
+        },
+      }),
+    );
+    expect(order.subject?.reference).toBe(`Patient/${patient.id}`);
+    const read = await answer<ServiceRequest>(gp.read({ resourceType: 'ServiceRequest', id: order.id as string }));
+    const first = await answer<ServiceRequest>(
+      gp.vread({
+        resourceType: 'ServiceRequest',
+        id: order.id as string,
+        version: '1',
+      }),
+    );
+    expect([read.id, first.meta?.versionId]).toEqual([order.id, '1']);
+  });
+
+  it('searches the order with its Task, and pages on by the next link', async () => {
+    const found = await answer<Bundle>(
+      gp.search({
+        resourceType: 'ServiceRequest',
+        searchParams: { identifier: `${PLACER}|${placerNumber}`, _revinclude: 'Task:focus' },
+      }),
+    );
+    expect(found.entry?.map((e) => e.resource?.resourceType)).toEqual(['ServiceRequest', 'Task']);
+    const page = await answer<Bundle>(gp.search({ resourceType: 'ServiceRequest', searchParams: { _count: 1 } }));
+    const next = await answer<Bundle | undefined>(gp.nextPage({ bundle: page as never }));
+    expect(next?.entry).toHaveLength(1);
+    expect(next?.entry?.[0]?.resource?.id).not.toBe(page.entry?.[0]?.resource?.id);
+  });
+
+  it('reads in a batch (client.batch), each entry as it is answered alone', async () => {
+    const response = await answer<Bundle>(
+      gp.batch({
+        body: {
+          resourceType: 'Bundle',
+          type: 'batch',
+          entry: [`ServiceRequest/${order.id}`, `Task?focus=ServiceRequest/${order.id}`, 'Patient/nobody'].map(
+            (url) => ({
+              request: { method: 'GET', url },
+            }),
+          ),
+        },
+      }),
+    );
+    expect(response.type).toBe('batch-response');
+    expect(response.entry?.map((e) => e.response?.status)).toEqual(['200 OK', '200 OK', '404 Not Found']);
+    expect(response.entry?.[0]?.resource?.id).toBe(order.id);
+  });
+
+  it('gets what the gateway refuses with its status and an OperationOutcome it can read', async () => {
+    const badNumber = await refusal(
+      gp.create({
+        resourceType: 'Patient',
+        body: { resourceType: 'Patient', identifier: [{ system: NHS_NUMBER, value: '9990000019' }] },
+      }),
+    );
+    expect([badNumber.status, badNumber.data.issue[0]?.expression]).toEqual([422, ['Patient.identifier[0].value']]);
+    const deleted = await refusal(gp.delete({ resourceType: 'ServiceRequest', id: order.id as string }));
+    expect(deleted.status).toBe(405);
+    // An operation asked the wrong way is told how it is invoked.
+    const validate = await refusal(gp.operation({ name: '$validate', resourceType: 'Patient', method: 'GET' }));
+    expect([validate.status, validate.data.issue[0]?.diagnostics]).toEqual([405, expect.stringMatching(/POST/)]);
   });
 });
