@@ -39,9 +39,9 @@ const REGION_CLIENTS: readonly [string, ServiceName, string, (w: AttackWorld) =>
 ];
 
 /**
- * One AuditEvent by id (where every trail entry's fullUrl points): for those who may read any trail there,
- * and for nobody else, not even the case's own organisation (which reads them in the trail). Refused from the
- * token alone: a real AuditEvent and an unknown id get the same 403.
+ * One AuditEvent by id (where every trail entry's fullUrl points), and the search of them: for those who may
+ * read any trail there, and for nobody else, not even the case's own organisation (which reads them in the
+ * trail). Refused from the token alone: a real AuditEvent and an unknown id get the same 403.
  */
 const AUDIT_READERS_ONLY: readonly [string, 'north' | 'hub', Credential][] = [
   ['gp-n81001, case A’s own practice,', 'north', as('gp-n81001')],
@@ -77,6 +77,13 @@ const AUDIT_EVENT_CASES: readonly AttackCase[] = [
       () => get('/fhir/AuditEvent/no-such-event'),
       FORBIDDEN,
     ),
+    flow(
+      `${who} searches the AuditEvents about case A's patient at ${service}`,
+      service,
+      credential,
+      (w) => get(`/fhir/AuditEvent?entity=Patient/${w.seeded.north.A.patient}`),
+      FORBIDDEN,
+    ),
   ]),
   ...(['north', 'hub'] as const).flatMap((service) => [
     flow(
@@ -91,7 +98,7 @@ const AUDIT_EVENT_CASES: readonly AttackCase[] = [
       service,
       OBSERVER,
       () => get('/fhir/AuditEvent?_count=100'),
-      [405],
+      OK,
     ),
     flow(
       `the observer reads version 2 of case A's AuditEvent at ${service}`,

@@ -119,3 +119,19 @@ describe('GET /fhir/$case-trail at the hub', () => {
     expect((await get('/fhir/$case-trail', await hub.tokenFor('flow-view'))).status).toBe(400);
   });
 });
+
+describe('GET /fhir/AuditEvent at the hub: a search of what it recorded', () => {
+  it('finds what the hub routed in a case, for the flow view; refused to a gateway from its token alone', async () => {
+    expect(await route('imaging-midlands', 'req-search-1', 'case-search-1')).toBe(200);
+    const query =
+      '/fhir/AuditEvent?entity:identifier=https://imaging-connect.example/fhir/Id/correlation|case-search-1';
+    const res = await get(query, await hub.tokenFor('flow-view'));
+    expect(res.status).toBe(200);
+    const events = ((await res.json()) as Bundle).entry?.map((e) => e.resource as AuditEvent) ?? [];
+    expect(events.map((e) => [e.subtype?.[0]?.code, e.outcome])).toEqual([['message-routed', '0']]);
+    const refused = await get(query, await hub.tokenFor('gateway-north'));
+    expect(refused.status).toBe(403);
+    const unknown = await get('/fhir/AuditEvent?source=hub', await hub.tokenFor('flow-view'));
+    expect(unknown.status).toBe(400);
+  });
+});

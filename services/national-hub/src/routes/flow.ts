@@ -52,8 +52,8 @@ export function caseTrailRoutes(hub: HubContext): Hono<AppEnv> {
 }
 
 /**
- * `AuditEvent/{id}` (and its one version): what the hub recorded, where its trail entries' fullUrls point,
- * for those who may read any case's trail. A case's own organisations read the hub's AuditEvents of their
+ * `AuditEvent/{id}` (and its one version), what the hub recorded, where its trail entries' fullUrls point,
+ * and the search of them, for those who may read any case's trail. A case's own organisations read the hub's AuditEvents of their
  * case in its trail.
  */
 export function auditEventRoutes(hub: HubContext): Hono<AppEnv> {
@@ -61,6 +61,8 @@ export function auditEventRoutes(hub: HubContext): Hono<AppEnv> {
     store: hub.domain.store,
     baseUrl: hub.baseUrl,
     disclose: (c, events) => recordAuditEventRead(hub, c, events),
+    pageTokens: hub.deps.pageTokens,
+    callerId: (c) => c.var.auth.sub,
     refusal: (c) =>
       mayReadAnyCase(c.var.auth)
         ? undefined

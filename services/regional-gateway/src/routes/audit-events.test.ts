@@ -1,5 +1,5 @@
 import type { AccessTokenContent } from '@imaging/auth';
-import { HttpStore, searchAll } from '@imaging/fhir';
+import { CODE_SYSTEMS, HttpStore, searchAll, SYSTEMS } from '@imaging/fhir';
 import type { AuditEvent, Bundle, CapabilityStatement, OperationOutcome } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { GP_TOKEN, HUB_TOKEN, OBSERVER_TOKEN, RIS_TOKEN, testGateway } from '../testing/app.ts';
@@ -25,7 +25,13 @@ async function northGateway() {
     (e) => e.subtype?.[0]?.code === 'order-placed',
   );
   if (!order?.id) throw new Error('the case placed no order');
-  return { call, order: order as AuditEvent & { id: string }, deps: regions.north, disclosures: gateway.disclosures };
+  return {
+    call,
+    order: order as AuditEvent & { id: string },
+    deps: regions.north,
+    disclosures: gateway.disclosures,
+    clock: regions.clock,
+  };
 }
 
 const outcomeOf = async (res: Response) => {
@@ -84,6 +90,8 @@ describe('AuditEvent reads at a gateway', () => {
       `/fhir/AuditEvent/${order.id}/_history`,
       '/fhir/AuditEvent/no-such-event',
       '/fhir/AuditEvent/no-such-event/_history/1',
+      '/fhir/AuditEvent',
+      '/fhir/AuditEvent?entity=Patient/anyone&colour=blue',
     ]) {
       const res = await call(path, claims);
       expect(res.status, path).toBe(403);
@@ -107,13 +115,9 @@ describe('AuditEvent reads at a gateway', () => {
     if (expressions) expect(outcome.issue.flatMap((i) => i.expression ?? [])).toEqual(expressions);
   });
 
-  it('searches none (405, saying where a case’s AuditEvents are) and still lets nobody write one', async () => {
+  it('lets nobody write one, an auditor included', async () => {
     const { call, order, deps } = await northGateway();
     const before = await searchAll<AuditEvent>(deps.store, 'AuditEvent');
-    const search = await call('/fhir/AuditEvent?entity=x', AUDITOR);
-    expect(search.status).toBe(405);
-    expect(search.headers.get('Allow')).toBe('');
-    expect(JSON.stringify(await outcomeOf(search))).toMatch(/\$case-trail/);
     const put = await call(`/fhir/AuditEvent/${order.id}`, AUDITOR, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/fhir+json' },
@@ -124,18 +128,110 @@ describe('AuditEvent reads at a gateway', () => {
     expect(await searchAll<AuditEvent>(deps.store, 'AuditEvent')).toEqual(before);
   });
 
-  it('declares the reads in the CapabilityStatement', async () => {
+  it('declares the reads and the search in the CapabilityStatement', async () => {
     const { call } = await northGateway();
     const statement = (await (await call('/fhir/metadata', AUDITOR)).json()) as CapabilityStatement;
     const audit = statement.rest?.[0]?.resource?.find((r) => r.type === 'AuditEvent');
-    expect(audit?.interaction?.map((i) => i.code)).toEqual(['read', 'vread', 'history-instance']);
+    expect(audit?.interaction?.map((i) => i.code)).toEqual(['read', 'search-type', 'vread', 'history-instance']);
     expect(audit?.readHistory).toBe(true);
-    expect(audit?.searchParam ?? []).toEqual([]);
+    expect(audit?.searchParam?.map((p) => p.name)).toEqual([
+      'date',
+      'subtype',
+      'entity',
+      '_sort',
+      '_summary',
+      '_elements',
+    ]);
+  });
+});
+
+const SUBTYPE = `${CODE_SYSTEMS.auditSubtype}|`;
+const subtypeOf = (e: AuditEvent) => e.subtype?.[0]?.code;
+const matches = (bundle: Bundle) => (bundle.entry ?? []).map((e) => e.resource as AuditEvent);
+
+describe('AuditEvent searches at a gateway, for auditors', () => {
+  it("answers who read a patient's records: the practice's read, found by the patient and the kind", async () => {
+    const { call, order, deps, disclosures } = await northGateway();
+    const patient = order.entity?.find((e) => e.what?.reference?.startsWith('Patient/'))?.what?.reference as string;
+    const orderRef = order.entity?.find((e) => e.what?.reference?.startsWith('ServiceRequest/'))?.what?.reference;
+    const orderId = orderRef?.split('/')[1] as string;
+    expect((await call(`/fhir/ServiceRequest/${orderId}`, GP_TOKEN)).status).toBe(200);
+    await disclosures.flush();
+    const res = await call(`/fhir/AuditEvent?entity=${patient}&subtype=${SUBTYPE}resource-read`, AUDITOR);
+    expect(res.status).toBe(200);
+    const found = matches((await res.json()) as Bundle);
+    expect(found.map((e) => [subtypeOf(e), e.agent[0]?.altId])).toEqual([['resource-read', 'gp-n81001']]);
+    // The auditor's search is itself a disclosure: who searched, for what, and which patients it showed.
+    await disclosures.flush();
+    const searched = (await searchAll<AuditEvent>(deps.store, 'AuditEvent')).filter(
+      (e) => subtypeOf(e) === 'resources-searched',
+    );
+    expect(searched.map((e) => e.agent[0]?.altId)).toEqual(['auditor']);
+    const query = searched[0]?.entity?.find((e) => e.query)?.query as string;
+    expect(Buffer.from(query, 'base64').toString()).toBe(
+      `AuditEvent?entity=${patient}&subtype=${SUBTYPE}resource-read`,
+    );
+  });
+
+  it("finds a case's AuditEvents by its correlation id, and a patient's within a date range, newest first", async () => {
+    const { call, order, disclosures, clock } = await northGateway();
+    const inCase = await call(`/fhir/AuditEvent?entity:identifier=${SYSTEMS.correlation}|case-1`, AUDITOR);
+    const trail = matches((await inCase.json()) as Bundle);
+    expect(trail.map(subtypeOf)).toContain('order-placed');
+    const placed = order.recorded;
+    // An hour later the practice reads its order again: a disclosure recorded then.
+    clock.advance(3600);
+    const orderId = order.entity?.find((e) => e.what?.reference?.startsWith('ServiceRequest/'))?.what?.reference;
+    expect((await call(`/fhir/${orderId?.replace(/\/_history\/\d+$/, '')}`, GP_TOKEN)).status).toBe(200);
+    await disclosures.flush();
+    const patient = order.entity?.find((e) => e.what?.reference?.startsWith('Patient/'))?.what?.reference as string;
+    const search = async (query: string) =>
+      matches((await (await call(`/fhir/AuditEvent?entity=${patient}&${query}`, AUDITOR)).json()) as Bundle);
+    const newestFirst = await search('_sort=-date');
+    expect(newestFirst[0]).toMatchObject({ subtype: [{ code: 'resource-read' }], agent: [{ altId: 'gp-n81001' }] });
+    expect(newestFirst.map((e) => e.recorded)).toEqual(
+      newestFirst
+        .map((e) => e.recorded)
+        .sort()
+        .reverse(),
+    );
+    expect((await search(`date=gt${placed}`)).map(subtypeOf)).toEqual(['resource-read']);
+    const before = await search(`date=le${placed}`);
+    expect(before.map(subtypeOf)).toContain('order-placed');
+    expect(before.map(subtypeOf)).not.toContain('resource-read');
+    expect(await search(`date=ge${placed}&date=lt2000-01-01`)).toEqual([]);
+  });
+
+  it('pages by a signed link that only the auditor it was given to can follow', async () => {
+    const { call } = await northGateway();
+    const first = (await (await call('/fhir/AuditEvent?_count=1', AUDITOR)).json()) as Bundle;
+    expect(first.entry).toHaveLength(1);
+    const next = first.link?.find((l) => l.relation === 'next')?.url as string;
+    expect(next).toMatch(/\/fhir\/AuditEvent\?_page=/);
+    const path = new URL(next).pathname + new URL(next).search;
+    const second = (await (await call(path, AUDITOR)).json()) as Bundle;
+    expect(second.entry?.[0]?.resource?.id).not.toBe(first.entry?.[0]?.resource?.id);
+    const other = await call(path, { ...AUDITOR, sub: 'another-auditor' });
+    expect(other.status).toBe(400);
+    expect((await outcomeOf(other)).issue[0]?.expression).toEqual(['_page']);
+  });
+
+  it.each([
+    ['a parameter it does not answer', 'agent=Practitioner/x', ['agent']],
+    ['an _include, whatever Prefer says', '_include=AuditEvent:entity', ['_include']],
+    ['a malformed date', 'date=yesterday', ['date']],
+    ['a modifier it does not answer', 'subtype:text=read', ['subtype']],
+    ['a _count out of range', '_count=0', ['_count']],
+  ])('refuses %s with a 400 naming it, before the store is asked', async (_, query, expressions) => {
+    const { call } = await northGateway();
+    const res = await call(`/fhir/AuditEvent?${query}`, AUDITOR, { headers: { Prefer: 'handling=lenient' } });
+    expect(res.status).toBe(400);
+    expect((await outcomeOf(res)).issue.flatMap((i) => i.expression ?? [])).toEqual(expressions);
   });
 });
 
 describe('AuditEvent reads on HAPI', () => {
-  it('reads from HAPI for an auditor, and asks HAPI nothing for a refused token or a malformed version', async () => {
+  it('reads and searches HAPI for an auditor, and asks HAPI nothing for a refused token, a malformed version or search', async () => {
     const event: AuditEvent = {
       resourceType: 'AuditEvent',
       id: 'a1',
@@ -146,12 +242,16 @@ describe('AuditEvent reads on HAPI', () => {
       source: { observer: { display: 'north' } },
     };
     const seen: string[] = [];
+    const seenQueries: string[] = [];
     const fetch = (async (input: string | URL | Request) => {
       const url = new URL(String(input));
       seen.push(url.pathname);
+      seenQueries.push(url.search);
       const body = url.pathname.endsWith('/_history')
         ? { resourceType: 'Bundle', type: 'history', entry: [{ resource: event }] }
-        : event;
+        : url.pathname.endsWith('/AuditEvent')
+          ? { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: event }] }
+          : event;
       return new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/fhir+json' } });
     }) as typeof globalThis.fetch;
     const deps = testRegions().open('north', new HttpStore({ baseUrl: 'http://hapi.internal:8080/fhir/north', fetch }));
@@ -167,6 +267,16 @@ describe('AuditEvent reads on HAPI', () => {
     expect((await gateway.app.request('/fhir/AuditEvent/a1', { headers: await as(GP_TOKEN) })).status).toBe(403);
     const malformed = await gateway.app.request('/fhir/AuditEvent/a1/_history/a%20b', { headers: await as(AUDITOR) });
     expect(malformed.status).toBe(400);
+    const badSearch = await gateway.app.request('/fhir/AuditEvent?agent=x', { headers: await as(AUDITOR) });
+    expect(badSearch.status).toBe(400);
     expect(seen).toEqual([]);
+
+    const search = await gateway.app.request('/fhir/AuditEvent?subtype=resource-read&date=ge2026-12-01', {
+      headers: await as(AUDITOR),
+    });
+    expect(search.status).toBe(200);
+    expect(((await search.json()) as Bundle).entry?.map((e) => e.resource)).toEqual([event]);
+    expect(seen.at(-1)).toBe('/fhir/north/AuditEvent');
+    expect(new URLSearchParams(seenQueries.at(-1)).toString()).toMatch(/^subtype=resource-read&date=ge2026-12-01/);
   });
 });

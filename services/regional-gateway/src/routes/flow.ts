@@ -37,14 +37,17 @@ export function caseTrailRoutes(deps: AppDeps): Hono<AppEnv> {
 }
 
 /**
- * `AuditEvent/{id}` (and its one version): where every trail entry's fullUrl points, for those who may read
- * any case's trail here. A case's own organisations read its AuditEvents in its trail.
+ * `AuditEvent/{id}` (and its one version), where every trail entry's fullUrl points, and the search of them
+ * (who saw or did what, to which patient, when), for those who may read any case's trail here. A case's own
+ * organisations read its AuditEvents in its trail.
  */
 export function auditEventRoutes(deps: AppDeps): Hono<AppEnv> {
   return auditEventReadRoutes<AppEnv>({
     store: deps.store,
     baseUrl: deps.region.fhirBaseUrl,
-    disclose: (c, events) => recordDisclosure(deps, c, callerOf(c.var.auth), 'read', events),
+    disclose: (c, events, kind) => recordDisclosure(deps, c, callerOf(c.var.auth), kind, events),
+    pageTokens: deps.pageTokens,
+    callerId: (c) => c.var.auth.sub,
     refusal: (c) => {
       const reader = trailReaderOf(c.var.auth);
       if (mayReadAnyTrail(reader, deps.region)) return undefined;
