@@ -8,6 +8,7 @@ import { devTokenSource } from '@imaging/auth';
 import { MedplumClient, OperationOutcomeError } from '@medplum/core';
 import type { Bundle, OperationOutcome, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { CapabilityTool, Client as FhirKitClient } from 'fhir-kit-client';
+import type { FhirResource } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePortBase, REPO_ROOT } from './world.ts';
 
@@ -23,6 +24,19 @@ const HAPI_STEPS = 22;
 const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const PLACER = 'https://imaging-connect.example/fhir/Id/placer-order';
+
+/** The order every client places: a CT chest for N81001's patient, from RM1 in the midlands. */
+const ctChestOrder = (placerNumber: string, nhsNumber: string): ServiceRequest => ({
+  resourceType: 'ServiceRequest',
+  identifier: [{ system: PLACER, value: placerNumber }],
+  status: 'active',
+  intent: 'order',
+  code: { coding: [{ system: 'http://snomed.info/sct', code: '169069000' }] },
+  subject: { type: 'Patient', identifier: { system: NHS_NUMBER, value: nhsNumber } },
+  authoredOn: new Date().toISOString(),
+  requester: { type: 'Organization', identifier: { system: ODS, value: 'N81001' } },
+  performer: [{ type: 'Organization', identifier: { system: ODS, value: 'RM1' } }],
+});
 
 const dataDir = mkdtempSync(join(tmpdir(), 'imaging-clients-'));
 let portBase = 0;
@@ -123,17 +137,7 @@ describe("Medplum's MedplumClient, against the gateways", () => {
   });
 
   it('places an order, and finds it with its Task', async () => {
-    order = await gp.createResource<ServiceRequest>({
-      resourceType: 'ServiceRequest',
-      identifier: [{ system: PLACER, value: placerNumber }],
-      status: 'active',
-      intent: 'order',
-      code: { coding: [{ system: 'http://snomed.info/sct', code: '169069000' }] },
-      subject: { type: 'Patient', identifier: { system: NHS_NUMBER, value: nhsNumber } },
-      authoredOn: new Date().toISOString(),
-      requester: { type: 'Organization', identifier: { system: ODS, value: 'N81001' } },
-      performer: [{ type: 'Organization', identifier: { system: ODS, value: 'RM1' } }],
-    });
+    order = await gp.createResource(ctChestOrder(placerNumber, nhsNumber));
     expect(order.subject?.reference).toBe(`Patient/${patient.id}`);
     const found = await gp.search('ServiceRequest', {
       identifier: `${PLACER}|${placerNumber}`,
@@ -250,17 +254,8 @@ describe('fhir-kit-client, against the gateways', () => {
     order = await answer<ServiceRequest>(
       gp.create({
         resourceType: 'ServiceRequest',
-        body: {
-          resourceType: 'ServiceRequest',
-          identifier: [{ system: PLACER, value: placerNumber }],
-          status: 'active',
-          intent: 'order',
-          code: { coding: [{ system: 'http://snomed.info/sct', code: '169069000' }] },
-          subject: { type: 'Patient', identifier: { system: NHS_NUMBER, value: nhsNumber } },
-          authoredOn: new Date().toISOString(),
-          requester: { type: 'Organization', identifier: { system: ODS, value: 'N81001' } },
-          performer: [{ type: 'Organization', identifier: { system: ODS, value: 'RM1' } }],
-        },
+        // fhir-kit-client types a body as a loose record, which a typed resource is not.
+        body: ctChestOrder(placerNumber, nhsNumber) as unknown as FhirResource,
       }),
     );
     expect(order.subject?.reference).toBe(`Patient/${patient.id}`);

@@ -11,7 +11,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { AttackRequest, Credential } from '../surface.ts';
 import type { AttackWorld } from '../world.ts';
 import type { AttackCase } from './case.ts';
-import { as, BAD_REQUEST, CREATED, get, HUB, INVALID, NOT_FOUND, post, UNPROCESSABLE } from './case.ts';
+import { as, BAD_REQUEST, batchOf, CREATED, get, HUB, INVALID, NOT_FOUND, post, UNPROCESSABLE } from './case.ts';
 import { pointerBody } from './endpoints.ts';
 import { forgedTaskUpdate, routed } from './messages.ts';
 
@@ -608,26 +608,14 @@ export const BODY_CASES: readonly AttackCase[] = [
     'POST a batch of 101 reads to the base',
     'north',
     GP,
-    () =>
-      post('/fhir', {
-        resourceType: 'Bundle',
-        type: 'batch',
-        entry: Array.from({ length: 101 }, () => ({ request: { method: 'GET', url: 'Task' } })),
-      }),
+    () => batchOf(Array.from({ length: 101 }, () => 'Task')),
     [400],
   ),
   body(
     'POST a batch whose reads step out of the FHIR base or name another host',
     'north',
     GP,
-    () =>
-      post('/fhir', {
-        resourceType: 'Bundle',
-        type: 'batch',
-        entry: ['../.well-known/jwks.json', '%2e%2e/health', 'http://127.0.0.1:5432/', '//evil.example/x'].map(
-          (url) => ({ request: { method: 'GET', url } }),
-        ),
-      }),
+    () => batchOf(['../.well-known/jwks.json', '%2e%2e/health', 'http://127.0.0.1:5432/', '//evil.example/x']),
     [200],
   ),
   // A Task's own history is a read of its versions (answered to a party to it); a type's or the server's is not served.
