@@ -1,5 +1,4 @@
 import {
-  badRequest,
   checkPagingParams,
   checkSearch,
   forbidden,
@@ -17,6 +16,7 @@ import { Hono } from 'hono';
 import type { CapabilityResource } from './capability.ts';
 import { checkHistoryParams, historyBundle, VERSION_READS } from './history.ts';
 import type { PageTokens } from './page-tokens.ts';
+import { searchContinuationOf, searchPageToken } from './page-tokens.ts';
 import { fhirResponse, searchsetBundle } from './responses.ts';
 
 /**
@@ -124,7 +124,7 @@ async function searchAuditEvents<E extends Env>(options: AuditEventReads<E>, c: 
   let subset: SearchSubset | undefined;
   let self = `${baseUrl}/AuditEvent${url.search}`;
   if (pageToken !== null) {
-    const continuation = continuationOf(pageTokens.decode(pageToken, binding));
+    const continuation = searchContinuationOf(pageTokens, pageToken, binding);
     subset = continuation.subset;
     page = await store.nextPage<AuditEvent>(continuation.next);
   } else {
@@ -137,18 +137,8 @@ async function searchAuditEvents<E extends Env>(options: AuditEventReads<E>, c: 
   }
   await disclose(c, page.resources, 'search');
   const next = page.next
-    ? `${baseUrl}/AuditEvent?_page=${pageTokens.encode(JSON.stringify({ next: page.next, subset }), binding)}`
+    ? `${baseUrl}/AuditEvent?_page=${searchPageToken(pageTokens, { next: page.next, subset }, binding)}`
     : undefined;
   const resources = subset ? page.resources.map((r) => subsetted(r, subset)) : page.resources;
   return fhirResponse(searchsetBundle({ ...page, resources }, baseUrl, self, next));
-}
-
-function continuationOf(decoded: string): { next: string; subset?: SearchSubset } {
-  try {
-    const { next, subset } = JSON.parse(decoded) as { next?: unknown; subset?: SearchSubset };
-    if (typeof next === 'string') return subset ? { next, subset } : { next };
-  } catch {
-    // not one of ours: refused below, as a tampered token is
-  }
-  throw new OutcomeError(badRequest('Invalid or expired page token', '_page'));
 }

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { badRequest, OutcomeError } from '@imaging/fhir';
+import type { SearchSubset } from '@imaging/fhir';
 
 /**
  * A store's paging continuation is internal (a query for the embedded store, carrying the caller's
@@ -67,4 +68,27 @@ export function pageTokens(secret: string | Buffer, options: PageTokenOptions = 
       return payload.c;
     },
   };
+}
+
+/** What a search's `_page` token carries: the store's continuation, and the subset the first page was shown in. */
+export interface SearchContinuation {
+  next: string;
+  subset?: SearchSubset | undefined;
+}
+
+/** The `_page` token for the page after this one, good for `binding` only. */
+export function searchPageToken(tokens: PageTokens, continuation: SearchContinuation, binding: string): string {
+  return tokens.encode(JSON.stringify(continuation), binding);
+}
+
+/** What a `_page` token carries, or the 400 of any invalid token when it is not one of a search's. */
+export function searchContinuationOf(tokens: PageTokens, token: string, binding: string): SearchContinuation {
+  const decoded = tokens.decode(token, binding);
+  try {
+    const { next, subset } = JSON.parse(decoded) as { next?: unknown; subset?: SearchSubset };
+    if (typeof next === 'string') return subset ? { next, subset } : { next };
+  } catch {
+    // not one of ours: refused below, as a tampered token is
+  }
+  throw new OutcomeError(badRequest('Invalid or expired page token', '_page'));
 }

@@ -1,16 +1,15 @@
 import type { AccessClaims } from '@imaging/auth';
 import { assertScope, hasScope, requireScope } from '@imaging/auth';
 import type { Caller, SearchHandling, SearchPage, SearchSubset, WithId } from '@imaging/fhir';
+import { checkPagingParams, searchHandlingOf, versionFrom, versionIdParam } from '@imaging/fhir';
 import {
-  badRequest,
-  checkPagingParams,
-  OutcomeError,
-  searchHandlingOf,
-  versionFrom,
-  versionIdParam,
-} from '@imaging/fhir';
-import { checkHistoryParams, fhirResponse, historyBundle, searchsetBundle } from '@imaging/fhir-http';
-import type { PageTokens } from '@imaging/fhir-http';
+  checkHistoryParams,
+  fhirResponse,
+  historyBundle,
+  searchContinuationOf,
+  searchPageToken,
+  searchsetBundle,
+} from '@imaging/fhir-http';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import type { MayRead } from '../domain/reads.ts';
@@ -43,7 +42,7 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
     let answer: Answer;
     // An empty _page is a malformed token (400), never a search parameter for the store.
     if (pageToken !== null) {
-      const { next, subset } = continuationOf(deps.pageTokens, pageToken, binding);
+      const { next, subset } = searchContinuationOf(deps.pageTokens, pageToken, binding);
       answer = {
         page: await nextVisiblePage(deps, caller, next, mayRead, subset),
         self: `${base}/${type}${url.search}`,
@@ -56,7 +55,7 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
     }
     const { page, self, subset, ignored } = answer;
     const next = page.next
-      ? `${base}/${type}?_page=${deps.pageTokens.encode(JSON.stringify({ next: page.next, subset }), binding)}`
+      ? `${base}/${type}?_page=${searchPageToken(deps.pageTokens, { next: page.next, subset }, binding)}`
       : undefined;
     const bundle = searchsetBundle(page, base, self, next);
     // R4 search: an outcome entry says what the server left out of a lenient search.
@@ -131,16 +130,4 @@ async function firstPage(
     ...(search.subset ? { subset: search.subset } : {}),
     ignored: search.ignored,
   };
-}
-
-/** What a page token carries: the store's continuation and the subset the first page was shown in. */
-function continuationOf(tokens: PageTokens, token: string, binding: string): { next: string; subset?: SearchSubset } {
-  const decoded = tokens.decode(token, binding);
-  try {
-    const { next, subset } = JSON.parse(decoded) as { next?: unknown; subset?: SearchSubset };
-    if (typeof next === 'string') return subset ? { next, subset } : { next };
-  } catch {
-    // not one of ours: refused below, as a tampered token is
-  }
-  throw new OutcomeError(badRequest('Invalid or expired page token', '_page'));
 }
