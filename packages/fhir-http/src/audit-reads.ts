@@ -89,9 +89,7 @@ export function auditEventReadRoutes<E extends Env>(options: AuditEventReads<E>)
   };
 
   // Refused from the token alone, before any id or search is looked at.
-  app.use('/', mayRead);
-  app.use('/:id', mayRead);
-  app.use('/:id/*', mayRead);
+  app.use('*', mayRead);
   app.get('/', (c) => searchAuditEvents(options, c));
   app.get('/:id', async (c) =>
     shown(c, [await store.read<AuditEvent>('AuditEvent', resourceIdParam(c.req.param('id')))]),

@@ -53,8 +53,8 @@ export function caseTrailRoutes(hub: HubContext): Hono<AppEnv> {
 
 /**
  * `AuditEvent/{id}` (and its one version), what the hub recorded, where its trail entries' fullUrls point,
- * and the search of them, for those who may read any case's trail. A case's own organisations read the hub's AuditEvents of their
- * case in its trail.
+ * and the search of them, for those who may read any case's trail. A case's own organisations read the
+ * hub's AuditEvents of their case in its trail.
  */
 export function auditEventRoutes(hub: HubContext): Hono<AppEnv> {
   return auditEventReadRoutes<AppEnv>({
