@@ -31,11 +31,13 @@ const TAG_BYTES = 16;
 /** Changing it invalidates every token in circulation, as a change of format must. */
 const KEY_INFO = 'imaging-connect page token AES-256-GCM v1';
 
+/** The one answer to any token that is not good: which check failed is not the client's business. */
+const invalidPageToken = () => new OutcomeError(badRequest('Invalid or expired page token', '_page'));
+
 export function pageTokens(secret: string | Buffer, options: PageTokenOptions = {}): PageTokens {
   const { ttlMs = DEFAULT_PAGE_TOKEN_TTL_MS, clock = () => new Date() } = options;
   // The configured secret is a passphrase of any length; HKDF makes it a 256-bit key for this use only.
   const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), KEY_INFO, 32));
-  const invalid = () => new OutcomeError(badRequest('Invalid or expired page token', '_page'));
   return {
     encode(continuation, caller) {
       const iv = randomBytes(IV_BYTES);
@@ -49,7 +51,7 @@ export function pageTokens(secret: string | Buffer, options: PageTokenOptions = 
     decode(token, caller) {
       const raw = Buffer.from(token, 'base64url');
       // Node's base64url decoding skips stray characters and spare bits; only the canonical text is ours.
-      if (raw.length <= IV_BYTES + TAG_BYTES || raw.toString('base64url') !== token) throw invalid();
+      if (raw.length <= IV_BYTES + TAG_BYTES || raw.toString('base64url') !== token) throw invalidPageToken();
       const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(caller));
       decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
@@ -61,10 +63,10 @@ export function pageTokens(secret: string | Buffer, options: PageTokenOptions = 
         ]);
         payload = JSON.parse(plain.toString('utf8')) as typeof payload;
       } catch {
-        throw invalid();
+        throw invalidPageToken();
       }
       if (typeof payload.c !== 'string' || typeof payload.x !== 'number' || clock().getTime() >= payload.x)
-        throw invalid();
+        throw invalidPageToken();
       return payload.c;
     },
   };
@@ -90,5 +92,5 @@ export function searchContinuationOf(tokens: PageTokens, token: string, binding:
   } catch {
     // not one of ours: refused below, as a tampered token is
   }
-  throw new OutcomeError(badRequest('Invalid or expired page token', '_page'));
+  throw invalidPageToken();
 }
