@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ReplayResult } from './design-day.ts';
+import { diskReading } from './disk-meter.ts';
 import { readReport, REPORT_DIR, REPO_ROOT } from './report.ts';
 import { SUITES } from './suites.ts';
 
@@ -53,8 +55,15 @@ describe('pnpm bench --tiny', () => {
     rmSync(path, { force: true });
     const run = bench(['--tiny', '--suite', 'design-day', '--history-only'], 120_000);
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
-    const { results } = readReport<{ runs: { history: number }[]; historyRatio?: number }>(path);
+    const { results } = readReport<{ runs: ReplayResult[]; historyRatio?: number }>(path);
     expect(results.runs.map((r) => r.history)).toEqual([100]);
     expect(results).not.toHaveProperty('historyRatio');
+    // The disk's waits sit beside the CPU's wherever the kernel reports them (Linux with PSI).
+    const [round] = results.runs;
+    if (diskReading()) {
+      expect(round?.machineIoStalled).toBeGreaterThanOrEqual(0);
+      expect(round?.machineIoStalled).toBeLessThanOrEqual(1);
+      expect(round?.diskReadKibPerOrder).toBeGreaterThanOrEqual(0);
+    } else expect(round).not.toHaveProperty('machineIoStalled');
   });
 });

@@ -1,6 +1,7 @@
 import type { BenchService } from './topology.ts';
 import { startBenchTopology } from './topology.ts';
 import { cpuMeter } from './cpu-meter.ts';
+import { diskReading, diskWaitsBetween } from './disk-meter.ts';
 import { busyBetween, cpuTimes, loadAverage, loadLine, maximum, median, quantile, table } from './report.ts';
 import { connectTraffic, deliveryLatencies, inParallel, placeOrder, waitForDeliveries } from './traffic.ts';
 import type { Placed } from './traffic.ts';
@@ -36,6 +37,10 @@ export interface ReplayResult {
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   /** Share of all the machine's CPUs busy during the run (other users' work included). */
   machineCpuBusy?: number;
+  /** Share of the run during which every runnable task waited on I/O, machine-wide (disk-meter.ts). */
+  machineIoStalled?: number;
+  /** KiB the machine read from disk per order: pages the page cache no longer held, read back. */
+  diskReadKibPerOrder?: number;
   /** CPU milliseconds each service spent per order. */
   cpuMsPerOrder: Record<BenchService, number>;
   /**
@@ -65,6 +70,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const cpu = cpuMeter(world);
     const cpu0 = cpu.now();
     const machine0 = cpuTimes();
+    const disk0 = diskReading();
     const began = Date.now();
     const placed: Placed[] = [];
     await inParallel(options.orders, options.clients, async (n) => {
@@ -74,10 +80,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const done = await waitForDeliveries(world, options.orders, 120_000 + options.orders * 50);
     const spent = cpu.perOrderSince(cpu0, options.orders);
     const machine1 = cpuTimes();
+    const disk1 = diskReading();
     const { latencies, missing, duplicated } = await deliveryLatencies(world, placed);
     const seconds = (done.at - began) / 1000;
     const deliveredPerSecond = done.delivered / seconds;
     const busy = busyBetween(machine0, machine1);
+    const disk = diskWaitsBetween(disk0, disk1, seconds, options.orders);
     return {
       orders: options.orders,
       history: options.history,
@@ -95,6 +103,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         max: maximum(latencies),
       },
       ...(busy === undefined ? {} : { machineCpuBusy: busy }),
+      ...(disk ? { machineIoStalled: disk.ioStalled, diskReadKibPerOrder: disk.readKibPerOrder } : {}),
       cpuMsPerOrder: spent.services,
       clientsCpuMsPerOrder: spent.bench,
       ...(options.profile ? { dataDir: world.dataDir } : {}),
@@ -118,6 +127,8 @@ export function replayTable(results: (ReplayResult & { version?: string })[]): s
       'missing',
       'dup',
       'CPU busy',
+      'IO stalled',
+      'disk read KiB/order',
       'CPU ms/order north/hub/midlands',
       'clients CPU ms/order',
     ],
@@ -132,11 +143,17 @@ export function replayTable(results: (ReplayResult & { version?: string })[]): s
       r.latencyMs.p99,
       r.missing,
       r.duplicated,
-      r.machineCpuBusy === undefined ? '–' : `${Math.round(r.machineCpuBusy * 100)}%`,
+      percent(r.machineCpuBusy),
+      percent(r.machineIoStalled),
+      r.diskReadKibPerOrder ?? '–',
       `${r.cpuMsPerOrder.north.toFixed(1)} / ${r.cpuMsPerOrder.hub.toFixed(1)} / ${r.cpuMsPerOrder.midlands.toFixed(1)}`,
       r.clientsCpuMsPerOrder.toFixed(1),
     ]),
   );
+}
+
+function percent(share: number | undefined): string {
+  return share === undefined ? '–' : `${Math.round(share * 100)}%`;
 }
 
 export function printReplay(title: string, results: (ReplayResult & { version?: string })[], load: number[]): void {
