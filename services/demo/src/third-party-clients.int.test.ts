@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { devTokenSource } from '@imaging/auth';
+import { isPortFree } from '@imaging/service-process';
 import { MedplumClient, OperationOutcomeError } from '@medplum/core';
 import type { Bundle, OperationOutcome, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { CapabilityTool, Client as FhirKitClient } from 'fhir-kit-client';
@@ -79,10 +80,17 @@ beforeAll(async () => {
   await Promise.all([buildHapiClient(), startTopology()]);
 }, 300_000);
 
-afterAll(() => {
-  if (demo?.exitCode === null && demo.signalCode === null) demo.kill('SIGKILL');
+afterAll(async () => {
+  // SIGTERM, for the demo to stop the hub and the gateways it started: a SIGKILL left them running, orphaned,
+  // on their ports, after every `npm test`.
+  if (demo && demo.exitCode === null && demo.signalCode === null) {
+    const exited = new Promise((resolve) => demo.once('exit', resolve));
+    demo.kill('SIGTERM');
+    await exited;
+  }
   rmSync(dataDir, { recursive: true, force: true });
-});
+  if (demo) for (const offset of [0, 101, 102, 103]) expect(await isPortFree(portBase + offset)).toBe(true);
+}, 60_000);
 
 describe("HAPI FHIR's Java client, against the gateways", () => {
   it('orders in the north, reports in the midlands, acknowledges the alert, and finds the imaging at the hub', async () => {
