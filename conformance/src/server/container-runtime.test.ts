@@ -100,29 +100,20 @@ describe('starting the container', () => {
     ]);
   });
 
-  it('does not start again when HAPI was not ready in time, and gives up after the second server error', async () => {
+  /** How many starts it took to give up, each failing with `err`. */
+  const startsBeforeGivingUp = async (err: Error): Promise<number> => {
     let calls = 0;
+    const failing = async () => {
+      calls += 1;
+      throw err;
+    };
+    await expect(startRetryingServerErrors(failing, () => undefined)).rejects.toBe(err);
+    return calls;
+  };
+
+  it('does not start again when HAPI was not ready in time, and gives up after the second server error', async () => {
     const timeout = new Error('Timed out after 240000ms while waiting for container to be ready');
-    await expect(
-      startRetryingServerErrors(
-        async () => {
-          calls += 1;
-          throw timeout;
-        },
-        () => undefined,
-      ),
-    ).rejects.toBe(timeout);
-    expect(calls).toBe(1);
-    calls = 0;
-    await expect(
-      startRetryingServerErrors(
-        async () => {
-          calls += 1;
-          throw brokenPipe;
-        },
-        () => undefined,
-      ),
-    ).rejects.toBe(brokenPipe);
-    expect(calls).toBe(2);
+    expect(await startsBeforeGivingUp(timeout)).toBe(1);
+    expect(await startsBeforeGivingUp(brokenPipe)).toBe(2);
   });
 });
