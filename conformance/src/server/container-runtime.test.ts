@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectContainerRuntime, identifyRuntime, startRetryingServerErrors } from './container-runtime.ts';
+import { detectContainerRuntime, identifyRuntime } from './container-runtime.ts';
 
 type Answers = Record<string, { status: number; body: string } | undefined>;
 /** A stand-in for the Docker API: answers by socket and path. */
@@ -76,44 +76,5 @@ describe('container runtime detection', () => {
         'Podman could not be set up (infra/podman/setup.sh: not root, no apt-get, or it failed)',
       ],
     });
-  });
-});
-
-describe('starting the container', () => {
-  const brokenPipe = new Error('(HTTP code 500) server error - write child: broken pipe ');
-
-  it('starts once more when the runtime answered a server error, and says so', async () => {
-    const lines: string[] = [];
-    let calls = 0;
-    const started = await startRetryingServerErrors(
-      async () => {
-        calls += 1;
-        if (calls === 1) throw brokenPipe;
-        return 'container';
-      },
-      (line) => lines.push(line),
-    );
-    expect(started).toBe('container');
-    expect(calls).toBe(2);
-    expect(lines).toEqual([
-      'conformance: the container runtime failed ((HTTP code 500) server error - write child: broken pipe ); starting once more',
-    ]);
-  });
-
-  /** How many starts it took to give up, each failing with `err`. */
-  const startsBeforeGivingUp = async (err: Error): Promise<number> => {
-    let calls = 0;
-    const failing = async () => {
-      calls += 1;
-      throw err;
-    };
-    await expect(startRetryingServerErrors(failing, () => undefined)).rejects.toBe(err);
-    return calls;
-  };
-
-  it('does not start again when HAPI was not ready in time, and gives up after the second server error', async () => {
-    const timeout = new Error('Timed out after 240000ms while waiting for container to be ready');
-    expect(await startsBeforeGivingUp(timeout)).toBe(1);
-    expect(await startsBeforeGivingUp(brokenPipe)).toBe(2);
   });
 });

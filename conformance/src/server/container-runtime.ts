@@ -134,23 +134,3 @@ export async function hasImage(runtime: ContainerRuntime, image: string, ask: As
 }
 
 export { REPO_ROOT };
-
-/**
- * The runtime's API answered a server error, as Podman 4.3 did once in two CI runs on this machine
- * ("(HTTP code 500) server error - write child: broken pipe") while starting the container: worth one more
- * start. HAPI not getting ready in time, or an image that is missing, would fail the same way again.
- */
-export function isRuntimeServerError(err: unknown): boolean {
-  return err instanceof Error && /\(HTTP code 5\d\d\)/.test(err.message);
-}
-
-/** Starts a container, once more when the runtime's API failed with a server error. */
-export async function startRetryingServerErrors<T>(start: () => Promise<T>, log: (line: string) => void): Promise<T> {
-  try {
-    return await start();
-  } catch (err) {
-    if (!isRuntimeServerError(err)) throw err;
-    log(`conformance: the container runtime failed (${(err as Error).message.split('\n')[0]}); starting once more`);
-    return await start();
-  }
-}

@@ -7,7 +7,6 @@ import {
   localImageVersion,
   runInfraScript,
   setUpPodmanAsRoot,
-  startRetryingServerErrors,
 } from './container-runtime.ts';
 import type { ContainerRuntime } from './container-runtime.ts';
 import { HapiFhirContainer, LOCAL_HAPI_IMAGE_NAME, OFFICIAL_HAPI_IMAGE, PARTITIONS } from './hapi-container.ts';
@@ -172,7 +171,7 @@ async function tryContainer(options: ResolveOptions): Promise<ResolvedTarget | u
       `conformance: starting ${image} through testcontainers (${runtime.kind} ${runtime.version}, ${runtime.dockerHost}) ...`,
     );
     const began = performance.now();
-    const container = await startRetryingServerErrors(() => new HapiFhirContainer(image).start(), log);
+    const container = await new HapiFhirContainer(image).start();
     const startupMs = performance.now() - began;
     log(
       `conformance: HAPI FHIR container ${container.getId().slice(0, 12)} ready at ${container.getBaseUrl()} after ${seconds(startupMs)} s`,
