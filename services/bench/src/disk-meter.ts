@@ -32,7 +32,7 @@ export function vmstatCounter(vmstat: string, name: string): number | undefined 
   return value === undefined ? undefined : Number(value);
 }
 
-/** This machine's reading, or undefined where the kernel offers neither file (not Linux, no PSI). */
+/** This machine's reading, or undefined where either file is missing (not Linux, or a kernel without PSI). */
 export function diskReading(): DiskReading | undefined {
   try {
     const stalledUs = fullStallTotal(readFileSync('/proc/pressure/io', 'utf8'));
