@@ -42,6 +42,8 @@ const ctChestOrder = (placerNumber: string, nhsNumber: string): ServiceRequest =
 const dataDir = mkdtempSync(join(tmpdir(), 'imaging-clients-'));
 let portBase = 0;
 let demo: ChildProcess;
+/** Settles (false) when the demo process ends, for whatever reason. */
+let exited: Promise<false>;
 let out = '';
 const hubUrl = () => `http://127.0.0.1:${portBase}`;
 const gatewayUrl = (region: 'north' | 'midlands') => `http://127.0.0.1:${portBase + (region === 'north' ? 101 : 102)}`;
@@ -68,7 +70,7 @@ async function startTopology(): Promise<void> {
   demo.stdout?.on('data', (chunk: Buffer) => {
     out += chunk.toString();
   });
-  const exited = new Promise<false>((resolve) => demo.once('exit', () => resolve(false)));
+  exited = new Promise<false>((resolve) => demo.once('exit', () => resolve(false)));
   const ready = (async () => {
     while (!out.includes('Every request of the API')) await new Promise((resolve) => setTimeout(resolve, 100));
     return true;
@@ -84,7 +86,6 @@ afterAll(async () => {
   // SIGTERM, for the demo to stop the hub and the gateways it started: a SIGKILL left them running, orphaned,
   // on their ports, after every `npm test`.
   if (demo && demo.exitCode === null && demo.signalCode === null) {
-    const exited = new Promise((resolve) => demo.once('exit', resolve));
     demo.kill('SIGTERM');
     await exited;
   }
