@@ -4,8 +4,17 @@ import { HttpStore, prepareReferenceIdentifierSearch } from '@imaging/fhir';
 import { OPEN_DELIVERY } from '@imaging/regional-gateway';
 import { cpuMeter } from './cpu-meter.ts';
 import type { CpuSpent } from './cpu-meter.ts';
+import {
+  isRecordTransaction,
+  queuedRequestIds,
+  recordForDirect,
+  recordsOf,
+  requestIdsOf,
+  storedOutboxTasks,
+} from './delivery-record.ts';
+import type { StoredOutboxTasks } from './delivery-record.ts';
 import { countsBetween, startCountingProxy } from './hapi-proxy.ts';
-import type { RequestKind } from './hapi-proxy.ts';
+import type { CountingProxy, RequestKind } from './hapi-proxy.ts';
 import { runLatency } from './latency.ts';
 import type { LatencyResult } from './latency.ts';
 import { loadLine, median, table } from './report.ts';
@@ -52,7 +61,12 @@ export interface RoundCpu {
 }
 
 export interface HapiRound {
-  side: 'gateway' | 'direct';
+  /**
+   * `direct`: the orders' transactions sent straight to HAPI; `direct+record`: those and the delivery's
+   * record (each outbox Task's outcome and its AuditEvent, as the gateway wrote them), i.e. every write the
+   * gateway makes HAPI do.
+   */
+  side: 'gateway' | 'direct' | 'direct+record';
   orders: number;
   /** Orders answered per second (the gateway's 201s, or HAPI's transaction-responses). */
   placedPerSecond: number;
@@ -68,9 +82,12 @@ export interface GatewayVsDirectResult {
   rounds: HapiRound[];
   /** Requests to HAPI per order with orders placed one at a time (nothing to batch). */
   sequentialRequestsPerOrder: Record<RequestKind, number> & { total: number };
-  medians: { gatewayPlaced: number; gatewayDelivered: number; direct: number };
-  /** Gateway over direct: orders placed and sent per second, and orders placed per second. */
-  ratio: { delivered: number; placed: number };
+  medians: { gatewayPlaced: number; gatewayDelivered: number; direct: number; directWithRecord: number };
+  /**
+   * Gateway over direct: orders placed and sent per second, and orders placed per second; and placed and
+   * sent over direct with the delivery's record (what is left is the gateway's own cost).
+   */
+  ratio: { delivered: number; placed: number; deliveredOverRecord: number };
   /** Where the services' profiles are, when profiled. */
   dataDir?: string;
 }
@@ -159,31 +176,38 @@ export async function runGatewayVsDirect(
         cpuMsPerOrder: roundCpu(cpu, cpuBefore, options.orders),
       });
 
-      // The orders' transactions (not the outbox's claims and outcomes, which are the gateway's own cost).
-      const replay = proxy
-        .takeTransactions(north)
-        .filter((bundle) => bundle.entry?.some((e) => e.resource?.resourceType === 'ServiceRequest'))
-        .map((bundle) => withFreshIdentifiers(bundle, traffic, round));
-      before = proxy.counts();
-      cpuBefore = cpu.now();
-      const t0 = performance.now();
-      await inParallel(replay.length, options.clients, async (i) => {
-        const bundle = replay[i] as Bundle;
-        const response = await direct.transaction(bundle);
-        // Every create creates; the order's Patient PUT (the If-Match that asserts the patient it checked) is a 200.
-        const created = (response.entry ?? []).every(
-          (e, j) => bundle.entry?.[j]?.request?.method !== 'POST' || e.response?.status?.startsWith('201'),
-        );
-        if (!created) throw new Error('a replayed transaction matched what was there instead of creating it');
-      });
-      rounds.push({
-        side: 'direct',
-        orders: replay.length,
-        placedPerSecond: replay.length / ((performance.now() - t0) / 1000),
-        requestsPerOrder: perOrder(countsBetween(before, proxy.counts(), north), replay.length),
-        cpuMsPerOrder: roundCpu(cpu, cpuBefore, replay.length),
-      });
-      proxy.takeTransactions(north); // the replay's own, not the gateway's
+      // The orders' transactions, and the record the gateway wrote of their deliveries, replayed: the orders
+      // alone, then with the record, or the other way round every other round, since what HAPI leaves over
+      // from one side (garbage to collect) falls on the next.
+      const written = await roundWrites(proxy, north);
+      const alone = written.orders.map((bundle) => withFreshIdentifiers(bundle, traffic, `d${round}`));
+      const orders = written.orders.map((bundle) => withFreshIdentifiers(bundle, traffic, `r${round}`));
+      const records = written.records.map((bundle) => withFreshIdentifiers(bundle, traffic, `r${round}`));
+      const sides: [HapiRound['side'], Bundle[], () => Promise<void>][] = [
+        [
+          'direct',
+          alone,
+          () =>
+            inParallel(alone.length, options.clients, async (i) => {
+              await replayOrder(direct, alone[i] as Bundle);
+            }),
+        ],
+        ['direct+record', orders, () => replayWithRecord(direct, orders, records, options.clients)],
+      ];
+      for (const [side, replayed, replay] of round % 2 ? sides.reverse() : sides) {
+        before = proxy.counts();
+        cpuBefore = cpu.now();
+        const t0 = performance.now();
+        await replay();
+        rounds.push({
+          side,
+          orders: replayed.length,
+          placedPerSecond: replayed.length / ((performance.now() - t0) / 1000),
+          requestsPerOrder: perOrder(countsBetween(before, proxy.counts(), north), replayed.length),
+          cpuMsPerOrder: roundCpu(cpu, cpuBefore, replayed.length),
+        });
+      }
+      proxy.takeTransactions(north); // the replays' own, not the gateway's
     }
     const of = (side: HapiRound['side'], rate: (r: HapiRound) => number) =>
       median(rounds.filter((r) => r.side === side).map(rate));
@@ -191,13 +215,18 @@ export async function runGatewayVsDirect(
       gatewayPlaced: of('gateway', (r) => r.placedPerSecond),
       gatewayDelivered: of('gateway', (r) => r.deliveredPerSecond ?? 0),
       direct: of('direct', (r) => r.placedPerSecond),
+      directWithRecord: of('direct+record', (r) => r.placedPerSecond),
     };
     return {
       clients: options.clients,
       rounds,
       sequentialRequestsPerOrder: sequential,
       medians,
-      ratio: { delivered: medians.gatewayDelivered / medians.direct, placed: medians.gatewayPlaced / medians.direct },
+      ratio: {
+        delivered: medians.gatewayDelivered / medians.direct,
+        placed: medians.gatewayPlaced / medians.direct,
+        deliveredOverRecord: medians.gatewayDelivered / medians.directWithRecord,
+      },
       ...(options.profile ? { dataDir: world.dataDir } : {}),
     };
   } finally {
@@ -210,8 +239,7 @@ export async function runGatewayVsDirect(
  * A transaction the gateway sent, made new: the placer order number and every request id it derived
  * (`req-<hex>`) get a suffix, so each conditional create creates instead of matching what the gateway stored.
  */
-function withFreshIdentifiers(bundle: Bundle, traffic: Traffic, round: number): Bundle {
-  const tag = `d${round}`;
+function withFreshIdentifiers(bundle: Bundle, traffic: Traffic, tag: string): Bundle {
   const fresh = JSON.parse(
     JSON.stringify(bundle)
       .replaceAll(/req-[0-9a-f]{32}/g, (id) => `${id}${tag}`)
@@ -225,6 +253,70 @@ function withFreshIdentifiers(bundle: Bundle, traffic: Traffic, round: number): 
       if (coding.system === OPEN_DELIVERY.system && coding.code === OPEN_DELIVERY.code) coding.code = 'replayed';
   }
   return fresh;
+}
+
+/**
+ * The round's order transactions, and the record of their deliveries, as the gateway sent them. The last
+ * outcomes are written just after the midlands holds the orders, so this waits (up to 30 s) until each
+ * delivery's outcome has gone by.
+ */
+async function roundWrites(proxy: CountingProxy, partition: string): Promise<{ orders: Bundle[]; records: Bundle[] }> {
+  const sent = proxy.takeTransactions(partition);
+  const orders = sent.filter((bundle) => bundle.entry?.some((e) => e.resource?.resourceType === 'ServiceRequest'));
+  const wanted = new Set(orders.flatMap(queuedRequestIds));
+  const records = recordsOf(sent.filter(isRecordTransaction), wanted);
+  const recorded = () => new Set(records.flatMap(requestIdsOf)).size;
+  for (const deadline = Date.now() + 30_000; recorded() < wanted.size; ) {
+    if (Date.now() > deadline)
+      throw new Error(`the gateway wrote the record of ${recorded()} of ${wanted.size} deliveries within 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+    records.push(...recordsOf(proxy.takeTransactions(partition).filter(isRecordTransaction), wanted));
+  }
+  return { orders, records };
+}
+
+/** Sends an order's transaction straight to HAPI; every create must create (fresh identifiers). */
+async function replayOrder(direct: HttpStore, bundle: Bundle): Promise<Bundle> {
+  const response = await direct.transaction(bundle);
+  // Every create creates; the order's Patient PUT (the If-Match that asserts the patient it checked) is a 200.
+  const created = (response.entry ?? []).every(
+    (e, j) => bundle.entry?.[j]?.request?.method !== 'POST' || e.response?.status?.startsWith('201'),
+  );
+  if (!created) throw new Error('a replayed transaction matched what was there instead of creating it');
+  return response;
+}
+
+/**
+ * The orders' transactions straight to HAPI, `clients` at once, and beside them, in one lane as the
+ * gateway's outbox writes them, the record of their deliveries, each batch once its outbox Tasks are stored.
+ */
+async function replayWithRecord(
+  direct: HttpStore,
+  orders: Bundle[],
+  records: Bundle[],
+  clients: number,
+): Promise<void> {
+  const stored: StoredOutboxTasks = new Map();
+  let ordersDone = false;
+  const recordLane = (async () => {
+    for (const record of records) {
+      while (!requestIdsOf(record).every((id) => stored.has(id))) {
+        if (ordersDone) throw new Error('a record names a delivery no replayed order queued');
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      const sent = recordForDirect(record, stored);
+      for (const [id, task] of storedOutboxTasks(sent, await direct.transaction(sent))) stored.set(id, task);
+    }
+  })();
+  try {
+    await inParallel(orders.length, clients, async (i) => {
+      const bundle = orders[i] as Bundle;
+      for (const [id, task] of storedOutboxTasks(bundle, await replayOrder(direct, bundle))) stored.set(id, task);
+    });
+  } finally {
+    ordersDone = true;
+  }
+  await recordLane;
 }
 
 /** Requests per order, by kind; the total leaves out the safety job's, which run by the clock, not by order. */
@@ -284,6 +376,9 @@ export function printGatewayVsDirect(title: string, result: GatewayVsDirectResul
   );
   console.log(
     `medians: gateway ${result.medians.gatewayDelivered.toFixed(1)} placed and sent/s (${result.medians.gatewayPlaced.toFixed(1)} placed/s), direct ${result.medians.direct.toFixed(1)}/s; gateway/direct ${result.ratio.delivered.toFixed(2)}× (placed only ${result.ratio.placed.toFixed(2)}×)`,
+  );
+  console.log(
+    `with the delivery's record replayed too: direct ${result.medians.directWithRecord.toFixed(1)}/s; gateway/(direct+record) ${result.ratio.deliveredOverRecord.toFixed(2)}×`,
   );
 }
 
