@@ -308,15 +308,14 @@ async function replayWithRecord(
       for (const [id, task] of storedOutboxTasks(sent, await direct.transaction(sent))) stored.set(id, task);
     }
   })();
-  try {
-    await inParallel(orders.length, clients, async (i) => {
-      const bundle = orders[i] as Bundle;
-      for (const [id, task] of storedOutboxTasks(bundle, await replayOrder(direct, bundle))) stored.set(id, task);
-    });
-  } finally {
+  const orderLanes = inParallel(orders.length, clients, async (i) => {
+    const bundle = orders[i] as Bundle;
+    for (const [id, task] of storedOutboxTasks(bundle, await replayOrder(direct, bundle))) stored.set(id, task);
+  }).finally(() => {
     ordersDone = true;
-  }
-  await recordLane;
+  });
+  // Both awaited at once, so whichever fails first is the error reported, and the other's is not left unhandled.
+  await Promise.all([orderLanes, recordLane]);
 }
 
 /** Requests per order, by kind; the total leaves out the safety job's, which run by the clock, not by order. */
