@@ -7,7 +7,7 @@ import {
   recordForDirect,
   recordsOf,
   requestIdsOf,
-  storedOutboxTasks,
+  noteStoredOutboxTasks,
 } from './delivery-record.ts';
 
 const outboxTask = (requestId: string, status: Task['status']): Task => ({
@@ -90,7 +90,9 @@ describe("the delivery's record, replayed on the direct side", () => {
         { response: { status: '201 Created', location: 'http://hapi/fhir/north/Task/3/_history/1' } },
       ],
     };
-    expect([...storedOutboxTasks(order('req-a'), answer)]).toEqual([['req-a', { id: '3', versionId: '1' }]]);
+    const stored = new Map();
+    noteStoredOutboxTasks(stored, order('req-a'), answer);
+    expect([...stored]).toEqual([['req-a', { id: '3', versionId: '1' }]]);
     const updated: Bundle = {
       resourceType: 'Bundle',
       type: 'transaction-response',
@@ -100,7 +102,9 @@ describe("the delivery's record, replayed on the direct side", () => {
       ],
     };
     const sent = transaction([completion('3', 'req-a'), audit('3')]);
-    expect(storedOutboxTasks(sent, updated).get('req-a')).toEqual({ id: '3', versionId: '2' });
+    noteStoredOutboxTasks(stored, sent, updated);
+    // The update's version replaces the create's, so a second record of the same delivery names it.
+    expect([...stored]).toEqual([['req-a', { id: '3', versionId: '2' }]]);
   });
 
   it("points the record at the direct side's Task and version, and leaves other Tasks' references alone", () => {

@@ -48,17 +48,16 @@ export function recordsOf(records: Bundle[], wanted: ReadonlySet<string>): Bundl
 }
 
 /**
- * The outbox Tasks a transaction stored (an order's creates them, a record's updates them), by request id,
- * from the transaction as sent and HAPI's answer, entry by entry: `Task/<id>/_history/<version>`.
+ * Notes in `stored` where a transaction stored its outbox Tasks (an order's creates them, a record's updates
+ * them), by request id, from the transaction as sent and HAPI's answer, entry by entry:
+ * `Task/<id>/_history/<version>`.
  */
-export function storedOutboxTasks(sent: Bundle, answer: Bundle): StoredOutboxTasks {
-  const stored: StoredOutboxTasks = new Map();
+export function noteStoredOutboxTasks(stored: StoredOutboxTasks, sent: Bundle, answer: Bundle): void {
   (sent.entry ?? []).forEach((entry, i) => {
     const requestId = queuedRequestIdOf(entry) ?? (isOutboxUpdate(entry) ? requestIdOf(entry) : undefined);
     const location = answer.entry?.[i]?.response?.location?.match(/^(?:.*\/)?Task\/([^/]+)\/_history\/([^/]+)$/);
     if (requestId && location) stored.set(requestId, { id: location[1] as string, versionId: location[2] as string });
   });
-  return stored;
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   recordForDirect,
   recordsOf,
   requestIdsOf,
-  storedOutboxTasks,
+  noteStoredOutboxTasks,
 } from './delivery-record.ts';
 import type { StoredOutboxTasks } from './delivery-record.ts';
 import { countsBetween, startCountingProxy } from './hapi-proxy.ts';
@@ -305,12 +305,12 @@ async function replayWithRecord(
         await new Promise((r) => setTimeout(r, 2));
       }
       const sent = recordForDirect(record, stored);
-      for (const [id, task] of storedOutboxTasks(sent, await direct.transaction(sent))) stored.set(id, task);
+      noteStoredOutboxTasks(stored, sent, await direct.transaction(sent));
     }
   })();
   const orderLanes = inParallel(orders.length, clients, async (i) => {
     const bundle = orders[i] as Bundle;
-    for (const [id, task] of storedOutboxTasks(bundle, await replayOrder(direct, bundle))) stored.set(id, task);
+    noteStoredOutboxTasks(stored, bundle, await replayOrder(direct, bundle));
   }).finally(() => {
     ordersDone = true;
   });
