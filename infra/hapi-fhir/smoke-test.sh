@@ -133,7 +133,7 @@ req POST "$p/\$expunge" '{"resourceType":"Parameters","parameter":[{"name":"expu
 check "\$expunge expungeEverything is refused (403) unless allowed" is 403
 
 req POST "$p/Subscription" '{"resourceType":"Subscription","status":"requested","reason":"smoke","criteria":"Task?status=requested","channel":{"type":"rest-hook","endpoint":"http://127.0.0.1:9/hook","payload":"application/fhir+json"}}'
-check "rest-hook Subscription accepted" is 201
+check "rest-hook Subscription stored (activated only with HAPI_SUBSCRIPTIONS=true)" is 201
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -40,7 +40,7 @@ export function model(tests: ReportTest[], overrides: Partial<ReportModel> = {})
     durationMs: 61_000,
     target: {
       how: 'container',
-      detail: 'localhost/imaging-connect/hapi-fhir:8.8.0-2 via testcontainers on podman 4.3.1',
+      detail: 'localhost/imaging-connect/hapi-fhir:8.8.0-3 via testcontainers on podman 4.3.1',
       root: 'http://127.0.0.1:32771/fhir',
       partitioned: true,
       base: 'http://127.0.0.1:32771/fhir/conformance',

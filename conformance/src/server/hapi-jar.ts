@@ -26,15 +26,17 @@ export interface HapiJarOptions {
   startupTimeoutMs?: number;
   /** Extra HAPI_* settings. */
   env?: Record<string, string>;
-  /** The launcher jar to run; default: HAPI_JAR, built when missing. */
+  /** The launcher jar to run; default: HAPI_JAR, built when missing or stale. */
   jar?: string;
   log?: (line: string) => void;
 }
 
-/** Builds the launcher jar with infra/hapi-fhir/run.sh when it is missing (Maven, from Maven Central). */
+/**
+ * The launcher jar, built with infra/hapi-fhir/run.sh (Maven, from Maven Central) when it is missing or
+ * older than pom.xml or src/: a jar built before a change to the launcher must not be run as if it had it.
+ */
 export async function ensureHapiJar(log: (line: string) => void = () => undefined): Promise<string> {
-  if (existsSync(HAPI_JAR)) return HAPI_JAR;
-  log(`conformance: building ${HAPI_JAR} with infra/hapi-fhir/run.sh build (Maven) ...`);
+  if (!existsSync(HAPI_JAR)) log(`conformance: building ${HAPI_JAR} with infra/hapi-fhir/run.sh build (Maven) ...`);
   return await buildJar('build', HAPI_JAR);
 }
 

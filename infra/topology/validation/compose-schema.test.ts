@@ -10,7 +10,7 @@ const compose = () => ({
       healthcheck: { test: ['CMD', 'true'], interval: '10s', start_period: '1m30s' },
       depends_on: { hapi: { condition: 'service_healthy' } },
     },
-    hapi: { image: 'localhost/imaging-connect/hapi-fhir:8.8.0-2', expose: ['8080'] },
+    hapi: { image: 'localhost/imaging-connect/hapi-fhir:8.8.0-3', expose: ['8080'] },
   },
   volumes: { data: {} },
   'x-anything': { ok: true },
