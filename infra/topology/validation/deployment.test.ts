@@ -413,6 +413,21 @@ describe('compose and Kubernetes agree with the services and the topology', () =
     ]);
   });
 
+  it('catch HAPI told to deliver rest-hook subscriptions, in either deployment', () => {
+    const broken = copy();
+    const env = broken.compose.services.hapi?.environment as Record<string, string>;
+    env.HAPI_SUBSCRIPTIONS = 'true';
+    const hapi = find(broken.objects, 'Deployment', 'hapi').spec.template.spec.containers[0];
+    hapi.env.push({ name: 'HAPI_SUBSCRIPTIONS', value: 'On' });
+    expect(checkTopologyAgreement(broken)).toEqual([
+      'compose service hapi: HAPI_SUBSCRIPTIONS=true lets whoever writes a Subscription make HAPI call a URL of its choosing; nothing in the pathway subscribes',
+      'Deployment/hapi container hapi: HAPI_SUBSCRIPTIONS=on lets whoever writes a Subscription make HAPI call a URL of its choosing; nothing in the pathway subscribes',
+    ]);
+    env.HAPI_SUBSCRIPTIONS = 'false';
+    hapi.env.pop();
+    expect(checkTopologyAgreement(broken)).toEqual([]);
+  });
+
   it('write no secret: passwords and page-token secrets come from Secrets or mounted secret files', () => {
     expect(checkNoPlaintextSecrets(containers, deployment.objects, deployment.compose)).toEqual([]);
     const secretEnv = containers.flatMap((c) =>

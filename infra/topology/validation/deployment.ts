@@ -470,6 +470,12 @@ export function checkTopologyAgreement(
       const have = (envValue(hapi, 'HAPI_PARTITIONS') ?? '').split(',');
       const missing = partitions.filter((p) => !have.includes(p));
       if (missing.length) problems.push(`${hapi.where}: HAPI_PARTITIONS lacks ${missing.join(', ')}`);
+      // Nothing in the pathway subscribes (the gateways poll), and a rest-hook Subscription calls any URL.
+      const subscriptions = envValue(hapi, 'HAPI_SUBSCRIPTIONS')?.toLowerCase();
+      if (subscriptions && ['true', '1', 'yes', 'on'].includes(subscriptions))
+        problems.push(
+          `${hapi.where}: HAPI_SUBSCRIPTIONS=${subscriptions} lets whoever writes a Subscription make HAPI call a URL of its choosing; nothing in the pathway subscribes`,
+        );
     }
     const prepare = mine.filter((c) => c.role === 'prepare-hapi' && !c.command.includes('--wait-only'));
     if (prepare.length !== 1) problems.push(`${source}: ${prepare.length} containers prepare HAPI, expected 1`);
