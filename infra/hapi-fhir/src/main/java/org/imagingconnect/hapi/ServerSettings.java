@@ -87,9 +87,10 @@ public final class ServerSettings {
 		searchCacheMillis = cache > 0 ? cache : null;
 		expunge = in.bool("HAPI_EXPUNGE", true);
 		allowExpungeEverything = in.bool("HAPI_ALLOW_EXPUNGE_EVERYTHING", false);
-		// Off unless asked for: with rest-hook subscriptions on, HAPI queues, re-reads and matches every write,
-		// subscribed or not (about a third of its CPU per write here; docs/performance.md), and any client may
-		// make it call out to a URL of its choosing. Nothing in the pathway subscribes: the gateways poll.
+		// Off unless asked for: with rest-hook subscriptions on, HAPI queues, re-reads and matches every
+		// write, subscribed or not (a quarter to a third of its CPU per order in the bench; see
+		// docs/performance.md), and any client may make it call out to a URL of its choosing. Nothing in
+		// the pathway subscribes: the gateways poll.
 		resthookSubscriptions = in.bool("HAPI_SUBSCRIPTIONS", false);
 		requestLog = in.bool("HAPI_REQUEST_LOG", false);
 		warmUpValidator = in.bool("HAPI_WARMUP_VALIDATOR", true);
