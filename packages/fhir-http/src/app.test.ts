@@ -51,6 +51,32 @@ describe('createFhirApp', () => {
     await outcome(res);
   });
 
+  it('answers a client that accepts no JSON with 406 before its body is read', async () => {
+    const { app } = testApp();
+    let handled = false;
+    app.post('/fhir/Observation', (c) => {
+      handled = true;
+      return c.body(null, 201);
+    });
+    const res = await app.request('/fhir/Observation', {
+      method: 'POST',
+      body: '{"resourceType":"Observation"}',
+      headers: { 'Content-Type': 'application/fhir+json', Accept: 'application/fhir+xml' },
+    });
+    expect(res.status).toBe(406);
+    expect((await outcome(res)).issue[0]?.details?.text).toContain("Accept: 'application/fhir+xml'");
+    expect(handled).toBe(false);
+  });
+
+  it('leaves paths outside the FHIR base, and those that negotiate their own formats, to their handlers', async () => {
+    const logger = memoryLogger();
+    const app = createFhirApp({ logger, ownFormats: ['/fhir/$report'] });
+    app.get('/fhir/$report', (c) => c.text('a,b', 200, { 'Content-Type': 'text/csv' }));
+    app.get('/page', (c) => c.html('<p>hi</p>'));
+    for (const path of ['/fhir/$report', '/page'])
+      expect((await app.request(path, { headers: { Accept: 'text/csv, text/html' } })).status).toBe(200);
+  });
+
   it.each([
     ['[]', 'The body must be a FHIR resource (a JSON object)'],
     ['{"name":"x"}', 'The body has no resourceType'],

@@ -130,6 +130,8 @@ export const payloadTooLarge = (limitBytes: number): OperationOutcome =>
   single('payload-too-large', 'too-long', `Request body is larger than the limit of ${limitBytes} bytes`);
 export const unsupportedMediaType = (text: string): OperationOutcome =>
   single('unsupported-media-type', 'not-supported', text);
+/** 406: the client accepts no format this server answers in. */
+export const notAcceptable = (text: string): OperationOutcome => single('not-acceptable', 'not-supported', text);
 export const methodNotAllowed = (text: string): OperationOutcome => single('method-not-allowed', 'not-supported', text);
 export const notSupported = (text: string, expression?: string | string[]): OperationOutcome =>
   single('bad-request', 'not-supported', text, expression);

@@ -47,6 +47,8 @@ export const READABLE_TYPES = [
   'Flag',
 ] as const;
 
+const LEARNING_REPORT_PATH = '/fhir/$learning-report';
+
 /** The types clients write, whose profiles `$validate` checks before they send. */
 const VALIDATED_TYPES = READABLE_TYPES.filter((t) => t !== 'Communication' && t !== 'Flag');
 
@@ -58,6 +60,8 @@ const VALIDATED_TYPES = READABLE_TYPES.filter((t) => t !== 'Communication' && t 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = createFhirApp<AppEnv>({
     logger: deps.logger,
+    // The learning report is offered as CSV and HTML too, chosen by its own `_format` or Accept.
+    ownFormats: [LEARNING_REPORT_PATH],
     ...(deps.bodyLimitBytes ? { bodyLimitBytes: deps.bodyLimitBytes } : {}),
   });
   app.get('/health', (c) => c.json({ status: 'ok', region: deps.region.regionId }));
@@ -83,7 +87,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/fhir', validateRoutes(VALIDATED_TYPES));
   app.route('/fhir/$process-message', processMessageRoutes(deps));
   app.route('/fhir/$case-trail', caseTrailRoutes(deps));
-  app.route('/fhir/$learning-report', learningReportRoutes(deps));
+  app.route(LEARNING_REPORT_PATH, learningReportRoutes(deps));
   app.route('/fhir', writeRoutes(deps));
   app.route('/fhir/Task', alertOperationRoutes(deps));
   for (const type of READABLE_TYPES) app.route(`/fhir/${type}`, readRoutes(deps, type));

@@ -52,7 +52,8 @@ async function clientOf(gateway: Gateway, content: AccessTokenContent) {
     });
   return {
     get: (path: string) => call('GET', path),
-    post: (resource: Resource) => call('POST', resource.resourceType, resource),
+    post: (resource: Resource, headers: Record<string, string> = {}) =>
+      call('POST', resource.resourceType, resource, headers),
     put: (resource: WithId<Resource>, version: string | undefined) =>
       call('PUT', `${resource.resourceType}/${resource.id}`, resource, { 'If-Match': `W/"${version}"` }),
     message: (bundle: Bundle, requestId: string) =>
@@ -277,6 +278,38 @@ describe('a body of the wrong JSON types is a 400 before any rule reads it', () 
     const before = await storedCounts(deps);
     expect(await refusedAt(await send(p), 400)).toContain(expression);
     expect(await storedCounts(deps)).toEqual(before);
+  });
+});
+
+describe('a client that accepts no JSON gets 406 before anything is written', () => {
+  const XML_ONLY = { Accept: 'application/fhir+xml' };
+  const newPatient = () => examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: testNhsNumber(2) }] });
+  const newOrder = () => exampleServiceRequest({ identifier: [{ system: SYSTEMS.placerOrder, value: 'N81001-406' }] });
+  it.each([
+    ['a patient', 'north', (p: Pathway) => p.gp.post(newPatient(), XML_ONLY)],
+    ['an order', 'north', (p: Pathway) => p.gp.post(newOrder(), XML_ONLY)],
+    ['a study', 'midlands', (p: Pathway) => p.ris.post(studyOf(p), { Accept: 'application/xml, text/plain;q=0.5' })],
+    [
+      'a report',
+      'midlands',
+      (p: Pathway) => p.ris.post(reportOf(p), { Accept: '*/*, application/fhir+json;q=0, application/json;q=0' }),
+    ],
+  ] as const)('%s', async (_what, region, send) => {
+    const p = await pathway();
+    const before = await storedCounts(p[region]);
+    const res = await send(p);
+    expect(res.headers.get('Content-Type')).toContain('application/fhir+json');
+    expect(await refusedAt(res, 406)).toEqual([]);
+    expect(await storedCounts(p[region])).toEqual(before);
+  });
+
+  it('still takes the same write from a client that accepts JSON among other formats', async () => {
+    const p = await pathway();
+    // HAPI's Java client sends this when told to prefer XML
+    const accept = 'application/fhir+xml;q=1.0, application/fhir+json;q=0.9';
+    const before = await storedCounts(p.north);
+    await created<Patient>(await p.gp.post(newPatient(), { Accept: accept }));
+    expect((await storedCounts(p.north)).Patient).toBe((before.Patient ?? 0) + 1);
   });
 });
 

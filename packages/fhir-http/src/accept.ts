@@ -1,0 +1,68 @@
+import { notAcceptable } from '@imaging/fhir';
+import type { MiddlewareHandler } from 'hono';
+import { fhirResponse } from './responses.ts';
+
+/** The media types the FHIR routes answer in: FHIR JSON, under either of its names. */
+const SERVED = ['application/fhir+json', 'application/json'] as const;
+
+interface MediaRange {
+  type: string;
+  subtype: string;
+  q: number;
+}
+
+/** One `Accept` entry, e.g. `application/fhir+json;q=0.9`; a q that is not a number counts as 0. */
+function mediaRangeOf(entry: string): MediaRange | undefined {
+  const [range = '', ...params] = entry.split(';').map((p) => p.trim().toLowerCase());
+  const [type, subtype] = range.split('/');
+  if (!type || !subtype) return undefined;
+  const qParam = params.find((p) => p.startsWith('q='));
+  const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+  return { type, subtype, q: Number.isFinite(q) ? q : 0 };
+}
+
+/** How specifically a range names a media type: 2 exactly, 1 by its type (`application/*`), 0 by `*\/*`; -1 not at all. */
+function specificity(range: MediaRange, mediaType: string): number {
+  const [type, subtype] = mediaType.split('/');
+  if (range.type === type && range.subtype === subtype) return 2;
+  if (range.type === type && range.subtype === '*') return 1;
+  return range.type === '*' && range.subtype === '*' ? 0 : -1;
+}
+
+/**
+ * Whether an `Accept` header admits FHIR JSON (RFC 9110 §12.5.1): no header, or a range naming it with a
+ * q above 0, the most specific range deciding (`*\/*, application/json;q=0` refuses plain JSON).
+ */
+export function acceptsFhirJson(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  const ranges = accept.split(',').flatMap((entry) => mediaRangeOf(entry) ?? []);
+  return SERVED.some((mediaType) => {
+    let best: MediaRange | undefined;
+    let bestSpecificity = -1;
+    for (const range of ranges) {
+      const s = specificity(range, mediaType);
+      if (s > bestSpecificity) [best, bestSpecificity] = [range, s];
+    }
+    return best !== undefined && best.q > 0;
+  });
+}
+
+/** The header as the client sent it, cut short: enough to recognise, never a page of echo. */
+function shown(accept: string): string {
+  return accept.length > 120 ? `${accept.slice(0, 120)}…` : accept;
+}
+
+/**
+ * Refuses, with 406 and before anything is read or written, a request whose `Accept` admits no JSON
+ * (an XML-only client, say), rather than answering it in a format it said it cannot read. `ownFormats`
+ * are paths that negotiate formats of their own (a report offered as CSV or HTML too).
+ */
+export function requireJsonAcceptable(ownFormats: readonly string[] = []): MiddlewareHandler {
+  const own = new Set(ownFormats);
+  return async (c, next) => {
+    const accept = c.req.header('Accept');
+    if (own.has(c.req.path) || acceptsFhirJson(accept)) return next();
+    const text = `This server answers in FHIR JSON only (application/fhir+json); Accept: '${shown(accept ?? '')}' admits neither it nor application/json`;
+    return fhirResponse(notAcceptable(text), 406);
+  };
+}
