@@ -1,4 +1,4 @@
-import { notAcceptable } from '@imaging/fhir';
+import { badRequest, notAcceptable, presentationProblem } from '@imaging/fhir';
 import type { MiddlewareHandler } from 'hono';
 import { fhirResponse } from './responses.ts';
 
@@ -53,15 +53,23 @@ function shown(accept: string): string {
 }
 
 /**
- * Refuses, with 406 and before anything is read or written, a request whose `Accept` admits no JSON
- * (an XML-only client, say), rather than answering it in a format it said it cannot read. `ownFormats`
- * are paths that negotiate formats of their own (a report offered as CSV or HTML too).
+ * Refuses, before anything is read or written, a request for a format other than JSON, rather than
+ * answering it in a format it said it cannot read: a `_format` other than JSON is a 400 at `_format` (the
+ * parameter overrides Accept, FHIR R4 http.html#mime-type), and without one an `Accept` that admits no JSON
+ * (an XML-only client, say) is a 406. `ownFormats` are paths that negotiate formats of their own (a report
+ * offered as CSV or HTML too).
  */
 export function requireJsonAcceptable(ownFormats: readonly string[] = []): MiddlewareHandler {
   const own = new Set(ownFormats);
   return async (c, next) => {
+    if (own.has(c.req.path)) return next();
+    const format = c.req.query('_format');
+    if (format !== undefined) {
+      const problem = presentationProblem('_format', undefined, format);
+      return problem ? fhirResponse(badRequest(problem, '_format'), 400) : next();
+    }
     const accept = c.req.header('Accept');
-    if (own.has(c.req.path) || acceptsFhirJson(accept)) return next();
+    if (acceptsFhirJson(accept)) return next();
     const text = `This server answers in FHIR JSON only (application/fhir+json); Accept: '${shown(accept ?? '')}' admits neither it nor application/json`;
     return fhirResponse(notAcceptable(text), 406);
   };

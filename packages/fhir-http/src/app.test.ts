@@ -68,6 +68,21 @@ describe('createFhirApp', () => {
     expect(handled).toBe(false);
   });
 
+  it('lets _format=json override an Accept that admits no JSON, as FHIR says _format does', async () => {
+    const { app } = testApp();
+    app.get('/fhir/Observation/1', (c) => c.json({ resourceType: 'Observation' }));
+    const res = await app.request('/fhir/Observation/1?_format=json', { headers: { Accept: 'application/fhir+xml' } });
+    expect(res.status).toBe(200);
+  });
+
+  it('answers a _format other than JSON with 400 at _format, whatever the route', async () => {
+    const { app } = testApp();
+    app.get('/fhir/Observation/1', (c) => c.json({ resourceType: 'Observation' }));
+    const res = await app.request('/fhir/Observation/1?_format=xml');
+    expect(res.status).toBe(400);
+    expect((await outcome(res)).issue[0]?.expression).toEqual(['_format']);
+  });
+
   it('leaves paths outside the FHIR base, and those that negotiate their own formats, to their handlers', async () => {
     const logger = memoryLogger();
     const app = createFhirApp({ logger, ownFormats: ['/fhir/$report'] });

@@ -39,6 +39,7 @@ const deepPatient = (depth: number) =>
   `{"resourceType":"Patient","identifier":[{"system":"${NHS_NUMBER_SYSTEM}","value":"${randomTestNhsNumber()}"}],"extension":[${nested(depth)}]}`;
 const freshPatient = (overrides: Record<string, unknown> = {}) =>
   examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: randomTestNhsNumber() }], ...overrides });
+const XML_ONLY_CLIENT = { 'Content-Type': 'application/fhir+json', Accept: 'application/fhir+xml' };
 const raw = (path: string, text: string, contentType = 'application/fhir+json'): AttackRequest => ({
   method: 'POST',
   path,
@@ -307,6 +308,13 @@ export const BODY_CASES: readonly AttackCase[] = [
         'application/fhir+xml',
       ),
     [415],
+  ),
+  body(
+    'POST Patient from a client that reads only XML',
+    'north',
+    GP,
+    () => ({ ...raw('/fhir/Patient', JSON.stringify(freshPatient())), headers: XML_ONLY_CLIENT }),
+    [406],
   ),
   // Wrong types and shapes.
   body(
