@@ -8,16 +8,19 @@
 #    unless the machine has those commands already;
 # 2. sets runtime = runc (crun fails on hybrid cgroups), cgroupfs, file events and explicit
 #    ulimits in /etc/containers/containers.conf, keeping any other settings there;
-# 3. starts `podman system service` on unix:///run/podman/podman.sock unless it already answers;
-# 4. proves a container really runs (java -version in localhost/debian-jre:17 when that image
-#    exists, else a trivial container from a local rootfs), and prints the DOCKER_HOST to use.
+# 3. starts `podman system service` on unix:///run/podman/podman.sock unless it already answers, and
+#    restarts one whose working directory has been deleted (it can no longer start containers);
+# 4. proves a container really runs through that service (java -version in localhost/debian-jre:17
+#    when that image exists, else a trivial container from a local rootfs), and prints the DOCKER_HOST
+#    to use.
 # Exits non-zero, saying what failed, if containers cannot run.
 set -eu
 
 sock=/run/podman/podman.sock
 conf=/etc/containers/containers.conf
-here=$(cd "$(dirname "$0")" && pwd)
-state="$here/.cache"
+# The service's pid and log live with its socket, not in this checkout: it outlives the checkout.
+pidfile=/run/podman/imaging-connect-service.pid
+logfile=/run/podman/imaging-connect-service.log
 
 die() {
 	echo "setup.sh: $*" >&2
@@ -98,23 +101,41 @@ toml_set engine events_logger '"file"'
 ping() {
 	curl -s --max-time 5 --unix-socket "$sock" http://d/v1.41/_ping 2>/dev/null | grep -q OK
 }
-pidfile="$state/podman-service.pid"
 start_service() {
-	mkdir -p /run/podman "$state"
-	nohup podman system service --time=0 "unix://$sock" >"$state/podman-service.log" 2>&1 </dev/null &
-	echo $! >"$pidfile"
+	mkdir -p /run/podman
+	# Started from /, not from here: conmon, which the service runs for every container, fails
+	# ("Failed to get working directory") once the service's working directory is deleted, as a CI
+	# clone is when the next one replaces it.
+	(cd / && nohup podman system service --time=0 "unix://$sock" >"$logfile" 2>&1 </dev/null &
+		echo $! >"$pidfile")
 	for _ in $(seq 1 30); do ping && break; sleep 0.5; done
 	ping || {
-		tail -n 20 "$state/podman-service.log" >&2
+		tail -n 20 "$logfile" >&2
 		die "podman system service did not answer on $sock"
 	}
-	echo "started podman API service on $sock (pid $(cat "$pidfile"), log $state/podman-service.log)"
+	echo "started podman API service on $sock (pid $(cat "$pidfile"), log $logfile)"
 }
-if ! ping; then
+# Services on $sock whose working directory is gone: started from a checkout since deleted.
+stale_services() {
+	for pid in $(pgrep -f "podman system service.*unix://$sock" || true); do
+		case "$(readlink "/proc/$pid/cwd" 2>/dev/null)" in *" (deleted)") echo "$pid" ;; esac
+	done
+}
+stop_services() {
+	# shellcheck disable=SC2086
+	kill $1 2>/dev/null || true
+	for _ in $(seq 1 20); do ping || break; sleep 0.5; done
+}
+stale=$(stale_services)
+if [ -n "$stale" ]; then
+	echo "restarting the podman API service (pid $(echo $stale)): its working directory was deleted, so it cannot start containers"
+	stop_services "$stale"
 	start_service
-elif [ "$changed" = 1 ] && [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; then
+elif ! ping; then
+	start_service
+elif [ "$changed" = 1 ] && [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
 	# our own service, started before the settings changed: restart it to apply them
-	sleep 1
+	stop_services "$(cat "$pidfile")"
 	start_service
 else
 	echo "podman API already answering on $sock"
@@ -122,10 +143,14 @@ else
 fi
 
 # ---------------------------------------------------------------- prove containers run
+# Through the service, as testcontainers will: a container the CLI starts on its own proves less.
+remote() {
+	podman --remote --url "unix://$sock" "$@"
+}
 if podman image exists localhost/debian-jre:17; then
-	if ! out=$(podman run --rm localhost/debian-jre:17 java -version 2>&1); then
+	if ! out=$(remote run --rm localhost/debian-jre:17 java -version 2>&1); then
 		echo "$out" >&2
-		die "'podman run --rm localhost/debian-jre:17 java -version' failed"
+		die "'podman --remote run --rm localhost/debian-jre:17 java -version' failed"
 	fi
 	echo "container check: $(echo "$out" | head -n 1)"
 else
@@ -140,9 +165,9 @@ else
 	cp "$busybox" "$probe/bin/busybox"
 	tar -C "$probe" -c . | podman import -q - localhost/podman-probe:latest >/dev/null
 	rm -rf "$probe"
-	if ! out=$(podman run --rm localhost/podman-probe:latest /bin/busybox echo container-ok 2>&1); then
+	if ! out=$(remote run --rm localhost/podman-probe:latest /bin/busybox echo container-ok 2>&1); then
 		echo "$out" >&2
-		die "'podman run --rm localhost/podman-probe:latest /bin/busybox echo container-ok' failed"
+		die "'podman --remote run --rm localhost/podman-probe:latest /bin/busybox echo container-ok' failed"
 	fi
 	echo "container check: $out (run infra/podman/build-images.sh for the JRE image)"
 fi

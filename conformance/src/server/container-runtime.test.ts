@@ -77,4 +77,25 @@ describe('container runtime detection', () => {
       ],
     });
   });
+
+  it("runs Podman's set-up when Podman's socket answers too (a service can answer and no longer start containers), never for Docker's", async () => {
+    let runs = 0;
+    const setUpPodman = async () => {
+      runs++;
+      return true;
+    };
+    const podmanOnly = asking({ 'unix:///run/podman/podman.sock/version': { status: 200, body: PODMAN_VERSION } });
+    expect(await detectContainerRuntime({ env: {}, ask: podmanOnly, setUpPodman })).toMatchObject({ kind: 'podman' });
+    expect(runs).toBe(1);
+    const docker = asking({ 'unix:///var/run/docker.sock/version': { status: 200, body: DOCKER_VERSION } });
+    expect(await detectContainerRuntime({ env: {}, ask: docker, setUpPodman })).toMatchObject({ kind: 'docker' });
+    const given = { DOCKER_HOST: 'unix:///run/podman/podman.sock' };
+    expect(await detectContainerRuntime({ env: given, ask: podmanOnly, setUpPodman })).toMatchObject({
+      kind: 'podman',
+    });
+    expect(runs).toBe(1);
+    // Where the set-up cannot run (not root), the Podman that answers is still the one used.
+    const notRoot = await detectContainerRuntime({ env: {}, ask: podmanOnly, setUpPodman: async () => false });
+    expect(notRoot).toMatchObject({ kind: 'podman' });
+  });
 });

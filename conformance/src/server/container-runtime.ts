@@ -54,14 +54,18 @@ export async function identifyRuntime(dockerHost: string, ask: Ask = askSocket):
 export interface DetectOptions {
   env?: Record<string, string | undefined>;
   ask?: Ask;
-  /** Runs infra/podman/setup.sh (root only) when no container runtime answers. */
+  /**
+   * Runs infra/podman/setup.sh (root only) when no container runtime answers, or when Podman's own socket
+   * does: the script also restarts a service that answers but can no longer start containers.
+   */
   setUpPodman?: () => Promise<boolean>;
   log?: (line: string) => void;
 }
 
 /**
- * Finds a container runtime: DOCKER_HOST if set, else Docker's socket, else Podman's (started by
- * infra/podman/setup.sh, which installs it when missing, where we may). Returns the reasons when there is none.
+ * Finds a container runtime: DOCKER_HOST if set, else Docker's socket, else Podman's (started, and kept
+ * able to start containers, by infra/podman/setup.sh, which installs it when missing, where we may).
+ * Returns the reasons when there is none.
  */
 export async function detectContainerRuntime(
   options: DetectOptions = {},
@@ -70,18 +74,22 @@ export async function detectContainerRuntime(
   const ask = options.ask ?? askSocket;
   const reasons: string[] = [];
   const candidates = env.DOCKER_HOST ? [env.DOCKER_HOST] : [DOCKER_SOCKET, PODMAN_SOCKET];
+  let found: ContainerRuntime | undefined;
   for (const host of candidates) {
-    const runtime = await identifyRuntime(host, ask);
-    if (runtime) return runtime;
+    found = await identifyRuntime(host, ask);
+    if (found) break;
     reasons.push(`nothing answers the Docker API on ${host}`);
   }
-  if (!env.DOCKER_HOST && options.setUpPodman) {
-    if (await options.setUpPodman()) {
-      const runtime = await identifyRuntime(PODMAN_SOCKET, ask);
-      if (runtime) return runtime;
-      reasons.push(`infra/podman/setup.sh ran, but nothing answers on ${PODMAN_SOCKET}`);
-    } else reasons.push('Podman could not be set up (infra/podman/setup.sh: not root, no apt-get, or it failed)');
-  }
+  const setUp = env.DOCKER_HOST ? undefined : options.setUpPodman;
+  if (!setUp || (found && found.dockerHost !== PODMAN_SOCKET)) return found ?? { unavailable: reasons };
+  if (await setUp()) {
+    const runtime = await identifyRuntime(PODMAN_SOCKET, ask);
+    if (runtime) return runtime;
+    reasons.push(`infra/podman/setup.sh ran, but nothing answers on ${PODMAN_SOCKET}`);
+  } else if (found) {
+    // Not ours to set up (not root), or setup.sh said what failed: the start itself will tell.
+    return found;
+  } else reasons.push('Podman could not be set up (infra/podman/setup.sh: not root, no apt-get, or it failed)');
   return { unavailable: reasons };
 }
 
