@@ -1,4 +1,4 @@
-import { badRequest, notAcceptable, presentationProblem } from '@imaging/fhir';
+import { badRequest, cutShort, notAcceptable, presentationProblem } from '@imaging/fhir';
 import type { MiddlewareHandler } from 'hono';
 import { fhirResponse } from './responses.ts';
 
@@ -47,11 +47,6 @@ export function acceptsFhirJson(accept: string | undefined): boolean {
   });
 }
 
-/** The header as the client sent it, cut short: enough to recognise, never a page of echo. */
-function shown(accept: string): string {
-  return accept.length > 120 ? `${accept.slice(0, 120)}…` : accept;
-}
-
 /**
  * Refuses, before anything is read or written, a request for a format other than JSON, rather than
  * answering it in a format it said it cannot read: a `_format` other than JSON is a 400 at `_format` (the
@@ -70,7 +65,7 @@ export function requireJsonAcceptable(ownFormats: readonly string[] = []): Middl
     }
     const accept = c.req.header('Accept');
     if (acceptsFhirJson(accept)) return next();
-    const text = `This server answers in FHIR JSON only (application/fhir+json); Accept: '${shown(accept ?? '')}' admits neither it nor application/json`;
+    const text = `This server answers in FHIR JSON only (application/fhir+json); Accept: '${cutShort(accept ?? '', 120)}' admits neither it nor application/json`;
     return fhirResponse(notAcceptable(text), 406);
   };
 }

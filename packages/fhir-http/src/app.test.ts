@@ -68,6 +68,15 @@ describe('createFhirApp', () => {
     expect(handled).toBe(false);
   });
 
+  it('quotes a long Accept header cut short, never a page of echo', async () => {
+    const accept = `application/${'x'.repeat(500)}`;
+    const res = await testApp().app.request('/fhir/Observation/1', { headers: { Accept: accept } });
+    expect(res.status).toBe(406);
+    const text = (await outcome(res)).issue[0]?.details?.text ?? '';
+    expect(text).toContain(`${accept.slice(0, 120)}…'`);
+    expect(text).not.toContain(accept.slice(0, 121));
+  });
+
   it('lets _format=json override an Accept that admits no JSON, as FHIR says _format does', async () => {
     const { app } = testApp();
     app.get('/fhir/Observation/1', (c) => c.json({ resourceType: 'Observation' }));

@@ -141,6 +141,11 @@ export const serverError = (text = 'Internal server error'): OperationOutcome =>
 export const badGateway = (text: string): OperationOutcome => single('bad-gateway', 'transient', text);
 export const unavailable = (text: string): OperationOutcome => single('unavailable', 'transient', text);
 
+/** What a client sent, cut short for an outcome's text: enough to recognise, never a page of echo. */
+export function cutShort(value: string, max = 64): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}
+
 /** The HTTP status of an outcome: by its kind when it is one of ours, else by its first error issue. */
 export function statusOf(outcome: OperationOutcome): number {
   const byKind = outcome.id ? STATUS_BY_KIND[outcome.id] : undefined;

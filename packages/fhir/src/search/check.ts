@@ -1,7 +1,7 @@
 import type { OperationOutcomeIssue, ResourceType } from '@medplum/fhirtypes';
 import { getSearchParameter } from '@medplum/core';
 import { loadFhirDefinitions } from '../definitions.ts';
-import { invalid, issue, OutcomeError } from '../outcomes.ts';
+import { cutShort as shown, invalid, issue, OutcomeError } from '../outcomes.ts';
 import { NHS_NUMBER_SYSTEM, ODS_SYSTEM } from '../systems.ts';
 import { isFhirId } from '../validation/base.ts';
 import { isValidNhsNumber } from '../validation/nhs-number.ts';
@@ -369,11 +369,6 @@ export function presentationProblem(name: string, modifier: string | undefined, 
 
 function listOf(names: readonly string[]): string {
   return names.length ? `supported: ${names.join(', ')}` : 'none is supported';
-}
-
-/** The value as the client sent it, cut short: enough to recognise, never a page of echo. */
-function shown(value: string): string {
-  return value.length > 64 ? `${value.slice(0, 64)}…` : value;
 }
 
 function normaliseValue(
