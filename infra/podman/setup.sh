@@ -105,9 +105,9 @@ start_service() {
 	mkdir -p /run/podman
 	# Started from /, not from here: conmon, which the service runs for every container, fails
 	# ("Failed to get working directory") once the service's working directory is deleted, as a CI
-	# clone is when the next one replaces it.
-	(cd / && nohup podman system service --time=0 "unix://$sock" >"$logfile" 2>&1 </dev/null &
-		echo $! >"$pidfile")
+	# clone is when the next one replaces it. exec: the pid recorded is the service's own.
+	(cd / && exec nohup podman system service --time=0 "unix://$sock" >"$logfile" 2>&1 </dev/null) &
+	echo $! >"$pidfile"
 	for _ in $(seq 1 30); do ping && break; sleep 0.5; done
 	ping || {
 		tail -n 20 "$logfile" >&2
