@@ -82,14 +82,15 @@ export async function detectContainerRuntime(
   }
   const setUp = env.DOCKER_HOST ? undefined : options.setUpPodman;
   if (!setUp || (found && found.dockerHost !== PODMAN_SOCKET)) return found ?? { unavailable: reasons };
-  if (await setUp()) {
-    const runtime = await identifyRuntime(PODMAN_SOCKET, ask);
-    if (runtime) return runtime;
-    reasons.push(`infra/podman/setup.sh ran, but nothing answers on ${PODMAN_SOCKET}`);
-  } else if (found) {
-    // Not ours to set up (not root), or setup.sh said what failed: the start itself will tell.
-    return found;
-  } else reasons.push('Podman could not be set up (infra/podman/setup.sh: not root, no apt-get, or it failed)');
+  // Where it cannot run (not root) or fails (it says why), the Podman that answers is still tried.
+  const ready = await setUp();
+  const runtime = ready ? await identifyRuntime(PODMAN_SOCKET, ask) : found;
+  if (runtime) return runtime;
+  reasons.push(
+    ready
+      ? `infra/podman/setup.sh ran, but nothing answers on ${PODMAN_SOCKET}`
+      : 'Podman could not be set up (infra/podman/setup.sh: not root, no apt-get, or it failed)',
+  );
   return { unavailable: reasons };
 }
 

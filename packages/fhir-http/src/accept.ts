@@ -1,9 +1,6 @@
 import { badRequest, cutShort, notAcceptable, presentationProblem } from '@imaging/fhir';
 import type { MiddlewareHandler } from 'hono';
-import { fhirResponse } from './responses.ts';
-
-/** The media types the FHIR routes answer in: FHIR JSON, under either of its names. */
-const SERVED = ['application/fhir+json', 'application/json'] as const;
+import { FHIR_JSON_MEDIA_TYPES, fhirResponse } from './responses.ts';
 
 interface MediaRange {
   type: string;
@@ -21,12 +18,13 @@ function mediaRangeOf(entry: string): MediaRange | undefined {
   return { type, subtype, q: Number.isFinite(q) ? q : 0 };
 }
 
-/** How specifically a range names a media type: 2 exactly, 1 by its type (`application/*`), 0 by `*\/*`; -1 not at all. */
-function specificity(range: MediaRange, mediaType: string): number {
+/** The q of the range that names `mediaType` most specifically (exactly, then `type/*`, then `*\/*`); 0 if none does. */
+function qualityOf(ranges: readonly MediaRange[], mediaType: string): number {
   const [type, subtype] = mediaType.split('/');
-  if (range.type === type && range.subtype === subtype) return 2;
-  if (range.type === type && range.subtype === '*') return 1;
-  return range.type === '*' && range.subtype === '*' ? 0 : -1;
+  const exact = ranges.find((r) => r.type === type && r.subtype === subtype);
+  const byType = ranges.find((r) => r.type === type && r.subtype === '*');
+  const any = ranges.find((r) => r.type === '*' && r.subtype === '*');
+  return (exact ?? byType ?? any)?.q ?? 0;
 }
 
 /**
@@ -36,15 +34,7 @@ function specificity(range: MediaRange, mediaType: string): number {
 export function acceptsFhirJson(accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === '') return true;
   const ranges = accept.split(',').flatMap((entry) => mediaRangeOf(entry) ?? []);
-  return SERVED.some((mediaType) => {
-    let best: MediaRange | undefined;
-    let bestSpecificity = -1;
-    for (const range of ranges) {
-      const s = specificity(range, mediaType);
-      if (s > bestSpecificity) [best, bestSpecificity] = [range, s];
-    }
-    return best !== undefined && best.q > 0;
-  });
+  return FHIR_JSON_MEDIA_TYPES.some((mediaType) => qualityOf(ranges, mediaType) > 0);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { badRequest, OutcomeError, payloadTooLarge, unsupportedMediaType } from '@imaging/fhir';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { fhirResponse } from './responses.ts';
+import { FHIR_JSON_MEDIA_TYPES, fhirResponse } from './responses.ts';
 
 /** 1 MiB: far above any order, report or message Bundle the pathway carries. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -33,8 +33,6 @@ function servedByNode(c: Context): boolean {
   const env = c.env as { incoming?: unknown } | undefined;
   return typeof env === 'object' && env !== null && env.incoming instanceof IncomingMessage;
 }
-
-const JSON_TYPES = ['application/fhir+json', 'application/json'];
 
 /**
  * How deeply a JSON body may nest objects and arrays. A Bundle of resources with contained resources
@@ -97,7 +95,7 @@ export async function readResource<T extends Resource = Resource>(
   expectedType?: T['resourceType'],
 ): Promise<T> {
   const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!JSON_TYPES.includes(mediaType)) {
+  if (!FHIR_JSON_MEDIA_TYPES.includes(mediaType)) {
     throw new OutcomeError(
       unsupportedMediaType(`Content-Type must be application/fhir+json, not '${mediaType || 'none'}'`),
     );

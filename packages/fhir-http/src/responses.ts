@@ -3,6 +3,8 @@ import type { SearchPage } from '@imaging/fhir';
 import { allOk, created as createdOutcome } from '@imaging/fhir';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+/** The media types FHIR JSON goes by: the only ones read in a body or answered in. */
+export const FHIR_JSON_MEDIA_TYPES: readonly string[] = ['application/fhir+json', 'application/json'];
 
 /** A FHIR JSON response, with ETag and Last-Modified when the resource has a version. */
 export function fhirResponse(body: Resource, status = 200, headers: Record<string, string> = {}): Response {

@@ -39,7 +39,6 @@ const deepPatient = (depth: number) =>
   `{"resourceType":"Patient","identifier":[{"system":"${NHS_NUMBER_SYSTEM}","value":"${randomTestNhsNumber()}"}],"extension":[${nested(depth)}]}`;
 const freshPatient = (overrides: Record<string, unknown> = {}) =>
   examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: randomTestNhsNumber() }], ...overrides });
-const XML_ONLY_CLIENT = { 'Content-Type': 'application/fhir+json', Accept: 'application/fhir+xml' };
 const raw = (path: string, text: string, contentType = 'application/fhir+json'): AttackRequest => ({
   method: 'POST',
   path,
@@ -313,7 +312,10 @@ export const BODY_CASES: readonly AttackCase[] = [
     'POST Patient from a client that reads only XML',
     'north',
     GP,
-    () => ({ ...raw('/fhir/Patient', JSON.stringify(freshPatient())), headers: XML_ONLY_CLIENT }),
+    () => {
+      const request = raw('/fhir/Patient', JSON.stringify(freshPatient()));
+      return { ...request, headers: { ...request.headers, Accept: 'application/fhir+xml' } };
+    },
     [406],
   ),
   // Wrong types and shapes.
