@@ -125,7 +125,8 @@ export const preconditionRequired = (text: string): OperationOutcome =>
 export const multipleMatches = (text: string): OperationOutcome =>
   single('precondition-failed', 'multiple-matches', text);
 export const unauthorized = (text: string): OperationOutcome => single('unauthorized', 'login', text);
-export const forbidden = (text: string): OperationOutcome => single('forbidden', 'forbidden', text);
+export const forbidden = (text: string, expression?: string | string[]): OperationOutcome =>
+  single('forbidden', 'forbidden', text, expression);
 export const payloadTooLarge = (limitBytes: number): OperationOutcome =>
   single('payload-too-large', 'too-long', `Request body is larger than the limit of ${limitBytes} bytes`);
 export const unsupportedMediaType = (text: string): OperationOutcome =>

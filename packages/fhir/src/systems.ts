@@ -26,8 +26,13 @@ export const SYSTEMS = {
   accession: `${CANONICAL_BASE}/Id/accession`,
   /** Business identifier of a DiagnosticReport, shared by every copy. */
   report: `${CANONICAL_BASE}/Id/report`,
-  /** A message's `X-Request-ID`, kept on received message Bundles so a replay is recognised. */
+  /** A message's `X-Request-ID`: on a gateway's pending deliveries and in the hub's audit of what it routed. */
   messageRequest: `${CANONICAL_BASE}/Id/message-request`,
+  /**
+   * A received message, kept on its stored Bundle so a replay is recognised: `<sending service id>/<X-Request-ID>`.
+   * Keyed by the sender the hub checked, so no region can spend another's request ids before it does.
+   */
+  messageReceipt: `${CANONICAL_BASE}/Id/message-receipt`,
   /**
    * The one outbox lease of a region's gateway (the value is the region id). Local only: no Task a
    * message carries may hold it, so no region can plant or take over another's lease.

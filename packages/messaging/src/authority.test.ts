@@ -1,6 +1,7 @@
 import type { DiagnosticReport, Endpoint, ImagingStudy, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { forbidden, odsReference, SYSTEMS } from '@imaging/fhir';
 import {
+  EXAMPLE,
   exampleDiagnosticReport,
   exampleEndpoint,
   exampleFulfilmentTask,
@@ -12,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthorityFacts, MessageAuthority, StoredCase } from './authority.ts';
 import { checkMessageAuthority, isMessageRefusal, MESSAGE_REFUSAL } from './authority.ts';
 import { buildMessage } from './build.ts';
+import { fulfilmentTaskIdentifier } from './headers.ts';
 import type { MessageEventDefinition } from './events.ts';
 import { ORDER_REQUEST, REPORT_ISSUED, TASK_UPDATE } from './events.ts';
 import { parseMessage } from './parse.ts';
@@ -96,10 +98,29 @@ describe('an order-request', () => {
       'Bundle.entry[3].resource.requester',
       'Bundle.entry[3].resource.owner',
     ]);
-    const borrowed = order({ identifier: [{ system: SYSTEMS.placerOrder, value: 'RN1-000001' }] });
-    expect(verdict(await check(ORDER_REQUEST, NORTH_TO_MIDLANDS, borrowed, parts()))).toEqual([
+    const placer = { system: SYSTEMS.placerOrder, value: 'RN1-000001' };
+    const borrowed = order({ identifier: [placer] });
+    const itsTask = parts({ identifier: [fulfilmentTaskIdentifier(placer)] });
+    expect(verdict(await check(ORDER_REQUEST, NORTH_TO_MIDLANDS, borrowed, itsTask))).toEqual([
       'Bundle.entry[1].resource.identifier[0]',
     ]);
+  });
+
+  it("is refused when its Task's identifier is not the one its placer order number gives", async () => {
+    // Another order's Task identifier, taken first, would leave that order without its Task when it came.
+    const theirs = fulfilmentTaskIdentifier({ system: SYSTEMS.placerOrder, value: 'N81001-000124' });
+    for (const identifier of [theirs, { system: SYSTEMS.task, value: 'N81001-000123-fulfil' }]) {
+      expect(
+        verdict(await check(ORDER_REQUEST, NORTH_TO_MIDLANDS, order(), parts({ identifier: [identifier] }))),
+      ).toEqual(['Bundle.entry[3].resource.identifier[0]']);
+    }
+  });
+
+  it("is the example's: its Task identifier is the one its placer order number gives", () => {
+    expect(fulfilmentTaskIdentifier({ system: SYSTEMS.placerOrder, value: EXAMPLE.placerOrder })).toEqual({
+      system: SYSTEMS.task,
+      value: EXAMPLE.task,
+    });
   });
 });
 

@@ -22,6 +22,7 @@ import {
 } from './events.ts';
 import type { MessageEntry, ParsedMessage } from './parse.ts';
 import { entriesOf } from './parse.ts';
+import { fulfilmentTaskIdentifier } from './headers.ts';
 
 /**
  * Who may say what in a routed message: the one rule, called by the hub before it forwards and by
@@ -65,6 +66,11 @@ export interface AuthorityFacts {
   serviceOf(ods: string): Promise<string | undefined>;
   /** The receiver's copy of the case (a Task update, a report); absent at the hub, which stores no cases. */
   stored?: StoredCase;
+  /**
+   * The requesters other than `requester` of the orders the receiver holds in a case (X-Correlation-ID):
+   * a case is one requester's. Absent at the hub, which stores no cases.
+   */
+  otherRequestersOfCase?(correlationId: string, requester: string): Promise<string[]>;
 }
 
 /** The sender's part in the case: the region serving the requester, or the one serving the performer. */
@@ -152,6 +158,14 @@ async function checkOrder(message: ParsedMessage, check: Checker): Promise<Sende
       check.refuse(`The Task's requester ${taskRequester ?? '(none)'} is not the order's`, at(task, 'requester'));
     if (!owner || !performers.includes(owner))
       check.refuse(`The Task's owner ${owner ?? '(none)'} is not the order's performer`, at(task, 'owner'));
+    // Its case is named by the sender; one the receiver holds for another requester is not this order's.
+    const group = task.resource.groupIdentifier;
+    const others =
+      group?.system === SYSTEMS.correlation && group.value && requester && check.facts.otherRequestersOfCase
+        ? await check.facts.otherRequestersOfCase(group.value, requester)
+        : [];
+    if (others.length)
+      check.refuse(`The case ${group?.value} holds another requester's orders here`, at(task, 'groupIdentifier'));
   }
   const identifiers = order.resource.identifier ?? [];
   for (const [i, placer] of identifiers.entries()) {
@@ -160,6 +174,16 @@ async function checkOrder(message: ParsedMessage, check: Checker): Promise<Sende
         `The placer order number ${placer.value} is not in the requester's namespace (${requester}-…)`,
         at(order, `identifier[${i}]`),
       );
+    }
+  }
+  // The Task's identifier is its order's (fulfilmentTaskIdentifier): one naming another order's Task would
+  // take that identifier first, and the real order would later arrive to find its Task already there.
+  const placer = identifiers.find((i) => i.system === SYSTEMS.placerOrder);
+  const expected = placer && fulfilmentTaskIdentifier(placer).value;
+  for (const task of entriesOf<Task>(message, 'Task')) {
+    for (const [i, id] of (task.resource.identifier ?? []).entries()) {
+      if (id.system === SYSTEMS.task && id.value !== expected)
+        check.refuse(`The Task identifier ${id.value} is not the one its order's gives`, at(task, `identifier[${i}]`));
     }
   }
   return 'requester';

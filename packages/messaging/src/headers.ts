@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { invalid, issue, OutcomeError } from '@imaging/fhir';
-import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { invalid, issue, OutcomeError, SYSTEMS } from '@imaging/fhir';
+import type { Identifier, OperationOutcomeIssue } from '@medplum/fhirtypes';
 
 /** HTTP headers of a routed message, after BaRS. */
 export const MESSAGE_HEADERS = {
@@ -66,4 +66,13 @@ export function checkRoutingHeaders(raw: RawRoutingHeaders): RoutingHeaders {
  */
 export function requestIdFor(...parts: string[]): string {
   return `req-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * The identifier of an order's fulfilment Task, shared by every copy: derived from the placer order
+ * number, so it lies in the requester's namespace as the order does, and a receiver can tell a Task
+ * that names another order's identifier.
+ */
+export function fulfilmentTaskIdentifier(placer: Identifier): Identifier {
+  return { system: SYSTEMS.task, value: requestIdFor('fulfilment', placer.system ?? '', placer.value ?? '') };
 }

@@ -273,6 +273,36 @@ export const ACCESS_CASES: readonly AttackCase[] = [
       post('/fhir/ServiceRequest', midlandsOrder(w, { reference: `Patient/${w.seeded.midlands.A.patient}` }, 'N81001')),
     [403, 422],
   ),
+  // A case is named by its callers, and its organisations read its whole trail: an order of another
+  // organisation must not join it (nor reach another region under its name).
+  access(
+    "gp-m81001 orders under the north's case A's X-Correlation-ID, to join it and read its trail",
+    'midlands',
+    as('gp-m81001'),
+    (w) =>
+      post(
+        '/fhir/ServiceRequest',
+        midlandsOrder(w, { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: w.seeded.nhs.A } }),
+        { 'X-Correlation-ID': w.seeded.north.A.correlation as string },
+      ),
+    FORBIDDEN,
+  ),
+  access(
+    "gp-n81002 orders under N81001's case A's X-Correlation-ID, to join it and read its trail",
+    'north',
+    as('gp-n81002'),
+    (w) =>
+      post(
+        '/fhir/ServiceRequest',
+        exampleServiceRequest({
+          identifier: [{ system: SYSTEMS.placerOrder, value: `N81002-${w.seeded.run}4` }],
+          subject: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: w.seeded.nhs.A } },
+          requester: { type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'N81002' } },
+        }),
+        { 'X-Correlation-ID': w.seeded.north.A.correlation as string },
+      ),
+    FORBIDDEN,
+  ),
   access(
     'gp-m81001 registers a patient labelled for N81001',
     'midlands',

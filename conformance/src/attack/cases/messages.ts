@@ -6,7 +6,14 @@ import {
   examplePatient,
   exampleServiceRequest,
 } from '@imaging/fhir/examples';
-import { buildMessage, MESSAGE_HEADERS, ORDER_REQUEST, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
+import {
+  buildMessage,
+  fulfilmentTaskIdentifier,
+  MESSAGE_HEADERS,
+  ORDER_REQUEST,
+  REPORT_ISSUED,
+  TASK_UPDATE,
+} from '@imaging/messaging';
 import type { MessageEventDefinition } from '@imaging/messaging';
 import type { Bundle, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { AttackRequest } from '../surface.ts';
@@ -86,8 +93,18 @@ function forgedReport(world: AttackWorld, from: string, to: string, placer: stri
   );
 }
 
-/** An order from `from` to `to`, in the name of `requester`, for `performer`, under `placer`. */
-function forgedOrder(from: string, to: string, requester: string, performer: string, placer: string): Bundle {
+/**
+ * An order from `from` to `to`, in the name of `requester`, for `performer`, under `placer`; its Task under
+ * the identifier that placer number gives, or the one `taskOf` names.
+ */
+function forgedOrder(
+  from: string,
+  to: string,
+  requester: string,
+  performer: string,
+  placer: string,
+  taskOf = placer,
+): Bundle {
   const patient = examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: testNhsNumber(77) }] });
   const identifier = [{ system: SYSTEMS.placerOrder, value: placer }];
   return message(
@@ -102,7 +119,7 @@ function forgedOrder(from: string, to: string, requester: string, performer: str
       { ...patient, id: 'patient' } as Patient,
       {
         ...exampleFulfilmentTask({
-          identifier: [{ system: SYSTEMS.task, value: `${placer}-fulfil` }],
+          identifier: [fulfilmentTaskIdentifier({ system: SYSTEMS.placerOrder, value: taskOf })],
           requester: ods(requester),
           owner: ods(performer),
         }),
@@ -197,6 +214,30 @@ export const MESSAGE_CASES: readonly AttackCase[] = [
     bundle: forgedOrder('imaging-north', 'imaging-midlands', 'N81001', 'RM1', `RM1-${w.seeded.run}8`),
     target: 'imaging-midlands',
   })),
+  viaHub("an order whose Task takes the identifier of another order's Task, before that order is sent", NORTH, (w) => ({
+    bundle: forgedOrder(
+      'imaging-north',
+      'imaging-midlands',
+      'N81001',
+      'RM1',
+      `N81001-${w.seeded.run}1`,
+      `N81001-${w.seeded.run}2`,
+    ),
+    target: 'imaging-midlands',
+  })),
+  straight(
+    "an order whose Task takes the identifier of another order's Task, before that order is sent",
+    'midlands',
+    (w) =>
+      forgedOrder(
+        'imaging-north',
+        'imaging-midlands',
+        'N81001',
+        'RM1',
+        `N81001-${w.seeded.run}1`,
+        `N81001-${w.seeded.run}2`,
+      ),
+  ),
   viaHub('an order to the midlands for a performer the midlands does not serve', NORTH, (w) => ({
     bundle: forgedOrder('imaging-north', 'imaging-midlands', 'N81001', 'RS1', `N81001-${w.seeded.run}6`),
     target: 'imaging-midlands',
@@ -279,9 +320,11 @@ export const MESSAGE_CASES: readonly AttackCase[] = [
     service: 'midlands',
     credential: HUB,
     request: async (w) => {
+      // A receipt is kept under its sender and request id: `imaging-north/req-…`.
       const receipts = await searchAll<Bundle>(w.stores.midlands, 'Bundle');
-      const requestId = receipts.map((b) => b.identifier?.value).find((v) => v?.startsWith('req-'));
-      if (!requestId) throw new Error('the midlands holds no message receipt');
+      const fromNorth = receipts.map((b) => b.identifier?.value).find((v) => v?.startsWith('imaging-north/'));
+      const requestId = fromNorth?.slice('imaging-north/'.length);
+      if (!requestId) throw new Error('the midlands holds no message receipt from the north');
       return routed(
         forgedOrder('imaging-north', 'imaging-midlands', 'N81001', 'RM1', `N81001-${w.seeded.run}5`),
         'imaging-midlands',

@@ -37,7 +37,8 @@ export const EXAMPLE = Object.freeze({
   performerOds: 'RM1',
   performerName: 'Midlands Community Diagnostic Centre',
   placerOrder: 'N81001-000123',
-  task: 'N81001-000123-fulfil',
+  /** The fulfilment Task's identifier, which the gateways derive from the placer order number (messaging's fulfilmentTaskIdentifier). */
+  task: 'req-6218848a2a88c9160aef09cc51594517',
   accession: 'RM1-ACC-000123',
   report: 'RM1-REP-000123',
   /** A Study Instance UID under the UUID-derived root 2.25 (DICOM PS3.5 §B.2). */

@@ -91,7 +91,8 @@ export function messageReceivedAudit(
   deps: Deps,
   message: ParsedMessage,
   changes: readonly BundleEntry[],
-  requestId: string,
+  /** The message's receipt identifier (its sender and X-Request-ID): one audit per message received. */
+  receipt: Identifier,
   correlationId: string,
 ): BundleEntry {
   const creates = [ORDER_REQUEST, REPORT_ISSUED, ALERT_COPIED].includes(message.event);
@@ -106,7 +107,7 @@ export function messageReceivedAudit(
     who: { service: message.sourceService },
     what,
     correlationId,
-    once: { system: SYSTEMS.messageRequest, value: requestId },
+    once: receipt,
     detail: {
       event: `${message.event.system}|${message.event.code}`,
       ...(what.length === 0 ? { changed: 'nothing (already up to date)' } : {}),

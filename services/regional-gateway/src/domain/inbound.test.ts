@@ -1,14 +1,16 @@
-import type { Bundle, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import {
   CODE_SYSTEMS,
   isBuiltFromValidated,
   NHS_NUMBER_SYSTEM,
+  odsReference,
   searchAll,
   SqliteStore,
   SYSTEMS,
+  testNhsNumber,
   validatingStore,
 } from '@imaging/fhir';
-import type { FhirStore } from '@imaging/fhir';
+import type { Caller, FhirStore } from '@imaging/fhir';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { describe, expect, it } from 'vitest';
@@ -171,5 +173,45 @@ describe('receiving an order: the message is validated once, on arrival', () => 
       "'9434765918' is not a valid NHS number (10 digits passing Modulus 11)",
     ]);
     expect(await stored(midlands.store)).toEqual({ patients: 0, orders: 0, tasks: 0 });
+  });
+});
+
+describe('receiving a message under a request id another region has used', () => {
+  const southGp: Caller = { clientId: 'gp-s81001', kind: 'referrer', organisation: 'S81001', region: 'south' };
+
+  /** The south orders from RM1 in the midlands too: a message from another sender. */
+  async function southOrderMessage(regions: ReturnType<typeof testRegions>): Promise<Bundle> {
+    const nhs = { system: NHS_NUMBER_SYSTEM, value: testNhsNumber(5) };
+    await registerPatient(regions.south, southGp, examplePatient({ identifier: [nhs] }));
+    const order = exampleServiceRequest({
+      identifier: [{ system: SYSTEMS.placerOrder, value: 'S81001-000050' }],
+      requester: odsReference('S81001'),
+      subject: { type: 'Patient', identifier: nhs },
+    });
+    await placeOrder(regions.south, southGp, order, 'case-south');
+    return queuedMessage(regions.south, 'servicerequest-request');
+  }
+
+  it("processes it: a region spending another's request id first never makes that region's message look done", async () => {
+    const regions = testRegions();
+    const midlands = regions.open('midlands', trustingStore());
+    const fromSouth = await southOrderMessage(regions);
+    const fromNorth = await orderMessage(regions);
+    // Request ids are derived from business ids, so the south can compute the one the north will use.
+    const spent = await processMessage(midlands, HUB_CALLER, fromSouth, 'req-the-norths');
+    expect(spent.duplicate).toBe(false);
+
+    const real = await processMessage(midlands, HUB_CALLER, fromNorth, 'req-the-norths');
+    expect(real.duplicate).toBe(false);
+    expect(await stored(midlands.store)).toEqual({ patients: 2, orders: 2, tasks: 4 });
+    // Each sender's repeat is still recognised, and changes nothing.
+    expect((await processMessage(midlands, HUB_CALLER, fromNorth, 'req-the-norths')).duplicate).toBe(true);
+    expect((await processMessage(midlands, HUB_CALLER, fromSouth, 'req-the-norths')).duplicate).toBe(true);
+    expect(await stored(midlands.store)).toEqual({ patients: 2, orders: 2, tasks: 4 });
+    const received = await searchAll<AuditEvent>(midlands.store, 'AuditEvent', {
+      subtype: `${CODE_SYSTEMS.auditSubtype}|message-received`,
+    });
+    // One record of each message received, each naming its sender.
+    expect(received.map((a) => a.agent?.[0]?.name).sort()).toEqual(['imaging-north', 'imaging-south']);
   });
 });

@@ -73,10 +73,11 @@ export async function processMessage(
   correlationId?: string,
 ): Promise<ProcessedMessage> {
   if (caller.kind !== 'hub') throw new OutcomeError(forbidden('Only the national hub delivers messages'));
-  const receiptQuery = `identifier=${encodeURIComponent(`${SYSTEMS.messageRequest}|${requestId}`)}`;
-  // The receipt is the message under its X-Request-ID: parsed as it will be stored, so the store's check
-  // of the receipt finds the parse's findings already made (one validation of the message, not two).
-  const received: Bundle = { ...bundle, identifier: { system: SYSTEMS.messageRequest, value: requestId } };
+  const receiptId = receiptIdentifier(bundle, requestId);
+  const receiptQuery = `identifier=${encodeURIComponent(`${receiptId.system}|${receiptId.value}`)}`;
+  // The receipt is the message under its sender and X-Request-ID: parsed as it will be stored, so the
+  // store's check of the receipt finds the parse's findings already made (one validation, not two).
+  const received: Bundle = { ...bundle, identifier: receiptId };
   const message = parseMessage(received);
   if (message.destinationService !== deps.region.serviceId) {
     throw new OutcomeError(
@@ -98,11 +99,23 @@ export async function processMessage(
   };
   await retryOnConflict(async () => {
     const entries = withFullUrls(withFreshUrns(await changesFor(deps, message, correlationId)));
-    const audit = messageReceivedAudit(deps, message, entries, requestId, correlationId ?? requestId);
+    const audit = messageReceivedAudit(deps, message, entries, receiptId, correlationId ?? requestId);
     await runTransaction(deps.store, [...entries, receipt, audit]);
   });
   deps.logger.info('message processed', { event: message.event.code, from: message.sourceService, requestId });
   return { response: respond(deps, message, allOk(`Processed ${message.event.code}`)), duplicate: false };
+}
+
+/**
+ * What a received message is kept under: its sender (the MessageHeader source, which the hub checked
+ * against the sender's credentials) and its X-Request-ID. Request ids are derived from business ids, so
+ * anyone can compute another region's; keyed by sender, a region can spend only its own, and a message
+ * another region sent first under the same id never makes this one look already processed.
+ */
+function receiptIdentifier(bundle: Bundle, requestId: string): Identifier {
+  const header = bundle.entry?.[0]?.resource;
+  const sender = header?.resourceType === 'MessageHeader' ? header.source?.endpoint : undefined;
+  return { system: SYSTEMS.messageReceipt, value: `${sender}/${requestId}` };
 }
 
 /** Every create and conditional update gets a `urn:uuid` fullUrl, so the AuditEvent beside it can point at what it stored. */

@@ -1,6 +1,7 @@
 import { OutcomeError } from '@imaging/fhir';
 import type { ParsedMessage, SenderRole, StoredCase } from '@imaging/messaging';
 import { checkMessageAuthority } from '@imaging/messaging';
+import { otherRequestersOfCase } from './case-ownership.ts';
 import type { GatewayDeps } from './ports.ts';
 
 /**
@@ -15,6 +16,7 @@ export async function authorise(deps: GatewayDeps, message: ParsedMessage, store
     sender: message.sourceService,
     receiver: deps.region.serviceId,
     serviceOf: async (ods) => (await deps.hub.findService(ods))?.serviceId,
+    otherRequestersOfCase: (correlationId, requester) => otherRequestersOfCase(deps.store, correlationId, requester),
     ...(stored ? { stored } : {}),
   });
   if (authority.authorised) return authority.role;

@@ -13,8 +13,15 @@ import {
   validationFindingsWithBuiltElement,
 } from '@imaging/fhir';
 import type { Caller, PlacedOrder, WithId } from '@imaging/fhir';
-import { buildMessage, ORDER_REQUEST, requestIdFor } from '@imaging/messaging';
+import {
+  buildMessage,
+  fulfilmentTaskIdentifier,
+  MESSAGE_HEADERS,
+  ORDER_REQUEST,
+  requestIdFor,
+} from '@imaging/messaging';
 import { testWatchEntries } from './breaches.ts';
+import { otherRequestersOfCase } from './case-ownership.ts';
 import { createdAudit } from './change-audits.ts';
 import { identifierQuery } from './identifiers.ts';
 import { labelledAs, withAccess } from './labels.ts';
@@ -64,6 +71,15 @@ async function placeOrderOnce(
     );
   }
   if (!requester) problems.add(odsProblem('requester', 'ServiceRequest.requester'));
+  else if ((await otherRequestersOfCase(deps.store, correlationId, requester)).length) {
+    // Whose orders they are is not said: a caller that guessed a case's name learns no more than that.
+    throw new OutcomeError(
+      forbidden(
+        `The case ${correlationId} (X-Correlation-ID) holds another organisation's orders: send a correlation id of your own, or none`,
+        `http.${MESSAGE_HEADERS.correlationId}`,
+      ),
+    );
+  }
   const performer = odsOf(order.performer?.[0]);
   if (!performer) problems.add(odsProblem('performer', 'ServiceRequest.performer[0]'));
   const placer = await problems.check(() => placerIdentifier(order, caller.organisation as string));
@@ -96,10 +112,7 @@ async function placeOrderOnce(
   // What this transaction stores is built here from the order validated above (as it will be stored,
   // bar the labels) and from this store's own Patient: the store need not validate it all again.
   const serviceRequest = builtFromValidated(share<ServiceRequest>(localOrder));
-  const taskIdentifier: Identifier = {
-    system: SYSTEMS.task,
-    value: requestIdFor('fulfilment', placer.system as string, placer.value as string),
-  };
+  const taskIdentifier = fulfilmentTaskIdentifier(placer);
   const task = share<Task>({
     resourceType: 'Task',
     identifier: [taskIdentifier],
