@@ -464,7 +464,18 @@ export const BODY_CASES: readonly AttackCase[] = [
     'midlands',
     RIS,
     (w) => taskPut(w, (t) => ({ ...t, id: w.seeded.midlands.A.task, status: 'in-progress' })),
-    UNPROCESSABLE,
+    BAD_REQUEST,
+  ),
+  body(
+    'PUT Task whose body has no id',
+    'midlands',
+    RIS,
+    (w) =>
+      taskPut(w, (t) => {
+        const { id: _, ...rest } = t;
+        return { ...rest, status: 'in-progress' };
+      }),
+    BAD_REQUEST,
   ),
   body('PUT Task with a Patient body', 'midlands', RIS, (w) => taskPut(w, () => freshPatient()), BAD_REQUEST),
   body(

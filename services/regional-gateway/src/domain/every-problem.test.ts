@@ -156,24 +156,21 @@ describe('every problem in one response', () => {
     expect(await stored(regions.midlands, 'ImagingStudy', 'DiagnosticReport', 'Bundle')).toEqual(before);
   });
 
-  it('a Task update: changed fields and a wrong id together', async () => {
+  it('a Task update: changed fields together; a body naming another Task, or none, is a 400 (FHIR R4 update)', async () => {
     const regions = testRegions();
     await registerPatient(regions.north, GP, examplePatient());
     await placeOrder(regions.north, GP, exampleServiceRequest(), 'c-1');
     const [task] = (await searchAll<Task>(regions.north.store, 'Task')) as WithId<Task>[];
     if (!task) throw new Error('no Task');
-    const refused = await refusal(() =>
-      updateTask(
-        regions.north,
-        GP,
-        task.id,
-        { ...task, id: 'other', status: 'cancelled', description: 'changed', priority: 'stat' },
-        task.meta?.versionId,
-        'c-1',
-      ),
-    );
+    const update = (body: Task) =>
+      refusal(() => updateTask(regions.north, GP, task.id, body, task.meta?.versionId, 'c-1'));
+    const changed = { ...task, status: 'cancelled', description: 'changed', priority: 'stat' } as Task;
+    const refused = await update(changed);
     expect(refused.status).toBe(422);
-    expect(refused.at.sort()).toEqual(['Task.description', 'Task.id', 'Task.priority'].sort());
+    expect(refused.at.sort()).toEqual(['Task.description', 'Task.priority'].sort());
+    const { id: _, ...withoutId } = changed;
+    for (const body of [{ ...changed, id: 'other' }, withoutId as Task])
+      expect(await update(body)).toMatchObject({ status: 400, at: ['Task.id'] });
     expect((await regions.north.store.read<Task>('Task', task.id)).meta?.versionId).toBe(task.meta?.versionId);
   });
 

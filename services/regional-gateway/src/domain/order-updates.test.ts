@@ -80,7 +80,7 @@ describe("the requester records what became of its order's encounter", () => {
     expect(told?.recipient).toContainEqual(odsReference('N81001'));
   });
 
-  it('refuses anything else: another element, another contained resource, no If-Match, a stale version, another caller', async () => {
+  it('refuses anything else: another element, another contained resource, another id or none, no If-Match, a stale version, another caller', async () => {
     const { north, order } = await edOrder();
     const version = order.meta?.versionId;
     const changed = await outcomeErrorOf(
@@ -92,6 +92,13 @@ describe("the requester records what became of its order's encounter", () => {
       updateOrderEncounter(north, ED, order.id, { ...order, contained: [] }, version, 'c'),
     );
     expect(dropped.outcome.issue.map((i) => i.expression?.[0])).toContain('ServiceRequest.contained');
+    // A body naming another order, or none, is a 400 (FHIR R4 update).
+    const { id: _, ...withoutId } = discharged(order);
+    for (const body of [{ ...discharged(order), id: 'other' }, withoutId]) {
+      const misnamed = await outcomeErrorOf(updateOrderEncounter(north, ED, order.id, body, version, 'c'));
+      expect(misnamed.status).toBe(400);
+      expect(misnamed.outcome.issue.map((i) => i.expression?.[0])).toEqual(['ServiceRequest.id']);
+    }
     expect(
       (await outcomeErrorOf(updateOrderEncounter(north, ED, order.id, discharged(order), undefined, 'c'))).status,
     ).toBe(428);

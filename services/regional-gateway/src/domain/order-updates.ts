@@ -47,14 +47,6 @@ export async function updateOrderEncounter(
     throw new OutcomeError(forbidden(`Only the requester (${requester ?? 'none'}) may update its order's encounter`));
   const problems = new Problems();
   const { admitted: incoming } = await admitWellFormed(deps, caller, body, problems, current);
-  if (body.id !== undefined && body.id !== id)
-    problems.add(
-      issue({
-        code: 'business-rule',
-        text: `The body is ServiceRequest/${body.id}, not ServiceRequest/${id}`,
-        expression: 'ServiceRequest.id',
-      }),
-    );
   problems.add(...unchangeableIssues(current, incoming));
   const updated = { ...incoming, id, meta: current.meta } as WithId<ServiceRequest>;
   problems.add(...validationFindings(updated).rules);

@@ -182,9 +182,24 @@ export async function admitWellFormed<T extends Resource>(
   const { admitted, issues } = await admission(deps, caller, resource, stored);
   problems.add(...issues);
   const findings = validationFindings(admitted);
-  problems.addFindings({ structure: findings.structure, rules: [] });
+  problems.addFindings({ structure: [...findings.structure, ...updateTargetIssues(resource, stored)], rules: [] });
   if (problems.hasStructureErrors) problems.throwIfAny();
   return { admitted, findings };
+}
+
+/**
+ * An update's body names the resource the URL names (FHIR R4 http.html#update: a missing or another id is a
+ * 400, as HAPI FHIR answers too).
+ */
+function updateTargetIssues(body: Resource, stored: Resource | undefined): OperationOutcomeIssue[] {
+  if (!stored || body.id === stored.id) return [];
+  const text =
+    body.id === undefined
+      ? `The body has no id: an update names ${stored.resourceType}/${stored.id} in its body too`
+      : `The body is ${body.resourceType}/${body.id}, not ${stored.resourceType}/${stored.id}`;
+  return [
+    issue({ code: body.id === undefined ? 'required' : 'invalid', text, expression: `${stored.resourceType}.id` }),
+  ];
 }
 
 async function canRead(deps: GatewayDeps, caller: Caller, { type, id }: LocalTarget): Promise<boolean> {

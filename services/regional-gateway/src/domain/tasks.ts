@@ -73,10 +73,6 @@ export async function updateTask(
   const problems = new Problems();
   const { admitted: incoming } = await admitWellFormed(deps, caller, body, problems, current);
   checkRole(caller, current, incoming);
-  if (body.id !== undefined && body.id !== id)
-    problems.add(
-      issue({ code: 'business-rule', text: `The body is Task/${body.id}, not Task/${id}`, expression: 'Task.id' }),
-    );
   await problems.check(() => checkUnchangedFields(current, incoming));
   if (incoming.status !== current.status) await problems.check(() => assertTransition(current.status, incoming.status));
   if (incoming.status === 'completed') await problems.check(() => checkCompletion(deps, current, incoming));
