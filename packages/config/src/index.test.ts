@@ -62,6 +62,72 @@ describe('parseDuration', () => {
   it.each(['', 'soon', '5 minutes', '-1s', '1w'])('rejects %j', (text) => expect(parseDuration(text)).toBeUndefined());
 });
 
+describe('env.duration with bounds', () => {
+  const bounded = z.object({
+    EVERY: env.duration('1s', { min: '10ms', max: '24h' }),
+    TTL: env.duration('5s', { max: '60s' }),
+  });
+  const problemsOf = (source: EnvSource) => {
+    try {
+      loadEnv(bounded, source);
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('takes a duration within them, the bounds included', () => {
+    expect(loadEnv(bounded, { EVERY: '10ms', TTL: '0s' })).toEqual({ EVERY: 10, TTL: 0 });
+    expect(loadEnv(bounded, { EVERY: '24h', TTL: '60s' })).toEqual({ EVERY: 86_400_000, TTL: 60_000 });
+  });
+
+  // A timer of 0, or of more than 2^31-1 ms, fires after 1 ms: a job would run without pause.
+  it.each([
+    ['0', "EVERY: between 10ms and 24h (got '0')"],
+    ['5ms', "EVERY: between 10ms and 24h (got '5ms')"],
+    ['25d', "EVERY: between 10ms and 24h (got '25d')"],
+  ])('refuses %j outside them, naming the variable and the range', (value, problem) => {
+    expect(problemsOf({ EVERY: value })).toEqual([problem]);
+  });
+
+  it('says "at most" for a maximum alone', () => {
+    expect(problemsOf({ TTL: '2m' })).toEqual(["TTL: at most 60s (got '2m')"]);
+  });
+});
+
+describe('env.store', () => {
+  const schema = z.object({ STORE: env.store().optional() });
+  const store = (value: string) => loadEnv(schema, { STORE: value }).STORE;
+
+  it.each([
+    ['a relative path', 'data/north/fhir.sqlite'],
+    ['an absolute path', '/var/lib/imaging/fhir.sqlite'],
+    ['a Windows drive', 'C:/imaging/fhir.sqlite'],
+    ['a path with a colon later on', 'data/run:1/fhir.sqlite'],
+    ['an http base', 'http://127.0.0.1:8080/fhir/north'],
+    ['an https base', 'https://hapi.example/fhir/north'],
+  ])('takes %s as it is', (_, value) => {
+    expect(store(value)).toBe(value);
+  });
+
+  it('lower-cases an upper-case scheme, as the store reads it', () => {
+    expect(store('HTTPS://hapi.example/fhir')).toBe('https://hapi.example/fhir');
+  });
+
+  // Each would otherwise be opened as a local SQLite directory named after it, silently empty.
+  it.each([
+    ['a single slash', 'https:/hapi/fhir'],
+    ['a misspelt scheme', 'htps://hapi.example/fhir'],
+    ['another scheme', 'file:///var/lib/imaging/fhir.sqlite'],
+    ['no host', 'http:///fhir'],
+    ['an ill-formed host', 'http://hapi example/fhir'],
+  ])('refuses a URL with %s, naming the variable', (_, value) => {
+    expect(() => store(value)).toThrow(
+      new ConfigError([`STORE: expected a file path, or a well-formed http(s):// FHIR base (got '${value}')`]),
+    );
+  });
+});
+
 describe('a variable given as a file (X_FILE)', () => {
   const secretSchema = z.object({ PAGE_TOKEN_SECRET: env.secret(16), PORT: env.port(4000) });
   let dir: string;

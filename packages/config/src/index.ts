@@ -99,9 +99,32 @@ export const env = {
   },
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   url: () => z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
-  /** `1500`, `90s`, `5m`, `24h` or `7d`, in milliseconds. */
-  duration: (fallback: string) =>
-    z
+  /**
+   * Where a service keeps its FHIR data: a file path (the embedded store) or an `http(s)://` FHIR base.
+   * A value with a URL scheme (`name:/…`) that is not a well-formed http(s) URL is refused, as the store
+   * would take `HTTPS://…`, `https:/…` or `htps://…` for a directory and open an empty local store. The
+   * scheme is lower-cased, as the store reads it. A one-letter scheme is a Windows drive (`C:/data`).
+   */
+  store: () =>
+    z.string().transform((value, ctx) => {
+      const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):\//.exec(value)?.[1];
+      if (scheme === undefined) return value;
+      const url = `${scheme.toLowerCase()}${value.slice(scheme.length)}`;
+      if (/^https?:\/\/[^/]/.test(url) && URL.canParse(url)) return url;
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected a file path, or a well-formed http(s):// FHIR base',
+      });
+      return z.NEVER;
+    }),
+  /**
+   * `1500`, `90s`, `5m`, `24h` or `7d`, in milliseconds; at least `min` and at most `max` (durations) when
+   * given. A timer's setting needs both: Node runs a timer of 0 or of over 2^31-1 ms (24.8 days) after 1 ms.
+   */
+  duration: (fallback: string, { min, max }: { min?: string; max?: string } = {}) => {
+    const [minMs, maxMs] = [min, max].map((bound) => (bound === undefined ? undefined : msOf(bound)));
+    const range = min && max ? `between ${min} and ${max}` : min ? `at least ${min}` : `at most ${max}`;
+    return z
       .string()
       .default(fallback)
       .transform((value, ctx) => {
@@ -110,8 +133,13 @@ export const env = {
           ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 90s, 5m, 24h or 7d' });
           return z.NEVER;
         }
+        if ((minMs !== undefined && ms < minMs) || (maxMs !== undefined && ms > maxMs)) {
+          ctx.addIssue({ code: 'custom', message: range });
+          return z.NEVER;
+        }
         return ms;
-      }),
+      });
+  },
   /** Comma-separated list, trimmed, empty items dropped. */
   list: () =>
     z.string().transform((value) =>
@@ -128,6 +156,13 @@ export const env = {
 };
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A bound written in the code: a typo there fails when the schema is built, not as a bad variable. */
+function msOf(bound: string): number {
+  const ms = parseDuration(bound);
+  if (ms === undefined) throw new Error(`'${bound}' is not a duration`);
+  return ms;
+}
 
 export function parseDuration(value: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());

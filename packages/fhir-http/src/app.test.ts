@@ -230,6 +230,7 @@ describe('createFhirApp', () => {
     expect(await (await put()).json()).toEqual({ version: null });
     const bad = await put('W/"3", W/"4"');
     expect(bad.status).toBe(400);
+    expect((await outcome(bad)).issue[0]?.expression).toEqual(['http.If-Match']);
   });
 });
 

@@ -121,6 +121,7 @@ export function ifMatchVersion(c: Context): string | undefined {
   const header = c.req.header('If-Match');
   if (!header) return undefined;
   const m = /^(?:W\/)?"?([A-Za-z0-9\-.]{1,64})"?$/.exec(header.trim());
-  if (!m) throw new OutcomeError(badRequest(`If-Match must be an ETag such as W/"3", not '${header}'`));
+  if (!m)
+    throw new OutcomeError(badRequest(`If-Match must be an ETag such as W/"3", not '${header}'`, 'http.If-Match'));
   return m[1];
 }

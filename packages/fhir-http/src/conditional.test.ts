@@ -36,6 +36,11 @@ describe('If-None-Exist', () => {
     ['an include', `identifier=${NHS}&_include=Patient:link`],
     ['a summary', `identifier=${NHS}&_summary=count`],
   ])('is a 400 for %s', (_name, header) => {
-    expect(() => search(header)).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => search(header)).toThrow(
+      expect.objectContaining({
+        status: 400,
+        outcome: expect.objectContaining({ issue: [expect.objectContaining({ expression: ['http.If-None-Exist'] })] }),
+      }),
+    );
   });
 });

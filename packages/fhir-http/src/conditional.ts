@@ -69,5 +69,6 @@ function relativeQuery(value: string, type: string): string {
 }
 
 function refused(text: string): OutcomeError {
-  return new OutcomeError(badRequest(text, 'If-None-Exist'));
+  // FHIR's convention for an HTTP header in an issue: `http.` + its name.
+  return new OutcomeError(badRequest(text, 'http.If-None-Exist'));
 }

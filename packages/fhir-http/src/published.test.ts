@@ -89,4 +89,11 @@ describe('$validate', () => {
   it('refuses a body that is not a validation request with 400', async () => {
     expect((await validate({ resourceType: 'Task' })).status).toBe(400);
   });
+
+  it('refuses a Parameters whose parameter is not a list with 400 at it, not a 500', async () => {
+    const res = await validate({ resourceType: 'Parameters', parameter: { name: 'resource' } });
+    expect(res.status).toBe(400);
+    const outcome = (await res.json()) as OperationOutcome;
+    expect(outcome.issue[0]?.expression).toEqual(['Parameters.parameter']);
+  });
 });

@@ -65,3 +65,32 @@ describe('hub configuration', () => {
     ]);
   });
 });
+
+describe('hub configuration: the store and the forward timeout', () => {
+  const problemsOf = (source: Record<string, string>) => {
+    try {
+      loadConfig(source);
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('takes an http(s) base with an upper-case scheme as the store reads it', () => {
+    expect(loadConfig({ HUB_STORE: 'HTTP://127.0.0.1:8080/fhir/hub' }).HUB_STORE).toBe(
+      'http://127.0.0.1:8080/fhir/hub',
+    );
+  });
+
+  // Each would otherwise be opened as an empty local store in a directory named after it.
+  it.each(['https:/hapi/fhir', 'htps://hapi.example/fhir'])('refuses HUB_STORE=%s', (value) => {
+    expect(problemsOf({ HUB_STORE: value })).toEqual([
+      `HUB_STORE: expected a file path, or a well-formed http(s):// FHIR base (got '${value}')`,
+    ]);
+  });
+
+  // A timeout of 0 fails every forward at once; one of over 2^31-1 ms fires after 1 ms.
+  it.each(['0', '30d'])('refuses FORWARD_TIMEOUT=%s', (value) => {
+    expect(problemsOf({ FORWARD_TIMEOUT: value })).toEqual([`FORWARD_TIMEOUT: between 100ms and 10m (got '${value}')`]);
+  });
+});

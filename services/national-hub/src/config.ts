@@ -9,7 +9,7 @@ export const HubEnvSchema = z.object({
   /** The hub's public base URL (without /fhir): the `iss` of its tokens. Defaults to http://HOST:PORT. */
   PUBLIC_URL: env.url().optional(),
   /** A file path for the embedded store, or an http(s) FHIR base (HAPI, e.g. http://127.0.0.1:8080/fhir/hub). */
-  HUB_STORE: z.string().min(1).optional(),
+  HUB_STORE: env.store().optional(),
   /** A topology JSON file (see @imaging/config); default: the development topology. */
   TOPOLOGY_FILE: z.string().min(1).optional(),
   /** Where dev keys, the client registry and the embedded store live (git-ignored). */
@@ -18,16 +18,16 @@ export const HubEnvSchema = z.object({
   DEV_CREDENTIALS: env.bool(true),
   /** The client registry to load when DEV_CREDENTIALS is off; default `<data dir>/clients.json`. */
   CLIENT_REGISTRY: z.string().min(1).optional(),
-  TOKEN_TTL: env.duration('5m').refine((ms) => ms >= 1000 && ms <= 3_600_000, 'between 1s and 1h'),
+  TOKEN_TTL: env.duration('5m', { min: '1s', max: '1h' }),
   TOKEN_AUDIENCE: z.string().min(1).default('imaging-connect'),
   /** Encrypts and signs page links; replicas must share it. Default: a secret made once in the data dir. */
   PAGE_TOKEN_SECRET: env.secret(16),
   /** How long a page link stays good. */
-  PAGE_TOKEN_TTL: env.duration('15m').refine((ms) => ms >= 1000 && ms <= 86_400_000, 'between 1s and 24h'),
+  PAGE_TOKEN_TTL: env.duration('15m', { min: '1s', max: '24h' }),
   /** How long the hub waits for a region (routing a message, fetching content) before answering 503. */
-  FORWARD_TIMEOUT: env.duration('10s'),
+  FORWARD_TIMEOUT: env.duration('10s', { min: '100ms', max: '10m' }),
   /** How long the router reuses a directory answer; a change written by another hub replica reaches it within this. */
-  DIRECTORY_CACHE_TTL: env.duration('5s').refine((ms) => ms <= 60_000, 'at most 60s'),
+  DIRECTORY_CACHE_TTL: env.duration('5s', { max: '60s' }),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

@@ -73,7 +73,7 @@ describe('gateway configuration: the alert windows', () => {
     expect((error as ConfigError).problems).toEqual([
       "ALERT_ACK_WINDOWS: 'NONE' is not an alert category (CRITICAL, URGENT, CANCER, SIGNIFICANT) (got 'NONE=1h')",
       "ESCALATION_STEP: 'soon' for CRITICAL is not a duration such as 30m, 24h or 7d (got 'CRITICAL=soon')",
-      "SAFETY_INTERVAL: at least 100ms (got '10ms')",
+      "SAFETY_INTERVAL: between 100ms and 24h (got '10ms')",
     ]);
   });
 });
@@ -120,6 +120,64 @@ describe('gateway configuration: the turnaround times', () => {
       "REPORTING_TAT: expected a duration such as 500ms, 90s, 5m, 24h or 7d (got 'a month')",
       "REPORT_DUE: 'routine' is not a pathway with a report due time (ces, suspected-cancer, urgent) (got 'routine=1d')",
       "BREACH_ESCALATION_STEP: '' for ces is not a duration such as 30m, 24h or 7d (got 'ces=')",
+    ]);
+  });
+});
+
+describe('gateway configuration: the store and the delivery timings', () => {
+  const problemsOf = (source: Record<string, string>) => {
+    try {
+      loadConfig({ REGION_ID: 'north', ...source });
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('takes an http(s) base with an upper-case scheme as the store reads it, and a file path as it is', () => {
+    expect(loadConfig({ REGION_ID: 'north', GATEWAY_STORE: 'HTTPS://hapi.example/fhir/north' }).GATEWAY_STORE).toBe(
+      'https://hapi.example/fhir/north',
+    );
+    expect(loadConfig({ REGION_ID: 'north', GATEWAY_STORE: 'data/fhir.sqlite' }).GATEWAY_STORE).toBe(
+      'data/fhir.sqlite',
+    );
+  });
+
+  // Each would otherwise be opened as an empty local store in a directory named after it.
+  it.each(['https:/hapi/fhir', 'htps://hapi.example/fhir', 'file:///data/fhir.sqlite'])(
+    'refuses GATEWAY_STORE=%s',
+    (value) => {
+      expect(problemsOf({ GATEWAY_STORE: value })).toEqual([
+        `GATEWAY_STORE: expected a file path, or a well-formed http(s):// FHIR base (got '${value}')`,
+      ]);
+    },
+  );
+
+  // setTimeout runs a timer of 0 or of over 2^31-1 ms after 1 ms: the job would run without pause.
+  it.each([
+    ['DELIVERY_INTERVAL', '0', 'between 10ms and 24h'],
+    ['DELIVERY_INTERVAL', '30d', 'between 10ms and 24h'],
+    ['SAFETY_INTERVAL', '25d', 'between 100ms and 24h'],
+    ['DELIVERY_BASE_BACKOFF', '0', 'between 10ms and 24h'],
+    ['DELIVERY_MAX_BACKOFF', '2d', 'between 10ms and 24h'],
+    ['DELIVERY_LEASE', '0s', 'between 1s and 24h'],
+  ])('refuses %s=%s: %s', (name, value, range) => {
+    expect(problemsOf({ [name]: value })).toEqual([`${name}: ${range} (got '${value}')`]);
+  });
+
+  it('refuses a maximum backoff below the base', () => {
+    expect(problemsOf({ DELIVERY_BASE_BACKOFF: '5s', DELIVERY_MAX_BACKOFF: '2s' })).toEqual([
+      "DELIVERY_MAX_BACKOFF: at least DELIVERY_BASE_BACKOFF (got '2s')",
+    ]);
+    expect(loadConfig({ REGION_ID: 'north', DELIVERY_BASE_BACKOFF: '5s', DELIVERY_MAX_BACKOFF: '5s' })).toMatchObject({
+      DELIVERY_BASE_BACKOFF: 5_000,
+      DELIVERY_MAX_BACKOFF: 5_000,
+    });
+  });
+
+  it('names a bad base backoff alone, without a second problem for the maximum', () => {
+    expect(problemsOf({ DELIVERY_BASE_BACKOFF: 'soon' })).toEqual([
+      "DELIVERY_BASE_BACKOFF: expected a duration such as 500ms, 90s, 5m, 24h or 7d (got 'soon')",
     ]);
   });
 });

@@ -49,8 +49,7 @@ function durationsByName<K extends string>(
 const durationsByCategory = (defaults: Readonly<Record<AcknowledgedAlertCategory, number>>) =>
   durationsByName(ALERT_CATEGORIES, defaults, 'an alert category', 'CRITICAL=30m,URGENT=12h');
 
-/** The gateway's environment. One process serves one region; which one comes from here. */
-export const GatewayEnvSchema = z.object({
+const gatewayEnv = z.object({
   REGION_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a region id such as north'),
   /** The id the router knows this gateway by; defaults to imaging-<region>. */
   SERVICE_ID: z.string().min(1).optional(),
@@ -66,18 +65,21 @@ export const GatewayEnvSchema = z.object({
    */
   HUB_PUBLIC_URL: env.url().optional(),
   /** A file path for the embedded store, or an http(s) FHIR base (HAPI) for the HTTP store. */
-  GATEWAY_STORE: z.string().min(1).optional(),
+  GATEWAY_STORE: env.store().optional(),
   /** Where dev keys and embedded stores live (git-ignored). */
   IMAGING_DATA_DIR: z.string().optional(),
   TOKEN_AUDIENCE: z.string().default('imaging-connect'),
   /** Encrypts and signs page links; replicas must share it. Default: a secret made once in the data dir. */
   PAGE_TOKEN_SECRET: env.secret(16),
   /** How long a page link stays good. */
-  PAGE_TOKEN_TTL: env.duration('15m').refine((ms) => ms >= 1000 && ms <= 86_400_000, 'between 1s and 24h'),
-  DELIVERY_INTERVAL: env.duration('500ms'),
-  DELIVERY_BASE_BACKOFF: env.duration('1s'),
-  DELIVERY_MAX_BACKOFF: env.duration('60s'),
-  DELIVERY_LEASE: env.duration('30s'),
+  PAGE_TOKEN_TTL: env.duration('15m', { min: '1s', max: '24h' }),
+  /** The delivery job's timer: 0, or over 2^31-1 ms, would run it without pause. */
+  DELIVERY_INTERVAL: env.duration('500ms', { min: '10ms', max: '24h' }),
+  /** A failed send's first retry delay, doubled per attempt up to DELIVERY_MAX_BACKOFF (at least the base). */
+  DELIVERY_BASE_BACKOFF: env.duration('1s', { min: '10ms', max: '24h' }),
+  DELIVERY_MAX_BACKOFF: env.duration('60s', { min: '10ms', max: '24h' }),
+  /** The outbox lease: its holder sends for half of it, so a lease near 0 would send nothing. */
+  DELIVERY_LEASE: env.duration('30s', { min: '1s', max: '24h' }),
   /** Open deliveries one pass reads and claims (in one transaction). */
   DELIVERY_BATCH: z.coerce.number().int().min(1).max(1000).default(200),
   /** Sends in flight at once, each to a different destination or about a different patient. */
@@ -109,12 +111,19 @@ export const GatewayEnvSchema = z.object({
     'ces=30m,routine=1d',
   ),
   /** How often the safety job looks for overdue alerts and turnaround times. */
-  SAFETY_INTERVAL: env.duration('15s').refine((ms) => ms >= 100, 'at least 100ms'),
+  SAFETY_INTERVAL: env.duration('15s', { min: '100ms', max: '24h' }),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
     .positive()
     .default(1024 * 1024),
+});
+
+/** The gateway's environment. One process serves one region; which one comes from here. */
+export const GatewayEnvSchema = gatewayEnv.superRefine((config, ctx) => {
+  // Backoff doubles from the base up to the maximum: a maximum below the base would cut every retry short.
+  if (config.DELIVERY_MAX_BACKOFF < config.DELIVERY_BASE_BACKOFF)
+    ctx.addIssue({ code: 'custom', path: ['DELIVERY_MAX_BACKOFF'], message: 'at least DELIVERY_BASE_BACKOFF' });
 });
 
 export type GatewayConfig = z.infer<typeof GatewayEnvSchema>;

@@ -11,12 +11,13 @@ const withResource = (resource: Resource, extra: Parameters['parameter'] = []): 
   parameter: [{ name: 'resource', resource }, ...extra],
 });
 
-function refusal(run: () => unknown): { status: number; text: string | undefined } {
+function refusal(run: () => unknown): { status: number; text: string | undefined; expression: string[] } {
   try {
     run();
   } catch (err) {
     if (!(err instanceof OutcomeError)) throw err;
-    return { status: err.status, text: err.outcome.issue[0]?.details?.text };
+    const [first] = err.outcome.issue;
+    return { status: err.status, text: first?.details?.text, expression: first?.expression ?? [] };
   }
   throw new Error('expected a refusal');
 }
@@ -67,5 +68,23 @@ describe('$validate', () => {
         ),
       ).status,
     ).toBe(400);
+  });
+
+  // Each a 400 at the Parameters' broken element, never a TypeError (a 500).
+  it.each([
+    ['a parameter that is an object, not a list', { name: 'resource' }, 'Parameters.parameter'],
+    ['a parameter that is a string', 'x', 'Parameters.parameter'],
+    ['a null parameter', [null], 'Parameters.parameter[0]'],
+    ['a resource that is not an object', [{ name: 'resource', resource: 'x' }], 'Parameters.parameter[0].resource'],
+    ['a mode of the wrong JSON type', [{ name: 'mode', valueCode: 3 }], 'Parameters.parameter[0].value[x]'],
+  ])('refuses a Parameters with %s (400, at the element)', (_, parameter, expression) => {
+    const body = { resourceType: 'Parameters', parameter } as unknown as Parameters;
+    expect(refusal(() => validateOperation('Patient', body))).toMatchObject({ status: 400, expression: [expression] });
+  });
+
+  it("answers a carried resource's own structure problems, rather than refusing the Parameters", () => {
+    const patient = { ...examplePatient(), gender: 3 } as unknown as Resource;
+    const outcome = validateOperation('Patient', withResource(patient));
+    expect(outcome.issue.map((i) => i.expression?.[0])).toContain('Patient.gender');
   });
 });

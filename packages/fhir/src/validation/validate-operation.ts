@@ -1,7 +1,7 @@
 import type { OperationOutcome, Parameters, Resource } from '@medplum/fhirtypes';
-import { badRequest, issue, notSupported, OutcomeError, outcomeOf } from '../outcomes.ts';
+import { badRequest, invalid, issue, notSupported, OutcomeError, outcomeOf } from '../outcomes.ts';
 import { PROFILE_URLS } from './profiles/index.ts';
-import { validationIssues } from './validate.ts';
+import { validationIssues, wellFormedIssues } from './validate.ts';
 
 export const VALIDATE_OPERATION = 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
 
@@ -34,6 +34,12 @@ export function validateOperation(type: string, body: Resource): OperationOutcom
 
 function validationRequest(type: string, body: Resource): { resource: Resource; profile?: string } {
   if (body.resourceType !== 'Parameters') return checkType(type, body);
+  // The Parameters' own structure first (400), so the reading below may rely on R4 JSON types. What is
+  // wrong inside a carried resource is not the request's problem but the answer: it is left to validation.
+  const structure = wellFormedIssues(body).filter(
+    (i) => !i.expression?.some((e) => /^Parameters\.parameter\[\d+\]\.resource[.[]/.test(e)),
+  );
+  if (structure.length > 0) throw new OutcomeError(invalid(structure));
   const parameters = (body as Parameters).parameter ?? [];
   const named = (name: string) => parameters.filter((p) => p.name === name);
   const resource = named('resource')[0]?.resource;

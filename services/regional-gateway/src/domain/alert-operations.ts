@@ -9,6 +9,7 @@ import type {
 } from '@medplum/fhirtypes';
 import {
   alertDecisionCoding,
+  assertWellFormed,
   CODE_SYSTEMS,
   conflict,
   forbidden,
@@ -32,7 +33,7 @@ import { alertOf, alertTask, closesOnAcknowledgement, withNextCheck } from './al
 import type { AlertAuditSubtype } from './alerts.ts';
 import { ALERT_AUDIT, alertCommunication, communicationEntry } from './alerts.ts';
 import { auditEntry } from './audit.ts';
-import { peerOf } from './labels.ts';
+import { peerOf, unlabelled } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
 import { readVisible } from './reads.ts';
 import { admitClientResource } from './references.ts';
@@ -262,6 +263,9 @@ const at = (name: string) => `Parameters.parameter.where(name = '${name}')`;
 
 /** Reads the operation's Parameters: each problem with their shape is a 400, naming the parameter. */
 function parseAnswer(parameters: Parameters, operation: AlertOperation): Answer {
+  // Base R4 structure first, as admitClientResource checks it later: what follows relies on each
+  // element's JSON type (`parameter` a list of objects, a `coding` a list), so a wrong one is a 400.
+  assertWellFormed(unlabelled(parameters));
   const issues: OperationOutcomeIssue[] = [];
   const problem = (name: string, text: string) => issues.push(issue({ code: 'invalid', text, expression: at(name) }));
   const byName = new Map<string, ParametersParameter>();

@@ -76,6 +76,8 @@ const REFUSALS: {
   refused: (ctx: Context) => Promise<Answer>;
   status: number;
   code: string;
+  /** The first issue's FHIRPath, where the test pins it. */
+  expression?: string;
 }[] = [
   {
     name: 'the performer, which does not own the alert',
@@ -124,6 +126,52 @@ const REFUSALS: {
       ),
     status: 400,
     code: 'invalid',
+  },
+  // Malformed Parameters: each a 400 at the broken element, never a TypeError (a 500).
+  ...(
+    [
+      ['an object', { name: 'acknowledgedBy', valueString: 'Dr Asha Patel' }, 'Parameters.parameter'],
+      ['a string', 'acknowledgedBy', 'Parameters.parameter'],
+      ['a null in the list', [null], 'Parameters.parameter[0]'],
+    ] as const
+  ).map(([what, parameter, expression]) => ({
+    name: `a parameter that is ${what}`,
+    category: 'URGENT' as const,
+    refused: ({ alert, operate }: Context) =>
+      operate(alert.id, '$acknowledge', { resourceType: 'Parameters', parameter } as unknown as Parameters),
+    status: 400,
+    code: 'structure',
+    expression,
+  })),
+  {
+    name: 'a $record-action parameter that is not a list',
+    category: 'CANCER',
+    setup: acknowledge,
+    refused: ({ alert, operate }) =>
+      operate(alert.id, '$record-action', {
+        resourceType: 'Parameters',
+        parameter: recordedBy,
+      } as unknown as Parameters),
+    status: 400,
+    code: 'structure',
+    expression: 'Parameters.parameter',
+  },
+  {
+    name: 'a decision whose coding is not a list',
+    category: 'CANCER',
+    setup: acknowledge,
+    refused: ({ alert, operate }) =>
+      operate(
+        alert.id,
+        '$record-action',
+        parameters(recordedBy, {
+          name: 'decision',
+          valueCodeableConcept: { coding: 'x' },
+        } as unknown as ParametersParameter),
+      ),
+    status: 400,
+    code: 'structure',
+    expression: 'Parameters.parameter.value[x].coding',
   },
   {
     name: 'a stale If-Match',
@@ -302,6 +350,7 @@ describe('$acknowledge and $record-action', () => {
     expect(status).toBe(refusal.status);
     expect(body.resourceType).toBe('OperationOutcome');
     expect(body.issue?.[0]?.code).toBe(refusal.code);
+    if (refusal.expression) expect(body.issue?.[0]?.expression).toEqual([refusal.expression]);
     expect(await snapshot(ctx.requester)).toEqual(before);
   });
 

@@ -18,7 +18,11 @@ export function processMessageRoutes(deps: AppDeps): Hono<AppEnv> {
     // The request id is how a replay is recognised, so one we had to make up will not do.
     if (c.req.header(MESSAGE_HEADERS.requestId) !== c.var.requestId) {
       throw new OutcomeError(
-        badRequest(`A routed message needs an ${MESSAGE_HEADERS.requestId} header of 1-128 letters, digits or -._:`),
+        badRequest(
+          `A routed message needs an ${MESSAGE_HEADERS.requestId} header of 1-128 letters, digits or -._:`,
+          // FHIR's convention for an HTTP header in an issue, as checkRoutingHeaders words it.
+          `http.${MESSAGE_HEADERS.requestId}`,
+        ),
       );
     }
     const { response, duplicate } = await processMessage(
