@@ -1,5 +1,14 @@
-import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { badRequest, CANONICAL_BASE, EXTENSIONS, OutcomeError } from '@imaging/fhir';
+import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import {
+  CANONICAL_BASE,
+  cutShort,
+  EXTENSIONS,
+  invalid,
+  issue,
+  OutcomeError,
+  PRESENTATION_PARAMETERS,
+  presentationProblem,
+} from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { isTraceId } from './request-context.ts';
 
@@ -19,28 +28,38 @@ export const CASE_TRAIL_PARAM = 'correlation-id';
 export const CASE_TRAIL_PARAM_ALIAS = 'correlation';
 
 /**
- * The case asked for, by `correlation-id` or `correlation` (either, or both when they agree); a 400 when
- * it is missing, repeated with different values, or not an id.
+ * The case asked for, by `correlation-id` or `correlation` (either, or both when they agree); a 400 with an
+ * issue per problem when it is missing, repeated with different values or not an id, or when anything but
+ * it, `_format` and `_pretty` is given (an unknown parameter is refused, never silently ignored).
  */
 export function caseTrailCorrelationId(params: URLSearchParams): string {
+  const problems: OperationOutcomeIssue[] = [];
+  for (const [name, value] of params) {
+    if (name === CASE_TRAIL_PARAM || name === CASE_TRAIL_PARAM_ALIAS) continue;
+    const problem = PRESENTATION_PARAMETERS.has(name)
+      ? presentationProblem(name, undefined, value)
+      : `$case-trail takes no '${cutShort(name)}': only ${CASE_TRAIL_PARAM} (or ${CASE_TRAIL_PARAM_ALIAS}), _format and _pretty`;
+    if (problem) problems.push(issue({ code: 'not-supported', text: problem, expression: name }));
+  }
   const values = [...params.getAll(CASE_TRAIL_PARAM), ...params.getAll(CASE_TRAIL_PARAM_ALIAS)];
   const distinct = [...new Set(values)];
-  if (distinct.length > 1)
-    throw new OutcomeError(
-      badRequest(
-        `$case-trail names one case: ${CASE_TRAIL_PARAM} and ${CASE_TRAIL_PARAM_ALIAS} (the same parameter) differ`,
-        CASE_TRAIL_PARAM,
-      ),
-    );
   const value = distinct[0];
-  if (!isTraceId(value))
-    throw new OutcomeError(
-      badRequest(
-        `$case-trail needs one ${CASE_TRAIL_PARAM} (or ${CASE_TRAIL_PARAM_ALIAS}): 1-128 of A-Z a-z 0-9 - . _ :`,
-        CASE_TRAIL_PARAM,
-      ),
+  if (distinct.length > 1)
+    problems.push(
+      issue({
+        text: `$case-trail names one case: ${CASE_TRAIL_PARAM} and ${CASE_TRAIL_PARAM_ALIAS} (the same parameter) differ`,
+        expression: CASE_TRAIL_PARAM,
+      }),
     );
-  return value;
+  else if (!isTraceId(value))
+    problems.push(
+      issue({
+        text: `$case-trail needs one ${CASE_TRAIL_PARAM} (or ${CASE_TRAIL_PARAM_ALIAS}): 1-128 of A-Z a-z 0-9 - . _ :`,
+        expression: CASE_TRAIL_PARAM,
+      }),
+    );
+  if (problems.length) throw new OutcomeError(invalid(problems));
+  return value as string;
 }
 
 /**

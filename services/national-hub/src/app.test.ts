@@ -339,3 +339,133 @@ describe('directory', () => {
     );
   });
 });
+
+describe('bad input: a 400 OperationOutcome naming each problem, before any store is asked', () => {
+  /** The status, and each issue's expression, of an answer. */
+  const answer = async (path: string, client = 'gateway-midlands') => {
+    const res = await get(path, await hub.tokenFor(client));
+    const body = (await res.json()) as OperationOutcome | Bundle;
+    return {
+      status: res.status,
+      resourceType: body.resourceType,
+      expressions: body.resourceType === 'OperationOutcome' ? body.issue.map((i) => i.expression?.[0]) : undefined,
+    };
+  };
+  const refused = (expressions: string[]) => ({ status: 400, resourceType: 'OperationOutcome', expressions });
+  const ods = (code: string) => encodeURIComponent(`${ODS_SYSTEM}|${code}`);
+
+  it.each([
+    ['/fhir/Organization?_id=a_b', ['_id']],
+    ['/fhir/Organization?active=maybe', ['active']],
+    ['/fhir/Organization?identifier=', ['identifier']],
+    [`/fhir/Organization?identifier=${ods('N8!')}`, ['identifier']],
+    ['/fhir/Organization?partof=http://evil.example/x', ['partof']],
+    ['/fhir/Organization?name:exact=', ['name']],
+    ['/fhir/Organization?name:fuzzy=Leeds', ['name']],
+    ['/fhir/Organization?_include=Organization:foo', ['_include']],
+    ['/fhir/Endpoint?organization=Patient/1', ['organization']],
+    ['/fhir/PractitionerRole?organization:identifier=', ['organization']],
+    ['/fhir/PractitionerRole?practitioner=a_b', ['practitioner']],
+    ['/fhir/Practitioner?active=yes', ['active']],
+    ['/fhir/Organization?_pretty=maybe', ['_pretty']],
+    ['/fhir/Organization?_format=xml', ['_format']],
+    ['/fhir/Organization?_total=lots', ['_total']],
+    ['/fhir/Organization?_id=a_b&active=maybe&_count=0', ['_id', 'active', '_count']],
+  ])('a directory search %s is refused at %j', async (path, expressions) => {
+    expect(await answer(path)).toEqual(refused(expressions));
+  });
+
+  it.each([
+    '_format=json&_pretty=true',
+    '_format=application/fhir%2Bjson&_pretty=false',
+    '_total=accurate&_offset=0&_sort=name',
+    'active=true',
+  ])('a directory search takes the result parameters a gateway search takes (%s)', async (query) => {
+    const res = await get(
+      `/fhir/Organization?identifier=${ods('n81001')}&${query}`,
+      await hub.tokenFor('gateway-midlands'),
+    );
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as Bundle;
+    expect(bundle.entry?.map((e) => e.resource?.id)).toEqual(['ods-N81001']);
+  });
+
+  it('shows the matches in the subset asked for, on every page', async () => {
+    const token = await hub.tokenFor('gateway-midlands');
+    const first = (await (await get('/fhir/Organization?_elements=name&_count=2', token)).json()) as Bundle;
+    const next = first.link?.find((l) => l.relation === 'next')?.url as string;
+    const second = (await (await get(next.replace('http://127.0.0.1:4000', ''), token)).json()) as Bundle;
+    for (const page of [first, second]) {
+      expect(page.entry).toHaveLength(2);
+      for (const entry of page.entry ?? []) {
+        const org = entry.resource as Organization;
+        expect(Object.keys(org).sort()).toEqual(['id', 'meta', 'name', 'resourceType']);
+        expect(org.meta?.tag?.map((t) => t.code)).toContain('SUBSETTED');
+      }
+    }
+    const counted = (await (await get('/fhir/Organization?_summary=count', token)).json()) as Bundle;
+    expect(counted.total).toBe(devTopology().regions.length + devTopology().organisations.length);
+    expect(counted.entry ?? []).toEqual([]);
+  });
+
+  const badIds = ['a_b', 'a%20b', 'x'.repeat(65)];
+  it.each(badIds)('a directory read, vread or history of id %s is a 400 at id', async (id) => {
+    for (const path of [
+      `/fhir/Organization/${id}`,
+      `/fhir/Endpoint/${id}/_history/1`,
+      `/fhir/Practitioner/${id}/_history`,
+    ])
+      expect(await answer(path), path).toEqual(refused(['id']));
+  });
+
+  it('an id of 64 characters is well formed: a 404 when there is none', async () => {
+    expect((await answer(`/fhir/Organization/${'x'.repeat(64)}`)).status).toBe(404);
+  });
+
+  it.each(badIds)('a locator read, vread, history or $retrieve of id %s is a 400 at id', async (id) => {
+    for (const path of [
+      `/fhir/DocumentReference/${id}`,
+      `/fhir/DocumentReference/${id}/_history/1`,
+      `/fhir/DocumentReference/${id}/_history`,
+      `/fhir/DocumentReference/${id}/$retrieve`,
+    ])
+      expect(await answer(path, 'clinician-rs1'), path).toEqual(refused(['id']));
+  });
+
+  const patient = `subject:identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|9990000018')}`;
+  it.each(['_format=json&_pretty=true', '_format=application/fhir%2Bjson', '_total=accurate&_offset=0'])(
+    'a locator search takes the result parameters a gateway search takes (%s)',
+    async (query) => {
+      expect(await answer(`/fhir/DocumentReference?${patient}&${query}`, 'clinician-rs1')).toMatchObject({
+        status: 200,
+        resourceType: 'Bundle',
+      });
+    },
+  );
+
+  it.each([
+    ['_pretty=maybe', ['_pretty']],
+    ['_format=xml', ['_format']],
+    ['_total=lots', ['_total']],
+    ['_offset=-1', ['_offset']],
+    ['_page=', ['_page']],
+    ['colour=blue', ['colour']],
+  ])('a locator search with %s is refused at %j', async (query, expressions) => {
+    expect(await answer(`/fhir/DocumentReference?${patient}&${query}`, 'clinician-rs1')).toEqual(refused(expressions));
+  });
+
+  it.each([
+    ['correlation-id=abc&foo=bar', ['foo']],
+    ['correlation-id=abc&_pretty=maybe', ['_pretty']],
+    ['correlation-id=abc&_count=10', ['_count']],
+    ['foo=bar', ['foo', 'correlation-id']],
+  ])('$case-trail?%s is refused at %j', async (query, expressions) => {
+    expect(await answer(`/fhir/$case-trail?${query}`, 'flow-view')).toEqual(refused(expressions));
+  });
+
+  it('$case-trail takes _format and _pretty', async () => {
+    // A gateway's own client is no case's organisation: an empty trail, without asking any region.
+    const res = await answer('/fhir/$case-trail?correlation-id=abc&_format=json&_pretty=true', 'gateway-north');
+    expect(res).toMatchObject({ status: 200, resourceType: 'Bundle' });
+  });
+});

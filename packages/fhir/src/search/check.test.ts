@@ -129,6 +129,27 @@ describe('checkSearch', () => {
     expect((await refusal('name:contains=Smi', 'Patient'))[0]?.expression).toEqual(['name']);
   });
 
+  it('takes true or false for a parameter on a boolean element, and refuses anything else there', async () => {
+    const rules = {
+      Patient: { params: { active: { type: 'token', modifiers: ['not'] }, identifier: { type: 'token' } } },
+    } as const satisfies SearchRules;
+    const search = (query: string) => checkSearch(rules, 'Patient', new URLSearchParams(query));
+    expect(search('active=true,false&active:not=false').params.toString()).toBe(
+      new URLSearchParams('active=true,false&active:not=false').toString(),
+    );
+    for (const value of ['maybe', 'TRUE', '1', 'x|true', 'true,no']) {
+      for (const key of ['active', 'active:not']) {
+        const err = await outcomeErrorOf((async () => search(`${key}=${value}`))());
+        expect(
+          err.outcome.issue.map((i) => [i.code, i.expression?.[0]]),
+          `${key}=${value}`,
+        ).toEqual([['value', 'active']]);
+      }
+    }
+    // A token on any other element takes any code.
+    expect(search('identifier=maybe').params.get('identifier')).toBe('maybe');
+  });
+
   it('lists the types its _includes can bring in', () => {
     expect(check('_include=Task:focus:ServiceRequest').includedTypes).toEqual(['ServiceRequest']);
     expect(check('status=x').includedTypes).toEqual([]);

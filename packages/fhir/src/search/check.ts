@@ -1,5 +1,5 @@
 import type { OperationOutcomeIssue, ResourceType } from '@medplum/fhirtypes';
-import { getSearchParameter } from '@medplum/core';
+import { getSearchParameter, getSearchParameterDetails, SearchParameterType } from '@medplum/core';
 import { loadFhirDefinitions } from '../definitions.ts';
 import { cutShort as shown, invalid, issue, OutcomeError } from '../outcomes.ts';
 import { NHS_NUMBER_SYSTEM, ODS_SYSTEM } from '../systems.ts';
@@ -7,7 +7,14 @@ import { isFhirId } from '../validation/base.ts';
 import { isValidNhsNumber } from '../validation/nhs-number.ts';
 import { isValidOdsCode } from '../validation/ods.ts';
 import type { ParamRule, SearchRules, SummaryValue, TypeSearchRules } from './rules.ts';
-import { DATE_PREFIXES, RESULT_PARAMETERS, SUMMARY_VALUES, soleTarget, sortableParams } from './rules.ts';
+import {
+  DATE_PREFIXES,
+  PRESENTATION_PARAMETERS,
+  RESULT_PARAMETERS,
+  SUMMARY_VALUES,
+  soleTarget,
+  sortableParams,
+} from './rules.ts';
 import { elementNames } from './subset.ts';
 
 declare const CHECKED: unique symbol;
@@ -159,11 +166,10 @@ export function checkSearch(
     const value = rawValue.trim();
 
     if (RESULT_PARAMETERS.has(name)) {
-      if (modifier !== undefined) refuse(name, `${name} takes no modifier`);
-      else if (name === '_total' && !TOTAL_VALUES.has(value))
-        refuse(name, '_total is none, estimate or accurate', 'value');
+      const problem = resultParameterProblem(name, modifier, value);
+      if (problem) refuse(name, problem.text, problem.code);
       else use(key, rawValue);
-    } else if (name === '_format' || name === '_pretty') {
+    } else if (PRESENTATION_PARAMETERS.has(name)) {
       const problem = presentationProblem(name, modifier, value);
       if (problem) refuse(name, problem);
     } else if (modifier !== undefined && SHAPING.has(name)) {
@@ -359,6 +365,21 @@ function own<T>(record: Readonly<Partial<Record<string, T>>>, key: string): T | 
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
+/**
+ * What is wrong with a result parameter (RESULT_PARAMETERS) as a search is given it, if anything: it takes no
+ * modifier, and `_total` is one of its three values. The paging bounds are `pagingOf`'s, where the page is served.
+ */
+export function resultParameterProblem(
+  name: string,
+  modifier: string | undefined,
+  value: string,
+): { text: string; code: 'not-supported' | 'value' } | undefined {
+  if (modifier !== undefined) return { text: `${name} takes no modifier`, code: 'not-supported' };
+  if (name === '_total' && !TOTAL_VALUES.has(value))
+    return { text: '_total is none, estimate or accurate', code: 'value' };
+  return undefined;
+}
+
 /** What is wrong with a `_format` or `_pretty` parameter, if anything: JSON is the only format served. */
 export function presentationProblem(name: string, modifier: string | undefined, value: string): string | undefined {
   if (modifier !== undefined) return `${name} takes no modifier`;
@@ -388,13 +409,15 @@ function normaliseValue(
       ? { problem: 'an empty value between commas' }
       : name === '_id'
         ? idValue(one)
-        : rule.type === 'token' || (rule.type === 'reference' && modifier === 'identifier')
-          ? tokenValue(one)
-          : rule.type === 'reference'
-            ? referenceValue(type, name, one)
-            : rule.type === 'date'
-              ? dateValue(rule, one)
-              : one;
+        : rule.type === 'token' && isBooleanParam(type, name)
+          ? booleanValue(one)
+          : rule.type === 'token' || (rule.type === 'reference' && modifier === 'identifier')
+            ? tokenValue(one)
+            : rule.type === 'reference'
+              ? referenceValue(type, name, one)
+              : rule.type === 'date'
+                ? dateValue(rule, one)
+                : one;
     if (typeof normalised !== 'string') return normalised;
     alternatives.push(normalised);
   }
@@ -403,6 +426,20 @@ function normaliseValue(
 
 function idValue(value: string): string | { problem: string } {
   return isFhirId(value) ? value : { problem: 'an id is 1 to 64 letters, digits, - or .' };
+}
+
+/**
+ * A token on a boolean element (`active`) is true or false: anything else could match nothing, so it is
+ * refused rather than answered with an empty page.
+ */
+function isBooleanParam(type: ResourceType, name: string): boolean {
+  loadFhirDefinitions();
+  const param = getSearchParameter(type, name);
+  return param ? getSearchParameterDetails(type, param).type === SearchParameterType.BOOLEAN : false;
+}
+
+function booleanValue(value: string): string | { problem: string } {
+  return value === 'true' || value === 'false' ? value : { problem: 'a boolean is true or false' };
 }
 
 /** `[system|]code`, each part trimmed, the code checked (and normalised) where its system has a rule. */

@@ -1,8 +1,9 @@
-export { checkSearch, presentationProblem, searchHandlingOf } from './check.ts';
+export { checkSearch, presentationProblem, resultParameterProblem, searchHandlingOf } from './check.ts';
 export type { ChainToResolve, CheckedSearch, CheckOptions, SearchHandling, SearchSubset } from './check.ts';
 export {
   DATE_PREFIXES,
   MODIFIERS_BY_TYPE,
+  PRESENTATION_PARAMETERS,
   RESULT_PARAMETERS,
   ruleProblems,
   SUMMARY_VALUES,

@@ -71,6 +71,12 @@ export type SearchRules = Readonly<Partial<Record<ResourceType, TypeSearchRules>
 export const RESULT_PARAMETERS: ReadonlySet<string> = new Set(['_count', '_offset', '_page', '_total']);
 
 /**
+ * Presentation parameters: how the answer is written, never what it holds. Any FHIR interaction takes them;
+ * their values are checked by `presentationProblem` (JSON is the only format served).
+ */
+export const PRESENTATION_PARAMETERS: ReadonlySet<string> = new Set(['_format', '_pretty']);
+
+/**
  * The parameter types a search can be sorted by, the same way on both stores: HAPI orders a token by
  * system then code and a date by its value, as the embedded store does. Not references, which HAPI
  * orders by its own internal key, nor `_id`, for the same reason.

@@ -9,10 +9,14 @@ import {
   isValidNhsNumber,
   NHS_NUMBER_SYSTEM,
   nhsNumberOf,
-  notSupported,
   OutcomeError,
   outcomeOf,
   pagingOf,
+  PRESENTATION_PARAMETERS,
+  presentationProblem,
+  resourceIdParam,
+  RESULT_PARAMETERS,
+  resultParameterProblem,
   SYSTEMS,
   token,
   unavailable,
@@ -274,6 +278,8 @@ export interface PointerSearch {
   nhsNumber: string;
   kind?: PointerKind;
   count?: number;
+  offset?: number;
+  total?: string;
 }
 
 /**
@@ -281,23 +287,39 @@ export interface PointerSearch {
  * (`subject.identifier`, as HAPI's Java client writes `SUBJECT.hasChainedProperty(...)`) asks the same.
  */
 const PATIENT_PARAMS = ['subject:identifier', 'patient:identifier', 'subject.identifier', 'patient.identifier'];
-const SEARCH_PARAMS = [...PATIENT_PARAMS, 'type', '_count'];
+const SEARCH_PARAMS = [...PATIENT_PARAMS, 'type'];
 
 /** A page of pointers is audited as one disclosure: one AuditEvent names every pointer on it. */
 const MAX_POINTERS_PER_PAGE = 100;
 
 /**
  * A pointer search from query parameters. A patient (by NHS number) is required: the locator answers
- * "what exists for this patient", never "what exists" (no fishing).
+ * "what exists for this patient", never "what exists" (no fishing). Besides, it takes what any search here
+ * takes, checked as a gateway's search checks them: the result parameters (`_count` up to 100, `_offset`,
+ * `_total`) and the presentation ones (`_format`, `_pretty`).
  */
 export function parsePointerSearch(params: URLSearchParams): PointerSearch {
   const problems: OperationOutcomeIssue[] = [];
-  for (const key of new Set(params.keys())) {
-    if (!SEARCH_PARAMS.includes(key))
-      problems.push(
-        notSupported(`Search parameter '${key}' is not supported here; search by subject:identifier`, key)
-          .issue?.[0] as OperationOutcomeIssue,
-      );
+  const refuse = (text: string, expression: string, code: OperationOutcomeIssue['code'] = 'not-supported') =>
+    problems.push(issue({ code, text, expression }));
+  const unknown = new Set<string>();
+  let total: string | undefined;
+  for (const [key, value] of params) {
+    if (SEARCH_PARAMS.includes(key)) continue;
+    if (PRESENTATION_PARAMETERS.has(key)) {
+      const problem = presentationProblem(key, undefined, value);
+      if (problem) refuse(problem, key);
+    } else if (key === '_page') {
+      // A page token is read before any search is parsed: here it is empty.
+      refuse('_page is the page token of a next link, and cannot be empty', key, 'value');
+    } else if (RESULT_PARAMETERS.has(key)) {
+      const problem = resultParameterProblem(key, undefined, value.trim());
+      if (problem) refuse(problem.text, key, problem.code);
+      else if (key === '_total') total = value.trim();
+    } else if (!unknown.has(key)) {
+      unknown.add(key);
+      refuse(`Search parameter '${key}' is not supported here; search by subject:identifier`, key);
+    }
   }
   const patients = PATIENT_PARAMS.flatMap((key) => params.getAll(key));
   let nhsNumber = '';
@@ -331,10 +353,16 @@ export function parsePointerSearch(params: URLSearchParams): PointerSearch {
       problems.push(issue({ code: 'value', text: `type must be ${POINTER_KINDS.join(' or ')}`, expression: 'type' }));
     } else kind = code as PointerKind;
   }
-  const { count, problems: pagingProblems } = pagingOf(params, { maxCount: MAX_POINTERS_PER_PAGE });
+  const { count, offset, problems: pagingProblems } = pagingOf(params, { maxCount: MAX_POINTERS_PER_PAGE });
   problems.push(...pagingProblems);
   if (problems.length) throw new OutcomeError(invalid(problems));
-  return { nhsNumber, ...(kind ? { kind } : {}), ...(count ? { count } : {}) };
+  return {
+    nhsNumber,
+    ...(kind ? { kind } : {}),
+    ...(count ? { count } : {}),
+    ...(offset !== undefined ? { offset } : {}),
+    ...(total ? { total } : {}),
+  };
 }
 
 /**
@@ -346,6 +374,8 @@ export function pointerQuery(search: PointerSearch): Record<string, string> {
     'subject:identifier': token(NHS_NUMBER_SYSTEM, search.nhsNumber),
     ...(search.kind ? { type: token(CODE_SYSTEMS.pointerKind, search.kind) } : {}),
     _count: String(search.count ?? 20),
+    ...(search.offset !== undefined ? { _offset: String(search.offset) } : {}),
+    ...(search.total ? { _total: search.total } : {}),
   };
 }
 
@@ -384,7 +414,7 @@ export async function readPointer(
   ids: RequestIds,
 ): Promise<WithId<DocumentReference>> {
   assertKind(caller, LOCATOR_READERS, 'read the locator');
-  const pointer = await deps.store.read<DocumentReference>('DocumentReference', id);
+  const pointer = await deps.store.read<DocumentReference>('DocumentReference', resourceIdParam(id));
   await auditDisclosure(deps, caller, [pointer], [nhsNumberOfPointer(pointer)], undefined, ids);
   return pointer;
 }
@@ -401,7 +431,7 @@ export async function readPointerVersions(
   versionId?: string,
 ): Promise<WithId<DocumentReference>[]> {
   assertKind(caller, LOCATOR_READERS, 'read the locator');
-  const versions = await deps.store.history<DocumentReference>('DocumentReference', id);
+  const versions = await deps.store.history<DocumentReference>('DocumentReference', resourceIdParam(id));
   const shown = versionId === undefined ? versions : [versionFrom(versions, 'DocumentReference', versionId)];
   const query = versionId === undefined ? '_history' : `_history/${versionId}`;
   await auditDisclosure(deps, caller, shown, [...new Set(shown.map(nhsNumberOfPointer))], query, ids);
@@ -448,7 +478,7 @@ export async function retrieveContent(
   ids: RequestIds,
 ): Promise<Resource> {
   assertKind(caller, LOCATOR_READERS, 'retrieve content through the locator');
-  const pointer = await deps.store.read<DocumentReference>('DocumentReference', id);
+  const pointer = await deps.store.read<DocumentReference>('DocumentReference', resourceIdParam(id));
   const url = pointer.content?.[0]?.attachment?.url;
   const kind = pointer.type?.coding?.find((c) => c.system === CODE_SYSTEMS.pointerKind)?.code;
   const regionId = pointer.custodian?.identifier?.value;

@@ -123,6 +123,23 @@ describe('GET /fhir/$case-trail', () => {
     }
   });
 
+  it('refuses any parameter but the case, _format and _pretty: 400, one issue each, naming it', async () => {
+    const { get, observer } = await north();
+    for (const [query, expressions] of [
+      ['correlation-id=case-1&foo=bar', ['foo']],
+      ['correlation-id=case-1&_count=10&_pretty=maybe', ['_count', '_pretty']],
+      ['foo=bar', ['foo', 'correlation-id']],
+    ] as const) {
+      const res = await get(`/fhir/$case-trail?${query}`, observer);
+      expect(res.status, query).toBe(400);
+      expect(
+        (await outcome(res)).issue?.map((i) => i.expression?.[0]),
+        query,
+      ).toEqual(expressions);
+    }
+    expect((await get('/fhir/$case-trail?correlation-id=case-1&_format=json&_pretty=true', observer)).status).toBe(200);
+  });
+
   it('gives every version of the case as a collection, each at its versioned URL', async () => {
     const { get, observer, north: deps } = await north();
     await registerPatient(deps, GP, examplePatient());
