@@ -145,7 +145,7 @@ ${safety.overdue ? html`<p class="fv-bad"><strong>${safety.overdue} overdue:</st
 </table>`
 }
 <h3 class="nhsuk-heading-s">Turnaround breaches</h3>
-<p class="nhsuk-body-s">None shown: the services do not record reporting turnaround (TAT) breaches yet.</p>
+<p class="nhsuk-body-s">Not shown here yet. The gateways raise them (DM01, reporting TAT, suspected CES MRI, pathway report) as resolve-breach Tasks, read at the imaging provider's gateway.</p>
 </div></div>`;
 }
 
