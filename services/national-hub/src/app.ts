@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { observedStore, systemClock } from '@imaging/fhir';
 import {
   createAccessTokenVerifier,
@@ -25,6 +26,7 @@ import type { Hono } from 'hono';
 import { createRegionLink } from './adapters/region-link.ts';
 import type { AppDeps, AppEnv, HubContext } from './deps.ts';
 import { cachedDirectoryLookups, storeDirectoryLookups } from './domain/directory-lookups.ts';
+import { pointerIds } from './adapters/pointer-ids.ts';
 import { documentReferenceRoutes } from './routes/document-reference.ts';
 import { DIRECTORY_TYPES, directoryRoutes } from './routes/directory.ts';
 import { auditEventRoutes, caseTrailRoutes } from './routes/flow.ts';
@@ -90,6 +92,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       clock,
       logger: deps.logger,
       hubUrl: deps.publicUrl,
+      // Without a configured secret (a test's hub), pointer ids hold for this process's life only.
+      pointerIds: deps.pointerIds ?? pointerIds(randomBytes(32)),
     },
   };
   // The hub checks its own tokens against its own public keys: no network call to itself.

@@ -18,6 +18,8 @@ import type { Context } from 'hono';
 import type { HubConfig } from './config.ts';
 import { publicUrlOf } from './config.ts';
 import { seedDirectory } from './domain/directory.ts';
+import type { PointerIds } from './domain/ports.ts';
+import { pointerIds } from './adapters/pointer-ids.ts';
 import type { HubDomainDeps } from './domain/ports.ts';
 import type { HubFlow } from './flow.ts';
 import { createHubFlow } from './flow.ts';
@@ -38,6 +40,8 @@ export interface AppDeps {
   clock?: Clock;
   logger: Logger;
   pageTokens: PageTokens;
+  /** The ids clients know locator pointers by, from the same secret as page tokens; a random one without. */
+  pointerIds?: PointerIds;
   /** The flow view's event feed (`GET /events`); without it the hub has none. */
   flow?: HubFlow;
   /** For calls to the regions (tests may route them elsewhere). */
@@ -91,6 +95,8 @@ export async function createDeps(config: HubConfig, logger: Logger): Promise<App
     flow.onChange,
   );
   const seeded = await seedDirectory(store, topology);
+  // Replicas share it (PAGE_TOKEN_SECRET): page tokens, and the pointer ids the locator hands out, hold on any.
+  const secret = config.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(dataDir, 'hub', 'page-token.secret'));
   logger.info('directory seeded', { store: store.description, ...seeded });
   return {
     store,
@@ -101,9 +107,8 @@ export async function createDeps(config: HubConfig, logger: Logger): Promise<App
     audience: config.TOKEN_AUDIENCE,
     tokenTtlSeconds: Math.round(config.TOKEN_TTL / 1000),
     logger,
-    pageTokens: pageTokens(config.PAGE_TOKEN_SECRET ?? loadOrCreateSecret(join(dataDir, 'hub', 'page-token.secret')), {
-      ttlMs: config.PAGE_TOKEN_TTL,
-    }),
+    pageTokens: pageTokens(secret, { ttlMs: config.PAGE_TOKEN_TTL }),
+    pointerIds: pointerIds(secret),
     forwardTimeoutMs: config.FORWARD_TIMEOUT,
     gatewayBases: gatewayBases(topology),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,

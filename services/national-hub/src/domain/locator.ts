@@ -9,6 +9,7 @@ import {
   isValidNhsNumber,
   NHS_NUMBER_SYSTEM,
   nhsNumberOf,
+  notFound,
   OutcomeError,
   outcomeOf,
   pagingOf,
@@ -104,9 +105,11 @@ export async function registerPointer(
   checkSourcePath(parts, region.address);
 
   const { id: _id, meta: _meta, ...content } = pointer;
-  const { resource, created } = await deps.store.create<DocumentReference>(content, {
+  const stored = await deps.store.create<DocumentReference>(content, {
     ifNoneExist: new URLSearchParams({ identifier: token(SYSTEMS.pointerSource, parts.url) }).toString(),
   });
+  const { created } = stored;
+  const resource = outward(deps, stored.resource);
   if (created) {
     await audit(deps, {
       subtype: 'pointer-registered',
@@ -388,7 +391,7 @@ export async function searchPointers(
   ids: RequestIds,
 ): Promise<SearchPage<WithId<DocumentReference>>> {
   assertKind(caller, LOCATOR_READERS, 'search the locator');
-  const page = await deps.store.search<DocumentReference>('DocumentReference', pointerQuery(search));
+  const page = outwardPage(deps, await deps.store.search<DocumentReference>('DocumentReference', pointerQuery(search)));
   await auditDisclosure(deps, caller, page.resources, [search.nhsNumber], query, ids);
   return page;
 }
@@ -401,7 +404,7 @@ export async function nextPointers(
   ids: RequestIds,
 ): Promise<SearchPage<WithId<DocumentReference>>> {
   assertKind(caller, LOCATOR_READERS, 'search the locator');
-  const page = await deps.store.nextPage<DocumentReference>(continuation);
+  const page = outwardPage(deps, await deps.store.nextPage<DocumentReference>(continuation));
   await auditDisclosure(deps, caller, page.resources, page.resources.map(nhsNumberOfPointer), '_page', ids);
   return page;
 }
@@ -414,7 +417,7 @@ export async function readPointer(
   ids: RequestIds,
 ): Promise<WithId<DocumentReference>> {
   assertKind(caller, LOCATOR_READERS, 'read the locator');
-  const pointer = await deps.store.read<DocumentReference>('DocumentReference', resourceIdParam(id));
+  const pointer = outward(deps, await deps.store.read<DocumentReference>('DocumentReference', storeIdOf(deps, id)));
   await auditDisclosure(deps, caller, [pointer], [nhsNumberOfPointer(pointer)], undefined, ids);
   return pointer;
 }
@@ -431,7 +434,9 @@ export async function readPointerVersions(
   versionId?: string,
 ): Promise<WithId<DocumentReference>[]> {
   assertKind(caller, LOCATOR_READERS, 'read the locator');
-  const versions = await deps.store.history<DocumentReference>('DocumentReference', resourceIdParam(id));
+  const versions = (await deps.store.history<DocumentReference>('DocumentReference', storeIdOf(deps, id))).map((v) =>
+    outward(deps, v),
+  );
   const shown = versionId === undefined ? versions : [versionFrom(versions, 'DocumentReference', versionId)];
   const query = versionId === undefined ? '_history' : `_history/${versionId}`;
   await auditDisclosure(deps, caller, shown, [...new Set(shown.map(nhsNumberOfPointer))], query, ids);
@@ -466,6 +471,28 @@ async function auditDisclosure(
 
 const nhsNumberOfPointer = (p: DocumentReference): string => nhsNumberOf(p.subject) ?? '';
 
+/** A pointer as clients see it: under the id the hub hands out (pointer-ids.ts), never the store's. */
+function outward(deps: HubDomainDeps, pointer: WithId<DocumentReference>): WithId<DocumentReference> {
+  return { ...pointer, id: deps.pointerIds.outward(pointer.id) };
+}
+
+function outwardPage(
+  deps: HubDomainDeps,
+  page: SearchPage<WithId<DocumentReference>>,
+): SearchPage<WithId<DocumentReference>> {
+  return { ...page, resources: page.resources.map((p) => outward(deps, p)) };
+}
+
+/**
+ * The store id behind a pointer id a client sent: a malformed id is a 400, as anywhere; one the hub never
+ * handed out is what an unknown pointer is, a 404, whether or not the store holds something under it.
+ */
+function storeIdOf(deps: HubDomainDeps, id: string): string {
+  const storeId = deps.pointerIds.inward(resourceIdParam(id));
+  if (storeId === undefined) throw new OutcomeError(notFound(`DocumentReference/${id}`));
+  return storeId;
+}
+
 /**
  * `$retrieve`: fetches what a pointer points at from its source region, with the hub's token, and
  * returns it as it is. Nothing is copied or kept. The URL must still lie in the custodian region's
@@ -478,7 +505,7 @@ export async function retrieveContent(
   ids: RequestIds,
 ): Promise<Resource> {
   assertKind(caller, LOCATOR_READERS, 'retrieve content through the locator');
-  const pointer = await deps.store.read<DocumentReference>('DocumentReference', resourceIdParam(id));
+  const pointer = await deps.store.read<DocumentReference>('DocumentReference', storeIdOf(deps, id));
   const url = pointer.content?.[0]?.attachment?.url;
   const kind = pointer.type?.coding?.find((c) => c.system === CODE_SYSTEMS.pointerKind)?.code;
   const regionId = pointer.custodian?.identifier?.value;

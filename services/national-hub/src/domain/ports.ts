@@ -32,6 +32,8 @@ export interface HubDomainDeps {
   logger: Logger;
   /** The hub's public URL, recorded as the audit observer. */
   hubUrl: string;
+  /** The ids clients know locator pointers by (never the store's own). */
+  pointerIds: PointerIds;
 }
 
 /** The kinds of organisation the directory knows. */
@@ -75,4 +77,18 @@ export interface DirectorySource {
     kind: OrganisationKind;
     people?: readonly (DirectoryPerson & { role: PersonRole })[];
   }[];
+}
+
+/**
+ * The ids clients know locator pointers by. A store may number what it stores in sequence (HAPI FHIR's
+ * SEQUENTIAL_NUMERIC does), and anyone who may read the locator could then read every pointer, NHS number
+ * and source with it, by counting: "one patient per search" would mean nothing. Outside the hub a pointer
+ * is `<store id>-<tag>`, the tag a MAC of the store id under the hub's secret, so only an id the hub has
+ * handed out (in a search's answer, or a registration's) can be read. Replicas share the secret.
+ */
+export interface PointerIds {
+  /** The id clients are given for a pointer the store holds under `storeId`. */
+  outward(storeId: string): string;
+  /** The store id behind an id a client sent, or undefined when the hub never handed that id out. */
+  inward(id: string): string | undefined;
 }

@@ -316,6 +316,30 @@ describe("finding a patient's imaging", () => {
     expect(one.status).toBe(200);
     expect((await get('/fhir/DocumentReference/no-such-pointer')).status).toBe(404);
   });
+
+  it('a pointer is known only by the id the hub handed out: its store id, or a guessed tag, reads nothing (404)', async () => {
+    // A store may number pointers in sequence (HAPI FHIR does): counting must not read them.
+    const given = registered[0] as string;
+    const [stored] = (await pointersInStore()).filter((p) => given.startsWith(`${p.id}-`));
+    if (!stored) throw new Error('the registered pointer is not in the store under its store id');
+    const tag = given.slice(stored.id.length + 1);
+    expect(tag).toMatch(/^[0-9a-f]{24}$/);
+    const forged = `${stored.id}-${tag.replace(/^./, (c) => (c === '0' ? '1' : '0'))}`;
+    const disclosedBefore = (await audits('pointers-disclosed')).length;
+    for (const id of [stored.id, forged, `${stored.id}-`]) {
+      for (const path of [`/fhir/DocumentReference/${id}`, `/fhir/DocumentReference/${id}/_history`]) {
+        const res = await get(path);
+        expect(res.status, path).toBe(404);
+        expect(await res.text()).not.toContain(nhs);
+      }
+      expect((await get(`/fhir/DocumentReference/${id}/$retrieve`)).status).toBe(404);
+    }
+    expect(north.received).toHaveLength(0);
+    expect(await audits('pointers-disclosed')).toHaveLength(disclosedBefore);
+    // The search hands out the same ids the registration did.
+    const found = ((await (await get(byNhs(nhs))).json()) as Bundle).entry?.map((e) => e.resource?.id);
+    expect(found).toContain(given);
+  });
 });
 
 describe("a pointer's versions", () => {

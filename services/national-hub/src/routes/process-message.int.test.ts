@@ -16,6 +16,7 @@ import type { AuditEvent, Bundle, MessageHeader, OperationOutcome, Resource, Tas
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TestHub } from '../testing/index.ts';
 import type { RegionResult } from '../domain/ports.ts';
+import { pointerIds } from '../adapters/pointer-ids.ts';
 import { storeDirectoryLookups } from '../domain/directory-lookups.ts';
 import { routeMessage } from '../domain/router.ts';
 import { createTestHub, deadUrl, startFakeRegion, tempDataDir, topologyWith } from '../testing/index.ts';
@@ -315,6 +316,7 @@ describe('refusing a message (nothing delivered)', () => {
       clock: systemClock,
       logger: hub.logger,
       hubUrl: hub.publicUrl,
+      pointerIds: pointerIds('unused'),
     };
     const attempt = routeMessage(deps, clinician, taskUpdate('imaging-south', 'imaging-midlands'), {
       target: 'imaging-midlands',
@@ -408,6 +410,7 @@ describe("the routed message's AuditEvent", () => {
       clock: systemClock,
       logger: hub.logger,
       hubUrl: hub.publicUrl,
+      pointerIds: pointerIds('unused'),
     };
     const send = (requestId: string) =>
       routeMessage(deps, gateway, taskUpdate('imaging-north', 'imaging-midlands'), {
