@@ -72,6 +72,18 @@ export function assertScope(claims: AccessClaims, resourceType: string, interact
   }
 }
 
+/**
+ * A search's reach beyond its own type: each type it includes must be readable, and each chain's target
+ * searchable, with this token (403 otherwise), rather than answered with what the token may not see.
+ */
+export function assertSearchReach(
+  claims: AccessClaims,
+  search: { includedTypes: readonly string[]; chains: readonly { target: string }[] },
+): void {
+  for (const included of search.includedTypes) assertScope(claims, included, 'read');
+  for (const chain of search.chains) assertScope(claims, chain.target, 'search');
+}
+
 export function assertCustomScope(claims: AccessClaims, scope: string): void {
   if (!hasCustomScope(claims, scope)) throw new OutcomeError(forbidden(forbiddenText(scope)));
 }

@@ -170,6 +170,17 @@ describe('directory', () => {
     expect(bundle.entry?.[0]?.fullUrl).toBe('http://127.0.0.1:4000/fhir/Organization/ods-N81001');
   });
 
+  it('includes only what the token may read: an Endpoint include without the Endpoint scope is a 403, not a quieter page', async () => {
+    const organisationsOnly = await hub.tokenFor('gateway-midlands', 'system/Organization.rs');
+    const byOds = `/fhir/Organization?identifier=${encodeURIComponent(`${ODS_SYSTEM}|N81001`)}`;
+    expect((await get(byOds, organisationsOnly)).status).toBe(200);
+    const res = await get(`${byOds}&_include=Organization:endpoint`, organisationsOnly);
+    expect(res.status).toBe(403);
+    const outcome = (await res.json()) as OperationOutcome;
+    expect(outcome.issue?.[0]?.code).toBe('forbidden');
+    expect(JSON.stringify(outcome)).not.toContain('127.0.0.1:4101');
+  });
+
   it('finds an Endpoint by service id, and reads by id', async () => {
     const bundle = await searchset(
       `/fhir/Endpoint?identifier=${encodeURIComponent(`${SYSTEMS.serviceId}|imaging-south`)}`,

@@ -1,4 +1,4 @@
-import { requireScope } from '@imaging/auth';
+import { assertSearchReach, requireScope } from '@imaging/auth';
 import {
   checkSearch,
   invalid,
@@ -100,6 +100,7 @@ export function directoryRoutes(hub: HubContext, type: DirectoryType): Hono<AppE
       page = await store.nextPage(continuation.next);
     } else {
       const search = checkDirectorySearch(type, url.searchParams);
+      assertSearchReach(c.var.auth, search);
       subset = search.subset;
       const applied = search.applied.toString();
       self = `${hub.baseUrl}/${type}${applied ? `?${applied}` : ''}`;

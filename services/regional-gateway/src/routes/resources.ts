@@ -1,5 +1,5 @@
 import type { AccessClaims } from '@imaging/auth';
-import { assertScope, hasScope, requireScope } from '@imaging/auth';
+import { assertSearchReach, hasScope, requireScope } from '@imaging/auth';
 import type { Caller, SearchHandling, SearchPage, SearchSubset, WithId } from '@imaging/fhir';
 import { checkPagingParams, searchHandlingOf, versionFrom, versionIdParam } from '@imaging/fhir';
 import {
@@ -121,8 +121,7 @@ async function firstPage(
   mayRead: MayRead,
 ): Promise<Answer> {
   const search = checkGatewaySearch(type, params, handling);
-  for (const included of search.includedTypes) assertScope(claims, included, 'read');
-  for (const chain of search.chains) assertScope(claims, chain.target, 'search');
+  assertSearchReach(claims, search);
   const applied = search.applied.toString();
   return {
     page: await searchVisible(deps, caller, search, mayRead),
