@@ -91,9 +91,30 @@ const INSTANCE_METHODS: Partial<Record<CapabilityResource['interactions'][number
   update: 'PUT',
   delete: 'DELETE',
 };
+const HISTORY_METHODS: Partial<Record<CapabilityResource['interactions'][number], string>> = {
+  'history-instance': 'GET',
+};
+const VERSION_METHODS: Partial<Record<CapabilityResource['interactions'][number], string>> = { vread: 'GET' };
+
+/** Where a method on a served type may be unsupported: the type, an instance, its history, one version. */
+const INTERACTION_PATHS = [
+  '/fhir/:type',
+  '/fhir/:type/:id',
+  '/fhir/:type/:id/_history',
+  '/fhir/:type/:id/_history/:vid',
+];
+
+/** Mounts `unsupportedInteraction` at every path an interaction lives at: after the real routes. */
+export function answerUnsupportedInteractions<E extends Env>(
+  app: Hono<E>,
+  served: readonly Pick<CapabilityResource, 'type' | 'interactions'>[],
+): void {
+  const unsupported = unsupportedInteraction(served);
+  for (const path of INTERACTION_PATHS) app.all(path, unsupported);
+}
 
 /**
- * For `/fhir/:type` and `/fhir/:type/:id` after the real routes: a method this server does not offer on
+ * For `/fhir/:type`, `/fhir/:type/:id` and its history after the real routes: a method this server does not offer on
  * a type it serves is a 405 whose `Allow` lists what the type's declared interactions offer there (as the
  * CapabilityStatement says); a type it does not serve at all is a 404.
  */
@@ -104,7 +125,14 @@ export function unsupportedInteraction(
     const type = c.req.param('type') ?? '';
     const declared = served.find((r) => r.type === type);
     if (!declared) return notServed(type);
-    const methods = c.req.param('id') === undefined ? TYPE_METHODS : INSTANCE_METHODS;
+    const methods =
+      c.req.param('vid') !== undefined
+        ? VERSION_METHODS
+        : c.req.path.endsWith('/_history')
+          ? HISTORY_METHODS
+          : c.req.param('id') === undefined
+            ? TYPE_METHODS
+            : INSTANCE_METHODS;
     const allow = [...new Set(declared.interactions.flatMap((i) => methods[i] ?? []))];
     return fhirResponse(methodNotAllowed(`${c.req.method} is not supported on ${c.req.path}`), 405, {
       Allow: allow.join(', '),

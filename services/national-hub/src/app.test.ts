@@ -331,6 +331,15 @@ describe('directory', () => {
     });
     expect(put.status).toBe(405);
     expect(put.headers.get('Allow')).toBe('GET');
+    // A pointer's history and versions are read only too.
+    for (const [method, path] of [
+      ['POST', '/fhir/DocumentReference/x/_history'],
+      ['DELETE', '/fhir/Organization/ods-N81001/_history/1'],
+    ] as const) {
+      const res = await hub.app.request(path, { method, headers: { Authorization: `Bearer ${token}` } });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('Allow')).toBe('GET');
+    }
   });
 
   it('says how an operation is invoked when it is asked with another method', async () => {

@@ -18,7 +18,7 @@ import {
   checkOperationsAsDeclared,
   publishedRoutes,
   refuseAuditEventWrite,
-  unsupportedInteraction,
+  answerUnsupportedInteractions,
   validateRoutes,
 } from '@imaging/fhir-http';
 import { FLOW_SCOPES } from '@imaging/messaging';
@@ -143,8 +143,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/fhir/$case-trail', caseTrailRoutes(hub));
   for (const type of DIRECTORY_TYPES) app.route(`/fhir/${type}`, directoryRoutes(hub, type));
   app.route('/fhir/DocumentReference', documentReferenceRoutes(hub));
-  const unsupported = unsupportedInteraction(HUB_RESOURCES);
-  app.all('/fhir/:type', unsupported);
-  app.all('/fhir/:type/:id', unsupported);
+  answerUnsupportedInteractions(app, HUB_RESOURCES);
   return app;
 }

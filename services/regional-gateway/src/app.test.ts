@@ -369,6 +369,10 @@ describe('writing: bad input gets an OperationOutcome and writes nothing', () =>
     ['PATCH', '/fhir/Communication/abc', 'GET'],
     ['PUT', '/fhir/Patient', 'GET, POST'],
     ['DELETE', '/fhir/ServiceRequest/abc', 'GET, PUT'],
+    // A resource's history and its versions are read only.
+    ['POST', '/fhir/Task/abc/_history', 'GET'],
+    ['DELETE', '/fhir/Task/abc/_history/1', 'GET'],
+    ['PUT', '/fhir/Patient/abc/_history/2', 'GET'],
   ])('%s %s is a 405 that allows %s', async (method, path, allow) => {
     const { call } = await north();
     const res = await call(path, { method, ...json({ resourceType: 'Basic' }) });

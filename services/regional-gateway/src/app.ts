@@ -13,7 +13,7 @@ import {
   checkOperationsAsDeclared,
   publishedRoutes,
   refuseAuditEventWrite,
-  unsupportedInteraction,
+  answerUnsupportedInteractions,
   validateRoutes,
 } from '@imaging/fhir-http';
 import { FLOW_SCOPES } from '@imaging/messaging';
@@ -91,8 +91,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/fhir', writeRoutes(deps));
   app.route('/fhir/Task', alertOperationRoutes(deps));
   for (const type of READABLE_TYPES) app.route(`/fhir/${type}`, readRoutes(deps, type));
-  const unsupported = unsupportedInteraction(GATEWAY_RESOURCES);
-  app.all('/fhir/:type', unsupported);
-  app.all('/fhir/:type/:id', unsupported);
+  answerUnsupportedInteractions(app, GATEWAY_RESOURCES);
   return app;
 }
