@@ -87,6 +87,31 @@ export function labelIssues(resource: Resource, stored?: Resource): OperationOut
 }
 
 /**
+ * Whether `meta` and its label lists have R4's shape. The labels are dropped before the resource is
+ * validated (`unlabelled`), so a malformed `meta` would otherwise vanish without a word: it is a 400.
+ */
+export function labelShapeIssues(resource: Resource): OperationOutcomeIssue[] {
+  const meta: unknown = resource.meta;
+  const at = `${resource.resourceType}.meta`;
+  if (meta === undefined) return [];
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
+    return [issue({ code: 'structure', text: 'meta must be a JSON object', expression: at })];
+  return (['security', 'tag'] as const).flatMap((list) => {
+    const codings: unknown = (meta as Record<string, unknown>)[list];
+    if (codings === undefined) return [];
+    if (!Array.isArray(codings))
+      return [
+        issue({ code: 'structure', text: `meta.${list} must be a list of Codings`, expression: `${at}.${list}` }),
+      ];
+    return codings.flatMap((coding, i) =>
+      typeof coding === 'object' && coding !== null && !Array.isArray(coding)
+        ? []
+        : [issue({ code: 'structure', text: 'A Coding must be a JSON object', expression: `${at}.${list}[${i}]` })],
+    );
+  });
+}
+
+/**
  * The resource without security labels or the server's tags. Security labels of other systems go too:
  * this server enforces only its own, and keeping others would promise a protection it does not give.
  */

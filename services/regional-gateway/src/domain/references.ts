@@ -10,7 +10,7 @@ import {
 } from '@imaging/fhir';
 import type { Caller, FhirStore, Problems, ValidationFindings } from '@imaging/fhir';
 import { mapReferences } from '@imaging/messaging';
-import { labelIssues, unlabelled } from './labels.ts';
+import { labelIssues, labelShapeIssues, unlabelled } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
 import { isVisible, readVisible } from './reads.ts';
 
@@ -182,7 +182,8 @@ export async function admitWellFormed<T extends Resource>(
   const { admitted, issues } = await admission(deps, caller, resource, stored);
   problems.add(...issues);
   const findings = validationFindings(admitted);
-  problems.addFindings({ structure: [...findings.structure, ...updateTargetIssues(resource, stored)], rules: [] });
+  const admissionStructure = [...labelShapeIssues(resource), ...updateTargetIssues(resource, stored)];
+  problems.addFindings({ structure: [...findings.structure, ...admissionStructure], rules: [] });
   if (problems.hasStructureErrors) problems.throwIfAny();
   return { admitted, findings };
 }

@@ -266,6 +266,25 @@ describe('a body of the wrong JSON types is a 400 before any rule reads it', () 
         ),
       'Task.meta',
     ],
+    // The labels are dropped before the resource is validated: a malformed meta must not vanish with them.
+    [
+      'a patient whose meta is a list',
+      'north',
+      (p: Pathway) => p.gp.post({ ...examplePatient(), meta: [] } as never),
+      'Patient.meta',
+    ],
+    [
+      'an order whose meta.security is a string',
+      'north',
+      (p: Pathway) => p.gp.post({ ...exampleServiceRequest(), meta: { security: 'N81001' } } as never),
+      'ServiceRequest.meta.security',
+    ],
+    [
+      'a patient whose meta.tag holds a number',
+      'north',
+      (p: Pathway) => p.gp.post({ ...examplePatient(), meta: { tag: [1] } } as never),
+      'Patient.meta.tag[0]',
+    ],
     [
       'a patient with a constructor element',
       'north',
@@ -584,7 +603,8 @@ describe('property: after any write, the stored labels are exactly the ones the 
     },
     { requiredKeys: ['system'] },
   );
-  // Security labels in any shape (they are dropped or refused before validation); tags must be valid FHIR.
+  // Security labels in any shape: a Coding that is no JSON object is a 400, the others are dropped or refused
+  // before validation; tags must be valid FHIR.
   const securityArb = fc.array(fc.oneof(coding, fc.constant({}), fc.constant(null), fc.string()), { maxLength: 5 });
   const tagArb = fc.array(
     fc.record({
@@ -675,7 +695,16 @@ describe('property: after any write, the stored labels are exactly the ones the 
           ...security.flatMap((c, i) => (foreign(c, 'security') ? [`${write.type}.meta.security[${i}]`] : [])),
           ...tag.flatMap((c, i) => (foreign(c, 'tag') ? [`${write.type}.meta.tag[${i}]`] : [])),
         ];
+        const malformedAtPaths = security.flatMap((c, i) =>
+          c === null || typeof c !== 'object' ? [`${write.type}.meta.security[${i}]`] : [],
+        );
         const res = await write.send({ security: security as Coding[], tag });
+        if (malformedAtPaths.length > 0) {
+          // A 400: a malformed label does not vanish with the labels the server drops; every problem is named.
+          expect((await refusedAt(res, 400)).sort()).toEqual([...malformedAtPaths, ...refusedAtPaths].sort());
+          expect(await storedCounts(write.deps)).toEqual(before);
+          return;
+        }
         if (refusedAtPaths.length > 0) {
           expect(await refusedAt(res, 422)).toEqual(refusedAtPaths);
           expect(await storedCounts(write.deps)).toEqual(before);
