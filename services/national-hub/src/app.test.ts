@@ -10,6 +10,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestHub, tempDataDir } from './testing/index.ts';
+import { DIRECTORY_TYPES } from './routes/directory.ts';
 
 const temp = tempDataDir();
 afterAll(() => temp.remove());
@@ -54,6 +55,37 @@ describe('open endpoints', () => {
     ]);
     expect(JSON.stringify(rest?.security)).toContain('http://127.0.0.1:4000/oauth2/token');
     expect(rest?.interaction?.map((i) => i.code)).toEqual(['batch']);
+  });
+
+  it('declares each directory search parameter it answers, and answers each one it declares', async () => {
+    const statement = (await (await get('/fhir/metadata')).json()) as CapabilityStatement;
+    const token = await hub.tokenFor('gateway-midlands');
+    // A well-formed value of each kind, so only an undeclared parameter could be refused.
+    const valueFor: Record<string, string> = { token: 'x', string: 'x', reference: 'Organization/x' };
+    const special: Record<string, string> = { _sort: 'identifier', _summary: 'true', _elements: 'identifier' };
+    const directory = statement.rest?.[0]?.resource?.filter((r) => DIRECTORY_TYPES.includes(r.type as never)) ?? [];
+    expect(directory.map((r) => r.type).sort()).toEqual([...DIRECTORY_TYPES].sort());
+    for (const resource of directory) {
+      const names = resource.searchParam?.map((p) => p.name) ?? [];
+      // What the directory was searched by before it was declared from its rules, and each include.
+      expect(names).toEqual(expect.arrayContaining(['_id', 'identifier']));
+      for (const param of resource.searchParam ?? []) {
+        const value =
+          param.type === 'reference' && param.name === 'practitioner'
+            ? 'Practitioner/x'
+            : param.type === 'reference' && param.name === 'endpoint'
+              ? 'Endpoint/x'
+              : param.name === 'active'
+                ? 'true'
+                : (special[param.name] ?? valueFor[param.type as string] ?? 'x');
+        const res = await get(`/fhir/${resource.type}?${param.name}=${encodeURIComponent(value)}`, token);
+        expect(res.status, `${resource.type}?${param.name}=${value}: ${await res.clone().text()}`).toBe(200);
+      }
+      for (const include of resource.searchInclude ?? []) {
+        const res = await get(`/fhir/${resource.type}?_include=${include}`, token);
+        expect(res.status, `${resource.type}?_include=${include}`).toBe(200);
+      }
+    }
   });
 
   it('GET /.well-known/jwks.json publishes the public key only, and the SMART configuration points at the token endpoint', async () => {

@@ -10,10 +10,11 @@ import {
   VERSION_READS,
 } from '@imaging/fhir-http';
 import type { CapabilityOperation, CapabilityResource, PublishedResources } from '@imaging/fhir-http';
-import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions } from '@imaging/fhir';
+import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions, searchCapability } from '@imaging/fhir';
 import { smartEndpointsOf, smartSecurity } from '@imaging/auth';
 import { Hono } from 'hono';
 import type { HubContext, AppEnv } from '../deps.ts';
+import { DIRECTORY_SEARCH } from './directory.ts';
 
 /** The profiles the hub enforces on what it stores (its directory), published at its FHIR base. */
 export const HUB_PUBLISHED: PublishedResources = {
@@ -23,52 +24,31 @@ export const HUB_PUBLISHED: PublishedResources = {
   valueSets: [],
 };
 
-/** What the hub answers per type: its directory and the locator's pointers. */
+/** What the hub answers per type: its directory (as its searches are checked) and the locator's pointers. */
 export const HUB_RESOURCES: CapabilityResource[] = [
   {
     type: 'Organization',
     supportedProfiles: [PROFILE_URLS.Organization],
     interactions: ['read', 'search-type', ...VERSION_READS],
-    searchParams: [
-      { name: 'identifier', type: 'token' },
-      { name: 'name', type: 'string' },
-      { name: 'partof', type: 'reference' },
-      { name: 'endpoint', type: 'reference' },
-      { name: 'type', type: 'token' },
-    ],
+    ...searchCapability(DIRECTORY_SEARCH, 'Organization'),
     operations: [VALIDATE_CAPABILITY],
   },
   {
     type: 'Endpoint',
     supportedProfiles: [PROFILE_URLS.Endpoint],
     interactions: ['read', 'search-type', ...VERSION_READS],
-    searchParams: [
-      { name: 'identifier', type: 'token' },
-      { name: 'status', type: 'token' },
-      { name: 'organization', type: 'reference' },
-      { name: 'connection-type', type: 'token' },
-    ],
+    ...searchCapability(DIRECTORY_SEARCH, 'Endpoint'),
     operations: [VALIDATE_CAPABILITY],
   },
   {
     type: 'PractitionerRole',
     interactions: ['read', 'search-type', ...VERSION_READS],
-    searchParams: [
-      { name: 'identifier', type: 'token' },
-      { name: 'organization', type: 'reference' },
-      { name: 'practitioner', type: 'reference' },
-      { name: 'role', type: 'token' },
-      { name: 'active', type: 'token' },
-    ],
+    ...searchCapability(DIRECTORY_SEARCH, 'PractitionerRole'),
   },
   {
     type: 'Practitioner',
     interactions: ['read', 'search-type', ...VERSION_READS],
-    searchParams: [
-      { name: 'identifier', type: 'token' },
-      { name: 'name', type: 'string' },
-      { name: 'active', type: 'token' },
-    ],
+    ...searchCapability(DIRECTORY_SEARCH, 'Practitioner'),
   },
   {
     type: 'DocumentReference',
