@@ -150,6 +150,9 @@ async function checkOrder(message: ParsedMessage, check: Checker): Promise<Sende
   for (const [i, performer] of (order.resource.performer ?? []).entries())
     await check.requireServed(receiver, odsOf(performer), 'The performer', at(order, `performer[${i}]`));
   const performers = (order.resource.performer ?? []).map(odsOf);
+  const identifiers = order.resource.identifier ?? [];
+  const placer = identifiers.find((i) => i.system === SYSTEMS.placerOrder);
+  const taskIdentifier = placer && fulfilmentTaskIdentifier(placer).value;
   for (const task of entriesOf<Task>(message, 'Task')) {
     // The Task carries the order's parties (they label every copy): the same ones, not others.
     const taskRequester = odsOf(task.resource.requester);
@@ -158,6 +161,12 @@ async function checkOrder(message: ParsedMessage, check: Checker): Promise<Sende
       check.refuse(`The Task's requester ${taskRequester ?? '(none)'} is not the order's`, at(task, 'requester'));
     if (!owner || !performers.includes(owner))
       check.refuse(`The Task's owner ${owner ?? '(none)'} is not the order's performer`, at(task, 'owner'));
+    // Its identifier is its order's (fulfilmentTaskIdentifier): one naming another order's Task would take
+    // that identifier first, and the real order would later arrive to find its Task already there.
+    for (const [i, id] of (task.resource.identifier ?? []).entries()) {
+      if (id.system === SYSTEMS.task && id.value !== taskIdentifier)
+        check.refuse(`The Task identifier ${id.value} is not the one its order's gives`, at(task, `identifier[${i}]`));
+    }
     // Its case is named by the sender; one the receiver holds for another requester is not this order's.
     const group = task.resource.groupIdentifier;
     const others =
@@ -167,23 +176,12 @@ async function checkOrder(message: ParsedMessage, check: Checker): Promise<Sende
     if (others.length)
       check.refuse(`The case ${group?.value} holds another requester's orders here`, at(task, 'groupIdentifier'));
   }
-  const identifiers = order.resource.identifier ?? [];
-  for (const [i, placer] of identifiers.entries()) {
-    if (placer.system === SYSTEMS.placerOrder && requester && namespaceOf(placer) !== requester) {
+  for (const [i, identifier] of identifiers.entries()) {
+    if (identifier.system === SYSTEMS.placerOrder && requester && namespaceOf(identifier) !== requester) {
       check.refuse(
-        `The placer order number ${placer.value} is not in the requester's namespace (${requester}-…)`,
+        `The placer order number ${identifier.value} is not in the requester's namespace (${requester}-…)`,
         at(order, `identifier[${i}]`),
       );
-    }
-  }
-  // The Task's identifier is its order's (fulfilmentTaskIdentifier): one naming another order's Task would
-  // take that identifier first, and the real order would later arrive to find its Task already there.
-  const placer = identifiers.find((i) => i.system === SYSTEMS.placerOrder);
-  const expected = placer && fulfilmentTaskIdentifier(placer).value;
-  for (const task of entriesOf<Task>(message, 'Task')) {
-    for (const [i, id] of (task.resource.identifier ?? []).entries()) {
-      if (id.system === SYSTEMS.task && id.value !== expected)
-        check.refuse(`The Task identifier ${id.value} is not the one its order's gives`, at(task, `identifier[${i}]`));
     }
   }
   return 'requester';
