@@ -109,7 +109,6 @@ export async function registerPointer(
     ifNoneExist: new URLSearchParams({ identifier: token(SYSTEMS.pointerSource, parts.url) }).toString(),
   });
   const { created } = stored;
-  const resource = outward(deps, stored.resource);
   if (created) {
     await audit(deps, {
       subtype: 'pointer-registered',
@@ -118,11 +117,15 @@ export async function registerPointer(
       to: { caller },
       requestor: 'from',
       nhsNumbers: [parts.nhsNumber],
-      data: [{ what: { reference: `DocumentReference/${resource.id}` } }, { what: sourceOf(parts.url, parts.kind) }],
+      data: [
+        { what: { reference: `DocumentReference/${stored.resource.id}` } },
+        { what: sourceOf(parts.url, parts.kind) },
+      ],
       ids,
       outcome: { status: 201 },
     });
   }
+  const resource = outward(deps, stored.resource);
   deps.logger.info(created ? 'pointer registered' : 'pointer already registered', {
     correlationId: ids.correlationId,
     requestId: ids.requestId,
@@ -391,9 +394,9 @@ export async function searchPointers(
   ids: RequestIds,
 ): Promise<SearchPage<WithId<DocumentReference>>> {
   assertKind(caller, LOCATOR_READERS, 'search the locator');
-  const page = outwardPage(deps, await deps.store.search<DocumentReference>('DocumentReference', pointerQuery(search)));
+  const page = await deps.store.search<DocumentReference>('DocumentReference', pointerQuery(search));
   await auditDisclosure(deps, caller, page.resources, [search.nhsNumber], query, ids);
-  return page;
+  return outwardPage(deps, page);
 }
 
 /** A later page of a search (the continuation comes from a page token the caller was given). */
@@ -404,9 +407,9 @@ export async function nextPointers(
   ids: RequestIds,
 ): Promise<SearchPage<WithId<DocumentReference>>> {
   assertKind(caller, LOCATOR_READERS, 'search the locator');
-  const page = outwardPage(deps, await deps.store.nextPage<DocumentReference>(continuation));
+  const page = await deps.store.nextPage<DocumentReference>(continuation);
   await auditDisclosure(deps, caller, page.resources, page.resources.map(nhsNumberOfPointer), '_page', ids);
-  return page;
+  return outwardPage(deps, page);
 }
 
 /** One pointer, with the disclosure audited. */
@@ -417,9 +420,9 @@ export async function readPointer(
   ids: RequestIds,
 ): Promise<WithId<DocumentReference>> {
   assertKind(caller, LOCATOR_READERS, 'read the locator');
-  const pointer = outward(deps, await deps.store.read<DocumentReference>('DocumentReference', storeIdOf(deps, id)));
+  const pointer = await deps.store.read<DocumentReference>('DocumentReference', storeIdOf(deps, id));
   await auditDisclosure(deps, caller, [pointer], [nhsNumberOfPointer(pointer)], undefined, ids);
-  return pointer;
+  return outward(deps, pointer);
 }
 
 /**
@@ -434,13 +437,11 @@ export async function readPointerVersions(
   versionId?: string,
 ): Promise<WithId<DocumentReference>[]> {
   assertKind(caller, LOCATOR_READERS, 'read the locator');
-  const versions = (await deps.store.history<DocumentReference>('DocumentReference', storeIdOf(deps, id))).map((v) =>
-    outward(deps, v),
-  );
+  const versions = await deps.store.history<DocumentReference>('DocumentReference', storeIdOf(deps, id));
   const shown = versionId === undefined ? versions : [versionFrom(versions, 'DocumentReference', versionId)];
   const query = versionId === undefined ? '_history' : `_history/${versionId}`;
   await auditDisclosure(deps, caller, shown, [...new Set(shown.map(nhsNumberOfPointer))], query, ids);
-  return shown;
+  return shown.map((v) => outward(deps, v));
 }
 
 async function auditDisclosure(
@@ -471,7 +472,11 @@ async function auditDisclosure(
 
 const nhsNumberOfPointer = (p: DocumentReference): string => nhsNumberOf(p.subject) ?? '';
 
-/** A pointer as clients see it: under the id the hub hands out (pointer-ids.ts), never the store's. */
+/**
+ * A pointer as clients see it: under the id the hub hands out (PointerIds), never the store's. Its
+ * AuditEvents name it by the store's, a literal reference that resolves in the hub's own store (HAPI FHIR
+ * enforces that): they are read by auditors, through the hub's AuditEvent API, not by the locator's readers.
+ */
 function outward(deps: HubDomainDeps, pointer: WithId<DocumentReference>): WithId<DocumentReference> {
   return { ...pointer, id: deps.pointerIds.outward(pointer.id) };
 }
@@ -505,7 +510,8 @@ export async function retrieveContent(
   ids: RequestIds,
 ): Promise<Resource> {
   assertKind(caller, LOCATOR_READERS, 'retrieve content through the locator');
-  const pointer = await deps.store.read<DocumentReference>('DocumentReference', storeIdOf(deps, id));
+  const storeId = storeIdOf(deps, id);
+  const pointer = await deps.store.read<DocumentReference>('DocumentReference', storeId);
   const url = pointer.content?.[0]?.attachment?.url;
   const kind = pointer.type?.coding?.find((c) => c.system === CODE_SYSTEMS.pointerKind)?.code;
   const regionId = pointer.custodian?.identifier?.value;
@@ -526,7 +532,7 @@ export async function retrieveContent(
       to: { caller },
       requestor: 'to',
       nhsNumbers: [nhsNumberOfPointer(pointer)].filter(Boolean),
-      data: [{ what: { reference: `DocumentReference/${id}` } }, { what: sourceOf(url, kind as PointerKind) }],
+      data: [{ what: { reference: `DocumentReference/${storeId}` } }, { what: sourceOf(url, kind as PointerKind) }],
       ids,
       outcome,
     });
