@@ -130,6 +130,19 @@ function forgedOrder(
   );
 }
 
+const TAKES_ANOTHER_TASK =
+  "an order whose Task takes the identifier of another order's Task, before that order is sent";
+/** The north's order N81001-<run>1, its Task under the identifier order N81001-<run>2 will need. */
+const orderTakingAnotherTask = (w: AttackWorld) =>
+  forgedOrder(
+    'imaging-north',
+    'imaging-midlands',
+    'N81001',
+    'RM1',
+    `N81001-${w.seeded.run}1`,
+    `N81001-${w.seeded.run}2`,
+  );
+
 const SOUTH = as('gateway-south');
 const NORTH = as('gateway-north');
 const MIDLANDS = as('gateway-midlands');
@@ -214,30 +227,8 @@ export const MESSAGE_CASES: readonly AttackCase[] = [
     bundle: forgedOrder('imaging-north', 'imaging-midlands', 'N81001', 'RM1', `RM1-${w.seeded.run}8`),
     target: 'imaging-midlands',
   })),
-  viaHub("an order whose Task takes the identifier of another order's Task, before that order is sent", NORTH, (w) => ({
-    bundle: forgedOrder(
-      'imaging-north',
-      'imaging-midlands',
-      'N81001',
-      'RM1',
-      `N81001-${w.seeded.run}1`,
-      `N81001-${w.seeded.run}2`,
-    ),
-    target: 'imaging-midlands',
-  })),
-  straight(
-    "an order whose Task takes the identifier of another order's Task, before that order is sent",
-    'midlands',
-    (w) =>
-      forgedOrder(
-        'imaging-north',
-        'imaging-midlands',
-        'N81001',
-        'RM1',
-        `N81001-${w.seeded.run}1`,
-        `N81001-${w.seeded.run}2`,
-      ),
-  ),
+  viaHub(TAKES_ANOTHER_TASK, NORTH, (w) => ({ bundle: orderTakingAnotherTask(w), target: 'imaging-midlands' })),
+  straight(TAKES_ANOTHER_TASK, 'midlands', orderTakingAnotherTask),
   viaHub('an order to the midlands for a performer the midlands does not serve', NORTH, (w) => ({
     bundle: forgedOrder('imaging-north', 'imaging-midlands', 'N81001', 'RS1', `N81001-${w.seeded.run}6`),
     target: 'imaging-midlands',
