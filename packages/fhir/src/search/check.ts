@@ -433,10 +433,19 @@ function idValue(value: string): string | { problem: string } {
  * refused rather than answered with an empty page.
  */
 function isBooleanParam(type: ResourceType, name: string): boolean {
-  loadFhirDefinitions();
-  const param = getSearchParameter(type, name);
-  return param ? getSearchParameterDetails(type, param).type === SearchParameterType.BOOLEAN : false;
+  // Asked for every token value of every search: the R4 definitions are looked up once per parameter.
+  const key = `${type} ${name}`;
+  let known = BOOLEAN_PARAMS.get(key);
+  if (known === undefined) {
+    loadFhirDefinitions();
+    const param = getSearchParameter(type, name);
+    known = param ? getSearchParameterDetails(type, param).type === SearchParameterType.BOOLEAN : false;
+    BOOLEAN_PARAMS.set(key, known);
+  }
+  return known;
 }
+
+const BOOLEAN_PARAMS = new Map<string, boolean>();
 
 function booleanValue(value: string): string | { problem: string } {
   return value === 'true' || value === 'false' ? value : { problem: 'a boolean is true or false' };
