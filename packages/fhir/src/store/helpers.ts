@@ -38,6 +38,28 @@ export async function searchAll<T extends Resource>(
   return all;
 }
 
+/** Whether an error is the store saying a resource is not there (404) or was deleted (410). */
+export function isAbsent(err: unknown): boolean {
+  return err instanceof OutcomeError && (err.status === 404 || err.status === 410);
+}
+
+/**
+ * A resource by id, or undefined when the store has none (404) or it was deleted (410). Any other failure
+ * (the store down, a bad answer) is thrown: it is not an answer about the resource.
+ */
+export async function readIfPresent<T extends Resource>(
+  store: FhirStore,
+  type: T['resourceType'],
+  id: string,
+): Promise<WithId<T> | undefined> {
+  try {
+    return await store.read<T>(type, id);
+  } catch (err) {
+    if (isAbsent(err)) return undefined;
+    throw err;
+  }
+}
+
 /** `system|value` as a token search value. */
 export function token(system: string, value: string): string {
   return `${system}|${value}`;

@@ -4,6 +4,7 @@ import {
   CODE_SYSTEMS,
   isOutcomeError,
   odsOf,
+  readIfPresent,
   REFERRAL_PATHWAY_DISPLAY,
   searchAll,
   SYSTEMS,
@@ -615,13 +616,8 @@ async function failSafeSteps(
   return steps;
 }
 
-async function readTask(deps: ReportDeps, id: string): Promise<WithId<Task> | undefined> {
-  try {
-    return await deps.store.read<Task>('Task', id);
-  } catch (err) {
-    if (isOutcomeError(err) && (err.status === 404 || err.status === 410)) return undefined;
-    throw err;
-  }
+function readTask(deps: ReportDeps, id: string): Promise<WithId<Task> | undefined> {
+  return readIfPresent<Task>(deps.store, 'Task', id);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Task } from '@medplum/fhirtypes';
-import { builtFromValidated, CODE_SYSTEMS, OutcomeError, SYSTEMS, taskCodeOf, token } from '@imaging/fhir';
+import { builtFromValidated, CODE_SYSTEMS, isAbsent, OutcomeError, SYSTEMS, taskCodeOf, token } from '@imaging/fhir';
 import type { FhirStore, WithId } from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
 import { identifierQuery } from './identifiers.ts';
@@ -105,7 +105,7 @@ export async function currentLease(deps: GatewayDeps): Promise<OutboxLease | und
     try {
       return leaseOf(await deps.store.read<Task>('Task', id));
     } catch (err) {
-      if (!(err instanceof OutcomeError && (err.status === 404 || err.status === 410))) throw err;
+      if (!isAbsent(err)) throw err;
       leaseIds.delete(deps.store);
     }
   }

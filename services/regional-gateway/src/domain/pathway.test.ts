@@ -8,7 +8,7 @@ import type {
   Task,
 } from '@medplum/fhirtypes';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
-import { NHS_NUMBER_SYSTEM, OutcomeError, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import { NHS_NUMBER_SYSTEM, OutcomeError, searchAll, SYSTEMS, testNhsNumber, unavailable } from '@imaging/fhir';
 import { REPORT_ISSUED } from '@imaging/messaging';
 import type { WithId } from '@imaging/fhir';
 import {
@@ -359,6 +359,50 @@ describe('moving a Task on: bad input changes nothing', () => {
     const err = await outcomeErrorOf(move(midlands, started, 'completed'));
     expect(err.status).toBe(422);
     expect(err.outcome.issue[0]?.expression).toEqual(['Task.output']);
+  });
+
+  it('answers a store that cannot read the report with its failure (503), not as a wrong report (422)', async () => {
+    const { midlands, copy } = await midlandsTask();
+    const started = await move(midlands, await move(midlands, copy, 'accepted'), 'in-progress');
+    // The store answers the reference check, then fails: the completion check's read meets the failure.
+    const storeDown = new OutcomeError(unavailable('The store is unavailable'), 503);
+    let reportReads = 0;
+    const failingReads: GatewayDeps = {
+      ...midlands,
+      store: new Proxy(midlands.store, {
+        get: (store, key) =>
+          key === 'read'
+            ? (type: string, id: string) =>
+                type === 'DiagnosticReport' && ++reportReads > 1
+                  ? Promise.reject(storeDown)
+                  : store.read(type as 'Task', id)
+            : Reflect.get(store, key),
+      }),
+    };
+    const output = [{ type: { text: 'report' }, valueReference: { reference: 'DiagnosticReport/some-report' } }];
+    const err = await outcomeErrorOf(move(failingReads, started, 'completed', { output }));
+    expect(err.status).toBe(503);
+    expect(reportReads).toBe(2);
+    expect((await midlands.store.read<Task>('Task', copy.id)).meta?.versionId).toBe(started.meta?.versionId);
+  });
+
+  it.each([
+    ['an unknown report', 'DiagnosticReport/no-such-report'],
+    ['a malformed report id', 'DiagnosticReport/not an id!'],
+  ])('will not complete a Task with %s as its output (422)', async (_name, reference) => {
+    const { midlands, copy } = await midlandsTask();
+    const started = await move(midlands, await move(midlands, copy, 'accepted'), 'in-progress');
+    const output = [{ type: { text: 'report' }, valueReference: { reference } }];
+    const err = await outcomeErrorOf(move(midlands, started, 'completed', { output }));
+    expect(err.status).toBe(422);
+    // Every problem is reported: the reference's own, and the completion's.
+    expect(err.outcome.issue).toContainEqual(
+      expect.objectContaining({
+        expression: ['Task.output'],
+        diagnostics: expect.stringContaining(`${reference} is not a final report`),
+      }),
+    );
+    expect((await midlands.store.read<Task>('Task', copy.id)).meta?.versionId).toBe(started.meta?.versionId);
   });
 
   it('lets the requester cancel before work starts, and tells the performer', async () => {

@@ -1,5 +1,5 @@
 import type { Patient, Reference } from '@medplum/fhirtypes';
-import { NHS_NUMBER_SYSTEM, OutcomeError, searchOne, unprocessable } from '@imaging/fhir';
+import { isAbsent, NHS_NUMBER_SYSTEM, OutcomeError, searchOne, unprocessable } from '@imaging/fhir';
 import type { Caller, WithId } from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
 import { isVisible, readVisible } from './reads.ts';
@@ -26,7 +26,7 @@ export async function resolvePatient(
       return await readVisible<Patient>(deps, caller, 'Patient', literal.slice('Patient/'.length));
     } catch (err) {
       // A malformed id (400 on a read) is as much "not a patient you may read" as an unknown one.
-      if (err instanceof OutcomeError && (err.status === 400 || err.status === 404 || err.status === 410)) {
+      if (isAbsent(err) || (err instanceof OutcomeError && err.status === 400)) {
         throw new OutcomeError(unprocessable(`${literal} is not a patient you may read here`, expression));
       }
       throw err;

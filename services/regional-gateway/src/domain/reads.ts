@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import { forbidden, isOutcomeError, issue, OutcomeError, outcomeOf, resourceIdParam, subsetted } from '@imaging/fhir';
+import { forbidden, isAbsent, issue, OutcomeError, outcomeOf, resourceIdParam, subsetted } from '@imaging/fhir';
 import type { Caller, ChainToResolve, CheckedSearch, SearchPage, SearchSubset, WithId } from '@imaging/fhir';
 import { accessFilter, hasAccess } from './labels.ts';
 import { deliveryKindOf } from './outbox.ts';
@@ -29,7 +29,7 @@ export async function readVisible<T extends Resource>(
   try {
     resource = await deps.store.read<T>(type, id);
   } catch (err) {
-    if (isOutcomeError(err) && (err.status === 404 || err.status === 410)) throw notVisible(type);
+    if (isAbsent(err)) throw notVisible(type);
     throw err;
   }
   if (!isVisible(caller, resource)) throw notVisible(type);

@@ -2,12 +2,14 @@ import type { BundleEntry, DiagnosticReport, Task } from '@medplum/fhirtypes';
 import {
   assertTransition,
   forbidden,
+  isFhirId,
   issue,
   odsOf,
   OutcomeError,
   preconditionFailed,
   preconditionRequired,
   Problems,
+  readIfPresent,
   SYSTEMS,
   taskCodeOf,
   unprocessable,
@@ -143,9 +145,9 @@ async function checkCompletion(deps: GatewayDeps, current: Task, incoming: Task)
     );
   }
   for (const ref of reports) {
-    const report = await deps.store
-      .read<DiagnosticReport>('DiagnosticReport', ref.split('/')[1] as string)
-      .catch(() => undefined);
+    // Only "no such report" makes the completion wrong; a store that cannot answer is the store's failure.
+    const id = ref.slice('DiagnosticReport/'.length);
+    const report = isFhirId(id) ? await readIfPresent<DiagnosticReport>(deps.store, 'DiagnosticReport', id) : undefined;
     const forThisOrder = report?.basedOn?.some((b) => b.reference === current.focus?.reference);
     if (!report || !forThisOrder || !['final', 'amended', 'corrected'].includes(report.status)) {
       throw new OutcomeError(

@@ -20,6 +20,7 @@ import type {
   UpdateOptions,
   WithId,
 } from '../port.ts';
+import { isAbsent } from '../helpers.ts';
 import { checkPagingParams } from '../paging.ts';
 import { toSearchParams } from '../port.ts';
 import { rewriteReferenceIdentifiers } from './reference-identifiers.ts';
@@ -159,7 +160,7 @@ export class HttpStore implements FhirStore {
     try {
       await this.call({ method: 'DELETE', url: instancePath(type, id) });
     } catch (err) {
-      if (err instanceof OutcomeError && (err.status === 404 || err.status === 410)) return;
+      if (isAbsent(err)) return;
       throw err;
     }
   }
