@@ -65,6 +65,8 @@ describe('gateway configuration: the alert windows', () => {
         ALERT_ACK_WINDOWS: 'NONE=1h',
         ESCALATION_STEP: 'CRITICAL=soon',
         SAFETY_INTERVAL: '10ms',
+        PATIENT_NOTIFY_AFTER: '0',
+        CES_IMAGING_WITHIN: '30s',
       });
     } catch (err) {
       error = err;
@@ -73,6 +75,8 @@ describe('gateway configuration: the alert windows', () => {
     expect((error as ConfigError).problems).toEqual([
       "ALERT_ACK_WINDOWS: 'NONE' is not an alert category (CRITICAL, URGENT, CANCER, SIGNIFICANT) (got 'NONE=1h')",
       "ESCALATION_STEP: 'soon' for CRITICAL is not a duration such as 30m, 24h or 7d (got 'CRITICAL=soon')",
+      "PATIENT_NOTIFY_AFTER: at least 1m (got '0')",
+      "CES_IMAGING_WITHIN: at least 1m (got '30s')",
       "SAFETY_INTERVAL: between 100ms and 24h (got '10ms')",
     ]);
   });

@@ -46,6 +46,12 @@ function durationsByName<K extends string>(
     });
 }
 
+/**
+ * A clinical time limit: under a minute is a typo, not a limit (0 would make every alert told to the patient,
+ * or every request a breach, the moment it is made).
+ */
+const CLINICAL_LIMIT = { min: '1m' };
+
 const durationsByCategory = (defaults: Readonly<Record<AcknowledgedAlertCategory, number>>) =>
   durationsByName(ALERT_CATEGORIES, defaults, 'an alert category', 'CRITICAL=30m,URGENT=12h');
 
@@ -89,13 +95,13 @@ const gatewayEnv = z.object({
   /** How long each escalation step waits before the next, per category. */
   ESCALATION_STEP: durationsByCategory(DEFAULT_ALERTS.escalationStepsMs),
   /** An alert still unacknowledged this long after it was raised is told to the patient. */
-  PATIENT_NOTIFY_AFTER: env.duration('14d'),
+  PATIENT_NOTIFY_AFTER: env.duration('14d', CLINICAL_LIMIT),
   /** DM01: a request not tested this long after it was made is a breach. */
-  DM01_WAIT: env.duration('42d'),
+  DM01_WAIT: env.duration('42d', CLINICAL_LIMIT),
   /** The maximum reporting turnaround, exam to report. */
-  REPORTING_TAT: env.duration('28d'),
+  REPORTING_TAT: env.duration('28d', CLINICAL_LIMIT),
   /** A suspected-CES MRI not done this long after the request is a breach. */
-  CES_IMAGING_WITHIN: env.duration('4h'),
+  CES_IMAGING_WITHIN: env.duration('4h', CLINICAL_LIMIT),
   /** When the report is due after the exam, per pathway (our defaults). */
   REPORT_DUE: durationsByName(
     REPORT_DUE_PATHWAYS,
