@@ -1,10 +1,11 @@
-import type { AuditEvent, Bundle, OperationOutcome, Resource, ResourceType } from '@medplum/fhirtypes';
-import { NHS_NUMBER_SYSTEM, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import type { AuditEvent, Bundle, OperationOutcome, Resource, ResourceType, ServiceRequest } from '@medplum/fhirtypes';
+import { NHS_NUMBER_SYSTEM, odsReference, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
 import type { GatewayDeps } from './domain/ports.ts';
 import { devTopology } from '@imaging/config';
 import { trailSourceOf } from '@imaging/fhir-http';
 import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readCaseTrail } from './domain/case-trail-access.ts';
 import { deliverDue } from './domain/delivery.ts';
 import { placeOrder } from './domain/orders.ts';
 import { registerPatient } from './domain/registrations.ts';
@@ -368,5 +369,61 @@ describe('a case’s trail at the hub', async () => {
     } finally {
       world.setDown('midlands', false);
     }
+  });
+});
+
+describe('a case name two regions’ requesters both use is no organisation’s at the hub', async () => {
+  // A practice in the south, besides the development topology's clients.
+  const topology = devTopology();
+  const gpNorth = topology.clients.find((c) => c.id === 'gp-n81001');
+  topology.clients.push({
+    ...(gpNorth as NonNullable<typeof gpNorth>),
+    id: 'gp-s81001',
+    region: 'south',
+    organisation: 'S81001',
+  });
+  topology.clients.push({ id: 'auditor', kind: 'observer', scopes: ['system/AuditEvent.rs'] });
+  const world = await connectedRegions({ topology });
+  afterAll(() => world.close());
+  const SOUTH_GP = { clientId: 'gp-s81001', kind: 'referrer' as const, organisation: 'S81001', region: 'south' };
+  const orderIn = async (deps: GatewayDeps, caller: typeof GP, placer: string, nhsIndex: number) => {
+    const nhs = { system: NHS_NUMBER_SYSTEM, value: testNhsNumber(nhsIndex) };
+    await registerPatient(deps, caller, examplePatient({ identifier: [nhs] }));
+    const order = exampleServiceRequest({
+      identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
+      requester: odsReference(caller.organisation as string),
+      subject: { type: 'Patient', identifier: nhs },
+    });
+    await placeOrder(deps, caller, order, 'case-shared-1');
+    await deliverDue(deps);
+  };
+  // The north's practice orders from the midlands; then the south's names the same case in an order to the
+  // midlands too. The midlands refuses it (it holds the case for N81001), but the hub routed it: the south's
+  // trail is part of the case as the hub sees it.
+  await orderIn(world.north.deps, GP, 'N81001-000900', 8);
+  await orderIn(world.south.deps, SOUTH_GP, 'S81001-000900', 9);
+
+  const trailAtHub = async (clientId: string) => {
+    const response = await world.fetch(`${world.hub.publicUrl}/fhir/$case-trail?correlation-id=case-shared-1`, {
+      headers: { Authorization: `Bearer ${await world.tokenFor(clientId)}` },
+    });
+    const body = (await response.json()) as Bundle;
+    return (body.entry ?? []).map((e) => `${trailSourceOf(e)} ${e.resource?.resourceType}`);
+  };
+
+  it('neither practice reads the other’s order through it; a national auditor sees both', async () => {
+    const whole = await trailAtHub('auditor');
+    expect(whole).toEqual(expect.arrayContaining(['north ServiceRequest', 'south ServiceRequest']));
+    for (const practice of ['gp-s81001', 'gp-n81001', 'ris-rm1']) expect(await trailAtHub(practice)).toEqual([]);
+  });
+
+  it('each practice still reads its own orders in its own region’s trail', async () => {
+    const own = await readCaseTrail(
+      world.south.deps,
+      { caller: SOUTH_GP, observer: false, auditor: false },
+      'case-shared-1',
+    );
+    const orders = own.filter((r): r is ServiceRequest & { id: string } => r.resourceType === 'ServiceRequest');
+    expect(orders.map((o) => o.identifier?.[0]?.value)).toEqual(['S81001-000900']);
   });
 });

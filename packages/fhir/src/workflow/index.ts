@@ -1,3 +1,3 @@
 export * from './task-lifecycle.ts';
 export type { PlacedOrder } from './orders.ts';
-export { caseOrganisations } from './orders.ts';
+export { caseReaders } from './orders.ts';

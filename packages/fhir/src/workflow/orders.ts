@@ -15,15 +15,23 @@ export interface PlacedOrder {
 }
 
 /**
- * The organisations a case is between, from its stored orders: each order's requester and performer (ODS
- * codes). Who may read a case's trail as its own organisation is decided from this, at the gateway and at
- * the hub alike, never from what a request says.
+ * The organisations that may read a case's trail as their own, from its stored orders: each order's
+ * requester and performer (ODS codes). Decided from this at the gateway and at the hub alike, never from
+ * what a request says.
+ *
+ * A case is one requester's: a gateway refuses another organisation's order naming a case it holds. Yet
+ * no one store sees every case name (two regions, or two new orders racing under one new name), so a
+ * trail whose orders name more than one requester is no organisation's: none may read the others' orders
+ * through it. National readers still see it whole, and each region's own trail still serves its orders.
  */
-export function caseOrganisations(resources: readonly Resource[]): Set<string> {
+export function caseReaders(resources: readonly Resource[]): Set<string> {
   const organisations = new Set<string>();
+  const requesters = new Set<string>();
   for (const r of resources) {
     if (r.resourceType !== 'ServiceRequest') continue;
-    for (const ods of [odsOf(r.requester), odsOf(r.performer?.[0])]) if (ods) organisations.add(ods);
+    const [requester, performer] = [odsOf(r.requester), odsOf(r.performer?.[0])];
+    requesters.add(requester ?? '(none)');
+    for (const ods of [requester, performer]) if (ods) organisations.add(ods);
   }
-  return organisations;
+  return requesters.size > 1 ? new Set() : organisations;
 }

@@ -1,6 +1,6 @@
 import { callerOf, hasCustomScope, hasScope } from '@imaging/auth';
 import type { AccessClaims } from '@imaging/auth';
-import { caseOrganisations, issue, SYSTEMS, systemClock } from '@imaging/fhir';
+import { caseReaders, issue, SYSTEMS, systemClock } from '@imaging/fhir';
 import type { Caller, WithId } from '@imaging/fhir';
 import {
   askedQuery,
@@ -43,7 +43,7 @@ export function caseTrailRoutes(hub: HubContext): Hono<AppEnv> {
     const found = await nationalCaseTrail(hub.domain, correlationId);
     const parts = trailParts(found, hub.baseUrl, clock.now());
     const resources = parts.flatMap((p) => (p.bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])));
-    if (!national && !caseOrganisations(resources).has(caller.organisation as string)) return empty();
+    if (!national && !caseReaders(resources).has(caller.organisation as string)) return empty();
     if (resources.length)
       await recordTrailDisclosure(hub, caller, { requestId: c.var.requestId, correlationId }, found);
     return fhirResponse(mergeCaseTrails(parts, clock.now()));

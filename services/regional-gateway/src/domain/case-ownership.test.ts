@@ -87,4 +87,33 @@ describe('a case is its requester’s: no other organisation can put an order in
     expect((await processMessage(fresh, HUB_CALLER, message, 'req-south-1')).duplicate).toBe(false);
     expect(await orders(fresh)).toEqual(['S81001-000050']);
   });
+
+  it('a case two practices’ new orders raced into (each checked before the other was stored) is neither’s to read', async () => {
+    const regions = testRegions();
+    await orderOf(regions.north, GP, 'N81001-000123', 0, 'case-new');
+    // The other practice's check ran before the first order was stored: it found no order in the case.
+    const checkedTooSoon: GatewayDeps = {
+      ...regions.north,
+      store: new Proxy(regions.north.store, {
+        get: (store, key) =>
+          key === 'search'
+            ? (type: string, query: URLSearchParams) =>
+                type === 'Task' && new URLSearchParams(query).has('group-identifier')
+                  ? Promise.resolve({ resources: [] })
+                  : store.search(type as 'Task', query)
+            : Reflect.get(store, key),
+      }),
+    };
+    await orderOf(checkedTooSoon, OTHER_GP, 'N81002-000001', 1, 'case-new');
+    expect(await orders(regions.north)).toEqual(['N81001-000123', 'N81002-000001']);
+    for (const caller of [GP, OTHER_GP]) {
+      expect(await readCaseTrail(regions.north, { caller, observer: false, auditor: false }, 'case-new')).toEqual([]);
+    }
+    const whole = await readCaseTrail(
+      regions.north,
+      { caller: HUB_CALLER, observer: true, auditor: false },
+      'case-new',
+    );
+    expect(whole.filter((r) => r.resourceType === 'ServiceRequest')).toHaveLength(2);
+  });
 });

@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import { caseOrganisations } from '@imaging/fhir';
+import { caseReaders } from '@imaging/fhir';
 import type { Caller, FhirStore, WithId } from '@imaging/fhir';
 import { caseTrail } from './flow.ts';
 import type { RegionIdentity } from './ports.ts';
@@ -48,5 +48,5 @@ export async function readCaseTrail(
   if (!mayAskForTrails(reader, deps.region)) return [];
   const trail = await caseTrail(deps.store, correlationId);
   if (mayReadAnyTrail(reader, deps.region)) return trail;
-  return caseOrganisations(trail).has(caller.organisation as string) ? trail : [];
+  return caseReaders(trail).has(caller.organisation as string) ? trail : [];
 }
