@@ -3,6 +3,7 @@ import { examplePatient } from '@imaging/fhir/examples';
 import {
   IMAGING_PROCEDURES_VALUE_SET,
   imagingProceduresValueSet,
+  MAX_COUNT,
   PROFILE_URLS,
   profileDefinitions,
   silentLogger,
@@ -43,6 +44,41 @@ describe('published conformance resources', () => {
     await get<OperationOutcome>('ValueSet/nope', 404);
     const outcome = await get<OperationOutcome>('StructureDefinition?name=x', 400);
     expect(outcome.issue[0]?.expression).toEqual(['name']);
+  });
+
+  it('pages a search by _count: total is every match, and next links walk the rest', async () => {
+    const all = published.structureDefinitions.map((d) => d.id);
+    expect(all.length).toBeGreaterThan(2);
+    const seen: (string | undefined)[] = [];
+    let path: string | undefined = 'StructureDefinition?_count=2';
+    while (path) {
+      const page: Bundle = await get<Bundle>(path);
+      expect(page.total).toBe(all.length);
+      expect(page.entry?.length).toBeLessThanOrEqual(2);
+      seen.push(...(page.entry ?? []).map((e) => e.resource?.id));
+      const next = page.link?.find((l) => l.relation === 'next')?.url;
+      path = next?.slice(`${BASE}/`.length);
+    }
+    expect(seen).toEqual(all);
+    // The criteria still apply, and a page that holds every match has no next link.
+    const one = await get<Bundle>('StructureDefinition?type=Patient&_count=1');
+    expect([one.total, one.entry?.length, one.link?.map((l) => l.relation)]).toEqual([1, 1, ['self']]);
+  });
+
+  it('refuses a bad _count or _offset with 400 at it, as a store-backed search does', async () => {
+    for (const type of ['StructureDefinition', 'ValueSet']) {
+      for (const [name, value] of [
+        ['_count', 'abc'],
+        ['_count', '-1'],
+        ['_count', '0'],
+        ['_count', '1.5'],
+        ['_count', String(MAX_COUNT + 1)],
+        ['_offset', '-1'],
+      ]) {
+        const outcome = await get<OperationOutcome>(`${type}?${name}=${value}`, 400);
+        expect(outcome.issue.map((i) => i.expression)).toEqual([[name]]);
+      }
+    }
   });
 
   it('reads and expands the procedure ValueSet, by id or by url', async () => {

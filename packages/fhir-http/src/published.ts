@@ -1,5 +1,6 @@
 import type { Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import {
+  checkPagingParams,
   expandOptionsOf,
   expandValueSet,
   invalid,
@@ -31,8 +32,8 @@ const CRITERIA: Record<
   StructureDefinition: { _id: (r) => r.id, url: (r) => r.url, type: (r) => (r as StructureDefinition).type },
   ValueSet: { _id: (r) => r.id, url: (r) => r.url },
 };
-/** Parameters that shape nothing here: the whole list is one small page. */
-const IGNORED = new Set(['_format', '_pretty', '_count']);
+/** Parameters that are not criteria: how the answer is written, and the paging `checkPagingParams` reads. */
+const IGNORED = new Set(['_format', '_pretty', '_count', '_offset']);
 
 /**
  * The conformance resources a server publishes, read-only and open like its CapabilityStatement: the
@@ -49,12 +50,23 @@ export function publishedRoutes<E extends Env>(published: PublishedResources, ba
   ][]) {
     app.get(`/${type}`, (c) => {
       const url = new URL(c.req.url);
+      // The store-backed searches' bounds and 400s. Without `_count` the whole (small) list is one page.
+      const { count, offset = 0 } = checkPagingParams(url.searchParams);
       const matches = resources.filter((r) => matchesSearch(type, r, url.searchParams));
+      const end = count === undefined ? matches.length : offset + count;
+      // The list is fixed and public, so a plain `_offset` link pages it (no signed `_page` token needed).
+      let next: string | undefined;
+      if (end < matches.length) {
+        const params = new URLSearchParams(url.searchParams);
+        params.set('_offset', String(end));
+        next = `${baseUrl}/${type}?${params}`;
+      }
       return fhirResponse(
         searchsetBundle(
-          { resources: matches, included: [], total: matches.length },
+          { resources: matches.slice(offset, end), included: [], total: matches.length },
           baseUrl,
           `${baseUrl}/${type}${url.search}`,
+          next,
         ),
       );
     });
