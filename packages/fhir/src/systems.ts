@@ -50,6 +50,12 @@ export const SYSTEMS = {
   practitioner: `${CANONICAL_BASE}/Id/practitioner`,
   /** Business identifier of a Communication an alert sends, so a repeat creates nothing new. */
   communication: `${CANONICAL_BASE}/Id/communication`,
+  /**
+   * An alert's copy another region sent for a GP practice here (alert-copied), as stored: `<sending service
+   * id>/<its communication identifier>`. Keyed by the sender the hub checked, and never the system this
+   * region's own Communications use, so no copy can take (and so stop) one this region will create.
+   */
+  receivedCommunication: `${CANONICAL_BASE}/Id/received-communication`,
   /** Business identifier of a Flag (a turnaround breach on the patient's record), so a repeat creates nothing new. */
   flag: `${CANONICAL_BASE}/Id/flag`,
 } as const;
@@ -97,6 +103,11 @@ export const EXTENSIONS = {
   suspectedPrimarySite: `${CANONICAL_BASE}/StructureDefinition/suspected-primary-site`,
   /** On a ServiceRequest: the requesting clinician (Reference to a PractitionerRole by its identifier). */
   requestingClinician: `${CANONICAL_BASE}/StructureDefinition/requesting-clinician`,
+  /**
+   * On a Patient's generalPractitioner: the organisation that named that GP practice (valueIdentifier, ODS),
+   * set by the gateway from the registrant's token, never taken from a body or a message.
+   */
+  gpNamedBy: `${CANONICAL_BASE}/StructureDefinition/gp-named-by`,
   /**
    * On a Task of the safety layer (an alert, a turnaround watch, a breach): when the safety job must next
    * look at it (dateTime); absent once closed.

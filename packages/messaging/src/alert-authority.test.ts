@@ -150,4 +150,55 @@ describe("who may copy an alert to a discharged patient's GP practice", () => {
     const refused = await checkMessageAuthority(sent(elsewhere), toSouth());
     expect(refused.authorised).toBe(false);
   });
+
+  it('lets it name as its sender an organisation the sending region serves', async () => {
+    const fromRequester = copy({
+      sender: { type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'N81001' } },
+    });
+    expect(await copyTexts(sent(fromRequester), toSouth())).toEqual([]);
+  });
+
+  it('refuses an identifier other than the copy of the alert it names: one the receiver uses for its own', async () => {
+    const raised = copy({ identifier: [{ system: SYSTEMS.communication, value: 'RM1-REP-1-acknowledge-raised' }] });
+    expect(await copyTexts(sent(raised), toSouth())).toEqual([
+      "Bundle.entry[1].resource.identifier: A copy's identifier is its alert's with -gp-copy (RM1-REP-1-acknowledge-gp-copy)",
+    ]);
+    const none = copy({ identifier: undefined });
+    expect(await copyTexts(sent(none), toSouth())).toEqual([
+      "Bundle.entry[1].resource.identifier: A copy's identifier is its alert's with -gp-copy (RM1-REP-1-acknowledge-gp-copy)",
+    ]);
+    const refused = await checkMessageAuthority(sent(raised), toSouth());
+    expect(refused.authorised).toBe(false);
+  });
+
+  it('refuses a copy whose alert is not the one on the report it is about', async () => {
+    const alertOn = (task: string) =>
+      copy({
+        identifier: [{ system: SYSTEMS.communication, value: `${task}-gp-copy` }],
+        basedOn: [
+          { type: 'Task', identifier: { system: SYSTEMS.task, value: task } },
+          { type: 'ServiceRequest', identifier: { system: SYSTEMS.placerOrder, value: 'N81001-000123' } },
+        ],
+      });
+    for (const task of ['RM1-REP-2-acknowledge', 'RM1-REP-1-watch', 'RM1-REP-1-breach']) {
+      expect(await copyTexts(sent(alertOn(task)), toSouth())).toEqual([
+        'Bundle.entry[1].resource.basedOn: A copy names the alert on its report (RM1-REP-1-acknowledge)',
+      ]);
+    }
+  });
+
+  it('refuses a sender the sending region does not serve, or one named by no ODS code', async () => {
+    const practice = copy({ sender: { type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'S81001' } } });
+    expect(await copyTexts(sent(practice), toSouth())).toEqual([
+      'Bundle.entry[1].resource.sender: The sender S81001 is not served by imaging-north',
+    ]);
+    const gateway = copy({
+      sender: { type: 'Device', identifier: { system: SYSTEMS.serviceId, value: 'imaging-south' } },
+    });
+    expect(await copyTexts(sent(gateway), toSouth())).toEqual([
+      'Bundle.entry[1].resource.sender: The sender (no ODS code) is not served by imaging-north',
+    ]);
+    const refused = await checkMessageAuthority(sent(practice), toSouth());
+    expect(refused).toMatchObject({ authorised: false, refusal: { issue: [{ code: 'forbidden' }] } });
+  });
 });

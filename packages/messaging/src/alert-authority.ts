@@ -91,7 +91,10 @@ export async function alertMessageRefusals(
  * Who may copy an alert to a discharged patient's registered GP practice (alert-copied): only the region
  * serving the requester of the order the alert is on (the placer order number's namespace), the one that
  * raised it, and only to the region serving the practice, the copy's one recipient. The receiver holds no
- * case for it, so it checks what the hub checks.
+ * case for it, so it checks what the hub checks. The copy is the one the requester's gateway builds
+ * (alertCopyEntries): it names the acknowledgement Task on the report it is about (`<report>-acknowledge`)
+ * and is identified as that Task's copy (`<Task>-gp-copy`), and the sender it names is an organisation the
+ * sending region serves.
  */
 export async function alertCopyRefusals(message: ParsedMessage, facts: AlertAuthorityFacts): Promise<AlertRefusal[]> {
   const refusals: AlertRefusal[] = [];
@@ -112,13 +115,31 @@ export async function alertCopyRefusals(message: ParsedMessage, facts: AlertAuth
   const recipients = copy.resource.recipient ?? [];
   const practice = recipients.length === 1 ? odsOf(recipients[0]) : undefined;
   if (!practice) refuse('A copy goes to one GP practice, by its ODS code', at('recipient'));
+  // What it is built from, so it can claim no identifier of anything else (a receiver's own Communications).
+  const report = reports.length === 1 ? reports[0]?.value : undefined;
+  const alert = alerts.length === 1 ? alerts[0]?.identifier?.value : undefined;
+  if (report && alerts.length === 1 && alert !== `${report}${ALERT_TASK_SUFFIX}`)
+    refuse(`A copy names the alert on its report (${report}${ALERT_TASK_SUFFIX})`, at('basedOn'));
+  const identifiers = (copy.resource.identifier ?? []).filter((i) => i.system === SYSTEMS.communication);
+  if (alert && (identifiers.length !== 1 || identifiers[0]?.value !== `${alert}${COPY_SUFFIX}`))
+    refuse(`A copy's identifier is its alert's with ${COPY_SUFFIX} (${alert}${COPY_SUFFIX})`, at('identifier'));
 
   if (!(await serves(facts.sender, requester)))
     refuse(`The requester ${requester ?? '(none)'} is not served by ${facts.sender}`, at('basedOn'));
   if (practice && !(await serves(facts.receiver, practice)))
     refuse(`The practice ${practice} is not served by ${facts.receiver}`, at('recipient'));
+  if (copy.resource.sender) {
+    const sender = odsOf(copy.resource.sender);
+    if (!(await serves(facts.sender, sender)))
+      refuse(`The sender ${sender ?? '(no ODS code)'} is not served by ${facts.sender}`, at('sender'));
+  }
   return refusals;
 }
+
+/** An acknowledgement Task's identifier is its report's with this (the gateway's alertIdentifier)… */
+const ALERT_TASK_SUFFIX = '-acknowledge';
+/** …and its copy for a GP practice in another region, the Task's with this (alertCopyEntries). */
+const COPY_SUFFIX = '-gp-copy';
 
 function reportOf(ref: Reference | undefined): Identifier | undefined {
   return ref?.identifier?.system === SYSTEMS.report ? ref.identifier : undefined;

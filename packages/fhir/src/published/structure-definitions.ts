@@ -77,6 +77,13 @@ export function profileDefinitions(): StructureDefinition[] {
       'Reference',
     ),
     extensionDefinition(
+      EXTENSIONS.gpNamedBy,
+      'Who named a registered GP practice',
+      "The organisation (ODS) whose registration of the patient named this GP practice, as the gateway recorded it from that organisation's token. An alert for a discharged patient is copied to the practice the order's requester named, and to no other.",
+      'Patient.generalPractitioner',
+      'Identifier',
+    ),
+    extensionDefinition(
       EXTENSIONS.nextCheck,
       'Next check of an alert Task',
       'When the escalation job next looks at an open alert Task; searchable as Task?next-check=le<now>.',

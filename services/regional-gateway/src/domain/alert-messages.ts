@@ -144,7 +144,8 @@ export async function alertUpdateFrom(deps: GatewayDeps, message: ParsedMessage)
  * A copy of an alert for a discharged patient's registered GP practice here, from the requester's region
  * (requirement 14): once the sender's authority is checked (alertCopyRefusals; a refusal is a 403 and writes
  * nothing), it is stored as the practice's Communication, visible to the practice alone, once however often
- * it arrives, with an AuditEvent. The patient is this region's own when it knows them by NHS number.
+ * it arrives, with an AuditEvent. It is stored under its sender (SYSTEMS.receivedCommunication), never under
+ * the identifier it came with. The patient is this region's own when it knows them by NHS number.
  */
 export async function alertCopyFrom(
   deps: GatewayDeps,
@@ -161,17 +162,20 @@ export async function alertCopyFrom(
         `Bundle.entry[${message.focus.index}].resource.identifier`,
       ),
     );
-  if (await searchOne(deps.store, 'Communication', identifierQuery(identifier))) return []; // a copy resent
+  // Kept under its sender, apart from this region's own Communications: it can never stand in for one this
+  // region creates (a local create would find it and make nothing), nor be taken for another sender's.
+  const received = { system: SYSTEMS.receivedCommunication, value: `${message.sourceService}/${identifier.value}` };
+  if (await searchOne(deps.store, 'Communication', identifierQuery(received))) return []; // a copy resent
   const practice = odsOf(incoming.recipient?.[0]) as string;
   const alert = incoming.basedOn?.find((r) => r.type === 'Task')?.identifier?.value as string;
-  const copy = await resolveLogicalReferences(deps.store, incoming);
+  const copy = await resolveLogicalReferences(deps.store, { ...incoming, identifier: [received] });
   const patient = copy.subject?.reference?.startsWith('Patient/') ? (copy.subject as Reference<Patient>) : undefined;
   const url = `urn:uuid:${crypto.randomUUID()}`;
   return [
     {
       fullUrl: url,
       resource: labelledAs(copy, [practice], message.sourceService),
-      request: { method: 'POST', url: 'Communication', ifNoneExist: identifierQuery(identifier) },
+      request: { method: 'POST', url: 'Communication', ifNoneExist: identifierQuery(received) },
     },
     auditEntry(deps.region, {
       subtype: 'alert-copy-received',

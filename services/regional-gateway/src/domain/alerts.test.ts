@@ -226,6 +226,11 @@ describe('raising an alert', () => {
     const [copy, ...more] = await communications(regions.south);
     expect(more).toHaveLength(0);
     expect(copy?.recipient).toEqual([odsReference('S81001')]);
+    // From the requester, whose region sends it (the performer, RM1, is the midlands'), kept under its sender.
+    expect(copy?.sender).toEqual(odsReference('RN1'));
+    expect(copy?.identifier).toEqual([
+      { system: SYSTEMS.receivedCommunication, value: `imaging-north/${alert.identifier?.[0]?.value}-gp-copy` },
+    ]);
     expect(copy?.basedOn).toContainEqual({
       type: 'Task',
       identifier: { system: SYSTEMS.task, value: alert.identifier?.[0]?.value },

@@ -35,6 +35,7 @@ import { auditEntry } from './audit.ts';
 import { spinalOnCallRecipients } from './ces.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
+import { practiceNamedBy } from './registered-practice.ts';
 import { deliveryEntries } from './outbox.ts';
 import type { GatewayDeps, ServiceLocation } from './ports.ts';
 import { safetyOn } from './ports.ts';
@@ -289,9 +290,10 @@ export interface Practice {
 }
 
 /**
- * After discharge the alert also goes to the patient's registered GP practice (requirement 14), when that
- * is not the requester itself and the directory knows it. The order carries its encounter, contained: the
- * patient is discharged when it is finished or has ended.
+ * After discharge the alert also goes to the patient's registered GP practice (requirement 14): the one the
+ * requester named when it registered the patient (registered-practice.ts), never one another registrant
+ * named, when that is not the requester itself and the directory knows it. The order carries its encounter,
+ * contained: the patient is discharged when it is finished or has ended.
  */
 export async function dischargedPatientsPractice(
   deps: GatewayDeps,
@@ -306,7 +308,7 @@ export async function dischargedPatientsPractice(
   const patientRef = order.subject?.reference;
   if (!patientRef?.startsWith('Patient/')) return undefined;
   const patient = await deps.store.read<Patient>('Patient', patientRef.slice('Patient/'.length));
-  const practice = (patient.generalPractitioner ?? []).map(odsOf).find((ods) => !!ods);
+  const practice = practiceNamedBy(patient, requester);
   if (!practice || practice === requester) return undefined;
   const location = await deps.hub.findService(practice).catch(() => undefined);
   if (!location) {
@@ -356,7 +358,8 @@ export function alertCopyEntries(deps: GatewayDeps, input: PracticeCopy): Bundle
     task: { type: 'Task', identifier: { system: SYSTEMS.task, value: alert.identifier } },
     key: 'gp-copy',
     recipients: [practice.reference],
-    sender: odsReference(alert.performer),
+    // From the requester, whose region sends it (the performer may be another region's: alertCopyRefusals).
+    sender: odsReference(alert.ownerOrganisation),
     sent: now,
     text: practiceCopyText(input),
   });

@@ -59,6 +59,26 @@ export function patientAccessAudit(deps: Deps, caller: Caller, patient: Referenc
   });
 }
 
+/** A referrer's registration of a patient the region holds named (or changed) its registered GP practice. */
+export function patientPracticeAudit(
+  deps: Deps,
+  caller: Caller,
+  patient: Reference,
+  correlationId: string,
+): BundleEntry {
+  return auditEntry(deps.region, {
+    subtype: 'patient-practice-named',
+    description: "A referrer named the patient's registered GP practice: its discharged patients' alerts go there",
+    action: 'U',
+    who: { caller },
+    what: [patient],
+    patient,
+    correlationId,
+    ...(caller.organisation ? { detail: { organisation: caller.organisation } } : {}),
+    recorded: deps.clock.now(),
+  });
+}
+
 /** A client moved a fulfilment Task on (PUT). */
 export function taskUpdatedAudit(
   deps: Deps,

@@ -3,12 +3,14 @@ import { odsReference, SYSTEMS } from '@imaging/fhir';
 import type { AlertCategory, Caller, WithId } from '@imaging/fhir';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { exampleDiagnosticReport, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
+import { ALERT_COPIED, buildMessage } from '@imaging/messaging';
 import { describe, expect, it } from 'vitest';
 import { auditsOf, communications, RN1_RIS, theAlert } from '../testing/alerts.ts';
-import { testRegions } from '../testing/regions.ts';
+import { HUB_CALLER, testRegions } from '../testing/regions.ts';
 import { acknowledgeAlert } from './alert-operations.ts';
 import { deliverDue } from './delivery.ts';
-import { accessOrganisations } from './labels.ts';
+import { processMessage } from './inbound.ts';
+import { accessOrganisations, peerOf } from './labels.ts';
 import { updateOrderEncounter } from './order-updates.ts';
 import { placeOrder } from './orders.ts';
 import { registerPatient } from './registrations.ts';
@@ -71,7 +73,15 @@ const discharged = (order: WithId<ServiceRequest>, end = '2026-11-23T15:00:00Z')
   contained: [{ resourceType: 'Encounter', id: 'enc', status: 'finished', class: { code: 'EMER' }, period: { end } }],
 });
 const copiesIn = async (deps: Parameters<typeof communications>[0]) =>
-  (await communications(deps)).filter((c) => c.identifier?.[0]?.value === COPY);
+  (await communications(deps)).filter(
+    (c) => c.identifier?.[0]?.system === SYSTEMS.communication && c.identifier[0].value === COPY,
+  );
+/** The copies a region received from the north, kept under their sender. */
+const receivedIn = async (deps: Parameters<typeof communications>[0]) =>
+  (await communications(deps)).filter(
+    (c) =>
+      c.identifier?.[0]?.system === SYSTEMS.receivedCommunication && c.identifier[0].value === `imaging-north/${COPY}`,
+  );
 
 describe('a discharge recorded after an alert was raised', () => {
   it('sends the open alert to the GP practice of the same region: a recipient of the Task, a Communication it can read, audited', async () => {
@@ -107,6 +117,43 @@ describe('a discharge recorded after an alert was raised', () => {
     expect(await auditsOf(north, 'alert-discharge-copied')).toHaveLength(1);
   });
 
+  it('still sends the practice its own copy when another region sent one first under that identifier: it is kept apart', async () => {
+    const { north, order } = await alertBeforeDischarge('URGENT', 'N81001');
+    // The south, holding real credentials, sends a well-formed copy for N81001 of the ED's alert on its own
+    // order, under the identifier the north will give its practice's copy.
+    const forged: Communication = {
+      resourceType: 'Communication',
+      identifier: [{ system: SYSTEMS.communication, value: COPY }],
+      status: 'completed',
+      basedOn: [
+        { type: 'Task', identifier: { system: SYSTEMS.task, value: `${REPORT}-acknowledge` } },
+        { type: 'ServiceRequest', identifier: { system: SYSTEMS.placerOrder, value: 'S81001-000009' } },
+      ],
+      about: [{ type: 'DiagnosticReport', identifier: { system: SYSTEMS.report, value: REPORT } }],
+      recipient: [odsReference('N81001')],
+      sender: odsReference('S81001'),
+      payload: [{ contentString: 'No action needed.' }],
+    };
+    const message = buildMessage({
+      event: ALERT_COPIED,
+      timestamp: '2026-11-23T14:00:00Z',
+      sourceService: 'imaging-south',
+      destinationService: 'imaging-north',
+      focus: forged,
+      resources: [],
+      identifierOf: () => undefined,
+    });
+    await processMessage(north, HUB_CALLER, message, 'req-forged', 'case-ed');
+
+    await updateOrderEncounter(north, ED, order.id, discharged(order), order.meta?.versionId, 'c');
+    const [copy, ...more] = await copiesIn(north);
+    expect(more).toHaveLength(0);
+    expect(copy?.sender).toEqual(odsReference('RN1'));
+    expect(copy?.payload?.[0]?.contentString).toContain('discharged after the result was issued');
+    expect(accessOrganisations(copy as Communication).sort()).toEqual(['N81001', 'RN1']);
+    expect(peerOf(copy as Communication)).toBeUndefined();
+  });
+
   it('copies it once when two replicas record the same discharge at once: the other gets 412 and writes nothing', async () => {
     const { north, order } = await alertBeforeDischarge('CRITICAL', 'N81001');
     const twice = await Promise.allSettled([
@@ -123,7 +170,7 @@ describe('a discharge recorded after an alert was raised', () => {
   it('copies it to the practice in another region through the hub, once, however often the discharge comes', async () => {
     const { regions, north, order } = await alertBeforeDischarge('CANCER', 'S81001');
     const updated = await updateOrderEncounter(north, ED, order.id, discharged(order), order.meta?.versionId, 'c');
-    expect(await copiesIn(regions.south)).toHaveLength(0); // queued with the discharge, not yet sent
+    expect(await receivedIn(regions.south)).toHaveLength(0); // queued with the discharge, not yet sent
     await updateOrderEncounter(
       north,
       ED,
@@ -133,9 +180,10 @@ describe('a discharge recorded after an alert was raised', () => {
       'c',
     );
     await deliverDue(north);
-    const [copy, ...more] = await copiesIn(regions.south);
+    const [copy, ...more] = await receivedIn(regions.south);
     expect(more).toHaveLength(0);
     expect(copy?.recipient).toEqual([odsReference('S81001')]);
+    expect(copy?.sender).toEqual(odsReference('RN1'));
     expect(copy?.payload?.[0]?.contentString).toContain('discharged after the result was issued');
     expect(accessOrganisations(copy as Communication)).toEqual(['S81001']);
     expect(await auditsOf(north, 'alert-copy-sent')).toHaveLength(1);

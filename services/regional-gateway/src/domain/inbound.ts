@@ -47,6 +47,7 @@ import { caseOf, raiseAlert } from './alerts.ts';
 import { testWatchEntries } from './breaches.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf, withAccess } from './labels.ts';
+import { withoutNamers } from './registered-practice.ts';
 import type { GatewayDeps } from './ports.ts';
 import { resolveLogicalReferences } from './references.ts';
 import { checkSameSubject } from './results.ts';
@@ -225,7 +226,8 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
       }
     : {
         fullUrl: patient.fullUrl,
-        resource: builtFromValidated(labelledAs(patient.resource, organisations), [patient.resource]),
+        // Who named its GP practice is for this region's registrants to say, never for a message.
+        resource: builtFromValidated(labelledAs(withoutNamers(patient.resource), organisations), [patient.resource]),
         request: { method: 'POST', url: 'Patient', ifNoneExist: identifierQuery(nhsIdentifier) },
       };
   const patientRef = existingPatient ? `Patient/${existingPatient.id}` : patient.fullUrl;

@@ -1,10 +1,11 @@
 import type { Endpoint, Patient } from '@medplum/fhirtypes';
 import { forbidden, issue, NHS_NUMBER_SYSTEM, OutcomeError, Problems, retryOnConflict, searchOne } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
-import { createdAudit, patientAccessAudit } from './change-audits.ts';
+import { createdAudit, patientAccessAudit, patientPracticeAudit } from './change-audits.ts';
 import { identifierQuery } from './identifiers.ts';
 import { labelledAs, withAccess } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
+import { registeredBy, withPracticeNamedBy } from './registered-practice.ts';
 import { admitWellFormed, assertOwnIdentifier } from './references.ts';
 import type { Recorded } from './results.ts';
 import { entryResource, isCreated, runTransaction } from './transactions.ts';
@@ -12,7 +13,8 @@ import { entryResource, isCreated, runTransaction } from './transactions.ts';
 /**
  * A referrer registers the patient it is about to order for. A patient is matched on NHS number:
  * registering one the region already holds gives the caller's organisation access to that record
- * (it already knows the NHS number) and returns it, unchanged otherwise.
+ * (it already knows the NHS number) and records the GP practice it names, as named by it
+ * (registered-practice.ts); nothing else of the record changes.
  */
 export async function registerPatient(
   deps: GatewayDeps,
@@ -45,7 +47,7 @@ export async function registerPatient(
       const response = await runTransaction(deps.store, [
         {
           fullUrl: url,
-          resource: labelledAs(patient, [organisation]),
+          resource: labelledAs(registeredBy(patient, organisation), [organisation]),
           request: { method: 'POST', url: 'Patient', ifNoneExist: identifierQuery(nhs) },
         },
         createdAudit(deps, caller, {
@@ -59,7 +61,8 @@ export async function registerPatient(
       ]);
       return { resource: entryResource<Patient>(response, 0), created: isCreated(response, 0) };
     }
-    const labelled = withAccess(existing, [organisation]);
+    const named = withPracticeNamedBy(existing, patient, organisation);
+    const labelled = withAccess(named, [organisation]);
     if (labelled === existing) return { resource: existing, created: false };
     const reference = { reference: `Patient/${existing.id}` };
     const response = await runTransaction(deps.store, [
@@ -67,7 +70,8 @@ export async function registerPatient(
         resource: labelled,
         request: { method: 'PUT', url: reference.reference, ifMatch: `W/"${existing.meta?.versionId}"` },
       },
-      patientAccessAudit(deps, caller, reference, correlationId),
+      ...(labelled !== named ? [patientAccessAudit(deps, caller, reference, correlationId)] : []),
+      ...(named !== existing ? [patientPracticeAudit(deps, caller, reference, correlationId)] : []),
     ]);
     return { resource: entryResource<Patient>(response, 0), created: false };
   });

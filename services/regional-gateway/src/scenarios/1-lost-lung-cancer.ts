@@ -65,7 +65,7 @@ export async function lostLungCancer(world: ScenarioWorld): Promise<Catch[]> {
 
   const { north, south, alert, stepTo } = await unreadAlert(world, placed);
   const mdt = await north.communication(`${placed.report}-mdt-notice`);
-  const copy = await south.communication(`${placed.report}-acknowledge-gp-copy`);
+  const copy = await south.receivedCopy('imaging-north', `${placed.report}-acknowledge-gp-copy`);
   const due = after(issuedAt, GUIDELINE.acknowledge.CANCER);
   const step = GUIDELINE.step.CANCER;
 
@@ -143,7 +143,7 @@ export async function lostLungCancerDischargedAfterReport(world: ScenarioWorld):
   await world.advance(13 * DAY, TICK);
 
   const { north, south, alert, stepTo } = await unreadAlert(world, placed);
-  const copy = await south.communication(`${placed.report}-acknowledge-gp-copy`);
+  const copy = await south.receivedCopy('imaging-north', `${placed.report}-acknowledge-gp-copy`);
   const due = after(issuedAt, GUIDELINE.acknowledge.CANCER);
 
   return [

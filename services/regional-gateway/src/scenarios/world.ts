@@ -229,6 +229,11 @@ export function trailOf(store: FhirStore) {
     /** A Communication by its business identifier. */
     communication: (identifier: string) =>
       searchOne<Communication>(store, 'Communication', { identifier: `${SYSTEMS.communication}|${identifier}` }),
+    /** An alert's copy received from another region (a service id), by the identifier it was sent with. */
+    receivedCopy: (from: string, identifier: string) =>
+      searchOne<Communication>(store, 'Communication', {
+        identifier: `${SYSTEMS.receivedCommunication}|${from}/${identifier}`,
+      }),
     /** When someone (a PractitionerRole, or an organisation, by identifier value) was first told of the alert. */
     async told(task: Task | undefined, recipient: string): Promise<Date | undefined> {
       if (!task) return undefined;
