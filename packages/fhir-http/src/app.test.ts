@@ -20,6 +20,7 @@ function testApp() {
     throw new TypeError('secret internals at /srv/app.ts:12');
   });
   app.get('/ids', (c) => c.json({ requestId: c.get('requestId'), correlationId: c.get('correlationId') }));
+  app.get('/minted', (c) => c.json(c.get('correlationMinted')));
   return { app, logger };
 }
 
@@ -253,5 +254,15 @@ describe('request context', () => {
     const ids = (await res.json()) as { requestId: string; correlationId: string };
     expect(ids.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(ids.correlationId).toBe(ids.requestId);
+  });
+
+  // Only a name made up here is new for certain: a client's request id is its case name when it gives no other.
+  it.each([
+    ['no ids', {}, true],
+    ['only malformed ids', { 'X-Request-ID': 'bad id', 'X-Correlation-ID': 'bad id' }, true],
+    ['a correlation id', { 'X-Correlation-ID': 'case-9' }, false],
+    ['only a request id', { 'X-Request-ID': 'req-1' }, false],
+  ])('says whether it made the correlation id up: %s', async (_, headers: Record<string, string>, minted) => {
+    expect(await (await testApp().app.request('/minted', { headers })).json()).toBe(minted);
   });
 });

@@ -8,6 +8,12 @@ export const CORRELATION_ID_HEADER = 'X-Correlation-ID';
 export interface RequestVars {
   requestId: string;
   correlationId: string;
+  /**
+   * Whether this request made its correlation id up: the client sent neither a valid X-Correlation-ID nor
+   * a valid X-Request-ID (which would be the case name). A made-up id is random, so no earlier request
+   * can have named a case with it.
+   */
+  correlationMinted: boolean;
 }
 
 const ID_RE = /^[A-Za-z0-9\-._:]{1,128}$/;
@@ -19,10 +25,13 @@ const ID_RE = /^[A-Za-z0-9\-._:]{1,128}$/;
 export function requestContext(logger: Logger): MiddlewareHandler<{ Variables: RequestVars }> {
   return async (c, next) => {
     const started = performance.now();
-    const requestId = validId(c.req.header(REQUEST_ID_HEADER)) ?? crypto.randomUUID();
-    const correlationId = validId(c.req.header(CORRELATION_ID_HEADER)) ?? requestId;
+    const givenRequestId = validId(c.req.header(REQUEST_ID_HEADER));
+    const givenCorrelationId = validId(c.req.header(CORRELATION_ID_HEADER));
+    const requestId = givenRequestId ?? crypto.randomUUID();
+    const correlationId = givenCorrelationId ?? requestId;
     c.set('requestId', requestId);
     c.set('correlationId', correlationId);
+    c.set('correlationMinted', givenCorrelationId === undefined && givenRequestId === undefined);
     await next();
     c.header(REQUEST_ID_HEADER, requestId);
     c.header(CORRELATION_ID_HEADER, correlationId);

@@ -38,6 +38,15 @@ export interface RoutedOrder extends PlacedOrder {
   routedTo?: string;
 }
 
+export interface PlaceOrderOptions {
+  /**
+   * The correlation id was made up for this request (RequestVars.correlationMinted), so it names a new
+   * case no other requester can be in: the search for other requesters of the case is skipped. Default
+   * false: an id a client gave (X-Correlation-ID, or X-Request-ID standing for it) is checked.
+   */
+  correlationMinted?: boolean;
+}
+
 /**
  * A referrer places an imaging order. The order and its fulfilment Task are stored; when the performer
  * is served by another region, the routed message is stored with them, in the same transaction, as a
@@ -48,8 +57,9 @@ export function placeOrder(
   caller: Caller,
   order: ServiceRequest,
   correlationId: string,
+  options: PlaceOrderOptions = {},
 ): Promise<RoutedOrder> {
-  return retryOnConflict(() => placeOrderOnce(deps, caller, order, correlationId));
+  return retryOnConflict(() => placeOrderOnce(deps, caller, order, correlationId, options));
 }
 
 async function placeOrderOnce(
@@ -57,6 +67,7 @@ async function placeOrderOnce(
   caller: Caller,
   incoming: ServiceRequest,
   correlationId: string,
+  { correlationMinted = false }: PlaceOrderOptions,
 ): Promise<RoutedOrder> {
   if (caller.kind !== 'referrer' || !caller.organisation)
     throw new OutcomeError(forbidden('Only a referrer may place an order'));
@@ -71,7 +82,7 @@ async function placeOrderOnce(
     );
   }
   if (!requester) problems.add(odsProblem('requester', 'ServiceRequest.requester'));
-  else if ((await otherRequestersOfCase(deps.store, correlationId, requester)).length) {
+  else if (!correlationMinted && (await otherRequestersOfCase(deps.store, correlationId, requester)).length) {
     // Whose orders they are is not said: a caller that guessed a case's name learns no more than that.
     throw new OutcomeError(
       forbidden(

@@ -721,3 +721,69 @@ describe('property: after any write, the stored labels are exactly the ones the 
     );
   });
 });
+
+describe("an order's case: searched for other requesters unless this request named it", () => {
+  /** The north gateway over a store that counts the searches for a case's orders (Task by group-identifier). */
+  async function countingGateway() {
+    const regions = testRegions();
+    let caseSearches = 0;
+    const store = new Proxy(regions.north.store, {
+      get: (target, key) =>
+        key === 'search'
+          ? (type: string, query: URLSearchParams) => {
+              if (type === 'Task' && new URLSearchParams(query).has('group-identifier')) caseSearches++;
+              return target.search(type as 'Task', query);
+            }
+          : Reflect.get(target, key),
+    });
+    const gateway = await testGateway({ ...regions.north, store });
+    return { regions, gateway, caseSearches: () => caseSearches };
+  }
+
+  it('with no ids at all, the case is a new name of its own: the order is placed without the search', async () => {
+    const { regions, gateway, caseSearches } = await countingGateway();
+    const gp = await clientOf(gateway, GP_TOKEN);
+    await created<Patient>(await gp.post(examplePatient()));
+    const before = caseSearches();
+    const res = await gp.post(exampleServiceRequest());
+    const order = await created<ServiceRequest>(res);
+    expect(caseSearches()).toBe(before);
+    const [task] = await searchAll<Task>(regions.north.store, 'Task', { focus: `ServiceRequest/${order.id}` });
+    expect(task?.groupIdentifier?.value).toBe(res.headers.get('X-Correlation-ID'));
+  });
+
+  it('with an X-Correlation-ID, or only an X-Request-ID (the case then), the search is made', async () => {
+    const { gateway, caseSearches } = await countingGateway();
+    const gp = await clientOf(gateway, GP_TOKEN);
+    await created<Patient>(await gp.post(examplePatient()));
+    const placer = (n: number) => [{ system: SYSTEMS.placerOrder, value: `N81001-CASE-${n}` }];
+    let searches = caseSearches();
+    await created(await gp.post(exampleServiceRequest({ identifier: placer(1) }), { 'X-Correlation-ID': 'case-a' }));
+    expect(caseSearches()).toBeGreaterThan(searches);
+    searches = caseSearches();
+    await created(await gp.post(exampleServiceRequest({ identifier: placer(2) }), { 'X-Request-ID': 'case-b' }));
+    expect(caseSearches()).toBeGreaterThan(searches);
+  });
+
+  it("refuses (403) an order whose only X-Request-ID names another organisation's case", async () => {
+    const { gateway } = await countingGateway();
+    const otherGp = await clientOf(gateway, OTHER_GP);
+    const theirPatient = await created<Patient>(
+      await otherGp.post(examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: OTHER_NHS }] })),
+    );
+    await created(
+      await otherGp.post(
+        exampleServiceRequest({
+          identifier: [{ system: SYSTEMS.placerOrder, value: 'N81002-1' }],
+          subject: { reference: `Patient/${theirPatient.id}` },
+          requester: odsReference('N81002'),
+        }),
+        { 'X-Correlation-ID': 'case-theirs' },
+      ),
+    );
+    const gp = await clientOf(gateway, GP_TOKEN);
+    await created<Patient>(await gp.post(examplePatient()));
+    const res = await gp.post(exampleServiceRequest(), { 'X-Request-ID': 'case-theirs' });
+    expect(await refusedAt(res, 403)).toEqual(['http.X-Correlation-ID']);
+  });
+});

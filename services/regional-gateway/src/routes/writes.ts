@@ -41,7 +41,7 @@ export function writeRoutes(deps: AppDeps): Hono<AppEnv> {
    */
   const creates = <T extends Resource>(
     type: CreatableType,
-    create: (caller: Caller, resource: T, correlationId: string) => Promise<Recorded<T>>,
+    create: (caller: Caller, resource: T, correlationId: string, correlationMinted: boolean) => Promise<Recorded<T>>,
   ) =>
     app.post(`/${type}`, requireScope(type, 'create'), async (c) => {
       const caller = callerFrom(c, deps);
@@ -53,15 +53,15 @@ export function writeRoutes(deps: AppDeps): Hono<AppEnv> {
       );
       const existing = condition ? await conditionalMatch<T>(deps, caller, type, condition) : undefined;
       if (existing) return written(c, deps, { resource: existing, created: false });
-      return written(c, deps, await create(caller, resource, c.var.correlationId));
+      return written(c, deps, await create(caller, resource, c.var.correlationId, c.var.correlationMinted));
     });
 
   creates<Patient>('Patient', (caller, patient, correlationId) =>
     registerPatient(deps, caller, patient, correlationId),
   );
 
-  creates<ServiceRequest>('ServiceRequest', async (caller, order, correlationId) => {
-    const placed = await placeOrder(deps, caller, order, correlationId);
+  creates<ServiceRequest>('ServiceRequest', async (caller, order, correlationId, correlationMinted) => {
+    const placed = await placeOrder(deps, caller, order, correlationId, { correlationMinted });
     if (placed.routedTo) wake();
     return { resource: placed.serviceRequest, created: placed.created };
   });
