@@ -104,6 +104,9 @@ describe('env.store', () => {
     ['an absolute path', '/var/lib/imaging/fhir.sqlite'],
     ['a Windows drive', 'C:/imaging/fhir.sqlite'],
     ['a path with a colon later on', 'data/run:1/fhir.sqlite'],
+    ['a Windows drive with backslashes', 'C:\\imaging\\fhir.sqlite'],
+    ['a relative Windows path with a colon later on', 'data\\run:1\\fhir.sqlite'],
+    ['a path starting with a dot', './data:1/fhir.sqlite'],
     ['an http base', 'http://127.0.0.1:8080/fhir/north'],
     ['an https base', 'https://hapi.example/fhir/north'],
   ])('takes %s as it is', (_, value) => {
@@ -121,6 +124,10 @@ describe('env.store', () => {
     ['another scheme', 'file:///var/lib/imaging/fhir.sqlite'],
     ['no host', 'http:///fhir'],
     ['an ill-formed host', 'http://hapi example/fhir'],
+    // A scheme without the // (or a host:port taken for one) is a URL all the same, not a path.
+    ['a host and port but no scheme', 'hapi:8080/fhir'],
+    ['no // after the scheme', 'https:hapi.example/fhir'],
+    ['no // after an upper-case scheme', 'HTTP:hapi.example/fhir'],
   ])('refuses a URL with %s, naming the variable', (_, value) => {
     expect(() => store(value)).toThrow(
       new ConfigError([`STORE: expected a file path, or a well-formed http(s):// FHIR base (got '${value}')`]),

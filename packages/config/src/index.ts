@@ -101,13 +101,15 @@ export const env = {
   url: () => z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
   /**
    * Where a service keeps its FHIR data: a file path (the embedded store) or an `http(s)://` FHIR base.
-   * A value with a URL scheme (`name:/…`) that is not a well-formed http(s) URL is refused, as the store
-   * would take `HTTPS://…`, `https:/…` or `htps://…` for a directory and open an empty local store. The
-   * scheme is lower-cased, as the store reads it. A one-letter scheme is a Windows drive (`C:/data`).
+   * A value with a URL scheme (`name:…`) that is not a well-formed http(s) URL is refused, as the store
+   * would take `HTTPS://…`, `https:/…`, `https:host/…`, `htps://…` or `host:8080/…` for a directory and open
+   * an empty local store. The scheme is lower-cased, as the store reads it. A one-letter scheme is a
+   * Windows drive (`C:/data`); a colon after a `/` or `\` (`data/run:1/x`) is inside a path.
    */
   store: () =>
     z.string().transform((value, ctx) => {
-      const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):\//.exec(value)?.[1];
+      // No `/` required after the colon: a URL missing its `//` is a typo to refuse, not a path.
+      const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(value)?.[1];
       if (scheme === undefined) return value;
       const url = `${scheme.toLowerCase()}${value.slice(scheme.length)}`;
       if (/^https?:\/\/[^/]/.test(url) && URL.canParse(url)) return url;

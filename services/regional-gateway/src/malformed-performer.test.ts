@@ -25,7 +25,7 @@ async function refusal(write: () => Promise<unknown>) {
 }
 
 describe('an order whose performer ODS code is malformed', () => {
-  it.each(['RM1-X', 'AB'])('%s: a 422 with the order\'s other problems, no directory search', async (ods) => {
+  it.each(['RM1-X', 'AB'])("%s: a 422 with the order's other problems, no directory search", async (ods) => {
     const directory = () => world.calls.filter((c) => c.endsWith('/fhir/Organization')).length;
     const before = directory();
     const order = exampleServiceRequest({
@@ -37,10 +37,15 @@ describe('an order whose performer ODS code is malformed', () => {
     const at = refused.issues.map((i) => i.expression?.[0]);
     expect(at).toContain('ServiceRequest.performer[0]');
     expect(at).toContain('ServiceRequest.subject');
-    expect(refused.issues.map((i) => i.diagnostics)).toContain(
-      `Unknown performer: no region serves ODS code ${ods}`,
-    );
+    expect(refused.issues.map((i) => i.diagnostics)).toContain(`Unknown performer: no region serves ODS code ${ods}`);
     expect(directory()).toBe(before);
+  });
+
+  it('the directory lookups: not found, without asking the hub', async () => {
+    const before = world.calls.length;
+    expect(await north.deps.hub.findService('RM1-X')).toBeUndefined();
+    expect(await north.deps.hub.findAlertRoles({ ods: 'AB' })).toBeUndefined();
+    expect(world.calls).toHaveLength(before);
   });
 
   it('a well-formed unknown code is still asked of the directory', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { outcomeErrorOf } from '../testing.ts';
 import { testNhsNumber } from '../validation/nhs-number.ts';
 import type { SearchHandling } from './check.ts';
-import { checkSearch, searchHandlingOf } from './check.ts';
+import { checkSearch, presentationProblem, searchHandlingOf } from './check.ts';
 import type { SearchRules } from './rules.ts';
 import { ruleProblems, searchCapability } from './rules.ts';
 
@@ -343,6 +343,37 @@ describe('checkSearch: what it answers beyond the parameters', () => {
       ['error', '_sort'],
     ]);
   });
+});
+
+// As clients write them: a literal + in a query string reads as a space (HAPI's client sends
+// application/fhir+json so), and a media type may carry parameters.
+describe('_format', () => {
+  it.each([
+    ['application/fhir+json with a literal +', '_format=application/fhir+json'],
+    ['application/json+fhir with a literal +', '_format=application/json+fhir'],
+    ['a media type with a parameter', '_format=application/fhir%2Bjson;%20fhirVersion=4.0'],
+    ['a literal + and a parameter', '_format=application/fhir+json;+fhirVersion=4.0'],
+    ['json with spaces around it', '_format=%20json%20'],
+    ['JSON in capitals', '_format=Application/FHIR%2BJSON'],
+  ])('takes %s as JSON, and drops it', (_name, query) => {
+    expect(check(`${query}&status=x`).params.toString()).toBe('status=x');
+  });
+
+  it.each([['application/fhir json'], ['application/fhir+json; fhirVersion=4.0'], [' json']])(
+    'presentationProblem takes %j',
+    (value) => {
+      expect(presentationProblem('_format', undefined, value)).toBeUndefined();
+    },
+  );
+
+  it.each([['xml'], ['application/fhir+xml'], ['application/fhir xml'], ['text/html; json'], ['']])(
+    'still refuses %j',
+    async (value) => {
+      expect(presentationProblem('_format', undefined, value)).toMatch(/only JSON/);
+      const [problem] = await refusal(new URLSearchParams({ _format: value }).toString());
+      expect(problem?.expression).toEqual(['_format']);
+    },
+  );
 });
 
 describe('searchHandlingOf', () => {

@@ -384,8 +384,16 @@ export function resultParameterProblem(
 export function presentationProblem(name: string, modifier: string | undefined, value: string): string | undefined {
   if (modifier !== undefined) return `${name} takes no modifier`;
   if (name === '_format')
-    return JSON_FORMATS.has(value.toLowerCase()) ? undefined : `_format=${shown(value)}: only JSON is served`;
+    return JSON_FORMATS.has(formatOf(value)) ? undefined : `_format=${shown(value)}: only JSON is served`;
   return value === 'true' || value === 'false' ? undefined : '_pretty must be true or false';
+}
+
+/**
+ * A `_format` as clients write it, for the lookup: a `+` left unescaped in a query string reads as a
+ * space (`application/fhir json`), and a media type may carry parameters (`; fhirVersion=4.0`).
+ */
+function formatOf(value: string): string {
+  return (value.split(';', 1)[0] ?? '').trim().toLowerCase().replace(/\s+/g, '+');
 }
 
 function listOf(names: readonly string[]): string {

@@ -88,3 +88,21 @@ describe('$validate', () => {
     expect(outcome.issue.map((i) => i.expression?.[0])).toContain('Patient.gender');
   });
 });
+
+// The base validator names a problem without the parameter's index when the element should have been
+// a list (Parameters.parameter.resource.name): still the carried resource's problem, so still the 200
+// listing it, as for the bare resource.
+describe('$validate of a carried resource with a single value where R4 has a list', () => {
+  it.each([
+    ['name', { name: { family: 'X' } }],
+    ['identifier', { identifier: { system: 'https://example.org/id', value: '1' } }],
+  ])('answers the %s problem rather than refusing the Parameters', (element, fields) => {
+    const patient = { resourceType: 'Patient', ...fields } as unknown as Resource;
+    const carried = validateOperation('Patient', withResource(patient));
+    expect(carried.issue.map((i) => i.expression?.[0])).toContain(`Patient.${element}`);
+    const bare = validateOperation('Patient', patient);
+    expect(carried.issue.map((i) => [i.severity, i.code, i.expression?.[0]])).toEqual(
+      bare.issue.map((i) => [i.severity, i.code, i.expression?.[0]]),
+    );
+  });
+});

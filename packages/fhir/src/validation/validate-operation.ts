@@ -36,8 +36,11 @@ function validationRequest(type: string, body: Resource): { resource: Resource; 
   if (body.resourceType !== 'Parameters') return checkType(type, body);
   // The Parameters' own structure first (400), so the reading below may rely on R4 JSON types. What is
   // wrong inside a carried resource is not the request's problem but the answer: it is left to validation.
-  const structure = wellFormedIssues(body).filter(
-    (i) => !i.expression?.some((e) => /^Parameters\.parameter\[\d+\]\.resource[.[]/.test(e)),
+  // Checked on a copy with each carried resource stubbed out, not only by the issues' paths: the base
+  // validator names some of a carried resource's problems without the parameter's index. What is left
+  // below a resource (one that is not an object) is noise about it; the issue at the resource says it.
+  const structure = wellFormedIssues(withResourcesStubbed(body)).filter(
+    (i) => !i.expression?.some((e) => /^Parameters\.parameter(\[\d+\])?\.resource[.[]/.test(e)),
   );
   if (structure.length > 0) throw new OutcomeError(invalid(structure));
   const parameters = (body as Parameters).parameter ?? [];
@@ -57,6 +60,30 @@ function validationRequest(type: string, body: Resource): { resource: Resource; 
   const profileParameter = named('profile')[0];
   const profile = profileParameter?.valueUri ?? profileParameter?.valueCanonical ?? profileParameter?.valueString;
   return { ...checkType(type, resource), ...(profile ? { profile } : {}) };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+// A resource to validate: an object naming its type (anything else is the Parameters' own problem, as before).
+const isCarried = (value: unknown): boolean => isObject(value) && typeof value.resourceType === 'string';
+
+/** The Parameters with every carried resource (at any depth of parts) a well-formed stub. */
+function withResourcesStubbed(body: Resource): Resource {
+  const stub = (parameters: unknown): unknown =>
+    Array.isArray(parameters)
+      ? parameters.map((p) =>
+          isObject(p)
+            ? {
+                ...p,
+                ...(isCarried(p.resource) ? { resource: { resourceType: 'Basic', code: { text: 'stub' } } } : {}),
+                ...('part' in p ? { part: stub(p.part) } : {}),
+              }
+            : p,
+        )
+      : parameters; // not a list: the check itself says so
+  const { parameter } = body as { parameter?: unknown };
+  return parameter === undefined ? body : ({ ...body, parameter: stub(parameter) } as Resource);
 }
 
 function checkType(type: string, resource: Resource): { resource: Resource } {

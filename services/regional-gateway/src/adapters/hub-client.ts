@@ -1,6 +1,6 @@
 import { serviceClient } from '@imaging/auth';
 import type { TokenSource } from '@imaging/auth';
-import { alertRoleOf, badGateway, ODS_SYSTEM, OutcomeError, SYSTEMS, systemClock } from '@imaging/fhir';
+import { alertRoleOf, badGateway, isValidOdsCode, ODS_SYSTEM, OutcomeError, SYSTEMS, systemClock } from '@imaging/fhir';
 import type { Clock } from '@imaging/fhir';
 import { MESSAGE_HEADERS, routingHeaders } from '@imaging/messaging';
 import type { RoutingHeaders } from '@imaging/messaging';
@@ -40,6 +40,8 @@ export function createHubClient(options: HubClientOptions): HubPort {
 
   const hub: HubPort = {
     async findService(ods) {
+      // No region serves what is not an ODS code; the hub would refuse the search (400) as the caller's.
+      if (!isValidOdsCode(ods)) return undefined;
       const hit = cache.get(ods);
       if (hit && hit.until > now()) return hit.location;
       const query = new URLSearchParams({ identifier: `${ODS_SYSTEM}|${ods}`, _include: 'Organization:endpoint' });
