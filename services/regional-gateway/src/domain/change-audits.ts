@@ -44,31 +44,25 @@ export function createdAudit(
   });
 }
 
-/** A referrer's organisation gained access to a patient the region already held (registering it again). */
-export function patientAccessAudit(deps: Deps, caller: Caller, patient: Reference, correlationId: string): BundleEntry {
-  return auditEntry(deps.region, {
-    subtype: 'patient-access-granted',
-    description: 'A referrer registered a patient the region holds: its organisation may now read the record',
-    action: 'U',
-    who: { caller },
-    what: [patient],
-    patient,
-    correlationId,
-    ...(caller.organisation ? { detail: { organisation: caller.organisation } } : {}),
-    recorded: deps.clock.now(),
-  });
-}
+/** What re-registering a patient the region holds changed: its organisation's access, or its named GP practice. */
+const PATIENT_CHANGES = {
+  'patient-access-granted':
+    'A referrer registered a patient the region holds: its organisation may now read the record',
+  'patient-practice-named':
+    "A referrer named the patient's registered GP practice: its discharged patients' alerts go there",
+} as const;
 
-/** A referrer's registration of a patient the region holds named (or changed) its registered GP practice. */
-export function patientPracticeAudit(
+/** A referrer's registration changed a patient the region already held (registering it again). */
+export function patientChangeAudit(
   deps: Deps,
   caller: Caller,
   patient: Reference,
   correlationId: string,
+  subtype: keyof typeof PATIENT_CHANGES,
 ): BundleEntry {
   return auditEntry(deps.region, {
-    subtype: 'patient-practice-named',
-    description: "A referrer named the patient's registered GP practice: its discharged patients' alerts go there",
+    subtype,
+    description: PATIENT_CHANGES[subtype],
     action: 'U',
     who: { caller },
     what: [patient],

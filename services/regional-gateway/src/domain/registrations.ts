@@ -1,7 +1,7 @@
 import type { Endpoint, Patient } from '@medplum/fhirtypes';
 import { forbidden, issue, NHS_NUMBER_SYSTEM, OutcomeError, Problems, retryOnConflict, searchOne } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
-import { createdAudit, patientAccessAudit, patientPracticeAudit } from './change-audits.ts';
+import { createdAudit, patientChangeAudit } from './change-audits.ts';
 import { identifierQuery } from './identifiers.ts';
 import { labelledAs, withAccess } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
@@ -70,8 +70,12 @@ export async function registerPatient(
         resource: labelled,
         request: { method: 'PUT', url: reference.reference, ifMatch: `W/"${existing.meta?.versionId}"` },
       },
-      ...(labelled !== named ? [patientAccessAudit(deps, caller, reference, correlationId)] : []),
-      ...(named !== existing ? [patientPracticeAudit(deps, caller, reference, correlationId)] : []),
+      ...(labelled !== named
+        ? [patientChangeAudit(deps, caller, reference, correlationId, 'patient-access-granted')]
+        : []),
+      ...(named !== existing
+        ? [patientChangeAudit(deps, caller, reference, correlationId, 'patient-practice-named')]
+        : []),
     ]);
     return { resource: entryResource<Patient>(response, 0), created: false };
   });
