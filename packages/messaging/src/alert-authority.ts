@@ -1,6 +1,7 @@
 import type { Communication, Identifier, Reference, Task } from '@medplum/fhirtypes';
 import { odsOf, SYSTEMS, taskCodeOf } from '@imaging/fhir';
 import { ALERT_ACKNOWLEDGED, ALERT_ACTION_RECORDED, ALERT_COPIED } from './events.ts';
+import { acknowledgementTaskIdentifier, PRACTICE_COPY_KEY } from './headers.ts';
 import type { MessageEntry, ParsedMessage } from './parse.ts';
 
 /**
@@ -118,11 +119,12 @@ export async function alertCopyRefusals(message: ParsedMessage, facts: AlertAuth
   // What it is built from, so it can claim no identifier of anything else (a receiver's own Communications).
   const report = reports.length === 1 ? reports[0]?.value : undefined;
   const alert = alerts.length === 1 ? alerts[0]?.identifier?.value : undefined;
-  if (report && alerts.length === 1 && alert !== `${report}${ALERT_TASK_SUFFIX}`)
-    refuse(`A copy names the alert on its report (${report}${ALERT_TASK_SUFFIX})`, at('basedOn'));
+  if (report && alerts.length === 1 && alert !== acknowledgementTaskIdentifier(report))
+    refuse(`A copy names the alert on its report (${acknowledgementTaskIdentifier(report)})`, at('basedOn'));
   const identifiers = (copy.resource.identifier ?? []).filter((i) => i.system === SYSTEMS.communication);
-  if (alert && (identifiers.length !== 1 || identifiers[0]?.value !== `${alert}${COPY_SUFFIX}`))
-    refuse(`A copy's identifier is its alert's with ${COPY_SUFFIX} (${alert}${COPY_SUFFIX})`, at('identifier'));
+  const copyIdentifier = `${alert}-${PRACTICE_COPY_KEY}`;
+  if (alert && (identifiers.length !== 1 || identifiers[0]?.value !== copyIdentifier))
+    refuse(`A copy's identifier is its alert's with -${PRACTICE_COPY_KEY} (${copyIdentifier})`, at('identifier'));
 
   if (!(await serves(facts.sender, requester)))
     refuse(`The requester ${requester ?? '(none)'} is not served by ${facts.sender}`, at('basedOn'));
@@ -135,11 +137,6 @@ export async function alertCopyRefusals(message: ParsedMessage, facts: AlertAuth
   }
   return refusals;
 }
-
-/** An acknowledgement Task's identifier is its report's with this (the gateway's alertIdentifier)… */
-const ALERT_TASK_SUFFIX = '-acknowledge';
-/** …and its copy for a GP practice in another region, the Task's with this (alertCopyEntries). */
-const COPY_SUFFIX = '-gp-copy';
 
 function reportOf(ref: Reference | undefined): Identifier | undefined {
   return ref?.identifier?.system === SYSTEMS.report ? ref.identifier : undefined;

@@ -76,3 +76,14 @@ export function requestIdFor(...parts: string[]): string {
 export function fulfilmentTaskIdentifier(placer: Identifier): Identifier {
   return { system: SYSTEMS.task, value: requestIdFor('fulfilment', placer.system ?? '', placer.value ?? '') };
 }
+
+/**
+ * The identifier of a report's acknowledgement Task (its alert), from the report's: the same in every
+ * region and every replay. The gateway raises alerts under it and the alert-copied rule checks copies by it.
+ */
+export function acknowledgementTaskIdentifier(report: string): string {
+  return `${report}-acknowledge`;
+}
+
+/** The key of an alert's copy for the patient's GP practice: its Communication is `<alert Task>-gp-copy`. */
+export const PRACTICE_COPY_KEY = 'gp-copy';

@@ -1,5 +1,5 @@
 import type { AuditEvent, Bundle, OperationOutcome, Resource, ResourceType, ServiceRequest } from '@medplum/fhirtypes';
-import { NHS_NUMBER_SYSTEM, odsReference, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import { NHS_NUMBER_SYSTEM, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
 import type { GatewayDeps } from './domain/ports.ts';
 import { devTopology } from '@imaging/config';
 import { trailSourceOf } from '@imaging/fhir-http';
@@ -11,7 +11,7 @@ import { placeOrder } from './domain/orders.ts';
 import { registerPatient } from './domain/registrations.ts';
 import { GP_TOKEN, OBSERVER_TOKEN, RIS_TOKEN, testGateway } from './testing/app.ts';
 import { connectedRegions } from './testing/national.ts';
-import { reportedCase } from './testing/pathway.ts';
+import { orderOf, reportedCase } from './testing/pathway.ts';
 import { GP, testRegions } from './testing/regions.ts';
 
 /**
@@ -387,14 +387,7 @@ describe('a case name two regions’ requesters both use is no organisation’s 
   afterAll(() => world.close());
   const SOUTH_GP = { clientId: 'gp-s81001', kind: 'referrer' as const, organisation: 'S81001', region: 'south' };
   const orderIn = async (deps: GatewayDeps, caller: typeof GP, placer: string, nhsIndex: number) => {
-    const nhs = { system: NHS_NUMBER_SYSTEM, value: testNhsNumber(nhsIndex) };
-    await registerPatient(deps, caller, examplePatient({ identifier: [nhs] }));
-    const order = exampleServiceRequest({
-      identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
-      requester: odsReference(caller.organisation as string),
-      subject: { type: 'Patient', identifier: nhs },
-    });
-    await placeOrder(deps, caller, order, 'case-shared-1');
+    await orderOf(deps, caller, placer, nhsIndex, 'case-shared-1');
     await deliverDue(deps);
   };
   // The north's practice orders from the midlands; then the south's names the same case in an order to the

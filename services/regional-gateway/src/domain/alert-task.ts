@@ -29,6 +29,7 @@ import {
   taskCodeOf,
   unprocessableIssues,
 } from '@imaging/fhir';
+import { acknowledgementTaskIdentifier } from '@imaging/messaging';
 import type { AcknowledgedAlertCategory, AlertStep } from '@imaging/fhir';
 
 /**
@@ -167,7 +168,7 @@ const ACTION_OUTPUT: Readonly<Record<ActionKind, string>> = {
 
 /** The business identifier of an alert's Task, from its report's: the same in every copy, every replay. */
 export function alertIdentifier(reportIdentifier: string, kind: AlertKind): string {
-  return `${reportIdentifier}-${kind === 'acknowledge-result' ? 'acknowledge' : 'watch'}`;
+  return kind === 'acknowledge-result' ? acknowledgementTaskIdentifier(reportIdentifier) : `${reportIdentifier}-watch`;
 }
 
 /**

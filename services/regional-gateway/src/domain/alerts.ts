@@ -25,7 +25,7 @@ import {
   SYSTEMS,
 } from '@imaging/fhir';
 import type { AcknowledgedAlertCategory, AlertStep, WithId } from '@imaging/fhir';
-import { ALERT_COPIED, buildMessage, requestIdFor } from '@imaging/messaging';
+import { ALERT_COPIED, buildMessage, PRACTICE_COPY_KEY, requestIdFor } from '@imaging/messaging';
 import type { ActorReference, NewAlert } from './alert-task.ts';
 import { alertCategoryConcept, alertIdentifier, alertTask, LADDERS, withNextCheck } from './alert-task.ts';
 import type { AlertParties, Climb, SkippedStep } from './alert-recipients.ts';
@@ -356,7 +356,7 @@ export function alertCopyEntries(deps: GatewayDeps, input: PracticeCopy): Bundle
   const communication = alertCommunication({
     alert,
     task: { type: 'Task', identifier: { system: SYSTEMS.task, value: alert.identifier } },
-    key: 'gp-copy',
+    key: PRACTICE_COPY_KEY,
     recipients: [practice.reference],
     // From the requester, whose region sends it (the performer may be another region's: alertCopyRefusals).
     sender: odsReference(alert.ownerOrganisation),

@@ -1,33 +1,20 @@
 import type { Bundle, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { NHS_NUMBER_SYSTEM, odsReference, searchAll, SqliteStore, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import { searchAll, SqliteStore } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
-import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { describe, expect, it } from 'vitest';
 import { isMessageRefusal } from '@imaging/messaging';
 import { queuedMessage } from '../testing/alerts.ts';
+import { orderOf } from '../testing/pathway.ts';
 import { GP, HUB_CALLER, testRegions } from '../testing/regions.ts';
 import { readCaseTrail } from './case-trail-access.ts';
 import { deliverDue } from './delivery.ts';
 import { processMessage } from './inbound.ts';
-import { placeOrder } from './orders.ts';
 import type { GatewayDeps } from './ports.ts';
-import { registerPatient } from './registrations.ts';
 
 // Another practice in the north, and one in the south: each orders for a patient of its own.
 const OTHER_GP: Caller = { clientId: 'gp-n81002', kind: 'referrer', organisation: 'N81002', region: 'north' };
 const SOUTH_GP: Caller = { clientId: 'gp-s81001', kind: 'referrer', organisation: 'S81001', region: 'south' };
-
-async function orderOf(deps: GatewayDeps, caller: Caller, placer: string, nhs: number, caseId: string) {
-  const subject = { system: NHS_NUMBER_SYSTEM, value: testNhsNumber(nhs) };
-  await registerPatient(deps, caller, examplePatient({ identifier: [subject] }));
-  const order = exampleServiceRequest({
-    identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
-    requester: odsReference(caller.organisation as string),
-    subject: { type: 'Patient', identifier: subject },
-  });
-  return placeOrder(deps, caller, order, caseId);
-}
 
 const orders = async (deps: GatewayDeps) =>
   (await searchAll<ServiceRequest>(deps.store, 'ServiceRequest')).map((o) => o.identifier?.[0]?.value).sort();

@@ -1,6 +1,7 @@
 import type { BundleEntry, DiagnosticReport, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { CODE_SYSTEMS, odsOf, odsReference, searchAll } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
+import { PRACTICE_COPY_KEY } from '@imaging/messaging';
 import type { Alert } from './alert-task.ts';
 import { alertOf, alertTask, OPEN_ALERT_TASK_STATUSES } from './alert-task.ts';
 import type { Practice } from './alerts.ts';
@@ -81,7 +82,7 @@ async function practiceCopyEntries(
             alertCommunication({
               alert,
               task: { reference: taskRef },
-              key: 'gp-copy',
+              key: PRACTICE_COPY_KEY,
               recipients: [practice.reference],
               sender: odsReference(alert.performer),
               sent: now,

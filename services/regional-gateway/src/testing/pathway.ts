@@ -8,8 +8,8 @@ import type {
   ServiceRequest,
   Task,
 } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, searchAll } from '@imaging/fhir';
-import type { WithId } from '@imaging/fhir';
+import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, odsReference, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import type { Caller, WithId } from '@imaging/fhir';
 import {
   exampleDiagnosticReport,
   exampleEndpoint,
@@ -123,4 +123,19 @@ export async function reportedCase(regions = testRegions()) {
     Flag: await only(midlands, 'Flag'),
   };
   return { regions, north: await held(north), midlands: provider };
+}
+
+/**
+ * `caller`'s practice registers the test patient numbered `nhs` and orders for them under the placer number
+ * `placer`, in the case `caseId`: an order of its own, for tests of who may join or read a case.
+ */
+export async function orderOf(deps: GatewayDeps, caller: Caller, placer: string, nhs: number, caseId: string) {
+  const subject = { system: NHS_NUMBER_SYSTEM, value: testNhsNumber(nhs) };
+  await registerPatient(deps, caller, examplePatient({ identifier: [subject] }));
+  const order = exampleServiceRequest({
+    identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
+    requester: odsReference(caller.organisation as string),
+    subject: { type: 'Patient', identifier: subject },
+  });
+  return placeOrder(deps, caller, order, caseId);
 }
