@@ -54,6 +54,21 @@ describe('GET /fhir/$learning-report', () => {
     ]).toEqual([1, 1, 1, 1, 4]);
   });
 
+  it('takes every _format FHIR gives for JSON, a media type with parameters, and _pretty', async () => {
+    for (const [query, type] of [
+      ['&_format=application/fhir%2Bjson', 'application/json'],
+      ['&_format=application/fhir+json', 'application/json'], // a + left unescaped reads as a space
+      ['&_format=application/fhir%2Bjson;%20fhirVersion=4.0', 'application/json'],
+      ['&_format=json&_pretty=true', 'application/json'],
+      ['&_format=text/csv;%20charset=utf-8', 'text/csv; charset=utf-8; header=present'],
+      ['&_format=TEXT/HTML', 'text/html; charset=utf-8'],
+    ] as const) {
+      const res = await call(`?organization=N81001&quarter=2026-Q3${query}`);
+      expect(res.status, query).toBe(200);
+      expect(res.headers.get('Content-Type'), query).toBe(type);
+    }
+  });
+
   it('gives CSV for _format=csv or Accept: text/csv, one header row and a row per figure and item', async () => {
     for (const [query, accept] of [
       ['?organization=N81001&quarter=2026-Q3&_format=csv', undefined],
@@ -128,6 +143,8 @@ describe('GET /fhir/$learning-report', () => {
       ['?organization=N81001&quarter=Q3-2026', [['quarter', 'invalid']]],
       ['?organization=N81001&quarter=2099-Q1', [['quarter', 'invalid']]],
       ['?organization=N81001&quarter=2026-Q3&_format=xml', [['_format', 'invalid']]],
+      ['?organization=N81001&quarter=2026-Q3&_format=application/fhir%2Bxml', [['_format', 'invalid']]],
+      ['?organization=N81001&quarter=2026-Q3&_pretty=yes', [['_pretty', 'invalid']]],
       ['?organization=N81001&quarter=2026-Q3&patient=x', [['patient', 'invalid']]],
       ['?organization=N81001&organization=N81002&quarter=2026-Q3', [['organization', 'invalid']]],
     ];

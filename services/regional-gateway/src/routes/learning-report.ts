@@ -1,5 +1,5 @@
 import { requireCustomScope } from '@imaging/auth';
-import { CANONICAL_BASE, forbidden, invalid, issue, notFound, OutcomeError } from '@imaging/fhir';
+import { CANONICAL_BASE, forbidden, invalid, issue, notFound, OutcomeError, presentationProblem } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
@@ -34,11 +34,12 @@ export const LEARNING_REPORT_FORMATS = ['json', 'csv', 'html'] as const;
 export type LearningReportFormat = (typeof LEARNING_REPORT_FORMATS)[number];
 
 const ODS = /^[A-Z0-9]{3,10}$/;
-const PARAMETERS = new Set(['organization', 'quarter', '_format']);
-/** `_format` may also be given as a media type, as FHIR's own `_format` may. */
+const PARAMETERS = new Set(['organization', 'quarter', '_format', '_pretty']);
+/**
+ * `_format` may also be given as a media type, with parameters (`text/csv; charset=utf-8`), as FHIR's own
+ * `_format` may; every value FHIR's `_format` takes for JSON (`application/fhir+json`, …) means JSON here.
+ */
 const FORMAT_OF: Readonly<Record<string, LearningReportFormat>> = {
-  json: 'json',
-  'application/json': 'json',
   csv: 'csv',
   'text/csv': 'csv',
   html: 'html',
@@ -65,7 +66,7 @@ export function learningReportRequest(
   const problem = (expression: string, text: string) => issues.push(issue({ code: 'invalid', expression, text }));
   for (const name of new Set(params.keys())) {
     if (!PARAMETERS.has(name))
-      problem(name, `Unknown parameter '${name}': $learning-report takes organization, quarter and _format`);
+      problem(name, `Unknown parameter '${name}': $learning-report takes organization, quarter, _format and _pretty`);
     else if (params.getAll(name).length > 1) problem(name, `'${name}' is given more than once`);
   }
   const organisation = params.get('organization') ?? '';
@@ -78,10 +79,17 @@ export function learningReportRequest(
   else if (!quarter) problem('quarter', `'${quarterId}' is not a quarter: YYYY-Qn, n from 1 to 4, e.g. 2026-Q3`);
   else if (quarter.start.getTime() > now.getTime()) problem('quarter', `${quarterId} has not begun`);
   const given = params.get('_format');
-  const format = given === null ? formatFromAccept(accept) : FORMAT_OF[given];
+  const format = given === null ? formatFromAccept(accept) : formatFromParameter(given);
   if (!format) problem('_format', `'${given}' is not a format of the report: json, csv or html`);
+  const pretty = params.get('_pretty');
+  if (pretty !== null && pretty !== 'true' && pretty !== 'false') problem('_pretty', '_pretty must be true or false');
   if (issues.length) throw new OutcomeError(invalid(issues));
   return { organisation, quarter: quarter as Quarter, format: format as LearningReportFormat };
+}
+
+function formatFromParameter(value: string): LearningReportFormat | undefined {
+  if (presentationProblem('_format', undefined, value) === undefined) return 'json';
+  return FORMAT_OF[(value.split(';', 1)[0] ?? '').trim().toLowerCase()];
 }
 
 function formatFromAccept(accept: string | undefined): LearningReportFormat {
