@@ -1,8 +1,6 @@
-import { badRequest, OutcomeError, RESULT_PARAMETERS } from '@imaging/fhir';
+import { badRequest, OutcomeError, PRESENTATION_PARAMETERS, RESULT_PARAMETERS } from '@imaging/fhir';
 import type { Context } from 'hono';
 
-/** Presentation parameters: they shape a response, never what matches. */
-const PRESENTATION = ['_format', '_pretty'];
 /** Parameters that shape what a search returns: in a condition they would change how many match. */
 const SHAPING = new Set([
   ...RESULT_PARAMETERS,
@@ -31,7 +29,7 @@ export function ifNoneExistSearch(
   const value = header.trim();
   const query = /^https?:\/\//i.test(value) ? absoluteQuery(value, type, bases) : relativeQuery(value, type);
   const params = new URLSearchParams(query);
-  for (const name of PRESENTATION) params.delete(name);
+  for (const name of PRESENTATION_PARAMETERS) params.delete(name); // they shape a response, never what matches
   for (const name of params.keys()) {
     if (SHAPING.has(name)) throw refused(`${name} shapes a result; If-None-Exist takes search criteria only`);
   }

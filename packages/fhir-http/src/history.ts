@@ -1,12 +1,9 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { issue, OutcomeError, outcomeOf, presentationProblem } from '@imaging/fhir';
+import { issue, OutcomeError, outcomeOf, PRESENTATION_PARAMETERS, presentationProblem } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 
 /** The interactions that read a resource's versions, declared wherever its read is (a write's Location names a version). */
 export const VERSION_READS = ['vread', 'history-instance'] as const;
-
-/** Presentation parameters, answered as a search answers them: JSON is the only format served. */
-const PRESENTATION = new Set(['_format', '_pretty']);
 
 /**
  * A history interaction's parameters: none is answered here (every version the caller may see comes back,
@@ -14,7 +11,7 @@ const PRESENTATION = new Set(['_format', '_pretty']);
  */
 export function checkHistoryParams(url: URL): void {
   const problems = [...url.searchParams].flatMap(([name, value]) => {
-    const problem = PRESENTATION.has(name)
+    const problem = PRESENTATION_PARAMETERS.has(name) // answered as a search answers them
       ? presentationProblem(name, undefined, value)
       : `History takes no '${name}' here: every version you may see is returned, newest first`;
     return problem ? [issue({ code: 'not-supported', text: problem, expression: name })] : [];

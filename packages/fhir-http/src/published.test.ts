@@ -46,6 +46,18 @@ describe('published conformance resources', () => {
     expect(outcome.issue[0]?.expression).toEqual(['name']);
   });
 
+  it('takes _format and _pretty as a store-backed search does, and refuses their bad values with 400 at them', async () => {
+    const found = await get<Bundle>('StructureDefinition?type=Patient&_format=application/fhir%2Bjson&_pretty=true');
+    expect(found.total).toBe(1);
+    for (const [name, value] of [
+      ['_pretty', 'yes'],
+      ['_format', 'application/fhir%2Bxml'],
+    ]) {
+      const outcome = await get<OperationOutcome>(`ValueSet?${name}=${value}`, 400);
+      expect(outcome.issue.map((i) => i.expression)).toEqual([[name]]);
+    }
+  });
+
   it('pages a search by _count: total is every match, and next links walk the rest', async () => {
     const all = published.structureDefinitions.map((d) => d.id);
     expect(all.length).toBeGreaterThan(2);

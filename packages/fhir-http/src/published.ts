@@ -7,6 +7,8 @@ import {
   issue,
   notFound,
   OutcomeError,
+  PRESENTATION_PARAMETERS,
+  presentationProblem,
   VALIDATE_OPERATION,
   validateOperation,
 } from '@imaging/fhir';
@@ -32,8 +34,8 @@ const CRITERIA: Record<
   StructureDefinition: { _id: (r) => r.id, url: (r) => r.url, type: (r) => (r as StructureDefinition).type },
   ValueSet: { _id: (r) => r.id, url: (r) => r.url },
 };
-/** Parameters that are not criteria: how the answer is written, and the paging `checkPagingParams` reads. */
-const IGNORED = new Set(['_format', '_pretty', '_count', '_offset']);
+/** The paging `checkPagingParams` reads: not criteria. */
+const PAGING = new Set(['_count', '_offset']);
 
 /**
  * The conformance resources a server publishes, read-only and open like its CapabilityStatement: the
@@ -113,9 +115,12 @@ function matchesSearch(
   const problems = [];
   let matches = true;
   for (const [name, value] of params) {
-    if (IGNORED.has(name)) continue;
+    if (PAGING.has(name)) continue;
     const criterion = CRITERIA[type][name];
-    if (!criterion) {
+    if (PRESENTATION_PARAMETERS.has(name)) {
+      const problem = presentationProblem(name, undefined, value);
+      if (problem) problems.push(issue({ code: 'not-supported', text: problem, expression: name }));
+    } else if (!criterion) {
       problems.push(
         issue({
           code: 'not-supported',
