@@ -499,6 +499,7 @@ describe('bad input: a 400 OperationOutcome naming each problem, before any stor
     ['_pretty=maybe', ['_pretty']],
     ['_format=xml', ['_format']],
     ['_total=lots', ['_total']],
+    ['_total=none&_total=accurate', ['_total']],
     ['_offset=-1', ['_offset']],
     ['_page=', ['_page']],
     ['colour=blue', ['colour']],

@@ -216,6 +216,8 @@ describe('checkSearch: what it answers beyond the parameters', () => {
     ['_sort twice', '_sort=status&_sort=authored-on', '_sort'],
     ['an empty _sort key', '_sort=status,,authored-on', '_sort'],
     ['a _total R4 does not have', '_total=some', '_total'],
+    ['_total twice', '_total=none&_total=accurate', '_total'],
+    ['_page twice', '_page=a&_page=b', '_page'],
   ])('refuses %s under either handling', async (_name, query, expression) => {
     for (const handling of ['strict', 'lenient'] as const) {
       const [problem, ...more] = await refusal(query, 'Task', handling);

@@ -168,6 +168,10 @@ export function checkSearch(
     if (RESULT_PARAMETERS.has(name)) {
       const problem = resultParameterProblem(name, modifier, value);
       if (problem) refuse(name, problem.text, problem.code);
+      // Two values would be two questions, each store answering the one it reads (the paging bounds, read
+      // where the page is served, say so for _count and _offset).
+      else if (applied.has(name) && (name === '_total' || name === '_page'))
+        refuse(name, `${name} is given once`, 'value');
       else use(key, rawValue);
     } else if (PRESENTATION_PARAMETERS.has(name)) {
       const problem = presentationProblem(name, modifier, value);

@@ -321,6 +321,7 @@ export function parsePointerSearch(params: URLSearchParams): PointerSearch {
     } else if (RESULT_PARAMETERS.has(key)) {
       const problem = resultParameterProblem(key, undefined, value.trim());
       if (problem) refuse(problem.text, key, problem.code);
+      else if (key === '_total' && total !== undefined) refuse('_total is given once', key, 'value');
       else if (key === '_total') total = value.trim();
     } else if (!unknown.has(key)) {
       unknown.add(key);
