@@ -17,6 +17,7 @@ describe('acceptsFhirJson', () => {
       'application/fhir+xml;q=1.0, application/fhir+json;q=1.0, application/xml+fhir;q=0.9',
     ],
     ['JSON refused, FHIR JSON not', 'application/json;q=0, application/fhir+json'],
+    ["DSTU2's FHIR JSON type, which older clients send", 'application/json+fhir'],
   ])('admits %s', (_what, accept) => {
     expect(acceptsFhirJson(accept)).toBe(true);
   });
@@ -26,7 +27,10 @@ describe('acceptsFhirJson', () => {
     ['XML and text', 'application/xml, text/plain'],
     ['JSON at q=0', 'application/fhir+json;q=0'],
     ['JSON at q=0.000', 'application/json;q=0.000'],
-    ['everything but JSON (the specific range decides)', '*/*, application/fhir+json;q=0, application/json;q=0'],
+    [
+      'everything but JSON (the specific range decides)',
+      '*/*, application/fhir+json;q=0, application/json;q=0, application/json+fhir;q=0',
+    ],
     ['a q that is not a number', 'application/fhir+json;q=high'],
     ['a media type without a subtype', 'json'],
     ['HTML only', 'text/html'],

@@ -46,6 +46,11 @@ describe('createFhirApp', () => {
     expect((await outcome(res)).issue[0]?.details?.text).toMatch(/^Malformed JSON/);
   });
 
+  it("takes each FHIR JSON media type, DSTU2's application/json+fhir included, as _format does", async () => {
+    for (const type of ['application/fhir+json', 'application/json', 'application/json+fhir; charset=utf-8'])
+      expect((await post(testApp().app, '{"resourceType":"Patient"}', type)).status, type).toBe(201);
+  });
+
   it('answers a non-JSON media type with 415', async () => {
     const res = await post(testApp().app, '<Patient/>', 'application/fhir+xml');
     expect(res.status).toBe(415);

@@ -4,7 +4,7 @@ import { badRequest, methodNotAllowed, notSupported, OutcomeError, outcomeOf, is
 import type { Context, Env, Hono } from 'hono';
 import { readResource } from './body.ts';
 import { CORRELATION_ID_HEADER, isTraceId, REQUEST_ID_HEADER } from './request-context.ts';
-import { fhirResponse } from './responses.ts';
+import { entriesIfAny, fhirResponse } from './responses.ts';
 
 /** How many entries one batch may carry: a page's worth of reads, so one request cannot ask for unbounded work. */
 export const DEFAULT_MAX_BATCH_ENTRIES = 100;
@@ -34,7 +34,7 @@ export function mountBatch<E extends Env>(app: Hono<E>, options: BatchOptions<E>
       if (c.req.raw.signal?.aborted) break;
       entry.push(await answerEntry(app, c, request, index));
     }
-    return fhirResponse({ resourceType: 'Bundle', type: 'batch-response', entry } as Bundle);
+    return fhirResponse({ resourceType: 'Bundle', type: 'batch-response', ...entriesIfAny(entry) } as Bundle);
   };
   app.post('/fhir', handler);
   app.post('/fhir/', handler);

@@ -11,6 +11,7 @@ import {
 } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { isTraceId } from './request-context.ts';
+import { entriesIfAny } from './responses.ts';
 
 /**
  * `GET [base]/$case-trail?correlation-id=…`: everything a service holds about one case (X-Correlation-ID),
@@ -76,13 +77,15 @@ export function caseTrailBundle(
     resourceType: 'Bundle',
     type: 'collection',
     timestamp: now.toISOString(),
-    entry: versions.map((resource) => ({
-      ...(source ? { extension: [{ url: EXTENSIONS.trailSource, valueString: source }] } : {}),
-      fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}${
-        resource.meta?.versionId ? `/_history/${resource.meta.versionId}` : ''
-      }`,
-      resource,
-    })),
+    ...entriesIfAny(
+      versions.map((resource) => ({
+        ...(source ? { extension: [{ url: EXTENSIONS.trailSource, valueString: source }] } : {}),
+        fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}${
+          resource.meta?.versionId ? `/_history/${resource.meta.versionId}` : ''
+        }`,
+        resource,
+      })),
+    ),
   };
 }
 
@@ -115,9 +118,11 @@ export function mergeCaseTrails(parts: readonly { source: string; bundle: Bundle
     resourceType: 'Bundle',
     type: 'collection',
     timestamp: now.toISOString(),
-    entry: entries
-      .map((entry, i) => ({ entry, i }))
-      .sort((a, b) => at(a.entry) - at(b.entry) || a.i - b.i)
-      .map((e) => e.entry),
+    ...entriesIfAny(
+      entries
+        .map((entry, i) => ({ entry, i }))
+        .sort((a, b) => at(a.entry) - at(b.entry) || a.i - b.i)
+        .map((e) => e.entry),
+    ),
   };
 }

@@ -1,6 +1,7 @@
 import type { OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { returnPreference, writeResponse } from './responses.ts';
+import { caseTrailBundle, mergeCaseTrails } from './case-trail.ts';
+import { returnPreference, searchsetBundle, writeResponse } from './responses.ts';
 
 const BASE = 'http://gw.example/fhir';
 const patient: Patient & { id: string } = {
@@ -69,5 +70,22 @@ describe('writeResponse', () => {
       expect(outcome.issue[0]).toMatchObject({ severity: 'information', code: 'informational' });
       expect(outcome.issue[0]?.diagnostics).toContain('Patient/p1 version 3');
     }
+  });
+});
+
+describe('Bundles with nothing in them', () => {
+  // FHIR JSON has no empty arrays (R4 json.html): no entries is no entry element, not `"entry": []`.
+  const page = (resources: Patient[]) => ({ resources, included: [], total: resources.length });
+  it('a search that finds nothing has no entry element; one that finds something lists it', () => {
+    expect(JSON.stringify(searchsetBundle(page([]), BASE, `${BASE}/Patient`))).not.toContain('"entry"');
+    expect(searchsetBundle(page([patient]), BASE, `${BASE}/Patient`).entry?.[0]?.fullUrl).toBe(`${BASE}/Patient/p1`);
+  });
+
+  it('an empty case trail, and an empty merge of trails, have no entry element', () => {
+    const now = new Date('2026-11-23T09:00:00Z');
+    const empty = caseTrailBundle([], BASE, now);
+    expect(empty).not.toHaveProperty('entry');
+    expect(mergeCaseTrails([{ source: 'north', bundle: empty }], now)).not.toHaveProperty('entry');
+    expect(caseTrailBundle([patient], BASE, now).entry?.[0]?.fullUrl).toBe(`${BASE}/Patient/p1/_history/3`);
   });
 });

@@ -4,7 +4,19 @@ import { allOk, created as createdOutcome } from '@imaging/fhir';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 /** The media types FHIR JSON goes by: the only ones read in a body or answered in. */
-export const FHIR_JSON_MEDIA_TYPES: readonly string[] = ['application/fhir+json', 'application/json'];
+export const FHIR_JSON_MEDIA_TYPES: readonly string[] = [
+  'application/fhir+json',
+  'application/json',
+  'application/json+fhir', // DSTU2's, still sent by older clients; `_format` takes it too
+];
+
+/**
+ * A Bundle's `entry`, left out when there is none: FHIR JSON has no empty arrays (R4 json.html), so
+ * `"entry": []` fails a validator. Spread it into the Bundle.
+ */
+export function entriesIfAny<T>(entries: readonly T[]): { entry?: T[] } {
+  return entries.length ? { entry: [...entries] } : {};
+}
 
 /** A FHIR JSON response, with ETag and Last-Modified when the resource has a version. */
 export function fhirResponse(body: Resource, status = 200, headers: Record<string, string> = {}): Response {
@@ -85,7 +97,10 @@ export function searchsetBundle(page: SearchPage, baseUrl: string, selfUrl: stri
     resourceType: 'Bundle',
     type: 'searchset',
     link,
-    entry: [...page.resources.map((r) => entry(r, 'match')), ...page.included.map((r) => entry(r, 'include'))],
+    ...entriesIfAny([
+      ...page.resources.map((r) => entry(r, 'match')),
+      ...page.included.map((r) => entry(r, 'include')),
+    ]),
   };
   if (page.total !== undefined) bundle.total = page.total;
   return bundle;

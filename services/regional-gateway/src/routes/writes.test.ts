@@ -311,7 +311,10 @@ describe('a client that accepts no JSON gets 406 before anything is written', ()
     [
       'a report',
       'midlands',
-      (p: Pathway) => p.ris.post(reportOf(p), { Accept: '*/*, application/fhir+json;q=0, application/json;q=0' }),
+      (p: Pathway) =>
+        p.ris.post(reportOf(p), {
+          Accept: '*/*, application/fhir+json;q=0, application/json;q=0, application/json+fhir;q=0',
+        }),
     ],
   ] as const)('%s', async (_what, region, send) => {
     const p = await pathway();
