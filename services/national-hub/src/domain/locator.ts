@@ -154,6 +154,18 @@ function pointerParts(pointer: DocumentReference): PointerParts {
       }),
     );
   }
+  // FHIR's `identifier` search, on which a registration's duplicate check runs, reads `identifier` as well as
+  // `masterIdentifier`: a source URL there would claim another region's pointer before it is registered.
+  for (const [i, other] of (pointer.identifier ?? []).entries()) {
+    if (other.system === SYSTEMS.pointerSource)
+      problems.push(
+        issue({
+          code: 'business-rule',
+          text: `A pointer names its source URL once, in masterIdentifier: identifier may not be in ${SYSTEMS.pointerSource}`,
+          expression: `DocumentReference.identifier[${i}]`,
+        }),
+      );
+  }
   const subject = pointer.subject?.identifier;
   if (subject?.system !== NHS_NUMBER_SYSTEM || !subject.value) {
     problems.push(

@@ -190,6 +190,23 @@ describe('registering a pointer', () => {
     expect(wrongKind.status).toBe(422);
   });
 
+  it('refuses a pointer that lists another source URL among its identifiers (422): it would claim that pointer first', async () => {
+    const theirs = pointer('south', southUrl, 'DiagnosticReport', 'squatted');
+    const squat = {
+      ...pointer('north', north.url, 'DiagnosticReport', 'squatter'),
+      identifier: [{ system: 'urn:ietf:rfc:3986', value: 'urn:uuid:1' }, theirs.masterIdentifier],
+    };
+    const before = (await pointersInStore()).length;
+    const refused = await register(squat);
+    expect(refused.status).toBe(422);
+    expect((await issues(refused)).map((i) => i.expression?.[0])).toEqual(['DocumentReference.identifier[1]']);
+    expect((await pointersInStore()).length).toBe(before);
+    // The south's own registration of it is a new pointer, the south's.
+    const registered = await register(theirs, 'gateway-south');
+    expect(registered.status).toBe(201);
+    expect(((await registered.json()) as DocumentReference).custodian?.identifier?.value).toBe('south');
+  });
+
   it('refuses what is not a well-formed DocumentReference (400)', async () => {
     expect((await register('{')).status).toBe(400);
     const deep = await register(
