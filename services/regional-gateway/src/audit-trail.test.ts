@@ -410,6 +410,40 @@ describe('a case name two regions’ requesters both use is no organisation’s 
     for (const practice of ['gp-s81001', 'gp-n81001', 'ris-rm1']) expect(await trailAtHub(practice)).toEqual([]);
   });
 
+  it('while a region of the case cannot be read, its organisations’ readings fail closed (503); an auditor’s does not', async () => {
+    const statusAtHub = async (clientId: string) => {
+      const res = await world.fetch(`${world.hub.publicUrl}/fhir/$case-trail?correlation-id=case-shared-1`, {
+        headers: { Authorization: `Bearer ${await world.tokenFor(clientId)}` },
+      });
+      return { status: res.status, body: (await res.json()) as Bundle | OperationOutcome };
+    };
+    // With the north and the midlands down, the hub sees only the south's order: S81001, which named the
+    // north's case, would look like its one requester and read the hub's AuditEvents of N81001's order.
+    world.setDown('north', true);
+    world.setDown('midlands', true);
+    try {
+      for (const member of ['gp-s81001', 'ris-rm1']) {
+        const { status, body } = await statusAtHub(member);
+        expect(status, member).toBe(503);
+        expect((body as OperationOutcome).issue?.map((i) => i.code)).toEqual(['transient']);
+        expect(JSON.stringify(body)).not.toMatch(/north|midlands/);
+      }
+      expect(await trailAtHub('auditor')).toEqual(
+        expect.arrayContaining(['south ServiceRequest', 'north OperationOutcome', 'midlands OperationOutcome']),
+      );
+      // Not in the case at all: the empty trail of an unknown case, as before.
+      const stranger = await statusAtHub('gp-n81002');
+      expect([stranger.status, (stranger.body as Bundle).type, (stranger.body as Bundle).entry]).toEqual([
+        200,
+        'collection',
+        undefined,
+      ]);
+    } finally {
+      world.setDown('north', false);
+      world.setDown('midlands', false);
+    }
+  });
+
   it('each practice still reads its own orders in its own region’s trail', async () => {
     const own = await readCaseTrail(
       world.south.deps,

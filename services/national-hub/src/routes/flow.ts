@@ -28,7 +28,9 @@ export const HUB_TRAIL_SOURCE = 'hub';
  * that could not be read is an OperationOutcome entry marked with its id. For the flow view (scope
  * `flow/case`), national auditors (`system/AuditEvent.rs`, in no region) and the case's own organisations
  * (the requester or performer of its stored order, as the regions' trails say). Anyone else gets what an
- * unknown case gets: an empty trail. Every trail given out is recorded (case-trail-disclosed).
+ * unknown case gets: an empty trail. An organisation's reading is a 503 while any region's trail cannot be
+ * read (national readers get the OperationOutcome entry instead). Every trail given out is recorded
+ * (case-trail-disclosed).
  */
 export function caseTrailRoutes(hub: HubContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -44,6 +46,10 @@ export function caseTrailRoutes(hub: HubContext): Hono<AppEnv> {
     const parts = trailParts(found, hub.baseUrl, clock.now());
     const resources = parts.flatMap((p) => (p.bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])));
     if (!national && !caseReaders(resources).has(caller.organisation as string)) return empty();
+    // A region's trail that could not be read may hold another requester's order, which would leave the case
+    // no organisation's (caseReaders): until every region answers, an organisation's reading fails closed.
+    const unread = found.regions.filter((r) => !('trail' in r));
+    if (!national && unread.length) return trailIncomplete(unread.length);
     if (resources.length)
       await recordTrailDisclosure(hub, caller, { requestId: c.var.requestId, correlationId }, found);
     return fhirResponse(mergeCaseTrails(parts, clock.now()));
@@ -111,6 +117,21 @@ function trailParts(found: NationalCaseTrail, baseUrl: string, now: Date): { sou
           : { resourceType: 'Bundle', type: 'collection', entry: [{ resource: missingTrail(r.regionId, r.problem) }] },
     })),
   ];
+}
+
+/** 503: who may read the case cannot be settled while a region's trail is missing. Names no region. */
+function trailIncomplete(regions: number): Response {
+  const outcome: OperationOutcome = {
+    resourceType: 'OperationOutcome',
+    issue: [
+      issue({
+        severity: 'error',
+        code: 'transient',
+        text: `The case's trail could not be read in ${regions === 1 ? 'one region' : `${regions} regions`}, so who may read it cannot be checked; try again later`,
+      }),
+    ],
+  };
+  return fhirResponse(outcome, 503, { 'Retry-After': '30' });
 }
 
 function missingTrail(regionId: string, problem: string): OperationOutcome {
