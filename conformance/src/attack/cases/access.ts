@@ -580,6 +580,28 @@ export const ACCESS_CASES: readonly AttackCase[] = [
     FORBIDDEN,
   ),
   access(
+    "gateway-north registers a pointer of its own that lists the midlands' source URL among its identifiers",
+    'hub',
+    as('gateway-north'),
+    (w) => {
+      const own = pointerBody(
+        w,
+        'north',
+        'north',
+        `${w.urlOf('north')}/fhir/DiagnosticReport/squatter-${w.seeded.run}`,
+      );
+      // The midlands' next report id, as HAPI's sequential ids would let a region guess it.
+      const theirs = pointerBody(
+        w,
+        'midlands',
+        'midlands',
+        `${w.urlOf('midlands')}/fhir/DiagnosticReport/next-${w.seeded.run}`,
+      );
+      return post('/fhir/DocumentReference', { ...own, identifier: [theirs.masterIdentifier] });
+    },
+    UNPROCESSABLE,
+  ),
+  access(
     'gateway-north registers a pointer carrying content',
     'hub',
     as('gateway-north'),
