@@ -14,6 +14,7 @@ export * from './history.ts';
 export * from './jobs.ts';
 export * from './logger.ts';
 export * from './page-tokens.ts';
+export * from './post-search.ts';
 export * from './published.ts';
 export * from './request-context.ts';
 export * from './responses.ts';

@@ -15,6 +15,7 @@ import {
   AUDIT_EVENT_WRITES,
   createFhirApp,
   mountBatch,
+  mountSearchByPost,
   checkOperationsAsDeclared,
   publishedRoutes,
   refuseAuditEventWrite,
@@ -132,6 +133,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       flow.subscribe(c.req.raw.signal),
     );
 
+  // A search by POST (or at `_search`) is answered as its GET, token check included.
+  mountSearchByPost(app, HUB_DECLARED_RESOURCES);
   app.use('/fhir/*', requireAuth(verifier));
   checkOperationsAsDeclared(app, HUB_DECLARED_RESOURCES, HUB_OPERATIONS);
   mountBatch(app);

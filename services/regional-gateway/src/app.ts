@@ -10,6 +10,7 @@ import {
   AUDIT_EVENT_WRITES,
   createFhirApp,
   mountBatch,
+  mountSearchByPost,
   checkOperationsAsDeclared,
   publishedRoutes,
   refuseAuditEventWrite,
@@ -77,6 +78,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       flow.subscribe(c.req.raw.signal),
     );
 
+  // A search by POST (or at `_search`) is answered as its GET, token check included.
+  mountSearchByPost(app, GATEWAY_DECLARED_RESOURCES);
   app.use('/fhir/*', requireAuth(deps.verifier));
   checkOperationsAsDeclared(app, GATEWAY_DECLARED_RESOURCES, GATEWAY_OPERATIONS);
   // Another region's client may read nothing here: refused whole, as each read alone would be.
