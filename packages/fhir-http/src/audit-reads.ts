@@ -14,7 +14,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import type { CapabilityResource } from './capability.ts';
-import { checkHistoryParams, historyBundle, VERSION_READS } from './history.ts';
+import { checkHistoryParams, historyBundle, historyPage, VERSION_READS } from './history.ts';
 import type { PageTokens } from './page-tokens.ts';
 import { searchContinuationOf, searchPageToken } from './page-tokens.ts';
 import { fhirResponse, searchsetBundle } from './responses.ts';
@@ -101,10 +101,10 @@ export function auditEventReadRoutes<E extends Env>(options: AuditEventReads<E>)
   });
   app.get('/:id/_history', async (c) => {
     const url = new URL(c.req.url);
-    checkHistoryParams(url);
-    const versions = await store.history<AuditEvent>('AuditEvent', resourceIdParam(c.req.param('id')));
-    await disclose(c, versions, 'read');
-    return fhirResponse(historyBundle(versions, baseUrl, { type: 'AuditEvent', id: c.req.param('id'), url }));
+    const asked = checkHistoryParams(url);
+    const page = historyPage(await store.history<AuditEvent>('AuditEvent', resourceIdParam(c.req.param('id'))), asked);
+    await disclose(c, page.versions, 'read');
+    return fhirResponse(historyBundle(page, baseUrl, { type: 'AuditEvent', id: c.req.param('id'), url }));
   });
   return app;
 }

@@ -77,12 +77,23 @@ describe('published conformance resources', () => {
     expect([one.total, one.entry?.length, one.link?.map((l) => l.relation)]).toEqual([1, 1, ['self']]);
   });
 
+  it('answers _count=0 as _summary=count: the total of the matches, no entries and no next link', async () => {
+    for (const [path, total] of [
+      ['StructureDefinition?_count=0', published.structureDefinitions.length],
+      ['StructureDefinition?type=Patient&_count=0', 1],
+      ['ValueSet?_count=0&_offset=1', published.valueSets.length],
+    ] as const) {
+      const page = await get<Bundle>(path);
+      expect([page.total, page.entry ?? [], page.link?.map((l) => l.relation)], path).toEqual([total, [], ['self']]);
+    }
+  });
+
   it('refuses a bad _count or _offset with 400 at it, as a store-backed search does', async () => {
     for (const type of ['StructureDefinition', 'ValueSet']) {
       for (const [name, value] of [
         ['_count', 'abc'],
         ['_count', '-1'],
-        ['_count', '0'],
+        ['_count', '0&_count=0'],
         ['_count', '1.5'],
         ['_count', String(MAX_COUNT + 1)],
         ['_offset', '-1'],

@@ -52,13 +52,14 @@ export function publishedRoutes<E extends Env>(published: PublishedResources, ba
   ][]) {
     app.get(`/${type}`, (c) => {
       const url = new URL(c.req.url);
-      // The store-backed searches' bounds and 400s. Without `_count` the whole (small) list is one page.
+      // The store-backed searches' bounds and 400s. Without `_count` the whole (small) list is one page;
+      // `_count=0` is the total alone (R4 search.html#count: as `_summary=count`), with no page to go on to.
       const { count, offset = 0 } = checkPagingParams(url.searchParams);
       const matches = resources.filter((r) => matchesSearch(type, r, url.searchParams));
       const end = count === undefined ? matches.length : offset + count;
       // The list is fixed and public, so a plain `_offset` link pages it (no signed `_page` token needed).
       let next: string | undefined;
-      if (end < matches.length) {
+      if (count !== 0 && end < matches.length) {
         const params = new URLSearchParams(url.searchParams);
         params.set('_offset', String(end));
         next = `${baseUrl}/${type}?${params}`;

@@ -263,7 +263,14 @@ describe('directory', () => {
     expect((await get('/fhir/Endpoint/imaging-south/_history/2', token)).status).toBe(404);
     expect((await get('/fhir/Organization/ods-X99999/_history', token)).status).toBe(404);
     expect((await get('/fhir/Endpoint/imaging-south/_history/a%20b', token)).status).toBe(400);
-    expect((await get('/fhir/Endpoint/imaging-south/_history?_count=1', token)).status).toBe(400);
+    // History takes R4's _count, _since and _at (not _list), as every history here does.
+    const one = (await (await get('/fhir/Endpoint/imaging-south/_history?_count=1', token)).json()) as Bundle;
+    expect([one.total, one.entry?.length, one.link?.map((l) => l.relation)]).toEqual([1, 1, ['self']]);
+    const none = (await (
+      await get('/fhir/Endpoint/imaging-south/_history?_at=2000-01-01T00:00:00Z', token)
+    ).json()) as Bundle;
+    expect([none.total, none.entry]).toEqual([0, undefined]);
+    expect((await get('/fhir/Endpoint/imaging-south/_history?_list=x', token)).status).toBe(400);
     // The clinician may search the locator but not read the directory, nor its past.
     expect((await get('/fhir/Endpoint/imaging-south/_history/1', await hub.tokenFor('clinician-rs1'))).status).toBe(
       403,
@@ -317,7 +324,7 @@ describe('directory', () => {
     expect(outcome.issue?.map((i) => i.expression?.[0])).toEqual(['address', '_include', '_count']);
   });
 
-  it.each(['0', '101', '1e2', '-1', ''])('refuses _count=%s with 400 naming it', async (count) => {
+  it.each(['101', '1e2', '-1', ''])('refuses _count=%s with 400 naming it', async (count) => {
     const res = await get(`/fhir/Endpoint?_count=${count}`, await hub.tokenFor('gateway-midlands'));
     expect(res.status).toBe(400);
     expect(((await res.json()) as OperationOutcome).issue?.map((i) => i.expression?.[0])).toEqual(['_count']);
@@ -422,7 +429,9 @@ describe('bad input: a 400 OperationOutcome naming each problem, before any stor
     ['/fhir/Organization?_pretty=maybe', ['_pretty']],
     ['/fhir/Organization?_format=xml', ['_format']],
     ['/fhir/Organization?_total=lots', ['_total']],
-    ['/fhir/Organization?_id=a_b&active=maybe&_count=0', ['_id', 'active', '_count']],
+    ['/fhir/Organization?_id=a_b&active=maybe&_count=-1', ['_id', 'active', '_count']],
+    ['/fhir/Organization?_count=101', ['_count']],
+    ['/fhir/Organization?_count=0&_summary=true', ['_count']],
   ])('a directory search %s is refused at %j', async (path, expressions) => {
     expect(await answer(path)).toEqual(refused(expressions));
   });
@@ -458,6 +467,14 @@ describe('bad input: a 400 OperationOutcome naming each problem, before any stor
     const counted = (await (await get('/fhir/Organization?_summary=count', token)).json()) as Bundle;
     expect(counted.total).toBe(devTopology().regions.length + devTopology().organisations.length);
     expect(counted.entry ?? []).toEqual([]);
+  });
+
+  it('answers a directory search with _count=0 as _summary=count: the total, and no entries (R4 search.html#count)', async () => {
+    const token = await hub.tokenFor('gateway-midlands');
+    const zero = (await (await get('/fhir/Organization?_count=0', token)).json()) as Bundle;
+    expect(zero.total).toBe(devTopology().regions.length + devTopology().organisations.length);
+    expect(zero.entry ?? []).toEqual([]);
+    expect(zero.link).toEqual([{ relation: 'self', url: 'http://127.0.0.1:4000/fhir/Organization?_count=0' }]);
   });
 
   const badIds = ['a_b', 'a%20b', 'x'.repeat(65)];

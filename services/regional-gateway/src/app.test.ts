@@ -439,7 +439,7 @@ describe('reading: each organisation sees its own', () => {
   it.each([
     ['_offset', '1e19'],
     ['_offset', '-1'],
-    ['_count', '0'],
+    ['_count', '-1'],
     ['_count', '1001'],
     ['_count', 'ten'],
   ])('answers %s=%s with 400 naming the parameter', async (name, value) => {

@@ -73,6 +73,8 @@ const ATTACKS: readonly SearchAttack[] = [
   malformed('Task?_count=1e19'),
   malformed('Task?_count=0x10'),
   malformed('Task?_count=1001'),
+  // `_count=0` is `_summary=count` (R4): with another _summary it asks two things at once.
+  malformed('Task?_count=0&_summary=true'),
   malformed('Task?_offset=1e19'),
   malformed('Task?_offset=-1'),
   malformed('Task?_offset=1.5'),

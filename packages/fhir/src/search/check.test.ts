@@ -193,6 +193,23 @@ describe('checkSearch: what it answers beyond the parameters', () => {
     expect(applied('_summary=false')).toBe(q('_summary=false'));
   });
 
+  it('_count=0 is _summary=count (R4 search.html#count): the store is asked for the total, the self link shows _count=0', () => {
+    for (const handling of ['strict', 'lenient'] as const) {
+      const search = check('status=x&_count=0&_offset=3', 'Task', handling);
+      expect(search.params.toString()).toBe(q('status=x&_offset=3&_summary=count'));
+      expect(search.applied.toString()).toBe(q('status=x&_count=0&_offset=3'));
+      expect(search.subset).toBeUndefined();
+      expect(search.ignored).toEqual([]);
+    }
+    expect(store('_count=00')).toBe(q('_summary=count'));
+    // With _summary=count as well, the store is asked once.
+    expect(store('_summary=count&_count=0')).toBe(q('_summary=count'));
+    expect(store('_count=0&_summary=count')).toBe(q('_summary=count'));
+    // Given twice it is no question of the total: left to the paging bounds, which refuse it.
+    expect(store('_count=0&_count=0')).toBe(q('_count=0&_count=0'));
+    expect(store('_count=5')).toBe(q('_count=5'));
+  });
+
   it('_elements shapes the matches, names elements of the type (Type.name too), and never reaches the store', () => {
     const search = check('_elements=status, Task.owner&_elements=for,status');
     expect(search.subset).toEqual({ elements: ['status', 'owner', 'for'] });
@@ -213,6 +230,10 @@ describe('checkSearch: what it answers beyond the parameters', () => {
     ['a _summary value R4 does not have', '_summary=some', '_summary'],
     ['_summary with _elements', '_summary=true&_elements=status', '_elements'],
     ['_summary=count with _elements', '_summary=count&_elements=status', '_elements'],
+    ['_count=0 with _summary=true', '_count=0&_summary=true', '_count'],
+    ['_count=0 after _summary=text', '_summary=text&_count=0', '_count'],
+    ['_count=0 with _summary=false', '_count=0&_summary=false', '_count'],
+    ['_count=0 with _elements', '_count=0&_elements=status', '_count'],
     ['_sort twice', '_sort=status&_sort=authored-on', '_sort'],
     ['an empty _sort key', '_sort=status,,authored-on', '_sort'],
     ['a _total R4 does not have', '_total=some', '_total'],

@@ -16,6 +16,7 @@ import {
   sortableParams,
 } from './rules.ts';
 import { elementNames } from './subset.ts';
+import { countOnlyProblem, isCountOnly } from '../store/paging.ts';
 
 declare const CHECKED: unique symbol;
 
@@ -139,6 +140,9 @@ export function checkSearch(
   const elements: string[] = [];
   let summary: SummaryValue | undefined;
   let sorted = false;
+  // R4 (search.html#count): `_count=0` SHALL be answered as `_summary=count`. Rewritten here, so neither
+  // store nor any server behind one is asked `_count=0`, which each would answer its own way.
+  const countOnly = isCountOnly(query);
   const refuse = (name: string, text: string, code: OperationOutcomeIssue['code'] = 'not-supported') =>
     problems.push(issue({ code, text, expression: name || '(empty)' }));
   const unsupported = (name: string, text: string) => {
@@ -172,7 +176,8 @@ export function checkSearch(
       // where the page is served, say so for _count and _offset).
       else if (applied.has(name) && (name === '_total' || name === '_page'))
         refuse(name, `${name} is given once`, 'value');
-      else use(key, rawValue);
+      // The self link shows `_count=0` as asked; the store is asked `_summary=count`, below.
+      else use(key, rawValue, !(countOnly && name === '_count'));
     } else if (PRESENTATION_PARAMETERS.has(name)) {
       const problem = presentationProblem(name, modifier, value);
       if (problem) refuse(name, problem);
@@ -273,6 +278,19 @@ export function checkSearch(
   const subsetting = summary !== undefined && summary !== 'false';
   if (subsetting && elements.length)
     refuse('_elements', '_elements and _summary cannot be combined: give one', 'value');
+  if (countOnly) {
+    // `_count=0` is `_summary=count`: with another `_summary` (even `false`) or with `_elements` it asks two
+    // different things, and is refused as a second `_summary` would be, rather than one being dropped.
+    const conflict = countOnlyProblem(summary === undefined ? [] : [summary]);
+    if (conflict) problems.push(conflict);
+    else if (elements.length && summary === undefined)
+      refuse(
+        '_count',
+        '_count=0 asks for the total only, as _summary=count does: it cannot be combined with _elements',
+        'value',
+      );
+    else if (summary === undefined) params.append('_summary', 'count');
+  }
   if (problems.length) throw new OutcomeError(invalid(problems));
   const subset: SearchSubset | undefined =
     summary === 'true' || summary === 'text' || summary === 'data'

@@ -295,6 +295,7 @@ function forbiddenIssue(text: string, expression: string): OperationOutcomeIssue
 export interface PointerSearch {
   nhsNumber: string;
   kind?: PointerKind;
+  /** 0 asks how many pointers there are, and for none of them (R4: `_count=0` is `_summary=count`). */
   count?: number;
   offset?: number;
   total?: string;
@@ -313,8 +314,8 @@ const MAX_POINTERS_PER_PAGE = 100;
 /**
  * A pointer search from query parameters. A patient (by NHS number) is required: the locator answers
  * "what exists for this patient", never "what exists" (no fishing). Besides, it takes what any search here
- * takes, checked as a gateway's search checks them: the result parameters (`_count` up to 100, `_offset`,
- * `_total`) and the presentation ones (`_format`, `_pretty`).
+ * takes, checked as a gateway's search checks them: the result parameters (`_count` up to 100, 0 for the
+ * total only, `_offset`, `_total`) and the presentation ones (`_format`, `_pretty`).
  */
 export function parsePointerSearch(params: URLSearchParams): PointerSearch {
   const problems: OperationOutcomeIssue[] = [];
@@ -378,7 +379,7 @@ export function parsePointerSearch(params: URLSearchParams): PointerSearch {
   return {
     nhsNumber,
     ...(kind ? { kind } : {}),
-    ...(count ? { count } : {}),
+    ...(count !== undefined ? { count } : {}),
     ...(offset !== undefined ? { offset } : {}),
     ...(total ? { total } : {}),
   };
@@ -392,7 +393,8 @@ export function pointerQuery(search: PointerSearch): Record<string, string> {
   return {
     'subject:identifier': token(NHS_NUMBER_SYSTEM, search.nhsNumber),
     ...(search.kind ? { type: token(CODE_SYSTEMS.pointerKind, search.kind) } : {}),
-    _count: String(search.count ?? 20),
+    // `_count=0` asked as the store is asked it from any search (checkSearch): `_summary=count`.
+    ...(search.count === 0 ? { _summary: 'count' } : { _count: String(search.count ?? 20) }),
     ...(search.offset !== undefined ? { _offset: String(search.offset) } : {}),
     ...(search.total ? { _total: search.total } : {}),
   };
@@ -438,21 +440,30 @@ export async function readPointer(
   return outward(deps, pointer);
 }
 
+/** Which of a pointer's versions (newest first) a history shows: a page of them (`_count`, `_since`, `_at`). */
+export type PointerVersionsShown = (versions: WithId<DocumentReference>[]) => WithId<DocumentReference>[];
+
 /**
- * A pointer's versions, newest first, or only the one asked for, with the disclosure audited. Whoever may
- * read the locator may read a pointer's past: it points at the same record.
+ * A pointer's versions, newest first: every one, the one asked for (a version id), or those `which` picks
+ * (a page of its history), with the disclosure of what is shown audited. Whoever may read the locator may
+ * read a pointer's past: it points at the same record.
  */
 export async function readPointerVersions(
   deps: HubDomainDeps,
   caller: Caller,
   id: string,
   ids: RequestIds,
-  versionId?: string,
+  which?: string | PointerVersionsShown,
 ): Promise<WithId<DocumentReference>[]> {
   assertKind(caller, LOCATOR_READERS, 'read the locator');
   const versions = await deps.store.history<DocumentReference>('DocumentReference', storeIdOf(deps, id));
-  const shown = versionId === undefined ? versions : [versionFrom(versions, 'DocumentReference', versionId)];
-  const query = versionId === undefined ? '_history' : `_history/${versionId}`;
+  const shown =
+    which === undefined
+      ? versions
+      : typeof which === 'string'
+        ? [versionFrom(versions, 'DocumentReference', which)]
+        : which(versions);
+  const query = typeof which === 'string' ? `_history/${which}` : '_history';
   await auditDisclosure(deps, caller, shown, [...new Set(shown.map(nhsNumberOfPointer))], query, ids);
   return shown.map((v) => outward(deps, v));
 }

@@ -14,6 +14,7 @@ import {
   checkHistoryParams,
   fhirResponse,
   historyBundle,
+  historyPage,
   searchContinuationOf,
   searchPageToken,
   searchsetBundle,
@@ -124,9 +125,9 @@ export function directoryRoutes(hub: HubContext, type: DirectoryType): Hono<AppE
 
   app.get('/:id/_history', requireScope(type, 'read'), async (c) => {
     const url = new URL(c.req.url);
-    checkHistoryParams(url);
-    const versions = await store.history(type, resourceIdParam(c.req.param('id')));
-    return fhirResponse(historyBundle(versions, hub.baseUrl, { type, id: c.req.param('id'), url }));
+    const asked = checkHistoryParams(url);
+    const page = historyPage(await store.history(type, resourceIdParam(c.req.param('id'))), asked);
+    return fhirResponse(historyBundle(page, hub.baseUrl, { type, id: c.req.param('id'), url }));
   });
 
   return app;

@@ -309,6 +309,19 @@ describe("finding a patient's imaging", () => {
     expect(replayed.status).toBe(400);
   });
 
+  it('answers _count=0 as _summary=count: how many pointers the patient has, none of them shown, and audits it', async () => {
+    const res = await get(`${byNhs(nhs)}&_count=0`, 'clinician-rs1', { 'X-Request-ID': 'count-0' });
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as Bundle;
+    expect(bundle.total).toBe(registered.length);
+    expect(bundle.entry ?? []).toEqual([]);
+    expect(bundle.link?.map((l) => l.relation)).toEqual(['self']);
+    const event = (await audits('pointers-disclosed')).find((a) =>
+      a.entity?.some((e) => e.what?.identifier?.value === 'count-0'),
+    );
+    expect(event?.entity?.filter((e) => e.what?.reference?.startsWith('DocumentReference/'))).toEqual([]);
+  });
+
   it('a search without a patient is refused (400): no fishing', async () => {
     const none = await get('/fhir/DocumentReference');
     expect(none.status).toBe(400);
@@ -317,7 +330,7 @@ describe("finding a patient's imaging", () => {
     expect(byType.status).toBe(400);
     const invalidNumber = await get(byNhs('1234567890'));
     expect(invalidNumber.status).toBe(400);
-    for (const count of ['0', '101', '1e1']) {
+    for (const count of ['-1', '101', '1e1']) {
       const badCount = await get(`${byNhs(nhs)}&_count=${count}`);
       expect(badCount.status).toBe(400);
       expect((await issues(badCount)).map((i) => i.expression?.[0])).toEqual(['_count']);
@@ -396,6 +409,40 @@ describe("a pointer's versions", () => {
     }
   });
 
+  it("answers _count, _since and _at on a pointer's history, and audits only the versions shown", async () => {
+    const res = await register(pointer('north', north.url, 'ImagingStudy', 'versions-paged', testNhsNumber(7)));
+    const id = ((await res.json()) as DocumentReference).id as string;
+    const storeId = id.slice(0, id.lastIndexOf('-'));
+    const stored = await hub.store.read<DocumentReference>('DocumentReference', storeId);
+    const amended = await hub.store.update({ ...stored, description: 'CT chest, amended' });
+    const history = async (query: string, requestId = 'history-any') => {
+      const answer = await get(`/fhir/DocumentReference/${id}/_history${query}`, 'clinician-rs1', {
+        'X-Request-ID': requestId,
+      });
+      expect(answer.status, await answer.clone().text()).toBe(200);
+      const bundle = (await answer.json()) as Bundle;
+      return {
+        total: bundle.total,
+        versions: (bundle.entry ?? []).map((e) => e.resource?.meta?.versionId),
+        next: bundle.link?.find((l) => l.relation === 'next')?.url,
+      };
+    };
+    const first = await history('?_count=1', 'history-page-1');
+    expect(first).toEqual({
+      total: 2,
+      versions: ['2'],
+      next: `http://127.0.0.1:4000/fhir/DocumentReference/${id}/_history?_count=1&_offset=1`,
+    });
+    expect(await history(new URL(first.next as string).search)).toEqual({ total: 2, versions: ['1'], next: undefined });
+    const since = encodeURIComponent(amended.meta?.lastUpdated as string);
+    expect((await history(`?_since=${since}`)).versions).toEqual(['2']);
+    expect((await history(`?_at=${encodeURIComponent(stored.meta?.lastUpdated as string)}`)).versions).toEqual(['1']);
+    const event = (await audits('pointers-disclosed')).find((a) =>
+      a.entity?.some((e) => e.what?.identifier?.value === 'history-page-1'),
+    );
+    expect(event?.entity?.map((e) => e.what?.reference).filter(Boolean)).toEqual([`DocumentReference/${storeId}`]);
+  });
+
   it('is read as the pointer is: referrers 403, an unknown pointer or version 404, a malformed version or a parameter 400', async () => {
     const res = await register(pointer('north', north.url, 'DiagnosticReport', 'versions-report', testNhsNumber(6)));
     const id = ((await res.json()) as DocumentReference).id as string;
@@ -409,9 +456,13 @@ describe("a pointer's versions", () => {
     const malformed = await get(`/fhir/DocumentReference/${id}/_history/a%20b`);
     expect(malformed.status).toBe(400);
     expect((await issues(malformed))[0]?.expression).toEqual(['vid']);
+    // _since is an instant: a date alone is malformed.
     const since = await get(`/fhir/DocumentReference/${id}/_history?_since=2026-01-01`);
     expect(since.status).toBe(400);
     expect((await issues(since))[0]?.expression).toEqual(['_since']);
+    const list = await get(`/fhir/DocumentReference/${id}/_history?_list=x`);
+    expect(list.status).toBe(400);
+    expect((await issues(list))[0]?.expression).toEqual(['_list']);
   });
 });
 

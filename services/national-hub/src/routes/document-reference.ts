@@ -3,10 +3,12 @@ import {
   checkHistoryParams,
   fhirResponse,
   historyBundle,
+  historyPage,
   readResource,
   searchsetBundle,
   writeResponse,
 } from '@imaging/fhir-http';
+import type { HistoryPage } from '@imaging/fhir-http';
 import { versionIdParam } from '@imaging/fhir';
 import type { DocumentReference } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
@@ -66,9 +68,14 @@ export function documentReferenceRoutes(hub: HubContext): Hono<AppEnv> {
 
   app.get('/:id/_history', requireScope(type, 'read'), async (c) => {
     const url = new URL(c.req.url);
-    checkHistoryParams(url);
-    const versions = await readPointerVersions(deps, callerOf(c.var.auth), c.req.param('id'), idsOf(c));
-    return fhirResponse(historyBundle(versions, hub.baseUrl, { type, id: c.req.param('id'), url }));
+    const asked = checkHistoryParams(url);
+    // The page is chosen from the store's versions, so only the versions on it are audited as disclosed.
+    let page: HistoryPage<DocumentReference> = { versions: [], total: 0 };
+    const versions = await readPointerVersions(deps, callerOf(c.var.auth), c.req.param('id'), idsOf(c), (all) => {
+      page = historyPage(all, asked);
+      return page.versions;
+    });
+    return fhirResponse(historyBundle({ ...page, versions }, hub.baseUrl, { type, id: c.req.param('id'), url }));
   });
 
   app.get('/:id/$retrieve', requireScope(type, 'read'), async (c) =>

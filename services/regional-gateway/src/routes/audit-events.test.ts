@@ -60,6 +60,23 @@ describe('AuditEvent reads at a gateway', () => {
     }
   });
 
+  it("answers history's _count, _since and _at as every history here does", async () => {
+    const { call, order } = await northGateway();
+    const history = async (query: string) => {
+      const res = await call(`/fhir/AuditEvent/${order.id}/_history${query}`, AUDITOR);
+      expect(res.status, await res.clone().text()).toBe(200);
+      const bundle = (await res.json()) as Bundle;
+      return [bundle.total, (bundle.entry ?? []).map((e) => e.resource?.id)];
+    };
+    const written = order.meta?.lastUpdated as string;
+    const before = new Date(Date.parse(written) - 1000).toISOString();
+    expect(await history('?_count=1')).toEqual([1, [order.id]]);
+    expect(await history('?_count=0')).toEqual([1, []]);
+    expect(await history(`?_since=${encodeURIComponent(written)}`)).toEqual([1, [order.id]]);
+    expect(await history(`?_at=${encodeURIComponent(before)}`)).toEqual([0, []]);
+    expect(await history(`?_at=${encodeURIComponent(written)}`)).toEqual([1, [order.id]]);
+  });
+
   it('records each read as a disclosure: who read which AuditEvent, and the patient it names', async () => {
     const { call, order, deps, disclosures } = await northGateway();
     expect((await call(`/fhir/AuditEvent/${order.id}/_history/1`, AUDITOR)).status).toBe(200);
@@ -106,7 +123,13 @@ describe('AuditEvent reads at a gateway', () => {
     ['a version that does not exist', (id: string) => `/fhir/AuditEvent/${id}/_history/2`, 404, undefined],
     ['a malformed version id', (id: string) => `/fhir/AuditEvent/${id}/_history/a%20b`, 400, ['vid']],
     ['a malformed id', '/fhir/AuditEvent/a%20b', 400, ['id']],
-    ['history with _since', (id: string) => `/fhir/AuditEvent/${id}/_history?_since=2026-01-01`, 400, ['_since']],
+    [
+      'history with a _since that is a date, not an instant',
+      (id: string) => `/fhir/AuditEvent/${id}/_history?_since=2026-01-01`,
+      400,
+      ['_since'],
+    ],
+    ['history with _list', (id: string) => `/fhir/AuditEvent/${id}/_history?_list=x`, 400, ['_list']],
   ])('answers %s with an OperationOutcome', async (_, path, status, expressions) => {
     const { call, order } = await northGateway();
     const res = await call(typeof path === 'string' ? path : path(order.id), AUDITOR);
@@ -202,6 +225,17 @@ describe('AuditEvent searches at a gateway, for auditors', () => {
     expect(await search(`date=ge${placed}&date=lt2000-01-01`)).toEqual([]);
   });
 
+  it('answers _count=0 as _summary=count: the total, no entries (R4 search.html#count)', async () => {
+    const { call, order } = await northGateway();
+    const patient = order.entity?.find((e) => e.what?.reference?.startsWith('Patient/'))?.what?.reference as string;
+    const counted = (await (await call(`/fhir/AuditEvent?entity=${patient}&_summary=count`, AUDITOR)).json()) as Bundle;
+    expect(counted.total).toBeGreaterThan(0);
+    const res = await call(`/fhir/AuditEvent?entity=${patient}&_count=0`, AUDITOR);
+    expect(res.status).toBe(200);
+    const zero = (await res.json()) as Bundle;
+    expect([zero.total, zero.entry ?? [], zero.link?.map((l) => l.relation)]).toEqual([counted.total, [], ['self']]);
+  });
+
   it('pages by a signed link that only the auditor it was given to can follow', async () => {
     const { call } = await northGateway();
     const first = (await (await call('/fhir/AuditEvent?_count=1', AUDITOR)).json()) as Bundle;
@@ -221,7 +255,8 @@ describe('AuditEvent searches at a gateway, for auditors', () => {
     ['an _include, whatever Prefer says', '_include=AuditEvent:entity', ['_include']],
     ['a malformed date', 'date=yesterday', ['date']],
     ['a modifier it does not answer', 'subtype:text=read', ['subtype']],
-    ['a _count out of range', '_count=0', ['_count']],
+    ['a _count out of range', '_count=-1', ['_count']],
+    ['_count=0 (_summary=count) with another _summary', '_count=0&_summary=true', ['_count']],
   ])('refuses %s with a 400 naming it, before the store is asked', async (_, query, expressions) => {
     const { call } = await northGateway();
     const res = await call(`/fhir/AuditEvent?${query}`, AUDITOR, { headers: { Prefer: 'handling=lenient' } });

@@ -113,7 +113,10 @@ describe.each(stores)('searches on %s', (_store, open) => {
     ['_summary with _elements', 'Task?_summary=true&_elements=status', '_elements'],
     ['an element Task does not have', 'Task?_elements=status,colour', '_elements'],
     ['_sort given twice', 'Task?_sort=status&_sort=authored-on', '_sort'],
-    ['a _count out of bounds', 'Task?_count=0', '_count'],
+    ['a negative _count', 'Task?_count=-1', '_count'],
+    ['a _count out of bounds', 'Task?_count=1001', '_count'],
+    ['_count=0 (_summary=count) with another _summary', 'Task?_count=0&_summary=true', '_count'],
+    ['_count=0 (_summary=count) with _elements', 'Task?_count=0&_elements=status', '_count'],
     ['an _offset out of bounds', 'Task?_offset=-1', '_offset'],
   ])(
     'refuses %s with a 400 naming it, lenient or strict, before the store sees it',
@@ -238,6 +241,12 @@ describe('what reaches HAPI', () => {
       'Task?_summary=count&status=requested',
       { _summary: 'count', status: 'requested' },
     ],
+    [
+      '_count=0 as _summary=count (R4 search.html#count)',
+      'Task?status=requested&_count=0',
+      { status: 'requested', _summary: 'count' },
+    ],
+    ['_count=0 with _summary=count, asked once', 'Task?_count=0&_summary=count', { _summary: 'count' }],
     ['not _summary=true, which the gateway applies', 'Task?_summary=true&status=requested', { status: 'requested' }],
     ['not _elements, which the gateway applies', 'Task?_elements=status,owner', {}],
     [
@@ -408,6 +417,8 @@ describe('search features, on the embedded store', () => {
     ["the GP's Tasks, not another practice's nor the deliveries", 'Task?_summary=count', GP_TOKEN, 2],
     ["the other practice's one Task", 'Task?_summary=count', OTHER_GP, 1],
     ['none of the orders, for the other practice', 'ServiceRequest?_summary=count', OTHER_GP, 0],
+    ['the orders, by _count=0', 'ServiceRequest?_count=0', GP_TOKEN, 2],
+    ["the other practice's one Task, by _count=0", 'Task?_count=0', OTHER_GP, 1],
   ])('_summary=count counts %s, and returns none of them', async (_what, path, as, total) => {
     const { bundle, base } = await search(path, { as });
     expect(bundle.total).toBe(total);

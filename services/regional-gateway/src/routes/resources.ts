@@ -6,6 +6,7 @@ import {
   checkHistoryParams,
   fhirResponse,
   historyBundle,
+  historyPage,
   searchContinuationOf,
   searchPageToken,
   searchsetBundle,
@@ -88,11 +89,12 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
 
   app.get('/:id/_history', requireScope(type, 'read'), async (c) => {
     const url = new URL(c.req.url);
-    checkHistoryParams(url);
+    const asked = checkHistoryParams(url);
     const caller = callerFrom(c, deps);
-    const versions = await visibleVersions(deps, caller, type, c.req.param('id'));
-    recordDisclosure(deps, c, caller, 'read', versions);
-    return fhirResponse(historyBundle(versions, base, { type, id: c.req.param('id'), url }));
+    const page = historyPage(await visibleVersions(deps, caller, type, c.req.param('id')), asked);
+    // What was shown is what was disclosed: the versions on this page.
+    recordDisclosure(deps, c, caller, 'read', page.versions);
+    return fhirResponse(historyBundle(page, base, { type, id: c.req.param('id'), url }));
   });
 
   return app;

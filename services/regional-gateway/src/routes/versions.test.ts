@@ -146,8 +146,14 @@ describe('vread and history on the embedded store', () => {
     ['a malformed version id', (id: string) => `/fhir/Task/${id}/_history/a%20b`, 400, ['vid']],
     ['a version that does not exist', (id: string) => `/fhir/Task/${id}/_history/99`, 404, undefined],
     ['a malformed id', () => '/fhir/Task/a%20b/_history/1', 400, ['id']],
-    ['_since', (id: string) => `/fhir/Task/${id}/_history?_since=2026-01-01`, 400, ['_since']],
-    ['_count and _at', (id: string) => `/fhir/Task/${id}/_history?_count=1&_at=2026`, 400, ['_count', '_at']],
+    [
+      'a _since that is a date, not an instant',
+      (id: string) => `/fhir/Task/${id}/_history?_since=2026-01-01`,
+      400,
+      ['_since'],
+    ],
+    ['a bad _count and _at', (id: string) => `/fhir/Task/${id}/_history?_count=-1&_at=2026`, 400, ['_at', '_count']],
+    ['_list', (id: string) => `/fhir/Task/${id}/_history?_list=x`, 400, ['_list']],
     ['a format other than JSON', (id: string) => `/fhir/Task/${id}/_history?_format=xml`, 400, ['_format']],
   ])('refuses %s with an OperationOutcome', async (_name, path, status, expressions) => {
     const { call, held } = await northGateway();
@@ -156,6 +162,59 @@ describe('vread and history on the embedded store', () => {
     const outcome = (await res.json()) as OperationOutcome;
     expect(outcome.resourceType).toBe('OperationOutcome');
     if (expressions) expect(outcome.issue.flatMap((i) => i.expression ?? [])).toEqual(expressions);
+  });
+
+  it('pages history by _count (newest first, total every version, next pages on), and picks by _since and _at', async () => {
+    const { call, held } = await northGateway();
+    const history = async (query: string) => {
+      const res = await call(`/fhir/Task/${held.Task.id}/_history${query}`);
+      expect(res.status, await res.clone().text()).toBe(200);
+      return (await res.json()) as Bundle<Task>;
+    };
+    const versionsOf = (bundle: Bundle<Task>) => (bundle.entry ?? []).map((e) => e.resource?.meta?.versionId);
+    const all = await history('');
+    const count = all.total as number;
+    expect(count).toBeGreaterThan(2);
+
+    let page = await history('?_count=2');
+    expect([versionsOf(page), page.total]).toEqual([versionsOf(all).slice(0, 2), count]);
+    const walked = [...versionsOf(page)];
+    for (let next = page.link?.find((l) => l.relation === 'next')?.url; next; ) {
+      expect(next).toMatch(new RegExp(`/fhir/Task/${held.Task.id}/_history\\?_count=2&_offset=\\d+$`));
+      page = await history(new URL(next).search);
+      expect(page.total).toBe(count);
+      walked.push(...versionsOf(page));
+      next = page.link?.find((l) => l.relation === 'next')?.url;
+    }
+    expect(walked).toEqual(versionsOf(all));
+
+    const zero = await history('?_count=0');
+    expect([zero.total, zero.entry, zero.link?.map((l) => l.relation)]).toEqual([count, undefined, ['self']]);
+
+    const written = (all.entry ?? []).map((e) => e.resource?.meta?.lastUpdated as string);
+    const second = encodeURIComponent(written.at(-2) as string);
+    const since = await history(`?_since=${second}`);
+    expect([versionsOf(since), since.total]).toEqual([versionsOf(all).slice(0, -1), count - 1]);
+    expect(versionsOf(await history(`?_at=${second}`))).toEqual([versionsOf(all).at(-2)]);
+    const before = await history(
+      `?_at=${encodeURIComponent(new Date(Date.parse(written.at(-1) as string) - 1).toISOString())}`,
+    );
+    expect([before.total, before.entry]).toEqual([0, undefined]);
+  });
+
+  it('records as disclosed the versions a history page shows, and no others', async () => {
+    const { call, held, deps, disclosures } = await northGateway();
+    const res = await call(`/fhir/Task/${held.Task.id}/_history?_count=1`, {
+      headers: { 'X-Correlation-ID': 'page-1' },
+    });
+    const newest = ((await res.json()) as Bundle<Task>).entry?.[0]?.resource?.meta?.versionId;
+    await disclosures.flush();
+    const reads = (await searchAll<AuditEvent>(deps.store, 'AuditEvent')).filter(
+      (e) => e.subtype?.[0]?.code === 'resource-read',
+    );
+    expect(reads).toHaveLength(1);
+    const what = reads[0]?.entity?.flatMap((e) => (e.what?.reference ? [e.what.reference] : []));
+    expect(what).toEqual([held.Task.for?.reference, `Task/${held.Task.id}/_history/${newest}`]);
   });
 
   it('answers history with _format=json as without it', async () => {

@@ -294,6 +294,14 @@ export function searchResultTests(ctx: ContractContext, world: SearchWorld): voi
     expect(page.included).toEqual([]);
   });
 
+  it('_count=0 is answered as _summary=count: the number of matches, and no resources', async () => {
+    const page = await ctx.store.search<Task>('Task', { identifier: world.group.query, _count: '0' });
+    expect(page.total).toBe(4);
+    expect(page.resources).toEqual([]);
+    expect(page.included).toEqual([]);
+    expect(page.next).toBeUndefined();
+  });
+
   it('_include brings the referenced resources in as included, not as matches', async () => {
     const page = await ctx.store.search<Task>('Task', { _id: world.t1.id, _include: 'Task:focus' });
     expect(ids(page.resources)).toEqual([world.t1.id]);
@@ -344,7 +352,7 @@ export function searchResultTests(ctx: ContractContext, world: SearchWorld): voi
     ['_offset', '1e19'],
     ['_offset', '-1'],
     ['_offset', '1000000001'],
-    ['_count', '0'],
+    ['_count', '-1'],
     ['_count', '1001'],
     ['_count', '2.5'],
   ])('%s=%s is 400 naming the parameter, never a server error', async (name, value) => {

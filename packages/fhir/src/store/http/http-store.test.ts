@@ -189,6 +189,17 @@ describe('HttpStore', () => {
       expect(count).toEqual({ resources: [], included: [], total: 3 });
     });
 
+    it('asks _count=0 as _summary=count (R4 search.html#count), and refuses it with another _summary unasked', async () => {
+      const { fetch, seen } = fakeFetch(json(200, { resourceType: 'Bundle', type: 'searchset', total: 3 }));
+      const store = new HttpStore({ baseUrl: BASE, fetch });
+      const count = await store.search('Task', { status: 'requested', _count: '0' });
+      expect(new URL(seen[0]?.url as string).search).toBe('?status=requested&_summary=count');
+      expect(count).toEqual({ resources: [], included: [], total: 3 });
+      const err = await expectOutcome(store.search('Task', { _count: '0', _summary: 'true' }), 400);
+      expect(err.outcome.issue.map((i) => i.expression)).toEqual([['_count']]);
+      expect(seen).toHaveLength(1);
+    });
+
     it('sends <reference>:identifier as the <reference>-identifier parameter, unless the server has the modifier', async () => {
       const ods = 'https://fhir.nhs.uk/Id/ods-organization-code|RM1';
       const { fetch, seen } = fakeFetch(json(200, searchset([])), json(201, storedTask()), json(200, searchset([])));

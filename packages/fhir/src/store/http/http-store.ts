@@ -21,7 +21,7 @@ import type {
   WithId,
 } from '../port.ts';
 import { isAbsent } from '../helpers.ts';
-import { checkPagingParams } from '../paging.ts';
+import { checkPagingParams, countOnlyAsSummary } from '../paging.ts';
 import { toSearchParams } from '../port.ts';
 import { rewriteReferenceIdentifiers } from './reference-identifiers.ts';
 
@@ -167,8 +167,10 @@ export class HttpStore implements FhirStore {
 
   async search<T extends Resource>(type: T['resourceType'], query?: SearchQuery): Promise<SearchPage<WithId<T>>> {
     checkType(type, 'type');
-    const params = this.query(type, query);
-    checkPagingParams(params); // the embedded store's bounds, before the server sees the query
+    const asked = this.query(type, query);
+    checkPagingParams(asked); // the embedded store's bounds, before the server sees the query
+    // `_count=0` asked as `_summary=count`, as the embedded store answers it, whatever the server makes of 0.
+    const params = countOnlyAsSummary(asked);
     const answer = await this.call({
       method: 'GET',
       url: params.size ? `${type}?${params}` : type,
