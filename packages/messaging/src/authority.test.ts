@@ -1,5 +1,5 @@
 import type { DiagnosticReport, Endpoint, ImagingStudy, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { forbidden, odsReference, SYSTEMS } from '@imaging/fhir';
+import { DICOM_UID_SYSTEM, forbidden, odsReference, SYSTEMS } from '@imaging/fhir';
 import {
   EXAMPLE,
   exampleDiagnosticReport,
@@ -106,6 +106,14 @@ describe('an order-request', () => {
     ]);
   });
 
+  it('is refused when its order carries a second placer order number, even one in its own namespace', async () => {
+    const placer = order().identifier ?? [];
+    const two = order({ identifier: [...placer, { system: SYSTEMS.placerOrder, value: 'N81001-000999' }] });
+    expect(verdict(await check(ORDER_REQUEST, NORTH_TO_MIDLANDS, two, parts()))).toEqual([
+      'Bundle.entry[1].resource.identifier[1]',
+    ]);
+  });
+
   it("is refused when its Task's identifier is not the one its placer order number gives", async () => {
     // Another order's Task identifier, taken first, would leave that order without its Task when it came.
     const theirs = fulfilmentTaskIdentifier({ system: SYSTEMS.placerOrder, value: 'N81001-000124' });
@@ -152,6 +160,37 @@ describe('a task-update', () => {
     });
     expect(verdict(await check(TASK_UPDATE, NORTH_TO_MIDLANDS, task({ status: 'completed' })))).toEqual([
       'Bundle.entry[1].resource.status',
+    ]);
+  });
+
+  it("from the requester's region cancels only a Task its stored copy has not started, whatever the message says", async () => {
+    const cancel = task({ status: 'cancelled' });
+    const atPerformer = (status: string) => stored({ peer: 'imaging-north', status });
+    for (const status of ['requested', 'received', 'accepted', 'on-hold', 'cancelled']) {
+      expect(verdict(await check(TASK_UPDATE, NORTH_TO_MIDLANDS, cancel, [], atPerformer(status)))).toEqual({
+        authorised: true,
+        role: 'requester',
+      });
+    }
+    for (const status of ['in-progress', 'completed', 'failed']) {
+      expect(verdict(await check(TASK_UPDATE, NORTH_TO_MIDLANDS, cancel, [], atPerformer(status)))).toEqual([
+        'Bundle.entry[1].resource.status',
+      ]);
+    }
+    // The performer's own region moves an in-progress Task to cancelled: that is progress, not a cancel.
+    const fromMidlands = stored({ status: 'in-progress' });
+    expect(verdict(await check(TASK_UPDATE, MIDLANDS_TO_NORTH, cancel, [], fromMidlands))).toEqual({
+      authorised: true,
+      role: 'performer',
+    });
+  });
+
+  it('is refused when its Task carries a second identifier in a business system', async () => {
+    const second = task({
+      identifier: [...(task().identifier ?? []), { system: SYSTEMS.task, value: 'another-task' }],
+    });
+    expect(verdict(await check(TASK_UPDATE, MIDLANDS_TO_NORTH, second))).toEqual([
+      'Bundle.entry[1].resource.identifier[1]',
     ]);
   });
 
@@ -222,6 +261,46 @@ describe('a report-issued', () => {
       'Bundle.entry[1].resource.performer[0]',
       'Bundle.entry[1].resource.identifier[0]',
     ]);
+  });
+
+  it('is refused, at the hub and by the receiver, when an entry carries a second identifier in a business system', async () => {
+    // A second report identifier in another performer's namespace: only the first was checked, and the
+    // planted one would match that performer's later report, which would then never be stored.
+    const planted = report({
+      identifier: [...(report().identifier ?? []), { system: SYSTEMS.report, value: 'RS1-REP-000001' }],
+    });
+    for (const receiverCopy of [undefined, stored]) {
+      expect(
+        verdict(await check(REPORT_ISSUED, MIDLANDS_TO_NORTH, planted, [study(), endpoint()], receiverCopy)),
+      ).toEqual(['Bundle.entry[1].resource.identifier[1]']);
+    }
+    // A second Study Instance UID (another provider's study), or a second accession number.
+    for (const system of [DICOM_UID_SYSTEM, SYSTEMS.accession]) {
+      const twoUids = study({
+        identifier: [...(study().identifier ?? []), { system, value: 'urn:oid:1.2.826.0.1.3680043.99' }],
+      });
+      expect(verdict(await check(REPORT_ISSUED, MIDLANDS_TO_NORTH, report(), [twoUids, endpoint()], stored))).toEqual([
+        'Bundle.entry[2].resource.identifier[2]',
+      ]);
+    }
+    // An Endpoint is matched on whatever identifier it carries: it carries one.
+    const twoIds = endpoint({
+      identifier: [
+        { system: 'https://rm1.example/endpoints', value: 'pacs-1' },
+        { system: 'https://other.example/endpoints', value: 'pacs-1' },
+      ],
+    });
+    expect(verdict(await check(REPORT_ISSUED, MIDLANDS_TO_NORTH, report(), [study(), twoIds], stored))).toEqual([
+      'Bundle.entry[3].resource.identifier[1]',
+    ]);
+    // One identifier of each system, and identifiers of other systems, are as before.
+    const other = report({
+      identifier: [...(report().identifier ?? []), { system: 'https://rm1.example/ris', value: 'R-1' }],
+    });
+    expect(verdict(await check(REPORT_ISSUED, MIDLANDS_TO_NORTH, other, [study(), endpoint()], stored))).toEqual({
+      authorised: true,
+      role: 'performer',
+    });
   });
 
   it('is based on exactly one order, and its studies on that order alone', async () => {

@@ -12,6 +12,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { CANONICAL_BASE, issue, odsOf, outcomeOf, SYSTEMS } from '@imaging/fhir';
 import { alertCopyRefusals, alertMessageRefusals } from './alert-authority.ts';
+import { repeatedBusinessIdentifiers } from './business-identifiers.ts';
 import {
   ALERT_ACKNOWLEDGED,
   ALERT_ACTION_RECORDED,
@@ -35,11 +36,21 @@ import { fulfilmentTaskIdentifier } from './headers.ts';
  * - An order is sent by the region serving its requester, to the region serving its performer, under a
  *   placer order number in the requester's namespace.
  * - Progress on a Task comes from the region serving its owner (the performer); the region serving the
- *   requester may only cancel. The receiver's copy must be shared with the sender (its peer).
+ *   requester may only cancel, and only a Task not yet started (REQUESTER_CANCELLABLE, by the receiver's
+ *   stored copy). The receiver's copy must be shared with the sender (its peer).
  * - A report and its studies come from the region serving the performer of the one order they are for.
  * - What became of an alert (acknowledged, action recorded) comes from the region serving the requester, and
  *   so does an alert's copy for a discharged patient's GP practice, to the region serving that practice.
+ * - Every resource a message carries has at most one identifier in each business system (one identifier at
+ *   all, for an Endpoint): the checks above look at one, and a second would be stored unchecked and match
+ *   another's record later (repeatedBusinessIdentifiers).
  */
+
+/**
+ * The states from which the requester may cancel a Task: before the performer has started work. The one
+ * rule for a requester's own update at its gateway and for one routed from the requester's region.
+ */
+export const REQUESTER_CANCELLABLE: ReadonlySet<string> = new Set(['requested', 'received', 'accepted', 'on-hold']);
 
 /** Marks an OperationOutcome issue as a refusal of the message's content, so the hub relays it as it is. */
 export const MESSAGE_REFUSAL: Coding = {
@@ -55,6 +66,8 @@ export interface StoredCase {
   performer: string | undefined;
   /** The service id of the region holding the other copy (the peer tag). */
   peer: string | undefined;
+  /** The stored Task's status (a Task update): what a requester's cancel is checked against. */
+  status?: string;
 }
 
 export interface AuthorityFacts {
@@ -109,6 +122,10 @@ export async function checkMessageAuthority(message: ParsedMessage, facts: Autho
       check.refuse(`No one may send ${message.event.code} messages`, 'Bundle.entry[0].resource.eventCoding');
       role = 'requester';
   }
+  for (const entry of message.entries) {
+    for (const repeated of repeatedBusinessIdentifiers(entry.resource))
+      check.refuse(repeated.text, at(entry, `identifier[${repeated.index}]`));
+  }
   return check.problems.length
     ? { authorised: false, refusal: outcomeOf('forbidden', check.problems) }
     : { authorised: true, role };
@@ -121,13 +138,25 @@ export function isMessageRefusal(outcome: OperationOutcome | undefined): boolean
   );
 }
 
+/**
+ * A refusal of a message's content found outside this rule (the receiver's own store, say): the same 403,
+ * one issue per problem, with the message-refusal coding, so the sender parks the message.
+ */
+export function messageRefusal(problems: { text: string; expression: string }[]): OperationOutcome {
+  return outcomeOf('forbidden', problems.map(refusalIssue));
+}
+
+function refusalIssue({ text, expression }: { text: string; expression: string }): OperationOutcomeIssue {
+  const base = issue({ code: 'forbidden', text, expression });
+  return { ...base, details: { coding: [MESSAGE_REFUSAL], text } };
+}
+
 type Checker = ReturnType<typeof checker>;
 
 function checker(facts: AuthorityFacts) {
   const problems: OperationOutcomeIssue[] = [];
   const refuse = (text: string, expression: string) => {
-    const base = issue({ code: 'forbidden', text, expression });
-    problems.push({ ...base, details: { coding: [MESSAGE_REFUSAL], text } });
+    problems.push(refusalIssue({ text, expression }));
   };
   /** True when the directory has `ods` served by `service`. */
   const serves = async (service: string, ods: string | undefined) => !!ods && (await facts.serviceOf(ods)) === service;
@@ -211,6 +240,12 @@ async function checkTaskUpdate(message: ParsedMessage, check: Checker): Promise<
     if (task.resource.status !== 'cancelled') {
       check.refuse(
         `${sender} serves the requester of Task ${id}, which may only cancel it, not move it to '${task.resource.status}'`,
+        at(task, 'status'),
+      );
+    } else if (stored?.status && stored.status !== 'cancelled' && !REQUESTER_CANCELLABLE.has(stored.status)) {
+      // What the Task has reached is the stored copy's to say (the hub has none), never the message's.
+      check.refuse(
+        `Task ${id} here is ${stored.status}: its requester may cancel it only before work starts (${[...REQUESTER_CANCELLABLE].join(', ')})`,
         at(task, 'status'),
       );
     }

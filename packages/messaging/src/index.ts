@@ -6,3 +6,4 @@ export * from './parse.ts';
 export * from './response.ts';
 export * from './alert-authority.ts';
 export * from './flow-events.ts';
+export * from './business-identifiers.ts';

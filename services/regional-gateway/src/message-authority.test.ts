@@ -2,13 +2,14 @@ import type {
   AuditEvent,
   Bundle,
   DiagnosticReport,
+  ImagingStudy,
   OperationOutcome,
   Patient,
   Resource,
   ServiceRequest,
   Task,
 } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, ODS_SYSTEM, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import { CODE_SYSTEMS, DICOM_UID_SYSTEM, ODS_SYSTEM, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import {
   exampleDiagnosticReport,
@@ -18,7 +19,14 @@ import {
   examplePatient,
   exampleServiceRequest,
 } from '@imaging/fhir/examples';
-import { buildMessage, MESSAGE_HEADERS, ORDER_REQUEST, REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
+import {
+  buildMessage,
+  isMessageRefusal,
+  MESSAGE_HEADERS,
+  ORDER_REQUEST,
+  REPORT_ISSUED,
+  TASK_UPDATE,
+} from '@imaging/messaging';
 import type { MessageEventDefinition } from '@imaging/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverDue } from './domain/delivery.ts';
@@ -174,11 +182,16 @@ async function refusal(res: Response) {
  * Expects the hub to refuse with 403 at `expression`, audit the refusal, and forward nothing: the
  * target region saw no call and holds exactly what it held.
  */
-async function expectRefusedAtHub(bundle: Bundle, target: ConnectedRegion, expression: string) {
+async function expectRefusedAtHub(
+  bundle: Bundle,
+  target: ConnectedRegion,
+  expression: string,
+  sender = 'gateway-south',
+) {
   const before = await snapshot(target);
   const delivered = world.deliveriesTo(target.deps.region.regionId).length;
   const audited = (await audits()).length;
-  const res = await throughHub(bundle, 'gateway-south', target.deps.region.serviceId);
+  const res = await throughHub(bundle, sender, target.deps.region.serviceId);
   const { status, outcome, expressions } = await refusal(res);
   expect(status, JSON.stringify(outcome)).toBe(403);
   expect(outcome.issue?.[0]?.code).toBe('forbidden');
@@ -189,7 +202,7 @@ async function expectRefusedAtHub(bundle: Bundle, target: ConnectedRegion, expre
   expect(events).toHaveLength(audited + 1);
   const event = events.at(-1) as AuditEvent;
   expect(event.outcome).toBe('4');
-  expect(event.agent[0]).toMatchObject({ altId: 'gateway-south', requestor: true });
+  expect(event.agent[0]).toMatchObject({ altId: sender, requestor: true });
   expect(event.outcomeDesc).toContain(outcome.issue?.[0]?.details?.text);
 }
 
@@ -304,6 +317,151 @@ describe('an order-request naming a requester the sender does not serve', () => 
     await expectRefusedAtReceiver(forgedOrder(), midlands, 'Bundle.entry[1].resource.requester');
     const orders = await searchAll<ServiceRequest>(midlands.deps.store, 'ServiceRequest');
     expect(orders.map((o) => o.identifier?.[0]?.value)).not.toContain('N81001-FORGED-1');
+  });
+});
+
+describe("a report-issued carrying a second report identifier, in another performer's namespace", () => {
+  /**
+   * The midlands (RM1's region, the open order's performer) sends a real report that also carries RS1's
+   * next report number: only the first was checked, and RS1's own report under it would later be matched
+   * to this one and never stored.
+   */
+  const planted = () =>
+    message(
+      REPORT_ISSUED,
+      'imaging-midlands',
+      'imaging-north',
+      exampleDiagnosticReport(
+        {
+          identifier: [
+            { system: SYSTEMS.report, value: 'RM1-PLANT-1' },
+            { system: SYSTEMS.report, value: 'RS1-REP-000001' },
+          ],
+          basedOn: [{ type: 'ServiceRequest', identifier: openOrder.identifier?.[0] }],
+        },
+        'NONE',
+      ),
+    );
+  const stored = async () =>
+    (await searchAll<DiagnosticReport>(north.deps.store, 'DiagnosticReport')).flatMap((r) =>
+      (r.identifier ?? []).map((i) => i.value),
+    );
+
+  it('is refused at the hub, at the second identifier', async () => {
+    await expectRefusedAtHub(planted(), north, 'Bundle.entry[1].resource.identifier[1]', 'gateway-midlands');
+  });
+
+  it('is refused by the north itself, which stores nothing under either identifier', async () => {
+    await expectRefusedAtReceiver(planted(), north, 'Bundle.entry[1].resource.identifier[1]');
+    expect(await stored()).not.toContain('RS1-REP-000001');
+    expect(await stored()).not.toContain('RM1-PLANT-1');
+  });
+});
+
+describe("a routed study whose Study Instance UID is another sender's study here", () => {
+  /** A north order performed by RS1 (the south), placed and delivered: the south is its real performer. */
+  const placer = { system: SYSTEMS.placerOrder, value: 'N81001-000300' };
+  beforeAll(async () => {
+    await placeOrder(
+      north.deps,
+      GP,
+      exampleServiceRequest({ identifier: [placer], performer: [odsRef('RS1')] }),
+      'case-south-performs',
+    );
+    expect(await deliverDue(north.deps)).toMatchObject({ failed: 0 });
+  });
+
+  /** The south's report for that order, with a study under `uid` and the south's own endpoint. */
+  const southReport = (uid: string, report = 'RS1-REP-000300') => {
+    const order = { type: 'ServiceRequest' as const, identifier: placer };
+    const study = exampleImagingStudy({
+      identifier: [
+        { system: DICOM_UID_SYSTEM, value: uid },
+        { system: SYSTEMS.accession, value: 'RS1-ACC-000300' },
+      ],
+      basedOn: [order],
+      endpoint: [{ reference: 'Endpoint/rs1-endpoint' }],
+    });
+    const endpoint = exampleEndpoint({
+      managingOrganization: odsRef('RS1'),
+      identifier: [{ system: 'urn:ietf:rfc:3986', value: 'https://pacs.rs1.example/dicomweb' }],
+      address: 'https://pacs.rs1.example/dicomweb',
+    });
+    return message(
+      REPORT_ISSUED,
+      'imaging-south',
+      'imaging-north',
+      exampleDiagnosticReport(
+        {
+          identifier: [{ system: SYSTEMS.report, value: report }],
+          basedOn: [order],
+          performer: [odsRef('RS1')],
+          imagingStudy: [{ reference: 'ImagingStudy/rs1-study' }],
+        },
+        'NONE',
+      ),
+      [
+        { ...study, id: 'rs1-study' },
+        { ...endpoint, id: 'rs1-endpoint' },
+      ],
+    );
+  };
+
+  it("is refused by the north: the UID is the midlands' study there, which the south's report would cite", async () => {
+    const midlandsStudy = (await searchAll<ImagingStudy>(north.deps.store, 'ImagingStudy'))[0];
+    const uid = midlandsStudy?.identifier?.find((i) => i.system === DICOM_UID_SYSTEM)?.value as string;
+    expect(uid).toBeDefined();
+    const before = await snapshot(north);
+    const { status, outcome, expressions } = await refusal(
+      await throughHub(southReport(uid), 'gateway-south', 'imaging-north'),
+    );
+    expect(status, JSON.stringify(outcome)).toBe(403);
+    expect(isMessageRefusal(outcome)).toBe(true);
+    expect(expressions).toEqual(['Bundle.entry[2].resource.identifier[0]']);
+    expect(await snapshot(north)).toEqual(before);
+  });
+
+  it("takes the south's own study, and the same again under a new request id matches the south's copy", async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await throughHub(southReport('urn:oid:1.2.826.0.1.3680043.300'), 'gateway-south', 'imaging-north');
+      expect(res.status, await res.clone().text()).toBe(200);
+    }
+    const studies = await searchAll<ImagingStudy>(north.deps.store, 'ImagingStudy', {
+      identifier: `${DICOM_UID_SYSTEM}|urn:oid:1.2.826.0.1.3680043.300`,
+    });
+    expect(studies).toHaveLength(1);
+  });
+});
+
+describe("a task-update cancelling a Task the performer has started, from the requester's region", () => {
+  it('gets past the hub, which holds no case, and the midlands refuses it by its stored Task', async () => {
+    const open = (await fulfilment(midlands)).find((t) => t.status === 'accepted') as WithId<Task>;
+    const started = await updateTask(
+      midlands.deps,
+      RIS,
+      open.id,
+      { ...open, status: 'in-progress' },
+      open.meta?.versionId,
+      'case-open',
+    );
+    const northCopy = (await fulfilment(north)).find(
+      (t) => t.identifier?.[0]?.value === open.identifier?.[0]?.value,
+    ) as WithId<Task>;
+    // The requester's region claims nothing but the cancel; its own copy still says accepted.
+    const cancel = message(TASK_UPDATE, 'imaging-north', 'imaging-midlands', {
+      ...northCopy,
+      status: 'cancelled',
+      statusReason: { text: 'No longer needed' },
+    });
+    const before = await snapshot(midlands);
+    const { status, outcome, expressions } = await refusal(
+      await throughHub(cancel, 'gateway-north', 'imaging-midlands'),
+    );
+    expect(status, JSON.stringify(outcome)).toBe(403);
+    expect(isMessageRefusal(outcome)).toBe(true);
+    expect(expressions).toEqual(['Bundle.entry[1].resource.status']);
+    expect(await snapshot(midlands)).toEqual(before);
+    expect((await midlands.deps.store.read<Task>('Task', started.id)).status).toBe('in-progress');
   });
 });
 

@@ -15,7 +15,7 @@ import {
   TASK_UPDATE,
 } from '@imaging/messaging';
 import type { MessageEventDefinition } from '@imaging/messaging';
-import type { Bundle, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Bundle, DiagnosticReport, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { AttackRequest } from '../surface.ts';
 import type { AttackWorld } from '../world.ts';
 import type { AttackCase } from './case.ts';
@@ -130,6 +130,24 @@ function forgedOrder(
   );
 }
 
+const SECOND_REPORT_IDENTIFIER =
+  "a report from the midlands for its own order, carrying a second report identifier in the south's namespace";
+/**
+ * The midlands' report for case B (RM1 performs it), also carrying RS1's next report number: only the first
+ * identifier was ever checked, and RS1's own report under the second would later match this one.
+ */
+const reportWithSecondIdentifier = (w: AttackWorld) => {
+  const bundle = forgedReport(w, 'imaging-midlands', 'imaging-north', w.seeded.placer.B, 'RM1');
+  const report = bundle.entry?.[1]?.resource as DiagnosticReport;
+  report.identifier = [
+    { system: SYSTEMS.report, value: `RM1-PLANT-${w.seeded.run}` },
+    { system: SYSTEMS.report, value: `RS1-REP-${w.seeded.run}` },
+  ];
+  return bundle;
+};
+
+const CANCELS_FINISHED_TASK = "the requester's region cancelling a Task the performer has finished";
+
 const TAKES_ANOTHER_TASK =
   "an order whose Task takes the identifier of another order's Task, before that order is sent";
 /** The north's order N81001-<run>1, its Task under the identifier order N81001-<run>2 will need. */
@@ -241,6 +259,19 @@ export const MESSAGE_CASES: readonly AttackCase[] = [
       target: 'imaging-north',
     }),
     [403, 409, 422],
+  ),
+  // One identifier per business system; the requester cancels only what has not started (by the receiver's copy).
+  viaHub(SECOND_REPORT_IDENTIFIER, MIDLANDS, (w) => ({
+    bundle: reportWithSecondIdentifier(w),
+    target: 'imaging-north',
+  })),
+  straight(SECOND_REPORT_IDENTIFIER, 'north', reportWithSecondIdentifier),
+  viaHub(`${CANCELS_FINISHED_TASK}: past the hub, refused by the midlands`, NORTH, (w) => ({
+    bundle: forgedTaskUpdate(w, 'imaging-north', 'imaging-midlands', 'cancelled'),
+    target: 'imaging-midlands',
+  })),
+  straight(CANCELS_FINISHED_TASK, 'midlands', (w) =>
+    forgedTaskUpdate(w, 'imaging-north', 'imaging-midlands', 'cancelled'),
   ),
   viaHub(
     'a MessageHeader destination that is not the target header',

@@ -1,5 +1,6 @@
-import type { Identifier, Resource } from '@medplum/fhirtypes';
-import { DICOM_UID_SYSTEM, NHS_NUMBER_SYSTEM, SYSTEMS } from '@imaging/fhir';
+import type { Identifier, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { DICOM_UID_SYSTEM, issue, NHS_NUMBER_SYSTEM, SYSTEMS } from '@imaging/fhir';
+import { repeatedBusinessIdentifiers } from '@imaging/messaging';
 
 /** The business identifier system each shared resource type is matched on, across regions. */
 const BUSINESS_SYSTEM: Partial<Record<Resource['resourceType'], string>> = {
@@ -10,6 +11,11 @@ const BUSINESS_SYSTEM: Partial<Record<Resource['resourceType'], string>> = {
   ImagingStudy: DICOM_UID_SYSTEM,
 };
 
+/**
+ * The one business identifier a resource is checked and matched on. It is the first of its system, and the
+ * only one: a client write (`repeatedIdentifierIssues`) and a routed message (the authority rule) that
+ * carries a second in the same system is refused, so no identifier is stored that was not checked.
+ */
 export function businessIdentifier(resource: Resource): Identifier | undefined {
   const system = BUSINESS_SYSTEM[resource.resourceType];
   const identifiers = (resource as { identifier?: Identifier[] }).identifier;
@@ -21,4 +27,14 @@ export function businessIdentifier(resource: Resource): Identifier | undefined {
 /** `identifier=system|value`, for a conditional create or a search. */
 export function identifierQuery(identifier: Identifier): string {
   return `identifier=${encodeURIComponent(`${identifier.system}|${identifier.value}`)}`;
+}
+
+/**
+ * A client write's identifiers beyond the one of each business system it may carry (any second one, for an
+ * Endpoint), each a 422 at its element: checks look at one, and the store would match the record on every one.
+ */
+export function repeatedIdentifierIssues(resource: Resource): OperationOutcomeIssue[] {
+  return repeatedBusinessIdentifiers(resource).map(({ index, text }) =>
+    issue({ code: 'business-rule', text, expression: `${resource.resourceType}.identifier[${index}]` }),
+  );
 }

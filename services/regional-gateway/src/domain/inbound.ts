@@ -34,6 +34,7 @@ import {
   ALERT_COPIED,
   buildResponse,
   entriesOf,
+  messageRefusal,
   ORDER_REQUEST,
   parseMessage,
   REPORT_ISSUED,
@@ -279,6 +280,8 @@ async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promis
     requester: odsOf(local.requester),
     performer: odsOf(local.owner),
     peer: peerOf(local),
+    // What a requester's cancel is checked against: the stored Task's state, not the message's claim.
+    status: local.status,
   });
   // An alert changes only through its own events (alert-acknowledged, alert-action-recorded).
   if (taskCodeOf(local) !== 'fulfil')
@@ -328,6 +331,7 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
     if (resolved.resourceType === 'ImagingStudy' || resolved.resourceType === 'DiagnosticReport')
       checkSameSubject(order, resolved.subject, `Bundle.entry[${carried.index}].resource.subject`);
     const identifier = businessIdentifier(resolved);
+    if (identifier) await assertSendersCopy(deps, message, carried.index, resolved, identifier, orderRef);
     entries.push({
       fullUrl: carried.fullUrl,
       resource: labelledAs(resolved, organisations, message.sourceService),
@@ -352,6 +356,48 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
     ...(await tasksCitingReport(deps, orderRef, businessIdentifier(report.resource), report.fullUrl)),
     ...alert,
   ];
+}
+
+/**
+ * A carried study, endpoint or report is stored with a conditional create on its business identifier (the
+ * one it may carry: the authority rule refused a second). One already here under that identifier is what
+ * this message then points at, so it must be the sender's own copy: one it sent before, for this order (a
+ * study or report), a copy it shares. Another region's, or this region's own, is not its to match: a Study
+ * Instance UID or endpoint identifier is not namespaced, so a sender could otherwise file a later result
+ * against the record it planted. Refused as the authority rule refuses, and nothing is written.
+ */
+async function assertSendersCopy(
+  deps: GatewayDeps,
+  message: ParsedMessage,
+  index: number,
+  resource: Resource,
+  identifier: Identifier,
+  orderRef: string,
+): Promise<void> {
+  const existing = await searchOne<Resource>(deps.store, resource.resourceType, {
+    identifier: `${identifier.system}|${identifier.value}`,
+  });
+  if (!existing) return;
+  const basedOn = (existing as { basedOn?: Reference[] }).basedOn;
+  const sameOrder = resource.resourceType === 'Endpoint' || !!basedOn?.some((b) => b.reference === orderRef);
+  if (peerOf(existing) === message.sourceService && sameOrder) return;
+  const position = (resource as { identifier?: Identifier[] }).identifier?.findIndex(
+    (i) => i.system === identifier.system && i.value === identifier.value,
+  );
+  const error = new OutcomeError(
+    messageRefusal([
+      {
+        text: `${identifier.system}|${identifier.value} identifies a ${resource.resourceType} here that is not ${message.sourceService}'s for this order`,
+        expression: `Bundle.entry[${index}].resource.identifier[${position ?? 0}]`,
+      },
+    ]),
+  );
+  deps.logger.warn("message refused: it names a record here that is not the sender's", {
+    event: message.event.code,
+    from: message.sourceService,
+    reason: error.message,
+  });
+  throw error;
 }
 
 /**

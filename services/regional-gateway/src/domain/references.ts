@@ -10,6 +10,7 @@ import {
 } from '@imaging/fhir';
 import type { Caller, FhirStore, Problems, ValidationFindings } from '@imaging/fhir';
 import { mapReferences } from '@imaging/messaging';
+import { repeatedIdentifierIssues } from './identifiers.ts';
 import { labelIssues, labelShapeIssues, unlabelled } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
 import { isVisible, readVisible } from './reads.ts';
@@ -168,9 +169,9 @@ export async function admission<T extends Resource>(
 
 /**
  * The start of every client write's checks: the admission's problems go into `problems`, with the
- * resource's base R4 structure; a malformed resource is refused (400) at once, as the checks after this
- * assume well-formed R4. Returns the admitted resource and its validation findings, for the profile's
- * problems to be reported with the write's own.
+ * resource's base R4 structure and any second identifier in a business system (`repeatedIdentifierIssues`);
+ * a malformed resource is refused (400) at once, as the checks after this assume well-formed R4. Returns the
+ * admitted resource and its validation findings, for the profile's problems to be reported with the write's own.
  */
 export async function admitWellFormed<T extends Resource>(
   deps: GatewayDeps,
@@ -181,6 +182,8 @@ export async function admitWellFormed<T extends Resource>(
 ): Promise<{ admitted: T; findings: ValidationFindings }> {
   const { admitted, issues } = await admission(deps, caller, resource, stored);
   problems.add(...issues);
+  // One identifier per business system: what the write's checks look at is all the store will match on.
+  problems.add(...repeatedIdentifierIssues(admitted));
   const findings = validationFindings(admitted);
   const admissionStructure = [...labelShapeIssues(resource), ...updateTargetIssues(resource, stored)];
   problems.addFindings({ structure: [...findings.structure, ...admissionStructure], rules: [] });

@@ -2,6 +2,7 @@ import type { Task } from '@medplum/fhirtypes';
 import { classifyStatusUpdate, OutcomeError, TASK_STATUSES } from '@imaging/fhir';
 import type { TaskStatus, WithId } from '@imaging/fhir';
 import { exampleFulfilmentTask } from '@imaging/fhir/examples';
+import { isMessageRefusal, REQUESTER_CANCELLABLE } from '@imaging/messaging';
 import { describe, expect, it } from 'vitest';
 import { applyTaskUpdate } from './task-updates.ts';
 
@@ -177,5 +178,26 @@ describe("applyTaskUpdate: a cancel from the requester's region", () => {
   it('is a replay when status and reason are the same, whatever else it carries', () => {
     const cancelled = { ...local('cancelled'), statusReason: { text: 'their reason' } };
     expect(applyTaskUpdate(cancelled, incoming('cancelled'), NOW, 'requester')).toBeUndefined();
+  });
+});
+
+describe("applyTaskUpdate: a cancel from the requester's region, by this copy's state", () => {
+  it.each(['requested', 'received', 'accepted', 'on-hold'] as const)('cancels a Task %s here', (status) => {
+    expect(applyTaskUpdate(local(status), incoming('cancelled'), NOW, 'requester')?.status).toBe('cancelled');
+  });
+
+  it.each(['in-progress', 'completed', 'failed', 'rejected', 'ready'] as const)(
+    'refuses to cancel a Task %s here, as the requester may not locally (a message refusal)',
+    (status) => {
+      const error = refusalOf(() => applyTaskUpdate(local(status), incoming('cancelled'), NOW, 'requester'));
+      expect(error.status).toBe(403);
+      expect(isMessageRefusal(error.outcome)).toBe(true);
+      expect(error.outcome.issue?.[0]?.expression).toEqual(['Task.status']);
+      expect(error.message).toContain(`(it is ${status})`);
+    },
+  );
+
+  it('is the one set of states both paths use', () => {
+    expect([...REQUESTER_CANCELLABLE].sort()).toEqual(['accepted', 'on-hold', 'received', 'requested']);
   });
 });

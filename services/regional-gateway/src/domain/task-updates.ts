@@ -2,6 +2,7 @@ import type { Task } from '@medplum/fhirtypes';
 import { classifyStatusUpdate, isTaskStatus, OutcomeError, transitionRefused, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import type { SenderRole } from '@imaging/messaging';
+import { messageRefusal, REQUESTER_CANCELLABLE } from '@imaging/messaging';
 
 /**
  * What another region may change on a shared Task: the performer's region its progress, the
@@ -20,7 +21,8 @@ const FIELDS_FROM: Readonly<Record<SenderRole, readonly ProgressField[]>> = {
  * late, twice or out of order. Returns the updated
  * Task, or undefined when there is nothing to do: the same progress again (a replay), or a state the
  * local copy has already moved past (a stale update). An update that skips ahead (completed before
- * in-progress) is applied; one the lifecycle can never reach is a 422.
+ * in-progress) is applied; one the lifecycle can never reach is a 422. The requester's region may only
+ * cancel, and only from REQUESTER_CANCELLABLE (a refusal, as the authority rule's).
  */
 export function applyTaskUpdate(
   local: WithId<Task>,
@@ -33,6 +35,18 @@ export function applyTaskUpdate(
   if (!isTaskStatus(incoming.status)) {
     throw new OutcomeError(
       unprocessable(`'${String(incoming.status)}' is not a Task status`, 'Task.status', 'code-invalid'),
+    );
+  }
+  // The requester's region cancels only a Task not yet started, by this copy's state (as its own referrer
+  // may: tasks.ts); the authority check refused it already, and this is the rule where the change is made.
+  if (from === 'requester' && incoming.status !== local.status && !REQUESTER_CANCELLABLE.has(local.status)) {
+    throw new OutcomeError(
+      messageRefusal([
+        {
+          text: `The requester may cancel only a Task that has not started (it is ${local.status})`,
+          expression: 'Task.status',
+        },
+      ]),
     );
   }
   switch (classifyStatusUpdate(local.status, incoming.status)) {

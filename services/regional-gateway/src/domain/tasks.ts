@@ -17,7 +17,7 @@ import {
   validationFindings,
 } from '@imaging/fhir';
 import type { Caller, WithId } from '@imaging/fhir';
-import { buildMessage, requestIdFor, TASK_UPDATE } from '@imaging/messaging';
+import { buildMessage, REQUESTER_CANCELLABLE, requestIdFor, TASK_UPDATE } from '@imaging/messaging';
 import { taskUpdatedAudit } from './change-audits.ts';
 import { businessIdentifier } from './identifiers.ts';
 import { peerOf } from './labels.ts';
@@ -39,7 +39,6 @@ const CHANGEABLE = new Set([
   'meta',
   'text',
 ]);
-const CANCELLABLE = new Set(['requested', 'received', 'accepted', 'on-hold']);
 
 /**
  * A client moves a Task on: the owner (the imaging provider) through the lifecycle, the requester only
@@ -126,7 +125,7 @@ function checkRole(caller: Caller, current: Task, incoming: Task): void {
   const requester = odsOf(current.requester);
   if (caller.kind === 'provider' && caller.organisation === owner) return;
   if (caller.kind === 'referrer' && caller.organisation === requester) {
-    if (incoming.status === 'cancelled' && CANCELLABLE.has(current.status)) return;
+    if (incoming.status === 'cancelled' && REQUESTER_CANCELLABLE.has(current.status)) return;
     throw new OutcomeError(
       forbidden(`The requester may only cancel a Task that has not started (it is ${current.status})`),
     );

@@ -1,0 +1,130 @@
+import type { ImagingStudy, OperationOutcome, ServiceRequest } from '@medplum/fhirtypes';
+import { DICOM_UID_SYSTEM, OutcomeError, searchAll, SYSTEMS } from '@imaging/fhir';
+import type { WithId } from '@imaging/fhir';
+import {
+  exampleDiagnosticReport,
+  exampleEndpoint,
+  exampleImagingStudy,
+  examplePatient,
+  exampleServiceRequest,
+} from '@imaging/fhir/examples';
+import { describe, expect, it } from 'vitest';
+import { GP, RIS, testRegions } from '../testing/regions.ts';
+import { deliverDue } from './delivery.ts';
+import { placeOrder } from './orders.ts';
+import { registerEndpoint, registerPatient } from './registrations.ts';
+import { issueReport, recordImagingStudy } from './results.ts';
+
+/** A north GP's order for RM1, delivered: the midlands' copy, which RM1's RIS records results against. */
+async function orderAtMidlands() {
+  const regions = testRegions();
+  await registerPatient(regions.north, GP, examplePatient());
+  await placeOrder(regions.north, GP, exampleServiceRequest(), 'case-1');
+  await deliverDue(regions.north);
+  const [order] = await searchAll<ServiceRequest>(regions.midlands.store, 'ServiceRequest');
+  const endpoint = await registerEndpoint(regions.midlands, RIS, exampleEndpoint({ id: undefined }));
+  return {
+    midlands: regions.midlands,
+    order: order as WithId<ServiceRequest>,
+    endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }],
+  };
+}
+
+async function refusal(write: Promise<unknown>): Promise<{ status: number; outcome: OperationOutcome }> {
+  try {
+    await write;
+  } catch (err) {
+    if (err instanceof OutcomeError) return { status: err.status, outcome: err.outcome };
+    throw err;
+  }
+  throw new Error('expected the write to be refused');
+}
+
+const expressions = (outcome: OperationOutcome) => (outcome.issue ?? []).flatMap((i) => i.expression ?? []);
+const OWN_UID = 'urn:oid:1.2.826.0.1.3680043.10.1';
+const VICTIM_UID = 'urn:oid:1.2.826.0.1.3680043.10.2';
+
+describe('a client write carries one identifier in each business system', () => {
+  it("refuses a study with a second Study Instance UID (422 at it): the second is never stored, so the UID's own study later is", async () => {
+    const { midlands, order, endpoint } = await orderAtMidlands();
+    const study = (uids: string[]) =>
+      exampleImagingStudy({
+        identifier: [
+          ...uids.map((value) => ({ system: DICOM_UID_SYSTEM, value })),
+          { system: SYSTEMS.accession, value: 'RM1-ACC-1' },
+        ],
+        basedOn: [{ reference: `ServiceRequest/${order.id}` }],
+        subject: order.subject as ImagingStudy['subject'],
+        endpoint,
+      });
+    const { status, outcome } = await refusal(recordImagingStudy(midlands, RIS, study([OWN_UID, VICTIM_UID]), 'c'));
+    expect(status).toBe(422);
+    expect(expressions(outcome)).toEqual(['ImagingStudy.identifier[1]']);
+    expect(await searchAll(midlands.store, 'ImagingStudy')).toHaveLength(0);
+    // The study that UID belongs to is recorded as its own, not matched to a planted one.
+    const victim = await recordImagingStudy(midlands, RIS, study([VICTIM_UID]), 'c');
+    expect(victim.created).toBe(true);
+    const own = await recordImagingStudy(midlands, RIS, study([OWN_UID]), 'c');
+    expect(own.created).toBe(true);
+    expect(own.resource.id).not.toBe(victim.resource.id);
+  });
+
+  it('refuses a second accession number, report identifier or placer order number, each at its element', async () => {
+    const { midlands, order, endpoint } = await orderAtMidlands();
+    const accession = exampleImagingStudy({
+      identifier: [
+        { system: DICOM_UID_SYSTEM, value: OWN_UID },
+        { system: SYSTEMS.accession, value: 'RM1-ACC-1' },
+        { system: SYSTEMS.accession, value: 'RM1-ACC-2' },
+      ],
+      basedOn: [{ reference: `ServiceRequest/${order.id}` }],
+      subject: order.subject as ImagingStudy['subject'],
+      endpoint,
+    });
+    expect(expressions((await refusal(recordImagingStudy(midlands, RIS, accession, 'c'))).outcome)).toEqual([
+      'ImagingStudy.identifier[2]',
+    ]);
+    const report = exampleDiagnosticReport({
+      identifier: [
+        { system: SYSTEMS.report, value: 'RM1-REP-1' },
+        { system: SYSTEMS.report, value: 'RS1-REP-1' },
+      ],
+      basedOn: [{ reference: `ServiceRequest/${order.id}` }],
+      subject: order.subject,
+    });
+    const refused = await refusal(issueReport(midlands, RIS, report, 'c'));
+    expect(refused.status).toBe(422);
+    expect(expressions(refused.outcome)).toEqual(['DiagnosticReport.identifier[1]']);
+    expect(await searchAll(midlands.store, 'DiagnosticReport')).toHaveLength(0);
+
+    const regions = testRegions();
+    await registerPatient(regions.north, GP, examplePatient());
+    const twoPlacers = exampleServiceRequest({
+      identifier: [
+        { system: SYSTEMS.placerOrder, value: 'N81001-000001' },
+        { system: SYSTEMS.placerOrder, value: 'N81001-000002' },
+      ],
+    });
+    const placed = await refusal(placeOrder(regions.north, GP, twoPlacers, 'c'));
+    expect(placed.status).toBe(422);
+    expect(expressions(placed.outcome)).toEqual(['ServiceRequest.identifier[1]']);
+    expect(await searchAll(regions.north.store, 'ServiceRequest')).toHaveLength(0);
+  });
+
+  it('refuses an Endpoint with a second identifier of any system: it is matched on whichever it carries', async () => {
+    const { midlands } = await orderAtMidlands();
+    const endpoint = exampleEndpoint({
+      id: undefined,
+      identifier: [
+        { system: 'urn:ietf:rfc:3986', value: 'https://pacs.rm1.example/a' },
+        { system: 'https://pacs.example/id', value: 'another-providers-endpoint' },
+      ],
+    });
+    const { status, outcome } = await refusal(registerEndpoint(midlands, RIS, endpoint));
+    expect(status).toBe(422);
+    expect(expressions(outcome)).toEqual(['Endpoint.identifier[1]']);
+    expect(await searchAll(midlands.store, 'Endpoint')).toHaveLength(1);
+    const one = exampleEndpoint({ id: undefined, identifier: endpoint.identifier?.slice(0, 1) });
+    expect((await registerEndpoint(midlands, RIS, one)).created).toBe(true);
+  });
+});
