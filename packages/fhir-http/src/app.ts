@@ -19,7 +19,8 @@ export interface FhirAppOptions {
  * with an OperationOutcome, and a FHIR 404.
  */
 export function createFhirApp<E extends Env>(options: FhirAppOptions): Hono<E> {
-  const app = new Hono<E>();
+  // Not strict: `/fhir/metadata/` and `/fhir/Task/` are the same resources as without the slash, as clients expect.
+  const app = new Hono<E>({ strict: false });
   app.use('*', requestContext(options.logger) as never);
   app.use('*', fhirBodyLimit(options.bodyLimitBytes));
   app.use('/fhir/*', requireJsonAcceptable(options.ownFormats));

@@ -140,6 +140,31 @@ export function unsupportedInteraction(
   };
 }
 
+/**
+ * The history of a whole type or of the whole server (`GET [type]/_history`, `GET /_history`, R4
+ * http.html#history), which no type here declares (`history-type` is not among the interactions a
+ * CapabilityResource can have): a 404 naming what is not offered and
+ * where one resource's history is, instead of `_history` being read as an id (a 400 about ids). Mount it
+ * before the resource routes, whose `/:id` would take it.
+ */
+export function answerUnofferedHistory<E extends Env>(
+  app: Hono<E>,
+  served: readonly Pick<CapabilityResource, 'type'>[],
+): void {
+  app.all('/fhir/_history', () =>
+    notOffered(
+      'The history of the whole server (history-system) is not offered here: read one resource’s at [type]/[id]/_history',
+    ),
+  );
+  app.all('/fhir/:type/_history', (c) => {
+    const type = c.req.param('type');
+    if (!served.some((r) => r.type === type)) return notServed(type);
+    return notOffered(
+      `The history of every ${type} (history-type) is not offered here: read one ${type}’s at ${type}/[id]/_history`,
+    );
+  });
+}
+
 /** A 404 for what this server does not offer at that URL (not for a resource it does not find). */
 function notOffered(text: string): Response {
   return fhirResponse(outcomeOf('not-found', [issue({ text, code: 'not-supported' })]), 404);

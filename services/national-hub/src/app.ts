@@ -12,6 +12,7 @@ import {
   tokenRoutes,
 } from '@imaging/auth';
 import {
+  answerUnofferedHistory,
   AUDIT_EVENT_WRITES,
   createFhirApp,
   mountBatch,
@@ -136,6 +137,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // A search by POST (or at `_search`) is answered as its GET, token check included.
   mountSearchByPost(app, HUB_DECLARED_RESOURCES);
   app.use('/fhir/*', requireAuth(verifier));
+  answerUnofferedHistory(app, HUB_DECLARED_RESOURCES); // before the routes whose /:id would take `_history`
   checkOperationsAsDeclared(app, HUB_DECLARED_RESOURCES, HUB_OPERATIONS);
   mountBatch(app);
   // The audit trail is immutable: written by the hub only, beside what it records.

@@ -381,6 +381,37 @@ describe('writing: bad input gets an OperationOutcome and writes nothing', () =>
     expect((await outcome(res)).issue[0]?.code).toBe('not-supported');
   });
 
+  it.each([
+    [
+      '/fhir/Task/_history',
+      'The history of every Task (history-type) is not offered here: read one Task’s at Task/[id]/_history',
+    ],
+    [
+      '/fhir/_history',
+      'The history of the whole server (history-system) is not offered here: read one resource’s at [type]/[id]/_history',
+    ],
+  ])('GET %s is a 404 saying so, not a 400 about an id', async (path, text) => {
+    const { call } = await north();
+    const res = await call(path);
+    expect(res.status).toBe(404);
+    const answer = await outcome(res);
+    expect([answer.issue[0]?.code, answer.issue[0]?.diagnostics]).toEqual(['not-supported', text]);
+    expect((await call(path, { token: null })).status).toBe(401);
+    expect((await call('/fhir/Colour/_history')).status).toBe(404);
+  });
+
+  it('answers a path with a trailing slash as the path without it: the open CapabilityStatement, a search', async () => {
+    const { call } = await north();
+    const statement = await call('/fhir/metadata/', { token: null });
+    expect([statement.status, ((await statement.json()) as { resourceType: string }).resourceType]).toEqual([
+      200,
+      'CapabilityStatement',
+    ]);
+    const [slashed, plain] = await Promise.all([call('/fhir/Task/'), call('/fhir/Task')]);
+    expect(slashed.status).toBe(200);
+    expect(await slashed.json()).toEqual(await plain.json());
+  });
+
   it('answers a Task update without If-Match with 428', async () => {
     const { call } = await north();
     const res = await call('/fhir/Task/abc', {

@@ -7,6 +7,7 @@ import {
   smartEndpointsOf,
 } from '@imaging/auth';
 import {
+  answerUnofferedHistory,
   AUDIT_EVENT_WRITES,
   createFhirApp,
   mountBatch,
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // A search by POST (or at `_search`) is answered as its GET, token check included.
   mountSearchByPost(app, GATEWAY_DECLARED_RESOURCES);
   app.use('/fhir/*', requireAuth(deps.verifier));
+  answerUnofferedHistory(app, GATEWAY_DECLARED_RESOURCES); // before the routes whose /:id would take `_history`
   checkOperationsAsDeclared(app, GATEWAY_DECLARED_RESOURCES, GATEWAY_OPERATIONS);
   // Another region's client may read nothing here: refused whole, as each read alone would be.
   mountBatch(app, { admit: (c) => callerFrom(c, deps) });
