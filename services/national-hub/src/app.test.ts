@@ -1,5 +1,5 @@
 import { devTopology } from '@imaging/config';
-import { CODE_SYSTEMS, ODS_SYSTEM, SYSTEMS } from '@imaging/fhir';
+import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, ODS_SYSTEM, SYSTEMS, testNhsNumber } from '@imaging/fhir';
 import type {
   Bundle,
   CapabilityStatement,
@@ -85,6 +85,27 @@ describe('open endpoints', () => {
         const res = await get(`/fhir/${resource.type}?_include=${include}`, token);
         expect(res.status, `${resource.type}?_include=${include}`).toBe(200);
       }
+    }
+  });
+
+  it('documents how the locator is searched, and answers a search made as each parameter says', async () => {
+    const statement = (await (await get('/fhir/metadata')).json()) as CapabilityStatement;
+    const locator = statement.rest?.[0]?.resource?.find((r) => r.type === 'DocumentReference');
+    const params = Object.fromEntries((locator?.searchParam ?? []).map((p) => [p.name, p.documentation ?? '']));
+    expect(Object.keys(params).sort()).toEqual(['patient', 'subject', 'type']);
+    for (const name of ['subject', 'patient']) {
+      expect(params[name]).toContain(`${name}:identifier`);
+      expect(params[name]).toContain(NHS_NUMBER_SYSTEM);
+    }
+    expect(params.type).toContain(CODE_SYSTEMS.pointerKind);
+    const token = await hub.tokenFor('clinician-rs1');
+    const nhs = `${NHS_NUMBER_SYSTEM}|${testNhsNumber(3)}`;
+    for (const query of [
+      `subject:identifier=${nhs}`,
+      `patient:identifier=${nhs}&type=${CODE_SYSTEMS.pointerKind}|ImagingStudy`,
+    ]) {
+      const res = await get(`/fhir/DocumentReference?${query.replaceAll('|', '%7C')}`, token);
+      expect(res.status, query).toBe(200);
     }
   });
 

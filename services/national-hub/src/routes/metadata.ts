@@ -10,7 +10,14 @@ import {
   VERSION_READS,
 } from '@imaging/fhir-http';
 import type { CapabilityOperation, CapabilityResource, PublishedResources } from '@imaging/fhir-http';
-import { CANONICAL_BASE, PROFILE_URLS, profileDefinitions, searchCapability } from '@imaging/fhir';
+import {
+  CANONICAL_BASE,
+  CODE_SYSTEMS,
+  NHS_NUMBER_SYSTEM,
+  PROFILE_URLS,
+  profileDefinitions,
+  searchCapability,
+} from '@imaging/fhir';
 import { smartEndpointsOf, smartSecurity } from '@imaging/auth';
 import { Hono } from 'hono';
 import type { HubContext, AppEnv } from '../deps.ts';
@@ -25,6 +32,10 @@ export const HUB_PUBLISHED: PublishedResources = {
 };
 
 /** What the hub answers per type: its directory (as its searches are checked) and the locator's pointers. */
+const PATIENT_BY_NHS_NUMBER =
+  `Required, exactly one patient: by NHS number only, as subject:identifier (or patient:identifier, or the chain ` +
+  `.identifier) = ${NHS_NUMBER_SYSTEM}|<10 digits>. A reference to a Patient id is not answered (400).`;
+
 export const HUB_RESOURCES: CapabilityResource[] = [
   {
     type: 'Organization',
@@ -53,10 +64,16 @@ export const HUB_RESOURCES: CapabilityResource[] = [
   {
     type: 'DocumentReference',
     interactions: ['create', 'read', 'search-type', ...VERSION_READS],
+    // The locator is searched for one patient at a time, by NHS number only (no fishing): say so, so that a
+    // generic client building a search from this statement asks what is answered.
     searchParams: [
-      { name: 'subject', type: 'reference' },
-      { name: 'patient', type: 'reference' },
-      { name: 'type', type: 'token' },
+      { name: 'subject', type: 'reference', documentation: PATIENT_BY_NHS_NUMBER },
+      { name: 'patient', type: 'reference', documentation: PATIENT_BY_NHS_NUMBER },
+      {
+        name: 'type',
+        type: 'token',
+        documentation: `The kind of pointer: ${CODE_SYSTEMS.pointerKind}|ImagingStudy or |DiagnosticReport.`,
+      },
     ],
     operations: [
       VALIDATE_CAPABILITY,
