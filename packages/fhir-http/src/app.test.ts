@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { OutcomeError, unprocessable } from '@imaging/fhir';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +50,25 @@ describe('createFhirApp', () => {
   it("takes each FHIR JSON media type, DSTU2's application/json+fhir included, as _format does", async () => {
     for (const type of ['application/fhir+json', 'application/json', 'application/json+fhir; charset=utf-8'])
       expect((await post(testApp().app, '{"resourceType":"Patient"}', type)).status, type).toBe(201);
+  });
+
+  it('answers a compressed body with 415 saying so, not as malformed JSON', async () => {
+    const { app } = testApp();
+    const res = await app.request('/fhir/Patient', {
+      method: 'POST',
+      body: new Uint8Array(gzipSync('{"resourceType":"Patient"}')),
+      headers: { 'Content-Type': 'application/fhir+json', 'Content-Encoding': 'gzip' },
+    });
+    expect(res.status).toBe(415);
+    expect((await outcome(res)).issue[0]?.details?.text).toBe(
+      "Content-Encoding 'gzip' is not taken: send the body uncompressed",
+    );
+    const identity = await app.request('/fhir/Patient', {
+      method: 'POST',
+      body: '{"resourceType":"Patient"}',
+      headers: { 'Content-Type': 'application/fhir+json', 'Content-Encoding': 'identity' },
+    });
+    expect(identity.status).toBe(201);
   });
 
   it('answers a non-JSON media type with 415', async () => {

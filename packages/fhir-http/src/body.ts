@@ -1,6 +1,6 @@
 import { IncomingMessage } from 'node:http';
 import type { Resource } from '@medplum/fhirtypes';
-import { badRequest, OutcomeError, payloadTooLarge, unsupportedMediaType } from '@imaging/fhir';
+import { badRequest, cutShort, OutcomeError, payloadTooLarge, unsupportedMediaType } from '@imaging/fhir';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { FHIR_JSON_MEDIA_TYPES, fhirResponse } from './responses.ts';
@@ -94,6 +94,7 @@ export async function readResource<T extends Resource = Resource>(
   c: Context,
   expectedType?: T['resourceType'],
 ): Promise<T> {
+  refuseEncodedBody(c);
   const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (!FHIR_JSON_MEDIA_TYPES.includes(mediaType)) {
     throw new OutcomeError(
@@ -101,6 +102,18 @@ export async function readResource<T extends Resource = Resource>(
     );
   }
   return checkResourceShape<T>(parseJsonBody(await c.req.text()), expectedType);
+}
+
+/**
+ * A 415 for a body sent compressed (`Content-Encoding: gzip`…): bodies are read as they come, and a
+ * compressed one would otherwise be reported as malformed JSON, which it is not (RFC 9110 §15.5.16).
+ */
+export function refuseEncodedBody(c: Context): void {
+  const encoding = (c.req.header('Content-Encoding') ?? '').trim().toLowerCase();
+  if (encoding && encoding !== 'identity')
+    throw new OutcomeError(
+      unsupportedMediaType(`Content-Encoding '${cutShort(encoding)}' is not taken: send the body uncompressed`),
+    );
 }
 
 export function checkResourceShape<T extends Resource>(body: unknown, expectedType?: T['resourceType']): T {

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { forbidden, memoryLogger, OutcomeError, unauthorized } from '@imaging/fhir';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
@@ -183,6 +184,17 @@ describe('search by POST: what is refused, as an OperationOutcome, with nothing 
     expect(outcome.issue[0]?.diagnostics).toContain(FORM);
     expect(seen).toEqual([]);
     expect(writes()).toBe(0);
+  });
+
+  it('a compressed form is a 415 saying so', async () => {
+    const { app, seen } = testApp();
+    const res = await app.request('/fhir/Patient/_search', {
+      method: 'POST',
+      body: new Uint8Array(gzipSync('name=a')),
+      headers: { Authorization: TOKEN, 'Content-Type': FORM, 'Content-Encoding': 'gzip' },
+    });
+    expect((await refusedWith(res, 415)).issue[0]?.diagnostics).toContain("Content-Encoding 'gzip'");
+    expect(seen).toEqual([]);
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { badRequest, OutcomeError, payloadTooLarge, unsupportedMediaType } from '@imaging/fhir';
 import type { Context, Env, Hono, MiddlewareHandler } from 'hono';
+import { refuseEncodedBody } from './body.ts';
 import type { CapabilityResource } from './capability.ts';
 import { CORRELATION_ID_HEADER, REQUEST_ID_HEADER } from './request-context.ts';
 
@@ -41,6 +42,7 @@ export function mountSearchByPost<E extends Env>(
 
 /** The form's parameters, in order: a 415 for another media type, 413 over `maxBytes`, 400 if not decodable. */
 async function formOf(c: Context, maxBytes: number): Promise<[string, string][]> {
+  refuseEncodedBody(c);
   const [mediaType = '', ...params] = (c.req.header('Content-Type') ?? '').split(';').map((p) => p.trim());
   const charset = params
     .find((p) => /^charset=/i.test(p))
