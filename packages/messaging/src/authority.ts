@@ -12,7 +12,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { CANONICAL_BASE, issue, odsOf, outcomeOf, SYSTEMS } from '@imaging/fhir';
 import { alertCopyRefusals, alertMessageRefusals } from './alert-authority.ts';
-import { repeatedBusinessIdentifiers } from './business-identifiers.ts';
+import { businessIdentifierProblems } from './business-identifiers.ts';
 import {
   ALERT_ACKNOWLEDGED,
   ALERT_ACTION_RECORDED,
@@ -42,8 +42,9 @@ import { fulfilmentTaskIdentifier } from './headers.ts';
  * - What became of an alert (acknowledged, action recorded) comes from the region serving the requester, and
  *   so does an alert's copy for a discharged patient's GP practice, to the region serving that practice.
  * - Every resource a message carries has at most one identifier in each business system (one identifier at
- *   all, for an Endpoint): the checks above look at one, and a second would be stored unchecked and match
- *   another's record later (repeatedBusinessIdentifiers).
+ *   all, for an Endpoint), holding no search syntax (`,` `|` `$` `\`): the checks above look at one, and a
+ *   second, or a value a lookup reads as several, would match another's record later
+ *   (businessIdentifierProblems).
  */
 
 /**
@@ -123,8 +124,8 @@ export async function checkMessageAuthority(message: ParsedMessage, facts: Autho
       role = 'requester';
   }
   for (const entry of message.entries) {
-    for (const repeated of repeatedBusinessIdentifiers(entry.resource))
-      check.refuse(repeated.text, at(entry, `identifier[${repeated.index}]`));
+    for (const problem of businessIdentifierProblems(entry.resource))
+      check.refuse(problem.text, at(entry, `identifier[${problem.index}]`));
   }
   return check.problems.length
     ? { authorised: false, refusal: outcomeOf('forbidden', check.problems) }

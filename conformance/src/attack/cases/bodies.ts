@@ -1,4 +1,4 @@
-import { NHS_NUMBER_SYSTEM, randomTestNhsNumber, SYSTEMS } from '@imaging/fhir';
+import { NHS_NUMBER_SYSTEM, ODS_SYSTEM, randomTestNhsNumber, SYSTEMS } from '@imaging/fhir';
 import {
   exampleDiagnosticReport,
   exampleEndpoint,
@@ -699,6 +699,23 @@ export const BODY_CASES: readonly AttackCase[] = [
     'midlands',
     HUB,
     () => routed({ resourceType: 'Patient' } as never, 'imaging-midlands'),
+    INVALID,
+  ),
+  body(
+    "POST ServiceRequest: a placer number with a comma, naming another practice's order after it",
+    'north',
+    as('gp-n81002'),
+    (w) =>
+      post(
+        '/fhir/ServiceRequest',
+        exampleServiceRequest({
+          // Looked up unescaped, `N81002-…,<A's placer>` would find case A's order and answer with it.
+          identifier: [{ system: SYSTEMS.placerOrder, value: `N81002-${w.seeded.run}9,${w.seeded.placer.A}` }],
+          requester: { type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'N81002' } },
+          subject: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: w.seeded.nhs.A } },
+        }),
+        { Prefer: 'return=representation' },
+      ),
     INVALID,
   ),
   body(

@@ -60,9 +60,17 @@ export async function readIfPresent<T extends Resource>(
   }
 }
 
-/** `system|value` as a token search value. */
+/**
+ * `system|value` as a token search value, each part escaped (R4 search.html#escaping): a `,` `|` `$` or `\`
+ * in it is a character to match, never a second value (`N81002-9,N81001-1` would otherwise also find N81001-1).
+ */
 export function token(system: string, value: string): string {
-  return `${system}|${value}`;
+  return `${escapeSearchValue(system)}|${escapeSearchValue(value)}`;
+}
+
+/** A search value's `\`, `,`, `|` and `$` escaped with a backslash: the value itself, as both stores read it. */
+export function escapeSearchValue(value: string): string {
+  return value.replace(/[\\,|$]/g, '\\$&');
 }
 
 /**

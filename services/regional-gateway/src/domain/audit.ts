@@ -7,7 +7,7 @@ import type {
   Identifier,
   Reference,
 } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, odsReference, SYSTEMS } from '@imaging/fhir';
+import { CODE_SYSTEMS, odsReference, SYSTEMS, token } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
 import type { RegionIdentity } from './ports.ts';
 
@@ -148,7 +148,7 @@ export function auditEntry(region: RegionIdentity, record: AuditRecord): BundleE
       url: 'AuditEvent',
       ...(once
         ? {
-            ifNoneExist: `subtype=${encodeURIComponent(`${CODE_SYSTEMS.auditSubtype}|${record.subtype}`)}&entity:identifier=${encodeURIComponent(`${once.system}|${once.value}`)}`,
+            ifNoneExist: `subtype=${encodeURIComponent(`${CODE_SYSTEMS.auditSubtype}|${record.subtype}`)}&entity:identifier=${encodeURIComponent(token(once.system ?? '', once.value ?? ''))}`,
           }
         : {}),
     },

@@ -1,6 +1,6 @@
 import type { Identifier, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { DICOM_UID_SYSTEM, issue, NHS_NUMBER_SYSTEM, SYSTEMS } from '@imaging/fhir';
-import { repeatedBusinessIdentifiers } from '@imaging/messaging';
+import { DICOM_UID_SYSTEM, issue, NHS_NUMBER_SYSTEM, SYSTEMS, token } from '@imaging/fhir';
+import { businessIdentifierProblems } from '@imaging/messaging';
 
 /** The business identifier system each shared resource type is matched on, across regions. */
 const BUSINESS_SYSTEM: Partial<Record<Resource['resourceType'], string>> = {
@@ -13,7 +13,7 @@ const BUSINESS_SYSTEM: Partial<Record<Resource['resourceType'], string>> = {
 
 /**
  * The one business identifier a resource is checked and matched on. It is the first of its system, and the
- * only one: a client write (`repeatedIdentifierIssues`) and a routed message (the authority rule) that
+ * only one: a client write (`businessIdentifierIssues`) and a routed message (the authority rule) that
  * carries a second in the same system is refused, so no identifier is stored that was not checked.
  */
 export function businessIdentifier(resource: Resource): Identifier | undefined {
@@ -24,17 +24,17 @@ export function businessIdentifier(resource: Resource): Identifier | undefined {
   return identifiers?.find((i) => i.system && i.value);
 }
 
-/** `identifier=system|value`, for a conditional create or a search. */
+/** `identifier=system|value`, for a conditional create or a search: the value escaped, so it is one value. */
 export function identifierQuery(identifier: Identifier): string {
-  return `identifier=${encodeURIComponent(`${identifier.system}|${identifier.value}`)}`;
+  return `identifier=${encodeURIComponent(token(identifier.system ?? '', identifier.value ?? ''))}`;
 }
 
 /**
  * A client write's identifiers beyond the one of each business system it may carry (any second one, for an
  * Endpoint), each a 422 at its element: checks look at one, and the store would match the record on every one.
  */
-export function repeatedIdentifierIssues(resource: Resource): OperationOutcomeIssue[] {
-  return repeatedBusinessIdentifiers(resource).map(({ index, text }) =>
+export function businessIdentifierIssues(resource: Resource): OperationOutcomeIssue[] {
+  return businessIdentifierProblems(resource).map(({ index, text }) =>
     issue({ code: 'business-rule', text, expression: `${resource.resourceType}.identifier[${index}]` }),
   );
 }

@@ -25,6 +25,7 @@ import {
   SYSTEMS,
   taskCodeOf,
   unprocessable,
+  token,
 } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
 import type { MessageEntry, ParsedMessage } from '@imaging/messaging';
@@ -76,7 +77,7 @@ export async function processMessage(
 ): Promise<ProcessedMessage> {
   if (caller.kind !== 'hub') throw new OutcomeError(forbidden('Only the national hub delivers messages'));
   const receiptId = receiptIdentifier(bundle, requestId);
-  const receiptQuery = `identifier=${encodeURIComponent(`${receiptId.system}|${receiptId.value}`)}`;
+  const receiptQuery = `identifier=${encodeURIComponent(token(receiptId.system ?? '', receiptId.value ?? ''))}`;
   // The receipt is the message under its sender and X-Request-ID: parsed as it will be stored, so the
   // store's check of the receipt finds the parse's findings already made (one validation, not two).
   const received: Bundle = { ...bundle, identifier: receiptId };
@@ -211,7 +212,7 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
   const nhsIdentifier = requireIdentifier(patient.resource, patient.index);
 
   const existingPatient = await searchOne<Patient>(deps.store, 'Patient', {
-    identifier: `${nhsIdentifier.system}|${nhsIdentifier.value}`,
+    identifier: token(nhsIdentifier.system ?? '', nhsIdentifier.value ?? ''),
   });
   // An existing Patient gains the new organisations' access; the carried one is stored only if new.
   // Each copy is built from a carried entry validated on arrival (copiedEntries), or from this store's own
@@ -269,7 +270,9 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
 async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promise<BundleEntry[]> {
   const incoming = message.focus.resource as Task;
   const identifier = requireIdentifier(incoming, message.focus.index);
-  const local = await searchOne<Task>(deps.store, 'Task', { identifier: `${identifier.system}|${identifier.value}` });
+  const local = await searchOne<Task>(deps.store, 'Task', {
+    identifier: token(identifier.system ?? '', identifier.value ?? ''),
+  });
   // The order goes before any update to the same region, so a Task that is not here never will be:
   // the sender parks the update (409) rather than retrying it.
   if (!local)
@@ -375,7 +378,7 @@ async function assertSendersCopy(
   orderRef: string,
 ): Promise<void> {
   const existing = await searchOne<Resource>(deps.store, resource.resourceType, {
-    identifier: `${identifier.system}|${identifier.value}`,
+    identifier: token(identifier.system ?? '', identifier.value ?? ''),
   });
   if (!existing) return;
   const basedOn = (existing as { basedOn?: Reference[] }).basedOn;

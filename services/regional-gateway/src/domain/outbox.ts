@@ -8,6 +8,7 @@ import {
   OutcomeError,
   SYSTEMS,
   unprocessableIssues,
+  token,
 } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 
@@ -139,7 +140,7 @@ export function deliveryQueueOf(delivery: Delivery): string {
 
 /** Transaction entries that store a delivery (and its message), each a conditional create on the request id. */
 export function deliveryEntries(request: DeliveryRequest, ownerRegion: string, now: Date): BundleEntry[] {
-  const ifNoneExist = `identifier=${encodeURIComponent(`${SYSTEMS.messageRequest}|${request.requestId}`)}`;
+  const ifNoneExist = `identifier=${encodeURIComponent(token(SYSTEMS.messageRequest, request.requestId))}`;
   const entries: BundleEntry[] = [];
   let focus = request.pointerTo;
   if (request.message) {

@@ -7,10 +7,11 @@ import {
   unprocessable,
   unprocessableIssues,
   validationFindings,
+  token,
 } from '@imaging/fhir';
 import type { Caller, FhirStore, Problems, ValidationFindings } from '@imaging/fhir';
 import { mapReferences } from '@imaging/messaging';
-import { repeatedIdentifierIssues } from './identifiers.ts';
+import { businessIdentifierIssues } from './identifiers.ts';
 import { labelIssues, labelShapeIssues, unlabelled } from './labels.ts';
 import type { GatewayDeps } from './ports.ts';
 import { isVisible, readVisible } from './reads.ts';
@@ -32,7 +33,7 @@ export async function resolveLogicalReferences<T extends Resource>(store: FhirSt
     const key = keyOf(ref);
     if (resolved.has(key)) continue;
     const found = await searchOne(store, ref.type as Resource['resourceType'], {
-      identifier: `${ref.identifier?.system}|${ref.identifier?.value}`,
+      identifier: token(ref.identifier?.system ?? '', ref.identifier?.value ?? ''),
     });
     if (found) resolved.set(key, `${found.resourceType}/${found.id}`);
   }
@@ -169,7 +170,8 @@ export async function admission<T extends Resource>(
 
 /**
  * The start of every client write's checks: the admission's problems go into `problems`, with the
- * resource's base R4 structure and any second identifier in a business system (`repeatedIdentifierIssues`);
+ * resource's base R4 structure and any second identifier in a business system, or one holding search syntax
+ * (`businessIdentifierIssues`);
  * a malformed resource is refused (400) at once, as the checks after this assume well-formed R4. Returns the
  * admitted resource and its validation findings, for the profile's problems to be reported with the write's own.
  */
@@ -183,7 +185,7 @@ export async function admitWellFormed<T extends Resource>(
   const { admitted, issues } = await admission(deps, caller, resource, stored);
   problems.add(...issues);
   // One identifier per business system: what the write's checks look at is all the store will match on.
-  problems.add(...repeatedIdentifierIssues(admitted));
+  problems.add(...businessIdentifierIssues(admitted));
   const findings = validationFindings(admitted);
   const admissionStructure = [...labelShapeIssues(resource), ...updateTargetIssues(resource, stored)];
   problems.addFindings({ structure: [...findings.structure, ...admissionStructure], rules: [] });
@@ -228,7 +230,7 @@ export async function assertOwnIdentifier(
   identifier: Identifier,
 ): Promise<void> {
   const existing = await searchOne(deps.store, resource.resourceType, {
-    identifier: `${identifier.system}|${identifier.value}`,
+    identifier: token(identifier.system ?? '', identifier.value ?? ''),
   });
   if (existing && !isVisible(caller, existing)) {
     const index = resource.identifier?.findIndex((i) => i.system === identifier.system && i.value === identifier.value);

@@ -1,7 +1,7 @@
 import type { DiagnosticReport, Identifier, Organization, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { beforeAll, expect, it } from 'vitest';
 import { CODE_SYSTEMS, ODS_SYSTEM } from '../../systems.ts';
-import { referenceTo } from '../helpers.ts';
+import { referenceTo, token } from '../helpers.ts';
 import type { SearchQuery, WithId } from '../port.ts';
 import type { ContractContext } from './fixtures.ts';
 import { CONTRACT_SYSTEM, expectOutcome, ids } from './fixtures.ts';
@@ -154,6 +154,23 @@ export function searchParameterTests(ctx: ContractContext, world: SearchWorld): 
     expect(await tasks({ identifier: world.noSystemValue })).toEqual([world.t2.id]);
     expect(await tasks({ identifier: `${CONTRACT_SYSTEM}|${world.noSystemValue}` })).toEqual([]);
     expect(await tasks({ identifier: world.group.query })).toEqual(ids([world.t1, world.t2, world.t3, world.t4]));
+  });
+
+  it('identifier: an escaped , | or \\ is a character of the value, never a second value (token)', async () => {
+    const base = unique('esc');
+    const make = async (value: string) =>
+      (await ctx.create<Patient>({ resourceType: 'Patient', identifier: [{ system: CONTRACT_SYSTEM, value }] })).id;
+    const [one, two, both, odd] = [
+      await make(`${base}-1`),
+      await make(`${base}-2`),
+      await make(`${base}-1,${base}-2`),
+      await make(`${base}\\x|y`),
+    ];
+    const patients = async (identifier: string) =>
+      ids((await ctx.store.search<Patient>('Patient', { identifier })).resources).sort();
+    expect(await patients(token(CONTRACT_SYSTEM, `${base}-1,${base}-2`))).toEqual([both]);
+    expect(await patients(`${CONTRACT_SYSTEM}|${base}-1,${CONTRACT_SYSTEM}|${base}-2`)).toEqual([one, two].sort());
+    expect(await patients(token(CONTRACT_SYSTEM, `${base}\\x|y`))).toEqual([odd]);
   });
 
   it('patient and subject: Type/id, bare id and the :Patient modifier', async () => {

@@ -349,9 +349,38 @@ function compileFilter(type: string, filter: Filter): Test {
   }
 }
 
-/** Comma-separated values are ORed; `\,` is a literal comma. */
+/**
+ * Comma-separated values are ORed, each unescaped. A backslash makes the next `\`, `,`, `|` or `$` a literal
+ * character (R4 search.html#escaping), as HAPI reads it: `N81002-9\,N81001-1` is one value, never two.
+ */
 function splitValues(value: string): string[] {
-  return value.split(/(?<!\\),/).map((v) => v.replaceAll('\\,', ','));
+  return splitUnescaped(value, ',').map(unescapeValue);
+}
+
+/** A token's `system|code`, split at its first unescaped bar, each part unescaped; no bar is a code alone. */
+function systemAndCode(raw: string): { system?: string; code: string } {
+  const [first = '', ...rest] = splitUnescaped(raw, '|');
+  if (!rest.length) return { code: unescapeValue(first) };
+  return { system: unescapeValue(first), code: unescapeValue(rest.join('|')) };
+}
+
+/** `value` cut at each `separator` no backslash escapes; the parts keep their escapes. */
+function splitUnescaped(value: string, separator: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === '\\') i++;
+    else if (value[i] === separator) {
+      parts.push(value.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(value.slice(start));
+  return parts;
+}
+
+function unescapeValue(value: string): string {
+  return value.replace(/\\([\\,|$])/g, '$1');
 }
 
 function compileId(filter: Filter): Test {
@@ -388,11 +417,10 @@ function compileToken(param: SearchParameter, filter: Filter): Test {
       notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code),
     );
   }
-  const values = splitValues(filter.value).map((value): Condition[] => {
-    if (param.type === 'uri' || !value.includes('|')) return [eq('code', value)];
-    const bar = value.indexOf('|');
-    const system = value.slice(0, bar);
-    const code = value.slice(bar + 1);
+  const values = splitUnescaped(filter.value, ',').map((raw): Condition[] => {
+    if (param.type === 'uri') return [eq('code', unescapeValue(raw))];
+    const { system, code } = systemAndCode(raw);
+    if (system === undefined) return [eq('code', code)];
     if (code) return [eq('code', code), eq('system', system)];
     return [eq('system', system)];
   });
@@ -407,13 +435,14 @@ function compileReference(param: SearchParameter, filter: Filter): Test {
       notSupported(`Modifier :${filter.operator} is not supported on '${param.code}'`, param.code),
     );
   }
-  const values = splitValues(filter.value).flatMap((value): Condition[][] => {
+  const values = splitUnescaped(filter.value, ',').flatMap((raw): Condition[][] => {
     if (byIdentifier) {
-      const bar = value.indexOf('|');
-      if (bar < 0)
-        return [[{ column: 'target', op: "LIKE ? ESCAPE '\\'", args: [`identifier:%|${escapeLike(value)}`] }]];
-      return [[eq('target', identifierTarget(value.slice(0, bar), value.slice(bar + 1)))]];
+      const { system, code } = systemAndCode(raw);
+      if (system === undefined)
+        return [[{ column: 'target', op: "LIKE ? ESCAPE '\\'", args: [`identifier:%|${escapeLike(code)}`] }]];
+      return [[eq('target', identifierTarget(system, code))]];
     }
+    const value = unescapeValue(raw);
     if (!value.includes('/')) return bareIdTargets(param, value);
     return [[eq('target', normalizeReference(value)?.target ?? value)]];
   });
