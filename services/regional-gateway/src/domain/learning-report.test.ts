@@ -260,6 +260,34 @@ function alertDueAt(id: string, dueAt: string, acknowledgedAt?: string): Alert {
   };
 }
 
+describe('what the report reads', () => {
+  it('reads the Tasks of its quarter and windows, not every Task since: an old quarter reads none of a later one', async () => {
+    const { regions } = await learningQuarter();
+    const read: string[] = [];
+    const store = regions.north.store;
+    const counting = new Proxy(store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (name !== 'search' && name !== 'nextPage') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: unknown[]) => {
+          const page = await (
+            value as (...a: unknown[]) => Promise<{ resources: { resourceType: string; id: string }[] }>
+          ).apply(target, args);
+          read.push(...page.resources.filter((r) => r.resourceType === 'Task').map((r) => r.id));
+          return page;
+        };
+      },
+    });
+    const Q1 = parseQuarter('2026-Q1');
+    if (!Q1) throw new Error('2026-Q1 is a quarter');
+    // Every Task of the world was made in 2026-Q3, months after 2026-Q1 and its longest window (six weeks).
+    await learningReport({ ...regions.north, store: counting }, 'N81001', Q1);
+    expect(read).toEqual([]);
+    await learningReport({ ...regions.north, store: counting }, 'N81001', Q3);
+    expect(read.length).toBeGreaterThan(0);
+  });
+});
+
 describe('the quarter boundary', () => {
   const empty: LearningData = { alerts: [], watches: [], breaches: [], failSafeSteps: [], cases: [], unreadable: [] };
   const context = (quarter: string, now: string): ReportContext => ({

@@ -524,8 +524,10 @@ export async function learningReport(
 
 /**
  * What the report needs, read through indexes with the organisation's access filter: Tasks created from
- * a bounded time before the quarter (a due time in the quarter cannot come from a Task much older than
- * its longest window), the quarter's escalations to the fail-safe officer, and the studies done in it.
+ * a bounded time before the quarter to a bounded time after it (a due time in the quarter cannot come from a
+ * Task much older than its longest window, nor from one created much later: a watch or breach created more
+ * than its longest window after the quarter is not counted in it), the quarter's escalations to the
+ * fail-safe officer, and the studies done in it.
  */
 export async function learningData(deps: ReportDeps, organisation: string, quarter: Quarter): Promise<LearningData> {
   const { store } = deps;
@@ -533,6 +535,8 @@ export async function learningData(deps: ReportDeps, organisation: string, quart
   const mine = { [key]: value };
   const unreadable: string[] = [];
   const since = (ms: number) => `ge${new Date(quarter.start.getTime() - ms).toISOString()}`;
+  // And to a bounded time after it: an old quarter reads that quarter's Tasks, not every Task since it.
+  const until = (ms: number) => `lt${new Date(quarter.end.getTime() + ms).toISOString()}`;
   const longestAck = Math.max(...Object.values(deps.alerts.acknowledgementWindowsMs));
   const longestTurnaround = Math.max(
     deps.turnaround.dm01WaitMs,
@@ -544,19 +548,22 @@ export async function learningData(deps: ReportDeps, organisation: string, quart
   const alertTasks = await searchAll<Task>(store, 'Task', {
     ...mine,
     code: byCode('acknowledge-result', 'watch-acknowledgement'),
-    'authored-on': since(longestAck),
+    // Raised after the quarter, an alert falls due after it too.
+    'authored-on': [since(longestAck), until(0)],
   });
   // A watch is created when its stage begins (or later, for a backdated exam): never before a due time minus its window.
   const watchTasks = await searchAll<Task>(store, 'Task', {
     ...mine,
     code: byCode('watch-turnaround'),
-    'authored-on': since(longestTurnaround),
+    // A backdated exam's watch is created late: up to one window after the quarter, it may fall due in it.
+    'authored-on': [since(longestTurnaround), until(longestTurnaround)],
   });
   // A breach is raised at or after its due time.
   const breachTasks = await searchAll<Task>(store, 'Task', {
     ...mine,
     code: byCode('resolve-breach'),
-    'authored-on': since(0),
+    // Raised when the safety job finds it, at most a window after a due time in the quarter.
+    'authored-on': [since(0), until(longestTurnaround)],
   });
   return {
     alerts: decodeEach(alertTasks, alertOf, unreadable),
