@@ -1,24 +1,36 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditEvent, Communication, Task } from '@medplum/fhirtypes';
+import type {
+  AuditEvent,
+  Communication,
+  DiagnosticReport,
+  ImagingStudy,
+  ServiceRequest,
+  Task,
+} from '@medplum/fhirtypes';
 import {
   CAUDA_EQUINA_SYNDROME,
   CODE_SYSTEMS,
+  DICOM_UID_SYSTEM,
   EXTENSIONS,
   IMAGING_PROCEDURE_CODES,
+  NHS_NUMBER_SYSTEM,
   odsReference,
+  patientReferenceByNhsNumber,
   procedureCodings,
   searchAll,
   SqliteStore,
   suspectedCancerCategory,
   SYSTEMS,
+  testNhsNumber,
   validatingStore,
 } from '@imaging/fhir';
-import type { FhirStore } from '@imaging/fhir';
+import type { FhirStore, WithId } from '@imaging/fhir';
+import { exampleEndpoint, exampleImagingStudy, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditsOf, communications } from '../testing/alerts.ts';
-import { GP, testRegions } from '../testing/regions.ts';
+import { GP, RIS, testRegions } from '../testing/regions.ts';
 import { meetingPoint, recordingSearches } from '../testing/stores.ts';
 import {
   breachTasks,
@@ -30,6 +42,10 @@ import {
 } from '../testing/turnaround.ts';
 import { checkTurnarounds } from './breaches.ts';
 import { deliverDue } from './delivery.ts';
+import { placeOrder } from './orders.ts';
+import type { GatewayDeps } from './ports.ts';
+import { registerEndpoint, registerPatient } from './registrations.ts';
+import { recordImagingStudy } from './results.ts';
 import { runSafetyPass } from './safety.ts';
 import { updateTask } from './tasks.ts';
 
@@ -330,7 +346,7 @@ describe('the turnaround pass', () => {
     await checkTurnarounds({ ...midlands, store: recordingSearches(midlands.store, queries) });
     const codes = ['watch-turnaround', 'resolve-breach'].map((c) => `${CODE_SYSTEMS.taskCode}|${c}`).join(',');
     expect(queries[0]).toBe(
-      `Task?next-check=le${encodeURIComponent(regions.clock.now().toISOString())}&code=${encodeURIComponent(codes)}&_count=100&_total=none`,
+      `Task?next-check=le${encodeURIComponent(regions.clock.now().toISOString())}&code=${encodeURIComponent(codes)}&_count=100&_total=none&_sort=next-check`,
     );
     // Then only the case's own resources, by its order: nothing else of the store's history.
     const orderRef = encodeURIComponent(`ServiceRequest/${order.id}`);
@@ -383,6 +399,212 @@ describe('the turnaround pass', () => {
     regions.hub.down.delete('directory');
     expect(await checkTurnarounds(midlands)).toMatchObject({ escalated: 1, failed: 0 });
     expect(step((await breachTasks(midlands))[0])).toBe('delegate');
+  });
+});
+
+/**
+ * Two routine orders of the north GP for RM1, for two patients, delivered: the midlands watches both. A is
+ * the attacker's own order; B any other order RM1's RIS can read.
+ */
+async function twoOrders(regions: ReturnType<typeof testRegions>) {
+  const { north, midlands } = regions;
+  for (const [i, placer] of ['N81001-000123', 'N81001-000124'].entries()) {
+    const nhs = testNhsNumber(i);
+    await registerPatient(north, GP, examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhs }] }));
+    await placeOrder(
+      north,
+      GP,
+      exampleServiceRequest({
+        identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
+        subject: patientReferenceByNhsNumber(nhs),
+        authoredOn: regions.clock.now().toISOString(),
+      }),
+      `case-${i}`,
+    );
+  }
+  await deliverDue(north);
+  const orders = await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest');
+  const byPlacer = (placer: string) =>
+    orders.find((o) => o.identifier?.some((i) => i.value === placer)) as WithId<ServiceRequest>;
+  return { midlands, A: byPlacer('N81001-000123'), B: byPlacer('N81001-000124') };
+}
+
+/**
+ * A second copy of a result, under its own identifier, based on its order and on `also` too: what a RIS could
+ * write before the one-order rule (results.ts), still in the store.
+ */
+async function plantedCopy<T extends ImagingStudy | DiagnosticReport>(
+  deps: GatewayDeps,
+  result: WithId<T>,
+  also: ServiceRequest,
+  identifier: NonNullable<T['identifier']>,
+) {
+  const { id: _id, ...copy } = result;
+  return deps.store.create<T>({
+    ...copy,
+    meta: { ...copy.meta, versionId: undefined, lastUpdated: undefined },
+    identifier,
+    basedOn: [...(result.basedOn ?? []), { reference: `ServiceRequest/${also.id}` }],
+  } as T);
+}
+
+/** RM1's RIS records a study of an order through the gateway, with the given status and start. */
+async function recordStudyAs(
+  deps: GatewayDeps,
+  order: WithId<ServiceRequest>,
+  study: { status: ImagingStudy['status']; started: Date; uid?: string },
+) {
+  const address = exampleEndpoint().address;
+  const endpoint = await registerEndpoint(
+    deps,
+    RIS,
+    exampleEndpoint({ id: undefined, identifier: [{ system: 'urn:ietf:rfc:3986', value: address }] }),
+  );
+  return recordImagingStudy(
+    deps,
+    RIS,
+    exampleImagingStudy({
+      ...(study.uid
+        ? {
+            identifier: [
+              { system: DICOM_UID_SYSTEM, value: study.uid },
+              { system: SYSTEMS.accession, value: 'RM1-ACC-9' },
+            ],
+          }
+        : {}),
+      status: study.status,
+      basedOn: [{ reference: `ServiceRequest/${order.id}` }],
+      subject: order.subject as ImagingStudy['subject'],
+      endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }],
+      started: study.started.toISOString(),
+    }),
+    'case-1',
+  );
+}
+
+const focusedOn = (tasks: Task[], order: ServiceRequest) =>
+  tasks.filter((t) => t.focus?.reference === `ServiceRequest/${order.id}`);
+
+describe('what counts as the test or the report done', () => {
+  const PLANTED_UID = [
+    { system: DICOM_UID_SYSTEM, value: 'urn:oid:1.2.826.0.1.3680043.10.8' },
+    { system: SYSTEMS.accession, value: 'RM1-ACC-PLANTED' },
+  ];
+
+  it("a study based on several orders meets no order's due time: B's DM01 still breaches", async () => {
+    const regions = testRegions();
+    const { midlands, A, B } = await twoOrders(regions);
+    regions.clock.advance(DAY);
+    const study = await recordStudy(midlands, RIS, A, regions.clock.now());
+    await plantedCopy(midlands, study, B, PLANTED_UID);
+    regions.clock.advance(41 * DAY);
+    // B's DM01, and A's report (28 days after its exam): A's DM01 is met by A's own study.
+    expect(await checkTurnarounds(midlands)).toMatchObject({ breached: 2, failed: 0 });
+    const breaches = await breachTasks(midlands);
+    expect(focusedOn(breaches, B).map((b) => [b.status, b.input?.[0]?.valueCoding?.code])).toEqual([
+      ['requested', 'dm01'],
+    ]);
+    expect(focusedOn(breaches, A)).toEqual([]);
+  });
+
+  it("a study based on several orders closes no other order's breach, nor its Flag", async () => {
+    const regions = testRegions();
+    const { midlands, A, B } = await twoOrders(regions);
+    regions.clock.advance(42 * DAY);
+    expect(await checkTurnarounds(midlands)).toMatchObject({ breached: 2 });
+    const study = await recordStudy(midlands, RIS, A, regions.clock.now());
+    await plantedCopy(midlands, study, B, PLANTED_UID);
+    regions.clock.advance(DAY);
+    expect(await checkTurnarounds(midlands)).toMatchObject({ resolved: 1, escalated: 1 });
+    expect(focusedOn(await breachTasks(midlands), B).map((b) => b.status)).toEqual(['requested']);
+    expect(focusedOn(await breachTasks(midlands), A).map((b) => b.status)).toEqual(['completed']);
+    const flagsOf = async (order: ServiceRequest) =>
+      (await flags(midlands)).filter((f) => f.subject?.reference === order.subject?.reference).map((f) => f.status);
+    expect(await flagsOf(B)).toEqual(['active']);
+    expect(await flagsOf(A)).toEqual(['inactive']);
+  });
+
+  it("a report based on several orders meets no order's report due time: B's still breaches", async () => {
+    const regions = testRegions();
+    const { midlands, A, B } = await twoOrders(regions);
+    const studyA = await recordStudy(midlands, RIS, A, regions.clock.now());
+    const studyB = await recordStudyAs(midlands, B, {
+      status: 'available',
+      started: regions.clock.now(),
+      uid: 'urn:oid:1.2.826.0.1.3680043.10.7',
+    });
+    regions.clock.advance(DAY);
+    const report = await issueFinalReport(midlands, RIS, A, { category: 'NONE', issued: regions.clock.now() });
+    await plantedCopy(midlands, report, B, [{ system: SYSTEMS.report, value: 'RM1-REP-PLANTED' }]);
+    regions.clock.advance(27 * DAY);
+    expect(await checkTurnarounds(midlands)).toMatchObject({ breached: 1, failed: 0 });
+    expect((await breachTasks(midlands)).map((b) => [b.focus?.reference, b.input?.[0]?.valueCoding?.code])).toEqual([
+      [`ImagingStudy/${studyB.resource.id}`, 'reporting-tat'],
+    ]);
+    expect(studyA.id).not.toBe(studyB.resource.id);
+  });
+
+  it.each([['registered'], ['cancelled']] as const)(
+    'a %s study is not the test done: DM01 still breaches, and no report is due',
+    async (status) => {
+      const regions = testRegions();
+      const { deps: midlands, order } = await turnaroundCase(regions);
+      regions.clock.advance(DAY);
+      await recordStudyAs(midlands, order, { status, started: regions.clock.now() });
+      expect((await turnaroundWatches(midlands)).map((w) => w.identifier?.[0]?.value)).toEqual([
+        'N81001-000123-turnaround-test',
+      ]);
+      regions.clock.advance(41 * DAY);
+      expect(await checkTurnarounds(midlands)).toMatchObject({ breached: 1 });
+      expect((await breachTasks(midlands)).map((b) => [b.status, b.input?.[0]?.valueCoding?.code])).toEqual([
+        ['requested', 'dm01'],
+      ]);
+    },
+  );
+
+  it('a study started before the order was made counts as done when it was recorded: late, so DM01 breaches', async () => {
+    const regions = testRegions();
+    // The store stamps meta.lastUpdated on the test clock, as a production store does on its own.
+    regions.midlands = regions.open(
+      'midlands',
+      validatingStore(new SqliteStore({ path: ':memory:', clock: regions.clock })),
+    );
+    const start = regions.clock.now();
+    const { deps: midlands, order } = await turnaroundCase(regions);
+    regions.clock.advance(43 * DAY);
+    await recordStudyAs(midlands, order, { status: 'available', started: new Date(start.getTime() - DAY) });
+    expect(await checkTurnarounds(midlands)).toMatchObject({ breached: 1 });
+    const [breach] = await breachTasks(midlands);
+    expect(breach?.status).toBe('completed'); // resolved: the test is done, six weeks and a day late
+    expect((await flags(midlands))[0]).toMatchObject({
+      status: 'inactive',
+      period: { start: later(start, 42 * DAY), end: later(start, 43 * DAY) },
+    });
+    // The report's due times run from when the study was recorded, not from the claimed start.
+    const report = (await turnaroundWatches(midlands)).find((w) => w.identifier?.[0]?.value?.endsWith('-report'));
+    expect(dueTimes(report)).toEqual([['reporting-tat', later(start, (43 + 28) * DAY)]]);
+  });
+});
+
+describe('a due Task that cannot be checked', () => {
+  it('is logged with its Task as a failure, not counted as raced, when its search finds several matches (412)', async () => {
+    const regions = testRegions();
+    const { midlands, A } = await twoOrders(regions);
+    // A second fulfilment Task on A (the placer-number attack of docs/security.md): its watch's search for
+    // the one fulfilment Task finds two.
+    const [fulfil] = await searchAll<Task>(midlands.store, 'Task', {
+      focus: `ServiceRequest/${A.id}`,
+      code: `${CODE_SYSTEMS.taskCode}|fulfil`,
+    });
+    const { id: _id, meta: _meta, ...copy } = fulfil as WithId<Task>;
+    await midlands.store.create<Task>({ ...copy, identifier: [{ system: SYSTEMS.task, value: 'N81001-000123-x' }] });
+    regions.clock.advance(42 * DAY);
+    expect(await checkTurnarounds(midlands)).toMatchObject({ raced: 0, failed: 1, breached: 1 });
+    const [watchA] = focusedOn(await turnaroundWatches(midlands), A);
+    const errors = (midlands.logger as unknown as { entries: { level: string; task?: string }[] }).entries.filter(
+      (e) => e.level === 'error',
+    );
+    expect(errors.map((e) => e.task)).toEqual([`Task/${watchA?.id}`]);
   });
 });
 

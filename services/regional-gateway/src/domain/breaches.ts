@@ -29,7 +29,7 @@ import { climbLadder, nextStepIndex } from './alert-recipients.ts';
 import type { ActorReference } from './alert-task.ts';
 import { communicationEntry, firstRecipient, recipientKey, recipientName, skippedEntries } from './alerts.ts';
 import { auditEntry } from './audit.ts';
-import { reportIssueDate, testDate, testDateOf } from './dids.ts';
+import { isTestDone, orderOfResult, orderReference, reportIssueDate, testDate, testDateOf } from './dids.ts';
 import { workThroughDue } from './due-work.ts';
 import type { DueWork } from './due-work.ts';
 import { identifierQuery } from './identifiers.ts';
@@ -164,14 +164,16 @@ export function testWatchEntries(
 
 /**
  * The report-stage watch of an order whose study is being recorded, for the transaction that stores the
- * study: its due times run from the exam. Created once, by the first study (a conditional create).
+ * study: its due times run from the exam. Created once, by the first study that is the test done (an
+ * `available` one; a conditional create). An exam claimed before the order was made runs them from now.
  */
 export function reportWatchEntries(
   deps: GatewayDeps,
   input: { order: WithId<ServiceRequest>; study: ImagingStudy; studyUrl: string; correlationId: string },
 ): BundleEntry[] {
+  if (!isTestDone(input.study)) return [];
   const now = deps.clock.now();
-  const examined = testDateOf(input.study);
+  const examined = testDateOf(input.study, time(input.order.authoredOn));
   return watchEntries(deps, {
     stage: 'report',
     order: input.order,
@@ -206,22 +208,34 @@ export async function checkTurnarounds(deps: GatewayDeps): Promise<TurnaroundPas
   return { ...pass, ...work };
 }
 
-/** How far a stage of the case has got, from this region's store; no time later than now. */
+/**
+ * How far a stage of the case has got, from this region's store; no time later than now. Only a result
+ * based on this order alone counts (orderOfResult): the test is done by an `available` study, its date no
+ * earlier than the order was made (testDate); the report by an issued report.
+ */
 async function stageProgress(deps: GatewayDeps, order: Reference, stage: TurnaroundStage): Promise<StageProgress> {
   const now = deps.clock.now();
   const notAfterNow = (d: Date | undefined) => (d && d > now ? now : d);
-  const ref = order.reference as string;
+  const ref = orderReference(order) ?? (order.reference as string);
   const fulfilment = await searchOne<Task>(deps.store, 'Task', {
     focus: ref,
     code: `${CODE_SYSTEMS.taskCode}|fulfil`,
   });
   const closedAt =
     fulfilment && CLOSED.has(fulfilment.status) ? notAfterNow(time(fulfilment.lastModified) ?? now) : undefined;
-  const doneAt = notAfterNow(
-    stage === 'test'
-      ? testDate(await searchAll<ImagingStudy>(deps.store, 'ImagingStudy', { basedon: ref }))
-      : reportIssueDate(await searchAll<DiagnosticReport>(deps.store, 'DiagnosticReport', { 'based-on': ref })),
-  );
+  const forThisOrder = <T extends { basedOn?: Reference[] }>(results: T[]) =>
+    results.filter((r) => orderOfResult(r) === ref);
+  let doneAt: Date | undefined;
+  if (stage === 'test') {
+    const studies = forThisOrder(await searchAll<ImagingStudy>(deps.store, 'ImagingStudy', { basedon: ref }));
+    if (studies.some(isTestDone)) {
+      const requested = await deps.store.read<ServiceRequest>('ServiceRequest', ref.split('/')[1] as string);
+      doneAt = notAfterNow(testDate(studies, time(requested.authoredOn)));
+    }
+  } else {
+    const reports = await searchAll<DiagnosticReport>(deps.store, 'DiagnosticReport', { 'based-on': ref });
+    doneAt = notAfterNow(reportIssueDate(forThisOrder(reports)));
+  }
   return { ...(doneAt ? { doneAt } : {}), ...(closedAt ? { closedAt } : {}) };
 }
 

@@ -8,6 +8,8 @@ import {
   didsDate,
   didsRecordOf,
   isIssuedReport,
+  isTestDone,
+  orderOfResult,
   reportIssueDate,
   reportIssueDateOf,
   requestReceivedDate,
@@ -108,6 +110,42 @@ describe('the test and report-issue dates', () => {
       at('2026-03-05T10:00:00Z'),
     );
     expect(testDate([])).toBeUndefined();
+  });
+
+  it('take only an available study as the test done: registered, cancelled and the rest are no test', () => {
+    const statuses = ['registered', 'available', 'cancelled', 'entered-in-error', 'unknown'] as const;
+    expect(statuses.filter((status) => isTestDone({ status }))).toEqual(['available']);
+    const cancelled = exampleImagingStudy({ status: 'cancelled', started: '2026-03-02T10:00:00Z' });
+    const registered = exampleImagingStudy({ status: 'registered', started: '2026-03-03T10:00:00Z' });
+    const available = exampleImagingStudy({ started: '2026-03-05T10:00:00Z' });
+    expect(testDate([cancelled, registered, available])).toEqual(at('2026-03-05T10:00:00Z'));
+    expect(testDate([cancelled, registered])).toBeUndefined();
+  });
+
+  it('never believe a start before the order was made: the test is then done when the study was stored', () => {
+    const requested = at('2026-03-01T08:00:00Z');
+    const backdated = exampleImagingStudy({
+      started: '2026-02-20T10:00:00Z',
+      meta: { lastUpdated: '2026-04-20T10:00:00Z' },
+    });
+    expect(testDateOf(backdated, requested)).toEqual(at('2026-04-20T10:00:00Z'));
+    expect(testDateOf({ ...backdated, meta: undefined }, requested)).toBeUndefined(); // not stored yet
+    expect(testDate([backdated], requested)).toEqual(at('2026-04-20T10:00:00Z'));
+    expect(testDateOf(backdated)).toEqual(at('2026-02-20T10:00:00Z')); // no order to hold it to
+    const order = exampleServiceRequest({ authoredOn: '2026-03-01T08:00:00Z' });
+    expect(didsRecordOf({ order, studies: [backdated] }).testDate).toEqual(at('2026-04-20T10:00:00Z'));
+  });
+
+  it("take a result as one order's only when it is based on that order alone", () => {
+    const on = (...basedOn: { reference?: string; type?: string }[]) =>
+      orderOfResult({ basedOn: basedOn as ImagingStudy['basedOn'] });
+    expect(on({ reference: 'ServiceRequest/a' })).toBe('ServiceRequest/a');
+    expect(on({ reference: 'ServiceRequest/a/_history/2' })).toBe('ServiceRequest/a');
+    expect(on({ reference: 'ServiceRequest/a' }, { reference: 'Task/t' })).toBe('ServiceRequest/a');
+    expect(on({ reference: 'ServiceRequest/a' }, { reference: 'ServiceRequest/b' })).toBeUndefined();
+    expect(on({ reference: 'ServiceRequest/a' }, { type: 'ServiceRequest' })).toBeUndefined();
+    expect(on({ type: 'ServiceRequest' })).toBeUndefined();
+    expect(on()).toBeUndefined();
   });
 
   it('take only issued reports (final, amended, corrected), at their issue time, the earliest of several', () => {

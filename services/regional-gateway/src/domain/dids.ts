@@ -1,4 +1,4 @@
-import type { DiagnosticReport, Encounter, ImagingStudy, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { DiagnosticReport, Encounter, ImagingStudy, Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { EXTENSIONS, odsOf, SNOMED_SYSTEM, SYSTEMS } from '@imaging/fhir';
 
 /**
@@ -11,7 +11,8 @@ import { EXTENSIONS, odsOf, SNOMED_SYSTEM, SYSTEMS } from '@imaging/fhir';
  * | request date         | ServiceRequest.authoredOn                                                         |
  * | request-received     | the fulfilment Task's first version past `requested` (its lastModified), else     |
  * |                      | when the Task was stored in this region (its first version's meta.lastUpdated)   |
- * | test date            | the earliest ImagingStudy.started (else when the study was stored)                |
+ * | test date            | the earliest ImagingStudy.started of an `available` study (else when the study    |
+ * |                      | was stored); a start before the request date is not believed: when it was stored  |
  * | report-issue date    | the earliest DiagnosticReport.issued of a final, amended or corrected report      |
  * |                      | (else when it was stored)                                                         |
  * | patient source       | the class of the order's encounter (contained, as the BaRS referral carries it); |
@@ -65,9 +66,49 @@ function earliest(dates: (Date | undefined)[]): Date | undefined {
   return known.length ? new Date(Math.min(...known.map((d) => d.getTime()))) : undefined;
 }
 
-/** When the test was done: ImagingStudy.started, else when the study was stored. */
-export function testDateOf(study: ImagingStudy): Date | undefined {
-  return time(study.started) ?? time(study.meta?.lastUpdated);
+/**
+ * When the test was done: ImagingStudy.started, else when the study was stored. A start before the order
+ * was made (`requestedAt`, its authoredOn) cannot be this order's test: the provider's claim is not
+ * believed, and the test counts as done when the study was stored here (undefined before it is stored).
+ */
+export function testDateOf(study: ImagingStudy, requestedAt?: Date): Date | undefined {
+  const started = time(study.started);
+  if (started && requestedAt && started < requestedAt) return time(study.meta?.lastUpdated);
+  return started ?? time(study.meta?.lastUpdated);
+}
+
+/**
+ * Whether a study is the test done: only an `available` one. A `registered` study is not yet acquired, and
+ * a `cancelled`, `entered-in-error` or `unknown` one is no test at all.
+ */
+export function isTestDone(study: Pick<ImagingStudy, 'status'>): boolean {
+  return study.status === 'available';
+}
+
+/**
+ * `ServiceRequest/<id>` for a reference to an order (`ServiceRequest/<id>`, with or without a version or
+ * a base URL); undefined for anything else, a logical reference included.
+ */
+export function orderReference(ref: Reference | undefined): string | undefined {
+  const m = /(?:^|\/)ServiceRequest\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(ref?.reference ?? '');
+  return m ? `ServiceRequest/${m[1]}` : undefined;
+}
+
+/** The entries of a study's or report's basedOn that name an order: literal, or logical (`type` ServiceRequest). */
+export function orderEntries(basedOn: readonly Reference[] | undefined): { index: number; ref: Reference }[] {
+  return (basedOn ?? []).flatMap((ref, index) =>
+    orderReference(ref) || ref.type === 'ServiceRequest' ? [{ index, ref }] : [],
+  );
+}
+
+/**
+ * The one order a study or report is for (`ServiceRequest/<id>`): the pathway maps one order to its study
+ * and its report. Undefined when it names no order, or several: such a result is no order's, so it meets
+ * no order's due time and completes no order's Task.
+ */
+export function orderOfResult(result: { basedOn?: Reference[] }): string | undefined {
+  const [only, ...more] = orderEntries(result.basedOn);
+  return only && more.length === 0 ? orderReference(only.ref) : undefined;
 }
 
 /** Whether a report has been issued to the referrer (final, amended or corrected). */
@@ -81,9 +122,12 @@ export function reportIssueDateOf(report: DiagnosticReport): Date | undefined {
   return time(report.issued) ?? time(report.meta?.lastUpdated);
 }
 
-/** The earliest test date of a case's studies. */
-export function testDate(studies: readonly ImagingStudy[]): Date | undefined {
-  return earliest(studies.map(testDateOf));
+/**
+ * The earliest test date of a case's studies: of those that are the test done (available), none before the
+ * order was made (`requestedAt`, when known).
+ */
+export function testDate(studies: readonly ImagingStudy[], requestedAt?: Date): Date | undefined {
+  return earliest(studies.filter(isTestDone).map((s) => testDateOf(s, requestedAt)));
 }
 
 /** The earliest issue date of a case's issued reports. */
@@ -178,7 +222,7 @@ export function didsRecordOf(input: DidsCase): DidsRecord {
   const studies = input.studies ?? [];
   const requestDate = time(order.authoredOn);
   const received = requestReceivedDate(input.fulfilmentVersions ?? []);
-  const tested = testDate(studies);
+  const tested = testDate(studies, requestDate);
   const reported = reportIssueDate(input.reports ?? []);
   return {
     sourceSetting: sourceSettingOf(order, input.requesterKind),

@@ -197,7 +197,7 @@ describe('escalating an overdue alert', () => {
     expect(pass).toMatchObject({ escalated: 1 });
     const codes = ['acknowledge-result', 'watch-acknowledgement'].map((c) => `${CODE_SYSTEMS.taskCode}|${c}`).join(',');
     expect(queries).toEqual([
-      `Task?next-check=le${encodeURIComponent(regions.clock.now().toISOString())}&code=${encodeURIComponent(codes)}&_count=100&_total=none`,
+      `Task?next-check=le${encodeURIComponent(regions.clock.now().toISOString())}&code=${encodeURIComponent(codes)}&_count=100&_total=none&_sort=next-check`,
     ]);
   });
 

@@ -1,9 +1,10 @@
-import type { AuditEvent, Bundle, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, DiagnosticReport, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import {
   CODE_SYSTEMS,
   isBuiltFromValidated,
   NHS_NUMBER_SYSTEM,
   odsReference,
+  patientReferenceByNhsNumber,
   searchAll,
   SqliteStore,
   SYSTEMS,
@@ -13,9 +14,11 @@ import {
 import type { Caller, FhirStore } from '@imaging/fhir';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
+import { REPORT_ISSUED } from '@imaging/messaging';
 import { describe, expect, it } from 'vitest';
 import { queuedMessage } from '../testing/alerts.ts';
-import { GP, HUB_CALLER, testRegions } from '../testing/regions.ts';
+import { GP, HUB_CALLER, RIS, testRegions } from '../testing/regions.ts';
+import { issueFinalReport } from '../testing/turnaround.ts';
 import { deliverDue } from './delivery.ts';
 import { processMessage } from './inbound.ts';
 import { placeOrder } from './orders.ts';
@@ -213,5 +216,44 @@ describe('receiving a message under a request id another region has used', () =>
     });
     // One record of each message received, each naming its sender.
     expect(received.map((a) => a.agent?.[0]?.name).sort()).toEqual(['imaging-north', 'imaging-south']);
+  });
+});
+
+describe('a report-issued based on several orders', () => {
+  it('is refused (403) and nothing is written: a region cannot send what a RIS cannot write', async () => {
+    const regions = testRegions();
+    const { north, midlands } = regions;
+    for (const [i, placer] of ['N81001-000123', 'N81001-000124'].entries()) {
+      const nhs = testNhsNumber(i);
+      await registerPatient(north, GP, examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhs }] }));
+      const order = exampleServiceRequest({
+        identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
+        subject: patientReferenceByNhsNumber(nhs),
+      });
+      await placeOrder(north, GP, order, `case-${i}`);
+    }
+    await deliverDue(north);
+    const [orderA] = (await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest')).filter((o) =>
+      o.identifier?.some((i) => i.value === 'N81001-000123'),
+    );
+    await issueFinalReport(midlands, RIS, orderA as ServiceRequest & { id: string }, {
+      category: 'CRITICAL',
+      issued: regions.clock.now(),
+    });
+    const message = await queuedMessage(midlands, REPORT_ISSUED.code);
+    const index = message.entry?.findIndex((e) => e.resource?.resourceType === 'DiagnosticReport') as number;
+    const report = message.entry?.[index]?.resource as DiagnosticReport;
+    report.basedOn = [
+      ...(report.basedOn ?? []),
+      { type: 'ServiceRequest', identifier: { system: SYSTEMS.placerOrder, value: 'N81001-000124' } },
+    ];
+    const before = await searchAll(north.store, 'Task');
+    const err = await outcomeErrorOf(processMessage(north, HUB_CALLER, message, 'req-two-orders'));
+    expect(err.status).toBe(403);
+    expect(err.outcome.issue.flatMap((i) => i.expression ?? [])).toEqual([
+      `Bundle.entry[${index}].resource.basedOn[1]`,
+    ]);
+    expect(await searchAll(north.store, 'DiagnosticReport')).toEqual([]);
+    expect(await searchAll(north.store, 'Task')).toEqual(before);
   });
 });

@@ -47,6 +47,7 @@ import { messageReceivedAudit } from './change-audits.ts';
 import { authorise } from './message-authority.ts';
 import { caseOf, raiseAlert } from './alerts.ts';
 import { testWatchEntries } from './breaches.ts';
+import { orderEntries, orderOfResult, orderReference } from './dids.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf, withAccess } from './labels.ts';
 import { withoutNamers } from './registered-practice.ts';
@@ -309,7 +310,16 @@ async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promis
 async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<BundleEntry[]> {
   const report = message.focus as { resource: DiagnosticReport; fullUrl: string; index: number };
   const basedOn = await resolveLogicalReferences(deps.store, report.resource);
-  const orderRef = basedOn.basedOn?.find((b) => b.reference?.startsWith('ServiceRequest/'))?.reference;
+  // One order, as for a report a provider issues here (results.ts): a region cannot send what a RIS cannot write.
+  const [first, second] = orderEntries(basedOn.basedOn);
+  if (second)
+    refuse(deps, message, [
+      {
+        text: 'A report is based on exactly one order',
+        expression: `Bundle.entry[${report.index}].resource.basedOn[${second.index}]`,
+      },
+    ]);
+  const orderRef = orderReference(first?.ref);
   // Reports go back to the region that placed the order: one that knows no such order never will.
   if (!orderRef) {
     throw new OutcomeError(
@@ -330,9 +340,17 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
     report,
   ]) {
     const resolved = carried === report ? basedOn : await resolveLogicalReferences(deps.store, carried.resource);
-    // Never filed against another patient, whatever the performer's region sent.
-    if (resolved.resourceType === 'ImagingStudy' || resolved.resourceType === 'DiagnosticReport')
+    // Never filed against another patient, or another order, whatever the performer's region sent.
+    if (resolved.resourceType === 'ImagingStudy' || resolved.resourceType === 'DiagnosticReport') {
       checkSameSubject(order, resolved.subject, `Bundle.entry[${carried.index}].resource.subject`);
+      if (orderOfResult(resolved) !== orderRef)
+        refuse(deps, message, [
+          {
+            text: `A ${resolved.resourceType} sent with a report is based on the report's order alone`,
+            expression: `Bundle.entry[${carried.index}].resource.basedOn`,
+          },
+        ]);
+    }
     const identifier = businessIdentifier(resolved);
     if (identifier) await assertSendersCopy(deps, message, carried.index, resolved, identifier, orderRef);
     entries.push({
@@ -396,6 +414,17 @@ async function assertSendersCopy(
     ]),
   );
   deps.logger.warn("message refused: it names a record here that is not the sender's", {
+    event: message.event.code,
+    from: message.sourceService,
+    reason: error.message,
+  });
+  throw error;
+}
+
+/** A refusal of what a message carries: a 403 that writes nothing, logged here, parked by the sender. */
+function refuse(deps: GatewayDeps, message: ParsedMessage, problems: { text: string; expression: string }[]): never {
+  const error = new OutcomeError(messageRefusal(problems));
+  deps.logger.warn('message refused: it breaks a rule of the pathway', {
     event: message.event.code,
     from: message.sourceService,
     reason: error.message,

@@ -1,5 +1,14 @@
 import type { ImagingStudy, OperationOutcome, ServiceRequest } from '@medplum/fhirtypes';
-import { DICOM_UID_SYSTEM, OutcomeError, searchAll, SYSTEMS } from '@imaging/fhir';
+import {
+  CODE_SYSTEMS,
+  DICOM_UID_SYSTEM,
+  NHS_NUMBER_SYSTEM,
+  OutcomeError,
+  patientReferenceByNhsNumber,
+  searchAll,
+  SYSTEMS,
+  testNhsNumber,
+} from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import {
   exampleDiagnosticReport,
@@ -126,5 +135,83 @@ describe('a client write carries one identifier in each business system', () => 
     expect(await searchAll(midlands.store, 'Endpoint')).toHaveLength(1);
     const one = exampleEndpoint({ id: undefined, identifier: endpoint.identifier?.slice(0, 1) });
     expect((await registerEndpoint(midlands, RIS, one)).created).toBe(true);
+  });
+});
+
+describe('a study or report is based on one order (the pathway maps one order to one study and one report)', () => {
+  /** RM1's own order A, and B: another order RM1 may read (it performs it), for another patient. */
+  async function ordersAAndB() {
+    const regions = testRegions();
+    for (const [i, placer] of ['N81001-000123', 'N81001-000124'].entries()) {
+      const nhs = testNhsNumber(i);
+      await registerPatient(
+        regions.north,
+        GP,
+        examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhs }] }),
+      );
+      const order = exampleServiceRequest({
+        identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
+        subject: patientReferenceByNhsNumber(nhs),
+      });
+      await placeOrder(regions.north, GP, order, `case-${i}`);
+    }
+    await deliverDue(regions.north);
+    const orders = await searchAll<ServiceRequest>(regions.midlands.store, 'ServiceRequest');
+    const byPlacer = (placer: string) =>
+      orders.find((o) => o.identifier?.some((i) => i.value === placer)) as WithId<ServiceRequest>;
+    const endpoint = await registerEndpoint(regions.midlands, RIS, exampleEndpoint({ id: undefined }));
+    return {
+      midlands: regions.midlands,
+      A: byPlacer('N81001-000123'),
+      B: byPlacer('N81001-000124'),
+      endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }],
+    };
+  }
+  const watchCount = async (deps: Awaited<ReturnType<typeof ordersAAndB>>['midlands']) =>
+    (await searchAll(deps.store, 'Task', { code: `${CODE_SYSTEMS.taskCode}|watch-turnaround` })).length;
+
+  it('refuses a study based on a second order (422 at it): nothing is stored, and no report is watched', async () => {
+    const { midlands, A, B, endpoint } = await ordersAAndB();
+    const watches = await watchCount(midlands);
+    const study = exampleImagingStudy({
+      basedOn: [{ reference: `ServiceRequest/${A.id}` }, { reference: `ServiceRequest/${B.id}` }],
+      subject: A.subject as ImagingStudy['subject'],
+      endpoint,
+    });
+    const { status, outcome } = await refusal(recordImagingStudy(midlands, RIS, study, 'c'));
+    expect(status).toBe(422);
+    expect(expressions(outcome)).toEqual(['ImagingStudy.basedOn[1]']);
+    expect(await searchAll(midlands.store, 'ImagingStudy')).toHaveLength(0);
+    expect(await watchCount(midlands)).toBe(watches);
+    // A second order named by its identifier is a second order too.
+    const logical = exampleImagingStudy({
+      basedOn: [{ reference: `ServiceRequest/${A.id}` }, ...(exampleImagingStudy().basedOn ?? [])],
+      subject: A.subject as ImagingStudy['subject'],
+      endpoint,
+    });
+    expect(expressions((await refusal(recordImagingStudy(midlands, RIS, logical, 'c'))).outcome)).toEqual([
+      'ImagingStudy.basedOn[1]',
+    ]);
+    // Based on its own order alone, the same study is recorded.
+    const own = await recordImagingStudy(midlands, RIS, { ...study, basedOn: study.basedOn?.slice(0, 1) }, 'c');
+    expect(own.created).toBe(true);
+  });
+
+  it('refuses a report based on a second order (422 at it): nothing is stored, sent or raised', async () => {
+    const { midlands, A, B } = await ordersAAndB();
+    const tasks = (await searchAll(midlands.store, 'Task')).length;
+    const report = exampleDiagnosticReport(
+      {
+        identifier: [{ system: SYSTEMS.report, value: 'RM1-REP-AB' }],
+        basedOn: [{ reference: `ServiceRequest/${A.id}` }, { reference: `ServiceRequest/${B.id}` }],
+        subject: A.subject,
+      },
+      'CRITICAL',
+    );
+    const { status, outcome } = await refusal(issueReport(midlands, RIS, report, 'c'));
+    expect(status).toBe(422);
+    expect(expressions(outcome)).toEqual(['DiagnosticReport.basedOn[1]']);
+    expect(await searchAll(midlands.store, 'DiagnosticReport')).toHaveLength(0);
+    expect((await searchAll(midlands.store, 'Task')).length).toBe(tasks);
   });
 });

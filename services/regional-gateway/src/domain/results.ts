@@ -14,6 +14,7 @@ import {
   Problems,
   SYSTEMS,
   unprocessable,
+  unprocessableIssues,
   validationFindings,
 } from '@imaging/fhir';
 import type { WithId, Caller } from '@imaging/fhir';
@@ -21,6 +22,7 @@ import { buildMessage, REPORT_ISSUED, requestIdFor } from '@imaging/messaging';
 import { caseOf, notifyCancerMdt, raiseAlert, raiseWatch } from './alerts.ts';
 import { reportWatchEntries } from './breaches.ts';
 import { createdAudit } from './change-audits.ts';
+import { orderEntries, orderReference } from './dids.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
 import { deliveryEntries, LOCATOR_DESTINATION } from './outbox.ts';
@@ -154,8 +156,11 @@ export async function issueReport(
 }
 
 /**
- * The order a result is based on: one the caller may read (by the read rule, so an order it may not see
- * is the same 422 as one that does not exist, at the same element as the admission's), and performs.
+ * The one order a result is based on: the pathway maps one order to one study and one report, so a second
+ * order in basedOn is refused (422 at it), or one study or report would meet other orders' due times,
+ * close their breaches and complete their Tasks. The order must be one the caller may read (by the read
+ * rule, so an order it may not see is the same 422 as one that does not exist, at the same element as the
+ * admission's), and performs.
  */
 async function orderPerformedBy(
   deps: GatewayDeps,
@@ -163,12 +168,28 @@ async function orderPerformedBy(
   basedOn: { reference?: string }[] | undefined,
   type: string,
 ): Promise<WithId<ServiceRequest>> {
-  const index = basedOn?.findIndex((b) => b.reference?.startsWith('ServiceRequest/')) ?? -1;
-  const ref = index >= 0 ? basedOn?.[index]?.reference : undefined;
-  if (!ref)
+  const [first, ...more] = orderEntries(basedOn);
+  if (more.length)
     throw new OutcomeError(
-      unprocessable(`A ${type} must be based on the order (basedOn ServiceRequest/…)`, `${type}.basedOn`),
+      unprocessableIssues(
+        more.map(({ index }) =>
+          issue({
+            code: 'business-rule',
+            text: `A ${type} is based on one order: ${basedOn?.[index]?.reference ?? 'this reference'} is a second`,
+            expression: `${type}.basedOn[${index}]`,
+          }),
+        ),
+      ),
     );
+  const ref = orderReference(first?.ref);
+  if (!first || !ref)
+    throw new OutcomeError(
+      unprocessable(
+        `A ${type} must be based on the order (basedOn ServiceRequest/…)`,
+        first ? `${type}.basedOn[${first.index}]` : `${type}.basedOn`,
+      ),
+    );
+  const index = first.index;
   const order = await readVisible<ServiceRequest>(deps, caller, 'ServiceRequest', ref.split('/')[1] as string).catch(
     (err: unknown) => {
       if (err instanceof OutcomeError && err.status < 500)

@@ -19,6 +19,7 @@ import {
 import type { Caller, WithId } from '@imaging/fhir';
 import { buildMessage, REQUESTER_CANCELLABLE, requestIdFor, TASK_UPDATE } from '@imaging/messaging';
 import { taskUpdatedAudit } from './change-audits.ts';
+import { orderOfResult, orderReference } from './dids.ts';
 import { businessIdentifier } from './identifiers.ts';
 import { peerOf } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
@@ -133,7 +134,10 @@ function checkRole(caller: Caller, current: Task, incoming: Task): void {
   throw new OutcomeError(forbidden(`Only the owner (${owner ?? 'none'}) or the requester may update this Task`));
 }
 
-/** A fulfilment Task completes with its report as output: a final DiagnosticReport for the same order. */
+/**
+ * A fulfilment Task completes with its report as output: a final DiagnosticReport for the same order, and
+ * for that order alone (orderOfResult), so one report never completes another order's Task.
+ */
 async function checkCompletion(deps: GatewayDeps, current: Task, incoming: Task): Promise<void> {
   const reports = (incoming.output ?? [])
     .map((o) => o.valueReference?.reference)
@@ -147,7 +151,8 @@ async function checkCompletion(deps: GatewayDeps, current: Task, incoming: Task)
     // Only "no such report" makes the completion wrong; a store that cannot answer is the store's failure.
     const id = ref.slice('DiagnosticReport/'.length);
     const report = isFhirId(id) ? await readIfPresent<DiagnosticReport>(deps.store, 'DiagnosticReport', id) : undefined;
-    const forThisOrder = report?.basedOn?.some((b) => b.reference === current.focus?.reference);
+    const order = orderReference(current.focus);
+    const forThisOrder = !!report && !!order && orderOfResult(report) === order;
     if (!report || !forThisOrder || !['final', 'amended', 'corrected'].includes(report.status)) {
       throw new OutcomeError(
         unprocessable(`${ref} is not a final report for ${current.focus?.reference}`, 'Task.output'),

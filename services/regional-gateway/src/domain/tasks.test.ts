@@ -1,0 +1,82 @@
+import type { DiagnosticReport, ServiceRequest, Task } from '@medplum/fhirtypes';
+import {
+  CODE_SYSTEMS,
+  NHS_NUMBER_SYSTEM,
+  patientReferenceByNhsNumber,
+  searchAll,
+  SYSTEMS,
+  testNhsNumber,
+} from '@imaging/fhir';
+import type { WithId } from '@imaging/fhir';
+import { outcomeErrorOf } from '@imaging/fhir/testing';
+import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
+import { describe, expect, it } from 'vitest';
+import { GP, RIS, testRegions } from '../testing/regions.ts';
+import { issueFinalReport } from '../testing/turnaround.ts';
+import { deliverDue } from './delivery.ts';
+import { placeOrder } from './orders.ts';
+import type { GatewayDeps } from './ports.ts';
+import { registerPatient } from './registrations.ts';
+import { updateTask } from './tasks.ts';
+
+/** Orders A and B of the north GP for RM1, for two patients, delivered: the midlands' copies and their Tasks. */
+async function ordersAAndB() {
+  const regions = testRegions();
+  for (const [i, placer] of ['N81001-000123', 'N81001-000124'].entries()) {
+    const nhs = testNhsNumber(i);
+    await registerPatient(
+      regions.north,
+      GP,
+      examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhs }] }),
+    );
+    const order = exampleServiceRequest({
+      identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
+      subject: patientReferenceByNhsNumber(nhs),
+    });
+    await placeOrder(regions.north, GP, order, `case-${i}`);
+  }
+  await deliverDue(regions.north);
+  const { midlands } = regions;
+  const orders = await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest');
+  const tasks = await searchAll<Task>(midlands.store, 'Task', { code: `${CODE_SYSTEMS.taskCode}|fulfil` });
+  const caseOf = (placer: string) => {
+    const order = orders.find((o) => o.identifier?.some((i) => i.value === placer)) as WithId<ServiceRequest>;
+    const task = tasks.find((t) => t.focus?.reference === `ServiceRequest/${order.id}`) as WithId<Task>;
+    return { order, task };
+  };
+  return { midlands, A: caseOf('N81001-000123'), B: caseOf('N81001-000124') };
+}
+
+async function move(deps: GatewayDeps, task: WithId<Task>, status: Task['status'], extra: Partial<Task> = {}) {
+  return updateTask(deps, RIS, task.id, { ...task, status, ...extra }, task.meta?.versionId, 'case-1');
+}
+
+const started = async (deps: GatewayDeps, task: WithId<Task>) =>
+  move(deps, await move(deps, task, 'accepted'), 'in-progress');
+const withReport = (report: { id?: string }) => ({
+  output: [{ type: { text: 'report' }, valueReference: { reference: `DiagnosticReport/${report.id}` } }],
+});
+
+describe('completing a fulfilment Task', () => {
+  it("will not complete another order's Task with a report based on several orders (stored before the one-order rule)", async () => {
+    const { midlands, A, B } = await ordersAAndB();
+    const report = await issueFinalReport(midlands, RIS, A.order, { category: 'NONE', issued: midlands.clock.now() });
+    // A copy of A's report, based on A and B too: what a RIS could write before results.ts refused it.
+    const { id: _id, ...copy } = report;
+    const { resource: planted } = await midlands.store.create<DiagnosticReport>({
+      ...copy,
+      meta: { ...copy.meta, versionId: undefined, lastUpdated: undefined },
+      identifier: [{ system: SYSTEMS.report, value: 'RM1-REP-PLANTED' }],
+      basedOn: [...(report.basedOn ?? []), { reference: `ServiceRequest/${B.order.id}` }],
+    });
+    const taskB = await started(midlands, B.task);
+    const err = await outcomeErrorOf(move(midlands, taskB, 'completed', withReport(planted)));
+    expect(err.status).toBe(422);
+    expect(err.outcome.issue.map((i) => i.expression)).toContainEqual(['Task.output']);
+    expect((await midlands.store.read<Task>('Task', B.task.id)).status).toBe('in-progress');
+    // Nor A's: that report is no one order's. A's own report completes A's Task.
+    const taskA = await started(midlands, A.task);
+    expect((await outcomeErrorOf(move(midlands, taskA, 'completed', withReport(planted)))).status).toBe(422);
+    expect((await move(midlands, taskA, 'completed', withReport(report))).status).toBe('completed');
+  });
+});
