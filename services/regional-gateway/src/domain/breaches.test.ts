@@ -15,19 +15,17 @@ import {
   DICOM_UID_SYSTEM,
   EXTENSIONS,
   IMAGING_PROCEDURE_CODES,
-  NHS_NUMBER_SYSTEM,
   odsReference,
-  patientReferenceByNhsNumber,
   procedureCodings,
   searchAll,
   SqliteStore,
   suspectedCancerCategory,
   SYSTEMS,
-  testNhsNumber,
   validatingStore,
 } from '@imaging/fhir';
 import type { FhirStore, WithId } from '@imaging/fhir';
-import { exampleEndpoint, exampleImagingStudy, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
+import { exampleEndpoint, exampleImagingStudy } from '@imaging/fhir/examples';
+import { twoDeliveredOrders } from '../testing/pathway.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditsOf, communications } from '../testing/alerts.ts';
 import { GP, RIS, testRegions } from '../testing/regions.ts';
@@ -42,9 +40,8 @@ import {
 } from '../testing/turnaround.ts';
 import { checkTurnarounds } from './breaches.ts';
 import { deliverDue } from './delivery.ts';
-import { placeOrder } from './orders.ts';
 import type { GatewayDeps } from './ports.ts';
-import { registerEndpoint, registerPatient } from './registrations.ts';
+import { registerEndpoint } from './registrations.ts';
 import { recordImagingStudy } from './results.ts';
 import { runSafetyPass } from './safety.ts';
 import { updateTask } from './tasks.ts';
@@ -403,33 +400,6 @@ describe('the turnaround pass', () => {
 });
 
 /**
- * Two routine orders of the north GP for RM1, for two patients, delivered: the midlands watches both. A is
- * the attacker's own order; B any other order RM1's RIS can read.
- */
-async function twoOrders(regions: ReturnType<typeof testRegions>) {
-  const { north, midlands } = regions;
-  for (const [i, placer] of ['N81001-000123', 'N81001-000124'].entries()) {
-    const nhs = testNhsNumber(i);
-    await registerPatient(north, GP, examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhs }] }));
-    await placeOrder(
-      north,
-      GP,
-      exampleServiceRequest({
-        identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
-        subject: patientReferenceByNhsNumber(nhs),
-        authoredOn: regions.clock.now().toISOString(),
-      }),
-      `case-${i}`,
-    );
-  }
-  await deliverDue(north);
-  const orders = await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest');
-  const byPlacer = (placer: string) =>
-    orders.find((o) => o.identifier?.some((i) => i.value === placer)) as WithId<ServiceRequest>;
-  return { midlands, A: byPlacer('N81001-000123'), B: byPlacer('N81001-000124') };
-}
-
-/**
  * A second copy of a result, under its own identifier, based on its order and on `also` too: what a RIS could
  * write before the one-order rule (results.ts), still in the store.
  */
@@ -493,7 +463,7 @@ describe('what counts as the test or the report done', () => {
 
   it("a study based on several orders meets no order's due time: B's DM01 still breaches", async () => {
     const regions = testRegions();
-    const { midlands, A, B } = await twoOrders(regions);
+    const { midlands, A, B } = await twoDeliveredOrders(regions);
     regions.clock.advance(DAY);
     const study = await recordStudy(midlands, RIS, A, regions.clock.now());
     await plantedCopy(midlands, study, B, PLANTED_UID);
@@ -509,7 +479,7 @@ describe('what counts as the test or the report done', () => {
 
   it("a study based on several orders closes no other order's breach, nor its Flag", async () => {
     const regions = testRegions();
-    const { midlands, A, B } = await twoOrders(regions);
+    const { midlands, A, B } = await twoDeliveredOrders(regions);
     regions.clock.advance(42 * DAY);
     expect(await checkTurnarounds(midlands)).toMatchObject({ breached: 2 });
     const study = await recordStudy(midlands, RIS, A, regions.clock.now());
@@ -526,7 +496,7 @@ describe('what counts as the test or the report done', () => {
 
   it("a report based on several orders meets no order's report due time: B's still breaches", async () => {
     const regions = testRegions();
-    const { midlands, A, B } = await twoOrders(regions);
+    const { midlands, A, B } = await twoDeliveredOrders(regions);
     const studyA = await recordStudy(midlands, RIS, A, regions.clock.now());
     const studyB = await recordStudyAs(midlands, B, {
       status: 'available',
@@ -589,7 +559,7 @@ describe('what counts as the test or the report done', () => {
 describe('a due Task that cannot be checked', () => {
   it('is logged with its Task as a failure, not counted as raced, when its search finds several matches (412)', async () => {
     const regions = testRegions();
-    const { midlands, A } = await twoOrders(regions);
+    const { midlands, A } = await twoDeliveredOrders(regions);
     // A second fulfilment Task on A (the placer-number attack of docs/security.md): its watch's search for
     // the one fulfilment Task finds two.
     const [fulfil] = await searchAll<Task>(midlands.store, 'Task', {

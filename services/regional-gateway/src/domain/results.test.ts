@@ -1,14 +1,5 @@
 import type { ImagingStudy, OperationOutcome, ServiceRequest } from '@medplum/fhirtypes';
-import {
-  CODE_SYSTEMS,
-  DICOM_UID_SYSTEM,
-  NHS_NUMBER_SYSTEM,
-  OutcomeError,
-  patientReferenceByNhsNumber,
-  searchAll,
-  SYSTEMS,
-  testNhsNumber,
-} from '@imaging/fhir';
+import { CODE_SYSTEMS, DICOM_UID_SYSTEM, OutcomeError, searchAll, SYSTEMS } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import {
   exampleDiagnosticReport,
@@ -17,6 +8,7 @@ import {
   examplePatient,
   exampleServiceRequest,
 } from '@imaging/fhir/examples';
+import { twoDeliveredOrders } from '../testing/pathway.ts';
 import { describe, expect, it } from 'vitest';
 import { GP, RIS, testRegions } from '../testing/regions.ts';
 import { deliverDue } from './delivery.ts';
@@ -141,31 +133,9 @@ describe('a client write carries one identifier in each business system', () => 
 describe('a study or report is based on one order (the pathway maps one order to one study and one report)', () => {
   /** RM1's own order A, and B: another order RM1 may read (it performs it), for another patient. */
   async function ordersAAndB() {
-    const regions = testRegions();
-    for (const [i, placer] of ['N81001-000123', 'N81001-000124'].entries()) {
-      const nhs = testNhsNumber(i);
-      await registerPatient(
-        regions.north,
-        GP,
-        examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhs }] }),
-      );
-      const order = exampleServiceRequest({
-        identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
-        subject: patientReferenceByNhsNumber(nhs),
-      });
-      await placeOrder(regions.north, GP, order, `case-${i}`);
-    }
-    await deliverDue(regions.north);
-    const orders = await searchAll<ServiceRequest>(regions.midlands.store, 'ServiceRequest');
-    const byPlacer = (placer: string) =>
-      orders.find((o) => o.identifier?.some((i) => i.value === placer)) as WithId<ServiceRequest>;
-    const endpoint = await registerEndpoint(regions.midlands, RIS, exampleEndpoint({ id: undefined }));
-    return {
-      midlands: regions.midlands,
-      A: byPlacer('N81001-000123'),
-      B: byPlacer('N81001-000124'),
-      endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }],
-    };
+    const { midlands, A, B } = await twoDeliveredOrders();
+    const endpoint = await registerEndpoint(midlands, RIS, exampleEndpoint({ id: undefined }));
+    return { midlands, A, B, endpoint: [{ reference: `Endpoint/${endpoint.resource.id}` }] };
   }
   const watchCount = async (deps: Awaited<ReturnType<typeof ordersAAndB>>['midlands']) =>
     (await searchAll(deps.store, 'Task', { code: `${CODE_SYSTEMS.taskCode}|watch-turnaround` })).length;

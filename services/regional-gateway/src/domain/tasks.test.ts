@@ -1,50 +1,18 @@
-import type { DiagnosticReport, ServiceRequest, Task } from '@medplum/fhirtypes';
-import {
-  CODE_SYSTEMS,
-  NHS_NUMBER_SYSTEM,
-  patientReferenceByNhsNumber,
-  searchAll,
-  SYSTEMS,
-  testNhsNumber,
-} from '@imaging/fhir';
+import type { DiagnosticReport, Task } from '@medplum/fhirtypes';
+import { SYSTEMS } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
-import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
+import { twoDeliveredOrders } from '../testing/pathway.ts';
 import { describe, expect, it } from 'vitest';
-import { GP, RIS, testRegions } from '../testing/regions.ts';
+import { RIS } from '../testing/regions.ts';
 import { issueFinalReport } from '../testing/turnaround.ts';
-import { deliverDue } from './delivery.ts';
-import { placeOrder } from './orders.ts';
 import type { GatewayDeps } from './ports.ts';
-import { registerPatient } from './registrations.ts';
 import { updateTask } from './tasks.ts';
 
 /** Orders A and B of the north GP for RM1, for two patients, delivered: the midlands' copies and their Tasks. */
 async function ordersAAndB() {
-  const regions = testRegions();
-  for (const [i, placer] of ['N81001-000123', 'N81001-000124'].entries()) {
-    const nhs = testNhsNumber(i);
-    await registerPatient(
-      regions.north,
-      GP,
-      examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhs }] }),
-    );
-    const order = exampleServiceRequest({
-      identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
-      subject: patientReferenceByNhsNumber(nhs),
-    });
-    await placeOrder(regions.north, GP, order, `case-${i}`);
-  }
-  await deliverDue(regions.north);
-  const { midlands } = regions;
-  const orders = await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest');
-  const tasks = await searchAll<Task>(midlands.store, 'Task', { code: `${CODE_SYSTEMS.taskCode}|fulfil` });
-  const caseOf = (placer: string) => {
-    const order = orders.find((o) => o.identifier?.some((i) => i.value === placer)) as WithId<ServiceRequest>;
-    const task = tasks.find((t) => t.focus?.reference === `ServiceRequest/${order.id}`) as WithId<Task>;
-    return { order, task };
-  };
-  return { midlands, A: caseOf('N81001-000123'), B: caseOf('N81001-000124') };
+  const { midlands, A, B, taskOf } = await twoDeliveredOrders();
+  return { midlands, A: { order: A, task: taskOf(A) }, B: { order: B, task: taskOf(B) } };
 }
 
 async function move(deps: GatewayDeps, task: WithId<Task>, status: Task['status'], extra: Partial<Task> = {}) {

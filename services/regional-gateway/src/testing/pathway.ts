@@ -8,7 +8,15 @@ import type {
   ServiceRequest,
   Task,
 } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, NHS_NUMBER_SYSTEM, odsReference, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import {
+  CODE_SYSTEMS,
+  NHS_NUMBER_SYSTEM,
+  odsReference,
+  patientReferenceByNhsNumber,
+  searchAll,
+  SYSTEMS,
+  testNhsNumber,
+} from '@imaging/fhir';
 import type { Caller, WithId } from '@imaging/fhir';
 import {
   exampleDiagnosticReport,
@@ -138,4 +146,31 @@ export async function orderOf(deps: GatewayDeps, caller: Caller, placer: string,
     subject: { type: 'Patient', identifier: subject },
   });
   return placeOrder(deps, caller, order, caseId);
+}
+
+/**
+ * Two routine orders of the north GP for RM1 (A and B), for two patients, made now and delivered: the
+ * midlands' copies, with their fulfilment Tasks (`taskOf`). A is a RIS's own order in the attack tests; B
+ * any other order the same RIS may read.
+ */
+export async function twoDeliveredOrders(regions = testRegions()) {
+  const { north, midlands } = regions;
+  for (const [i, placer] of ['N81001-000123', 'N81001-000124'].entries()) {
+    const nhs = testNhsNumber(i);
+    await registerPatient(north, GP, examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhs }] }));
+    const order = exampleServiceRequest({
+      identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
+      subject: patientReferenceByNhsNumber(nhs),
+      authoredOn: regions.clock.now().toISOString(),
+    });
+    await placeOrder(north, GP, order, `case-${i}`);
+  }
+  await deliverDue(north);
+  const orders = await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest');
+  const tasks = await searchAll<Task>(midlands.store, 'Task', { code: `${CODE_SYSTEMS.taskCode}|fulfil` });
+  const byPlacer = (placer: string) =>
+    orders.find((o) => o.identifier?.some((i) => i.value === placer)) as WithId<ServiceRequest>;
+  const taskOf = (order: ServiceRequest) =>
+    tasks.find((t) => t.focus?.reference === `ServiceRequest/${order.id}`) as WithId<Task>;
+  return { regions, midlands, A: byPlacer('N81001-000123'), B: byPlacer('N81001-000124'), taskOf };
 }
