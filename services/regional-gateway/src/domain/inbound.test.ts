@@ -4,7 +4,6 @@ import {
   isBuiltFromValidated,
   NHS_NUMBER_SYSTEM,
   odsReference,
-  patientReferenceByNhsNumber,
   searchAll,
   SqliteStore,
   SYSTEMS,
@@ -15,6 +14,7 @@ import type { Caller, FhirStore } from '@imaging/fhir';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { REPORT_ISSUED } from '@imaging/messaging';
+import { twoDeliveredOrders } from '../testing/pathway.ts';
 import { describe, expect, it } from 'vitest';
 import { queuedMessage } from '../testing/alerts.ts';
 import { GP, HUB_CALLER, RIS, testRegions } from '../testing/regions.ts';
@@ -221,22 +221,9 @@ describe('receiving a message under a request id another region has used', () =>
 
 describe('a report-issued based on several orders', () => {
   it('is refused (403) and nothing is written: a region cannot send what a RIS cannot write', async () => {
-    const regions = testRegions();
-    const { north, midlands } = regions;
-    for (const [i, placer] of ['N81001-000123', 'N81001-000124'].entries()) {
-      const nhs = testNhsNumber(i);
-      await registerPatient(north, GP, examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhs }] }));
-      const order = exampleServiceRequest({
-        identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
-        subject: patientReferenceByNhsNumber(nhs),
-      });
-      await placeOrder(north, GP, order, `case-${i}`);
-    }
-    await deliverDue(north);
-    const [orderA] = (await searchAll<ServiceRequest>(midlands.store, 'ServiceRequest')).filter((o) =>
-      o.identifier?.some((i) => i.value === 'N81001-000123'),
-    );
-    await issueFinalReport(midlands, RIS, orderA as ServiceRequest & { id: string }, {
+    const { regions, midlands, A: orderA } = await twoDeliveredOrders();
+    const { north } = regions;
+    await issueFinalReport(midlands, RIS, orderA, {
       category: 'CRITICAL',
       issued: regions.clock.now(),
     });
