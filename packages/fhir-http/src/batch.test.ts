@@ -166,6 +166,29 @@ describe('a batch of reads at the FHIR base', () => {
   });
 
   it.each([
+    '$learning-report?organization=N81001&quarter=2000-Q1',
+    '%24case-trail?correlation-id=x',
+    'Patient/p1/$validate',
+  ])('answers an operation (%s) 400 on its own, and sends nothing: one a request', async (url) => {
+    const { app, seen } = testApp();
+    const body = await answered(await batch(app, of(get(url), get('Patient/p1'))));
+    expect(body.entry?.[0]?.response).toMatchObject({
+      status: '400 Bad Request',
+      outcome: {
+        issue: [
+          {
+            code: 'not-supported',
+            expression: ['Bundle.entry[0].request.url'],
+            diagnostics: expect.stringMatching(/not operations: send GET \$[a-z-]+ on its own/),
+          },
+        ],
+      },
+    });
+    expect(body.entry?.[1]?.response?.status).toBe('200 OK');
+    expect(seen).toEqual(['/fhir/Patient/p1']);
+  });
+
+  it.each([
     ['an absolute url', 'http://elsewhere.example/fhir/Patient/p1', /relative to this server's FHIR base/],
     ['another scheme', 'file:///etc/passwd', /relative to this server's FHIR base/],
     ['a network-path url', '//elsewhere.example/Patient/p1', /does not name/],

@@ -133,6 +133,16 @@ async function answerEntry<E extends Env>(
   }
   const sent = entryTarget(url, c.req.url);
   if ('refused' in sent) return refusedEntry(400, badRequest(sent.refused, `Bundle.entry[${index}].request.url`));
+  // An operation ($case-trail, $learning-report) can cost what a hundred reads do: one a request, on its own.
+  const operation = sent.target.pathname.split('/').find((s) => s.startsWith('$') || s.startsWith('%24'));
+  if (operation)
+    return refusedEntry(
+      400,
+      notSupported(
+        `A batch here carries reads and searches, not operations: send GET ${decodeURIComponent(operation)} on its own`,
+        `Bundle.entry[${index}].request.url`,
+      ),
+    );
   const response = await app.fetch(new Request(sent.target, entryInit(c, index)), c.env);
   return entryOf(response);
 }
