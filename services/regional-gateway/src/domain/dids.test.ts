@@ -9,7 +9,6 @@ import {
   didsRecordOf,
   isIssuedReport,
   isTestDone,
-  orderOfResult,
   reportIssueDate,
   reportIssueDateOf,
   requestReceivedDate,
@@ -20,6 +19,7 @@ import {
   testDateOf,
   turnaroundBySourceSetting,
 } from './dids.ts';
+import { orderOfResult } from './result-order.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

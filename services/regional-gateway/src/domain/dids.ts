@@ -1,4 +1,4 @@
-import type { DiagnosticReport, Encounter, ImagingStudy, Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { DiagnosticReport, Encounter, ImagingStudy, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { EXTENSIONS, odsOf, SNOMED_SYSTEM, SYSTEMS } from '@imaging/fhir';
 
 /**
@@ -83,32 +83,6 @@ export function testDateOf(study: ImagingStudy, requestedAt?: Date): Date | unde
  */
 export function isTestDone(study: Pick<ImagingStudy, 'status'>): boolean {
   return study.status === 'available';
-}
-
-/**
- * `ServiceRequest/<id>` for a reference to an order (`ServiceRequest/<id>`, with or without a version or
- * a base URL); undefined for anything else, a logical reference included.
- */
-export function orderReference(ref: Reference | undefined): string | undefined {
-  const m = /(?:^|\/)ServiceRequest\/([^/]+)(?:\/_history\/[^/]+)?$/.exec(ref?.reference ?? '');
-  return m ? `ServiceRequest/${m[1]}` : undefined;
-}
-
-/** The entries of a study's or report's basedOn that name an order: literal, or logical (`type` ServiceRequest). */
-export function orderEntries(basedOn: readonly Reference[] | undefined): { index: number; ref: Reference }[] {
-  return (basedOn ?? []).flatMap((ref, index) =>
-    orderReference(ref) || ref.type === 'ServiceRequest' ? [{ index, ref }] : [],
-  );
-}
-
-/**
- * The one order a study or report is for (`ServiceRequest/<id>`): the pathway maps one order to its study
- * and its report. Undefined when it names no order, or several: such a result is no order's, so it meets
- * no order's due time and completes no order's Task.
- */
-export function orderOfResult(result: { basedOn?: Reference[] }): string | undefined {
-  const [only, ...more] = orderEntries(result.basedOn);
-  return only && more.length === 0 ? orderReference(only.ref) : undefined;
 }
 
 /** Whether a report has been issued to the referrer (final, amended or corrected). */

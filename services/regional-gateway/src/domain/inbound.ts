@@ -47,7 +47,7 @@ import { messageReceivedAudit } from './change-audits.ts';
 import { authorise } from './message-authority.ts';
 import { caseOf, raiseAlert } from './alerts.ts';
 import { testWatchEntries } from './breaches.ts';
-import { orderEntries, orderOfResult, orderReference } from './dids.ts';
+import { orderEntries, orderOfResult, orderReference } from './result-order.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf, withAccess } from './labels.ts';
 import { withoutNamers } from './registered-practice.ts';
@@ -405,20 +405,12 @@ async function assertSendersCopy(
   const position = (resource as { identifier?: Identifier[] }).identifier?.findIndex(
     (i) => i.system === identifier.system && i.value === identifier.value,
   );
-  const error = new OutcomeError(
-    messageRefusal([
-      {
-        text: `${identifier.system}|${identifier.value} identifies a ${resource.resourceType} here that is not ${message.sourceService}'s for this order`,
-        expression: `Bundle.entry[${index}].resource.identifier[${position ?? 0}]`,
-      },
-    ]),
-  );
-  deps.logger.warn("message refused: it names a record here that is not the sender's", {
-    event: message.event.code,
-    from: message.sourceService,
-    reason: error.message,
-  });
-  throw error;
+  refuse(deps, message, [
+    {
+      text: `${identifier.system}|${identifier.value} identifies a ${resource.resourceType} here that is not ${message.sourceService}'s for this order`,
+      expression: `Bundle.entry[${index}].resource.identifier[${position ?? 0}]`,
+    },
+  ]);
 }
 
 /** A refusal of what a message carries: a 403 that writes nothing, logged here, parked by the sender. */

@@ -1,5 +1,5 @@
 import type { Task } from '@medplum/fhirtypes';
-import { builtFromValidated, CODE_SYSTEMS, isAbsent, OutcomeError, SYSTEMS, taskCodeOf, token } from '@imaging/fhir';
+import { builtFromValidated, CODE_SYSTEMS, isAbsent, SYSTEMS, taskCodeOf, token } from '@imaging/fhir';
 import type { FhirStore, WithId } from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
 import { identifierQuery } from './identifiers.ts';

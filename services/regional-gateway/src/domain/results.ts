@@ -22,7 +22,7 @@ import { buildMessage, REPORT_ISSUED, requestIdFor } from '@imaging/messaging';
 import { caseOf, notifyCancerMdt, raiseAlert, raiseWatch } from './alerts.ts';
 import { reportWatchEntries } from './breaches.ts';
 import { createdAudit } from './change-audits.ts';
-import { orderEntries, orderReference } from './dids.ts';
+import { orderEntries, orderReference } from './result-order.ts';
 import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
 import { deliveryEntries, LOCATOR_DESTINATION } from './outbox.ts';

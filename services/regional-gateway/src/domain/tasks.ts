@@ -19,7 +19,8 @@ import {
 import type { Caller, WithId } from '@imaging/fhir';
 import { buildMessage, REQUESTER_CANCELLABLE, requestIdFor, TASK_UPDATE } from '@imaging/messaging';
 import { taskUpdatedAudit } from './change-audits.ts';
-import { orderOfResult, orderReference } from './dids.ts';
+import { isIssuedReport } from './dids.ts';
+import { orderOfResult, orderReference } from './result-order.ts';
 import { businessIdentifier } from './identifiers.ts';
 import { peerOf } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
@@ -153,7 +154,7 @@ async function checkCompletion(deps: GatewayDeps, current: Task, incoming: Task)
     const report = isFhirId(id) ? await readIfPresent<DiagnosticReport>(deps.store, 'DiagnosticReport', id) : undefined;
     const order = orderReference(current.focus);
     const forThisOrder = !!report && !!order && orderOfResult(report) === order;
-    if (!report || !forThisOrder || !['final', 'amended', 'corrected'].includes(report.status)) {
+    if (!report || !forThisOrder || !isIssuedReport(report)) {
       throw new OutcomeError(
         unprocessable(`${ref} is not a final report for ${current.focus?.reference}`, 'Task.output'),
       );
