@@ -393,8 +393,8 @@ export function pointerQuery(search: PointerSearch): Record<string, string> {
   return {
     'subject:identifier': token(NHS_NUMBER_SYSTEM, search.nhsNumber),
     ...(search.kind ? { type: token(CODE_SYSTEMS.pointerKind, search.kind) } : {}),
-    // `_count=0` asked as the store is asked it from any search (checkSearch): `_summary=count`.
-    ...(search.count === 0 ? { _summary: 'count' } : { _count: String(search.count ?? 20) }),
+    // `_count=0` too: every store answers it with the total alone (the store contract).
+    _count: String(search.count ?? 20),
     ...(search.offset !== undefined ? { _offset: String(search.offset) } : {}),
     ...(search.total ? { _total: search.total } : {}),
   };
