@@ -163,11 +163,4 @@ describe('history parameters (R4 http.html#history)', () => {
       at: BigInt(Date.UTC(2026, 2, 5, 9)) * 1_000_000n,
     });
   });
-
-  it('shows every version given as they are, as one page, when given no page', () => {
-    const url = at('');
-    expect(historyBundle(versions, BASE, { type: 'Task', id: 't1', url })).toEqual(
-      historyBundle(historyPage(versions), BASE, { type: 'Task', id: 't1', url }),
-    );
-  });
 });

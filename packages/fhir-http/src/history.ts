@@ -144,15 +144,14 @@ export function historyPage<T extends Resource>(
  * A history Bundle (R4 http.html#history) of one resource's versions, newest first: each entry carries its
  * ETag and time, and the request R4 requires there. The stores keep no method, so a first version is shown as
  * a create (`POST`) and later ones as updates (`PUT`), even where a client-assigned id was first written by a
- * `PUT`. `page` is what `historyPage` chose (or every version, as one page); `total` is every version asked
+ * `PUT`. The page is what `historyPage` chose; `total` is every version asked
  * for, and a `next` link (the same query, at the next `_offset`) pages on. `asked` is the request, for the links.
  */
 export function historyBundle(
-  page: HistoryPage | readonly WithId<Resource>[],
+  { versions, total, nextOffset }: HistoryPage,
   baseUrl: string,
   asked: { type: string; id: string; url: URL },
 ): Bundle {
-  const { versions, total, nextOffset } = isPage(page) ? page : historyPage(page);
   const entry = (resource: WithId<Resource>): BundleEntry => {
     const version = resource.meta?.versionId ?? '1';
     const path = `${resource.resourceType}/${resource.id}`;
@@ -178,8 +177,4 @@ export function historyBundle(
   }
   // None (`_at` before the first version, `_count=0`) is no entry element: FHIR JSON has no empty arrays.
   return { resourceType: 'Bundle', type: 'history', total, link, ...entriesIfAny(versions.map(entry)) };
-}
-
-function isPage(page: HistoryPage | readonly WithId<Resource>[]): page is HistoryPage {
-  return !Array.isArray(page);
 }
