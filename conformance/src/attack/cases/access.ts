@@ -10,7 +10,19 @@ import { ACCESS_SYSTEM } from '@imaging/regional-gateway/testing';
 import type { AttackRequest, Credential } from '../surface.ts';
 import type { AttackWorld } from '../world.ts';
 import type { AttackCase } from './case.ts';
-import { as, BAD_REQUEST, batchOf, FORBIDDEN, get, HUB, NOT_FOUND, OK, post, UNPROCESSABLE } from './case.ts';
+import {
+  as,
+  BAD_REQUEST,
+  batchOf,
+  FORBIDDEN,
+  get,
+  HUB,
+  NOT_FOUND,
+  OK,
+  otherPracticeOrder,
+  post,
+  UNPROCESSABLE,
+} from './case.ts';
 import { pointerBody } from './endpoints.ts';
 
 /**
@@ -292,15 +304,9 @@ export const ACCESS_CASES: readonly AttackCase[] = [
     'north',
     as('gp-n81002'),
     (w) =>
-      post(
-        '/fhir/ServiceRequest',
-        exampleServiceRequest({
-          identifier: [{ system: SYSTEMS.placerOrder, value: `N81002-${w.seeded.run}4` }],
-          subject: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: w.seeded.nhs.A } },
-          requester: { type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'N81002' } },
-        }),
-        { 'X-Correlation-ID': w.seeded.north.A.correlation as string },
-      ),
+      otherPracticeOrder(w, `N81002-${w.seeded.run}4`, {
+        'X-Correlation-ID': w.seeded.north.A.correlation as string,
+      }),
     FORBIDDEN,
   ),
   access(

@@ -1,4 +1,4 @@
-import { NHS_NUMBER_SYSTEM, ODS_SYSTEM, randomTestNhsNumber, SYSTEMS } from '@imaging/fhir';
+import { NHS_NUMBER_SYSTEM, randomTestNhsNumber, SYSTEMS } from '@imaging/fhir';
 import {
   exampleDiagnosticReport,
   exampleEndpoint,
@@ -11,7 +11,19 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { AttackRequest, Credential } from '../surface.ts';
 import type { AttackWorld } from '../world.ts';
 import type { AttackCase } from './case.ts';
-import { as, BAD_REQUEST, batchOf, CREATED, get, HUB, INVALID, NOT_FOUND, post, UNPROCESSABLE } from './case.ts';
+import {
+  as,
+  BAD_REQUEST,
+  batchOf,
+  CREATED,
+  get,
+  HUB,
+  INVALID,
+  NOT_FOUND,
+  otherPracticeOrder,
+  post,
+  UNPROCESSABLE,
+} from './case.ts';
 import { pointerBody } from './endpoints.ts';
 import { forgedTaskUpdate, routed } from './messages.ts';
 
@@ -705,17 +717,8 @@ export const BODY_CASES: readonly AttackCase[] = [
     "POST ServiceRequest: a placer number with a comma, naming another practice's order after it",
     'north',
     as('gp-n81002'),
-    (w) =>
-      post(
-        '/fhir/ServiceRequest',
-        exampleServiceRequest({
-          // Looked up unescaped, `N81002-…,<A's placer>` would find case A's order and answer with it.
-          identifier: [{ system: SYSTEMS.placerOrder, value: `N81002-${w.seeded.run}9,${w.seeded.placer.A}` }],
-          requester: { type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'N81002' } },
-          subject: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: w.seeded.nhs.A } },
-        }),
-        { Prefer: 'return=representation' },
-      ),
+    // Looked up unescaped, `N81002-…,<A's placer>` would find case A's order and answer with it.
+    (w) => otherPracticeOrder(w, `N81002-${w.seeded.run}9,${w.seeded.placer.A}`, { Prefer: 'return=representation' }),
     INVALID,
   ),
   body(

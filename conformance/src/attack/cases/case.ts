@@ -1,3 +1,5 @@
+import { NHS_NUMBER_SYSTEM, ODS_SYSTEM, SYSTEMS } from '@imaging/fhir';
+import { exampleServiceRequest } from '@imaging/fhir/examples';
 import type { AttackWorld } from '../world.ts';
 import type { AttackRequest, Credential, ServiceName } from '../surface.ts';
 
@@ -59,3 +61,15 @@ export const NOT_FOUND = [404] as const;
 export const UNPROCESSABLE = [422] as const;
 /** Malformed or refused by a business rule: either is a fair answer to a broken body. */
 export const INVALID = [400, 422] as const;
+
+/** gp-n81002's order, under `placer`, for case A's patient (N81001's): the start of several attacks across practices. */
+export const otherPracticeOrder = (world: AttackWorld, placer: string, headers?: Record<string, string>) =>
+  post(
+    '/fhir/ServiceRequest',
+    exampleServiceRequest({
+      identifier: [{ system: SYSTEMS.placerOrder, value: placer }],
+      subject: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: world.seeded.nhs.A } },
+      requester: { type: 'Organization', identifier: { system: ODS_SYSTEM, value: 'N81002' } },
+    }),
+    headers,
+  );
