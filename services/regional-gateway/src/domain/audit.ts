@@ -141,17 +141,28 @@ export function auditEvent(region: RegionIdentity, record: AuditRecord): AuditEv
  */
 export function auditEntry(region: RegionIdentity, record: AuditRecord): BundleEntry {
   const { once } = record;
+  const query = once ? recordOfCreation(record.subtype, once) : undefined;
   return {
     resource: auditEvent(region, record),
     request: {
       method: 'POST',
       url: 'AuditEvent',
-      ...(once
+      ...(query
         ? {
-            ifNoneExist: `subtype=${encodeURIComponent(`${CODE_SYSTEMS.auditSubtype}|${record.subtype}`)}&entity:identifier=${encodeURIComponent(token(once.system ?? '', once.value ?? ''))}`,
+            ifNoneExist: Object.entries(query)
+              .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
+              .join('&'),
           }
         : {}),
     },
+  };
+}
+
+/** The search for the AuditEvent that recorded creating what `once` identifies (`record.once`), by subtype. */
+export function recordOfCreation(subtype: string, once: Identifier): Record<string, string> {
+  return {
+    subtype: `${CODE_SYSTEMS.auditSubtype}|${subtype}`,
+    'entity:identifier': token(once.system ?? '', once.value ?? ''),
   };
 }
 

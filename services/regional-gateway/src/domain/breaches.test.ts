@@ -194,8 +194,10 @@ describe('a suspected-CES MRI not done within 4 hours', () => {
       ['fail-safe-officer', 'fail-safe-officer', 'true'],
     ]);
 
+    // Recorded ten minutes on, for a scan it says was five minutes on: the breach ends when it was recorded.
     const scanned = new Date(regions.clock.now().getTime() + 5 * MINUTE);
     regions.clock.advance(10 * MINUTE);
+    const recorded = regions.clock.now();
     await recordStudy(midlands, provider, order, scanned);
     regions.clock.advance(20 * MINUTE); // the next step was due: the breach is found resolved instead
     expect(await checkTurnarounds(midlands)).toMatchObject({ resolved: 1, escalated: 0 });
@@ -203,13 +205,13 @@ describe('a suspected-CES MRI not done within 4 hours', () => {
     expect(breach?.status).toBe('completed');
     expect(nextCheck(breach)).toBeUndefined();
     expect(breach?.output).toEqual([
-      { type: { text: 'resolved-at' }, valueDateTime: scanned.toISOString() },
+      { type: { text: 'resolved-at' }, valueDateTime: recorded.toISOString() },
       { type: { text: 'resolution' }, valueString: 'done' },
     ]);
     const [flag] = await flags(midlands);
     expect(flag).toMatchObject({
       status: 'inactive',
-      period: { start: later(start, 4 * HOUR), end: scanned.toISOString() },
+      period: { start: later(start, 4 * HOUR), end: recorded.toISOString() },
     });
     expect(detail((await auditsOf(midlands, 'breach-resolved'))[0])).toMatchObject({
       breach: 'ces-imaging',
@@ -553,6 +555,60 @@ describe('what counts as the test or the report done', () => {
     // The report's due times run from when the study was recorded, not from the claimed start.
     const report = (await turnaroundWatches(midlands)).find((w) => w.identifier?.[0]?.value?.endsWith('-report'));
     expect(dueTimes(report)).toEqual([['reporting-tat', later(start, (43 + 28) * DAY)]]);
+  });
+});
+
+describe('a result recorded after its due time', () => {
+  it('is late whatever exam time it claims: the CES breach is raised, done when the study was recorded', async () => {
+    const regions = testRegions();
+    const start = regions.clock.now();
+    const { deps: midlands, provider, order } = await turnaroundCase(regions, { order: CES_ORDER });
+    regions.clock.advance(5 * HOUR);
+    // Recorded an hour after the 4-hour due time, claiming the MRI started half an hour before it.
+    await recordStudy(midlands, provider, order, new Date(start.getTime() + 3.5 * HOUR));
+    // The MRI's breach, done late; and the CES report's, due an hour after the claimed exam, already missed.
+    expect(await checkTurnarounds(midlands)).toMatchObject({ breached: 2, failed: 0 });
+    const breaches = await breachTasks(midlands);
+    expect(breaches.map((b) => [b.input?.[0]?.valueCoding?.code, b.status]).sort()).toEqual([
+      ['ces-imaging', 'completed'],
+      ['report-overdue', 'requested'],
+    ]);
+    const mriFlag = (await flags(midlands)).find((f) => f.code?.coding?.[0]?.code === 'ces-imaging');
+    expect(mriFlag).toMatchObject({
+      status: 'inactive',
+      period: { start: later(start, 4 * HOUR), end: later(start, 5 * HOUR) },
+    });
+  });
+
+  it('meets its due time when recorded in time: the claimed exam time stands', async () => {
+    const regions = testRegions();
+    const start = regions.clock.now();
+    const { deps: midlands, provider, order } = await turnaroundCase(regions, { order: CES_ORDER });
+    regions.clock.advance(3.75 * HOUR);
+    await recordStudy(midlands, provider, order, new Date(start.getTime() + 3.5 * HOUR));
+    regions.clock.advance(0.5 * HOUR); // past the MRI's due time, before the CES report's
+    expect(await checkTurnarounds(midlands)).toMatchObject({ breached: 0, failed: 0 });
+    expect(await breachTasks(midlands)).toEqual([]);
+    // The report's due times still run from the exam the RIS claims.
+    const report = (await turnaroundWatches(midlands)).find((w) => w.identifier?.[0]?.value?.endsWith('-report'));
+    expect(dueTimes(report)?.[0]?.[1]).toBe(later(start, 4.5 * HOUR));
+  });
+
+  it('is late whatever issued time it claims: the urgent report breaches, done when the report was issued here', async () => {
+    const regions = testRegions();
+    const { deps: midlands, provider, order } = await turnaroundCase(regions, { order: { priority: 'urgent' } });
+    const examined = regions.clock.now();
+    await recordStudy(midlands, provider, order, examined);
+    regions.clock.advance(3 * DAY);
+    // Issued a day after its 2-day due time, claiming it was issued a day before it.
+    await issueFinalReport(midlands, provider, order, { category: 'NONE', issued: new Date(examined.getTime() + DAY) });
+    expect(await checkTurnarounds(midlands)).toMatchObject({ breached: 1, failed: 0 });
+    const [breach] = await breachTasks(midlands);
+    expect([breach?.status, breach?.input?.[0]?.valueCoding?.code]).toEqual(['completed', 'report-overdue']);
+    expect((await flags(midlands))[0]?.period).toEqual({
+      start: later(examined, 2 * DAY),
+      end: later(examined, 3 * DAY),
+    });
   });
 });
 

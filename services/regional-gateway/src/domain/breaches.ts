@@ -29,7 +29,8 @@ import { climbLadder, nextStepIndex } from './alert-recipients.ts';
 import type { ActorReference } from './alert-task.ts';
 import { communicationEntry, firstRecipient, recipientKey, recipientName, skippedEntries } from './alerts.ts';
 import { auditEntry } from './audit.ts';
-import { isTestDone, reportIssueDate, testDate, testDateOf } from './dids.ts';
+import { earliestOf, isTestDone, testDateOf } from './dids.ts';
+import { reportIssuedAt, testDoneAt } from './result-times.ts';
 import { orderOfResult, orderReference } from './result-order.ts';
 import { workThroughDue } from './due-work.ts';
 import type { DueWork } from './due-work.ts';
@@ -211,8 +212,8 @@ export async function checkTurnarounds(deps: GatewayDeps): Promise<TurnaroundPas
 
 /**
  * How far a stage of the case has got, from this region's store; no time later than now. Only a result
- * based on this order alone counts (orderOfResult): the test is done by an `available` study, its date no
- * earlier than the order was made (testDate); the report by an issued report.
+ * based on this order alone counts (orderOfResult): the test is done by an `available` study, the report
+ * by an issued report, each no earlier than this gateway recorded it (result-times.ts).
  */
 async function stageProgress(deps: GatewayDeps, order: Reference, stage: TurnaroundStage): Promise<StageProgress> {
   const now = deps.clock.now();
@@ -231,11 +232,12 @@ async function stageProgress(deps: GatewayDeps, order: Reference, stage: Turnaro
     const studies = forThisOrder(await searchAll<ImagingStudy>(deps.store, 'ImagingStudy', { basedon: ref }));
     if (studies.some(isTestDone)) {
       const requested = await deps.store.read<ServiceRequest>('ServiceRequest', ref.split('/')[1] as string);
-      doneAt = notAfterNow(testDate(studies, time(requested.authoredOn)));
+      const requestedAt = time(requested.authoredOn);
+      doneAt = notAfterNow(earliestOf(await Promise.all(studies.map((s) => testDoneAt(deps, s, requestedAt)))));
     }
   } else {
     const reports = await searchAll<DiagnosticReport>(deps.store, 'DiagnosticReport', { 'based-on': ref });
-    doneAt = notAfterNow(reportIssueDate(forThisOrder(reports)));
+    doneAt = notAfterNow(earliestOf(await Promise.all(forThisOrder(reports).map((r) => reportIssuedAt(deps, r)))));
   }
   return { ...(doneAt ? { doneAt } : {}), ...(closedAt ? { closedAt } : {}) };
 }

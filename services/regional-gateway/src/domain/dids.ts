@@ -61,7 +61,8 @@ function time(value: string | undefined): Date | undefined {
   return Number.isNaN(parsed.getTime()) ? undefined : parsed;
 }
 
-function earliest(dates: (Date | undefined)[]): Date | undefined {
+/** The earliest of several times; undefined when none is known. */
+export function earliestOf(dates: readonly (Date | undefined)[]): Date | undefined {
   const known = dates.filter((d): d is Date => d !== undefined);
   return known.length ? new Date(Math.min(...known.map((d) => d.getTime()))) : undefined;
 }
@@ -101,12 +102,12 @@ export function reportIssueDateOf(report: DiagnosticReport): Date | undefined {
  * order was made (`requestedAt`, when known).
  */
 export function testDate(studies: readonly ImagingStudy[], requestedAt?: Date): Date | undefined {
-  return earliest(studies.filter(isTestDone).map((s) => testDateOf(s, requestedAt)));
+  return earliestOf(studies.filter(isTestDone).map((s) => testDateOf(s, requestedAt)));
 }
 
 /** The earliest issue date of a case's issued reports. */
 export function reportIssueDate(reports: readonly DiagnosticReport[]): Date | undefined {
-  return earliest(reports.map(reportIssueDateOf));
+  return earliestOf(reports.map(reportIssueDateOf));
 }
 
 /**
