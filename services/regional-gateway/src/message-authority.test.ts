@@ -465,6 +465,38 @@ describe("a task-update cancelling a Task the performer has started, from the re
   });
 });
 
+describe("a task-update from the performer's region naming another order's report as the result", () => {
+  it("gets past the hub, and the north refuses it: the report it holds under that identifier is the other order's", async () => {
+    const openTask = (await fulfilment(north)).find(
+      (t) => t.focus?.reference === `ServiceRequest/${openOrder.id}`,
+    ) as WithId<Task>;
+    const doneReport = await north.deps.store.read<DiagnosticReport>(
+      'DiagnosticReport',
+      northTask.output?.[0]?.valueReference?.reference?.split('/')[1] as string,
+    );
+    const reportIdentifier = doneReport.identifier?.find((i) => i.system === SYSTEMS.report);
+    expect(reportIdentifier?.value).toBeDefined();
+    // The midlands is the open order's partner: only what it names as the result is wrong.
+    const completed = message(TASK_UPDATE, 'imaging-midlands', 'imaging-north', {
+      ...openTask,
+      status: 'completed',
+      output: [
+        { type: { text: 'report' }, valueReference: { type: 'DiagnosticReport', identifier: reportIdentifier } },
+      ],
+    });
+    const before = await snapshot(north);
+    const { status, outcome, expressions } = await refusal(
+      await throughHub(completed, 'gateway-midlands', 'imaging-north'),
+    );
+    expect(status, JSON.stringify(outcome)).toBe(403);
+    expect(isMessageRefusal(outcome)).toBe(true);
+    expect(expressions).toEqual(['Bundle.entry[1].resource.output[0].valueReference']);
+    expect(await snapshot(north)).toEqual(before);
+    const stored = await north.deps.store.read<Task>('Task', openTask.id);
+    expect([stored.status, stored.output]).toEqual([openTask.status, undefined]);
+  });
+});
+
 describe('the same checks let the real pathway through', () => {
   it('an order from a south practice to RM1 is delivered to the midlands', async () => {
     const southGp = { clientId: 'gp-s81001', kind: 'referrer' as const, organisation: 'S81001', region: 'south' };

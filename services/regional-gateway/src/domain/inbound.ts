@@ -55,6 +55,7 @@ import type { GatewayDeps } from './ports.ts';
 import { resolveLogicalReferences } from './references.ts';
 import { checkSameSubject } from './results.ts';
 import { applyTaskUpdate } from './task-updates.ts';
+import { outputProblems } from './task-output.ts';
 import { runTransaction } from './transactions.ts';
 
 export interface ProcessedMessage {
@@ -296,6 +297,19 @@ async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promis
       ),
     );
   const resolved = await resolveLogicalReferences(deps.store, incoming);
+  // Its results as this region holds them: another order's report here is not this Task's to name.
+  const outputs = await outputProblems(deps.store, orderReference(local.focus), resolved.output, {
+    issuedReports: resolved.status === 'completed',
+  });
+  if (outputs.length)
+    refuse(
+      deps,
+      message,
+      outputs.map((p) => ({
+        text: p.text,
+        expression: `Bundle.entry[${message.focus.index}].resource.output[${p.index}].valueReference`,
+      })),
+    );
   const updated = applyTaskUpdate(local, resolved, deps.clock.now(), from);
   if (!updated) return [];
   return [

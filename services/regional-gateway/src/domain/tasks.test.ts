@@ -40,11 +40,46 @@ describe('completing a fulfilment Task', () => {
     const taskB = await started(midlands, B.task);
     const err = await outcomeErrorOf(move(midlands, taskB, 'completed', withReport(planted)));
     expect(err.status).toBe(422);
-    expect(err.outcome.issue.map((i) => i.expression)).toContainEqual(['Task.output']);
+    expect(err.outcome.issue.map((i) => i.expression)).toEqual([['Task.output[0].valueReference']]);
     expect((await midlands.store.read<Task>('Task', B.task.id)).status).toBe('in-progress');
     // Nor A's: that report is no one order's. A's own report completes A's Task.
     const taskA = await started(midlands, A.task);
     expect((await outcomeErrorOf(move(midlands, taskA, 'completed', withReport(planted)))).status).toBe(422);
     expect((await move(midlands, taskA, 'completed', withReport(report))).status).toBe('completed');
+  });
+});
+
+describe("a fulfilment Task's output", () => {
+  it("names only its own order's results, whatever status it moves to: A's report on B's Task is a 422", async () => {
+    const { midlands, A, B } = await ordersAAndB();
+    const reportA = await issueFinalReport(midlands, RIS, A.order, { category: 'NONE', issued: midlands.clock.now() });
+    const startedB = await started(midlands, B.task);
+    for (const status of ['in-progress', 'completed'] as const) {
+      const err = await outcomeErrorOf(move(midlands, startedB, status, withReport(reportA)));
+      expect(err.status).toBe(422);
+      expect(err.outcome.issue.map((i) => [i.expression, i.details?.text])).toEqual([
+        [
+          ['Task.output[0].valueReference'],
+          `DiagnosticReport/${reportA.id} is not a study or report of ServiceRequest/${B.order.id} alone`,
+        ],
+      ]);
+    }
+    const err = await outcomeErrorOf(
+      move(midlands, startedB, 'in-progress', {
+        output: [
+          {
+            type: { text: 'patient' },
+            valueReference: { reference: `Patient/${A.order.subject?.reference?.split('/')[1]}` },
+          },
+        ],
+      }),
+    );
+    expect(err.status).toBe(422);
+    expect((await midlands.store.read<Task>('Task', B.task.id)).output).toBeUndefined();
+    // A's own report on A's Task, in progress and then completed, is its result.
+    const startedA = await started(midlands, A.task);
+    expect((await move(midlands, startedA, 'completed', withReport(reportA))).output).toEqual(
+      withReport(reportA).output,
+    );
   });
 });

@@ -1,15 +1,13 @@
-import type { BundleEntry, DiagnosticReport, Task } from '@medplum/fhirtypes';
+import type { BundleEntry, Task, TaskOutput } from '@medplum/fhirtypes';
 import {
   assertTransition,
   forbidden,
-  isFhirId,
   issue,
   odsOf,
   OutcomeError,
   preconditionFailed,
   preconditionRequired,
   Problems,
-  readIfPresent,
   SYSTEMS,
   taskCodeOf,
   unprocessable,
@@ -19,8 +17,8 @@ import {
 import type { Caller, WithId } from '@imaging/fhir';
 import { buildMessage, REQUESTER_CANCELLABLE, requestIdFor, TASK_UPDATE } from '@imaging/messaging';
 import { taskUpdatedAudit } from './change-audits.ts';
-import { isIssuedReport } from './dids.ts';
-import { orderOfResult, orderReference } from './result-order.ts';
+import { orderReference } from './result-order.ts';
+import { outputProblems } from './task-output.ts';
 import { businessIdentifier } from './identifiers.ts';
 import { peerOf } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
@@ -78,7 +76,7 @@ export async function updateTask(
   checkRole(caller, current, incoming);
   await problems.check(() => checkUnchangedFields(current, incoming));
   if (incoming.status !== current.status) await problems.check(() => assertTransition(current.status, incoming.status));
-  if (incoming.status === 'completed') await problems.check(() => checkCompletion(deps, current, incoming));
+  await problems.check(() => checkOutputs(deps, current, incoming));
 
   const now = deps.clock.now();
   const updated: WithId<Task> = {
@@ -136,29 +134,28 @@ function checkRole(caller: Caller, current: Task, incoming: Task): void {
 }
 
 /**
- * A fulfilment Task completes with its report as output: a final DiagnosticReport for the same order, and
- * for that order alone (orderOfResult), so one report never completes another order's Task.
+ * A fulfilment Task's output names only its own order's results (task-output.ts), and a completed one its
+ * report: a final DiagnosticReport for that order alone, so one report never completes another order's Task.
  */
-async function checkCompletion(deps: GatewayDeps, current: Task, incoming: Task): Promise<void> {
-  const reports = (incoming.output ?? [])
-    .map((o) => o.valueReference?.reference)
-    .filter((r): r is string => !!r?.startsWith('DiagnosticReport/'));
-  if (reports.length === 0) {
+async function checkOutputs(deps: GatewayDeps, current: Task, incoming: Task): Promise<void> {
+  const completed = incoming.status === 'completed';
+  const names = (o: TaskOutput) => o.valueReference?.reference?.startsWith('DiagnosticReport/');
+  if (completed && !incoming.output?.some(names)) {
     throw new OutcomeError(
       unprocessable('A completed Task needs its DiagnosticReport as output (output.valueReference)', 'Task.output'),
     );
   }
-  for (const ref of reports) {
-    // Only "no such report" makes the completion wrong; a store that cannot answer is the store's failure.
-    const id = ref.slice('DiagnosticReport/'.length);
-    const report = isFhirId(id) ? await readIfPresent<DiagnosticReport>(deps.store, 'DiagnosticReport', id) : undefined;
-    const order = orderReference(current.focus);
-    const forThisOrder = !!report && !!order && orderOfResult(report) === order;
-    if (!report || !forThisOrder || !isIssuedReport(report)) {
-      throw new OutcomeError(
-        unprocessable(`${ref} is not a final report for ${current.focus?.reference}`, 'Task.output'),
-      );
-    }
+  const problems = await outputProblems(deps.store, orderReference(current.focus), incoming.output, {
+    issuedReports: completed,
+  });
+  if (problems.length) {
+    throw new OutcomeError(
+      unprocessableIssues(
+        problems.map((p) =>
+          issue({ text: p.text, code: 'business-rule', expression: `Task.output[${p.index}].valueReference` }),
+        ),
+      ),
+    );
   }
 }
 
