@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { DICOM_UID_SYSTEM, SYSTEMS } from '@imaging/fhir';
+import { exampleImagingStudy } from '@imaging/fhir/examples';
+import { RN1_RIS } from '../testing/alerts.ts';
 import { alertOf, caseTasks, learningQuarter } from '../testing/learning.ts';
+import { recordImagingStudy } from './results.ts';
 import type { ActorReference, Alert } from './alert-task.ts';
 import { buildLearningReport, learningReport } from './learning-report.ts';
 import type { LearningData, ReportContext } from './learning-report.ts';
@@ -259,6 +263,36 @@ function alertDueAt(id: string, dueAt: string, acknowledgedAt?: string): Alert {
     ...(acknowledgedAt ? { acknowledgement: { at: new Date(acknowledgedAt), by } } : {}),
   };
 }
+
+describe('the DIDS cases of a quarter', () => {
+  it("counts a case by its record's test date: an exam claimed before the order counts when the study was stored", async () => {
+    const { regions, orderOf, endpoint } = await learningQuarter();
+    const order = orderOf(5);
+    const stored = regions.clock.now().toISOString().slice(0, 10); // t0+43d, 13 August 2026: Q3
+    // Case 5 was ordered on 1 July; its study claims an exam on 20 June, in Q2, before it was ordered.
+    await recordImagingStudy(
+      regions.north,
+      RN1_RIS,
+      exampleImagingStudy({
+        identifier: [
+          { system: DICOM_UID_SYSTEM, value: 'urn:oid:1.2.826.0.1.3680043.10.543.5' },
+          { system: SYSTEMS.accession, value: 'RN1-ACC-5' },
+        ],
+        basedOn: [{ reference: `ServiceRequest/${order.id}` }],
+        subject: order.subject as never,
+        endpoint: [{ reference: endpoint }],
+        started: '2026-06-20T10:00:00.000Z',
+        procedureCode: [order.code ?? {}],
+      }),
+      'case-5',
+    );
+    const q3 = await learningReport(regions.north, 'N81001', Q3);
+    expect(q3.dids.cases).toBe(5);
+    expect(q3.dids.items.find((c) => c.correlationId === 'case-5')?.testDate).toBe(stored);
+    const q2 = await learningReport(regions.north, 'N81001', parseQuarter('2026-Q2') as never);
+    expect(q2.dids.cases).toBe(0);
+  });
+});
 
 describe('what the report reads', () => {
   it('reads the Tasks of its quarter and windows, not every Task since: an old quarter reads none of a later one', async () => {

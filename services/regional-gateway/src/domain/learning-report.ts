@@ -1,4 +1,4 @@
-import type { AuditEvent, DiagnosticReport, ImagingStudy, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { AuditEvent, DiagnosticReport, ImagingStudy, Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
 import {
   BREACH_KIND_INFO,
   CODE_SYSTEMS,
@@ -15,7 +15,8 @@ import type { AcknowledgedAlertCategory, BreachKind, ReferralPathway, WithId } f
 import type { Alert } from './alert-task.ts';
 import { alertOf } from './alert-task.ts';
 import type { DidsRecord, RequesterKind, SourceSetting, SourceSettingTurnaround } from './dids.ts';
-import { didsDate, didsRecordOf, testDate, turnaroundBySourceSetting } from './dids.ts';
+import { didsDate, didsRecordOf, turnaroundBySourceSetting } from './dids.ts';
+import { orderOfResult } from './result-order.ts';
 import { accessFilter, hasAccess } from './labels.ts';
 import type { AlertSettings, GatewayDeps, TurnaroundSettings } from './ports.ts';
 import type { Quarter } from './quarter.ts';
@@ -629,45 +630,48 @@ function readTask(deps: ReportDeps, id: string): Promise<WithId<Task> | undefine
 
 /**
  * The cases first tested in the quarter (DIDS counts a case by its test date), each with its order, the
- * fulfilment Task's versions, every study and report: the DIDS record of each.
+ * fulfilment Task's versions, and the studies and reports for that order alone (orderOfResult): the DIDS
+ * record of each. The test date is a study's `started`, or when it was stored (no `started`, or one
+ * before the order was made), so the candidates are the studies started or stored in the quarter, and
+ * each case is counted by its record's own test date.
  */
 async function didsCases(deps: ReportDeps, organisation: string, quarter: Quarter): Promise<DidsCaseRecord[]> {
   const { store } = deps;
   const [key, value] = accessFilter(organisation);
-  const studied = await searchAll<ImagingStudy>(store, 'ImagingStudy', {
-    [key]: value,
-    started: [`ge${quarter.start.toISOString()}`, `lt${quarter.end.toISOString()}`],
-  });
-  const orders = [
-    ...new Set(
-      studied
-        .flatMap((s) => s.basedOn ?? [])
-        .flatMap((r) => (r.reference?.startsWith('ServiceRequest/') ? [r.reference] : [])),
-    ),
+  const within = [`ge${quarter.start.toISOString()}`, `lt${quarter.end.toISOString()}`];
+  const candidates = [
+    ...(await searchAll<ImagingStudy>(store, 'ImagingStudy', { [key]: value, started: within })),
+    ...(await searchAll<ImagingStudy>(store, 'ImagingStudy', { [key]: value, _lastUpdated: within })),
   ];
+  const orders = [...new Set(candidates.flatMap((s) => orderOfResult(s) ?? []))];
   const out: DidsCaseRecord[] = [];
   for (const orderRef of orders) {
     const order = await store.read<ServiceRequest>('ServiceRequest', orderRef.slice('ServiceRequest/'.length));
     if (!hasAccess(order, organisation)) continue;
-    const studies = await searchAll<ImagingStudy>(store, 'ImagingStudy', { basedon: orderRef });
-    if (!inQuarter(quarter, testDate(studies))) continue;
-    const reports = await searchAll<DiagnosticReport>(store, 'DiagnosticReport', { 'based-on': orderRef });
+    const forThisOrder = <T extends { basedOn?: Reference[] }>(results: T[]) =>
+      results.filter((r) => orderOfResult(r) === orderRef);
+    const studies = forThisOrder(await searchAll<ImagingStudy>(store, 'ImagingStudy', { basedon: orderRef }));
+    const reports = forThisOrder(
+      await searchAll<DiagnosticReport>(store, 'DiagnosticReport', { 'based-on': orderRef }),
+    );
     const [fulfilment] = await searchAll<Task>(store, 'Task', { focus: orderRef, code: byCode('fulfil') });
     const versions = fulfilment ? await store.history<Task>('Task', fulfilment.id) : [];
     const requesterKind = requesterKindOf(odsOf(order.requester));
+    const record = didsRecordOf({
+      order,
+      fulfilmentVersions: versions,
+      studies,
+      reports,
+      ...(requesterKind ? { requesterKind } : {}),
+    });
+    if (!inQuarter(quarter, record.testDate)) continue;
     out.push({
       order: orderRef,
       ...maybe(
         'correlationId',
         fulfilment?.groupIdentifier?.system === SYSTEMS.correlation ? fulfilment.groupIdentifier.value : undefined,
       ),
-      record: didsRecordOf({
-        order,
-        fulfilmentVersions: versions,
-        studies,
-        reports,
-        ...(requesterKind ? { requesterKind } : {}),
-      }),
+      record,
     });
   }
   return out;

@@ -1,5 +1,15 @@
 import type { ServiceRequest, Task } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, DICOM_UID_SYSTEM, odsReference, searchAll, searchOne, SYSTEMS, token } from '@imaging/fhir';
+import {
+  CODE_SYSTEMS,
+  DICOM_UID_SYSTEM,
+  odsReference,
+  searchAll,
+  searchOne,
+  SqliteStore,
+  SYSTEMS,
+  token,
+  validatingStore,
+} from '@imaging/fhir';
 import type { AlertCategory, WithId } from '@imaging/fhir';
 import {
   exampleDiagnosticReport,
@@ -34,10 +44,12 @@ export const QUARTER_START_MORNING = '2026-07-01T08:00:00.000Z';
  * 3. urgent, tested t0+1h, report due t0+49h, breach raised at t0+50h, report issued t0+96h: 47 h late;
  * 4. urgent, tested t0+1h, URGENT report t0+5h (on time), acknowledged t0+6h (on time);
  * 5. routine, never tested: a DM01 breach (due t0+42d) raised at t0+43d, still open.
- * Returns the regions, with the clock at t0+43d.
+ * Returns the regions, with the clock at t0+43d, and RN1's endpoint.
  */
 export async function learningQuarter() {
   const regions = testRegions(testClock(QUARTER_START_MORNING));
+  // The store stamps meta.lastUpdated on the quarter's clock, as a production store stamps its own time.
+  regions.north = regions.open('north', validatingStore(new SqliteStore({ path: ':memory:', clock: regions.clock })));
   const { north, clock } = regions;
   const at = (ms: number) => clock.advance(ms - (clock.now().getTime() - Date.parse(QUARTER_START_MORNING)));
   await registerPatient(north, GP, examplePatient());
@@ -149,7 +161,7 @@ export async function learningQuarter() {
   await report(3, 'NONE');
   await pass(96 * HOUR + MINUTE);
   await pass(43 * DAY);
-  return { regions, orderOf };
+  return { regions, orderOf, endpoint: `Endpoint/${endpoint.resource.id}` };
 }
 
 /** The acknowledgement Task of a case of the learning quarter. */
