@@ -22,7 +22,7 @@ import {
 import { checkTurnarounds, connectedRegions, deliverDue } from '@imaging/regional-gateway/testing';
 import type { ConnectedRegion } from '@imaging/regional-gateway/testing';
 import { trailSourceOf } from '@imaging/fhir-http';
-import type { Bundle, DocumentReference, Resource, Task } from '@medplum/fhirtypes';
+import type { Bundle, DiagnosticReport, DocumentReference, Resource, Task } from '@medplum/fhirtypes';
 import type { Marker } from './checker.ts';
 import type { Answer, AttackRequest, Identity, ServiceName } from './surface.ts';
 import { GATEWAYS } from './surface.ts';
@@ -292,11 +292,13 @@ export async function attackWorld(options: AttackWorldOptions) {
 
   const northA = await copyOf('north', 'gp-n81001', placerA);
   const northB = await copyOf('north', 'gp-n81001', placerB);
-  const northReport = await first(
+  const northReport = await first<DiagnosticReport>(
     'north',
     'gp-n81001',
     `/fhir/DiagnosticReport?identifier=${SYSTEMS.report}|RM1-REP-${run}`,
   );
+  const northReportIdentifier = northReport.identifier?.find((i) => i.system === SYSTEMS.report)?.value;
+  if (!northReportIdentifier) throw new Error("the north's copy of case A's report has no report identifier");
   const northStudy = await first('north', 'gp-n81001', `/fhir/ImagingStudy?basedon=ServiceRequest/${northA.order}`);
   // Case A's report carries an URGENT alert (the example's): raised for N81001 with a Communication that
   // quotes the report's conclusion (a marker).
@@ -350,6 +352,8 @@ export async function attackWorld(options: AttackWorldOptions) {
     placer: { A: placerA, B: placerB, C: placerC },
     /** The business identifiers of the fulfilment Tasks of A and B, as an attacker could learn them. */
     taskIdentifier: { A: await taskIdentifierOf(northA.task), B: await taskIdentifierOf(northB.task) },
+    /** Case A's report's business identifier, as the north holds it (a message names the report by it). */
+    reportIdentifier: { A: northReportIdentifier },
     north: {
       A: {
         ...northA,

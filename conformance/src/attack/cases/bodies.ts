@@ -549,6 +549,35 @@ export const BODY_CASES: readonly AttackCase[] = [
       })),
     UNPROCESSABLE,
   ),
+  // A Task's output names its own order's results only, whatever its status: B's Task not completed, its
+  // status kept or moved on as it may be, with A's report or study is wrong in its output alone.
+  body(
+    'PUT Task keeping its status, with case A’s report as output',
+    'midlands',
+    RIS,
+    (w) =>
+      taskPut(w, (t) => ({
+        ...t,
+        output: [
+          { type: { text: 'report' }, valueReference: { reference: `DiagnosticReport/${w.seeded.midlands.A.report}` } },
+        ],
+      })),
+    UNPROCESSABLE,
+  ),
+  body(
+    'PUT Task moved on to in-progress, with case A’s study as output',
+    'midlands',
+    RIS,
+    (w) =>
+      taskPut(w, (t) => ({
+        ...t,
+        status: 'in-progress',
+        output: [
+          { type: { text: 'study' }, valueReference: { reference: `ImagingStudy/${w.seeded.midlands.A.study}` } },
+        ],
+      })),
+    UNPROCESSABLE,
+  ),
   body(
     'PUT Task labelled for another organisation',
     'midlands',

@@ -146,6 +146,29 @@ const reportWithSecondIdentifier = (w: AttackWorld) => {
   return bundle;
 };
 
+const NAMES_ANOTHER_ORDERS_REPORT =
+  "the performer's region completing case B's Task with case A's report, named by its identifier";
+/**
+ * Case B's Task at the north, completed by the midlands (its partner, so only the output is wrong), with
+ * case A's report as the result: resolved by its business identifier, it is the north's copy of A's report,
+ * for another order. The referrer reads B's result through that output.
+ */
+const completedWithAnotherOrdersReport = (w: AttackWorld) => {
+  const bundle = forgedTaskUpdate(w, 'imaging-midlands', 'imaging-north', 'completed', { which: 'B' });
+  const task = bundle.entry?.[1]?.resource as Task;
+  task.businessStatus = { text: 'Reported' };
+  task.output = [
+    {
+      type: { text: 'report' },
+      valueReference: {
+        type: 'DiagnosticReport',
+        identifier: { system: SYSTEMS.report, value: w.seeded.reportIdentifier.A },
+      },
+    },
+  ];
+  return bundle;
+};
+
 const CANCELS_FINISHED_TASK = "the requester's region cancelling a Task the performer has finished";
 
 const TAKES_ANOTHER_TASK =
@@ -266,6 +289,12 @@ export const MESSAGE_CASES: readonly AttackCase[] = [
     target: 'imaging-north',
   })),
   straight(SECOND_REPORT_IDENTIFIER, 'north', reportWithSecondIdentifier),
+  // A fulfilment Task's result is its own order's: the receiver resolves the output and refuses another order's.
+  viaHub(`${NAMES_ANOTHER_ORDERS_REPORT}: past the hub, refused by the north`, MIDLANDS, (w) => ({
+    bundle: completedWithAnotherOrdersReport(w),
+    target: 'imaging-north',
+  })),
+  straight(NAMES_ANOTHER_ORDERS_REPORT, 'north', completedWithAnotherOrdersReport),
   viaHub(`${CANCELS_FINISHED_TASK}: past the hub, refused by the midlands`, NORTH, (w) => ({
     bundle: forgedTaskUpdate(w, 'imaging-north', 'imaging-midlands', 'cancelled'),
     target: 'imaging-midlands',
