@@ -80,7 +80,10 @@ export async function alertMessageEntries(
  * alert. Only the region holding the acknowledgement Task may send it (alertMessageRefusals: a 403
  * otherwise, writing nothing); a replay or an update the watch has moved past changes nothing.
  */
-export async function alertUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promise<BundleEntry[]> {
+export async function alertUpdateFrom(
+  deps: GatewayDeps,
+  message: ParsedMessage,
+): Promise<{ entries: BundleEntry[]; caseId: string }> {
   const incoming = message.focus.resource as Task;
   const at = (path: string) => `Bundle.entry[${message.focus.index}].resource.${path}`;
   const report = incoming.focus?.identifier?.system === SYSTEMS.report ? incoming.focus.identifier.value : undefined;
@@ -101,7 +104,7 @@ export async function alertUpdateFrom(deps: GatewayDeps, message: ParsedMessage)
   if (message.event === ALERT_ACKNOWLEDGED) {
     if (!outcome.acknowledgement)
       throw new OutcomeError(unprocessable('An acknowledgement says when and by whom', at('output')));
-    if (watch.state !== 'raised') return []; // a replay, or the action arrived first
+    if (watch.state !== 'raised') return { entries: [], caseId: watch.correlationId }; // a replay, or the action arrived first
     const closes = closesOnAcknowledgement(watch.category);
     updated = {
       ...watch,
@@ -115,13 +118,13 @@ export async function alertUpdateFrom(deps: GatewayDeps, message: ParsedMessage)
     };
   } else if (message.event === ALERT_ACTION_RECORDED) {
     if (!outcome.action) throw new OutcomeError(unprocessable('An action says what was done', at('output')));
-    if (watch.state === 'closed') return [];
+    if (watch.state === 'closed') return { entries: [], caseId: watch.correlationId };
     updated = { ...watch, ...outcome, state: 'closed', lastModified: now };
   } else {
     throw new OutcomeError(unprocessable(`Event ${message.event.code} is not about an alert`, at('code')));
   }
   const next = withNextCheck(updated, deps.alerts.notificationLeaseMs);
-  return [
+  const entries: BundleEntry[] = [
     {
       resource: alertTask(next),
       request: { method: 'PUT', url: `Task/${watch.id}`, ifMatch: `W/"${watch.versionId}"` },
@@ -138,6 +141,7 @@ export async function alertUpdateFrom(deps: GatewayDeps, message: ParsedMessage)
       recorded: now,
     }),
   ];
+  return { entries, caseId: watch.correlationId };
 }
 
 /**

@@ -188,6 +188,7 @@ export function refusalNotedAudit(deps: Deps, task: Task & { id: string }, deliv
   });
 }
 
-function caseOfTask(task: Task): string | undefined {
+/** The case (X-Correlation-ID) a Task is grouped under, if any. */
+export function caseOfTask(task: Task): string | undefined {
   return task.groupIdentifier?.system === SYSTEMS.correlation ? task.groupIdentifier.value : undefined;
 }

@@ -13,7 +13,7 @@ import {
 import type { Caller, FhirStore } from '@imaging/fhir';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
-import { REPORT_ISSUED } from '@imaging/messaging';
+import { REPORT_ISSUED, TASK_UPDATE } from '@imaging/messaging';
 import { twoDeliveredOrders } from '../testing/pathway.ts';
 import { describe, expect, it } from 'vitest';
 import { queuedMessage } from '../testing/alerts.ts';
@@ -23,6 +23,7 @@ import { deliverDue } from './delivery.ts';
 import { processMessage } from './inbound.ts';
 import { placeOrder } from './orders.ts';
 import { registerPatient } from './registrations.ts';
+import { updateTask } from './tasks.ts';
 
 /** The store the services run on: what is marked as built from validated input is not validated again. */
 const trustingStore = () =>
@@ -216,6 +217,39 @@ describe('receiving a message under a request id another region has used', () =>
     });
     // One record of each message received, each naming its sender.
     expect(received.map((a) => a.agent?.[0]?.name).sort()).toEqual(['imaging-north', 'imaging-south']);
+  });
+});
+
+describe("a message's record in the case trail", () => {
+  it('is filed under the case this region holds for what it changes, not the X-Correlation-ID it came with', async () => {
+    const { regions, midlands, A, taskOf } = await twoDeliveredOrders();
+    const { north } = regions;
+    // Case A is case-0 and B case-1 (twoDeliveredOrders): each message about A names B's case.
+    const task = taskOf(A);
+    await updateTask(midlands, RIS, task.id, { ...task, status: 'accepted' }, task.meta?.versionId, 'case-0');
+    await issueFinalReport(midlands, RIS, A, { category: 'NONE', issued: regions.clock.now() });
+    for (const [event, requestId] of [
+      [TASK_UPDATE.code, 'req-update'],
+      [REPORT_ISSUED.code, 'req-report'],
+    ] as const) {
+      const message = await queuedMessage(midlands, event);
+      expect((await processMessage(north, HUB_CALLER, message, requestId, 'case-1')).duplicate).toBe(false);
+    }
+    const received = await searchAll<AuditEvent>(north.store, 'AuditEvent', {
+      subtype: `${CODE_SYSTEMS.auditSubtype}|message-received`,
+    });
+    const caseOf = (event: AuditEvent) =>
+      event.entity?.find((e) => e.what?.identifier?.system === SYSTEMS.correlation)?.what?.identifier?.value;
+    expect(
+      received
+        .map((e) => [e.entity?.flatMap((x) => x.detail ?? []).find((d) => d.type === 'event')?.valueString, caseOf(e)])
+        .sort(),
+    ).toEqual(
+      [
+        [`${REPORT_ISSUED.system}|${REPORT_ISSUED.code}`, 'case-0'],
+        [`${TASK_UPDATE.system}|${TASK_UPDATE.code}`, 'case-0'],
+      ].sort(),
+    );
   });
 });
 

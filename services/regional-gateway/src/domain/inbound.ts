@@ -43,7 +43,7 @@ import {
   validateReceived,
 } from '@imaging/messaging';
 import { alertCopyFrom, alertUpdateFrom } from './alert-messages.ts';
-import { messageReceivedAudit } from './change-audits.ts';
+import { caseOfTask, messageReceivedAudit } from './change-audits.ts';
 import { authorise } from './message-authority.ts';
 import { caseOf, raiseAlert } from './alerts.ts';
 import { testWatchEntries } from './breaches.ts';
@@ -103,8 +103,12 @@ export async function processMessage(
     request: { method: 'POST', url: 'Bundle', ifNoneExist: receiptQuery },
   };
   await retryOnConflict(async () => {
-    const entries = withFullUrls(withFreshUrns(await changesFor(deps, message, correlationId)));
-    const audit = messageReceivedAudit(deps, message, entries, receiptId, correlationId ?? requestId);
+    const changes = await changesFor(deps, message, correlationId);
+    const entries = withFullUrls(withFreshUrns(changes.entries));
+    // Filed under the case this region holds for what the message changes: the sender's X-Correlation-ID
+    // names a case only where this region holds none (a new order's, an alert copy's).
+    const caseId = changes.caseId ?? correlationId ?? requestId;
+    const audit = messageReceivedAudit(deps, message, entries, receiptId, caseId);
     await runTransaction(deps.store, [...entries, receipt, audit]);
   });
   deps.logger.info('message processed', { event: message.event.code, from: message.sourceService, requestId });
@@ -172,11 +176,17 @@ function respond(deps: GatewayDeps, message: ParsedMessage, outcome: OperationOu
   return buildResponse(message, 'ok', outcome, deps.clock.now().toISOString());
 }
 
+/** What a message changes here, and the case (X-Correlation-ID) this region holds them under, when it holds one. */
+export interface MessageChanges {
+  entries: BundleEntry[];
+  caseId?: string;
+}
+
 async function changesFor(
   deps: GatewayDeps,
   message: ParsedMessage,
   correlationId: string | undefined,
-): Promise<BundleEntry[]> {
+): Promise<MessageChanges> {
   switch (message.event) {
     case ORDER_REQUEST:
       return acceptRoutedOrder(deps, message);
@@ -188,7 +198,7 @@ async function changesFor(
     case ALERT_ACTION_RECORDED:
       return alertUpdateFrom(deps, message);
     case ALERT_COPIED:
-      return alertCopyFrom(deps, message, correlationId);
+      return { entries: await alertCopyFrom(deps, message, correlationId) };
     default:
       throw new OutcomeError(
         unprocessable(`Event ${message.event.code} is not handled here`, 'Bundle.entry[0].resource.eventCoding'),
@@ -197,7 +207,7 @@ async function changesFor(
 }
 
 /** A new order from another region: its Patient, ServiceRequest and Task become this region's copies. */
-async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Promise<BundleEntry[]> {
+async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Promise<MessageChanges> {
   const order = entriesOf<ServiceRequest>(message, 'ServiceRequest')[0];
   const task = entriesOf<Task>(message, 'Task')[0];
   const patient = entriesOf<Patient>(message, 'Patient')[0];
@@ -239,16 +249,16 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
     JSON.parse(JSON.stringify(r).replaceAll(patient.fullUrl, patientRef)) as T;
   const localOrder = builtFromValidated(share(retarget(order.resource)), [order.resource]);
   const localTask = builtFromValidated(share(retarget(task.resource)), [task.resource]);
+  // The case is the Task's (its requester's: the authority rule refused one held for another requester).
+  const caseId = caseOfTask(task.resource) ?? (orderIdentifier.value as string);
   const watches = testWatchEntries(deps, {
     order: localOrder,
     orderUrl: order.fullUrl,
     patient: { reference: patientRef },
-    correlationId:
-      (task.resource.groupIdentifier?.system === SYSTEMS.correlation && task.resource.groupIdentifier.value) ||
-      (orderIdentifier.value as string),
+    correlationId: caseId,
     organisations: organisations.filter((o): o is string => !!o),
   });
-  return [
+  const entries: BundleEntry[] = [
     patientEntry,
     {
       fullUrl: order.fullUrl,
@@ -266,10 +276,11 @@ async function acceptRoutedOrder(deps: GatewayDeps, message: ParsedMessage): Pro
       entry.resource ? { ...entry, resource: builtFromValidated(entry.resource, [localOrder, task.resource]) } : entry,
     ),
   ];
+  return { entries, caseId };
 }
 
 /** A status change made in the other region, applied to this region's copy of the Task. */
-async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promise<BundleEntry[]> {
+async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promise<MessageChanges> {
   const incoming = message.focus.resource as Task;
   const identifier = requireIdentifier(incoming, message.focus.index);
   const local = await searchOne<Task>(deps.store, 'Task', {
@@ -311,17 +322,24 @@ async function taskUpdateFrom(deps: GatewayDeps, message: ParsedMessage): Promis
       })),
     );
   const updated = applyTaskUpdate(local, resolved, deps.clock.now(), from);
-  if (!updated) return [];
-  return [
-    { resource: updated, request: { method: 'PUT', url: `Task/${local.id}`, ifMatch: `W/"${local.meta?.versionId}"` } },
-  ];
+  const caseId = caseOfTask(local);
+  if (!updated) return { entries: [], ...(caseId ? { caseId } : {}) };
+  return {
+    entries: [
+      {
+        resource: updated,
+        request: { method: 'PUT', url: `Task/${local.id}`, ifMatch: `W/"${local.meta?.versionId}"` },
+      },
+    ],
+    ...(caseId ? { caseId } : {}),
+  };
 }
 
 /**
  * A report (and its studies) issued in the other region, for the referrer here; its alert, if it has one,
  * is raised here in the same transaction, its windows running from when the performer's gateway issued it.
  */
-async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<BundleEntry[]> {
+async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<MessageChanges> {
   const report = message.focus as { resource: DiagnosticReport; fullUrl: string; index: number };
   const basedOn = await resolveLogicalReferences(deps.store, report.resource);
   // One order, as for a report a provider issues here (results.ts): a region cannot send what a RIS cannot write.
@@ -379,18 +397,20 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Bu
   }
   const sentAt = new Date(message.bundle.timestamp ?? '');
   const now = deps.clock.now();
+  const caseId = await caseOf(deps, order, businessIdentifier(report.resource)?.value ?? orderRef);
   const alert = await raiseAlert(deps, {
     report: basedOn,
     reportUrl: report.fullUrl,
     order,
     issuedAt: Number.isNaN(sentAt.getTime()) || sentAt > now ? now : sentAt,
-    correlationId: await caseOf(deps, order, businessIdentifier(report.resource)?.value ?? orderRef),
+    correlationId: caseId,
   });
-  return [
+  const changes = [
     ...entries,
     ...(await tasksCitingReport(deps, orderRef, businessIdentifier(report.resource), report.fullUrl)),
     ...alert,
   ];
+  return { entries: changes, caseId };
 }
 
 /**
