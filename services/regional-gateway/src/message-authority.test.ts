@@ -9,7 +9,15 @@ import type {
   ServiceRequest,
   Task,
 } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, DICOM_UID_SYSTEM, ODS_SYSTEM, searchAll, SYSTEMS, testNhsNumber } from '@imaging/fhir';
+import {
+  CODE_SYSTEMS,
+  DICOM_UID_SYSTEM,
+  ODS_SYSTEM,
+  patientReferenceByNhsNumber,
+  searchAll,
+  SYSTEMS,
+  testNhsNumber,
+} from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import {
   exampleDiagnosticReport,
@@ -494,6 +502,39 @@ describe("a task-update from the performer's region naming another order's repor
     expect(await snapshot(north)).toEqual(before);
     const stored = await north.deps.store.read<Task>('Task', openTask.id);
     expect([stored.status, stored.output]).toEqual([openTask.status, undefined]);
+  });
+});
+
+describe("a report-issued from the performer's region citing another order's study held by the receiver", () => {
+  it("gets past the hub, and the north refuses it at the citation: the study it holds under that UID is the other order's", async () => {
+    const [doneStudy] = await searchAll<ImagingStudy>(north.deps.store, 'ImagingStudy');
+    const uid = doneStudy?.identifier?.find((i) => i.system === DICOM_UID_SYSTEM);
+    expect(uid?.value).toBeDefined();
+    // The open order's report, from the midlands (its performer's region), carrying no study: it names the
+    // done case's study by its UID alone.
+    const forged = message(
+      REPORT_ISSUED,
+      'imaging-midlands',
+      'imaging-north',
+      exampleDiagnosticReport(
+        {
+          identifier: [{ system: SYSTEMS.report, value: 'RM1-REP-OPEN' }],
+          basedOn: [{ type: 'ServiceRequest', identifier: { system: SYSTEMS.placerOrder, value: 'N81001-000124' } }],
+          subject: patientReferenceByNhsNumber(examplePatient().identifier?.[0]?.value as string),
+          performer: [odsRef('RM1')],
+          imagingStudy: [{ type: 'ImagingStudy', identifier: uid }],
+        },
+        'NONE',
+      ),
+    );
+    const before = await snapshot(north);
+    const { status, outcome, expressions } = await refusal(
+      await throughHub(forged, 'gateway-midlands', 'imaging-north'),
+    );
+    expect(status, JSON.stringify(outcome)).toBe(403);
+    expect(isMessageRefusal(outcome)).toBe(true);
+    expect(expressions).toEqual(['Bundle.entry[1].resource.imagingStudy[0]']);
+    expect(await snapshot(north)).toEqual(before);
   });
 });
 

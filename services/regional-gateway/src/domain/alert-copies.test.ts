@@ -1,12 +1,22 @@
-import type { Communication } from '@medplum/fhirtypes';
-import { odsReference, searchOne, SYSTEMS } from '@imaging/fhir';
+import type { AuditEvent, Communication, Task } from '@medplum/fhirtypes';
+import {
+  NHS_NUMBER_SYSTEM,
+  odsReference,
+  patientReferenceByNhsNumber,
+  searchAll,
+  searchOne,
+  SYSTEMS,
+  testNhsNumber,
+} from '@imaging/fhir';
+import { examplePatient } from '@imaging/fhir/examples';
 import { outcomeErrorOf } from '@imaging/fhir/testing';
 import { ALERT_COPIED, buildMessage } from '@imaging/messaging';
 import { describe, expect, it } from 'vitest';
 import { alertCase, auditsOf, communications } from '../testing/alerts.ts';
-import { HUB_CALLER, testRegions } from '../testing/regions.ts';
+import { GP, HUB_CALLER, testRegions } from '../testing/regions.ts';
 import type { GatewayDeps } from './ports.ts';
 import { processMessage } from './inbound.ts';
+import { registerPatient } from './registrations.ts';
 import { accessOrganisations, peerOf } from './labels.ts';
 
 /**
@@ -95,5 +105,65 @@ describe('an alert copy received from another region', () => {
     }
     // None stands where the north's own copy for its practice would be.
     expect(await byIdentifier(north, identifier)).toBeUndefined();
+  });
+
+  it("is never linked to the receiver's own alert or report: what it names stays the sender's word", async () => {
+    const regions = testRegions();
+    const { north } = regions;
+    // The north holds the alert Task and the report the copy names by their identifiers.
+    await alertCase(regions, { category: 'URGENT' });
+    expect(await searchOne(north.store, 'Task', { identifier: `${SYSTEMS.task}|${REPORT}-acknowledge` })).toBeDefined();
+    await processMessage(north, HUB_CALLER, copyFrom('south', `${REPORT}-acknowledge-gp-copy`), 'req-1', 'case-x');
+    const [copy] = await forged(north);
+    expect(copy?.basedOn?.map((r) => r.reference)).toEqual([undefined, undefined]);
+    expect(copy?.about?.map((r) => r.reference)).toEqual([undefined]);
+    // Found by neither: a search of the alert's or the report's Communications lists the north's own alone.
+    const [alert] = await searchAll<Task>(north.store, 'Task', { identifier: `${SYSTEMS.task}|${REPORT}-acknowledge` });
+    const onAlert = await searchAll<Communication>(north.store, 'Communication', { 'based-on': `Task/${alert?.id}` });
+    expect(onAlert.filter((c) => c.payload?.some((p) => p.contentString === FORGED))).toEqual([]);
+  });
+
+  it("is filed in the case it names only when this region holds that case for the copy's patient", async () => {
+    const regions = testRegions();
+    const { north } = regions;
+    await alertCase(regions, { category: 'URGENT' }); // the north holds case-1, for the example patient
+    const other = testNhsNumber(5);
+    await registerPatient(north, GP, examplePatient({ identifier: [{ system: NHS_NUMBER_SYSTEM, value: other }] }));
+    const about = (nhs: string) => ({ subject: patientReferenceByNhsNumber(nhs) });
+    // The same case name from the south, for another patient, and from the midlands, for case-1's own.
+    await processMessage(
+      north,
+      HUB_CALLER,
+      copyFrom('south', `${REPORT}-acknowledge-gp-copy`, about(other)),
+      'req-1',
+      'case-1',
+    );
+    const own = examplePatient().identifier?.[0]?.value as string;
+    await processMessage(
+      north,
+      HUB_CALLER,
+      copyFrom('midlands', `${REPORT}-acknowledge-gp-copy`, about(own)),
+      'req-2',
+      'case-1',
+    );
+    const caseOf = (e: AuditEvent) =>
+      e.entity?.find((x) => x.what?.identifier?.system === SYSTEMS.correlation)?.what?.identifier?.value;
+    const patientOf = async (nhs: string) =>
+      `Patient/${(await searchOne(north.store, 'Patient', { identifier: `${NHS_NUMBER_SYSTEM}|${nhs}` }))?.id}`;
+    const patientIn = (e: AuditEvent) =>
+      e.entity?.find((x) => x.what?.reference?.startsWith('Patient/'))?.what?.reference;
+    const received = await auditsOf(north, 'alert-copy-received');
+    expect(received.map((e) => [caseOf(e), patientIn(e)]).sort()).toEqual(
+      [
+        ['case-1', await patientOf(own)],
+        ['imaging-south/case-1', await patientOf(other)],
+      ].sort(),
+    );
+    const copied = `${ALERT_COPIED.system}|${ALERT_COPIED.code}`;
+    const messages = (await auditsOf(north, 'message-received'))
+      .filter((e) => e.entity?.some((x) => x.detail?.some((d) => d.valueString === copied)))
+      .map(caseOf)
+      .sort();
+    expect(messages).toEqual(['case-1', 'imaging-south/case-1']);
   });
 });

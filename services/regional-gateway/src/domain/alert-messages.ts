@@ -1,5 +1,5 @@
 import type { BundleEntry, Communication, Patient, Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { odsOf, OutcomeError, searchOne, SYSTEMS, unprocessable } from '@imaging/fhir';
+import { CODE_SYSTEMS, odsOf, OutcomeError, searchAll, searchOne, SYSTEMS, token, unprocessable } from '@imaging/fhir';
 import type { WithId } from '@imaging/fhir';
 import type { MessageEventDefinition, ParsedMessage } from '@imaging/messaging';
 import {
@@ -155,7 +155,7 @@ export async function alertCopyFrom(
   deps: GatewayDeps,
   message: ParsedMessage,
   correlationId: string | undefined,
-): Promise<BundleEntry[]> {
+): Promise<{ entries: BundleEntry[]; caseId?: string }> {
   await authorise(deps, message);
   const incoming = message.focus.resource as Communication;
   const identifier = incoming.identifier?.find((i) => i.system === SYSTEMS.communication && i.value);
@@ -169,13 +169,21 @@ export async function alertCopyFrom(
   // Kept under its sender, apart from this region's own Communications: it can never stand in for one this
   // region creates (a local create would find it and make nothing), nor be taken for another sender's.
   const received = { system: SYSTEMS.receivedCommunication, value: `${message.sourceService}/${identifier.value}` };
-  if (await searchOne(deps.store, 'Communication', identifierQuery(received))) return []; // a copy resent
+  if (await searchOne(deps.store, 'Communication', identifierQuery(received))) return { entries: [] }; // a copy resent
   const practice = odsOf(incoming.recipient?.[0]) as string;
   const alert = incoming.basedOn?.find((r) => r.type === 'Task')?.identifier?.value as string;
-  const copy = await resolveLogicalReferences(deps.store, { ...incoming, identifier: [received] });
+  // Only its patient is resolved: the alert, report and order it names are the requester's region's, and
+  // resolved here they would link the copy to whatever this region holds under those identifiers.
+  const { subject } = await resolveLogicalReferences(deps.store, {
+    resourceType: 'Communication',
+    status: incoming.status,
+    ...(incoming.subject ? { subject: incoming.subject } : {}),
+  });
+  const copy: Communication = { ...incoming, identifier: [received], ...(subject ? { subject } : {}) };
   const patient = copy.subject?.reference?.startsWith('Patient/') ? (copy.subject as Reference<Patient>) : undefined;
+  const caseId = correlationId ? await caseOfCopy(deps, correlationId, patient, message.sourceService) : undefined;
   const url = `urn:uuid:${crypto.randomUUID()}`;
-  return [
+  const entries: BundleEntry[] = [
     {
       fullUrl: url,
       resource: labelledAs(copy, [practice], message.sourceService),
@@ -188,9 +196,29 @@ export async function alertCopyFrom(
       who: { service: message.sourceService },
       what: [{ reference: url }],
       ...(patient ? { patient } : {}),
-      correlationId: correlationId ?? alert,
+      correlationId: caseId ?? alert,
       detail: { practice, alert },
       recorded: deps.clock.now(),
     }),
   ];
+  return { entries, ...(caseId ? { caseId } : {}) };
+}
+
+/**
+ * The case a copy is filed under: the one its sender names (the requester's case, which the practice's
+ * region holds only when it also serves the performer), unless this region holds that case for another
+ * patient. Then it is the sender's name, kept apart from this region's cases, so a sender cannot put a
+ * copy, and the patient it names, in the trail of a case it guessed the name of.
+ */
+async function caseOfCopy(
+  deps: GatewayDeps,
+  named: string,
+  patient: Reference<Patient> | undefined,
+  sender: string,
+): Promise<string> {
+  const held = await searchAll<Task>(deps.store, 'Task', {
+    'group-identifier': token(SYSTEMS.correlation, named),
+    code: token(CODE_SYSTEMS.taskCode, 'fulfil'),
+  });
+  return held.every((task) => !!patient && task.for?.reference === patient.reference) ? named : `${sender}/${named}`;
 }

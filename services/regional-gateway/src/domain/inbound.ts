@@ -54,6 +54,7 @@ import { withoutNamers } from './registered-practice.ts';
 import type { GatewayDeps } from './ports.ts';
 import { resolveLogicalReferences } from './references.ts';
 import { checkSameSubject } from './results.ts';
+import { citedStudyProblems } from './report-studies.ts';
 import { applyTaskUpdate } from './task-updates.ts';
 import { outputProblems } from './task-output.ts';
 import { runTransaction } from './transactions.ts';
@@ -198,7 +199,7 @@ async function changesFor(
     case ALERT_ACTION_RECORDED:
       return alertUpdateFrom(deps, message);
     case ALERT_COPIED:
-      return { entries: await alertCopyFrom(deps, message, correlationId) };
+      return alertCopyFrom(deps, message, correlationId);
     default:
       throw new OutcomeError(
         unprocessable(`Event ${message.event.code} is not handled here`, 'Bundle.entry[0].resource.eventCoding'),
@@ -395,6 +396,17 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Me
       },
     });
   }
+  // The studies it cites are its order's: one held here for another order is not this report's to cite.
+  const cited = await citedStudyProblems(deps.store, basedOn, orderRef);
+  if (cited.length)
+    refuse(
+      deps,
+      message,
+      cited.map((p) => ({
+        text: p.text,
+        expression: `Bundle.entry[${report.index}].resource.imagingStudy[${p.index}]`,
+      })),
+    );
   const sentAt = new Date(message.bundle.timestamp ?? '');
   const now = deps.clock.now();
   const caseId = await caseOf(deps, order, businessIdentifier(report.resource)?.value ?? orderRef);

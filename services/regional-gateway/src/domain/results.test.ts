@@ -184,4 +184,42 @@ describe('a study or report is based on one order (the pathway maps one order to
     expect(await searchAll(midlands.store, 'DiagnosticReport')).toHaveLength(0);
     expect((await searchAll(midlands.store, 'Task')).length).toBe(tasks);
   });
+  it("refuses a report citing another order's study (422 at it): its images are another patient's", async () => {
+    const { midlands, A, B, endpoint } = await ordersAAndB();
+    const studyOf = (order: WithId<ServiceRequest>, uid: string) =>
+      recordImagingStudy(
+        midlands,
+        RIS,
+        exampleImagingStudy({
+          identifier: [
+            { system: DICOM_UID_SYSTEM, value: uid },
+            { system: SYSTEMS.accession, value: `RM1-ACC-${uid.slice(-1)}` },
+          ],
+          basedOn: [{ reference: `ServiceRequest/${order.id}` }],
+          subject: order.subject as ImagingStudy['subject'],
+          endpoint,
+        }),
+        'c',
+      );
+    const studyA = await studyOf(A, 'urn:oid:1.2.826.0.1.3680043.10.9.1');
+    const studyB = await studyOf(B, 'urn:oid:1.2.826.0.1.3680043.10.9.2');
+    const reportOfB = (cited: { id: string }[]) =>
+      exampleDiagnosticReport(
+        {
+          identifier: [{ system: SYSTEMS.report, value: 'RM1-REP-B' }],
+          basedOn: [{ reference: `ServiceRequest/${B.id}` }],
+          subject: B.subject,
+          imagingStudy: cited.map((s) => ({ reference: `ImagingStudy/${s.id}` })),
+        },
+        'NONE',
+      );
+    const { status, outcome } = await refusal(
+      issueReport(midlands, RIS, reportOfB([studyB.resource, studyA.resource]), 'c'),
+    );
+    expect(status).toBe(422);
+    expect(expressions(outcome)).toEqual(['DiagnosticReport.imagingStudy[1]']);
+    expect(await searchAll(midlands.store, 'DiagnosticReport')).toHaveLength(0);
+    // Citing its own order's study alone, the report is issued.
+    expect((await issueReport(midlands, RIS, reportOfB([studyB.resource]), 'c')).created).toBe(true);
+  });
 });

@@ -29,6 +29,7 @@ import { deliveryEntries, LOCATOR_DESTINATION } from './outbox.ts';
 import type { GatewayDeps } from './ports.ts';
 import { admitWellFormed, assertOwnIdentifier, identifierLookup } from './references.ts';
 import { readVisible } from './reads.ts';
+import { citedStudyProblems } from './report-studies.ts';
 import { entryResource, isCreated, runTransaction } from './transactions.ts';
 
 export interface Recorded<T extends Resource> {
@@ -108,6 +109,11 @@ export async function issueReport(
   const { admitted: report } = await admitWellFormed(deps, caller, incoming, problems);
   const order = await problems.check(() => orderPerformedBy(deps, caller, report.basedOn, 'DiagnosticReport'));
   if (order) await problems.check(() => checkSameSubject(order, report.subject, 'DiagnosticReport.subject'));
+  if (order)
+    for (const cited of await citedStudyProblems(deps.store, report, `ServiceRequest/${order.id}`))
+      problems.add(
+        issue({ text: cited.text, code: 'business-rule', expression: `DiagnosticReport.imagingStudy[${cited.index}]` }),
+      );
   const performer = odsOf(order?.performer?.[0]);
   const identifier = performer ? await problems.check(() => reportIdentifier(report, performer)) : undefined;
   const withIdentifier: DiagnosticReport = identifier
