@@ -2,9 +2,11 @@ import type {
   AuditEvent,
   Bundle,
   DiagnosticReport,
+  Endpoint,
   ImagingStudy,
   OperationOutcome,
   Patient,
+  Reference,
   Resource,
   ServiceRequest,
   Task,
@@ -44,6 +46,7 @@ import { issueReport, recordImagingStudy } from './domain/results.ts';
 import { updateTask } from './domain/tasks.ts';
 import type { ConnectedRegion } from './testing/national.ts';
 import { connectedRegions } from './testing/national.ts';
+import { RN1_RIS } from './testing/alerts.ts';
 import { GP, RIS } from './testing/regions.ts';
 
 /**
@@ -380,7 +383,11 @@ describe("a routed study whose Study Instance UID is another sender's study here
   });
 
   /** The south's report for that order, with a study under `uid` and the south's own endpoint. */
-  const southReport = (uid: string, report = 'RS1-REP-000300') => {
+  const southReport = (
+    uid: string,
+    report = 'RS1-REP-000300',
+    endpointRef: Reference<Endpoint> = { reference: 'Endpoint/rs1-endpoint' },
+  ) => {
     const order = { type: 'ServiceRequest' as const, identifier: placer };
     const study = exampleImagingStudy({
       identifier: [
@@ -388,7 +395,7 @@ describe("a routed study whose Study Instance UID is another sender's study here
         { system: SYSTEMS.accession, value: 'RS1-ACC-000300' },
       ],
       basedOn: [order],
-      endpoint: [{ reference: 'Endpoint/rs1-endpoint' }],
+      endpoint: [endpointRef],
     });
     const endpoint = exampleEndpoint({
       managingOrganization: odsRef('RS1'),
@@ -426,6 +433,22 @@ describe("a routed study whose Study Instance UID is another sender's study here
     expect(status, JSON.stringify(outcome)).toBe(403);
     expect(isMessageRefusal(outcome)).toBe(true);
     expect(expressions).toEqual(['Bundle.entry[2].resource.identifier[0]']);
+    expect(await snapshot(north)).toEqual(before);
+  });
+
+  it("is refused by the north when its study names, by identifier, the north's own provider's endpoint", async () => {
+    const identifier = { system: 'urn:ietf:rfc:3986', value: 'https://pacs.rn1.example/dicomweb' };
+    await registerEndpoint(
+      north.deps,
+      RN1_RIS,
+      exampleEndpoint({ id: undefined, managingOrganization: odsRef('RN1'), identifier: [identifier] }),
+    );
+    const before = await snapshot(north);
+    const named = southReport('urn:oid:1.2.826.0.1.3680043.301', 'RS1-REP-000301', { type: 'Endpoint', identifier });
+    const { status, outcome, expressions } = await refusal(await throughHub(named, 'gateway-south', 'imaging-north'));
+    expect(status, JSON.stringify(outcome)).toBe(403);
+    expect(isMessageRefusal(outcome)).toBe(true);
+    expect(expressions).toEqual(['Bundle.entry[2].resource.endpoint[0]']);
     expect(await snapshot(north)).toEqual(before);
   });
 

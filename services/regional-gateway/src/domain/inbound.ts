@@ -2,6 +2,7 @@ import type {
   Bundle,
   BundleEntry,
   DiagnosticReport,
+  Endpoint,
   Identifier,
   ImagingStudy,
   OperationOutcome,
@@ -17,8 +18,10 @@ import {
   conflict,
   forbidden,
   isBuiltFromValidated,
+  isFhirId,
   odsOf,
   OutcomeError,
+  readIfPresent,
   retryOnConflict,
   searchAll,
   searchOne,
@@ -384,6 +387,7 @@ async function reportFrom(deps: GatewayDeps, message: ParsedMessage): Promise<Me
           },
         ]);
     }
+    if (resolved.resourceType === 'ImagingStudy') await assertSendersEndpoints(deps, message, carried.index, resolved);
     const identifier = businessIdentifier(resolved);
     if (identifier) await assertSendersCopy(deps, message, carried.index, resolved, identifier, orderRef);
     entries.push({
@@ -457,6 +461,36 @@ async function assertSendersCopy(
       expression: `Bundle.entry[${index}].resource.identifier[${position ?? 0}]`,
     },
   ]);
+}
+
+/**
+ * A carried study's endpoints are the sender's: ones it carries (each checked as its own copy), or ones it
+ * sent before. One named by identifier that resolves to another's Endpoint here (this region's own PACS, or
+ * another region's) is not where the study's images are, and the referrer's viewer would fetch from it.
+ */
+async function assertSendersEndpoints(
+  deps: GatewayDeps,
+  message: ParsedMessage,
+  index: number,
+  study: ImagingStudy,
+): Promise<void> {
+  const cited = [
+    ...(study.endpoint ?? []).map((ref, i) => ({ ref, at: `endpoint[${i}]` })),
+    ...(study.series ?? []).flatMap((series, j) =>
+      (series.endpoint ?? []).map((ref, i) => ({ ref, at: `series[${j}].endpoint[${i}]` })),
+    ),
+  ];
+  const problems: { text: string; expression: string }[] = [];
+  for (const { ref, at } of cited) {
+    const id = /^Endpoint\/([^/]+)$/.exec(ref.reference ?? '')?.[1];
+    const endpoint = id && isFhirId(id) ? await readIfPresent<Endpoint>(deps.store, 'Endpoint', id) : undefined;
+    if (endpoint && peerOf(endpoint) !== message.sourceService)
+      problems.push({
+        text: `${ref.reference} is an Endpoint here that ${message.sourceService} did not send`,
+        expression: `Bundle.entry[${index}].resource.${at}`,
+      });
+  }
+  if (problems.length) refuse(deps, message, problems);
 }
 
 /** A refusal of what a message carries: a 403 that writes nothing, logged here, parked by the sender. */
