@@ -18,10 +18,8 @@ import {
   conflict,
   forbidden,
   isBuiltFromValidated,
-  isFhirId,
   odsOf,
   OutcomeError,
-  readIfPresent,
   retryOnConflict,
   searchAll,
   searchOne,
@@ -55,7 +53,7 @@ import { businessIdentifier, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf, withAccess } from './labels.ts';
 import { withoutNamers } from './registered-practice.ts';
 import type { GatewayDeps } from './ports.ts';
-import { resolveLogicalReferences } from './references.ts';
+import { readLocal, resolveLogicalReferences } from './references.ts';
 import { checkSameSubject } from './results.ts';
 import { citedStudyProblems } from './report-studies.ts';
 import { applyTaskUpdate } from './task-updates.ts';
@@ -482,8 +480,7 @@ async function assertSendersEndpoints(
   ];
   const problems: { text: string; expression: string }[] = [];
   for (const { ref, at } of cited) {
-    const id = /^Endpoint\/([^/]+)$/.exec(ref.reference ?? '')?.[1];
-    const endpoint = id && isFhirId(id) ? await readIfPresent<Endpoint>(deps.store, 'Endpoint', id) : undefined;
+    const endpoint = await readLocal<Endpoint>(deps.store, ref.reference, ['Endpoint']);
     if (endpoint && peerOf(endpoint) !== message.sourceService)
       problems.push({
         text: `${ref.reference} is an Endpoint here that ${message.sourceService} did not send`,

@@ -3,13 +3,14 @@ import {
   assertWellFormed,
   issue,
   OutcomeError,
+  readIfPresent,
   searchOne,
   unprocessable,
   unprocessableIssues,
   validationFindings,
   token,
 } from '@imaging/fhir';
-import type { Caller, FhirStore, Problems, ValidationFindings } from '@imaging/fhir';
+import type { Caller, FhirStore, Problems, ValidationFindings, WithId } from '@imaging/fhir';
 import { mapReferences } from '@imaging/messaging';
 import { businessIdentifierIssues } from './identifiers.ts';
 import { labelIssues, labelShapeIssues, unlabelled } from './labels.ts';
@@ -80,6 +81,20 @@ export async function identifierLookup(
 interface LocalTarget {
   type: Resource['resourceType'];
   id: string;
+}
+
+/**
+ * The resource a literal reference (`Type/id`, or a version of it) names, when it is one of `types` held in
+ * this region's store; undefined for anything else: another type, a logical or `urn:uuid` reference, none held.
+ */
+export async function readLocal<T extends Resource>(
+  store: FhirStore,
+  reference: string | undefined,
+  types: readonly T['resourceType'][],
+): Promise<WithId<T> | undefined> {
+  const target = reference ? localTarget(reference) : undefined;
+  if (!target || !types.includes(target.type as T['resourceType'])) return undefined;
+  return readIfPresent<T>(store, target.type as T['resourceType'], target.id);
 }
 
 /** `Type/id` or `Type/id/_history/vid`: a resource in this region's store. */

@@ -1,6 +1,6 @@
 import type { DiagnosticReport, ImagingStudy } from '@medplum/fhirtypes';
-import { isFhirId, readIfPresent } from '@imaging/fhir';
 import type { FhirStore } from '@imaging/fhir';
+import { readLocal } from './references.ts';
 import { orderOfResult } from './result-order.ts';
 
 /*
@@ -29,8 +29,7 @@ export async function citedStudyProblems(
 ): Promise<CitedStudyProblem[]> {
   const problems: CitedStudyProblem[] = [];
   for (const [index, cited] of (report.imagingStudy ?? []).entries()) {
-    const id = /^ImagingStudy\/([^/]+)$/.exec(cited.reference ?? '')?.[1];
-    const study = id && isFhirId(id) ? await readIfPresent<ImagingStudy>(store, 'ImagingStudy', id) : undefined;
+    const study = await readLocal<ImagingStudy>(store, cited.reference, ['ImagingStudy']);
     if (study && orderOfResult(study) !== order)
       problems.push({ index, text: `${cited.reference} is not a study of ${order}: a report cites its own order's` });
   }

@@ -218,6 +218,12 @@ describe('a study or report is based on one order (the pathway maps one order to
     );
     expect(status).toBe(422);
     expect(expressions(outcome)).toEqual(['DiagnosticReport.imagingStudy[1]']);
+    // A version of that study is that study.
+    const versioned = reportOfB([]);
+    versioned.imagingStudy = [{ reference: `ImagingStudy/${studyA.resource.id}/_history/1` }];
+    expect(expressions((await refusal(issueReport(midlands, RIS, versioned, 'c'))).outcome)).toEqual([
+      'DiagnosticReport.imagingStudy[0]',
+    ]);
     expect(await searchAll(midlands.store, 'DiagnosticReport')).toHaveLength(0);
     // Citing its own order's study alone, the report is issued.
     expect((await issueReport(midlands, RIS, reportOfB([studyB.resource]), 'c')).created).toBe(true);

@@ -1,7 +1,7 @@
 import type { DiagnosticReport, ImagingStudy, TaskOutput } from '@medplum/fhirtypes';
-import { isFhirId, readIfPresent } from '@imaging/fhir';
 import type { FhirStore } from '@imaging/fhir';
 import { isIssuedReport } from './dids.ts';
+import { readLocal } from './references.ts';
 import { orderOfResult } from './result-order.ts';
 
 /*
@@ -11,7 +11,7 @@ import { orderOfResult } from './result-order.ts';
  * (tasks.ts) and on a routed task-update (inbound.ts), whatever status the Task moves to.
  */
 
-const RESULT = /^(DiagnosticReport|ImagingStudy)\/([^/]+)$/;
+const RESULT_TYPES = ['DiagnosticReport', 'ImagingStudy'] as const;
 
 export interface OutputProblem {
   /** The output's index in Task.output. */
@@ -36,12 +36,8 @@ export async function outputProblems(
   for (const [index, item] of (output ?? []).entries()) {
     const reference = item.valueReference?.reference;
     if (!reference) continue;
-    const [, type, id] = RESULT.exec(reference) ?? [];
     // Only "no such result" makes the output wrong; a store that cannot answer is the store's failure.
-    const result =
-      type && id && isFhirId(id)
-        ? await readIfPresent<DiagnosticReport | ImagingStudy>(store, type as 'DiagnosticReport', id)
-        : undefined;
+    const result = await readLocal<DiagnosticReport | ImagingStudy>(store, reference, RESULT_TYPES);
     if (!result || !order || orderOfResult(result) !== order) {
       problems.push({ index, text: `${reference} is not a study or report of ${order ?? 'this order'} alone` });
     } else if (options.issuedReports && result.resourceType === 'DiagnosticReport' && !isIssuedReport(result)) {
