@@ -33,7 +33,7 @@ import { climbLadder, recipientAt, roleReference } from './alert-recipients.ts';
 import type { AuditActor } from './audit.ts';
 import { auditEntry } from './audit.ts';
 import { spinalOnCallRecipients } from './ces.ts';
-import { businessIdentifier, identifierQuery } from './identifiers.ts';
+import { businessIdentifier, caseOfTask, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
 import { practiceNamedBy } from './registered-practice.ts';
 import { deliveryEntries } from './outbox.ts';
@@ -86,9 +86,7 @@ export async function caseOf(deps: GatewayDeps, order: WithId<ServiceRequest>, f
     focus: `ServiceRequest/${order.id}`,
     code: `${CODE_SYSTEMS.taskCode}|fulfil`,
   });
-  return fulfilment?.groupIdentifier?.system === SYSTEMS.correlation && fulfilment.groupIdentifier.value
-    ? fulfilment.groupIdentifier.value
-    : fallback;
+  return (fulfilment && caseOfTask(fulfilment)) || fallback;
 }
 
 /** The category of an alert that needs an answer, or undefined for NONE (or no valid category). */

@@ -1,11 +1,11 @@
 import type { BundleEntry, Identifier, Reference, Task } from '@medplum/fhirtypes';
-import { SYSTEMS } from '@imaging/fhir';
 import type { Caller } from '@imaging/fhir';
 import type { ParsedMessage } from '@imaging/messaging';
 import { ORDER_REQUEST, REPORT_ISSUED, ALERT_COPIED } from '@imaging/messaging';
 import { auditEntry } from './audit.ts';
 import type { Delivery } from './outbox.ts';
 import type { GatewayDeps } from './ports.ts';
+import { caseOfTask } from './identifiers.ts';
 
 /**
  * The AuditEvent entry each kind of state change stores in its own transaction (audit.ts builds it): one
@@ -186,9 +186,4 @@ export function refusalNotedAudit(deps: Deps, task: Task & { id: string }, deliv
     correlationId: caseOfTask(task) ?? delivery.correlationId,
     recorded: deps.clock.now(),
   });
-}
-
-/** The case (X-Correlation-ID) a Task is grouped under, if any. */
-export function caseOfTask(task: Task): string | undefined {
-  return task.groupIdentifier?.system === SYSTEMS.correlation ? task.groupIdentifier.value : undefined;
 }

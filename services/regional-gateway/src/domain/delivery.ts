@@ -37,6 +37,7 @@ import {
   unmarkedDeliveriesQuery,
 } from './outbox.ts';
 import { entryResource, ifStillCurrent, runTransaction } from './transactions.ts';
+import { caseOfTask } from './identifiers.ts';
 
 export interface DeliveryPass {
   delivered: number;
@@ -294,7 +295,7 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 /** Parks an outbox Task that holds no valid delivery where an operator sees it, instead of retrying it for ever. */
 async function setAside(deps: GatewayDeps, task: WithId<Task>, problem: string): Promise<void> {
   const now = deps.clock.now();
-  const correlationId = task.groupIdentifier?.system === SYSTEMS.correlation ? task.groupIdentifier.value : undefined;
+  const correlationId = caseOfTask(task);
   await ifStillCurrent(
     runTransaction(deps.store, [
       {

@@ -24,6 +24,7 @@ import type { Alert } from './alert-task.ts';
 import { alertOf, OPEN_ALERT_TASK_STATUSES } from './alert-task.ts';
 import { deliveryOf, pendingDeliveriesQuery } from './outbox.ts';
 import type { RegionIdentity } from './ports.ts';
+import { caseOfTask } from './identifiers.ts';
 
 /**
  * What the gateway tells the flow view (its event feed and a case's trail), from what it stores: pending
@@ -36,9 +37,6 @@ export type FlowChange =
   | { kind: 'delivery'; event: DeliveryEvent }
   | { kind: 'task-status'; event: TaskStatusEvent }
   | { kind: 'alerts-changed' };
-
-const correlationOf = (task: Task): string | undefined =>
-  task.groupIdentifier?.system === SYSTEMS.correlation ? task.groupIdentifier.value : undefined;
 
 /** The event code of a message Bundle (its MessageHeader's eventCoding), or undefined for any other resource. */
 export function messageEventCode(resource: Resource): string | undefined {
@@ -89,7 +87,7 @@ export function flowChangeOf(
     };
   }
   if (code === 'acknowledge-result') return { kind: 'alerts-changed' };
-  const correlationId = correlationOf(resource);
+  const correlationId = caseOfTask(resource);
   const task = resource.identifier?.find((i) => i.system === SYSTEMS.task)?.value;
   if (code === 'fulfil' && correlationId && task) {
     return {

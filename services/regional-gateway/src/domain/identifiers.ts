@@ -1,4 +1,4 @@
-import type { Identifier, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Identifier, OperationOutcomeIssue, Resource, Task } from '@medplum/fhirtypes';
 import { DICOM_UID_SYSTEM, issue, NHS_NUMBER_SYSTEM, SYSTEMS, token } from '@imaging/fhir';
 import { businessIdentifierProblems } from '@imaging/messaging';
 
@@ -37,4 +37,9 @@ export function businessIdentifierIssues(resource: Resource): OperationOutcomeIs
   return businessIdentifierProblems(resource).map(({ index, text }) =>
     issue({ code: 'business-rule', text, expression: `${resource.resourceType}.identifier[${index}]` }),
   );
+}
+
+/** The case (X-Correlation-ID) a Task is grouped under, if any. */
+export function caseOfTask(task: Task): string | undefined {
+  return task.groupIdentifier?.system === SYSTEMS.correlation ? task.groupIdentifier.value : undefined;
 }

@@ -44,12 +44,12 @@ import {
   validateReceived,
 } from '@imaging/messaging';
 import { alertCopyFrom, alertUpdateFrom } from './alert-messages.ts';
-import { caseOfTask, messageReceivedAudit } from './change-audits.ts';
+import { messageReceivedAudit } from './change-audits.ts';
 import { authorise } from './message-authority.ts';
 import { caseOf, raiseAlert } from './alerts.ts';
 import { testWatchEntries } from './breaches.ts';
 import { orderEntries, orderOfResult, orderReference } from './result-order.ts';
-import { businessIdentifier, identifierQuery } from './identifiers.ts';
+import { businessIdentifier, caseOfTask, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf, withAccess } from './labels.ts';
 import { withoutNamers } from './registered-practice.ts';
 import type { GatewayDeps } from './ports.ts';

@@ -7,7 +7,6 @@ import {
   readIfPresent,
   REFERRAL_PATHWAY_DISPLAY,
   searchAll,
-  SYSTEMS,
   taskCodeOf,
   token,
 } from '@imaging/fhir';
@@ -23,6 +22,7 @@ import type { Quarter } from './quarter.ts';
 import { inQuarter } from './quarter.ts';
 import type { TurnaroundBreach, TurnaroundWatch } from './turnaround-task.ts';
 import { breachOf, watchOf } from './turnaround-task.ts';
+import { caseOfTask } from './identifiers.ts';
 
 /**
  * The learning report (docs/clinical-safety.md, Learning report; DOMAIN.md §2: departments review learning at
@@ -667,10 +667,7 @@ async function didsCases(deps: ReportDeps, organisation: string, quarter: Quarte
     if (!inQuarter(quarter, record.testDate)) continue;
     out.push({
       order: orderRef,
-      ...maybe(
-        'correlationId',
-        fulfilment?.groupIdentifier?.system === SYSTEMS.correlation ? fulfilment.groupIdentifier.value : undefined,
-      ),
+      ...maybe('correlationId', fulfilment ? caseOfTask(fulfilment) : undefined),
       record,
     });
   }

@@ -8,7 +8,6 @@ import {
   preconditionFailed,
   preconditionRequired,
   Problems,
-  SYSTEMS,
   taskCodeOf,
   unprocessable,
   unprocessableIssues,
@@ -19,7 +18,7 @@ import { buildMessage, REQUESTER_CANCELLABLE, requestIdFor, TASK_UPDATE } from '
 import { taskUpdatedAudit } from './change-audits.ts';
 import { orderReference } from './result-order.ts';
 import { outputProblems } from './task-output.ts';
-import { businessIdentifier } from './identifiers.ts';
+import { businessIdentifier, caseOfTask } from './identifiers.ts';
 import { peerOf } from './labels.ts';
 import { deliveryEntries } from './outbox.ts';
 import type { GatewayDeps } from './ports.ts';
@@ -184,10 +183,7 @@ export async function taskUpdateDelivery(
     resources: [],
     identifierOf,
   });
-  const caseId =
-    task.groupIdentifier?.system === SYSTEMS.correlation
-      ? (task.groupIdentifier.value ?? correlationId)
-      : correlationId;
+  const caseId = caseOfTask(task) ?? correlationId;
   const requestId = requestIdFor(
     'task-update',
     taskIdentifier,
