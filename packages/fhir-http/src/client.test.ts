@@ -6,8 +6,12 @@ import { fhirFetch } from './client.ts';
 
 // A real HTTP server: what this module is about is the network.
 let base = '';
+const asked: string[] = [];
 const server = createServer((req, res) => {
-  if (req.url === '/ok') {
+  asked.push(req.url ?? '');
+  if (req.url === '/elsewhere') {
+    res.writeHead(302, { Location: `${base}/ok` }).end();
+  } else if (req.url === '/ok') {
     res.writeHead(200, { 'Content-Type': 'application/fhir+json' }).end('{"resourceType":"Patient","id":"1"}');
   } else if (req.url === '/rejected') {
     res
@@ -50,6 +54,14 @@ describe('fhirFetch', () => {
     const err = await outcomeErrorOf(fhirFetch(`${base}/html-error`));
     expect(err.status).toBe(502);
     expect(err.outcome.issue[0]?.details?.text).toContain('without an OperationOutcome');
+  });
+
+  it('does not follow a redirect, with its token or without: 502, and nothing asked where it points', async () => {
+    asked.length = 0;
+    const err = await outcomeErrorOf(fhirFetch(`${base}/elsewhere`, { headers: { Authorization: 'Bearer t' } }));
+    expect(err.status).toBe(502);
+    expect(err.message).toBe(`GET ${base}/elsewhere answered with a redirect (302), which is not followed`);
+    expect(asked).toEqual(['/elsewhere']);
   });
 
   it('refuses an answer nested too deep for anything recursive to walk, as 502', async () => {

@@ -19,7 +19,7 @@ export interface FhirFetchResult<T> {
 
 /**
  * One FHIR call to another service. A 2xx answer returns its body; a 4xx/5xx throws an OutcomeError
- * carrying the remote OperationOutcome and status; no answer (refused, reset, timed out) throws 503
+ * carrying the remote OperationOutcome and status; a redirect is not followed (502); no answer (refused, reset, timed out) throws 503
  * `unavailable`, so a caller can tell "the other side is down" (retry) from "it said no" (don't).
  */
 export async function fhirFetch<T = Resource>(
@@ -36,6 +36,8 @@ export async function fhirFetch<T = Resource>(
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: AbortSignal.timeout(timeoutMs),
+      // A call carries the caller's token: where an answer points is not where it was sent, nor what it may read.
+      redirect: 'manual',
     });
   } catch (err) {
     const reason =
@@ -43,6 +45,10 @@ export async function fhirFetch<T = Resource>(
     throw new OutcomeError(unavailable(`${method} ${redact(url)} failed: ${reason}`));
   }
   const text = await response.text();
+  if (response.status >= 300 && response.status < 400)
+    throw new OutcomeError(
+      badGateway(`${method} ${redact(url)} answered with a redirect (${response.status}), which is not followed`),
+    );
   // Another organisation's service is held to the same bound as a client's request body.
   if (jsonDeeperThan(text, MAX_JSON_DEPTH)) {
     throw new OutcomeError(

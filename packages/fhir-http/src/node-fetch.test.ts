@@ -130,6 +130,21 @@ describe('nodeFetch', () => {
     expect(seen[1]?.headers['content-type']).toBeUndefined();
   });
 
+  it("answers with the redirect itself when asked for 'manual', as fetch does, and rejects on one for 'error'", async () => {
+    seen = [];
+    const init = { method: 'PUT', headers: { Authorization: 'Bearer t' }, body: 'x', redirect: 'manual' } as const;
+    const mine = await nodeFetch(`${base}/moved`, init);
+    const theirs = await fetch(`${base}/moved`, init);
+    expect([mine.status, mine.headers.get('location')]).toEqual([theirs.status, theirs.headers.get('location')]);
+    expect(mine.status).toBe(307);
+    await mine.text();
+    await theirs.text();
+    expect(seen.map((s) => s.url)).toEqual(['/moved', '/moved']);
+    const err = await nodeFetch(`${base}/moved`, { ...init, redirect: 'error' }).catch((e: unknown) => e);
+    expect((err as TypeError).message).toBe('fetch failed');
+    expect(seen.map((s) => s.url)).toEqual(['/moved', '/moved', '/moved']);
+  });
+
   it('does not carry the Authorization header to another origin', async () => {
     seen = [];
     const res = await nodeFetch(`${base}/moved`, { method: 'PUT', headers: { Authorization: 'Bearer t' }, body: 'x' });

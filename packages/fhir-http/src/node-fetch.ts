@@ -25,7 +25,8 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
  * its cause), resolved once the status and headers arrive with the body streamed after, as fetch does.
  * It costs under half the CPU of a call: the global fetch builds the WHATWG request machinery for every
  * call. What it does not do itself is handed to the global fetch: a body that is not a string, a
- * `Request` as input, an option other than method, headers, body and signal, and following a redirect.
+ * `Request` as input, an option other than method, headers, body, signal and redirect, and following a
+ * redirect. `redirect: 'manual'` answers with the redirect itself, as Node's fetch does.
  * It asks for no compression, but decodes a compressed answer as fetch would.
  */
 export const nodeFetch: typeof fetch = (input, init) => {
@@ -34,10 +35,12 @@ export const nodeFetch: typeof fetch = (input, init) => {
   return send(new URL(url), init ?? {});
 };
 
+const HANDLED_OPTIONS = new Set(['method', 'headers', 'body', 'signal', 'redirect']);
+
 function handled(init: RequestInit | undefined): boolean {
   if (!init) return true;
   if (init.body !== undefined && init.body !== null && typeof init.body !== 'string') return false;
-  return Object.keys(init).every((k) => k === 'method' || k === 'headers' || k === 'body' || k === 'signal');
+  return Object.keys(init).every((k) => HANDLED_OPTIONS.has(k));
 }
 
 function send(url: URL, init: RequestInit): Promise<Response> {
@@ -48,6 +51,7 @@ function send(url: URL, init: RequestInit): Promise<Response> {
   const method = (init.method ?? 'GET').toUpperCase();
   const headers = new Headers(init.headers);
   const body = typeof init.body === 'string' ? init.body : undefined;
+  const redirect = init.redirect ?? 'follow';
   if (body !== undefined) {
     if (!headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
     headers.set('content-length', String(Buffer.byteLength(body)));
@@ -69,10 +73,11 @@ function send(url: URL, init: RequestInit): Promise<Response> {
       settled = true;
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
-      if (REDIRECTS.has(status) && location) {
+      if (REDIRECTS.has(status) && location && redirect !== 'manual') {
         res.resume();
         done();
-        resolve(followRedirect(url, location, status, method, headers, body, signal));
+        if (redirect === 'error') reject(new TypeError('fetch failed', { cause: new Error('unexpected redirect') }));
+        else resolve(followRedirect(url, location, status, method, headers, body, signal));
         return;
       }
       const responseHeaders = new Headers();

@@ -1,5 +1,13 @@
-import type { ImagingStudy, ServiceRequest } from '@medplum/fhirtypes';
-import { isOutcomeError, searchAll, testNhsNumber } from '@imaging/fhir';
+import type { DocumentReference, ImagingStudy, ServiceRequest } from '@medplum/fhirtypes';
+import {
+  CODE_SYSTEMS,
+  isOutcomeError,
+  NHS_NUMBER_SYSTEM,
+  patientReferenceByNhsNumber,
+  SYSTEMS,
+  searchAll,
+  testNhsNumber,
+} from '@imaging/fhir';
 import { EXAMPLE, examplePatient, exampleServiceRequest } from '@imaging/fhir/examples';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectedRegions, deliverDue, GP, placeOrder, registerPatient } from '@imaging/regional-gateway/testing';
@@ -49,7 +57,11 @@ async function priorImagingInMidlands() {
   return {
     regions,
     hub,
+    options,
     clinician,
+    ris,
+    order,
+    endpoint: endpoint.resource,
     study: study.resource,
     setMidlandsDown: () => net.setDown('midlands', true),
   };
@@ -68,11 +80,46 @@ describe('clinician against the real hub (locator) and the real midlands gateway
     };
     expect(prior.resourceType).toBe('ImagingStudy');
     expect(prior.id).toBe(study.id);
+    // The midlands names the patient by NHS number for the hub, which checks it is the pointer's.
+    expect(prior.subject?.identifier).toEqual({ system: NHS_NUMBER_SYSTEM, value: EXAMPLE.nhsNumber });
     expect(prior.meta?.versionId).toBe(
       (await regions.midlands.store.read<ImagingStudy>('ImagingStudy', study.id)).meta?.versionId,
     );
     // Nothing was copied to the south.
     expect(await searchAll(regions.south.store, 'ImagingStudy')).toHaveLength(0);
+  });
+
+  it("never shows a patient another's study: a pointer put under another NHS number by the midlands' own credentials", async () => {
+    const { clinician, hub, options, regions, ris, order, endpoint, study } = await priorImagingInMidlands();
+    const gateway = await devClient('gateway-midlands', `${hub.publicUrl}/fhir`, options);
+    const [honest] = await clinician.findPriorImaging(EXAMPLE.nhsNumber);
+    const pointerTo = (url: string, nhsNumber: string): DocumentReference => ({
+      ...(honest as DocumentReference),
+      id: undefined,
+      meta: undefined,
+      masterIdentifier: { system: SYSTEMS.pointerSource, value: url },
+      type: { coding: [{ system: CODE_SYSTEMS.pointerKind, code: 'ImagingStudy' }] },
+      subject: patientReferenceByNhsNumber(nhsNumber),
+      content: [{ attachment: { contentType: 'application/fhir+json', url } }],
+    });
+    const studyUrl = `${regions.midlands.region.fhirBaseUrl}/ImagingStudy/${study.id}`;
+    // A study with its pointer: a second pointer to it, for another patient, is refused.
+    const repeat = await gateway.create(pointerTo(studyUrl, testNhsNumber(1))).catch((e: unknown) => e);
+    expect(isOutcomeError(repeat) && repeat.status).toBe(409);
+
+    // A study whose pointer is not yet registered: one for another patient is, but retrieving it shows nothing.
+    const next = await ris.recordImagingStudy(order, endpoint, { studyUid: '2.25.4242', accession: 'RM1-ACC-10' });
+    const nextUrl = `${regions.midlands.region.fhirBaseUrl}/ImagingStudy/${next.resource.id}`;
+    expect((await gateway.create(pointerTo(nextUrl, testNhsNumber(1)))).created).toBe(true);
+    const [forged] = await clinician.findPriorImaging(testNhsNumber(1));
+    const refused = await clinician.retrievePrior(forged as NonNullable<typeof forged>).catch((e: unknown) => e);
+    expect(isOutcomeError(refused) && [refused.status, refused.message]).toEqual([
+      502,
+      "Region midlands answered with a ImagingStudy for another patient than the pointer's NHS number",
+    ]);
+    // The study's own pointer is then refused, and its delivery parked where an operator sees it.
+    expect(await deliverDue(regions.midlands)).toMatchObject({ failed: 1 });
+    expect(await clinician.findPriorImaging(EXAMPLE.nhsNumber)).toHaveLength(2);
   });
 
   it('finds nothing for a patient with no imaging', async () => {

@@ -15,6 +15,7 @@ import {
   as,
   BAD_REQUEST,
   batchOf,
+  CONFLICT,
   CREATED,
   get,
   HUB,
@@ -796,6 +797,28 @@ export const BODY_CASES: readonly AttackCase[] = [
         pointerBody(w, 'midlands', 'midlands', `${w.urlOf('midlands')}/fhir/DiagnosticReport/..%2F..%2FPatient%2Fx`),
       ),
     [403, 422],
+  ),
+  body(
+    'POST DocumentReference: a source whose id is a dot segment (the gateway’s search, not a result)',
+    'hub',
+    as('gateway-midlands'),
+    (w) =>
+      post(
+        '/fhir/DocumentReference',
+        pointerBody(w, 'midlands', 'midlands', `${w.urlOf('midlands')}/fhir/DiagnosticReport/..`),
+      ),
+    [403, 422],
+  ),
+  body(
+    'POST DocumentReference: case A’s report again, under case C’s patient (a wrong-patient pointer)',
+    'hub',
+    as('gateway-midlands'),
+    (w) =>
+      post('/fhir/DocumentReference', {
+        ...pointerBody(w, 'midlands', 'midlands'),
+        subject: { identifier: { system: NHS_NUMBER_SYSTEM, value: w.seeded.nhs.C } },
+      }),
+    CONFLICT,
   ),
   body(
     'POST DocumentReference: a pointer to a Patient',

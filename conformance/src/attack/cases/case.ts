@@ -58,6 +58,7 @@ export const BAD_REQUEST = [400] as const;
 export const UNAUTHORISED = [401] as const;
 export const FORBIDDEN = [403] as const;
 export const NOT_FOUND = [404] as const;
+export const CONFLICT = [409] as const;
 export const UNPROCESSABLE = [422] as const;
 /** Malformed or refused by a business rule: either is a fair answer to a broken body. */
 export const INVALID = [400, 422] as const;

@@ -56,7 +56,8 @@ export type PointerKind = (typeof POINTER_KINDS)[number];
 /** Who may read the locator. */
 export const LOCATOR_READERS = ['clinician', 'gateway'] as const;
 
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+/** A FHIR id, less the dot segments (`.`, `..`): in a URL's path they name another resource, or none. */
+const FHIR_ID = /^(?!\.{1,2}$)[A-Za-z0-9\-.]{1,64}$/;
 
 export interface Registration {
   pointer: WithId<DocumentReference>;
@@ -80,9 +81,7 @@ export async function registerPointer(
   const regionId = regionOf(caller);
   const region = await deps.directory.findRegion(regionId);
   if (!region) throw new OutcomeError(forbidden(`Region ${regionId} of ${caller.clientId} is not in the directory`));
-  const refusal = pointerRefusal(pointer, parts.custodian, regionId, region.address);
-  if (refusal) {
-    const error = new OutcomeError(refusal);
+  const refuse = async (error: OutcomeError): Promise<never> => {
     await audit(deps, {
       subtype: 'pointer-registered',
       action: 'C',
@@ -101,7 +100,9 @@ export async function registerPointer(
       reason: error.message,
     });
     throw error;
-  }
+  };
+  const refusal = pointerRefusal(pointer, parts.custodian, regionId, region.address);
+  if (refusal) await refuse(new OutcomeError(refusal));
   checkSourcePath(parts, region.address);
 
   const { id: _id, meta: _meta, ...content } = pointer;
@@ -109,6 +110,16 @@ export async function registerPointer(
     ifNoneExist: new URLSearchParams({ identifier: token(SYSTEMS.pointerSource, parts.url) }).toString(),
   });
   const { created } = stored;
+  // A repeat must be for the same patient: a pointer registered first, under another NHS number, for an id
+  // the source had not yet given out would otherwise stand for the result that id later names.
+  if (!created && nhsNumberOfPointer(stored.resource) !== parts.nhsNumber)
+    await refuse(
+      new OutcomeError(
+        conflict(
+          `${parts.url} is already registered for another patient: the pointer held for it stands, and this one is not registered`,
+        ),
+      ),
+    );
   if (created) {
     await audit(deps, {
       subtype: 'pointer-registered',
@@ -573,12 +584,9 @@ export async function retrieveContent(
       result.status === 404 || result.status === 410
         ? new OutcomeError(result.outcome, result.status)
         : new OutcomeError(badGateway(`Region ${regionId} answered ${result.status}: ${result.text}`));
-  } else if (result.body?.resourceType !== kind) {
-    failure = new OutcomeError(
-      badGateway(
-        `Region ${regionId} answered with a ${result.body?.resourceType ?? 'non-FHIR body'}, not the ${kind} pointed to`,
-      ),
-    );
+  } else {
+    const mismatch = notWhatWasPointedTo(result.body, pointer, url, kind);
+    if (mismatch) failure = new OutcomeError(badGateway(`Region ${regionId} answered with ${mismatch}`));
   }
   if (failure) {
     await record({ status: failure.status, text: failure.message });
@@ -592,6 +600,26 @@ export async function retrieveContent(
   }
   await record({ status: 200, text: `${kind} retrieved from region ${regionId}` });
   return (result as { body: Resource }).body;
+}
+
+/**
+ * How a region's answer differs from what the pointer points to, or undefined when it is that: the kind, the
+ * id in the source URL, and the patient the pointer was found under. A pointer's NHS number is what the
+ * registering region said; the source gateway names its result's patient by NHS number when the hub reads
+ * it, so a pointer put under another patient's NHS number never shows that patient someone else's result.
+ */
+function notWhatWasPointedTo(
+  body: Resource | undefined,
+  pointer: DocumentReference,
+  url: string,
+  kind: string,
+): string | undefined {
+  if (body?.resourceType !== kind) return `a ${body?.resourceType ?? 'non-FHIR body'}, not the ${kind} pointed to`;
+  if (body.id !== url.slice(url.lastIndexOf('/') + 1)) return `${kind}/${body.id ?? '(no id)'}, not the one pointed to`;
+  const patient = nhsNumberOf((body as { subject?: Reference }).subject);
+  if (!patient) return `a ${kind} that does not name its patient's NHS number`;
+  if (patient !== nhsNumberOfPointer(pointer)) return `a ${kind} for another patient than the pointer's NHS number`;
+  return undefined;
 }
 
 /**

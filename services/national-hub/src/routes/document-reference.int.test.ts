@@ -188,6 +188,44 @@ describe('registering a pointer', () => {
       type: { coding: [{ system: CODE_SYSTEMS.pointerKind, code: 'ImagingStudy' }] },
     });
     expect(wrongKind.status).toBe(422);
+
+    // A dot segment is a FHIR id's shape, but in the URL it names the gateway's base or search, not a result.
+    for (const dots of ['.', '..']) {
+      const res = await register(pointer('north', north.url, 'DiagnosticReport', dots));
+      expect(res.status, dots).toBe(422);
+      expect((await issues(res)).map((i) => i.expression?.[0])).toEqual([
+        'DocumentReference.content[0].attachment.url',
+      ]);
+    }
+  });
+
+  it('refuses a repeat for another patient (409), audited: the pointer held stands, for the patient it names', async () => {
+    const first = await register(pointer('north', north.url, 'DiagnosticReport', 'next-id', testNhsNumber(8)));
+    expect(first.status).toBe(201);
+    const held = (await first.json()) as DocumentReference;
+    const other = await register(
+      pointer('north', north.url, 'DiagnosticReport', 'next-id', testNhsNumber(9)),
+      undefined,
+      {
+        'X-Request-ID': 'ptr-other-patient',
+      },
+    );
+    expect(other.status).toBe(409);
+    expect((await issues(other))[0]?.details?.text).toBe(
+      `${north.url}/fhir/DiagnosticReport/next-id is already registered for another patient: the pointer held for it stands, and this one is not registered`,
+    );
+    const stored = (await pointersInStore()).filter((p) => p.masterIdentifier?.value?.endsWith('/next-id'));
+    expect(stored.map((p) => [p.subject?.identifier?.value, p.meta?.versionId])).toEqual([[testNhsNumber(8), '1']]);
+    expect((await get(byNhs(testNhsNumber(9)))).status).toBe(200);
+    expect(((await (await get(byNhs(testNhsNumber(9)))).json()) as Bundle).total).toBe(0);
+    const refused = (await audits('pointer-registered')).find((a) =>
+      a.entity?.some((e) => e.what?.identifier?.value === 'ptr-other-patient'),
+    );
+    expect(refused?.outcome).not.toBe('0');
+    expect(refused?.entity?.some((e) => e.what?.identifier?.value === testNhsNumber(9))).toBe(true);
+    // The same patient again is the idempotent repeat it always was.
+    const again = await register(pointer('north', north.url, 'DiagnosticReport', 'next-id', testNhsNumber(8)));
+    expect([again.status, ((await again.json()) as DocumentReference).id]).toEqual([200, held.id]);
   });
 
   it('refuses a pointer that lists another source URL among its identifiers (422): it would claim that pointer first', async () => {
@@ -467,10 +505,20 @@ describe("a pointer's versions", () => {
 });
 
 describe('$retrieve', () => {
-  const study: ImagingStudy = { ...exampleImagingStudy(), id: 'retrieve-study' };
+  // As the source gateway answers the hub: the subject names the patient's NHS number too.
+  const forPatient = (nhsNumber: string): ImagingStudy => {
+    const base = exampleImagingStudy();
+    return {
+      ...base,
+      id: 'retrieve-study',
+      subject: { ...base.subject, identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber } },
+    };
+  };
+  const study = forPatient(testNhsNumber(5));
   let pointerId = '';
   beforeEach(async () => {
     north.resources.set('ImagingStudy/retrieve-study', study);
+    north.resources.set('ImagingStudy/elsewhere', study);
     if (pointerId) return;
     const res = await register(pointer('north', north.url, 'ImagingStudy', 'retrieve-study', testNhsNumber(5)));
     pointerId = ((await res.json()) as DocumentReference).id as string;
@@ -531,5 +579,49 @@ describe('$retrieve', () => {
   it('a source answering with another kind of resource is 502', async () => {
     north.resources.set('ImagingStudy/retrieve-study', { ...exampleDiagnosticReport(), id: 'retrieve-study' });
     expect((await get(`/fhir/DocumentReference/${pointerId}/$retrieve`)).status).toBe(502);
+  });
+
+  /** The answer to $retrieve, and the outcome of the content-retrieved AuditEvent it left. */
+  const retrieveOutcome = async (requestId: string) => {
+    const res = await get(`/fhir/DocumentReference/${pointerId}/$retrieve`, 'clinician-rs1', {
+      'X-Request-ID': requestId,
+    });
+    const event = (await audits('content-retrieved')).find((a) =>
+      a.entity?.some((e) => e.what?.identifier?.value === requestId),
+    );
+    return { status: res.status, text: (await issues(res))[0]?.details?.text, audited: event?.outcomeDesc };
+  };
+
+  it('a source answering with another patient’s study, or one not naming its patient, is 502, audited; nothing shown', async () => {
+    north.resources.set('ImagingStudy/retrieve-study', forPatient(testNhsNumber(4)));
+    const other = await retrieveOutcome('retrieve-other-patient');
+    expect(other.status).toBe(502);
+    expect(other.text).toBe(
+      "Region north answered with a ImagingStudy for another patient than the pointer's NHS number",
+    );
+    expect(other.audited).toBe(other.text);
+    expect(other.text).not.toContain(testNhsNumber(4));
+
+    north.resources.set('ImagingStudy/retrieve-study', { ...study, subject: { reference: 'Patient/p-1' } });
+    const unnamed = await retrieveOutcome('retrieve-no-nhs-number');
+    expect([unnamed.status, unnamed.text]).toEqual([
+      502,
+      "Region north answered with a ImagingStudy that does not name its patient's NHS number",
+    ]);
+  });
+
+  it('a source answering with another study than the one pointed to is 502', async () => {
+    north.resources.set('ImagingStudy/retrieve-study', { ...study, id: 'another-study' });
+    expect((await retrieveOutcome('retrieve-other-id')).text).toBe(
+      'Region north answered with ImagingStudy/another-study, not the one pointed to',
+    );
+  });
+
+  it('a source answering with a redirect is 502: the hub does not follow it, with its token or without', async () => {
+    north.behave('redirect');
+    const redirected = await retrieveOutcome('retrieve-redirected');
+    expect(redirected.status).toBe(502);
+    expect(redirected.text).toMatch(/answered 502: .*answered with a redirect \(302\), which is not followed/);
+    expect(north.received.map((r) => r.path)).toEqual(['/fhir/ImagingStudy/retrieve-study']);
   });
 });

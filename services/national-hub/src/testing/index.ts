@@ -154,7 +154,7 @@ export interface Received {
  * authority over its content (403, as `checkMessageAuthority` words it), refuse the hub's own token
  * (403), fail (500) or never answer.
  */
-export type FakeBehaviour = 'accept' | 'refuse' | 'forbid' | 'distrust' | 'fail' | 'hang';
+export type FakeBehaviour = 'accept' | 'refuse' | 'forbid' | 'distrust' | 'fail' | 'hang' | 'redirect';
 
 /**
  * A stand-in regional gateway on a real port: it checks every request's token against the hub's JWKS
@@ -211,6 +211,8 @@ export async function startFakeRegion(serviceId: string) {
   app.get('/fhir/:type/:id', (c) => {
     const resource = resources.get(`${c.req.param('type')}/${c.req.param('id')}`);
     if (state.behaviour === 'fail') return fhirResponse(serverError(), 500);
+    // Elsewhere on its own origin, where a resource of the kind asked for waits.
+    if (state.behaviour === 'redirect') return c.redirect(`${url}/fhir/${c.req.param('type')}/elsewhere`, 302);
     return resource ? fhirResponse(resource) : fhirResponse(unprocessable('gone'), 404);
   });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
@@ -221,7 +223,7 @@ export async function startFakeRegion(serviceId: string) {
     url,
     received,
     resources,
-    /** Sets how `$process-message` answers. */
+    /** Sets how `$process-message` answers (and a read, for 'fail' and 'redirect'). */
     behave(behaviour: FakeBehaviour) {
       state.behaviour = behaviour;
     },

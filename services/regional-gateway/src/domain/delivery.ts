@@ -5,13 +5,11 @@ import type {
   ImagingStudy,
   DiagnosticReport,
   MessageHeader,
-  Patient,
   Task,
 } from '@medplum/fhirtypes';
 import {
   CODE_SYSTEMS,
   NHS_NUMBER_SYSTEM,
-  nhsNumberOf,
   OutcomeError,
   SYSTEMS,
   toOutcomeError,
@@ -38,6 +36,7 @@ import {
 } from './outbox.ts';
 import { entryResource, ifStillCurrent, runTransaction } from './transactions.ts';
 import { caseOfTask } from './identifiers.ts';
+import { nhsNumberOfSubject } from './patients.ts';
 
 export interface DeliveryPass {
   delivered: number;
@@ -412,11 +411,7 @@ export async function buildPointer(
   id: string,
 ): Promise<DocumentReference> {
   const resource = await deps.store.read<ImagingStudy | DiagnosticReport>(type, id);
-  const patientRef = resource.subject?.reference;
-  const patient = patientRef
-    ? await deps.store.read<Patient>('Patient', patientRef.split('/')[1] as string)
-    : undefined;
-  const nhsNumber = nhsNumberOf(patient);
+  const nhsNumber = await nhsNumberOfSubject(deps, resource);
   if (!nhsNumber) throw new OutcomeError(refused(`${type}/${id} has no patient with an NHS number`));
   const sourceUrl = `${deps.region.fhirBaseUrl}/${type}/${id}`;
   const started =

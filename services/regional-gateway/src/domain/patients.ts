@@ -1,5 +1,5 @@
-import type { Patient, Reference } from '@medplum/fhirtypes';
-import { isAbsent, NHS_NUMBER_SYSTEM, OutcomeError, searchOne, unprocessable } from '@imaging/fhir';
+import type { DiagnosticReport, ImagingStudy, Patient, Reference, Resource } from '@medplum/fhirtypes';
+import { isAbsent, NHS_NUMBER_SYSTEM, nhsNumberOf, OutcomeError, searchOne, unprocessable } from '@imaging/fhir';
 import type { Caller, WithId } from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
 import { isVisible, readVisible } from './reads.ts';
@@ -50,4 +50,30 @@ export async function resolvePatient(
     );
   }
   throw new OutcomeError(unprocessable('Expected a reference to a Patient, literal or by NHS number', expression));
+}
+
+/** The NHS number of the patient a stored study or report is for (its subject, a literal `Patient/id`), if any. */
+export async function nhsNumberOfSubject(
+  deps: GatewayDeps,
+  result: ImagingStudy | DiagnosticReport,
+): Promise<string | undefined> {
+  const literal = result.subject?.reference;
+  if (!literal?.startsWith('Patient/')) return undefined;
+  return nhsNumberOf(await deps.store.read<Patient>('Patient', literal.slice('Patient/'.length)));
+}
+
+/**
+ * A study or report as the national hub reads it, for a clinician in another region who found it through the
+ * locator: its subject names the patient's NHS number too. A pointer's NHS number is what the region that
+ * registered it said, so the hub checks the result against it before handing it over (a wrong-patient result).
+ */
+export async function asReadByHub<T extends Resource>(deps: GatewayDeps, resource: WithId<T>): Promise<WithId<T>> {
+  if (resource.resourceType !== 'ImagingStudy' && resource.resourceType !== 'DiagnosticReport') return resource;
+  const result = resource as WithId<ImagingStudy | DiagnosticReport>;
+  const nhsNumber = await nhsNumberOfSubject(deps, result);
+  if (!nhsNumber) return resource;
+  return {
+    ...result,
+    subject: { ...result.subject, identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber } },
+  } as WithId<T>;
 }

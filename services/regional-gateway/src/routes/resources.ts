@@ -15,6 +15,7 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import type { MayRead } from '../domain/reads.ts';
 import { nextVisiblePage, readVisible, searchVisible, visibleVersions } from '../domain/reads.ts';
+import { asReadByHub } from '../domain/patients.ts';
 import { checkGatewaySearch } from '../domain/search-rules.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { callerFrom } from '../deps.ts';
@@ -74,7 +75,7 @@ export function readRoutes(deps: AppDeps, type: Resource['resourceType']): Hono<
     const caller = callerFrom(c, deps);
     const resource = await readVisible(deps, caller, type, c.req.param('id'));
     recordDisclosure(deps, c, caller, 'read', [resource]);
-    return fhirResponse(resource);
+    return fhirResponse(caller.kind === 'hub' ? await asReadByHub(deps, resource) : resource);
   });
 
   // A version: where a write's Location points, and what a disclosure's AuditEvent names.
