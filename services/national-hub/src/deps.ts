@@ -12,7 +12,7 @@ import { devTopology, gatewayBases, readTopology } from '@imaging/config';
 import type { GatewayBase } from '@imaging/config';
 import type { Clock, FhirStore, Logger } from '@imaging/fhir';
 import { observedStore, openStore, systemClock, validatingStore } from '@imaging/fhir';
-import { loadOrCreateSecret, pageTokens } from '@imaging/fhir-http';
+import { loadOrCreateSecret, nodeFetch, pageTokens } from '@imaging/fhir-http';
 import type { PageTokens, RequestVars } from '@imaging/fhir-http';
 import type { Context } from 'hono';
 import type { HubConfig } from './config.ts';
@@ -89,9 +89,12 @@ export async function createDeps(config: HubConfig, logger: Logger): Promise<App
   // What the domain builds from validated input (a routed message's AuditEvent) is stored without
   // validating it again (trustBuilt); the tests' stores validate everything, which proves it valid.
   const store = observedStore(
-    validatingStore(openStore(config.HUB_STORE ?? join(dataDir, 'hub', 'fhir.sqlite'), { groupCommit: true }), {
-      trustBuilt: true,
-    }),
+    validatingStore(
+      openStore(config.HUB_STORE ?? join(dataDir, 'hub', 'fhir.sqlite'), { groupCommit: true, fetch: nodeFetch }),
+      {
+        trustBuilt: true,
+      },
+    ),
     flow.onChange,
   );
   const seeded = await seedDirectory(store, topology);

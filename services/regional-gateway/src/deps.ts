@@ -4,7 +4,7 @@ import type { AccessTokenVerifier, AuthVariables } from '@imaging/auth';
 import type { Caller, Logger } from '@imaging/fhir';
 import { backgroundCreates, observedStore, openStore, systemClock, validatingStore } from '@imaging/fhir';
 import type { BackgroundCreates } from '@imaging/fhir';
-import { loadOrCreateSecret, pageTokens } from '@imaging/fhir-http';
+import { loadOrCreateSecret, nodeFetch, pageTokens } from '@imaging/fhir-http';
 import type { PageTokens, RequestVars } from '@imaging/fhir-http';
 import type { Context } from 'hono';
 import { devNotifications } from './adapters/dev-notifications.ts';
@@ -67,7 +67,7 @@ export async function createDeps(
   // are AuditEvents, which only the gateway's own code writes (no client may); the tests' stores validate
   // everything, so the builders are proven to write only valid resources.
   const validated = validatingStore(
-    openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite'), { groupCommit: true }),
+    openStore(config.GATEWAY_STORE ?? join(regionDir, 'fhir.sqlite'), { groupCommit: true, fetch: nodeFetch }),
     { trustBuilt: true, trusted: ['AuditEvent'] },
   );
   // Every write is told to the flow feed once stored: the feed needs no hook in the domain code.

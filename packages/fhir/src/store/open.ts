@@ -10,6 +10,8 @@ export interface OpenStoreOptions {
    * before. A FHIR server over HTTP already commits concurrently, so it is opened as it is.
    */
   groupCommit?: boolean;
+  /** What the HTTP adapter calls the server with (a service passes fhir-http's nodeFetch); the global fetch by default. */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -25,7 +27,8 @@ const COMMIT_GAP_MS = 15;
  * the HTTP adapter, anything else is a file path for the embedded store.
  */
 export function openStore(location: string, options: OpenStoreOptions = {}): FhirStore {
-  if (/^https?:\/\//.test(location)) return new HttpStore({ baseUrl: location });
+  if (/^https?:\/\//.test(location))
+    return new HttpStore({ baseUrl: location, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const store = new SqliteStore({ path: location });
   return options.groupCommit ? groupCommitStore(store, { minGapMs: COMMIT_GAP_MS }) : store;
 }
