@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { nodeFetch } from './node-fetch.ts';
 
 // Real servers: what this module is about is the network. Two, so that a redirect can change origin.
@@ -133,7 +133,10 @@ describe('nodeFetch', () => {
   it("answers with the redirect itself when asked for 'manual', as fetch does, and rejects on one for 'error'", async () => {
     seen = [];
     const init = { method: 'PUT', headers: { Authorization: 'Bearer t' }, body: 'x', redirect: 'manual' } as const;
+    const handedOn = vi.spyOn(globalThis, 'fetch');
     const mine = await nodeFetch(`${base}/moved`, init);
+    expect(handedOn).not.toHaveBeenCalled(); // answered over node:http, not handed to the global fetch
+    handedOn.mockRestore();
     const theirs = await fetch(`${base}/moved`, init);
     expect([mine.status, mine.headers.get('location')]).toEqual([theirs.status, theirs.headers.get('location')]);
     expect(mine.status).toBe(307);

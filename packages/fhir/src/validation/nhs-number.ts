@@ -51,7 +51,8 @@ export function randomTestNhsNumber(random: () => number = Math.random): string 
 
 /** The NHS number of a Patient, or of a logical patient reference. */
 export function nhsNumberOf(subject: Patient | Reference | undefined): string | undefined {
-  if (!subject) return undefined;
+  // Another service's answer is not validated: a subject that is not an object has no NHS number.
+  if (!subject || typeof subject !== 'object') return undefined;
   const identifiers =
     'resourceType' in subject && subject.resourceType === 'Patient'
       ? subject.identifier

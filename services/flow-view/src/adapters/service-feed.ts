@@ -51,6 +51,7 @@ export function connectFeed(options: FeedOptions, handlers: FeedHandlers): FeedC
     try {
       const health = await doFetch(`${options.baseUrl}/health`, {
         signal: AbortSignal.any([controller.signal, AbortSignal.timeout(3000)]),
+        redirect: 'manual',
       });
       await health.body?.cancel();
       if (health.status !== 200) return { connected: false, reason: `/health answered ${health.status}` };
@@ -58,6 +59,8 @@ export function connectFeed(options: FeedOptions, handlers: FeedHandlers): FeedC
       const response = await doFetch(`${options.baseUrl}/events`, {
         headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' },
         signal: controller.signal,
+        // Its token goes to the service it names, nowhere an answer points (a 3xx is not ok: not connected).
+        redirect: 'manual',
       });
       if (response.status === 401) options.tokens.invalidate();
       if (!response.ok || !response.body) {

@@ -608,6 +608,10 @@ describe('$retrieve', () => {
       502,
       "Region north answered with a ImagingStudy that does not name its patient's NHS number",
     ]);
+    // A region's answer is not validated: a subject that is not even an object is refused as well, and audited.
+    north.resources.set('ImagingStudy/retrieve-study', { ...study, subject: 'Patient/p-1' } as never);
+    const malformed = await retrieveOutcome('retrieve-malformed-subject');
+    expect([malformed.status, malformed.audited]).toEqual([502, malformed.text]);
   });
 
   it('a source answering with another study than the one pointed to is 502', async () => {

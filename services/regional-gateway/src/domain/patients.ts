@@ -71,9 +71,8 @@ export async function asReadByHub<T extends Resource>(deps: GatewayDeps, resourc
   if (resource.resourceType !== 'ImagingStudy' && resource.resourceType !== 'DiagnosticReport') return resource;
   const result = resource as WithId<ImagingStudy | DiagnosticReport>;
   const nhsNumber = await nhsNumberOfSubject(deps, result);
-  if (!nhsNumber) return resource;
-  return {
-    ...result,
-    subject: { ...result.subject, identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber } },
-  } as WithId<T>;
+  // Only the stored Patient's NHS number is passed on, never an identifier the writer put on the subject.
+  const { identifier: _written, ...subject } = result.subject ?? {};
+  const named = nhsNumber ? { ...subject, identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber } } : subject;
+  return { ...result, subject: named } as WithId<T>;
 }
