@@ -19,8 +19,9 @@ export interface FhirFetchResult<T> {
 
 /**
  * One FHIR call to another service. A 2xx answer returns its body; a 4xx/5xx throws an OutcomeError
- * carrying the remote OperationOutcome and status; a redirect is not followed (502); no answer (refused, reset, timed out) throws 503
- * `unavailable`, so a caller can tell "the other side is down" (retry) from "it said no" (don't).
+ * carrying the remote OperationOutcome and status; a redirect is not followed (502); no answer (refused,
+ * reset, timed out) throws 503 `unavailable`, so a caller can tell "the other side is down" (retry) from
+ * "it said no" (don't).
  */
 export async function fhirFetch<T = Resource>(
   url: string,

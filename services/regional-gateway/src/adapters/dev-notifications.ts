@@ -1,6 +1,7 @@
-import type { Communication, Patient } from '@medplum/fhirtypes';
+import type { Communication } from '@medplum/fhirtypes';
 import { SYSTEMS } from '@imaging/fhir';
 import type { Clock, FhirStore, Logger } from '@imaging/fhir';
+import { storedPatientOf } from '../domain/patients.ts';
 import type { NotificationPort } from '../domain/ports.ts';
 
 const PARTICIPATION_MODE = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationMode';
@@ -14,10 +15,7 @@ const PARTICIPATION_MODE = 'http://terminology.hl7.org/CodeSystem/v3-Participati
 export function devNotifications(deps: { store: FhirStore; logger: Logger; clock: Clock }): NotificationPort {
   return {
     async notifyPatient(notification) {
-      const patientRef = notification.patient.reference;
-      const patient = patientRef?.startsWith('Patient/')
-        ? await deps.store.read<Patient>('Patient', patientRef.slice('Patient/'.length))
-        : undefined;
+      const patient = await storedPatientOf(deps.store, notification.patient);
       const mobile = patient?.telecom?.find((t) => t.system === 'sms' || (t.system === 'phone' && t.use === 'mobile'));
       const medium = mobile
         ? { coding: [{ system: PARTICIPATION_MODE, code: 'ELECTRONIC', display: 'electronic data' }], text: 'SMS' }

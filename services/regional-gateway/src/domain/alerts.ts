@@ -18,6 +18,7 @@ import {
   isOutcomeError,
   mdtSiteOf,
   NHS_NUMBER_SYSTEM,
+  nhsNumberOf,
   odsOf,
   odsReference,
   searchOne,
@@ -35,6 +36,7 @@ import { auditEntry } from './audit.ts';
 import { spinalOnCallRecipients } from './ces.ts';
 import { businessIdentifier, caseOfTask, identifierQuery } from './identifiers.ts';
 import { accessOrganisations, labelledAs, peerOf } from './labels.ts';
+import { storedPatientOf } from './patients.ts';
 import { practiceNamedBy } from './registered-practice.ts';
 import { deliveryEntries } from './outbox.ts';
 import type { GatewayDeps, ServiceLocation } from './ports.ts';
@@ -303,9 +305,8 @@ export async function dischargedPatientsPractice(
     ? (order.contained?.find((r) => r.resourceType === 'Encounter' && r.id === ref.slice(1)) as Encounter | undefined)
     : undefined;
   if (!encounter || !(encounter.status === 'finished' || encounter.period?.end)) return undefined;
-  const patientRef = order.subject?.reference;
-  if (!patientRef?.startsWith('Patient/')) return undefined;
-  const patient = await deps.store.read<Patient>('Patient', patientRef.slice('Patient/'.length));
+  const patient = await storedPatientOf(deps.store, order.subject);
+  if (!patient) return undefined;
   const practice = practiceNamedBy(patient, requester);
   if (!practice || practice === requester) return undefined;
   const location = await deps.hub.findService(practice).catch(() => undefined);
@@ -313,7 +314,7 @@ export async function dischargedPatientsPractice(
     deps.logger.warn("the discharged patient's GP practice is not in the directory", { practice });
     return undefined;
   }
-  const nhsNumber = patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
+  const nhsNumber = nhsNumberOf(patient);
   return { reference: odsReference(practice), location, ...(nhsNumber ? { nhsNumber } : {}) };
 }
 

@@ -1,6 +1,6 @@
 import type { DiagnosticReport, ImagingStudy, Patient, Reference, Resource } from '@medplum/fhirtypes';
 import { isAbsent, NHS_NUMBER_SYSTEM, nhsNumberOf, OutcomeError, searchOne, unprocessable } from '@imaging/fhir';
-import type { Caller, WithId } from '@imaging/fhir';
+import type { Caller, FhirStore, WithId } from '@imaging/fhir';
 import type { GatewayDeps } from './ports.ts';
 import { isVisible, readVisible } from './reads.ts';
 
@@ -52,14 +52,21 @@ export async function resolvePatient(
   throw new OutcomeError(unprocessable('Expected a reference to a Patient, literal or by NHS number', expression));
 }
 
-/** The NHS number of the patient a stored study or report is for (its subject, a literal `Patient/id`), if any. */
+/** The stored Patient a literal `Patient/id` reference names (what the gateway stores as a subject); else undefined. */
+export async function storedPatientOf(
+  store: FhirStore,
+  reference: Reference | undefined,
+): Promise<WithId<Patient> | undefined> {
+  const literal = reference?.reference;
+  return literal?.startsWith('Patient/') ? store.read<Patient>('Patient', literal.slice('Patient/'.length)) : undefined;
+}
+
+/** The NHS number of the patient a stored study or report is for, if any. */
 export async function nhsNumberOfSubject(
   deps: GatewayDeps,
   result: ImagingStudy | DiagnosticReport,
 ): Promise<string | undefined> {
-  const literal = result.subject?.reference;
-  if (!literal?.startsWith('Patient/')) return undefined;
-  return nhsNumberOf(await deps.store.read<Patient>('Patient', literal.slice('Patient/'.length)));
+  return nhsNumberOf(await storedPatientOf(deps.store, result.subject));
 }
 
 /**
